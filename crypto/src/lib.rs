@@ -1,0 +1,48 @@
+//! `quietline-crypto`: the sealed-envelope format v1 that the reporter page, the
+//! intake server and the decryption console share byte for byte.
+//!
+//! It owns: the envelope wire layout and its parser ([`envelope`]), sealing with
+//! HPKE (RFC 9180) base mode ([`seal`]), padding to size buckets ([`padding`]),
+//! the payload schemas ([`payload`]), reply codes and what derives from them
+//! ([`reply_code`]), and the passphrase-protected key-file format ([`keyfile`]).
+//! The specification is `crypto/FORMAT.md`; code cites its sections.
+//!
+//! It does not do: any I/O (files, network, clock), any async, or draw
+//! randomness on its own — callers pass `&mut impl CryptoRng`. It implements
+//! no cryptographic primitive: HPKE comes from the `hpke` crate, Argon2id from
+//! `argon2`, ChaCha20-Poly1305 from `chacha20poly1305`, HKDF/HMAC/SHA-256 from
+//! RustCrypto, BIP39 from `bip39`.
+//!
+//! Opening envelopes and decrypting key files sit behind the `open` feature,
+//! which only the console enables; the server is built without it
+//! (FORMAT.md#no-decryption-in-the-server).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod envelope;
+pub mod keyfile;
+pub mod keys;
+#[cfg(feature = "open")]
+pub mod open;
+pub mod padding;
+pub mod payload;
+pub mod reply_code;
+pub mod seal;
+
+pub use rand_core::CryptoRng;
+
+/// The one HPKE suite of format v1 (FORMAT.md#suite).
+pub(crate) mod suite {
+    /// DHKEM(X25519, HKDF-SHA256).
+    pub type Kem = hpke::kem::X25519HkdfSha256;
+    /// HKDF-SHA256.
+    pub type Kdf = hpke::kdf::HkdfSha256;
+    /// ChaCha20-Poly1305.
+    pub type Aead = hpke::aead::ChaCha20Poly1305;
+    /// RFC 9180 KEM id.
+    pub const KEM_ID: u16 = 0x0020;
+    /// RFC 9180 KDF id.
+    pub const KDF_ID: u16 = 0x0001;
+    /// RFC 9180 AEAD id.
+    pub const AEAD_ID: u16 = 0x0003;
+}

@@ -1,0 +1,275 @@
+//! Payload schemas v1: the JSON inside an envelope (FORMAT.md#payloads).
+//!
+//! Three shapes, told apart by `"type"`: a `report` and a `follow-up` (kind 1,
+//! to a force) and a `reply` (kind 2, to a reporter). Readers ignore unknown
+//! fields so later minor additions do not break them; `"v"` changes only when
+//! a field's meaning changes. This module validates structure, not truth.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::PublicKey;
+use crate::reply_code::{ReplySecrets, SlotKey};
+
+/// Current payload schema version.
+pub const PAYLOAD_VERSION: u32 = 1;
+
+/// Payload errors.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// Not valid JSON of a known shape.
+    #[error("the payload is not a valid v1 payload: {0}")]
+    Json(String),
+    /// A newer schema.
+    #[error("payload schema version {0} is newer than this software understands (1)")]
+    UnknownVersion(u32),
+    /// Reply material that does not decode.
+    #[error("the reply material in the payload is malformed: {0}")]
+    ReplyMaterial(&'static str),
+}
+
+/// Any v1 payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Payload {
+    /// A first report to a force.
+    Report(Report),
+    /// A reporter's later message in the same thread.
+    FollowUp(FollowUp),
+    /// A force's reply to a reporter.
+    Reply(Reply),
+}
+
+/// Fields every payload carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Common {
+    /// Schema version, 1.
+    pub v: u32,
+    /// The sender's own clock at sending, RFC 3339 (e.g. `2026-11-27T19:45:00Z`).
+    /// Only the recipient sees it; the server never does.
+    pub sent_at: String,
+    /// BCP 47 language tag of the text, e.g. `en` or `cy`.
+    pub lang: String,
+}
+
+/// Reply material: lets the force answer without knowing who asked
+/// (FORMAT.md#reply-material). Binary fields are base64url without padding,
+/// the thread id lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyMaterial {
+    /// The reporter's reply public key.
+    pub public_key: String,
+    /// 16-byte thread id, hex.
+    pub thread_id: String,
+    /// 32-byte slot key, base64url.
+    pub slot_key: String,
+}
+
+impl ReplyMaterial {
+    /// Encode from derived secrets.
+    pub fn from_secrets(s: &ReplySecrets) -> Self {
+        ReplyMaterial {
+            public_key: s.reply_pk.to_base64url(),
+            thread_id: hex::encode(s.thread_id),
+            slot_key: URL_SAFE_NO_PAD.encode(s.slot_key.as_bytes()),
+        }
+    }
+    /// Decode: the reply key, thread id and slot key.
+    pub fn decode(&self) -> Result<(PublicKey, [u8; 16], SlotKey), PayloadError> {
+        let pk = PublicKey::from_base64url(&self.public_key)
+            .map_err(|_| PayloadError::ReplyMaterial("public_key"))?;
+        let mut thread = [0u8; 16];
+        hex::decode_to_slice(&self.thread_id, &mut thread)
+            .map_err(|_| PayloadError::ReplyMaterial("thread_id"))?;
+        let slot: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(&self.slot_key)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or(PayloadError::ReplyMaterial("slot_key"))?;
+        Ok((pk, thread, SlotKey::from_bytes(slot)))
+    }
+}
+
+/// A place or a time that the reporter may not know.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Known {
+    /// False when the reporter chose "I do not know".
+    pub known: bool,
+    /// Free-text description (address, landmark, "every Friday night").
+    #[serde(default)]
+    pub description: String,
+}
+
+/// When it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct When {
+    /// False when the reporter chose "I do not know".
+    pub known: bool,
+    /// `YYYY-MM-DD`, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// `HH:MM`, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Whether it is still happening.
+    #[serde(default)]
+    pub ongoing: bool,
+    /// Free text ("most weekends since March").
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A person involved.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Person {
+    /// Name or nickname, if known.
+    #[serde(default)]
+    pub name: String,
+    /// Description: appearance, age, where they can be found.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A vehicle involved.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Vehicle {
+    /// Registration mark, if known.
+    #[serde(default)]
+    pub registration: String,
+    /// Make and model.
+    #[serde(default)]
+    pub make_model: String,
+    /// Colour.
+    #[serde(default)]
+    pub colour: String,
+    /// Anything else.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The structured report (FORMAT.md#report-payload).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportBody {
+    /// One of [`CATEGORIES`]; readers show unknown values as given.
+    pub category: String,
+    /// What happened, in the reporter's words.
+    pub details: String,
+    /// Where.
+    #[serde(rename = "where")]
+    pub location: Known,
+    /// When.
+    pub when: When,
+    /// People involved (may be empty).
+    #[serde(default)]
+    pub people: Vec<Person>,
+    /// Vehicles involved (may be empty).
+    #[serde(default)]
+    pub vehicles: Vec<Vehicle>,
+    /// One of [`HOW_KNOWN`].
+    pub how_known: String,
+    /// More on how they know, optional.
+    #[serde(default)]
+    pub how_known_details: String,
+}
+
+/// Report categories of v1.
+pub const CATEGORIES: [&str; 10] = [
+    "drugs",
+    "violence",
+    "weapons",
+    "exploitation",
+    "fraud",
+    "theft",
+    "terrorism",
+    "corruption",
+    "driving",
+    "other",
+];
+
+/// How the reporter knows, v1 values.
+pub const HOW_KNOWN: [&str; 6] = [
+    "saw",
+    "heard",
+    "told",
+    "involved",
+    "other",
+    "prefer-not-to-say",
+];
+
+/// Reserved for attachments (v1 senders MUST send an empty list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    /// Reserved.
+    pub id: String,
+}
+
+/// A first report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Common fields.
+    #[serde(flatten)]
+    pub common: Common,
+    /// The structured report.
+    pub report: ReportBody,
+    /// Reserved, empty in v1.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    /// How to reply.
+    pub reply: ReplyMaterial,
+}
+
+/// A follow-up in an existing thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// Common fields.
+    #[serde(flatten)]
+    pub common: Common,
+    /// The message.
+    pub message: String,
+    /// Reserved, empty in v1.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentRef>,
+    /// The same reply material as the thread's report.
+    pub reply: ReplyMaterial,
+}
+
+/// A force's reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// Common fields.
+    #[serde(flatten)]
+    pub common: Common,
+    /// Display name of the force that replies.
+    pub from: String,
+    /// The message.
+    pub message: String,
+}
+
+impl Payload {
+    /// Parse and check the version.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, PayloadError> {
+        #[derive(Deserialize)]
+        struct V {
+            v: u32,
+        }
+        let v: V = serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))?;
+        if v.v != PAYLOAD_VERSION {
+            return Err(PayloadError::UnknownVersion(v.v));
+        }
+        serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))
+    }
+    /// Serialize to compact JSON.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serializing these plain structs cannot fail.
+        serde_json::to_vec(self).expect("payload serializes")
+    }
+    /// The common fields.
+    pub fn common(&self) -> &Common {
+        match self {
+            Payload::Report(r) => &r.common,
+            Payload::FollowUp(f) => &f.common,
+            Payload::Reply(r) => &r.common,
+        }
+    }
+}
