@@ -153,7 +153,8 @@ pub fn seal_key_file(
     Ok(text)
 }
 
-/// A parsed key file, not yet decrypted.
+/// A parsed key file, not yet decrypted (the secret fields are read only by `open_key_file`).
+#[cfg_attr(not(feature = "open"), allow(dead_code))]
 struct Parsed<'a> {
     info: KeyFileInfo,
     header: &'a str,

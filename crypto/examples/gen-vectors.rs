@@ -1,0 +1,17 @@
+//! Writes `crypto/tests/vectors/envelope-v1.json` and `reply-code-v1.json`
+//! from the fixed inputs in `tests/common/vectors.rs`.
+//! Run: `cargo run -p quietline-crypto --example gen-vectors`.
+#![forbid(unsafe_code)]
+
+#[path = "../tests/common/fixed_rng.rs"]
+mod fixed_rng;
+#[path = "../tests/common/vectors.rs"]
+mod vectors;
+
+fn main() -> std::io::Result<()> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    std::fs::write(dir.join("envelope-v1.json"), vectors::render(&vectors::envelope_vectors()))?;
+    std::fs::write(dir.join("reply-code-v1.json"), vectors::render(&vectors::reply_code_vectors()))?;
+    println!("wrote {}", dir.display());
+    Ok(())
+}

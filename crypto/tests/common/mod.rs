@@ -1,0 +1,4 @@
+//! Shared by the crypto crate's integration tests and the vector generator.
+#![allow(dead_code)]
+pub mod fixed_rng;
+pub mod vectors;

@@ -1,0 +1,202 @@
+//! The known-answer vectors of FORMAT.md#test-vectors, built from fixed
+//! inputs. `examples/gen-vectors.rs` writes them to `tests/vectors/`; the
+//! `vectors` test checks the committed files are exactly what this produces
+//! and, independently, that every case parses, opens and fails as it says.
+
+use hpke::{Deserializable, OpModeS, Serializable};
+use quietline_crypto::envelope::Kind;
+use quietline_crypto::keys::derive_keypair;
+use quietline_crypto::payload::{Common, Known, Payload, Person, Reply, ReplyMaterial, Report, ReportBody, Vehicle, When};
+use quietline_crypto::reply_code::ReplyCode;
+use quietline_crypto::seal::{seal_reply, seal_report};
+use serde_json::{Value, json};
+
+use super::fixed_rng::FixedRng;
+
+/// `n` bytes of a simple fixed pattern seeded by `seed`.
+pub fn pattern(seed: u8, n: usize) -> Vec<u8> {
+    (0..n).map(|i| seed.wrapping_mul(31).wrapping_add(i as u8).wrapping_mul(7)).collect()
+}
+
+fn sample_report(entropy: [u8; 16]) -> Vec<u8> {
+    let secrets = ReplyCode::from_entropy(entropy).derive();
+    Payload::Report(Report {
+        common: Common { v: 1, sent_at: "2026-11-27T19:45:00Z".into(), lang: "en".into() },
+        report: ReportBody {
+            category: "drugs".into(),
+            details: "Cars stop outside number 12 for a few minutes most evenings; packages change hands.".into(),
+            location: Known { known: true, description: "Outside 12 Example Street, Exampleton".into() },
+            when: When { known: true, date: Some("2026-11-20".into()), time: Some("22:15".into()), ongoing: true, description: "most evenings".into() },
+            people: vec![Person { name: String::new(), description: "Tall man, grey hoodie, 30s".into() }],
+            vehicles: vec![Vehicle { registration: "AB12 CDE".into(), make_model: "Ford Focus".into(), colour: "silver".into(), description: String::new() }],
+            how_known: "saw".into(),
+            how_known_details: "I live opposite".into(),
+        },
+        attachments: vec![],
+        reply: ReplyMaterial::from_secrets(&secrets),
+    })
+    .to_json()
+}
+
+fn sample_reply() -> Vec<u8> {
+    Payload::Reply(Reply {
+        common: Common { v: 1, sent_at: "2026-11-28T09:00:00Z".into(), lang: "en".into() },
+        from: "Demo Constabulary".into(),
+        message: "Thank you. Can you tell us roughly what time the cars arrive?".into(),
+    })
+    .to_json()
+}
+
+/// A payload of exactly `n` bytes of ASCII.
+fn filler(n: usize) -> Vec<u8> {
+    (0..n).map(|i| b'a' + (i % 26) as u8).collect()
+}
+
+struct Positive {
+    name: &'static str,
+    ikm_r: u8,
+    eph: u8,
+    kind: Kind,
+    routing: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+fn positives() -> Vec<Positive> {
+    let slot0 = ReplyCode::from_entropy(pattern(1, 16).try_into().unwrap()).derive().slot_key.address(0);
+    vec![
+        Positive { name: "report, sample payload", ikm_r: 1, eph: 2, kind: Kind::Report, routing: b"demo".to_vec(), payload: sample_report(pattern(1, 16).try_into().unwrap()) },
+        Positive { name: "report, empty payload (1 KiB bucket)", ikm_r: 1, eph: 3, kind: Kind::Report, routing: b"demo".to_vec(), payload: vec![] },
+        Positive { name: "report, 1020-byte payload fills the 1 KiB bucket", ikm_r: 1, eph: 4, kind: Kind::Report, routing: b"demo".to_vec(), payload: filler(1020) },
+        Positive { name: "report, 1021-byte payload moves to the 2 KiB bucket", ikm_r: 1, eph: 5, kind: Kind::Report, routing: b"demo".to_vec(), payload: filler(1021) },
+        Positive { name: "report, 64-character force id, 8000-byte payload", ikm_r: 6, eph: 7, kind: Kind::Report, routing: b"a-very-long-force-identifier-that-uses-all-sixty-four-bytes-0123".to_vec(), payload: filler(8000) },
+        Positive { name: "report, largest payload (65532 bytes, 64 KiB bucket)", ikm_r: 6, eph: 8, kind: Kind::Report, routing: b"x".to_vec(), payload: filler(65532) },
+        Positive { name: "reply to slot 0 of the reply-code vector 0", ikm_r: 9, eph: 10, kind: Kind::Reply, routing: slot0.to_vec(), payload: sample_reply() },
+    ]
+}
+
+/// Seal with a fixed ephemeral IKM.
+fn seal_fixed(p: &Positive) -> Vec<u8> {
+    let (sk, pk) = derive_keypair(&pattern(p.ikm_r, 32));
+    let _ = sk;
+    let mut rng = FixedRng::new(&pattern(p.eph, 32));
+    match p.kind {
+        Kind::Report => seal_report(&mut rng, std::str::from_utf8(&p.routing).unwrap(), &pk, &p.payload).unwrap(),
+        Kind::Reply => seal_reply(&mut rng, p.routing.clone().try_into().unwrap(), &pk, &p.payload).unwrap(),
+    }
+}
+
+/// Seal an arbitrary plaintext (for the padding-error vectors), building the
+/// header by hand from FORMAT.md#envelope.
+fn seal_raw_plaintext(ikm_r: u8, eph: u8, force: &str, plaintext: &[u8]) -> Vec<u8> {
+    let (_, pk) = derive_keypair(&pattern(ikm_r, 32));
+    let mut header = b"QL\x01\x01\x00\x20\x00\x01\x00\x03".to_vec();
+    header.extend_from_slice(&pk.key_id().0);
+    header.push(force.len() as u8);
+    header.extend_from_slice(force.as_bytes());
+    let pk_h = <hpke::kem::X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(&pk.to_bytes()).unwrap();
+    let mut rng = FixedRng::new(&pattern(eph, 32));
+    let (enc, mut ctx) = hpke::setup_sender_with_rng::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, hpke::kem::X25519HkdfSha256>(
+        &OpModeS::Base,
+        &pk_h,
+        Kind::Report.info(),
+        &mut rng,
+    )
+    .unwrap();
+    let ct = ctx.seal(plaintext, &header).unwrap();
+    let mut out = header;
+    out.extend_from_slice(&enc.to_bytes());
+    out.extend_from_slice(&ct);
+    out
+}
+
+/// The contents of `envelope-v1.json`.
+pub fn envelope_vectors() -> Value {
+    let mut cases = vec![];
+    for p in positives() {
+        let (sk, pk) = derive_keypair(&pattern(p.ikm_r, 32));
+        cases.push(json!({
+            "name": p.name,
+            "recipient_sk": hex::encode(sk.to_bytes().as_ref()),
+            "recipient_pk": hex::encode(pk.to_bytes()),
+            "key_id": pk.key_id().to_hex(),
+            "eph_ikm": hex::encode(pattern(p.eph, 32)),
+            "kind": p.kind.to_byte(),
+            "routing": hex::encode(&p.routing),
+            "payload": hex::encode(&p.payload),
+            "envelope": hex::encode(seal_fixed(&p)),
+        }));
+    }
+    let good = seal_fixed(&positives()[0]);
+    let (sk1, _) = derive_keypair(&pattern(1, 32));
+    let sk1 = hex::encode(sk1.to_bytes().as_ref());
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut e = good.clone();
+        f(&mut e);
+        hex::encode(e)
+    };
+    let mut neg = |name: &str, envelope: String, error: &str| {
+        cases.push(json!({ "name": name, "recipient_sk": sk1, "envelope": envelope, "error": error }));
+    };
+    neg("wrong magic", with(&|e| e[0] = b'q'), "bad_magic");
+    neg("unknown version 2", with(&|e| e[2] = 2), "unknown_version");
+    neg("unknown kind 3", with(&|e| e[3] = 3), "unknown_kind");
+    neg("unknown KEM id 0x0021", with(&|e| e[5] = 0x21), "unknown_suite");
+    neg("unknown AEAD id 0x0001", with(&|e| e[9] = 0x01), "unknown_suite");
+    neg("routing length 0", with(&|e| e[18] = 0), "routing_length");
+    neg("routing length 65", with(&|e| e[18] = 65), "routing_length");
+    neg("upper-case force id", with(&|e| e[19] = b'D'), "invalid_force_id");
+    neg("force id with an underscore", with(&|e| e[20] = b'_'), "invalid_force_id");
+    neg("ciphertext one byte short", with(&|e| { e.pop(); }), "bad_ciphertext_length");
+    neg("ciphertext one byte long", with(&|e| e.push(0)), "bad_ciphertext_length");
+    neg("truncated inside the enc", hex::encode(&good[..40]), "truncated");
+    neg("header shorter than 19 bytes", hex::encode(&good[..10]), "truncated");
+    neg("key id changed", with(&|e| e[10] ^= 1), "wrong_key");
+    neg("routing changed to another valid force id (AAD mismatch)", with(&|e| e[19] = b'e'), "decryption_failed");
+    neg("enc bit flipped", with(&|e| e[23 + 5] ^= 0x10), "decryption_failed");
+    neg("ciphertext bit flipped", with(&|e| e[200] ^= 0x01), "decryption_failed");
+    neg("tag bit flipped", with(&|e| { let n = e.len() - 1; e[n] ^= 0x80; }), "decryption_failed");
+    let mut beyond = vec![0u8; 1024];
+    beyond[..4].copy_from_slice(&1021u32.to_be_bytes());
+    neg("length field beyond the bucket", hex::encode(seal_raw_plaintext(1, 11, "demo", &beyond)), "length_beyond_bucket");
+    let mut dirty = vec![0u8; 1024];
+    dirty[..4].copy_from_slice(&2u32.to_be_bytes());
+    dirty[4..6].copy_from_slice(b"{}");
+    dirty[1023] = 1;
+    neg("non-zero padding", hex::encode(seal_raw_plaintext(1, 12, "demo", &dirty)), "nonzero_padding");
+    json!({
+        "description": "Quietline envelope v1 known-answer vectors (crypto/FORMAT.md#test-vectors). Cases with \"error\" are negative: parsing or opening with recipient_sk MUST fail with that error.",
+        "cases": cases,
+    })
+}
+
+/// The contents of `reply-code-v1.json`.
+pub fn reply_code_vectors() -> Value {
+    let entropies: Vec<[u8; 16]> = vec![pattern(1, 16).try_into().unwrap(), [0u8; 16], [0xff; 16], pattern(200, 16).try_into().unwrap()];
+    let cases: Vec<Value> = entropies
+        .into_iter()
+        .map(|e| {
+            let code = ReplyCode::from_entropy(e);
+            let s = code.derive();
+            json!({
+                "entropy": hex::encode(e),
+                "mnemonic": code.to_mnemonic().as_str(),
+                "reply_sk": hex::encode(s.reply_sk.to_bytes().as_ref()),
+                "reply_pk": hex::encode(s.reply_pk.to_bytes()),
+                "thread_id": hex::encode(s.thread_id),
+                "slot_key": hex::encode(s.slot_key.as_bytes()),
+                "slots": (0..4).map(|i| hex::encode(s.slot_key.address(i))).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "description": "Quietline reply-code v1 known-answer vectors (crypto/FORMAT.md#reply-code).",
+        "cases": cases,
+    })
+}
+
+/// Pretty JSON with a trailing newline, as committed.
+pub fn render(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap();
+    s.push('\n');
+    s
+}

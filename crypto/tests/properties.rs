@@ -1,0 +1,96 @@
+//! Property tests (FORMAT.md#security-properties): round trips, every
+//! single-bit flip rejected, wrong keys rejected, the all-zero key refused,
+//! and arbitrary bytes never panicking the parsers.
+
+use proptest::prelude::*;
+use quietline_crypto::envelope::{Kind, parse};
+use quietline_crypto::keyfile::key_file_info;
+use quietline_crypto::keys::{PublicKey, derive_keypair};
+use quietline_crypto::open::open;
+use quietline_crypto::payload::Payload;
+use quietline_crypto::reply_code::ReplyCode;
+use quietline_crypto::seal::{seal_reply, seal_report};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn report_round_trip(seed in any::<[u8; 32]>(), payload in proptest::collection::vec(any::<u8>(), 0..5000), force in "[a-z0-9-]{1,64}") {
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let (sk, pk) = quietline_crypto::keys::generate_keypair(&mut rng);
+        let env = seal_report(&mut rng, &force, &pk, &payload).unwrap();
+        let opened = open(&sk, Kind::Report, &env).unwrap();
+        prop_assert_eq!(opened.as_slice(), payload.as_slice());
+        let (other, _) = quietline_crypto::keys::generate_keypair(&mut rng);
+        prop_assert_eq!(open(&other, Kind::Report, &env).unwrap_err().code(), "wrong_key");
+        prop_assert_eq!(open(&sk, Kind::Reply, &env).unwrap_err().code(), "wrong_kind");
+    }
+
+    #[test]
+    fn reply_round_trip(entropy in any::<[u8; 16]>(), i in 0u32..1000, payload in proptest::collection::vec(any::<u8>(), 0..3000)) {
+        let s = ReplyCode::from_entropy(entropy).derive();
+        let mut rng = ChaCha20Rng::from_seed([entropy[0]; 32]);
+        let env = seal_reply(&mut rng, s.slot_key.address(i), &s.reply_pk, &payload).unwrap();
+        let opened = open(&s.reply_sk, Kind::Reply, &env).unwrap();
+        prop_assert_eq!(opened.as_slice(), payload.as_slice());
+        let code = ReplyCode::from_mnemonic(&ReplyCode::from_entropy(entropy).to_mnemonic()).unwrap();
+        prop_assert_eq!(code.entropy(), &entropy);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        let _ = parse(&bytes);
+        let (sk, _) = derive_keypair(&[1; 32]);
+        let _ = open(&sk, Kind::Report, &bytes);
+        let _ = Payload::from_json(&bytes);
+        let _ = key_file_info(&String::from_utf8_lossy(&bytes));
+        let _ = ReplyCode::from_mnemonic(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn arbitrary_bytes_after_a_valid_header_never_panic(tail in proptest::collection::vec(any::<u8>(), 0..1200), l in 0u8..80, kind in 0u8..4) {
+        let mut b = vec![b'Q', b'L', 1, kind, 0, 0x20, 0, 1, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, l];
+        b.extend_from_slice(&tail);
+        let _ = parse(&b);
+        let (sk, _) = derive_keypair(&[1; 32]);
+        let _ = open(&sk, Kind::Report, &b);
+    }
+}
+
+#[test]
+fn every_single_bit_flip_is_rejected() {
+    let mut rng = ChaCha20Rng::from_seed([9; 32]);
+    let (sk, pk) = derive_keypair(&[5; 32]);
+    let env = seal_report(&mut rng, "demo", &pk, b"{\"v\":1}").unwrap();
+    assert!(open(&sk, Kind::Report, &env).is_ok());
+    // Header, enc and ciphertext: every bit of every byte.
+    for i in 0..env.len() {
+        for bit in 0..8 {
+            let mut e = env.clone();
+            e[i] ^= 1 << bit;
+            assert!(open(&sk, Kind::Report, &e).is_err(), "flip of bit {bit} in byte {i} was accepted");
+        }
+    }
+}
+
+#[test]
+fn all_zero_public_key_is_refused() {
+    assert!(PublicKey::from_bytes(&[0u8; 32]).is_err());
+    // A low-order point other than zero is refused by HPKE at sealing time.
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    let pk = PublicKey::from_bytes(&one).unwrap();
+    let mut rng = ChaCha20Rng::from_seed([1; 32]);
+    assert!(seal_report(&mut rng, "demo", &pk, b"x").is_err());
+}
+
+#[test]
+fn oversized_payload_is_refused() {
+    let mut rng = ChaCha20Rng::from_seed([1; 32]);
+    let (_, pk) = derive_keypair(&[5; 32]);
+    assert!(seal_report(&mut rng, "demo", &pk, &vec![0u8; 65533]).is_err());
+    assert!(seal_report(&mut rng, "demo", &pk, &vec![0u8; 65532]).is_ok());
+    assert!(seal_report(&mut rng, "Demo", &pk, b"x").is_err());
+}

@@ -1,0 +1,129 @@
+//! Known-answer tests (FORMAT.md#test-vectors): the official RFC 9180 vectors
+//! for the v1 suite, and Quietline's own envelope and reply-code vectors.
+
+mod common;
+
+use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
+use quietline_crypto::envelope::{Kind, parse};
+use quietline_crypto::keys::{PrivateKey, PublicKey, derive_keypair};
+use quietline_crypto::open::open;
+use quietline_crypto::reply_code::ReplyCode;
+use quietline_crypto::seal::{seal_reply, seal_report};
+use serde_json::Value;
+
+use common::fixed_rng::FixedRng;
+use common::vectors;
+
+type Kem = hpke::kem::X25519HkdfSha256;
+type Kdf = hpke::kdf::HkdfSha256;
+type Aead = hpke::aead::ChaCha20Poly1305;
+
+fn load(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn hx(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
+}
+
+#[test]
+fn rfc9180_base_mode_vectors_for_the_v1_suite() {
+    let all = load("rfc9180-base-x25519-sha256-chacha20poly1305.json");
+    let cases = all.as_array().unwrap();
+    assert_eq!(cases.len(), 1, "exactly the base-mode entry for suite 0x0020/0x0001/0x0003");
+    for t in cases {
+        assert_eq!((t["mode"].as_u64(), t["kem_id"].as_u64(), t["kdf_id"].as_u64(), t["aead_id"].as_u64()), (Some(0), Some(0x20), Some(1), Some(3)));
+        // DeriveKeyPair for both parties.
+        let (sk_r, pk_r) = derive_keypair(&hx(&t["ikmR"]));
+        // RFC 9180 §7.1.2: SerializePrivateKey clamps; the published skRm is unclamped.
+        let mut want_sk = hx(&t["skRm"]);
+        want_sk[0] &= 248;
+        want_sk[31] = (want_sk[31] & 127) | 64;
+        assert_eq!(sk_r.to_bytes().as_ref(), want_sk.as_slice());
+        assert_eq!(pk_r.to_bytes().as_slice(), hx(&t["pkRm"]).as_slice());
+        let info = hx(&t["info"]);
+        let pk_h = <Kem as hpke::Kem>::PublicKey::from_bytes(&pk_r.to_bytes()).unwrap();
+        let mut rng = FixedRng::new(&hx(&t["ikmE"]));
+        let (enc, mut sender) = hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(&OpModeS::Base, &pk_h, &info, &mut rng).unwrap();
+        assert_eq!(enc.to_bytes().as_slice(), hx(&t["enc"]).as_slice());
+        let sk_h = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_r.to_bytes().as_ref()).unwrap();
+        let mut receiver = hpke::setup_receiver::<Aead, Kdf, Kem>(&OpModeR::Base, &sk_h, &enc, &info).unwrap();
+        let encs = t["encryptions"].as_array().unwrap();
+        assert!(encs.len() > 1);
+        for e in encs {
+            let ct = sender.seal(&hx(&e["pt"]), &hx(&e["aad"])).unwrap();
+            assert_eq!(ct, hx(&e["ct"]));
+            assert_eq!(receiver.open(&ct, &hx(&e["aad"])).unwrap(), hx(&e["pt"]));
+        }
+        for x in t["exports"].as_array().unwrap() {
+            let mut out = vec![0u8; x["L"].as_u64().unwrap() as usize];
+            sender.export(&hx(&x["exporter_context"]), &mut out).unwrap();
+            assert_eq!(out, hx(&x["exported_value"]));
+        }
+    }
+}
+
+#[test]
+fn committed_vectors_are_exactly_what_the_generator_makes() {
+    // If this fails after an intended format change: `cargo run -p quietline-crypto --example gen-vectors`.
+    for (name, v) in [("envelope-v1.json", vectors::envelope_vectors()), ("reply-code-v1.json", vectors::reply_code_vectors())] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+        let committed = std::fs::read_to_string(path).unwrap();
+        assert!(committed == vectors::render(&v), "{name} differs from the generator's output");
+    }
+}
+
+#[test]
+fn envelope_vectors_seal_open_and_fail_as_stated() {
+    let v = load("envelope-v1.json");
+    let cases = v["cases"].as_array().unwrap();
+    let (mut pos, mut neg) = (0, 0);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let sk = PrivateKey::from_bytes(&hx(&c["recipient_sk"])).unwrap();
+        let envelope = hx(&c["envelope"]);
+        if let Some(err) = c.get("error") {
+            neg += 1;
+            let got = open(&sk, Kind::Report, &envelope).expect_err(name);
+            assert_eq!(got.code(), err.as_str().unwrap(), "{name}: {got}");
+            continue;
+        }
+        pos += 1;
+        let pk = PublicKey::from_bytes(&hx(&c["recipient_pk"])).unwrap();
+        assert_eq!(sk.public_key(), pk, "{name}");
+        assert_eq!(pk.key_id().to_hex(), c["key_id"].as_str().unwrap());
+        let payload = hx(&c["payload"]);
+        let routing = hx(&c["routing"]);
+        let mut rng = FixedRng::new(&hx(&c["eph_ikm"]));
+        let (kind, sealed) = match c["kind"].as_u64().unwrap() {
+            1 => (Kind::Report, seal_report(&mut rng, std::str::from_utf8(&routing).unwrap(), &pk, &payload).unwrap()),
+            2 => (Kind::Reply, seal_reply(&mut rng, routing.clone().try_into().unwrap(), &pk, &payload).unwrap()),
+            k => panic!("unknown kind {k}"),
+        };
+        assert_eq!(sealed, envelope, "{name}: sealing with eph_ikm reproduces the envelope");
+        let parsed = parse(&envelope).unwrap();
+        assert_eq!(parsed.key_id(), pk.key_id());
+        assert_eq!(open(&sk, kind, &envelope).unwrap().as_slice(), payload.as_slice(), "{name}");
+    }
+    assert!(pos >= 6 && neg >= 18, "{pos} positive, {neg} negative cases");
+}
+
+#[test]
+fn reply_code_vectors_derive_as_stated() {
+    let v = load("reply-code-v1.json");
+    for c in v["cases"].as_array().unwrap() {
+        let code = ReplyCode::from_mnemonic(c["mnemonic"].as_str().unwrap()).unwrap();
+        assert_eq!(code.entropy().as_slice(), hx(&c["entropy"]).as_slice());
+        let s = code.derive();
+        assert_eq!(s.reply_sk.to_bytes().as_slice(), hx(&c["reply_sk"]).as_slice());
+        assert_eq!(s.reply_pk.to_bytes().as_slice(), hx(&c["reply_pk"]).as_slice());
+        assert_eq!(s.thread_id.as_slice(), hx(&c["thread_id"]).as_slice());
+        assert_eq!(s.slot_key.as_bytes().as_slice(), hx(&c["slot_key"]).as_slice());
+        let slots = c["slots"].as_array().unwrap();
+        assert_eq!(slots.len(), 4);
+        for (i, want) in slots.iter().enumerate() {
+            assert_eq!(s.slot_key.address(i as u32).as_slice(), hx(want).as_slice());
+        }
+    }
+}
