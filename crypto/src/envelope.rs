@@ -99,6 +99,11 @@ pub enum EnvelopeError {
     /// The force id is not `[a-z0-9-]{1,64}`.
     #[error("the force id in the routing field is not 1 to 64 characters of a-z, 0-9 and -")]
     InvalidForceId,
+    /// A reply (kind 2) whose key id is not all zero (FORMAT.md#kinds).
+    #[error(
+        "a reply envelope must carry the all-zero key id, so replies in one thread cannot be linked by it"
+    )]
+    ReplyKeyIdNotZero,
     /// Ciphertext is not a bucket size plus the 16-byte tag.
     #[error(
         "the ciphertext is {0} bytes; it must be a padding bucket (1, 2, 4, 8, 16, 32 or 64 KiB) plus 16"
@@ -117,6 +122,7 @@ impl EnvelopeError {
             EnvelopeError::UnknownSuite { .. } => "unknown_suite",
             EnvelopeError::RoutingLength(_) => "routing_length",
             EnvelopeError::InvalidForceId => "invalid_force_id",
+            EnvelopeError::ReplyKeyIdNotZero => "reply_key_id_not_zero",
             EnvelopeError::BadCiphertextLength(_) => "bad_ciphertext_length",
         }
     }
@@ -146,7 +152,7 @@ impl<'a> Envelope<'a> {
     pub fn kind(&self) -> Kind {
         self.kind
     }
-    /// Recipient key id.
+    /// Recipient key id (all zero for a reply: FORMAT.md#kinds).
     pub fn key_id(&self) -> KeyId {
         self.key_id
     }
@@ -221,6 +227,9 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
             Routing::Force(id)
         }
         Kind::Reply => {
+            if key_id != [0u8; 8] {
+                return Err(EnvelopeError::ReplyKeyIdNotZero);
+            }
             let mut addr = [0u8; SLOT_ADDRESS_LEN];
             addr.copy_from_slice(routing_bytes);
             Routing::Slot(addr)
@@ -321,7 +330,10 @@ mod tests {
         assert_eq!(parse(&good[..1]).unwrap_err(), EnvelopeError::Truncated(1));
         assert_eq!(parse(b"").unwrap_err(), EnvelopeError::Truncated(0));
         assert_eq!(parse(b"x").unwrap_err(), EnvelopeError::BadMagic);
-        assert!(parse(&minimal(2, &[7u8; 32], 65552)).is_ok());
+        assert_eq!(parse(&minimal(2, &[7u8; 32], 65552)).unwrap_err(), EnvelopeError::ReplyKeyIdNotZero);
+        let mut reply = minimal(2, &[7u8; 32], 65552);
+        reply[10..18].fill(0);
+        assert!(parse(&reply).is_ok());
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl KdfParams {
     };
     /// Upper bounds a reader enforces, so a hostile file cannot exhaust memory or time.
     pub const MAX: KdfParams = KdfParams {
-        m_kib: 4 * 1024 * 1024,
+        m_kib: 1024 * 1024,
         t: 64,
         p: 16,
     };
@@ -118,6 +118,8 @@ pub fn seal_key_file(
     if !crate::envelope::is_valid_force_id(force_id) {
         return Err(KeyFileError::InvalidForceId);
     }
+    // Never write a file that readers would refuse.
+    check_params(kdf)?;
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
     rng.fill_bytes(&mut salt);
@@ -278,20 +280,22 @@ fn parse_kdf(s: &str) -> Result<KdfParams, KeyFileError> {
         t: num("t")?,
         p: num("p")?,
     };
+    if parts.next().is_some() {
+        return Err(KeyFileError::Damaged("the kdf line has extra fields".into()));
+    }
+    check_params(p)?;
+    Ok(p)
+}
+
+fn check_params(p: KdfParams) -> Result<(), KeyFileError> {
     let max = KdfParams::MAX;
-    if p.m_kib > max.m_kib
-        || p.t > max.t
-        || p.p > max.p
-        || p.t == 0
-        || p.p == 0
-        || p.m_kib < 8 * p.p
-    {
+    if p.m_kib > max.m_kib || p.t > max.t || p.p > max.p || p.t == 0 || p.p == 0 || p.m_kib < 8 * p.p {
         return Err(KeyFileError::BadParams(format!(
-            "m={} t={} p={}; allowed m ≤ {}, 1 ≤ t ≤ {}, 1 ≤ p ≤ {}",
+            "m={} t={} p={}; allowed 8·p ≤ m ≤ {}, 1 ≤ t ≤ {}, 1 ≤ p ≤ {}",
             p.m_kib, p.t, p.p, max.m_kib, max.t, max.p
         )));
     }
-    Ok(p)
+    Ok(())
 }
 
 /// Read the header (public key, key id, force, parameters) without the passphrase.

@@ -4,7 +4,7 @@
 use hpke::{OpModeS, Serializable};
 
 use crate::envelope::{Kind, SLOT_ADDRESS_LEN, build_header, is_valid_force_id};
-use crate::keys::PublicKey;
+use crate::keys::{KeyId, PublicKey};
 use crate::padding::{PaddingError, pad};
 use crate::suite::{Aead, Kdf, Kem};
 
@@ -56,7 +56,14 @@ fn seal_raw(
     payload: &[u8],
 ) -> Result<Vec<u8>, SealError> {
     let plaintext = pad(payload)?;
-    let header = build_header(kind, recipient.key_id(), routing);
+    // A reply names no key: the reporter knows which key opens the slot it
+    // fetched, and a shared key id would link the replies of one thread
+    // (FORMAT.md#kinds).
+    let key_id = match kind {
+        Kind::Report => recipient.key_id(),
+        Kind::Reply => KeyId([0u8; 8]),
+    };
+    let header = build_header(kind, key_id, routing);
     let (enc, mut ctx) = hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(
         &OpModeS::Base,
         &recipient.to_hpke(),

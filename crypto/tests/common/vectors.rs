@@ -54,6 +54,7 @@ fn filler(n: usize) -> Vec<u8> {
 
 struct Positive {
     name: &'static str,
+    /// Recipient: `DeriveKeyPair(pattern(ikm_r, 32))`, or for `0` the reply key of reply-code vector 0.
     ikm_r: u8,
     eph: u8,
     kind: Kind,
@@ -70,14 +71,22 @@ fn positives() -> Vec<Positive> {
         Positive { name: "report, 1021-byte payload moves to the 2 KiB bucket", ikm_r: 1, eph: 5, kind: Kind::Report, routing: b"demo".to_vec(), payload: filler(1021) },
         Positive { name: "report, 64-character force id, 8000-byte payload", ikm_r: 6, eph: 7, kind: Kind::Report, routing: b"a-very-long-force-identifier-that-uses-all-sixty-four-bytes-0123".to_vec(), payload: filler(8000) },
         Positive { name: "report, largest payload (65532 bytes, 64 KiB bucket)", ikm_r: 6, eph: 8, kind: Kind::Report, routing: b"x".to_vec(), payload: filler(65532) },
-        Positive { name: "reply to slot 0 of the reply-code vector 0", ikm_r: 9, eph: 10, kind: Kind::Reply, routing: slot0.to_vec(), payload: sample_reply() },
+        Positive { name: "reply to slot 0 of reply-code vector 0, sealed to its reply key", ikm_r: 0, eph: 10, kind: Kind::Reply, routing: slot0.to_vec(), payload: sample_reply() },
     ]
+}
+
+fn recipient(ikm_r: u8) -> (quietline_crypto::keys::PrivateKey, quietline_crypto::keys::PublicKey) {
+    if ikm_r == 0 {
+        let s = ReplyCode::from_entropy(pattern(1, 16).try_into().unwrap()).derive();
+        (s.reply_sk, s.reply_pk)
+    } else {
+        derive_keypair(&pattern(ikm_r, 32))
+    }
 }
 
 /// Seal with a fixed ephemeral IKM.
 fn seal_fixed(p: &Positive) -> Vec<u8> {
-    let (sk, pk) = derive_keypair(&pattern(p.ikm_r, 32));
-    let _ = sk;
+    let (_, pk) = recipient(p.ikm_r);
     let mut rng = FixedRng::new(&pattern(p.eph, 32));
     match p.kind {
         Kind::Report => seal_report(&mut rng, std::str::from_utf8(&p.routing).unwrap(), &pk, &p.payload).unwrap(),
@@ -113,12 +122,16 @@ fn seal_raw_plaintext(ikm_r: u8, eph: u8, force: &str, plaintext: &[u8]) -> Vec<
 pub fn envelope_vectors() -> Value {
     let mut cases = vec![];
     for p in positives() {
-        let (sk, pk) = derive_keypair(&pattern(p.ikm_r, 32));
+        let (sk, pk) = recipient(p.ikm_r);
+        let key_id = match p.kind {
+            Kind::Report => pk.key_id().to_hex(),
+            Kind::Reply => "0000000000000000".to_string(),
+        };
         cases.push(json!({
             "name": p.name,
             "recipient_sk": hex::encode(sk.to_bytes().as_ref()),
             "recipient_pk": hex::encode(pk.to_bytes()),
-            "key_id": pk.key_id().to_hex(),
+            "key_id": key_id,
             "eph_ikm": hex::encode(pattern(p.eph, 32)),
             "kind": p.kind.to_byte(),
             "routing": hex::encode(&p.routing),
@@ -155,6 +168,24 @@ pub fn envelope_vectors() -> Value {
     neg("enc bit flipped", with(&|e| e[23 + 5] ^= 0x10), "decryption_failed");
     neg("ciphertext bit flipped", with(&|e| e[200] ^= 0x01), "decryption_failed");
     neg("tag bit flipped", with(&|e| { let n = e.len() - 1; e[n] ^= 0x80; }), "decryption_failed");
+    let reply = seal_fixed(&positives()[6]);
+    let with_reply = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut e = reply.clone();
+        f(&mut e);
+        hex::encode(e)
+    };
+    let reply_sk = hex::encode(recipient(0).0.to_bytes().as_ref());
+    let mut neg_reply = |name: &str, envelope: String, error: &str| {
+        cases.push(json!({ "name": name, "recipient_sk": reply_sk, "kind": 2, "envelope": envelope, "error": error }));
+    };
+    neg_reply("reply with a non-zero key id", with_reply(&|e| e[17] = 1), "reply_key_id_not_zero");
+    neg_reply("reply with routing length 31", with_reply(&|e| e[18] = 31), "routing_length");
+    neg_reply("reply with routing length 33", with_reply(&|e| e[18] = 33), "routing_length");
+    neg_reply("reply routed to another slot (AAD mismatch)", with_reply(&|e| e[19] ^= 1), "decryption_failed");
+    let mut neg = |name: &str, envelope: String, error: &str| {
+        cases.push(json!({ "name": name, "recipient_sk": sk1, "envelope": envelope, "error": error }));
+    };
+    neg("a reply where a report is expected", hex::encode(&reply), "wrong_kind");
     let mut beyond = vec![0u8; 1024];
     beyond[..4].copy_from_slice(&1021u32.to_be_bytes());
     neg("length field beyond the bucket", hex::encode(seal_raw_plaintext(1, 11, "demo", &beyond)), "length_beyond_bucket");
@@ -164,7 +195,7 @@ pub fn envelope_vectors() -> Value {
     dirty[1023] = 1;
     neg("non-zero padding", hex::encode(seal_raw_plaintext(1, 12, "demo", &dirty)), "nonzero_padding");
     json!({
-        "description": "Quietline envelope v1 known-answer vectors (crypto/FORMAT.md#test-vectors). Cases with \"error\" are negative: parsing or opening with recipient_sk MUST fail with that error.",
+        "description": "Quietline envelope v1 known-answer vectors (crypto/FORMAT.md#test-vectors). Cases with \"error\" are negative: opening with recipient_sk, expecting the kind given by \"kind\" (1 when absent), MUST fail with that error.",
         "cases": cases,
     })
 }
