@@ -67,7 +67,11 @@ fn rfc9180_base_mode_vectors_for_the_v1_suite() {
 #[test]
 fn committed_vectors_are_exactly_what_the_generator_makes() {
     // If this fails after an intended format change: `cargo run -p quietline-crypto --example gen-vectors`.
-    for (name, v) in [("envelope-v1.json", vectors::envelope_vectors()), ("reply-code-v1.json", vectors::reply_code_vectors())] {
+    for (name, v) in [
+        ("envelope-v1.json", vectors::envelope_vectors()),
+        ("reply-code-v1.json", vectors::reply_code_vectors()),
+        ("keyfile-v1.json", vectors::keyfile_vectors()),
+    ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
         let committed = std::fs::read_to_string(path).unwrap();
         assert!(committed == vectors::render(&v), "{name} differs from the generator's output");
@@ -127,5 +131,25 @@ fn reply_code_vectors_derive_as_stated() {
         for (i, want) in slots.iter().enumerate() {
             assert_eq!(s.slot_key.address(i as u32).as_slice(), hx(want).as_slice());
         }
+    }
+}
+
+#[test]
+fn keyfile_vector_opens_and_reseals() {
+    use quietline_crypto::keyfile::{KdfParams, KeyFileError, open_key_file, seal_key_file};
+    let v = load("keyfile-v1.json");
+    for c in v["cases"].as_array().unwrap() {
+        let text = c["text"].as_str().unwrap();
+        let pass = c["passphrase"].as_str().unwrap().as_bytes();
+        let (info, sk) = open_key_file(text, pass).unwrap();
+        assert_eq!(sk.to_bytes().as_slice(), hx(&c["private_key"]).as_slice());
+        assert_eq!(info.public_key.to_bytes().as_slice(), hx(&c["public_key"]).as_slice());
+        assert_eq!(info.force_id, c["force"].as_str().unwrap());
+        let mut fixed = hx(&c["salt"]);
+        fixed.extend(hx(&c["nonce"]));
+        let again = seal_key_file(&mut FixedRng::new(&fixed), &sk, &info.force_id, &info.created, pass, KdfParams::DEFAULT).unwrap();
+        assert_eq!(again, text);
+        assert_eq!(open_key_file(text, b"wrong").unwrap_err(), KeyFileError::WrongPassphrase);
+        assert!(matches!(open_key_file(&text.replace("t=3", "t=2"), pass), Err(KeyFileError::Damaged(_))));
     }
 }

@@ -225,6 +225,29 @@ pub fn reply_code_vectors() -> Value {
     })
 }
 
+/// The contents of `keyfile-v1.json`: the first envelope vector's recipient
+/// key in a key file, with salt `00..0f` and nonce `10..1b`.
+pub fn keyfile_vectors() -> Value {
+    use quietline_crypto::keyfile::{KdfParams, seal_key_file};
+    let (sk, pk) = recipient(1);
+    let passphrase = "correct horse battery staple";
+    let fixed: Vec<u8> = (0u8..28).collect();
+    let text = seal_key_file(&mut FixedRng::new(&fixed), &sk, "demo", "2026-11-27", passphrase.as_bytes(), KdfParams::DEFAULT).unwrap();
+    json!({
+        "description": "Quietline key file v1 known-answer vector (crypto/FORMAT.md#key-file). The random octets drawn are the salt (16) then the nonce (12).",
+        "cases": [{
+            "private_key": hex::encode(sk.to_bytes().as_ref()),
+            "public_key": hex::encode(pk.to_bytes()),
+            "force": "demo",
+            "created": "2026-11-27",
+            "passphrase": passphrase,
+            "salt": hex::encode(&fixed[..16]),
+            "nonce": hex::encode(&fixed[16..]),
+            "text": text,
+        }],
+    })
+}
+
 /// Pretty JSON with a trailing newline, as committed.
 pub fn render(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap();
