@@ -10,9 +10,18 @@ mod vectors;
 
 fn main() -> std::io::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-    std::fs::write(dir.join("envelope-v1.json"), vectors::render(&vectors::envelope_vectors()))?;
-    std::fs::write(dir.join("reply-code-v1.json"), vectors::render(&vectors::reply_code_vectors()))?;
-    std::fs::write(dir.join("keyfile-v1.json"), vectors::render(&vectors::keyfile_vectors()))?;
+    std::fs::write(
+        dir.join("envelope-v1.json"),
+        vectors::render(&vectors::envelope_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("reply-code-v1.json"),
+        vectors::render(&vectors::reply_code_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("keyfile-v1.json"),
+        vectors::render(&vectors::keyfile_vectors()),
+    )?;
     println!("wrote {}", dir.display());
     Ok(())
 }

@@ -330,7 +330,10 @@ mod tests {
         assert_eq!(parse(&good[..1]).unwrap_err(), EnvelopeError::Truncated(1));
         assert_eq!(parse(b"").unwrap_err(), EnvelopeError::Truncated(0));
         assert_eq!(parse(b"x").unwrap_err(), EnvelopeError::BadMagic);
-        assert_eq!(parse(&minimal(2, &[7u8; 32], 65552)).unwrap_err(), EnvelopeError::ReplyKeyIdNotZero);
+        assert_eq!(
+            parse(&minimal(2, &[7u8; 32], 65552)).unwrap_err(),
+            EnvelopeError::ReplyKeyIdNotZero
+        );
         let mut reply = minimal(2, &[7u8; 32], 65552);
         reply[10..18].fill(0);
         assert!(parse(&reply).is_ok());

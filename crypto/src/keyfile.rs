@@ -281,7 +281,9 @@ fn parse_kdf(s: &str) -> Result<KdfParams, KeyFileError> {
         p: num("p")?,
     };
     if parts.next().is_some() {
-        return Err(KeyFileError::Damaged("the kdf line has extra fields".into()));
+        return Err(KeyFileError::Damaged(
+            "the kdf line has extra fields".into(),
+        ));
     }
     check_params(p)?;
     Ok(p)
@@ -289,7 +291,13 @@ fn parse_kdf(s: &str) -> Result<KdfParams, KeyFileError> {
 
 fn check_params(p: KdfParams) -> Result<(), KeyFileError> {
     let max = KdfParams::MAX;
-    if p.m_kib > max.m_kib || p.t > max.t || p.p > max.p || p.t == 0 || p.p == 0 || p.m_kib < 8 * p.p {
+    if p.m_kib > max.m_kib
+        || p.t > max.t
+        || p.p > max.p
+        || p.t == 0
+        || p.p == 0
+        || p.m_kib < 8 * p.p
+    {
         return Err(KeyFileError::BadParams(format!(
             "m={} t={} p={}; allowed 8·p ≤ m ≤ {}, 1 ≤ t ≤ {}, 1 ≤ p ≤ {}",
             p.m_kib, p.t, p.p, max.m_kib, max.t, max.p

@@ -32,6 +32,9 @@ pub enum PayloadError {
 /// Any v1 payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
+// A payload is parsed once per opened envelope and then read; boxing the
+// report variant would save nothing worth an indirection in every match.
+#[allow(clippy::large_enum_variant)]
 pub enum Payload {
     /// A first report to a force.
     Report(Report),

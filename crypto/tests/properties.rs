@@ -70,7 +70,10 @@ fn every_single_bit_flip_is_rejected() {
         for bit in 0..8 {
             let mut e = env.clone();
             e[i] ^= 1 << bit;
-            assert!(open(&sk, Kind::Report, &e).is_err(), "flip of bit {bit} in byte {i} was accepted");
+            assert!(
+                open(&sk, Kind::Report, &e).is_err(),
+                "flip of bit {bit} in byte {i} was accepted"
+            );
         }
     }
 }

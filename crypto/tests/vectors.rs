@@ -19,7 +19,9 @@ type Kdf = hpke::kdf::HkdfSha256;
 type Aead = hpke::aead::ChaCha20Poly1305;
 
 fn load(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -31,9 +33,21 @@ fn hx(v: &Value) -> Vec<u8> {
 fn rfc9180_base_mode_vectors_for_the_v1_suite() {
     let all = load("rfc9180-base-x25519-sha256-chacha20poly1305.json");
     let cases = all.as_array().unwrap();
-    assert_eq!(cases.len(), 1, "exactly the base-mode entry for suite 0x0020/0x0001/0x0003");
+    assert_eq!(
+        cases.len(),
+        1,
+        "exactly the base-mode entry for suite 0x0020/0x0001/0x0003"
+    );
     for t in cases {
-        assert_eq!((t["mode"].as_u64(), t["kem_id"].as_u64(), t["kdf_id"].as_u64(), t["aead_id"].as_u64()), (Some(0), Some(0x20), Some(1), Some(3)));
+        assert_eq!(
+            (
+                t["mode"].as_u64(),
+                t["kem_id"].as_u64(),
+                t["kdf_id"].as_u64(),
+                t["aead_id"].as_u64()
+            ),
+            (Some(0), Some(0x20), Some(1), Some(3))
+        );
         // DeriveKeyPair for both parties.
         let (sk_r, pk_r) = derive_keypair(&hx(&t["ikmR"]));
         // RFC 9180 §7.1.2: SerializePrivateKey clamps; the published skRm is unclamped.
@@ -45,10 +59,13 @@ fn rfc9180_base_mode_vectors_for_the_v1_suite() {
         let info = hx(&t["info"]);
         let pk_h = <Kem as hpke::Kem>::PublicKey::from_bytes(&pk_r.to_bytes()).unwrap();
         let mut rng = FixedRng::new(&hx(&t["ikmE"]));
-        let (enc, mut sender) = hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(&OpModeS::Base, &pk_h, &info, &mut rng).unwrap();
+        let (enc, mut sender) =
+            hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(&OpModeS::Base, &pk_h, &info, &mut rng)
+                .unwrap();
         assert_eq!(enc.to_bytes().as_slice(), hx(&t["enc"]).as_slice());
         let sk_h = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_r.to_bytes().as_ref()).unwrap();
-        let mut receiver = hpke::setup_receiver::<Aead, Kdf, Kem>(&OpModeR::Base, &sk_h, &enc, &info).unwrap();
+        let mut receiver =
+            hpke::setup_receiver::<Aead, Kdf, Kem>(&OpModeR::Base, &sk_h, &enc, &info).unwrap();
         let encs = t["encryptions"].as_array().unwrap();
         assert!(encs.len() > 1);
         for e in encs {
@@ -58,7 +75,9 @@ fn rfc9180_base_mode_vectors_for_the_v1_suite() {
         }
         for x in t["exports"].as_array().unwrap() {
             let mut out = vec![0u8; x["L"].as_u64().unwrap() as usize];
-            sender.export(&hx(&x["exporter_context"]), &mut out).unwrap();
+            sender
+                .export(&hx(&x["exporter_context"]), &mut out)
+                .unwrap();
             assert_eq!(out, hx(&x["exported_value"]));
         }
     }
@@ -72,9 +91,14 @@ fn committed_vectors_are_exactly_what_the_generator_makes() {
         ("reply-code-v1.json", vectors::reply_code_vectors()),
         ("keyfile-v1.json", vectors::keyfile_vectors()),
     ] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/vectors")
+            .join(name);
         let committed = std::fs::read_to_string(path).unwrap();
-        assert!(committed == vectors::render(&v), "{name} differs from the generator's output");
+        assert!(
+            committed == vectors::render(&v),
+            "{name} differs from the generator's output"
+        );
     }
 }
 
@@ -89,7 +113,11 @@ fn envelope_vectors_seal_open_and_fail_as_stated() {
         let envelope = hx(&c["envelope"]);
         if let Some(err) = c.get("error") {
             neg += 1;
-            let expected = if c["kind"].as_u64() == Some(2) { Kind::Reply } else { Kind::Report };
+            let expected = if c["kind"].as_u64() == Some(2) {
+                Kind::Reply
+            } else {
+                Kind::Report
+            };
             let got = open(&sk, expected, &envelope).expect_err(name);
             assert_eq!(got.code(), err.as_str().unwrap(), "{name}: {got}");
             continue;
@@ -97,22 +125,48 @@ fn envelope_vectors_seal_open_and_fail_as_stated() {
         pos += 1;
         let pk = PublicKey::from_bytes(&hx(&c["recipient_pk"])).unwrap();
         assert_eq!(sk.public_key(), pk, "{name}");
-        let key_id = if c["kind"].as_u64() == Some(2) { "0000000000000000".to_string() } else { pk.key_id().to_hex() };
+        let key_id = if c["kind"].as_u64() == Some(2) {
+            "0000000000000000".to_string()
+        } else {
+            pk.key_id().to_hex()
+        };
         assert_eq!(key_id, c["key_id"].as_str().unwrap(), "{name}");
         let payload = hx(&c["payload"]);
         let routing = hx(&c["routing"]);
         let mut rng = FixedRng::new(&hx(&c["eph_ikm"]));
         let (kind, sealed) = match c["kind"].as_u64().unwrap() {
-            1 => (Kind::Report, seal_report(&mut rng, std::str::from_utf8(&routing).unwrap(), &pk, &payload).unwrap()),
-            2 => (Kind::Reply, seal_reply(&mut rng, routing.clone().try_into().unwrap(), &pk, &payload).unwrap()),
+            1 => (
+                Kind::Report,
+                seal_report(
+                    &mut rng,
+                    std::str::from_utf8(&routing).unwrap(),
+                    &pk,
+                    &payload,
+                )
+                .unwrap(),
+            ),
+            2 => (
+                Kind::Reply,
+                seal_reply(&mut rng, routing.clone().try_into().unwrap(), &pk, &payload).unwrap(),
+            ),
             k => panic!("unknown kind {k}"),
         };
-        assert_eq!(sealed, envelope, "{name}: sealing with eph_ikm reproduces the envelope");
+        assert_eq!(
+            sealed, envelope,
+            "{name}: sealing with eph_ikm reproduces the envelope"
+        );
         let parsed = parse(&envelope).unwrap();
         assert_eq!(parsed.key_id().to_hex(), key_id);
-        assert_eq!(open(&sk, kind, &envelope).unwrap().as_slice(), payload.as_slice(), "{name}");
+        assert_eq!(
+            open(&sk, kind, &envelope).unwrap().as_slice(),
+            payload.as_slice(),
+            "{name}"
+        );
     }
-    assert!(pos >= 7 && neg >= 25, "{pos} positive, {neg} negative cases");
+    assert!(
+        pos >= 7 && neg >= 25,
+        "{pos} positive, {neg} negative cases"
+    );
 }
 
 #[test]
@@ -122,10 +176,19 @@ fn reply_code_vectors_derive_as_stated() {
         let code = ReplyCode::from_mnemonic(c["mnemonic"].as_str().unwrap()).unwrap();
         assert_eq!(code.entropy().as_slice(), hx(&c["entropy"]).as_slice());
         let s = code.derive();
-        assert_eq!(s.reply_sk.to_bytes().as_slice(), hx(&c["reply_sk"]).as_slice());
-        assert_eq!(s.reply_pk.to_bytes().as_slice(), hx(&c["reply_pk"]).as_slice());
+        assert_eq!(
+            s.reply_sk.to_bytes().as_slice(),
+            hx(&c["reply_sk"]).as_slice()
+        );
+        assert_eq!(
+            s.reply_pk.to_bytes().as_slice(),
+            hx(&c["reply_pk"]).as_slice()
+        );
         assert_eq!(s.thread_id.as_slice(), hx(&c["thread_id"]).as_slice());
-        assert_eq!(s.slot_key.as_bytes().as_slice(), hx(&c["slot_key"]).as_slice());
+        assert_eq!(
+            s.slot_key.as_bytes().as_slice(),
+            hx(&c["slot_key"]).as_slice()
+        );
         let slots = c["slots"].as_array().unwrap();
         assert_eq!(slots.len(), 4);
         for (i, want) in slots.iter().enumerate() {
@@ -143,13 +206,30 @@ fn keyfile_vector_opens_and_reseals() {
         let pass = c["passphrase"].as_str().unwrap().as_bytes();
         let (info, sk) = open_key_file(text, pass).unwrap();
         assert_eq!(sk.to_bytes().as_slice(), hx(&c["private_key"]).as_slice());
-        assert_eq!(info.public_key.to_bytes().as_slice(), hx(&c["public_key"]).as_slice());
+        assert_eq!(
+            info.public_key.to_bytes().as_slice(),
+            hx(&c["public_key"]).as_slice()
+        );
         assert_eq!(info.force_id, c["force"].as_str().unwrap());
         let mut fixed = hx(&c["salt"]);
         fixed.extend(hx(&c["nonce"]));
-        let again = seal_key_file(&mut FixedRng::new(&fixed), &sk, &info.force_id, &info.created, pass, KdfParams::DEFAULT).unwrap();
+        let again = seal_key_file(
+            &mut FixedRng::new(&fixed),
+            &sk,
+            &info.force_id,
+            &info.created,
+            pass,
+            KdfParams::DEFAULT,
+        )
+        .unwrap();
         assert_eq!(again, text);
-        assert_eq!(open_key_file(text, b"wrong").unwrap_err(), KeyFileError::WrongPassphrase);
-        assert!(matches!(open_key_file(&text.replace("t=3", "t=2"), pass), Err(KeyFileError::Damaged(_))));
+        assert_eq!(
+            open_key_file(text, b"wrong").unwrap_err(),
+            KeyFileError::WrongPassphrase
+        );
+        assert!(matches!(
+            open_key_file(&text.replace("t=3", "t=2"), pass),
+            Err(KeyFileError::Damaged(_))
+        ));
     }
 }

@@ -14,7 +14,10 @@ pub struct FixedRng {
 impl FixedRng {
     /// An RNG over these bytes.
     pub fn new(bytes: &[u8]) -> Self {
-        FixedRng { bytes: bytes.to_vec(), at: 0 }
+        FixedRng {
+            bytes: bytes.to_vec(),
+            at: 0,
+        }
     }
 }
 
@@ -32,7 +35,10 @@ impl rand_core::TryRng for FixedRng {
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         let end = self.at + dst.len();
-        assert!(end <= self.bytes.len(), "FixedRng exhausted: the vector needs more fixed randomness");
+        assert!(
+            end <= self.bytes.len(),
+            "FixedRng exhausted: the vector needs more fixed randomness"
+        );
         dst.copy_from_slice(&self.bytes[self.at..end]);
         self.at = end;
         Ok(())

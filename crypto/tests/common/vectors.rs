@@ -6,7 +6,9 @@
 use hpke::{Deserializable, OpModeS, Serializable};
 use quietline_crypto::envelope::Kind;
 use quietline_crypto::keys::derive_keypair;
-use quietline_crypto::payload::{Common, Known, Payload, Person, Reply, ReplyMaterial, Report, ReportBody, Vehicle, When};
+use quietline_crypto::payload::{
+    Common, Known, Payload, Person, Reply, ReplyMaterial, Report, ReportBody, Vehicle, When,
+};
 use quietline_crypto::reply_code::ReplyCode;
 use quietline_crypto::seal::{seal_reply, seal_report};
 use serde_json::{Value, json};
@@ -15,7 +17,9 @@ use super::fixed_rng::FixedRng;
 
 /// `n` bytes of a simple fixed pattern seeded by `seed`.
 pub fn pattern(seed: u8, n: usize) -> Vec<u8> {
-    (0..n).map(|i| seed.wrapping_mul(31).wrapping_add(i as u8).wrapping_mul(7)).collect()
+    (0..n)
+        .map(|i| seed.wrapping_mul(31).wrapping_add(i as u8).wrapping_mul(7))
+        .collect()
 }
 
 fn sample_report(entropy: [u8; 16]) -> Vec<u8> {
@@ -40,7 +44,11 @@ fn sample_report(entropy: [u8; 16]) -> Vec<u8> {
 
 fn sample_reply() -> Vec<u8> {
     Payload::Reply(Reply {
-        common: Common { v: 1, sent_at: "2026-11-28T09:00:00Z".into(), lang: "en".into() },
+        common: Common {
+            v: 1,
+            sent_at: "2026-11-28T09:00:00Z".into(),
+            lang: "en".into(),
+        },
         from: "Demo Constabulary".into(),
         message: "Thank you. Can you tell us roughly what time the cars arrive?".into(),
     })
@@ -63,19 +71,76 @@ struct Positive {
 }
 
 fn positives() -> Vec<Positive> {
-    let slot0 = ReplyCode::from_entropy(pattern(1, 16).try_into().unwrap()).derive().slot_key.address(0);
+    let slot0 = ReplyCode::from_entropy(pattern(1, 16).try_into().unwrap())
+        .derive()
+        .slot_key
+        .address(0);
     vec![
-        Positive { name: "report, sample payload", ikm_r: 1, eph: 2, kind: Kind::Report, routing: b"demo".to_vec(), payload: sample_report(pattern(1, 16).try_into().unwrap()) },
-        Positive { name: "report, empty payload (1 KiB bucket)", ikm_r: 1, eph: 3, kind: Kind::Report, routing: b"demo".to_vec(), payload: vec![] },
-        Positive { name: "report, 1020-byte payload fills the 1 KiB bucket", ikm_r: 1, eph: 4, kind: Kind::Report, routing: b"demo".to_vec(), payload: filler(1020) },
-        Positive { name: "report, 1021-byte payload moves to the 2 KiB bucket", ikm_r: 1, eph: 5, kind: Kind::Report, routing: b"demo".to_vec(), payload: filler(1021) },
-        Positive { name: "report, 64-character force id, 8000-byte payload", ikm_r: 6, eph: 7, kind: Kind::Report, routing: b"a-very-long-force-identifier-that-uses-all-sixty-four-bytes-0123".to_vec(), payload: filler(8000) },
-        Positive { name: "report, largest payload (65532 bytes, 64 KiB bucket)", ikm_r: 6, eph: 8, kind: Kind::Report, routing: b"x".to_vec(), payload: filler(65532) },
-        Positive { name: "reply to slot 0 of reply-code vector 0, sealed to its reply key", ikm_r: 0, eph: 10, kind: Kind::Reply, routing: slot0.to_vec(), payload: sample_reply() },
+        Positive {
+            name: "report, sample payload",
+            ikm_r: 1,
+            eph: 2,
+            kind: Kind::Report,
+            routing: b"demo".to_vec(),
+            payload: sample_report(pattern(1, 16).try_into().unwrap()),
+        },
+        Positive {
+            name: "report, empty payload (1 KiB bucket)",
+            ikm_r: 1,
+            eph: 3,
+            kind: Kind::Report,
+            routing: b"demo".to_vec(),
+            payload: vec![],
+        },
+        Positive {
+            name: "report, 1020-byte payload fills the 1 KiB bucket",
+            ikm_r: 1,
+            eph: 4,
+            kind: Kind::Report,
+            routing: b"demo".to_vec(),
+            payload: filler(1020),
+        },
+        Positive {
+            name: "report, 1021-byte payload moves to the 2 KiB bucket",
+            ikm_r: 1,
+            eph: 5,
+            kind: Kind::Report,
+            routing: b"demo".to_vec(),
+            payload: filler(1021),
+        },
+        Positive {
+            name: "report, 64-character force id, 8000-byte payload",
+            ikm_r: 6,
+            eph: 7,
+            kind: Kind::Report,
+            routing: b"a-very-long-force-identifier-that-uses-all-sixty-four-bytes-0123".to_vec(),
+            payload: filler(8000),
+        },
+        Positive {
+            name: "report, largest payload (65532 bytes, 64 KiB bucket)",
+            ikm_r: 6,
+            eph: 8,
+            kind: Kind::Report,
+            routing: b"x".to_vec(),
+            payload: filler(65532),
+        },
+        Positive {
+            name: "reply to slot 0 of reply-code vector 0, sealed to its reply key",
+            ikm_r: 0,
+            eph: 10,
+            kind: Kind::Reply,
+            routing: slot0.to_vec(),
+            payload: sample_reply(),
+        },
     ]
 }
 
-fn recipient(ikm_r: u8) -> (quietline_crypto::keys::PrivateKey, quietline_crypto::keys::PublicKey) {
+fn recipient(
+    ikm_r: u8,
+) -> (
+    quietline_crypto::keys::PrivateKey,
+    quietline_crypto::keys::PublicKey,
+) {
     if ikm_r == 0 {
         let s = ReplyCode::from_entropy(pattern(1, 16).try_into().unwrap()).derive();
         (s.reply_sk, s.reply_pk)
@@ -89,8 +154,20 @@ fn seal_fixed(p: &Positive) -> Vec<u8> {
     let (_, pk) = recipient(p.ikm_r);
     let mut rng = FixedRng::new(&pattern(p.eph, 32));
     match p.kind {
-        Kind::Report => seal_report(&mut rng, std::str::from_utf8(&p.routing).unwrap(), &pk, &p.payload).unwrap(),
-        Kind::Reply => seal_reply(&mut rng, p.routing.clone().try_into().unwrap(), &pk, &p.payload).unwrap(),
+        Kind::Report => seal_report(
+            &mut rng,
+            std::str::from_utf8(&p.routing).unwrap(),
+            &pk,
+            &p.payload,
+        )
+        .unwrap(),
+        Kind::Reply => seal_reply(
+            &mut rng,
+            p.routing.clone().try_into().unwrap(),
+            &pk,
+            &p.payload,
+        )
+        .unwrap(),
     }
 }
 
@@ -102,14 +179,14 @@ fn seal_raw_plaintext(ikm_r: u8, eph: u8, force: &str, plaintext: &[u8]) -> Vec<
     header.extend_from_slice(&pk.key_id().0);
     header.push(force.len() as u8);
     header.extend_from_slice(force.as_bytes());
-    let pk_h = <hpke::kem::X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(&pk.to_bytes()).unwrap();
+    let pk_h =
+        <hpke::kem::X25519HkdfSha256 as hpke::Kem>::PublicKey::from_bytes(&pk.to_bytes()).unwrap();
     let mut rng = FixedRng::new(&pattern(eph, 32));
-    let (enc, mut ctx) = hpke::setup_sender_with_rng::<hpke::aead::ChaCha20Poly1305, hpke::kdf::HkdfSha256, hpke::kem::X25519HkdfSha256>(
-        &OpModeS::Base,
-        &pk_h,
-        Kind::Report.info(),
-        &mut rng,
-    )
+    let (enc, mut ctx) = hpke::setup_sender_with_rng::<
+        hpke::aead::ChaCha20Poly1305,
+        hpke::kdf::HkdfSha256,
+        hpke::kem::X25519HkdfSha256,
+    >(&OpModeS::Base, &pk_h, Kind::Report.info(), &mut rng)
     .unwrap();
     let ct = ctx.seal(plaintext, &header).unwrap();
     let mut out = header;
@@ -148,26 +225,81 @@ pub fn envelope_vectors() -> Value {
         hex::encode(e)
     };
     let mut neg = |name: &str, envelope: String, error: &str| {
-        cases.push(json!({ "name": name, "recipient_sk": sk1, "envelope": envelope, "error": error }));
+        cases.push(
+            json!({ "name": name, "recipient_sk": sk1, "envelope": envelope, "error": error }),
+        );
     };
     neg("wrong magic", with(&|e| e[0] = b'q'), "bad_magic");
     neg("unknown version 2", with(&|e| e[2] = 2), "unknown_version");
     neg("unknown kind 3", with(&|e| e[3] = 3), "unknown_kind");
-    neg("unknown KEM id 0x0021", with(&|e| e[5] = 0x21), "unknown_suite");
-    neg("unknown AEAD id 0x0001", with(&|e| e[9] = 0x01), "unknown_suite");
+    neg(
+        "unknown KEM id 0x0021",
+        with(&|e| e[5] = 0x21),
+        "unknown_suite",
+    );
+    neg(
+        "unknown AEAD id 0x0001",
+        with(&|e| e[9] = 0x01),
+        "unknown_suite",
+    );
     neg("routing length 0", with(&|e| e[18] = 0), "routing_length");
     neg("routing length 65", with(&|e| e[18] = 65), "routing_length");
-    neg("upper-case force id", with(&|e| e[19] = b'D'), "invalid_force_id");
-    neg("force id with an underscore", with(&|e| e[20] = b'_'), "invalid_force_id");
-    neg("ciphertext one byte short", with(&|e| { e.pop(); }), "bad_ciphertext_length");
-    neg("ciphertext one byte long", with(&|e| e.push(0)), "bad_ciphertext_length");
-    neg("truncated inside the enc", hex::encode(&good[..40]), "truncated");
-    neg("header shorter than 19 bytes", hex::encode(&good[..10]), "truncated");
+    neg(
+        "upper-case force id",
+        with(&|e| e[19] = b'D'),
+        "invalid_force_id",
+    );
+    neg(
+        "force id with an underscore",
+        with(&|e| e[20] = b'_'),
+        "invalid_force_id",
+    );
+    neg(
+        "ciphertext one byte short",
+        with(&|e| {
+            e.pop();
+        }),
+        "bad_ciphertext_length",
+    );
+    neg(
+        "ciphertext one byte long",
+        with(&|e| e.push(0)),
+        "bad_ciphertext_length",
+    );
+    neg(
+        "truncated inside the enc",
+        hex::encode(&good[..40]),
+        "truncated",
+    );
+    neg(
+        "header shorter than 19 bytes",
+        hex::encode(&good[..10]),
+        "truncated",
+    );
     neg("key id changed", with(&|e| e[10] ^= 1), "wrong_key");
-    neg("routing changed to another valid force id (AAD mismatch)", with(&|e| e[19] = b'e'), "decryption_failed");
-    neg("enc bit flipped", with(&|e| e[23 + 5] ^= 0x10), "decryption_failed");
-    neg("ciphertext bit flipped", with(&|e| e[200] ^= 0x01), "decryption_failed");
-    neg("tag bit flipped", with(&|e| { let n = e.len() - 1; e[n] ^= 0x80; }), "decryption_failed");
+    neg(
+        "routing changed to another valid force id (AAD mismatch)",
+        with(&|e| e[19] = b'e'),
+        "decryption_failed",
+    );
+    neg(
+        "enc bit flipped",
+        with(&|e| e[23 + 5] ^= 0x10),
+        "decryption_failed",
+    );
+    neg(
+        "ciphertext bit flipped",
+        with(&|e| e[200] ^= 0x01),
+        "decryption_failed",
+    );
+    neg(
+        "tag bit flipped",
+        with(&|e| {
+            let n = e.len() - 1;
+            e[n] ^= 0x80;
+        }),
+        "decryption_failed",
+    );
     let reply = seal_fixed(&positives()[6]);
     let with_reply = |f: &dyn Fn(&mut Vec<u8>)| {
         let mut e = reply.clone();
@@ -178,22 +310,52 @@ pub fn envelope_vectors() -> Value {
     let mut neg_reply = |name: &str, envelope: String, error: &str| {
         cases.push(json!({ "name": name, "recipient_sk": reply_sk, "kind": 2, "envelope": envelope, "error": error }));
     };
-    neg_reply("reply with a non-zero key id", with_reply(&|e| e[17] = 1), "reply_key_id_not_zero");
-    neg_reply("reply with routing length 31", with_reply(&|e| e[18] = 31), "routing_length");
-    neg_reply("reply with routing length 33", with_reply(&|e| e[18] = 33), "routing_length");
-    neg_reply("reply routed to another slot (AAD mismatch)", with_reply(&|e| e[19] ^= 1), "decryption_failed");
+    neg_reply(
+        "reply with a non-zero key id",
+        with_reply(&|e| e[17] = 1),
+        "reply_key_id_not_zero",
+    );
+    neg_reply(
+        "reply with routing length 31",
+        with_reply(&|e| e[18] = 31),
+        "routing_length",
+    );
+    neg_reply(
+        "reply with routing length 33",
+        with_reply(&|e| e[18] = 33),
+        "routing_length",
+    );
+    neg_reply(
+        "reply routed to another slot (AAD mismatch)",
+        with_reply(&|e| e[19] ^= 1),
+        "decryption_failed",
+    );
     let mut neg = |name: &str, envelope: String, error: &str| {
-        cases.push(json!({ "name": name, "recipient_sk": sk1, "envelope": envelope, "error": error }));
+        cases.push(
+            json!({ "name": name, "recipient_sk": sk1, "envelope": envelope, "error": error }),
+        );
     };
-    neg("a reply where a report is expected", hex::encode(&reply), "wrong_kind");
+    neg(
+        "a reply where a report is expected",
+        hex::encode(&reply),
+        "wrong_kind",
+    );
     let mut beyond = vec![0u8; 1024];
     beyond[..4].copy_from_slice(&1021u32.to_be_bytes());
-    neg("length field beyond the bucket", hex::encode(seal_raw_plaintext(1, 11, "demo", &beyond)), "length_beyond_bucket");
+    neg(
+        "length field beyond the bucket",
+        hex::encode(seal_raw_plaintext(1, 11, "demo", &beyond)),
+        "length_beyond_bucket",
+    );
     let mut dirty = vec![0u8; 1024];
     dirty[..4].copy_from_slice(&2u32.to_be_bytes());
     dirty[4..6].copy_from_slice(b"{}");
     dirty[1023] = 1;
-    neg("non-zero padding", hex::encode(seal_raw_plaintext(1, 12, "demo", &dirty)), "nonzero_padding");
+    neg(
+        "non-zero padding",
+        hex::encode(seal_raw_plaintext(1, 12, "demo", &dirty)),
+        "nonzero_padding",
+    );
     json!({
         "description": "Quietline envelope v1 known-answer vectors (crypto/FORMAT.md#test-vectors). Cases with \"error\" are negative: opening with recipient_sk, expecting the kind given by \"kind\" (1 when absent), MUST fail with that error.",
         "cases": cases,
@@ -202,7 +364,12 @@ pub fn envelope_vectors() -> Value {
 
 /// The contents of `reply-code-v1.json`.
 pub fn reply_code_vectors() -> Value {
-    let entropies: Vec<[u8; 16]> = vec![pattern(1, 16).try_into().unwrap(), [0u8; 16], [0xff; 16], pattern(200, 16).try_into().unwrap()];
+    let entropies: Vec<[u8; 16]> = vec![
+        pattern(1, 16).try_into().unwrap(),
+        [0u8; 16],
+        [0xff; 16],
+        pattern(200, 16).try_into().unwrap(),
+    ];
     let cases: Vec<Value> = entropies
         .into_iter()
         .map(|e| {
@@ -232,7 +399,15 @@ pub fn keyfile_vectors() -> Value {
     let (sk, pk) = recipient(1);
     let passphrase = "correct horse battery staple";
     let fixed: Vec<u8> = (0u8..28).collect();
-    let text = seal_key_file(&mut FixedRng::new(&fixed), &sk, "demo", "2026-11-27", passphrase.as_bytes(), KdfParams::DEFAULT).unwrap();
+    let text = seal_key_file(
+        &mut FixedRng::new(&fixed),
+        &sk,
+        "demo",
+        "2026-11-27",
+        passphrase.as_bytes(),
+        KdfParams::DEFAULT,
+    )
+    .unwrap();
     json!({
         "description": "Quietline key file v1 known-answer vector (crypto/FORMAT.md#key-file). The random octets drawn are the salt (16) then the nonce (12).",
         "cases": [{
