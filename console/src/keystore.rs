@@ -15,14 +15,14 @@ use zeroize::Zeroizing;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
     /// The file could not be read or written.
-    #[error("cannot {action} key file {path}: {source}")]
+    #[error("cannot {action} key file {path}: {error}")]
     Io {
         /// "read" or "write".
         action: &'static str,
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is readable by group or others.
     #[error(
@@ -38,18 +38,22 @@ pub enum KeyStoreError {
     #[error("key file {0} already exists; refusing to overwrite a key")]
     Exists(PathBuf),
     /// The contents are wrong (not a key file, damaged, wrong passphrase, …).
-    #[error("key file {path}: {source}")]
+    #[error("key file {path}: {error}")]
     Format {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        source: KeyFileError,
+        error: KeyFileError,
     },
 }
 
 /// Write a new key file with mode 0600; never overwrites.
 pub fn write_key_file(path: &Path, text: &str) -> Result<(), KeyStoreError> {
-    let io = |source| KeyStoreError::Io { action: "write", path: path.to_owned(), source };
+    let io = |error| KeyStoreError::Io {
+        action: "write",
+        path: path.to_owned(),
+        error,
+    };
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -68,26 +72,43 @@ pub fn write_key_file(path: &Path, text: &str) -> Result<(), KeyStoreError> {
     Ok(())
 }
 
-fn read_checked(path: &Path) -> Result<Zeroizing<String>, KeyStoreError> {
-    let io = |source| KeyStoreError::Io { action: "read", path: path.to_owned(), source };
+/// Read a key file's text, refusing it if group or others can read it.
+pub fn read_key_text(path: &Path) -> Result<Zeroizing<String>, KeyStoreError> {
+    let io = |error| KeyStoreError::Io {
+        action: "read",
+        path: path.to_owned(),
+        error,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(KeyStoreError::TooPermissive { path: path.to_owned(), mode });
+        return Err(KeyStoreError::TooPermissive {
+            path: path.to_owned(),
+            mode,
+        });
     }
     Ok(Zeroizing::new(std::fs::read_to_string(path).map_err(io)?))
 }
 
 /// Read a key file's public header (no passphrase needed; permissions still checked).
 pub fn read_key_info(path: &Path) -> Result<KeyFileInfo, KeyStoreError> {
-    let text = read_checked(path)?;
-    key_file_info(&text).map_err(|source| KeyStoreError::Format { path: path.to_owned(), source })
+    let text = read_key_text(path)?;
+    key_file_info(&text).map_err(|error| KeyStoreError::Format {
+        path: path.to_owned(),
+        error,
+    })
 }
 
 /// Load and decrypt a key file.
-pub fn load_key_file(path: &Path, passphrase: &[u8]) -> Result<(KeyFileInfo, PrivateKey), KeyStoreError> {
-    let text = read_checked(path)?;
-    open_key_file(&text, passphrase).map_err(|source| KeyStoreError::Format { path: path.to_owned(), source })
+pub fn load_key_file(
+    path: &Path,
+    passphrase: &[u8],
+) -> Result<(KeyFileInfo, PrivateKey), KeyStoreError> {
+    let text = read_key_text(path)?;
+    open_key_file(&text, passphrase).map_err(|error| KeyStoreError::Format {
+        path: path.to_owned(),
+        error,
+    })
 }
 
 #[cfg(test)]
@@ -102,7 +123,15 @@ mod tests {
     fn sample(dir: &Path) -> (PathBuf, quietline_crypto::keys::PublicKey) {
         let mut rng = rng();
         let (sk, pk) = quietline_crypto::keys::generate_keypair(&mut rng);
-        let text = seal_key_file(&mut rng, &sk, "demo", "2026-11-27", b"pass phrase", KdfParams::INSECURE_FOR_TESTS).unwrap();
+        let text = seal_key_file(
+            &mut rng,
+            &sk,
+            "demo",
+            "2026-11-27",
+            b"pass phrase",
+            KdfParams::INSECURE_FOR_TESTS,
+        )
+        .unwrap();
         let path = dir.join("force.key");
         write_key_file(&path, &text).unwrap();
         (path, pk)
@@ -112,11 +141,17 @@ mod tests {
     fn written_0600_and_loads() {
         let dir = tempfile::tempdir().unwrap();
         let (path, pk) = sample(dir.path());
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let (info, sk) = load_key_file(&path, b"pass phrase").unwrap();
         assert_eq!(info.public_key, pk);
         assert_eq!(sk.public_key(), pk);
-        assert!(matches!(write_key_file(&path, "x"), Err(KeyStoreError::Exists(_))));
+        assert!(matches!(
+            write_key_file(&path, "x"),
+            Err(KeyStoreError::Exists(_))
+        ));
     }
 
     #[test]
@@ -128,10 +163,16 @@ mod tests {
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
         let e = load_key_file(&path, b"pass phrase").unwrap_err();
-        assert!(matches!(e, KeyStoreError::TooPermissive { mode: 0o640, .. }), "{e}");
+        assert!(
+            matches!(e, KeyStoreError::TooPermissive { mode: 0o640, .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("chmod 600"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o604)).unwrap();
-        assert!(matches!(read_key_info(&path), Err(KeyStoreError::TooPermissive { .. })));
+        assert!(matches!(
+            read_key_info(&path),
+            Err(KeyStoreError::TooPermissive { .. })
+        ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
 
         let text = std::fs::read_to_string(&path).unwrap();

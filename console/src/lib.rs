@@ -2,9 +2,26 @@
 //! the only Quietline component that holds private keys and opens envelopes.
 //!
 //! This crate owns the console's I/O around the pure `quietline-crypto` core:
-//! key files on disk ([`keystore`]), and (as issue 5 lands) the vault, pull,
-//! reply and audit. It does not define any wire format: that is
-//! `crypto/FORMAT.md`.
+//! the home directory and config ([`home`]), key files ([`keystore`]) and the
+//! key ring ([`keyring`]), the local vault ([`vault`]), talking to the server
+//! ([`client`]), pulling ([`pull`]), reading threads ([`thread`]), the
+//! handler's sealed records ([`records`]), replies ([`reply`]), output
+//! ([`render`], [`export`], [`text`]) and the audit chain ([`audit`]). It does
+//! not define any wire format: that is `crypto/FORMAT.md`. The command line
+//! itself is `src/main.rs`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+pub mod audit;
+pub mod client;
+pub mod export;
+pub mod home;
+pub mod keyring;
 pub mod keystore;
+pub mod pull;
+pub mod records;
+pub mod render;
+pub mod reply;
+pub mod text;
+pub mod thread;
+pub mod vault;

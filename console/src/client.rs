@@ -1,0 +1,410 @@
+//! The HTTP client for the intake server's API v1 (issue 3): the inbox, the
+//! envelopes, reply slots and the public directory.
+//!
+//! It owns talking to the server defensively: timeouts on connecting and on
+//! every request, no redirects, and bounded body reads — an envelope body over
+//! `MAX_ENVELOPE_LEN` or a JSON body over [`MAX_JSON_LEN`] is refused while
+//! reading, before it is buffered, so a hostile server cannot make the console
+//! allocate without limit. It checks the SHAPE of what the server says (ids
+//! are hex of the right length); it trusts nothing else — envelopes are
+//! authenticated later, by decryption. It does not store anything.
+
+use std::time::Duration;
+
+use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::text::clean_line;
+
+/// Largest JSON body read from the server (an inbox page of 1000 entries is ~90 KiB).
+pub const MAX_JSON_LEN: usize = 1024 * 1024;
+/// Connect timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Whole-request timeout (headers and body).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The URL is not http(s).
+    #[error("{0:?} is not a server URL: use http://HOST:PORT or https://HOST")]
+    BadUrl(String),
+    /// Could not connect.
+    #[error(
+        "cannot reach the server at {server}: {reason}. Check the address (`quietline-console login --server …`) and the network"
+    )]
+    Unreachable {
+        /// Base URL.
+        server: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The server took too long.
+    #[error("the server at {0} did not answer in time")]
+    Timeout(String),
+    /// 401.
+    #[error(
+        "the server refused the handler token (401: unknown or revoked); ask the platform operator for a new token, then run `quietline-console login` again"
+    )]
+    Unauthorized,
+    /// The body is larger than allowed.
+    #[error("the server sent more than {limit} bytes for {what}; refused without reading it all")]
+    TooLarge {
+        /// What was being read.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+    /// The server answered with an error status.
+    #[error("the server answered {status} to {what}: {message}")]
+    Status {
+        /// What was being done.
+        what: &'static str,
+        /// HTTP status.
+        status: u16,
+        /// The server's `error` code, if it sent one.
+        code: String,
+        /// The server's message (cleaned of control characters, shortened).
+        message: String,
+    },
+    /// The server's answer is not what the API promises.
+    #[error("the server's answer to {what} is not valid: {reason}")]
+    BadResponse {
+        /// What was being done.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The token cannot be sent in a header.
+    #[error("the handler token contains characters that cannot be sent; check the token file")]
+    BadToken,
+    /// Transport error while reading.
+    #[error("the connection to {server} failed while {what}: {reason}")]
+    Transport {
+        /// Base URL.
+        server: String,
+        /// What was being done.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One inbox entry as listed (not yet trusted beyond its shape).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct InboxEntry {
+    /// Report id, 32 lowercase hex digits.
+    pub id: String,
+    /// Key id, 16 hex digits.
+    pub key_id: String,
+    /// UTC day, `YYYY-MM-DD`.
+    pub day: String,
+}
+
+/// One inbox page.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct InboxPage {
+    /// Entries, in id order.
+    pub reports: Vec<InboxEntry>,
+    /// Cursor for the next page, `None` at the end.
+    pub next: Option<String>,
+}
+
+/// A directory entry (`GET /api/v1/forces`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DirectoryEntry {
+    /// Force id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Current key id (hex).
+    pub key_id: String,
+    /// Current public key (base64url).
+    pub public_key: String,
+}
+
+/// Outcome of `PUT /api/v1/slots/{address}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotPut {
+    /// 201.
+    Stored,
+    /// 409: the slot already holds a reply.
+    Taken,
+}
+
+/// Whether `s` is exactly `n` lowercase hex digits.
+pub fn is_hex(s: &str, n: usize) -> bool {
+    s.len() == n
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether `s` looks like `YYYY-MM-DD`.
+pub fn is_day(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// A client for one server and (optionally) one handler token.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    auth: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `server` (http or https base URL) with an optional token.
+    pub fn new(server: &str, token: Option<&Zeroizing<String>>) -> Result<Client, ClientError> {
+        let base = server.trim().trim_end_matches('/').to_owned();
+        let lower = base.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"));
+        if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+            return Err(ClientError::BadUrl(server.to_owned()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ClientError::BadUrl(format!("{server} ({e})")))?;
+        let auth = match token {
+            Some(t) => {
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.as_str()))
+                    .map_err(|_| ClientError::BadToken)?;
+                // Keeps it out of reqwest's debug output.
+                v.set_sensitive(true);
+                Some(v)
+            }
+            None => None,
+        };
+        Ok(Client { http, base, auth })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn send_error(&self, e: reqwest::Error, what: &'static str) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout(self.base.clone())
+        } else if e.is_connect() {
+            let mut reason = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                reason = s.to_string();
+                src = s.source();
+            }
+            ClientError::Unreachable {
+                server: self.base.clone(),
+                reason,
+            }
+        } else {
+            ClientError::Transport {
+                server: self.base.clone(),
+                what,
+                reason: e.to_string(),
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        what: &'static str,
+        authed: bool,
+    ) -> Result<reqwest::Response, ClientError> {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if authed && let Some(a) = &self.auth {
+            req = req.header(AUTHORIZATION, a.clone());
+        }
+        req.send().await.map_err(|e| self.send_error(e, what))
+    }
+
+    /// Read a body of at most `limit` bytes, refusing more as soon as it shows.
+    async fn read_limited(
+        &self,
+        mut res: reqwest::Response,
+        limit: usize,
+        what: &'static str,
+    ) -> Result<Vec<u8>, ClientError> {
+        if res.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(ClientError::TooLarge { what, limit });
+        }
+        let mut buf = Vec::with_capacity(res.content_length().map_or(0, |n| n as usize).min(limit));
+        while let Some(chunk) = res.chunk().await.map_err(|e| {
+            if e.is_timeout() {
+                ClientError::Timeout(self.base.clone())
+            } else {
+                ClientError::Transport {
+                    server: self.base.clone(),
+                    what,
+                    reason: e.to_string(),
+                }
+            }
+        })? {
+            if buf.len() + chunk.len() > limit {
+                return Err(ClientError::TooLarge { what, limit });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf)
+    }
+
+    /// Turn a non-success answer into an error, reading at most a small JSON body.
+    async fn status_error(&self, res: reqwest::Response, what: &'static str) -> ClientError {
+        let status = res.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return ClientError::Unauthorized;
+        }
+        #[derive(Deserialize)]
+        struct ApiError {
+            #[serde(default)]
+            error: String,
+            #[serde(default)]
+            message: String,
+        }
+        let (code, message) = match self.read_limited(res, 16 * 1024, what).await {
+            Ok(body) => match serde_json::from_slice::<ApiError>(&body) {
+                Ok(e) => (clean_line(&e.error, 64), clean_line(&e.message, 300)),
+                Err(_) => (String::new(), "(no JSON error body)".to_owned()),
+            },
+            Err(_) => (
+                String::new(),
+                "(error body unreadable or too large)".to_owned(),
+            ),
+        };
+        ClientError::Status {
+            what,
+            status: status.as_u16(),
+            code,
+            message,
+        }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        res: reqwest::Response,
+        what: &'static str,
+    ) -> Result<T, ClientError> {
+        let body = self.read_limited(res, MAX_JSON_LEN, what).await?;
+        serde_json::from_slice(&body).map_err(|e| ClientError::BadResponse {
+            what,
+            reason: format!("not the expected JSON ({e})"),
+        })
+    }
+
+    /// `GET /api/v1/inbox?after=…&limit=…`, with every id checked for shape.
+    pub async fn inbox(&self, after: Option<&str>, limit: u32) -> Result<InboxPage, ClientError> {
+        const WHAT: &str = "the inbox listing";
+        let path = match after {
+            Some(a) => format!("/api/v1/inbox?after={a}&limit={limit}"),
+            None => format!("/api/v1/inbox?limit={limit}"),
+        };
+        let res = self.get(&path, WHAT, true).await?;
+        if !res.status().is_success() {
+            return Err(self.status_error(res, WHAT).await);
+        }
+        let page: InboxPage = self.json(res, WHAT).await?;
+        if let Some(n) = &page.next
+            && !is_hex(n, 32)
+        {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: "`next` is not a report id".into(),
+            });
+        }
+        Ok(page)
+    }
+
+    /// `GET /api/v1/inbox/{id}`: an envelope, at most `MAX_ENVELOPE_LEN` bytes.
+    /// `Ok(None)` on 404 (gone since it was listed, e.g. past retention).
+    pub async fn envelope(&self, id: &str) -> Result<Option<Vec<u8>>, ClientError> {
+        const WHAT: &str = "an envelope";
+        if !is_hex(id, 32) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: "the report id is not 32 hex digits".into(),
+            });
+        }
+        let res = self.get(&format!("/api/v1/inbox/{id}"), WHAT, true).await?;
+        match res.status() {
+            s if s.is_success() => Ok(Some(self.read_limited(res, MAX_ENVELOPE_LEN, WHAT).await?)),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(self.status_error(res, WHAT).await),
+        }
+    }
+
+    /// `PUT /api/v1/slots/{address}` with a kind-2 envelope.
+    pub async fn put_slot(
+        &self,
+        address: &[u8; 32],
+        envelope: Vec<u8>,
+    ) -> Result<SlotPut, ClientError> {
+        const WHAT: &str = "posting the reply";
+        let mut req = self
+            .http
+            .put(format!(
+                "{}/api/v1/slots/{}",
+                self.base,
+                hex::encode(address)
+            ))
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(envelope);
+        if let Some(a) = &self.auth {
+            req = req.header(AUTHORIZATION, a.clone());
+        }
+        let res = req.send().await.map_err(|e| self.send_error(e, WHAT))?;
+        match res.status() {
+            StatusCode::CREATED | StatusCode::OK => Ok(SlotPut::Stored),
+            StatusCode::CONFLICT => Ok(SlotPut::Taken),
+            _ => Err(self.status_error(res, WHAT).await),
+        }
+    }
+
+    /// `GET /api/v1/slots/{address}` (public): the reply envelope or `None`.
+    pub async fn get_slot(&self, address: &[u8; 32]) -> Result<Option<Vec<u8>>, ClientError> {
+        const WHAT: &str = "a reply slot";
+        let res = self
+            .get(
+                &format!("/api/v1/slots/{}", hex::encode(address)),
+                WHAT,
+                false,
+            )
+            .await?;
+        match res.status() {
+            s if s.is_success() => Ok(Some(self.read_limited(res, MAX_ENVELOPE_LEN, WHAT).await?)),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(self.status_error(res, WHAT).await),
+        }
+    }
+
+    /// `GET /api/v1/forces` (public directory).
+    pub async fn forces(&self) -> Result<Vec<DirectoryEntry>, ClientError> {
+        const WHAT: &str = "the force directory";
+        let res = self.get("/api/v1/forces", WHAT, false).await?;
+        if !res.status().is_success() {
+            return Err(self.status_error(res, WHAT).await);
+        }
+        self.json(res, WHAT).await
+    }
+}

@@ -1,0 +1,208 @@
+//! `export`: one report with its thread, status and notes for the force's
+//! records system, as JSON (every field, machine-readable) or as a printable
+//! HTML page.
+//!
+//! It owns the two output formats and HTML escaping. It does not decide where
+//! the output goes (the binary writes it to stdout or a 0600 file) and adds no
+//! field the payload does not have: the JSON carries each payload exactly as
+//! the reporter's page sealed it.
+
+use serde_json::{Value, json};
+
+use crate::records::{Record, RecordBody};
+use crate::render::report_fields;
+use crate::thread::{Item, Thread};
+
+/// Export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// JSON: every field of every message, the thread, notes and status history.
+    Json,
+    /// A self-contained, printable HTML page.
+    Html,
+}
+
+fn record_json(r: &Record) -> Value {
+    // Serializing a plain struct cannot fail.
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// The JSON export.
+pub fn to_json(t: &Thread, force: &str, exported_at: &str, exported_by: &str) -> Value {
+    let thread: Vec<Value> = t
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Incoming(m) => json!({
+                "direction": "from-reporter",
+                "kind": m.kind(),
+                "id": m.id,
+                "received_day": m.day,
+                "key_id": m.key_id,
+                "status": t.status.get(&m.id).map(|s| s.as_str()).unwrap_or("new"),
+                "payload": serde_json::to_value(&m.payload).unwrap_or(Value::Null),
+            }),
+            Item::Reply(r) => {
+                json!({"direction": "from-force", "kind": "reply", "record": record_json(r)})
+            }
+        })
+        .collect();
+    json!({
+        "format": "quietline-console/export/v1",
+        "force": force,
+        "exported_at": exported_at,
+        "exported_by": exported_by,
+        "report": {
+            "id": t.focus.id,
+            "received_day": t.focus.day,
+            "key_id": t.focus.key_id,
+            "thread_id": t.focus.thread_id.map(hex::encode),
+            "status": t.focus_status().as_str(),
+            "payload": serde_json::to_value(&t.focus.payload).unwrap_or(Value::Null),
+        },
+        "thread": thread,
+        "status_history": t.status_history.iter().map(record_json).collect::<Vec<_>>(),
+        "notes": t.notes.iter().map(record_json).collect::<Vec<_>>(),
+    })
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;color:#0b0c0c;line-height:1.4}\
+h1{font-size:1.5rem}h2{font-size:1.2rem;border-top:2px solid #0b0c0c;padding-top:.5rem;margin-top:1.5rem}\
+dl{display:grid;grid-template-columns:10rem 1fr;gap:.25rem 1rem}dt{font-weight:bold}dd{margin:0;white-space:pre-wrap}\
+.meta{color:#505a5f}.msg{white-space:pre-wrap;border-left:4px solid #b1b4b6;padding-left:.75rem}\
+@media print{body{margin:0;max-width:none}h2{break-after:avoid}section{break-inside:avoid}}";
+
+/// The printable HTML export (no script, no external resource).
+pub fn to_html(t: &Thread, force: &str, exported_at: &str, exported_by: &str) -> String {
+    let mut h = String::new();
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
+    h.push_str(&format!(
+        "<title>Quietline report {}</title><style>{STYLE}</style></head><body>\n",
+        escape(&t.focus.id)
+    ));
+    h.push_str(&format!(
+        "<h1>Quietline report {}</h1>\n",
+        escape(&t.focus.id)
+    ));
+    h.push_str(&format!(
+        "<p class=\"meta\">Force {} · received {} · status {} · thread {} · exported {} by {}</p>\n",
+        escape(force),
+        escape(&t.focus.day),
+        t.focus_status(),
+        escape(&t.focus.thread_id.map(hex::encode).unwrap_or_else(|| "-".into())),
+        escape(exported_at),
+        escape(exported_by)
+    ));
+    for (i, item) in t.items.iter().enumerate() {
+        h.push_str("<section>\n");
+        match item {
+            Item::Incoming(m) => {
+                let c = m.payload.common();
+                h.push_str(&format!(
+                    "<h2>{}. {} {}</h2>\n",
+                    i + 1,
+                    m.kind(),
+                    escape(&m.id)
+                ));
+                h.push_str(&format!(
+                    "<p class=\"meta\">Received {} · sent {} (reporter's clock) · language {} · status {}</p>\n",
+                    escape(&m.day),
+                    escape(&c.sent_at),
+                    escape(&c.lang),
+                    t.status.get(&m.id).map(|s| s.as_str()).unwrap_or("new")
+                ));
+                match &m.payload {
+                    quietline_crypto::payload::Payload::Report(r) => {
+                        h.push_str("<dl>\n");
+                        for (label, value) in report_fields(&r.report) {
+                            h.push_str(&format!(
+                                "<dt>{}</dt><dd>{}</dd>\n",
+                                escape(&label),
+                                escape(&value)
+                            ));
+                        }
+                        h.push_str("</dl>\n");
+                    }
+                    quietline_crypto::payload::Payload::FollowUp(f) => {
+                        h.push_str(&format!(
+                            "<div class=\"msg\">{}</div>\n",
+                            escape(&f.message)
+                        ));
+                    }
+                    quietline_crypto::payload::Payload::Reply(_) => {}
+                }
+            }
+            Item::Reply(r) => {
+                if let RecordBody::Reply {
+                    slot,
+                    from,
+                    message,
+                    ..
+                } = &r.body
+                {
+                    h.push_str(&format!(
+                        "<h2>{}. reply from {}</h2>\n",
+                        i + 1,
+                        escape(from)
+                    ));
+                    h.push_str(&format!(
+                        "<p class=\"meta\">Sent {} by {} · slot {slot}</p>\n",
+                        escape(&r.at),
+                        escape(&r.by)
+                    ));
+                    h.push_str(&format!("<div class=\"msg\">{}</div>\n", escape(message)));
+                }
+            }
+        }
+        h.push_str("</section>\n");
+    }
+    h.push_str("<section>\n<h2>Handler notes</h2>\n");
+    if t.notes.is_empty() {
+        h.push_str("<p>None.</p>\n");
+    }
+    for n in &t.notes {
+        if let RecordBody::Note { text } = &n.body {
+            h.push_str(&format!(
+                "<p class=\"meta\">{} · {} · on {}</p><div class=\"msg\">{}</div>\n",
+                escape(&n.at),
+                escape(&n.by),
+                escape(&n.report),
+                escape(text)
+            ));
+        }
+    }
+    h.push_str("</section>\n");
+    if !t.status_history.is_empty() {
+        h.push_str("<section>\n<h2>Status history</h2>\n<ul>\n");
+        for s in &t.status_history {
+            if let RecordBody::Status { status } = &s.body {
+                h.push_str(&format!(
+                    "<li>{} · {} · {status}</li>\n",
+                    escape(&s.at),
+                    escape(&s.by)
+                ));
+            }
+        }
+        h.push_str("</ul>\n</section>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}

@@ -1,0 +1,393 @@
+//! The key ring: every key file in `<home>/keys/`, unlocked together with one
+//! passphrase, and opening envelopes with whichever key they name.
+//!
+//! It owns: finding and naming key files (`<key id>.key`), creating new keys
+//! (`init`, `key rotate`), importing a key file made elsewhere, unlocking, and
+//! turning an envelope into a parsed payload or a [`Flag`] that says why not.
+//! It does not write the config (the binary records the current key) and does
+//! not interpret report fields beyond the thread id.
+//!
+//! Private keys stay in memory only while the [`KeyRing`] lives; `PrivateKey`
+//! zeroizes on drop.
+
+use std::path::{Path, PathBuf};
+
+use quietline_crypto::envelope::{self, EnvelopeError, Kind, Routing};
+use quietline_crypto::keyfile::{KdfParams, KeyFileInfo, seal_key_file};
+use quietline_crypto::keys::{KeyId, PrivateKey, PublicKey, generate_keypair};
+use quietline_crypto::open::{OpenError, open};
+use quietline_crypto::payload::Payload;
+
+use crate::keystore::{KeyStoreError, load_key_file, read_key_info, read_key_text, write_key_file};
+
+/// Environment variable that makes NEW key files use Argon2id parameters that
+/// are INSECURE (64 KiB, one pass). For the test suite only; existing key
+/// files always open with the parameters written in them.
+pub const INSECURE_FAST_KDF_ENV: &str = "QUIETLINE_INSECURE_FAST_KDF";
+
+/// Argon2id parameters for a new key file: the crate's default, unless
+/// [`INSECURE_FAST_KDF_ENV`] is `1` (tests).
+pub fn kdf_for_new_keys() -> KdfParams {
+    if std::env::var(INSECURE_FAST_KDF_ENV).as_deref() == Ok("1") {
+        eprintln!(
+            "warning: {INSECURE_FAST_KDF_ENV}=1: the new key file uses INSECURE test parameters; never use this for a real key"
+        );
+        KdfParams::INSECURE_FOR_TESTS
+    } else {
+        KdfParams::DEFAULT
+    }
+}
+
+/// Why the key ring could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    /// A key file could not be read, is too permissive, damaged, or the passphrase is wrong.
+    #[error(transparent)]
+    KeyFile(#[from] KeyStoreError),
+    /// `keys/` could not be listed.
+    #[error("cannot list the key directory {path}: {error}")]
+    ListDir {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// There are no keys yet.
+    #[error(
+        "the key ring in {0} is empty: run `quietline-console init --force ID` or `quietline-console key import FILE`"
+    )]
+    Empty(PathBuf),
+    /// A key file belongs to another force.
+    #[error(
+        "key file {path} belongs to force {found:?}, but this console is for force {expected:?}"
+    )]
+    OtherForce {
+        /// The file.
+        path: PathBuf,
+        /// Its force.
+        found: String,
+        /// This console's force.
+        expected: String,
+    },
+    /// The key is already in the ring.
+    #[error("key {0} is already in the key ring")]
+    AlreadyPresent(KeyId),
+    /// The configured current key is not in the ring.
+    #[error("the current key {0} named in config.toml is not in the key ring")]
+    CurrentMissing(String),
+    /// Generating or sealing a key file failed.
+    #[error("cannot write the key file: {0}")]
+    Seal(String),
+}
+
+/// Every key file in `dir` (no passphrase needed): path and public header,
+/// sorted by creation day then key id. Permissions are checked.
+pub fn list_keys(dir: &Path) -> Result<Vec<(PathBuf, KeyFileInfo)>, KeyRingError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => {
+            return Err(KeyRingError::ListDir {
+                path: dir.to_owned(),
+                error,
+            });
+        }
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|error| KeyRingError::ListDir {
+            path: dir.to_owned(),
+            error,
+        })?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("key") {
+            continue;
+        }
+        let info = read_key_info(&path)?;
+        out.push((path, info));
+    }
+    out.sort_by(|a, b| (a.1.created.as_str(), a.1.key_id).cmp(&(b.1.created.as_str(), b.1.key_id)));
+    Ok(out)
+}
+
+/// Where a key lives in the ring.
+pub fn key_path(dir: &Path, key_id: KeyId) -> PathBuf {
+    dir.join(format!("{key_id}.key"))
+}
+
+/// Generate a key pair, seal it under `passphrase` into `dir/<key id>.key`
+/// (mode 0600, never overwriting) and return its public key.
+pub fn create_key(
+    dir: &Path,
+    force_id: &str,
+    created_day: &str,
+    passphrase: &[u8],
+) -> Result<PublicKey, KeyRingError> {
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let (sk, pk) = generate_keypair(&mut rng);
+    let text = zeroize::Zeroizing::new(
+        seal_key_file(
+            &mut rng,
+            &sk,
+            force_id,
+            created_day,
+            passphrase,
+            kdf_for_new_keys(),
+        )
+        .map_err(|e| KeyRingError::Seal(e.to_string()))?,
+    );
+    drop(sk);
+    write_key_file(&key_path(dir, pk.key_id()), &text)?;
+    Ok(pk)
+}
+
+/// Copy a key file made elsewhere into the ring after checking it opens with
+/// `passphrase` (the ring's passphrase: every key in the ring shares it) and
+/// belongs to `force` (if the console already has one). Returns its header.
+pub fn import_key(
+    dir: &Path,
+    source: &Path,
+    passphrase: &[u8],
+    force: Option<&str>,
+) -> Result<KeyFileInfo, KeyRingError> {
+    let (info, sk) = load_key_file(source, passphrase)?;
+    drop(sk);
+    if let Some(expected) = force
+        && info.force_id != expected
+    {
+        return Err(KeyRingError::OtherForce {
+            path: source.to_owned(),
+            found: info.force_id,
+            expected: expected.to_owned(),
+        });
+    }
+    let dest = key_path(dir, info.key_id);
+    if dest.exists() {
+        return Err(KeyRingError::AlreadyPresent(info.key_id));
+    }
+    // Copy the text as is: it is already sealed under the ring's passphrase.
+    let text = read_key_text(source)?;
+    write_key_file(&dest, &text)?;
+    Ok(info)
+}
+
+/// One unlocked key.
+pub struct RingKey {
+    /// The key file's header.
+    pub info: KeyFileInfo,
+    /// The private key (zeroized on drop).
+    key: PrivateKey,
+}
+
+impl std::fmt::Debug for RingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RingKey({})", self.info.key_id)
+    }
+}
+
+/// Why an envelope did not become a readable message. Stored with the
+/// envelope (code and text are not secret: they come from the header and the
+/// kind of failure), counted by `pull`, shown by `list` and `show`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flag {
+    /// The bytes are not a v1 envelope.
+    Malformed(EnvelopeError),
+    /// A kind-2 (reply) envelope where a report was expected.
+    NotAReport,
+    /// Routed to another force: moved from another force's inbox.
+    OtherForce(String),
+    /// Sealed to a key id that is not in this key ring.
+    UnknownKey(KeyId),
+    /// HPKE open failed: altered or not really sealed to our key.
+    Tampered,
+    /// Decrypted, but the padding is wrong (altered before sealing, or a broken sender).
+    BadPadding(String),
+    /// Decrypted, but the payload is not a v1 report or follow-up.
+    BadPayload(String),
+    /// The same envelope bytes are already in the vault under another id.
+    Duplicate(String),
+}
+
+impl Flag {
+    /// A stable code for the vault.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Flag::Malformed(_) => "malformed",
+            Flag::NotAReport => "not_a_report",
+            Flag::OtherForce(_) => "other_force",
+            Flag::UnknownKey(_) => "unknown_key",
+            Flag::Tampered => "tampered",
+            Flag::BadPadding(_) => "bad_padding",
+            Flag::BadPayload(_) => "bad_payload",
+            Flag::Duplicate(_) => "duplicate",
+        }
+    }
+}
+
+impl std::fmt::Display for Flag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Flag::Malformed(e) => write!(f, "not a valid envelope: {e}"),
+            Flag::NotAReport => f.write_str("a reply envelope (kind 2) where a report was expected"),
+            Flag::OtherForce(id) => write!(f, "routed to another force ({id:?}): moved from another force's inbox"),
+            Flag::UnknownKey(k) => write!(
+                f,
+                "sealed to key {k}, which is not in this key ring (a retired key whose file was removed, or not this force's key): import that key file with `key import` to read it"
+            ),
+            Flag::Tampered => f.write_str("does not decrypt: altered in transit or at rest, or not sealed to this force's key"),
+            Flag::BadPadding(e) => write!(f, "decrypted but the padding is wrong: {e}"),
+            Flag::BadPayload(e) => write!(f, "decrypted but the contents are not a report: {e}"),
+            Flag::Duplicate(id) => write!(f, "the same envelope as report {id} (the server listed it twice under different ids)"),
+        }
+    }
+}
+
+/// A report or follow-up that opened, with its thread.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The payload: [`Payload::Report`] or [`Payload::FollowUp`], never a reply.
+    pub payload: Payload,
+    /// The thread id from the reply material, if it decodes.
+    pub thread_id: Option<[u8; 16]>,
+    /// The key that opened it.
+    pub key_id: KeyId,
+}
+
+/// The unlocked key ring of one force.
+pub struct KeyRing {
+    force_id: String,
+    keys: Vec<RingKey>,
+    current: KeyId,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("force_id", &self.force_id)
+            .field("keys", &self.keys)
+            .field("current", &self.current)
+            .finish()
+    }
+}
+
+impl KeyRing {
+    /// Unlock every key in `dir` with `passphrase`. `current` names the current
+    /// key (from the config); without it the newest key is current.
+    pub fn unlock(
+        dir: &Path,
+        current: Option<&str>,
+        passphrase: &[u8],
+    ) -> Result<KeyRing, KeyRingError> {
+        let files = list_keys(dir)?;
+        if files.is_empty() {
+            return Err(KeyRingError::Empty(dir.to_owned()));
+        }
+        let mut keys = Vec::with_capacity(files.len());
+        let mut force_id: Option<String> = None;
+        for (path, _) in files {
+            let (info, key) = load_key_file(&path, passphrase)?;
+            match &force_id {
+                None => force_id = Some(info.force_id.clone()),
+                Some(f) if *f != info.force_id => {
+                    return Err(KeyRingError::OtherForce {
+                        path,
+                        found: info.force_id,
+                        expected: f.clone(),
+                    });
+                }
+                Some(_) => {}
+            }
+            keys.push(RingKey { info, key });
+        }
+        let current = match current {
+            Some(hex) => {
+                let id = KeyId::from_hex(hex)
+                    .map_err(|_| KeyRingError::CurrentMissing(hex.to_owned()))?;
+                if !keys.iter().any(|k| k.info.key_id == id) {
+                    return Err(KeyRingError::CurrentMissing(hex.to_owned()));
+                }
+                id
+            }
+            // Sorted oldest first: the last is the newest.
+            None => keys[keys.len() - 1].info.key_id,
+        };
+        Ok(KeyRing {
+            force_id: force_id.unwrap_or_default(),
+            keys,
+            current,
+        })
+    }
+
+    /// The force every key belongs to.
+    pub fn force_id(&self) -> &str {
+        &self.force_id
+    }
+    /// The current key's public key (new vault records are sealed to it).
+    pub fn current_public_key(&self) -> PublicKey {
+        self.keys
+            .iter()
+            .find(|k| k.info.key_id == self.current)
+            .map(|k| k.info.public_key.clone())
+            .unwrap_or_else(|| self.keys[0].info.public_key.clone())
+    }
+    /// The current key id.
+    pub fn current_key_id(&self) -> KeyId {
+        self.current
+    }
+    /// The unlocked keys' headers.
+    pub fn keys(&self) -> impl Iterator<Item = &KeyFileInfo> {
+        self.keys.iter().map(|k| &k.info)
+    }
+
+    fn key(&self, id: KeyId) -> Option<&PrivateKey> {
+        self.keys
+            .iter()
+            .find(|k| k.info.key_id == id)
+            .map(|k| &k.key)
+    }
+
+    /// Open a kind-1 envelope routed to this force with the key it names and
+    /// return its plaintext payload bytes, or why not.
+    pub fn open_kind1(&self, bytes: &[u8]) -> Result<(zeroize::Zeroizing<Vec<u8>>, KeyId), Flag> {
+        let env = envelope::parse(bytes).map_err(Flag::Malformed)?;
+        if env.kind() != Kind::Report {
+            return Err(Flag::NotAReport);
+        }
+        match env.routing() {
+            Routing::Force(f) if f == self.force_id => {}
+            Routing::Force(f) => return Err(Flag::OtherForce(f.to_owned())),
+            Routing::Slot(_) => return Err(Flag::NotAReport),
+        }
+        let key_id = env.key_id();
+        let key = self.key(key_id).ok_or(Flag::UnknownKey(key_id))?;
+        let plain = open(key, Kind::Report, bytes).map_err(|e| match e {
+            OpenError::Envelope(e) => Flag::Malformed(e),
+            OpenError::WrongKind { .. } => Flag::NotAReport,
+            OpenError::WrongKey { found, .. } => Flag::UnknownKey(found),
+            OpenError::Decryption => Flag::Tampered,
+            OpenError::Padding(p) => Flag::BadPadding(p.to_string()),
+        })?;
+        Ok((plain, key_id))
+    }
+
+    /// Open a report or follow-up envelope as pulled from the server.
+    pub fn open_message(&self, bytes: &[u8]) -> Result<Opened, Flag> {
+        let (plain, key_id) = self.open_kind1(bytes)?;
+        let payload = Payload::from_json(&plain).map_err(|e| Flag::BadPayload(e.to_string()))?;
+        let reply = match &payload {
+            Payload::Report(r) => &r.reply,
+            Payload::FollowUp(f) => &f.reply,
+            Payload::Reply(_) => {
+                return Err(Flag::BadPayload(
+                    "a reply payload inside a report envelope".into(),
+                ));
+            }
+        };
+        let thread_id = reply.decode().ok().map(|(_, t, _)| t);
+        Ok(Opened {
+            payload,
+            thread_id,
+            key_id,
+        })
+    }
+}

@@ -1,0 +1,187 @@
+//! The handler's own records — notes, statuses and copies of sent replies —
+//! sealed at rest to the force's own current public key.
+//!
+//! Construction (also in `console/README.md`): the record is JSON
+//! `{"v":1,"type":"quietline-console/<kind>","report":"<report id>",…}` sealed
+//! with `quietline_crypto::seal::seal_report` (HPKE base mode, the v1 suite,
+//! info `quietline/v1/report`) to the key ring's CURRENT public key, routed to
+//! the force's own id: a kind-1 envelope that only this force's key ring
+//! opens. Old records stay readable after `key rotate` because old keys stay
+//! in the ring. On opening, the kind and the report id inside must match the
+//! row: a record moved to another report or relabelled is refused.
+//!
+//! Limits, stated plainly: HPKE base mode is not sender-authenticated, and the
+//! force's public key is public, so someone who can write the vault file could
+//! ADD a forged record (not read or alter an existing one undetected). The
+//! audit chain records who made each real change. A dedicated HPKE info label
+//! for vault records is requested from the crypto crate (see the README).
+//!
+//! This module does not store (see [`crate::vault`]) and does not decide what
+//! a status means.
+
+use quietline_crypto::keys::PublicKey;
+use quietline_crypto::seal::seal_report;
+use serde::{Deserialize, Serialize};
+
+use crate::keyring::{Flag, KeyRing};
+use crate::vault::{StoredRecord, Vault, VaultError};
+
+/// Record schema version.
+pub const RECORD_VERSION: u32 = 1;
+
+/// A report's handling status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Not looked at yet (the default).
+    New,
+    /// Read and graded.
+    Triaged,
+    /// Passed on or acted upon.
+    Actioned,
+    /// Nothing more to do.
+    Closed,
+}
+
+impl Status {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Triaged => "triaged",
+            Status::Actioned => "actioned",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a record says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum RecordBody {
+    /// A handler's note on a report.
+    #[serde(rename = "quietline-console/note")]
+    Note {
+        /// The note.
+        text: String,
+    },
+    /// A status change.
+    #[serde(rename = "quietline-console/status")]
+    Status {
+        /// The new status.
+        status: Status,
+    },
+    /// A copy of a reply sent to the reporter (the reply itself is sealed to
+    /// the reporter's key, so the force keeps its own copy).
+    #[serde(rename = "quietline-console/reply")]
+    Reply {
+        /// Thread id (hex) of the conversation.
+        thread: String,
+        /// The slot index it was posted to.
+        slot: u32,
+        /// The `from` shown to the reporter.
+        from: String,
+        /// The message.
+        message: String,
+    },
+}
+
+impl RecordBody {
+    /// The vault's `kind` column for this body.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RecordBody::Note { .. } => "note",
+            RecordBody::Status { .. } => "status",
+            RecordBody::Reply { .. } => "reply",
+        }
+    }
+}
+
+/// A whole record (the sealed plaintext).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// [`RECORD_VERSION`].
+    pub v: u32,
+    /// The report it belongs to.
+    pub report: String,
+    /// When it was written, UTC RFC 3339.
+    pub at: String,
+    /// Who wrote it (handler name and OS user).
+    pub by: String,
+    /// What it says.
+    #[serde(flatten)]
+    pub body: RecordBody,
+}
+
+/// Why a record could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Sealing failed (e.g. a note over 64 KiB).
+    #[error("cannot seal the record: {0}")]
+    Seal(String),
+    /// It did not open.
+    #[error("vault record {seq} does not open: {flag}")]
+    Open {
+        /// Local sequence number.
+        seq: i64,
+        /// Why.
+        flag: Flag,
+    },
+    /// It opened but does not belong where it is.
+    #[error("vault record {seq} is not what its row says ({0}): the vault was edited", seq = .1)]
+    Mismatch(String, i64),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Seal a record to the force's current public key and append it to the
+/// vault. Needs no private key: the public key is in the key file's header.
+pub async fn add(
+    vault: &Vault,
+    force_id: &str,
+    current: &PublicKey,
+    record: &Record,
+) -> Result<i64, RecordError> {
+    let json = zeroize::Zeroizing::new(
+        serde_json::to_vec(record).map_err(|e| RecordError::Seal(e.to_string()))?,
+    );
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let sealed = seal_report(&mut rng, force_id, current, &json)
+        .map_err(|e| RecordError::Seal(e.to_string()))?;
+    Ok(vault
+        .add_record(&record.report, record.body.kind(), &sealed)
+        .await?)
+}
+
+/// Open a stored record and check it belongs to its row.
+pub fn open(ring: &KeyRing, row: &StoredRecord) -> Result<Record, RecordError> {
+    let (plain, _) = ring
+        .open_kind1(&row.sealed)
+        .map_err(|flag| RecordError::Open { seq: row.seq, flag })?;
+    let record: Record = serde_json::from_slice(&plain)
+        .map_err(|e| RecordError::Mismatch(format!("not a record: {e}"), row.seq))?;
+    if record.v != RECORD_VERSION {
+        return Err(RecordError::Mismatch(
+            format!("record version {}", record.v),
+            row.seq,
+        ));
+    }
+    if record.report != row.report_id || record.body.kind() != row.kind {
+        return Err(RecordError::Mismatch(
+            format!(
+                "sealed for a {} of report {}",
+                record.body.kind(),
+                record.report
+            ),
+            row.seq,
+        ));
+    }
+    Ok(record)
+}
