@@ -1,0 +1,465 @@
+//! The operator's commands: forces, their public keys, handler tokens, purge.
+//!
+//! They work on the database directly through [`crate::storage`]; there is no
+//! HTTP admin route, ever, so nothing on the network can register a key or mint
+//! a token. It owns validating what the operator types (force ids, names,
+//! labels, public keys) and token generation and hashing. It never accepts a
+//! private key in any form: a force generates its key pair inside the force
+//! (`quietline-console init`) and hands over only the public half.
+
+use std::io::Write;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use quietline_crypto::keys::{KeyId, PublicKey};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::storage::{KeyStatus, Purged, Storage, StorageError, TokenHash};
+
+/// Every handler token starts with this, so a leaked one is recognisable (and
+/// secret scanners can be taught to spot it).
+pub const TOKEN_PREFIX: &str = "qlt_";
+/// Random bytes in a token.
+const TOKEN_BYTES: usize = 32;
+/// Length of a token's base64url part (32 bytes, unpadded).
+const TOKEN_B64_LEN: usize = 43;
+
+/// `quietline force …`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum ForceCommand {
+    /// Register a force (a tenant).
+    Add {
+        /// Force id: 1 to 64 characters from a-z, 0-9 and '-'.
+        id: String,
+        /// Display name shown to reporters.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the forces and their current key ids.
+    List,
+    /// Manage a force's public keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `quietline force key …`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum KeyCommand {
+    /// Register a force's public key (as printed by `quietline-console init`) and
+    /// make it current; prints its key id.
+    Add {
+        /// Force id.
+        id: String,
+        /// The X25519 public key: 43 base64url characters. Never a key file.
+        // A base64url key may start with '-'.
+        #[arg(long, allow_hyphen_values = true)]
+        public_key: String,
+    },
+    /// Retire a key: reports sealed to it are refused from now on (422).
+    Retire {
+        /// Force id.
+        id: String,
+        /// Key id (16 hex digits).
+        #[arg(long)]
+        key_id: String,
+    },
+    /// List a force's keys with their status.
+    List {
+        /// Force id.
+        id: String,
+    },
+}
+
+/// `quietline token …`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum TokenCommand {
+    /// Issue a handler token for a force; prints it once (only its SHA-256 is stored).
+    Issue {
+        /// Force id.
+        #[arg(long)]
+        force: String,
+        /// A label to tell this token from others (e.g. the handler's name or role).
+        #[arg(long)]
+        label: String,
+    },
+    /// Revoke a token: it answers 401 from the next request on.
+    Revoke {
+        /// Force id.
+        #[arg(long)]
+        force: String,
+        /// The token's label.
+        #[arg(long)]
+        label: String,
+    },
+    /// List tokens (labels and state, never the tokens).
+    List {
+        /// Only this force's tokens.
+        #[arg(long)]
+        force: Option<String>,
+    },
+}
+
+/// An admin command failed. Messages may quote what the operator typed, never a
+/// token or key material.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Force id syntax.
+    #[error("invalid force id {0:?}: use 1 to 64 characters from a-z, 0-9 and '-'")]
+    BadForceId(String),
+    /// Force display name.
+    #[error("invalid force name: {0}")]
+    BadName(&'static str),
+    /// Token label.
+    #[error("invalid token label: {0}")]
+    BadLabel(&'static str),
+    /// Something that looks like a private key or a key file was given.
+    #[error("{0}")]
+    PrivateKeyRefused(&'static str),
+    /// The public key is not a valid 32-byte base64url X25519 key.
+    #[error("invalid public key: {0}")]
+    BadPublicKey(String),
+    /// Key id syntax.
+    #[error(
+        "invalid key id {0:?}: a key id is 16 hexadecimal digits, as printed by `quietline force key add` or `quietline force key list`"
+    )]
+    BadKeyId(String),
+    /// The storage refused or failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Random,
+}
+
+/// Check a force id: `[a-z0-9-]{1,64}`.
+pub fn validate_force_id(id: &str) -> Result<(), AdminError> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::BadForceId(id.to_owned()))
+    }
+}
+
+fn validate_name(name: &str) -> Result<(), AdminError> {
+    if name.trim().is_empty() {
+        return Err(AdminError::BadName("it must not be empty"));
+    }
+    if name.chars().count() > 200 {
+        return Err(AdminError::BadName("use at most 200 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AdminError::BadName(
+            "it must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_label(label: &str) -> Result<(), AdminError> {
+    if label.trim().is_empty() {
+        return Err(AdminError::BadLabel("it must not be empty"));
+    }
+    if label.chars().count() > 64 {
+        return Err(AdminError::BadLabel("use at most 64 characters"));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(AdminError::BadLabel(
+            "it must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+const REFUSE_KEY_FILE: &str = "--public-key was given what looks like a private key or a key file. \
+A force's private key never leaves the force and the platform refuses it in any form: \
+pass only the public key (43 base64url characters) that `quietline-console init` prints. \
+If a private key was pasted here, treat it as exposed and generate a new key pair.";
+
+const REFUSE_PATH: &str = "--public-key takes the public key itself (43 base64url characters, \
+as printed by `quietline-console init`), not a file name: this command never reads key files.";
+
+/// Parse `--public-key`: unpadded base64url of the 32-byte X25519 public key.
+/// Anything that looks like a key file, a PEM block or a path is refused with a
+/// message saying so; the all-zero key is refused.
+pub fn parse_public_key(text: &str) -> Result<PublicKey, AdminError> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    // A key file is multi-line text with markers; none of these characters or
+    // words can occur in a 43-character base64url key.
+    let key_file_like = t.contains(['\n', '\r', ' ', '{', '}', ':', '"'])
+        || lower.contains("-----")
+        || lower.contains("private")
+        || lower.contains("secret")
+        || lower.contains("quietline")
+        || t.starts_with(quietline_crypto::keyfile::FIRST_LINE)
+        || t.len() > 100;
+    if key_file_like {
+        return Err(AdminError::PrivateKeyRefused(REFUSE_KEY_FILE));
+    }
+    if t.contains(['/', '\\']) || lower.ends_with(".key") || lower.ends_with(".pub") {
+        return Err(AdminError::PrivateKeyRefused(REFUSE_PATH));
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(t.trim_end_matches('='))
+        .map_err(|_| {
+            AdminError::BadPublicKey(
+                "it is not base64url (characters A-Z a-z 0-9 - _); pass the 43-character public key printed by `quietline-console init`".into(),
+            )
+        })?;
+    if bytes.len() != 32 {
+        return Err(AdminError::BadPublicKey(format!(
+            "it decodes to {} bytes; an X25519 public key is 32 bytes (43 base64url characters)",
+            bytes.len()
+        )));
+    }
+    if bytes.iter().all(|&b| b == 0) {
+        return Err(AdminError::BadPublicKey(
+            "the all-zero key is not a usable X25519 public key".into(),
+        ));
+    }
+    PublicKey::from_bytes(&bytes).map_err(|e| AdminError::BadPublicKey(e.to_string()))
+}
+
+/// Parse a key id given on the command line (16 hex digits).
+pub fn parse_key_id(text: &str) -> Result<KeyId, AdminError> {
+    KeyId::from_hex(text.trim()).map_err(|_| AdminError::BadKeyId(text.to_owned()))
+}
+
+/// A fresh handler token: `qlt_` + base64url (unpadded) of 32 random bytes.
+pub fn generate_token() -> Result<Zeroizing<String>, AdminError> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|_| AdminError::Random)?;
+    let token = Zeroizing::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)));
+    bytes.zeroize();
+    Ok(token)
+}
+
+/// What the database stores for a token: SHA-256 of the token string. A token
+/// has 256 random bits, so a plain hash is enough (no salt or slow KDF needed).
+pub fn token_hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Whether a string has a token's shape (checked before any database lookup).
+pub fn token_is_well_formed(token: &str) -> bool {
+    token.strip_prefix(TOKEN_PREFIX).is_some_and(|b64| {
+        b64.len() == TOKEN_B64_LEN
+            && b64
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+/// Register a force.
+pub async fn add_force(storage: &dyn Storage, id: &str, name: &str) -> Result<(), AdminError> {
+    validate_force_id(id)?;
+    validate_name(name)?;
+    storage.add_force(id, name.trim()).await?;
+    Ok(())
+}
+
+/// Register a public key for a force and make it current; returns its key id.
+pub async fn add_force_key(
+    storage: &dyn Storage,
+    force_id: &str,
+    public_key: &PublicKey,
+) -> Result<KeyId, AdminError> {
+    validate_force_id(force_id)?;
+    let key_id = public_key.key_id();
+    storage
+        .add_force_key(force_id, key_id.0, public_key.to_bytes())
+        .await?;
+    Ok(key_id)
+}
+
+/// Issue a token for a force under a label; the token is returned once and
+/// only its hash is stored.
+pub async fn issue_token(
+    storage: &dyn Storage,
+    force_id: &str,
+    label: &str,
+) -> Result<Zeroizing<String>, AdminError> {
+    validate_force_id(force_id)?;
+    validate_label(label)?;
+    let token = generate_token()?;
+    storage
+        .add_token(token_hash(&token), force_id, label)
+        .await?;
+    Ok(token)
+}
+
+fn status_name(s: KeyStatus) -> &'static str {
+    match s {
+        KeyStatus::Current => "current",
+        KeyStatus::Active => "active",
+        KeyStatus::Retired => "retired",
+    }
+}
+
+/// Run a `force …` command; results go to `out`, one record per line.
+pub async fn run_force(
+    storage: &dyn Storage,
+    cmd: ForceCommand,
+    out: &mut dyn Write,
+) -> Result<(), AdminError> {
+    match cmd {
+        ForceCommand::Add { id, name } => {
+            add_force(storage, &id, &name).await?;
+            writeln!(
+                out,
+                "added force {id}; next: `quietline force key add {id} --public-key …` with the key from `quietline-console init`"
+            )?;
+        }
+        ForceCommand::List => {
+            for f in storage.forces().await? {
+                let key = f
+                    .current_key
+                    .map_or_else(|| "(no key)".to_owned(), |k| hex::encode(k.key_id));
+                writeln!(out, "{}\t{}\t{}", f.id, key, f.name)?;
+            }
+        }
+        ForceCommand::Key(KeyCommand::Add { id, public_key }) => {
+            validate_force_id(&id)?;
+            let pk = parse_public_key(&public_key)?;
+            let key_id = add_force_key(storage, &id, &pk).await?;
+            // The key id alone on stdout, for scripts; the explanation on stderr.
+            writeln!(out, "{}", key_id.to_hex())?;
+            eprintln!(
+                "key {} is now the current key of force {id}; its previous key (if any) stays accepted until retired",
+                key_id.to_hex()
+            );
+        }
+        ForceCommand::Key(KeyCommand::Retire { id, key_id }) => {
+            validate_force_id(&id)?;
+            let key_id = parse_key_id(&key_id)?;
+            storage.retire_force_key(&id, key_id.0).await?;
+            writeln!(
+                out,
+                "retired key {} of force {id}; reports sealed to it are refused from now on",
+                key_id.to_hex()
+            )?;
+        }
+        ForceCommand::Key(KeyCommand::List { id }) => {
+            validate_force_id(&id)?;
+            for k in storage.force_keys(&id).await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}",
+                    hex::encode(k.key_id),
+                    status_name(k.status),
+                    URL_SAFE_NO_PAD.encode(k.public_key)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run a `token …` command; results go to `out`.
+pub async fn run_token(
+    storage: &dyn Storage,
+    cmd: TokenCommand,
+    out: &mut dyn Write,
+) -> Result<(), AdminError> {
+    match cmd {
+        TokenCommand::Issue { force, label } => {
+            let token = issue_token(storage, &force, &label).await?;
+            writeln!(out, "{}", token.as_str())?;
+            eprintln!(
+                "this token is shown once and only its SHA-256 is stored; hand it to the handler over a trusted channel. Revoke it with `quietline token revoke --force {force} --label …`"
+            );
+        }
+        TokenCommand::Revoke { force, label } => {
+            validate_force_id(&force)?;
+            storage.revoke_token(&force, &label).await?;
+            writeln!(out, "revoked token {label:?} of force {force}")?;
+        }
+        TokenCommand::List { force } => {
+            if let Some(f) = &force {
+                validate_force_id(f)?;
+            }
+            for t in storage.tokens(force.as_deref()).await? {
+                let state = if t.revoked { "revoked" } else { "live" };
+                writeln!(out, "{}\t{}\t{}", t.force_id, state, t.label)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run `purge`: delete reports and slots past retention (plus their fuzz).
+pub async fn run_purge(
+    storage: &dyn Storage,
+    retention_days: u32,
+    out: &mut dyn Write,
+) -> Result<Purged, AdminError> {
+    let purged = storage.purge(crate::day::today(), retention_days).await?;
+    writeln!(
+        out,
+        "purged {} reports and {} reply slots older than {retention_days} days (each row also has a few days of random fuzz)",
+        purged.reports, purged.slots
+    )?;
+    Ok(purged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn force_ids() {
+        for ok in ["demo", "a", "met-police", "x0-9", &"a".repeat(64)] {
+            validate_force_id(ok).unwrap();
+        }
+        for bad in ["", "Demo", "a_b", "a b", "é", &"a".repeat(65), "a/b"] {
+            assert!(validate_force_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tokens() {
+        let t = generate_token().unwrap();
+        assert!(t.starts_with("qlt_"));
+        assert_eq!(t.len(), 4 + 43);
+        assert!(token_is_well_formed(&t));
+        assert!(!token_is_well_formed("qlt_short"));
+        assert!(!token_is_well_formed(&t[4..]));
+        assert_ne!(token_hash(&t), token_hash(&generate_token().unwrap()));
+    }
+
+    #[test]
+    fn public_key_refusals() {
+        let zero = URL_SAFE_NO_PAD.encode([0u8; 32]);
+        assert!(matches!(
+            parse_public_key(&zero),
+            Err(AdminError::BadPublicKey(_))
+        ));
+        let short = URL_SAFE_NO_PAD.encode([7u8; 31]);
+        assert!(matches!(
+            parse_public_key(&short),
+            Err(AdminError::BadPublicKey(_))
+        ));
+        assert!(matches!(
+            parse_public_key("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"),
+            Err(AdminError::PrivateKeyRefused(_))
+        ));
+        assert!(matches!(
+            parse_public_key("{\"kdf\": \"argon2id\"}"),
+            Err(AdminError::PrivateKeyRefused(_))
+        ));
+        assert!(matches!(
+            parse_public_key("/home/me/force.key"),
+            Err(AdminError::PrivateKeyRefused(_))
+        ));
+        let good = URL_SAFE_NO_PAD.encode([9u8; 32]);
+        assert!(parse_public_key(&good).is_ok());
+    }
+}

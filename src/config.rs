@@ -1,0 +1,533 @@
+//! Settings for `quietline serve` and the admin commands.
+//!
+//! It owns where each setting comes from — flags, then `QUIETLINE_*` environment
+//! variables (both through clap), then an optional TOML file (`--config`), then
+//! the defaults — and checking the values before anything starts. It does not
+//! open the database or bind a socket.
+//!
+//! The TOML file uses the same names as the flags, in snake_case:
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! data_dir = "/var/lib/quietline"
+//! database_url = "postgres://quietline@db.internal/quietline"
+//! retention_days = 90
+//! max_body = 65687
+//! max_json_body = 16384
+//! request_timeout_secs = 30
+//! onion_address = "…56 base32 characters….onion"
+//! access_log = true
+//! ```
+//!
+//! Unknown keys are refused, so a misspelt setting cannot silently fall back to
+//! its default.
+
+use std::fs::DirBuilder;
+use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use quietline_crypto::envelope::{MAX_ENVELOPE_LEN, MIN_ENVELOPE_LEN};
+use serde::Deserialize;
+
+use crate::http::ServerSettings;
+
+/// Default listen address: loopback, so a fresh install is not on the network
+/// until the operator puts a reverse proxy or onion service in front of it.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default data directory (relative to the working directory).
+pub const DEFAULT_DATA_DIR: &str = "./quietline-data";
+/// Default retention of reports and reply slots, in days.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+/// Default limit for JSON request bodies (`POST /api/v1/slots/fetch`): 32
+/// addresses of 64 hex digits need about 2.3 KiB; this leaves room for whitespace.
+pub const DEFAULT_MAX_JSON_BODY: usize = 16 * 1024;
+/// Default whole-request timeout, in seconds.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+/// Longest retention accepted (100 years): anything larger is a typo.
+const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// Settings every command takes (serve and the admin commands).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// TOML configuration file (lower precedence than flags and environment).
+    #[arg(long, env = "QUIETLINE_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite database, demo files) [default: ./quietline-data].
+    #[arg(long, env = "QUIETLINE_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite://PATH` or `postgres://…` [default: sqlite://<data-dir>/quietline.sqlite].
+    // hide_env_values: the URL may carry a password, which --help must not print.
+    #[arg(
+        long,
+        env = "QUIETLINE_DATABASE_URL",
+        global = true,
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Days reports and reply slots are kept (each row also gets a few days of random fuzz) [default: 90].
+    #[arg(
+        long,
+        env = "QUIETLINE_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub retention_days: Option<u32>,
+}
+
+/// Settings only `serve` takes.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on stdout) [default: 127.0.0.1:8080].
+    #[arg(long, env = "QUIETLINE_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Largest envelope body accepted, in bytes [default and maximum: the largest envelope].
+    #[arg(long, env = "QUIETLINE_MAX_BODY", value_name = "BYTES")]
+    pub max_body: Option<usize>,
+    /// Largest JSON request body accepted, in bytes [default: 16384].
+    #[arg(long, env = "QUIETLINE_MAX_JSON_BODY", value_name = "BYTES")]
+    pub max_json_body: Option<usize>,
+    /// Whole-request timeout in seconds [default: 30].
+    #[arg(long, env = "QUIETLINE_REQUEST_TIMEOUT_SECS", value_name = "SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Onion service address (`<56 base32 characters>.onion`); adds an `Onion-Location` header.
+    #[arg(long, env = "QUIETLINE_ONION_ADDRESS", value_name = "HOST")]
+    pub onion_address: Option<String>,
+    /// Turn off the per-request log line (method, route template, status, latency).
+    #[arg(long, env = "QUIETLINE_NO_ACCESS_LOG")]
+    pub no_access_log: bool,
+    /// Also create a demo force with a fresh key pair and print the console commands.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// The TOML file: every setting optional; unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    retention_days: Option<u32>,
+    max_body: Option<usize>,
+    max_json_body: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    onion_address: Option<String>,
+    access_log: Option<bool>,
+}
+
+/// A setting that failed its check. Messages name the setting and say what is
+/// accepted; they may quote the operator's own value, never request data.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or has an unknown key or a wrong type.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML parser's explanation (names the key and the line).
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("invalid {setting}: {message}")]
+    Invalid {
+        /// The setting's flag name.
+        setting: &'static str,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+fn invalid(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        message: message.into(),
+    }
+}
+
+/// Resolved settings every command needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Database URL (may contain a password: print it only through [`redact_database_url`]).
+    pub database_url: String,
+    /// Whether the database URL is the default SQLite file inside the data dir.
+    pub database_is_default: bool,
+    /// Retention in days.
+    pub retention_days: u32,
+}
+
+/// Resolved settings for `serve`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The common settings.
+    pub common: Settings,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// The HTTP server's settings.
+    pub server: ServerSettings,
+    /// Whether to set up the demo force.
+    pub demo: bool,
+}
+
+fn load_file(path: Option<&Path>) -> Result<FileConfig, ConfigError> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string().trim_end().to_owned(),
+    })
+}
+
+fn resolve_common(args: &CommonArgs, file: &FileConfig) -> Result<Settings, ConfigError> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    if data_dir.as_os_str().is_empty() {
+        return Err(invalid("--data-dir", "must not be empty"));
+    }
+    let explicit_url = args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone());
+    let database_is_default = explicit_url.is_none();
+    let database_url = match explicit_url {
+        Some(url) => url,
+        None => default_database_url(&data_dir)?,
+    };
+    check_database_url(&database_url)?;
+    let retention_days = args
+        .retention_days
+        .or(file.retention_days)
+        .unwrap_or(DEFAULT_RETENTION_DAYS);
+    if !(1..=MAX_RETENTION_DAYS).contains(&retention_days) {
+        return Err(invalid(
+            "--retention-days",
+            format!("{retention_days} is out of range; use 1 to {MAX_RETENTION_DAYS} days"),
+        ));
+    }
+    Ok(Settings {
+        data_dir,
+        database_url,
+        database_is_default,
+        retention_days,
+    })
+}
+
+/// `sqlite://<data-dir>/quietline.sqlite`.
+fn default_database_url(data_dir: &Path) -> Result<String, ConfigError> {
+    let path = data_dir.join("quietline.sqlite");
+    let Some(path) = path.to_str() else {
+        return Err(invalid(
+            "--data-dir",
+            "the path is not valid UTF-8; choose another directory or pass --database-url",
+        ));
+    };
+    // sqlx percent-decodes the path and reads '?' as the start of options.
+    let path = path
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    Ok(format!("sqlite://{path}"))
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    if database_kind(url).is_none() {
+        return Err(invalid(
+            "--database-url",
+            "use sqlite://PATH or postgres://USER@HOST/DATABASE",
+        ));
+    }
+    Ok(())
+}
+
+/// Which database a URL names: `"sqlite"` or `"postgres"`, `None` for neither.
+pub fn database_kind(url: &str) -> Option<&'static str> {
+    if url.starts_with("sqlite://") {
+        Some("sqlite")
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some("postgres")
+    } else {
+        None
+    }
+}
+
+/// The database URL fit for a log line: no user name, no password, no query
+/// string (PostgreSQL URLs may carry `?password=`).
+pub fn redact_database_url(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or_default();
+    match without_query.split_once("://") {
+        Some((scheme, rest)) => {
+            // Userinfo ends at the last '@' before the path.
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let marker = if host.len() != authority.len() {
+                "***@"
+            } else {
+                ""
+            };
+            format!("{scheme}://{marker}{host}{path}")
+        }
+        None => without_query.to_owned(),
+    }
+}
+
+/// Resolve the settings for an admin command.
+pub fn resolve_admin(args: &CommonArgs) -> Result<Settings, ConfigError> {
+    let file = load_file(args.config.as_deref())?;
+    resolve_common(args, &file)
+}
+
+/// Resolve the settings for `serve`.
+pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConfig, ConfigError> {
+    let file = load_file(common.config.as_deref())?;
+    let settings = resolve_common(common, &file)?;
+
+    let listen = match serve.listen {
+        Some(addr) => addr,
+        None => file
+            .listen
+            .as_deref()
+            .unwrap_or(DEFAULT_LISTEN)
+            .parse()
+            .map_err(|_| invalid("listen", "use ADDRESS:PORT, e.g. 127.0.0.1:8080"))?,
+    };
+
+    let max_body = serve.max_body.or(file.max_body).unwrap_or(MAX_ENVELOPE_LEN);
+    if !(MIN_ENVELOPE_LEN..=MAX_ENVELOPE_LEN).contains(&max_body) {
+        return Err(invalid(
+            "--max-body",
+            format!(
+                "{max_body} bytes is out of range; envelopes are {MIN_ENVELOPE_LEN} to {MAX_ENVELOPE_LEN} bytes"
+            ),
+        ));
+    }
+    let max_json_body = serve
+        .max_json_body
+        .or(file.max_json_body)
+        .unwrap_or(DEFAULT_MAX_JSON_BODY);
+    if !(4096..=1024 * 1024).contains(&max_json_body) {
+        return Err(invalid(
+            "--max-json-body",
+            format!("{max_json_body} bytes is out of range; use 4096 to 1048576"),
+        ));
+    }
+    let timeout = serve
+        .request_timeout_secs
+        .or(file.request_timeout_secs)
+        .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS);
+    if !(1..=3600).contains(&timeout) {
+        return Err(invalid(
+            "--request-timeout-secs",
+            format!("{timeout} is out of range; use 1 to 3600 seconds"),
+        ));
+    }
+    let onion_address = match serve.onion_address.clone().or(file.onion_address.clone()) {
+        Some(a) => Some(normalise_onion(&a)?),
+        None => None,
+    };
+    let access_log = !serve.no_access_log && file.access_log.unwrap_or(true);
+
+    Ok(ServeConfig {
+        server: ServerSettings {
+            max_body,
+            max_json_body,
+            request_timeout: Duration::from_secs(timeout),
+            onion_address,
+            access_log,
+            retention_days: settings.retention_days,
+            purge_interval: Some(crate::http::DEFAULT_PURGE_INTERVAL),
+        },
+        common: settings,
+        listen,
+        demo: serve.demo,
+    })
+}
+
+/// Accept `HOST.onion`, optionally written as `http://HOST.onion/`, and return
+/// the bare host. Only v3 onion addresses (56 base32 characters) are accepted.
+fn normalise_onion(value: &str) -> Result<String, ConfigError> {
+    let v = value.trim().to_ascii_lowercase();
+    let v = v.strip_prefix("http://").unwrap_or(&v);
+    let v = v.strip_suffix('/').unwrap_or(v);
+    let ok = v.strip_suffix(".onion").is_some_and(|host| {
+        host.len() == 56
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+    });
+    if !ok {
+        return Err(invalid(
+            "--onion-address",
+            "expected a v3 onion address: 56 base32 characters followed by .onion",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Create the data directory (and parents) with mode 0700 if it is missing:
+/// it holds the database and, with `--demo`, a key file and a token.
+pub fn ensure_data_dir(dir: &Path) -> Result<(), ConfigError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| ConfigError::DataDir {
+            path: dir.to_owned(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(common: CommonArgs, serve: ServeArgs) -> Result<ServeConfig, ConfigError> {
+        resolve_serve(&common, &serve)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = serve(CommonArgs::default(), ServeArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.common.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(
+            c.common.database_url,
+            "sqlite://./quietline-data/quietline.sqlite"
+        );
+        assert!(c.common.database_is_default);
+        assert_eq!(c.common.retention_days, 90);
+        assert_eq!(c.server.max_body, MAX_ENVELOPE_LEN);
+        assert!(c.server.access_log);
+        assert!(c.server.onion_address.is_none());
+    }
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\nretention_days = 30\ndata_dir = \"/srv/q\"\naccess_log = false\n",
+        )
+        .unwrap();
+        let common = CommonArgs {
+            config: Some(path),
+            retention_days: Some(7),
+            ..Default::default()
+        };
+        let c = serve(common, ServeArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.common.retention_days, 7);
+        assert_eq!(c.common.database_url, "sqlite:///srv/q/quietline.sqlite");
+        assert!(!c.server.access_log);
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.toml");
+        std::fs::write(&path, "retension_days = 30\n").unwrap();
+        let common = CommonArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let err = serve(common, ServeArgs::default()).unwrap_err().to_string();
+        assert!(err.contains("retension_days"), "{err}");
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn bad_values() {
+        let e = serve(
+            CommonArgs {
+                retention_days: Some(0),
+                ..Default::default()
+            },
+            ServeArgs::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--retention-days"));
+        let e = serve(
+            CommonArgs::default(),
+            ServeArgs {
+                max_body: Some(MAX_ENVELOPE_LEN + 1),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--max-body"));
+        let e = serve(
+            CommonArgs {
+                database_url: Some("mysql://x".into()),
+                ..Default::default()
+            },
+            ServeArgs::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--database-url"));
+        let e = serve(
+            CommonArgs::default(),
+            ServeArgs {
+                onion_address: Some("example.com".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--onion-address"));
+    }
+
+    #[test]
+    fn onion_is_normalised() {
+        let host = format!("{}.onion", "a".repeat(56));
+        assert_eq!(normalise_onion(&format!("http://{host}/")).unwrap(), host);
+        assert!(normalise_onion(&format!("{}.onion", "a".repeat(55))).is_err());
+        assert!(normalise_onion(&format!("{}.onion", "1".repeat(56))).is_err());
+    }
+
+    #[test]
+    fn redaction() {
+        assert_eq!(
+            redact_database_url("postgres://u:secret@db:5432/q?password=x&sslmode=require"),
+            "postgres://***@db:5432/q"
+        );
+        assert_eq!(redact_database_url("postgres://db/q"), "postgres://db/q");
+        assert_eq!(
+            redact_database_url("sqlite:///var/lib/q/q.sqlite?mode=rwc"),
+            "sqlite:///var/lib/q/q.sqlite"
+        );
+        assert_eq!(
+            redact_database_url("postgres://u:p@ss@db/q"),
+            "postgres://***@db/q"
+        );
+    }
+}

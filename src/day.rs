@@ -1,0 +1,68 @@
+//! The UTC calendar day: the finest time the server ever stores or shows.
+//!
+//! It owns converting "now" to a [`Day`] and a day to `YYYY-MM-DD`. It does not
+//! read time zones or format times of day: nothing in the server needs an hour
+//! or a minute, and keeping them out of the code keeps them out of the data.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::storage::Day;
+
+/// Seconds in a UTC day (leap seconds do not exist in Unix time).
+const SECS_PER_DAY: u64 = 86_400;
+
+/// Today's UTC day, as whole days since 1970-01-01.
+pub fn today() -> Day {
+    // A clock before 1970 is a broken clock; day 0 is as good an answer as any and
+    // keeps intake working rather than failing every request.
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Day::try_from(secs / SECS_PER_DAY).unwrap_or(Day::MAX)
+}
+
+/// `YYYY-MM-DD` for a day since 1970-01-01 (proleptic Gregorian calendar).
+pub fn format_day(day: Day) -> String {
+    let (y, m, d) = civil_from_days(i64::from(day));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+/// Written out here rather than pulling a date-time crate, so the server carries
+/// no code that could format a time of day.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
+    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    // Both are in range by construction (see the bounds above).
+    (y, m as u32, d as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_days() {
+        assert_eq!(format_day(0), "1970-01-01");
+        assert_eq!(format_day(31), "1970-02-01");
+        assert_eq!(format_day(59), "1970-03-01");
+        assert_eq!(format_day(10_957), "2000-01-01");
+        assert_eq!(format_day(11_016), "2000-02-29");
+        assert_eq!(format_day(19_723), "2024-01-01");
+        assert_eq!(format_day(19_782), "2024-02-29");
+        assert_eq!(format_day(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn today_is_after_2024() {
+        assert!(today() > 19_723);
+    }
+}

@@ -1,0 +1,275 @@
+//! `quietline serve --demo`: a demo force the console can use at once, so a
+//! newcomer sees the whole loop (page → server → console → reply) on one machine.
+//!
+//! It owns creating, idempotently, the force `demo` ("Demo Constabulary") with a
+//! key pair, the files the console needs in `<data-dir>/demo/` (`force.key` in
+//! the console's key-file format, its `passphrase`, a handler `token`, and
+//! `public-key` to recognise the key on the next start), and the printed
+//! instructions.
+//!
+//! This is the ONLY place the server touches a private key, and only because
+//! the demo force lives on the operator's own machine: the key is sealed into
+//! the passphrase-protected key file and dropped (zeroized) at once. A real
+//! force generates its key pair inside the force with `quietline-console init`
+//! and gives the platform only the public key.
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use quietline_crypto::keyfile::{KdfParams, seal_key_file};
+use quietline_crypto::keys::{PublicKey, generate_keypair};
+use rand::rand_core::UnwrapErr;
+use rand::rngs::SysRng;
+use zeroize::Zeroizing;
+
+use crate::admin::{self, AdminError};
+use crate::day::{format_day, today};
+use crate::storage::{Storage, StorageError};
+
+/// The demo force's id.
+pub const DEMO_FORCE_ID: &str = "demo";
+/// The demo force's display name.
+pub const DEMO_FORCE_NAME: &str = "Demo Constabulary";
+/// Labels of demo tokens start with this.
+const TOKEN_LABEL_PREFIX: &str = "demo-console";
+
+/// Setting up the demo failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A file in the demo directory could not be written or read.
+    #[error("demo files in {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Registering the force, key or token failed.
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The key file could not be sealed.
+    #[error("cannot seal the demo key file: {0}")]
+    KeyFile(String),
+}
+
+/// What [`ensure_demo`] set up.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// `<data-dir>/demo`.
+    pub dir: PathBuf,
+    /// The demo force's current key id (hex).
+    pub key_id: String,
+    /// Whether an existing key was reused (a second start).
+    pub reused_key: bool,
+    /// Whether an existing token was reused.
+    pub reused_token: bool,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
+    move |source| DemoError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Write a file readable by its owner only (0600), replacing it atomically.
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), DemoError> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io_err(&tmp))?;
+    f.write_all(contents).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn read_trimmed(path: &Path) -> Option<Zeroizing<String>> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).ok()?);
+    Some(Zeroizing::new(text.trim().to_owned()))
+}
+
+/// Create (or, on a later start, reuse) the demo force, its key and a token.
+pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo, DemoError> {
+    let dir = data_dir.join("demo");
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io_err(&dir))?;
+
+    let force = storage
+        .forces()
+        .await?
+        .into_iter()
+        .find(|f| f.id == DEMO_FORCE_ID);
+    if force.is_none() {
+        match admin::add_force(storage, DEMO_FORCE_ID, DEMO_FORCE_NAME).await {
+            // Another instance on the same database may have just created it.
+            Ok(()) | Err(AdminError::Storage(StorageError::ForceExists(_))) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let current = force.and_then(|f| f.current_key);
+
+    // Reuse the key if the files are all there and the public key on disk is the
+    // force's current key; otherwise make a new one (the old stays registered as
+    // an active key, so envelopes already sealed to it are still accepted).
+    let key_path = dir.join("force.key");
+    let pass_path = dir.join("passphrase");
+    let pub_path = dir.join("public-key");
+    let on_disk = read_trimmed(&pub_path).and_then(|t| PublicKey::from_base64url(&t).ok());
+    let reusable = match (&on_disk, &current) {
+        (Some(pk), Some(cur)) => {
+            pk.to_bytes() == cur.public_key && key_path.is_file() && pass_path.is_file()
+        }
+        _ => false,
+    };
+    let (key_id, reused_key) = if reusable {
+        (
+            hex::encode(current.map(|c| c.key_id).unwrap_or_default()),
+            true,
+        )
+    } else {
+        let pk = new_demo_key(&key_path, &pass_path, &pub_path)?;
+        let key_id = admin::add_force_key(storage, DEMO_FORCE_ID, &pk).await?;
+        (key_id.to_hex(), false)
+    };
+
+    let token_path = dir.join("token");
+    let live = match read_trimmed(&token_path) {
+        Some(t) if admin::token_is_well_formed(&t) => {
+            storage.token_force(admin::token_hash(&t)).await?.as_deref() == Some(DEMO_FORCE_ID)
+        }
+        _ => false,
+    };
+    if !live {
+        // The old demo token's file is gone or stale: revoke every demo token so
+        // none stays live unseen, then issue a fresh one under a new label.
+        for t in storage.tokens(Some(DEMO_FORCE_ID)).await? {
+            if !t.revoked && t.label.starts_with(TOKEN_LABEL_PREFIX) {
+                storage.revoke_token(DEMO_FORCE_ID, &t.label).await?;
+            }
+        }
+        let mut suffix = [0u8; 4];
+        getrandom::fill(&mut suffix).map_err(|_| AdminError::Random)?;
+        let label = format!("{TOKEN_LABEL_PREFIX}-{}", hex::encode(suffix));
+        let token = admin::issue_token(storage, DEMO_FORCE_ID, &label).await?;
+        write_private(&token_path, format!("{}\n", token.as_str()).as_bytes())?;
+    }
+
+    Ok(Demo {
+        dir,
+        key_id,
+        reused_key,
+        reused_token: live,
+    })
+}
+
+/// Generate the demo key pair, write the key file, passphrase and public key,
+/// and return the public key. The private key is dropped (and zeroized) here.
+fn new_demo_key(
+    key_path: &Path,
+    pass_path: &Path,
+    pub_path: &Path,
+) -> Result<PublicKey, DemoError> {
+    let mut rng = UnwrapErr(SysRng);
+    let mut pass_bytes = Zeroizing::new([0u8; 24]);
+    getrandom::fill(pass_bytes.as_mut()).map_err(|_| AdminError::Random)?;
+    let passphrase = Zeroizing::new(URL_SAFE_NO_PAD.encode(pass_bytes.as_ref()));
+    let (private_key, public_key) = generate_keypair(&mut rng);
+    let key_file = seal_key_file(
+        &mut rng,
+        &private_key,
+        DEMO_FORCE_ID,
+        &format_day(today()),
+        passphrase.as_bytes(),
+        KdfParams::DEFAULT,
+    )
+    .map_err(|e| DemoError::KeyFile(e.to_string()))?;
+    drop(private_key);
+    write_private(key_path, key_file.as_bytes())?;
+    write_private(pass_path, format!("{}\n", passphrase.as_str()).as_bytes())?;
+    write_private(
+        pub_path,
+        format!("{}\n", public_key.to_base64url()).as_bytes(),
+    )?;
+    Ok(public_key)
+}
+
+/// Quote a path for a POSIX shell if it needs it.
+fn sh(path: &Path) -> String {
+    let s = path.display().to_string();
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%=".contains(&b))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The address clients should use: a wildcard listen address is reached on loopback.
+fn client_address(addr: SocketAddr) -> SocketAddr {
+    let mut a = addr;
+    if a.ip().is_unspecified() {
+        a.set_ip(if a.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    a
+}
+
+/// The text `serve --demo` prints: the files, the page address and the exact
+/// console commands. All of it is here, so it changes in one place as the
+/// console's CLI settles.
+pub fn instructions(demo: &Demo, listen: SocketAddr) -> String {
+    let server = format!("http://{}", client_address(listen));
+    let home = sh(&demo.dir.join("console"));
+    let console = format!("cargo run -p quietline-console -- --home {home}");
+    let token = sh(&demo.dir.join("token"));
+    let key = sh(&demo.dir.join("force.key"));
+    let pass = sh(&demo.dir.join("passphrase"));
+    let state = if demo.reused_key {
+        "reusing the demo force"
+    } else {
+        "created the demo force"
+    };
+    format!(
+        "\
+Demo: {state} `{DEMO_FORCE_ID}` ({DEMO_FORCE_NAME}), key id {key_id}.
+Files in {dir}:
+  force.key    the demo force's private key, in the console's passphrase-protected key-file format
+  passphrase   its passphrase
+  token        a handler token for the demo force
+Only `serve --demo` generates a key on the server. A real force generates its key pair
+inside the force with `quietline-console init` and gives the platform only the public key.
+
+Reporter page: {server}/
+
+Console (run from the workspace):
+  {console} login --server {server} --token-file {token}
+  {console} key import {key} --passphrase-file {pass}
+  {console} pull --passphrase-file {pass}
+  {console} list --passphrase-file {pass}
+  {console} show <ID from list> --passphrase-file {pass}
+  {console} reply <ID> --message \"…\" --passphrase-file {pass}
+",
+        key_id = demo.key_id,
+        dir = sh(&demo.dir),
+    )
+}

@@ -1,0 +1,425 @@
+//! API v1 handlers: the directory, intake, reply slots and the handlers' inbox.
+//!
+//! It owns each route's contract: what it checks, in which order, and what it
+//! answers. It checks envelope SHAPE only (`quietline_crypto::envelope::parse`):
+//! it cannot and does not decrypt. It stores what the storage interface takes —
+//! a random id, the force, the key id, the envelope and the UTC day — and never
+//! anything from the request's headers, query or connection.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use quietline_crypto::envelope::{self, EnvelopeError, Kind, Routing};
+use quietline_crypto::keys::PublicKey;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Handler;
+use super::body::{has_media_type, read_limited};
+use super::error::ApiError;
+use crate::day::{format_day, today};
+use crate::storage::{KeyStatus, NewReport, ReportId, SlotAddress, SlotWrite, StorageError};
+
+/// Most slots one `POST /api/v1/slots/fetch` may ask for.
+pub const MAX_FETCH_SLOTS: usize = 32;
+/// Default page size of `GET /api/v1/inbox`.
+pub const DEFAULT_INBOX_LIMIT: u32 = 100;
+/// Largest page size of `GET /api/v1/inbox`.
+pub const MAX_INBOX_LIMIT: u32 = 1000;
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
+// ---------------------------------------------------------------- helpers
+
+fn envelope_response(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(OCTET_STREAM))],
+        Bytes::from(bytes),
+    )
+        .into_response()
+}
+
+fn created(body: serde_json::Value) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+fn bad_request(code: &'static str, message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+fn bad_envelope(e: EnvelopeError) -> ApiError {
+    // The crypto crate's messages describe which shape check failed in its own
+    // words (lengths, versions), never the envelope's bytes.
+    ApiError::with_message(
+        StatusCode::BAD_REQUEST,
+        e.code(),
+        format!("the envelope is malformed: {e}"),
+    )
+}
+
+fn decode_fixed<const N: usize>(hex_text: &str) -> Option<[u8; N]> {
+    if hex_text.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(hex_text, &mut out).ok()?;
+    Some(out)
+}
+
+const BAD_SLOT_ADDRESS: &str =
+    "a slot address is 64 hexadecimal digits (32 bytes), as derived from the reply code";
+
+fn slot_address(path: Result<Path<String>, PathRejection>) -> Result<SlotAddress, ApiError> {
+    path.ok()
+        .and_then(|Path(p)| decode_fixed::<32>(&p))
+        .ok_or(bad_request("bad_slot_address", BAD_SLOT_ADDRESS))
+}
+
+/// Read an envelope body: media type first (415), then size (413), then shape (400).
+async fn envelope_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    if !has_media_type(headers, OCTET_STREAM) {
+        return Err(ApiError::not_octet_stream());
+    }
+    read_limited(headers, body, state.settings.max_body).await
+}
+
+// ---------------------------------------------------------------- public
+
+#[derive(Serialize)]
+struct AssetEntry {
+    path: &'static str,
+    sha256: &'static str,
+}
+
+#[derive(Serialize)]
+struct AssetList {
+    assets: Vec<AssetEntry>,
+}
+
+/// `GET /api/v1/assets`: the SHA-256 of each file of the reporter page as
+/// served (uncompressed), for the page's "Check what you were served".
+pub async fn assets() -> Response {
+    let assets = crate::assets::all()
+        .iter()
+        .map(|a| AssetEntry {
+            path: a.path,
+            sha256: &a.sha256,
+        })
+        .collect();
+    Json(AssetList { assets }).into_response()
+}
+
+#[derive(Serialize)]
+struct DirectoryEntry {
+    id: String,
+    name: String,
+    key_id: String,
+    public_key: String,
+}
+
+/// `GET /api/v1/forces`: each force with a current key (a force without one
+/// cannot be written to, so it is not listed).
+pub async fn forces(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let forces = state.storage.forces().await?;
+    let entries: Vec<DirectoryEntry> = forces
+        .into_iter()
+        .filter_map(|f| {
+            let key = f.current_key?;
+            let public_key = PublicKey::from_bytes(&key.public_key).ok()?;
+            Some(DirectoryEntry {
+                id: f.id,
+                name: f.name,
+                key_id: hex::encode(key.key_id),
+                public_key: public_key.to_base64url(),
+            })
+        })
+        .collect();
+    Ok(Json(entries).into_response())
+}
+
+/// `POST /api/v1/reports`: a kind-1 envelope in, `201 {"id"}` after the durable commit.
+pub async fn submit_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = envelope_body(&state, &headers, body).await?;
+    let env = envelope::parse(&bytes).map_err(bad_envelope)?;
+    if env.kind() != Kind::Report {
+        return Err(bad_request(
+            "wrong_kind",
+            "this is a reply envelope (kind 2); reports are kind 1 — replies go to PUT /api/v1/slots/{address}",
+        ));
+    }
+    let Routing::Force(force_id) = env.routing() else {
+        return Err(bad_request(
+            "wrong_routing",
+            "a report envelope must be routed to a force id",
+        ));
+    };
+    let key_id = env.key_id().0;
+    match state.storage.key_status(force_id, key_id).await {
+        Ok(Some(KeyStatus::Current | KeyStatus::Active)) => {}
+        Ok(None | Some(KeyStatus::Retired)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_key",
+                "the envelope is sealed to a key id that is unknown or retired for this force; reload GET /api/v1/forces and seal the report again to the force's current key",
+            ));
+        }
+        Err(StorageError::UnknownForce(_)) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_force",
+                "the envelope is addressed to a force this server does not host; reload GET /api/v1/forces and choose a force from it",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut id: ReportId = [0; 16];
+    getrandom::fill(&mut id).map_err(|_| ApiError::internal())?;
+    let report = NewReport {
+        id,
+        force_id: force_id.to_owned(),
+        key_id,
+        envelope: bytes.to_vec(),
+        day: today(),
+    };
+    // Only once this returns is the report durably committed; only then 201.
+    state.storage.insert_report(report).await?;
+    Ok(created(serde_json::json!({ "id": hex::encode(id) })))
+}
+
+/// `GET /api/v1/slots/{address}`: the reply envelope, or 404.
+pub async fn get_slot(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let address = slot_address(path)?;
+    match state.storage.slot(address).await? {
+        Some(bytes) => Ok(envelope_response(bytes)),
+        None => Err(slot_empty()),
+    }
+}
+
+fn slot_empty() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "slot_empty",
+        "this slot holds no reply (yet); the force fills each slot once, in order",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchRequest {
+    slots: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FetchedSlot {
+    address: String,
+    envelope: String,
+}
+
+#[derive(Serialize)]
+struct FetchResponse {
+    slots: Vec<FetchedSlot>,
+}
+
+/// `POST /api/v1/slots/fetch` `{"slots": [hex, …]}` (at most 32): the present ones.
+pub async fn fetch_slots(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !has_media_type(&headers, "application/json") {
+        return Err(ApiError::not_json());
+    }
+    let bytes = read_limited(&headers, body, state.settings.max_json_body).await?;
+    let request: FetchRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        // serde_json's own message can quote the input; only its position is used.
+        ApiError::with_message(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!(
+                "the body must be JSON of the form {{\"slots\": [slot addresses as hex]}} (problem at line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if request.slots.len() > MAX_FETCH_SLOTS {
+        return Err(ApiError::with_message(
+            StatusCode::BAD_REQUEST,
+            "too_many_slots",
+            format!("ask for at most {MAX_FETCH_SLOTS} slots per request"),
+        ));
+    }
+    let mut addresses = Vec::with_capacity(request.slots.len());
+    for (i, s) in request.slots.iter().enumerate() {
+        let Some(a) = decode_fixed::<32>(s) else {
+            return Err(ApiError::with_message(
+                StatusCode::BAD_REQUEST,
+                "bad_slot_address",
+                format!("slot number {i} (counting from 0): {BAD_SLOT_ADDRESS}"),
+            ));
+        };
+        addresses.push(a);
+    }
+    let found = if addresses.is_empty() {
+        Vec::new()
+    } else {
+        state.storage.slots(&addresses).await?
+    };
+    let slots = found
+        .into_iter()
+        .map(|(address, envelope)| FetchedSlot {
+            address: hex::encode(address),
+            envelope: URL_SAFE_NO_PAD.encode(envelope),
+        })
+        .collect();
+    Ok(Json(FetchResponse { slots }).into_response())
+}
+
+// ---------------------------------------------------------------- handlers
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+/// The inbox's query string (both parameters optional).
+pub struct InboxQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct InboxItem {
+    id: String,
+    key_id: String,
+    day: String,
+}
+
+#[derive(Serialize)]
+struct InboxPage {
+    reports: Vec<InboxItem>,
+    next: Option<String>,
+}
+
+/// `GET /api/v1/inbox?after=HEX&limit=N`: a page of this force's reports.
+pub async fn inbox(
+    handler: Handler,
+    State(state): State<AppState>,
+    query: Result<Query<InboxQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    const BAD_QUERY: &str =
+        "the inbox takes only after=<report id, 32 hex digits> and limit=<1 to 1000>";
+    let Query(q) = query.map_err(|_| bad_request("bad_query", BAD_QUERY))?;
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(decode_fixed::<16>(a).ok_or(bad_request(
+            "bad_after",
+            "after must be a report id: 32 hexadecimal digits, the `next` of the previous page",
+        ))?),
+    };
+    let limit = match q.limit.as_deref() {
+        None => DEFAULT_INBOX_LIMIT,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_INBOX_LIMIT).contains(n))
+            .ok_or(bad_request(
+                "bad_limit",
+                "limit must be a whole number from 1 to 1000",
+            ))?,
+    };
+    let entries = state.storage.inbox(&handler.force_id, after, limit).await?;
+    // A full page may have more after it; a short page is the end.
+    let next = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|e| hex::encode(e.id)))
+        .flatten();
+    let reports = entries
+        .into_iter()
+        .map(|e| InboxItem {
+            id: hex::encode(e.id),
+            key_id: hex::encode(e.key_id),
+            day: format_day(e.day),
+        })
+        .collect();
+    Ok(Json(InboxPage { reports, next }).into_response())
+}
+
+/// `GET /api/v1/inbox/{id}`: the envelope; another force's id is a 404 exactly
+/// like a missing one, so a token cannot probe which ids exist.
+pub async fn inbox_report(
+    handler: Handler,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id: ReportId = path
+        .ok()
+        .and_then(|Path(p)| decode_fixed::<16>(&p))
+        .ok_or(bad_request(
+            "bad_report_id",
+            "a report id is 32 hexadecimal digits, as listed by GET /api/v1/inbox",
+        ))?;
+    match state.storage.report(&handler.force_id, id).await? {
+        Some(bytes) => Ok(envelope_response(bytes)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_report",
+            "there is no report with this id in your force's inbox (it may have passed retention)",
+        )),
+    }
+}
+
+/// `PUT /api/v1/slots/{address}`: a kind-2 envelope routed to this very slot;
+/// 201 once stored, 409 if the slot is taken (slots are one-time).
+pub async fn put_slot(
+    _handler: Handler,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let address = slot_address(path)?;
+    let bytes = envelope_body(&state, &headers, body).await?;
+    let env = envelope::parse(&bytes).map_err(bad_envelope)?;
+    if env.kind() != Kind::Reply {
+        return Err(bad_request(
+            "wrong_kind",
+            "this is a report envelope (kind 1); a reply slot takes a reply envelope (kind 2)",
+        ));
+    }
+    match env.routing() {
+        Routing::Slot(routed) if routed == address => {}
+        _ => {
+            return Err(bad_request(
+                "slot_mismatch",
+                "the envelope is routed to a different slot than the one in the URL; PUT it to /api/v1/slots/{the address in its routing}",
+            ));
+        }
+    }
+    match state
+        .storage
+        .put_slot(address, bytes.to_vec(), today())
+        .await?
+    {
+        SlotWrite::Stored => Ok(created(
+            serde_json::json!({ "address": hex::encode(address) }),
+        )),
+        SlotWrite::Taken => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "slot_taken",
+            "this slot already holds a reply and slots are one-time; send the next reply to the thread's next slot",
+        )),
+    }
+}

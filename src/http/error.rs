@@ -1,0 +1,173 @@
+//! The API's error responses: `{"error": code, "message": text}`.
+//!
+//! It owns the stable error codes, their statuses and their messages. Messages
+//! say which check failed and what the client should do; they are written here
+//! from fixed text and never quote the request (its body, headers, path or query).
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::storage::StorageError;
+
+/// An error answer of the API.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable snake_case code (the `error` field).
+    pub code: &'static str,
+    /// Human explanation (the `message` field).
+    pub message: Cow<'static, str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// An error with a fixed message.
+    pub const fn new(status: StatusCode, code: &'static str, message: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            message: Cow::Borrowed(message),
+        }
+    }
+
+    /// An error with a composed message (composed from server-side facts only).
+    pub fn with_message(status: StatusCode, code: &'static str, message: String) -> Self {
+        Self {
+            status,
+            code,
+            message: Cow::Owned(message),
+        }
+    }
+
+    /// 404 for any path outside the API's routes.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "there is no such route; the API is under /api/v1 (GET /api/v1/forces lists the forces)",
+        )
+    }
+
+    /// 405 for a known route with another method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not accept that method; the Allow header lists the ones it does",
+        )
+    }
+
+    /// 413 for a body larger than the limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::with_message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the body is larger than {limit} bytes, the largest accepted here; an envelope is never larger, so check what is being sent"
+            ),
+        )
+    }
+
+    /// 415 for a body that is not `application/octet-stream`.
+    pub fn not_octet_stream() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the envelope as the raw body with Content-Type: application/octet-stream",
+        )
+    }
+
+    /// 415 for a body that is not `application/json`.
+    pub fn not_json() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the request as JSON with Content-Type: application/json",
+        )
+    }
+
+    /// 400 when the body could not be read to the end.
+    pub fn body_unreadable() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "body_unreadable",
+            "the request body could not be read to its end; send it again",
+        )
+    }
+
+    /// 500 for a panic caught by the panic layer (the panic's payload is discarded).
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the server failed while handling this request; try again later",
+        )
+    }
+
+    /// 408 when the whole request took longer than the configured timeout.
+    pub fn timeout(secs: u64) -> Self {
+        Self::with_message(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!(
+                "the request was not completed within {secs} seconds; send it again (a report may have been stored: the inbox shows each once)"
+            ),
+        )
+    }
+
+    /// 401 for a missing, malformed, unknown or revoked bearer token.
+    pub fn unauthorized(message: &'static str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (
+            self.status,
+            Json(Body {
+                error: self.code,
+                message: &self.message,
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::WriterGone => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "the server is shutting down and stored nothing; send the request again in a moment",
+            ),
+            other => {
+                // The driver's message names tables and constraints, never bound
+                // values (StorageError's contract), so it is safe in the log and is
+                // what an operator needs to find the fault. The client gets no detail.
+                tracing::error!(error = %other, "storage failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage_error",
+                    "the server's database failed on this request; try again later",
+                )
+            }
+        }
+    }
+}

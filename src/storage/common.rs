@@ -1,0 +1,220 @@
+//! Helpers shared by the SQLite and PostgreSQL backends: error mapping, row
+//! decoding, key-status names and the random retention fuzz.
+//!
+//! It owns no connection and runs no query; each backend does its own I/O.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{ForceEntry, ForceKey, KeyStatus, Result, SlotAddress, StorageError};
+use sqlx::error::ErrorKind;
+
+/// Largest retention fuzz in days. Each report and slot row gets a uniform
+/// random `purge_fuzz` in `0..=MAX_PURGE_FUZZ`, chosen at insert.
+pub(crate) const MAX_PURGE_FUZZ: i16 = 7;
+
+/// Draw `n` retention fuzz values from the OS RNG.
+///
+/// Why: if every row were deleted exactly `retention_days` after its day, the
+/// moment a row disappears would date its arrival to the day for anyone who
+/// watches the database over time. A per-row random extra 0..=7 days blurs
+/// that. The OS RNG is used (not a seeded PRNG) so the values cannot be
+/// reproduced from anything the server knows.
+pub(crate) fn purge_fuzz(n: usize) -> Result<Vec<i16>> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
+    // 256 is a multiple of 8, so `% 8` is exactly uniform.
+    Ok(bytes
+        .into_iter()
+        .map(|b| i16::from(b) % (MAX_PURGE_FUZZ + 1))
+        .collect())
+}
+
+/// Map a driver error to a [`StorageError`].
+///
+/// sqlx's `Display` for database errors is the server's message only (for
+/// PostgreSQL not the `DETAIL` line, which can quote key values), and bound
+/// parameters are never echoed, so no envelope or token bytes can leak here.
+pub(crate) fn db_error(e: sqlx::Error) -> StorageError {
+    match e {
+        // The pool (or our writer connection) was closed by `close()`.
+        sqlx::Error::PoolClosed => StorageError::WriterGone,
+        other => StorageError::Database(other.to_string()),
+    }
+}
+
+/// Whether `e` is a constraint violation caused by one particular row (as
+/// opposed to the database being unreachable, full, or closed).
+pub(crate) fn is_constraint_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(
+            d.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        ),
+        _ => false,
+    }
+}
+
+/// Whether `e` is a unique or primary-key violation.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation)
+}
+
+/// Whether `e` is a foreign-key violation.
+pub(crate) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == ErrorKind::ForeignKeyViolation)
+}
+
+/// A stored byte string as a fixed-size array; a wrong length means the row is
+/// corrupt (the schema's CHECK constraints should make that impossible).
+pub(crate) fn fixed<const N: usize>(bytes: Vec<u8>, column: &str) -> Result<[u8; N]> {
+    let len = bytes.len();
+    bytes.try_into().map_err(|_| {
+        StorageError::Database(format!(
+            "corrupt row: column {column} holds {len} bytes, expected {N}"
+        ))
+    })
+}
+
+/// The stored name of a key status.
+pub(crate) fn status_name(status: KeyStatus) -> &'static str {
+    match status {
+        KeyStatus::Current => "current",
+        KeyStatus::Active => "active",
+        KeyStatus::Retired => "retired",
+    }
+}
+
+/// Parse a stored key status.
+pub(crate) fn parse_status(name: &str) -> Result<KeyStatus> {
+    match name {
+        "current" => Ok(KeyStatus::Current),
+        "active" => Ok(KeyStatus::Active),
+        "retired" => Ok(KeyStatus::Retired),
+        _ => Err(StorageError::Database(format!(
+            "corrupt row: unknown key status {name:?}"
+        ))),
+    }
+}
+
+/// A copy of an error, to answer every waiter of a failed batch with it.
+/// (`StorageError` is deliberately not `Clone` in the public API.)
+pub(crate) fn replicate(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::UnknownForce(f) => StorageError::UnknownForce(f.clone()),
+        StorageError::ForceExists(f) => StorageError::ForceExists(f.clone()),
+        StorageError::KeyExists => StorageError::KeyExists,
+        StorageError::UnknownKey(f) => StorageError::UnknownKey(f.clone()),
+        StorageError::RetireCurrent(f) => StorageError::RetireCurrent(f.clone()),
+        StorageError::TokenLabelExists(f, l) => {
+            StorageError::TokenLabelExists(f.clone(), l.clone())
+        }
+        StorageError::UnknownToken(f, l) => StorageError::UnknownToken(f.clone(), l.clone()),
+        StorageError::Database(m) => StorageError::Database(m.clone()),
+        StorageError::WriterGone => StorageError::WriterGone,
+    }
+}
+
+/// `addresses` without repeats, first occurrence kept.
+pub(crate) fn dedup(addresses: &[SlotAddress]) -> Vec<SlotAddress> {
+    let mut seen = HashSet::new();
+    addresses
+        .iter()
+        .copied()
+        .filter(|a| seen.insert(*a))
+        .collect()
+}
+
+/// The found slots, in the order they were asked for.
+pub(crate) fn in_request_order(
+    wanted: Vec<SlotAddress>,
+    mut found: HashMap<SlotAddress, Vec<u8>>,
+) -> Vec<(SlotAddress, Vec<u8>)> {
+    wanted
+        .into_iter()
+        .filter_map(|a| found.remove(&a).map(|e| (a, e)))
+        .collect()
+}
+
+/// A `forces LEFT JOIN force_keys (current)` row: id, name, key id, public key.
+pub(crate) type ForceRow = (String, String, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Decode a [`ForceRow`].
+pub(crate) fn force_entry((id, name, key_id, public_key): ForceRow) -> Result<ForceEntry> {
+    let current_key = match (key_id, public_key) {
+        (Some(k), Some(p)) => Some(ForceKey {
+            key_id: fixed(k, "force_keys.key_id")?,
+            public_key: fixed(p, "force_keys.public_key")?,
+            status: KeyStatus::Current,
+        }),
+        _ => None,
+    };
+    Ok(ForceEntry {
+        id,
+        name,
+        current_key,
+    })
+}
+
+/// Decode a `(key_id, public_key, status)` row.
+pub(crate) fn force_key(
+    (key_id, public_key, status): (Vec<u8>, Vec<u8>, String),
+) -> Result<ForceKey> {
+    Ok(ForceKey {
+        key_id: fixed(key_id, "force_keys.key_id")?,
+        public_key: fixed(public_key, "force_keys.public_key")?,
+        status: parse_status(&status)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzz_is_in_range_and_varies() {
+        let f = purge_fuzz(4096).unwrap();
+        assert!(f.iter().all(|v| (0..=MAX_PURGE_FUZZ).contains(v)));
+        // Every value 0..=7 shows up among 4096 uniform draws (failure odds ~ 8 * (7/8)^4096).
+        for v in 0..=MAX_PURGE_FUZZ {
+            assert!(f.contains(&v), "fuzz value {v} never drawn");
+        }
+    }
+
+    #[test]
+    fn fixed_checks_length() {
+        assert_eq!(fixed::<2>(vec![1, 2], "x").unwrap(), [1, 2]);
+        let err = fixed::<2>(vec![1, 2, 3], "x").unwrap_err().to_string();
+        assert!(err.contains("3 bytes"), "{err}");
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in [KeyStatus::Current, KeyStatus::Active, KeyStatus::Retired] {
+            assert_eq!(parse_status(status_name(s)).unwrap(), s);
+        }
+        assert!(parse_status("bogus").is_err());
+    }
+
+    #[test]
+    fn pool_closed_means_writer_gone() {
+        assert!(matches!(
+            db_error(sqlx::Error::PoolClosed),
+            StorageError::WriterGone
+        ));
+    }
+
+    #[test]
+    fn slot_order_follows_the_request() {
+        let wanted = dedup(&[[3; 32], [1; 32], [3; 32], [2; 32]]);
+        assert_eq!(wanted, [[3; 32], [1; 32], [2; 32]]);
+        let found = HashMap::from([([2; 32], vec![2]), ([3; 32], vec![3])]);
+        assert_eq!(
+            in_request_order(wanted, found),
+            [([3; 32], vec![3]), ([2; 32], vec![2])]
+        );
+    }
+}

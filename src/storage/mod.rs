@@ -1,0 +1,231 @@
+//! Storage: the one interface the server keeps its data behind, with a SQLite
+//! (embedded default) and a PostgreSQL (scale-out) implementation.
+//!
+//! It owns what is stored and how it is made durable; it does not parse
+//! envelopes, authenticate anyone or know about HTTP. What is stored is exactly
+//! the data inventory in `threat-model/` and nothing more: no timestamps finer
+//! than the UTC day, no sequence or auto-increment that orders arrivals.
+
+use async_trait::async_trait;
+
+mod common;
+mod group_commit;
+pub mod postgres;
+pub mod sqlite;
+
+/// A UTC calendar day, as whole days since 1970-01-01. The finest time the
+/// server ever stores.
+pub type Day = i32;
+/// Recipient key id: first 8 bytes of SHA-256("quietline/v1/key-id" ‖ pk).
+pub type KeyId = [u8; 8];
+/// A report's random 128-bit id, chosen by the server.
+pub type ReportId = [u8; 16];
+/// A reply-slot address (32 bytes, derived by the reporter's reply code).
+pub type SlotAddress = [u8; 32];
+/// SHA-256 of a handler bearer token; the token itself is never stored.
+pub type TokenHash = [u8; 32];
+
+/// A force (tenant) with its current public key, if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForceEntry {
+    /// Force id, `[a-z0-9-]{1,64}`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The current key, `None` if the force has no current key yet.
+    pub current_key: Option<ForceKey>,
+}
+
+/// Lifecycle of a force key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// The key the directory publishes; at most one per force.
+    Current,
+    /// A previous key: still accepted for intake (clients with an old directory).
+    Active,
+    /// No longer accepted: intake answers 422.
+    Retired,
+}
+
+/// A force public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForceKey {
+    /// The key id.
+    pub key_id: KeyId,
+    /// The raw 32-byte X25519 public key.
+    pub public_key: [u8; 32],
+    /// Its status.
+    pub status: KeyStatus,
+}
+
+/// A report to store.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    /// Random id.
+    pub id: ReportId,
+    /// Addressee force.
+    pub force_id: String,
+    /// Recipient key id from the envelope header.
+    pub key_id: KeyId,
+    /// The whole envelope, opaque.
+    pub envelope: Vec<u8>,
+    /// UTC day of receipt.
+    pub day: Day,
+}
+
+/// One inbox entry (no envelope).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxEntry {
+    /// Report id.
+    pub id: ReportId,
+    /// Recipient key id.
+    pub key_id: KeyId,
+    /// UTC day of receipt.
+    pub day: Day,
+}
+
+/// Outcome of writing a reply slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotWrite {
+    /// Stored (durably committed).
+    Stored,
+    /// The slot already held a reply; nothing changed (slots are one-time).
+    Taken,
+}
+
+/// A handler token as listed by the admin command (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// Force the token belongs to.
+    pub force_id: String,
+    /// Operator's label, unique per force.
+    pub label: String,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Reports deleted.
+    pub reports: u64,
+    /// Reply slots deleted.
+    pub slots: u64,
+}
+
+/// Storage errors. Messages never contain envelope bytes or tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The force does not exist.
+    #[error("no force with id {0:?}")]
+    UnknownForce(String),
+    /// The force already exists.
+    #[error("a force with id {0:?} already exists")]
+    ForceExists(String),
+    /// The key is already registered.
+    #[error("that key is already registered")]
+    KeyExists,
+    /// No such key for this force.
+    #[error("force {0:?} has no key with that key id")]
+    UnknownKey(String),
+    /// Refused: the current key cannot be retired before another is added.
+    #[error("that is the current key of force {0:?}; add a new key before retiring it")]
+    RetireCurrent(String),
+    /// A token with this label already exists for the force.
+    #[error("force {0:?} already has a token labelled {1:?}")]
+    TokenLabelExists(String, String),
+    /// No token with that label.
+    #[error("force {0:?} has no token labelled {1:?}")]
+    UnknownToken(String, String),
+    /// The database failed (message from the driver, which never sees request data
+    /// beyond the parameters bound here).
+    #[error("database error: {0}")]
+    Database(String),
+    /// The writer task has stopped (shutdown in progress).
+    #[error("the storage writer has stopped")]
+    WriterGone,
+}
+
+/// Result alias.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The storage interface. Every write method returns only after the data is
+/// durably committed.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    // --- forces and keys (admin commands) ---
+    /// Create a force.
+    async fn add_force(&self, id: &str, name: &str) -> Result<()>;
+    /// All forces with their current key, ordered by id.
+    async fn forces(&self) -> Result<Vec<ForceEntry>>;
+    /// Add a key to a force and make it current; the previous current key becomes Active.
+    async fn add_force_key(&self, force_id: &str, key_id: KeyId, public_key: [u8; 32]) -> Result<()>;
+    /// Retire a key (not the current one).
+    async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()>;
+    /// All keys of a force.
+    async fn force_keys(&self, force_id: &str) -> Result<Vec<ForceKey>>;
+    /// Status of one key of one force: `Ok(None)` if the force exists but the key does not,
+    /// `Err(UnknownForce)` if the force does not exist.
+    async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>>;
+
+    // --- handler tokens ---
+    /// Store a token hash for a force under a label.
+    async fn add_token(&self, hash: TokenHash, force_id: &str, label: &str) -> Result<()>;
+    /// Revoke the token with this label.
+    async fn revoke_token(&self, force_id: &str, label: &str) -> Result<()>;
+    /// The force a live (not revoked) token belongs to.
+    async fn token_force(&self, hash: TokenHash) -> Result<Option<String>>;
+    /// Tokens of a force, or of all forces.
+    async fn tokens(&self, force_id: Option<&str>) -> Result<Vec<TokenInfo>>;
+
+    // --- reports ---
+    /// Store a report durably (group-committed with concurrent callers).
+    async fn insert_report(&self, report: NewReport) -> Result<()>;
+    /// A page of a force's inbox, ordered by id, after `after` (exclusive), at most `limit`.
+    async fn inbox(&self, force_id: &str, after: Option<ReportId>, limit: u32) -> Result<Vec<InboxEntry>>;
+    /// A report's envelope, only if it belongs to `force_id`.
+    async fn report(&self, force_id: &str, id: ReportId) -> Result<Option<Vec<u8>>>;
+
+    // --- reply slots ---
+    /// Write a one-time slot.
+    async fn put_slot(&self, address: SlotAddress, envelope: Vec<u8>, day: Day) -> Result<SlotWrite>;
+    /// Read one slot.
+    async fn slot(&self, address: SlotAddress) -> Result<Option<Vec<u8>>>;
+    /// Read several slots; returns the present ones.
+    async fn slots(&self, addresses: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>>;
+
+    // --- retention ---
+    /// Delete reports and slots older than `retention_days` (+ each row's random fuzz)
+    /// as of `today`, and make sure the bytes are really gone (secure_delete, WAL
+    /// checkpoint on SQLite; VACUUM-free on PostgreSQL, see threat-model).
+    async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged>;
+
+    /// Stop background writers after draining what they have queued.
+    async fn close(&self);
+}
+
+/// Open the storage named by `database_url`, apply its migrations and start
+/// its report writer. Must be called inside a tokio runtime.
+///
+/// Accepted: `sqlite://PATH` (the file is created, mode 0600, if missing;
+/// `sqlite:///abs/path` for an absolute path) and `postgres://…` or
+/// `postgresql://…`. Errors name no secret: not the URL's password, not an
+/// envelope or token. At shutdown call [`Storage::close`]: it commits what is
+/// queued and closes the connections cleanly.
+pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Storage>> {
+    if database_url.starts_with("sqlite://") {
+        Ok(std::sync::Arc::new(sqlite::SqliteStorage::open(database_url).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(postgres::PostgresStorage::open(database_url).await?))
+    } else {
+        // Name only the scheme: the rest of a URL can hold a password.
+        let scheme = database_url
+            .split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)))
+            .unwrap_or("");
+        Err(StorageError::Database(format!(
+            "unsupported database URL scheme {scheme:?}: use sqlite://PATH, postgres://… or postgresql://…"
+        )))
+    }
+}

@@ -1,0 +1,592 @@
+//! PostgreSQL backend: the scale-out path, several stateless server instances
+//! on one database.
+//!
+//! It owns a connection pool used for reads and writes, with
+//! `synchronous_commit = on` forced per session so a commit is on disk (WAL
+//! fsynced) before it is acknowledged, whatever the server's default. Reports
+//! are group-committed (see [`super::group_commit`]) as one
+//! `INSERT … SELECT * FROM UNNEST(…)` per batch. Per-force admin changes lock
+//! the force's row so two instances cannot interleave them.
+//!
+//! It does not validate envelopes or ids (the intake does), and it does not
+//! VACUUM: deleted tuples stay in the table files until PostgreSQL reuses the
+//! space (see threat-model/). Every tuple also carries the id of the
+//! transaction that wrote it (`xmin`), which orders commits; group commit and
+//! id-ordered batches blur that order only within a batch.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, PgExecutor};
+
+use super::common::{
+    ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
+    is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
+    purge_fuzz, status_name,
+};
+use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
+use super::{
+    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
+    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+};
+
+/// Migrations embedded at build time from `migrations/postgres/`.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Pool size per server instance.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How long a request waits for a free pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// PostgreSQL storage. Create with [`PostgresStorage::open`] (or `storage::open`).
+pub struct PostgresStorage {
+    pool: PgPool,
+    reports: GroupCommit,
+}
+
+impl PostgresStorage {
+    /// Connect to a `postgres://` / `postgresql://` URL, apply migrations
+    /// (serialized across instances by sqlx's advisory lock) and start the
+    /// report writer. Must be called inside a tokio runtime.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = connect_options(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StorageError::Database(format!("applying PostgreSQL migrations: {e}")))?;
+        // sqlx records when each migration was applied, to the second: a time
+        // of day in the database. Keep only that it was applied.
+        sqlx::query("UPDATE _sqlx_migrations SET installed_on = 'epoch' WHERE installed_on <> 'epoch'")
+            .execute(&pool)
+            .await
+            .map_err(db_error)?;
+        let reports = GroupCommit::start(ReportWriter { pool: pool.clone() }, Limits::default());
+        Ok(PostgresStorage { pool, reports })
+    }
+}
+
+/// Connection options: the URL's, plus our durability and logging settings.
+fn connect_options(url: &str) -> Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)
+        .map_err(|e| StorageError::Database(format!("invalid PostgreSQL URL: {e}")))?
+        // Durability must not depend on the server's or database's default.
+        .options([("synchronous_commit", "on")])
+        // sqlx would log each statement (and slow ones as warnings) with a
+        // timestamp: that would date arrivals in the logs.
+        .disable_statement_logging())
+}
+
+async fn force_exists<'e>(e: impl PgExecutor<'e>, force_id: &str) -> Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM forces WHERE id = $1")
+        .bind(force_id)
+        .fetch_optional(e)
+        .await
+        .map_err(db_error)?
+        .is_some())
+}
+
+/// `UnknownForce` unless the force exists.
+async fn require_force<'e>(e: impl PgExecutor<'e>, force_id: &str) -> Result<()> {
+    if force_exists(e, force_id).await? {
+        Ok(())
+    } else {
+        Err(StorageError::UnknownForce(force_id.to_owned()))
+    }
+}
+
+/// Lock the force's row for the rest of the transaction (serializes key and
+/// token changes of one force across instances); `UnknownForce` if missing.
+async fn lock_force<'e>(e: impl PgExecutor<'e>, force_id: &str) -> Result<()> {
+    let row = sqlx::query("SELECT 1 FROM forces WHERE id = $1 FOR UPDATE")
+        .bind(force_id)
+        .fetch_optional(e)
+        .await
+        .map_err(db_error)?;
+    match row {
+        Some(_) => Ok(()),
+        None => Err(StorageError::UnknownForce(force_id.to_owned())),
+    }
+}
+
+async fn exec<'e>(e: impl PgExecutor<'e>, sql: &'static str) -> Result<()> {
+    sqlx::query(sql)
+        .execute(e)
+        .await
+        .map_err(db_error)
+        .map(|_| ())
+}
+
+/// Writes report batches through the pool.
+struct ReportWriter {
+    pool: PgPool,
+}
+
+impl BatchWriter for ReportWriter {
+    async fn insert_batch(&self, rows: &[PendingReport]) -> Result<(), BatchError> {
+        // One statement binding six arrays, whatever the batch size: no
+        // bind-parameter limit to chunk around and one plan to cache. A lone
+        // statement outside BEGIN is its own transaction, committed (and,
+        // with synchronous_commit = on, flushed) before it returns.
+        sqlx::query(
+            "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+             SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::bytea[], $4::bytea[], $5::int4[], $6::int2[])",
+        )
+        .bind(rows.iter().map(|p| &p.report.id[..]).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.report.force_id.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| &p.report.key_id[..]).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.report.envelope.as_slice()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.report.day).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.purge_fuzz).collect::<Vec<_>>())
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            if is_constraint_violation(&e) {
+                BatchError::RowConstraint
+            } else {
+                BatchError::Whole(db_error(e))
+            }
+        })
+    }
+
+    async fn insert_each(&self, rows: &[PendingReport]) -> Result<Vec<Result<()>>> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for p in rows {
+            // In PostgreSQL an error aborts the whole transaction unless it
+            // is rolled back to a savepoint.
+            exec(&mut *tx, "SAVEPOINT one_report").await?;
+            let inserted = sqlx::query(
+                "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&p.report.id[..])
+            .bind(p.report.force_id.as_str())
+            .bind(&p.report.key_id[..])
+            .bind(p.report.envelope.as_slice())
+            .bind(p.report.day)
+            .bind(p.purge_fuzz)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    exec(&mut *tx, "RELEASE SAVEPOINT one_report").await?;
+                    outcomes.push(Ok(()));
+                }
+                Err(e) if is_constraint_violation(&e) => {
+                    exec(&mut *tx, "ROLLBACK TO SAVEPOINT one_report").await?;
+                    exec(&mut *tx, "RELEASE SAVEPOINT one_report").await?;
+                    let why = explain_refusal(&mut *tx, &p.report, &e).await?;
+                    outcomes.push(Err(why));
+                }
+                // Not this row's fault: fail the whole transaction.
+                Err(e) => return Err(db_error(e)),
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(outcomes)
+    }
+}
+
+/// Turn a constraint violation on one report into the error its caller gets.
+async fn explain_refusal<'e>(
+    e: impl PgExecutor<'e>,
+    report: &NewReport,
+    err: &sqlx::Error,
+) -> Result<StorageError> {
+    Ok(if is_foreign_key_violation(err) {
+        if force_exists(e, &report.force_id).await? {
+            StorageError::UnknownKey(report.force_id.clone())
+        } else {
+            StorageError::UnknownForce(report.force_id.clone())
+        }
+    } else if is_unique_violation(err) {
+        StorageError::Database("a report with that id already exists".into())
+    } else {
+        StorageError::Database(err.to_string())
+    })
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn add_force(&self, id: &str, name: &str) -> Result<()> {
+        let done = sqlx::query(
+            "INSERT INTO forces (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::ForceExists(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn forces(&self) -> Result<Vec<ForceEntry>> {
+        let rows: Vec<ForceRow> = sqlx::query_as(
+            "SELECT f.id, f.name, k.key_id, k.public_key FROM forces f \
+             LEFT JOIN force_keys k ON k.force_id = f.id AND k.status = 'current' \
+             ORDER BY f.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(force_entry).collect()
+    }
+
+    async fn add_force_key(
+        &self,
+        force_id: &str,
+        key_id: KeyId,
+        public_key: [u8; 32],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        lock_force(&mut *tx, force_id).await?;
+        let exists = sqlx::query(
+            "SELECT 1 FROM force_keys WHERE (force_id = $1 AND key_id = $2) OR public_key = $3",
+        )
+        .bind(force_id)
+        .bind(&key_id[..])
+        .bind(&public_key[..])
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if exists.is_some() {
+            return Err(StorageError::KeyExists);
+        }
+        sqlx::query(
+            "UPDATE force_keys SET status = 'active' WHERE force_id = $1 AND status = 'current'",
+        )
+        .bind(force_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO force_keys (force_id, key_id, public_key, status) VALUES ($1, $2, $3, 'current')",
+        )
+        .bind(force_id)
+        .bind(&key_id[..])
+        .bind(&public_key[..])
+        .execute(&mut *tx)
+        .await
+        // The same public key being added to another force at this moment.
+        .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        lock_force(&mut *tx, force_id).await?;
+        let status: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM force_keys WHERE force_id = $1 AND key_id = $2")
+                .bind(force_id)
+                .bind(&key_id[..])
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        match status {
+            None => return Err(StorageError::UnknownKey(force_id.to_owned())),
+            Some((s,)) if parse_status(&s)? == KeyStatus::Current => {
+                return Err(StorageError::RetireCurrent(force_id.to_owned()));
+            }
+            Some(_) => {}
+        }
+        sqlx::query("UPDATE force_keys SET status = $3 WHERE force_id = $1 AND key_id = $2")
+            .bind(force_id)
+            .bind(&key_id[..])
+            .bind(status_name(KeyStatus::Retired))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn force_keys(&self, force_id: &str) -> Result<Vec<ForceKey>> {
+        require_force(&self.pool, force_id).await?;
+        let rows: Vec<(Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT key_id, public_key, status FROM force_keys WHERE force_id = $1 \
+             ORDER BY CASE status WHEN 'current' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, key_id",
+        )
+        .bind(force_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(force_key).collect()
+    }
+
+    async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>> {
+        // Hot path (every intake): one lookup; the force check only on a miss.
+        let status: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM force_keys WHERE force_id = $1 AND key_id = $2")
+                .bind(force_id)
+                .bind(&key_id[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        match status {
+            Some((s,)) => Ok(Some(parse_status(&s)?)),
+            None => {
+                require_force(&self.pool, force_id).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn add_token(&self, hash: TokenHash, force_id: &str, label: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        lock_force(&mut *tx, force_id).await?;
+        let taken = sqlx::query("SELECT 1 FROM handler_tokens WHERE force_id = $1 AND label = $2")
+            .bind(force_id)
+            .bind(label)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if taken.is_some() {
+            return Err(StorageError::TokenLabelExists(
+                force_id.to_owned(),
+                label.to_owned(),
+            ));
+        }
+        sqlx::query("INSERT INTO handler_tokens (hash, force_id, label, revoked) VALUES ($1, $2, $3, FALSE)")
+            .bind(&hash[..])
+            .bind(force_id)
+            .bind(label)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    // The label was checked under the force lock, so it is the hash.
+                    StorageError::Database("a token with that hash is already registered".into())
+                } else {
+                    db_error(e)
+                }
+            })?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn revoke_token(&self, force_id: &str, label: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        lock_force(&mut *tx, force_id).await?;
+        let done = sqlx::query(
+            "UPDATE handler_tokens SET revoked = TRUE WHERE force_id = $1 AND label = $2",
+        )
+        .bind(force_id)
+        .bind(label)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::UnknownToken(
+                force_id.to_owned(),
+                label.to_owned(),
+            ));
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn token_force(&self, hash: TokenHash) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT force_id FROM handler_tokens WHERE hash = $1 AND NOT revoked")
+                .bind(&hash[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(row.map(|(f,)| f))
+    }
+
+    async fn tokens(&self, force_id: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let rows: Vec<(String, String, bool)> = match force_id {
+            Some(f) => {
+                require_force(&self.pool, f).await?;
+                sqlx::query_as(
+                    "SELECT force_id, label, revoked FROM handler_tokens WHERE force_id = $1 ORDER BY label",
+                )
+                .bind(f)
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query_as(
+                    "SELECT force_id, label, revoked FROM handler_tokens ORDER BY force_id, label",
+                )
+                .fetch_all(&self.pool)
+                .await
+            }
+        }
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(force_id, label, revoked)| TokenInfo {
+                force_id,
+                label,
+                revoked,
+            })
+            .collect())
+    }
+
+    async fn insert_report(&self, report: NewReport) -> Result<()> {
+        self.reports.insert(report).await
+    }
+
+    async fn inbox(
+        &self,
+        force_id: &str,
+        after: Option<ReportId>,
+        limit: u32,
+    ) -> Result<Vec<InboxEntry>> {
+        // An empty bytea sorts before every id, so `None` needs no second query.
+        let after = after.map(|a| a.to_vec()).unwrap_or_default();
+        let rows: Vec<(Vec<u8>, Vec<u8>, Day)> = sqlx::query_as(
+            "SELECT id, key_id, day FROM reports WHERE force_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(force_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        if rows.is_empty() {
+            require_force(&self.pool, force_id).await?;
+        }
+        rows.into_iter()
+            .map(|(id, key_id, day)| {
+                Ok(InboxEntry {
+                    id: fixed(id, "reports.id")?,
+                    key_id: fixed(key_id, "reports.key_id")?,
+                    day,
+                })
+            })
+            .collect()
+    }
+
+    async fn report(&self, force_id: &str, id: ReportId) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT envelope FROM reports WHERE force_id = $1 AND id = $2")
+                .bind(force_id)
+                .bind(&id[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        if row.is_none() {
+            require_force(&self.pool, force_id).await?;
+        }
+        Ok(row.map(|(e,)| e))
+    }
+
+    async fn put_slot(
+        &self,
+        address: SlotAddress,
+        envelope: Vec<u8>,
+        day: Day,
+    ) -> Result<SlotWrite> {
+        let fuzz = purge_fuzz(1)?[0];
+        // One statement outside BEGIN: its own durable transaction.
+        let done = sqlx::query(
+            "INSERT INTO reply_slots (address, envelope, day, purge_fuzz) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (address) DO NOTHING",
+        )
+        .bind(&address[..])
+        .bind(envelope)
+        .bind(day)
+        .bind(fuzz)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(if done.rows_affected() == 0 {
+            SlotWrite::Taken
+        } else {
+            SlotWrite::Stored
+        })
+    }
+
+    async fn slot(&self, address: SlotAddress) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT envelope FROM reply_slots WHERE address = $1")
+                .bind(&address[..])
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(row.map(|(e,)| e))
+    }
+
+    async fn slots(&self, addresses: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>> {
+        let wanted = dedup(addresses);
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT address, envelope FROM reply_slots WHERE address = ANY($1::bytea[])",
+        )
+        .bind(wanted.iter().map(|a| &a[..]).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut found: HashMap<SlotAddress, Vec<u8>> = HashMap::with_capacity(rows.len());
+        for (address, envelope) in rows {
+            found.insert(fixed(address, "reply_slots.address")?, envelope);
+        }
+        Ok(in_request_order(wanted, found))
+    }
+
+    async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // Kept through day + retention + fuzz; deleted the day after. bigint
+        // arithmetic: retention is a u32 and must not overflow int4.
+        let reports = sqlx::query(
+            "DELETE FROM reports WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        let slots = sqlx::query(
+            "DELETE FROM reply_slots WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        tx.commit().await.map_err(db_error)?;
+        Ok(Purged { reports, slots })
+    }
+
+    async fn close(&self) {
+        self.reports.close().await;
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_session_forces_synchronous_commit() {
+        let o = connect_options("postgres://u@localhost/db").unwrap();
+        assert_eq!(o.get_options(), Some("-c synchronous_commit=on"));
+        // An operator's own options are kept; ours come last, so they win.
+        let o = connect_options("postgres://u@localhost/db?options=-c%20work_mem%3D64MB").unwrap();
+        let all = o.get_options().unwrap();
+        assert!(all.starts_with("-c work_mem=64MB"), "{all}");
+        assert!(all.ends_with("-c synchronous_commit=on"), "{all}");
+    }
+
+    #[test]
+    fn a_bad_url_is_refused_without_echoing_it() {
+        let err = connect_options("postgres://u:hunter2@host:notaport/db").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}

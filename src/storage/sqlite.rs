@@ -1,0 +1,825 @@
+//! SQLite backend: the embedded default, one database file beside the server.
+//!
+//! It owns the SQLite file, its connections and its durability settings: WAL
+//! journal, `synchronous = FULL` (every commit is fsynced before it is
+//! acknowledged), `secure_delete = ON` (deleted rows are overwritten with
+//! zeros), foreign keys on and a busy timeout. Reads go through a small pool
+//! of read-only connections; every write goes through ONE dedicated writer
+//! connection, so writes never contend with each other inside the process and
+//! reads never wait for writes (WAL). Reports are group-committed (see
+//! [`super::group_commit`]).
+//!
+//! It does not validate envelopes or ids (the intake does), and it does not
+//! protect the file from its filesystem: bytes that the filesystem itself
+//! leaves in freed blocks (e.g. after the WAL is truncated) are out of reach.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite, SqliteExecutor};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+
+use super::common::{
+    ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
+    is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
+    purge_fuzz, status_name,
+};
+use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
+use super::{
+    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
+    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+};
+
+/// Migrations embedded at build time from `migrations/sqlite/`.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a connection waits for a lock held by another connection (for
+/// example an admin command in another process writing the same file).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Read-only connections in the pool. Reads are short point lookups and index
+/// range scans; a few connections keep a slow reader from blocking the rest.
+const READERS: u32 = 4;
+
+/// SQLite's bind-parameter limit (SQLITE_MAX_VARIABLE_NUMBER, 32766 since
+/// 3.32; the bundled library is newer).
+const MAX_BIND_PARAMS: usize = 32_766;
+
+/// Bound parameters per report row in the multi-row INSERT.
+const PARAMS_PER_REPORT: usize = 6;
+
+/// Rows per INSERT statement so a statement stays under [`MAX_BIND_PARAMS`].
+/// With the default batch cap (512 rows) a batch is a single statement.
+const ROWS_PER_INSERT: usize = MAX_BIND_PARAMS / PARAMS_PER_REPORT;
+
+/// Addresses per `IN (…)` list when reading several slots.
+const SLOTS_PER_SELECT: usize = 500;
+
+/// The writer connection, `None` once closed.
+type Writer = Arc<Mutex<Option<SqliteConnection>>>;
+
+/// SQLite storage. Create with [`SqliteStorage::open`] (or `storage::open`).
+pub struct SqliteStorage {
+    readers: SqlitePool,
+    writer: Writer,
+    reports: GroupCommit,
+}
+
+impl SqliteStorage {
+    /// Open (creating if missing, with mode 0600 on Unix) the database at a
+    /// `sqlite://PATH` URL, apply migrations and start the report writer.
+    ///
+    /// Must be called inside a tokio runtime. In-memory databases are refused:
+    /// the writer and the readers are separate connections and must share a
+    /// file.
+    pub async fn open(url: &str) -> Result<Self> {
+        let rest = url.strip_prefix("sqlite://").ok_or_else(|| {
+            StorageError::Database("a SQLite database URL must start with sqlite://".into())
+        })?;
+        let (path_part, query) = match rest.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (rest, None),
+        };
+        if path_part.is_empty()
+            || path_part == ":memory:"
+            || query.is_some_and(|q| q.contains("mode=memory"))
+        {
+            return Err(StorageError::Database(
+                "SQLite needs a database file (sqlite://PATH); in-memory databases are not supported"
+                    .into(),
+            ));
+        }
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StorageError::Database(format!("invalid SQLite URL: {e}")))?
+            // sqlx would log each statement (and slow ones as warnings) with
+            // a timestamp: that would date arrivals in the logs.
+            .disable_statement_logging();
+        create_private_file(base.get_filename()).await?;
+
+        let writer_options = base
+            .clone()
+            .read_only(false)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("secure_delete", "ON");
+        let mut writer = SqliteConnection::connect_with(&writer_options)
+            .await
+            .map_err(db_error)?;
+        MIGRATOR
+            .run(&mut writer)
+            .await
+            .map_err(|e| StorageError::Database(format!("applying SQLite migrations: {e}")))?;
+        // sqlx records when each migration was applied, to the second. That is
+        // a time of day in the database; keep only that it was applied, and
+        // checkpoint so the old value does not linger in the WAL.
+        sqlx::query("UPDATE _sqlx_migrations SET installed_on = '1970-01-01 00:00:00' WHERE installed_on <> '1970-01-01 00:00:00'")
+            .execute(&mut writer)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut writer)
+            .await
+            .map_err(db_error)?;
+
+        // Readers are opened read-only after the writer has put the file in
+        // WAL mode (a persistent setting) and created the schema.
+        let reader_options = base
+            .read_only(true)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(reader_options)
+            .await
+            .map_err(db_error)?;
+
+        let writer: Writer = Arc::new(Mutex::new(Some(writer)));
+        let reports = GroupCommit::start(
+            ReportWriter {
+                writer: writer.clone(),
+                rows_per_insert: ROWS_PER_INSERT,
+            },
+            Limits::default(),
+        );
+        Ok(SqliteStorage {
+            readers,
+            writer,
+            reports,
+        })
+    }
+
+    /// The writer connection, or `WriterGone` after `close()`.
+    async fn writer(&self) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
+        lock_writer(&self.writer).await
+    }
+}
+
+/// Create the database file with owner-only permissions if it does not exist
+/// yet. SQLite gives its -wal and -shm files the permissions of the database
+/// file, so they are owner-only too.
+async fn create_private_file(path: &Path) -> Result<()> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    match options.open(path).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StorageError::Database(format!(
+            "cannot create the SQLite file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+async fn lock_writer(writer: &Writer) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
+    MutexGuard::try_map(writer.lock().await, Option::as_mut).map_err(|_| StorageError::WriterGone)
+}
+
+/// Begin a write transaction that takes the write lock at once: with a plain
+/// (deferred) BEGIN, a transaction that reads first and writes later can fail
+/// with SQLITE_BUSY without waiting when another process writes meanwhile.
+async fn begin_write(conn: &mut SqliteConnection) -> Result<sqlx::Transaction<'_, Sqlite>> {
+    conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)
+}
+
+async fn force_exists<'e>(e: impl SqliteExecutor<'e>, force_id: &str) -> Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM forces WHERE id = ?1")
+        .bind(force_id)
+        .fetch_optional(e)
+        .await
+        .map_err(db_error)?
+        .is_some())
+}
+
+/// `UnknownForce` unless the force exists.
+async fn require_force<'e>(e: impl SqliteExecutor<'e>, force_id: &str) -> Result<()> {
+    if force_exists(e, force_id).await? {
+        Ok(())
+    } else {
+        Err(StorageError::UnknownForce(force_id.to_owned()))
+    }
+}
+
+async fn exec<'e>(e: impl SqliteExecutor<'e>, sql: &'static str) -> Result<()> {
+    sqlx::query(sql)
+        .execute(e)
+        .await
+        .map_err(db_error)
+        .map(|_| ())
+}
+
+/// Writes report batches on the shared writer connection.
+struct ReportWriter {
+    writer: Writer,
+    /// [`ROWS_PER_INSERT`], smaller in unit tests to exercise chunking.
+    rows_per_insert: usize,
+}
+
+impl ReportWriter {
+    async fn try_insert_batch(&self, rows: &[PendingReport]) -> Result<(), sqlx::Error> {
+        let mut conn = lock_writer(&self.writer)
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        for chunk in rows.chunks(self.rows_per_insert) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) ",
+            );
+            insert.push_values(chunk, |mut row, p| {
+                row.push_bind(&p.report.id[..])
+                    .push_bind(p.report.force_id.as_str())
+                    .push_bind(&p.report.key_id[..])
+                    .push_bind(p.report.envelope.as_slice())
+                    .push_bind(p.report.day)
+                    .push_bind(p.purge_fuzz);
+            });
+            // Not cached: a cached statement would keep its last batch's
+            // envelopes bound (in memory) until reused, and batch sizes vary.
+            insert.build().persistent(false).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+}
+
+impl BatchWriter for ReportWriter {
+    async fn insert_batch(&self, rows: &[PendingReport]) -> Result<(), BatchError> {
+        self.try_insert_batch(rows).await.map_err(|e| {
+            if is_constraint_violation(&e) {
+                BatchError::RowConstraint
+            } else {
+                BatchError::Whole(db_error(e))
+            }
+        })
+    }
+
+    async fn insert_each(&self, rows: &[PendingReport]) -> Result<Vec<Result<()>>> {
+        let mut conn = lock_writer(&self.writer).await?;
+        let mut tx = begin_write(&mut conn).await?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for p in rows {
+            exec(&mut *tx, "SAVEPOINT one_report").await?;
+            let inserted = sqlx::query(
+                "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(&p.report.id[..])
+            .bind(p.report.force_id.as_str())
+            .bind(&p.report.key_id[..])
+            .bind(p.report.envelope.as_slice())
+            .bind(p.report.day)
+            .bind(p.purge_fuzz)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    exec(&mut *tx, "RELEASE SAVEPOINT one_report").await?;
+                    outcomes.push(Ok(()));
+                }
+                Err(e) if is_constraint_violation(&e) => {
+                    exec(&mut *tx, "ROLLBACK TO SAVEPOINT one_report").await?;
+                    exec(&mut *tx, "RELEASE SAVEPOINT one_report").await?;
+                    let why = explain_refusal(&mut tx, &p.report, &e).await?;
+                    outcomes.push(Err(why));
+                }
+                // Not this row's fault: fail the whole transaction.
+                Err(e) => return Err(db_error(e)),
+            }
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(outcomes)
+    }
+}
+
+/// Turn a constraint violation on one report into the error its caller gets.
+async fn explain_refusal(
+    conn: &mut SqliteConnection,
+    report: &NewReport,
+    e: &sqlx::Error,
+) -> Result<StorageError> {
+    Ok(if is_foreign_key_violation(e) {
+        if force_exists(&mut *conn, &report.force_id).await? {
+            StorageError::UnknownKey(report.force_id.clone())
+        } else {
+            StorageError::UnknownForce(report.force_id.clone())
+        }
+    } else if is_unique_violation(e) {
+        StorageError::Database("a report with that id already exists".into())
+    } else {
+        StorageError::Database(e.to_string())
+    })
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn add_force(&self, id: &str, name: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        let done = sqlx::query(
+            "INSERT INTO forces (id, name) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .execute(&mut *w)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::ForceExists(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn forces(&self) -> Result<Vec<ForceEntry>> {
+        let rows: Vec<ForceRow> = sqlx::query_as(
+            "SELECT f.id, f.name, k.key_id, k.public_key FROM forces f \
+             LEFT JOIN force_keys k ON k.force_id = f.id AND k.status = 'current' \
+             ORDER BY f.id",
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(force_entry).collect()
+    }
+
+    async fn add_force_key(
+        &self,
+        force_id: &str,
+        key_id: KeyId,
+        public_key: [u8; 32],
+    ) -> Result<()> {
+        let mut w = self.writer().await?;
+        let mut tx = begin_write(&mut w).await?;
+        require_force(&mut *tx, force_id).await?;
+        let exists = sqlx::query(
+            "SELECT 1 FROM force_keys WHERE (force_id = ?1 AND key_id = ?2) OR public_key = ?3",
+        )
+        .bind(force_id)
+        .bind(&key_id[..])
+        .bind(&public_key[..])
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if exists.is_some() {
+            return Err(StorageError::KeyExists);
+        }
+        sqlx::query(
+            "UPDATE force_keys SET status = 'active' WHERE force_id = ?1 AND status = 'current'",
+        )
+        .bind(force_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO force_keys (force_id, key_id, public_key, status) VALUES (?1, ?2, ?3, 'current')",
+        )
+        .bind(force_id)
+        .bind(&key_id[..])
+        .bind(&public_key[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()> {
+        let mut w = self.writer().await?;
+        let mut tx = begin_write(&mut w).await?;
+        require_force(&mut *tx, force_id).await?;
+        let status: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM force_keys WHERE force_id = ?1 AND key_id = ?2")
+                .bind(force_id)
+                .bind(&key_id[..])
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        match status {
+            None => return Err(StorageError::UnknownKey(force_id.to_owned())),
+            Some((s,)) if parse_status(&s)? == KeyStatus::Current => {
+                return Err(StorageError::RetireCurrent(force_id.to_owned()));
+            }
+            Some(_) => {}
+        }
+        sqlx::query("UPDATE force_keys SET status = ?3 WHERE force_id = ?1 AND key_id = ?2")
+            .bind(force_id)
+            .bind(&key_id[..])
+            .bind(status_name(KeyStatus::Retired))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn force_keys(&self, force_id: &str) -> Result<Vec<ForceKey>> {
+        require_force(&self.readers, force_id).await?;
+        let rows: Vec<(Vec<u8>, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT key_id, public_key, status FROM force_keys WHERE force_id = ?1 \
+             ORDER BY CASE status WHEN 'current' THEN 0 WHEN 'active' THEN 1 ELSE 2 END, key_id",
+        )
+        .bind(force_id)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(force_key).collect()
+    }
+
+    async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>> {
+        // Hot path (every intake): one lookup; the force check only on a miss.
+        let status: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM force_keys WHERE force_id = ?1 AND key_id = ?2")
+                .bind(force_id)
+                .bind(&key_id[..])
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+        match status {
+            Some((s,)) => Ok(Some(parse_status(&s)?)),
+            None => {
+                require_force(&self.readers, force_id).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn add_token(&self, hash: TokenHash, force_id: &str, label: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        let mut tx = begin_write(&mut w).await?;
+        require_force(&mut *tx, force_id).await?;
+        let taken = sqlx::query("SELECT 1 FROM handler_tokens WHERE force_id = ?1 AND label = ?2")
+            .bind(force_id)
+            .bind(label)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if taken.is_some() {
+            return Err(StorageError::TokenLabelExists(
+                force_id.to_owned(),
+                label.to_owned(),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO handler_tokens (hash, force_id, label, revoked) VALUES (?1, ?2, ?3, 0)",
+        )
+        .bind(&hash[..])
+        .bind(force_id)
+        .bind(label)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                // The label was checked above, so it is the hash.
+                StorageError::Database("a token with that hash is already registered".into())
+            } else {
+                db_error(e)
+            }
+        })?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn revoke_token(&self, force_id: &str, label: &str) -> Result<()> {
+        let mut w = self.writer().await?;
+        let mut tx = begin_write(&mut w).await?;
+        require_force(&mut *tx, force_id).await?;
+        let done =
+            sqlx::query("UPDATE handler_tokens SET revoked = 1 WHERE force_id = ?1 AND label = ?2")
+                .bind(force_id)
+                .bind(label)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::UnknownToken(
+                force_id.to_owned(),
+                label.to_owned(),
+            ));
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn token_force(&self, hash: TokenHash) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT force_id FROM handler_tokens WHERE hash = ?1 AND revoked = 0")
+                .bind(&hash[..])
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+        Ok(row.map(|(f,)| f))
+    }
+
+    async fn tokens(&self, force_id: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let rows: Vec<(String, String, bool)> = match force_id {
+            Some(f) => {
+                require_force(&self.readers, f).await?;
+                sqlx::query_as(
+                    "SELECT force_id, label, revoked FROM handler_tokens WHERE force_id = ?1 ORDER BY label",
+                )
+                .bind(f)
+                .fetch_all(&self.readers)
+                .await
+            }
+            None => {
+                sqlx::query_as(
+                    "SELECT force_id, label, revoked FROM handler_tokens ORDER BY force_id, label",
+                )
+                .fetch_all(&self.readers)
+                .await
+            }
+        }
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(force_id, label, revoked)| TokenInfo {
+                force_id,
+                label,
+                revoked,
+            })
+            .collect())
+    }
+
+    async fn insert_report(&self, report: NewReport) -> Result<()> {
+        self.reports.insert(report).await
+    }
+
+    async fn inbox(
+        &self,
+        force_id: &str,
+        after: Option<ReportId>,
+        limit: u32,
+    ) -> Result<Vec<InboxEntry>> {
+        // An empty blob sorts before every id, so `None` needs no second query.
+        let after = after.map(|a| a.to_vec()).unwrap_or_default();
+        let rows: Vec<(Vec<u8>, Vec<u8>, Day)> = sqlx::query_as(
+            "SELECT id, key_id, day FROM reports WHERE force_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )
+        .bind(force_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        if rows.is_empty() {
+            require_force(&self.readers, force_id).await?;
+        }
+        rows.into_iter()
+            .map(|(id, key_id, day)| {
+                Ok(InboxEntry {
+                    id: fixed(id, "reports.id")?,
+                    key_id: fixed(key_id, "reports.key_id")?,
+                    day,
+                })
+            })
+            .collect()
+    }
+
+    async fn report(&self, force_id: &str, id: ReportId) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT envelope FROM reports WHERE force_id = ?1 AND id = ?2")
+                .bind(force_id)
+                .bind(&id[..])
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+        if row.is_none() {
+            require_force(&self.readers, force_id).await?;
+        }
+        Ok(row.map(|(e,)| e))
+    }
+
+    async fn put_slot(
+        &self,
+        address: SlotAddress,
+        envelope: Vec<u8>,
+        day: Day,
+    ) -> Result<SlotWrite> {
+        let fuzz = purge_fuzz(1)?[0];
+        let mut w = self.writer().await?;
+        // One statement in autocommit mode: its own durable transaction.
+        let done = sqlx::query(
+            "INSERT INTO reply_slots (address, envelope, day, purge_fuzz) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (address) DO NOTHING",
+        )
+        .bind(&address[..])
+        .bind(envelope)
+        .bind(day)
+        .bind(fuzz)
+        .execute(&mut *w)
+        .await
+        .map_err(db_error)?;
+        Ok(if done.rows_affected() == 0 {
+            SlotWrite::Taken
+        } else {
+            SlotWrite::Stored
+        })
+    }
+
+    async fn slot(&self, address: SlotAddress) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT envelope FROM reply_slots WHERE address = ?1")
+                .bind(&address[..])
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+        Ok(row.map(|(e,)| e))
+    }
+
+    async fn slots(&self, addresses: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>> {
+        let wanted = dedup(addresses);
+        let mut found: HashMap<SlotAddress, Vec<u8>> = HashMap::new();
+        for chunk in wanted.chunks(SLOTS_PER_SELECT) {
+            let mut select = QueryBuilder::<Sqlite>::new(
+                "SELECT address, envelope FROM reply_slots WHERE address IN (",
+            );
+            let mut list = select.separated(", ");
+            for a in chunk {
+                list.push_bind(&a[..]);
+            }
+            select.push(")");
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = select
+                .build_query_as()
+                .fetch_all(&self.readers)
+                .await
+                .map_err(db_error)?;
+            for (address, envelope) in rows {
+                found.insert(fixed(address, "reply_slots.address")?, envelope);
+            }
+        }
+        Ok(in_request_order(wanted, found))
+    }
+
+    async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged> {
+        let mut w = self.writer().await?;
+        let mut tx = begin_write(&mut w).await?;
+        // Kept through day + retention + fuzz; deleted the day after.
+        let reports = sqlx::query("DELETE FROM reports WHERE day + ?1 + purge_fuzz < ?2")
+            .bind(i64::from(retention_days))
+            .bind(i64::from(today))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        let slots = sqlx::query("DELETE FROM reply_slots WHERE day + ?1 + purge_fuzz < ?2")
+            .bind(i64::from(retention_days))
+            .bind(i64::from(today))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        tx.commit().await.map_err(db_error)?;
+        // secure_delete has zeroed the deleted cells and freed pages, but the
+        // WAL still holds the frames written when the rows were inserted (and
+        // the zeroed pages are themselves only in the WAL until checkpointed).
+        // TRUNCATE copies every frame into the main file, fsyncs it, and
+        // truncates the WAL to zero bytes. It waits (busy timeout) for readers
+        // on older snapshots; if they still block it, say so, since the bytes
+        // would then still be in the WAL (running purge again finishes it).
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *w)
+            .await
+            .map_err(db_error)?;
+        if busy != 0 {
+            return Err(StorageError::Database(
+                "rows were deleted but the WAL checkpoint was blocked by a reader; run purge again"
+                    .into(),
+            ));
+        }
+        Ok(Purged { reports, slots })
+    }
+
+    async fn close(&self) {
+        // Order matters: drain reports first (they need the writer), then the
+        // read-only connections, then the writer last, so that the last
+        // connection to close is a writable one and SQLite checkpoints the WAL
+        // into the main file and removes it.
+        self.reports.close().await;
+        self.readers.close().await;
+        let writer = self.writer.lock().await.take();
+        if let Some(conn) = writer {
+            // Nothing useful to do on a failed close: every commit was already
+            // durable when it was acknowledged.
+            let _ = conn.close().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(dir: &Path) -> String {
+        format!("sqlite://{}", dir.join("unit.sqlite").display())
+    }
+
+    async fn with_force(db: &SqliteStorage) {
+        db.add_force("f", "F").await.unwrap();
+        db.add_force_key("f", [1; 8], [1; 32]).await.unwrap();
+    }
+
+    /// A batch larger than one statement's share of bind parameters is split
+    /// into several INSERTs inside one transaction.
+    #[tokio::test]
+    async fn batches_are_chunked_under_the_bind_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&url(dir.path())).await.unwrap();
+        with_force(&db).await;
+        let writer = ReportWriter {
+            writer: db.writer.clone(),
+            rows_per_insert: 3,
+        };
+        let rows: Vec<PendingReport> = (0..10u8)
+            .map(|n| PendingReport {
+                report: NewReport {
+                    id: [n; 16],
+                    force_id: "f".into(),
+                    key_id: [1; 8],
+                    envelope: vec![n; 64],
+                    day: 1,
+                },
+                purge_fuzz: 0,
+            })
+            .collect();
+        writer.insert_batch(&rows).await.unwrap();
+        let inbox = db.inbox("f", None, 100).await.unwrap();
+        assert_eq!(inbox.len(), 10);
+        db.close().await;
+    }
+
+    /// A chunked batch whose last chunk fails leaves nothing behind.
+    #[tokio::test]
+    async fn a_failed_chunk_rolls_back_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&url(dir.path())).await.unwrap();
+        with_force(&db).await;
+        let writer = ReportWriter {
+            writer: db.writer.clone(),
+            rows_per_insert: 2,
+        };
+        let rows: Vec<PendingReport> = (0..5u8)
+            .map(|n| PendingReport {
+                report: NewReport {
+                    id: [n; 16],
+                    force_id: "f".into(),
+                    // The last row names a key that does not exist.
+                    key_id: if n == 4 { [9; 8] } else { [1; 8] },
+                    envelope: vec![n; 64],
+                    day: 1,
+                },
+                purge_fuzz: 0,
+            })
+            .collect();
+        assert!(matches!(
+            writer.insert_batch(&rows).await,
+            Err(BatchError::RowConstraint)
+        ));
+        assert!(db.inbox("f", None, 100).await.unwrap().is_empty());
+        let outcomes = writer.insert_each(&rows).await.unwrap();
+        assert!(outcomes[..4].iter().all(|o| o.is_ok()));
+        assert!(matches!(&outcomes[4], Err(StorageError::UnknownKey(f)) if f == "f"));
+        assert_eq!(db.inbox("f", None, 100).await.unwrap().len(), 4);
+        db.close().await;
+    }
+
+    /// The writer really runs with the durability and deletion settings.
+    #[tokio::test]
+    async fn writer_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&url(dir.path())).await.unwrap();
+        let mut w = db.writer().await.unwrap();
+        let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *w)
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        for (pragma, want) in [
+            ("PRAGMA synchronous", 2), // FULL
+            ("PRAGMA secure_delete", 1),
+            ("PRAGMA foreign_keys", 1),
+            ("PRAGMA busy_timeout", BUSY_TIMEOUT.as_millis() as i64),
+        ] {
+            let (got,): (i64,) = sqlx::query_as(pragma).fetch_one(&mut *w).await.unwrap();
+            assert_eq!(got, want, "{pragma}");
+        }
+        drop(w);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_and_other_urls_are_refused() {
+        for bad in [
+            "sqlite://:memory:",
+            "sqlite://",
+            "sqlite://x.db?mode=memory",
+            "postgres://x",
+        ] {
+            assert!(SqliteStorage::open(bad).await.is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Restart: every report the server acknowledged (201) is there after the
+//! process stops and starts again on the same data — whether it was killed
+//! outright (SIGKILL: nothing gets a chance to flush) or asked to stop
+//! (SIGTERM) while concurrent clients were still submitting.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use support::server::{Backend, Process, TestDb, TestForce, admin_ok, client, rng};
+use tokio::sync::Notify;
+
+const CLIENTS: usize = 8;
+const PER_CLIENT: usize = 20;
+
+struct Setup {
+    db: TestDb,
+    force: Arc<TestForce>,
+    token: String,
+}
+
+impl Setup {
+    async fn new(backend: Backend) -> Option<Setup> {
+        let db = TestDb::new(backend).await?;
+        let (private_key, public_key) = quietline_crypto::keys::generate_keypair(&mut rng());
+        let force = TestForce {
+            id: "north".into(),
+            private_key,
+            public_key,
+        };
+        let url = db.url.clone();
+        let d = db.dir.path();
+        admin_ok(d, Some(&url), &["force", "add", "north", "--name", "North"]);
+        admin_ok(
+            d,
+            Some(&url),
+            &[
+                "force",
+                "key",
+                "add",
+                "north",
+                "--public-key",
+                &force.public_key.to_base64url(),
+            ],
+        );
+        let token = admin_ok(
+            d,
+            Some(&url),
+            &["token", "issue", "--force", "north", "--label", "desk"],
+        )
+        .trim()
+        .to_owned();
+        Some(Setup {
+            db,
+            force: Arc::new(force),
+            token,
+        })
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.db.dir.path()
+    }
+
+    fn serve(&self) -> Process {
+        Process::serve(self.data_dir(), &["--database-url", &self.db.url])
+    }
+}
+
+/// Submit from `CLIENTS` concurrent clients, `PER_CLIENT` reports each, until
+/// done or the server goes away; returns the acknowledged ids. `acked` counts
+/// acknowledgements as they come, and `progress` is notified on each.
+async fn submit_concurrently(
+    base: &str,
+    force: &Arc<TestForce>,
+    acked: Arc<AtomicUsize>,
+    progress: Arc<Notify>,
+) -> BTreeSet<String> {
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let (url, force, acked, progress) = (
+            format!("{base}/api/v1/reports"),
+            force.clone(),
+            acked.clone(),
+            progress.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let http = client();
+            let mut ids = Vec::new();
+            for i in 0..PER_CLIENT {
+                let envelope = force.report(format!("client {c} report {i}").as_bytes());
+                let res = http
+                    .post(&url)
+                    .header("content-type", "application/octet-stream")
+                    .body(envelope)
+                    .send()
+                    .await;
+                // Once the server stops, requests fail: what was not
+                // acknowledged need not be there.
+                let Ok(res) = res else { break };
+                if res.status() != 201 {
+                    break;
+                }
+                let Ok(body) = res.bytes().await else { break };
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                ids.push(v["id"].as_str().unwrap().to_owned());
+                acked.fetch_add(1, Ordering::SeqCst);
+                progress.notify_one();
+            }
+            ids
+        }));
+    }
+    let mut all = BTreeSet::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+/// Every id in this force's inbox, through the API.
+async fn inbox_ids(base: &str, token: &str) -> BTreeSet<String> {
+    let http = client();
+    let mut ids = BTreeSet::new();
+    let mut after = String::new();
+    loop {
+        let res = http
+            .get(format!("{base}/api/v1/inbox?limit=50&after={after}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let page: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        for r in page["reports"].as_array().unwrap() {
+            assert!(
+                ids.insert(r["id"].as_str().unwrap().to_owned()),
+                "listed twice"
+            );
+        }
+        match page["next"].as_str() {
+            Some(n) => after = n.to_owned(),
+            None => return ids,
+        }
+    }
+}
+
+async fn acknowledged_reports_survive(backend: Backend) {
+    let Some(setup) = Setup::new(backend).await else {
+        return;
+    };
+
+    // Round 1: all clients finish, then the process is killed outright.
+    let server = setup.serve();
+    let acked = Arc::new(AtomicUsize::new(0));
+    let first =
+        submit_concurrently(&server.base, &setup.force, acked, Arc::new(Notify::new())).await;
+    assert_eq!(first.len(), CLIENTS * PER_CLIENT);
+    server.kill();
+
+    let server = setup.serve();
+    let present = inbox_ids(&server.base, &setup.token).await;
+    assert_eq!(present, first, "every acknowledged report survives SIGKILL");
+
+    // Round 2: SIGTERM arrives while the clients are mid-way.
+    let acked = Arc::new(AtomicUsize::new(0));
+    let progress = Arc::new(Notify::new());
+    let clients = {
+        let (base, force, acked, progress) = (
+            server.base.clone(),
+            setup.force.clone(),
+            acked.clone(),
+            progress.clone(),
+        );
+        tokio::spawn(async move { submit_concurrently(&base, &force, acked, progress).await })
+    };
+    let half = CLIENTS * PER_CLIENT / 2;
+    tokio::time::timeout(support::server::TIMEOUT, async {
+        while acked.load(Ordering::SeqCst) < half {
+            progress.notified().await;
+        }
+    })
+    .await
+    .expect("clients make progress");
+    server.terminate();
+    let second = clients.await.unwrap();
+    let captured = server.wait();
+    assert!(
+        captured.success,
+        "graceful stop: {}",
+        String::from_utf8_lossy(&captured.stderr)
+    );
+    assert!(second.len() >= half);
+
+    let server = setup.serve();
+    let present = inbox_ids(&server.base, &setup.token).await;
+    let expected: BTreeSet<String> = first.union(&second).cloned().collect();
+    assert!(
+        expected.is_subset(&present),
+        "{} acknowledged reports missing after a graceful stop",
+        expected.difference(&present).count()
+    );
+    assert!(server.stop().success);
+    setup.db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_acknowledged_reports_survive_restart() {
+    acknowledged_reports_survive(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_acknowledged_reports_survive_restart() {
+    acknowledged_reports_survive(Backend::Postgres).await;
+}

@@ -1,0 +1,156 @@
+//! Scale-out: two `quietline serve` processes (the real binary) on one fresh
+//! PostgreSQL database behave as one service. A report submitted to one is
+//! pulled through the other; a reply slot written through one is read through
+//! the other; a revocation made once holds on both.
+
+mod support;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use support::server::{Process, TestForce, admin_ok, client, random_slot, reply_for};
+
+async fn call(req: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
+    let res = req.send().await.expect("request");
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+fn json(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap()
+}
+
+#[tokio::test]
+async fn two_servers_one_postgres() {
+    let Some(pg) = support::pg::fresh_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    let url = pg.url().to_owned();
+
+    // Set up through the admin commands on the shared database.
+    let (private_key, public_key) =
+        quietline_crypto::keys::generate_keypair(&mut support::server::rng());
+    let force = TestForce {
+        id: "north".into(),
+        private_key,
+        public_key,
+    };
+    admin_ok(
+        &dir_a,
+        Some(&url),
+        &["force", "add", "north", "--name", "North"],
+    );
+    admin_ok(
+        &dir_a,
+        Some(&url),
+        &[
+            "force",
+            "key",
+            "add",
+            "north",
+            "--public-key",
+            &force.public_key.to_base64url(),
+        ],
+    );
+    let token = admin_ok(
+        &dir_a,
+        Some(&url),
+        &["token", "issue", "--force", "north", "--label", "desk"],
+    )
+    .trim()
+    .to_owned();
+
+    let a = Process::serve(&dir_a, &["--database-url", &url]);
+    let b = Process::serve(&dir_b, &["--database-url", &url]);
+    assert_ne!(a.addr, b.addr);
+    let http = client();
+
+    // Both publish the same directory.
+    let (_, dir_from_a) = call(http.get(a.url("/api/v1/forces"))).await;
+    let (_, dir_from_b) = call(http.get(b.url("/api/v1/forces"))).await;
+    assert_eq!(json(&dir_from_a), json(&dir_from_b));
+
+    // Reports: into A, out of B, and the other way round.
+    let mut sent = Vec::new();
+    for (into, payload) in [(&a, b"via a".as_slice()), (&b, b"via b".as_slice())] {
+        let envelope = force.report(payload);
+        let (status, body) = call(
+            http.post(into.url("/api/v1/reports"))
+                .header("content-type", "application/octet-stream")
+                .body(envelope.clone()),
+        )
+        .await;
+        assert_eq!(status, 201);
+        sent.push((json(&body)["id"].as_str().unwrap().to_owned(), envelope));
+    }
+    for (id, envelope) in &sent {
+        for (through, name) in [(&a, "a"), (&b, "b")] {
+            let (status, body) = call(
+                http.get(through.url(&format!("/api/v1/inbox/{id}")))
+                    .bearer_auth(&token),
+            )
+            .await;
+            assert_eq!(status, 200, "report {id} through {name}");
+            assert_eq!(&body, envelope);
+        }
+    }
+    let (_, inbox) = call(http.get(b.url("/api/v1/inbox")).bearer_auth(&token)).await;
+    assert_eq!(json(&inbox)["reports"].as_array().unwrap().len(), 2);
+
+    // Slots: written through A, read through B (single and batch), one-time across both.
+    let slot = random_slot();
+    let hex_slot = hex::encode(slot);
+    let reply = reply_for(slot, b"a reply");
+    let (status, _) = call(
+        http.put(a.url(&format!("/api/v1/slots/{hex_slot}")))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(reply.clone()),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, body) = call(http.get(b.url(&format!("/api/v1/slots/{hex_slot}")))).await;
+    assert_eq!((status, body), (200, reply.clone()));
+    let (status, body) = call(
+        http.post(b.url("/api/v1/slots/fetch"))
+            .header("content-type", "application/json")
+            .body(json!({ "slots": [hex_slot] }).to_string()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&body),
+        json!({ "slots": [{ "address": hex_slot, "envelope": URL_SAFE_NO_PAD.encode(&reply) }] })
+    );
+    let (status, _) = call(
+        http.put(b.url(&format!("/api/v1/slots/{hex_slot}")))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(reply_for(slot, b"second")),
+    )
+    .await;
+    assert_eq!(status, 409, "a slot taken through A is taken for B too");
+
+    // A revocation is seen by both at once.
+    admin_ok(
+        &dir_a,
+        Some(&url),
+        &["token", "revoke", "--force", "north", "--label", "desk"],
+    );
+    for p in [&a, &b] {
+        let (status, _) = call(http.get(p.url("/api/v1/inbox")).bearer_auth(&token)).await;
+        assert_eq!(status, 401);
+    }
+
+    let (ca, cb) = (a.stop(), b.stop());
+    assert!(ca.success && cb.success);
+    // The log names the database kind but never its credentials.
+    let log = String::from_utf8_lossy(&ca.stderr);
+    assert!(log.contains("database=postgres"), "{log}");
+    assert!(
+        !log.contains("postgres@"),
+        "no user name or password in the log: {log}"
+    );
+    pg.cleanup().await;
+}

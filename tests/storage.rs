@@ -1,0 +1,1078 @@
+//! Storage conformance: one suite of checks, each run against SQLite and
+//! against PostgreSQL (`sqlite::<check>` and `postgres::<check>`), plus a few
+//! checks that only make sense for one backend (file permissions, bytes left
+//! in the SQLite file and WAL, schema facts).
+//!
+//! PostgreSQL comes from `support::pg::fresh_database()`: a fresh database per
+//! test, skipped when the server is unreachable, except with `CI=true` where
+//! that fails the test.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use quietline::storage::{
+    self, Day, ForceKey, KeyId, KeyStatus, NewReport, Purged, ReportId, SlotAddress, SlotWrite,
+    Storage, StorageError, TokenInfo,
+};
+use sqlx::Connection;
+use support::pg::{PgTestDb, fresh_database, sqlite_url};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------
+// Harness
+
+enum Backend {
+    Sqlite(TempDir),
+    // Boxed: a PgTestDb is much larger than a TempDir.
+    Postgres(Box<PgTestDb>),
+}
+
+/// One test's database, which can be opened (and reopened) as a `Storage`.
+struct Db {
+    url: String,
+    backend: Backend,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        Db {
+            url: sqlite_url(dir.path()),
+            backend: Backend::Sqlite(dir),
+        }
+    }
+
+    async fn postgres() -> Option<Db> {
+        let pg = fresh_database().await?;
+        Some(Db {
+            url: pg.url().to_owned(),
+            backend: Backend::Postgres(Box::new(pg)),
+        })
+    }
+
+    async fn open(&self) -> Arc<dyn Storage> {
+        storage::open(&self.url).await.expect("open storage")
+    }
+
+    /// `(id or address, purge_fuzz)` of every report and every slot, read
+    /// directly from the database (the trait does not expose the fuzz).
+    async fn fuzz(&self) -> (HashMap<Vec<u8>, i16>, HashMap<Vec<u8>, i16>) {
+        const REPORTS: &str = "SELECT id, purge_fuzz FROM reports";
+        const SLOTS: &str = "SELECT address, purge_fuzz FROM reply_slots";
+        match &self.backend {
+            Backend::Sqlite(_) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+                    .unwrap()
+                    .read_only(true);
+                let mut c = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap();
+                let r: Vec<(Vec<u8>, i16)> =
+                    sqlx::query_as(REPORTS).fetch_all(&mut c).await.unwrap();
+                let s: Vec<(Vec<u8>, i16)> = sqlx::query_as(SLOTS).fetch_all(&mut c).await.unwrap();
+                c.close().await.unwrap();
+                (r.into_iter().collect(), s.into_iter().collect())
+            }
+            Backend::Postgres(_) => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                let r: Vec<(Vec<u8>, i16)> =
+                    sqlx::query_as(REPORTS).fetch_all(&mut c).await.unwrap();
+                let s: Vec<(Vec<u8>, i16)> = sqlx::query_as(SLOTS).fetch_all(&mut c).await.unwrap();
+                c.close().await.unwrap();
+                (r.into_iter().collect(), s.into_iter().collect())
+            }
+        }
+    }
+
+    fn sqlite_path(&self) -> PathBuf {
+        match &self.backend {
+            Backend::Sqlite(dir) => dir.path().join("quietline.sqlite"),
+            Backend::Postgres(_) => panic!("not a SQLite database"),
+        }
+    }
+
+    async fn finish(self) {
+        match self.backend {
+            Backend::Sqlite(_) => {}
+            Backend::Postgres(pg) => pg.cleanup().await,
+        }
+    }
+}
+
+/// Declare each check as a test against both backends.
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let db = super::Db::sqlite().await;
+                    super::$check(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(db) = super::Db::postgres().await else { return };
+                    super::$check(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    forces_are_listed_in_id_order_with_their_current_key,
+    key_lifecycle,
+    handler_tokens,
+    inbox_pages_in_id_order_and_forces_are_isolated,
+    refused_reports_fail_alone,
+    slots_are_one_time,
+    purge_keeps_through_the_last_day_and_respects_fuzz,
+    concurrent_inserts_are_all_durable,
+    restart_keeps_everything_acknowledged,
+    closed_storage_refuses_writes,
+);
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+const DAY: Day = 20_000;
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).unwrap();
+    b
+}
+
+fn report(force: &str, key_id: KeyId, envelope: Vec<u8>, day: Day) -> NewReport {
+    NewReport {
+        id: random(),
+        force_id: force.to_owned(),
+        key_id,
+        envelope,
+        day,
+    }
+}
+
+/// A force with one (current) key; returns the key id.
+async fn force_with_key(s: &dyn Storage, id: &str) -> KeyId {
+    s.add_force(id, &format!("{id} police")).await.unwrap();
+    let key_id: KeyId = random();
+    s.add_force_key(id, key_id, random()).await.unwrap();
+    key_id
+}
+
+fn assert_unknown_force<T: std::fmt::Debug>(r: Result<T, StorageError>, force: &str) {
+    match r {
+        Err(StorageError::UnknownForce(f)) => assert_eq!(f, force),
+        other => panic!("expected UnknownForce({force:?}), got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Checks (each runs against both backends)
+
+async fn forces_are_listed_in_id_order_with_their_current_key(db: &Db) {
+    let s = db.open().await;
+    assert!(s.forces().await.unwrap().is_empty());
+    s.add_force("zeta", "Zeta Constabulary").await.unwrap();
+    s.add_force("alpha", "Alpha Police").await.unwrap();
+    assert!(matches!(
+        s.add_force("alpha", "Again").await,
+        Err(StorageError::ForceExists(f)) if f == "alpha"
+    ));
+    let key: KeyId = random();
+    let pk: [u8; 32] = random();
+    s.add_force_key("zeta", key, pk).await.unwrap();
+
+    let forces = s.forces().await.unwrap();
+    assert_eq!(forces.len(), 2);
+    assert_eq!(
+        (forces[0].id.as_str(), forces[0].name.as_str()),
+        ("alpha", "Alpha Police")
+    );
+    assert_eq!(forces[0].current_key, None);
+    assert_eq!(
+        (forces[1].id.as_str(), forces[1].name.as_str()),
+        ("zeta", "Zeta Constabulary")
+    );
+    assert_eq!(
+        forces[1].current_key,
+        Some(ForceKey {
+            key_id: key,
+            public_key: pk,
+            status: KeyStatus::Current
+        })
+    );
+    // The name of an existing force is unchanged by the refused add.
+    assert_eq!(s.forces().await.unwrap()[0].name, "Alpha Police");
+    s.close().await;
+}
+
+async fn key_lifecycle(db: &Db) {
+    let s = db.open().await;
+    s.add_force("a", "A").await.unwrap();
+    s.add_force("b", "B").await.unwrap();
+    let (k1, p1): (KeyId, [u8; 32]) = (random(), random());
+    let (k2, p2): (KeyId, [u8; 32]) = (random(), random());
+
+    s.add_force_key("a", k1, p1).await.unwrap();
+    assert_eq!(
+        s.key_status("a", k1).await.unwrap(),
+        Some(KeyStatus::Current)
+    );
+    // A new key becomes current and demotes the old one to active.
+    s.add_force_key("a", k2, p2).await.unwrap();
+    assert_eq!(
+        s.key_status("a", k1).await.unwrap(),
+        Some(KeyStatus::Active)
+    );
+    assert_eq!(
+        s.key_status("a", k2).await.unwrap(),
+        Some(KeyStatus::Current)
+    );
+    assert_eq!(
+        s.forces().await.unwrap()[0]
+            .current_key
+            .as_ref()
+            .unwrap()
+            .key_id,
+        k2
+    );
+
+    // Re-adding a key, to the same or another force, is refused, and changes nothing.
+    assert!(matches!(
+        s.add_force_key("a", k1, p1).await,
+        Err(StorageError::KeyExists)
+    ));
+    assert!(matches!(
+        s.add_force_key("a", k2, p2).await,
+        Err(StorageError::KeyExists)
+    ));
+    assert!(matches!(
+        s.add_force_key("b", k1, p1).await,
+        Err(StorageError::KeyExists)
+    ));
+    assert!(matches!(
+        s.add_force_key("a", k1, random()).await,
+        Err(StorageError::KeyExists)
+    ));
+    assert_eq!(
+        s.key_status("a", k2).await.unwrap(),
+        Some(KeyStatus::Current)
+    );
+    assert!(s.force_keys("b").await.unwrap().is_empty());
+
+    // The current key cannot be retired; an older one can (and again, idempotently).
+    assert!(matches!(
+        s.retire_force_key("a", k2).await,
+        Err(StorageError::RetireCurrent(f)) if f == "a"
+    ));
+    s.retire_force_key("a", k1).await.unwrap();
+    s.retire_force_key("a", k1).await.unwrap();
+    assert_eq!(
+        s.key_status("a", k1).await.unwrap(),
+        Some(KeyStatus::Retired)
+    );
+    assert!(matches!(
+        s.retire_force_key("a", random()).await,
+        Err(StorageError::UnknownKey(f)) if f == "a"
+    ));
+    // A key of force a is unknown to force b.
+    assert!(matches!(
+        s.retire_force_key("b", k1).await,
+        Err(StorageError::UnknownKey(_))
+    ));
+    assert_eq!(s.key_status("b", k1).await.unwrap(), None);
+
+    // A third key: k2 becomes active, and the listing is current, active, retired.
+    let (k3, p3): (KeyId, [u8; 32]) = (random(), random());
+    s.add_force_key("a", k3, p3).await.unwrap();
+    assert_eq!(
+        s.force_keys("a").await.unwrap(),
+        [
+            ForceKey {
+                key_id: k3,
+                public_key: p3,
+                status: KeyStatus::Current
+            },
+            ForceKey {
+                key_id: k2,
+                public_key: p2,
+                status: KeyStatus::Active
+            },
+            ForceKey {
+                key_id: k1,
+                public_key: p1,
+                status: KeyStatus::Retired
+            },
+        ]
+    );
+
+    // Unknown force, everywhere.
+    assert_unknown_force(s.add_force_key("nope", random(), random()).await, "nope");
+    assert_unknown_force(s.retire_force_key("nope", k1).await, "nope");
+    assert_unknown_force(s.force_keys("nope").await, "nope");
+    assert_unknown_force(s.key_status("nope", k1).await, "nope");
+    s.close().await;
+}
+
+async fn handler_tokens(db: &Db) {
+    let s = db.open().await;
+    s.add_force("a", "A").await.unwrap();
+    s.add_force("b", "B").await.unwrap();
+    let (t1, t2, t3): ([u8; 32], [u8; 32], [u8; 32]) = (random(), random(), random());
+
+    s.add_token(t1, "a", "alice").await.unwrap();
+    s.add_token(t2, "a", "bob").await.unwrap();
+    // Labels are unique per force, not globally.
+    s.add_token(t3, "b", "alice").await.unwrap();
+    assert!(matches!(
+        s.add_token(random(), "a", "alice").await,
+        Err(StorageError::TokenLabelExists(f, l)) if f == "a" && l == "alice"
+    ));
+    assert_unknown_force(s.add_token(random(), "nope", "x").await, "nope");
+
+    assert_eq!(s.token_force(t1).await.unwrap().as_deref(), Some("a"));
+    assert_eq!(s.token_force(t3).await.unwrap().as_deref(), Some("b"));
+    assert_eq!(s.token_force(random()).await.unwrap(), None);
+
+    s.revoke_token("a", "alice").await.unwrap();
+    s.revoke_token("a", "alice").await.unwrap(); // idempotent
+    assert_eq!(
+        s.token_force(t1).await.unwrap(),
+        None,
+        "a revoked token is dead"
+    );
+    assert_eq!(s.token_force(t2).await.unwrap().as_deref(), Some("a"));
+    assert_eq!(
+        s.token_force(t3).await.unwrap().as_deref(),
+        Some("b"),
+        "b's alice is untouched"
+    );
+    assert!(matches!(
+        s.revoke_token("a", "carol").await,
+        Err(StorageError::UnknownToken(f, l)) if f == "a" && l == "carol"
+    ));
+    assert_unknown_force(s.revoke_token("nope", "alice").await, "nope");
+    // A revoked token's label stays taken.
+    assert!(matches!(
+        s.add_token(random(), "a", "alice").await,
+        Err(StorageError::TokenLabelExists(..))
+    ));
+
+    let info = |f: &str, l: &str, revoked| TokenInfo {
+        force_id: f.into(),
+        label: l.into(),
+        revoked,
+    };
+    assert_eq!(
+        s.tokens(None).await.unwrap(),
+        [
+            info("a", "alice", true),
+            info("a", "bob", false),
+            info("b", "alice", false)
+        ]
+    );
+    assert_eq!(
+        s.tokens(Some("b")).await.unwrap(),
+        [info("b", "alice", false)]
+    );
+    assert_unknown_force(s.tokens(Some("nope")).await, "nope");
+    s.close().await;
+}
+
+async fn inbox_pages_in_id_order_and_forces_are_isolated(db: &Db) {
+    let s = db.open().await;
+    let ka = force_with_key(&*s, "a").await;
+    let kb = force_with_key(&*s, "b").await;
+    s.add_force("empty", "Empty").await.unwrap();
+
+    let mut a: BTreeMap<ReportId, (Vec<u8>, Day)> = BTreeMap::new();
+    for n in 0..25u8 {
+        let r = report(
+            "a",
+            ka,
+            vec![n; 100 + usize::from(n)],
+            DAY + i32::from(n % 3),
+        );
+        a.insert(r.id, (r.envelope.clone(), r.day));
+        s.insert_report(r).await.unwrap();
+    }
+    let mut b: Vec<ReportId> = Vec::new();
+    for n in 0..5u8 {
+        let r = report("b", kb, vec![200 + n; 50], DAY);
+        b.push(r.id);
+        s.insert_report(r).await.unwrap();
+    }
+
+    // Page through a's inbox 7 at a time.
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.inbox("a", after, 7).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = Some(page.last().unwrap().id);
+        pages.push(page);
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [7, 7, 7, 4]);
+    let listed: Vec<_> = pages.into_iter().flatten().collect();
+    assert_eq!(
+        listed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        a.keys().copied().collect::<Vec<_>>(),
+        "every report of a, once each, in id order"
+    );
+    for e in &listed {
+        assert_eq!(e.key_id, ka);
+        assert_eq!(e.day, a[&e.id].1);
+        assert_eq!(
+            s.report("a", e.id).await.unwrap().as_ref(),
+            Some(&a[&e.id].0)
+        );
+    }
+    assert!(s.inbox("a", None, 0).await.unwrap().is_empty());
+    assert!(s.inbox("empty", None, 10).await.unwrap().is_empty());
+
+    // Force isolation: b sees only b's, and neither can read the other's report.
+    let b_listed: BTreeSet<_> = s
+        .inbox("b", None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(b_listed, b.iter().copied().collect());
+    let an_a_report = *a.keys().next().unwrap();
+    assert_eq!(s.report("b", an_a_report).await.unwrap(), None);
+    assert_eq!(s.report("a", b[0]).await.unwrap(), None);
+    assert_eq!(s.report("empty", b[0]).await.unwrap(), None);
+    assert_eq!(s.report("a", random()).await.unwrap(), None);
+
+    assert_unknown_force(s.inbox("nope", None, 10).await, "nope");
+    assert_unknown_force(s.report("nope", an_a_report).await, "nope");
+    s.close().await;
+}
+
+async fn refused_reports_fail_alone(db: &Db) {
+    let s = db.open().await;
+    let ka = force_with_key(&*s, "a").await;
+    s.add_force("b", "B").await.unwrap();
+
+    let dup = report("a", ka, vec![1; 64], DAY);
+    s.insert_report(dup.clone()).await.unwrap();
+
+    // Good and bad reports at once, so that they share batches: each bad one
+    // gets its own error and every good one is stored.
+    let mut tasks = Vec::new();
+    let mut good = BTreeSet::new();
+    for n in 0..60u32 {
+        let r = match n % 4 {
+            1 => report("nope", ka, vec![2; 64], DAY), // unknown force
+            2 => report("b", ka, vec![3; 64], DAY),    // force b has no such key
+            3 if n == 3 => NewReport {
+                envelope: vec![4; 64],
+                ..dup.clone()
+            }, // duplicate id
+            _ => {
+                let r = report("a", ka, vec![5; 64], DAY);
+                good.insert(r.id);
+                r
+            }
+        };
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { (n, s.insert_report(r).await) }));
+    }
+    for t in tasks {
+        let (n, outcome) = t.await.unwrap();
+        match n % 4 {
+            1 => assert_unknown_force(outcome, "nope"),
+            2 => assert!(
+                matches!(outcome, Err(StorageError::UnknownKey(ref f)) if f == "b"),
+                "{outcome:?}"
+            ),
+            3 if n == 3 => assert!(
+                matches!(outcome, Err(StorageError::Database(_))),
+                "{outcome:?}"
+            ),
+            _ => outcome.unwrap(),
+        }
+    }
+    let stored: BTreeSet<_> = s
+        .inbox("a", None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    good.insert(dup.id);
+    assert_eq!(stored, good);
+    assert_eq!(
+        s.report("a", dup.id).await.unwrap(),
+        Some(dup.envelope),
+        "the first copy is kept"
+    );
+    assert!(s.inbox("b", None, 10).await.unwrap().is_empty());
+    s.close().await;
+}
+
+async fn slots_are_one_time(db: &Db) {
+    let s = db.open().await;
+    let (x, y, missing): (SlotAddress, SlotAddress, SlotAddress) = (random(), random(), random());
+    assert_eq!(
+        s.put_slot(x, b"first reply".to_vec(), DAY).await.unwrap(),
+        SlotWrite::Stored
+    );
+    assert_eq!(
+        s.put_slot(x, b"second reply".to_vec(), DAY).await.unwrap(),
+        SlotWrite::Taken
+    );
+    assert_eq!(
+        s.slot(x).await.unwrap().as_deref(),
+        Some(&b"first reply"[..]),
+        "one-time"
+    );
+    assert_eq!(
+        s.put_slot(y, vec![7; 8192], DAY + 1).await.unwrap(),
+        SlotWrite::Stored
+    );
+    assert_eq!(s.slot(missing).await.unwrap(), None);
+
+    assert_eq!(
+        s.slots(&[y, missing, x, y]).await.unwrap(),
+        [(y, vec![7; 8192]), (x, b"first reply".to_vec())],
+        "present ones, in the order asked, each once"
+    );
+    assert!(s.slots(&[missing]).await.unwrap().is_empty());
+    assert!(s.slots(&[]).await.unwrap().is_empty());
+    s.close().await;
+}
+
+async fn purge_keeps_through_the_last_day_and_respects_fuzz(db: &Db) {
+    const RETENTION: u32 = 30;
+    const ROWS: usize = 64;
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    for _ in 0..ROWS {
+        s.insert_report(report("a", k, vec![1; 32], DAY))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.put_slot(random(), vec![2; 32], DAY).await.unwrap(),
+            SlotWrite::Stored
+        );
+    }
+    // Newer rows that no purge below may touch.
+    let young = report("a", k, vec![3; 32], DAY + 100);
+    s.insert_report(young.clone()).await.unwrap();
+    let young_slot: SlotAddress = random();
+    s.put_slot(young_slot, vec![4; 32], DAY + 100)
+        .await
+        .unwrap();
+
+    let (mut report_fuzz, mut slot_fuzz) = db.fuzz().await;
+    // The young rows are checked separately below.
+    report_fuzz.remove(&young.id[..]).unwrap();
+    slot_fuzz.remove(&young_slot[..]).unwrap();
+    assert!(
+        report_fuzz
+            .values()
+            .chain(slot_fuzz.values())
+            .all(|f| (0..=7).contains(f))
+    );
+    // 64 uniform draws from 0..=7 are all equal with probability 8^-63.
+    assert!(
+        report_fuzz.values().collect::<BTreeSet<_>>().len() > 1,
+        "fuzz must vary"
+    );
+    assert!(
+        slot_fuzz.values().collect::<BTreeSet<_>>().len() > 1,
+        "fuzz must vary"
+    );
+
+    let last_day = DAY + RETENTION as Day; // the last day a fuzz-0 row is kept
+    // Nothing goes on or before the last day.
+    for today in [DAY, last_day - 1, last_day] {
+        assert_eq!(
+            s.purge(today, RETENTION).await.unwrap(),
+            Purged::default(),
+            "today {today}"
+        );
+    }
+    // Day by day, exactly the rows whose own last day has passed go.
+    let mut total = Purged::default();
+    for today in last_day + 1..=last_day + 8 {
+        let purged = s.purge(today, RETENTION).await.unwrap();
+        let due = |f: &HashMap<Vec<u8>, i16>| {
+            f.values()
+                .filter(|&&fz| last_day + Day::from(fz) == today - 1)
+                .count() as u64
+        };
+        assert_eq!(
+            purged.reports,
+            due(&report_fuzz),
+            "reports purged on day {today}"
+        );
+        assert_eq!(purged.slots, due(&slot_fuzz), "slots purged on day {today}");
+        total.reports += purged.reports;
+        total.slots += purged.slots;
+
+        let (left_r, left_s) = db.fuzz().await;
+        for (id, f) in &report_fuzz {
+            assert_eq!(
+                left_r.contains_key(id),
+                last_day + Day::from(*f) >= today,
+                "day {today}"
+            );
+        }
+        for (a, f) in &slot_fuzz {
+            assert_eq!(
+                left_s.contains_key(a),
+                last_day + Day::from(*f) >= today,
+                "day {today}"
+            );
+        }
+    }
+    assert_eq!(
+        total,
+        Purged {
+            reports: ROWS as u64,
+            slots: ROWS as u64
+        }
+    );
+    // Only the young rows are left, and they are still readable.
+    let left = s.inbox("a", None, 1000).await.unwrap();
+    assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), [young.id]);
+    assert_eq!(s.report("a", young.id).await.unwrap(), Some(young.envelope));
+    assert_eq!(s.slot(young_slot).await.unwrap(), Some(vec![4; 32]));
+    s.close().await;
+}
+
+async fn concurrent_inserts_are_all_durable(db: &Db) {
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let mut tasks = Vec::new();
+    for n in 0..200u32 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut envelope = vec![0u8; 8192];
+            envelope[..4].copy_from_slice(&n.to_be_bytes());
+            let r = report("a", k, envelope, DAY);
+            let id = r.id;
+            s.insert_report(r).await.map(|()| (id, n))
+        }));
+    }
+    let mut acked = BTreeMap::new();
+    for t in tasks {
+        let (id, n) = t.await.unwrap().expect("insert acknowledged");
+        acked.insert(id, n);
+    }
+    assert_eq!(acked.len(), 200);
+    // Readable at once, and after a restart.
+    assert_eq!(s.inbox("a", None, 1000).await.unwrap().len(), 200);
+    s.close().await;
+    drop(s);
+    let s = db.open().await;
+    let listed = s.inbox("a", None, 1000).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|e| e.id).collect::<Vec<_>>(),
+        acked.keys().copied().collect::<Vec<_>>()
+    );
+    for (id, n) in &acked {
+        let envelope = s.report("a", *id).await.unwrap().unwrap();
+        assert_eq!(envelope.len(), 8192);
+        assert_eq!(envelope[..4], n.to_be_bytes());
+    }
+    s.close().await;
+}
+
+async fn restart_keeps_everything_acknowledged(db: &Db) {
+    let s = db.open().await;
+    s.add_force("a", "A").await.unwrap();
+    let (k1, p1): (KeyId, [u8; 32]) = (random(), random());
+    let (k2, p2): (KeyId, [u8; 32]) = (random(), random());
+    s.add_force_key("a", k1, p1).await.unwrap();
+    s.add_force_key("a", k2, p2).await.unwrap();
+    s.retire_force_key("a", k1).await.unwrap();
+    let (t1, t2): ([u8; 32], [u8; 32]) = (random(), random());
+    s.add_token(t1, "a", "one").await.unwrap();
+    s.add_token(t2, "a", "two").await.unwrap();
+    s.revoke_token("a", "one").await.unwrap();
+    let r = report("a", k2, vec![9; 4096], DAY);
+    s.insert_report(r.clone()).await.unwrap();
+    let slot: SlotAddress = random();
+    s.put_slot(slot, vec![8; 100], DAY).await.unwrap();
+
+    // First restart: an orderly close.
+    s.close().await;
+    drop(s);
+    let s = db.open().await;
+    let check = |s: Arc<dyn Storage>| {
+        let r = r.clone();
+        async move {
+            let forces = s.forces().await.unwrap();
+            assert_eq!(forces.len(), 1);
+            assert_eq!(forces[0].current_key.as_ref().unwrap().key_id, k2);
+            assert_eq!(
+                s.key_status("a", k1).await.unwrap(),
+                Some(KeyStatus::Retired)
+            );
+            assert_eq!(s.token_force(t1).await.unwrap(), None);
+            assert_eq!(s.token_force(t2).await.unwrap().as_deref(), Some("a"));
+            assert_eq!(s.report("a", r.id).await.unwrap(), Some(r.envelope.clone()));
+            let inbox = s.inbox("a", None, 10).await.unwrap();
+            let entry = inbox.iter().find(|e| e.id == r.id).unwrap();
+            assert_eq!((entry.key_id, entry.day), (k2, DAY));
+            assert_eq!(s.slot(slot).await.unwrap(), Some(vec![8; 100]));
+            assert_eq!(
+                s.put_slot(slot, vec![0; 1], DAY).await.unwrap(),
+                SlotWrite::Taken
+            );
+        }
+    };
+    check(s.clone()).await;
+
+    // Second restart: dropped without close(); acknowledged writes were
+    // already committed, so nothing may be lost.
+    let late = report("a", k2, vec![7; 100], DAY + 1);
+    s.insert_report(late.clone()).await.unwrap();
+    drop(s);
+    let s = db.open().await;
+    check(s.clone()).await;
+    assert_eq!(s.report("a", late.id).await.unwrap(), Some(late.envelope));
+    s.close().await;
+}
+
+async fn closed_storage_refuses_writes(db: &Db) {
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    s.close().await;
+    s.close().await; // idempotent
+    assert!(matches!(
+        s.insert_report(report("a", k, vec![1], DAY)).await,
+        Err(StorageError::WriterGone)
+    ));
+    assert!(matches!(
+        s.put_slot(random(), vec![1], DAY).await,
+        Err(StorageError::WriterGone)
+    ));
+    assert!(matches!(
+        s.add_force("b", "B").await,
+        Err(StorageError::WriterGone)
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// SQLite only
+
+/// An 8 KiB envelope no other data contains by accident: a xorshift stream
+/// seeded by `tag`.
+fn canary(tag: u32) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ u64::from(tag).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    (0..8192)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// 32-byte pieces (at a few offsets) of each canary, mapped to its tag.
+fn pieces(tags: impl IntoIterator<Item = u32>) -> HashMap<[u8; 32], u32> {
+    let mut out = HashMap::new();
+    for tag in tags {
+        let c = canary(tag);
+        for o in [0, 1000, 4000, 8192 - 32] {
+            out.insert(<[u8; 32]>::try_from(&c[o..o + 32]).unwrap(), tag);
+        }
+    }
+    out
+}
+
+/// Tags of the canaries that have at least one piece in `hay`.
+fn found(hay: &[u8], pieces: &HashMap<[u8; 32], u32>) -> BTreeSet<u32> {
+    // A table of the pieces' first two bytes skips ~99% of positions cheaply
+    // (this runs unoptimized over megabytes).
+    let mut first_two = vec![false; 1 << 16];
+    for p in pieces.keys() {
+        first_two[usize::from(u16::from_be_bytes([p[0], p[1]]))] = true;
+    }
+    hay.windows(32)
+        .filter(|w| first_two[usize::from(u16::from_be_bytes([w[0], w[1]]))])
+        .filter_map(|w| pieces.get(<&[u8; 32]>::try_from(w).unwrap()))
+        .copied()
+        .collect()
+}
+
+fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+/// Enough rows for a multi-level B-tree (so some rows sit in interior pages),
+/// inserted concurrently (so they share batches), then purged: none of their
+/// bytes may be left in the database file, the WAL or the shared-memory file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_purge_erases_envelope_bytes_from_file_and_wal() {
+    let db = Db::sqlite().await;
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let old_reports = 0..120u32;
+    let old_slots = 1000..1020u32;
+    let kept_reports = 2000..2020u32;
+    let kept_slots = 3000..3005u32;
+
+    let mut tasks = Vec::new();
+    for (tags, day) in [
+        (old_reports.clone(), DAY),
+        (kept_reports.clone(), DAY + 365),
+    ] {
+        for tag in tags {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.insert_report(report("a", k, canary(tag), day)).await
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    for (tags, day) in [(old_slots.clone(), DAY), (kept_slots.clone(), DAY + 365)] {
+        for tag in tags {
+            let stored = s.put_slot(random(), canary(tag), day).await.unwrap();
+            assert_eq!(stored, SlotWrite::Stored);
+        }
+    }
+
+    let path = db.sqlite_path();
+    let wal_path = path.with_extension("sqlite-wal");
+    let shm_path = path.with_extension("sqlite-shm");
+    let purged_tags: BTreeSet<u32> = old_reports.clone().chain(old_slots.clone()).collect();
+    let kept_tags: BTreeSet<u32> = kept_reports.clone().chain(kept_slots.clone()).collect();
+    let purged_pieces = pieces(purged_tags.iter().copied());
+    let kept_pieces = pieces(kept_tags.iter().copied());
+
+    // The search works: before the purge, every canary is on disk.
+    let mut before = read_or_empty(&path);
+    before.extend(read_or_empty(&wal_path));
+    assert_eq!(found(&before, &purged_pieces), purged_tags);
+    assert_eq!(found(&before, &kept_pieces), kept_tags);
+
+    let purged = s.purge(DAY + 30 + 8, 30).await.unwrap();
+    assert_eq!(
+        purged,
+        Purged {
+            reports: 120,
+            slots: 20
+        }
+    );
+
+    let main = read_or_empty(&path);
+    let wal = read_or_empty(&wal_path);
+    let shm = read_or_empty(&shm_path);
+    assert_eq!(
+        found(&main, &purged_pieces),
+        BTreeSet::new(),
+        "left in the database file"
+    );
+    assert_eq!(
+        found(&wal, &purged_pieces),
+        BTreeSet::new(),
+        "left in the WAL"
+    );
+    assert_eq!(
+        found(&shm, &purged_pieces),
+        BTreeSet::new(),
+        "left in the -shm file"
+    );
+    assert!(wal.is_empty(), "the WAL is truncated after a purge");
+    // What was kept is intact, and now in the main file.
+    assert_eq!(found(&main, &kept_pieces), kept_tags);
+    let inbox = s.inbox("a", None, 1000).await.unwrap();
+    assert_eq!(inbox.len(), kept_reports.len());
+    for e in inbox {
+        let envelope = s.report("a", e.id).await.unwrap().unwrap();
+        assert!(kept_reports.clone().any(|t| canary(t) == envelope));
+    }
+    s.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_file_is_private_and_schema_orders_nothing() {
+    let db = Db::sqlite().await;
+    let s = db.open().await;
+    force_with_key(&*s, "a").await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(db.sqlite_path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "database file mode {mode:o}");
+        let wal = db.sqlite_path().with_extension("sqlite-wal");
+        if let Ok(m) = std::fs::metadata(&wal) {
+            assert_eq!(m.permissions().mode() & 0o777, 0o600, "WAL file mode");
+        }
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&db.url)
+        .unwrap()
+        .read_only(true);
+    let mut c = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_sqlx%' ESCAPE '\\'",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let names: BTreeSet<_> = tables.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "force_keys",
+            "forces",
+            "handler_tokens",
+            "reply_slots",
+            "reports"
+        ])
+    );
+    for (name, sql) in &tables {
+        let sql = sql.to_uppercase();
+        assert!(sql.contains("WITHOUT ROWID"), "{name} has a rowid");
+        for banned in ["CURRENT_", "AUTOINCREMENT", "DEFAULT"] {
+            assert!(!sql.contains(banned), "{name} uses {banned}");
+        }
+        // And there really is no rowid to select.
+        let probe = format!("SELECT rowid FROM {name}");
+        assert!(
+            sqlx::query(sqlx::AssertSqlSafe(probe))
+                .fetch_all(&mut c)
+                .await
+                .is_err(),
+            "{name}"
+        );
+    }
+    c.close().await.unwrap();
+    s.close().await;
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL only
+
+#[tokio::test]
+async fn postgres_schema_orders_nothing() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let s = db.open().await;
+    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // No column defaults at all (so no sequence, identity or timestamp), in our tables.
+    let defaults: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%' \
+         AND (column_default IS NOT NULL OR is_identity = 'YES')",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    assert!(defaults.is_empty(), "columns with defaults: {defaults:?}");
+    let (sequences,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_class WHERE relkind = 'S'")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(sequences, 0, "no sequences");
+    c.close().await.unwrap();
+    s.close().await;
+    db.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// open()
+
+#[tokio::test]
+async fn open_names_the_accepted_schemes_and_no_secrets() {
+    for url in [
+        "mysql://user:hunter2@db/quietline",
+        "quietline.sqlite",
+        "file:///tmp/x",
+    ] {
+        let err = match storage::open(url).await {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{url} was accepted"),
+        };
+        assert!(
+            err.contains("sqlite://") && err.contains("postgres://"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Throughput (not run by default; numbers depend on the disk)
+
+/// Durable 8 KiB inserts per second through group commit at concurrency 64.
+/// Run: `cargo test --release -p quietline --test storage -- --ignored --nocapture throughput`.
+async fn insert_throughput(db: &Db, backend: &str) {
+    const TASKS: usize = 64;
+    const PER_TASK: usize = 300;
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let start = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..PER_TASK {
+                s.insert_report(report("a", k, random::<8192>().to_vec(), DAY))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let n = TASKS * PER_TASK;
+    eprintln!(
+        "{backend}: {n} durable 8 KiB inserts at concurrency {TASKS} in {secs:.2} s = {:.0}/s",
+        n as f64 / secs
+    );
+    assert_eq!(s.inbox("a", None, u32::MAX).await.unwrap().len(), n);
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand with --release"]
+async fn sqlite_insert_throughput() {
+    insert_throughput(&Db::sqlite().await, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand with --release"]
+async fn postgres_insert_throughput() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    insert_throughput(&db, "postgres").await;
+    db.finish().await;
+}
