@@ -1,0 +1,304 @@
+//! Nothing acknowledged is lost (threat-model/availability.md#nothing-acknowledged-is-lost).
+//!
+//! The real `quietline serve` binary, concurrent clients submitting valid
+//! envelopes (sealed with `quietline_crypto::seal::seal_report` to a key the
+//! admin commands registered), SIGKILL at a random moment, restart on the same
+//! data directory or database — [`CYCLES`] times. After every restart each
+//! report that got `201` must be listed and fetched byte for byte through the
+//! inbox API, and nothing may be listed that no client sent (no torn or mixed
+//! envelope). On SQLite and on PostgreSQL.
+//!
+//! The random delays before each kill are bounded (≤ [`MAX_KILL_DELAY_MS`]);
+//! they decide *when* the kill lands, never whether the server is ready (the
+//! server's own `listening on` line says that). The seed is printed, and
+//! `QUIETLINE_CRASH_SEED=<n>` replays a run's delays.
+
+mod support;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use support::server::{Backend, Process, TestDb, TestForce, admin_ok, client, rng};
+
+/// Kill cycles per backend (issue 6 asks for at least 20).
+const CYCLES: usize = 20;
+/// Concurrent submitting clients while the server runs.
+const CLIENTS: usize = 6;
+/// Longest random wait between the server being ready and SIGKILL.
+const MAX_KILL_DELAY_MS: u64 = 400;
+
+struct Setup {
+    db: TestDb,
+    force: Arc<TestForce>,
+    token: String,
+}
+
+impl Setup {
+    async fn new(backend: Backend) -> Option<Setup> {
+        let db = TestDb::new(backend).await?;
+        let (private_key, public_key) = quietline_crypto::keys::generate_keypair(&mut rng());
+        let force = TestForce {
+            id: "north".into(),
+            private_key,
+            public_key,
+        };
+        let (d, url) = (db.dir.path(), db.url.clone());
+        admin_ok(d, Some(&url), &["force", "add", "north", "--name", "North"]);
+        admin_ok(
+            d,
+            Some(&url),
+            &[
+                "force",
+                "key",
+                "add",
+                "north",
+                "--public-key",
+                &force.public_key.to_base64url(),
+            ],
+        );
+        let token = admin_ok(
+            d,
+            Some(&url),
+            &["token", "issue", "--force", "north", "--label", "desk"],
+        )
+        .trim()
+        .to_owned();
+        Some(Setup {
+            db,
+            force: Arc::new(force),
+            token,
+        })
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.db.dir.path()
+    }
+
+    fn serve(&self) -> Process {
+        Process::serve(self.data_dir(), &["--database-url", &self.db.url])
+    }
+}
+
+/// One client: submit distinct envelopes until a request fails (the server is
+/// gone) or `stop` is set. Returns what was acknowledged (id → envelope) and
+/// every envelope that was sent at all.
+async fn client_loop(
+    url: String,
+    force: Arc<TestForce>,
+    tag: String,
+    stop: Arc<AtomicBool>,
+) -> (Vec<(String, Vec<u8>)>, Vec<Vec<u8>>) {
+    let http = client();
+    let mut acked = Vec::new();
+    let mut sent = Vec::new();
+    let mut i = 0u32;
+    while !stop.load(Ordering::SeqCst) {
+        // Payload sizes across the 1, 2 and 4 KiB buckets.
+        let mut payload = format!("{tag} report {i} ").into_bytes();
+        payload.resize(payload.len() + (i as usize * 373) % 3000, b'x');
+        let envelope = force.report(&payload);
+        sent.push(envelope.clone());
+        i += 1;
+        let Ok(res) = http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(envelope.clone())
+            .send()
+            .await
+        else {
+            break;
+        };
+        let status = res.status().as_u16();
+        // A 201 whose body never arrived is not an acknowledgement.
+        let Ok(body) = res.bytes().await else { break };
+        if status != 201 {
+            // Only a server in the middle of stopping may refuse (503).
+            assert_eq!(
+                status,
+                503,
+                "unexpected answer: {}",
+                String::from_utf8_lossy(&body)
+            );
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("201 body is JSON");
+        acked.push((v["id"].as_str().unwrap().to_owned(), envelope));
+    }
+    (acked, sent)
+}
+
+/// Every id in the force's inbox, through the API.
+async fn inbox_ids(http: &reqwest::Client, base: &str, token: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = String::new();
+    loop {
+        let res = http
+            .get(format!("{base}/api/v1/inbox?limit=1000&after={after}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let page: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        for r in page["reports"].as_array().unwrap() {
+            ids.push(r["id"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(n) => after = n.to_owned(),
+            None => return ids,
+        }
+    }
+}
+
+async fn fetch(http: &reqwest::Client, base: &str, token: &str, id: &str) -> Vec<u8> {
+    let res = http
+        .get(format!("{base}/api/v1/inbox/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "acknowledged report {id} is missing");
+    res.bytes().await.unwrap().to_vec()
+}
+
+/// Check, against a freshly started server: every acknowledged report is
+/// listed once and is byte-identical; every listed report is one a client sent.
+async fn check(
+    server: &Process,
+    token: &str,
+    acked: &BTreeMap<String, Vec<u8>>,
+    sent: &HashSet<Vec<u8>>,
+    fetch_all: bool,
+    newly: &[String],
+) {
+    let http = client();
+    let listed = inbox_ids(&http, &server.base, token).await;
+    let listed_set: HashSet<&String> = listed.iter().collect();
+    assert_eq!(listed_set.len(), listed.len(), "an id is listed twice");
+    let missing: Vec<&String> = acked.keys().filter(|id| !listed_set.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged reports are not listed after SIGKILL: {missing:?}",
+        missing.len()
+    );
+    // Byte for byte: the ones acknowledged since the last check, and (at the
+    // end) every listed report, including any committed without a 201.
+    let to_fetch: Vec<String> = if fetch_all {
+        listed.clone()
+    } else {
+        newly.to_vec()
+    };
+    for id in to_fetch {
+        let got = fetch(&http, &server.base, token, &id).await;
+        match acked.get(&id) {
+            Some(expected) => assert!(
+                got == *expected,
+                "report {id} changed across a crash ({} bytes stored, {} acknowledged)",
+                got.len(),
+                expected.len()
+            ),
+            None => assert!(
+                sent.contains(&got),
+                "report {id} is listed but is no envelope any client sent"
+            ),
+        }
+    }
+}
+
+async fn nothing_acknowledged_is_lost(backend: Backend) {
+    let Some(setup) = Setup::new(backend).await else {
+        return;
+    };
+    let seed: u64 = std::env::var("QUIETLINE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let mut b = [0u8; 8];
+            getrandom::fill(&mut b).unwrap();
+            u64::from_le_bytes(b)
+        });
+    println!("crash seed {seed} (replay with QUIETLINE_CRASH_SEED={seed})");
+    let mut delays = ChaCha8Rng::seed_from_u64(seed);
+
+    let started = Instant::now();
+    let mut acked: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut sent: HashSet<Vec<u8>> = HashSet::new();
+    let mut kills_mid_traffic = 0;
+    let mut server = setup.serve();
+    for cycle in 0..CYCLES {
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                tokio::spawn(client_loop(
+                    server.url("/api/v1/reports"),
+                    setup.force.clone(),
+                    format!("cycle {cycle} client {c}"),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        let delay = delays.random_range(0..=MAX_KILL_DELAY_MS);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        // SIGKILL: no graceful drain, no chance to flush anything.
+        let captured = server.kill();
+        stop.store(true, Ordering::SeqCst);
+        let mut newly = Vec::new();
+        for c in clients {
+            let (a, s) = tokio::time::timeout(support::server::TIMEOUT, c)
+                .await
+                .expect("clients notice the dead server")
+                .unwrap();
+            for (id, env) in a {
+                newly.push(id.clone());
+                assert!(acked.insert(id, env).is_none(), "an id was given twice");
+            }
+            sent.extend(s);
+        }
+        if !newly.is_empty() {
+            kills_mid_traffic += 1;
+        }
+        assert!(
+            !String::from_utf8_lossy(&captured.stderr).contains("panic"),
+            "{}",
+            String::from_utf8_lossy(&captured.stderr)
+        );
+
+        server = setup.serve();
+        check(
+            &server,
+            &setup.token,
+            &acked,
+            &sent,
+            cycle + 1 == CYCLES,
+            &newly,
+        )
+        .await;
+    }
+    assert!(server.stop().success);
+    println!(
+        "{CYCLES} SIGKILL cycles, {} reports acknowledged, {} sent, {:.1}s",
+        acked.len(),
+        sent.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        kills_mid_traffic >= CYCLES / 2,
+        "most kills should land while clients were submitting ({kills_mid_traffic} of {CYCLES})"
+    );
+    setup.db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sigkill_cycles_lose_nothing_acknowledged() {
+    nothing_acknowledged_is_lost(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sigkill_cycles_lose_nothing_acknowledged() {
+    nothing_acknowledged_is_lost(Backend::Postgres).await;
+}
