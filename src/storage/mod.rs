@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 mod common;
 mod group_commit;
+mod key_cache;
 pub mod postgres;
 pub mod sqlite;
 
@@ -159,7 +160,12 @@ pub trait Storage: Send + Sync + 'static {
     /// All forces with their current key, ordered by id.
     async fn forces(&self) -> Result<Vec<ForceEntry>>;
     /// Add a key to a force and make it current; the previous current key becomes Active.
-    async fn add_force_key(&self, force_id: &str, key_id: KeyId, public_key: [u8; 32]) -> Result<()>;
+    async fn add_force_key(
+        &self,
+        force_id: &str,
+        key_id: KeyId,
+        public_key: [u8; 32],
+    ) -> Result<()>;
     /// Retire a key (not the current one).
     async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()>;
     /// All keys of a force.
@@ -182,13 +188,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Store a report durably (group-committed with concurrent callers).
     async fn insert_report(&self, report: NewReport) -> Result<()>;
     /// A page of a force's inbox, ordered by id, after `after` (exclusive), at most `limit`.
-    async fn inbox(&self, force_id: &str, after: Option<ReportId>, limit: u32) -> Result<Vec<InboxEntry>>;
+    async fn inbox(
+        &self,
+        force_id: &str,
+        after: Option<ReportId>,
+        limit: u32,
+    ) -> Result<Vec<InboxEntry>>;
     /// A report's envelope, only if it belongs to `force_id`.
     async fn report(&self, force_id: &str, id: ReportId) -> Result<Option<Vec<u8>>>;
 
     // --- reply slots ---
     /// Write a one-time slot.
-    async fn put_slot(&self, address: SlotAddress, envelope: Vec<u8>, day: Day) -> Result<SlotWrite>;
+    async fn put_slot(
+        &self,
+        address: SlotAddress,
+        envelope: Vec<u8>,
+        day: Day,
+    ) -> Result<SlotWrite>;
     /// Read one slot.
     async fn slot(&self, address: SlotAddress) -> Result<Option<Vec<u8>>>;
     /// Read several slots; returns the present ones.
@@ -214,15 +230,23 @@ pub trait Storage: Send + Sync + 'static {
 /// queued and closes the connections cleanly.
 pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Storage>> {
     if database_url.starts_with("sqlite://") {
-        Ok(std::sync::Arc::new(sqlite::SqliteStorage::open(database_url).await?))
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStorage::open(database_url).await?,
+        ))
     } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(postgres::PostgresStorage::open(database_url).await?))
+        Ok(std::sync::Arc::new(
+            postgres::PostgresStorage::open(database_url).await?,
+        ))
     } else {
         // Name only the scheme: the rest of a URL can hold a password.
         let scheme = database_url
             .split_once(':')
             .map(|(s, _)| s)
-            .filter(|s| s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)))
+            .filter(|s| {
+                s.len() <= 32
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+            })
             .unwrap_or("");
         Err(StorageError::Database(format!(
             "unsupported database URL scheme {scheme:?}: use sqlite://PATH, postgres://… or postgresql://…"

@@ -28,6 +28,7 @@ use super::common::{
     purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
+use super::key_cache::KeyCache;
 use super::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
     SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
@@ -46,6 +47,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct PostgresStorage {
     pool: PgPool,
     reports: GroupCommit,
+    /// Key statuses for intake (see `key_cache`).
+    keys: KeyCache,
 }
 
 impl PostgresStorage {
@@ -66,12 +69,18 @@ impl PostgresStorage {
             .map_err(|e| StorageError::Database(format!("applying PostgreSQL migrations: {e}")))?;
         // sqlx records when each migration was applied, to the second: a time
         // of day in the database. Keep only that it was applied.
-        sqlx::query("UPDATE _sqlx_migrations SET installed_on = 'epoch' WHERE installed_on <> 'epoch'")
-            .execute(&pool)
-            .await
-            .map_err(db_error)?;
+        sqlx::query(
+            "UPDATE _sqlx_migrations SET installed_on = 'epoch' WHERE installed_on <> 'epoch'",
+        )
+        .execute(&pool)
+        .await
+        .map_err(db_error)?;
         let reports = GroupCommit::start(ReportWriter { pool: pool.clone() }, Limits::default());
-        Ok(PostgresStorage { pool, reports })
+        Ok(PostgresStorage {
+            pool,
+            reports,
+            keys: KeyCache::new(),
+        })
     }
 }
 
@@ -283,7 +292,9 @@ impl Storage for PostgresStorage {
         .await
         // The same public key being added to another force at this moment.
         .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        self.keys.invalidate();
+        Ok(())
     }
 
     async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()> {
@@ -310,7 +321,9 @@ impl Storage for PostgresStorage {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        self.keys.invalidate();
+        Ok(())
     }
 
     async fn force_keys(&self, force_id: &str) -> Result<Vec<ForceKey>> {
@@ -327,7 +340,12 @@ impl Storage for PostgresStorage {
     }
 
     async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>> {
-        // Hot path (every intake): one lookup; the force check only on a miss.
+        // Hot path (every intake): the cache, else one lookup; the force
+        // check only when the key is unknown.
+        let miss = match self.keys.get(force_id, key_id) {
+            Ok(status) => return Ok(Some(status)),
+            Err(miss) => miss,
+        };
         let status: Option<(String,)> =
             sqlx::query_as("SELECT status FROM force_keys WHERE force_id = $1 AND key_id = $2")
                 .bind(force_id)
@@ -336,7 +354,11 @@ impl Storage for PostgresStorage {
                 .await
                 .map_err(db_error)?;
         match status {
-            Some((s,)) => Ok(Some(parse_status(&s)?)),
+            Some((s,)) => {
+                let status = parse_status(&s)?;
+                self.keys.put(miss, force_id, key_id, status);
+                Ok(Some(status))
+            }
             None => {
                 require_force(&self.pool, force_id).await?;
                 Ok(None)
