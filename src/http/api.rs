@@ -1,4 +1,5 @@
-//! API v1 handlers: the directory, intake, reply slots and the handlers' inbox.
+//! API v1 handlers: the directory, intake, reply slots, the handlers' inbox,
+//! and the list of the reporter page's files with their SHA-256.
 //!
 //! It owns each route's contract: what it checks, in which order, and what it
 //! answers. It checks envelope SHAPE only (`quietline_crypto::envelope::parse`):

@@ -26,8 +26,7 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 
 /// Every response: no camera, microphone or location for the page, and no
 /// interest-based advertising cohort for its visitors.
-pub const PERMISSIONS_POLICY: &str =
-    "camera=(), microphone=(), geolocation=(), interest-cohort=()";
+pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), interest-cohort=()";
 
 /// What kind of route a path is, for choosing its headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,168 @@
+//! Builds the reporter page (`web/`) so the server binary can embed it
+//! (`src/assets.rs`). Cargo runs this before compiling the `quietline` package,
+//! so `cargo run -- serve` and `cargo test` need no manual npm step:
+//!
+//! 1. `node` (>= 20) and `npm` must be on `PATH`; if not, the build fails and
+//!    says what to install.
+//! 2. `npm ci --no-audit --no-fund` in `web/` when `web/node_modules` is missing
+//!    or older than `web/package-lock.json` (npm's own record of the last
+//!    install, `node_modules/.package-lock.json`, gives the time). Exact
+//!    versions from the lock file; `web/.npmrc` keeps install scripts off.
+//! 3. `node build.mjs --out-dir $OUT_DIR/web`: the same deterministic build as
+//!    `npm run build` (which writes `web/dist/` for people), into Cargo's
+//!    output directory.
+//! 4. A gzip copy of each file (`NAME.gz`), made here with zopfli: pure Rust,
+//!    no timestamp in the header, so the same input always gives the same
+//!    bytes, and about 5 % smaller than `gzip -9`.
+//!
+//! Two builds at once (say `cargo test` and an editor's `cargo check` on
+//! another target directory) take turns on a lock on `web/package-lock.json`,
+//! so one `npm ci` never deletes `node_modules` under the other's build.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::SystemTime;
+
+/// The files `web/build.mjs` writes; `src/assets.rs` embeds each and its `.gz`.
+const FILES: [&str; 4] = ["index.html", "app.css", "app.js", "licences.txt"];
+
+/// What the page's build reads, besides `node_modules`.
+const INPUTS: [&str; 6] = [
+    "web/src",
+    "web/package.json",
+    "web/package-lock.json",
+    "web/build.mjs",
+    "web/build-options.mjs",
+    "web/.npmrc",
+];
+
+const INSTALL_HELP: &str = "\
+The reporter page (web/) is built with Node.js and npm, and the server embeds it.
+Install Node.js 20 or later with npm and make sure `node` and `npm` are on PATH:
+Debian 13 and Ubuntu 24.04 package it (`apt-get install -y nodejs npm`); for older
+releases use the packages from https://nodejs.org/. Then build again.";
+
+fn main() {
+    for input in INPUTS {
+        println!("cargo:rerun-if-changed={input}");
+    }
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let web = root.join("web");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("web");
+
+    check_node();
+    let lock_file = web.join("package-lock.json");
+    let lock = File::open(&lock_file)
+        .unwrap_or_else(|e| fail(&format!("cannot open {}: {e}", lock_file.display())));
+    if let Err(e) = lock.lock() {
+        fail(&format!("cannot lock {}: {e}", lock_file.display()));
+    }
+
+    if needs_install(&web) {
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&web),
+            "npm ci (installing the page's exact dependencies from web/package-lock.json)",
+        );
+    }
+    run(
+        Command::new("node")
+            .arg("build.mjs")
+            .arg("--out-dir")
+            .arg(&out)
+            .current_dir(&web),
+        "node build.mjs (building the reporter page)",
+    );
+    drop(lock);
+
+    for name in FILES {
+        let path = out.join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            fail(&format!(
+                "the page build did not write {}: {e}",
+                path.display()
+            ))
+        });
+        let mut gz = Vec::with_capacity(bytes.len() / 2);
+        zopfli::compress(
+            zopfli::Options::default(),
+            zopfli::Format::Gzip,
+            &bytes[..],
+            &mut gz,
+        )
+        .unwrap_or_else(|e| fail(&format!("cannot gzip {name}: {e}")));
+        let gz_path = out.join(format!("{name}.gz"));
+        File::create(&gz_path)
+            .and_then(|mut f| f.write_all(&gz))
+            .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", gz_path.display())));
+    }
+}
+
+/// Stop the build with a message Cargo shows in full.
+fn fail(message: &str) -> ! {
+    eprintln!("\nerror: building the reporter page (web/) failed: {message}\n");
+    std::process::exit(1);
+}
+
+/// `node --version` and `npm --version` answer, and node is 20 or later.
+fn check_node() {
+    let version = |tool: &str| -> Option<String> {
+        let out = Command::new(tool).arg("--version").output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let Some(node) = version("node") else {
+        fail(&format!(
+            "`node` was not found or did not run.\n{INSTALL_HELP}"
+        ));
+    };
+    if version("npm").is_none() {
+        fail(&format!(
+            "`npm` was not found or did not run.\n{INSTALL_HELP}"
+        ));
+    }
+    let major = node
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if major.is_none_or(|m| m < 20) {
+        fail(&format!(
+            "Node.js {node} is too old; the page needs 20 or later.\n{INSTALL_HELP}"
+        ));
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Whether `web/node_modules` is missing or older than the lock file.
+fn needs_install(web: &Path) -> bool {
+    let lock = modified(&web.join("package-lock.json"));
+    // npm rewrites its hidden lock file at the end of every install.
+    let installed = modified(&web.join("node_modules").join(".package-lock.json"));
+    match (installed, lock) {
+        (Some(installed), Some(lock)) => installed < lock,
+        _ => true,
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    // Cargo reads a build script's stdout for instructions: the tools' output
+    // goes to stderr, which Cargo shows when the build fails.
+    cmd.stdout(Stdio::from(std::io::stderr()));
+    let status: ExitStatus = match cmd.status() {
+        Ok(s) => s,
+        Err(e) => fail(&format!("{what}: could not start: {e}\n{INSTALL_HELP}")),
+    };
+    if !status.success() {
+        fail(&format!(
+            "{what} exited with {status}; its output is above. Run it by hand in web/ to see more."
+        ));
+    }
+}

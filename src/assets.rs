@@ -1,0 +1,122 @@
+//! The reporter page's files, embedded in the binary.
+//!
+//! `build.rs` builds `web/` (the same deterministic build as `npm run build`)
+//! into Cargo's `OUT_DIR` with a gzip copy of each file; this module embeds
+//! both and computes each file's SHA-256 once, at first use (the server forces
+//! it before it starts listening). The hashes are what `quietline serve`
+//! prints, what `GET /api/v1/assets` answers and what the page shows under
+//! "Check what you were served", so anyone can compare them with a build of
+//! the same commit. Serving them over HTTP is `http::page`'s job.
+
+use std::sync::LazyLock;
+
+use sha2::{Digest, Sha256};
+
+/// One file of the page.
+#[derive(Debug)]
+pub struct Asset {
+    /// The URL path it is served at.
+    pub path: &'static str,
+    /// Its name in a build of `web/` (`web/dist/…`).
+    pub file: &'static str,
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+    /// The file.
+    pub body: &'static [u8],
+    /// The same file gzip-compressed (made at build time).
+    pub gzip: &'static [u8],
+    /// SHA-256 of `body`, lowercase hex.
+    pub sha256: String,
+}
+
+macro_rules! built {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name))
+    };
+}
+
+/// Every file, in the order they are listed (the page first).
+static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
+    let asset = |path, file, content_type, body: &'static [u8], gzip| Asset {
+        path,
+        file,
+        content_type,
+        body,
+        gzip,
+        sha256: hex::encode(Sha256::digest(body)),
+    };
+    [
+        asset(
+            "/",
+            "index.html",
+            "text/html; charset=utf-8",
+            built!("index.html"),
+            built!("index.html.gz"),
+        ),
+        asset(
+            "/app.css",
+            "app.css",
+            "text/css; charset=utf-8",
+            built!("app.css"),
+            built!("app.css.gz"),
+        ),
+        asset(
+            "/app.js",
+            "app.js",
+            "text/javascript; charset=utf-8",
+            built!("app.js"),
+            built!("app.js.gz"),
+        ),
+        asset(
+            "/licences.txt",
+            "licences.txt",
+            "text/plain; charset=utf-8",
+            built!("licences.txt"),
+            built!("licences.txt.gz"),
+        ),
+    ]
+});
+
+/// All the page's files (hashing them on the first call).
+pub fn all() -> &'static [Asset] {
+    ASSETS.as_slice()
+}
+
+/// The file served at `path`, if any.
+pub fn find(path: &str) -> Option<&'static Asset> {
+    all().iter().find(|a| a.path == path)
+}
+
+/// The lines `quietline serve` prints: each file's SHA-256 and name, in the
+/// format `sha256sum` prints and `sha256sum -c` checks.
+pub fn sha256sum_lines() -> String {
+    all()
+        .iter()
+        .map(|a| format!("{}  {}\n", a.sha256, a.file))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_embedded_with_its_gzip_copy() {
+        for a in all() {
+            assert!(!a.body.is_empty(), "{}", a.file);
+            assert_eq!(&a.gzip[..3], &[0x1f, 0x8b, 8], "{} is gzip", a.file);
+            assert!(a.gzip.len() < a.body.len(), "{} compresses", a.file);
+            assert_eq!(a.sha256.len(), 64);
+            assert_eq!(find(a.path).map(|f| f.file), Some(a.file));
+        }
+        assert!(find("/index.html").is_none());
+        assert!(
+            std::str::from_utf8(find("/").unwrap().body)
+                .unwrap()
+                .contains(r#"<script src="/app.js" defer></script>"#)
+        );
+        let lines = sha256sum_lines();
+        assert_eq!(lines.lines().count(), 4);
+        assert!(lines.ends_with("  licences.txt\n"));
+    }
+}

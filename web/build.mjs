@@ -1,0 +1,127 @@
+// Builds the reporter page into dist/: index.html, app.css, app.js (fixed
+// names, no hashes) and licences.txt. Deterministic: the same lock file and
+// sources give the same bytes (no timestamps, no absolute paths, no source
+// maps). Usage: `npm run build` (→ dist/), or `node build.mjs --out-dir DIR`
+// (also QUIETLINE_WEB_OUT_DIR=DIR), which is how the server's build.rs builds
+// the page into Cargo's OUT_DIR to embed it. The tests import buildFiles() to
+// check determinism and the size budget.
+import * as esbuild from "esbuild";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { TARGET, jsOptions } from "./build-options.mjs";
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+/** The page budget: HTML + CSS + JS, each gzip -9, added up (40 KB = 40 × 1024 bytes). */
+export const BUDGET_BYTES = 40 * 1024;
+/** The files that make up the page, in dist/. */
+export const PAGE_FILES = ["index.html", "app.css", "app.js"];
+
+/** Build every output file in memory: { name: Uint8Array }. */
+export async function buildFiles() {
+  const js = await esbuild.build({
+    ...jsOptions(root),
+    entryPoints: ["src/app.js"],
+    format: "iife",
+    metafile: true,
+  });
+  const css = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ["src/app.css"],
+    bundle: true,
+    minify: true,
+    target: TARGET,
+    charset: "utf8",
+    write: false,
+    logLevel: "warning",
+  });
+  const files = {
+    "index.html": new Uint8Array(readFileSync(join(root, "src", "index.html"))),
+    "app.css": css.outputFiles[0].contents,
+    "app.js": js.outputFiles[0].contents,
+    "licences.txt": new TextEncoder().encode(licences(js.metafile)),
+  };
+  for (const [name, bytes] of Object.entries(files)) {
+    if (Buffer.from(bytes).toString("utf8").includes(root)) {
+      throw new Error(`${name} contains the absolute build path ${root}`);
+    }
+  }
+  return files;
+}
+
+/**
+ * The licence of every third-party package that ends up in app.js, so the
+ * minified bundle carries its notices alongside it.
+ */
+function licences(metafile) {
+  const packages = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) packages.add(m[1]);
+  }
+  let out = "Third-party software in app.js, with the licence of each package.\n";
+  for (const name of [...packages].sort()) {
+    const dir = join(root, "node_modules", name);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    const file = ["LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE"].map((f) => join(dir, f)).find(existsSync);
+    out += `\n${"=".repeat(72)}\n${name} ${pkg.version} (${pkg.license})\n${"=".repeat(72)}\n\n`;
+    out += file ? readFileSync(file, "utf8").trim() + "\n" : `(no licence file shipped; licence: ${pkg.license})\n`;
+  }
+  return out;
+}
+
+/** gzip -9 sizes of the page files and their total. */
+export function pageSizes(files) {
+  const sizes = {};
+  let total = 0;
+  for (const name of PAGE_FILES) {
+    const gz = gzipSync(files[name], { level: 9 }).length;
+    sizes[name] = { raw: files[name].length, gzip: gz };
+    total += gz;
+  }
+  return { sizes, total };
+}
+
+/** Build and write dist/ (emptied first). Returns the files. */
+export async function buildPage(outDir = join(root, "dist")) {
+  const files = await buildFiles();
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outDir, name), bytes);
+  return files;
+}
+
+/** The output directory from `--out-dir DIR` / `--out-dir=DIR`, else QUIETLINE_WEB_OUT_DIR, else dist/. */
+export function outDirFrom(argv, env) {
+  let dir = env.QUIETLINE_WEB_OUT_DIR || "";
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--out-dir") {
+      dir = argv[++i] || "";
+      if (!dir) throw new Error("--out-dir needs a directory");
+    } else if (argv[i].startsWith("--out-dir=")) {
+      dir = argv[i].slice("--out-dir=".length);
+    } else {
+      throw new Error(`unknown argument ${argv[i]} (usage: node build.mjs [--out-dir DIR])`);
+    }
+  }
+  return dir ? resolve(dir) : join(root, "dist");
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const files = await buildPage(outDirFrom(process.argv.slice(2), process.env));
+  const { sizes, total } = pageSizes(files);
+  for (const name of PAGE_FILES) {
+    const sha = createHash("sha256").update(files[name]).digest("hex");
+    console.log(`${name.padEnd(11)} ${String(sizes[name].raw).padStart(7)} B  gzip -9 ${String(sizes[name].gzip).padStart(6)} B  sha256 ${sha}`);
+  }
+  console.log(`page total gzip -9: ${total} B (budget ${BUDGET_BYTES} B)`);
+  // The same list as `quietline serve` prints at start, in sha256sum's format.
+  for (const name of ["index.html", "app.css", "app.js", "licences.txt"]) {
+    console.log(`${createHash("sha256").update(files[name]).digest("hex")}  ${name}`);
+  }
+  // The tests fail over budget; the build itself still produces the page.
+  if (total > BUDGET_BYTES) console.warn(`warning: ${total - BUDGET_BYTES} B over the page budget`);
+}

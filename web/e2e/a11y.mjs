@@ -1,0 +1,126 @@
+// Accessibility of every screen: axe-core (WCAG 2.2 AA: wcag2a, wcag2aa,
+// wcag21a, wcag21aa, wcag22aa) on each screen of the whole journey, with its
+// error states and the no-JavaScript page, and reflow at 320 CSS px (no
+// sideways scrolling) on each.
+//
+//   node e2e/a11y.mjs --base URL --input '{"answers":{…},"words":[12],"forceName"}'
+//
+// `words` is a reply code whose slot 0 holds a reply (tests/browser.rs puts
+// it there), so the conversation screen has a message on it. axe is injected
+// as a script, which the page's CSP refuses, so this script alone uses
+// contexts with `bypassCSP: true`; the other scripts run under the real CSP.
+// Prints {"ok":true,"screens":[names],"rules_passed":N}; any violation fails.
+
+import { assert, axeScan, heading, main, newContext, step } from "./lib.mjs";
+import { fillReport, openReplies, readReplyCode } from "./flows.mjs";
+
+const REFLOW_WIDTH = 320;
+
+await main(async ({ base, input, browser }) => {
+  const screens = [];
+  const violations = [];
+  let rulesPassed = 0;
+
+  async function check(page, name) {
+    step(`scan: ${name}`);
+    const r = await axeScan(page);
+    rulesPassed = Math.max(rulesPassed, r.passes);
+    for (const v of r.violations) violations.push(`${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.join(", ")}`);
+    // Reflow (WCAG 1.4.10): at 320 CSS px nothing needs scrolling sideways.
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: REFLOW_WIDTH, height: 640 });
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.setViewportSize(size);
+    if (wide > REFLOW_WIDTH) violations.push(`${name}: at ${REFLOW_WIDTH} px wide the page is ${wide} px wide (reflow)`);
+    screens.push(name);
+  }
+
+  const { context, assertClean } = await newContext(browser, base, { bypassCSP: true });
+  const page = await context.newPage();
+
+  // The scanner finds what it should: an unlabelled field on a page without a language.
+  await page.setContent("<!doctype html><html><head><title>t</title></head><body><main><input type=text></main></body></html>");
+  const probe = (await axeScan(page)).violations.map((v) => v.id);
+  assert.ok(probe.includes("label") && probe.includes("html-has-lang"), `axe reports known violations: ${probe}`);
+
+  const a = input.answers;
+  const submitEmpty = async (label = "Continue") => {
+    await page.locator("main form").getByRole("button", { name: label }).click();
+    await page.locator(".error-summary").waitFor();
+  };
+
+  await page.goto("/");
+  await heading(page, "Tell the police something anonymously");
+  await page.getByText("Check what you were served").click();
+  await page.locator("#served dl").waitFor();
+  await check(page, "start, with the served files' hashes open");
+
+  // Error states, one per question page, before the journey proper.
+  await page.getByRole("button", { name: "Start now" }).click();
+  await heading(page, "Which police force do you want to tell?");
+  await page.getByLabel(a.forceName, { exact: true }).waitFor();
+  await submitEmpty();
+  await check(page, "force: error");
+  await page.getByLabel(a.forceName, { exact: true }).check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await heading(page, "What happened?");
+  await submitEmpty();
+  await check(page, "what: errors");
+  await page.getByLabel(a.categoryLabel, { exact: true }).check();
+  await page.getByLabel("Tell us what happened").fill(a.details);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await heading(page, "Where and when");
+  await submitEmpty();
+  await check(page, "where and when: errors");
+  await page.locator("#when-known").check();
+  await page.locator("#date-day").fill("31");
+  await page.locator("#date-month").fill("2");
+  await page.locator("#date-year").fill("2024");
+  await submitEmpty();
+  await check(page, "where and when: a date that does not exist");
+
+  // The whole journey, each screen scanned on arrival.
+  await fillReport(page, a, (name) => check(page, name));
+  await page.getByRole("button", { name: "Send report" }).click();
+  await readReplyCode(page);
+  await check(page, "report sent (the reply code)");
+
+  await page.goto("/");
+  await page.getByRole("button", { name: "Check for replies" }).click();
+  await heading(page, "Check for replies");
+  await check(page, "code");
+  await page.locator("#code").fill("not a reply code");
+  await submitEmpty("Check for replies");
+  await check(page, "code: error");
+
+  await openReplies(page, input.words);
+  await heading(page, "Replies to your report");
+  await check(page, "replies (one reply)");
+  await page.locator("main form").getByRole("button", { name: "Send message" }).click();
+  await page.locator(".error-summary").waitFor();
+  await check(page, "follow-up: errors");
+  await page.getByLabel(input.forceName, { exact: true }).check();
+  await page.locator("#message").fill("A follow-up for the accessibility scan.");
+  await page.getByRole("button", { name: "Send message" }).click();
+  await heading(page, "Message sent");
+  await check(page, "follow-up sent");
+  assertClean("the journey");
+  await context.close();
+
+  // The page as served, without JavaScript. axe itself needs scripts to
+  // run (its timers do not fire where JavaScript is off), so here the page's
+  // own script is replaced by an empty one: the document stays exactly the
+  // HTML as served, which is the no-JavaScript page (nojs.mjs checks it with
+  // JavaScript really off).
+  const nojs = await newContext(browser, base, { bypassCSP: true });
+  await nojs.context.route(`${base}/app.js`, (route) =>
+    route.fulfill({ status: 200, contentType: "text/javascript", body: "// JavaScript is off\n" }));
+  const plain = await nojs.context.newPage();
+  await plain.goto("/");
+  await heading(plain, "JavaScript is needed to send a report");
+  await check(plain, "no JavaScript");
+  nojs.assertClean("the no-JavaScript page");
+
+  assert.deepEqual(violations, [], `WCAG 2.2 AA violations:\n${violations.join("\n")}`);
+  return { screens, rules_passed: rulesPassed };
+});

@@ -1,0 +1,952 @@
+// The reporter page: replaces the no-JavaScript page and runs the whole
+// journey in memory. Nothing is stored on the device (no cookies, no web
+// storage); reloading or "Exit this page" forgets everything.
+//
+// Journey: start → force → what → where-when → people → how → check → sent;
+// returning: code → replies (read, then send a follow-up) → follow-up-sent.
+
+import * as Q from "./quietline-crypto.js";
+import { h, append, clear, para, linkButton, hidden } from "./dom.js";
+import { installExit } from "./exit.js";
+import { getForces, postReport, getSlot, getAssets } from "./api.js";
+import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
+import { parseDate, parseTime, checkReplyCode, formatSentAt, formatDate } from "./validate.js";
+
+const SERVICE = "Quietline";
+const MAX_SLOTS = 1000;
+const REPORT_STEPS = ["force", "what", "where-when", "people", "how"];
+
+// ---------------------------------------------------------------- state
+
+const emptyReport = () => ({
+  forceId: "", category: "", details: "",
+  whereKnown: "", where: "",
+  whenKnown: "", day: "", month: "", year: "", time: "", whenText: "", ongoing: "",
+  people: [], vehicles: [],
+  howKnown: "", howDetails: "",
+});
+
+const freshState = () => ({
+  step: "start",
+  forces: null, // [{ id, name, keyId, publicKey }] once loaded
+  forcesFailed: false,
+  r: emptyReport(),
+  changing: false, // came from a Change link: Continue returns to check
+  errors: null, // [{ id?, text }]
+  pendingCode: null, // reply code of the report being sent, until 201
+  busy: false,
+  progress: "",
+  sent: null, // { words, forceName } on the confirmation page
+  codeText: "",
+  secrets: null, // derived from the reply code on the replies page
+  replies: null, // { list, done, failed, checked }
+  follow: { forceId: "", message: "" },
+  followSent: "",
+});
+
+let S = freshState();
+
+function wipeState() {
+  if (S.pendingCode) S.pendingCode.fill(0);
+  if (S.secrets) {
+    S.secrets.replyPrivateKey.fill(0);
+    S.secrets.slotKey.fill(0);
+  }
+  S = freshState();
+}
+
+// ---------------------------------------------------------------- routing
+
+let main;
+
+/** Which steps can be shown with what is in memory now. */
+function allowed(step) {
+  if (["what", "where-when", "people", "how"].includes(step)) return !!S.r.forceId;
+  if (step === "check") return firstIncomplete() === null;
+  if (step === "sent") return !!S.sent;
+  if (step === "replies") return !!S.secrets;
+  if (step === "follow-up-sent") return !!S.followSent;
+  return step in VIEWS;
+}
+
+function go(step, { replace = false, focus = true } = {}) {
+  if (!allowed(step)) step = "start";
+  S.step = step;
+  S.errors = null;
+  S.progress = "";
+  if (replace) history.replaceState({ step }, "");
+  else history.pushState({ step }, "");
+  render(focus);
+  window.scrollTo(0, 0);
+}
+
+function render(focus = true) {
+  const view = VIEWS[S.step] || VIEWS.start;
+  clear(main);
+  const { title, body } = view();
+  if (S.errors && S.errors.length) main.append(errorSummary(S.errors));
+  append(main, [body]);
+  document.title = `${S.errors && S.errors.length ? "Error: " : ""}${title} – ${SERVICE}`;
+  if (!focus) return;
+  const target = main.querySelector(".error-summary") || main.querySelector("h1");
+  if (target) {
+    target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+}
+
+/** Show errors on the current step, keeping every value typed. */
+function fail(errors) {
+  S.errors = errors;
+  render(true);
+}
+
+function back() {
+  return h("p", {}, linkButton("Back", () => history.back(), { class: "link back" }));
+}
+
+// ---------------------------------------------------------------- components
+
+function errorSummary(errors) {
+  return h("div", { class: "error-summary", "aria-labelledby": "error-summary-title" },
+    h("h2", { id: "error-summary-title" }, "There is a problem"),
+    h("ul", {}, errors.map((e) =>
+      h("li", {}, e.id
+        ? h("a", { href: `#${e.id}`, on: { click: (ev) => { ev.preventDefault(); focusField(e.id); } } }, e.text)
+        : e.text))));
+}
+
+function focusField(id) {
+  const el = document.getElementById(id);
+  if (!el) return;
+  el.focus();
+  const group = el.closest(".form-group");
+  const label = group && group.querySelector("legend, label");
+  (label || el).scrollIntoView({ block: "start" });
+}
+
+function errorFor(id) {
+  const e = S.errors && S.errors.find((x) => x.id === id || (x.group && x.group === id));
+  return e ? e.text : "";
+}
+
+function errorMessage(id, text) {
+  return text ? h("p", { class: "error-message", id: `${id}-error` }, hidden("Error: "), text) : null;
+}
+
+function describedBy(id, hint, err) {
+  return [hint && `${id}-hint`, err && `${id}-error`].filter(Boolean).join(" ") || null;
+}
+
+/** A text input or textarea with label, hint and inline error. */
+function field({ id, label, hint, value, textarea, rows = 5, width, autocomplete = "off", inputmode, labelClass, extra }) {
+  const err = errorFor(id);
+  const attrs = {
+    id, name: id, value: value || "", class: `${textarea ? "textarea" : "input"}${width ? ` w-${width}` : ""}${err ? " invalid" : ""}`,
+    "aria-describedby": describedBy(id, hint, err), autocomplete, spellcheck: textarea ? "true" : "false",
+    inputmode, ...extra,
+  };
+  if (err) attrs["aria-invalid"] = "true";
+  const control = textarea ? h("textarea", { ...attrs, rows }) : h("input", { type: "text", ...attrs });
+  return h("div", { class: `form-group${err ? " has-error" : ""}` },
+    h("label", { for: id, class: labelClass || "label" }, label),
+    hint && h("p", { class: "hint", id: `${id}-hint` }, hint),
+    errorMessage(id, err),
+    control);
+}
+
+/**
+ * Radios in a fieldset. options: [{ value, label, hint, reveal }]; reveal is
+ * a function returning nodes shown only while that option is chosen.
+ * The first radio has the id `name`, for the error summary link.
+ */
+function radios({ name, legend, asH1, hint, options, value, small }) {
+  const err = errorFor(name);
+  const items = options.map((o, i) => {
+    const id = i === 0 ? name : `${name}-${i + 1}`;
+    const hintId = o.hint ? `${id}-item-hint` : null;
+    const panelId = o.reveal ? `${id}-reveal` : null;
+    const input = h("input", {
+      type: "radio", id, name, value: o.value, checked: value === o.value,
+      "aria-describedby": hintId, "aria-controls": panelId,
+    });
+    return [
+      h("div", { class: "choice" }, input, h("label", { for: id }, o.label),
+        o.hint && h("p", { class: "hint choice-hint", id: hintId }, o.hint)),
+      o.reveal && h("div", { class: "conditional", id: panelId, hidden: value !== o.value }, o.reveal()),
+    ];
+  });
+  const fs = h("fieldset", { class: "fieldset", "aria-describedby": describedBy(name, hint, err) },
+    h("legend", { class: asH1 ? "legend-h1" : small ? "legend-s" : "legend-m" }, asH1 ? h("h1", {}, legend) : legend),
+    hint && h("p", { class: "hint", id: `${name}-hint` }, hint),
+    errorMessage(name, err),
+    h("div", { class: `choices${small ? " inline" : ""}` }, items));
+  // Show the panel of the chosen option only.
+  fs.addEventListener("change", (e) => {
+    if (!(e.target instanceof HTMLInputElement) || e.target.name !== name) return;
+    for (const p of fs.querySelectorAll(`:scope > .choices > .conditional`)) {
+      p.hidden = p.id !== `${e.target.id}-reveal`;
+    }
+  });
+  return h("div", { class: `form-group${err ? " has-error" : ""}` }, fs);
+}
+
+function button(text, onClick, cls = "", extra = {}) {
+  return h("button", { type: onClick ? "button" : "submit", class: `button ${cls}`.trim(), on: onClick ? { click: onClick } : null, ...extra }, text);
+}
+
+/** A form that never submits to the server: its handler reads and checks. */
+function form(onSubmit, ...children) {
+  return h("form", { novalidate: true, autocomplete: "off", on: { submit: (e) => { e.preventDefault(); onSubmit(e.currentTarget); } } }, children);
+}
+
+const val = (f, name) => {
+  const el = f.elements[name];
+  if (!el) return "";
+  if (el instanceof RadioNodeList) return el.value || "";
+  if (el.type === "radio") return el.checked ? el.value : "";
+  return el.value;
+};
+
+const forceName = (id) => (S.forces && (S.forces.find((f) => f.id === id) || {}).name) || id || "";
+
+function emergencyWarning() {
+  return h("div", { class: "warning" },
+    h("strong", {}, hidden("Warning: "), "This service is not for emergencies. If someone is in danger or a crime is happening now, call 999."));
+}
+
+// ---------------------------------------------------------------- start
+
+function viewStart() {
+  return {
+    title: "Tell the police something anonymously",
+    body: [
+      h("h1", {}, "Tell the police something anonymously"),
+      h("p", { class: "lead" }, "Use this service to tell a UK police force about a crime, or about something that worries you, without giving your name."),
+      emergencyWarning(),
+      h("h2", {}, "How your report stays anonymous"),
+      h("p", {}, "Your report is locked (encrypted) on this device before it is sent. Only the police force you choose can unlock and read it. The people who run this website cannot read it."),
+      h("p", {}, "What the service keeps:"),
+      h("ul", { class: "list" },
+        h("li", {}, "your locked report (it includes the time you sent it, to the minute, which only the police force can see)"),
+        h("li", {}, "which police force it is for"),
+        h("li", {}, "the date it arrived, so it can be deleted after a set time")),
+      h("p", {}, "What the service does not keep:"),
+      h("ul", { class: "list" },
+        h("li", {}, "your name, unless you put it in your report"),
+        h("li", {}, "your IP address, or details of your device or browser"),
+        h("li", {}, "the exact time you sent it")),
+      h("p", {}, "This page uses no cookies and saves nothing on your device. Your internet provider, or anyone who can see this device, may still be able to see that you visited this website. Tor Browser hides that."),
+      h("p", {}, "Do not put your name, or anything that could identify you, in your report unless you want to."),
+      h("h2", {}, "If the police want to reply"),
+      h("p", {}, "When you send your report you will get a reply code: 12 words. Write them down and keep them safe. The police can send you questions or updates without knowing who you are."),
+      h("p", {}, "To read them, come back to this page, choose ‘Check for replies’ and enter your 12 words. Anyone who has your words can read the replies. If you lose them, nobody can give them to you again."),
+      button("Start now", () => go("force"), "start"),
+      h("h2", {}, "Already sent a report?"),
+      h("p", {}, "Use your 12-word reply code to read replies from the police and answer them."),
+      button("Check for replies", () => go("code"), "secondary"),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- force
+
+async function loadForces() {
+  S.forcesFailed = false;
+  try {
+    S.forces = await getForces();
+  } catch {
+    S.forces = null;
+    S.forcesFailed = true;
+  }
+}
+
+/** The force question, shared by the report and the follow-up. */
+function forceQuestion(name, value, legend, asH1, hint) {
+  if (!S.forces || !S.forces.length) {
+    let text = "No police forces can receive reports through this service at the moment. Try again later.";
+    let retry = null;
+    if (S.forcesFailed) {
+      text = "We could not load the list of police forces. Check your internet connection and try again.";
+      retry = button("Try again", () => { S.forcesFailed = false; S.forces = null; render(true); }, "secondary");
+    } else if (!S.forces) {
+      text = "Loading the list of police forces…";
+      if (!S.loadingForces) {
+        const step = S.step;
+        S.loadingForces = loadForces().finally(() => {
+          S.loadingForces = null;
+          // Keep focus where it was: on the heading of the page being shown.
+          const a = document.activeElement;
+          if (S.step === step) render(!a || a === document.body || main.contains(a));
+        });
+      }
+    }
+    return [h(asH1 ? "h1" : "h2", {}, legend), h("p", { role: "status" }, text), retry];
+  }
+  return radios({
+    name, legend, asH1, hint, value,
+    options: S.forces.map((f) => ({ value: f.id, label: f.name })),
+  });
+}
+
+function viewForce() {
+  const body = [back()];
+  const q = forceQuestion("force", S.r.forceId, "Which police force do you want to tell?", true,
+    "Choose the force for the area where it happened. If you are not sure, choose the force for where you live.");
+  const ready = S.forces && S.forces.length;
+  body.push(ready ? form((f) => {
+    S.r.forceId = val(f, "force");
+    if (!S.r.forceId) return fail([{ id: "force", text: "Select the police force you want to tell" }]);
+    next("force");
+  }, q, button("Continue")) : q);
+  return { title: "Which police force do you want to tell?", body };
+}
+
+function next(step) {
+  if (S.changing && firstIncomplete() === null) return go("check");
+  go(REPORT_STEPS[REPORT_STEPS.indexOf(step) + 1] || "check");
+}
+
+// ---------------------------------------------------------------- what
+
+function viewWhat() {
+  const r = S.r;
+  return {
+    title: "What happened?",
+    body: [
+      back(),
+      h("h1", {}, "What happened?"),
+      form((f) => {
+        r.category = val(f, "category");
+        r.details = val(f, "details");
+        const errors = [];
+        if (!r.category) errors.push({ id: "category", text: "Select what your report is about" });
+        if (!r.details.trim()) errors.push({ id: "details", text: "Tell us what happened" });
+        else if (new TextEncoder().encode(r.details).length > 60000) {
+          errors.push({ id: "details", text: "What happened is too long. Make it shorter: at most about 60,000 letters" });
+        }
+        if (errors.length) return fail(errors);
+        next("what");
+      },
+      radios({
+        name: "category", legend: "What is it about?", value: r.category,
+        hint: "Choose the closest. If it is more than one, choose the most serious.",
+        options: Q.CATEGORIES.map((c) => ({ value: c, label: CATEGORY_LABELS[c][0], hint: CATEGORY_LABELS[c][1] || null })),
+      }),
+      field({
+        id: "details", label: "Tell us what happened", labelClass: "label-m", textarea: true, rows: 8, value: r.details,
+        hint: "Say what you know, in your own words: who, what, where and when. Leave out anything that could identify you, unless you want to include it.",
+      }),
+      button("Continue")),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- where and when
+
+function viewWhereWhen() {
+  const r = S.r;
+  const dateErr = errorFor("date");
+  const dateField = (part, label, width, value) =>
+    h("div", { class: "date-item" },
+      h("label", { class: "label", for: `date-${part}` }, label),
+      h("input", {
+        type: "text", id: `date-${part}`, name: `date-${part}`, value, inputmode: "numeric", autocomplete: "off",
+        class: `input w-${width}${dateErr && S.dateErrField === part ? " invalid" : ""}`,
+        "aria-invalid": dateErr && S.dateErrField === part ? "true" : null,
+      }));
+  const whenDetails = () => [
+    h("div", { class: `form-group${dateErr ? " has-error" : ""}` },
+      h("fieldset", { class: "fieldset", "aria-describedby": describedBy("date", true, dateErr) },
+        h("legend", { class: "legend-s" }, "Date (optional)"),
+        h("p", { class: "hint", id: "date-hint" }, "For example, 20 11 2026"),
+        errorMessage("date", dateErr),
+        h("div", { class: "date" },
+          dateField("day", "Day", 2, r.day), dateField("month", "Month", 2, r.month), dateField("year", "Year", 4, r.year)))),
+    field({ id: "time", label: "Time (optional)", hint: "For example, 22:15 or 10:15pm", value: r.time, width: 5 }),
+    field({ id: "when-text", label: "Describe when (optional)", hint: "For example, ‘most Friday nights since March’", value: r.whenText, textarea: true, rows: 2 }),
+  ];
+  return {
+    title: "Where and when",
+    body: [
+      back(),
+      h("h1", {}, "Where and when"),
+      form((f) => {
+        r.whereKnown = val(f, "where-known");
+        r.where = val(f, "where");
+        r.whenKnown = val(f, "when-known");
+        r.day = val(f, "date-day");
+        r.month = val(f, "date-month");
+        r.year = val(f, "date-year");
+        r.time = val(f, "time");
+        r.whenText = val(f, "when-text");
+        r.ongoing = val(f, "ongoing");
+        const errors = [];
+        if (!r.whereKnown) errors.push({ id: "where-known", text: "Select whether you know where it happened" });
+        else if (r.whereKnown === "yes" && !r.where.trim()) errors.push({ id: "where", text: "Enter where it happened, or select ‘No, I do not know’" });
+        if (!r.whenKnown) errors.push({ id: "when-known", text: "Select whether you know when it happened" });
+        else if (r.whenKnown === "yes") {
+          const d = parseDate(r.day, r.month, r.year);
+          const t = parseTime(r.time);
+          S.dateErrField = d.field;
+          if (d.error) errors.push({ id: `date-${d.field}`, group: "date", text: d.error });
+          if (t.error) errors.push({ id: "time", text: t.error });
+          if (!d.error && !t.error && !d.value && !t.value && !r.whenText.trim()) {
+            errors.push({ id: "date-day", group: "date", text: "Enter a date or a time, or describe when it happened" });
+            S.dateErrField = "day";
+          }
+        }
+        if (!r.ongoing) errors.push({ id: "ongoing", text: "Select whether it is still happening" });
+        if (errors.length) return fail(errors);
+        next("where-when");
+      },
+      radios({
+        name: "where-known", legend: "Do you know where it happened?", value: r.whereKnown,
+        options: [
+          { value: "yes", label: "Yes", reveal: () => field({ id: "where", label: "Where did it happen?", hint: "An address, a street, a landmark, or a description of the place", value: r.where, textarea: true, rows: 3 }) },
+          { value: "no", label: "No, I do not know" },
+        ],
+      }),
+      radios({
+        name: "when-known", legend: "Do you know when it happened?", value: r.whenKnown,
+        options: [
+          { value: "yes", label: "Yes", reveal: whenDetails },
+          { value: "no", label: "No, I do not know" },
+        ],
+      }),
+      radios({
+        name: "ongoing", legend: "Is it still happening?", value: r.ongoing, small: true,
+        options: Object.entries(ONGOING_LABELS).map(([value, label]) => ({ value, label })),
+      }),
+      button("Continue")),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- people and vehicles
+
+// [payload field, label, hint, textarea?, label on the check page]
+const PERSON = [["name", "Name or nickname (optional)", "", false, "Name"],
+  ["description", "What do they look like? (optional)", "For example, their age, height, clothes, or where they can often be found", true, "Description"]];
+const VEHICLE = [["registration", "Registration number (optional)", "For example, AB12 CDE", false, "Registration"],
+  ["make_model", "Make and model (optional)", "For example, Ford Focus", false, "Make and model"],
+  ["colour", "Colour (optional)", "", false, "Colour"],
+  ["description", "Anything else about it (optional)", "", true, "Other details"]];
+
+function readPeople(f) {
+  for (const [list, fields, key] of [[S.r.people, PERSON, "person"], [S.r.vehicles, VEHICLE, "vehicle"]]) {
+    list.forEach((item, i) => {
+      for (const [k] of fields) item[k] = val(f, `${key}-${i + 1}-${k}`);
+    });
+  }
+}
+
+function viewPeople() {
+  const r = S.r;
+  let formEl;
+  const group = (list, fields, key, noun) => list.map((item, i) =>
+    h("fieldset", { class: "fieldset item" },
+      h("legend", { class: "legend-s" }, `${noun} ${i + 1}`),
+      fields.map(([k, label, hint, ta]) => field({ id: `${key}-${i + 1}-${k}`, label, hint, value: item[k], textarea: ta, rows: 3 })),
+      linkButton(["Remove", hidden(` ${noun.toLowerCase()} ${i + 1}`)], () => {
+        readPeople(formEl);
+        list.splice(i, 1);
+        render(false);
+        const add = document.getElementById(`add-${key}`);
+        if (add) add.focus();
+      })));
+  const add = (list, fields, key, noun) => button(`Add ${list.length ? "another" : "a"} ${noun}`, () => {
+    readPeople(formEl);
+    list.push(Object.fromEntries(fields.map(([k]) => [k, ""])));
+    render(false);
+    const first = document.getElementById(`${key}-${list.length}-${fields[0][0]}`);
+    if (first) first.focus();
+  }, "secondary", { id: `add-${key}` });
+  formEl = form((f) => {
+    readPeople(f);
+    const blank = (o) => Object.values(o).every((v) => !String(v).trim());
+    r.people = r.people.filter((p) => !blank(p));
+    r.vehicles = r.vehicles.filter((v) => !blank(v));
+    next("people");
+  },
+  h("h2", {}, "People"),
+  h("p", { class: "hint" }, "Anyone involved, if you know anything about them."),
+  group(r.people, PERSON, "person", "Person"),
+  add(r.people, PERSON, "person", "person"),
+  h("h2", {}, "Vehicles"),
+  h("p", { class: "hint" }, "Any cars, vans, motorbikes or other vehicles involved."),
+  group(r.vehicles, VEHICLE, "vehicle", "Vehicle"),
+  add(r.vehicles, VEHICLE, "vehicle", "vehicle"),
+  h("div", { class: "actions" }, button("Continue")));
+  return {
+    title: "People and vehicles",
+    body: [
+      back(),
+      h("h1", {}, "People and vehicles (optional)"),
+      h("p", {}, "Tell us about any people or vehicles involved. If you do not know, or would rather not say, select Continue."),
+      formEl,
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- how they know
+
+function viewHow() {
+  const r = S.r;
+  return {
+    title: "How do you know about this?",
+    body: [
+      back(),
+      form((f) => {
+        r.howKnown = val(f, "how");
+        r.howDetails = val(f, "how-details");
+        if (!r.howKnown) return fail([{ id: "how", text: "Select how you know about this" }]);
+        next("how");
+      },
+      radios({
+        name: "how", legend: "How do you know about this?", asH1: true, value: r.howKnown,
+        options: Q.HOW_KNOWN.map((v) => ({ value: v, label: HOW_KNOWN_LABELS[v] })),
+      }),
+      field({
+        id: "how-details", label: "Tell us more about how you know (optional)", textarea: true, rows: 3, value: r.howDetails,
+        hint: "Only if you want to. Leave out anything that could identify you.",
+      }),
+      button("Continue")),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- check answers
+
+/** The first report step that is not answered, or null. */
+function firstIncomplete() {
+  const r = S.r;
+  if (!r.forceId) return "force";
+  if (!r.category || !r.details.trim()) return "what";
+  if (!r.whereKnown || !r.whenKnown || !r.ongoing) return "where-when";
+  if (!r.howKnown) return "how";
+  return null;
+}
+
+function whenSummary(r) {
+  if (r.whenKnown !== "yes") return "I do not know";
+  const d = parseDate(r.day, r.month, r.year).value;
+  const t = parseTime(r.time).value;
+  return [d && formatDate(d), t && `at ${t}`, r.whenText.trim()].filter(Boolean).join(", ");
+}
+
+function listSummary(list, fields) {
+  if (!list.length) return "None given";
+  return h("ul", { class: "list plain" }, list.map((item) =>
+    h("li", {}, fields.map(([k, , , , label]) => item[k].trim() && h("span", { class: "pre block" }, `${label}: ${item[k].trim()}`)))));
+}
+
+/** The report payload fields from the answers. */
+function reportFields() {
+  const r = S.r;
+  const whenKnown = r.whenKnown === "yes";
+  const date = whenKnown ? parseDate(r.day, r.month, r.year).value : null;
+  const time = whenKnown ? parseTime(r.time).value : null;
+  const trimAll = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).trim()]));
+  return {
+    category: r.category,
+    details: r.details.trim(),
+    where: { known: r.whereKnown === "yes", description: r.whereKnown === "yes" ? r.where.trim() : "" },
+    when: {
+      known: whenKnown,
+      ...(date ? { date } : {}),
+      ...(time ? { time } : {}),
+      ongoing: r.ongoing === "yes",
+      description: whenKnown ? r.whenText.trim() : "",
+    },
+    people: r.people.map(trimAll),
+    vehicles: r.vehicles.map(trimAll),
+    how_known: r.howKnown,
+    how_known_details: r.howDetails.trim(),
+  };
+}
+
+function viewCheck() {
+  const r = S.r;
+  const row = (key, value, step, what) => h("div", { class: "summary-row" },
+    h("dt", {}, key),
+    h("dd", { class: "pre" }, value),
+    h("dd", { class: "summary-action" }, linkButton(["Change", hidden(` ${what}`)], () => { S.changing = true; go(step); })));
+  const progress = h("p", { class: "progress", role: "status", id: "progress" }, S.progress);
+  const sendButton = button("Send report", () => sendReport(), "", { id: "send", "aria-describedby": "progress" });
+  return {
+    title: "Check your answers before sending your report",
+    body: [
+      back(),
+      h("h1", {}, "Check your answers before sending your report"),
+      h("dl", { class: "summary" },
+        row("Police force", forceName(r.forceId), "force", "police force"),
+        row("What it is about", CATEGORY_LABELS[r.category][0], "what", "what it is about"),
+        row("What happened", r.details.trim(), "what", "what happened"),
+        row("Where", r.whereKnown === "yes" ? r.where.trim() : "I do not know", "where-when", "where"),
+        row("When", whenSummary(r), "where-when", "when"),
+        row("Still happening", ONGOING_LABELS[r.ongoing], "where-when", "whether it is still happening"),
+        row("People", listSummary(r.people, PERSON), "people", "people"),
+        row("Vehicles", listSummary(r.vehicles, VEHICLE), "people", "vehicles"),
+        row("How you know", HOW_KNOWN_LABELS[r.howKnown], "how", "how you know"),
+        row("More about how you know", r.howDetails.trim() || "Not given", "how", "more about how you know")),
+      h("h2", {}, "Now send your report"),
+      h("p", {}, `When you select ‘Send report’, your report is locked on this device so that only ${forceName(r.forceId)} can read it, and then sent.`),
+      sendButton,
+      progress,
+    ],
+  };
+}
+
+function setProgress(text) {
+  S.progress = text;
+  const p = document.getElementById("progress");
+  if (p) p.textContent = text;
+}
+
+/** Mark the send button busy in place, so keyboard focus stays on it. */
+function setBusy(busy) {
+  S.busy = busy;
+  const b = document.getElementById("send");
+  if (b) {
+    if (busy) b.setAttribute("aria-disabled", "true");
+    else b.removeAttribute("aria-disabled");
+  }
+}
+
+/**
+ * Seal a payload to a force and post it. On 422 (unknown or retired key) the
+ * directory is reloaded and the payload sealed again to the force's current
+ * key, once. Returns the postReport result, with `force` set.
+ */
+async function sealAndPost(forceId, payload) {
+  let force = S.forces && S.forces.find((f) => f.id === forceId);
+  for (let attempt = 0; ; attempt++) {
+    if (!force) return { ok: false, status: 404, error: "unknown_force" };
+    setProgress("Locking your message on this device…");
+    const envelope = await Q.sealReport(force.id, force.publicKey, payload);
+    setProgress("Sending the locked message…");
+    const res = await postReport(envelope);
+    res.force = force;
+    // An unknown force: refresh the list, so "Change" shows the current one.
+    if (res.status === 404) await loadForces();
+    if (res.ok || res.status !== 422 || attempt > 0) return res;
+    setProgress("Getting the police force's new key…");
+    await loadForces();
+    force = S.forces && S.forces.find((f) => f.id === forceId);
+  }
+}
+
+/** Plain words for a failed send (FORMAT.md#errors for the 400 codes). */
+function sendError(res, name) {
+  const nothing = ", so nothing was sent.";
+  switch (res.status) {
+    case 0: return "The connection to the service failed, so your message may not have arrived. Check your internet connection and try again.";
+    case 404: return `${name || "That police force"} cannot receive messages through this service at the moment${nothing} Choose another police force, or try again later.`;
+    case 413: return "What you wrote is too large to send. Make it shorter, then try again.";
+    case 422: return `${name || "The police force"} has changed its key and your message could not be locked to the new one${nothing} Try again later.`;
+    case 429: return `The service is busy${nothing} Wait a few minutes, then try again.`;
+    case 400:
+      if (res.error === "invalid_force_id") return "Choose the police force again from the list, then try again.";
+      if (res.error === "unknown_version" || res.error === "unknown_suite") {
+        return "This page is out of date. Copy anything you want to keep, reload the page, then try again.";
+      }
+      if (res.error === "truncated" || res.error === "bad_ciphertext_length") return `Your message did not arrive whole${nothing} Send it again.`;
+      return `The service could not accept your message${nothing} Try again later.`;
+    default: return `The service is not working at the moment${nothing} Try again later.`;
+  }
+}
+
+/**
+ * Seal and send a payload to a force, keeping everything typed on failure.
+ * `make()` returns the payload bytes; `done(res)` runs on 201.
+ */
+async function send(forceId, make, done) {
+  if (S.busy) return;
+  setBusy(true);
+  let text;
+  try {
+    const payload = await make();
+    const res = await sealAndPost(forceId, payload);
+    payload.fill(0);
+    setBusy(false);
+    if (res.ok) return done(res);
+    text = sendError(res, forceName(forceId));
+  } catch (e) {
+    setBusy(false);
+    text = e && e.code === "too_large"
+      ? "What you wrote is too long to send. Make it shorter, then try again."
+      : "Your message could not be locked on this device, so nothing was sent. Try again, or use another up-to-date browser.";
+  }
+  S.progress = "";
+  fail([{ text: `${text} Everything you typed is still here.` }]);
+}
+
+function sendReport() {
+  return send(S.r.forceId, async () => {
+    if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
+    const secrets = await Q.deriveReplySecrets(S.pendingCode);
+    secrets.replyPrivateKey.fill(0);
+    return Q.reportPayload({ sentAt: Q.sentAtNow(), lang: "en", report: reportFields(), reply: Q.replyMaterial(secrets) });
+  }, (res) => {
+    S.sent = { words: Q.replyCodeToWords(S.pendingCode).split(" "), forceName: res.force.name };
+    S.pendingCode.fill(0);
+    S.pendingCode = null;
+    S.r = emptyReport();
+    S.changing = false;
+    go("sent");
+  });
+}
+
+// ---------------------------------------------------------------- confirmation
+
+function codeList(words) {
+  return h("ol", { class: "reply-code", "aria-label": "Your reply code, 12 words" }, words.map((w) => h("li", {}, w)));
+}
+
+function viewSent() {
+  const { words, forceName: name } = S.sent;
+  return {
+    title: "Report sent",
+    body: [
+      h("div", { class: "panel" }, h("h1", {}, "Report sent"), h("p", {}, `Your report was locked and sent to ${name}.`)),
+      h("h2", {}, "Your reply code"),
+      h("p", {}, "Write down these 12 words, in this order. You need them to read replies from the police."),
+      codeList(words),
+      h("h2", {}, "Keep your reply code safe"),
+      h("ul", { class: "list" },
+        h("li", {}, "Write the words on paper and keep it somewhere only you can find."),
+        h("li", {}, "Anyone who has these words can read the replies to your report and answer them as you."),
+        h("li", {}, "Do not take a photo or screenshot of them on a device other people use."),
+        h("li", {}, "This page will not show them again, and nobody can find them for you. If you lose them, you can send a new report.")),
+      h("h2", {}, "What happens next"),
+      h("p", {}, `${name} will read your report. They may send you a question or an update. They do not know who you are and cannot contact you any other way.`),
+      h("p", {}, "Come back to this page in a few days, choose ‘Check for replies’ and enter your 12 words."),
+      h("p", {}, "When you close this page, nothing about your report stays on this device."),
+      button("Finish", () => { wipeState(); go("start"); }, "secondary"),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- returning: the code
+
+function viewCode() {
+  return {
+    title: "Check for replies",
+    body: [
+      back(),
+      h("h1", {}, "Check for replies"),
+      h("p", {}, "Enter the reply code you were given when you sent your report."),
+      form(async (f) => {
+        S.codeText = val(f, "code");
+        const res = checkReplyCode(S.codeText);
+        if (res.error) return fail([{ id: "code", text: res.error }]);
+        if (S.secrets) {
+          S.secrets.replyPrivateKey.fill(0);
+          S.secrets.slotKey.fill(0);
+        }
+        S.secrets = await Q.deriveReplySecrets(res.entropy);
+        res.entropy.fill(0);
+        S.codeText = "";
+        S.replies = null;
+        S.follow = { forceId: "", message: "" };
+        go("replies");
+      },
+      field({
+        id: "code", label: "Your 12-word reply code", labelClass: "label-m", textarea: true, rows: 3, value: S.codeText,
+        hint: "Type or paste the 12 words in order, with spaces between them. Capital letters do not matter.",
+        extra: { autocapitalize: "none", autocorrect: "off", spellcheck: "false" },
+      }),
+      h("p", { class: "hint" }, "Your words stay on this device. The page uses them to find and unlock your replies, and asks for each reply separately."),
+      button("Check for replies")),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- returning: replies and follow-up
+
+async function loadReplies() {
+  const state = { list: [], done: false, failed: false };
+  S.replies = state;
+  const secrets = S.secrets;
+  for (let i = 0; i < MAX_SLOTS; i++) {
+    if (S.replies !== state || S.secrets !== secrets) return; // left, or exited
+    const address = await Q.slotAddress(secrets.slotKey, i);
+    const hex = Q.toHex(address);
+    let bytes;
+    try {
+      bytes = await getSlot(hex);
+    } catch {
+      state.failed = true;
+      break;
+    }
+    if (!bytes) break;
+    try {
+      // The envelope must be routed to the slot it came from, so the server
+      // cannot move replies between slots.
+      const env = Q.parseEnvelope(bytes);
+      if (env.kind !== Q.KIND_REPLY || Q.toHex(env.routing) !== hex) throw new Error("misrouted");
+      state.list.push({ ok: true, ...(await Q.openReply(secrets.replyPrivateKey, bytes)) });
+    } catch {
+      state.list.push({ ok: false });
+    }
+    const p = document.getElementById("replies-progress");
+    if (p && S.replies === state) p.textContent = `Checking for replies… found ${state.list.length} so far.`;
+  }
+  if (S.replies !== state) return;
+  state.done = true;
+  // Pre-select the force that last replied, when its name is in the directory.
+  if (!S.forces) await loadForces();
+  if (!S.follow.forceId && S.forces) {
+    const last = [...state.list].reverse().find((m) => m.ok);
+    const match = last && S.forces.find((f) => f.name.toLowerCase() === String(last.from).trim().toLowerCase());
+    if (match) S.follow.forceId = match.id;
+  }
+  if (S.step === "replies") render(true);
+}
+
+/** Check the slots again, keeping a follow-up being typed. */
+function recheck() {
+  const form = main.querySelector("form");
+  if (form) {
+    S.follow.forceId = val(form, "follow-force") || S.follow.forceId;
+    S.follow.message = val(form, "message");
+  }
+  S.replies = null;
+  render(true);
+}
+
+function viewReplies() {
+  const st = S.replies;
+  if (!st) loadReplies();
+  if (!st || !st.done) {
+    return {
+      title: "Checking for replies",
+      body: [h("h1", {}, "Checking for replies"), h("p", { role: "status", id: "replies-progress" }, "Checking for replies…")],
+    };
+  }
+  const body = [];
+  const found = st.list.length;
+  if (st.failed) {
+    body.push(h("h1", {}, "We could not check all your replies"),
+      h("p", {}, "The connection to the service failed part way through. Check your internet connection and try again."),
+      button("Try again", recheck, "secondary"));
+  } else {
+    body.push(h("h1", {}, found ? "Replies to your report" : "No replies yet"));
+    if (!found) body.push(h("p", {}, "There are no replies to your report yet. Police forces can take several days to reply. Check again later."));
+  }
+  if (found) {
+    body.push(h("p", {}, "Your own messages are not shown here: they are locked so that only the police can read them."),
+      h("ol", { class: "conversation" }, st.list.map((m, i) => h("li", { class: "message" },
+        m.ok
+          ? [h("h2", {}, `Reply ${i + 1} from ${m.from}`), h("p", { class: "meta" }, `Sent ${formatSentAt(m.sent_at)}`), para(m.message)]
+          : [h("h2", {}, `Reply ${i + 1}`), h("p", {}, "This reply could not be unlocked. It may have been damaged on the way.")]))));
+  }
+  body.push(h("h2", {}, "Send a message to the police"),
+    h("p", {}, "Answer a question, or add something to your report. The police will know it comes from the same person as your report, but not who you are."));
+  const f = S.follow;
+  const ready = S.forces && S.forces.length;
+  const q = forceQuestion("follow-force", f.forceId, "Which police force is it for?", false, "Choose the force you sent your report to.");
+  body.push(ready ? form(async (el) => {
+    f.forceId = val(el, "follow-force");
+    f.message = val(el, "message");
+    const errors = [];
+    if (!f.forceId) errors.push({ id: "follow-force", text: "Select the police force your message is for" });
+    if (!f.message.trim()) errors.push({ id: "message", text: "Enter your message" });
+    else if (new TextEncoder().encode(f.message).length > 60000) errors.push({ id: "message", text: "Your message is too long. Make it shorter: at most about 60,000 letters" });
+    if (S.busy) return;
+    if (errors.length) return fail(errors);
+    await sendFollowUp();
+  }, q,
+  field({ id: "message", label: "Your message", labelClass: "label-s", textarea: true, rows: 6, value: f.message,
+    hint: "Leave out anything that could identify you, unless you want to include it." }),
+  button("Send message", null, "", { id: "send", "aria-describedby": "progress" }),
+  h("p", { class: "progress", role: "status", id: "progress" }, S.progress)) : q);
+  body.push(h("p", {}, linkButton("Check again for new replies", recheck)));
+  return { title: found ? "Replies to your report" : "No replies yet", body };
+}
+
+function sendFollowUp() {
+  return send(S.follow.forceId,
+    () => Q.followUpPayload({ sentAt: Q.sentAtNow(), lang: "en", message: S.follow.message.trim(), reply: Q.replyMaterial(S.secrets) }),
+    (res) => {
+      S.followSent = res.force.name;
+      S.follow = { forceId: "", message: "" };
+      go("follow-up-sent");
+    });
+}
+
+function viewFollowSent() {
+  return {
+    title: "Message sent",
+    body: [
+      h("div", { class: "panel" }, h("h1", {}, "Message sent"), h("p", {}, `Your message was locked and sent to ${S.followSent}.`)),
+      h("h2", {}, "What happens next"),
+      h("p", {}, "Use the same 12 words to check for replies in a few days."),
+      button("Back to your replies", () => { S.replies = null; go("replies"); }, "secondary"),
+      h("p", {}, linkButton("Finish", () => { wipeState(); go("start"); })),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- footer: what was served
+
+async function showAssets() {
+  const box = document.getElementById("served");
+  if (!box) return;
+  const assets = await getAssets();
+  if (!assets) return;
+  clear(box);
+  box.append(h("details", { class: "served" },
+    h("summary", {}, "Check what you were served"),
+    h("p", {}, "SHA-256 of each file of this page, as the service reports them, to compare with a published build."),
+    h("dl", {}, assets.map((a) => [h("dt", {}, a.path), h("dd", {}, h("code", {}, a.sha256.toLowerCase()))]))));
+  box.hidden = false;
+}
+
+// ---------------------------------------------------------------- start-up
+
+const VIEWS = {
+  start: viewStart,
+  force: viewForce,
+  what: viewWhat,
+  "where-when": viewWhereWhen,
+  people: viewPeople,
+  how: viewHow,
+  check: viewCheck,
+  sent: viewSent,
+  code: viewCode,
+  replies: viewReplies,
+  "follow-up-sent": viewFollowSent,
+};
+
+function boot() {
+  main = document.getElementById("main");
+  if (!main) return;
+  document.documentElement.classList.add("js");
+  installExit(wipeState);
+  window.addEventListener("popstate", (e) => {
+    const step = e.state && e.state.step;
+    S.errors = null;
+    S.step = step && allowed(step) ? step : "start";
+    if (S.step !== step) history.replaceState({ step: S.step }, "");
+    render(true);
+  });
+  // The skip link would put "#main" in the address and the history.
+  const skip = document.querySelector(".skip-link");
+  if (skip) skip.addEventListener("click", (e) => { e.preventDefault(); main.focus(); });
+  if (!window.crypto || !crypto.subtle) {
+    // WebCrypto exists only in secure contexts (HTTPS, .onion in Tor Browser, localhost).
+    clear(main);
+    main.append(h("h1", {}, "This page cannot lock your report here"),
+      h("p", {}, "Nothing has been sent. Your browser only lets this page lock (encrypt) a report over a secure connection. Open this service at its address that starts with https://, or at its .onion address in Tor Browser."));
+    return;
+  }
+  S.step = "start";
+  history.replaceState({ step: "start" }, "");
+  render(false);
+  showAssets();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+else boot();

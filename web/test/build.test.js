@@ -1,0 +1,117 @@
+// The built page: deterministic, within budget, CSP-clean, and its bundled
+// crypto (as transformed by esbuild, with the build's plugins) still matches
+// the Rust vectors.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+import { buildFiles, pageSizes, outDirFrom, BUDGET_BYTES, PAGE_FILES } from "../build.mjs";
+import { jsOptions, frontCode, frontDecode } from "../build-options.mjs";
+import { wordlist } from "@scure/bip39/wordlists/english.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const vectors = (name) => JSON.parse(readFileSync(new URL(`../../crypto/tests/vectors/${name}`, import.meta.url), "utf8")).cases;
+const text = (bytes) => Buffer.from(bytes).toString("utf8");
+
+let first;
+const built = async () => (first ??= await buildFiles());
+
+test("the build is deterministic: same sources and lock file, same bytes", async () => {
+  const a = await built();
+  const b = await buildFiles();
+  assert.deepEqual(Object.keys(a).sort(), ["app.css", "app.js", "index.html", "licences.txt"]);
+  for (const name of Object.keys(a)) assert.ok(Buffer.from(a[name]).equals(Buffer.from(b[name])), name);
+  for (const [name, bytes] of Object.entries(a)) {
+    assert.ok(!text(bytes).includes(root.replace(/\/$/, "")), `${name} has no absolute path`);
+  }
+});
+
+test(`the page (HTML + CSS + JS, gzip -9) fits ${BUDGET_BYTES} bytes`, async (t) => {
+  const { sizes, total } = pageSizes(await built());
+  for (const name of PAGE_FILES) t.diagnostic(`${name}: ${sizes[name].raw} B, gzip -9 ${sizes[name].gzip} B`);
+  t.diagnostic(`total gzip -9: ${total} B of ${BUDGET_BYTES} B`);
+  assert.ok(total <= BUDGET_BYTES, `${total} B is over the budget`);
+});
+
+test("index.html works under the CSP: no inline script, style or handler; nothing from elsewhere", async () => {
+  const html = text((await built())["index.html"]);
+  assert.match(html, /^<!doctype html>\n<html lang="en-GB">/);
+  const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+  assert.equal(scripts.length, 1);
+  for (const [, attrs, body] of scripts) {
+    assert.match(attrs, /\bsrc="\/app\.js"/);
+    assert.equal(body.trim(), "");
+  }
+  assert.ok(!/<style\b/i.test(html), "no <style>");
+  assert.ok(!/\sstyle=/i.test(html), "no style attribute");
+  assert.ok(!/\son[a-z]+=/i.test(html), "no inline handler");
+  assert.match(html, /<link rel="stylesheet" href="\/app\.css">/);
+  for (const [, url] of html.matchAll(/\b(?:href|src|action)="([^"]*)"/g)) {
+    assert.ok(url.startsWith("/") || url.startsWith("#") || url === "about:blank", `same-origin URL: ${url}`);
+  }
+  // The no-JavaScript page says what it must.
+  for (const needed of ["Nothing has been sent", "JavaScript", "Safest", "Safer", "999", "101", "Crimestoppers", "Exit this page"]) {
+    assert.ok(html.includes(needed), needed);
+  }
+});
+
+test("app.js and app.css use no storage, no eval and no other origin", async () => {
+  const files = await built();
+  const js = text(files["app.js"]);
+  for (const banned of ["localStorage", "sessionStorage", "indexedDB", "document.cookie", "eval(", "new Function", "innerHTML", "sourceMappingURL", ".style.", "cssText", "setAttribute(\"style"]) {
+    assert.ok(!js.includes(banned), `app.js has no ${banned}`);
+  }
+  // No URL with a host: the page talks only to its own origin (relative /api/v1/… paths).
+  assert.deepEqual(js.match(/\b(?:https?|wss?):\/\/[a-z0-9]/gi), null, "app.js names no other origin");
+  const css = text(files["app.css"]);
+  assert.ok(!/@import|url\(|@font-face/.test(css), "app.css loads nothing");
+});
+
+test("the output directory: dist/ by default, --out-dir or QUIETLINE_WEB_OUT_DIR otherwise (build.rs uses it)", () => {
+  assert.equal(outDirFrom([], {}), join(root, "dist"));
+  assert.equal(outDirFrom(["--out-dir", "/tmp/x"], {}), "/tmp/x");
+  assert.equal(outDirFrom(["--out-dir=/tmp/y"], {}), "/tmp/y");
+  assert.equal(outDirFrom([], { QUIETLINE_WEB_OUT_DIR: "/tmp/z" }), "/tmp/z");
+  assert.equal(outDirFrom(["--out-dir", "/tmp/x"], { QUIETLINE_WEB_OUT_DIR: "/tmp/z" }), "/tmp/x", "the argument wins");
+  assert.throws(() => outDirFrom(["--out-dir"], {}));
+  assert.throws(() => outDirFrom(["--bogus"], {}));
+});
+
+test("the front-coded word list decodes to exactly the BIP39 English list", () => {
+  const packed = frontCode(wordlist);
+  assert.deepEqual(frontDecode(packed), wordlist);
+  assert.ok(packed.length < wordlist.join("\n").length);
+});
+
+test("the crypto module as bundled passes the reply-code and envelope vectors", async () => {
+  const out = await esbuild.build({ ...jsOptions(root), entryPoints: ["src/quietline-crypto.js"], format: "esm" });
+  const dir = mkdtempSync(join(tmpdir(), "quietline-web-"));
+  try {
+    const file = join(dir, "bundle.mjs");
+    writeFileSync(file, out.outputFiles[0].contents);
+    const q = await import(pathToFileURL(file).href);
+    const hx = q.fromHex;
+    for (const c of vectors("reply-code-v1.json")) {
+      assert.equal(q.replyCodeToWords(hx(c.entropy)), c.mnemonic);
+      assert.equal(q.toHex(q.wordsToReplyCode(c.mnemonic.toUpperCase())), c.entropy);
+      const s = await q.deriveReplySecrets(hx(c.entropy));
+      assert.equal(q.toHex(s.replyPublicKey), c.reply_pk);
+      assert.equal(q.toHex(s.replyPrivateKey), c.reply_sk);
+      assert.equal(q.toHex(await q.slotAddress(s.slotKey, 3)), c.slots[3]);
+    }
+    assert.throws(() => q.wordsToReplyCode("abandon ".repeat(12)), { code: "checksum" });
+    for (const c of vectors("envelope-v1.json").filter((c) => !("error" in c) && c.payload.length < 5000)) {
+      const sealed = c.kind === 1
+        ? await q.sealReport(text(hx(c.routing)), hx(c.recipient_pk), hx(c.payload), { ephIkm: hx(c.eph_ikm) })
+        : await q.sealReply(hx(c.routing), hx(c.recipient_pk), hx(c.payload), { ephIkm: hx(c.eph_ikm) });
+      assert.equal(q.toHex(sealed), c.envelope, c.name);
+      assert.equal(q.toHex(await q.openEnvelope(hx(c.recipient_sk), c.kind, sealed)), c.payload, c.name);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
