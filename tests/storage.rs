@@ -969,7 +969,9 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
             // server sets from the random id, never SQLite's next number.
             let words: Vec<&str> = sql.split_whitespace().collect();
             assert!(
-                words.windows(4).any(|w| w == ["RID", "INTEGER", "PRIMARY", "KEY,"]),
+                words
+                    .windows(4)
+                    .any(|w| w == ["RID", "INTEGER", "PRIMARY", "KEY,"]),
                 "{sql}"
             );
             let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT rowid, id FROM reports")

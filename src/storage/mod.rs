@@ -10,7 +10,6 @@ use async_trait::async_trait;
 
 mod common;
 mod group_commit;
-mod key_cache;
 pub mod postgres;
 pub mod sqlite;
 

@@ -28,7 +28,6 @@ use super::common::{
     purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
-use super::key_cache::KeyCache;
 use super::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
     SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
@@ -47,8 +46,6 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct PostgresStorage {
     pool: PgPool,
     reports: GroupCommit,
-    /// Key statuses for intake (see `key_cache`).
-    keys: KeyCache,
 }
 
 impl PostgresStorage {
@@ -76,11 +73,7 @@ impl PostgresStorage {
         .await
         .map_err(db_error)?;
         let reports = GroupCommit::start(ReportWriter { pool: pool.clone() }, Limits::default());
-        Ok(PostgresStorage {
-            pool,
-            reports,
-            keys: KeyCache::new(),
-        })
+        Ok(PostgresStorage { pool, reports })
     }
 }
 
@@ -293,7 +286,6 @@ impl Storage for PostgresStorage {
         // The same public key being added to another force at this moment.
         .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
         tx.commit().await.map_err(db_error)?;
-        self.keys.invalidate();
         Ok(())
     }
 
@@ -322,7 +314,6 @@ impl Storage for PostgresStorage {
             .await
             .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
-        self.keys.invalidate();
         Ok(())
     }
 
@@ -340,12 +331,9 @@ impl Storage for PostgresStorage {
     }
 
     async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>> {
-        // Hot path (every intake): the cache, else one lookup; the force
-        // check only when the key is unknown.
-        let miss = match self.keys.get(force_id, key_id) {
-            Ok(status) => return Ok(Some(status)),
-            Err(miss) => miss,
-        };
+        // Every intake asks, so a key retired by an admin command (in any
+        // process or instance) is refused from the next request on. The force
+        // check runs only when the key is unknown.
         let status: Option<(String,)> =
             sqlx::query_as("SELECT status FROM force_keys WHERE force_id = $1 AND key_id = $2")
                 .bind(force_id)
@@ -356,7 +344,6 @@ impl Storage for PostgresStorage {
         match status {
             Some((s,)) => {
                 let status = parse_status(&s)?;
-                self.keys.put(miss, force_id, key_id, status);
                 Ok(Some(status))
             }
             None => {

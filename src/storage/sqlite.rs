@@ -33,7 +33,6 @@ use super::common::{
     purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
-use super::key_cache::KeyCache;
 use super::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
     SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
@@ -78,8 +77,6 @@ pub struct SqliteStorage {
     readers: SqlitePool,
     writer: Writer,
     reports: GroupCommit,
-    /// Key statuses for intake (see `key_cache`).
-    keys: KeyCache,
 }
 
 impl SqliteStorage {
@@ -173,7 +170,6 @@ impl SqliteStorage {
             readers,
             writer,
             reports,
-            keys: KeyCache::new(),
         })
     }
 
@@ -418,7 +414,6 @@ impl Storage for SqliteStorage {
         .await
         .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
         tx.commit().await.map_err(db_error)?;
-        self.keys.invalidate();
         Ok(())
     }
 
@@ -448,7 +443,6 @@ impl Storage for SqliteStorage {
             .await
             .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
-        self.keys.invalidate();
         Ok(())
     }
 
@@ -466,12 +460,9 @@ impl Storage for SqliteStorage {
     }
 
     async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>> {
-        // Hot path (every intake): the cache, else one lookup; the force
-        // check only when the key is unknown.
-        let miss = match self.keys.get(force_id, key_id) {
-            Ok(status) => return Ok(Some(status)),
-            Err(miss) => miss,
-        };
+        // Every intake asks, so a key retired by an admin command (in any
+        // process or instance) is refused from the next request on. The force
+        // check runs only when the key is unknown.
         let status: Option<(String,)> =
             sqlx::query_as("SELECT status FROM force_keys WHERE force_id = ?1 AND key_id = ?2")
                 .bind(force_id)
@@ -482,7 +473,6 @@ impl Storage for SqliteStorage {
         match status {
             Some((s,)) => {
                 let status = parse_status(&s)?;
-                self.keys.put(miss, force_id, key_id, status);
                 Ok(Some(status))
             }
             None => {
