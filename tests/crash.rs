@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use support::server::{Backend, Process, TestDb, TestForce, admin_ok, client, rng};
+use support::server::{Backend, Process, TestDb, TestForce, client, register_force_via_admin};
 
 /// Kill cycles per backend (issue 6 asks for at least 20).
 const CYCLES: usize = 20;
@@ -41,33 +41,7 @@ struct Setup {
 impl Setup {
     async fn new(backend: Backend) -> Option<Setup> {
         let db = TestDb::new(backend).await?;
-        let (private_key, public_key) = quietline_crypto::keys::generate_keypair(&mut rng());
-        let force = TestForce {
-            id: "north".into(),
-            private_key,
-            public_key,
-        };
-        let (d, url) = (db.dir.path(), db.url.clone());
-        admin_ok(d, Some(&url), &["force", "add", "north", "--name", "North"]);
-        admin_ok(
-            d,
-            Some(&url),
-            &[
-                "force",
-                "key",
-                "add",
-                "north",
-                "--public-key",
-                &force.public_key.to_base64url(),
-            ],
-        );
-        let token = admin_ok(
-            d,
-            Some(&url),
-            &["token", "issue", "--force", "north", "--label", "desk"],
-        )
-        .trim()
-        .to_owned();
+        let (force, token) = register_force_via_admin(db.dir.path(), &db.url);
         Some(Setup {
             db,
             force: Arc::new(force),
@@ -92,6 +66,7 @@ async fn client_loop(
     force: Arc<TestForce>,
     tag: String,
     stop: Arc<AtomicBool>,
+    first_ack: Arc<tokio::sync::Notify>,
 ) -> (Vec<(String, Vec<u8>)>, Vec<Vec<u8>>) {
     let http = client();
     let mut acked = Vec::new();
@@ -128,6 +103,8 @@ async fn client_loop(
         }
         let v: serde_json::Value = serde_json::from_slice(&body).expect("201 body is JSON");
         acked.push((v["id"].as_str().unwrap().to_owned(), envelope));
+        // Stores a permit if nobody waits yet, so the first one is never lost.
+        first_ack.notify_one();
     }
     (acked, sent)
 }
@@ -232,6 +209,7 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
     let mut server = setup.serve();
     for cycle in 0..CYCLES {
         let stop = Arc::new(AtomicBool::new(false));
+        let first_ack = Arc::new(tokio::sync::Notify::new());
         let clients: Vec<_> = (0..CLIENTS)
             .map(|c| {
                 tokio::spawn(client_loop(
@@ -239,9 +217,16 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
                     setup.force.clone(),
                     format!("cycle {cycle} client {c}"),
                     stop.clone(),
+                    first_ack.clone(),
                 ))
             })
             .collect();
+        // Kill at a random moment while traffic flows: after this cycle's first
+        // acknowledgement (an event, not a guess), plus a random delay, so the
+        // kill lands among in-flight submissions however slow the machine is.
+        tokio::time::timeout(support::server::TIMEOUT, first_ack.notified())
+            .await
+            .expect("the restarted server acknowledges a report");
         let delay = delays.random_range(0..=MAX_KILL_DELAY_MS);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         // SIGKILL: no graceful drain, no chance to flush anything.

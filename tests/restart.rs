@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::server::{Backend, Process, TestDb, TestForce, admin_ok, client, rng};
+use support::server::{Backend, Process, TestDb, TestForce, client, register_force_via_admin};
 use tokio::sync::Notify;
 
 const CLIENTS: usize = 8;
@@ -25,34 +25,7 @@ struct Setup {
 impl Setup {
     async fn new(backend: Backend) -> Option<Setup> {
         let db = TestDb::new(backend).await?;
-        let (private_key, public_key) = quietline_crypto::keys::generate_keypair(&mut rng());
-        let force = TestForce {
-            id: "north".into(),
-            private_key,
-            public_key,
-        };
-        let url = db.url.clone();
-        let d = db.dir.path();
-        admin_ok(d, Some(&url), &["force", "add", "north", "--name", "North"]);
-        admin_ok(
-            d,
-            Some(&url),
-            &[
-                "force",
-                "key",
-                "add",
-                "north",
-                "--public-key",
-                &force.public_key.to_base64url(),
-            ],
-        );
-        let token = admin_ok(
-            d,
-            Some(&url),
-            &["token", "issue", "--force", "north", "--label", "desk"],
-        )
-        .trim()
-        .to_owned();
+        let (force, token) = register_force_via_admin(db.dir.path(), &db.url);
         Some(Setup {
             db,
             force: Arc::new(force),

@@ -8,7 +8,7 @@ mod support;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use support::server::{Process, TestForce, admin_ok, client, random_slot, reply_for};
+use support::server::{Process, admin_ok, client, random_slot, reply_for};
 
 async fn call(req: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
     let res = req.send().await.expect("request");
@@ -29,37 +29,7 @@ async fn two_servers_one_postgres() {
     let url = pg.url().to_owned();
 
     // Set up through the admin commands on the shared database.
-    let (private_key, public_key) =
-        quietline_crypto::keys::generate_keypair(&mut support::server::rng());
-    let force = TestForce {
-        id: "north".into(),
-        private_key,
-        public_key,
-    };
-    admin_ok(
-        &dir_a,
-        Some(&url),
-        &["force", "add", "north", "--name", "North"],
-    );
-    admin_ok(
-        &dir_a,
-        Some(&url),
-        &[
-            "force",
-            "key",
-            "add",
-            "north",
-            "--public-key",
-            &force.public_key.to_base64url(),
-        ],
-    );
-    let token = admin_ok(
-        &dir_a,
-        Some(&url),
-        &["token", "issue", "--force", "north", "--label", "desk"],
-    )
-    .trim()
-    .to_owned();
+    let (force, token) = support::server::register_force_via_admin(&dir_a, &url);
 
     let a = Process::serve(&dir_a, &["--database-url", &url]);
     let b = Process::serve(&dir_b, &["--database-url", &url]);

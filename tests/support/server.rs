@@ -589,3 +589,32 @@ impl Drop for Process {
         }
     }
 }
+
+/// A force `north` registered through the real admin commands (force add, key
+/// add, token issue) on the database at `database_url`, as an operator would:
+/// its key pair (the test keeps the private half to open what it stores) and a
+/// handler token. Used by the tests that run the real binary.
+pub fn register_force_via_admin(data_dir: &Path, database_url: &str) -> (TestForce, String) {
+    let (private_key, public_key) = quietline_crypto::keys::generate_keypair(&mut rng());
+    let force = TestForce {
+        id: "north".into(),
+        private_key,
+        public_key,
+    };
+    let url = Some(database_url);
+    admin_ok(data_dir, url, &["force", "add", "north", "--name", "North"]);
+    let pk = force.public_key.to_base64url();
+    admin_ok(
+        data_dir,
+        url,
+        &["force", "key", "add", "north", "--public-key", &pk],
+    );
+    let token = admin_ok(
+        data_dir,
+        url,
+        &["token", "issue", "--force", "north", "--label", "desk"],
+    )
+    .trim()
+    .to_owned();
+    (force, token)
+}
