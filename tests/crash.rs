@@ -16,14 +16,13 @@
 mod support;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use support::server::{Backend, Process, TestDb, TestForce, client, register_force_via_admin};
+use support::server::{Backend, Process, TestForce, client};
 
 /// Kill cycles per backend (issue 6 asks for at least 20).
 const CYCLES: usize = 20;
@@ -32,31 +31,7 @@ const CLIENTS: usize = 6;
 /// Longest random wait between the server being ready and SIGKILL.
 const MAX_KILL_DELAY_MS: u64 = 400;
 
-struct Setup {
-    db: TestDb,
-    force: Arc<TestForce>,
-    token: String,
-}
-
-impl Setup {
-    async fn new(backend: Backend) -> Option<Setup> {
-        let db = TestDb::new(backend).await?;
-        let (force, token) = register_force_via_admin(db.dir.path(), &db.url);
-        Some(Setup {
-            db,
-            force: Arc::new(force),
-            token,
-        })
-    }
-
-    fn data_dir(&self) -> &Path {
-        self.db.dir.path()
-    }
-
-    fn serve(&self) -> Process {
-        Process::serve(self.data_dir(), &["--database-url", &self.db.url])
-    }
-}
+use support::server::BinarySetup as Setup;
 
 /// One client: submit distinct envelopes until a request fails (the server is
 /// gone) or `stop` is set. Returns what was acknowledged (id → envelope) and

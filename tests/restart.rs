@@ -6,41 +6,16 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::server::{Backend, Process, TestDb, TestForce, client, register_force_via_admin};
+use support::server::{Backend, TestForce, client};
 use tokio::sync::Notify;
 
 const CLIENTS: usize = 8;
 const PER_CLIENT: usize = 20;
 
-struct Setup {
-    db: TestDb,
-    force: Arc<TestForce>,
-    token: String,
-}
-
-impl Setup {
-    async fn new(backend: Backend) -> Option<Setup> {
-        let db = TestDb::new(backend).await?;
-        let (force, token) = register_force_via_admin(db.dir.path(), &db.url);
-        Some(Setup {
-            db,
-            force: Arc::new(force),
-            token,
-        })
-    }
-
-    fn data_dir(&self) -> &Path {
-        self.db.dir.path()
-    }
-
-    fn serve(&self) -> Process {
-        Process::serve(self.data_dir(), &["--database-url", &self.db.url])
-    }
-}
+use support::server::BinarySetup as Setup;
 
 /// Submit from `CLIENTS` concurrent clients, `PER_CLIENT` reports each, until
 /// done or the server goes away; returns the acknowledged ids. `acked` counts

@@ -618,3 +618,37 @@ pub fn register_force_via_admin(data_dir: &Path, database_url: &str) -> (TestFor
     .to_owned();
     (force, token)
 }
+
+/// A fresh database with force `north` registered through the admin commands,
+/// for the tests that run and kill the real binary (`restart.rs`, `crash.rs`).
+pub struct BinarySetup {
+    /// The database (and data dir).
+    pub db: TestDb,
+    /// The force, with its private key.
+    pub force: std::sync::Arc<TestForce>,
+    /// A handler token of the force.
+    pub token: String,
+}
+
+impl BinarySetup {
+    /// `None` when the backend is unavailable outside CI (see `TestDb::new`).
+    pub async fn new(backend: Backend) -> Option<BinarySetup> {
+        let db = TestDb::new(backend).await?;
+        let (force, token) = register_force_via_admin(db.dir.path(), &db.url);
+        Some(BinarySetup {
+            db,
+            force: std::sync::Arc::new(force),
+            token,
+        })
+    }
+
+    /// The data dir the binary runs with.
+    pub fn data_dir(&self) -> &Path {
+        self.db.dir.path()
+    }
+
+    /// Start `quietline serve` on this database.
+    pub fn serve(&self) -> Process {
+        Process::serve(self.data_dir(), &["--database-url", &self.db.url])
+    }
+}
