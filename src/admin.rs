@@ -1,8 +1,11 @@
-//! The operator's commands: forces, their public keys, handler tokens, purge.
+//! The operator's commands: forces, their public keys, handler tokens, purge,
+//! and the proof-of-work status.
 //!
 //! They work on the database directly through [`crate::storage`]; there is no
 //! HTTP admin route, ever, so nothing on the network can register a key or mint
-//! a token. It owns validating what the operator types (force ids, names,
+//! a token. The one exception reads, not writes: `pow status` asks the running
+//! server's public `GET /api/v1/challenge` for the difficulty it hands out now,
+//! since that lives in the server's memory (each instance has its own). It owns validating what the operator types (force ids, names,
 //! labels, public keys) and token generation and hashing. It never accepts a
 //! private key in any form: a force generates its key pair inside the force
 //! (`quietline-console init`) and hands over only the public half.
@@ -69,6 +72,85 @@ pub enum KeyCommand {
         /// Force id.
         id: String,
     },
+}
+
+/// `quietline pow …`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum PowCommand {
+    /// Show the proof-of-work difficulty a running server hands out now.
+    Status {
+        /// The server's base URL [default: http:// and the `listen` setting].
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
+/// What `pow status` printed: the difficulty, for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowStatus {
+    /// Leading zero bits of a challenge issued now (0: proof of work is off).
+    pub difficulty: u8,
+    /// When such a challenge expires (Unix seconds).
+    pub expires: u64,
+}
+
+/// `quietline pow status`: GET `{base}/api/v1/challenge` and explain it.
+pub async fn run_pow_status(base: &str, out: &mut impl Write) -> anyhow::Result<PowStatus> {
+    use anyhow::Context;
+    let url = format!("{}/api/v1/challenge", base.trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .context("cannot build an HTTP client")?;
+    let res = client.get(&url).send().await.with_context(|| {
+        format!(
+            "cannot reach the server at {base}; is `quietline serve` running there? (pass --url)"
+        )
+    })?;
+    let status = res.status();
+    if !status.is_success() {
+        anyhow::bail!("the server at {base} answered {status} to GET /api/v1/challenge");
+    }
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        difficulty: u8,
+        expires: u64,
+    }
+    let body = res
+        .bytes()
+        .await
+        .with_context(|| format!("the server at {base} did not finish its answer"))?;
+    let a: Answer = serde_json::from_slice(&body)
+        .with_context(|| format!("the server at {base} did not answer with a challenge"))?;
+    if a.difficulty == 0 {
+        writeln!(
+            out,
+            "proof of work: OFF (the server runs with --pow-difficulty 0); anyone can flood it with reports"
+        )?;
+    } else {
+        let minutes = a.expires.saturating_sub(crate::pow::now_secs()) / 60;
+        writeln!(out, "proof of work: on")?;
+        writeln!(
+            out,
+            "current difficulty: {} bits (a sender tries about 2^{} = {} hashes per report)",
+            a.difficulty,
+            a.difficulty,
+            1u64 << a.difficulty
+        )?;
+        writeln!(
+            out,
+            "a challenge issued now expires in about {minutes} minutes"
+        )?;
+        writeln!(
+            out,
+            "the difficulty moves between --pow-difficulty and --pow-max-difficulty with the intake's pressure; each change is a line in the server's log"
+        )?;
+    }
+    Ok(PowStatus {
+        difficulty: a.difficulty,
+        expires: a.expires,
+    })
 }
 
 /// `quietline token …`

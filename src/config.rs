@@ -17,6 +17,8 @@
 //! request_timeout_secs = 30
 //! onion_address = "…56 base32 characters….onion"
 //! access_log = true
+//! pow_difficulty = 20
+//! pow_max_difficulty = 28
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting cannot silently fall back to
@@ -32,6 +34,7 @@ use quietline_crypto::envelope::{MAX_ENVELOPE_LEN, MIN_ENVELOPE_LEN};
 use serde::Deserialize;
 
 use crate::http::ServerSettings;
+use crate::pow::PowSettings;
 
 /// Default listen address: loopback, so a fresh install is not on the network
 /// until the operator puts a reverse proxy or onion service in front of it.
@@ -98,6 +101,12 @@ pub struct ServeArgs {
     /// Turn off the per-request log line (method, route template, status, latency).
     #[arg(long, env = "QUIETLINE_NO_ACCESS_LOG")]
     pub no_access_log: bool,
+    /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 20].
+    #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
+    pub pow_difficulty: Option<u8>,
+    /// Proof-of-work ceiling the difficulty may rise to under pressure (floor–32) [default: 28, or the floor if higher].
+    #[arg(long, env = "QUIETLINE_POW_MAX_DIFFICULTY", value_name = "BITS")]
+    pub pow_max_difficulty: Option<u8>,
     /// Also create a demo force with a fresh key pair and print the console commands.
     #[arg(long)]
     pub demo: bool,
@@ -116,6 +125,8 @@ struct FileConfig {
     request_timeout_secs: Option<u64>,
     onion_address: Option<String>,
     access_log: Option<bool>,
+    pow_difficulty: Option<u8>,
+    pow_max_difficulty: Option<u8>,
 }
 
 /// A setting that failed its check. Messages name the setting and say what is
@@ -307,6 +318,18 @@ pub fn resolve_admin(args: &CommonArgs) -> Result<Settings, ConfigError> {
     resolve_common(args, &file)
 }
 
+/// The listen address from `QUIETLINE_LISTEN`, then the config file, then the
+/// default: where `quietline pow status` finds the local server.
+pub fn resolve_listen(common: &CommonArgs) -> Result<SocketAddr, ConfigError> {
+    let file = load_file(common.config.as_deref())?;
+    let text = std::env::var("QUIETLINE_LISTEN")
+        .ok()
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    text.parse()
+        .map_err(|_| invalid("listen", "use ADDRESS:PORT, e.g. 127.0.0.1:8080"))
+}
+
 /// Resolve the settings for `serve`.
 pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConfig, ConfigError> {
     let file = load_file(common.config.as_deref())?;
@@ -356,6 +379,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         None => None,
     };
     let access_log = !serve.no_access_log && file.access_log.unwrap_or(true);
+    let pow = resolve_pow(serve, &file)?;
 
     Ok(ServeConfig {
         server: ServerSettings {
@@ -366,11 +390,43 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
             access_log,
             retention_days: settings.retention_days,
             purge_interval: Some(crate::http::DEFAULT_PURGE_INTERVAL),
+            pow,
+            pow_control_interval: crate::pow::CONTROL_INTERVAL,
         },
         common: settings,
         listen,
         demo: serve.demo,
     })
+}
+
+fn resolve_pow(serve: &ServeArgs, file: &FileConfig) -> Result<PowSettings, ConfigError> {
+    let max_bits = quietline_crypto::pow::MAX_DIFFICULTY;
+    let floor = serve
+        .pow_difficulty
+        .or(file.pow_difficulty)
+        .unwrap_or(crate::pow::DEFAULT_FLOOR);
+    if floor > max_bits {
+        return Err(invalid(
+            "--pow-difficulty",
+            format!(
+                "{floor} bits is out of range; use 1 to {max_bits} (each bit doubles a sender's work), or 0 to turn proof of work off"
+            ),
+        ));
+    }
+    if floor == 0 {
+        return Ok(PowSettings::off());
+    }
+    let explicit_max = serve.pow_max_difficulty.or(file.pow_max_difficulty);
+    let max = explicit_max.unwrap_or(crate::pow::DEFAULT_MAX.max(floor));
+    if !(floor..=max_bits).contains(&max) {
+        return Err(invalid(
+            "--pow-max-difficulty",
+            format!(
+                "{max} bits is out of range; use the floor (--pow-difficulty {floor}) up to {max_bits}"
+            ),
+        ));
+    }
+    Ok(PowSettings { floor, max })
 }
 
 /// Accept `HOST.onion`, optionally written as `http://HOST.onion/`, and return
@@ -504,6 +560,41 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("--onion-address"));
+    }
+
+    #[test]
+    fn pow_settings() {
+        let c = serve(CommonArgs::default(), ServeArgs::default()).unwrap();
+        assert_eq!(c.server.pow, PowSettings::default());
+        let with = |d: Option<u8>, m: Option<u8>| {
+            serve(
+                CommonArgs::default(),
+                ServeArgs {
+                    pow_difficulty: d,
+                    pow_max_difficulty: m,
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(
+            with(Some(0), Some(3)).unwrap().server.pow,
+            PowSettings::off()
+        );
+        assert_eq!(
+            with(Some(30), None).unwrap().server.pow,
+            PowSettings { floor: 30, max: 30 }
+        );
+        assert_eq!(
+            with(Some(8), Some(8)).unwrap().server.pow,
+            PowSettings::fixed(8)
+        );
+        let e = with(Some(33), None).unwrap_err().to_string();
+        assert!(
+            e.contains("--pow-difficulty") && e.contains("1 to 32"),
+            "{e}"
+        );
+        let e = with(Some(20), Some(19)).unwrap_err().to_string();
+        assert!(e.contains("--pow-max-difficulty"), "{e}");
     }
 
     #[test]

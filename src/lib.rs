@@ -15,6 +15,7 @@
 //! - [`admin`]: the operator's commands (forces, keys, tokens, purge), which work
 //!   on the database directly: there is no HTTP admin surface.
 //! - [`demo`]: `serve --demo`, a demo force whose key the console can load.
+//! - [`pow`]: proof of work on submissions: challenges, checks, difficulty.
 //! - [`day`]: the UTC calendar day, the finest time the server ever keeps.
 //! - [`assets`]: the reporter page's files (built from `web/` by `build.rs`),
 //!   embedded, with their SHA-256.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod day;
 pub mod demo;
 pub mod http;
+pub mod pow;
 pub mod storage;
 
 pub use http::{ServerSettings, run};

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use quietline::admin::{self, ForceCommand, TokenCommand};
+use quietline::admin::{self, ForceCommand, PowCommand, TokenCommand};
 use quietline::config::{self, CommonArgs, ServeArgs, Settings};
 use quietline::http::logging;
 use quietline::storage::{self, Storage};
@@ -40,6 +40,9 @@ enum Command {
     Token(TokenCommand),
     /// Delete reports and reply slots past retention, now.
     Purge,
+    /// Proof of work on submissions.
+    #[command(subcommand)]
+    Pow(PowCommand),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let r = admin::run_token(storage.as_ref(), cmd, &mut std::io::stdout()).await;
             storage.close().await;
             Ok(r?)
+        }
+        Command::Pow(PowCommand::Status { url }) => {
+            let base = match url {
+                Some(u) => u,
+                None => format!("http://{}", config::resolve_listen(&cli.common)?),
+            };
+            admin::run_pow_status(&base, &mut std::io::stdout())
+                .await
+                .map(|_| ())
         }
         Command::Purge => {
             let (storage, settings) = open_admin(&cli.common).await?;
@@ -144,6 +156,8 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
             "\nreporter page files (SHA-256; `/` serves index.html; check a build of web/ with sha256sum -c):"
         )?;
         write!(out, "{}", quietline::assets::sha256sum_lines())?;
+        writeln!(out)?;
+        writeln!(out, "{}", pow_banner(&cfg.server.pow))?;
         if let Some(demo) = &demo {
             writeln!(out, "\n{}", quietline::demo::instructions(demo, addr))?;
         }
@@ -156,9 +170,30 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
         retention_days = cfg.common.retention_days,
         "quietline serving"
     );
+    if cfg.server.pow.enabled() {
+        tracing::info!(
+            floor = cfg.server.pow.floor,
+            ceiling = cfg.server.pow.max,
+            "proof of work on: difficulty starts at the floor"
+        );
+    } else {
+        tracing::warn!("{}", pow_banner(&cfg.server.pow));
+    }
     quietline::run(listener, storage, cfg.server, shutdown).await?;
     tracing::info!("quietline stopped");
     Ok(())
+}
+
+/// The startup line about proof of work; loud when it is off.
+fn pow_banner(pow: &quietline::pow::PowSettings) -> String {
+    if pow.enabled() {
+        format!(
+            "proof of work: on, {} bits (may rise to {} under pressure); `quietline pow status` shows the current difficulty",
+            pow.floor, pow.max
+        )
+    } else {
+        "WARNING: proof of work is OFF (--pow-difficulty 0): anyone can flood this server with reports. Use this for local development only.".to_owned()
+    }
 }
 
 /// Install the SIGINT and SIGTERM handlers now (so a signal that arrives right

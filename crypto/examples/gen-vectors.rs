@@ -22,6 +22,10 @@ fn main() -> std::io::Result<()> {
         dir.join("keyfile-v1.json"),
         vectors::render(&vectors::keyfile_vectors()),
     )?;
+    std::fs::write(
+        dir.join("pow-v1.json"),
+        vectors::render(&vectors::pow_vectors()),
+    )?;
     println!("wrote {}", dir.display());
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! It owns: the envelope wire layout and its parser ([`envelope`]), sealing with
 //! HPKE (RFC 9180) base mode ([`seal`]), padding to size buckets ([`padding`]),
 //! the payload schemas ([`payload`]), reply codes and what derives from them
-//! ([`reply_code`]), and the passphrase-protected key-file format ([`keyfile`]).
+//! ([`reply_code`]), the passphrase-protected key-file format ([`keyfile`]),
+//! and the proof-of-work challenge and solution on submissions ([`pow`]).
 //! The specification is `crypto/FORMAT.md`; code cites its sections.
 //!
 //! It does not do: any I/O (files, network, clock), any async, or draw
@@ -26,6 +27,7 @@ pub mod keys;
 pub mod open;
 pub mod padding;
 pub mod payload;
+pub mod pow;
 pub mod reply_code;
 pub mod seal;
 

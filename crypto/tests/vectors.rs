@@ -90,6 +90,7 @@ fn committed_vectors_are_exactly_what_the_generator_makes() {
         ("envelope-v1.json", vectors::envelope_vectors()),
         ("reply-code-v1.json", vectors::reply_code_vectors()),
         ("keyfile-v1.json", vectors::keyfile_vectors()),
+        ("pow-v1.json", vectors::pow_vectors()),
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/vectors")
@@ -231,5 +232,46 @@ fn keyfile_vector_opens_and_reseals() {
             open_key_file(&text.replace("t=3", "t=2"), pass),
             Err(KeyFileError::Damaged(_))
         ));
+    }
+}
+
+#[test]
+fn pow_vectors_solve_and_fail_as_stated() {
+    use quietline_crypto::pow::{self, PowKey};
+    let v = load("pow-v1.json");
+    let key = PowKey::from_bytes(hx(&v["key"]).try_into().unwrap());
+    let envelope = hx(&v["envelope"]);
+    let env_hash: [u8; 32] = hx(&v["envelope_hash"]).try_into().unwrap();
+    assert_eq!(pow::envelope_hash(&envelope), env_hash);
+    let now = v["now"].as_u64().unwrap();
+    for c in v["cases"].as_array().unwrap() {
+        let challenge: [u8; 58] = hx(&c["challenge"]).try_into().unwrap();
+        let difficulty = c["difficulty"].as_u64().unwrap() as u8;
+        let nonce = pow::solve(&challenge, &env_hash, difficulty, 0, 1 << 24).unwrap();
+        assert_eq!(nonce.as_slice(), hx(&c["nonce"]).as_slice());
+        let digest = pow::digest(&challenge, &env_hash, &nonce);
+        assert_eq!(digest.as_slice(), hx(&c["digest"]).as_slice());
+        let header = c["header"].as_str().unwrap();
+        let got = pow::verify(&key, header, &envelope, now).unwrap();
+        assert_eq!(u64::from(got.difficulty), c["difficulty"].as_u64().unwrap());
+        assert_eq!(got.expires, c["expires"].as_u64().unwrap());
+        assert_eq!(got.id.as_slice(), hx(&c["id"]).as_slice());
+    }
+    let mut another = envelope.clone();
+    another[0] ^= 1;
+    for r in v["refusals"].as_array().unwrap() {
+        let env = if r["envelope"] == "another" {
+            &another
+        } else {
+            &envelope
+        };
+        let err = pow::verify(
+            &key,
+            r["header"].as_str().unwrap(),
+            env,
+            r["now"].as_u64().unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), r["error"].as_str().unwrap(), "{}", r["name"]);
     }
 }

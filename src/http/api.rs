@@ -2,7 +2,7 @@
 //! and the list of the reporter page's files with their SHA-256.
 //!
 //! It owns each route's contract: what it checks, in which order, and what it
-//! answers. It checks envelope SHAPE only (`quietline_crypto::envelope::parse`):
+//! answers (the proof-of-work checks themselves are `crate::pow`). It checks envelope SHAPE only (`quietline_crypto::envelope::parse`):
 //! it cannot and does not decrypt. It stores what the storage interface takes —
 //! a random id, the force, the key id, the envelope and the UTC day — and never
 //! anything from the request's headers, query or connection.
@@ -24,6 +24,7 @@ use super::auth::Handler;
 use super::body::{has_media_type, read_limited};
 use super::error::ApiError;
 use crate::day::{format_day, today};
+use crate::pow::{Claim, Refusal};
 use crate::storage::{KeyStatus, NewReport, ReportId, SlotAddress, SlotWrite, StorageError};
 
 /// Most slots one `POST /api/v1/slots/fetch` may ask for.
@@ -147,7 +148,18 @@ pub async fn forces(State(state): State<AppState>) -> Result<Response, ApiError>
     Ok(Json(entries).into_response())
 }
 
+/// `GET /api/v1/challenge`: a fresh proof-of-work challenge
+/// (crypto/FORMAT.md#challenge): `{"challenge", "difficulty", "expires"}`.
+pub async fn challenge(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let issued = state.pow.issue(state.storage.as_ref()).await?;
+    Ok(Json(issued).into_response())
+}
+
 /// `POST /api/v1/reports`: a kind-1 envelope in, `201 {"id"}` after the durable commit.
+///
+/// Checks, in order: media type (415), size (413), envelope shape (400), proof
+/// of work (400/429, crypto/FORMAT.md#verifying), force and key (404/422),
+/// then the store (which also spends the challenge: 429 if already spent).
 pub async fn submit_report(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -167,6 +179,24 @@ pub async fn submit_report(
             "a report envelope must be routed to a force id",
         ));
     };
+    // Proof of work before anything that reads or writes the database
+    // (crypto/FORMAT.md#verifying).
+    let claim = state
+        .pow
+        .check(
+            state.storage.as_ref(),
+            headers
+                .get(quietline_crypto::pow::HEADER)
+                .map(HeaderValue::as_bytes),
+            &bytes,
+        )
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Missing => ApiError::pow_missing(),
+            Refusal::Invalid(e) => ApiError::pow(&e),
+            Refusal::Spent => ApiError::pow_spent(),
+            Refusal::Storage(e) => e.into(),
+        })?;
     let key_id = env.key_id().0;
     match state.storage.key_status(force_id, key_id).await {
         Ok(Some(KeyStatus::Current | KeyStatus::Active)) => {}
@@ -194,9 +224,19 @@ pub async fn submit_report(
         key_id,
         envelope: bytes.to_vec(),
         day: today(),
+        pow: claim.as_ref().map(Claim::ticket),
     };
-    // Only once this returns is the report durably committed; only then 201.
-    state.storage.insert_report(report).await?;
+    // Only once this returns is the report durably committed (and its
+    // challenge spent); only then 201.
+    let stored = state.storage.insert_report(report).await;
+    if let Some(claim) = claim
+        && matches!(stored, Ok(()) | Err(StorageError::ChallengeSpent))
+    {
+        // Spent for good: refuse it here from now on without asking the
+        // database. Any other failure releases it (the Claim's Drop).
+        claim.keep();
+    }
+    stored?;
     Ok(created(serde_json::json!({ "id": hex::encode(id) })))
 }
 

@@ -125,6 +125,49 @@ impl ApiError {
         )
     }
 
+    /// 429: the submission's proof-of-work challenge was already used
+    /// (crypto/FORMAT.md#proof-of-work-errors).
+    pub fn pow_spent() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "pow_spent",
+            "this proof-of-work challenge was already used; fetch a new one from GET /api/v1/challenge, solve it over the envelope and send it again",
+        )
+    }
+
+    /// 400 or 429 for a refused proof of work (crypto/FORMAT.md#proof-of-work-errors).
+    pub fn pow(e: &quietline_crypto::pow::PowError) -> Self {
+        use quietline_crypto::pow::PowError;
+        let (status, advice) = match e {
+            PowError::Malformed => (
+                StatusCode::BAD_REQUEST,
+                "send the challenge exactly as GET /api/v1/challenge gave it",
+            ),
+            PowError::Forged => (
+                StatusCode::BAD_REQUEST,
+                "fetch a new challenge from GET /api/v1/challenge on this service",
+            ),
+            PowError::Expired => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "fetch a new challenge from GET /api/v1/challenge and solve it over the envelope",
+            ),
+            PowError::Insufficient { .. } => (
+                StatusCode::BAD_REQUEST,
+                "solve the challenge over the exact bytes of the envelope sent (a solution for one envelope does not fit another)",
+            ),
+        };
+        Self::with_message(status, e.code(), format!("{e}; {advice}"))
+    }
+
+    /// 400: no proof of work where one is required.
+    pub fn pow_missing() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "pow_missing",
+            "this server requires a proof of work with each report: fetch GET /api/v1/challenge, solve it over the envelope (crypto/FORMAT.md#proof-of-work) and send it in the Quietline-Pow header",
+        )
+    }
+
     /// 401 for a missing, malformed, unknown or revoked bearer token.
     pub fn unauthorized(message: &'static str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
@@ -152,6 +195,7 @@ impl IntoResponse for ApiError {
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
+            StorageError::ChallengeSpent => Self::pow_spent(),
             StorageError::WriterGone => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting_down",

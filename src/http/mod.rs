@@ -11,7 +11,8 @@
 //! | method | route | who |
 //! |---|---|---|
 //! | GET | `/api/v1/forces` | anyone |
-//! | POST | `/api/v1/reports` | anyone |
+//! | GET | `/api/v1/challenge` | anyone |
+//! | POST | `/api/v1/reports` | anyone (with a proof of work) |
 //! | GET | `/api/v1/slots/{address}` | anyone |
 //! | POST | `/api/v1/slots/fetch` | anyone |
 //! | GET | `/api/v1/inbox` | handler |
@@ -41,6 +42,7 @@ use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::pow::{Aimd, PowGuard, PowSettings};
 use crate::storage::Storage;
 use error::ApiError;
 
@@ -66,6 +68,11 @@ pub struct ServerSettings {
     /// Interval of the background purge; `None` runs none (tests, or an
     /// operator running `quietline purge` from a timer instead).
     pub purge_interval: Option<Duration>,
+    /// Proof of work on submissions (crypto/FORMAT.md#proof-of-work).
+    pub pow: PowSettings,
+    /// How often the proof-of-work controller samples the intake's pressure
+    /// ([`crate::pow::CONTROL_INTERVAL`]; shorter in tests).
+    pub pow_control_interval: Duration,
 }
 
 impl Default for ServerSettings {
@@ -78,6 +85,8 @@ impl Default for ServerSettings {
             access_log: true,
             retention_days: crate::config::DEFAULT_RETENTION_DAYS,
             purge_interval: None,
+            pow: PowSettings::default(),
+            pow_control_interval: crate::pow::CONTROL_INTERVAL,
         }
     }
 }
@@ -89,21 +98,32 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// The settings.
     pub settings: Arc<ServerSettings>,
+    /// Proof-of-work state (challenge key, difficulty, spent challenges).
+    pub pow: Arc<PowGuard>,
 }
 
 /// The whole application as an axum router (state applied), for [`run`] and for
 /// tests that want to drive it without a socket.
 pub fn router(storage: Arc<dyn Storage>, settings: ServerSettings) -> Router {
+    let pow = Arc::new(PowGuard::new(settings.pow));
+    router_with(storage, settings, pow)
+}
+
+/// [`router`] with a given proof-of-work state, which [`run`] keeps to move
+/// the difficulty.
+fn router_with(storage: Arc<dyn Storage>, settings: ServerSettings, pow: Arc<PowGuard>) -> Router {
     let settings = Arc::new(settings);
     let state = AppState {
         storage,
         settings: settings.clone(),
+        pow,
     };
     // Hash the page's files now, not on the first request.
     crate::assets::all();
     page::routes(Router::new())
         .route("/api/v1/assets", get(api::assets))
         .route("/api/v1/forces", get(api::forces))
+        .route("/api/v1/challenge", get(api::challenge))
         .route("/api/v1/reports", post(api::submit_report))
         // A static segment wins over `{address}`, so `fetch` is never read as a
         // (malformed) slot address.
@@ -190,10 +210,21 @@ pub async fn run(
     let purge = settings
         .purge_interval
         .map(|every| tokio::spawn(purge_loop(storage.clone(), settings.retention_days, every)));
+    let pow = Arc::new(PowGuard::new(settings.pow));
+    let pow_tasks = settings.pow.enabled().then(|| {
+        [
+            tokio::spawn(control_loop(
+                storage.clone(),
+                pow.clone(),
+                settings.pow_control_interval,
+            )),
+            tokio::spawn(forget_loop(storage.clone(), pow.clone())),
+        ]
+    });
     // In-flight requests are bounded by the request timeout; give them that
     // (plus a little) to finish at shutdown.
     let drain_limit = settings.request_timeout + Duration::from_secs(5);
-    let app = router(storage.clone(), settings);
+    let app = router_with(storage.clone(), settings, pow);
 
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -235,6 +266,9 @@ pub async fn run(
     if let Some(task) = purge {
         task.abort();
     }
+    for task in pow_tasks.into_iter().flatten() {
+        task.abort();
+    }
     storage.close().await;
     Ok(())
 }
@@ -247,6 +281,44 @@ async fn purge_loop(storage: Arc<dyn Storage>, retention_days: u32, every: Durat
         match storage.purge(crate::day::today(), retention_days).await {
             Ok(p) => tracing::info!(reports = p.reports, slots = p.slots, "retention purge done"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+        }
+    }
+}
+
+/// Move the proof-of-work difficulty with the intake's pressure
+/// ([`crate::pow::Aimd`]); one log line per change, for the operator.
+async fn control_loop(storage: Arc<dyn Storage>, pow: Arc<PowGuard>, every: Duration) {
+    let mut aimd = Aimd::new(pow.settings());
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let pressure = storage.pressure();
+        if let Some(change) = pow.control(&mut aimd, pressure) {
+            let direction = if change.to > change.from {
+                "raised: the intake is under pressure"
+            } else {
+                "lowered: the intake is quiet"
+            };
+            tracing::info!(
+                from = change.from,
+                to = change.to,
+                queued = pressure.queued,
+                slowest_commit_ms = pressure.slowest_commit.as_millis() as u64,
+                "proof-of-work difficulty {direction}"
+            );
+        }
+    }
+}
+
+/// Forget spent challenges once they have expired.
+async fn forget_loop(storage: Arc<dyn Storage>, pow: Arc<PowGuard>) {
+    let mut tick = tokio::time::interval(crate::pow::FORGET_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = pow.forget_expired(storage.as_ref()).await {
+            tracing::warn!(error = %e, "forgetting expired proof-of-work challenges failed; will retry");
         }
     }
 }

@@ -115,6 +115,7 @@ pub(crate) fn replicate(e: &StorageError) -> StorageError {
         StorageError::UnknownToken(f, l) => StorageError::UnknownToken(f.clone(), l.clone()),
         StorageError::Database(m) => StorageError::Database(m.clone()),
         StorageError::WriterGone => StorageError::WriterGone,
+        StorageError::ChallengeSpent => StorageError::ChallengeSpent,
     }
 }
 

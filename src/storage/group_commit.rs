@@ -41,12 +41,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::common::{purge_fuzz, replicate};
-use super::{NewReport, Result, StorageError};
+use super::{NewReport, Pressure, Result, StorageError};
 
 /// A report with its retention fuzz, as handed to a [`BatchWriter`].
 #[derive(Debug)]
@@ -116,6 +118,8 @@ const MAX_YIELDS: usize = 8;
 /// The queue and its writer task.
 pub(crate) struct GroupCommit {
     tx: mpsc::Sender<Job>,
+    /// The slowest commit since [`GroupCommit::pressure`] last looked, in µs.
+    slowest_micros: Arc<AtomicU64>,
     shutdown: Arc<Notify>,
     // A tokio mutex so that a second `close()` waits for the first to finish.
     task: Mutex<Option<JoinHandle<()>>>,
@@ -126,9 +130,17 @@ impl GroupCommit {
     pub(crate) fn start<W: BatchWriter>(writer: W, limits: Limits) -> Self {
         let (tx, rx) = mpsc::channel(limits.queue.max(1));
         let shutdown = Arc::new(Notify::new());
-        let task = tokio::spawn(run(writer, rx, shutdown.clone(), limits));
+        let slowest_micros = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(run(
+            writer,
+            rx,
+            shutdown.clone(),
+            limits,
+            slowest_micros.clone(),
+        ));
         GroupCommit {
             tx,
+            slowest_micros,
             shutdown,
             task: Mutex::new(Some(task)),
         }
@@ -143,6 +155,14 @@ impl GroupCommit {
             .map_err(|_| StorageError::WriterGone)?;
         // A dropped reply (writer task panicked) means the outcome is unknown.
         answer.await.map_err(|_| StorageError::WriterGone)?
+    }
+
+    /// Reports queued now and the slowest commit since the previous call.
+    pub(crate) fn pressure(&self) -> Pressure {
+        Pressure {
+            queued: self.tx.max_capacity() - self.tx.capacity(),
+            slowest_commit: Duration::from_micros(self.slowest_micros.swap(0, Ordering::Relaxed)),
+        }
     }
 
     /// Refuse new reports, commit everything already queued, and stop the
@@ -166,6 +186,7 @@ async fn run<W: BatchWriter>(
     mut rx: mpsc::Receiver<Job>,
     shutdown: Arc<Notify>,
     limits: Limits,
+    slowest_micros: Arc<AtomicU64>,
 ) {
     let mut carry: Option<Job> = None;
     let mut closing = false;
@@ -207,7 +228,10 @@ async fn run<W: BatchWriter>(
                 break;
             }
         }
+        let started = Instant::now();
         commit(&writer, batch).await;
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        slowest_micros.fetch_max(micros, Ordering::Relaxed);
     }
 }
 
@@ -351,6 +375,7 @@ mod tests {
             key_id: [0; 8],
             envelope: vec![n; size],
             day: 20_000,
+            pow: None,
         }
     }
 

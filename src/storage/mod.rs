@@ -71,6 +71,28 @@ pub struct NewReport {
     pub envelope: Vec<u8>,
     /// UTC day of receipt.
     pub day: Day,
+    /// The proof-of-work challenge this report spends, if any: recorded as
+    /// spent in the same transaction (crypto/FORMAT.md#verifying, step 6).
+    pub pow: Option<PowTicket>,
+}
+
+/// A spent proof-of-work challenge as stored: its random id and its expiry,
+/// which is a multiple of five minutes (no finer time is stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowTicket {
+    /// The challenge's random id.
+    pub id: [u8; 16],
+    /// Unix seconds; the row may be forgotten after it.
+    pub expires: i64,
+}
+
+/// How hard the report writer is working, for the proof-of-work controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pressure {
+    /// Reports waiting for the writer now.
+    pub queued: usize,
+    /// The slowest batch commit since the previous sample.
+    pub slowest_commit: std::time::Duration,
 }
 
 /// One inbox entry (no envelope).
@@ -144,6 +166,9 @@ pub enum StorageError {
     /// The writer task has stopped (shutdown in progress).
     #[error("the storage writer has stopped")]
     WriterGone,
+    /// The report's proof-of-work challenge was already spent; nothing stored.
+    #[error("that proof-of-work challenge was already spent")]
+    ChallengeSpent,
 }
 
 /// Result alias.
@@ -184,7 +209,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn tokens(&self, force_id: Option<&str>) -> Result<Vec<TokenInfo>>;
 
     // --- reports ---
-    /// Store a report durably (group-committed with concurrent callers).
+    /// Store a report durably (group-committed with concurrent callers), and
+    /// record its proof-of-work challenge as spent in the same transaction:
+    /// `Err(ChallengeSpent)` if it already was, and then nothing is stored.
     async fn insert_report(&self, report: NewReport) -> Result<()>;
     /// A page of a force's inbox, ordered by id, after `after` (exclusive), at most `limit`.
     async fn inbox(
@@ -214,6 +241,17 @@ pub trait Storage: Send + Sync + 'static {
     /// as of `today`, and make sure the bytes are really gone (secure_delete, WAL
     /// checkpoint on SQLite; VACUUM-free on PostgreSQL, see threat-model).
     async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged>;
+
+    // --- proof of work ---
+    /// The proof-of-work MAC key: stores `fresh` if there is none yet, and
+    /// returns the stored key either way (so every instance sharing the
+    /// database uses the first one's key).
+    async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>>;
+    /// Forget spent challenges whose expiry is at or before `now` (Unix seconds).
+    async fn forget_spent(&self, now: i64) -> Result<u64>;
+    /// The report writer's pressure since the previous call (resets the
+    /// slowest-commit figure).
+    fn pressure(&self) -> Pressure;
 
     /// Stop background writers after draining what they have queued.
     async fn close(&self);

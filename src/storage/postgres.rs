@@ -29,8 +29,8 @@ use super::common::{
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
-    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, PowTicket, Pressure,
+    Purged, ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
 };
 
 /// Migrations embedded at build time from `migrations/postgres/`.
@@ -139,8 +139,18 @@ impl BatchWriter for ReportWriter {
         // bind-parameter limit to chunk around and one plan to cache. A lone
         // statement outside BEGIN is its own transaction, committed (and,
         // with synchronous_commit = on, flushed) before it returns.
+        //
+        // The batch's spent challenges go in the same statement (a
+        // data-modifying CTE), so a report is stored if and only if its
+        // challenge is recorded as spent, across every instance sharing the
+        // database (crypto/FORMAT.md#verifying, step 6). A replayed challenge
+        // fails the statement with a unique violation; the rows are then
+        // retried one by one.
+        let tickets: Vec<PowTicket> = rows.iter().filter_map(|p| p.report.pow).collect();
         sqlx::query(
-            "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+            "WITH spent AS (INSERT INTO pow_spent (id, expires) \
+             SELECT * FROM UNNEST($7::bytea[], $8::int8[])) \
+             INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
              SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::bytea[], $4::bytea[], $5::int4[], $6::int2[])",
         )
         .bind(rows.iter().map(|p| &p.report.id[..]).collect::<Vec<_>>())
@@ -149,6 +159,8 @@ impl BatchWriter for ReportWriter {
         .bind(rows.iter().map(|p| p.report.envelope.as_slice()).collect::<Vec<_>>())
         .bind(rows.iter().map(|p| p.report.day).collect::<Vec<_>>())
         .bind(rows.iter().map(|p| p.purge_fuzz).collect::<Vec<_>>())
+        .bind(tickets.iter().map(|t| &t.id[..]).collect::<Vec<_>>())
+        .bind(tickets.iter().map(|t| t.expires).collect::<Vec<_>>())
         .execute(&self.pool)
         .await
         .map(|_| ())
@@ -168,6 +180,23 @@ impl BatchWriter for ReportWriter {
             // In PostgreSQL an error aborts the whole transaction unless it
             // is rolled back to a savepoint.
             exec(&mut *tx, "SAVEPOINT one_report").await?;
+            if let Some(ticket) = p.report.pow {
+                let spent = sqlx::query("INSERT INTO pow_spent (id, expires) VALUES ($1, $2)")
+                    .bind(&ticket.id[..])
+                    .bind(ticket.expires)
+                    .execute(&mut *tx)
+                    .await;
+                match spent {
+                    Ok(_) => {}
+                    Err(e) if is_unique_violation(&e) => {
+                        exec(&mut *tx, "ROLLBACK TO SAVEPOINT one_report").await?;
+                        exec(&mut *tx, "RELEASE SAVEPOINT one_report").await?;
+                        outcomes.push(Err(StorageError::ChallengeSpent));
+                        continue;
+                    }
+                    Err(e) => return Err(db_error(e)),
+                }
+            }
             let inserted = sqlx::query(
                 "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -570,6 +599,36 @@ impl Storage for PostgresStorage {
         .rows_affected();
         tx.commit().await.map_err(db_error)?;
         Ok(Purged { reports, slots })
+    }
+
+    async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        // Whichever instance inserts first wins. Two statements, not one: a
+        // second statement takes a new snapshot, so it sees a row that another
+        // instance committed while our INSERT waited on it.
+        sqlx::query("INSERT INTO pow_key (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+            .bind(&fresh[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let (key,): (Vec<u8>,) = sqlx::query_as("SELECT key FROM pow_key WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let key = zeroize::Zeroizing::new(key);
+        Ok(zeroize::Zeroizing::new(fixed(key.to_vec(), "pow_key.key")?))
+    }
+
+    async fn forget_spent(&self, now: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM pow_spent WHERE expires <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?
+            .rows_affected())
+    }
+
+    fn pressure(&self) -> Pressure {
+        self.reports.pressure()
     }
 
     async fn close(&self) {

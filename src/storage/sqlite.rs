@@ -34,8 +34,8 @@ use super::common::{
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId, Result,
-    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, PowTicket, Pressure,
+    Purged, ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
 };
 
 /// Migrations embedded at build time from `migrations/sqlite/`.
@@ -256,6 +256,17 @@ impl ReportWriter {
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        // Spent challenges first: a replayed one fails the batch with a
+        // unique violation before any report row is written, and the rows are
+        // then retried one by one (crypto/FORMAT.md#verifying, step 6).
+        let tickets: Vec<PowTicket> = rows.iter().filter_map(|p| p.report.pow).collect();
+        for chunk in tickets.chunks(self.rows_per_insert) {
+            let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO pow_spent (id, expires) ");
+            insert.push_values(chunk, |mut row, t| {
+                row.push_bind(&t.id[..]).push_bind(t.expires);
+            });
+            insert.build().persistent(false).execute(&mut *tx).await?;
+        }
         for chunk in rows.chunks(self.rows_per_insert) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO reports (rid, id, force_id, key_id, envelope, day, purge_fuzz) ",
@@ -294,6 +305,23 @@ impl BatchWriter for ReportWriter {
         let mut outcomes = Vec::with_capacity(rows.len());
         for p in rows {
             exec(&mut *tx, "SAVEPOINT one_report").await?;
+            if let Some(ticket) = p.report.pow {
+                let spent = sqlx::query("INSERT INTO pow_spent (id, expires) VALUES (?1, ?2)")
+                    .bind(&ticket.id[..])
+                    .bind(ticket.expires)
+                    .execute(&mut *tx)
+                    .await;
+                match spent {
+                    Ok(_) => {}
+                    Err(e) if is_unique_violation(&e) => {
+                        exec(&mut *tx, "ROLLBACK TO SAVEPOINT one_report").await?;
+                        exec(&mut *tx, "RELEASE SAVEPOINT one_report").await?;
+                        outcomes.push(Err(StorageError::ChallengeSpent));
+                        continue;
+                    }
+                    Err(e) => return Err(db_error(e)),
+                }
+            }
             let inserted = sqlx::query(
                 "INSERT INTO reports (rid, id, force_id, key_id, envelope, day, purge_fuzz) \
                  VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)",
@@ -728,6 +756,35 @@ impl Storage for SqliteStorage {
         Ok(Purged { reports, slots })
     }
 
+    async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        let mut w = self.writer().await?;
+        sqlx::query("INSERT INTO pow_key (id, key) VALUES (1, ?1) ON CONFLICT (id) DO NOTHING")
+            .bind(&fresh[..])
+            .execute(&mut *w)
+            .await
+            .map_err(db_error)?;
+        let (key,): (Vec<u8>,) = sqlx::query_as("SELECT key FROM pow_key WHERE id = 1")
+            .fetch_one(&mut *w)
+            .await
+            .map_err(db_error)?;
+        let key = zeroize::Zeroizing::new(key);
+        Ok(zeroize::Zeroizing::new(fixed(key.to_vec(), "pow_key.key")?))
+    }
+
+    async fn forget_spent(&self, now: i64) -> Result<u64> {
+        let mut w = self.writer().await?;
+        Ok(sqlx::query("DELETE FROM pow_spent WHERE expires <= ?1")
+            .bind(now)
+            .execute(&mut *w)
+            .await
+            .map_err(db_error)?
+            .rows_affected())
+    }
+
+    fn pressure(&self) -> Pressure {
+        self.reports.pressure()
+    }
+
     async fn close(&self) {
         // Order matters: drain reports first (they need the writer), then the
         // read-only connections, then the writer last, so that the last
@@ -776,6 +833,7 @@ mod tests {
                     key_id: [1; 8],
                     envelope: vec![n; 64],
                     day: 1,
+                    pow: None,
                 },
                 purge_fuzz: 0,
             })
@@ -805,6 +863,7 @@ mod tests {
                     key_id: if n == 4 { [9; 8] } else { [1; 8] },
                     envelope: vec![n; 64],
                     day: 1,
+                    pow: None,
                 },
                 purge_fuzz: 0,
             })

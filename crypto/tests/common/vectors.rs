@@ -423,6 +423,148 @@ pub fn keyfile_vectors() -> Value {
     })
 }
 
+/// The contents of `pow-v1.json` (FORMAT.md#proof-of-work): challenges under a
+/// fixed key, the first nonce counting up from 0 that solves each over a fixed
+/// envelope, and refusals with their error codes.
+pub fn pow_vectors() -> Value {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{KeyInit, Mac};
+    use quietline_crypto::pow::{self, Challenge, PowKey, Solution};
+    let key_bytes: [u8; 32] = pattern(40, 32).try_into().unwrap();
+    let key = PowKey::from_bytes(key_bytes);
+    let envelope = pattern(41, 1095);
+    let env_hash = pow::envelope_hash(&envelope);
+    let mut cases = Vec::new();
+    let mut first_header = String::new();
+    for (difficulty, seed) in [(0u8, 42u8), (8, 43), (12, 44), (16, 45)] {
+        let id: [u8; 16] = pattern(seed, 16).try_into().unwrap();
+        let expires = 1_795_823_700u64;
+        let challenge = Challenge {
+            difficulty,
+            expires,
+            id,
+        }
+        .issue(&key);
+        let nonce = pow::solve(&challenge, &env_hash, difficulty, 0, 1 << 24).unwrap();
+        let digest = pow::digest(&challenge, &env_hash, &nonce);
+        let header = Solution { challenge, nonce }.to_header();
+        if difficulty == 8 {
+            first_header = header.clone();
+        }
+        cases.push(json!({
+            "name": format!("difficulty {difficulty}"),
+            "difficulty": difficulty,
+            "expires": expires,
+            "id": hex::encode(id),
+            "challenge": hex::encode(challenge),
+            "challenge_base64url": URL_SAFE_NO_PAD.encode(challenge),
+            "nonce": hex::encode(nonce),
+            "digest": hex::encode(digest),
+            "leading_zero_bits": pow::leading_zero_bits(&digest),
+            "header": header,
+        }));
+    }
+    // Refusals, checked at `now` with the same key and envelope unless stated.
+    let (c8, n8) = first_header.split_once('.').unwrap();
+    let mut flipped = URL_SAFE_NO_PAD.decode(c8).unwrap();
+    flipped[57] ^= 1;
+    // Version 2 with a tag that verifies: refused all the same.
+    let mut v2 = URL_SAFE_NO_PAD.decode(c8).unwrap();
+    v2[0] = 2;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key_bytes).unwrap();
+    mac.update(b"quietline/v1/pow-challenge");
+    mac.update(&v2[..26]);
+    v2[26..].copy_from_slice(&mac.finalize().into_bytes());
+    let other_key = Challenge {
+        difficulty: 8,
+        expires: 1_795_823_700,
+        id: [0; 16],
+    }
+    .issue(&PowKey::from_bytes([0xee; 32]));
+    let now = 1_795_823_000u64;
+    let refusals = [
+        (
+            "solution for another envelope",
+            first_header.clone(),
+            "another",
+            "pow_insufficient",
+            now,
+        ),
+        (
+            "expired (now equals expires)",
+            first_header.clone(),
+            "same",
+            "pow_expired",
+            1_795_823_700,
+        ),
+        (
+            "tag bit flipped",
+            format!("{}.{n8}", URL_SAFE_NO_PAD.encode(&flipped)),
+            "same",
+            "pow_forged",
+            now,
+        ),
+        (
+            "version 2 with a valid tag",
+            format!("{}.{n8}", URL_SAFE_NO_PAD.encode(&v2)),
+            "same",
+            "pow_forged",
+            now,
+        ),
+        (
+            "issued under another key",
+            format!("{}.{n8}", URL_SAFE_NO_PAD.encode(other_key)),
+            "same",
+            "pow_forged",
+            now,
+        ),
+        (
+            "no dot",
+            first_header.replace('.', ""),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+        (
+            "nonce of 7 octets",
+            format!("{c8}.AAAAAAAAAA"),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+        (
+            "padded nonce",
+            format!("{first_header}="),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+        (
+            "challenge one octet short",
+            format!("{}.{n8}", &c8[..76]),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+    ];
+    let refusals: Vec<Value> = refusals
+        .into_iter()
+        .map(|(name, header, env, error, now)| {
+            json!({ "name": name, "header": header, "envelope": env, "now": now, "error": error })
+        })
+        .collect();
+    json!({
+        "description": "Quietline proof-of-work v1 known-answer vectors (crypto/FORMAT.md#proof-of-work). Each case's nonce is the first counting up from 0 (u64 big-endian) that solves its challenge over `envelope`. Refusals are checked with `key` at `now`; their `envelope` is `same` (the envelope above) or `another` (the envelope with its first octet XOR 1).",
+        "key": hex::encode(key_bytes),
+        "envelope": hex::encode(&envelope),
+        "envelope_hash": hex::encode(env_hash),
+        "now": now,
+        "cases": cases,
+        "refusals": refusals,
+    })
+}
+
 /// Pretty JSON with a trailing newline, as committed.
 pub fn render(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap();

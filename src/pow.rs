@@ -1,0 +1,434 @@
+//! Proof-of-work on submissions, server side (crypto/FORMAT.md#proof-of-work):
+//! the settings, the challenges this server issues, the checks a submission
+//! passes before it may touch the database, and the difficulty controller.
+//!
+//! It owns: when a challenge expires (rounded to five minutes), this
+//! instance's memory of challenges it has seen spent (so a replayed request is
+//! refused without a database round trip), and the additive-increase /
+//! multiplicative-decrease rule that moves the difficulty between the floor and
+//! the ceiling. It does not hash or MAC itself (`quietline_crypto::pow`), and it
+//! does not make a spent challenge durable: that is the storage's job, in the
+//! same transaction as the report (`storage::PowTicket`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use quietline_crypto::pow::{self, Challenge, PowError, PowKey};
+use tokio::sync::OnceCell;
+
+use crate::storage::{PowTicket, Pressure, Storage, StorageError};
+
+/// Default floor in leading zero bits: about a second in a page in this
+/// project's headless Chromium (BENCHMARKS.md, "Proof of work").
+pub const DEFAULT_FLOOR: u8 = 20;
+/// Default ceiling: about 2^8 times the floor's work, for a surge.
+pub const DEFAULT_MAX: u8 = 28;
+/// How long a challenge lives at least, in seconds.
+pub const CHALLENGE_TTL_SECS: u64 = 600;
+/// Expiries are rounded up to a multiple of this, so a challenge does not show
+/// the server's clock to the second (FORMAT.md#challenge).
+pub const EXPIRY_GRANULE_SECS: u64 = 300;
+/// How often the controller looks at the intake's pressure.
+pub const CONTROL_INTERVAL: Duration = Duration::from_secs(5);
+/// How often spent challenges past their expiry are forgotten.
+pub const FORGET_INTERVAL: Duration = Duration::from_secs(60);
+/// Most spent challenge ids this instance remembers in memory; beyond it the
+/// database alone refuses replays (one round trip more, same answer).
+const LOCAL_SPENT_CAP: usize = 1 << 20;
+
+/// Pressure thresholds of the controller: queued reports and the slowest
+/// commit in the last interval.
+const PRESSURE_QUEUED: usize = 256;
+const PRESSURE_COMMIT: Duration = Duration::from_millis(250);
+const QUIET_QUEUED: usize = 16;
+const QUIET_COMMIT: Duration = Duration::from_millis(50);
+
+/// Proof-of-work settings of `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowSettings {
+    /// Difficulty the controller never goes below; 0 turns proof of work off.
+    pub floor: u8,
+    /// Difficulty the controller never goes above (≥ floor, ≤ 32).
+    pub max: u8,
+}
+
+impl PowSettings {
+    /// Proof of work off (local development only).
+    pub const fn off() -> Self {
+        Self { floor: 0, max: 0 }
+    }
+
+    /// A fixed difficulty (floor = ceiling), e.g. a low one for tests.
+    pub const fn fixed(difficulty: u8) -> Self {
+        Self {
+            floor: difficulty,
+            max: difficulty,
+        }
+    }
+
+    /// Whether submissions must carry a solution.
+    pub const fn enabled(&self) -> bool {
+        self.floor > 0
+    }
+}
+
+impl Default for PowSettings {
+    fn default() -> Self {
+        Self {
+            floor: DEFAULT_FLOOR,
+            max: DEFAULT_MAX,
+        }
+    }
+}
+
+/// What `GET /api/v1/challenge` answers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IssuedChallenge {
+    /// base64url of the 58 octets.
+    pub challenge: String,
+    /// Leading zero bits needed.
+    pub difficulty: u8,
+    /// Unix seconds.
+    pub expires: u64,
+}
+
+/// Why a submission's proof of work was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No header (and proof of work is on).
+    Missing,
+    /// The header failed a check of FORMAT.md#verifying, steps 2–5.
+    Invalid(PowError),
+    /// The challenge was spent already (step 6).
+    Spent,
+    /// The key could not be loaded from the database.
+    Storage(StorageError),
+}
+
+/// The proof-of-work state of one server instance.
+pub struct PowGuard {
+    settings: PowSettings,
+    difficulty: AtomicU8,
+    /// Loaded (or created) from the database on first use, so building the
+    /// router needs no database round trip.
+    key: OnceCell<PowKey>,
+    /// Spent (or in-flight) challenge ids → expiry.
+    spent: Mutex<HashMap<[u8; pow::ID_LEN], u64>>,
+}
+
+impl std::fmt::Debug for PowGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PowGuard")
+            .field("settings", &self.settings)
+            .field("difficulty", &self.difficulty())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The expiry of a challenge issued at `now`: at least the TTL ahead, rounded
+/// up to the granule.
+pub fn expiry_for(now: u64) -> u64 {
+    (now + CHALLENGE_TTL_SECS).div_ceil(EXPIRY_GRANULE_SECS) * EXPIRY_GRANULE_SECS
+}
+
+impl PowGuard {
+    /// A guard starting at the floor.
+    pub fn new(settings: PowSettings) -> Self {
+        Self {
+            settings,
+            difficulty: AtomicU8::new(settings.floor),
+            key: OnceCell::new(),
+            spent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> PowSettings {
+        self.settings
+    }
+
+    /// The difficulty new challenges carry.
+    pub fn difficulty(&self) -> u8 {
+        self.difficulty.load(Ordering::Relaxed)
+    }
+
+    fn set_difficulty(&self, d: u8) {
+        self.difficulty.store(d, Ordering::Relaxed);
+    }
+
+    async fn key(&self, storage: &dyn Storage) -> Result<&PowKey, StorageError> {
+        self.key
+            .get_or_try_init(|| async {
+                let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
+                getrandom::fill(fresh.as_mut()).map_err(|_| {
+                    StorageError::Database("the OS random number generator failed".into())
+                })?;
+                // The first instance to get here stores its key; every other
+                // one (and every restart) reads that same key back.
+                let stored = storage.pow_key(*fresh).await?;
+                Ok(PowKey::from_bytes(*stored))
+            })
+            .await
+    }
+
+    /// A fresh challenge at the current difficulty.
+    pub async fn issue(&self, storage: &dyn Storage) -> Result<IssuedChallenge, StorageError> {
+        use base64::Engine;
+        let key = self.key(storage).await?;
+        let mut id = [0u8; pow::ID_LEN];
+        getrandom::fill(&mut id)
+            .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
+        let c = Challenge {
+            difficulty: self.difficulty(),
+            expires: expiry_for(now_secs()),
+            id,
+        };
+        Ok(IssuedChallenge {
+            challenge: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.issue(key)),
+            difficulty: c.difficulty,
+            expires: c.expires,
+        })
+    }
+
+    /// FORMAT.md#verifying steps 1–5, then step 6 against this instance's
+    /// memory. `Ok(None)`: proof of work is off and no header was sent.
+    /// `Ok(Some(claim))`: pass `claim.ticket()` to the storage with the report,
+    /// then [`Claim::keep`] it once the outcome is known to spend it.
+    pub async fn check<'a>(
+        &'a self,
+        storage: &dyn Storage,
+        header: Option<&[u8]>,
+        envelope: &[u8],
+    ) -> Result<Option<Claim<'a>>, Refusal> {
+        let Some(header) = header else {
+            return if self.settings.enabled() {
+                Err(Refusal::Missing)
+            } else {
+                Ok(None)
+            };
+        };
+        let header =
+            std::str::from_utf8(header).map_err(|_| Refusal::Invalid(PowError::Malformed))?;
+        let key = self.key(storage).await.map_err(Refusal::Storage)?;
+        let challenge = pow::verify(key, header, envelope, now_secs()).map_err(Refusal::Invalid)?;
+        if !self.claim_local(challenge.id, challenge.expires) {
+            return Err(Refusal::Spent);
+        }
+        Ok(Some(Claim {
+            guard: self,
+            challenge,
+            keep: false,
+        }))
+    }
+
+    /// Remember `id` as spent; false if it already was (here).
+    fn claim_local(&self, id: [u8; pow::ID_LEN], expires: u64) -> bool {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        if spent.contains_key(&id) {
+            return false;
+        }
+        if spent.len() < LOCAL_SPENT_CAP {
+            spent.insert(id, expires);
+        }
+        true
+    }
+
+    fn release_local(&self, id: &[u8; pow::ID_LEN]) {
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        spent.remove(id);
+    }
+
+    /// Forget, in memory and in the database, challenges whose expiry has
+    /// passed (they are refused as expired from then on).
+    pub async fn forget_expired(&self, storage: &dyn Storage) -> Result<u64, StorageError> {
+        let now = now_secs();
+        {
+            let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+            spent.retain(|_, expires| *expires > now);
+        }
+        storage.forget_spent(now as i64).await
+    }
+
+    /// One controller step: look at the intake's pressure and move the
+    /// difficulty; returns the change, if any, for the log.
+    pub fn control(&self, aimd: &mut Aimd, pressure: Pressure) -> Option<Change> {
+        let change = aimd.step(pressure)?;
+        self.set_difficulty(change.to);
+        Some(change)
+    }
+}
+
+/// A challenge accepted by this instance, not yet known to be spent durably.
+/// Dropped without [`Claim::keep`], it is released: a submission that failed
+/// for another reason (unknown key, database down) may use it again.
+pub struct Claim<'a> {
+    guard: &'a PowGuard,
+    challenge: Challenge,
+    keep: bool,
+}
+
+impl Claim<'_> {
+    /// What the storage records with the report.
+    pub fn ticket(&self) -> PowTicket {
+        PowTicket {
+            id: self.challenge.id,
+            // Already a multiple of the granule: no finer time is stored.
+            expires: i64::try_from(self.challenge.expires).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// The challenge is spent (stored with a report, or found spent by another
+    /// instance): keep refusing it here.
+    pub fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.guard.release_local(&self.challenge.id);
+        }
+    }
+}
+
+/// A change of difficulty, for the log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// Before.
+    pub from: u8,
+    /// After.
+    pub to: u8,
+}
+
+/// Additive increase, multiplicative decrease of the difficulty.
+///
+/// Each [`CONTROL_INTERVAL`]: under pressure (≥ 256 reports queued for the
+/// database, or a commit slower than 250 ms) one bit more, up to the ceiling —
+/// each bit doubles the work of every new submission; when quiet (< 16 queued
+/// and every commit under 50 ms) the distance to the floor is halved; in
+/// between, no change.
+#[derive(Debug, Clone)]
+pub struct Aimd {
+    floor: u8,
+    max: u8,
+    current: u8,
+}
+
+impl Aimd {
+    /// A controller at the floor.
+    pub fn new(settings: PowSettings) -> Self {
+        Self {
+            floor: settings.floor,
+            max: settings.max.max(settings.floor),
+            current: settings.floor,
+        }
+    }
+
+    /// The current difficulty.
+    pub fn current(&self) -> u8 {
+        self.current
+    }
+
+    /// Take one pressure sample; the change it causes, if any.
+    pub fn step(&mut self, p: Pressure) -> Option<Change> {
+        let from = self.current;
+        let to = if p.queued >= PRESSURE_QUEUED || p.slowest_commit >= PRESSURE_COMMIT {
+            from.saturating_add(1).min(self.max)
+        } else if p.queued < QUIET_QUEUED && p.slowest_commit < QUIET_COMMIT {
+            self.floor + (from - self.floor) / 2
+        } else {
+            from
+        };
+        self.current = to;
+        (to != from).then_some(Change { from, to })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(queued: usize, ms: u64) -> Pressure {
+        Pressure {
+            queued,
+            slowest_commit: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn additive_increase_to_the_ceiling() {
+        let mut a = Aimd::new(PowSettings { floor: 10, max: 13 });
+        assert_eq!(a.step(p(300, 0)), Some(Change { from: 10, to: 11 }));
+        assert_eq!(a.step(p(0, 400)), Some(Change { from: 11, to: 12 }));
+        assert_eq!(a.step(p(1000, 1000)), Some(Change { from: 12, to: 13 }));
+        assert_eq!(a.step(p(1000, 1000)), None);
+        assert_eq!(a.current(), 13);
+    }
+
+    #[test]
+    fn multiplicative_decrease_to_the_floor() {
+        let mut a = Aimd::new(PowSettings { floor: 10, max: 20 });
+        for _ in 0..10 {
+            a.step(p(1000, 0));
+        }
+        assert_eq!(a.current(), 20);
+        assert_eq!(a.step(p(0, 1)), Some(Change { from: 20, to: 15 }));
+        assert_eq!(a.step(p(0, 1)), Some(Change { from: 15, to: 12 }));
+        assert_eq!(a.step(p(0, 1)), Some(Change { from: 12, to: 11 }));
+        assert_eq!(a.step(p(0, 1)), Some(Change { from: 11, to: 10 }));
+        assert_eq!(a.step(p(0, 1)), None);
+    }
+
+    #[test]
+    fn in_between_holds() {
+        let mut a = Aimd::new(PowSettings { floor: 10, max: 20 });
+        a.step(p(1000, 0));
+        assert_eq!(a.step(p(100, 100)), None);
+        assert_eq!(a.current(), 11);
+    }
+
+    #[test]
+    fn expiry_is_rounded_up_to_five_minutes_at_least_ten_ahead() {
+        for now in [0u64, 1, 299, 300, 1_795_823_123] {
+            let e = expiry_for(now);
+            assert_eq!(e % EXPIRY_GRANULE_SECS, 0);
+            assert!(e >= now + CHALLENGE_TTL_SECS);
+            assert!(e < now + CHALLENGE_TTL_SECS + EXPIRY_GRANULE_SECS);
+        }
+    }
+
+    #[test]
+    fn a_claim_is_released_unless_kept() {
+        let g = PowGuard::new(PowSettings::fixed(1));
+        let c = Challenge {
+            difficulty: 1,
+            expires: 10,
+            id: [1; 16],
+        };
+        assert!(g.claim_local(c.id, 10));
+        assert!(!g.claim_local(c.id, 10));
+        drop(Claim {
+            guard: &g,
+            challenge: c,
+            keep: false,
+        });
+        assert!(g.claim_local(c.id, 10));
+        Claim {
+            guard: &g,
+            challenge: c,
+            keep: false,
+        }
+        .keep();
+        assert!(!g.claim_local(c.id, 10));
+    }
+}
