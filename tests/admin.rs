@@ -14,7 +14,7 @@ use quietline::storage::{NewReport, SlotWrite};
 use quietline_crypto::keyfile::{KdfParams, seal_key_file};
 use quietline_crypto::keys::{PublicKey, generate_keypair};
 use quietline_crypto::seal::seal_report;
-use support::server::{Process, admin, admin_ok, client, random_slot, reply_for, rng};
+use support::server::{Process, admin, admin_ok, client, pow_header, random_slot, reply_for, rng};
 
 fn new_key() -> PublicKey {
     generate_keypair(&mut rng()).1
@@ -118,12 +118,18 @@ async fn forces_keys_and_tokens_against_a_running_server() {
         "{out}"
     );
     let to_k1 = || seal_report(&mut rng(), "north", &k1, b"to the old key").unwrap();
-    let post = |env: Vec<u8>| {
-        http.post(server.url("/api/v1/reports"))
-            .header("content-type", "application/octet-stream")
-            .body(env)
+    // Each submission with a proof of work on a challenge of its own.
+    let post = async |env: Vec<u8>| {
+        let pow = pow_header(&http, &server.base, &env).await;
+        status(
+            http.post(server.url("/api/v1/reports"))
+                .header("content-type", "application/octet-stream")
+                .header("quietline-pow", pow)
+                .body(env),
+        )
+        .await
     };
-    assert_eq!(status(post(to_k1())).await.0, 201);
+    assert_eq!(post(to_k1()).await.0, 201);
     let out = admin_ok(
         d,
         None,
@@ -137,7 +143,7 @@ async fn forces_keys_and_tokens_against_a_running_server() {
         ],
     );
     assert!(out.contains("retired key"), "{out}");
-    let (s, body) = status(post(to_k1())).await;
+    let (s, body) = post(to_k1()).await;
     assert_eq!((s, body["error"].as_str()), (422, Some("unknown_key")));
     // The current key cannot be retired before another is added.
     let a = admin(
@@ -428,6 +434,7 @@ async fn purge_deletes_what_is_past_retention() {
         key_id: key.key_id().0,
         envelope: vec![id; 100],
         day,
+        pow: None,
     };
     storage.insert_report(report(1, today - 400)).await.unwrap();
     storage.insert_report(report(2, today)).await.unwrap();
@@ -527,9 +534,11 @@ async fn serve_demo_sets_up_a_working_force_once() {
     assert_eq!(forces[0]["name"], "Demo Constabulary");
     assert_eq!(forces[0]["key_id"], public_key.key_id().to_hex());
     let env = seal_report(&mut rng(), "demo", &public_key, b"demo report").unwrap();
+    let pow = pow_header(&http, &server.base, &env).await;
     let (s, _) = status(
         http.post(server.url("/api/v1/reports"))
             .header("content-type", "application/octet-stream")
+            .header("quietline-pow", pow)
             .body(env),
     )
     .await;

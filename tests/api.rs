@@ -14,7 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline::ServerSettings;
 use quietline::storage::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Purged, ReportId,
+    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
     SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
 };
 use quietline_crypto::envelope::{Kind, MAX_ENVELOPE_LEN};
@@ -23,8 +23,8 @@ use quietline_crypto::padding::MAX_PAYLOAD_LEN;
 use quietline_crypto::seal::seal_report;
 use serde_json::{Value, json};
 use support::server::{
-    Backend, RawResponse, TestDb, TestServer, random_slot, raw_http, read_response, reply_for, rng,
-    test_settings,
+    Backend, RawResponse, TEST_POW_DIFFICULTY, TestDb, TestServer, fetch_challenge, random_slot,
+    raw_http, read_response, reply_for, rng, solve, test_settings,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -148,10 +148,32 @@ async fn get(s: &TestServer, path: &str, token: Option<&str>) -> Resp {
     send(req).await
 }
 
+/// `POST /api/v1/reports` with a proof of work solved over `body` (a fresh
+/// challenge for each call).
 async fn post_report(s: &TestServer, body: Vec<u8>, content_type: Option<&str>) -> Resp {
+    let pow = s.pow(&body).await;
+    post_report_with(s, body, content_type, Some(&pow)).await
+}
+
+/// `POST /api/v1/reports` without a `Quietline-Pow` header: for the checks
+/// that come before the proof of work (media type, size, shape).
+async fn post_report_bare(s: &TestServer, body: Vec<u8>, content_type: Option<&str>) -> Resp {
+    post_report_with(s, body, content_type, None).await
+}
+
+/// `POST /api/v1/reports` with exactly this `Quietline-Pow` header, if any.
+async fn post_report_with(
+    s: &TestServer,
+    body: Vec<u8>,
+    content_type: Option<&str>,
+    pow: Option<&str>,
+) -> Resp {
     let mut req = s.http.post(s.url("/api/v1/reports")).body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
+    }
+    if let Some(pow) = pow {
+        req = req.header("quietline-pow", pow);
     }
     send(req).await
 }
@@ -216,6 +238,7 @@ on_both_backends!(
     inbox_pages,
     routes_and_methods,
     shutdown_finishes_in_flight,
+    proof_of_work,
 );
 
 // ------------------------------------------------------------------ directory
@@ -327,55 +350,65 @@ async fn report_errors(b: Backend) {
     let good = force.report(b"hello");
     let octet = Some("application/octet-stream");
 
-    // 415 before anything else.
-    post_report(&s, good.clone(), None).await.error(
+    // 415 before anything else. These checks all come before the proof of
+    // work: they answer the same without a `Quietline-Pow` header.
+    post_report_bare(&s, good.clone(), None).await.error(
         415,
         "unsupported_media_type",
         "Content-Type: application/octet-stream",
     );
-    post_report(&s, good.clone(), Some("text/plain"))
+    post_report_bare(&s, good.clone(), Some("text/plain"))
         .await
         .error(415, "unsupported_media_type", "application/octet-stream");
-    post_report(&s, good.clone(), Some("application/json"))
+    post_report_bare(&s, good.clone(), Some("application/json"))
         .await
         .error(415, "unsupported_media_type", "application/octet-stream");
 
     // 400: each shape check names itself, and never quotes the body.
     let canary = b"QUIETLINE-CANARY-BODY-0042 and more bytes to be long enough".to_vec();
-    let r = post_report(&s, canary, octet).await;
+    let r = post_report_bare(&s, canary, octet).await;
     r.error(400, "bad_magic", "magic");
     assert!(!String::from_utf8_lossy(&r.body).contains("CANARY"));
-    post_report(&s, Vec::new(), octet)
+    post_report_bare(&s, Vec::new(), octet)
         .await
         .error(400, "truncated", "truncated");
-    post_report(&s, good[..40].to_vec(), octet)
+    post_report_bare(&s, good[..40].to_vec(), octet)
         .await
         .error(400, "truncated", "truncated");
     let mut v = good.clone();
     v[2] = 9;
-    post_report(&s, v, octet)
+    post_report_bare(&s, v, octet)
         .await
         .error(400, "unknown_version", "version");
     let mut v = good.clone();
     v[3] = 7;
-    post_report(&s, v, octet)
+    post_report_bare(&s, v, octet)
         .await
         .error(400, "unknown_kind", "kind");
     let mut v = good.clone();
     v[5] = 0x21;
-    post_report(&s, v, octet)
+    post_report_bare(&s, v, octet)
         .await
         .error(400, "unknown_suite", "suite");
     let mut v = good.clone();
     v.pop();
-    post_report(&s, v, octet)
+    post_report_bare(&s, v, octet)
         .await
         .error(400, "bad_ciphertext_length", "ciphertext");
 
     // A reply envelope is well-formed but not a report.
+    post_report_bare(&s, reply_for(random_slot(), b"r"), octet)
+        .await
+        .error(400, "wrong_kind", "kind 2");
+    // A solved proof of work does not make a malformed envelope acceptable.
     post_report(&s, reply_for(random_slot(), b"r"), octet)
         .await
         .error(400, "wrong_kind", "kind 2");
+    let mut v = good.clone();
+    v[0] = b'X';
+    post_report(&s, v, octet)
+        .await
+        .error(400, "bad_magic", "magic");
 
     // 404: the force is not hosted here.
     let (_sk, pk) = generate_keypair(&mut rng());
@@ -858,6 +891,9 @@ async fn routes_and_methods(b: Backend) {
     send(s.http.post(s.url("/api/v1/inbox")))
         .await
         .error(405, "method_not_allowed", "method");
+    send(s.http.post(s.url("/api/v1/challenge")))
+        .await
+        .error(405, "method_not_allowed", "method");
 
     // CORS is closed: a preflight gets no grant.
     let r = send(
@@ -882,6 +918,169 @@ async fn routes_and_methods(b: Backend) {
     s.stop().await;
 }
 
+// ------------------------------------------------------------------ proof of work
+
+/// A nonce that does NOT solve `challenge` over `envelope` (checked here, so
+/// the refusal below cannot turn into a lucky 1-in-2^difficulty success).
+fn non_solution(challenge: &[u8; 58], envelope: &[u8], difficulty: u8) -> [u8; 8] {
+    use quietline_crypto::pow;
+    let hash = pow::envelope_hash(envelope);
+    (0u64..)
+        .map(u64::to_be_bytes)
+        .find(|n| pow::leading_zero_bits(&pow::digest(challenge, &hash, n)) < u32::from(difficulty))
+        .expect("most nonces are not solutions")
+}
+
+fn header(challenge: [u8; 58], nonce: [u8; 8]) -> String {
+    quietline_crypto::pow::Solution { challenge, nonce }.to_header()
+}
+
+/// crypto/FORMAT.md#proof-of-work: the challenge route, each refusal with its
+/// status and code, one use per challenge, and a challenge left usable by a
+/// submission that stored nothing.
+async fn proof_of_work(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    let force = s.add_force("north", "North Constabulary").await;
+    let token = s.token("north", "desk").await;
+    let octet = Some("application/octet-stream");
+
+    // The challenge route: 58 octets, the difficulty and expiry repeated,
+    // the expiry in the future and rounded to five minutes.
+    let r = get(&s, "/api/v1/challenge", None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body = r.json();
+    assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
+    let bytes = URL_SAFE_NO_PAD
+        .decode(body["challenge"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(bytes.len(), 58);
+    assert_eq!(bytes[0], 1, "version");
+    assert_eq!(bytes[1], TEST_POW_DIFFICULTY);
+    assert_eq!(body["difficulty"], TEST_POW_DIFFICULTY);
+    let expires = body["expires"].as_u64().unwrap();
+    assert_eq!(
+        u64::from_be_bytes(bytes[2..10].try_into().unwrap()),
+        expires
+    );
+    assert_eq!(expires % 300, 0, "expiry rounded to five minutes");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(expires > now, "{expires} is in the future of {now}");
+    // Each challenge is fresh.
+    let (c1, _) = fetch_challenge(&s.http, &s.base).await;
+    let (c2, _) = fetch_challenge(&s.http, &s.base).await;
+    assert_ne!(c1[10..26], c2[10..26], "random ids");
+
+    let envelope = force.report(b"with a proof of work");
+    let (challenge, difficulty) = fetch_challenge(&s.http, &s.base).await;
+    assert_eq!(difficulty, TEST_POW_DIFFICULTY);
+
+    // No header.
+    post_report_bare(&s, envelope.clone(), octet).await.error(
+        400,
+        "pow_missing",
+        "GET /api/v1/challenge",
+    );
+    // Not `<challenge>.<nonce>`.
+    for bad in [
+        "",
+        "not a solution",
+        &URL_SAFE_NO_PAD.encode(challenge),
+        &format!("{}.AAAA", URL_SAFE_NO_PAD.encode(challenge)),
+        &format!("{}.AAAAAAAAAAA", URL_SAFE_NO_PAD.encode(&challenge[..57])),
+    ] {
+        let r = post_report_with(&s, envelope.clone(), octet, Some(bad)).await;
+        r.error(400, "pow_malformed", "Quietline-Pow");
+    }
+    // Altered (here: a lower difficulty written in), so its MAC fails.
+    let mut altered = challenge;
+    altered[1] = 0;
+    post_report_with(&s, envelope.clone(), octet, Some(&header(altered, [0; 8])))
+        .await
+        .error(400, "pow_forged", "not issued by this service");
+    // Not a solution for this envelope.
+    let wrong = header(
+        challenge,
+        non_solution(&challenge, &envelope, TEST_POW_DIFFICULTY),
+    );
+    post_report_with(&s, envelope.clone(), octet, Some(&wrong))
+        .await
+        .error(400, "pow_insufficient", "leading zero bits");
+    // A solution for another envelope does not fit this one.
+    let other = force.report(b"another envelope");
+    let for_other = solve(challenge, difficulty, &other);
+    let nonce: [u8; 8] = URL_SAFE_NO_PAD
+        .decode(for_other.split_once('.').unwrap().1)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    if quietline_crypto::pow::leading_zero_bits(&quietline_crypto::pow::digest(
+        &challenge,
+        &quietline_crypto::pow::envelope_hash(&envelope),
+        &nonce,
+    )) < u32::from(TEST_POW_DIFFICULTY)
+    {
+        post_report_with(&s, envelope.clone(), octet, Some(&for_other))
+            .await
+            .error(400, "pow_insufficient", "this envelope");
+    }
+    // Nothing refused so far spent the challenge: the right solution works.
+    let good = solve(challenge, difficulty, &envelope);
+    let r = post_report_with(&s, envelope.clone(), octet, Some(&good)).await;
+    assert_eq!(r.status, 201, "{}", r.json());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    // Once only: the same request again, and the same challenge over another
+    // envelope, are refused as spent.
+    post_report_with(&s, envelope.clone(), octet, Some(&good))
+        .await
+        .error(429, "pow_spent", "already used");
+    post_report_with(&s, other.clone(), octet, Some(&for_other))
+        .await
+        .error(429, "pow_spent", "already used");
+    // The same envelope with a new challenge is a new submission.
+    let r = post_report(&s, envelope.clone(), octet).await;
+    assert_eq!(r.status, 201, "{}", r.json());
+    let id2 = r.json()["id"].as_str().unwrap().to_owned();
+    assert_ne!(id, id2);
+
+    // A submission refused after the proof of work (404, 422) stores nothing
+    // and leaves its challenge usable: the same request is refused the same way.
+    let (_sk, pk) = generate_keypair(&mut rng());
+    let ghost = seal_report(&mut rng(), "ghost", &pk, b"x").unwrap();
+    let pow = s.pow(&ghost).await;
+    for _ in 0..2 {
+        post_report_with(&s, ghost.clone(), octet, Some(&pow))
+            .await
+            .error(404, "unknown_force", "reload GET /api/v1/forces");
+    }
+    let stray = seal_report(&mut rng(), "north", &pk, b"x").unwrap();
+    let pow = s.pow(&stray).await;
+    for _ in 0..2 {
+        post_report_with(&s, stray.clone(), octet, Some(&pow))
+            .await
+            .error(422, "unknown_key", "reload GET /api/v1/forces");
+    }
+
+    // Two reports stored, both the same envelope.
+    let inbox = get(&s, "/api/v1/inbox", Some(&token)).await;
+    let reports = inbox.json()["reports"].as_array().unwrap().clone();
+    let mut ids: Vec<_> = reports.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort();
+    let mut expected = vec![id.as_str(), id2.as_str()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    s.stop().await;
+}
+
 // ------------------------------------------------------------------ shutdown
 
 async fn shutdown_finishes_in_flight(b: Backend) {
@@ -891,12 +1090,13 @@ async fn shutdown_finishes_in_flight(b: Backend) {
     let force = s.add_force("north", "North Constabulary").await;
     let token = s.token("north", "desk").await;
     let envelope = force.report(b"sent while the server stops");
+    let pow = s.pow(&envelope).await;
 
     // `Expect: 100-continue` makes the server say when the handler starts
     // reading the body: from then on the request is in flight.
     let mut stream = TcpStream::connect(s.addr).await.unwrap();
     let head = format!(
-        "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nQuietline-Pow: {pow}\r\nExpect: 100-continue\r\n\r\n",
         envelope.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -1067,6 +1267,15 @@ impl Storage for Faulty {
     async fn purge(&self, t: Day, r: u32) -> Result<Purged, StorageError> {
         self.0.purge(t, r).await
     }
+    async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>, StorageError> {
+        self.0.pow_key(fresh).await
+    }
+    async fn forget_spent(&self, now: i64) -> Result<u64, StorageError> {
+        self.0.forget_spent(now).await
+    }
+    fn pressure(&self) -> Pressure {
+        self.0.pressure()
+    }
     async fn close(&self) {
         self.0.close().await
     }
@@ -1097,7 +1306,15 @@ async fn panics_and_storage_failures_answer_json() {
         "no driver detail"
     );
     // A storage that is shutting down: 503, nothing stored.
-    post_report(&s, force.report(b"x"), Some("application/octet-stream"))
+    let envelope = force.report(b"x");
+    let pow = s.pow(&envelope).await;
+    let octet = Some("application/octet-stream");
+    post_report_with(&s, envelope.clone(), octet, Some(&pow))
+        .await
+        .error(503, "shutting_down", "send the request again");
+    // The failed write did not spend the challenge: the same request again
+    // meets the same storage failure, not `pow_spent`.
+    post_report_with(&s, envelope, octet, Some(&pow))
         .await
         .error(503, "shutting_down", "send the request again");
     s.stop().await;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use support::pow::try_pow_header;
 use support::server::{Backend, Process, TestForce, client};
 
 /// Kill cycles per backend (issue 6 asks for at least 20).
@@ -33,11 +34,12 @@ const MAX_KILL_DELAY_MS: u64 = 400;
 
 use support::server::BinarySetup as Setup;
 
-/// One client: submit distinct envelopes until a request fails (the server is
-/// gone) or `stop` is set. Returns what was acknowledged (id → envelope) and
-/// every envelope that was sent at all.
+/// One client: submit distinct envelopes (each with a proof of work on a
+/// challenge of its own) until a request fails (the server is gone) or `stop`
+/// is set. Returns what was acknowledged (id → envelope) and every envelope
+/// that was sent at all.
 async fn client_loop(
-    url: String,
+    base: String,
     force: Arc<TestForce>,
     tag: String,
     stop: Arc<AtomicBool>,
@@ -52,11 +54,15 @@ async fn client_loop(
         let mut payload = format!("{tag} report {i} ").into_bytes();
         payload.resize(payload.len() + (i as usize * 373) % 3000, b'x');
         let envelope = force.report(&payload);
-        sent.push(envelope.clone());
         i += 1;
+        let Some(pow) = try_pow_header(&http, &base, &envelope).await else {
+            break;
+        };
+        sent.push(envelope.clone());
         let Ok(res) = http
-            .post(&url)
+            .post(format!("{base}/api/v1/reports"))
             .header("content-type", "application/octet-stream")
+            .header("quietline-pow", pow)
             .body(envelope.clone())
             .send()
             .await
@@ -188,7 +194,7 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
         let clients: Vec<_> = (0..CLIENTS)
             .map(|c| {
                 tokio::spawn(client_loop(
-                    server.url("/api/v1/reports"),
+                    server.base.clone(),
                     setup.force.clone(),
                     format!("cycle {cycle} client {c}"),
                     stop.clone(),

@@ -7,7 +7,11 @@
 //! nothing is normalised by a client library: random methods, paths, path
 //! segments and query strings; random, missing, duplicated and conflicting
 //! `Content-Type`, `Content-Length`, `Authorization` and `Transfer-Encoding`;
-//! random bodies, mutated valid envelopes, random JSON; truncated bodies.
+//! random bodies, mutated valid envelopes, random JSON; truncated bodies; and
+//! on report submissions a `Quietline-Pow` header that is absent, junk, forged,
+//! already spent, or solved (at send time, on a fresh challenge, over the exact
+//! body) — so that submissions get past the proof of work to the checks behind
+//! it and to 201.
 //!
 //! For every request: no 5xx; an answer that went through the application
 //! (it carries the security headers) is 2xx where the input was valid, and
@@ -33,7 +37,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use quietline::ServerSettings;
-use support::server::{Backend, TestServer, random_slot, reply_for, test_settings};
+use support::server::{Backend, TestServer, pow_header, random_slot, reply_for, test_settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -207,6 +211,21 @@ struct Material {
     slot: String,
     reply: Vec<u8>,
     report_id: String,
+    /// The envelope stored as `report_id`, and the (now spent) proof of work
+    /// it was submitted with.
+    spent: (Vec<u8>, String),
+}
+
+/// The `Quietline-Pow` header of a request.
+#[derive(Clone, Debug)]
+enum Pow {
+    /// None sent.
+    Absent,
+    /// Solved over the request's body on a challenge fetched just before it
+    /// is sent (a strategy cannot fetch one: each is single-use).
+    Solved,
+    /// Exactly this value: junk, forged, or a spent solution.
+    Given(String),
 }
 
 #[derive(Clone, Debug)]
@@ -245,6 +264,7 @@ struct FuzzRequest {
     length: Length,
     coding: Coding,
     extra: Vec<(String, String)>,
+    pow: Pow,
     body: Vec<u8>,
 }
 
@@ -268,11 +288,26 @@ impl FuzzRequest {
         !matches!(self.length, Length::Wrong(n) if n as usize > self.body.len())
     }
 
-    fn to_bytes(&self) -> Vec<u8> {
+    /// The `Quietline-Pow` value to send: a [`Pow::Solved`] one is solved now,
+    /// over the body, on a fresh challenge from the server at `base`.
+    async fn pow_value(&self, http: &reqwest::Client, base: &str) -> Option<String> {
+        match &self.pow {
+            Pow::Absent => None,
+            Pow::Solved => Some(pow_header(http, base, &self.body).await),
+            Pow::Given(v) => Some(v.clone()),
+        }
+    }
+
+    /// The request's bytes; `pow` is the `Quietline-Pow` value for
+    /// [`Pow::Solved`] (see [`FuzzRequest::pow_value`]).
+    fn to_bytes(&self, pow: Option<&str>) -> Vec<u8> {
         let mut head = format!(
             "{} {} HTTP/1.1\r\nHost: quietline.test\r\nConnection: close\r\n",
             self.method, self.path
         );
+        if let Some(pow) = pow {
+            head.push_str(&format!("Quietline-Pow: {pow}\r\n"));
+        }
         for ct in &self.content_type {
             head.push_str(&format!("Content-Type: {ct}\r\n"));
         }
@@ -389,6 +424,30 @@ fn header_value() -> impl Strategy<Value = String> {
     "[ -~]{0,60}".prop_map(|s| s.trim().to_owned())
 }
 
+/// A `Quietline-Pow` header that is not a usable solution: junk text, the
+/// right syntax with a challenge this server never issued, or a solution
+/// already spent (and for another envelope).
+fn bad_pow(m: Material) -> impl Strategy<Value = Pow> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    prop_oneof![
+        header_value().prop_map(Pow::Given),
+        (proptest::array::uniform32(any::<u8>()), any::<[u8; 8]>()).prop_map(|(a, nonce)| {
+            let mut challenge = [0u8; 58];
+            challenge[0] = 1;
+            challenge[1] = 8;
+            challenge[2..34].copy_from_slice(&a);
+            Pow::Given(format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(challenge),
+                URL_SAFE_NO_PAD.encode(nonce)
+            ))
+        }),
+        "[A-Za-z0-9_-]{78}\\.[A-Za-z0-9_-]{11}".prop_map(Pow::Given),
+        Just(Pow::Given(m.spent.1.clone())),
+    ]
+}
+
 fn mutate(bytes: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
     let len = bytes.len();
     prop_oneof![
@@ -467,26 +526,37 @@ fn aimed(m: Material) -> impl Strategy<Value = FuzzRequest> {
     let json = "application/json".to_owned();
     let report_body = prop_oneof![3 => Just(m.report.clone()), 2 => mutate(m.report.clone())];
     let reply_body = prop_oneof![3 => Just(m.reply.clone()), 2 => mutate(m.reply.clone())];
+    let report_pow =
+        prop_oneof![6 => Just(Pow::Solved), 1 => Just(Pow::Absent), 2 => bad_pow(m.clone())];
     let endpoint = prop_oneof![
-        3 => report_body.prop_map({
+        3 => (report_body, report_pow).prop_map({
             let octet = octet.clone();
-            move |b| ("POST".to_owned(), "/api/v1/reports".to_owned(), vec![octet.clone()], vec![], b)
+            move |(b, pow)| ("POST".to_owned(), "/api/v1/reports".to_owned(), vec![octet.clone()], vec![], pow, b)
         }),
+        // The stored report's exact request again: its challenge is spent.
+        1 => Just((
+            "POST".to_owned(),
+            "/api/v1/reports".to_owned(),
+            vec![octet.clone()],
+            vec![],
+            Pow::Given(m.spent.1.clone()),
+            m.spent.0.clone(),
+        )),
         2 => reply_body.prop_map({
             let (octet, bearer, slot) = (octet.clone(), bearer.clone(), m.slot.clone());
-            move |b| ("PUT".to_owned(), format!("/api/v1/slots/{slot}"), vec![octet.clone()], vec![bearer.clone()], b)
+            move |b| ("PUT".to_owned(), format!("/api/v1/slots/{slot}"), vec![octet.clone()], vec![bearer.clone()], Pow::Absent, b)
         }),
         2 => body(m.clone()).prop_map({
             let json = json.clone();
-            move |b| ("POST".to_owned(), "/api/v1/slots/fetch".to_owned(), vec![json.clone()], vec![], b)
+            move |b| ("POST".to_owned(), "/api/v1/slots/fetch".to_owned(), vec![json.clone()], vec![], Pow::Absent, b)
         }),
         2 => query().prop_map({
             let bearer = bearer.clone();
-            move |q| ("GET".to_owned(), format!("/api/v1/inbox{q}"), vec![], vec![bearer.clone()], vec![])
+            move |q| ("GET".to_owned(), format!("/api/v1/inbox{q}"), vec![], vec![bearer.clone()], Pow::Absent, vec![])
         }),
         2 => (prop_oneof![Just("/api/v1/inbox/"), Just("/api/v1/slots/")], segment()).prop_map({
             let bearer = bearer.clone();
-            move |(p, seg)| ("GET".to_owned(), format!("{p}{seg}"), vec![], vec![bearer.clone()], vec![])
+            move |(p, seg)| ("GET".to_owned(), format!("{p}{seg}"), vec![], vec![bearer.clone()], Pow::Absent, vec![])
         }),
     ];
     let length = prop_oneof![
@@ -496,7 +566,7 @@ fn aimed(m: Material) -> impl Strategy<Value = FuzzRequest> {
     ];
     let coding = prop_oneof![8 => Just(Coding::None), 2 => Just(Coding::Chunked)];
     (endpoint, length, coding).prop_map(
-        |((method, path, content_type, authorization, body), length, coding)| {
+        |((method, path, content_type, authorization, pow, body), length, coding)| {
             let length = match coding {
                 Coding::Chunked => Length::Missing,
                 _ => length,
@@ -509,6 +579,7 @@ fn aimed(m: Material) -> impl Strategy<Value = FuzzRequest> {
                 length,
                 coding,
                 extra: vec![],
+                pow,
                 body,
             }
         },
@@ -604,6 +675,11 @@ fn any_request(m: Material) -> impl Strategy<Value = FuzzRequest> {
         ),
         0..3,
     );
+    let pow = prop_oneof![
+        6 => Just(Pow::Absent),
+        2 => Just(Pow::Solved),
+        2 => bad_pow(m.clone()),
+    ];
     (
         method,
         path(m.clone()),
@@ -612,10 +688,11 @@ fn any_request(m: Material) -> impl Strategy<Value = FuzzRequest> {
         length,
         coding,
         extra,
+        pow,
         body(m),
     )
         .prop_map(
-            |(method, path, content_type, authorization, length, coding, extra, body)| {
+            |(method, path, content_type, authorization, length, coding, extra, pow, body)| {
                 // `Expect: 100-continue` is answered by hyper on its own and
                 // then waits for the body: keep it only with a true length.
                 let extra = extra
@@ -630,6 +707,7 @@ fn any_request(m: Material) -> impl Strategy<Value = FuzzRequest> {
                     length,
                     coding,
                     extra,
+                    pow,
                     body,
                 };
                 // A HEAD or GET with a body is legal HTTP but pointless here;
@@ -664,7 +742,20 @@ fn live(settings: ServerSettings) -> Live {
         let force = s.add_force("north", "North").await;
         let token = s.token("north", "desk").await;
         let report = force.report(b"a valid report to mutate");
-        let report_id = s.submit(force.report(b"one that is there")).await;
+        let stored = force.report(b"one that is there");
+        let pow = s.pow(&stored).await;
+        let res = s
+            .http
+            .post(s.url("/api/v1/reports"))
+            .header("content-type", "application/octet-stream")
+            .header("quietline-pow", &pow)
+            .body(stored.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        let report_id = v["id"].as_str().unwrap().to_owned();
         let slot = random_slot();
         let reply = reply_for(slot, b"a valid reply to mutate");
         (
@@ -675,6 +766,7 @@ fn live(settings: ServerSettings) -> Live {
                 slot: hex::encode(slot),
                 reply,
                 report_id,
+                spent: (stored, pow),
             },
         )
     });
@@ -706,10 +798,11 @@ fn every_endpoint_survives_random_requests() {
     let started = Instant::now();
     let result = runner.run(&request(l.material.clone()), |req| {
         let what = format!(
-            "{} {} ({:?}, {:?})",
-            req.method, req.path, req.length, req.coding
+            "{} {} ({:?}, {:?}, pow {:?})",
+            req.method, req.path, req.length, req.coding, req.pow
         );
-        let bytes = req.to_bytes();
+        let pow = l.rt.block_on(req.pow_value(&l.server.http, &l.server.base));
+        let bytes = req.to_bytes(pow.as_deref());
         let complete = req.complete();
         let answer =
             l.rt.block_on(exchange(addr, &bytes, req.method == "HEAD", !complete));
@@ -733,7 +826,7 @@ fn every_endpoint_survives_random_requests() {
         started.elapsed().as_secs_f64()
     );
     // The generator reaches the interesting answers.
-    for want in [200, 201, 400, 401, 404, 405, 409, 413, 415] {
+    for want in [200, 201, 400, 401, 404, 405, 409, 413, 415, 429] {
         assert!(
             statuses.contains_key(&(true, want)),
             "no {want} in {statuses:?}"
@@ -750,12 +843,18 @@ fn truncated_uploads_are_refused_and_forgotten() {
     let addr = l.server.addr;
     let m = &l.material;
     let auth = format!("Authorization: Bearer {}\r\n", m.token);
+    // A proof of work solved over the whole report: the cut is what is
+    // refused, not a missing header. (It is never spent: nothing is stored.)
+    let pow = format!(
+        "Quietline-Pow: {}\r\n",
+        l.rt.block_on(l.server.pow(&m.report))
+    );
     let routes: [(&str, String, &str, &str, &[u8]); 3] = [
         (
             "POST",
             "/api/v1/reports".into(),
             "application/octet-stream",
-            "",
+            &pow,
             &m.report,
         ),
         (
@@ -842,8 +941,9 @@ fn trickled_uploads_succeed() {
     let report = l.material.report.clone();
     l.rt.block_on(async {
         for chunked_body in [false, true] {
+            let pow = l.server.pow(&report).await;
             let mut req = format!(
-                "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n{}\r\n",
+                "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nQuietline-Pow: {pow}\r\n{}\r\n",
                 if chunked_body {
                     "Transfer-Encoding: chunked\r\n".to_owned()
                 } else {
@@ -858,7 +958,7 @@ fn trickled_uploads_succeed() {
             });
             let mut s = TcpStream::connect(addr).await.unwrap();
             s.set_nodelay(true).unwrap();
-            // ~1.2 KB in 7-byte pieces, 2 ms apart: about 0.4 s in all.
+            // ~1.3 KB in 7-byte pieces, 2 ms apart: about 0.4 s in all.
             for piece in req.chunks(7) {
                 s.write_all(piece).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(2)).await;

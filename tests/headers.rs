@@ -3,7 +3,7 @@
 //! threat-model/adversaries.md#a-network-observer).
 //!
 //! Every route × every method, and every class of answer the server gives
-//! (200, 201, 204, 400, 401, 404, 405, 408, 409, 413, 415, 422), on the API
+//! (200, 201, 204, 400, 401, 404, 405, 408, 409, 413, 415, 422, 429), on the API
 //! and on the page routes (`/`, `/app.js`, `/app.css`, `/licences.txt`,
 //! `/favicon.ico`): the fixed security headers, `Cache-Control: no-store`,
 //! the right CSP for the class, and never `Set-Cookie`, `Server`, `Date`, a CORS
@@ -152,6 +152,7 @@ async fn every_route_and_method(b: Backend) {
     let mut api_paths: Vec<String> = vec![
         "/api/v1/forces".into(),
         "/api/v1/assets".into(),
+        "/api/v1/challenge".into(),
         "/api/v1/reports".into(),
         "/api/v1/slots/fetch".into(),
         format!("/api/v1/slots/{slot_hex}"),
@@ -187,7 +188,7 @@ async fn every_route_and_method(b: Backend) {
         }
     }
 
-    // The answers with bodies: 201, 409, 400, 415, 422, 413, 401.
+    // The answers with bodies: 201, 409, 400, 415, 422, 429, 413, 401.
     let json_ct = ("Content-Type", "application/json");
     let octet = ("Content-Type", "application/octet-stream");
     let auth = ("Authorization", bearer.as_str());
@@ -197,6 +198,12 @@ async fn every_route_and_method(b: Backend) {
     let unknown_key =
         quietline_crypto::seal::seal_report(&mut support::server::rng(), "north", &other_pk, b"x")
             .unwrap();
+    // Each submission that gets past the proof of work needs its own
+    // challenge, solved over its body; the 201's is then spent (429).
+    let report_pow = s.pow(&report).await;
+    let report_pow = ("Quietline-Pow", report_pow.as_str());
+    let unknown_key_pow = s.pow(&unknown_key).await;
+    let unknown_key_pow = ("Quietline-Pow", unknown_key_pow.as_str());
     let fetch_body = format!(r#"{{"slots":["{slot_hex}"]}}"#);
     // (method, path, headers, body, expected status)
     type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
@@ -204,9 +211,23 @@ async fn every_route_and_method(b: Backend) {
         (
             "POST",
             "/api/v1/reports".into(),
-            vec![octet],
+            vec![octet, report_pow],
             report.clone(),
             201,
+        ),
+        (
+            "POST",
+            "/api/v1/reports".into(),
+            vec![octet, report_pow],
+            report.clone(),
+            429,
+        ),
+        (
+            "POST",
+            "/api/v1/reports".into(),
+            vec![octet],
+            report.clone(),
+            400,
         ),
         (
             "POST",
@@ -219,7 +240,7 @@ async fn every_route_and_method(b: Backend) {
         (
             "POST",
             "/api/v1/reports".into(),
-            vec![octet],
+            vec![octet, unknown_key_pow],
             unknown_key,
             422,
         ),
@@ -284,7 +305,7 @@ async fn every_route_and_method(b: Backend) {
         false,
     );
 
-    for want in [200, 201, 204, 400, 401, 404, 405, 409, 413, 415, 422] {
+    for want in [200, 201, 204, 400, 401, 404, 405, 409, 413, 415, 422, 429] {
         assert!(
             statuses.contains(&want),
             "no {want} was checked: {statuses:?}"

@@ -290,6 +290,7 @@ async fn no_admin_action_over_http(b: Backend) {
         "/api/v1/tokens/desk".to_owned(),
         "/api/v1/token".to_owned(),
         "/api/v1/purge".to_owned(),
+        "/api/v1/challenge".to_owned(),
         "/api/v1/reports".to_owned(),
         format!("/api/v1/reports/{id}"),
         "/api/v1/inbox".to_owned(),
@@ -341,6 +342,7 @@ async fn no_admin_action_over_http(b: Backend) {
     // GET and HEAD on the admin-looking paths that are not read routes: 404 or 405.
     let read_routes = |p: &str| {
         p == "/api/v1/forces"
+            || p == "/api/v1/challenge"
             || p == "/api/v1/inbox"
             || p.starts_with("/api/v1/inbox/")
             || p.starts_with("/api/v1/slots/")

@@ -11,7 +11,9 @@ mod support;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use support::server::{Process, TestForce, admin_ok, client, random_slot, reply_for, rng};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use support::server::{Process, TestForce, admin_ok, client, random_slot, reply_for, rng, solve};
 
 const FORWARDED_IP: &str = "203.0.113.7";
 const USER_AGENT: &str = "QuietlineCanary/7.7";
@@ -135,12 +137,33 @@ async fn nothing_identifying_is_written_or_printed() {
             .header("x-canary", "canary-header-9999")
     };
 
+    // The proof of work's challenge is fetched with the canaries too.
+    let pow = async |envelope: &[u8]| {
+        let res = canary_headers(http.get(server.url("/api/v1/challenge?canary-query-4242")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        let challenge = URL_SAFE_NO_PAD
+            .decode(v["challenge"].as_str().unwrap())
+            .unwrap();
+        solve(
+            challenge.try_into().unwrap(),
+            v["difficulty"].as_u64().unwrap() as u8,
+            envelope,
+        )
+    };
+
     let mut ids = Vec::new();
     for i in 0..3u8 {
+        let envelope = force.report(&[i; 10]);
+        let pow = pow(&envelope).await;
         let res = canary_headers(
             http.post(server.url("/api/v1/reports?canary-query-4242=1"))
                 .header("content-type", "application/octet-stream")
-                .body(force.report(&[i; 10])),
+                .header("quietline-pow", pow)
+                .body(envelope),
         )
         .send()
         .await
@@ -235,6 +258,7 @@ async fn nothing_identifying_is_written_or_printed() {
     let stderr = String::from_utf8_lossy(&captured.stderr);
     assert!(stdout.starts_with("listening on http://127.0.0.1:"));
     assert!(stderr.contains("/api/v1/reports"), "{stderr}");
+    assert!(stderr.contains("/api/v1/challenge"), "{stderr}");
     assert!(
         stderr.contains("/api/v1/slots/{address}"),
         "route templates only: {stderr}"

@@ -314,6 +314,7 @@ async fn page_leaves_no_metadata(backend: Backend) {
 
     // The search searched something: the access log has a line per request.
     let stderr = String::from_utf8_lossy(&captured.stderr);
+    assert!(stderr.contains("/api/v1/challenge"), "{stderr}");
     assert!(stderr.contains("/api/v1/reports"), "{stderr}");
     assert!(stderr.contains("/api/v1/slots/"), "{stderr}");
     db.cleanup().await;

@@ -1,7 +1,10 @@
 //! Restart: every report the server acknowledged (201) is there after the
 //! process stops and starts again on the same data — whether it was killed
 //! outright (SIGKILL: nothing gets a chance to flush) or asked to stop
-//! (SIGTERM) while concurrent clients were still submitting.
+//! (SIGTERM) while concurrent clients were still submitting. The proof of
+//! work's state survives too: a challenge issued before the restart is
+//! accepted after it (the key is in the database), and one spent before it is
+//! still refused (the spent record was committed with its report).
 
 mod support;
 
@@ -9,7 +12,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::server::{Backend, TestForce, client};
+use support::pow::try_pow_header;
+use support::server::{Backend, Process, TestForce, client, fetch_challenge, pow_header, solve};
 use tokio::sync::Notify;
 
 const CLIENTS: usize = 8;
@@ -28,8 +32,8 @@ async fn submit_concurrently(
 ) -> BTreeSet<String> {
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
-        let (url, force, acked, progress) = (
-            format!("{base}/api/v1/reports"),
+        let (base, force, acked, progress) = (
+            base.to_owned(),
             force.clone(),
             acked.clone(),
             progress.clone(),
@@ -39,9 +43,15 @@ async fn submit_concurrently(
             let mut ids = Vec::new();
             for i in 0..PER_CLIENT {
                 let envelope = force.report(format!("client {c} report {i}").as_bytes());
+                // Each submission solves its own challenge; a server that is
+                // going away may not hand one out.
+                let Some(pow) = try_pow_header(&http, &base, &envelope).await else {
+                    break;
+                };
                 let res = http
-                    .post(&url)
+                    .post(format!("{base}/api/v1/reports"))
                     .header("content-type", "application/octet-stream")
+                    .header("quietline-pow", pow)
                     .body(envelope)
                     .send()
                     .await;
@@ -65,6 +75,23 @@ async fn submit_concurrently(
         all.extend(t.await.unwrap());
     }
     all
+}
+
+/// POST `envelope` with the `Quietline-Pow` value `pow`: status and body.
+async fn post(server: &Process, envelope: &[u8], pow: &str) -> (u16, serde_json::Value) {
+    let res = client()
+        .post(server.url("/api/v1/reports"))
+        .header("content-type", "application/octet-stream")
+        .header("quietline-pow", pow)
+        .body(envelope.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&res.bytes().await.unwrap()).unwrap(),
+    )
 }
 
 /// Every id in this force's inbox, through the API.
@@ -102,14 +129,37 @@ async fn acknowledged_reports_survive(backend: Backend) {
     // Round 1: all clients finish, then the process is killed outright.
     let server = setup.serve();
     let acked = Arc::new(AtomicUsize::new(0));
-    let first =
+    let mut first =
         submit_concurrently(&server.base, &setup.force, acked, Arc::new(Notify::new())).await;
     assert_eq!(first.len(), CLIENTS * PER_CLIENT);
+    // One submission whose request is kept, and a challenge left unused.
+    let http = client();
+    let kept = setup.force.report(b"sent again after the restart");
+    let kept_pow = pow_header(&http, &server.base, &kept).await;
+    let (status, body) = post(&server, &kept, &kept_pow).await;
+    assert_eq!(status, 201, "{body}");
+    first.insert(body["id"].as_str().unwrap().to_owned());
+    let (unused, difficulty) = fetch_challenge(&http, &server.base).await;
     server.kill();
 
     let server = setup.serve();
     let present = inbox_ids(&server.base, &setup.token).await;
     assert_eq!(present, first, "every acknowledged report survives SIGKILL");
+    // The restarted server (nothing in its memory) still knows the
+    // challenge was spent, and still accepts the one issued before it.
+    let (status, body) = post(&server, &kept, &kept_pow).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (429, &"pow_spent".into()),
+        "{body}"
+    );
+    let later = setup
+        .force
+        .report(b"on a challenge from before the restart");
+    let (status, body) = post(&server, &later, &solve(unused, difficulty, &later)).await;
+    assert_eq!(status, 201, "{body}");
+    first.insert(body["id"].as_str().unwrap().to_owned());
+    assert_eq!(inbox_ids(&server.base, &setup.token).await, first);
 
     // Round 2: SIGTERM arrives while the clients are mid-way.
     let acked = Arc::new(AtomicUsize::new(0));

@@ -1,14 +1,16 @@
 //! Scale-out: two `quietline serve` processes (the real binary) on one fresh
 //! PostgreSQL database behave as one service. A report submitted to one is
-//! pulled through the other; a reply slot written through one is read through
-//! the other; a revocation made once holds on both.
+//! pulled through the other; a proof-of-work challenge issued by one is
+//! accepted by the other, and once spent through one is spent for both; a
+//! reply slot written through one is read through the other; a revocation made
+//! once holds on both.
 
 mod support;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use support::server::{Process, admin_ok, client, random_slot, reply_for};
+use support::server::{Process, admin_ok, client, pow_header, random_slot, reply_for};
 
 async fn call(req: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
     let res = req.send().await.expect("request");
@@ -41,18 +43,31 @@ async fn two_servers_one_postgres() {
     let (_, dir_from_b) = call(http.get(b.url("/api/v1/forces"))).await;
     assert_eq!(json(&dir_from_a), json(&dir_from_b));
 
-    // Reports: into A, out of B, and the other way round.
+    // Reports: into A, out of B, and the other way round. Each one's proof of
+    // work is on a challenge from the OTHER instance (they share its key
+    // through the database), and once spent through one instance the
+    // challenge is refused by both.
     let mut sent = Vec::new();
-    for (into, payload) in [(&a, b"via a".as_slice()), (&b, b"via b".as_slice())] {
+    for (into, other, payload) in [(&a, &b, b"via a".as_slice()), (&b, &a, b"via b".as_slice())] {
         let envelope = force.report(payload);
-        let (status, body) = call(
-            http.post(into.url("/api/v1/reports"))
+        let pow = pow_header(&http, &other.base, &envelope).await;
+        let post = |p: &Process| {
+            http.post(p.url("/api/v1/reports"))
                 .header("content-type", "application/octet-stream")
-                .body(envelope.clone()),
-        )
-        .await;
-        assert_eq!(status, 201);
-        sent.push((json(&body)["id"].as_str().unwrap().to_owned(), envelope));
+                .header("quietline-pow", pow.as_str())
+                .body(envelope.clone())
+        };
+        let (status, body) = call(post(into)).await;
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        sent.push((
+            json(&body)["id"].as_str().unwrap().to_owned(),
+            envelope.clone(),
+        ));
+        for again in [other, into] {
+            let (status, body) = call(post(again)).await;
+            assert_eq!(status, 429, "{}", String::from_utf8_lossy(&body));
+            assert_eq!(json(&body)["error"], "pow_spent");
+        }
     }
     for (id, envelope) in &sent {
         for (through, name) in [(&a, "a"), (&b, "b")] {

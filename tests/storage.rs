@@ -15,8 +15,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use quietline::storage::{
-    self, Day, ForceKey, KeyId, KeyStatus, NewReport, Purged, ReportId, SlotAddress, SlotWrite,
-    Storage, StorageError, TokenInfo,
+    self, Day, ForceKey, KeyId, KeyStatus, NewReport, PowTicket, Purged, ReportId, SlotAddress,
+    SlotWrite, Storage, StorageError, TokenInfo,
 };
 use sqlx::Connection;
 use support::pg::{PgTestDb, fresh_database, sqlite_url};
@@ -88,6 +88,34 @@ impl Db {
         }
     }
 
+    /// `(id, expires)` of every spent proof-of-work challenge, read directly
+    /// from the database (the trait only writes them).
+    async fn spent(&self) -> BTreeSet<([u8; 16], i64)> {
+        const SPENT: &str = "SELECT id, expires FROM pow_spent";
+        let rows: Vec<(Vec<u8>, i64)> = match &self.backend {
+            Backend::Sqlite(_) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+                    .unwrap()
+                    .read_only(true);
+                let mut c = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap();
+                let rows = sqlx::query_as(SPENT).fetch_all(&mut c).await.unwrap();
+                c.close().await.unwrap();
+                rows
+            }
+            Backend::Postgres(_) => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                let rows = sqlx::query_as(SPENT).fetch_all(&mut c).await.unwrap();
+                c.close().await.unwrap();
+                rows
+            }
+        };
+        rows.into_iter()
+            .map(|(id, expires)| (id.try_into().expect("16-octet id"), expires))
+            .collect()
+    }
+
     fn sqlite_path(&self) -> PathBuf {
         match &self.backend {
             Backend::Sqlite(dir) => dir.path().join("quietline.sqlite"),
@@ -140,6 +168,10 @@ conformance!(
     concurrent_inserts_are_all_durable,
     restart_keeps_everything_acknowledged,
     closed_storage_refuses_writes,
+    a_report_and_its_challenge_are_stored_together,
+    a_challenge_is_spent_once_under_concurrency,
+    forget_spent_deletes_what_has_expired,
+    pow_key_is_the_first_one_stored,
 );
 
 // ---------------------------------------------------------------------------
@@ -160,8 +192,35 @@ fn report(force: &str, key_id: KeyId, envelope: Vec<u8>, day: Day) -> NewReport 
         key_id,
         envelope,
         day,
+        pow: None,
     }
 }
+
+/// A report that spends `ticket`.
+fn report_with(
+    force: &str,
+    key_id: KeyId,
+    envelope: Vec<u8>,
+    day: Day,
+    ticket: PowTicket,
+) -> NewReport {
+    NewReport {
+        pow: Some(ticket),
+        ..report(force, key_id, envelope, day)
+    }
+}
+
+/// A spent-challenge record with a random id, expiring at `expires` (a
+/// multiple of five minutes, as the server writes them).
+fn ticket(expires: i64) -> PowTicket {
+    PowTicket {
+        id: random(),
+        expires,
+    }
+}
+
+/// An expiry as the server writes them: Unix seconds, a multiple of 300.
+const EXPIRES: i64 = 1_795_823_700;
 
 /// A force with one (current) key; returns the key id.
 async fn force_with_key(s: &dyn Storage, id: &str) -> KeyId {
@@ -772,6 +831,255 @@ async fn closed_storage_refuses_writes(db: &Db) {
     ));
 }
 
+/// crypto/FORMAT.md#verifying, step 6: a report is stored if and only if its
+/// challenge is recorded as spent, in one transaction.
+async fn a_report_and_its_challenge_are_stored_together(db: &Db) {
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    s.add_force("b", "B").await.unwrap();
+
+    // Stored: the report, and the ticket exactly as given.
+    let t = ticket(EXPIRES);
+    let first = report_with("a", k, vec![1; 64], DAY, t);
+    s.insert_report(first.clone()).await.unwrap();
+    assert_eq!(
+        s.report("a", first.id).await.unwrap(),
+        Some(first.envelope.clone())
+    );
+    assert_eq!(db.spent().await, BTreeSet::from([(t.id, t.expires)]));
+
+    // The same ticket again, with another report: refused, nothing stored.
+    // (A ticket is the challenge's id and its expiry, which the challenge's
+    // MAC binds together: a replay repeats both.)
+    let second = report_with("a", k, vec![2; 64], DAY, t);
+    assert!(
+        matches!(
+            s.insert_report(second.clone()).await,
+            Err(StorageError::ChallengeSpent)
+        ),
+        "a spent challenge is refused"
+    );
+    assert_eq!(s.report("a", second.id).await.unwrap(), None);
+    assert_eq!(
+        s.inbox("a", None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>(),
+        [first.id]
+    );
+
+    // A report refused for another reason spends nothing: its ticket is
+    // still usable afterwards.
+    let (u, v, w) = (ticket(EXPIRES), ticket(EXPIRES), ticket(EXPIRES));
+    assert_unknown_force(
+        s.insert_report(report_with("nope", k, vec![4; 64], DAY, u))
+            .await,
+        "nope",
+    );
+    assert!(matches!(
+        s.insert_report(report_with("b", k, vec![5; 64], DAY, v))
+            .await,
+        Err(StorageError::UnknownKey(_))
+    ));
+    let duplicate_id = NewReport {
+        envelope: vec![6; 64],
+        pow: Some(w),
+        ..first.clone()
+    };
+    assert!(s.insert_report(duplicate_id).await.is_err());
+    assert_eq!(
+        db.spent().await,
+        BTreeSet::from([(t.id, t.expires)]),
+        "a refused report leaves no spent challenge"
+    );
+    let mut stored = vec![first.id];
+    for t in [u, v, w] {
+        let r = report_with("a", k, vec![7; 64], DAY, t);
+        stored.push(r.id);
+        s.insert_report(r).await.unwrap();
+    }
+    stored.sort();
+
+    // A report without a ticket records none.
+    let plain = report("a", k, vec![8; 64], DAY);
+    s.insert_report(plain.clone()).await.unwrap();
+    stored.push(plain.id);
+    stored.sort();
+    assert_eq!(db.spent().await.len(), 4);
+
+    // Spent stays spent across a restart.
+    s.close().await;
+    drop(s);
+    let s = db.open().await;
+    for t in [t, u, v, w] {
+        let r = report_with("a", k, vec![9; 64], DAY, t);
+        assert!(matches!(
+            s.insert_report(r).await,
+            Err(StorageError::ChallengeSpent)
+        ));
+    }
+    assert_eq!(
+        s.inbox("a", None, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>(),
+        stored
+    );
+    s.close().await;
+}
+
+/// Submissions that share a challenge and arrive together (so they share the
+/// writer's batches): exactly one is stored, each other one is refused as
+/// spent, and the reports around them with challenges of their own are all
+/// stored.
+async fn a_challenge_is_spent_once_under_concurrency(db: &Db) {
+    const SHARED: usize = 8;
+    const ROUNDS: usize = 5;
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let mut expected: BTreeSet<ReportId> = BTreeSet::new();
+    for round in 0..ROUNDS {
+        let shared = ticket(EXPIRES);
+        let mut tasks = Vec::new();
+        for n in 0..SHARED * 4 {
+            // Every fourth report shares the round's ticket; the others each
+            // have their own (or none).
+            let (r, is_shared) = match n % 4 {
+                0 => (
+                    report_with("a", k, vec![round as u8; 64], DAY, shared),
+                    true,
+                ),
+                1 => (report("a", k, vec![1; 64], DAY), false),
+                _ => (
+                    report_with("a", k, vec![2; 64], DAY, ticket(EXPIRES)),
+                    false,
+                ),
+            };
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                (r.id, is_shared, s.insert_report(r).await)
+            }));
+        }
+        let mut winners = Vec::new();
+        for t in tasks {
+            let (id, is_shared, outcome) = t.await.unwrap();
+            match (is_shared, outcome) {
+                (_, Ok(())) => {
+                    if is_shared {
+                        winners.push(id);
+                    }
+                    expected.insert(id);
+                }
+                (true, Err(StorageError::ChallengeSpent)) => {}
+                (_, Err(e)) => panic!("round {round}: {e:?}"),
+            }
+        }
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one report spends the shared challenge"
+        );
+    }
+    let listed: BTreeSet<ReportId> = s
+        .inbox("a", None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(listed, expected);
+    assert_eq!(listed.len(), ROUNDS * (1 + SHARED + 2 * SHARED));
+    assert_eq!(db.spent().await.len(), ROUNDS * (1 + 2 * SHARED));
+    s.close().await;
+}
+
+async fn forget_spent_deletes_what_has_expired(db: &Db) {
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    assert_eq!(
+        s.forget_spent(EXPIRES).await.unwrap(),
+        0,
+        "nothing to forget"
+    );
+    let tickets: Vec<PowTicket> = [0, 0, 300, 600, 900]
+        .iter()
+        .map(|d| ticket(EXPIRES + d))
+        .collect();
+    for t in &tickets {
+        s.insert_report(report_with("a", k, vec![1; 64], DAY, *t))
+            .await
+            .unwrap();
+    }
+    let left = |from: usize| -> BTreeSet<([u8; 16], i64)> {
+        tickets[from..].iter().map(|t| (t.id, t.expires)).collect()
+    };
+    // Before the earliest expiry: nothing goes.
+    assert_eq!(s.forget_spent(EXPIRES - 1).await.unwrap(), 0);
+    assert_eq!(db.spent().await, left(0));
+    // At an expiry, the ones expiring then (inclusive) and before go.
+    assert_eq!(s.forget_spent(EXPIRES).await.unwrap(), 2);
+    assert_eq!(db.spent().await, left(2));
+    assert_eq!(s.forget_spent(EXPIRES).await.unwrap(), 0, "idempotent");
+    assert_eq!(s.forget_spent(EXPIRES + 601).await.unwrap(), 2);
+    assert_eq!(db.spent().await, left(4));
+    // The reports themselves are untouched.
+    assert_eq!(s.inbox("a", None, 100).await.unwrap().len(), tickets.len());
+    // A forgotten challenge is no longer known to the storage (the server
+    // refuses it as expired before asking).
+    s.insert_report(report_with("a", k, vec![2; 64], DAY, tickets[0]))
+        .await
+        .unwrap();
+    // The one still remembered is still refused.
+    assert!(matches!(
+        s.insert_report(report_with("a", k, vec![3; 64], DAY, tickets[4]))
+            .await,
+        Err(StorageError::ChallengeSpent)
+    ));
+    assert_eq!(s.forget_spent(i64::MAX).await.unwrap(), 2);
+    assert!(db.spent().await.is_empty());
+    s.close().await;
+}
+
+async fn pow_key_is_the_first_one_stored(db: &Db) {
+    let s = db.open().await;
+    // Concurrent first calls, each with its own fresh key: one of them is
+    // stored, and every caller gets that one.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let fresh: [u8; 32] = random();
+            (fresh, *s.pow_key(fresh).await.unwrap())
+        }));
+    }
+    let mut offered = BTreeSet::new();
+    let mut got = BTreeSet::new();
+    for t in tasks {
+        let (fresh, key) = t.await.unwrap();
+        offered.insert(fresh);
+        got.insert(key);
+    }
+    assert_eq!(got.len(), 1, "one key for every caller");
+    let key = *got.iter().next().unwrap();
+    assert!(offered.contains(&key), "it is one of the keys offered");
+    // Later calls, with other fresh keys, get the stored one.
+    assert_eq!(*s.pow_key(random()).await.unwrap(), key);
+    assert_eq!(*s.pow_key(key).await.unwrap(), key);
+    // Another instance on the same database, and a restart, keep it.
+    let other = db.open().await;
+    assert_eq!(*other.pow_key(random()).await.unwrap(), key);
+    other.close().await;
+    s.close().await;
+    drop(s);
+    let s = db.open().await;
+    assert_eq!(*s.pow_key(random()).await.unwrap(), key);
+    s.close().await;
+}
+
 // ---------------------------------------------------------------------------
 // SQLite only
 
@@ -955,6 +1263,8 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
             "force_keys",
             "forces",
             "handler_tokens",
+            "pow_key",
+            "pow_spent",
             "reply_slots",
             "reports"
         ])

@@ -31,6 +31,7 @@ fn fill(server: &Server, pk: &quietline_crypto::keys::PublicKey, n: usize) {
                     key_id: pk.key_id().0,
                     envelope: env.clone(),
                     day: quietline::day::today(),
+                    pow: None,
                 };
                 tasks.push(tokio::spawn(async move {
                     storage.insert_report(report).await.unwrap()

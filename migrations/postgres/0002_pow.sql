@@ -14,7 +14,15 @@ CREATE TABLE pow_key (
 -- that spends it, so two instances cannot both accept one challenge; deleted
 -- once expired, after which the challenge is refused as expired anyway.
 -- Nothing links a row to its report.
+--
+-- The key is (expires, id), not id alone: ids are random, so keyed by id every
+-- insert would land on a random index page; keyed by expiry first, the
+-- reports of one five-minute window append to the same few pages, and
+-- forgetting expired rows deletes a range at the start. It refuses a replay
+-- all the same: the MAC binds an id to its expiry, so a replayed challenge
+-- repeats both.
 CREATE TABLE pow_spent (
-    id      BYTEA NOT NULL PRIMARY KEY CHECK (octet_length(id) = 16),
-    expires BIGINT NOT NULL CHECK (expires % 300 = 0)
+    expires BIGINT NOT NULL CHECK (expires % 300 = 0),
+    id      BYTEA NOT NULL CHECK (octet_length(id) = 16),
+    PRIMARY KEY (expires, id)
 );

@@ -13,7 +13,15 @@ CREATE TABLE pow_key (
 -- challenge was fetched in). Written in the same transaction as the report
 -- that spends it; deleted once expired, after which the challenge is refused
 -- as expired anyway. Nothing links a row to its report.
+--
+-- The key is (expires, id), not id alone: ids are random, so keyed by id every
+-- insert would land on a random b-tree page (about one extra page written per
+-- report); keyed by expiry first, the reports of one five-minute window append
+-- to the same few pages, and forgetting expired rows deletes a range at the
+-- start. It refuses a replay all the same: the MAC binds an id to its expiry,
+-- so a replayed challenge repeats both.
 CREATE TABLE pow_spent (
-    id      BLOB NOT NULL PRIMARY KEY CHECK (length(id) = 16),
-    expires INTEGER NOT NULL CHECK (expires % 300 = 0)
+    expires INTEGER NOT NULL CHECK (expires % 300 = 0),
+    id      BLOB NOT NULL CHECK (length(id) = 16),
+    PRIMARY KEY (expires, id)
 ) STRICT, WITHOUT ROWID;

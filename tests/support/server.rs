@@ -124,6 +124,16 @@ impl TestDb {
         }
     }
 
+    /// A second handle on the same database, for a second server instance
+    /// (its own temporary directory; dropping it drops nothing).
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            dir: tempfile::tempdir().expect("tempdir"),
+            pg: None,
+        }
+    }
+
     /// Drop the PostgreSQL database now (close storages first).
     pub async fn cleanup(self) {
         if let Some(pg) = self.pg {
@@ -148,13 +158,61 @@ pub struct TestServer {
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
-/// Settings for tests: the defaults, no background purge, no access log noise.
+/// Proof-of-work difficulty of test servers: on (every submission goes
+/// through the real checks and spends a challenge), but only 2^8 tries.
+pub const TEST_POW_DIFFICULTY: u8 = 8;
+
+/// Settings for tests: the defaults, no background purge, no access log noise,
+/// proof of work at [`TEST_POW_DIFFICULTY`].
 pub fn test_settings() -> ServerSettings {
     ServerSettings {
         access_log: false,
         purge_interval: None,
+        pow: quietline::pow::PowSettings::fixed(TEST_POW_DIFFICULTY),
         ..ServerSettings::default()
     }
+}
+
+/// A fresh challenge from the server at `base` (`GET /api/v1/challenge`):
+/// the challenge's 58 octets and its difficulty.
+pub async fn fetch_challenge(http: &reqwest::Client, base: &str) -> ([u8; 58], u8) {
+    use base64::Engine;
+    let res = http
+        .get(format!("{base}/api/v1/challenge"))
+        .send()
+        .await
+        .expect("GET challenge");
+    assert_eq!(res.status().as_u16(), 200);
+    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.expect("challenge body"))
+        .expect("challenge JSON");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(v["challenge"].as_str().expect("challenge"))
+        .expect("base64url challenge");
+    (
+        bytes.try_into().expect("58-octet challenge"),
+        v["difficulty"].as_u64().expect("difficulty") as u8,
+    )
+}
+
+/// Solve `challenge` over `envelope`: the `Quietline-Pow` header value.
+pub fn solve(challenge: [u8; 58], difficulty: u8, envelope: &[u8]) -> String {
+    use quietline_crypto::pow;
+    let nonce = pow::solve(
+        &challenge,
+        &pow::envelope_hash(envelope),
+        difficulty,
+        0,
+        u64::MAX,
+    )
+    .expect("a nonce exists");
+    pow::Solution { challenge, nonce }.to_header()
+}
+
+/// Fetch a challenge from `base` and solve it over `envelope`: the value of
+/// the `Quietline-Pow` header for submitting exactly these bytes.
+pub async fn pow_header(http: &reqwest::Client, base: &str, envelope: &[u8]) -> String {
+    let (challenge, difficulty) = fetch_challenge(http, base).await;
+    solve(challenge, difficulty, envelope)
 }
 
 impl TestServer {
@@ -229,12 +287,20 @@ impl TestServer {
             .to_string()
     }
 
-    /// Submit a report; panics unless 201; returns its id.
+    /// The `Quietline-Pow` header for submitting `envelope` here.
+    pub async fn pow(&self, envelope: &[u8]) -> String {
+        pow_header(&self.http, &self.base, envelope).await
+    }
+
+    /// Submit a report (with a solved proof of work); panics unless 201;
+    /// returns its id.
     pub async fn submit(&self, envelope: Vec<u8>) -> String {
+        let pow = self.pow(&envelope).await;
         let res = self
             .http
             .post(self.url("/api/v1/reports"))
             .header("content-type", "application/octet-stream")
+            .header("quietline-pow", pow)
             .body(envelope)
             .send()
             .await
@@ -471,7 +537,8 @@ fn capture(
 
 impl Process {
     /// Start `quietline serve --listen 127.0.0.1:0 --data-dir DIR [ARGS…]` and
-    /// wait for its `listening on` line.
+    /// wait for its `listening on` line. Proof of work is at
+    /// [`TEST_POW_DIFFICULTY`] unless `extra` sets `--pow-difficulty`.
     pub fn serve(data_dir: &Path, extra: &[&str]) -> Process {
         let mut cmd = command();
         cmd.arg("serve")
@@ -479,9 +546,12 @@ impl Process {
             .arg("127.0.0.1:0")
             .arg("--data-dir")
             .arg(data_dir)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .args(extra);
+        if !extra.contains(&"--pow-difficulty") {
+            cmd.arg("--pow-difficulty")
+                .arg(TEST_POW_DIFFICULTY.to_string());
+        }
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn quietline serve");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));

@@ -34,6 +34,9 @@ pub fn runtime() -> Runtime {
         .unwrap()
 }
 
+/// Proof-of-work difficulty of the test server (leading zero bits).
+pub const POW_DIFFICULTY: u8 = 8;
+
 /// A real intake server.
 pub struct Server {
     pub rt: Runtime,
@@ -60,6 +63,8 @@ impl Server {
         let settings = quietline::ServerSettings {
             access_log: false,
             purge_interval: None,
+            // Proof of work on, as in production, but at 2^8 tries a report.
+            pow: quietline::pow::PowSettings::fixed(POW_DIFFICULTY),
             ..Default::default()
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -116,13 +121,45 @@ impl Server {
             .unwrap();
     }
 
-    /// POST a report through the public API; returns the id.
+    /// The `Quietline-Pow` header for submitting exactly `envelope`: a fresh
+    /// challenge from `GET /api/v1/challenge`, solved over it.
+    pub fn pow(&self, envelope: &[u8]) -> String {
+        use base64::Engine;
+        use quietline_crypto::pow;
+        let url = format!("{}/api/v1/challenge", self.base);
+        let (challenge, difficulty) = self.rt.block_on(async move {
+            let res = reqwest::Client::new().get(url).send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200, "GET /api/v1/challenge");
+            let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+            let challenge: [u8; pow::CHALLENGE_LEN] =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(v["challenge"].as_str().expect("challenge"))
+                    .expect("base64url challenge")
+                    .try_into()
+                    .expect("58-octet challenge");
+            (challenge, v["difficulty"].as_u64().unwrap() as u8)
+        });
+        let nonce = pow::solve(
+            &challenge,
+            &pow::envelope_hash(envelope),
+            difficulty,
+            0,
+            u64::MAX,
+        )
+        .expect("a nonce exists");
+        pow::Solution { challenge, nonce }.to_header()
+    }
+
+    /// POST a report through the public API (with a proof of work solved
+    /// over it); returns the id.
     pub fn submit(&self, envelope: Vec<u8>) -> String {
         let url = format!("{}/api/v1/reports", self.base);
+        let pow = self.pow(&envelope);
         self.rt.block_on(async move {
             let res = reqwest::Client::new()
                 .post(url)
                 .header("content-type", "application/octet-stream")
+                .header(quietline_crypto::pow::HEADER, pow)
                 .body(envelope)
                 .send()
                 .await
@@ -148,6 +185,7 @@ impl Server {
             key_id,
             envelope,
             day: quietline::day::today(),
+            pow: None,
         };
         self.rt
             .block_on(self.storage.insert_report(report))
