@@ -26,7 +26,13 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::SystemTime;
 
 /// The files `web/build.mjs` writes; `src/assets.rs` embeds each and its `.gz`.
-const FILES: [&str; 4] = ["index.html", "app.css", "app.js", "licences.txt"];
+const FILES: [&str; 5] = [
+    "index.html",
+    "app.css",
+    "app.js",
+    "pow-worker.js",
+    "licences.txt",
+];
 
 /// What the page's build reads, besides `node_modules`.
 const INPUTS: [&str; 6] = [

@@ -36,7 +36,7 @@ macro_rules! built {
 }
 
 /// Every file, in the order they are listed (the page first).
-static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
     let asset = |path, file, content_type, body: &'static [u8], gzip| Asset {
         path,
         file,
@@ -66,6 +66,15 @@ static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
             "text/javascript; charset=utf-8",
             built!("app.js"),
             built!("app.js.gz"),
+        ),
+        // The proof-of-work search, which the page runs in a Web Worker
+        // while the reporter waits to send (crypto/FORMAT.md#proof-of-work).
+        asset(
+            "/pow-worker.js",
+            "pow-worker.js",
+            "text/javascript; charset=utf-8",
+            built!("pow-worker.js"),
+            built!("pow-worker.js.gz"),
         ),
         asset(
             "/licences.txt",
@@ -115,8 +124,28 @@ mod tests {
                 .unwrap()
                 .contains(r#"<script src="/app.js" defer></script>"#)
         );
+        // The page starts its worker by this path.
+        assert!(
+            std::str::from_utf8(find("/app.js").unwrap().body)
+                .unwrap()
+                .contains(r#""/pow-worker.js""#)
+        );
+        let worker = find("/pow-worker.js").expect("the worker is served");
+        assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
+        let paths: Vec<&str> = all().iter().map(|a| a.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "/",
+                "/app.css",
+                "/app.js",
+                "/pow-worker.js",
+                "/licences.txt"
+            ]
+        );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 4);
+        assert_eq!(lines.lines().count(), 5);
+        assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }
 }

@@ -5,11 +5,17 @@
 //! force's private key (generated here, as a force's console would), so it can
 //! open what the page sealed and answer it.
 //!
-//! - the journey: report through the page → the stored envelope opens to
-//!   exactly what was typed (and does not contain it in the clear) → the force
-//!   replies into slot 0 → the page shows the reply for the 12 words → the
-//!   follow-up arrives in the same thread;
-//! - axe-core at WCAG 2.2 AA on every screen, and reflow at 320 px;
+//! - the journey, on a server with proof of work at its default floor (20
+//!   bits): report through the page → the stored envelope opens to exactly
+//!   what was typed (and does not contain it in the clear), and the proof of
+//!   work it was sent with solves a 20-bit challenge over exactly its bytes →
+//!   the force replies into slot 0 → the page shows the reply for the 12
+//!   words → the follow-up arrives in the same thread, with its own proof;
+//! - the waiting screen while the proof of work runs: its progress bar and
+//!   status, cancelling (answers kept, nothing stored), the automatic retry on
+//!   a 429 for the proof, and sending again;
+//! - axe-core at WCAG 2.2 AA on every screen (the waiting screen too), and
+//!   reflow at 320 px;
 //! - a keyboard-only walk through the whole journey;
 //! - the no-JavaScript page; the error summary; "Exit this page".
 //!
@@ -18,6 +24,8 @@
 
 mod support;
 
+use quietline::ServerSettings;
+use quietline::pow::PowSettings;
 use quietline_crypto::envelope::Kind;
 use quietline_crypto::open::open;
 use quietline_crypto::payload::{
@@ -28,7 +36,7 @@ use quietline_crypto::seal::seal_reply;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
-use support::server::{Backend, TestForce, TestServer, rng};
+use support::server::{Backend, TestForce, TestServer, rng, test_settings};
 
 const FORCE_ID: &str = "north-shire";
 const FORCE_NAME: &str = "North Shire Police";
@@ -110,9 +118,14 @@ fn expected_report(a: &Answers) -> ReportBody {
 }
 
 /// A server with the force (and another, so the choice is a real one) and a
-/// handler token.
+/// handler token; test settings (a low proof-of-work difficulty).
 async fn server() -> (TestServer, TestForce, String) {
-    let s = TestServer::start(Backend::Sqlite)
+    server_with(test_settings()).await
+}
+
+/// [`server`] with these settings.
+async fn server_with(settings: ServerSettings) -> (TestServer, TestForce, String) {
+    let s = TestServer::start_with(Backend::Sqlite, settings)
         .await
         .expect("SQLite is never skipped");
     let force = s.add_force(FORCE_ID, FORCE_NAME).await;
@@ -218,6 +231,28 @@ async fn seeded_code(s: &TestServer, token: &str, message: &str) -> (Vec<String>
     (words, material)
 }
 
+/// The `Quietline-Pow` header a script reports for a request: it solves its
+/// challenge, of at least `difficulty` bits, over exactly `envelope`.
+/// Returns the challenge's difficulty.
+fn check_pow(result: &Value, envelope: &[u8], difficulty: Option<u8>) -> u8 {
+    use quietline_crypto::pow;
+    let header = result["pow"]
+        .as_str()
+        .expect("the request's Quietline-Pow header");
+    let s = pow::Solution::parse(header).expect("a well-formed Quietline-Pow header");
+    let bits = s.challenge[1];
+    if let Some(d) = difficulty {
+        assert_eq!(bits, d, "the challenge's difficulty");
+    }
+    let digest = pow::digest(&s.challenge, &pow::envelope_hash(envelope), &s.nonce);
+    assert!(
+        pow::leading_zero_bits(&digest) >= u32::from(bits),
+        "the nonce solves the challenge over the stored envelope: {}",
+        hex::encode(digest)
+    );
+    bits
+}
+
 fn words_of(result: &Value) -> Vec<String> {
     let words: Vec<String> = result["words"]
         .as_array()
@@ -236,7 +271,19 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
     }
     ensure_node_modules();
     let tmp = tempfile::tempdir().unwrap();
-    let (s, force, token) = server().await;
+    // Proof of work as a real deployment has it by default.
+    let pow = PowSettings::default();
+    let (s, force, token) = server_with(ServerSettings {
+        pow,
+        ..test_settings()
+    })
+    .await;
+    let challenge = get_json(&s, "/api/v1/challenge", None).await;
+    assert_eq!(
+        challenge["difficulty"],
+        json!(pow.floor),
+        "the server asks for its default floor"
+    );
     let report_canary = canary("REPORT");
     let a = answers(&report_canary);
     let assets = get_json(&s, "/api/v1/assets", None).await["assets"].clone();
@@ -246,7 +293,7 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
         "journey.mjs",
         Some("report"),
         &s.base,
-        &json!({ "answers": a.json, "assets": assets }),
+        &json!({ "answers": a.json, "assets": assets, "powDifficulty": pow.floor }),
         tmp.path(),
     )
     .await;
@@ -262,6 +309,7 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
         sent["envelope_sha256"].as_str().unwrap(),
         "what is stored is what the page sent"
     );
+    check_pow(&sent, &env, Some(pow.floor));
     for secret in [&report_canary, "Big Dave", "AB12 CDE", "Canal Street"] {
         assert!(
             !contains(&env, secret),
@@ -301,6 +349,7 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
             "replyFrom": FORCE_NAME,
             "replyText": reply_text,
             "followUp": format!("{follow_canary}\nMostly Fridays, after 11pm."),
+            "powDifficulty": pow.floor,
         }),
         tmp.path(),
     )
@@ -313,6 +362,11 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
     assert_eq!(
         hex::encode(Sha256::digest(&env2)),
         follow["envelope_sha256"].as_str().unwrap()
+    );
+    check_pow(&follow, &env2, Some(pow.floor));
+    assert_ne!(
+        sent["pow"], follow["pow"],
+        "each submission solves its own challenge"
     );
     assert!(!contains(&env2, &follow_canary));
     let Payload::FollowUp(f) = open_report(&force, &env2) else {
@@ -367,6 +421,8 @@ async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
         "people and vehicles (one of each)",
         "how",
         "check your answers",
+        "waiting to send (proof of work)",
+        "check your answers: sending cancelled",
         "report sent (the reply code)",
         "code",
         "code: error",
@@ -512,5 +568,43 @@ async fn browser_exit_this_page_clears_everything_typed() {
     .await;
     assert_eq!(r["ways"], json!(["button", "shift x3"]));
     assert!(inbox_ids(&s, &token).await.is_empty(), "nothing was sent");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_waiting_screen_shows_progress_and_cancel_sends_nothing() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, force, token) = server().await;
+    let a = answers(&canary("WAITING"));
+    // The script checks the waiting screen, cancels, and sees the inbox empty
+    // (through the API, with the token); then has the page send with a 429
+    // for the proof stood in for, twice (an error) and once (a retry).
+    let r = e2e_ok(
+        "waiting.mjs",
+        None,
+        &s.base,
+        &json!({ "answers": a.json, "token": token }),
+        tmp.path(),
+    )
+    .await;
+    words_of(&r);
+
+    // Only the last send arrived: once, whole, with its proof of work.
+    let ids = inbox_ids(&s, &token).await;
+    assert_eq!(ids.len(), 1, "one report, from the last send only");
+    let env = envelope(&s, &token, &ids[0]).await;
+    assert_eq!(
+        hex::encode(Sha256::digest(&env)),
+        r["envelope_sha256"].as_str().unwrap()
+    );
+    check_pow(&r, &env, None);
+    let Payload::Report(report) = open_report(&force, &env) else {
+        panic!("a report payload");
+    };
+    assert_eq!(report.report, expected_report(&a));
     s.stop().await;
 }

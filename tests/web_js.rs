@@ -1,8 +1,9 @@
 //! The reporter page's own JavaScript tests, and the page as the server serves
 //! it:
 //!
-//! - `npm test` in `web/` (node --test: the crypto module against the Rust
-//!   vectors, validation, the build's determinism, budget and CSP rules);
+//! - `npm test` in `web/` (node --test: the crypto module and the
+//!   proof-of-work search against the Rust vectors, validation, the build's
+//!   determinism, budget and CSP rules);
 //! - the embedded files are byte for byte what `node build.mjs` builds from
 //!   the same sources and lock file (the README's "compare with a local build");
 //! - every page response carries the page CSP and the other headers, the gzip
@@ -166,7 +167,16 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
         })
         .collect();
     let paths: Vec<&str> = published.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["/", "/app.css", "/app.js", "/licences.txt"]);
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/app.css",
+            "/app.js",
+            "/pow-worker.js",
+            "/licences.txt"
+        ]
+    );
 
     for (path, sha256) in &published {
         let plain = fetch(&s, reqwest::Method::GET, path, None).await;
@@ -187,7 +197,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
         let want = match path.as_str() {
             "/" => "text/html; charset=utf-8",
             "/app.css" => "text/css; charset=utf-8",
-            "/app.js" => "text/javascript; charset=utf-8",
+            "/app.js" | "/pow-worker.js" => "text/javascript; charset=utf-8",
             _ => "text/plain; charset=utf-8",
         };
         assert_eq!(ct, want, "{path}");

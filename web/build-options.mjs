@@ -11,15 +11,16 @@ export const TARGET = ["es2020", "firefox102", "chrome90", "safari15", "edge90"]
  * the same noble code. Point bip39 at the @hpke/common one. If either package
  * changes what it imports or exports, esbuild fails the build ("No matching
  * export"), and the bundle test re-runs the reply-code vectors through it.
+ * Only bip39's import is redirected: the proof-of-work worker (src/pow.js)
+ * is a bundle of its own and takes @noble/hashes itself.
  */
 export const oneSha256 = {
   name: "one-sha256",
   setup(build) {
-    build.onResolve({ filter: /^@noble\/hashes\/sha2\.js$/ }, (args) => ({
-      path: "sha2.js",
-      namespace: "one-sha256",
-      pluginData: { resolveDir: args.resolveDir },
-    }));
+    build.onResolve({ filter: /^@noble\/hashes\/sha2\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]@scure[\\/]bip39[\\/]/.test(args.importer)) return undefined;
+      return { path: "sha2.js", namespace: "one-sha256", pluginData: { resolveDir: args.resolveDir } };
+    });
     build.onLoad({ filter: /.*/, namespace: "one-sha256" }, (args) => ({
       contents: 'export { sha256, sha512 } from "@hpke/common";',
       resolveDir: args.pluginData.resolveDir,

@@ -21,8 +21,9 @@ pub const API_CSP: &str =
 
 /// The reporter page's Content-Security-Policy: its own script, style and
 /// requests only (no inline script, style or handler; nothing from another
-/// origin), no forms to anywhere else, never framed, no `<base>`.
-pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// origin), its own proof-of-work worker (`/pow-worker.js`; no `blob:` or
+/// `data:` worker), no forms to anywhere else, never framed, no `<base>`.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Every response: no camera, microphone or location for the page, and no
 /// interest-based advertising cohort for its visitors.
@@ -31,7 +32,7 @@ pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), 
 /// What kind of route a path is, for choosing its headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteClass {
-    /// The reporter page: `/`, `/app.css`, `/app.js`, `/licences.txt`,
+    /// The reporter page: `/`, `/app.css`, `/app.js`, `/pow-worker.js`, `/licences.txt`,
     /// `/favicon.ico` (see `page.rs`).
     Page,
     /// `/api/…`, and every other path (the JSON 404).

@@ -19,7 +19,7 @@
 //! | GET | `/api/v1/inbox/{id}` | handler |
 //! | PUT | `/api/v1/slots/{address}` | handler |
 //! | GET | `/api/v1/assets` | anyone |
-//! | GET | `/`, `/app.css`, `/app.js`, `/licences.txt`, `/favicon.ico` | anyone (the page, `page.rs`) |
+//! | GET | `/`, `/app.css`, `/app.js`, `/pow-worker.js`, `/licences.txt`, `/favicon.ico` | anyone (the page, `page.rs`) |
 
 mod api;
 mod auth;

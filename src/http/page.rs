@@ -1,5 +1,6 @@
 //! Serving the reporter page: the embedded files of [`crate::assets`] at `/`,
-//! `/app.css`, `/app.js` and `/licences.txt`, and an empty `/favicon.ico`.
+//! `/app.css`, `/app.js`, `/pow-worker.js` (the proof-of-work worker the page
+//! starts) and `/licences.txt`, and an empty `/favicon.ico`.
 //!
 //! It owns content negotiation: the gzip copy (made at build time) when the
 //! request's `Accept-Encoding` allows gzip, the file itself otherwise, always
@@ -118,10 +119,26 @@ mod tests {
 
     #[test]
     fn page_paths() {
-        for p in ["/", "/app.js", "/app.css", "/licences.txt", "/favicon.ico"] {
+        for p in [
+            "/",
+            "/app.js",
+            "/app.css",
+            "/pow-worker.js",
+            "/licences.txt",
+            "/favicon.ico",
+        ] {
             assert!(is_page_path(p), "{p}");
         }
-        for p in ["/api/v1/forces", "/index.html", "/app.js/", "//", ""] {
+        for p in [
+            "/api/v1/forces",
+            "/api/v1/challenge",
+            "/index.html",
+            "/app.js/",
+            "/pow-worker.js/",
+            "/pow-worker",
+            "//",
+            "",
+        ] {
             assert!(!is_page_path(p), "{p}");
         }
     }

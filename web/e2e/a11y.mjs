@@ -5,13 +5,16 @@
 //
 //   node e2e/a11y.mjs --base URL --input '{"answers":{…},"words":[12],"forceName"}'
 //
+// The waiting screen (proof of work) is scanned while it searches, held
+// there by a challenge made here, and cancelled before anything is sent.
+//
 // `words` is a reply code whose slot 0 holds a reply (tests/browser.rs puts
 // it there), so the conversation screen has a message on it. axe is injected
 // as a script, which the page's CSP refuses, so this script alone uses
 // contexts with `bypassCSP: true`; the other scripts run under the real CSP.
 // Prints {"ok":true,"screens":[names],"rules_passed":N}; any violation fails.
 
-import { assert, axeScan, heading, main, newContext, step } from "./lib.mjs";
+import { assert, axeScan, heading, main, newContext, slowChallengeOnce, step, SEND_TIMEOUT_MS } from "./lib.mjs";
 import { fillReport, openReplies, readReplyCode } from "./flows.mjs";
 
 const REFLOW_WIDTH = 320;
@@ -81,6 +84,18 @@ await main(async ({ base, input, browser }) => {
 
   // The whole journey, each screen scanned on arrival.
   await fillReport(page, a, (name) => check(page, name));
+  // The waiting screen while the proof of work runs (held there by a
+  // 32-bit challenge), then cancelled: back to the answers.
+  const slow = await slowChallengeOnce(page, base);
+  await page.getByRole("button", { name: "Send report" }).click();
+  await heading(page, "Preparing to send your report");
+  await page.getByRole("progressbar", { name: "Progress" }).waitFor();
+  assert.ok(slow(), "the waiting screen shows the 32-bit challenge's search");
+  await check(page, "waiting to send (proof of work)");
+  await page.getByRole("button", { name: "Cancel sending" }).click();
+  await heading(page, "Check your answers before sending your report");
+  await page.getByText("You cancelled sending. Nothing was sent.").waitFor();
+  await check(page, "check your answers: sending cancelled");
   await page.getByRole("button", { name: "Send report" }).click();
   await readReplyCode(page);
   await check(page, "report sent (the reply code)");
@@ -102,7 +117,7 @@ await main(async ({ base, input, browser }) => {
   await page.getByLabel(input.forceName, { exact: true }).check();
   await page.locator("#message").fill("A follow-up for the accessibility scan.");
   await page.getByRole("button", { name: "Send message" }).click();
-  await heading(page, "Message sent");
+  await heading(page, "Message sent", SEND_TIMEOUT_MS);
   await check(page, "follow-up sent");
   assertClean("the journey");
   await context.close();

@@ -8,7 +8,7 @@
 // time, whenShown (as "Check your answers" words it), ongoingLabel, person {name, description}, vehicle {registration,
 // make_model, colour, description}, howLabel, howDetails.
 
-import { assert, heading, step } from "./lib.mjs";
+import { assert, heading, step, SEND_TIMEOUT_MS } from "./lib.mjs";
 
 const noop = async () => {};
 
@@ -80,7 +80,7 @@ export async function fillReport(page, answers, onScreen = noop) {
 
 /** On the confirmation page: the 12 words of the reply code. */
 export async function readReplyCode(page) {
-  await heading(page, "Report sent");
+  await heading(page, "Report sent", SEND_TIMEOUT_MS);
   const words = (await page.locator("ol.reply-code li").allTextContents()).map((w) => w.trim());
   assert.equal(words.length, 12, `12 words: ${words.join(" ")}`);
   for (const w of words) assert.match(w, /^[a-z]{3,8}$/);

@@ -1,25 +1,31 @@
 // The reporter's journey against a real server, in two phases that
 // tests/browser.rs runs with the force's side in between:
 //
-//   node e2e/journey.mjs report  --base URL --input '{"answers":{…},"assets":[{path,sha256}]}'
+//   node e2e/journey.mjs report  --base URL --input '{"answers":{…},"assets":[{path,sha256}],"powDifficulty"}'
 //     fills in the whole report, checks the answers, sends it, and prints
-//     {"ok":true,"words":[12],"envelope_sha256","envelope_len"}: the request
-//     body was an envelope (magic "QL") without the typed text in it.
-//   node e2e/journey.mjs replies --base URL --input '{"words","forceName","replyFrom","replyText","followUp"}'
+//     {"ok":true,"words":[12],"envelope_sha256","envelope_len","pow"}: the
+//     request body was an envelope (magic "QL") without the typed text in
+//     it, sent with a Quietline-Pow header (`pow`) that solves a challenge
+//     the page fetched, of difficulty `powDifficulty` when given.
+//   node e2e/journey.mjs replies --base URL --input '{"words","forceName","replyFrom","replyText","followUp","powDifficulty"}'
 //     enters the 12 words, sees the force's reply, sends a follow-up and
-//     prints {"ok":true,"envelope_sha256"} of the follow-up's request body.
+//     prints {"ok":true,"envelope_sha256","pow"} of the follow-up's request.
 //
 // The page runs under its real CSP here (no bypass); any CSP violation,
 // script error or request to another origin fails the run.
 
-import { assert, capturePost, containsText, heading, main, newContext, sha256Hex, step } from "./lib.mjs";
+import { assert, capturePost, checkPow, containsText, heading, main, newContext, sha256Hex, step, SEND_TIMEOUT_MS } from "./lib.mjs";
 import { fillReport, openReplies, readReplyCode } from "./flows.mjs";
 
 const phase = process.argv[2];
 process.argv.splice(2, 1);
 
-/** The envelope as sent: binary, magic "QL", version 1, and without `secret` in it. */
-function checkEnvelope(sent, secrets) {
+/**
+ * The envelope as sent: binary, magic "QL", version 1, and without `secret`
+ * in it; with a proof of work over exactly these bytes, for a challenge the
+ * page fetched just before.
+ */
+async function checkEnvelope(sent, secrets, requests, difficulty) {
   assert.equal(sent.status, 201, "the server stored it");
   assert.equal(sent.contentType, "application/octet-stream");
   assert.ok(sent.body.length >= 1024, `an envelope is padded: ${sent.body.length} bytes`);
@@ -27,6 +33,10 @@ function checkEnvelope(sent, secrets) {
   assert.equal(sent.body[1], 0x4c);
   assert.equal(sent.body[2], 1, "format version 1");
   for (const s of secrets) assert.ok(!containsText(sent.body, s), `the request body does not contain ${JSON.stringify(s)}`);
+  const posts = requests.filter((r) => r.includes("/api/v1/reports"));
+  const last = requests.lastIndexOf(posts.at(-1));
+  assert.ok(requests.slice(0, last).some((r) => r.startsWith("GET ") && r.endsWith("/api/v1/challenge")), "a challenge was fetched before the POST");
+  await checkPow(sent, difficulty);
 }
 
 async function report({ base, input, browser }) {
@@ -45,16 +55,16 @@ async function report({ base, input, browser }) {
   await fillReport(page, a);
   step("send");
   const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: "Send report" }).click());
-  checkEnvelope(sent, [a.details, a.where, a.person.name, a.vehicle.registration, a.howDetails]);
+  await checkEnvelope(sent, [a.details, a.where, a.person.name, a.vehicle.registration, a.howDetails], requests, input.powDifficulty);
   const words = await readReplyCode(page);
   assert.ok((await page.locator("main").innerText()).includes(a.forceName), "the confirmation names the force");
   assertClean("sending a report");
   assert.ok(!requests.some((r) => r.includes("/api/v1/slots")), "sending asks for no reply slot");
-  return { words, envelope_sha256: await sha256Hex(sent.body), envelope_len: sent.body.length };
+  return { words, envelope_sha256: await sha256Hex(sent.body), envelope_len: sent.body.length, pow: sent.pow };
 }
 
 async function replies({ base, input, browser }) {
-  const { context, assertClean } = await newContext(browser, base);
+  const { context, assertClean, requests } = await newContext(browser, base);
   const page = await context.newPage();
   await openReplies(page, input.words);
   await heading(page, "Replies to your report");
@@ -66,11 +76,11 @@ async function replies({ base, input, browser }) {
   await page.getByLabel(input.forceName, { exact: true }).check();
   await page.locator("#message").fill(input.followUp);
   const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: "Send message" }).click());
-  checkEnvelope(sent, [input.followUp]);
-  await heading(page, "Message sent");
+  await checkEnvelope(sent, [input.followUp], requests, input.powDifficulty);
+  await heading(page, "Message sent", SEND_TIMEOUT_MS);
   assert.ok((await page.locator("main").innerText()).includes(input.forceName));
   assertClean("reading replies and sending a follow-up");
-  return { envelope_sha256: await sha256Hex(sent.body) };
+  return { envelope_sha256: await sha256Hex(sent.body), pow: sent.pow };
 }
 
 const phases = { report, replies };

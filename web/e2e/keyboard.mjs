@@ -10,7 +10,7 @@
 // with a reply in slot 0. Sends a report and a follow-up; prints
 // {"ok":true,"words":[12 of the new report],"stops":N}.
 
-import { assert, heading, main, newContext, step } from "./lib.mjs";
+import { assert, heading, main, newContext, step, SEND_TIMEOUT_MS } from "./lib.mjs";
 
 await main(async ({ base, input, browser }) => {
   const { context, assertClean } = await newContext(browser, base);
@@ -121,7 +121,7 @@ await main(async ({ base, input, browser }) => {
   step("check and send");
   await heading(page, "Check your answers before sending your report");
   await press("Enter", button("Send report"));
-  await heading(page, "Report sent");
+  await heading(page, "Report sent", SEND_TIMEOUT_MS);
   const words = (await page.locator("ol.reply-code li").allTextContents()).map((w) => w.trim());
   assert.equal(words.length, 12);
   await press("Enter", button("Finish"));
@@ -139,7 +139,7 @@ await main(async ({ base, input, browser }) => {
   await choose([(f) => f.id.startsWith("follow-force"), "the force question"]);
   await type(id("message"), input.followUp);
   await press("Enter", button("Send message"));
-  await heading(page, "Message sent");
+  await heading(page, "Message sent", SEND_TIMEOUT_MS);
 
   assert.deepEqual(invisible, [], `every focus stop shows where focus is; these did not:\n${invisible.join("\n")}`);
   assertClean("the keyboard journey");

@@ -22,6 +22,14 @@ export const CHROMIUM = process.env.QUIETLINE_CHROMIUM || "/usr/bin/chromium";
 /** Playwright's default wait for one action or expectation. */
 export const STEP_TIMEOUT_MS = 20_000;
 
+/**
+ * The wait for a send to finish: sealing, then the server's proof of work
+ * (at its default floor of 20 bits, about a second in this Chromium, but the
+ * number of tries is random and the machine may be busy), then the POST.
+ * A bound, not a timing: the scripts only wait for the page to get there.
+ */
+export const SEND_TIMEOUT_MS = 150_000;
+
 /** The axe-core rule tags for WCAG 2.2 AA (A and AA of 2.0, 2.1 and 2.2). */
 export const WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
@@ -143,9 +151,9 @@ export function step(text) {
 }
 
 /** Wait for the page's main heading to read `text` (a string is an exact match). */
-export async function heading(page, text) {
+export async function heading(page, text, timeout = STEP_TIMEOUT_MS) {
   const h1 = page.locator("main h1");
-  await h1.filter({ hasText: text }).first().waitFor();
+  await h1.filter({ hasText: text }).first().waitFor({ timeout });
   return (await h1.first().textContent()).trim();
 }
 
@@ -169,21 +177,92 @@ export function containsText(haystack, needle) {
 }
 
 /**
- * Wait for the page's POST of an envelope to `path`, started by `action`.
- * Returns { body, status, contentType }.
+ * Wait for the page's POST of an envelope to `path`, started by `action`
+ * (which may first wait for a proof of work: SEND_TIMEOUT_MS).
+ * Returns { body, status, contentType, pow } (pow: the Quietline-Pow header).
  */
 export async function capturePost(page, base, path, action) {
   const [request] = await Promise.all([
-    page.waitForRequest((r) => r.method() === "POST" && r.url() === `${base}${path}`),
+    page.waitForRequest((r) => r.method() === "POST" && r.url() === `${base}${path}`, { timeout: SEND_TIMEOUT_MS }),
     action(),
   ]);
   const response = await request.response();
   assert.ok(response, `${path}: a response`);
+  const headers = await request.allHeaders();
   return {
     body: request.postDataBuffer() || Buffer.alloc(0),
     status: response.status(),
-    contentType: (await request.allHeaders())["content-type"] || "",
+    contentType: headers["content-type"] || "",
+    pow: headers["quietline-pow"] || "",
   };
+}
+
+/** The two parts of a Quietline-Pow header: { challenge, nonce } (bytes), checked for shape. */
+export function parsePow(header) {
+  const m = /^([A-Za-z0-9_-]{78})\.([A-Za-z0-9_-]{11})$/.exec(header);
+  assert.ok(m, `a Quietline-Pow header of <78 base64url>.<11 base64url>: ${JSON.stringify(header)}`);
+  const challenge = Buffer.from(m[1], "base64url");
+  assert.equal(challenge.length, 58);
+  assert.equal(challenge[0], 1, "challenge version 1");
+  return { text: m[1], challenge, nonce: Buffer.from(m[2], "base64url") };
+}
+
+/**
+ * Make the page's next `GET /api/v1/challenge` answer a challenge of 32
+ * bits, so the waiting screen stays up to be looked at: 2^32 tries on
+ * average, where a script spends a few seconds at about half a million
+ * tries a second there (odds of a solution meanwhile: about 1 in 2,000 or
+ * less). The challenge is made here, so the server would refuse it
+ * (pow_forged): the script must cancel, never let it be sent. Later
+ * requests go to the server. Returns a function that tells whether it was
+ * used.
+ */
+export async function slowChallengeOnce(page, base) {
+  let used = false;
+  const url = `${base}/api/v1/challenge`;
+  await page.route(url, async (route) => {
+    used = true;
+    const c = Buffer.alloc(58);
+    crypto.getRandomValues(c);
+    c[0] = 1;
+    c[1] = 32;
+    const expires = Math.ceil(Date.now() / 1000 / 300) * 300 + 900;
+    c.writeBigUInt64BE(BigInt(expires), 2);
+    await route.fulfill({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ challenge: c.toString("base64url"), difficulty: 32, expires }),
+    });
+  }, { times: 1 });
+  return () => used;
+}
+
+/** SHA-256 (bytes) of the concatenated parts. */
+export async function sha256(...parts) {
+  return Buffer.from(await crypto.subtle.digest("SHA-256", Buffer.concat(parts.map((p) => Buffer.from(p)))));
+}
+
+/** Leading zero bits of bytes. */
+export function leadingZeroBits(bytes) {
+  let n = 0;
+  for (const b of bytes) {
+    if (b) return n + Math.clz32(b) - 24;
+    n += 8;
+  }
+  return n;
+}
+
+/**
+ * The POST's proof of work holds: its digest over the envelope sent has the
+ * challenge's difficulty (or `difficulty`, when given) in leading zero bits.
+ * Returns the challenge's difficulty.
+ */
+export async function checkPow(sent, difficulty) {
+  const { challenge, nonce } = parsePow(sent.pow);
+  if (difficulty !== undefined) assert.equal(challenge[1], difficulty, "the challenge's difficulty");
+  const digest = await sha256(challenge, await sha256(sent.body), nonce);
+  assert.ok(leadingZeroBits(digest) >= challenge[1], `the nonce solves the challenge: ${digest.toString("hex")}`);
+  return challenge[1];
 }
 
 const require = createRequire(import.meta.url);

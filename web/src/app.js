@@ -4,11 +4,13 @@
 //
 // Journey: start → force → what → where-when → people → how → check → sent;
 // returning: code → replies (read, then send a follow-up) → follow-up-sent.
+// Sending seals first, then shows a waiting screen over check (or replies)
+// while a worker does the server's proof of work, then posts.
 
 import * as Q from "./quietline-crypto.js";
 import { h, append, clear, para, linkButton, hidden } from "./dom.js";
 import { installExit } from "./exit.js";
-import { getForces, postReport, getSlot, getAssets } from "./api.js";
+import { getForces, getChallenge, postReport, getSlot, getAssets } from "./api.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
 import { parseDate, parseTime, checkReplyCode, formatSentAt, formatDate } from "./validate.js";
 
@@ -36,6 +38,7 @@ const freshState = () => ({
   pendingCode: null, // reply code of the report being sent, until 201
   busy: false,
   progress: "",
+  waiting: null, // the waiting screen while sending: { what, expected, tries, status, started, posting }
   sent: null, // { words, forceName } on the confirmation page
   codeText: "",
   secrets: null, // derived from the reply code on the replies page
@@ -47,6 +50,7 @@ const freshState = () => ({
 let S = freshState();
 
 function wipeState() {
+  stopWork({ cancelled: true, quiet: true });
   if (S.pendingCode) S.pendingCode.fill(0);
   if (S.secrets) {
     S.secrets.replyPrivateKey.fill(0);
@@ -81,7 +85,7 @@ function go(step, { replace = false, focus = true } = {}) {
 }
 
 function render(focus = true) {
-  const view = VIEWS[S.step] || VIEWS.start;
+  const view = S.waiting ? viewWaiting : VIEWS[S.step] || VIEWS.start;
   clear(main);
   const { title, body } = view();
   if (S.errors && S.errors.length) main.append(errorSummary(S.errors));
@@ -615,18 +619,29 @@ function setBusy(busy) {
 }
 
 /**
- * Seal a payload to a force and post it. On 422 (unknown or retired key) the
- * directory is reloaded and the payload sealed again to the force's current
- * key, once. Returns the postReport result, with `force` set.
+ * Seal a payload to a force, prove work over the envelope and post it. On
+ * 422 (unknown or retired key) the directory is reloaded and the payload
+ * sealed again to the force's current key, once; on 429 for the proof of
+ * work (expired or spent) a new challenge is solved, once. Returns the
+ * postReport result with `force` set, or { cancelled: true }.
  */
-async function sealAndPost(forceId, payload) {
+async function sealAndPost(forceId, payload, what) {
   let force = S.forces && S.forces.find((f) => f.id === forceId);
   for (let attempt = 0; ; attempt++) {
     if (!force) return { ok: false, status: 404, error: "unknown_force" };
     setProgress("Locking your message on this device…");
     const envelope = await Q.sealReport(force.id, force.publicKey, payload);
-    setProgress("Sending the locked message…");
-    const res = await postReport(envelope);
+    let res;
+    for (let proofs = 0; proofs < 2; proofs++) {
+      res = await prove(envelope, what);
+      if (!res.header) break;
+      sending(what);
+      res = await postReport(envelope, res.header);
+      // Expired or already spent (a slow solve, a retry after a lost
+      // answer): a new challenge, once.
+      if (res.status !== 429 || !/^pow_(expired|spent)$/.test(res.error)) break;
+    }
+    if (res.cancelled) return res;
     res.force = force;
     // An unknown force: refresh the list, so "Change" shows the current one.
     if (res.status === 404) await loadForces();
@@ -637,10 +652,110 @@ async function sealAndPost(forceId, payload) {
   }
 }
 
+// ---------------------------------------------------------------- proof of work
+
+let work = null; // { worker, resolve } while a worker searches
+
+/**
+ * Stop the search, if one runs, and settle prove() with `result`. The
+ * waiting screen stays only to send a solution.
+ */
+function stopWork(result) {
+  if (!work) return;
+  work.worker.terminate();
+  work.resolve(result);
+  work = null;
+  if (!result.header) S.waiting = null;
+}
+
+/**
+ * The proof of work over an envelope (../../crypto/FORMAT.md#proof-of-work):
+ * a fresh challenge, SHA-256 of the envelope, and a worker (pow-worker.js)
+ * searching while the waiting screen shows. Resolves to { header }, a
+ * failure like postReport's, or { cancelled: true }.
+ */
+async function prove(envelope, what) {
+  const c = await getChallenge();
+  if (!c.ok) return { ...c, challenge: true };
+  // Difficulty 0: proof of work is off, any nonce will do (eight zero octets).
+  if (!c.difficulty) return { header: `${c.text}.AAAAAAAAAAA` };
+  const envelopeHash = new Uint8Array(await crypto.subtle.digest("SHA-256", envelope));
+  return new Promise((resolve) => {
+    try {
+      work = { worker: new Worker("/pow-worker.js"), resolve };
+    } catch {
+      return resolve({ ok: false, status: -1 });
+    }
+    work.worker.onmessage = ({ data }) => (data.header ? stopWork(data) : progress(data.tries));
+    work.worker.onerror = () => stopWork({ ok: false, status: -1 });
+    work.worker.postMessage({ challenge: c.challenge, text: c.text, envelopeHash });
+    S.waiting = { what, expected: 2 ** c.difficulty, tries: 0, started: Date.now(), status: WAITING[0] };
+    render(true);
+  });
+}
+
+const WAITING = [
+  "Preparing to send securely… this usually takes a few seconds.",
+  "Still preparing… this can take up to a minute on an older or busy device. Nothing has been sent yet.",
+];
+
+/**
+ * How far the search is, in per cent: the chance that it would have found a
+ * solution by now (1 − e^(−tries / expected tries)), never above 95 until it
+ * has.
+ */
+const percent = (w) => (w.posting ? 100 : Math.min(95, Math.floor(100 - 100 * Math.exp(-w.tries / w.expected))));
+
+/** The worker's count of tries: the bar moves; the status changes once, after 10 seconds. */
+function progress(tries) {
+  const w = S.waiting;
+  const bar = document.getElementById("pow-progress");
+  if (!w || !bar) return;
+  w.tries = tries;
+  bar.value = percent(w);
+  if (Date.now() - w.started > 10000 && w.status === WAITING[0]) setWaiting(WAITING[1]);
+}
+
+function setWaiting(text) {
+  S.waiting.status = document.getElementById("pow-status").textContent = text;
+}
+
+/** Solved: the waiting screen says it is sending, and can no longer be cancelled. */
+function sending(what) {
+  const w = S.waiting;
+  if (!w) return setProgress("Sending the locked message…");
+  const cancel = document.getElementById("cancel");
+  if (cancel) {
+    if (document.activeElement === cancel) main.querySelector("h1").focus();
+    cancel.remove();
+  }
+  w.posting = true;
+  document.getElementById("pow-progress").value = 100;
+  setWaiting(`Sending your ${what}…`);
+}
+
+function viewWaiting() {
+  const w = S.waiting;
+  const title = `Preparing to send your ${w.what}`;
+  return {
+    title,
+    body: [
+      h("h1", {}, title),
+      h("p", {}, `Your ${w.what} is locked. Before it is sent, this device has to do a calculation. This protects the service from floods of automated messages. It sends nothing about you.`),
+      h("label", { class: "label-s", for: "pow-progress" }, "Progress"),
+      h("progress", { id: "pow-progress", max: "100", value: String(percent(w)) }),
+      h("p", { class: "progress", role: "status", id: "pow-status" }, w.status),
+      !w.posting && button("Cancel sending", () => stopWork({ cancelled: true }), "secondary", { id: "cancel" }),
+    ],
+  };
+}
+
 /** Plain words for a failed send (FORMAT.md#errors for the 400 codes). */
 function sendError(res, name) {
   const nothing = ", so nothing was sent.";
+  if (res.challenge && !res.status) return `We could not reach the service${nothing} Check your internet connection and try again.`;
   switch (res.status) {
+    case -1: return `This page could not prepare your message for sending${nothing} Try again, or use another up-to-date browser.`;
     case 0: return "The connection to the service failed, so your message may not have arrived. Check your internet connection and try again.";
     case 404: return `${name || "That police force"} cannot receive messages through this service at the moment${nothing} Choose another police force, or try again later.`;
     case 413: return "What you wrote is too large to send. Make it shorter, then try again.";
@@ -661,18 +776,28 @@ function sendError(res, name) {
  * Seal and send a payload to a force, keeping everything typed on failure.
  * `make()` returns the payload bytes; `done(res)` runs on 201.
  */
-async function send(forceId, make, done) {
+async function send(forceId, make, done, what) {
   if (S.busy) return;
   setBusy(true);
   let text;
   try {
     const payload = await make();
-    const res = await sealAndPost(forceId, payload);
+    const res = await sealAndPost(forceId, payload, what);
     payload.fill(0);
+    S.waiting = null;
     setBusy(false);
     if (res.ok) return done(res);
+    if (res.cancelled) {
+      // Back where the reporter was, with everything kept and nothing sent
+      // (unless the page is being left: Exit this page).
+      if (res.quiet) return;
+      S.progress = "You cancelled sending. Nothing was sent.";
+      return render(true);
+    }
     text = sendError(res, forceName(forceId));
   } catch (e) {
+    stopWork({ cancelled: true });
+    S.waiting = null;
     setBusy(false);
     text = e && e.code === "too_large"
       ? "What you wrote is too long to send. Make it shorter, then try again."
@@ -695,7 +820,7 @@ function sendReport() {
     S.r = emptyReport();
     S.changing = false;
     go("sent");
-  });
+  }, "report");
 }
 
 // ---------------------------------------------------------------- confirmation
@@ -873,7 +998,7 @@ function sendFollowUp() {
       S.followSent = res.force.name;
       S.follow = { forceId: "", message: "" };
       go("follow-up-sent");
-    });
+    }, "message");
 }
 
 function viewFollowSent() {
@@ -927,6 +1052,8 @@ function boot() {
   installExit(wipeState);
   window.addEventListener("popstate", (e) => {
     const step = e.state && e.state.step;
+    // Back or Forward while the worker searches: stop; nothing is sent.
+    stopWork({ cancelled: true });
     S.errors = null;
     S.step = step && allowed(step) ? step : "start";
     if (S.step !== step) history.replaceState({ step: S.step }, "");

@@ -1,0 +1,149 @@
+// The waiting screen while the page does the server's proof of work, and
+// what happens around it:
+//
+// 1. "Send report" seals, fetches a challenge and shows "Preparing to send
+//    your report": focus on its heading, a progress bar named "Progress"
+//    that stays below 100 %, a polite status, the reason for the wait, and
+//    "Cancel sending". The worker searches and reports progress. (The page
+//    is held on this screen by a 32-bit challenge made here, which the
+//    script cancels: it is never sent.)
+// 2. Cancel, from the keyboard: the worker is ended, the reporter is back on
+//    "Check your answers" (heading focused) with every answer kept, nothing
+//    was posted, and the force's inbox is empty (asked through the API).
+// 3. The server refuses the proof twice with 429 (pow_expired, pow_spent;
+//    stood in for here): the page fetched a new challenge and solved again
+//    once by itself, then says nothing was sent, keeping every answer.
+// 4. Once more with one 429: the page solves a second challenge by itself
+//    and the report is sent.
+//
+//   node e2e/waiting.mjs --base URL --input '{"answers":{…},"token"}'
+//
+// `token` is a handler token of the force (to read its inbox). Runs under
+// the page's real CSP. Prints {"ok":true,"words":[12],"envelope_sha256","pow"}.
+
+import { assert, checkPow, heading, main, newContext, sha256Hex, slowChallengeOnce, step, STEP_TIMEOUT_MS } from "./lib.mjs";
+import { fillReport, readReplyCode } from "./flows.mjs";
+
+await main(async ({ base, input, browser }) => {
+  const { context, assertClean, requests, problems } = await newContext(browser, base);
+  // Test instrumentation only: count what the page's workers post to it.
+  await context.addInitScript(() => {
+    const Native = window.Worker;
+    window.__pow = [];
+    window.Worker = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener("message", (e) => window.__pow.push(e.data));
+      }
+    };
+  });
+  const page = await context.newPage();
+  const posts = [];
+  page.on("request", (r) => r.method() === "POST" && r.url() === `${base}/api/v1/reports` && posts.push(r));
+  const workers = [];
+  page.on("worker", (w) => workers.push({ url: w.url(), closed: new Promise((resolve) => w.on("close", resolve)) }));
+  const a = input.answers;
+  const active = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return e ? { tag: e.tagName.toLowerCase(), id: e.id, text: (e.textContent || "").trim() } : null;
+  });
+  const bounded = (promise, what) => Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), STEP_TIMEOUT_MS)),
+  ]);
+  async function answersKept(what) {
+    await heading(page, "Check your answers before sending your report");
+    const summary = await page.locator("dl.summary").innerText();
+    for (const shown of [a.forceName, a.categoryLabel, a.details, a.where, a.whenShown, a.person.name, a.vehicle.registration, a.howDetails]) {
+      assert.ok(summary.includes(shown.trim()), `${what}: check your answers still shows ${JSON.stringify(shown)}`);
+    }
+  }
+  async function inbox() {
+    const res = await fetch(`${base}/api/v1/inbox`, { headers: { authorization: `Bearer ${input.token}` } });
+    assert.equal(res.status, 200, "GET /api/v1/inbox");
+    return (await res.json()).reports;
+  }
+  const count = (from, re) => requests.slice(from).filter((r) => re.test(r)).length;
+
+  await fillReport(page, a);
+
+  step("send: the waiting screen");
+  const slow = await slowChallengeOnce(page, base);
+  await page.getByRole("button", { name: "Send report" }).click();
+  await heading(page, "Preparing to send your report");
+  assert.ok(slow(), "the page asked for a challenge");
+  assert.equal(await page.title(), "Preparing to send your report – Quietline");
+  assert.deepEqual(await active(), { tag: "h1", id: "", text: "Preparing to send your report" }, "focus moves to the heading");
+  const bar = page.getByRole("progressbar", { name: "Progress" });
+  await bar.waitFor();
+  assert.ok(await bar.isVisible(), "the progress bar is visible");
+  assert.equal(await bar.getAttribute("max"), "100");
+  const status = page.locator("main [role=status]");
+  assert.equal(await status.count(), 1, "one status line");
+  assert.equal((await status.textContent()).trim(), "Preparing to send securely… this usually takes a few seconds.");
+  const text = await page.locator("main").innerText();
+  assert.match(text, /protects the service from floods of automated messages/, "it says why there is a wait");
+  assert.match(text, /sends nothing about you/, "and that nothing about the reporter is sent");
+  assert.equal(workers.length, 1, "one worker");
+  assert.match(workers[0].url, /\/pow-worker\.js$/);
+
+  step("the worker searches and reports how far it has got");
+  await page.waitForFunction(() => window.__pow.some((m) => m.tries > 0), null, { timeout: STEP_TIMEOUT_MS });
+  const shown = Number(await bar.evaluate((p) => p.value));
+  assert.ok(shown >= 0 && shown <= 95, `the bar never claims to be done before it is: ${shown}`);
+  assert.ok(!(await page.evaluate(() => window.__pow.some((m) => m.header))), "no solution for a 32-bit challenge yet");
+
+  step("cancel, from the keyboard");
+  for (let i = 0; i < 5 && (await active()).id !== "cancel"; i++) await page.keyboard.press("Tab");
+  assert.equal((await active()).text, "Cancel sending", "Tab reaches Cancel sending");
+  await page.keyboard.press("Enter");
+  await answersKept("after cancelling");
+  assert.deepEqual(await active(), { tag: "h1", id: "", text: "Check your answers before sending your report" }, "focus moves to the heading");
+  assert.equal((await page.locator("#progress").textContent()).trim(), "You cancelled sending. Nothing was sent.");
+  await bounded(workers[0].closed, "the worker to end");
+  assert.equal(page.workers().length, 0, "the worker was ended");
+  assert.equal(count(0, /^POST /), 0, "nothing was posted");
+  assert.deepEqual(await inbox(), [], "the inbox is empty");
+
+  step("the server refuses the proof twice (429): one new challenge by itself, then an error");
+  let mark = requests.length;
+  let refusals = ["pow_expired", "pow_spent"];
+  const reports = `${base}/api/v1/reports`;
+  await page.route(reports, (route) => {
+    const error = refusals.shift();
+    if (!error) return route.continue();
+    return route.fulfill({ status: 429, contentType: "application/json", body: JSON.stringify({ error, message: "stood in for by the test" }) });
+  });
+  await page.getByRole("button", { name: "Send report" }).click();
+  await page.locator(".error-summary").waitFor({ timeout: 150_000 });
+  assert.equal(refusals.length, 0, "both refusals were used");
+  assert.equal(count(mark, /\/api\/v1\/challenge$/), 2, "two challenges: the first, and one new one after the 429");
+  assert.equal(count(mark, /^POST /), 2, "two posts");
+  const summary = await page.locator(".error-summary").innerText();
+  assert.match(summary, /nothing was sent/, summary);
+  assert.match(summary, /Everything you typed is still here/, summary);
+  await answersKept("after the refusals");
+  assert.deepEqual(await inbox(), [], "the inbox is still empty");
+
+  step("one 429, then sent");
+  mark = requests.length;
+  refusals = ["pow_spent"];
+  await page.getByRole("button", { name: "Send report" }).click();
+  const words = await readReplyCode(page);
+  assert.equal(refusals.length, 0);
+  assert.equal(count(mark, /\/api\/v1\/challenge$/), 2, "a new challenge after the 429");
+  assert.equal(count(mark, /^POST /), 2, "and a second post");
+  await page.unroute(reports);
+  const stored = await inbox();
+  assert.equal(stored.length, 1, "one report arrived");
+  assert.ok(workers.length >= 5, `a worker for each solve: ${workers.length}`);
+  const last = posts.at(-1);
+  assert.equal((await last.response()).status(), 201);
+  const sent = { body: last.postDataBuffer(), pow: (await last.allHeaders())["quietline-pow"] || "" };
+  await checkPow(sent);
+  // The refusals stood in for here are logged by the browser as failed loads.
+  const rest = problems.filter((p) => !/the server responded with a status of 429/.test(p));
+  problems.splice(0, problems.length, ...rest);
+  assertClean("the waiting screen, cancelling and sending again");
+  return { words, envelope_sha256: await sha256Hex(sent.body), pow: sent.pow };
+});
