@@ -12,30 +12,46 @@
 //!   `list`/`show`/`export` path) against raw HPKE open/s.
 //! - pull: time and peak RSS of `quietline-console pull` (a child process) for
 //!   N/10 and N reports.
+//! - pow: the proof of work's verification cost in-process (against SHA-256
+//!   of the same envelope), and a flood of refused submissions against a
+//!   server in a child process (its CPU time read from `/proc`), with the
+//!   success rate and latency of genuine senders against a flood-free
+//!   baseline.
 //! - soak: a fixed rate for a fixed time, RSS sampled every 10 s.
 //!
 //! The server runs in this process on its own 2-thread runtime (as `quietline
-//! serve` would on 2 cores), the load client on another runtime.
+//! serve` would on 2 cores), the load client on another runtime. It requires a
+//! proof of work at difficulty 1 (`PowSettings::fixed(1)`): the server's cost
+//! of checking one does not depend on the difficulty, so the measured path is
+//! the production one (one HMAC, two SHA-256, a spent-challenge row in the
+//! report's transaction) while the clients' solving costs nothing. Every POST
+//! carries its own fresh challenge, fetched and solved before the timed part
+//! (intake, pull) or inline, GET then POST, as the page does (soak).
 
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1 as client_http1;
 use hyper_util::rt::TokioIo;
+use quietline::pow::PowSettings;
 use quietline::storage;
 use quietline_crypto::envelope::Kind;
 use quietline_crypto::keys::{PrivateKey, PublicKey, generate_keypair};
 use quietline_crypto::payload::{
     Common, Known, Payload, Person, ReplyMaterial, Report, ReportBody, Vehicle, When,
 };
+use quietline_crypto::pow as qpow;
 use quietline_crypto::reply_code::ReplyCode;
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
@@ -45,6 +61,15 @@ use tokio::runtime::Runtime;
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Envelope size for intake: 8 KiB bucket.
 const DETAILS_LEN: usize = 6_000;
+/// The difficulty of the in-process servers (intake, pull, soak): the
+/// server's checking cost does not depend on it, and clients solve it in ~2
+/// tries.
+const BENCH_DIFFICULTY: u8 = 1;
+/// Most nonces a solver tries (2^34: far beyond any difficulty used here).
+const SOLVE_MAX_TRIES: u64 = 1 << 34;
+/// Requests of any run that were not answered as they should have been
+/// (intake, pull, soak, flood): the process exits non-zero at the end if any.
+static FAILED: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Parser)]
 #[command(about = "Quietline benchmarks (issue 8); prints Markdown for BENCHMARKS.md")]
@@ -70,9 +95,21 @@ struct Cli {
     /// Skip PostgreSQL.
     #[arg(long, global = true)]
     no_postgres: bool,
+    /// Seconds of each proof-of-work flood phase (baseline, then flood).
+    #[arg(long, default_value_t = 20, global = true)]
+    pow_secs: u64,
+    /// Difficulty of the flood benchmark's server (its genuine senders solve it).
+    #[arg(long, default_value_t = 16, global = true)]
+    pow_difficulty: u8,
+    /// Genuine senders (GET challenge, solve, POST, in a loop) in the flood benchmark.
+    #[arg(long, default_value_t = 8, global = true)]
+    genuine: usize,
+    /// Keep-alive connections sending refused submissions in the flood phase.
+    #[arg(long, default_value_t = 64, global = true)]
+    flood: usize,
 }
 
-#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Clone, PartialEq, Eq)]
 enum What {
     /// Everything below, in order.
     All,
@@ -82,8 +119,22 @@ enum What {
     Console,
     /// Pull N reports with the console binary.
     Pull,
+    /// Proof of work: verification cost, and genuine senders under a flood.
+    Pow,
     /// Fixed-rate soak with RSS samples.
     Soak,
+    /// (internal) The flood benchmark's server: `quietline::run` on SQLite in
+    /// DIR with the demo force and a fixed difficulty; prints its address on
+    /// stdout and stops when stdin closes.
+    #[command(hide = true)]
+    PowServer {
+        /// Data directory (SQLite file and the demo force's files).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Fixed proof-of-work difficulty.
+        #[arg(long)]
+        difficulty: u8,
+    },
 }
 
 fn main() -> Result<()> {
@@ -102,6 +153,9 @@ fn main() -> Result<()> {
             .with_writer(std::io::sink);
         tracing_subscriber::registry().with(fmt).with(filter).init();
     }
+    if let What::PowServer { dir, difficulty } = &cli.what {
+        return pow_server(dir, *difficulty);
+    }
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -117,13 +171,17 @@ fn main() -> Result<()> {
     if all || cli.what == What::Pull {
         client_rt.block_on(pull(&cli))?;
     }
-    if all {
-        println!(
-            "\n## Proof-of-work\n\nSkipped: proof-of-work (issue 7) is not built yet; nothing to measure."
-        );
+    if all || cli.what == What::Pow {
+        pow_bench(&cli, &client_rt)?;
     }
     if all || cli.what == What::Soak {
         client_rt.block_on(soak(&cli))?;
+    }
+    let failed = FAILED.load(Ordering::Relaxed);
+    if failed > 0 {
+        bail!(
+            "{failed} requests were not answered as expected (see the errors in the tables above): these figures are not valid"
+        );
     }
     Ok(())
 }
@@ -185,7 +243,12 @@ impl Server {
         let public = PublicKey::from_base64url(public.trim())?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let settings = quietline::ServerSettings::default();
+        // Proof of work on, at a difficulty the clients solve in ~2 tries:
+        // verifying costs the server the same at any difficulty.
+        let settings = quietline::ServerSettings {
+            pow: PowSettings::fixed(BENCH_DIFFICULTY),
+            ..quietline::ServerSettings::default()
+        };
         let s = storage.clone();
         rt.spawn(async move {
             let _ = quietline::run(listener, s, settings, async move {
@@ -344,6 +407,8 @@ fn envelopes(force: &str, pk: &PublicKey, n: usize) -> Vec<Bytes> {
 struct Run {
     ok: u64,
     errors: u64,
+    /// What the errors were: the API error code, or `transport: …`.
+    codes: BTreeMap<String, u64>,
     secs: f64,
     /// Latencies in microseconds, successful requests.
     lat: Vec<u32>,
@@ -354,16 +419,58 @@ impl Run {
         self.ok as f64 / self.secs
     }
     fn pct(&mut self, p: f64) -> f64 {
-        if self.lat.is_empty() {
-            return f64::NAN;
+        pct(&mut self.lat, p)
+    }
+    fn error(&mut self, code: String) {
+        self.errors += 1;
+        *self.codes.entry(code).or_default() += 1;
+    }
+    fn merge(&mut self, other: Run) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        for (k, v) in other.codes {
+            *self.codes.entry(k).or_default() += v;
         }
-        self.lat.sort_unstable();
-        let i = ((self.lat.len() as f64 * p).ceil() as usize).clamp(1, self.lat.len()) - 1;
-        f64::from(self.lat[i]) / 1000.0
+        self.lat.extend(other.lat);
+    }
+    /// The errors cell of a table: `0`, or the count in bold with the codes.
+    /// Counts them into [`FAILED`]: a run with errors fails the process.
+    fn errors_cell(&self) -> String {
+        if self.errors == 0 {
+            return "0".into();
+        }
+        FAILED.fetch_add(self.errors, Ordering::Relaxed);
+        let codes: Vec<String> = self
+            .codes
+            .iter()
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect();
+        eprintln!(
+            "ERRORS: {} requests failed: {}",
+            self.errors,
+            codes.join(", ")
+        );
+        format!("**{} ERRORS** ({})", self.errors, codes.join(", "))
     }
 }
 
-async fn connect(addr: std::net::SocketAddr) -> Result<client_http1::SendRequest<Full<Bytes>>> {
+/// The `p` quantile of latencies in µs, in ms.
+fn pct(lat: &mut [u32], p: f64) -> f64 {
+    if lat.is_empty() {
+        return f64::NAN;
+    }
+    lat.sort_unstable();
+    let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
+    f64::from(lat[i]) / 1000.0
+}
+
+fn micros(d: Duration) -> u32 {
+    d.as_micros().min(u128::from(u32::MAX)) as u32
+}
+
+type Conn = client_http1::SendRequest<Full<Bytes>>;
+
+async fn connect(addr: std::net::SocketAddr) -> Result<Conn> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (send, conn) = client_http1::handshake(TokioIo::new(stream)).await?;
@@ -371,35 +478,192 @@ async fn connect(addr: std::net::SocketAddr) -> Result<client_http1::SendRequest
     Ok(send)
 }
 
-/// One POST; true on 201.
-async fn post(send: &mut client_http1::SendRequest<Full<Bytes>>, body: Bytes) -> Result<bool> {
+/// How a POST was answered: the status and, unless 201, the API error code.
+struct Answer {
+    status: u16,
+    code: String,
+}
+
+impl Answer {
+    fn created(&self) -> bool {
+        self.status == 201
+    }
+    /// `pow_missing (400)`.
+    fn describe(&self) -> String {
+        format!("{} ({})", self.code, self.status)
+    }
+}
+
+/// One POST of `body`, with `pow` as the `Quietline-Pow` header if given.
+async fn post(send: &mut Conn, body: Bytes, pow: Option<&str>) -> Result<Answer> {
     send.ready().await?;
-    let req = hyper::Request::post("/api/v1/reports")
+    let mut req = hyper::Request::post("/api/v1/reports")
         .header("host", "127.0.0.1")
         .header("content-type", "application/octet-stream")
-        .header("content-length", body.len())
-        .body(Full::new(body))?;
+        .header("content-length", body.len());
+    if let Some(pow) = pow {
+        req = req.header(qpow::HEADER, pow);
+    }
+    let resp = send.send_request(req.body(Full::new(body))?).await?;
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    let code = if status == 201 {
+        String::new()
+    } else {
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "(no error code)".into())
+    };
+    Ok(Answer { status, code })
+}
+
+/// A challenge as `GET /api/v1/challenge` gives it.
+#[derive(Clone, Copy)]
+struct Issued {
+    challenge: [u8; qpow::CHALLENGE_LEN],
+    difficulty: u8,
+}
+
+/// `GET /api/v1/challenge` on a keep-alive connection.
+async fn get_challenge(send: &mut Conn) -> Result<Issued> {
+    send.ready().await?;
+    let req = hyper::Request::get("/api/v1/challenge")
+        .header("host", "127.0.0.1")
+        .header("accept", "application/json")
+        .body(Full::new(Bytes::new()))?;
     let resp = send.send_request(req).await?;
-    let ok = resp.status() == hyper::StatusCode::CREATED;
-    resp.into_body().collect().await?;
-    Ok(ok)
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    if status != hyper::StatusCode::OK {
+        bail!(
+            "GET /api/v1/challenge answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(&bytes)?;
+    let text = v["challenge"].as_str().context("no challenge")?;
+    let challenge = URL_SAFE_NO_PAD
+        .decode(text)?
+        .try_into()
+        .map_err(|_| anyhow!("the challenge is not {} bytes", qpow::CHALLENGE_LEN))?;
+    let difficulty = u8::try_from(v["difficulty"].as_u64().context("no difficulty")?)?;
+    Ok(Issued {
+        challenge,
+        difficulty,
+    })
+}
+
+/// The `Quietline-Pow` header solving `c` over the envelope hashing to `hash`.
+fn solve_header(c: &Issued, hash: &[u8; 32]) -> Result<String> {
+    let nonce = qpow::solve(&c.challenge, hash, c.difficulty, 0, SOLVE_MAX_TRIES)
+        .context("no nonce found")?;
+    Ok(qpow::Solution {
+        challenge: c.challenge,
+        nonce,
+    }
+    .to_header())
+}
+
+fn hashes(bodies: &[Bytes]) -> Vec<[u8; 32]> {
+    bodies.iter().map(|b| qpow::envelope_hash(b)).collect()
+}
+
+/// Headers for `n` requests to the server at `addr`: request `i` sends
+/// `bodies[i % len]`, so its header solves a challenge of its own (fetched
+/// from the server; a challenge is accepted once) over that body. Done before
+/// any timed part: 8 keep-alive connections fetch, then one blocking task
+/// solves.
+async fn prepare(
+    addr: std::net::SocketAddr,
+    bodies: &[Bytes],
+    n: usize,
+) -> Result<Arc<Vec<String>>> {
+    const CONNS: usize = 8;
+    let work = async {
+        let next = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..CONNS {
+            let next = next.clone();
+            let mut send = connect(addr).await?;
+            tasks.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if i >= n {
+                        break;
+                    }
+                    got.push((i, get_challenge(&mut send).await?));
+                }
+                anyhow::Ok(got)
+            }));
+        }
+        let mut all = Vec::with_capacity(n);
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        all.sort_unstable_by_key(|(i, _)| *i);
+        let hashes = hashes(bodies);
+        tokio::task::spawn_blocking(move || {
+            all.iter()
+                .map(|(i, c)| solve_header(c, &hashes[i % hashes.len()]))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?
+    };
+    let headers = tokio::time::timeout(Duration::from_secs(600), work)
+        .await
+        .context("fetching and solving challenges took over 600 s")??;
+    Ok(Arc::new(headers))
+}
+
+/// Headers of the same form and length as [`prepare`]'s, made here under a
+/// key of our own: for the bare HTTP ceiling, which ignores them, so that its
+/// requests are byte for byte the size of Quietline's.
+fn offline_headers(bodies: &[Bytes], n: usize) -> Result<Arc<Vec<String>>> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| anyhow!("rng: {e}"))?;
+    let key = qpow::PowKey::from_bytes(key);
+    let hashes = hashes(bodies);
+    let expires = quietline::pow::expiry_for(quietline::pow::now_secs());
+    (0..n)
+        .map(|i| {
+            let mut id = [0u8; qpow::ID_LEN];
+            getrandom::fill(&mut id).map_err(|e| anyhow!("rng: {e}"))?;
+            let c = Issued {
+                challenge: qpow::Challenge {
+                    difficulty: BENCH_DIFFICULTY,
+                    expires,
+                    id,
+                }
+                .issue(&key),
+                difficulty: BENCH_DIFFICULTY,
+            };
+            solve_header(&c, &hashes[i % hashes.len()])
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Arc::new)
 }
 
 /// `total` POSTs from `concurrency` keep-alive connections, as fast as they
-/// are answered; stops at `deadline` whatever is left.
+/// are answered; stops at `deadline` whatever is left. POST `i` sends
+/// `bodies[i % len]` with header `pows[i]`.
 async fn closed_loop(
     addr: std::net::SocketAddr,
     bodies: &Arc<Vec<Bytes>>,
+    pows: &Arc<Vec<String>>,
     concurrency: usize,
     total: usize,
     deadline: Duration,
 ) -> Result<Run> {
+    if pows.len() < total {
+        bail!("{} proof-of-work headers for {total} requests", pows.len());
+    }
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let bodies = bodies.clone();
-        let next = next.clone();
+        let (bodies, pows, next) = (bodies.clone(), pows.clone(), next.clone());
         let mut send = connect(addr).await?;
         tasks.push(tokio::spawn(async move {
             let mut r = Run::default();
@@ -409,15 +673,14 @@ async fn closed_loop(
                     break;
                 }
                 let t = Instant::now();
-                match post(&mut send, bodies[i % bodies.len()].clone()).await {
-                    Ok(true) => {
+                match post(&mut send, bodies[i % bodies.len()].clone(), Some(&pows[i])).await {
+                    Ok(a) if a.created() => {
                         r.ok += 1;
-                        r.lat
-                            .push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                        r.lat.push(micros(t.elapsed()));
                     }
-                    Ok(false) => r.errors += 1,
-                    Err(_) => {
-                        r.errors += 1;
+                    Ok(a) => r.error(a.describe()),
+                    Err(e) => {
+                        r.error(format!("transport: {e}"));
                         match connect(addr).await {
                             Ok(s) => send = s,
                             Err(_) => break,
@@ -430,13 +693,39 @@ async fn closed_loop(
     }
     let mut all = Run::default();
     for t in tasks {
-        let r = t.await?;
-        all.ok += r.ok;
-        all.errors += r.errors;
-        all.lat.extend(r.lat);
+        all.merge(t.await?);
     }
     all.secs = start.elapsed().as_secs_f64();
+    let unsent = total as u64 - (all.ok + all.errors).min(total as u64);
+    if unsent > 0 {
+        all.errors += unsent;
+        *all.codes
+            .entry(format!(
+                "not sent before the {} s deadline",
+                deadline.as_secs()
+            ))
+            .or_default() += unsent;
+    }
     Ok(all)
+}
+
+/// Store `n` reports through HTTP (for pull): in chunks of at most 20,000,
+/// each fetched and solved just before it is sent (challenges live 10–15
+/// minutes). Fails unless every one was stored.
+async fn fill(addr: std::net::SocketAddr, bodies: &Arc<Vec<Bytes>>, n: usize) -> Result<()> {
+    const CHUNK: usize = 20_000;
+    let mut done = 0;
+    while done < n {
+        let k = CHUNK.min(n - done);
+        let pows = prepare(addr, bodies, k).await?;
+        let r = closed_loop(addr, bodies, &pows, 64, k, Duration::from_secs(600)).await?;
+        if r.ok as usize != k {
+            let cell = r.errors_cell();
+            bail!("only {} of {k} reports were stored: {cell}", r.ok);
+        }
+        done += k;
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------------------ intake
@@ -511,7 +800,9 @@ async fn fresh(backend: Backend, dir: &Path, tag: &str) -> Result<(String, Optio
 
 /// The durable-write ceiling: the same schema (created by quietline's
 /// migrations), the same settings, the same rows, written directly in
-/// 512-row transactions without HTTP or group commit.
+/// 512-row transactions without HTTP or group commit. "The same rows": each
+/// report with its spent proof-of-work challenge in the same transaction, as
+/// the server writes them.
 async fn write_ceiling(
     backend: Backend,
     dir: &Path,
@@ -539,6 +830,8 @@ async fn write_ceiling(
             })
             .collect()
     };
+    // Spent challenges expire on a five-minute boundary (FORMAT.md#challenge).
+    let expires = i64::try_from(quietline::pow::expiry_for(quietline::pow::now_secs()))?;
     let start = Instant::now();
     let mut done = 0;
     match backend {
@@ -555,8 +848,15 @@ async fn write_ceiling(
             let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
             while done < total {
                 let n = BATCH.min(total - done);
+                let spent = ids(n);
                 let ids = ids(n);
                 let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
+                let mut q =
+                    QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO pow_spent (id, expires) ");
+                q.push_values(spent.iter(), |mut row, id| {
+                    row.push_bind(&id[..]).push_bind(expires);
+                });
+                q.build().persistent(false).execute(&mut *tx).await?;
                 let mut q = QueryBuilder::<sqlx::Sqlite>::new(
                     "INSERT INTO reports (rid, id, force_id, key_id, envelope, day, purge_fuzz) ",
                 );
@@ -583,9 +883,12 @@ async fn write_ceiling(
                 .await?;
             while done < total {
                 let n = BATCH.min(total - done);
+                let spent = ids(n);
                 let ids = ids(n);
                 sqlx::query(
-                    "INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+                    "WITH spent AS (INSERT INTO pow_spent (id, expires) \
+                     SELECT * FROM UNNEST($7::bytea[], $8::int8[])) \
+                     INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
                      SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::bytea[], $4::bytea[], $5::int4[], $6::int2[])",
                 )
                 .bind(ids.iter().map(|i| &i[..]).collect::<Vec<_>>())
@@ -594,6 +897,8 @@ async fn write_ceiling(
                 .bind((0..n).map(|i| &bodies[(done + i) % bodies.len()][..]).collect::<Vec<_>>())
                 .bind(vec![20_000i32; n])
                 .bind(vec![3i16; n])
+                .bind(spent.iter().map(|i| &i[..]).collect::<Vec<_>>())
+                .bind(vec![expires; n])
                 .execute(&mut c)
                 .await?;
                 done += n;
@@ -613,7 +918,11 @@ async fn intake(cli: &Cli) -> Result<()> {
     let deadline = Duration::from_secs(120);
     println!("\n## Intake (durable 8 KiB submissions)\n");
     println!(
-        "{} submissions per row, keep-alive HTTP/1.1 connections from this process to 127.0.0.1.\n",
+        "{} submissions per row, keep-alive HTTP/1.1 connections from this process to 127.0.0.1. \
+         Quietline requires a proof of work (difficulty {BENCH_DIFFICULTY}: the server's check costs the same \
+         at any difficulty); each submission's challenge was fetched from the server and solved over its body \
+         before the timed part, one challenge per submission. The HTTP ceiling gets headers of the same size. \
+         Errors are every answer other than 201.\n",
         cli.requests
     );
     println!("| what | concurrency | per second | p50 ms | p99 ms | errors | ceiling/s | ratio |");
@@ -625,15 +934,16 @@ async fn intake(cli: &Cli) -> Result<()> {
     let mut http_ceiling = [0.0f64; 2];
     {
         let bare = Server::bare()?;
+        let pows = offline_headers(&bodies, cli.requests)?;
         for (i, c) in [16, 64].into_iter().enumerate() {
-            let mut r = closed_loop(bare.addr, &bodies, c, cli.requests, deadline).await?;
+            let mut r = closed_loop(bare.addr, &bodies, &pows, c, cli.requests, deadline).await?;
             http_ceiling[i] = r.rate();
             println!(
                 "| HTTP ceiling (bare axum, 201, no storage) | {c} | {:.0} | {:.2} | {:.2} | {} | | |",
                 r.rate(),
                 r.pct(0.5),
                 r.pct(0.99),
-                r.errors
+                r.errors_cell()
             );
         }
     }
@@ -654,7 +964,9 @@ async fn intake(cli: &Cli) -> Result<()> {
             let (url, pg) = fresh(backend, &data, &format!("c{c}")).await?;
             let (server, pk) = Server::quietline(&url, &data)?;
             let bodies = Arc::new(envelopes("demo", &pk, 64));
-            let mut r = closed_loop(server.addr, &bodies, c, cli.requests, deadline).await?;
+            // Not timed: one fresh challenge per submission, solved over its body.
+            let pows = prepare(server.addr, &bodies, cli.requests).await?;
+            let mut r = closed_loop(server.addr, &bodies, &pows, c, cli.requests, deadline).await?;
             drop(server);
             if let Some(pg) = pg {
                 pg.drop_db().await?;
@@ -664,7 +976,7 @@ async fn intake(cli: &Cli) -> Result<()> {
                 "| {} Quietline | {c} | {:.0} | {p50:.2} | {p99:.2} | {} | write {ceiling:.0} / HTTP {:.0} | {:.0}% / {:.0}% |",
                 backend.name(),
                 r.rate(),
-                r.errors,
+                r.errors_cell(),
                 http_ceiling[i],
                 100.0 * r.rate() / ceiling,
                 100.0 * r.rate() / http_ceiling[i],
@@ -822,14 +1134,7 @@ async fn pull(cli: &Cli) -> Result<()> {
     for (i, &n) in steps.iter().enumerate() {
         // A fresh console home each time: pulling n reports from empty.
         let add = n - stored;
-        let r = closed_loop(server.addr, &bodies, 64, add, Duration::from_secs(900)).await?;
-        if r.ok as usize != add {
-            bail!(
-                "only {} of {add} reports were stored ({} errors)",
-                r.ok,
-                r.errors
-            );
-        }
+        fill(server.addr, &bodies, add).await?;
         stored = n;
         let home = dir.path().join(format!("home{i}"));
         let pass = demo.join("passphrase");
@@ -858,6 +1163,838 @@ async fn pull(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
+// ------------------------------------------------------------------ proof of work
+
+/// The flood benchmark's server (the hidden `pow-server` subcommand): run as a
+/// child process so that its CPU time can be read from `/proc/PID/stat`.
+/// `quietline::run` on a 2-worker runtime, SQLite in `dir`, the demo force,
+/// proof of work at a fixed difficulty; prints its address on stdout and
+/// stops when its stdin is closed.
+fn pow_server(dir: &Path, difficulty: u8) -> Result<()> {
+    let rt = Server::server_runtime()?;
+    rt.block_on(async {
+        let url = format!("sqlite://{}", dir.join("q.sqlite").display());
+        let storage = storage::open(&url).await?;
+        quietline::demo::ensure_demo(storage.as_ref(), dir).await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", listener.local_addr()?)?;
+            out.flush()?;
+        }
+        let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            let _ = closed.send(());
+        });
+        let settings = quietline::ServerSettings {
+            pow: PowSettings::fixed(difficulty),
+            ..quietline::ServerSettings::default()
+        };
+        quietline::run(listener, storage, settings, async move {
+            let _ = stdin_closed.await;
+        })
+        .await
+    })
+}
+
+/// [`pow_server`] as a child process of this one.
+struct ChildServer {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    addr: std::net::SocketAddr,
+    clk_tck: f64,
+}
+
+impl ChildServer {
+    fn start(dir: &Path, difficulty: u8) -> Result<ChildServer> {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .arg("pow-server")
+            .arg("--dir")
+            .arg(dir)
+            .arg("--difficulty")
+            .arg(difficulty.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().context("the child's stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(read.map(|_| line));
+        });
+        let mut server = ChildServer {
+            child,
+            stdin,
+            addr: "127.0.0.1:0".parse()?,
+            clk_tck: clk_tck(),
+        };
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .context("the server child printed no address within 120 s")??;
+        server.addr = line
+            .trim()
+            .parse()
+            .with_context(|| format!("the server child printed {line:?}"))?;
+        if !server.addr.ip().is_loopback() {
+            bail!("the server child listens on {}", server.addr);
+        }
+        Ok(server)
+    }
+
+    /// The child's CPU time so far (user + system, all threads), seconds.
+    fn cpu_secs(&self) -> Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the command name in parentheses start at field 3
+        // (state); utime and stime are fields 14 and 15 (proc(5)).
+        let rest = &stat[stat.rfind(')').context("/proc/PID/stat")? + 1..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = f.get(11).context("utime")?.parse::<u64>()?
+            + f.get(12).context("stime")?.parse::<u64>()?;
+        Ok(ticks as f64 / self.clk_tck)
+    }
+
+    /// Close its stdin (it drains and stops), wait at most 60 s, else kill it.
+    fn stop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("the server child did not stop within 60 s; killing it");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+/// Clock ticks per second of `/proc/PID/stat` (100 on Linux unless told).
+fn clk_tck() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Median, over up to 21 rounds, of µs per call of `f`; each round makes
+/// enough calls to last at least 5 ms (at most 1,000,000), all rounds at most
+/// 10 s.
+fn micros_per_call(mut f: impl FnMut()) -> f64 {
+    const ROUNDS: usize = 21;
+    const MAX_ITERS: u64 = 1_000_000;
+    let mut iters = 1u64;
+    while iters < MAX_ITERS {
+        let t = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        if t.elapsed() >= Duration::from_millis(5) {
+            break;
+        }
+        iters = (iters * 2).min(MAX_ITERS);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut per = Vec::with_capacity(ROUNDS);
+    while per.len() < ROUNDS && (per.is_empty() || Instant::now() < deadline) {
+        let t = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        per.push(t.elapsed().as_secs_f64() * 1e6 / iters as f64);
+    }
+    per.sort_by(f64::total_cmp);
+    per[per.len() / 2]
+}
+
+/// µs per check, in-process, one thread.
+struct VerifyCosts {
+    envelope_len: usize,
+    sha256: f64,
+    accepted: f64,
+    missing: f64,
+    malformed: f64,
+    forged: f64,
+    expired: f64,
+    insufficient: f64,
+}
+
+/// A nonce that does NOT solve `challenge` over `hash` at `difficulty`.
+fn wrong_nonce(
+    challenge: &[u8; qpow::CHALLENGE_LEN],
+    hash: &[u8; 32],
+    difficulty: u8,
+) -> Result<[u8; 8]> {
+    (0u64..1_000)
+        .map(u64::to_be_bytes)
+        .find(|n| {
+            qpow::leading_zero_bits(&qpow::digest(challenge, hash, n)) < u32::from(difficulty)
+        })
+        .context("no failing nonce among 1,000")
+}
+
+/// Part (a): `quietline_crypto::pow::verify` per outcome, against SHA-256 of
+/// the same envelope.
+fn verify_costs(difficulty: u8) -> Result<VerifyCosts> {
+    use std::hint::black_box;
+    let (_sk, pk) = generate_keypair(&mut rng());
+    let body = envelopes("demo", &pk, 1).remove(0);
+    let hash = qpow::envelope_hash(&body);
+    let mut k = [0u8; 32];
+    getrandom::fill(&mut k).map_err(|e| anyhow!("rng: {e}"))?;
+    let key = qpow::PowKey::from_bytes(k);
+    let now = quietline::pow::now_secs();
+    let issue = |expires: u64| {
+        let mut id = [0u8; qpow::ID_LEN];
+        getrandom::fill(&mut id).map_err(|e| anyhow!("rng: {e}"))?;
+        anyhow::Ok(
+            qpow::Challenge {
+                difficulty,
+                expires,
+                id,
+            }
+            .issue(&key),
+        )
+    };
+    let live = issue(quietline::pow::expiry_for(now))?;
+    let header = |challenge: [u8; qpow::CHALLENGE_LEN], nonce: [u8; 8]| {
+        qpow::Solution { challenge, nonce }.to_header()
+    };
+    let solved = solve_header(
+        &Issued {
+            challenge: live,
+            difficulty,
+        },
+        &hash,
+    )?;
+    let wrong = header(live, wrong_nonce(&live, &hash, difficulty)?);
+    let mut forged_c = live;
+    forged_c[qpow::CHALLENGE_LEN - 1] ^= 1;
+    let forged = header(forged_c, [0; 8]);
+    let expired = header(issue(now - 300)?, [0; 8]);
+    // The most work a malformed header can cost: a good challenge, a bad nonce.
+    let malformed = format!("{}.!!!!!!!!!!!", URL_SAFE_NO_PAD.encode(live));
+    // What a browser sends with the POST, for the missing header's lookup.
+    let mut headers = hyper::HeaderMap::new();
+    for (name, value) in [
+        ("host", "example.onion"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0",
+        ),
+        ("accept", "application/json"),
+        ("accept-language", "en-US,en;q=0.5"),
+        ("accept-encoding", "gzip, deflate, br"),
+        ("content-type", "application/octet-stream"),
+        ("content-length", "8263"),
+        ("origin", "http://example.onion"),
+        ("connection", "keep-alive"),
+        ("sec-fetch-mode", "cors"),
+    ] {
+        headers.insert(name, hyper::header::HeaderValue::from_static(value));
+    }
+    // Each input gives the answer it is meant to before it is timed.
+    let check = |h: &str| qpow::verify(&key, h, &body, now).map_err(|e| e.code());
+    if check(&solved).is_err()
+        || check(&wrong) != Err("pow_insufficient")
+        || check(&forged) != Err("pow_forged")
+        || check(&expired) != Err("pow_expired")
+        || check(&malformed) != Err("pow_malformed")
+        || headers.get(qpow::HEADER).is_some()
+    {
+        bail!("a verification benchmark input does not give its expected answer");
+    }
+    let verify = |h: &str| {
+        let _ = black_box(qpow::verify(&key, black_box(h), black_box(&body), now));
+    };
+    Ok(VerifyCosts {
+        envelope_len: body.len(),
+        sha256: micros_per_call(|| {
+            black_box(qpow::envelope_hash(black_box(&body)));
+        }),
+        accepted: micros_per_call(|| verify(&solved)),
+        missing: micros_per_call(|| {
+            black_box(black_box(&headers).get(qpow::HEADER));
+        }),
+        malformed: micros_per_call(|| verify(&malformed)),
+        forged: micros_per_call(|| verify(&forged)),
+        expired: micros_per_call(|| verify(&expired)),
+        insufficient: micros_per_call(|| verify(&wrong)),
+    })
+}
+
+/// What genuine senders saw in one phase.
+#[derive(Default)]
+struct Genuine {
+    sent: u64,
+    ok: u64,
+    codes: BTreeMap<String, u64>,
+    /// µs: the POST alone; GET + solve + POST; the solve alone.
+    post: Vec<u32>,
+    e2e: Vec<u32>,
+    solve: Vec<u32>,
+    secs: f64,
+}
+
+impl Genuine {
+    fn merge(&mut self, o: Genuine) {
+        self.sent += o.sent;
+        self.ok += o.ok;
+        for (k, v) in o.codes {
+            *self.codes.entry(k).or_default() += v;
+        }
+        self.post.extend(o.post);
+        self.e2e.extend(o.e2e);
+        self.solve.extend(o.solve);
+    }
+    fn fail(&mut self, code: String) {
+        *self.codes.entry(code).or_default() += 1;
+    }
+    fn success(&self) -> f64 {
+        self.ok as f64 / self.sent.max(1) as f64
+    }
+}
+
+/// Time limit of one request of the flood benchmark.
+const REQUEST_LIMIT: Duration = Duration::from_secs(30);
+
+/// One genuine submission as the page makes it: GET a challenge, solve it
+/// over the envelope (on a blocking thread), POST. `Ok(None)`: stored; the
+/// header is returned either way, for replays.
+async fn genuine_once(
+    send: &mut Conn,
+    body: &Bytes,
+    hash: [u8; 32],
+    g: &mut Genuine,
+) -> Result<Option<String>> {
+    let t0 = Instant::now();
+    let c = tokio::time::timeout(REQUEST_LIMIT, get_challenge(send)).await??;
+    let t1 = Instant::now();
+    let pow = tokio::task::spawn_blocking(move || solve_header(&c, &hash)).await??;
+    let t2 = Instant::now();
+    let a = tokio::time::timeout(REQUEST_LIMIT, post(send, body.clone(), Some(&pow))).await??;
+    let t3 = Instant::now();
+    if a.created() {
+        g.ok += 1;
+        g.post.push(micros(t3 - t2));
+        g.e2e.push(micros(t3 - t0));
+        g.solve.push(micros(t2 - t1));
+        Ok(Some(pow))
+    } else {
+        g.fail(a.describe());
+        Ok(None)
+    }
+}
+
+/// `senders` genuine senders, each on its own keep-alive connection, in a
+/// loop for `secs` (at most 100,000 submissions each).
+async fn genuine_phase(
+    addr: std::net::SocketAddr,
+    bodies: &Arc<Vec<Bytes>>,
+    senders: usize,
+    secs: u64,
+) -> Result<Genuine> {
+    let body_hashes = Arc::new(hashes(bodies));
+    let start = Instant::now();
+    let end = start + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for s in 0..senders {
+        let (bodies, body_hashes) = (bodies.clone(), body_hashes.clone());
+        let mut send = connect(addr).await?;
+        tasks.push(tokio::spawn(async move {
+            let mut g = Genuine::default();
+            for i in 0..100_000usize {
+                if Instant::now() >= end {
+                    break;
+                }
+                let b = (s * 7919 + i) % bodies.len();
+                g.sent += 1;
+                if let Err(e) = genuine_once(&mut send, &bodies[b], body_hashes[b], &mut g).await {
+                    g.fail(format!("transport: {e}"));
+                    if let Ok(c) = connect(addr).await {
+                        send = c;
+                    }
+                }
+            }
+            g
+        }));
+    }
+    let mut all = Genuine::default();
+    for t in tasks {
+        all.merge(t.await?);
+    }
+    all.secs = start.elapsed().as_secs_f64();
+    Ok(all)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FloodKind {
+    Missing,
+    Malformed,
+    Forged,
+    Insufficient,
+    Replay,
+}
+
+const FLOOD_KINDS: [FloodKind; 5] = [
+    FloodKind::Missing,
+    FloodKind::Malformed,
+    FloodKind::Forged,
+    FloodKind::Insufficient,
+    FloodKind::Replay,
+];
+
+impl FloodKind {
+    fn describe(self) -> &'static str {
+        match self {
+            FloodKind::Missing => "no header",
+            FloodKind::Malformed => "malformed header (issued challenge, nonce not base64url)",
+            FloodKind::Forged => "forged challenge (issued one, last tag bit flipped)",
+            FloodKind::Insufficient => "issued challenge, wrong nonce",
+            FloodKind::Replay => "replay of a spent genuine solution, same body",
+        }
+    }
+    /// The answer FORMAT.md#proof-of-work-errors requires.
+    fn expected(self) -> (u16, &'static str) {
+        match self {
+            FloodKind::Missing => (400, "pow_missing"),
+            FloodKind::Malformed => (400, "pow_malformed"),
+            FloodKind::Forged => (400, "pow_forged"),
+            FloodKind::Insufficient => (400, "pow_insufficient"),
+            FloodKind::Replay => (429, "pow_spent"),
+        }
+    }
+}
+
+/// The flood's requests by kind (header, body) and its counters.
+struct Flood {
+    requests: [Vec<(Option<String>, Bytes)>; 5],
+    /// Answered as expected, by kind.
+    expected: [AtomicU64; 5],
+    /// Anything else, by kind, and what it was.
+    other: [AtomicU64; 5],
+    other_codes: Mutex<BTreeMap<String, u64>>,
+    stop: AtomicBool,
+}
+
+impl Flood {
+    fn snapshot(&self) -> [u64; 5] {
+        std::array::from_fn(|k| {
+            self.expected[k].load(Ordering::Relaxed) + self.other[k].load(Ordering::Relaxed)
+        })
+    }
+}
+
+/// One flood connection: refused submissions as fast as they are answered,
+/// the kinds in turn, until told to stop (at most 10,000,000 requests and
+/// `limit`).
+async fn flood_connection(
+    addr: std::net::SocketAddr,
+    flood: Arc<Flood>,
+    first: usize,
+    limit: Duration,
+) {
+    let end = Instant::now() + limit;
+    let mut send = None;
+    for i in 0..10_000_000usize {
+        if flood.stop.load(Ordering::Relaxed) || Instant::now() >= end {
+            break;
+        }
+        let conn = match send.as_mut() {
+            Some(c) => c,
+            None => match connect(addr).await {
+                Ok(c) => send.insert(c),
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let k = (first + i) % FLOOD_KINDS.len();
+        let reqs = &flood.requests[k];
+        let (pow, body) = &reqs[(i / FLOOD_KINDS.len()) % reqs.len()];
+        let (status, code) = FLOOD_KINDS[k].expected();
+        let answer =
+            tokio::time::timeout(REQUEST_LIMIT, post(conn, body.clone(), pow.as_deref())).await;
+        let other = match answer {
+            Ok(Ok(a)) if a.status == status && a.code == code => None,
+            Ok(Ok(a)) => Some(a.describe()),
+            Ok(Err(e)) => Some(format!("transport: {e}")),
+            Err(_) => Some("no answer within 30 s".into()),
+        };
+        match other {
+            None => {
+                flood.expected[k].fetch_add(1, Ordering::Relaxed);
+            }
+            Some(what) => {
+                if what.starts_with("transport") || what.starts_with("no answer") {
+                    send = None;
+                }
+                flood.other[k].fetch_add(1, Ordering::Relaxed);
+                *flood
+                    .other_codes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(format!("{}: {what}", FLOOD_KINDS[k].describe()))
+                    .or_default() += 1;
+            }
+        }
+    }
+}
+
+/// Fetch `n` challenges (not spent: the flood never solves them).
+async fn fetch_challenges(addr: std::net::SocketAddr, n: usize) -> Result<Vec<Issued>> {
+    let mut send = connect(addr).await?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(tokio::time::timeout(REQUEST_LIMIT, get_challenge(&mut send)).await??);
+    }
+    Ok(out)
+}
+
+fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
+    let d = cli.pow_difficulty;
+    let secs = cli.pow_secs.clamp(1, 600);
+    let (senders, conns) = (cli.genuine.clamp(1, 256), cli.flood.clamp(1, 1024));
+    println!("\n## Proof-of-work\n");
+    println!("`pow --pow-secs {secs} --pow-difficulty {d} --genuine {senders} --flood {conns}`.\n");
+
+    // (a) Verification cost.
+    let v = verify_costs(d)?;
+    println!("### Verification cost (in-process, one thread)\n");
+    println!(
+        "`quietline_crypto::pow::verify` on a {}-byte sealed report envelope (8 KiB bucket), difficulty {d}; \
+         median of 21 rounds of µs per call, each round ≥ 5 ms. Reference: SHA-256 of the same envelope, same run.\n",
+        v.envelope_len
+    );
+    println!("| submission | answer | what the server computes | µs | × SHA-256 of the envelope |");
+    println!("|---|---|---|---|---|");
+    let rows = [
+        ("reference: SHA-256 of the envelope", "", "", v.sha256),
+        (
+            "accepted",
+            "(stored)",
+            "parse, HMAC, SHA-256 of the envelope, digest",
+            v.accepted,
+        ),
+        (
+            "missing",
+            "400 `pow_missing`",
+            "a header lookup (10 browser headers), no call",
+            v.missing,
+        ),
+        (
+            "malformed",
+            "400 `pow_malformed`",
+            "base64 decoding up to the bad nonce",
+            v.malformed,
+        ),
+        ("forged", "400 `pow_forged`", "parse, HMAC", v.forged),
+        (
+            "expired",
+            "429 `pow_expired`",
+            "parse, HMAC, clock compare",
+            v.expired,
+        ),
+        (
+            "insufficient",
+            "400 `pow_insufficient`",
+            "parse, HMAC, SHA-256 of the envelope, digest",
+            v.insufficient,
+        ),
+    ];
+    for (what, answer, work, us) in rows {
+        println!(
+            "| {what} | {answer} | {work} | {us:.3} | {:.2} |",
+            us / v.sha256
+        );
+    }
+    println!(
+        "\nA replay (429 `pow_spent`) costs an accepted check plus one lookup in the server's in-memory set of spent ids."
+    );
+
+    // (b) Flood.
+    let dir = tempfile::tempdir()?;
+    let mut server = ChildServer::start(dir.path(), d)?;
+    let addr = server.addr;
+    let public = std::fs::read_to_string(dir.path().join("demo/public-key"))?;
+    let pk = PublicKey::from_base64url(public.trim())?;
+    let bodies = Arc::new(envelopes("demo", &pk, 64));
+
+    // Warm-up (the server loads its key, SQLite its pages), keeping spent
+    // solutions for the replays; then the flood's requests.
+    let flood = client_rt.block_on(async {
+        let mut send = connect(addr).await?;
+        let mut g = Genuine::default();
+        let hs = hashes(&bodies);
+        let mut spent = Vec::new();
+        for i in 0..32 {
+            let b = i % bodies.len();
+            if let Some(pow) = genuine_once(&mut send, &bodies[b], hs[b], &mut g).await? {
+                spent.push((Some(pow), bodies[b].clone()));
+            }
+        }
+        if spent.len() != 32 {
+            bail!(
+                "warm-up: only {} of 32 genuine submissions were stored: {:?}",
+                spent.len(),
+                g.codes
+            );
+        }
+        let issued = fetch_challenges(addr, 16).await?;
+        let body = |i: usize| bodies[i % bodies.len()].clone();
+        let mut requests: [Vec<(Option<String>, Bytes)>; 5] = Default::default();
+        requests[0] = (0..16).map(|i| (None, body(i))).collect();
+        requests[1] = issued
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    Some(format!(
+                        "{}.!!!!!!!!!!!",
+                        URL_SAFE_NO_PAD.encode(c.challenge)
+                    )),
+                    body(i),
+                )
+            })
+            .collect();
+        requests[2] = issued
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut challenge = c.challenge;
+                challenge[qpow::CHALLENGE_LEN - 1] ^= 1;
+                (
+                    Some(
+                        qpow::Solution {
+                            challenge,
+                            nonce: [0; 8],
+                        }
+                        .to_header(),
+                    ),
+                    body(i),
+                )
+            })
+            .collect();
+        requests[3] = issued
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let b = body(i);
+                let nonce = wrong_nonce(&c.challenge, &qpow::envelope_hash(&b), c.difficulty)?;
+                anyhow::Ok((
+                    Some(
+                        qpow::Solution {
+                            challenge: c.challenge,
+                            nonce,
+                        }
+                        .to_header(),
+                    ),
+                    b,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        requests[4] = spent;
+        anyhow::Ok(Arc::new(Flood {
+            requests,
+            expected: Default::default(),
+            other: Default::default(),
+            other_codes: Mutex::new(BTreeMap::new()),
+            stop: AtomicBool::new(false),
+        }))
+    })?;
+
+    // Phase A: genuine senders alone.
+    let cpu_a0 = server.cpu_secs()?;
+    let mut a = client_rt.block_on(genuine_phase(addr, &bodies, senders, secs))?;
+    let cpu_a = server.cpu_secs()? - cpu_a0;
+
+    // Phase B: the same genuine load under the flood (its own 2-thread
+    // runtime; 2 s to ramp up before the measured window).
+    let flood_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("flood")
+        .enable_all()
+        .build()?;
+    let limit = Duration::from_secs(secs + 60);
+    let flood_tasks: Vec<_> = (0..conns)
+        .map(|c| flood_rt.spawn(flood_connection(addr, flood.clone(), c, limit)))
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let (n_b0, cpu_b0, t_b0) = (flood.snapshot(), server.cpu_secs()?, Instant::now());
+    let mut b = client_rt.block_on(genuine_phase(addr, &bodies, senders, secs))?;
+    let (n_b1, cpu_b1, wall_b) = (
+        flood.snapshot(),
+        server.cpu_secs()?,
+        t_b0.elapsed().as_secs_f64(),
+    );
+    flood.stop.store(true, Ordering::Relaxed);
+    flood_rt.block_on(async {
+        for t in flood_tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
+        }
+    });
+    flood_rt.shutdown_timeout(Duration::from_secs(5));
+    server.stop();
+    let cpu_b = cpu_b1 - cpu_b0;
+    let window: [u64; 5] = std::array::from_fn(|k| n_b1[k] - n_b0[k]);
+    let rejected: u64 = window.iter().sum();
+
+    println!("\n### Genuine senders under a flood (server in a child process)\n");
+    println!(
+        "`quietline::run` in a child process (this binary, hidden `pow-server` subcommand): 2 worker threads, \
+         SQLite, the demo force, `PowSettings::fixed({d})`; its CPU time (user + system, all threads) read from \
+         `/proc/PID/stat`. {senders} genuine senders, each on its own keep-alive connection: GET a challenge, \
+         solve it (native Rust, a blocking thread), POST, in a loop for {secs} s. Phase A: alone. Phase B: the \
+         same, while {conns} keep-alive connections send refused 8 KiB submissions as fast as they are answered \
+         (2 s of flood before the window). Clients and server share the machine's {} cores.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "| phase | genuine sent | stored | success | stored/s | POST p50 ms | POST p99 ms | GET+solve+POST p50 ms | p99 ms | solve p50 ms | flood requests/s | server CPU (cores) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let row = |name: &str, g: &mut Genuine, flood_rate: f64, cpu: f64, wall: f64| {
+        let r = [
+            pct(&mut g.post, 0.5),
+            pct(&mut g.post, 0.99),
+            pct(&mut g.e2e, 0.5),
+            pct(&mut g.e2e, 0.99),
+            pct(&mut g.solve, 0.5),
+        ];
+        println!(
+            "| {name} | {} | {} | {:.2}% | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {flood_rate:.0} | {:.2} |",
+            g.sent,
+            g.ok,
+            100.0 * g.success(),
+            g.ok as f64 / g.secs,
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            cpu / wall
+        );
+        r
+    };
+    let wall_a = a.secs;
+    let ra = row("A: no flood", &mut a, 0.0, cpu_a, wall_a);
+    let rb = row("B: flood", &mut b, rejected as f64 / wall_b, cpu_b, wall_b);
+    println!(
+        "| B / A | | | {:.3} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | | {:.2} |",
+        b.success() / a.success(),
+        (b.ok as f64 / b.secs) / (a.ok as f64 / a.secs),
+        rb[0] / ra[0],
+        rb[1] / ra[1],
+        rb[2] / ra[2],
+        rb[3] / ra[3],
+        rb[4] / ra[4],
+        (cpu_b / wall_b) / (cpu_a / a.secs),
+    );
+    for (name, g) in [("A", &a), ("B", &b)] {
+        if !g.codes.is_empty() {
+            println!(
+                "\nGenuine submissions not stored in phase {name}: {:?}.",
+                g.codes
+            );
+        }
+    }
+
+    println!(
+        "\n| flood request | expected answer | requests (whole flood) | per second (window) | answered as expected | anything else |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut unexpected = 0;
+    for (k, kind) in FLOOD_KINDS.iter().enumerate() {
+        let (status, code) = kind.expected();
+        let (ok, other) = (
+            flood.expected[k].load(Ordering::Relaxed),
+            flood.other[k].load(Ordering::Relaxed),
+        );
+        unexpected += other;
+        println!(
+            "| {} | {status} `{code}` | {} | {:.0} | {ok} | {} |",
+            kind.describe(),
+            ok + other,
+            window[k] as f64 / wall_b,
+            if other == 0 {
+                "0".to_owned()
+            } else {
+                format!("**{other}**")
+            }
+        );
+    }
+    if unexpected > 0 {
+        FAILED.fetch_add(unexpected, Ordering::Relaxed);
+        let codes = flood.other_codes.lock().unwrap_or_else(|p| p.into_inner());
+        println!("\n**{unexpected} flood requests were NOT answered as expected:** {codes:?}");
+        eprintln!("ERRORS: {unexpected} flood requests were not answered as expected: {codes:?}");
+    }
+
+    // CPU per request.
+    let per_genuine_a = cpu_a / a.ok.max(1) as f64;
+    let flood_cpu = cpu_b - per_genuine_a * b.ok as f64;
+    let per_rejected = flood_cpu / rejected.max(1) as f64;
+    let requests_b = rejected + 2 * b.sent;
+    let plain = cpu_b / requests_b.max(1) as f64;
+    // The checks the flood makes the server run, weighted as sent.
+    let kinds_us = [v.missing, v.malformed, v.forged, v.insufficient, v.accepted];
+    let verify_mix = window
+        .iter()
+        .zip(kinds_us)
+        .map(|(&n, us)| n as f64 * us)
+        .sum::<f64>()
+        / rejected.max(1) as f64;
+    println!("\n| server CPU | µs | reference (same run) | ratio |");
+    println!("|---|---|---|---|");
+    println!(
+        "| per genuine submission, phase A (its GET, its POST and the durable write) | {:.0} | | |",
+        per_genuine_a * 1e6
+    );
+    println!(
+        "| per refused request, phase B: (CPU_B − phase A's per-genuine CPU × {} genuine) / {rejected} refused | {:.1} | per genuine submission {:.0} µs | {:.3} |",
+        b.ok,
+        per_rejected * 1e6,
+        per_genuine_a * 1e6,
+        per_rejected / per_genuine_a
+    );
+    println!(
+        "| same, against the in-process checks of this mix | {:.1} | `pow::verify` etc. {verify_mix:.2} µs | {:.1}× |",
+        per_rejected * 1e6,
+        per_rejected * 1e6 / verify_mix
+    );
+    println!(
+        "| plain CPU_B / every request in B ({rejected} refused + {} GET + {} POST) | {:.1} | | |",
+        b.sent,
+        b.sent,
+        plain * 1e6
+    );
+    println!(
+        "| refused requests one server core answers per second (10^6 / µs per refused) | {:.0}/s | flood sent {:.0}/s | {:.2} |",
+        1.0 / per_rejected,
+        rejected as f64 / wall_b,
+        (rejected as f64 / wall_b) * per_rejected
+    );
+    Ok(())
+}
+
 // ------------------------------------------------------------------ soak
 
 fn rss_kib() -> u64 {
@@ -878,19 +2015,27 @@ async fn soak(cli: &Cli) -> Result<()> {
         "\n## Soak ({} s at {}/s, SQLite)\n",
         cli.soak_secs, cli.soak_rate
     );
+    println!(
+        "Each submission fetches its own challenge inline on its keep-alive connection, solves it \
+         (difficulty {BENCH_DIFFICULTY}) and POSTs, as the page does (GET then POST); latency is the pair.\n"
+    );
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("q.sqlite").display());
     let (server, pk) = Server::quietline(&url, dir.path())?;
     let bodies = Arc::new(envelopes("demo", &pk, 64));
+    let body_hashes = Arc::new(hashes(&bodies));
     let period = Duration::from_secs_f64(WORKERS as f64 / cli.soak_rate as f64);
     let end = Instant::now() + Duration::from_secs(cli.soak_secs);
     let per_worker = cli.soak_secs * cli.soak_rate / WORKERS + 1;
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let codes = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
-        let (bodies, ok, errors) = (bodies.clone(), ok.clone(), errors.clone());
-        let mut send = connect(server.addr).await?;
+        let (bodies, body_hashes) = (bodies.clone(), body_hashes.clone());
+        let (ok, errors, codes) = (ok.clone(), errors.clone(), codes.clone());
+        let addr = server.addr;
+        let mut send = connect(addr).await?;
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval_at(
                 tokio::time::Instant::now() + period.mul_f64(w as f64 / WORKERS as f64),
@@ -904,12 +2049,34 @@ async fn soak(cli: &Cli) -> Result<()> {
                     break;
                 }
                 let t = Instant::now();
-                match post(&mut send, bodies[i as usize % bodies.len()].clone()).await {
-                    Ok(true) => {
+                let b = i as usize % bodies.len();
+                let answer = async {
+                    let c = get_challenge(&mut send).await?;
+                    let pow = solve_header(&c, &body_hashes[b])?;
+                    post(&mut send, bodies[b].clone(), Some(&pow)).await
+                }
+                .await;
+                let code = match answer {
+                    Ok(a) if a.created() => None,
+                    Ok(a) => Some(a.describe()),
+                    Err(e) => {
+                        if let Ok(s) = connect(addr).await {
+                            send = s;
+                        }
+                        Some(format!("transport: {e}"))
+                    }
+                };
+                match code {
+                    None => {
                         ok.fetch_add(1, Ordering::Relaxed);
                     }
-                    _ => {
+                    Some(code) => {
                         errors.fetch_add(1, Ordering::Relaxed);
+                        *codes
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .entry(code)
+                            .or_default() += 1;
                     }
                 }
                 lat_max = lat_max.max(t.elapsed().as_micros());
@@ -952,11 +2119,16 @@ async fn soak(cli: &Cli) -> Result<()> {
         after_warmup.iter().min().copied().unwrap_or(0),
         after_warmup.iter().max().copied().unwrap_or(0),
     );
+    let run = Run {
+        errors: errors.load(Ordering::Relaxed),
+        codes: std::mem::take(&mut *codes.lock().unwrap_or_else(|p| p.into_inner())),
+        ..Run::default()
+    };
     println!(
-        "\n{n} submitted in {secs:.0} s = {:.0}/s (target {}/s), {} errors, slowest {:.1} ms; RSS after the first sample between {lo} and {hi} KiB ({:+.1}%).",
+        "\n{n} submitted in {secs:.0} s = {:.0}/s (target {}/s), {} errors, slowest (GET + solve + POST) {:.1} ms; RSS after the first sample between {lo} and {hi} KiB ({:+.1}%).",
         n as f64 / secs,
         cli.soak_rate,
-        errors.load(Ordering::Relaxed),
+        run.errors_cell(),
         lat_max as f64 / 1000.0,
         100.0 * (hi as f64 - lo as f64) / lo.max(1) as f64
     );
