@@ -17,7 +17,7 @@
 //! request_timeout_secs = 30
 //! onion_address = "…56 base32 characters….onion"
 //! access_log = true
-//! pow_difficulty = 20
+//! pow_difficulty = 19
 //! pow_max_difficulty = 28
 //! ```
 //!
@@ -101,7 +101,7 @@ pub struct ServeArgs {
     /// Turn off the per-request log line (method, route template, status, latency).
     #[arg(long, env = "QUIETLINE_NO_ACCESS_LOG")]
     pub no_access_log: bool,
-    /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 20].
+    /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 19].
     #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
     pub pow_difficulty: Option<u8>,
     /// Proof-of-work ceiling the difficulty may rise to under pressure (floor–32) [default: 28, or the floor if higher].

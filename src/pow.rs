@@ -22,7 +22,7 @@ use crate::storage::{PowTicket, Pressure, Storage, StorageError};
 
 /// Default floor in leading zero bits: about a second in a page in this
 /// project's headless Chromium (BENCHMARKS.md, "Proof of work").
-pub const DEFAULT_FLOOR: u8 = 20;
+pub const DEFAULT_FLOOR: u8 = 19;
 /// Default ceiling: about 2^8 times the floor's work, for a surge.
 pub const DEFAULT_MAX: u8 = 28;
 /// How long a challenge lives at least, in seconds.

@@ -24,7 +24,7 @@ export const STEP_TIMEOUT_MS = 20_000;
 
 /**
  * The wait for a send to finish: sealing, then the server's proof of work
- * (at its default floor of 20 bits, about a second in this Chromium, but the
+ * (at its default floor of 19 bits, about a second in this Chromium, but the
  * number of tries is random and the machine may be busy), then the POST.
  * A bound, not a timing: the scripts only wait for the page to get there.
  */
