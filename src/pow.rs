@@ -10,7 +10,7 @@
 //! does not make a spent challenge durable: that is the storage's job, in the
 //! same transaction as the report (`storage::PowTicket`).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,8 +34,10 @@ pub const EXPIRY_GRANULE_SECS: u64 = 300;
 pub const CONTROL_INTERVAL: Duration = Duration::from_secs(5);
 /// How often spent challenges past their expiry are forgotten.
 pub const FORGET_INTERVAL: Duration = Duration::from_secs(60);
-/// Most spent challenge ids this instance remembers in memory; beyond it the
-/// database alone refuses replays (one round trip more, same answer).
+/// Most spent challenge ids this instance remembers in memory (about 15
+/// minutes of 1,000 reports a second); beyond it the oldest are forgotten here
+/// first and the database alone refuses their replays (one round trip more,
+/// same answer).
 const LOCAL_SPENT_CAP: usize = 1 << 20;
 
 /// Pressure thresholds of the controller: queued reports and the slowest
@@ -114,8 +116,55 @@ pub struct PowGuard {
     /// Loaded (or created) from the database on first use, so building the
     /// router needs no database round trip.
     key: OnceCell<PowKey>,
-    /// Spent (or in-flight) challenge ids → expiry.
-    spent: Mutex<HashMap<[u8; pow::ID_LEN], u64>>,
+    /// Spent (or in-flight) challenge ids, grouped by expiry.
+    spent: Mutex<Spent>,
+}
+
+/// This instance's memory of spent challenges, one set per expiry (a
+/// multiple of five minutes, so a few sets at a time). Expired sets are
+/// dropped whole, so the memory is given back, not just emptied; past
+/// [`LOCAL_SPENT_CAP`] the set closest to expiry goes first, and the database
+/// still refuses what this forgets.
+#[derive(Default)]
+struct Spent {
+    by_expiry: std::collections::BTreeMap<u64, HashSet<[u8; pow::ID_LEN]>>,
+    len: usize,
+}
+
+impl Spent {
+    fn contains(&self, id: &[u8; pow::ID_LEN], expires: u64) -> bool {
+        self.by_expiry
+            .get(&expires)
+            .is_some_and(|set| set.contains(id))
+    }
+
+    fn insert(&mut self, id: [u8; pow::ID_LEN], expires: u64) {
+        if self.by_expiry.entry(expires).or_default().insert(id) {
+            self.len += 1;
+        }
+        while self.len > LOCAL_SPENT_CAP {
+            let Some((_, oldest)) = self.by_expiry.pop_first() else {
+                break;
+            };
+            self.len -= oldest.len();
+        }
+    }
+
+    fn remove(&mut self, id: &[u8; pow::ID_LEN], expires: u64) {
+        if let Some(set) = self.by_expiry.get_mut(&expires)
+            && set.remove(id)
+        {
+            self.len -= 1;
+        }
+    }
+
+    fn forget_expired(&mut self, now: u64) {
+        // Keep the sets whose expiry is still ahead.
+        let keep = self.by_expiry.split_off(&(now + 1));
+        for set in std::mem::replace(&mut self.by_expiry, keep).into_values() {
+            self.len -= set.len();
+        }
+    }
 }
 
 impl std::fmt::Debug for PowGuard {
@@ -147,7 +196,7 @@ impl PowGuard {
             settings,
             difficulty: AtomicU8::new(settings.floor),
             key: OnceCell::new(),
-            spent: Mutex::new(HashMap::new()),
+            spent: Mutex::new(Spent::default()),
         }
     }
 
@@ -233,28 +282,26 @@ impl PowGuard {
     /// Remember `id` as spent; false if it already was (here).
     fn claim_local(&self, id: [u8; pow::ID_LEN], expires: u64) -> bool {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        if spent.contains_key(&id) {
+        if spent.contains(&id, expires) {
             return false;
         }
-        if spent.len() < LOCAL_SPENT_CAP {
-            spent.insert(id, expires);
-        }
+        spent.insert(id, expires);
         true
     }
 
-    fn release_local(&self, id: &[u8; pow::ID_LEN]) {
+    fn release_local(&self, id: &[u8; pow::ID_LEN], expires: u64) {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-        spent.remove(id);
+        spent.remove(id, expires);
     }
 
     /// Forget, in memory and in the database, challenges whose expiry has
     /// passed (they are refused as expired from then on).
     pub async fn forget_expired(&self, storage: &dyn Storage) -> Result<u64, StorageError> {
         let now = now_secs();
-        {
-            let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
-            spent.retain(|_, expires| *expires > now);
-        }
+        self.spent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .forget_expired(now);
         storage.forget_spent(now as i64).await
     }
 
@@ -296,7 +343,8 @@ impl Claim<'_> {
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
         if !self.keep {
-            self.guard.release_local(&self.challenge.id);
+            self.guard
+                .release_local(&self.challenge.id, self.challenge.expires);
         }
     }
 }
@@ -405,6 +453,31 @@ mod tests {
             assert!(e >= now + CHALLENGE_TTL_SECS);
             assert!(e < now + CHALLENGE_TTL_SECS + EXPIRY_GRANULE_SECS);
         }
+    }
+
+    #[test]
+    fn spent_sets_are_dropped_at_expiry_and_past_the_cap() {
+        let mut s = Spent::default();
+        s.insert([1; 16], 300);
+        s.insert([1; 16], 300);
+        s.insert([2; 16], 600);
+        assert_eq!(s.len, 2);
+        assert!(s.contains(&[1; 16], 300) && !s.contains(&[1; 16], 600));
+        s.forget_expired(299);
+        assert_eq!(s.len, 2);
+        s.forget_expired(300);
+        assert_eq!(s.len, 1);
+        assert!(!s.contains(&[1; 16], 300) && s.contains(&[2; 16], 600));
+        s.remove(&[2; 16], 600);
+        assert_eq!(s.len, 0);
+        for i in 0..=LOCAL_SPENT_CAP as u64 {
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&i.to_be_bytes());
+            s.insert(id, if i == 0 { 900 } else { 1200 });
+        }
+        // Over the cap: the set closest to expiry went first.
+        assert_eq!(s.len, LOCAL_SPENT_CAP);
+        assert!(!s.by_expiry.contains_key(&900));
     }
 
     #[test]
