@@ -211,16 +211,17 @@ pub async fn run(
         .purge_interval
         .map(|every| tokio::spawn(purge_loop(storage.clone(), settings.retention_days, every)));
     let pow = Arc::new(PowGuard::new(settings.pow));
-    let pow_tasks = settings.pow.enabled().then(|| {
-        [
-            tokio::spawn(control_loop(
-                storage.clone(),
-                pow.clone(),
-                settings.pow_control_interval,
-            )),
-            tokio::spawn(forget_loop(storage.clone(), pow.clone())),
-        ]
-    });
+    // Spent challenges are forgotten even with proof of work off (a client
+    // may still send a header, which is checked and spent); the difficulty
+    // moves only when it is on.
+    let mut pow_tasks = vec![tokio::spawn(forget_loop(storage.clone(), pow.clone()))];
+    if settings.pow.enabled() {
+        pow_tasks.push(tokio::spawn(control_loop(
+            storage.clone(),
+            pow.clone(),
+            settings.pow_control_interval,
+        )));
+    }
     // In-flight requests are bounded by the request timeout; give them that
     // (plus a little) to finish at shutdown.
     let drain_limit = settings.request_timeout + Duration::from_secs(5);
@@ -266,7 +267,7 @@ pub async fn run(
     if let Some(task) = purge {
         task.abort();
     }
-    for task in pow_tasks.into_iter().flatten() {
+    for task in pow_tasks {
         task.abort();
     }
     storage.close().await;
