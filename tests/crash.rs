@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use support::pow::try_pow_header;
+use support::server::try_pow_header;
 use support::server::{Backend, Process, TestForce, client};
 
 /// Kill cycles per backend (issue 6 asks for at least 20).

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::pow::try_pow_header;
+use support::server::try_pow_header;
 use support::server::{Backend, Process, TestForce, client, fetch_challenge, pow_header, solve};
 use tokio::sync::Notify;
 

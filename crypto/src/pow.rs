@@ -274,6 +274,25 @@ pub fn solve(
     None
 }
 
+/// A client's whole job for one submission: solve `challenge` — the base64url
+/// text exactly as `GET /api/v1/challenge` gave it — over `envelope`, at the
+/// difficulty the challenge itself carries, and return the `Quietline-Pow`
+/// header value. `Err(Malformed)` if the text is not a challenge.
+pub fn solve_header(challenge: &str, envelope: &[u8]) -> Result<String, PowError> {
+    let bytes = decode_exact::<CHALLENGE_LEN>(challenge)?;
+    let difficulty = bytes[1];
+    if difficulty > MAX_DIFFICULTY {
+        return Err(PowError::Malformed);
+    }
+    let nonce = solve(&bytes, &envelope_hash(envelope), difficulty, 0, u64::MAX)
+        .ok_or(PowError::Malformed)?;
+    Ok(Solution {
+        challenge: bytes,
+        nonce,
+    }
+    .to_header())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +383,19 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn solve_header_solves_at_the_challenges_own_difficulty() {
+        let c = challenge(9, 1000);
+        let text = URL_SAFE_NO_PAD.encode(c);
+        let h = solve_header(&text, b"envelope").unwrap();
+        assert!(h.starts_with(&format!("{text}.")));
+        assert_eq!(verify(&key(), &h, b"envelope", 0).unwrap().difficulty, 9);
+        assert_eq!(
+            solve_header("not a challenge", b"x"),
+            Err(PowError::Malformed)
+        );
     }
 
     #[test]

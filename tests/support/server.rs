@@ -173,25 +173,34 @@ pub fn test_settings() -> ServerSettings {
     }
 }
 
-/// A fresh challenge from the server at `base` (`GET /api/v1/challenge`):
-/// the challenge's 58 octets and its difficulty.
-pub async fn fetch_challenge(http: &reqwest::Client, base: &str) -> ([u8; 58], u8) {
-    use base64::Engine;
+/// The challenge text of a fresh `GET /api/v1/challenge` at `base`; `None`
+/// when the server does not answer with one (e.g. it is stopping).
+pub async fn try_challenge_text(http: &reqwest::Client, base: &str) -> Option<String> {
     let res = http
         .get(format!("{base}/api/v1/challenge"))
         .send()
         .await
-        .expect("GET challenge");
-    assert_eq!(res.status().as_u16(), 200);
-    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.expect("challenge body"))
-        .expect("challenge JSON");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(v["challenge"].as_str().expect("challenge"))
-        .expect("base64url challenge");
-    (
-        bytes.try_into().expect("58-octet challenge"),
-        v["difficulty"].as_u64().expect("difficulty") as u8,
-    )
+        .ok()?;
+    if res.status() != 200 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.ok()?).ok()?;
+    Some(v["challenge"].as_str()?.to_owned())
+}
+
+/// A fresh challenge from the server at `base` (`GET /api/v1/challenge`):
+/// the challenge's 58 octets and its difficulty (the challenge's own octet 1).
+pub async fn fetch_challenge(http: &reqwest::Client, base: &str) -> ([u8; 58], u8) {
+    use base64::Engine;
+    let text = try_challenge_text(http, base)
+        .await
+        .expect("GET /api/v1/challenge answers 200 with a challenge");
+    let bytes: [u8; 58] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("base64url challenge")
+        .try_into()
+        .expect("58-octet challenge");
+    (bytes, bytes[1])
 }
 
 /// Solve `challenge` over `envelope`: the `Quietline-Pow` header value.
@@ -211,8 +220,16 @@ pub fn solve(challenge: [u8; 58], difficulty: u8, envelope: &[u8]) -> String {
 /// Fetch a challenge from `base` and solve it over `envelope`: the value of
 /// the `Quietline-Pow` header for submitting exactly these bytes.
 pub async fn pow_header(http: &reqwest::Client, base: &str, envelope: &[u8]) -> String {
-    let (challenge, difficulty) = fetch_challenge(http, base).await;
-    solve(challenge, difficulty, envelope)
+    try_pow_header(http, base, envelope)
+        .await
+        .expect("GET /api/v1/challenge answers 200 with a challenge")
+}
+
+/// [`pow_header`] for tests whose server may go away mid-test (killed,
+/// stopped): `None` instead of a panic.
+pub async fn try_pow_header(http: &reqwest::Client, base: &str, envelope: &[u8]) -> Option<String> {
+    let text = try_challenge_text(http, base).await?;
+    quietline_crypto::pow::solve_header(&text, envelope).ok()
 }
 
 impl TestServer {

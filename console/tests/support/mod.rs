@@ -124,30 +124,14 @@ impl Server {
     /// The `Quietline-Pow` header for submitting exactly `envelope`: a fresh
     /// challenge from `GET /api/v1/challenge`, solved over it.
     pub fn pow(&self, envelope: &[u8]) -> String {
-        use base64::Engine;
-        use quietline_crypto::pow;
         let url = format!("{}/api/v1/challenge", self.base);
-        let (challenge, difficulty) = self.rt.block_on(async move {
+        let text = self.rt.block_on(async move {
             let res = reqwest::Client::new().get(url).send().await.unwrap();
             assert_eq!(res.status().as_u16(), 200, "GET /api/v1/challenge");
             let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-            let challenge: [u8; pow::CHALLENGE_LEN] =
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(v["challenge"].as_str().expect("challenge"))
-                    .expect("base64url challenge")
-                    .try_into()
-                    .expect("58-octet challenge");
-            (challenge, v["difficulty"].as_u64().unwrap() as u8)
+            v["challenge"].as_str().expect("challenge").to_owned()
         });
-        let nonce = pow::solve(
-            &challenge,
-            &pow::envelope_hash(envelope),
-            difficulty,
-            0,
-            u64::MAX,
-        )
-        .expect("a nonce exists");
-        pow::Solution { challenge, nonce }.to_header()
+        quietline_crypto::pow::solve_header(&text, envelope).expect("a challenge")
     }
 
     /// POST a report through the public API (with a proof of work solved
