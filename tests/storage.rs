@@ -525,7 +525,11 @@ async fn inbox_pages_in_id_order_and_forces_are_isolated(db: &Db) {
 
 async fn refused_reports_fail_alone(db: &Db) {
     let s = db.open().await;
-    let ka = force_with_key(&*s, "a").await;
+    // Force a has a retired key and a current one.
+    let retired = force_with_key(&*s, "a").await;
+    let ka: KeyId = random();
+    s.add_force_key("a", ka, random()).await.unwrap();
+    s.retire_force_key("a", retired).await.unwrap();
     s.add_force("b", "B").await.unwrap();
 
     let dup = report("a", ka, vec![1; 64], DAY);
@@ -543,6 +547,7 @@ async fn refused_reports_fail_alone(db: &Db) {
                 envelope: vec![4; 64],
                 ..dup.clone()
             }, // duplicate id
+            3 => report("a", retired, vec![6; 64], DAY), // retired key
             _ => {
                 let r = report("a", ka, vec![5; 64], DAY);
                 good.insert(r.id);
@@ -562,6 +567,11 @@ async fn refused_reports_fail_alone(db: &Db) {
             ),
             3 if n == 3 => assert!(
                 matches!(outcome, Err(StorageError::Database(_))),
+                "{outcome:?}"
+            ),
+            // The store itself refuses a retired key, whoever checked before.
+            3 => assert!(
+                matches!(outcome, Err(StorageError::UnknownKey(ref f)) if f == "a"),
                 "{outcome:?}"
             ),
             _ => outcome.unwrap(),

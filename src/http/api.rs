@@ -158,8 +158,10 @@ pub async fn challenge(State(state): State<AppState>) -> Result<Response, ApiErr
 /// `POST /api/v1/reports`: a kind-1 envelope in, `201 {"id"}` after the durable commit.
 ///
 /// Checks, in order: media type (415), size (413), envelope shape (400), proof
-/// of work (400/429, crypto/FORMAT.md#verifying), force and key (404/422),
-/// then the store (which also spends the challenge: 429 if already spent).
+/// of work (400/429, crypto/FORMAT.md#verifying), force and key (404/422;
+/// skipped for a key this process has seen accepted, `keys.rs`), then the
+/// store (which also spends the challenge: 429 if already spent, and checks
+/// the force and key again: 404/422).
 pub async fn submit_report(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -197,31 +199,27 @@ pub async fn submit_report(
             Refusal::Spent => ApiError::pow_spent(),
             Refusal::Storage(e) => e.into(),
         })?;
-    let key_id = env.key_id().0;
-    match state.storage.key_status(force_id, key_id).await {
-        Ok(Some(KeyStatus::Current | KeyStatus::Active)) => {}
-        Ok(None | Some(KeyStatus::Retired)) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_key",
-                "the envelope is sealed to a key id that is unknown or retired for this force; reload GET /api/v1/forces and seal the report again to the force's current key",
-            ));
+    let key_id = env.key_id();
+    // A key seen accepted before is not looked up again: the store checks it
+    // anyway in the transaction that writes the report (so a key retired
+    // since is still refused, below), and this read would cost a database
+    // round trip per submission.
+    if !state.known_keys.contains(force_id, &key_id) {
+        match state.storage.key_status(force_id, key_id.0).await {
+            Ok(Some(KeyStatus::Current | KeyStatus::Active)) => {
+                state.known_keys.insert(force_id, &key_id);
+            }
+            Ok(None | Some(KeyStatus::Retired)) => return Err(unknown_key()),
+            Err(StorageError::UnknownForce(_)) => return Err(unknown_force()),
+            Err(e) => return Err(e.into()),
         }
-        Err(StorageError::UnknownForce(_)) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_force",
-                "the envelope is addressed to a force this server does not host; reload GET /api/v1/forces and choose a force from it",
-            ));
-        }
-        Err(e) => return Err(e.into()),
     }
     let mut id: ReportId = [0; 16];
     getrandom::fill(&mut id).map_err(|_| ApiError::internal())?;
     let report = NewReport {
         id,
         force_id: force_id.to_owned(),
-        key_id,
+        key_id: key_id.0,
         envelope: bytes.to_vec(),
         day: today(),
         pow: claim.as_ref().map(Claim::ticket),
@@ -236,8 +234,37 @@ pub async fn submit_report(
         // database. Any other failure releases it (the Claim's Drop).
         claim.keep();
     }
-    stored?;
-    Ok(created(serde_json::json!({ "id": hex::encode(id) })))
+    match stored {
+        Ok(()) => Ok(created(serde_json::json!({ "id": hex::encode(id) }))),
+        // Retired (or gone) since this process last looked: forget it.
+        Err(StorageError::UnknownKey(_)) => {
+            state.known_keys.forget(force_id, &key_id);
+            Err(unknown_key())
+        }
+        Err(StorageError::UnknownForce(_)) => {
+            state.known_keys.forget(force_id, &key_id);
+            Err(unknown_force())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// 422: the key is unknown to the force, or retired.
+fn unknown_key() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_key",
+        "the envelope is sealed to a key id that is unknown or retired for this force; reload GET /api/v1/forces and seal the report again to the force's current key",
+    )
+}
+
+/// 404: the force is not hosted here.
+fn unknown_force() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_force",
+        "the envelope is addressed to a force this server does not host; reload GET /api/v1/forces and choose a force from it",
+    )
 }
 
 /// `GET /api/v1/slots/{address}`: the reply envelope, or 404.

@@ -26,6 +26,7 @@ mod auth;
 mod body;
 pub mod error;
 pub mod headers;
+pub mod keys;
 pub mod logging;
 pub mod page;
 
@@ -100,6 +101,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     /// Proof-of-work state (challenge key, difficulty, spent challenges).
     pub pow: Arc<PowGuard>,
+    /// Force keys seen accepted, so intake need not ask the database each time.
+    pub known_keys: Arc<keys::KnownKeys>,
 }
 
 /// The whole application as an axum router (state applied), for [`run`] and for
@@ -117,6 +120,7 @@ fn router_with(storage: Arc<dyn Storage>, settings: ServerSettings, pow: Arc<Pow
         storage,
         settings: settings.clone(),
         pow,
+        known_keys: Arc::default(),
     };
     // Hash the page's files now, not on the first request.
     crate::assets::all();

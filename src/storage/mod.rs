@@ -212,6 +212,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Store a report durably (group-committed with concurrent callers), and
     /// record its proof-of-work challenge as spent in the same transaction:
     /// `Err(ChallengeSpent)` if it already was, and then nothing is stored.
+    /// The force and key are checked in the same transaction: `Err(UnknownForce)`
+    /// for a force that does not exist, `Err(UnknownKey)` for a key that was
+    /// never registered or is retired (so a key retired by any process is
+    /// refused from that commit on, whatever a caller checked before).
     async fn insert_report(&self, report: NewReport) -> Result<()>;
     /// A page of a force's inbox, ordered by id, after `after` (exclusive), at most `limit`.
     async fn inbox(

@@ -24,8 +24,8 @@ use sqlx::{ConnectOptions, PgExecutor};
 
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
-    is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
-    purge_fuzz, status_name,
+    is_constraint_violation, is_foreign_key_violation, is_retired_key_refusal, is_unique_violation,
+    parse_status, purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -235,7 +235,9 @@ async fn explain_refusal<'e>(
     report: &NewReport,
     err: &sqlx::Error,
 ) -> Result<StorageError> {
-    Ok(if is_foreign_key_violation(err) {
+    Ok(if is_retired_key_refusal(err) {
+        StorageError::UnknownKey(report.force_id.clone())
+    } else if is_foreign_key_violation(err) {
         if force_exists(e, &report.force_id).await? {
             StorageError::UnknownKey(report.force_id.clone())
         } else {

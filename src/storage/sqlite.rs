@@ -30,8 +30,8 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
-    is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
-    purge_fuzz, status_name,
+    is_constraint_violation, is_foreign_key_violation, is_retired_key_refusal, is_unique_violation,
+    parse_status, purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -431,7 +431,9 @@ async fn explain_refusal(
     report: &NewReport,
     e: &sqlx::Error,
 ) -> Result<StorageError> {
-    Ok(if is_foreign_key_violation(e) {
+    Ok(if is_retired_key_refusal(e) {
+        StorageError::UnknownKey(report.force_id.clone())
+    } else if is_foreign_key_violation(e) {
         if force_exists(&mut *conn, &report.force_id).await? {
             StorageError::UnknownKey(report.force_id.clone())
         } else {
