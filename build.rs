@@ -14,6 +14,9 @@
 //! 4. A gzip copy of each file (`NAME.gz`), made here with zopfli: pure Rust,
 //!    no timestamp in the header, so the same input always gives the same
 //!    bytes, and about 5 % smaller than `gzip -9`.
+//! 5. A Brotli copy of each file (`NAME.br`), quality 11 (the slowest and
+//!    smallest; deterministic too): about 13 % smaller than the gzip copy, and
+//!    what browsers ask for over HTTPS.
 //!
 //! Two builds at once (say `cargo test` and an editor's `cargo check` on
 //! another target directory) take turns on a lock on `web/package-lock.json`,
@@ -100,11 +103,25 @@ fn main() {
             &mut gz,
         )
         .unwrap_or_else(|e| fail(&format!("cannot gzip {name}: {e}")));
-        let gz_path = out.join(format!("{name}.gz"));
-        File::create(&gz_path)
-            .and_then(|mut f| f.write_all(&gz))
-            .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", gz_path.display())));
+        write(&out.join(format!("{name}.gz")), &gz);
+
+        let mut br = Vec::with_capacity(bytes.len() / 2);
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            size_hint: bytes.len(),
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)
+            .unwrap_or_else(|e| fail(&format!("cannot compress {name} with Brotli: {e}")));
+        write(&out.join(format!("{name}.br")), &br);
     }
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    File::create(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
 }
 
 /// Stop the build with a message Cargo shows in full.

@@ -1,8 +1,8 @@
 //! The reporter page's files, embedded in the binary.
 //!
 //! `build.rs` builds `web/` (the same deterministic build as `npm run build`)
-//! into Cargo's `OUT_DIR` with a gzip copy of each file; this module embeds
-//! both and computes each file's SHA-256 once, at first use (the server forces
+//! into Cargo's `OUT_DIR` with a gzip and a Brotli copy of each file; this
+//! module embeds all three and computes each file's SHA-256 once, at first use (the server forces
 //! it before it starts listening). The hashes are what `quietline serve`
 //! prints, what `GET /api/v1/assets` answers and what the page shows under
 //! "Check what you were served", so anyone can compare them with a build of
@@ -25,24 +25,32 @@ pub struct Asset {
     pub body: &'static [u8],
     /// The same file gzip-compressed (made at build time).
     pub gzip: &'static [u8],
+    /// The same file Brotli-compressed (made at build time).
+    pub brotli: &'static [u8],
     /// SHA-256 of `body`, lowercase hex.
     pub sha256: String,
 }
 
+/// A built file and its gzip and Brotli copies.
 macro_rules! built {
     ($name:literal) => {
-        include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name))
+        (
+            include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name)) as &'static [u8],
+            include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name, ".gz")) as &'static [u8],
+            include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name, ".br")) as &'static [u8],
+        )
     };
 }
 
 /// Every file, in the order they are listed (the page first).
 static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
-    let asset = |path, file, content_type, body: &'static [u8], gzip| Asset {
+    let asset = |path, file, content_type, (body, gzip, brotli)| Asset {
         path,
         file,
         content_type,
         body,
         gzip,
+        brotli,
         sha256: hex::encode(Sha256::digest(body)),
     };
     [
@@ -51,21 +59,18 @@ static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
             "index.html",
             "text/html; charset=utf-8",
             built!("index.html"),
-            built!("index.html.gz"),
         ),
         asset(
             "/app.css",
             "app.css",
             "text/css; charset=utf-8",
             built!("app.css"),
-            built!("app.css.gz"),
         ),
         asset(
             "/app.js",
             "app.js",
             "text/javascript; charset=utf-8",
             built!("app.js"),
-            built!("app.js.gz"),
         ),
         // The proof-of-work search, which the page runs in a Web Worker
         // while the reporter waits to send (crypto/FORMAT.md#proof-of-work).
@@ -74,14 +79,12 @@ static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
             "pow-worker.js",
             "text/javascript; charset=utf-8",
             built!("pow-worker.js"),
-            built!("pow-worker.js.gz"),
         ),
         asset(
             "/licences.txt",
             "licences.txt",
             "text/plain; charset=utf-8",
             built!("licences.txt"),
-            built!("licences.txt.gz"),
         ),
     ]
 });
@@ -110,11 +113,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_file_is_embedded_with_its_gzip_copy() {
+    fn every_file_is_embedded_with_its_gzip_and_brotli_copies() {
         for a in all() {
             assert!(!a.body.is_empty(), "{}", a.file);
             assert_eq!(&a.gzip[..3], &[0x1f, 0x8b, 8], "{} is gzip", a.file);
             assert!(a.gzip.len() < a.body.len(), "{} compresses", a.file);
+            // Brotli has no magic number; tests/web_js.rs decodes it.
+            assert!(
+                a.brotli.len() < a.gzip.len(),
+                "{} is smaller in Brotli",
+                a.file
+            );
             assert_eq!(a.sha256.len(), 64);
             assert_eq!(find(a.path).map(|f| f.file), Some(a.file));
         }

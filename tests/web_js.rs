@@ -130,6 +130,14 @@ async fn fetch(s: &TestServer, method: reqwest::Method, path: &str, accept: Opti
     }
 }
 
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .expect("valid Brotli");
+    out
+}
+
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
@@ -202,7 +210,25 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
         };
         assert_eq!(ct, want, "{path}");
 
-        for accept in ["gzip", "gzip, deflate, br, zstd", "br;q=1, gzip;q=0.8", "*"] {
+        for accept in ["br", "gzip, deflate, br, zstd", "br;q=1, gzip;q=0.8", "*"] {
+            let br = fetch(&s, reqwest::Method::GET, path, Some(accept)).await;
+            assert_eq!(br.status, 200);
+            assert_page_headers(path, &br.headers);
+            assert_eq!(br.headers["content-encoding"], "br", "{path} {accept}");
+            assert_eq!(br.headers["vary"], "accept-encoding");
+            assert_eq!(br.headers["content-type"], want);
+            assert_eq!(br.headers["content-length"], br.body.len().to_string());
+            assert!(
+                unbrotli(&br.body) == plain.body,
+                "{path}: the Brotli copy is the file"
+            );
+        }
+        for accept in [
+            "gzip",
+            "gzip, deflate, zstd",
+            "br;q=0.5, gzip;q=0.8",
+            "x-gzip",
+        ] {
             let gz = fetch(&s, reqwest::Method::GET, path, Some(accept)).await;
             assert_eq!(gz.status, 200);
             assert_page_headers(path, &gz.headers);
@@ -219,7 +245,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
                 "{path}: the gzip copy is the file"
             );
         }
-        for accept in ["identity", "gzip;q=0", "br", "*;q=0"] {
+        for accept in ["identity", "gzip;q=0", "deflate, zstd", "*;q=0"] {
             let id = fetch(&s, reqwest::Method::GET, path, Some(accept)).await;
             assert!(
                 !id.headers.contains_key("content-encoding"),

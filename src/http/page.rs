@@ -2,8 +2,9 @@
 //! `/app.css`, `/app.js`, `/pow-worker.js` (the proof-of-work worker the page
 //! starts) and `/licences.txt`, and an empty `/favicon.ico`.
 //!
-//! It owns content negotiation: the gzip copy (made at build time) when the
-//! request's `Accept-Encoding` allows gzip, the file itself otherwise, always
+//! It owns content negotiation: the Brotli or the gzip copy (both made at
+//! build time) as the request's `Accept-Encoding` allows ([`coding_for`]),
+//! the file itself otherwise, always
 //! with `Vary: Accept-Encoding`, the file's `Content-Type` and the exact
 //! `Content-Length`. No `ETag` or `Last-Modified`: a validator sent back on a
 //! later visit would tell the server that this browser had been here before.
@@ -39,8 +40,12 @@ pub fn routes(mut router: Router<AppState>) -> Router<AppState> {
 }
 
 fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
-    let gzip = accepts_gzip(request);
-    let bytes = if gzip { asset.gzip } else { asset.body };
+    let coding = coding_for(request);
+    let bytes = match coding {
+        Coding::Brotli => asset.brotli,
+        Coding::Gzip => asset.gzip,
+        Coding::Identity => asset.body,
+    };
     let mut res = Body::from(Bytes::from_static(bytes)).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -49,18 +54,37 @@ fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if gzip {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    match coding {
+        Coding::Brotli => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+        }
+        Coding::Gzip => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        Coding::Identity => {}
     }
     res
 }
 
-/// Whether the request's `Accept-Encoding` (all its header lines) allows gzip:
-/// `gzip` or `x-gzip` with a q-value above 0, or else `*` with one. A q-value
-/// that does not parse counts as 0; no header at all means identity only.
-pub fn accepts_gzip(request: &HeaderMap) -> bool {
-    let mut gzip: Option<bool> = None;
-    let mut any: Option<bool> = None;
+/// A content coding the page's files are kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// Brotli (`br`), the smallest copy.
+    Brotli,
+    /// gzip.
+    Gzip,
+    /// The file itself.
+    Identity,
+}
+
+/// The coding to answer with, from the request's `Accept-Encoding` (all its
+/// header lines): of `br` and `gzip` (or `x-gzip`), the one with the higher
+/// q-value above 0, Brotli on a tie; a coding not named takes the q-value of
+/// `*` if there is one. A q-value that does not parse counts as 0; no header
+/// at all means identity only.
+pub fn coding_for(request: &HeaderMap) -> Coding {
+    let (mut br, mut gzip, mut any): (Option<f32>, Option<f32>, Option<f32>) = (None, None, None);
+    let keep_max = |slot: &mut Option<f32>, q: f32| *slot = Some(slot.map_or(q, |old| old.max(q)));
     for value in request.get_all(header::ACCEPT_ENCODING) {
         let Ok(text) = value.to_str() else { continue };
         for item in text.split(',') {
@@ -74,47 +98,66 @@ pub fn accepts_gzip(request: &HeaderMap) -> bool {
                     q = v.trim().parse().unwrap_or(0.0);
                 }
             }
-            let acceptable = q > 0.0;
-            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-                gzip = Some(gzip.unwrap_or(false) || acceptable);
+            if coding.eq_ignore_ascii_case("br") {
+                keep_max(&mut br, q);
+            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                keep_max(&mut gzip, q);
             } else if coding == "*" {
-                any = Some(any.unwrap_or(false) || acceptable);
+                keep_max(&mut any, q);
             }
         }
     }
-    gzip.or(any).unwrap_or(false)
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    if br > 0.0 && br >= gzip {
+        Coding::Brotli
+    } else if gzip > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn accepts(values: &[&str]) -> bool {
+    fn coding(values: &[&str]) -> Coding {
         let mut h = HeaderMap::new();
         for v in values {
             h.append(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
         }
-        accepts_gzip(&h)
+        coding_for(&h)
     }
 
     #[test]
     fn accept_encoding() {
-        assert!(!accepts(&[]));
-        assert!(accepts(&["gzip"]));
-        assert!(accepts(&["gzip, deflate, br, zstd"]));
-        assert!(accepts(&["br;q=1.0, GZIP;q=0.5"]));
-        assert!(accepts(&["x-gzip"]));
-        assert!(accepts(&["*"]));
-        assert!(accepts(&["br", "gzip"]));
-        assert!(!accepts(&["identity"]));
-        assert!(!accepts(&["br, deflate"]));
-        assert!(!accepts(&["gzip;q=0"]));
-        assert!(!accepts(&["gzip; q=0.000"]));
-        assert!(!accepts(&["gzip;q=zero"]));
-        assert!(!accepts(&["*, gzip;q=0"]), "an explicit gzip beats *");
-        assert!(accepts(&["*;q=0, gzip"]));
-        assert!(!accepts(&["*;q=0"]));
-        assert!(!accepts(&["gzipped"]));
+        use Coding::{Brotli, Gzip, Identity};
+        for (values, want) in [
+            (&[][..], Identity),
+            (&["gzip"], Gzip),
+            (&["gzip, deflate, br, zstd"], Brotli),
+            (&["br"], Brotli),
+            (&["BR;q=1.0, GZIP;q=0.5"], Brotli),
+            (&["br;q=0.5, gzip;q=1"], Gzip),
+            (&["br;q=0.5, gzip;q=0.5"], Brotli),
+            (&["x-gzip"], Gzip),
+            (&["*"], Brotli),
+            (&["br", "gzip"], Brotli),
+            (&["gzip", "br;q=0"], Gzip),
+            (&["identity"], Identity),
+            (&["deflate, zstd"], Identity),
+            (&["gzip;q=0"], Identity),
+            (&["gzip; q=0.000"], Identity),
+            (&["gzip;q=zero"], Identity),
+            (&["*, gzip;q=0, br;q=0"], Identity),
+            (&["*, br;q=0"], Gzip),
+            (&["*;q=0, gzip"], Gzip),
+            (&["*;q=0"], Identity),
+            (&["gzipped, brotli"], Identity),
+        ] {
+            assert_eq!(coding(values), want, "{values:?}");
+        }
     }
 
     #[test]

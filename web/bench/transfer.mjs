@@ -4,11 +4,14 @@
 //   cd web && npm run bench:transfer -- --base http://127.0.0.1:8080
 //
 // Fetches /, /app.css, /app.js and /pow-worker.js (the proof-of-work worker
-// the page starts when the reporter sends) with `Accept-Encoding: gzip` (as
-// every browser sends it), and prints for each the body bytes on the wire,
-// the response header bytes, and the uncompressed size; then the totals
-// against the 40 KB budget (40 × 1024 bytes of HTML + CSS + JS bodies, the
-// worker included), and the total without the worker. Loopback only.
+// the page starts when the reporter sends) twice: with the Accept-Encoding
+// browsers send over HTTPS (`gzip, deflate, br, zstd`: the server answers
+// Brotli), and with `gzip` only (browsers over plain HTTP, for example an
+// onion service in some browsers, and older clients). Prints for each the
+// body bytes on the wire, the response header bytes, and the uncompressed
+// size; then the totals against the 40 KB budget (40 × 1024 bytes of HTML +
+// CSS + JS bodies, the worker included), and the totals without the worker.
+// Loopback only.
 
 import { request } from "node:http";
 
@@ -38,20 +41,29 @@ function get(path, acceptEncoding) {
   });
 }
 
-let body = 0;
-let head = 0;
-const rows = [];
 const WORKER = "/pow-worker.js";
-for (const path of ["/", "/app.css", "/app.js", WORKER]) {
-  const gz = await get(path, "gzip, deflate, br, zstd");
-  const plain = await get(path, "");
-  if (gz.status !== 200 || gz.encoding !== "gzip") throw new Error(`${path}: ${gz.status} ${gz.encoding}`);
-  body += gz.body;
-  head += gz.head;
-  rows.push({ path, gzip_body: gz.body, headers: gz.head, uncompressed: plain.body });
-  console.log(`${path.padEnd(14)} gzip body ${String(gz.body).padStart(6)} B   headers ${String(gz.head).padStart(4)} B   uncompressed ${String(plain.body).padStart(7)} B`);
+const PATHS = ["/", "/app.css", "/app.js", WORKER];
+const ENCODINGS = [
+  { name: "br", accept: "gzip, deflate, br, zstd" },
+  { name: "gzip", accept: "gzip" },
+];
+const result = { base, budget: BUDGET };
+for (const { name, accept } of ENCODINGS) {
+  let body = 0;
+  let head = 0;
+  const rows = [];
+  for (const path of PATHS) {
+    const got = await get(path, accept);
+    const plain = await get(path, "");
+    if (got.status !== 200 || got.encoding !== name) throw new Error(`${path} (${accept}): ${got.status} ${got.encoding}`);
+    body += got.body;
+    head += got.head;
+    rows.push({ path, body: got.body, headers: got.head, uncompressed: plain.body });
+    console.log(`${name.padEnd(4)} ${path.padEnd(14)} body ${String(got.body).padStart(6)} B   headers ${String(got.head).padStart(4)} B   uncompressed ${String(plain.body).padStart(7)} B`);
+  }
+  const worker = rows.find((r) => r.path === WORKER).body;
+  console.log(`${name}: total bodies ${body} B (${(body / 1024).toFixed(1)} KB), ${(100 * body / BUDGET).toFixed(1)} % of the ${BUDGET} B budget; with response headers ${body + head} B`);
+  console.log(`${name}: without the worker (what loads the page): ${body - worker} B (${(100 * (body - worker) / BUDGET).toFixed(1)} % of the budget)`);
+  result[name] = { files: rows, total_body: body, total_with_headers: body + head, total_without_worker: body - worker };
 }
-const worker = rows.find((r) => r.path === WORKER);
-console.log(`total gzip bodies ${body} B (${(body / 1024).toFixed(1)} KB), ${(100 * body / BUDGET).toFixed(1)} % of the ${BUDGET} B budget; with response headers ${body + head} B`);
-console.log(`without the worker (what loads the page): ${body - worker.gzip_body} B (${(100 * (body - worker.gzip_body) / BUDGET).toFixed(1)} % of the budget)`);
-console.log(JSON.stringify({ base, files: rows, total_gzip_body: body, total_with_headers: body + head, total_without_worker: body - worker.gzip_body, budget: BUDGET }));
+console.log(JSON.stringify(result));
