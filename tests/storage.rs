@@ -163,6 +163,7 @@ conformance!(
     handler_tokens,
     inbox_pages_in_id_order_and_forces_are_isolated,
     refused_reports_fail_alone,
+    the_store_refuses_a_retired_key,
     slots_are_one_time,
     purge_keeps_through_the_last_day_and_respects_fuzz,
     concurrent_inserts_are_all_durable,
@@ -592,6 +593,63 @@ async fn refused_reports_fail_alone(db: &Db) {
         "the first copy is kept"
     );
     assert!(s.inbox("b", None, 10).await.unwrap().is_empty());
+    s.close().await;
+}
+
+/// The store checks keys itself, in the writing transaction: the server
+/// skips its own lookup for keys it has seen accepted (src/http/keys.rs), so
+/// a key retired meanwhile must be refused here, alone or among good rows,
+/// and its challenge left unspent.
+async fn the_store_refuses_a_retired_key(db: &Db) {
+    let s = db.open().await;
+    let retired = force_with_key(&*s, "a").await;
+    let current: KeyId = random();
+    s.add_force_key("a", current, random()).await.unwrap();
+    s.retire_force_key("a", retired).await.unwrap();
+
+    // Alone (a batch of one), with a challenge that stays usable.
+    let t = ticket(EXPIRES);
+    let refused = s
+        .insert_report(report_with("a", retired, vec![1; 64], DAY, t))
+        .await;
+    assert!(
+        matches!(refused, Err(StorageError::UnknownKey(ref f)) if f == "a"),
+        "{refused:?}"
+    );
+    let first = report_with("a", current, vec![2; 64], DAY, t);
+    s.insert_report(first.clone()).await.unwrap();
+
+    // Among good rows only, so that they share batches.
+    let mut good = BTreeSet::from([first.id]);
+    let mut tasks = Vec::new();
+    for n in 0..40u32 {
+        let key = if n % 2 == 0 { retired } else { current };
+        let r = report_with("a", key, vec![3; 64], DAY, ticket(EXPIRES));
+        if n % 2 == 1 {
+            good.insert(r.id);
+        }
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move { (n, s.insert_report(r).await) }));
+    }
+    for t in tasks {
+        let (n, outcome) = t.await.unwrap();
+        if n % 2 == 0 {
+            assert!(
+                matches!(outcome, Err(StorageError::UnknownKey(ref f)) if f == "a"),
+                "{outcome:?}"
+            );
+        } else {
+            outcome.unwrap();
+        }
+    }
+    let stored: BTreeSet<_> = s
+        .inbox("a", None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(stored, good);
     s.close().await;
 }
 

@@ -4,9 +4,8 @@
 //! It owns a small set of `(force id, key id)` pairs that the database said
 //! were current or active. It does not decide whether a report is accepted:
 //! the store refuses a report for an unknown or retired key in the
-//! transaction that writes it (`Storage::insert_report`,
-//! `migrations/*/0003_retired_keys.sql`), so a key retired by another process
-//! takes effect at once even while it is remembered here. A refusal by the
+//! transaction that writes it (`Storage::insert_report`), so a key retired by
+//! another process takes effect at once even while it is remembered here. A refusal by the
 //! store forgets the pair. Unknown and retired keys are never remembered, so
 //! nobody can fill the set from outside: it holds at most the keys an
 //! operator registered, and is capped all the same.

@@ -46,7 +46,7 @@ pub(crate) fn db_error(e: sqlx::Error) -> StorageError {
 /// Whether `e` is a constraint violation caused by one particular row (as
 /// opposed to the database being unreachable, full, or closed).
 pub(crate) fn is_constraint_violation(e: &sqlx::Error) -> bool {
-    let by_kind = match e {
+    match e {
         sqlx::Error::Database(d) => matches!(
             d.kind(),
             ErrorKind::UniqueViolation
@@ -54,24 +54,6 @@ pub(crate) fn is_constraint_violation(e: &sqlx::Error) -> bool {
                 | ErrorKind::NotNullViolation
                 | ErrorKind::CheckViolation
         ),
-        _ => false,
-    };
-    by_kind || is_retired_key_refusal(e)
-}
-
-/// The name of the trigger that refuses a report for a retired key
-/// (`migrations/*/0003_retired_keys.sql`).
-const RETIRED_KEY_TRIGGER: &str = "reports_refuse_retired_key";
-
-/// Whether `e` is the store refusing a report because its key is retired.
-/// PostgreSQL names the trigger as the constraint; SQLite's `RAISE` has no
-/// constraint name, so its message starts with the trigger's name.
-pub(crate) fn is_retired_key_refusal(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(d) => {
-            d.constraint() == Some(RETIRED_KEY_TRIGGER)
-                || d.message().starts_with(RETIRED_KEY_TRIGGER)
-        }
         _ => false,
     }
 }

@@ -24,8 +24,8 @@ use sqlx::{ConnectOptions, PgExecutor};
 
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
-    is_constraint_violation, is_foreign_key_violation, is_retired_key_refusal, is_unique_violation,
-    parse_status, purge_fuzz, status_name,
+    is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
+    purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -146,12 +146,21 @@ impl BatchWriter for ReportWriter {
         // database (crypto/FORMAT.md#verifying, step 6). A replayed challenge
         // fails the statement with a unique violation; the rows are then
         // retried one by one.
+        //
+        // The keys are checked in the same statement (one snapshot): if any
+        // row's key is retired, nothing is written and the rows are retried
+        // one by one to say whose. The server's check before queueing may be
+        // stale (http/keys.rs); this one is not. The foreign key refuses keys
+        // that were never registered.
         let tickets: Vec<PowTicket> = rows.iter().filter_map(|p| p.report.pow).collect();
-        sqlx::query(
-            "WITH spent AS (INSERT INTO pow_spent (id, expires) \
-             SELECT * FROM UNNEST($7::bytea[], $8::int8[])) \
+        let written = sqlx::query(
+            "WITH retired AS (SELECT 1 FROM force_keys k, UNNEST($2::text[], $3::bytea[]) AS u (force_id, key_id) \
+             WHERE k.force_id = u.force_id AND k.key_id = u.key_id AND k.status = 'retired' LIMIT 1), \
+             spent AS (INSERT INTO pow_spent (id, expires) \
+             SELECT * FROM UNNEST($7::bytea[], $8::int8[]) WHERE NOT EXISTS (SELECT 1 FROM retired)) \
              INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
-             SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::bytea[], $4::bytea[], $5::int4[], $6::int2[])",
+             SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::bytea[], $4::bytea[], $5::int4[], $6::int2[]) \
+             WHERE NOT EXISTS (SELECT 1 FROM retired)",
         )
         .bind(rows.iter().map(|p| &p.report.id[..]).collect::<Vec<_>>())
         .bind(rows.iter().map(|p| p.report.force_id.as_str()).collect::<Vec<_>>())
@@ -162,21 +171,24 @@ impl BatchWriter for ReportWriter {
         .bind(tickets.iter().map(|t| &t.id[..]).collect::<Vec<_>>())
         .bind(tickets.iter().map(|t| t.expires).collect::<Vec<_>>())
         .execute(&self.pool)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            if is_constraint_violation(&e) {
-                BatchError::RowConstraint
-            } else {
-                BatchError::Whole(db_error(e))
-            }
-        })
+        .await;
+        match written {
+            Ok(done) if usize::try_from(done.rows_affected()).ok() == Some(rows.len()) => Ok(()),
+            // A retired key: nothing was written.
+            Ok(_) => Err(BatchError::RowConstraint),
+            Err(e) if is_constraint_violation(&e) => Err(BatchError::RowConstraint),
+            Err(e) => Err(BatchError::Whole(db_error(e))),
+        }
     }
 
     async fn insert_each(&self, rows: &[PendingReport]) -> Result<Vec<Result<()>>> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let mut outcomes = Vec::with_capacity(rows.len());
         for p in rows {
+            if key_retired(&mut *tx, &p.report).await? {
+                outcomes.push(Err(StorageError::UnknownKey(p.report.force_id.clone())));
+                continue;
+            }
             // In PostgreSQL an error aborts the whole transaction unless it
             // is rolled back to a savepoint.
             exec(&mut *tx, "SAVEPOINT one_report").await?;
@@ -229,15 +241,27 @@ impl BatchWriter for ReportWriter {
     }
 }
 
+/// Whether the key `report` is sealed to is retired (checked in the writing
+/// transaction; see `insert_batch`).
+async fn key_retired<'e>(e: impl PgExecutor<'e>, report: &NewReport) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM force_keys WHERE force_id = $1 AND key_id = $2 AND status = 'retired'",
+    )
+    .bind(report.force_id.as_str())
+    .bind(&report.key_id[..])
+    .fetch_optional(e)
+    .await
+    .map_err(db_error)?
+    .is_some())
+}
+
 /// Turn a constraint violation on one report into the error its caller gets.
 async fn explain_refusal<'e>(
     e: impl PgExecutor<'e>,
     report: &NewReport,
     err: &sqlx::Error,
 ) -> Result<StorageError> {
-    Ok(if is_retired_key_refusal(err) {
-        StorageError::UnknownKey(report.force_id.clone())
-    } else if is_foreign_key_violation(err) {
+    Ok(if is_foreign_key_violation(err) {
         if force_exists(e, &report.force_id).await? {
             StorageError::UnknownKey(report.force_id.clone())
         } else {

@@ -30,8 +30,8 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
-    is_constraint_violation, is_foreign_key_violation, is_retired_key_refusal, is_unique_violation,
-    parse_status, purge_fuzz, status_name,
+    is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
+    purge_fuzz, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -319,11 +319,42 @@ struct ReportWriter {
 }
 
 impl ReportWriter {
-    async fn try_insert_batch(&self, rows: &[PendingReport]) -> Result<(), sqlx::Error> {
+    /// Write the batch; `Ok(false)` (nothing written) if one of its keys is
+    /// retired, and the rows are then retried one by one to say whose.
+    async fn try_insert_batch(&self, rows: &[PendingReport]) -> Result<bool, sqlx::Error> {
         let mut conn = lock_writer(&self.writer)
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        // The keys, checked inside the write transaction: an admin command
+        // retiring a key needs the same write lock, so it is either before
+        // (and refused here) or after. The server's check before queueing
+        // may be stale (http/keys.rs); this one is not. One query for the
+        // batch's distinct keys (usually one); the foreign key refuses keys
+        // that were never registered.
+        let mut keys: Vec<(&str, &[u8])> = rows
+            .iter()
+            .map(|p| (p.report.force_id.as_str(), &p.report.key_id[..]))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in keys.chunks(self.rows_per_insert) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT 1 FROM force_keys WHERE status = 'retired' AND (force_id, key_id) IN (",
+            );
+            q.push_values(chunk, |mut row, (force_id, key_id)| {
+                row.push_bind(*force_id).push_bind(*key_id);
+            });
+            q.push(") LIMIT 1");
+            if q.build()
+                .persistent(false)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+            {
+                return Ok(false);
+            }
+        }
         // Spent challenges first: a replayed one fails the batch with a
         // unique violation before any report row is written, and the rows are
         // then retried one by one (crypto/FORMAT.md#verifying, step 6).
@@ -354,19 +385,19 @@ impl ReportWriter {
             // envelopes bound (in memory) until reused, and batch sizes vary.
             insert.build().persistent(false).execute(&mut *tx).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 }
 
 impl BatchWriter for ReportWriter {
     async fn insert_batch(&self, rows: &[PendingReport]) -> Result<(), BatchError> {
-        self.try_insert_batch(rows).await.map_err(|e| {
-            if is_constraint_violation(&e) {
-                BatchError::RowConstraint
-            } else {
-                BatchError::Whole(db_error(e))
-            }
-        })
+        match self.try_insert_batch(rows).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(BatchError::RowConstraint),
+            Err(e) if is_constraint_violation(&e) => Err(BatchError::RowConstraint),
+            Err(e) => Err(BatchError::Whole(db_error(e))),
+        }
     }
 
     async fn insert_each(&self, rows: &[PendingReport]) -> Result<Vec<Result<()>>> {
@@ -374,6 +405,10 @@ impl BatchWriter for ReportWriter {
         let mut tx = begin_write(&mut conn).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
         for p in rows {
+            if key_retired(&mut *tx, &p.report).await? {
+                outcomes.push(Err(StorageError::UnknownKey(p.report.force_id.clone())));
+                continue;
+            }
             exec(&mut *tx, "SAVEPOINT one_report").await?;
             if let Some(ticket) = p.report.pow {
                 let spent = sqlx::query("INSERT INTO pow_spent (id, expires) VALUES (?1, ?2)")
@@ -425,15 +460,27 @@ impl BatchWriter for ReportWriter {
     }
 }
 
+/// Whether the key `report` is sealed to is retired (checked in the write
+/// transaction; see `ReportWriter::try_insert_batch`).
+async fn key_retired(conn: &mut SqliteConnection, report: &NewReport) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM force_keys WHERE force_id = ?1 AND key_id = ?2 AND status = 'retired'",
+    )
+    .bind(report.force_id.as_str())
+    .bind(&report.key_id[..])
+    .fetch_optional(conn)
+    .await
+    .map_err(db_error)?
+    .is_some())
+}
+
 /// Turn a constraint violation on one report into the error its caller gets.
 async fn explain_refusal(
     conn: &mut SqliteConnection,
     report: &NewReport,
     e: &sqlx::Error,
 ) -> Result<StorageError> {
-    Ok(if is_retired_key_refusal(e) {
-        StorageError::UnknownKey(report.force_id.clone())
-    } else if is_foreign_key_violation(e) {
+    Ok(if is_foreign_key_violation(e) {
         if force_exists(&mut *conn, &report.force_id).await? {
             StorageError::UnknownKey(report.force_id.clone())
         } else {
