@@ -405,7 +405,7 @@ impl BatchWriter for ReportWriter {
         let mut tx = begin_write(&mut conn).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
         for p in rows {
-            if key_retired(&mut *tx, &p.report).await? {
+            if key_retired(&mut tx, &p.report).await? {
                 outcomes.push(Err(StorageError::UnknownKey(p.report.force_id.clone())));
                 continue;
             }
