@@ -2107,7 +2107,7 @@ async fn soak(cli: &Cli) -> Result<()> {
         let at = start + Duration::from_secs(10 * k);
         tokio::time::sleep_until(at.min(end).into()).await;
         let rss = rss_kib();
-        samples.push(rss);
+        samples.push((start.elapsed().as_secs(), rss));
         println!(
             "| {} | {} | {} | {rss} |",
             start.elapsed().as_secs(),
@@ -2129,10 +2129,24 @@ async fn soak(cli: &Cli) -> Result<()> {
     } else {
         &samples[..]
     };
-    let (lo, hi) = (
-        after_warmup.iter().min().copied().unwrap_or(0),
-        after_warmup.iter().max().copied().unwrap_or(0),
-    );
+    let range = |from: &[(u64, u64)]| {
+        (
+            from.iter().map(|s| s.1).min().unwrap_or(0),
+            from.iter().map(|s| s.1).max().unwrap_or(0),
+        )
+    };
+    let (lo, hi) = range(after_warmup);
+    // The server remembers spent challenges until they expire (TTL, rounded
+    // up to the next 5-minute boundary) and forgets a whole 5-minute set at a
+    // time, once a minute: past this point that memory stops growing.
+    let spent_plateau = quietline::pow::CHALLENGE_TTL_SECS
+        + quietline::pow::EXPIRY_GRANULE_SECS
+        + quietline::pow::FORGET_INTERVAL.as_secs();
+    let plateau: Vec<(u64, u64)> = samples
+        .iter()
+        .copied()
+        .filter(|s| s.0 >= spent_plateau)
+        .collect();
     let run = Run {
         errors: errors.load(Ordering::Relaxed),
         codes: std::mem::take(&mut *codes.lock().unwrap_or_else(|p| p.into_inner())),
@@ -2146,6 +2160,13 @@ async fn soak(cli: &Cli) -> Result<()> {
         lat_max as f64 / 1000.0,
         100.0 * (hi as f64 - lo as f64) / lo.max(1) as f64
     );
+    if plateau.len() >= 6 {
+        let (plo, phi) = range(&plateau);
+        println!(
+            "From {spent_plateau} s on (once the oldest remembered spent challenges are forgotten as fast as new ones come), RSS between {plo} and {phi} KiB ({:+.1}%).",
+            100.0 * (phi as f64 - plo as f64) / plo.max(1) as f64
+        );
+    }
     drop(server);
     Ok(())
 }
