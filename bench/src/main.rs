@@ -844,7 +844,8 @@ async fn write_ceiling(
                 .foreign_keys(true)
                 .pragma("secure_delete", "ON")
                 .pragma("wal_autocheckpoint", "8000")
-                .pragma("cache_size", "-65536");
+                // The server writer's cache (src/storage/sqlite.rs).
+                .pragma("cache_size", "-2000");
             let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
             while done < total {
                 let n = batch.min(total - done);

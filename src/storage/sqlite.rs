@@ -56,8 +56,13 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 64_000;
 /// with nothing new in the WAL it is a no-op).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 
-/// The writer's page cache, negative = KiB (SQLite's default is -2000).
-const WRITER_CACHE_KIB: i64 = -65_536;
+/// The writer's page cache, negative = KiB: SQLite's default, 2 MB. A
+/// 64 MiB cache was slower: SQLite walks the writer's whole cache at the end
+/// of each commit (`pcache1TruncateUnsafe`, 5% of all CPU under load), and at
+/// the batch sizes intake sees that cost more than the reads a larger cache
+/// saves (BENCHMARKS.md#intake-durable-8-kib-submissions: concurrency 64,
+/// three runs each, 6,369–6,831/s with 64 MiB, 7,078–7,447/s with 2 MB).
+const WRITER_CACHE_KIB: i64 = -2_000;
 
 /// Read-only connections in the pool. Reads are short point lookups and index
 /// range scans; a few connections keep a slow reader from blocking the rest.
