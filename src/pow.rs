@@ -148,7 +148,13 @@ impl Spent {
             .is_some_and(|set| set.contains(id))
     }
 
-    fn insert(&mut self, id: [u8; pow::ID_LEN], expires: u64) {
+    /// Remember `id`; `now` lets a new window reuse the set of one that has
+    /// just expired, before the periodic forget would have got to it (a new
+    /// window begins as the oldest one expires).
+    fn insert(&mut self, id: [u8; pow::ID_LEN], expires: u64, now: u64) {
+        if !self.by_expiry.contains_key(&expires) {
+            self.forget_expired(now);
+        }
         let spare = &mut self.spare;
         let set = self
             .by_expiry
@@ -296,8 +302,9 @@ impl PowGuard {
         let header =
             std::str::from_utf8(header).map_err(|_| Refusal::Invalid(PowError::Malformed))?;
         let key = self.key(storage).await.map_err(Refusal::Storage)?;
-        let challenge = pow::verify(key, header, envelope, now_secs()).map_err(Refusal::Invalid)?;
-        if !self.claim_local(challenge.id, challenge.expires) {
+        let now = now_secs();
+        let challenge = pow::verify(key, header, envelope, now).map_err(Refusal::Invalid)?;
+        if !self.claim_local(challenge.id, challenge.expires, now) {
             return Err(Refusal::Spent);
         }
         Ok(Some(Claim {
@@ -308,12 +315,12 @@ impl PowGuard {
     }
 
     /// Remember `id` as spent; false if it already was (here).
-    fn claim_local(&self, id: [u8; pow::ID_LEN], expires: u64) -> bool {
+    fn claim_local(&self, id: [u8; pow::ID_LEN], expires: u64, now: u64) -> bool {
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
         if spent.contains(&id, expires) {
             return false;
         }
-        spent.insert(id, expires);
+        spent.insert(id, expires, now);
         true
     }
 
@@ -486,9 +493,9 @@ mod tests {
     #[test]
     fn spent_sets_are_dropped_at_expiry_and_past_the_cap() {
         let mut s = Spent::default();
-        s.insert([1; 16], 300);
-        s.insert([1; 16], 300);
-        s.insert([2; 16], 600);
+        s.insert([1; 16], 300, 0);
+        s.insert([1; 16], 300, 0);
+        s.insert([2; 16], 600, 0);
         assert_eq!(s.len, 2);
         assert!(s.contains(&[1; 16], 300) && !s.contains(&[1; 16], 600));
         s.forget_expired(299);
@@ -501,7 +508,7 @@ mod tests {
         for i in 0..=LOCAL_SPENT_CAP as u64 {
             let mut id = [0u8; 16];
             id[..8].copy_from_slice(&i.to_be_bytes());
-            s.insert(id, if i == 0 { 900 } else { 1200 });
+            s.insert(id, if i == 0 { 900 } else { 1200 }, 0);
         }
         // Over the cap: the set closest to expiry went first.
         assert_eq!(s.len, LOCAL_SPENT_CAP);
@@ -517,31 +524,43 @@ mod tests {
         };
         let mut s = Spent::default();
         for i in 0..5000 {
-            s.insert(id(i), 300);
+            s.insert(id(i), 300, 0);
         }
         let capacity = s.by_expiry[&300].capacity();
         s.forget_expired(300);
         assert_eq!((s.len, s.spare.len()), (0, 1));
         assert!(s.spare[0].is_empty());
         // The next window takes the emptied set, capacity and all.
-        s.insert(id(1), 600);
+        s.insert(id(1), 600, 0);
         assert!(s.spare.is_empty());
         assert_eq!(s.by_expiry[&600].capacity(), capacity);
         assert!(s.contains(&id(1), 600) && !s.contains(&id(2), 600));
         // A window that needed a tenth of it: dropped at expiry, not kept.
         for i in 0..400 {
-            s.insert(id(i), 600);
+            s.insert(id(i), 600, 0);
         }
         s.forget_expired(600);
         assert_eq!((s.len, s.spare.len()), (0, 0));
         // At most SPARE_SETS are kept.
         for w in 1..=4 {
             for i in 0..2000 {
-                s.insert(id(i), 900 + 300 * w);
+                s.insert(id(i), 900 + 300 * w, 0);
             }
         }
         s.forget_expired(10_000);
         assert_eq!((s.len, s.spare.len()), (0, SPARE_SETS));
+
+        // A new window begins as the oldest expires: it takes that set at
+        // once, without waiting for the periodic forget.
+        let mut s = Spent::default();
+        for i in 0..5000 {
+            s.insert(id(i), 20_100, 19_000);
+        }
+        let capacity = s.by_expiry[&20_100].capacity();
+        s.insert(id(1), 21_000, 20_100);
+        assert!(!s.by_expiry.contains_key(&20_100));
+        assert_eq!(s.by_expiry[&21_000].capacity(), capacity);
+        assert_eq!((s.len, s.spare.len()), (1, 0));
     }
 
     #[test]
@@ -552,20 +571,20 @@ mod tests {
             expires: 10,
             id: [1; 16],
         };
-        assert!(g.claim_local(c.id, 10));
-        assert!(!g.claim_local(c.id, 10));
+        assert!(g.claim_local(c.id, 10, 0));
+        assert!(!g.claim_local(c.id, 10, 0));
         drop(Claim {
             guard: &g,
             challenge: c,
             keep: false,
         });
-        assert!(g.claim_local(c.id, 10));
+        assert!(g.claim_local(c.id, 10, 0));
         Claim {
             guard: &g,
             challenge: c,
             keep: false,
         }
         .keep();
-        assert!(!g.claim_local(c.id, 10));
+        assert!(!g.claim_local(c.id, 10, 0));
     }
 }
