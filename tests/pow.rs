@@ -201,9 +201,11 @@ async fn every_refusal(b: Backend) {
         }
     }
     assert!(refused_for_other >= 4, "{refused_for_other} of 5 refused");
+    // The freak one (about one run in 50) was a valid solution for `other`
+    // and is stored; nothing refused is.
     assert_eq!(
         inbox_len(&s, "north").await,
-        0,
+        5 - refused_for_other,
         "nothing refused was stored"
     );
 
@@ -215,7 +217,7 @@ async fn every_refusal(b: Backend) {
     // ... and so is the same challenge solved over another envelope.
     let again = solve(challenge, d, &other);
     assert_refused(post(&s, &other, Some(&again)).await, 429, "pow_spent");
-    assert_eq!(inbox_len(&s, "north").await, 1);
+    assert_eq!(inbox_len(&s, "north").await, 1 + 5 - refused_for_other);
 
     // The shape of the envelope is judged before proof of work.
     let (status, body) = post(&s, b"not an envelope", None).await;
