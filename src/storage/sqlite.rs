@@ -105,6 +105,10 @@ pub struct SqliteStorage {
 struct CheckpointTask {
     stop: Arc<tokio::sync::Notify>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Held while a checkpoint runs here, and by `purge` for its TRUNCATE
+    /// checkpoint: SQLite answers a checkpoint "busy" at once, without
+    /// waiting, while another connection is checkpointing.
+    running: Arc<Mutex<()>>,
 }
 
 impl CheckpointTask {
@@ -114,6 +118,8 @@ impl CheckpointTask {
             .map_err(db_error)?;
         let stop = Arc::new(tokio::sync::Notify::new());
         let stopped = stop.clone();
+        let running = Arc::new(Mutex::new(()));
+        let mine = running.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -121,6 +127,7 @@ impl CheckpointTask {
                 tokio::select! {
                     () = stopped.notified() => break,
                     _ = tick.tick() => {
+                        let _running = mine.lock().await;
                         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                             .execute(&mut conn)
                             .await
@@ -136,7 +143,13 @@ impl CheckpointTask {
         Ok(Self {
             stop,
             task: Mutex::new(Some(task)),
+            running,
         })
+    }
+
+    /// Keep background checkpoints from starting until the guard is dropped.
+    async fn pause(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.running.lock().await
     }
 
     /// Stop after the current checkpoint and close the connection.
@@ -867,6 +880,7 @@ impl Storage for SqliteStorage {
         // truncates the WAL to zero bytes. It waits (busy timeout) for readers
         // on older snapshots; if they still block it, say so, since the bytes
         // would then still be in the WAL (running purge again finishes it).
+        let _paused = self.checkpoints.pause().await;
         let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
             .fetch_one(&mut *w)
             .await
