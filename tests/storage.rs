@@ -223,6 +223,16 @@ fn ticket(expires: i64) -> PowTicket {
 /// An expiry as the server writes them: Unix seconds, a multiple of 300.
 const EXPIRES: i64 = 1_795_823_700;
 
+/// The ids in a force's inbox (up to 1,000), as a set.
+async fn inbox_ids(s: &dyn Storage, force: &str) -> BTreeSet<ReportId> {
+    s.inbox(force, None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+}
+
 /// A force with one (current) key; returns the key id.
 async fn force_with_key(s: &dyn Storage, id: &str) -> KeyId {
     s.add_force(id, &format!("{id} police")).await.unwrap();
@@ -578,13 +588,7 @@ async fn refused_reports_fail_alone(db: &Db) {
             _ => outcome.unwrap(),
         }
     }
-    let stored: BTreeSet<_> = s
-        .inbox("a", None, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let stored = inbox_ids(&*s, "a").await;
     good.insert(dup.id);
     assert_eq!(stored, good);
     assert_eq!(
@@ -642,13 +646,7 @@ async fn the_store_refuses_a_retired_key(db: &Db) {
             outcome.unwrap();
         }
     }
-    let stored: BTreeSet<_> = s
-        .inbox("a", None, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let stored = inbox_ids(&*s, "a").await;
     assert_eq!(stored, good);
     s.close().await;
 }
@@ -1052,13 +1050,7 @@ async fn a_challenge_is_spent_once_under_concurrency(db: &Db) {
             "round {round}: exactly one report spends the shared challenge"
         );
     }
-    let listed: BTreeSet<ReportId> = s
-        .inbox("a", None, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let listed = inbox_ids(&*s, "a").await;
     assert_eq!(listed, expected);
     assert_eq!(listed.len(), ROUNDS * (1 + SHARED + 2 * SHARED));
     assert_eq!(db.spent().await.len(), ROUNDS * (1 + 2 * SHARED));
