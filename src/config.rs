@@ -392,6 +392,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
             purge_interval: Some(crate::http::DEFAULT_PURGE_INTERVAL),
             pow,
             pow_control_interval: crate::pow::CONTROL_INTERVAL,
+            clock: crate::day::Clock::system(),
         },
         common: settings,
         listen,

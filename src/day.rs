@@ -1,9 +1,13 @@
 //! The UTC calendar day: the finest time the server ever stores or shows.
 //!
-//! It owns converting "now" to a [`Day`] and a day to `YYYY-MM-DD`. It does not
-//! read time zones or format times of day: nothing in the server needs an hour
-//! or a minute, and keeping them out of the code keeps them out of the data.
+//! It owns the server's one clock ([`Clock`]: the system's, or a set time that
+//! tests inject so that nothing depends on when they run), converting "now" to
+//! a [`Day`] and a day to `YYYY-MM-DD`. It does not read time zones or format
+//! times of day: nothing in the server needs an hour or a minute, and keeping
+//! them out of the code keeps them out of the data.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::storage::Day;
@@ -11,15 +15,55 @@ use crate::storage::Day;
 /// Seconds in a UTC day (leap seconds do not exist in Unix time).
 const SECS_PER_DAY: u64 = 86_400;
 
-/// Today's UTC day, as whole days since 1970-01-01.
+/// Where the server reads the time: the system clock, or (tests) a time set
+/// by hand. Cheap to clone; clones of a set clock share its time.
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<Arc<AtomicU64>>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self(None)
+    }
+
+    /// A clock stopped at `unix_secs` until [`Clock::set`] moves it.
+    pub fn set_at(unix_secs: u64) -> Self {
+        Self(Some(Arc::new(AtomicU64::new(unix_secs))))
+    }
+
+    /// Move a set clock to `unix_secs`; the system clock cannot be moved.
+    pub fn set(&self, unix_secs: u64) {
+        if let Some(t) = &self.0 {
+            t.store(unix_secs, Ordering::Relaxed);
+        }
+    }
+
+    /// Unix seconds now.
+    pub fn now_secs(&self) -> u64 {
+        match &self.0 {
+            Some(t) => t.load(Ordering::Relaxed),
+            // A clock before 1970 is a broken clock; 0 is as good an answer as
+            // any and keeps intake working rather than failing every request.
+            None => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        }
+    }
+
+    /// Today's UTC day, as whole days since 1970-01-01.
+    pub fn today(&self) -> Day {
+        day_of(self.now_secs())
+    }
+}
+
+/// The UTC day a Unix time falls on.
+pub fn day_of(unix_secs: u64) -> Day {
+    Day::try_from(unix_secs / SECS_PER_DAY).unwrap_or(Day::MAX)
+}
+
+/// Today's UTC day by the system clock.
 pub fn today() -> Day {
-    // A clock before 1970 is a broken clock; day 0 is as good an answer as any and
-    // keeps intake working rather than failing every request.
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    Day::try_from(secs / SECS_PER_DAY).unwrap_or(Day::MAX)
+    Clock::system().today()
 }
 
 /// `YYYY-MM-DD` for a day since 1970-01-01 (proleptic Gregorian calendar).
@@ -62,7 +106,16 @@ mod tests {
     }
 
     #[test]
-    fn today_is_after_2024() {
-        assert!(today() > 19_723);
+    fn a_set_clock_is_shared_by_its_clones_and_days_turn_at_midnight_utc() {
+        // 2026-12-06T23:59:59Z, then one second later.
+        let clock = Clock::set_at(20_428 * SECS_PER_DAY + SECS_PER_DAY - 1);
+        let clone = clock.clone();
+        assert_eq!(format_day(clone.today()), "2026-12-06");
+        clock.set(20_429 * SECS_PER_DAY);
+        assert_eq!(format_day(clone.today()), "2026-12-07");
+        // The system clock ignores `set`.
+        let system = Clock::system();
+        system.set(0);
+        assert!(system.now_secs() > 0);
     }
 }

@@ -13,11 +13,12 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use quietline_crypto::pow::{self, Challenge, PowError, PowKey};
 use tokio::sync::OnceCell;
 
+use crate::day::Clock;
 use crate::storage::{PowTicket, Pressure, Storage, StorageError};
 
 /// Default floor in leading zero bits: about a second in a page in this
@@ -112,6 +113,7 @@ pub enum Refusal {
 /// The proof-of-work state of one server instance.
 pub struct PowGuard {
     settings: PowSettings,
+    clock: Clock,
     difficulty: AtomicU8,
     /// Loaded (or created) from the database on first use, so building the
     /// router needs no database round trip.
@@ -210,11 +212,10 @@ impl std::fmt::Debug for PowGuard {
     }
 }
 
-/// Unix seconds now.
+/// Unix seconds now, by the system clock (a running server reads its
+/// [`Clock`] instead).
 pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    Clock::system().now_secs()
 }
 
 /// The expiry of a challenge issued at `now`: at least the TTL ahead, rounded
@@ -225,9 +226,10 @@ pub fn expiry_for(now: u64) -> u64 {
 
 impl PowGuard {
     /// A guard starting at the floor.
-    pub fn new(settings: PowSettings) -> Self {
+    pub fn new(settings: PowSettings, clock: Clock) -> Self {
         Self {
             settings,
+            clock,
             difficulty: AtomicU8::new(settings.floor),
             key: OnceCell::new(),
             spent: Mutex::new(Spent::default()),
@@ -272,7 +274,7 @@ impl PowGuard {
             .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
         let c = Challenge {
             difficulty: self.difficulty(),
-            expires: expiry_for(now_secs()),
+            expires: expiry_for(self.clock.now_secs()),
             id,
         };
         Ok(IssuedChallenge {
@@ -302,7 +304,7 @@ impl PowGuard {
         let header =
             std::str::from_utf8(header).map_err(|_| Refusal::Invalid(PowError::Malformed))?;
         let key = self.key(storage).await.map_err(Refusal::Storage)?;
-        let now = now_secs();
+        let now = self.clock.now_secs();
         let challenge = pow::verify(key, header, envelope, now).map_err(Refusal::Invalid)?;
         if !self.claim_local(challenge.id, challenge.expires, now) {
             return Err(Refusal::Spent);
@@ -332,7 +334,7 @@ impl PowGuard {
     /// Forget, in memory and in the database, challenges whose expiry has
     /// passed (they are refused as expired from then on).
     pub async fn forget_expired(&self, storage: &dyn Storage) -> Result<u64, StorageError> {
-        let now = now_secs();
+        let now = self.clock.now_secs();
         self.spent
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -565,7 +567,7 @@ mod tests {
 
     #[test]
     fn a_claim_is_released_unless_kept() {
-        let g = PowGuard::new(PowSettings::fixed(1));
+        let g = PowGuard::new(PowSettings::fixed(1), Clock::system());
         let c = Challenge {
             difficulty: 1,
             expires: 10,

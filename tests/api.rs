@@ -200,8 +200,9 @@ async fn fetch(s: &TestServer, body: impl Into<reqwest::Body>, content_type: &st
     .await
 }
 
-fn today() -> String {
-    quietline::day::format_day(quietline::day::today())
+/// The server's day of receipt now, by its (stopped) clock.
+fn today(s: &TestServer) -> String {
+    quietline::day::format_day(s.clock.today())
 }
 
 fn random_token() -> String {
@@ -229,6 +230,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     directory,
     report_round_trip,
+    day_of_receipt_turns_at_midnight_utc,
     report_errors,
     key_rotation_and_retirement,
     body_limits,
@@ -282,6 +284,48 @@ async fn directory(b: Backend) {
 
 // ------------------------------------------------------------------ intake
 
+/// The day of receipt is the server clock's UTC day, turning at midnight UTC
+/// exactly (the clock is set, so this holds whenever the test runs).
+async fn day_of_receipt_turns_at_midnight_utc(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    // 2030-06-30 is day 22,095 since 1970-01-01.
+    let midnight = 22_096 * 86_400;
+    s.clock.set(midnight - 1);
+    let force = s.add_force("north", "North Constabulary").await;
+    let token = s.token("north", "desk").await;
+    let before = post_report(
+        &s,
+        force.report(b"23:59:59"),
+        Some("application/octet-stream"),
+    )
+    .await;
+    assert_eq!(before.status, 201);
+    s.clock.set(midnight);
+    let after = post_report(
+        &s,
+        force.report(b"00:00:00"),
+        Some("application/octet-stream"),
+    )
+    .await;
+    assert_eq!(after.status, 201);
+    let inbox = get(&s, "/api/v1/inbox", Some(&token)).await.json();
+    let day_of = |r: &Resp| {
+        let id = &r.json()["id"];
+        inbox["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| &x["id"] == id)
+            .unwrap()["day"]
+            .clone()
+    };
+    assert_eq!(day_of(&before), "2030-06-30");
+    assert_eq!(day_of(&after), "2030-07-01");
+    s.stop().await;
+}
+
 async fn report_round_trip(b: Backend) {
     let Some(s) = TestServer::start(b).await else {
         return;
@@ -314,7 +358,7 @@ async fn report_round_trip(b: Backend) {
     assert_eq!(reports.len(), 2);
     for r in &reports {
         assert_eq!(r["key_id"], force.key_id_hex());
-        assert_eq!(r["day"], today());
+        assert_eq!(r["day"], today(&s));
         assert_eq!(r.as_object().unwrap().len(), 3, "id, key_id, day only: {r}");
     }
     let mut ids: Vec<_> = reports.iter().map(|r| r["id"].as_str().unwrap()).collect();
@@ -970,10 +1014,7 @@ async fn proof_of_work(b: Backend) {
         expires
     );
     assert_eq!(expires % 300, 0, "expiry rounded to five minutes");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = s.clock.now_secs();
     assert!(expires > now, "{expires} is in the future of {now}");
     // Each challenge is fresh.
     let (c1, _) = fetch_challenge(&s.http, &s.base).await;

@@ -52,6 +52,8 @@ pub struct Message {
     pub payload: Payload,
     /// Thread id, if the reply material decodes.
     pub thread_id: Option<[u8; 16]>,
+    /// When the vault learned of it (see [`StoredEnvelope::learned`]).
+    pub learned: Option<i64>,
 }
 
 impl Message {
@@ -77,18 +79,69 @@ pub enum Item {
     Reply(Record),
 }
 
-impl Item {
-    /// Sort key: the best time we have. The reporter's `sent_at` is their own
-    /// clock; the server's day is a fallback when it does not parse.
-    fn sort_key(&self) -> (i64, String) {
-        let (time, day) = match self {
-            Item::Incoming(m) => (m.sent_at().to_owned(), m.day.clone()),
-            Item::Reply(r) => (r.at.clone(), r.at.get(..10).unwrap_or_default().to_owned()),
+/// Where an item stands in its thread. Threads are ordered as the force
+/// learned of each item: a reply at its record `seq`, a message just after the
+/// record that preceded its pull. Within one pull (the server lists reports in
+/// no order) a report comes before its follow-ups, then the earlier server day,
+/// and only then the reporter's own clock. The reporter's clock never moves a
+/// message across a reply; it is the whole key only for vaults from before
+/// version 2, which did not record when an envelope was learned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Position {
+    learned: i64,
+    /// 0 for a reply (written at `learned`), 1 for a message (pulled after it).
+    after_record: u8,
+    /// 0 report, 1 follow-up.
+    kind: u8,
+    day: String,
+    reporter_clock: i64,
+    tie: String,
+}
+
+impl Position {
+    /// The position of `item`; `legacy` when some message of the thread has no
+    /// `learned`, so the reporter's and handler's clocks are all there is.
+    fn of(item: &Item, reply_seq: i64, legacy: bool) -> Position {
+        let (learned, after_record, kind, day, time, tie) = match item {
+            Item::Incoming(m) => (
+                m.learned.unwrap_or(0),
+                1,
+                u8::from(matches!(m.payload, Payload::FollowUp(_))),
+                m.day.clone(),
+                m.sent_at().to_owned(),
+                m.id.clone(),
+            ),
+            Item::Reply(r) => (
+                reply_seq,
+                0,
+                0,
+                r.at.get(..10).unwrap_or_default().to_owned(),
+                r.at.clone(),
+                r.at.clone(),
+            ),
         };
-        let ts = parse_time(&time)
+        let reporter_clock = parse_time(&time)
             .or_else(|| parse_time(&format!("{day}T00:00:00Z")))
             .unwrap_or(i64::MAX);
-        (ts, time)
+        if legacy {
+            Position {
+                learned: 0,
+                after_record: 0,
+                kind: 0,
+                day: String::new(),
+                reporter_clock,
+                tie: time,
+            }
+        } else {
+            Position {
+                learned,
+                after_record,
+                kind,
+                day,
+                reporter_clock,
+                tie,
+            }
+        }
     }
 }
 
@@ -103,7 +156,8 @@ fn parse_time(s: &str) -> Option<i64> {
 pub struct Thread {
     /// The report asked for.
     pub focus: Message,
-    /// Every message and reply in the thread, in time order (the focus included).
+    /// Every message and reply in the thread, in the order the force learned
+    /// of them (the focus included; see `Position`).
     pub items: Vec<Item>,
     /// Notes on any message of the thread, in the order written.
     pub notes: Vec<Record>,
@@ -146,6 +200,7 @@ pub fn open_message(ring: &KeyRing, e: &StoredEnvelope) -> Result<Message, Flag>
         key_id: e.key_id.clone(),
         payload: opened.payload,
         thread_id: opened.thread_id,
+        learned: e.learned,
     })
 }
 
@@ -159,7 +214,8 @@ pub async fn load(vault: &Vault, ring: &KeyRing, id: &str) -> Result<Thread, Thr
         id: id.to_owned(),
         flag,
     })?;
-    let mut items = vec![Item::Incoming(Box::new(focus.clone()))];
+    // (the reply's record seq, or 0 for a message; the item)
+    let mut items: Vec<(i64, Item)> = vec![(0, Item::Incoming(Box::new(focus.clone())))];
     if let Some(thread) = focus.thread_id {
         // Thread ids live only inside sealed envelopes: find the others by
         // opening each (streamed; only this thread's messages are kept).
@@ -172,7 +228,7 @@ pub async fn load(vault: &Vault, ring: &KeyRing, id: &str) -> Result<Thread, Thr
             if let Ok(m) = open_message(ring, &e)
                 && m.thread_id == Some(thread)
             {
-                items.push(Item::Incoming(Box::new(m)));
+                items.push((0, Item::Incoming(Box::new(m))));
             }
         }
         drop(all);
@@ -181,18 +237,22 @@ pub async fn load(vault: &Vault, ring: &KeyRing, id: &str) -> Result<Thread, Thr
         while let Some(row) = replies.try_next().await? {
             let r = records::open(ring, &row)?;
             if matches!(&r.body, RecordBody::Reply { thread, .. } if *thread == thread_hex) {
-                items.push(Item::Reply(r));
+                items.push((row.seq, Item::Reply(r)));
             }
         }
     } else {
         // No thread material: only replies recorded against this very report.
         for row in vault.records_for(id).await? {
             if row.kind == "reply" {
-                items.push(Item::Reply(records::open(ring, &row)?));
+                items.push((row.seq, Item::Reply(records::open(ring, &row)?)));
             }
         }
     }
-    items.sort_by_key(|i| i.sort_key());
+    let legacy = items
+        .iter()
+        .any(|(_, i)| matches!(i, Item::Incoming(m) if m.learned.is_none()));
+    items.sort_by_cached_key(|(seq, item)| Position::of(item, *seq, legacy));
+    let items: Vec<Item> = items.into_iter().map(|(_, i)| i).collect();
 
     let ids: Vec<String> = items
         .iter()

@@ -26,8 +26,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-/// The schema version this console writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this console writes and understands. Version 2 added
+/// `envelopes.learned`, the order in which the vault learned of each envelope
+/// (see [`StoredEnvelope::learned`]); a version-1 vault is upgraded in place.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why the vault could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +116,12 @@ pub struct StoredEnvelope {
     pub envelope: Vec<u8>,
     /// Flag at pull time: (code, sentence).
     pub flag: Option<(String, String)>,
+    /// When the vault learned of it, on the records' clock: the highest record
+    /// `seq` written before the envelope was stored (0 if none). An envelope
+    /// with `learned = n` came after record `n` and before record `n + 1`, so
+    /// a thread can be ordered without trusting the reporter's clock.
+    /// `None` for envelopes stored by a version-1 vault, which did not keep it.
+    pub learned: Option<i64>,
 }
 
 /// A sealed handler record (note, status or reply copy).
@@ -162,7 +170,8 @@ CREATE TABLE envelopes (
     envelope BLOB NOT NULL,
     sha256 BLOB NOT NULL,
     flag TEXT,
-    flag_detail TEXT
+    flag_detail TEXT,
+    learned INTEGER
 );
 CREATE INDEX envelopes_by_day ON envelopes (day, id);
 CREATE INDEX envelopes_by_sha256 ON envelopes (sha256);
@@ -184,7 +193,13 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-INSERT INTO schema_version (version) VALUES (1);
+INSERT INTO schema_version (version) VALUES (2);
+";
+
+/// Version 1 → 2: envelopes already stored keep `learned` NULL (unknown).
+const UPGRADE_V1_TO_V2: &str = "
+ALTER TABLE envelopes ADD COLUMN learned INTEGER;
+UPDATE schema_version SET version = 2;
 ";
 
 /// The vault.
@@ -203,6 +218,7 @@ fn envelope_row(row: SqliteRow) -> Result<StoredEnvelope, sqlx::Error> {
         key_id: row.try_get("key_id")?,
         envelope: row.try_get("envelope")?,
         flag: flag.map(|f| (f, detail.unwrap_or_default())),
+        learned: row.try_get("learned")?,
     })
 }
 
@@ -303,6 +319,11 @@ impl Vault {
                 found: v,
             }),
             Some(SCHEMA_VERSION) => Ok(()),
+            Some(1) => {
+                sqlx::raw_sql(UPGRADE_V1_TO_V2).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
             other => Err(VaultError::Corrupt(format!(
                 "unknown schema version {other:?}"
             ))),
@@ -355,7 +376,7 @@ impl Vault {
     /// One envelope by exact id.
     pub async fn envelope(&self, id: &str) -> Result<Option<StoredEnvelope>, VaultError> {
         let row = sqlx::query(
-            "SELECT id, day, key_id, envelope, flag, flag_detail FROM envelopes WHERE id = ?",
+            "SELECT id, day, key_id, envelope, flag, flag_detail, learned FROM envelopes WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -366,7 +387,7 @@ impl Vault {
     /// Every envelope, oldest day first, streamed (memory does not grow with the vault).
     pub fn envelopes(&self) -> BoxStream<'_, Result<StoredEnvelope, VaultError>> {
         sqlx::query(
-            "SELECT id, day, key_id, envelope, flag, flag_detail FROM envelopes ORDER BY day, id",
+            "SELECT id, day, key_id, envelope, flag, flag_detail, learned FROM envelopes ORDER BY day, id",
         )
         .fetch(&self.pool)
         .map(|r| r.and_then(envelope_row).map_err(VaultError::from))
@@ -538,8 +559,11 @@ async fn insert_one(
         Some((f, d)) => (Some(f.as_str()), Some(d.as_str())),
         None => (None, None),
     };
+    // `learned` is the records' clock: the last `seq` handed out
+    // (AUTOINCREMENT never reuses one), read inside the same IMMEDIATE
+    // transaction, so no record can be written between the read and the insert.
     let r = sqlx::query(
-        "INSERT INTO envelopes (id, day, key_id, envelope, sha256, flag, flag_detail) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO envelopes (id, day, key_id, envelope, sha256, flag, flag_detail, learned) VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0)) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&e.id)
     .bind(&e.day)
@@ -567,6 +591,56 @@ mod tests {
             sha256: [id.as_bytes()[0]; 32],
             flag: None,
         }
+    }
+
+    #[tokio::test]
+    async fn envelopes_are_placed_on_the_records_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = Vault::open(&dir.path().join("vault.sqlite")).await.unwrap();
+        let a = format!("aaaa{}", "0".repeat(28));
+        let b = format!("bbbb{}", "0".repeat(28));
+        let c = format!("cccc{}", "0".repeat(28));
+        v.insert_envelopes(&[env(&a)]).await.unwrap();
+        assert_eq!(v.add_record(&a, "note", b"x").await.unwrap(), 1);
+        assert_eq!(v.add_record(&a, "note", b"y").await.unwrap(), 2);
+        v.insert_envelopes(&[env(&b), env(&c)]).await.unwrap();
+        // Stored again later: keeps the position it was first learned at.
+        v.add_record(&a, "note", b"z").await.unwrap();
+        v.insert_envelopes(&[env(&a)]).await.unwrap();
+        let learned = |id: String| {
+            let v = v.clone();
+            async move { v.envelope(&id).await.unwrap().unwrap().learned }
+        };
+        assert_eq!(learned(a.clone()).await, Some(0));
+        assert_eq!(learned(b).await, Some(2));
+        assert_eq!(learned(c).await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_version_1_vault_is_upgraded_and_its_envelopes_have_no_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.sqlite");
+        let v = Vault::open(&path).await.unwrap();
+        let a = format!("aaaa{}", "0".repeat(28));
+        v.insert_envelopes(&[env(&a)]).await.unwrap();
+        // Make it a version-1 vault: no `learned` column.
+        sqlx::raw_sql(
+            "ALTER TABLE envelopes DROP COLUMN learned; UPDATE schema_version SET version = 1;",
+        )
+        .execute(&v.pool)
+        .await
+        .unwrap();
+        v.close().await;
+        let v = Vault::open(&path).await.unwrap();
+        assert_eq!(v.envelope(&a).await.unwrap().unwrap().learned, None);
+        let version: i64 = sqlx::query_scalar("SELECT version FROM schema_version")
+            .fetch_one(&v.pool)
+            .await
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let b = format!("bbbb{}", "0".repeat(28));
+        v.insert_envelopes(&[env(&b)]).await.unwrap();
+        assert_eq!(v.envelope(&b).await.unwrap().unwrap().learned, Some(0));
     }
 
     #[tokio::test]

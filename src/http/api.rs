@@ -23,7 +23,7 @@ use super::AppState;
 use super::auth::Handler;
 use super::body::{has_media_type, read_limited};
 use super::error::ApiError;
-use crate::day::{format_day, today};
+use crate::day::format_day;
 use crate::pow::{Claim, Refusal};
 use crate::storage::{KeyStatus, NewReport, ReportId, SlotAddress, SlotWrite, StorageError};
 
@@ -221,7 +221,7 @@ pub async fn submit_report(
         force_id: force_id.to_owned(),
         key_id: key_id.0,
         envelope: bytes.to_vec(),
-        day: today(),
+        day: state.settings.clock.today(),
         pow: claim.as_ref().map(Claim::ticket),
     };
     // Only once this returns is the report durably committed (and its
@@ -478,7 +478,7 @@ pub async fn put_slot(
     }
     match state
         .storage
-        .put_slot(address, bytes.to_vec(), today())
+        .put_slot(address, bytes.to_vec(), state.settings.clock.today())
         .await?
     {
         SlotWrite::Stored => Ok(created(

@@ -43,6 +43,7 @@ use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::day::Clock;
 use crate::pow::{Aimd, PowGuard, PowSettings};
 use crate::storage::Storage;
 use error::ApiError;
@@ -74,6 +75,9 @@ pub struct ServerSettings {
     /// How often the proof-of-work controller samples the intake's pressure
     /// ([`crate::pow::CONTROL_INTERVAL`]; shorter in tests).
     pub pow_control_interval: Duration,
+    /// The clock: the day of receipt, retention and challenge expiry read it
+    /// (the system's; tests set one so nothing depends on when they run).
+    pub clock: Clock,
 }
 
 impl Default for ServerSettings {
@@ -88,6 +92,7 @@ impl Default for ServerSettings {
             purge_interval: None,
             pow: PowSettings::default(),
             pow_control_interval: crate::pow::CONTROL_INTERVAL,
+            clock: Clock::system(),
         }
     }
 }
@@ -108,7 +113,7 @@ pub struct AppState {
 /// The whole application as an axum router (state applied), for [`run`] and for
 /// tests that want to drive it without a socket.
 pub fn router(storage: Arc<dyn Storage>, settings: ServerSettings) -> Router {
-    let pow = Arc::new(PowGuard::new(settings.pow));
+    let pow = Arc::new(PowGuard::new(settings.pow, settings.clock.clone()));
     router_with(storage, settings, pow)
 }
 
@@ -211,10 +216,15 @@ pub async fn run(
     use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
 
-    let purge = settings
-        .purge_interval
-        .map(|every| tokio::spawn(purge_loop(storage.clone(), settings.retention_days, every)));
-    let pow = Arc::new(PowGuard::new(settings.pow));
+    let purge = settings.purge_interval.map(|every| {
+        tokio::spawn(purge_loop(
+            storage.clone(),
+            settings.clock.clone(),
+            settings.retention_days,
+            every,
+        ))
+    });
+    let pow = Arc::new(PowGuard::new(settings.pow, settings.clock.clone()));
     // Spent challenges are forgotten even with proof of work off (a client
     // may still send a header, which is checked and spent); the difficulty
     // moves only when it is on.
@@ -278,12 +288,12 @@ pub async fn run(
     Ok(())
 }
 
-async fn purge_loop(storage: Arc<dyn Storage>, retention_days: u32, every: Duration) {
+async fn purge_loop(storage: Arc<dyn Storage>, clock: Clock, retention_days: u32, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match storage.purge(crate::day::today(), retention_days).await {
+        match storage.purge(clock.today(), retention_days).await {
             Ok(p) => tracing::info!(reports = p.reports, slots = p.slots, "retention purge done"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
         }

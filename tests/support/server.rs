@@ -154,6 +154,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     /// The database.
     pub db: TestDb,
+    /// The server's clock (stopped; move it with `clock.set`).
+    pub clock: quietline::day::Clock,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -163,12 +165,15 @@ pub struct TestServer {
 pub const TEST_POW_DIFFICULTY: u8 = 8;
 
 /// Settings for tests: the defaults, no background purge, no access log noise,
-/// proof of work at [`TEST_POW_DIFFICULTY`].
+/// proof of work at [`TEST_POW_DIFFICULTY`], and a clock stopped at the
+/// moment the test began, so that no day turns over and no challenge expires
+/// while it runs, whenever it runs (a test moves it with `clock.set`).
 pub fn test_settings() -> ServerSettings {
     ServerSettings {
         access_log: false,
         purge_interval: None,
         pow: quietline::pow::PowSettings::fixed(TEST_POW_DIFFICULTY),
+        clock: quietline::day::Clock::set_at(quietline::pow::now_secs()),
         ..ServerSettings::default()
     }
 }
@@ -250,6 +255,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
+        let clock = settings.clock.clone();
         let task = tokio::spawn(quietline::run(listener, storage.clone(), settings, async {
             let _ = rx.await;
         }));
@@ -259,6 +265,7 @@ impl TestServer {
             storage,
             http: client(),
             db,
+            clock,
             shutdown: Some(tx),
             task: Some(task),
         }

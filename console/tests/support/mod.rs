@@ -448,11 +448,14 @@ impl Reporter {
         })
     }
 
+    /// A follow-up whose reporter's clock reads a week BEFORE the report
+    /// itself (a phone with a wrong clock): the console must still place it
+    /// where the force learned of it, never by this clock.
     pub fn follow_up_payload(&self, message: &str) -> Payload {
         Payload::FollowUp(FollowUp {
             common: Common {
                 v: 1,
-                sent_at: "2026-11-28T08:00:00Z".into(),
+                sent_at: "2026-11-20T08:00:00Z".into(),
                 lang: "en".into(),
             },
             message: message.into(),
