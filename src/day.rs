@@ -107,11 +107,11 @@ mod tests {
 
     #[test]
     fn a_set_clock_is_shared_by_its_clones_and_days_turn_at_midnight_utc() {
-        // 2026-12-06T23:59:59Z, then one second later.
-        let clock = Clock::set_at(20_428 * SECS_PER_DAY + SECS_PER_DAY - 1);
+        // 2026-12-06T23:59:59Z (day 20,793), then one second later.
+        let clock = Clock::set_at(20_794 * SECS_PER_DAY - 1);
         let clone = clock.clone();
         assert_eq!(format_day(clone.today()), "2026-12-06");
-        clock.set(20_429 * SECS_PER_DAY);
+        clock.set(20_794 * SECS_PER_DAY);
         assert_eq!(format_day(clone.today()), "2026-12-07");
         // The system clock ignores `set`.
         let system = Clock::system();
