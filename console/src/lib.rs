@@ -20,6 +20,7 @@ pub mod keyring;
 pub mod keystore;
 pub mod pull;
 pub mod records;
+pub mod refusal;
 pub mod render;
 pub mod reply;
 pub mod text;
