@@ -372,7 +372,9 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can carry a server's words (already cleaned where they
+            // are read) and OS messages: cleaned once more, whole.
+            eprintln!("error: {}", text::clean(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -941,9 +943,7 @@ async fn export_cmd(ctx: &Ctx, id: &str, format: Format, output: Option<PathBuf>
     let at = audit::now_rfc3339();
     let by = ctx.actor.display();
     let text = Zeroizing::new(match format {
-        Format::Json => {
-            serde_json::to_string_pretty(&export::to_json(&t, ring.force_id(), &at, &by))? + "\n"
-        }
+        Format::Json => export::json_text(&export::to_json(&t, ring.force_id(), &at, &by)),
         Format::Html => export::to_html(&t, ring.force_id(), &at, &by),
     });
     match output {
