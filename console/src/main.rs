@@ -937,37 +937,80 @@ async fn export_cmd(ctx: &Ctx, id: &str, format: Format, output: Option<PathBuf>
         Format::Json => "json",
         Format::Html => "html",
     };
-    ctx.audit(&vault, "export", Some(&id), Some(fmt.into()))
-        .await?;
-    let t = thread::load(&vault, &ring, &id).await?;
-    let at = audit::now_rfc3339();
-    let by = ctx.actor.display();
-    let text = Zeroizing::new(match format {
-        Format::Json => export::json_text(&export::to_json(&t, ring.force_id(), &at, &by)),
-        Format::Html => export::to_html(&t, ring.force_id(), &at, &by),
-    });
-    match output {
-        Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
+    // The output file comes first: one that exists (never overwritten) or
+    // cannot be created refuses the export before anything is decrypted, so
+    // nothing was revealed and the audit log records nothing.
+    let file = match &output {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&path)
+                .open(path)
                 .with_context(|| {
                     format!(
-                        "cannot create {} (an existing file is never overwritten)",
+                        "cannot create {} (an existing file is never overwritten); nothing was exported",
                         path.display()
                     )
-                })?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            eprintln!(
-                "Exported report {} to {} (mode 0600).",
-                render::short(&id),
-                path.display()
-            );
+                })?,
+        ),
+        None => None,
+    };
+    let remove_partial = || {
+        if let Some(path) = &output {
+            let _ = std::fs::remove_file(path);
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    };
+    // Audit before reveal…
+    if let Err(e) = ctx
+        .audit(&vault, "export", Some(&id), Some(fmt.into()))
+        .await
+    {
+        remove_partial();
+        return Err(e);
+    }
+    let result: Result<()> = async {
+        let t = thread::load(&vault, &ring, &id).await?;
+        let at = audit::now_rfc3339();
+        let by = ctx.actor.display();
+        let text = Zeroizing::new(match format {
+            Format::Json => export::json_text(&export::to_json(&t, ring.force_id(), &at, &by)),
+            Format::Html => export::to_html(&t, ring.force_id(), &at, &by),
+        });
+        match (file, &output) {
+            (Some(mut f), Some(path)) => {
+                f.write_all(text.as_bytes())
+                    .and_then(|()| f.sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "Exported report {} to {} (mode 0600).",
+                    render::short(&id),
+                    path.display()
+                );
+            }
+            _ => std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("cannot write the export to standard output")?,
+        }
+        Ok(())
+    }
+    .await;
+    // …and an entry written before the attempt is followed by one that says
+    // it failed (the reason is the console's own words: flags and refusals
+    // never quote a report).
+    if let Err(e) = result {
+        remove_partial();
+        let reason = clean_line(&format!("{e:#}"), 300);
+        ctx.audit(
+            &vault,
+            "export-failed",
+            Some(&id),
+            Some(format!("{fmt}: {reason}")),
+        )
+        .await
+        .context("the export failed, and the audit log could not record that it failed")?;
+        return Err(e);
     }
     Ok(())
 }
@@ -980,18 +1023,18 @@ async fn audit_cmd(ctx: &Ctx, command: Option<AuditCommand>) -> Result<ExitCode>
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "{:>5}  {:<20}  {:<24}  {:<12}  {:<10}  {:<12}  DETAIL",
+                "{:>5}  {:<20}  {:<24}  {:<12}  {:<13}  {:<12}  DETAIL",
                 "SEQ", "TIME (UTC)", "OS USER", "HANDLER", "ACTION", "REPORT"
             )?;
             while let Some(r) = rows.try_next().await? {
                 writeln!(
                     out,
-                    "{:>5}  {:<20}  {:<24}  {:<12}  {:<10}  {:<12}  {}",
+                    "{:>5}  {:<20}  {:<24}  {:<12}  {:<13}  {:<12}  {}",
                     r.seq,
                     text::clean_line(&r.at, 20),
                     text::clean_line(&r.os_user, 24),
                     text::clean_line(r.handler.as_deref().unwrap_or("-"), 12),
-                    text::clean_line(&r.action, 10),
+                    text::clean_line(&r.action, 13),
                     r.report_id.as_deref().map(render::short).unwrap_or("-"),
                     text::clean_line(r.detail.as_deref().unwrap_or(""), 60)
                 )?;
@@ -1010,6 +1053,17 @@ async fn audit_cmd(ctx: &Ctx, command: Option<AuditCommand>) -> Result<ExitCode>
                 }
                 if !found {
                     problems.push(format!("the head {h} you kept is not in the chain: entries were rewritten or removed after it"));
+                }
+            }
+            if v.entries == 0 {
+                // An empty log is intact only for an empty vault: every pull,
+                // note, status and reply writes an entry.
+                let (envelopes, _) = vault.counts().await?;
+                let records = vault.record_count().await?;
+                if envelopes > 0 || records > 0 {
+                    problems.push(format!(
+                        "the audit log has no entries, but the vault holds {envelopes} envelope(s) and {records} handler record(s): the log was emptied"
+                    ));
                 }
             }
             if problems.is_empty() {

@@ -419,6 +419,13 @@ impl Vault {
         Ok((row.try_get("n")?, row.try_get("f")?))
     }
 
+    /// How many handler records (notes, statuses, reply copies) the vault holds.
+    pub async fn record_count(&self) -> Result<i64, VaultError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM records")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// The full id of the one report whose id starts with `prefix`.
     pub async fn resolve(&self, prefix: &str) -> Result<String, VaultError> {
         let p = prefix.trim().to_ascii_lowercase();
