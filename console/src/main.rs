@@ -15,6 +15,7 @@ use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use quietline_console::audit::{self, Actor};
 use quietline_console::client::Client;
+use quietline_console::directory::{self, KeySubstitution, Served};
 use quietline_console::export::{self, Format};
 use quietline_console::home::{Config, Home};
 use quietline_console::keyring::{self, KeyRing, key_path, list_keys};
@@ -337,6 +338,51 @@ fn current_public(home: &Home, config: &Config) -> Result<(String, PublicKey)> {
     Ok((info.force_id.clone(), info.public_key.clone()))
 }
 
+/// Read the server's directory and check that it serves this console's
+/// current key for its force (see `quietline_console::directory`). On a
+/// substitution: an audit entry, then the error (exit code 3). Updates the
+/// force's display name and ends a pending rotation in `config`; returns
+/// whether `config` changed (the caller saves it).
+async fn check_directory(ctx: &Ctx, client: &Client, config: &mut Config) -> Result<bool> {
+    let (force, current) = current_public(&ctx.home, config)?;
+    let previous = match &config.previous_key {
+        Some(id) => list_keys(&ctx.home.keys_dir())?
+            .into_iter()
+            .find(|(_, i)| i.key_id.to_hex() == *id)
+            .map(|(_, i)| i.public_key),
+        None => None,
+    };
+    let entries = client.forces().await?;
+    let before = config.clone();
+    match directory::check(client.base(), &entries, &force, &current, previous.as_ref()) {
+        Ok(Served::Current(e)) => {
+            config.previous_key = None;
+            config.force_name = Some(clean_line(&e.name, 100));
+        }
+        Ok(Served::Previous(e)) => {
+            eprintln!(
+                "warning: the server still publishes key {} for force {force}, the key before this console's current key {}: reports are still sealed to the old key (this console can read them). Ask the platform operator to register the new key:\n  {}",
+                clean_line(&e.key_id, 16),
+                current.key_id(),
+                operator_command(&force, &current)
+            );
+            config.force_name = Some(clean_line(&e.name, 100));
+        }
+        Err(substitution) => {
+            let vault = ctx.vault().await?;
+            ctx.audit(
+                &vault,
+                "key-mismatch",
+                None,
+                Some(substitution.audit_detail()),
+            )
+            .await?;
+            return Err(substitution.into());
+        }
+    }
+    Ok(*config != before)
+}
+
 fn operator_command(force: &str, pk: &PublicKey) -> String {
     format!(
         "quietline force key add {force} --public-key {}",
@@ -357,6 +403,10 @@ fn print_new_key(path: &Path, force: &str, pk: &PublicKey) {
     );
 }
 
+/// Exit code when the server's directory does not serve this console's current
+/// key for its force (key substitution); 1 is every other error, 2 a usage error.
+const EXIT_KEY_SUBSTITUTION: u8 = 3;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -371,6 +421,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<KeySubstitution>().is_some() => {
+            eprintln!("error: {}", text::clean(&format!("{e:#}")));
+            ExitCode::from(EXIT_KEY_SUBSTITUTION)
+        }
         Err(e) => {
             // Errors can carry a server's words (already cleaned where they
             // are read) and OS messages: cleaned once more, whole.
@@ -548,7 +602,9 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             config.force = Some(info.force_id.clone());
             let make_current = current || config.current_key.is_none();
             if make_current {
-                config.current_key = Some(info.key_id.to_hex());
+                if let Some(old) = config.current_key.replace(info.key_id.to_hex()) {
+                    config.previous_key = Some(old);
+                }
             }
             ctx.home.save_config(&config)?;
             let vault = ctx.vault().await?;
@@ -586,6 +642,9 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             let pk = keyring::create_key(&dir, &force, &today(), pass.as_bytes())?;
             drop(pass);
             config.current_key = Some(pk.key_id().to_hex());
+            // Until the operator registers the new key, the directory still
+            // serves this one: not a substitution (see `directory`).
+            config.previous_key = Some(old.to_hex());
             ctx.home.save_config(&config)?;
             let vault = ctx.vault().await?;
             ctx.audit(
@@ -637,13 +696,10 @@ async fn login(
     }
     if !offline {
         client.inbox(None, 1).await?;
-        if let Some(force) = &config.force {
-            config.force_name = client
-                .forces()
-                .await
-                .ok()
-                .and_then(|d| d.into_iter().find(|e| &e.id == force))
-                .map(|e| clean_line(&e.name, 100));
+        // With a key ring, the directory must serve its current key; without
+        // one (logging in before `key import`), there is nothing to compare yet.
+        if !list_keys(&ctx.home.keys_dir())?.is_empty() {
+            check_directory(ctx, &client, &mut config).await?;
         }
     }
     ctx.home.create()?;
@@ -670,6 +726,11 @@ fn is_loopback(url: &str) -> bool {
 async fn pull_cmd(ctx: &Ctx) -> Result<()> {
     let mut config = ctx.config()?;
     let client = ctx.client(&config)?;
+    // Before anything else (and before the passphrase): the directory must
+    // serve this console's key.
+    if check_directory(ctx, &client, &mut config).await? {
+        ctx.home.save_config(&config)?;
+    }
     let ring = ctx.unlock(&config)?;
     let vault = ctx.vault().await?;
     let progress = if std::io::stderr().is_terminal() {
@@ -717,13 +778,6 @@ async fn pull_cmd(ctx: &Ctx) -> Result<()> {
         for (id, why) in &s.refused_examples {
             println!("  {id}  {why}");
         }
-    }
-    if config.force_name.is_none()
-        && let Ok(dir) = client.forces().await
-        && let Some(e) = dir.into_iter().find(|e| e.id == ring.force_id())
-    {
-        config.force_name = Some(clean_line(&e.name, 100));
-        ctx.home.save_config(&config)?;
     }
     Ok(())
 }
@@ -827,6 +881,10 @@ async fn show(ctx: &Ctx, id: &str) -> Result<()> {
 async fn reply_cmd(ctx: &Ctx, id: &str, message: Option<String>, lang: &str) -> Result<()> {
     let mut config = ctx.config()?;
     let client = ctx.client(&config)?;
+    // The directory gives the force's name for `from`, and must serve our key.
+    if check_directory(ctx, &client, &mut config).await? {
+        ctx.home.save_config(&config)?;
+    }
     let vault = ctx.vault().await?;
     let id = vault.resolve(id).await?;
     let ring = ctx.unlock(&config)?;
@@ -838,13 +896,6 @@ async fn reply_cmd(ctx: &Ctx, id: &str, message: Option<String>, lang: &str) -> 
         Some(m) => Zeroizing::new(m),
         None => compose_in_editor(&ctx.home, &id)?,
     };
-    if config.force_name.is_none()
-        && let Ok(dir) = client.forces().await
-        && let Some(e) = dir.into_iter().find(|e| e.id == ring.force_id())
-    {
-        config.force_name = Some(clean_line(&e.name, 100));
-        ctx.home.save_config(&config)?;
-    }
     let from = config
         .force_name
         .clone()
