@@ -79,7 +79,7 @@ pub fn check(
     force: &str,
     current: &PublicKey,
     previous: Option<&PublicKey>,
-) -> Result<Served, KeySubstitution> {
+) -> Result<Served, Box<KeySubstitution>> {
     let entry = entries.iter().find(|e| e.id == force);
     match entry {
         Some(e) if serves(e, current) => return Ok(Served::Current(e.clone())),
@@ -95,14 +95,14 @@ pub fn check(
         }
         None => format!("does not list force {force} in its directory at all"),
     };
-    Err(KeySubstitution {
+    Err(Box::new(KeySubstitution {
         server: server.to_owned(),
         force: force.to_owned(),
         expected_id: current.key_id().to_hex(),
         expected_pk: current.to_base64url(),
         served,
         got,
-    })
+    }))
 }
 
 #[cfg(test)]

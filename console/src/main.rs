@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use quietline_console::audit::{self, Actor};
-use quietline_console::client::Client;
+use quietline_console::client::{Client, WaitPolicy};
 use quietline_console::directory::{self, KeySubstitution, Served};
 use quietline_console::export::{self, Format};
 use quietline_console::home::{Config, Home};
@@ -111,7 +111,12 @@ enum Command {
         offline: bool,
     },
     /// Fetch every envelope the server holds for this force that the vault lacks
-    Pull,
+    Pull {
+        /// While the server is unavailable (503, refused connection), wait up to
+        /// this many seconds in all before giving up (each wait at most 30 s)
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        max_wait: u64,
+    },
     /// A table of reports: received day, category, place, first words, thread, status
     List {
         /// Only reports with this status
@@ -377,7 +382,7 @@ async fn check_directory(ctx: &Ctx, client: &Client, config: &mut Config) -> Res
                 Some(substitution.audit_detail()),
             )
             .await?;
-            return Err(substitution.into());
+            return Err((*substitution).into());
         }
     }
     Ok(*config != before)
@@ -456,7 +461,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
             token_file,
             offline,
         } => login(ctx, &server, token, token_file, offline).await?,
-        Command::Pull => pull_cmd(ctx).await?,
+        Command::Pull { max_wait } => pull_cmd(ctx, max_wait).await?,
         Command::List {
             status,
             since,
@@ -601,10 +606,8 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             drop(pass);
             config.force = Some(info.force_id.clone());
             let make_current = current || config.current_key.is_none();
-            if make_current {
-                if let Some(old) = config.current_key.replace(info.key_id.to_hex()) {
-                    config.previous_key = Some(old);
-                }
+            if make_current && let Some(old) = config.current_key.replace(info.key_id.to_hex()) {
+                config.previous_key = Some(old);
             }
             ctx.home.save_config(&config)?;
             let vault = ctx.vault().await?;
@@ -723,9 +726,23 @@ fn is_loopback(url: &str) -> bool {
     host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
 }
 
-async fn pull_cmd(ctx: &Ctx) -> Result<()> {
+async fn pull_cmd(ctx: &Ctx, max_wait: u64) -> Result<()> {
     let mut config = ctx.config()?;
-    let client = ctx.client(&config)?;
+    // Hidden until the passphrase has been asked (a spinner would draw over the prompt).
+    let progress = ProgressBar::hidden();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        progress.set_style(style);
+    }
+    // A server that is unavailable (restarting, its storage down) is waited
+    // for, one line per wait; what was already stored stays stored.
+    let notice_bar = progress.clone();
+    let client = ctx.client(&config)?.with_waiting(
+        WaitPolicy {
+            max_total: std::time::Duration::from_secs(max_wait),
+            max_each: quietline_console::client::MAX_WAIT_EACH,
+        },
+        Box::new(move |line| notice_bar.suspend(|| eprintln!("{line}"))),
+    );
     // Before anything else (and before the passphrase): the directory must
     // serve this console's key.
     if check_directory(ctx, &client, &mut config).await? {
@@ -733,16 +750,10 @@ async fn pull_cmd(ctx: &Ctx) -> Result<()> {
     }
     let ring = ctx.unlock(&config)?;
     let vault = ctx.vault().await?;
-    let progress = if std::io::stderr().is_terminal() {
-        let p = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
-            p.set_style(style);
-        }
-        p.enable_steady_tick(std::time::Duration::from_millis(120));
-        p
-    } else {
-        ProgressBar::hidden()
-    };
+    if std::io::stderr().is_terminal() {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
     let result = pull::pull(&client, &vault, &ring, &progress).await;
     progress.finish_and_clear();
     let s = result?;
