@@ -8,8 +8,15 @@
 //! allocate without limit. It checks the SHAPE of what the server says (ids
 //! are hex of the right length); it trusts nothing else — envelopes are
 //! authenticated later, by decryption. It does not store anything.
+//!
+//! It also owns waiting for a server that is unavailable (502, 503 — the
+//! server's answer while its storage is down, with `Retry-After` — 504, or a
+//! connection refused or dropped): with [`Client::with_waiting`] (what `pull`
+//! uses) every GET is retried after a wait that honours `Retry-After`, capped
+//! per wait and in total ([`WaitPolicy`]); without it the error is returned.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
 use reqwest::StatusCode;
@@ -25,6 +32,47 @@ pub const MAX_JSON_LEN: usize = 1024 * 1024;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Whole-request timeout (headers and body).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest single wait for an unavailable server, whatever `Retry-After` says.
+pub const MAX_WAIT_EACH: Duration = Duration::from_secs(30);
+/// How long `pull` waits, in total, for a server that stays unavailable.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(600);
+
+/// How long to wait for an unavailable server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitPolicy {
+    /// The longest an outage is waited out (from its first failure) before giving up.
+    pub max_total: Duration,
+    /// The longest single wait.
+    pub max_each: Duration,
+}
+
+impl Default for WaitPolicy {
+    fn default() -> Self {
+        WaitPolicy {
+            max_total: DEFAULT_MAX_WAIT,
+            max_each: MAX_WAIT_EACH,
+        }
+    }
+}
+
+/// One outage, shared by the requests in flight: the first to find the server
+/// unavailable schedules the wait (and the one line that tells the handler),
+/// the others wait for the same moment.
+#[derive(Debug, Default)]
+struct Outage {
+    started: Option<Instant>,
+    attempts: u32,
+    until: Option<Instant>,
+}
+
+/// Tells the handler about each wait (one line each).
+pub type WaitNotice = Box<dyn Fn(&str) + Send + Sync>;
+
+struct Waiter {
+    policy: WaitPolicy,
+    outage: Mutex<Outage>,
+    notice: WaitNotice,
+}
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +129,29 @@ pub enum ClientError {
     /// The token cannot be sent in a header.
     #[error("the handler token contains characters that cannot be sent; check the token file")]
     BadToken,
+    /// The server is unavailable for now: 502, 503 or 504, or the connection
+    /// was refused or dropped. Worth waiting for (see [`WaitPolicy`]).
+    #[error("the server at {server} is unavailable for now ({reason}); try again later")]
+    Unavailable {
+        /// Base URL.
+        server: String,
+        /// What happened (status and the server's code and message, cleaned; or the connection error).
+        reason: String,
+        /// The server's `Retry-After`, if it sent one in seconds.
+        retry_after: Option<Duration>,
+    },
+    /// Still unavailable after waiting as long as allowed.
+    #[error(
+        "the server at {server} is still unavailable after waiting {waited} s ({reason}); stopped. Everything pulled so far is kept: run `pull` again later, or wait longer with `--max-wait SECONDS`"
+    )]
+    GaveUp {
+        /// Base URL.
+        server: String,
+        /// Seconds waited.
+        waited: u64,
+        /// The last failure.
+        reason: String,
+    },
     /// Transport error while reading.
     #[error("the connection to {server} failed while {what}: {reason}")]
     Transport {
@@ -158,6 +229,41 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     auth: Option<HeaderValue>,
+    waiter: Option<Waiter>,
+}
+
+/// Whether an error chain ends in a connection refused, reset or cut short.
+fn dropped_connection(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(
+                io.kind(),
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | BrokenPipe
+                    | UnexpectedEof
+                    | NotConnected
+            ) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// The innermost message of an error chain (the useful one for a connection error).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut reason = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        reason = s.to_string();
+        src = s.source();
+    }
+    reason
 }
 
 impl std::fmt::Debug for Client {
@@ -196,7 +302,107 @@ impl Client {
             }
             None => None,
         };
-        Ok(Client { http, base, auth })
+        Ok(Client {
+            http,
+            base,
+            auth,
+            waiter: None,
+        })
+    }
+
+    /// Wait for an unavailable server instead of failing (every GET), telling
+    /// the handler about each wait through `notice`, one line each.
+    pub fn with_waiting(mut self, policy: WaitPolicy, notice: WaitNotice) -> Client {
+        self.waiter = Some(Waiter {
+            policy,
+            outage: Mutex::new(Outage::default()),
+            notice,
+        });
+        self
+    }
+
+    /// Run `op` (one whole request, body included), waiting out unavailability
+    /// if this client waits.
+    async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T, ClientError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        loop {
+            let result = op().await;
+            let Some(waiter) = &self.waiter else {
+                return result;
+            };
+            match result {
+                Err(ClientError::Unavailable {
+                    reason,
+                    retry_after,
+                    ..
+                }) => self.wait(waiter, reason, retry_after).await?,
+                other => {
+                    if other.is_ok()
+                        && let Ok(mut o) = waiter.outage.lock()
+                    {
+                        *o = Outage::default();
+                    }
+                    return other;
+                }
+            }
+        }
+    }
+
+    /// Wait once for the outage to pass, or give up when it has lasted too long.
+    async fn wait(
+        &self,
+        waiter: &Waiter,
+        reason: String,
+        retry_after: Option<Duration>,
+    ) -> Result<(), ClientError> {
+        let (until, line) = {
+            let mut o = waiter.outage.lock().map_err(|_| ClientError::GaveUp {
+                server: self.base.clone(),
+                waited: 0,
+                reason: reason.clone(),
+            })?;
+            let now = Instant::now();
+            match o.until {
+                // Another request already scheduled this wait: join it, silently.
+                Some(until) if until > now => (until, None),
+                _ => {
+                    let started = *o.started.get_or_insert(now);
+                    let waited = now.duration_since(started);
+                    if waited >= waiter.policy.max_total {
+                        return Err(ClientError::GaveUp {
+                            server: self.base.clone(),
+                            waited: waited.as_secs(),
+                            reason,
+                        });
+                    }
+                    // Retry-After when the server gives one, else 1, 2, 4, 8, 16 s…;
+                    // at least 1 s, at most max_each and what is left of max_total.
+                    let backoff = Duration::from_secs(1u64 << o.attempts.min(5));
+                    let each = retry_after
+                        .unwrap_or(backoff)
+                        .max(Duration::from_secs(1))
+                        .min(waiter.policy.max_each)
+                        .min(waiter.policy.max_total - waited);
+                    o.attempts += 1;
+                    o.until = Some(now + each);
+                    let line = format!(
+                        "the server is unavailable ({reason}); waiting {} s before trying again ({} s waited so far, at most {} s)",
+                        each.as_secs_f64().ceil() as u64,
+                        waited.as_secs(),
+                        waiter.policy.max_total.as_secs()
+                    );
+                    (now + each, Some(line))
+                }
+            }
+        };
+        if let Some(line) = line {
+            (waiter.notice)(&line);
+        }
+        tokio::time::sleep_until(until.into()).await;
+        Ok(())
     }
 
     /// The base URL.
@@ -207,16 +413,20 @@ impl Client {
     fn send_error(&self, e: reqwest::Error, what: &'static str) -> ClientError {
         if e.is_timeout() {
             ClientError::Timeout(self.base.clone())
-        } else if e.is_connect() {
-            let mut reason = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                reason = s.to_string();
-                src = s.source();
+        } else if self.waiter.is_some()
+            && (dropped_connection(&e) || (e.is_request() && !e.is_connect()))
+        {
+            // Refused (the server is restarting), or reset or closed before
+            // the answer: worth waiting for.
+            ClientError::Unavailable {
+                server: self.base.clone(),
+                reason: format!("the connection failed: {}", clean_line(&innermost(&e), 200)),
+                retry_after: None,
             }
+        } else if e.is_connect() {
             ClientError::Unreachable {
                 server: self.base.clone(),
-                reason,
+                reason: innermost(&e),
             }
         } else {
             ClientError::Transport {
@@ -254,6 +464,19 @@ impl Client {
         while let Some(chunk) = res.chunk().await.map_err(|e| {
             if e.is_timeout() {
                 ClientError::Timeout(self.base.clone())
+            } else if self.waiter.is_some()
+                && (dropped_connection(&e) || e.is_body() || e.is_request())
+            {
+                // The connection broke in the middle of the body: the request
+                // is a GET, asking again is safe.
+                ClientError::Unavailable {
+                    server: self.base.clone(),
+                    reason: format!(
+                        "the connection broke while reading {what}: {}",
+                        clean_line(&innermost(&e), 200)
+                    ),
+                    retry_after: None,
+                }
             } else {
                 ClientError::Transport {
                     server: self.base.clone(),
@@ -276,6 +499,13 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED {
             return ClientError::Unauthorized;
         }
+        // Only delta-seconds; an HTTP date (or nothing) leaves the back-off to us.
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         #[derive(Deserialize)]
         struct ApiError {
             #[serde(default)]
@@ -293,6 +523,21 @@ impl Client {
                 "(error body unreadable or too large)".to_owned(),
             ),
         };
+        if matches!(
+            status,
+            StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+        ) {
+            let code = if code.is_empty() {
+                String::new()
+            } else {
+                format!(" {code}")
+            };
+            return ClientError::Unavailable {
+                server: self.base.clone(),
+                reason: format!("{}{code}: {message}", status.as_u16()),
+                retry_after,
+            };
+        }
         ClientError::Status {
             what,
             status: status.as_u16(),
@@ -320,11 +565,15 @@ impl Client {
             Some(a) => format!("/api/v1/inbox?after={a}&limit={limit}"),
             None => format!("/api/v1/inbox?limit={limit}"),
         };
-        let res = self.get(&path, WHAT, true).await?;
-        if !res.status().is_success() {
-            return Err(self.status_error(res, WHAT).await);
-        }
-        let page: InboxPage = self.json(res, WHAT).await?;
+        let page: InboxPage = self
+            .retrying(|| async {
+                let res = self.get(&path, WHAT, true).await?;
+                if !res.status().is_success() {
+                    return Err(self.status_error(res, WHAT).await);
+                }
+                self.json(res, WHAT).await
+            })
+            .await?;
         if let Some(n) = &page.next
             && !is_hex(n, 32)
         {
@@ -346,12 +595,18 @@ impl Client {
                 reason: "the report id is not 32 hex digits".into(),
             });
         }
-        let res = self.get(&format!("/api/v1/inbox/{id}"), WHAT, true).await?;
-        match res.status() {
-            s if s.is_success() => Ok(Some(self.read_limited(res, MAX_ENVELOPE_LEN, WHAT).await?)),
-            StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(self.status_error(res, WHAT).await),
-        }
+        let path = format!("/api/v1/inbox/{id}");
+        self.retrying(|| async {
+            let res = self.get(&path, WHAT, true).await?;
+            match res.status() {
+                s if s.is_success() => {
+                    Ok(Some(self.read_limited(res, MAX_ENVELOPE_LEN, WHAT).await?))
+                }
+                StatusCode::NOT_FOUND => Ok(None),
+                _ => Err(self.status_error(res, WHAT).await),
+            }
+        })
+        .await
     }
 
     /// `PUT /api/v1/slots/{address}` with a kind-2 envelope.
@@ -401,10 +656,13 @@ impl Client {
     /// `GET /api/v1/forces` (public directory).
     pub async fn forces(&self) -> Result<Vec<DirectoryEntry>, ClientError> {
         const WHAT: &str = "the force directory";
-        let res = self.get("/api/v1/forces", WHAT, false).await?;
-        if !res.status().is_success() {
-            return Err(self.status_error(res, WHAT).await);
-        }
-        self.json(res, WHAT).await
+        self.retrying(|| async {
+            let res = self.get("/api/v1/forces", WHAT, false).await?;
+            if !res.status().is_success() {
+                return Err(self.status_error(res, WHAT).await);
+            }
+            self.json(res, WHAT).await
+        })
+        .await
     }
 }

@@ -7,6 +7,8 @@
 //! field the payload does not have: the JSON carries each payload exactly as
 //! the reporter's page sealed it.
 
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::{Value, json};
 
 use crate::records::{Record, RecordBody};
@@ -66,6 +68,83 @@ pub fn to_json(t: &Thread, force: &str, exported_at: &str, exported_by: &str) ->
     })
 }
 
+/// A JSON formatter that escapes every character [`crate::text::is_unsafe`]
+/// names (DEL, C1 controls such as the 8-bit CSI U+009B, bidirectional
+/// overrides and isolates) as `\uXXXX`, so JSON written to a terminal cannot
+/// drive it; the data is unchanged for any JSON reader. serde_json escapes
+/// U+0000–U+001F itself; everything else is the pretty formatter's.
+struct SafeJson(PrettyFormatter<'static>);
+
+impl Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if crate::text::is_unsafe(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                // Every unsafe character is in the Basic Multilingual Plane.
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Pretty JSON text with every unsafe character escaped (see [`SafeJson`]),
+/// ending in a newline.
+pub fn json_text(value: &Value) -> String {
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, SafeJson(PrettyFormatter::new()));
+    // Serializing a Value into memory cannot fail.
+    let _ = value.serialize(&mut ser);
+    out.push(b'\n');
+    // The serializer writes UTF-8 only.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Escape text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -76,7 +155,10 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            // Control characters and bidirectional overrides and isolates
+            // (crate::text's one test): a reporter's text must not reorder a
+            // printed line.
+            c if crate::text::is_unsafe(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -205,4 +287,48 @@ pub fn to_html(t: &Thread, force: &str, exported_at: &str, exported_by: &str) ->
     }
     h.push_str("</body></html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "a\u{9b}2Jb\u{9d}0;title\u{7}c\u{7f}d\u{202e}e\u{2066}f\u{1b}[31mg";
+
+    #[test]
+    fn json_escapes_c1_del_and_bidi_and_reads_back_the_same() {
+        let v = json!({ "text": HOSTILE, "fine": "é\n\t\u{a0}" });
+        let text = json_text(&v);
+        for c in text.chars() {
+            assert!(
+                !crate::text::is_unsafe(c) || c == '\n',
+                "raw {:04x} in {text:?}",
+                c as u32
+            );
+        }
+        for esc in [
+            "\\u009b", "\\u009d", "\\u0007", "\\u007f", "\\u202e", "\\u2066", "\\u001b",
+        ] {
+            assert!(text.contains(esc), "{esc} missing from {text}");
+        }
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+        assert!(text.starts_with("{\n  \"fine\": "), "pretty layout: {text}");
+    }
+
+    #[test]
+    fn html_neutralises_bidi_overrides_and_isolates() {
+        let h = escape(HOSTILE);
+        for c in [
+            '\u{9b}', '\u{9d}', '\u{7f}', '\u{202e}', '\u{2066}', '\u{1b}',
+        ] {
+            assert!(!h.contains(c), "{:04x} in {h:?}", c as u32);
+        }
+        for c in '\u{202A}'..='\u{202E}' {
+            assert_eq!(escape(&c.to_string()), "\u{FFFD}");
+        }
+        for c in '\u{2066}'..='\u{2069}' {
+            assert_eq!(escape(&c.to_string()), "\u{FFFD}");
+        }
+    }
 }

@@ -86,6 +86,12 @@ pub struct Config {
     /// Key id (hex) of the current key: new notes are sealed to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_key: Option<String>,
+    /// Key id (hex) of the key that was current before `key rotate` (or
+    /// `key import --current`), until the server's directory is seen serving
+    /// the current key: meanwhile the directory may still serve this one
+    /// (a warning, not a key-substitution alarm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_key: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -98,6 +104,7 @@ impl std::fmt::Debug for Config {
             .field("force", &self.force)
             .field("force_name", &self.force_name)
             .field("current_key", &self.current_key)
+            .field("previous_key", &self.previous_key)
             .finish()
     }
 }

@@ -16,9 +16,11 @@ use quietline_crypto::envelope::{self, EnvelopeError, Kind, Routing};
 use quietline_crypto::keyfile::{KdfParams, KeyFileInfo, seal_key_file};
 use quietline_crypto::keys::{KeyId, PrivateKey, PublicKey, generate_keypair};
 use quietline_crypto::open::{OpenError, open};
+use quietline_crypto::padding::PaddingError;
 use quietline_crypto::payload::Payload;
 
 use crate::keystore::{KeyStoreError, load_key_file, read_key_info, read_key_text, write_key_file};
+use crate::refusal::{self, Refusal};
 
 /// Environment variable that makes NEW key files use Argon2id parameters that
 /// are INSECURE (64 KiB, one pass). For the test suite only; existing key
@@ -187,7 +189,8 @@ impl std::fmt::Debug for RingKey {
 
 /// Why an envelope did not become a readable message. Stored with the
 /// envelope (code and text are not secret: they come from the header and the
-/// kind of failure), counted by `pull`, shown by `list` and `show`.
+/// kind of failure, and a refused payload is described by [`Refusal`], which
+/// never quotes decrypted bytes), counted by `pull`, shown by `list` and `show`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flag {
     /// The bytes are not a v1 envelope.
@@ -200,10 +203,12 @@ pub enum Flag {
     UnknownKey(KeyId),
     /// HPKE open failed: altered or not really sealed to our key.
     Tampered,
-    /// Decrypted, but the padding is wrong (altered before sealing, or a broken sender).
-    BadPadding(String),
-    /// Decrypted, but the payload is not a v1 report or follow-up.
-    BadPayload(String),
+    /// Decrypted, but the padding is wrong (altered before sealing, or a broken
+    /// sender). A fixed sentence: the crate's message carries the decrypted length field.
+    BadPadding(&'static str),
+    /// Decrypted, but the payload is not a v1 report or follow-up: which member
+    /// and which rule, never the value.
+    BadPayload(Refusal),
     /// The same envelope bytes are already in the vault under another id.
     Duplicate(String),
 }
@@ -239,6 +244,19 @@ impl std::fmt::Display for Flag {
             Flag::BadPayload(e) => write!(f, "decrypted but the contents are not a report: {e}"),
             Flag::Duplicate(id) => write!(f, "the same envelope as report {id} (the server listed it twice under different ids)"),
         }
+    }
+}
+
+/// A padding error in words: fixed sentences, because the crate's messages
+/// quote the decrypted length field.
+fn padding_reason(e: &PaddingError) -> &'static str {
+    match e {
+        PaddingError::TooLarge(_) => "the payload is larger than the largest padding bucket",
+        PaddingError::NotABucket(_) => "the plaintext is not a padding bucket size",
+        PaddingError::LengthBeyondBucket(_) => {
+            "the length field points beyond the padded plaintext"
+        }
+        PaddingError::NonZeroPadding => "the padding after the payload is not all zero bytes",
     }
 }
 
@@ -365,7 +383,7 @@ impl KeyRing {
             OpenError::WrongKind { .. } => Flag::NotAReport,
             OpenError::WrongKey { found, .. } => Flag::UnknownKey(found),
             OpenError::Decryption => Flag::Tampered,
-            OpenError::Padding(p) => Flag::BadPadding(p.to_string()),
+            OpenError::Padding(p) => Flag::BadPadding(padding_reason(&p)),
         })?;
         Ok((plain, key_id))
     }
@@ -373,14 +391,18 @@ impl KeyRing {
     /// Open a report or follow-up envelope as pulled from the server.
     pub fn open_message(&self, bytes: &[u8]) -> Result<Opened, Flag> {
         let (plain, key_id) = self.open_kind1(bytes)?;
-        let payload = Payload::from_json(&plain).map_err(|e| Flag::BadPayload(e.to_string()))?;
+        // The parser's own message may quote the payload (serde echoes the
+        // value it rejects): the reason is rebuilt from the schema instead.
+        let payload =
+            Payload::from_json(&plain).map_err(|_| Flag::BadPayload(refusal::payload(&plain)))?;
         let reply = match &payload {
             Payload::Report(r) => &r.reply,
             Payload::FollowUp(f) => &f.reply,
             Payload::Reply(_) => {
-                return Err(Flag::BadPayload(
-                    "a reply payload inside a report envelope".into(),
-                ));
+                return Err(Flag::BadPayload(Refusal::member(
+                    "type",
+                    "is `reply`: a force's reply inside a report envelope",
+                )));
             }
         };
         let thread_id = reply.decode().ok().map(|(_, t, _)| t);

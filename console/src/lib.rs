@@ -4,7 +4,7 @@
 //! This crate owns the console's I/O around the pure `quietline-crypto` core:
 //! the home directory and config ([`home`]), key files ([`keystore`]) and the
 //! key ring ([`keyring`]), the local vault ([`vault`]), talking to the server
-//! ([`client`]), pulling ([`pull`]), reading threads ([`thread`]), the
+//! ([`client`]), checking its directory against our key ([`directory`]), pulling ([`pull`]), reading threads ([`thread`]), the
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
 //! ([`render`], [`export`], [`text`]) and the audit chain ([`audit`]). It does
 //! not define any wire format: that is `crypto/FORMAT.md`. The command line
@@ -14,12 +14,14 @@
 
 pub mod audit;
 pub mod client;
+pub mod directory;
 pub mod export;
 pub mod home;
 pub mod keyring;
 pub mod keystore;
 pub mod pull;
 pub mod records;
+pub mod refusal;
 pub mod render;
 pub mod reply;
 pub mod text;

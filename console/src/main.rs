@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use quietline_console::audit::{self, Actor};
-use quietline_console::client::Client;
+use quietline_console::client::{Client, WaitPolicy};
+use quietline_console::directory::{self, KeySubstitution, Served};
 use quietline_console::export::{self, Format};
 use quietline_console::home::{Config, Home};
 use quietline_console::keyring::{self, KeyRing, key_path, list_keys};
@@ -110,7 +111,12 @@ enum Command {
         offline: bool,
     },
     /// Fetch every envelope the server holds for this force that the vault lacks
-    Pull,
+    Pull {
+        /// While the server is unavailable (503, refused connection), wait up to
+        /// this many seconds in all before giving up (each wait at most 30 s)
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        max_wait: u64,
+    },
     /// A table of reports: received day, category, place, first words, thread, status
     List {
         /// Only reports with this status
@@ -337,6 +343,51 @@ fn current_public(home: &Home, config: &Config) -> Result<(String, PublicKey)> {
     Ok((info.force_id.clone(), info.public_key.clone()))
 }
 
+/// Read the server's directory and check that it serves this console's
+/// current key for its force (see `quietline_console::directory`). On a
+/// substitution: an audit entry, then the error (exit code 3). Updates the
+/// force's display name and ends a pending rotation in `config`; returns
+/// whether `config` changed (the caller saves it).
+async fn check_directory(ctx: &Ctx, client: &Client, config: &mut Config) -> Result<bool> {
+    let (force, current) = current_public(&ctx.home, config)?;
+    let previous = match &config.previous_key {
+        Some(id) => list_keys(&ctx.home.keys_dir())?
+            .into_iter()
+            .find(|(_, i)| i.key_id.to_hex() == *id)
+            .map(|(_, i)| i.public_key),
+        None => None,
+    };
+    let entries = client.forces().await?;
+    let before = config.clone();
+    match directory::check(client.base(), &entries, &force, &current, previous.as_ref()) {
+        Ok(Served::Current(e)) => {
+            config.previous_key = None;
+            config.force_name = Some(clean_line(&e.name, 100));
+        }
+        Ok(Served::Previous(e)) => {
+            eprintln!(
+                "warning: the server still publishes key {} for force {force}, the key before this console's current key {}: reports are still sealed to the old key (this console can read them). Ask the platform operator to register the new key:\n  {}",
+                clean_line(&e.key_id, 16),
+                current.key_id(),
+                operator_command(&force, &current)
+            );
+            config.force_name = Some(clean_line(&e.name, 100));
+        }
+        Err(substitution) => {
+            let vault = ctx.vault().await?;
+            ctx.audit(
+                &vault,
+                "key-mismatch",
+                None,
+                Some(substitution.audit_detail()),
+            )
+            .await?;
+            return Err((*substitution).into());
+        }
+    }
+    Ok(*config != before)
+}
+
 fn operator_command(force: &str, pk: &PublicKey) -> String {
     format!(
         "quietline force key add {force} --public-key {}",
@@ -357,6 +408,10 @@ fn print_new_key(path: &Path, force: &str, pk: &PublicKey) {
     );
 }
 
+/// Exit code when the server's directory does not serve this console's current
+/// key for its force (key substitution); 1 is every other error, 2 a usage error.
+const EXIT_KEY_SUBSTITUTION: u8 = 3;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -371,8 +426,14 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<KeySubstitution>().is_some() => {
+            eprintln!("error: {}", text::clean(&format!("{e:#}")));
+            ExitCode::from(EXIT_KEY_SUBSTITUTION)
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can carry a server's words (already cleaned where they
+            // are read) and OS messages: cleaned once more, whole.
+            eprintln!("error: {}", text::clean(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -400,7 +461,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
             token_file,
             offline,
         } => login(ctx, &server, token, token_file, offline).await?,
-        Command::Pull => pull_cmd(ctx).await?,
+        Command::Pull { max_wait } => pull_cmd(ctx, max_wait).await?,
         Command::List {
             status,
             since,
@@ -545,8 +606,8 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             drop(pass);
             config.force = Some(info.force_id.clone());
             let make_current = current || config.current_key.is_none();
-            if make_current {
-                config.current_key = Some(info.key_id.to_hex());
+            if make_current && let Some(old) = config.current_key.replace(info.key_id.to_hex()) {
+                config.previous_key = Some(old);
             }
             ctx.home.save_config(&config)?;
             let vault = ctx.vault().await?;
@@ -584,6 +645,9 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             let pk = keyring::create_key(&dir, &force, &today(), pass.as_bytes())?;
             drop(pass);
             config.current_key = Some(pk.key_id().to_hex());
+            // Until the operator registers the new key, the directory still
+            // serves this one: not a substitution (see `directory`).
+            config.previous_key = Some(old.to_hex());
             ctx.home.save_config(&config)?;
             let vault = ctx.vault().await?;
             ctx.audit(
@@ -635,13 +699,10 @@ async fn login(
     }
     if !offline {
         client.inbox(None, 1).await?;
-        if let Some(force) = &config.force {
-            config.force_name = client
-                .forces()
-                .await
-                .ok()
-                .and_then(|d| d.into_iter().find(|e| &e.id == force))
-                .map(|e| clean_line(&e.name, 100));
+        // With a key ring, the directory must serve its current key; without
+        // one (logging in before `key import`), there is nothing to compare yet.
+        if !list_keys(&ctx.home.keys_dir())?.is_empty() {
+            check_directory(ctx, &client, &mut config).await?;
         }
     }
     ctx.home.create()?;
@@ -665,21 +726,34 @@ fn is_loopback(url: &str) -> bool {
     host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
 }
 
-async fn pull_cmd(ctx: &Ctx) -> Result<()> {
+async fn pull_cmd(ctx: &Ctx, max_wait: u64) -> Result<()> {
     let mut config = ctx.config()?;
-    let client = ctx.client(&config)?;
+    // Hidden until the passphrase has been asked (a spinner would draw over the prompt).
+    let progress = ProgressBar::hidden();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        progress.set_style(style);
+    }
+    // A server that is unavailable (restarting, its storage down) is waited
+    // for, one line per wait; what was already stored stays stored.
+    let notice_bar = progress.clone();
+    let client = ctx.client(&config)?.with_waiting(
+        WaitPolicy {
+            max_total: std::time::Duration::from_secs(max_wait),
+            max_each: quietline_console::client::MAX_WAIT_EACH,
+        },
+        Box::new(move |line| notice_bar.suspend(|| eprintln!("{line}"))),
+    );
+    // Before anything else (and before the passphrase): the directory must
+    // serve this console's key.
+    if check_directory(ctx, &client, &mut config).await? {
+        ctx.home.save_config(&config)?;
+    }
     let ring = ctx.unlock(&config)?;
     let vault = ctx.vault().await?;
-    let progress = if std::io::stderr().is_terminal() {
-        let p = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
-            p.set_style(style);
-        }
-        p.enable_steady_tick(std::time::Duration::from_millis(120));
-        p
-    } else {
-        ProgressBar::hidden()
-    };
+    if std::io::stderr().is_terminal() {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        progress.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
     let result = pull::pull(&client, &vault, &ring, &progress).await;
     progress.finish_and_clear();
     let s = result?;
@@ -715,13 +789,6 @@ async fn pull_cmd(ctx: &Ctx) -> Result<()> {
         for (id, why) in &s.refused_examples {
             println!("  {id}  {why}");
         }
-    }
-    if config.force_name.is_none()
-        && let Ok(dir) = client.forces().await
-        && let Some(e) = dir.into_iter().find(|e| e.id == ring.force_id())
-    {
-        config.force_name = Some(clean_line(&e.name, 100));
-        ctx.home.save_config(&config)?;
     }
     Ok(())
 }
@@ -825,6 +892,10 @@ async fn show(ctx: &Ctx, id: &str) -> Result<()> {
 async fn reply_cmd(ctx: &Ctx, id: &str, message: Option<String>, lang: &str) -> Result<()> {
     let mut config = ctx.config()?;
     let client = ctx.client(&config)?;
+    // The directory gives the force's name for `from`, and must serve our key.
+    if check_directory(ctx, &client, &mut config).await? {
+        ctx.home.save_config(&config)?;
+    }
     let vault = ctx.vault().await?;
     let id = vault.resolve(id).await?;
     let ring = ctx.unlock(&config)?;
@@ -836,13 +907,6 @@ async fn reply_cmd(ctx: &Ctx, id: &str, message: Option<String>, lang: &str) -> 
         Some(m) => Zeroizing::new(m),
         None => compose_in_editor(&ctx.home, &id)?,
     };
-    if config.force_name.is_none()
-        && let Ok(dir) = client.forces().await
-        && let Some(e) = dir.into_iter().find(|e| e.id == ring.force_id())
-    {
-        config.force_name = Some(clean_line(&e.name, 100));
-        ctx.home.save_config(&config)?;
-    }
     let from = config
         .force_name
         .clone()
@@ -935,39 +999,80 @@ async fn export_cmd(ctx: &Ctx, id: &str, format: Format, output: Option<PathBuf>
         Format::Json => "json",
         Format::Html => "html",
     };
-    ctx.audit(&vault, "export", Some(&id), Some(fmt.into()))
-        .await?;
-    let t = thread::load(&vault, &ring, &id).await?;
-    let at = audit::now_rfc3339();
-    let by = ctx.actor.display();
-    let text = Zeroizing::new(match format {
-        Format::Json => {
-            serde_json::to_string_pretty(&export::to_json(&t, ring.force_id(), &at, &by))? + "\n"
-        }
-        Format::Html => export::to_html(&t, ring.force_id(), &at, &by),
-    });
-    match output {
-        Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
+    // The output file comes first: one that exists (never overwritten) or
+    // cannot be created refuses the export before anything is decrypted, so
+    // nothing was revealed and the audit log records nothing.
+    let file = match &output {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&path)
+                .open(path)
                 .with_context(|| {
                     format!(
-                        "cannot create {} (an existing file is never overwritten)",
+                        "cannot create {} (an existing file is never overwritten); nothing was exported",
                         path.display()
                     )
-                })?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            eprintln!(
-                "Exported report {} to {} (mode 0600).",
-                render::short(&id),
-                path.display()
-            );
+                })?,
+        ),
+        None => None,
+    };
+    let remove_partial = || {
+        if let Some(path) = &output {
+            let _ = std::fs::remove_file(path);
         }
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    };
+    // Audit before reveal…
+    if let Err(e) = ctx
+        .audit(&vault, "export", Some(&id), Some(fmt.into()))
+        .await
+    {
+        remove_partial();
+        return Err(e);
+    }
+    let result: Result<()> = async {
+        let t = thread::load(&vault, &ring, &id).await?;
+        let at = audit::now_rfc3339();
+        let by = ctx.actor.display();
+        let text = Zeroizing::new(match format {
+            Format::Json => export::json_text(&export::to_json(&t, ring.force_id(), &at, &by)),
+            Format::Html => export::to_html(&t, ring.force_id(), &at, &by),
+        });
+        match (file, &output) {
+            (Some(mut f), Some(path)) => {
+                f.write_all(text.as_bytes())
+                    .and_then(|()| f.sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "Exported report {} to {} (mode 0600).",
+                    render::short(&id),
+                    path.display()
+                );
+            }
+            _ => std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("cannot write the export to standard output")?,
+        }
+        Ok(())
+    }
+    .await;
+    // …and an entry written before the attempt is followed by one that says
+    // it failed (the reason is the console's own words: flags and refusals
+    // never quote a report).
+    if let Err(e) = result {
+        remove_partial();
+        let reason = clean_line(&format!("{e:#}"), 300);
+        ctx.audit(
+            &vault,
+            "export-failed",
+            Some(&id),
+            Some(format!("{fmt}: {reason}")),
+        )
+        .await
+        .context("the export failed, and the audit log could not record that it failed")?;
+        return Err(e);
     }
     Ok(())
 }
@@ -980,18 +1085,18 @@ async fn audit_cmd(ctx: &Ctx, command: Option<AuditCommand>) -> Result<ExitCode>
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "{:>5}  {:<20}  {:<24}  {:<12}  {:<10}  {:<12}  DETAIL",
+                "{:>5}  {:<20}  {:<24}  {:<12}  {:<13}  {:<12}  DETAIL",
                 "SEQ", "TIME (UTC)", "OS USER", "HANDLER", "ACTION", "REPORT"
             )?;
             while let Some(r) = rows.try_next().await? {
                 writeln!(
                     out,
-                    "{:>5}  {:<20}  {:<24}  {:<12}  {:<10}  {:<12}  {}",
+                    "{:>5}  {:<20}  {:<24}  {:<12}  {:<13}  {:<12}  {}",
                     r.seq,
                     text::clean_line(&r.at, 20),
                     text::clean_line(&r.os_user, 24),
                     text::clean_line(r.handler.as_deref().unwrap_or("-"), 12),
-                    text::clean_line(&r.action, 10),
+                    text::clean_line(&r.action, 13),
                     r.report_id.as_deref().map(render::short).unwrap_or("-"),
                     text::clean_line(r.detail.as_deref().unwrap_or(""), 60)
                 )?;
@@ -1010,6 +1115,17 @@ async fn audit_cmd(ctx: &Ctx, command: Option<AuditCommand>) -> Result<ExitCode>
                 }
                 if !found {
                     problems.push(format!("the head {h} you kept is not in the chain: entries were rewritten or removed after it"));
+                }
+            }
+            if v.entries == 0 {
+                // An empty log is intact only for an empty vault: every pull,
+                // note, status and reply writes an entry.
+                let (envelopes, _) = vault.counts().await?;
+                let records = vault.record_count().await?;
+                if envelopes > 0 || records > 0 {
+                    problems.push(format!(
+                        "the audit log has no entries, but the vault holds {envelopes} envelope(s) and {records} handler record(s): the log was emptied"
+                    ));
                 }
             }
             if problems.is_empty() {

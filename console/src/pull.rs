@@ -35,6 +35,10 @@ pub const IN_FLIGHT: usize = 4;
 const RESUME: &str = "pull_resume_after";
 /// How many flagged or refused ids the summary keeps as examples.
 const EXAMPLES: usize = 20;
+/// Empty pages in a row (each with a cursor to go on) after which the listing
+/// is taken to be creeping: a real server ends its listing with a short page,
+/// so it never sends one, and a hostile one could keep a pull here forever.
+pub const MAX_EMPTY_PAGES: u32 = 3;
 
 /// Why a pull stopped.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +54,21 @@ pub enum PullError {
         "the server's inbox listing does not move forward (cursor {0}); stopped. Everything pulled so far is kept"
     )]
     Stuck(String),
+    /// Several empty pages in a row, each with a cursor to go on.
+    #[error(
+        "the server's inbox listing sent {MAX_EMPTY_PAGES} empty pages in a row, each with a cursor to go on (a real listing ends with a short page: a broken or hostile server); stopped. Everything pulled so far is kept"
+    )]
+    Creeping,
+    /// A page's cursor is not the last id it listed (it would skip ids).
+    #[error(
+        "the server's inbox listing goes on after {next}, which is not the last id of its page ({last}): ids in between would be skipped (a broken or hostile server); stopped. Everything pulled so far is kept"
+    )]
+    CursorSkips {
+        /// The cursor given.
+        next: String,
+        /// The page's last id (cleaned).
+        last: String,
+    },
 }
 
 /// What a pull did.
@@ -135,8 +154,28 @@ impl Walk<'_> {
         until: Option<&str>,
         save_cursor: bool,
     ) -> Result<(), PullError> {
+        let mut empty_pages = 0u32;
         loop {
             let page = self.client.inbox(after.as_deref(), PAGE_SIZE).await?;
+            // The cursor rules, checked before anything of the page is used: a
+            // non-empty page goes on from its own last id (so no id is
+            // skipped), and only a few empty pages in a row are believed.
+            let last_listed = page.reports.last().map(|e| e.id.clone());
+            match (&page.next, &last_listed) {
+                (Some(next), Some(last)) if next != last => {
+                    return Err(PullError::CursorSkips {
+                        next: next.clone(),
+                        last: crate::text::clean_line(last, 40),
+                    });
+                }
+                (Some(_), None) => {
+                    empty_pages += 1;
+                    if empty_pages >= MAX_EMPTY_PAGES {
+                        return Err(PullError::Creeping);
+                    }
+                }
+                _ => empty_pages = 0,
+            }
             let mut batch: Vec<NewEnvelope> = Vec::new();
             let mut in_batch: HashMap<[u8; 32], String> = HashMap::new();
             let mut seen: HashSet<String> = HashSet::new();

@@ -165,21 +165,29 @@ pub fn open(ring: &KeyRing, row: &StoredRecord) -> Result<Record, RecordError> {
     let (plain, _) = ring
         .open_kind1(&row.sealed)
         .map_err(|flag| RecordError::Open { seq: row.seq, flag })?;
-    let record: Record = serde_json::from_slice(&plain)
-        .map_err(|e| RecordError::Mismatch(format!("not a record: {e}"), row.seq))?;
+    // Never serde's message nor the record's own fields in the error: they
+    // quote what was sealed (a note's text, a forged status value).
+    let record: Record = serde_json::from_slice(&plain).map_err(|_| {
+        RecordError::Mismatch(
+            format!("not a record: {}", crate::refusal::record(&plain)),
+            row.seq,
+        )
+    })?;
     if record.v != RECORD_VERSION {
         return Err(RecordError::Mismatch(
-            format!("record version {}", record.v),
+            "its record version is not 1".to_owned(),
             row.seq,
         ));
     }
-    if record.report != row.report_id || record.body.kind() != row.kind {
+    if record.report != row.report_id {
         return Err(RecordError::Mismatch(
-            format!(
-                "sealed for a {} of report {}",
-                record.body.kind(),
-                record.report
-            ),
+            format!("sealed for a {} of another report", record.body.kind()),
+            row.seq,
+        ));
+    }
+    if record.body.kind() != row.kind {
+        return Err(RecordError::Mismatch(
+            format!("sealed as a {}", record.body.kind()),
             row.seq,
         ));
     }

@@ -170,7 +170,7 @@ fn write_reply(out: &mut String, n: usize, r: &Record) {
             out,
             "[{n}] reply from {} · sent {} by {} · slot {slot}",
             clean_line(from, 80),
-            r.at,
+            clean_line(&r.at, 40),
             clean_line(&r.by, 80)
         );
         let _ = writeln!(out, "    Message:\n{}", indent(message, 8));
@@ -211,7 +211,7 @@ pub fn show(t: &Thread, force: &str) -> String {
                 let _ = writeln!(
                     out,
                     "  {} {} on {}:\n{}",
-                    n.at,
+                    clean_line(&n.at, 40),
                     clean_line(&n.by, 80),
                     short(&n.report),
                     indent(text, 4)

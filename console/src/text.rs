@@ -1,13 +1,20 @@
 //! Making untrusted text safe to print: what a reporter wrote, and what a
 //! server says, reaches a handler's terminal only through here.
 //!
-//! It owns replacing control characters (terminal escape sequences could
-//! otherwise rewrite the screen, hide lines or set the window title) and
-//! bidirectional overrides (which can make text read differently from what it
-//! is). It does not escape HTML (see [`crate::export`]) or JSON (serde does).
+//! It owns the one definition of an unsafe character ([`is_unsafe`]): control
+//! characters, C0 and C1 and DEL (terminal escape sequences — including the
+//! 8-bit CSI U+009B and OSC U+009D — could otherwise rewrite the screen, hide
+//! lines or set the window title) and bidirectional controls (overrides,
+//! embeddings, isolates and marks, which can make a line read differently
+//! from what it is). Terminal text replaces them with `�` here; the JSON
+//! export escapes them as `\uXXXX` and the HTML export replaces them with `�`
+//! (see [`crate::export`]), both with this same test.
 
-/// Whether a character must not reach a terminal as is.
-fn is_unsafe(c: char) -> bool {
+/// Whether a character must not reach a terminal (or a printed page) as is:
+/// every control character except newline and tab (U+0000–U+001F, U+007F,
+/// U+0080–U+009F) and the bidirectional controls (U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C).
+pub fn is_unsafe(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
@@ -71,5 +78,14 @@ mod tests {
         assert_eq!(clean_line("  one\n two\tthree  ", 80), "one two three");
         assert_eq!(clean_line("abcdef", 4), "abc…");
         assert_eq!(clean_line("abcd", 4), "abcd");
+        for c in [
+            '\u{7f}', '\u{80}', '\u{9b}', '\u{9d}', '\u{9f}', '\u{202A}', '\u{202E}', '\u{2066}',
+            '\u{2069}',
+        ] {
+            assert!(is_unsafe(c), "{:04x}", c as u32);
+        }
+        for c in ['\n', '\t', 'a', 'é', '\u{a0}', '\u{5d0}'] {
+            assert!(!is_unsafe(c), "{:04x}", c as u32);
+        }
     }
 }

@@ -28,8 +28,11 @@ use sqlx::{Row, Sqlite, Transaction};
 
 /// The schema version this console writes and understands. Version 2 added
 /// `envelopes.learned`, the order in which the vault learned of each envelope
-/// (see [`StoredEnvelope::learned`]); a version-1 vault is upgraded in place.
-pub const SCHEMA_VERSION: i64 = 2;
+/// (see [`StoredEnvelope::learned`]); version 3 rewrote the stored reasons of
+/// `bad_payload` and `bad_padding` envelopes, which older consoles copied from
+/// the parser and which could quote the decrypted payload. Older vaults are
+/// upgraded in place.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Why the vault could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -193,13 +196,24 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-INSERT INTO schema_version (version) VALUES (2);
+INSERT INTO schema_version (version) VALUES (3);
 ";
 
 /// Version 1 → 2: envelopes already stored keep `learned` NULL (unknown).
 const UPGRADE_V1_TO_V2: &str = "
 ALTER TABLE envelopes ADD COLUMN learned INTEGER;
 UPDATE schema_version SET version = 2;
+";
+
+/// Version 2 → 3: a reason stored for a payload that decrypted but was refused
+/// may quote it (serde's messages echo the value they reject), so it is
+/// replaced by a fixed sentence; `list` and `show` re-open the envelope and
+/// give the reason again, in words that never quote it. `secure_delete` zeroes
+/// the old text in the file.
+const UPGRADE_V2_TO_V3: &str = "
+UPDATE envelopes SET flag_detail = 'decrypted but the contents are not a report (the reason an older console stored was removed because it could quote the report; `show` gives it again)' WHERE flag = 'bad_payload';
+UPDATE envelopes SET flag_detail = 'decrypted but the padding is wrong (the reason an older console stored was removed; `show` gives it again)' WHERE flag = 'bad_padding';
+UPDATE schema_version SET version = 3;
 ";
 
 /// The vault.
@@ -319,8 +333,11 @@ impl Vault {
                 found: v,
             }),
             Some(SCHEMA_VERSION) => Ok(()),
-            Some(1) => {
-                sqlx::raw_sql(UPGRADE_V1_TO_V2).execute(&mut *tx).await?;
+            Some(v @ (1 | 2)) => {
+                if v == 1 {
+                    sqlx::raw_sql(UPGRADE_V1_TO_V2).execute(&mut *tx).await?;
+                }
+                sqlx::raw_sql(UPGRADE_V2_TO_V3).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -400,6 +417,13 @@ impl Vault {
             .fetch_one(&self.pool)
             .await?;
         Ok((row.try_get("n")?, row.try_get("f")?))
+    }
+
+    /// How many handler records (notes, statuses, reply copies) the vault holds.
+    pub async fn record_count(&self) -> Result<i64, VaultError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM records")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The full id of the one report whose id starts with `prefix`.
@@ -641,6 +665,41 @@ mod tests {
         let b = format!("bbbb{}", "0".repeat(28));
         v.insert_envelopes(&[env(&b)]).await.unwrap();
         assert_eq!(v.envelope(&b).await.unwrap().unwrap().learned, Some(0));
+    }
+
+    #[tokio::test]
+    async fn a_version_2_vault_loses_the_payload_refusal_reasons_it_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.sqlite");
+        let v = Vault::open(&path).await.unwrap();
+        let a = format!("aaaa{}", "0".repeat(28));
+        let b = format!("bbbb{}", "0".repeat(28));
+        let mut bad = env(&a);
+        bad.flag = Some((
+            "bad_payload".into(),
+            "unknown variant `CANARY-old-reason`".into(),
+        ));
+        let mut dup = env(&b);
+        dup.sha256 = [9; 32];
+        dup.flag = Some(("duplicate".into(), "the same envelope as report x".into()));
+        v.insert_envelopes(&[bad, dup]).await.unwrap();
+        sqlx::raw_sql("UPDATE schema_version SET version = 2;")
+            .execute(&v.pool)
+            .await
+            .unwrap();
+        v.close().await;
+        let v = Vault::open(&path).await.unwrap();
+        let (code, detail) = v.envelope(&a).await.unwrap().unwrap().flag.unwrap();
+        assert_eq!(code, "bad_payload");
+        assert!(
+            !detail.contains("CANARY") && detail.contains("not a report"),
+            "{detail}"
+        );
+        let (_, detail) = v.envelope(&b).await.unwrap().unwrap().flag.unwrap();
+        assert_eq!(detail, "the same envelope as report x");
+        v.close().await;
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(6).any(|w| w == b"CANARY"));
     }
 
     #[tokio::test]

@@ -187,3 +187,90 @@ fn a_recomputed_or_truncated_chain_is_caught_by_a_kept_head() {
     );
     assert!(verify_fails(&c, &["--head", &kept]).contains("is not in the chain"));
 }
+
+/// The audit log's actions, in order.
+fn actions(c: &Console) -> Vec<String> {
+    support::runtime().block_on(async {
+        let url = format!("sqlite://{}", c.vault_path().display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let rows: Vec<String> = sqlx::query_scalar("SELECT action FROM audit ORDER BY seq")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        rows
+    })
+}
+
+/// A console that pulled one good report and one with flipped bits.
+fn console_with_reports() -> (support::Server, Console, String, String) {
+    let server = support::Server::start();
+    server.add_force("north", "North Constabulary");
+    let mut c = Console::new();
+    let pk = c.init("north");
+    server.add_key("north", &pk);
+    let token = server.token("north", "h");
+    c.login(&server.base, &token);
+    let reporter = support::Reporter::new();
+    let good = server.submit(reporter.seal("north", &pk, &reporter.report_payload("good")));
+    let mut flipped = reporter.seal("north", &pk, &reporter.report_payload("flipped"));
+    let n = flipped.len();
+    flipped[n - 40] ^= 1;
+    let bad = server.submit(flipped);
+    c.ok(&["pull"]);
+    (server, c, good, bad)
+}
+
+#[test]
+fn a_refused_export_records_nothing_and_a_failed_one_says_it_failed() {
+    let (_server, c, good, bad) = console_with_reports();
+    let existing = c.dir.path().join("existing.json");
+    std::fs::write(&existing, "keep me").unwrap();
+    let before = actions(&c);
+
+    // The file exists: refused before anything is decrypted, nothing recorded.
+    let e = c.fails(&["export", &good[..8], "--output", existing.to_str().unwrap()]);
+    assert!(e.contains("never overwritten"), "{e}");
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    assert_eq!(actions(&c), before, "a refused export is not an export");
+
+    // It fails after the entry (the report does not decrypt): an entry says so.
+    let out = c.dir.path().join("bad.json");
+    let e = c.fails(&["export", &bad[..8], "--output", out.to_str().unwrap()]);
+    assert!(e.contains("does not decrypt"), "{e}");
+    assert!(!out.exists(), "no partial file is left");
+    let after = actions(&c);
+    assert_eq!(
+        after[before.len()..],
+        ["export", "export-failed"],
+        "{after:?}"
+    );
+    let log = c.ok(&["audit"]);
+    let last = log.lines().last().unwrap();
+    assert!(
+        last.contains("export-failed") && last.contains("json: report"),
+        "{log}"
+    );
+
+    // A good export: one entry.
+    let out = c.dir.path().join("good.json");
+    c.ok(&["export", &good[..8], "--output", out.to_str().unwrap()]);
+    assert_eq!(actions(&c).last().unwrap(), "export");
+    assert!(c.ok(&["audit", "verify"]).contains("intact"));
+}
+
+#[test]
+fn an_emptied_log_is_not_intact_when_the_vault_holds_envelopes() {
+    let (_server, c, _, _) = console_with_reports();
+    edit(&c, &["DELETE FROM audit"]);
+    let e = verify_fails(&c, &[]);
+    assert!(
+        e.contains("the audit log has no entries, but the vault holds 2 envelope(s) and 0 handler record(s): the log was emptied"),
+        "{e}"
+    );
+    // An empty vault with an empty log is intact.
+    let fresh = Console::new();
+    fresh.init("north");
+    edit(&fresh, &["DELETE FROM audit"]);
+    assert!(fresh.ok(&["audit", "verify"]).contains("intact: 0 entries"));
+}

@@ -309,12 +309,21 @@ fn tampered_moved_and_unknown_key_envelopes_are_flagged_and_kept() {
     server.add_force("south", "South Constabulary");
     let mut console = Console::new();
     let pk = console.init("north");
+    let reporter = Reporter::new();
+    // A key that was registered and later retired, never in this key ring:
+    // registered before ours, so that ours, registered next, is current (the
+    // console refuses a directory that serves any other key).
+    let (_, retired) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+    server.add_key("north", &retired);
+    let retired_id =
+        server.submit(reporter.seal("north", &retired, &reporter.report_payload("retired key")));
+    // Only a key that is not current can be retired: ours takes over.
     server.add_key("north", &pk);
+    server.retire_key("north", &retired);
     let (_, south_pk) = quietline_crypto::keys::generate_keypair(&mut support::rng());
     server.add_key("south", &south_pk);
     let token = server.token("north", "h");
     console.login(&server.base, &token);
-    let reporter = Reporter::new();
 
     let good = server.submit(reporter.seal("north", &pk, &reporter.report_payload("a good one")));
     // Flipped bits in the ciphertext: the server checks shape only and accepts it.
@@ -333,15 +342,6 @@ fn tampered_moved_and_unknown_key_envelopes_are_flagged_and_kept() {
     let at = quietline_crypto::envelope::FIXED_HEADER_LEN;
     swapped[at..at + 5].copy_from_slice(b"south");
     let swapped_id = server.insert_raw("north", &pk, swapped);
-    // A key that was registered and later retired, never in this key ring.
-    let (_, retired) = quietline_crypto::keys::generate_keypair(&mut support::rng());
-    server.add_key("north", &retired);
-    let retired_id =
-        server.submit(reporter.seal("north", &retired, &reporter.report_payload("retired key")));
-    // Only a key that is not current can be retired: a newer key takes over.
-    let (_, newer) = quietline_crypto::keys::generate_keypair(&mut support::rng());
-    server.add_key("north", &newer);
-    server.retire_key("north", &retired);
 
     let out = console.ok(&["pull"]);
     assert!(
@@ -455,4 +455,95 @@ fn rotated_keys_still_decrypt() {
             .any(|l| l.starts_with(&new.key_id().to_hex()) && l.contains("yes")),
         "{keys}"
     );
+}
+
+#[test]
+fn a_substituted_directory_key_stops_login_pull_and_reply_with_exit_code_3() {
+    let server = Server::start();
+    server.add_force("north", "North Constabulary");
+    let mut console = Console::new();
+    let pk = console.init("north");
+    server.add_key("north", &pk);
+    let token = server.token("north", "h");
+    console.login(&server.base, &token);
+    let reporter = Reporter::new();
+    let id = server.submit(reporter.seal("north", &pk, &reporter.report_payload("before")));
+    assert!(console.ok(&["pull"]).contains("1 opened"));
+
+    // The server's database gets another key for the force (an operator, a
+    // compromised host): the directory now serves it, and reporters seal to it.
+    let (_, theirs) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+    server.add_key("north", &theirs);
+    let later = server.submit(reporter.seal("north", &theirs, &reporter.report_payload("after")));
+
+    for args in [
+        vec!["pull"],
+        vec!["reply", short(&id), "--message", "hello"],
+    ] {
+        let o = console.run(&args);
+        assert_eq!(o.code, Some(3), "{args:?}: {o:?}");
+        for want in [
+            "KEY SUBSTITUTION",
+            &format!("publishes key id {}", theirs.key_id()),
+            &format!("public key {}", theirs.to_base64url()),
+            &format!("current key for force north is key id {}", pk.key_id()),
+            &pk.to_base64url(),
+        ] {
+            assert!(o.stderr.contains(want), "{args:?}: {want:?} missing: {o:?}");
+        }
+    }
+    let path = console.dir.path().join("token");
+    let o = console.run(&[
+        "login",
+        "--server",
+        &server.base,
+        "--token-file",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    // Nothing of the substituted key's reports was pulled, no reply was sent.
+    assert!(!console.ok(&["list"]).contains(short(&later)));
+    assert!(reporter.read_reply(&server, 0).is_none());
+    let audit = console.ok(&["audit"]);
+    assert_eq!(audit.matches("key-mismatch").count(), 3, "{audit}");
+    assert!(console.ok(&["audit", "verify"]).contains("intact"));
+    // Other errors keep exit code 1.
+    assert_eq!(console.run(&["show", "ffff"]).code, Some(1));
+}
+
+#[test]
+fn a_rotation_not_yet_registered_warns_and_then_ends() {
+    let server = Server::start();
+    server.add_force("north", "North Constabulary");
+    let mut console = Console::new();
+    let old = console.init("north");
+    server.add_key("north", &old);
+    let token = server.token("north", "h");
+    console.login(&server.base, &token);
+    let out = console.ok(&["key", "rotate"]);
+    let new = quietline_crypto::keys::PublicKey::from_base64url(
+        out.lines()
+            .find_map(|l| l.strip_prefix("public key: "))
+            .unwrap(),
+    )
+    .unwrap();
+    // The directory still serves the old key, which this console holds.
+    let o = console.run(&["pull"]);
+    assert!(o.ok, "{o:?}");
+    assert!(
+        o.stderr.contains(&format!(
+            "the server still publishes key {} for force north",
+            old.key_id()
+        )) && o.stderr.contains(&format!(
+            "quietline force key add north --public-key {}",
+            new.to_base64url()
+        )),
+        "{o:?}"
+    );
+    server.add_key("north", &new);
+    let o = console.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("warning"), "{o:?}");
+    // The rotation is over: the old key served again is a substitution.
+    let config = std::fs::read_to_string(console.home.join("config.toml")).unwrap();
+    assert!(!config.contains("previous_key"), "{config}");
 }

@@ -129,9 +129,11 @@ fn server_unreachable() {
         tf.to_str().unwrap(),
         "--offline",
     ]);
-    let e = c.fails(&["pull"]);
+    // `pull` would wait for it (up to --max-wait): with no wait allowed, it
+    // stops at once.
+    let e = c.fails(&["pull", "--max-wait", "0"]);
     assert!(
-        e.contains(&format!("cannot reach the server at {url}")),
+        e.contains(&format!("the server at {url} is still unavailable after waiting 0 s (the connection failed: Connection refused")),
         "{e}"
     );
     assert!(c.ok(&["audit", "verify"]).contains("intact"));
@@ -171,7 +173,7 @@ fn vault_from_a_newer_version_is_refused() {
         use sqlx::Connection;
         let url = format!("sqlite://{}", c.vault_path().display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("UPDATE schema_version SET version = 3")
+        sqlx::query("UPDATE schema_version SET version = 4")
             .execute(&mut conn)
             .await
             .unwrap();
@@ -179,7 +181,7 @@ fn vault_from_a_newer_version_is_refused() {
     });
     let e = c.fails(&["audit"]);
     assert!(
-        e.contains("was written by a newer quietline-console (schema version 3; this one understands up to 2); upgrade quietline-console"),
+        e.contains("was written by a newer quietline-console (schema version 4; this one understands up to 3); upgrade quietline-console"),
         "{e}"
     );
     let e = c.fails(&["list"]);

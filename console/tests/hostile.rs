@@ -1,8 +1,9 @@
 //! A hostile server (a small axum server in the test) cannot crash the
 //! console or corrupt the vault: garbage, oversized bodies (declared or
 //! streamed without end), the same id twice, the same envelope under two ids,
-//! an envelope from another force, a bad id, a cursor that does not move, a
-//! server error, and every reply slot "taken".
+//! an envelope from another force, a bad id, a cursor that does not move, one
+//! that creeps forward over empty pages or skips ids, a server error, every
+//! reply slot "taken", and a directory without the force.
 
 mod support;
 
@@ -26,12 +27,31 @@ enum Mode {
     HugeStreamed,
     Stuck,
     ServerError,
+    /// Empty pages whose `next` moves forward by one, for ever.
+    Creeping,
+    /// A page whose `next` is past its last listed id.
+    Skipping,
 }
 
 #[derive(Clone)]
 struct Fake {
     mode: Arc<Mutex<Mode>>,
     envelopes: Arc<HashMap<String, Vec<u8>>>,
+    directory: Arc<Mutex<serde_json::Value>>,
+}
+
+/// The directory entry that serves `pk` for `force`.
+fn directory_entry(force: &str, pk: &quietline_crypto::keys::PublicKey) -> serde_json::Value {
+    serde_json::json!({
+        "id": force,
+        "name": "North Constabulary",
+        "key_id": pk.key_id().to_hex(),
+        "public_key": pk.to_base64url(),
+    })
+}
+
+async fn forces(State(f): State<Fake>) -> Response {
+    axum::Json(f.directory.lock().unwrap().clone()).into_response()
 }
 
 fn id(c: char) -> String {
@@ -61,11 +81,24 @@ async fn inbox(State(f): State<Fake>, Query(q): Query<HashMap<String, String>>) 
             let next = id('5');
             axum::Json(serde_json::json!({"reports": [], "next": next})).into_response()
         }
+        Mode::Creeping => {
+            let n = after.map_or(0, |a| u128::from_str_radix(&a, 16).unwrap() + 1);
+            axum::Json(serde_json::json!({"reports": [], "next": format!("{n:032x}")}))
+                .into_response()
+        }
+        Mode::Skipping => {
+            let e = |i: String| serde_json::json!({"id": i, "key_id": "0000000000000000", "day": "2026-11-27"});
+            let page = match after.as_deref() {
+                None => serde_json::json!({"reports": [e(id('1'))], "next": id('3')}),
+                _ => serde_json::json!({"reports": [e(id('4'))], "next": null}),
+            };
+            axum::Json(page).into_response()
+        }
         Mode::Mixed => {
             let e = |i: String| serde_json::json!({"id": i, "key_id": "0000000000000000", "day": "2026-11-27"});
             let page = match after.as_deref() {
                 None => serde_json::json!({
-                    "reports": [e(id('1')), e(id('1')), e(id('2')), e("../../etc/passwd".into())],
+                    "reports": [e("../../etc/passwd".into()), e(id('1')), e(id('1')), e(id('2'))],
                     "next": id('2'),
                 }),
                 _ => {
@@ -105,17 +138,27 @@ struct FakeServer {
     rt: tokio::runtime::Runtime,
     base: String,
     mode: Arc<Mutex<Mode>>,
+    directory: Arc<Mutex<serde_json::Value>>,
 }
 
 impl FakeServer {
-    fn start(envelopes: HashMap<String, Vec<u8>>) -> FakeServer {
+    /// A fake whose directory serves `pk` for force `north`.
+    fn start(
+        envelopes: HashMap<String, Vec<u8>>,
+        pk: &quietline_crypto::keys::PublicKey,
+    ) -> FakeServer {
         let rt = support::runtime();
         let mode = Arc::new(Mutex::new(Mode::Mixed));
+        let directory = Arc::new(Mutex::new(serde_json::json!([directory_entry(
+            "north", pk
+        )])));
         let state = Fake {
             mode: mode.clone(),
             envelopes: Arc::new(envelopes),
+            directory: directory.clone(),
         };
         let app = Router::new()
+            .route("/api/v1/forces", get(forces))
             .route("/api/v1/inbox", get(inbox))
             .route("/api/v1/inbox/{id}", get(envelope))
             .route("/api/v1/slots/{address}", axum::routing::put(slot_taken))
@@ -125,7 +168,12 @@ impl FakeServer {
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         rt.spawn(async move { axum::serve(listener, app).await });
-        FakeServer { rt, base, mode }
+        FakeServer {
+            rt,
+            base,
+            mode,
+            directory,
+        }
     }
     fn set(&self, m: Mode) {
         *self.mode.lock().unwrap() = m;
@@ -147,7 +195,7 @@ fn hostile_server_cannot_crash_the_console_or_corrupt_the_vault() {
         reporter.seal("south", &south, &reporter.report_payload("for south")),
     );
     envelopes.insert(id('5'), good);
-    let fake = FakeServer::start(envelopes);
+    let fake = FakeServer::start(envelopes, &pk);
     c.login_offline(&fake.base, &format!("qlt_{}", "B".repeat(43)));
 
     let out = c.ok(&["pull"]);
@@ -242,5 +290,61 @@ fn hostile_server_cannot_crash_the_console_or_corrupt_the_vault() {
     );
     let shown = c.ok(&["show", short(&id('1'))]);
     assert!(!shown.contains("reply from"), "{shown}");
+    drop(fake.rt);
+}
+
+#[test]
+fn a_creeping_or_skipping_cursor_stops_the_pull_quickly() {
+    let mut c = Console::new();
+    let pk = c.init("north");
+    let fake = FakeServer::start(HashMap::new(), &pk);
+    c.login_offline(&fake.base, &format!("qlt_{}", "B".repeat(43)));
+
+    // Empty pages whose cursor creeps forward by one: without a bound this
+    // pull never ends (the timeout makes that a failure, not a hang).
+    fake.set(Mode::Creeping);
+    let o = c.run_within(&["pull"], std::time::Duration::from_secs(60));
+    assert!(!o.ok, "{o:?}");
+    assert!(
+        o.stderr
+            .contains("sent 3 empty pages in a row, each with a cursor to go on"),
+        "{o:?}"
+    );
+
+    // A cursor past the page's last id would skip the ids in between.
+    fake.set(Mode::Skipping);
+    let o = c.run_within(&["pull"], std::time::Duration::from_secs(60));
+    assert!(!o.ok, "{o:?}");
+    assert!(
+        o.stderr.contains(&format!(
+            "goes on after {}, which is not the last id of its page ({})",
+            id('3'),
+            id('1')
+        )),
+        "{o:?}"
+    );
+    drop(fake.rt);
+}
+
+#[test]
+fn a_directory_without_the_force_stops_pull_with_the_key_substitution_code() {
+    let mut c = Console::new();
+    let pk = c.init("north");
+    let fake = FakeServer::start(HashMap::new(), &pk);
+    c.login_offline(&fake.base, &format!("qlt_{}", "B".repeat(43)));
+    fake.set(Mode::Skipping);
+    *fake.directory.lock().unwrap() = serde_json::json!([]);
+    let o = c.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(
+        o.stderr.contains("KEY SUBSTITUTION")
+            && o.stderr.contains("does not list force north")
+            && o.stderr.contains(&pk.key_id().to_hex()),
+        "{o:?}"
+    );
+    let audit = c.ok(&["audit"]);
+    assert!(audit.contains("key-mismatch"), "{audit}");
+    // Nothing was pulled: the check comes first.
+    assert!(c.ok(&["list"]).contains("0 shown of 0"));
     drop(fake.rt);
 }

@@ -299,6 +299,44 @@ impl Console {
         self.run_with(self.command(), args)
     }
 
+    /// Run, but give up after `limit`: the process is killed and the test
+    /// fails, so a console that would run for ever fails instead of hanging.
+    pub fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Out {
+        let mut cmd = self.command();
+        cmd.args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().expect("run quietline-console");
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        let out = match rx.recv_timeout(limit) {
+            Ok(out) => out.expect("wait for quietline-console"),
+            Err(_) => {
+                // Only the process this test started, by its id.
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
+                panic!("quietline-console {args:?} still running after {limit:?}: killed");
+            }
+        };
+        let o = Out {
+            ok: out.status.success(),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        for s in &self.secrets {
+            assert!(
+                !o.stdout.contains(s.as_str()) && !o.stderr.contains(s.as_str()),
+                "a secret was printed by {args:?}:\n{o:?}"
+            );
+        }
+        o
+    }
+
     /// Run and require success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
