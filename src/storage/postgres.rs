@@ -25,7 +25,7 @@ use sqlx::{ConnectOptions, PgExecutor};
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
     is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
-    purge_fuzz, status_name,
+    purge_fuzz, shuffle, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -60,6 +60,14 @@ impl PostgresStorage {
             .connect_with(options)
             .await
             .map_err(db_error)?;
+        let (setting,): (String,) = sqlx::query_as("SHOW track_commit_timestamp")
+            .fetch_one(&pool)
+            .await
+            .map_err(db_error)?;
+        if let Err(e) = refuse_commit_timestamps(&setting) {
+            pool.close().await;
+            return Err(e);
+        }
         MIGRATOR
             .run(&pool)
             .await
@@ -74,6 +82,28 @@ impl PostgresStorage {
         .map_err(db_error)?;
         let reports = GroupCommit::start(ReportWriter { pool: pool.clone() }, Limits::default());
         Ok(PostgresStorage { pool, reports })
+    }
+}
+
+/// Refuse a server that records commit timestamps, given its
+/// `SHOW track_commit_timestamp`.
+///
+/// Why: with it on, PostgreSQL keeps the time of every commit (to the
+/// microsecond, queryable with `pg_xact_commit_timestamp(xmin)`), which
+/// would date each report far finer than the day the server stores. It is
+/// a server-wide setting only the operator can change, so the server stops
+/// and says how.
+pub fn refuse_commit_timestamps(setting: &str) -> Result<()> {
+    if setting.trim().eq_ignore_ascii_case("off") {
+        Ok(())
+    } else {
+        Err(StorageError::Database(format!(
+            "PostgreSQL has track_commit_timestamp = {setting}: it records the time of every commit, \
+             which would date each report to the microsecond (Quietline keeps only the day). \
+             Turn it off (ALTER SYSTEM SET track_commit_timestamp = off, or set it in postgresql.conf) \
+             and restart PostgreSQL (restarted with it off, PostgreSQL deletes what it recorded in \
+             pg_commit_ts/)"
+        )))
     }
 }
 
@@ -272,6 +302,80 @@ async fn explain_refusal<'e>(
     } else {
         StorageError::Database(err.to_string())
     })
+}
+
+impl PostgresStorage {
+    /// Settle every day before `today` that has reports and is not settled
+    /// yet, oldest first, each in its own transaction; returns how many this
+    /// call settled (another instance may have settled some).
+    async fn settle_closed_days(&self, today: Day) -> Result<u64> {
+        let days: Vec<(Day,)> = sqlx::query_as(
+            "SELECT DISTINCT day FROM reports WHERE day < $1 \
+             AND day NOT IN (SELECT day FROM settled_days) ORDER BY day",
+        )
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut settled = 0;
+        for (day,) in days {
+            if self.settle_day(day).await? {
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Rewrite one closed day's reports in a random order and mark the day
+    /// settled, in one transaction; `false` if it already was.
+    ///
+    /// Why: the heap appends rows in commit order (`ctid`), TOAST chunk ids
+    /// come from a counter in insertion order, and `xmin` numbers commits.
+    /// Deleting the day's rows and inserting them again in one statement, in
+    /// a random order, gives every row the same `xmin`, and new ctids and
+    /// chunk ids that follow the random order; the VACUUM FULL that follows
+    /// (in `purge`) removes the old copies and keeps that order. Measured in
+    /// tests/storage.rs (`settling_a_closed_day_hides_arrival_order`).
+    ///
+    /// Crash-safe: one transaction (the mark is inserted first, which also
+    /// makes a second instance wait for this one and then skip the day); one
+    /// statement deletes and re-inserts, and every deleted row is inserted
+    /// again whether or not it is in the shuffled list (LEFT JOIN), so no
+    /// report is lost or doubled.
+    async fn settle_day(&self, day: Day) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let marked =
+            sqlx::query("INSERT INTO settled_days (day) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(day)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        if marked == 0 {
+            return Ok(false);
+        }
+        let mut ids: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT id FROM reports WHERE day = $1")
+            .bind(day)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        shuffle(&mut ids)?;
+        sqlx::query(
+            "WITH moved AS (DELETE FROM reports WHERE day = $1 \
+             RETURNING id, force_id, key_id, envelope, day, purge_fuzz) \
+             INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+             SELECT m.id, m.force_id, m.key_id, m.envelope, m.day, m.purge_fuzz \
+             FROM moved m LEFT JOIN UNNEST($2::bytea[]) WITH ORDINALITY AS o (id, n) ON o.id = m.id \
+             ORDER BY o.n NULLS LAST",
+        )
+        .bind(day)
+        .bind(ids.iter().map(|(id,)| id.as_slice()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -623,8 +727,32 @@ impl Storage for PostgresStorage {
         .await
         .map_err(db_error)?
         .rows_affected();
+        // A settled day whose last report is gone needs no mark any more.
+        exec(
+            &mut *tx,
+            "DELETE FROM settled_days WHERE day NOT IN (SELECT day FROM reports)",
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
-        Ok(Purged { reports, slots })
+        let days_settled = self.settle_closed_days(today).await?;
+        // A DELETE leaves the rows in the table files as dead tuples, bytes
+        // included, and plain VACUUM only marks their space free (it does
+        // not zero it). VACUUM FULL writes the live rows into new files and
+        // truncates the old ones at commit: no purged envelope, and no copy
+        // of a settled day in its old order, is left in the table files.
+        // The cost: an ACCESS EXCLUSIVE lock on the table while it is
+        // rewritten (intake and reads wait); see README#running-on-postgresql.
+        if reports > 0 || days_settled > 0 {
+            exec(&self.pool, "VACUUM (FULL) reports").await?;
+        }
+        if slots > 0 {
+            exec(&self.pool, "VACUUM (FULL) reply_slots").await?;
+        }
+        Ok(Purged {
+            reports,
+            slots,
+            days_settled,
+        })
     }
 
     async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
@@ -676,6 +804,20 @@ mod tests {
         let all = o.get_options().unwrap();
         assert!(all.starts_with("-c work_mem=64MB"), "{all}");
         assert!(all.ends_with("-c synchronous_commit=on"), "{all}");
+    }
+
+    #[test]
+    fn commit_timestamps_are_refused_only_when_on() {
+        refuse_commit_timestamps("off").unwrap();
+        let err = refuse_commit_timestamps("on").unwrap_err().to_string();
+        for says in [
+            "track_commit_timestamp = on",
+            "microsecond",
+            "track_commit_timestamp = off",
+            "restart PostgreSQL",
+        ] {
+            assert!(err.contains(says), "{err}");
+        }
     }
 
     #[test]
