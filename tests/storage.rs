@@ -1718,6 +1718,130 @@ async fn postgres_schema_orders_nothing() {
     db.finish().await;
 }
 
+/// The files of the relations that can hold envelopes (reports, reply_slots
+/// and their TOAST tables), after a checkpoint so that what the server holds
+/// in shared buffers is on disk. Tests run as root on the database's machine,
+/// so the files are readable.
+async fn pg_envelope_files(c: &mut sqlx::PgConnection) -> Vec<PathBuf> {
+    sqlx::query("CHECKPOINT").execute(&mut *c).await.unwrap();
+    let (data,): (String,) = sqlx::query_as("SHOW data_directory")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    let files: Vec<(String,)> = sqlx::query_as(
+        "SELECT pg_relation_filepath(oid) FROM pg_class WHERE oid IN \
+         ('reports'::regclass, 'reply_slots'::regclass, \
+          (SELECT reltoastrelid FROM pg_class WHERE oid = 'reports'::regclass), \
+          (SELECT reltoastrelid FROM pg_class WHERE oid = 'reply_slots'::regclass))",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(files.len(), 4);
+    files
+        .into_iter()
+        .map(|(f,)| PathBuf::from(&data).join(f))
+        .collect()
+}
+
+/// Every segment (`FILE`, `FILE.1`, …) of a relation file, concatenated.
+fn read_segments(path: &std::path::Path) -> Vec<u8> {
+    let mut out = read_or_empty(path);
+    for n in 1.. {
+        let seg = PathBuf::from(format!("{}.{n}", path.display()));
+        if !seg.exists() {
+            break;
+        }
+        out.extend(read_or_empty(&seg));
+    }
+    out
+}
+
+/// As on SQLite: purged envelopes (reports inserted concurrently, and reply
+/// slots) leave no byte in the table files — neither in the files the tables
+/// have after the purge nor in the ones they had before (PostgreSQL keeps
+/// deleted rows as dead tuples, bytes included, until a VACUUM FULL writes
+/// the table afresh). What stays in the WAL is said in the README.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_purge_erases_envelope_bytes_from_table_files() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let old_reports = 0..120u32;
+    let old_slots = 1000..1020u32;
+    let kept_reports = 2000..2020u32;
+    let kept_slots = 3000..3005u32;
+    let mut tasks = Vec::new();
+    for (tags, day) in [
+        (old_reports.clone(), DAY),
+        (kept_reports.clone(), DAY + 365),
+    ] {
+        for tag in tags {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.insert_report(report("a", k, canary(tag), day)).await
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    for (tags, day) in [(old_slots.clone(), DAY), (kept_slots.clone(), DAY + 365)] {
+        for tag in tags {
+            let stored = s.put_slot(random(), canary(tag), day).await.unwrap();
+            assert_eq!(stored, SlotWrite::Stored);
+        }
+    }
+    let purged_tags: BTreeSet<u32> = old_reports.clone().chain(old_slots.clone()).collect();
+    let kept_tags: BTreeSet<u32> = kept_reports.clone().chain(kept_slots.clone()).collect();
+    let purged_pieces = pieces(purged_tags.iter().copied());
+    let kept_pieces = pieces(kept_tags.iter().copied());
+
+    let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    // The search works: before the purge, every canary is in the table files.
+    let files_before = pg_envelope_files(&mut c).await;
+    let before: Vec<u8> = files_before.iter().flat_map(|f| read_segments(f)).collect();
+    assert_eq!(found(&before, &purged_pieces), purged_tags);
+    assert_eq!(found(&before, &kept_pieces), kept_tags);
+
+    let purged = s.purge(DAY + 30 + 8, 30).await.unwrap();
+    assert_eq!(
+        purged,
+        Purged {
+            reports: 120,
+            slots: 20,
+            days_settled: 0,
+        }
+    );
+
+    let files_after = pg_envelope_files(&mut c).await;
+    let after: Vec<u8> = files_after.iter().flat_map(|f| read_segments(f)).collect();
+    assert_eq!(
+        found(&after, &purged_pieces),
+        BTreeSet::new(),
+        "left in the table files {files_after:?}"
+    );
+    let old: Vec<u8> = files_before.iter().flat_map(|f| read_segments(f)).collect();
+    assert_eq!(
+        found(&old, &purged_pieces),
+        BTreeSet::new(),
+        "left in the files the tables had before the purge {files_before:?}"
+    );
+    // What was kept is intact.
+    assert_eq!(found(&after, &kept_pieces), kept_tags);
+    let inbox = s.inbox("a", None, 1000).await.unwrap();
+    assert_eq!(inbox.len(), kept_reports.len());
+    for e in inbox {
+        let envelope = s.report("a", e.id).await.unwrap().unwrap();
+        assert!(kept_reports.clone().any(|t| canary(t) == envelope));
+    }
+    c.close().await.unwrap();
+    s.close().await;
+    db.finish().await;
+}
+
 // ---------------------------------------------------------------------------
 // open()
 
