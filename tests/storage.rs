@@ -287,6 +287,23 @@ impl Db {
         out
     }
 
+    /// Rows in a SQLite table.
+    async fn sqlite_count(&self, table: &str) -> i64 {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)
+            .unwrap()
+            .read_only(true);
+        let mut c = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        c.close().await.unwrap();
+        n
+    }
+
     fn sqlite_path(&self) -> PathBuf {
         match &self.backend {
             Backend::Sqlite(dir) => dir.path().join("quietline.sqlite"),
@@ -1396,16 +1413,20 @@ async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
     let (fuzz_before, _) = db.fuzz().await;
 
     // Before: every closed day's large rows follow the submission order.
+    // SQLite appends overflow pages, PostgreSQL numbers TOAST values from
+    // one counter, in commit order. PostgreSQL's heap (ctid) follows it more
+    // loosely: each pooled connection keeps filling its own last page.
     for day in [DAY, DAY + 1] {
         let rho = order_correlations(db, &submitted[&day]).await;
-        let ordered = match db.backend {
-            Backend::Sqlite(_) => vec!["overflow page"],
-            Backend::Postgres(_) => vec!["ctid", "toast chunk id"],
+        let ordered: &[(&str, f64)] = match db.backend {
+            Backend::Sqlite(_) => &[("overflow page", 0.9)],
+            Backend::Postgres(_) => &[("toast chunk id", 0.9), ("ctid", 0.5)],
         };
-        for measure in ordered {
+        for &(measure, at_least) in ordered {
             let (n, r) = rho[measure];
+            eprintln!("day {day} before settling: {measure} rho {r:.3} over {n} rows");
             assert!(
-                n >= 400 && r > 0.9,
+                n >= 400 && r > at_least,
                 "day {day} before settling: {measure} rho {r:.3} over {n} rows"
             );
         }
@@ -1447,6 +1468,13 @@ async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
         assert_eq!(e.day, *day);
     }
     assert_eq!(db.fuzz().await.0, fuzz_before);
+    if let Backend::Sqlite(_) = db.backend {
+        assert_eq!(
+            db.sqlite_count("settle_stage").await,
+            0,
+            "the stage is empty at rest"
+        );
+    }
     // Only which days are settled is recorded; settling again does nothing.
     assert_eq!(db.settled_days().await, [DAY, DAY + 1]);
     assert_eq!(s.purge(DAY + 2, 365).await.unwrap(), Purged::default());
@@ -1644,7 +1672,9 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
             "pow_key",
             "pow_spent",
             "reply_slots",
-            "reports"
+            "reports",
+            "settle_stage",
+            "settled_days"
         ])
     );
     for (name, sql) in &tables {
@@ -2068,6 +2098,54 @@ async fn insert_throughput(db: &Db, backend: &str) {
     );
     assert_eq!(s.inbox("a", None, u32::MAX).await.unwrap().len(), n);
     s.close().await;
+}
+
+/// What settling one closed day costs: 20,000 reports of 8 KiB on one day
+/// (inserted at concurrency 64), then the purge that settles it (on
+/// PostgreSQL including the VACUUM FULL). Run:
+/// `cargo test -p quietline --test storage -- --ignored --nocapture settle_cost`.
+async fn settle_cost(db: &Db, backend: &str) {
+    const TASKS: usize = 64;
+    const REPORTS: usize = 20_000;
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let mut tasks = Vec::new();
+    for t in 0..TASKS {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in (t..REPORTS).step_by(TASKS) {
+                s.insert_report(report("a", k, random::<8259>().to_vec(), DAY))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let start = std::time::Instant::now();
+    let purged = s.purge(DAY + 1, 365).await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(purged.days_settled, 1);
+    eprintln!("{backend}: settling a day of {REPORTS} reports of 8 KiB took {secs:.1} s");
+    assert_eq!(s.inbox("a", None, u32::MAX).await.unwrap().len(), REPORTS);
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand"]
+async fn sqlite_settle_cost() {
+    settle_cost(&Db::sqlite().await, "sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand"]
+async fn postgres_settle_cost() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    settle_cost(&db, "postgres").await;
+    db.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

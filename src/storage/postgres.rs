@@ -42,6 +42,16 @@ const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a free pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The advisory-lock key that serializes purges across instances ("QLPG").
+const PURGE_LOCK: i64 = 0x514C_5047;
+
+/// How long a purge waits for transactions older than its deletes to end
+/// before it rewrites the tables (see `rewrite_tables`).
+const REWRITE_WAIT: Duration = Duration::from_secs(60);
+
+/// How often it looks meanwhile.
+const REWRITE_POLL: Duration = Duration::from_millis(100);
+
 /// PostgreSQL storage. Create with [`PostgresStorage::open`] (or `storage::open`).
 pub struct PostgresStorage {
     pool: PgPool,
@@ -271,6 +281,16 @@ impl BatchWriter for ReportWriter {
     }
 }
 
+/// Mark `table` for a VACUUM FULL (see `PostgresStorage::rewrite_tables`).
+async fn rewrite_due<'e>(e: impl PgExecutor<'e>, table: &'static str) -> Result<()> {
+    sqlx::query("INSERT INTO rewrite_due (tbl) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(table)
+        .execute(e)
+        .await
+        .map_err(db_error)
+        .map(|_| ())
+}
+
 /// Whether the key `report` is sealed to is retired (checked in the writing
 /// transaction; see `insert_batch`).
 async fn key_retired<'e>(e: impl PgExecutor<'e>, report: &NewReport) -> Result<bool> {
@@ -305,6 +325,144 @@ async fn explain_refusal<'e>(
 }
 
 impl PostgresStorage {
+    /// [`Storage::purge`], holding the purge lock.
+    async fn purge_locked(&self, today: Day, retention_days: u32) -> Result<Purged> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // Kept through day + retention + fuzz; deleted the day after. bigint
+        // arithmetic: retention is a u32 and must not overflow int4.
+        let reports = sqlx::query(
+            "DELETE FROM reports WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        let slots = sqlx::query(
+            "DELETE FROM reply_slots WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if reports > 0 {
+            rewrite_due(&mut *tx, "reports").await?;
+        }
+        if slots > 0 {
+            rewrite_due(&mut *tx, "reply_slots").await?;
+        }
+        // A settled day whose last report is gone needs no mark any more.
+        exec(
+            &mut *tx,
+            "DELETE FROM settled_days WHERE day NOT IN (SELECT day FROM reports)",
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        let days_settled = self.settle_closed_days(today).await?;
+        self.rewrite_tables().await?;
+        Ok(Purged {
+            reports,
+            slots,
+            days_settled,
+        })
+    }
+
+    /// VACUUM FULL every table marked in `rewrite_due`, once no transaction
+    /// older than the deletes is open, and clear its mark.
+    ///
+    /// Why: a DELETE leaves the rows in the table files as dead tuples,
+    /// bytes included, and plain VACUUM only marks their space free (it does
+    /// not zero it; tests/storage.rs shows both). VACUUM FULL writes the live
+    /// rows into new files and truncates the old ones at commit, so no purged
+    /// envelope, and no copy of a settled day in its old order, is left in
+    /// the table files. But it copies a dead row too while any transaction
+    /// that could still see it is open — on PostgreSQL 15 a transaction that
+    /// wrote in any database of the server, or a snapshot in this one — so
+    /// wait for those to end first ([`REWRITE_WAIT`]), or say so and leave
+    /// the mark for the next purge. The cost: an ACCESS EXCLUSIVE lock on the
+    /// table while it is rewritten (intake and reads wait);
+    /// see README#running-on-postgresql.
+    async fn rewrite_tables(&self) -> Result<()> {
+        let due: Vec<(String,)> = sqlx::query_as("SELECT tbl FROM rewrite_due ORDER BY tbl")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        self.wait_for_older_transactions().await?;
+        for (table,) in due {
+            let vacuum = match table.as_str() {
+                "reports" => "VACUUM (FULL) reports",
+                "reply_slots" => "VACUUM (FULL) reply_slots",
+                // The column's CHECK constraint allows no other name.
+                other => {
+                    return Err(StorageError::Database(format!(
+                        "corrupt row: rewrite_due names {other:?}"
+                    )));
+                }
+            };
+            exec(&self.pool, vacuum).await?;
+            sqlx::query("DELETE FROM rewrite_due WHERE tbl = $1")
+                .bind(&table)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    /// Wait until every transaction and snapshot that began before now has
+    /// ended (so VACUUM FULL can drop what was deleted before now), for at
+    /// most [`REWRITE_WAIT`].
+    async fn wait_for_older_transactions(&self) -> Result<()> {
+        // A transaction id newer than every delete before this call.
+        let (now,): (String,) = sqlx::query_as("SELECT pg_current_xact_id()::text")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let full: u64 = now
+            .parse()
+            .map_err(|_| StorageError::Database(format!("unexpected transaction id {now:?}")))?;
+        let short = (full % (1 << 32)).to_string();
+        let deadline = tokio::time::Instant::now() + REWRITE_WAIT;
+        loop {
+            // No transaction with an id up to `now` is still running (the
+            // oldest running one is what a new snapshot's xmin is), and no
+            // session or replication slot holds a snapshot from before it.
+            // pg_stat_activity shows other roles' snapshots only to members
+            // of pg_read_all_stats (README#running-on-postgresql).
+            let (clear,): (bool,) = sqlx::query_as(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8 \
+                 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+                   AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($2::text::xid)) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_replication_slots \
+                   WHERE xmin IS NOT NULL AND age(xmin) >= age($2::text::xid))",
+            )
+            .bind(&now)
+            .bind(&short)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+            if clear {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StorageError::Database(format!(
+                    "rows were deleted, but a transaction older than the purge is still open on the \
+                     PostgreSQL server (see pg_stat_activity), so their bytes stay in the table files \
+                     until it ends; end it and run purge again (waited {} s)",
+                    REWRITE_WAIT.as_secs()
+                )));
+            }
+            // Polling the server: it has no event to wait on for this.
+            tokio::time::sleep(REWRITE_POLL).await;
+        }
+    }
+
     /// Settle every day before `today` that has reports and is not settled
     /// yet, oldest first, each in its own transaction; returns how many this
     /// call settled (another instance may have settled some).
@@ -334,7 +492,7 @@ impl PostgresStorage {
     /// Deleting the day's rows and inserting them again in one statement, in
     /// a random order, gives every row the same `xmin`, and new ctids and
     /// chunk ids that follow the random order; the VACUUM FULL that follows
-    /// (in `purge`) removes the old copies and keeps that order. Measured in
+    /// (in `rewrite_tables`) removes the old copies and keeps that order. Measured in
     /// tests/storage.rs (`settling_a_closed_day_hides_arrival_order`).
     ///
     /// Crash-safe: one transaction (the mark is inserted first, which also
@@ -373,6 +531,8 @@ impl PostgresStorage {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        // The old copies are dead tuples until the table is rewritten.
+        rewrite_due(&mut *tx, "reports").await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
@@ -706,53 +866,25 @@ impl Storage for PostgresStorage {
     }
 
     async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // Kept through day + retention + fuzz; deleted the day after. bigint
-        // arithmetic: retention is a u32 and must not overflow int4.
-        let reports = sqlx::query(
-            "DELETE FROM reports WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
-        )
-        .bind(i64::from(retention_days))
-        .bind(i64::from(today))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        let slots = sqlx::query(
-            "DELETE FROM reply_slots WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
-        )
-        .bind(i64::from(retention_days))
-        .bind(i64::from(today))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        // A settled day whose last report is gone needs no mark any more.
-        exec(
-            &mut *tx,
-            "DELETE FROM settled_days WHERE day NOT IN (SELECT day FROM reports)",
-        )
-        .await?;
-        tx.commit().await.map_err(db_error)?;
-        let days_settled = self.settle_closed_days(today).await?;
-        // A DELETE leaves the rows in the table files as dead tuples, bytes
-        // included, and plain VACUUM only marks their space free (it does
-        // not zero it). VACUUM FULL writes the live rows into new files and
-        // truncates the old ones at commit: no purged envelope, and no copy
-        // of a settled day in its old order, is left in the table files.
-        // The cost: an ACCESS EXCLUSIVE lock on the table while it is
-        // rewritten (intake and reads wait); see README#running-on-postgresql.
-        if reports > 0 || days_settled > 0 {
-            exec(&self.pool, "VACUUM (FULL) reports").await?;
+        // One purge at a time across every instance sharing the database, on
+        // a connection held for the whole purge (a session advisory lock is
+        // released when that connection closes, even if this task dies).
+        let mut lock = self.pool.acquire().await.map_err(db_error)?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(PURGE_LOCK)
+            .execute(&mut *lock)
+            .await
+            .map_err(db_error)?;
+        let purged = self.purge_locked(today, retention_days).await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PURGE_LOCK)
+            .execute(&mut *lock)
+            .await;
+        if unlocked.is_err() {
+            // Closing the connection releases the lock.
+            let _ = lock.close().await;
         }
-        if slots > 0 {
-            exec(&self.pool, "VACUUM (FULL) reply_slots").await?;
-        }
-        Ok(Purged {
-            reports,
-            slots,
-            days_settled,
-        })
+        purged
     }
 
     async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
