@@ -8,11 +8,14 @@
 //! `INSERT … SELECT * FROM UNNEST(…)` per batch. Per-force admin changes lock
 //! the force's row so two instances cannot interleave them.
 //!
-//! It does not validate envelopes or ids (the intake does), and it does not
-//! VACUUM: deleted tuples stay in the table files until PostgreSQL reuses the
-//! space (see threat-model/). Every tuple also carries the id of the
-//! transaction that wrote it (`xmin`), which orders commits; group commit and
-//! id-ordered batches blur that order only within a batch.
+//! It does not validate envelopes or ids (the intake does). Every tuple
+//! carries the id of the transaction that wrote it (`xmin`), which orders
+//! commits, and sits where it was appended (`ctid`, TOAST chunk ids); group
+//! commit and id-ordered batches blur that order only within a batch, until
+//! purge settles the day (rewrites it in a random order) and rewrites the
+//! table with VACUUM FULL, which also removes deleted rows from the files
+//! (see `rewrite_tables` and threat-model/residual-risks.md). It refuses a
+//! server with `track_commit_timestamp = on`.
 
 use std::collections::HashMap;
 use std::str::FromStr;
