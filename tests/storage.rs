@@ -1387,8 +1387,8 @@ async fn order_correlations(
 /// correlation near 1), and once purge has settled it, in no order at all
 /// (|rho| < 0.2 for every measure; with ~500 rows a measure a random layout
 /// reaches 0.2 about once in 10^4 runs). Nothing is lost, changed or
-/// doubled, the marks record only the days, and a second purge settles
-/// nothing again.
+/// doubled (reports, their fuzz, the spent challenges), the marks record
+/// only the days, and a second purge settles nothing again.
 async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
     const PER_DAY: usize = 600;
     // Envelopes of the 1, 4, 8 (twice) and 16 KiB buckets: on SQLite all but
@@ -1404,13 +1404,20 @@ async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
         for i in 0..n {
             let mut envelope = vec![0u8; SIZES[i % SIZES.len()]];
             getrandom::fill(&mut envelope).unwrap();
-            let r = report("a", k, envelope, day);
+            // Every third report spends a challenge, as through the API.
+            let r = if i % 3 == 0 {
+                report_with("a", k, envelope, day, ticket(EXPIRES))
+            } else {
+                report("a", k, envelope, day)
+            };
             submitted.entry(day).or_default().push(r.id);
             envelopes.insert(r.id, r.envelope.clone());
             s.insert_report(r).await.unwrap();
         }
     }
     let (fuzz_before, _) = db.fuzz().await;
+    let spent_before = db.spent().await;
+    assert_eq!(spent_before.len(), (PER_DAY / 3) * 2 + 50 / 3 + 1);
 
     // Before: every closed day's large rows follow the submission order.
     // SQLite appends overflow pages, PostgreSQL numbers TOAST values from
@@ -1468,6 +1475,7 @@ async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
         assert_eq!(e.day, *day);
     }
     assert_eq!(db.fuzz().await.0, fuzz_before);
+    assert_eq!(db.spent().await, spent_before);
     if let Backend::Sqlite(_) = db.backend {
         assert_eq!(
             db.sqlite_count("settle_stage").await,
@@ -1482,6 +1490,60 @@ async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
     let purged = s.purge(DAY + 2 + 8, 0).await.unwrap();
     assert_eq!(purged.reports, envelopes.len() as u64);
     assert!(db.settled_days().await.is_empty());
+    s.close().await;
+}
+
+/// A settle that fails half-way (here: the stage already holds a row with one
+/// of the day's rids, so copying the day into it fails after nothing else
+/// has been written) changes nothing: every report is still there, the day
+/// is not marked, and once the cause is gone the next purge settles it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_failed_settle_changes_nothing() {
+    let db = Db::sqlite().await;
+    let s = db.open().await;
+    let k = force_with_key(&*s, "a").await;
+    let mut ids = Vec::new();
+    for i in 0..50usize {
+        let r = report("a", k, vec![i as u8; 5000], DAY);
+        ids.push(r.id);
+        s.insert_report(r).await.unwrap();
+    }
+    let stray = {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        let (rid,): (i64,) = sqlx::query_as("SELECT rid FROM reports LIMIT 1")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO settle_stage (rid, id, force_id, key_id, day, purge_fuzz, envelope) \
+             VALUES (?1, x'00', 'a', x'00', 0, 0, x'00')",
+        )
+        .bind(rid)
+        .execute(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+        rid
+    };
+    let err = s.purge(DAY + 1, 365).await.unwrap_err().to_string();
+    assert!(err.contains("database error"), "{err}");
+    assert_eq!(inbox_ids(&*s, "a").await, ids.iter().copied().collect());
+    assert!(db.settled_days().await.is_empty());
+    {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query("DELETE FROM settle_stage WHERE rid = ?1")
+            .bind(stray)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    assert_eq!(s.purge(DAY + 1, 365).await.unwrap().days_settled, 1);
+    assert_eq!(inbox_ids(&*s, "a").await, ids.iter().copied().collect());
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(s.report("a", *id).await.unwrap(), Some(vec![i as u8; 5000]));
+    }
+    assert_eq!(db.settled_days().await, [DAY]);
     s.close().await;
 }
 

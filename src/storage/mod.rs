@@ -321,3 +321,26 @@ pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Storage>> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A day is closed only once the grace after its midnight has passed, so
+    /// a report whose day was read just before midnight lands before purge
+    /// settles that day.
+    #[test]
+    fn a_day_closes_after_the_grace() {
+        let midnight = 20_001 * 86_400;
+        assert_eq!(purge_day(midnight - 1, CLOSE_GRACE_SECS), 20_000);
+        assert_eq!(
+            purge_day(midnight + CLOSE_GRACE_SECS - 1, CLOSE_GRACE_SECS),
+            20_000
+        );
+        assert_eq!(
+            purge_day(midnight + CLOSE_GRACE_SECS, CLOSE_GRACE_SECS),
+            20_001
+        );
+        assert_eq!(purge_day(5, CLOSE_GRACE_SECS), 0);
+    }
+}
