@@ -477,17 +477,30 @@ pub async fn run_token(
     Ok(())
 }
 
-/// Run `purge`: delete reports and slots past retention (plus their fuzz).
+/// Run `purge`: delete reports and slots past retention (plus their fuzz),
+/// and settle the closed days (their reports rewritten in a random order).
 pub async fn run_purge(
     storage: &dyn Storage,
     retention_days: u32,
     out: &mut dyn Write,
 ) -> Result<Purged, AdminError> {
-    let purged = storage.purge(crate::day::today(), retention_days).await?;
+    run_purge_at(storage, &crate::day::Clock::system(), retention_days, out).await
+}
+
+/// [`run_purge`] on a given clock: every day that ended more than
+/// [`CLOSE_GRACE_SECS`](crate::storage::CLOSE_GRACE_SECS) ago is closed.
+pub async fn run_purge_at(
+    storage: &dyn Storage,
+    clock: &crate::day::Clock,
+    retention_days: u32,
+    out: &mut dyn Write,
+) -> Result<Purged, AdminError> {
+    let today = crate::storage::purge_day(clock.now_secs(), crate::storage::CLOSE_GRACE_SECS);
+    let purged = storage.purge(today, retention_days).await?;
     writeln!(
         out,
-        "purged {} reports and {} reply slots older than {retention_days} days (each row also has a few days of random fuzz)",
-        purged.reports, purged.slots
+        "purged {} reports and {} reply slots older than {retention_days} days (each row also has a few days of random fuzz); settled {} closed days (their reports rewritten in a random order)",
+        purged.reports, purged.slots, purged.days_settled
     )?;
     Ok(purged)
 }

@@ -222,6 +222,9 @@ pub async fn run(
             settings.clock.clone(),
             settings.retention_days,
             every,
+            // A report whose day was read before midnight lands within the
+            // request timeout; its day is settled only after that.
+            crate::storage::CLOSE_GRACE_SECS.max(settings.request_timeout.as_secs() + 60),
         ))
     });
     let pow = Arc::new(PowGuard::new(settings.pow, settings.clock.clone()));
@@ -288,13 +291,25 @@ pub async fn run(
     Ok(())
 }
 
-async fn purge_loop(storage: Arc<dyn Storage>, clock: Clock, retention_days: u32, every: Duration) {
+async fn purge_loop(
+    storage: Arc<dyn Storage>,
+    clock: Clock,
+    retention_days: u32,
+    every: Duration,
+    grace_secs: u64,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match storage.purge(clock.today(), retention_days).await {
-            Ok(p) => tracing::info!(reports = p.reports, slots = p.slots, "retention purge done"),
+        let today = crate::storage::purge_day(clock.now_secs(), grace_secs);
+        match storage.purge(today, retention_days).await {
+            Ok(p) => tracing::info!(
+                reports = p.reports,
+                slots = p.slots,
+                days_settled = p.days_settled,
+                "retention purge done"
+            ),
             Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
         }
     }

@@ -30,6 +30,22 @@ pub(crate) fn purge_fuzz(n: usize) -> Result<Vec<i16>> {
         .collect())
 }
 
+/// Put `items` in a uniformly random order drawn from the OS RNG.
+///
+/// Why: settling a closed day writes its reports again in this order, so
+/// their places in the database files follow it instead of arrival order. It
+/// needs to be independent of arrival, not secret; a generator seeded from
+/// the OS (not the database's own `random()`) keeps it out of reach of
+/// anything stored. Seeding can fail (the OS RNG), the shuffle cannot.
+pub(crate) fn shuffle<T>(items: &mut [T]) -> Result<()> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut rng = rand::rngs::StdRng::try_from_rng(&mut rand::rngs::SysRng)
+        .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
+    items.shuffle(&mut rng);
+    Ok(())
+}
+
 /// Map a driver error to a [`StorageError`].
 ///
 /// sqlx's `Display` for database errors is the server's message only (for
@@ -183,6 +199,16 @@ mod tests {
         for v in 0..=MAX_PURGE_FUZZ {
             assert!(f.contains(&v), "fuzz value {v} never drawn");
         }
+    }
+
+    #[test]
+    fn shuffle_moves_things_and_keeps_them() {
+        let mut v: Vec<u32> = (0..1000).collect();
+        shuffle(&mut v).unwrap();
+        // The identity permutation of 1,000 items: odds 1/1000!.
+        assert_ne!(v, (0..1000).collect::<Vec<_>>());
+        v.sort_unstable();
+        assert_eq!(v, (0..1000).collect::<Vec<_>>());
     }
 
     #[test]

@@ -126,13 +126,29 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
-/// What a purge removed.
+/// What a purge removed, and how many closed days it rewrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Purged {
     /// Reports deleted.
     pub reports: u64,
     /// Reply slots deleted.
     pub slots: u64,
+    /// Closed days whose reports were rewritten in a random order (each day
+    /// once; see [`Storage::purge`]).
+    pub days_settled: u64,
+}
+
+/// How long after midnight (UTC) a day counts as closed for
+/// [`Storage::purge`]: a report whose day was read just before midnight may
+/// still be on its way to the database (bounded by the request timeout), and
+/// it must land before its day is rewritten, or it would sit after the
+/// rewritten rows and show it came last.
+pub const CLOSE_GRACE_SECS: u64 = 15 * 60;
+
+/// The `today` to pass to [`Storage::purge`] at Unix time `now_secs`: the
+/// day of `now_secs - grace_secs`, so every earlier day is closed.
+pub fn purge_day(now_secs: u64, grace_secs: u64) -> Day {
+    crate::day::day_of(now_secs.saturating_sub(grace_secs))
 }
 
 /// Storage errors. Messages never contain envelope bytes or tokens.
@@ -242,8 +258,19 @@ pub trait Storage: Send + Sync + 'static {
 
     // --- retention ---
     /// Delete reports and slots older than `retention_days` (+ each row's random fuzz)
-    /// as of `today`, and make sure the bytes are really gone (secure_delete, WAL
-    /// checkpoint on SQLite; VACUUM-free on PostgreSQL, see threat-model).
+    /// as of `today`, and make sure the bytes are really gone from the
+    /// database files (SQLite: `secure_delete` and a TRUNCATE checkpoint of
+    /// the WAL; PostgreSQL: `VACUUM FULL` of the tables that lost rows).
+    ///
+    /// It also settles every closed day (every day before `today`) not yet
+    /// settled: that day's reports are deleted and written again in a random
+    /// order, in one transaction, so where a report sits in the files no
+    /// longer follows the order reports arrived in (the day, nothing finer).
+    /// Only which days are settled is recorded. Idempotent and crash-safe: a
+    /// day is rewritten and marked in the same transaction, so a crash leaves
+    /// it either untouched or done, never half. Pass
+    /// [`purge_day`]`(now, CLOSE_GRACE_SECS)` as `today`, not the bare day,
+    /// so a report in flight at midnight lands before its day is settled.
     async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged>;
 
     // --- proof of work ---
@@ -292,5 +319,28 @@ pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Storage>> {
         Err(StorageError::Database(format!(
             "unsupported database URL scheme {scheme:?}: use sqlite://PATH, postgres://… or postgresql://…"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A day is closed only once the grace after its midnight has passed, so
+    /// a report whose day was read just before midnight lands before purge
+    /// settles that day.
+    #[test]
+    fn a_day_closes_after_the_grace() {
+        let midnight = 20_001 * 86_400;
+        assert_eq!(purge_day(midnight - 1, CLOSE_GRACE_SECS), 20_000);
+        assert_eq!(
+            purge_day(midnight + CLOSE_GRACE_SECS - 1, CLOSE_GRACE_SECS),
+            20_000
+        );
+        assert_eq!(
+            purge_day(midnight + CLOSE_GRACE_SECS, CLOSE_GRACE_SECS),
+            20_001
+        );
+        assert_eq!(purge_day(5, CLOSE_GRACE_SECS), 0);
     }
 }

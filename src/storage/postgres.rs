@@ -8,11 +8,14 @@
 //! `INSERT … SELECT * FROM UNNEST(…)` per batch. Per-force admin changes lock
 //! the force's row so two instances cannot interleave them.
 //!
-//! It does not validate envelopes or ids (the intake does), and it does not
-//! VACUUM: deleted tuples stay in the table files until PostgreSQL reuses the
-//! space (see threat-model/). Every tuple also carries the id of the
-//! transaction that wrote it (`xmin`), which orders commits; group commit and
-//! id-ordered batches blur that order only within a batch.
+//! It does not validate envelopes or ids (the intake does). Every tuple
+//! carries the id of the transaction that wrote it (`xmin`), which orders
+//! commits, and sits where it was appended (`ctid`, TOAST chunk ids); group
+//! commit and id-ordered batches blur that order only within a batch, until
+//! purge settles the day (rewrites it in a random order) and rewrites the
+//! table with VACUUM FULL, which also removes deleted rows from the files
+//! (see `rewrite_tables` and threat-model/residual-risks.md). It refuses a
+//! server with `track_commit_timestamp = on`.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -25,7 +28,7 @@ use sqlx::{ConnectOptions, PgExecutor};
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
     is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
-    purge_fuzz, status_name,
+    purge_fuzz, shuffle, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -41,6 +44,16 @@ const MAX_CONNECTIONS: u32 = 16;
 
 /// How long a request waits for a free pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The advisory-lock key that serializes purges across instances ("QLPG").
+const PURGE_LOCK: i64 = 0x514C_5047;
+
+/// How long a purge waits for transactions older than its deletes to end
+/// before it rewrites the tables (see `rewrite_tables`).
+const REWRITE_WAIT: Duration = Duration::from_secs(60);
+
+/// How often it looks meanwhile.
+const REWRITE_POLL: Duration = Duration::from_millis(100);
 
 /// PostgreSQL storage. Create with [`PostgresStorage::open`] (or `storage::open`).
 pub struct PostgresStorage {
@@ -60,6 +73,14 @@ impl PostgresStorage {
             .connect_with(options)
             .await
             .map_err(db_error)?;
+        let (setting,): (String,) = sqlx::query_as("SHOW track_commit_timestamp")
+            .fetch_one(&pool)
+            .await
+            .map_err(db_error)?;
+        if let Err(e) = refuse_commit_timestamps(&setting) {
+            pool.close().await;
+            return Err(e);
+        }
         MIGRATOR
             .run(&pool)
             .await
@@ -74,6 +95,28 @@ impl PostgresStorage {
         .map_err(db_error)?;
         let reports = GroupCommit::start(ReportWriter { pool: pool.clone() }, Limits::default());
         Ok(PostgresStorage { pool, reports })
+    }
+}
+
+/// Refuse a server that records commit timestamps, given its
+/// `SHOW track_commit_timestamp`.
+///
+/// Why: with it on, PostgreSQL keeps the time of every commit (to the
+/// microsecond, queryable with `pg_xact_commit_timestamp(xmin)`), which
+/// would date each report far finer than the day the server stores. It is
+/// a server-wide setting only the operator can change, so the server stops
+/// and says how.
+pub fn refuse_commit_timestamps(setting: &str) -> Result<()> {
+    if setting.trim().eq_ignore_ascii_case("off") {
+        Ok(())
+    } else {
+        Err(StorageError::Database(format!(
+            "PostgreSQL has track_commit_timestamp = {setting}: it records the time of every commit, \
+             which would date each report to the microsecond (Quietline keeps only the day). \
+             Turn it off (ALTER SYSTEM SET track_commit_timestamp = off, or set it in postgresql.conf) \
+             and restart PostgreSQL (restarted with it off, PostgreSQL deletes what it recorded in \
+             pg_commit_ts/)"
+        )))
     }
 }
 
@@ -241,6 +284,16 @@ impl BatchWriter for ReportWriter {
     }
 }
 
+/// Mark `table` for a VACUUM FULL (see `PostgresStorage::rewrite_tables`).
+async fn rewrite_due<'e>(e: impl PgExecutor<'e>, table: &'static str) -> Result<()> {
+    sqlx::query("INSERT INTO rewrite_due (tbl) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(table)
+        .execute(e)
+        .await
+        .map_err(db_error)
+        .map(|_| ())
+}
+
 /// Whether the key `report` is sealed to is retired (checked in the writing
 /// transaction; see `insert_batch`).
 async fn key_retired<'e>(e: impl PgExecutor<'e>, report: &NewReport) -> Result<bool> {
@@ -272,6 +325,220 @@ async fn explain_refusal<'e>(
     } else {
         StorageError::Database(err.to_string())
     })
+}
+
+impl PostgresStorage {
+    /// [`Storage::purge`], holding the purge lock.
+    async fn purge_locked(&self, today: Day, retention_days: u32) -> Result<Purged> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // Kept through day + retention + fuzz; deleted the day after. bigint
+        // arithmetic: retention is a u32 and must not overflow int4.
+        let reports = sqlx::query(
+            "DELETE FROM reports WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        let slots = sqlx::query(
+            "DELETE FROM reply_slots WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if reports > 0 {
+            rewrite_due(&mut *tx, "reports").await?;
+        }
+        if slots > 0 {
+            rewrite_due(&mut *tx, "reply_slots").await?;
+        }
+        // A settled day whose last report is gone needs no mark any more.
+        exec(
+            &mut *tx,
+            "DELETE FROM settled_days WHERE day NOT IN (SELECT day FROM reports)",
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        let days_settled = self.settle_closed_days(today).await?;
+        self.rewrite_tables().await?;
+        Ok(Purged {
+            reports,
+            slots,
+            days_settled,
+        })
+    }
+
+    /// VACUUM FULL every table marked in `rewrite_due`, once no transaction
+    /// older than the deletes is open, and clear its mark.
+    ///
+    /// Why: a DELETE leaves the rows in the table files as dead tuples,
+    /// bytes included, and plain VACUUM only marks their space free (it does
+    /// not zero it; tests/storage.rs shows both). VACUUM FULL writes the live
+    /// rows into new files and truncates the old ones at commit, so no purged
+    /// envelope, and no copy of a settled day in its old order, is left in
+    /// the table files. But it copies a dead row too while any transaction
+    /// that could still see it is open — on PostgreSQL 15 a transaction that
+    /// wrote in any database of the server, or a snapshot in this one — so
+    /// wait for those to end first ([`REWRITE_WAIT`]), or say so and leave
+    /// the mark for the next purge. The cost: an ACCESS EXCLUSIVE lock on the
+    /// table while it is rewritten (intake and reads wait);
+    /// see README#running-on-postgresql.
+    async fn rewrite_tables(&self) -> Result<()> {
+        let due: Vec<(String,)> = sqlx::query_as("SELECT tbl FROM rewrite_due ORDER BY tbl")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        self.wait_for_older_transactions().await?;
+        for (table,) in due {
+            let vacuum = match table.as_str() {
+                "reports" => "VACUUM (FULL) reports",
+                "reply_slots" => "VACUUM (FULL) reply_slots",
+                // The column's CHECK constraint allows no other name.
+                other => {
+                    return Err(StorageError::Database(format!(
+                        "corrupt row: rewrite_due names {other:?}"
+                    )));
+                }
+            };
+            exec(&self.pool, vacuum).await?;
+            sqlx::query("DELETE FROM rewrite_due WHERE tbl = $1")
+                .bind(&table)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    /// Wait until every transaction and snapshot that began before now has
+    /// ended (so VACUUM FULL can drop what was deleted before now), for at
+    /// most [`REWRITE_WAIT`].
+    async fn wait_for_older_transactions(&self) -> Result<()> {
+        // A transaction id newer than every delete before this call.
+        let (now,): (String,) = sqlx::query_as("SELECT pg_current_xact_id()::text")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let full: u64 = now
+            .parse()
+            .map_err(|_| StorageError::Database(format!("unexpected transaction id {now:?}")))?;
+        let short = (full % (1 << 32)).to_string();
+        let deadline = tokio::time::Instant::now() + REWRITE_WAIT;
+        loop {
+            // No transaction with an id up to `now` is still running (the
+            // oldest running one is what a new snapshot's xmin is), and no
+            // session or replication slot holds a snapshot from before it.
+            // pg_stat_activity shows other roles' snapshots only to members
+            // of pg_read_all_stats (README#running-on-postgresql).
+            let (clear,): (bool,) = sqlx::query_as(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8 \
+                 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+                   AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($2::text::xid)) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_replication_slots \
+                   WHERE xmin IS NOT NULL AND age(xmin) >= age($2::text::xid))",
+            )
+            .bind(&now)
+            .bind(&short)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+            if clear {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StorageError::Database(format!(
+                    "rows were deleted, but a transaction older than the purge is still open on the \
+                     PostgreSQL server (see pg_stat_activity), so their bytes stay in the table files \
+                     until it ends; end it and run purge again (waited {} s)",
+                    REWRITE_WAIT.as_secs()
+                )));
+            }
+            // Polling the server: it has no event to wait on for this.
+            tokio::time::sleep(REWRITE_POLL).await;
+        }
+    }
+
+    /// Settle every day before `today` that has reports and is not settled
+    /// yet, oldest first, each in its own transaction; returns how many this
+    /// call settled (another instance may have settled some).
+    async fn settle_closed_days(&self, today: Day) -> Result<u64> {
+        let days: Vec<(Day,)> = sqlx::query_as(
+            "SELECT DISTINCT day FROM reports WHERE day < $1 \
+             AND day NOT IN (SELECT day FROM settled_days) ORDER BY day",
+        )
+        .bind(today)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut settled = 0;
+        for (day,) in days {
+            if self.settle_day(day).await? {
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Rewrite one closed day's reports in a random order and mark the day
+    /// settled, in one transaction; `false` if it already was.
+    ///
+    /// Why: the heap appends rows in commit order (`ctid`), TOAST chunk ids
+    /// come from a counter in insertion order, and `xmin` numbers commits.
+    /// Deleting the day's rows and inserting them again in one statement, in
+    /// a random order, gives every row the same `xmin`, and new ctids and
+    /// chunk ids that follow the random order; the VACUUM FULL that follows
+    /// (in `rewrite_tables`) removes the old copies and keeps that order. Measured in
+    /// tests/storage.rs (`settling_a_closed_day_hides_arrival_order`).
+    ///
+    /// Crash-safe: one transaction (the mark is inserted first, which also
+    /// makes a second instance wait for this one and then skip the day); one
+    /// statement deletes and re-inserts, and every deleted row is inserted
+    /// again whether or not it is in the shuffled list (LEFT JOIN), so no
+    /// report is lost or doubled.
+    async fn settle_day(&self, day: Day) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let marked =
+            sqlx::query("INSERT INTO settled_days (day) VALUES ($1) ON CONFLICT DO NOTHING")
+                .bind(day)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        if marked == 0 {
+            return Ok(false);
+        }
+        let mut ids: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT id FROM reports WHERE day = $1")
+            .bind(day)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        shuffle(&mut ids)?;
+        sqlx::query(
+            "WITH moved AS (DELETE FROM reports WHERE day = $1 \
+             RETURNING id, force_id, key_id, envelope, day, purge_fuzz) \
+             INSERT INTO reports (id, force_id, key_id, envelope, day, purge_fuzz) \
+             SELECT m.id, m.force_id, m.key_id, m.envelope, m.day, m.purge_fuzz \
+             FROM moved m LEFT JOIN UNNEST($2::bytea[]) WITH ORDINALITY AS o (id, n) ON o.id = m.id \
+             ORDER BY o.n NULLS LAST",
+        )
+        .bind(day)
+        .bind(ids.iter().map(|(id,)| id.as_slice()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        // The old copies are dead tuples until the table is rewritten.
+        rewrite_due(&mut *tx, "reports").await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -602,29 +869,25 @@ impl Storage for PostgresStorage {
     }
 
     async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // Kept through day + retention + fuzz; deleted the day after. bigint
-        // arithmetic: retention is a u32 and must not overflow int4.
-        let reports = sqlx::query(
-            "DELETE FROM reports WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
-        )
-        .bind(i64::from(retention_days))
-        .bind(i64::from(today))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        let slots = sqlx::query(
-            "DELETE FROM reply_slots WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
-        )
-        .bind(i64::from(retention_days))
-        .bind(i64::from(today))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .rows_affected();
-        tx.commit().await.map_err(db_error)?;
-        Ok(Purged { reports, slots })
+        // One purge at a time across every instance sharing the database, on
+        // a connection held for the whole purge (a session advisory lock is
+        // released when that connection closes, even if this task dies).
+        let mut lock = self.pool.acquire().await.map_err(db_error)?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(PURGE_LOCK)
+            .execute(&mut *lock)
+            .await
+            .map_err(db_error)?;
+        let purged = self.purge_locked(today, retention_days).await;
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PURGE_LOCK)
+            .execute(&mut *lock)
+            .await;
+        if unlocked.is_err() {
+            // Closing the connection releases the lock.
+            let _ = lock.close().await;
+        }
+        purged
     }
 
     async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
@@ -676,6 +939,20 @@ mod tests {
         let all = o.get_options().unwrap();
         assert!(all.starts_with("-c work_mem=64MB"), "{all}");
         assert!(all.ends_with("-c synchronous_commit=on"), "{all}");
+    }
+
+    #[test]
+    fn commit_timestamps_are_refused_only_when_on() {
+        refuse_commit_timestamps("off").unwrap();
+        let err = refuse_commit_timestamps("on").unwrap_err().to_string();
+        for says in [
+            "track_commit_timestamp = on",
+            "microsecond",
+            "track_commit_timestamp = off",
+            "restart PostgreSQL",
+        ] {
+            assert!(err.contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use super::common::{
     ForceRow, db_error, dedup, fixed, force_entry, force_key, in_request_order,
     is_constraint_violation, is_foreign_key_violation, is_unique_violation, parse_status,
-    purge_fuzz, status_name,
+    purge_fuzz, shuffle, status_name,
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
@@ -511,6 +511,100 @@ async fn explain_refusal(
     })
 }
 
+/// Settle every day before `today` that has reports and is not settled yet,
+/// oldest first, each in its own transaction; returns how many were settled.
+async fn settle_closed_days(conn: &mut SqliteConnection, today: Day) -> Result<u64> {
+    let days: Vec<(Day,)> = sqlx::query_as(
+        "SELECT DISTINCT day FROM reports WHERE day < ?1 \
+         AND day NOT IN (SELECT day FROM settled_days) ORDER BY day",
+    )
+    .bind(today)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut settled = 0;
+    for (day,) in days {
+        if settle_day(conn, day).await? {
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
+
+/// Rewrite one closed day's reports in a random order and mark the day
+/// settled, in one transaction; `false` if it already was (another process).
+///
+/// Why this way: a report of about 4 KiB or more keeps its envelope in
+/// overflow pages, which SQLite appends to the file in commit order, so page
+/// numbers would give the order reports arrived in. Here every report of the
+/// day is copied to `settle_stage`, deleted from `reports` (its pages go to
+/// the freelist, zeroed by secure_delete), and copied back one by one in a
+/// random order: the copies take the freed pages, so which report sits where
+/// follows the random order. Measured in tests/storage.rs
+/// (`settling_a_closed_day_hides_arrival_order`).
+///
+/// Crash-safe: it is one transaction, so a crash leaves the day untouched
+/// (and it is settled at the next purge) or done; a report is never lost or
+/// doubled, since every copy back is checked and any shortfall rolls the
+/// whole day back.
+async fn settle_day(conn: &mut SqliteConnection, day: Day) -> Result<bool> {
+    let mut tx = begin_write(conn).await?;
+    let done = sqlx::query("SELECT 1 FROM settled_days WHERE day = ?1")
+        .bind(day)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if done.is_some() {
+        return Ok(false);
+    }
+    let mut rids: Vec<(i64,)> = sqlx::query_as("SELECT rid FROM reports WHERE day = ?1")
+        .bind(day)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    shuffle(&mut rids)?;
+    let staged = sqlx::query(
+        "INSERT INTO settle_stage (rid, id, force_id, key_id, day, purge_fuzz, envelope) \
+         SELECT rid, id, force_id, key_id, day, purge_fuzz, envelope FROM reports WHERE day = ?1",
+    )
+    .bind(day)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    sqlx::query("DELETE FROM reports WHERE day = ?1")
+        .bind(day)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let mut back = 0u64;
+    for (rid,) in &rids {
+        back += sqlx::query(
+            "INSERT INTO reports (rid, id, force_id, key_id, day, purge_fuzz, envelope) \
+             SELECT rid, id, force_id, key_id, day, purge_fuzz, envelope FROM settle_stage WHERE rid = ?1",
+        )
+        .bind(rid)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+    }
+    if back != staged || usize::try_from(back).ok() != Some(rids.len()) {
+        // Dropping `tx` rolls the day back: nothing lost, nothing doubled.
+        return Err(StorageError::Database(format!(
+            "settling day {day} moved {back} of {staged} reports; nothing was changed, run purge again"
+        )));
+    }
+    exec(&mut *tx, "DELETE FROM settle_stage").await?;
+    sqlx::query("INSERT INTO settled_days (day) VALUES (?1)")
+        .bind(day)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(true)
+}
+
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn add_force(&self, id: &str, name: &str) -> Result<()> {
@@ -872,7 +966,14 @@ impl Storage for SqliteStorage {
             .await
             .map_err(db_error)?
             .rows_affected();
+        // A settled day whose last report is gone needs no mark any more.
+        exec(
+            &mut *tx,
+            "DELETE FROM settled_days WHERE day NOT IN (SELECT day FROM reports)",
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
+        let days_settled = settle_closed_days(&mut w, today).await?;
         // secure_delete has zeroed the deleted cells and freed pages, but the
         // WAL still holds the frames written when the rows were inserted (and
         // the zeroed pages are themselves only in the WAL until checkpointed).
@@ -880,6 +981,8 @@ impl Storage for SqliteStorage {
         // truncates the WAL to zero bytes. It waits (busy timeout) for readers
         // on older snapshots; if they still block it, say so, since the bytes
         // would then still be in the WAL (running purge again finishes it).
+        // The same goes for a settled day: until the WAL is truncated it
+        // still holds that day's frames in the order they were committed.
         let _paused = self.checkpoints.pause().await;
         let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
             .fetch_one(&mut *w)
@@ -891,7 +994,11 @@ impl Storage for SqliteStorage {
                     .into(),
             ));
         }
-        Ok(Purged { reports, slots })
+        Ok(Purged {
+            reports,
+            slots,
+            days_settled,
+        })
     }
 
     async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
