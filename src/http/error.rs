@@ -277,7 +277,10 @@ impl UnavailableLog {
     /// Whether to write the line now (and note that it was written).
     fn due(&self) -> bool {
         let now = std::time::Instant::now();
-        let mut last = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match *last {
             Some(t) if now.duration_since(t) < Self::EVERY => false,
             _ => {

@@ -62,7 +62,10 @@ pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
                 d.code()
                     .and_then(|c| c.parse::<i32>().ok())
                     .is_some_and(|c| sqlite_unavailable(c & 0xff))
-            } else if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+            } else if d
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
                 d.code().is_some_and(|c| pg_unavailable(&c))
             } else {
                 false

@@ -497,9 +497,7 @@ impl BatchWriter for ReportWriter {
     async fn insert_batch(&self, rows: &[PendingReport]) -> Result<(), BatchError> {
         // Locked (and, after a failure, reopened) here, so that a writer that
         // cannot be opened answers `Unavailable` rather than a driver error.
-        let mut conn = lock_writer(&self.writer)
-            .await
-            .map_err(BatchError::Whole)?;
+        let mut conn = lock_writer(&self.writer).await.map_err(BatchError::Whole)?;
         match self.try_insert_batch(&mut conn, rows).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(BatchError::RowConstraint),

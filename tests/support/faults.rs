@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use quietline::storage::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged,
-    ReportId, SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
+    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
 };
 
 use super::node::require;
@@ -57,13 +57,15 @@ impl Tmpfs {
     #[track_caller]
     pub fn mount(kib: u64) -> Option<Tmpfs> {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mounted = run(Command::new("mount").args([
-            "-t",
-            "tmpfs",
-            "-o",
-            &format!("size={kib}k,mode=0700"),
-            "tmpfs",
-        ]).arg(dir.path()));
+        let mounted = run(Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={kib}k,mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir.path()));
         if let Err(why) = &mounted {
             require(
                 false,
