@@ -290,3 +290,37 @@ impl UnavailableLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Storage that cannot store now is a 503 with Retry-After, saying the
+    /// request was NOT stored and to send it again; a real fault stays 500.
+    #[test]
+    fn unavailable_storage_is_503_with_retry_after() {
+        let res = ApiError::from(StorageError::Unavailable("database or disk is full".into()))
+            .into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers().get(header::RETRY_AFTER).unwrap(),
+            &STORAGE_RETRY_AFTER_SECS.to_string()
+        );
+        let e = ApiError::storage_unavailable();
+        assert_eq!(e.code, "storage_unavailable");
+        assert!(e.message.contains("NOT stored"), "{}", e.message);
+        assert!(
+            !e.message.contains("disk"),
+            "no driver detail: {}",
+            e.message
+        );
+
+        let gone = ApiError::from(StorageError::WriterGone).into_response();
+        assert_eq!(gone.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(gone.headers().contains_key(header::RETRY_AFTER));
+
+        let broken = ApiError::from(StorageError::Database("no such table".into())).into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!broken.headers().contains_key(header::RETRY_AFTER));
+    }
+}

@@ -1111,6 +1111,30 @@ mod tests {
         db.close().await;
     }
 
+    /// A writer left inside a transaction (as when a COMMIT fails after
+    /// SQLite has already rolled back by itself: sqlx's ROLLBACK then fails
+    /// and it still counts the transaction as open) is replaced before its
+    /// next use, so later writes work and are committed (issue 15, item 12).
+    #[tokio::test]
+    async fn a_writer_left_inside_a_transaction_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&url(dir.path())).await.unwrap();
+        {
+            let mut w = db.writer().await.unwrap();
+            let tx = begin_write(&mut w).await.unwrap();
+            // Neither committed nor rolled back, and sqlx is never told.
+            std::mem::forget(tx);
+        }
+        // add_force writes in autocommit mode, add_force_key in a
+        // transaction of its own: both failed (or stayed uncommitted) before.
+        with_force(&db).await;
+        let forces = db.forces().await.unwrap();
+        assert_eq!(forces.len(), 1, "committed, so the readers see it");
+        assert!(forces[0].current_key.is_some());
+        assert!(!db.writer().await.unwrap().is_in_transaction());
+        db.close().await;
+    }
+
     /// The writer really runs with the durability and deletion settings.
     #[tokio::test]
     async fn writer_settings() {
