@@ -77,7 +77,7 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",
-            "the service cannot store anything at the moment, so this request was NOT stored; send the same request again after the Retry-After seconds (a report keeps its proof of work)",
+            "the service cannot use its database at the moment, so nothing was done: a report sent now was NOT stored; send the same request again after the Retry-After seconds (a report keeps its proof of work)",
         )
         .retry_after(STORAGE_RETRY_AFTER_SECS)
     }
