@@ -103,7 +103,13 @@ struct WriterSlot {
     options: SqliteConnectOptions,
     /// Set by `close()`: the writer is gone for good.
     closed: bool,
+    /// When a reopen was last logged: on a full disk every batch fails and
+    /// is reopened, so at most one line every [`REOPEN_LOG_EVERY`].
+    logged: Option<std::time::Instant>,
 }
+
+/// See [`WriterSlot::logged`].
+const REOPEN_LOG_EVERY: Duration = Duration::from_secs(10);
 
 impl WriterSlot {
     /// Make `conn` a usable connection outside any transaction, reopening it
@@ -120,9 +126,16 @@ impl WriterSlot {
             if pinged.is_ok() && !conn.is_in_transaction() {
                 return Ok(());
             }
-            tracing::warn!(
-                "the SQLite writer connection was left inside a failed transaction; opening a new one"
-            );
+            let now = std::time::Instant::now();
+            if self
+                .logged
+                .is_none_or(|t| now.duration_since(t) >= REOPEN_LOG_EVERY)
+            {
+                self.logged = Some(now);
+                tracing::warn!(
+                    "the SQLite writer connection was left inside a failed transaction; opening a new one (at most one such line every 10 s)"
+                );
+            }
             if let Some(stuck) = self.conn.take() {
                 // Closing rolls back whatever SQLite still holds open; an
                 // error here changes nothing for the new connection.
@@ -139,7 +152,6 @@ impl WriterSlot {
                 ),
                 other => other,
             })?;
-        tracing::info!("the SQLite writer connection was opened again");
         self.conn = Some(conn);
         Ok(())
     }
@@ -319,6 +331,7 @@ impl SqliteStorage {
             conn: Some(writer),
             options: writer_options,
             closed: false,
+            logged: None,
         }));
         let reports = GroupCommit::start(
             ReportWriter {

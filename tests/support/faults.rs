@@ -7,7 +7,9 @@
 //!   that the test stops and starts: never the machine's shared server, which
 //!   other tests use at the same time;
 //! - [`FailingStorage`]: a storage whose next N report inserts fail as
-//!   "unavailable", for the page's retry.
+//!   "unavailable", for the page's retry;
+//! - [`captured_log`]: the server's log lines as an operator would read them
+//!   (the production format: no time, no colour), kept in memory.
 //!
 //! Whatever cannot be set up here (no permission to mount, no PostgreSQL
 //! binaries) prints `SKIPPED: …` outside CI and fails with `CI=true`
@@ -16,8 +18,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use quietline::storage::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
@@ -382,4 +384,55 @@ impl Storage for FailingStorage {
     async fn close(&self) {
         self.inner.close().await
     }
+}
+
+// ------------------------------------------------------------------ the log
+
+/// Everything logged in this test process since [`captured_log`] was first
+/// called (tests running at the same time share it).
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    /// The log so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Install (once) a log subscriber like the server's (`quietline` at info,
+/// the rest at warn, no time) that writes into memory; the buffer.
+pub fn captured_log() -> LogBuffer {
+    static LOG: OnceLock<LogBuffer> = OnceLock::new();
+    LOG.get_or_init(|| {
+        use tracing_subscriber::filter::{LevelFilter, Targets};
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let buf = LogBuffer::default();
+        let writer = buf.clone();
+        let filter = Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("quietline", LevelFilter::INFO);
+        let fmt = tracing_subscriber::fmt::layer()
+            .without_time()
+            .with_ansi(false)
+            .with_writer(move || writer.clone());
+        tracing_subscriber::registry()
+            .with(fmt)
+            .with(filter)
+            .try_init()
+            .expect("no other log subscriber in this test process");
+        buf
+    })
+    .clone()
 }
