@@ -279,7 +279,7 @@ impl Health {
         match outcome {
             Err(e) if !self.failing => {
                 self.failing = true;
-                tracing::warn!(error = %e, "report commits are failing; submissions are refused (503 storage_unavailable) and nothing is stored until a commit succeeds");
+                tracing::warn!(error = %e, "report commits are failing; submissions are refused and nothing is stored until a commit succeeds");
             }
             Err(_) => {}
             Ok(()) if self.failing => {
