@@ -402,7 +402,7 @@ async fn browser_page_waits_out_503_and_stores_the_same_report_once() {
     let inner = storage::open(&db.url).await.unwrap();
     let failing = Arc::new(FailingStorage::new(inner, 3));
     let s = TestServer::start_on(db, failing.clone(), test_settings()).await;
-    let force = s.add_force("north-shire", "North Shire Police").await;
+    s.add_force("north-shire", "North Shire Police").await;
     let token = s.token("north-shire", "browser").await;
 
     // What the page's form is filled with (web/e2e/flows.mjs).
@@ -462,6 +462,5 @@ async fn browser_page_waits_out_503_and_stores_the_same_report_once() {
         hex::encode(sha2::Sha256::digest(env)),
         r["envelope_sha256"].as_str().unwrap()
     );
-    let _ = force;
     s.stop().await;
 }
