@@ -22,7 +22,19 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human explanation (the `message` field).
     pub message: Cow<'static, str>,
+    /// Seconds for a `Retry-After` header (503: try the same request again then).
+    pub retry_after: Option<u32>,
 }
+
+/// The `Retry-After` of a 503 for unavailable storage, in seconds: long
+/// enough for a PostgreSQL restart or an operator freeing disk space to make
+/// progress, short enough that the page's few automatic retries (web/src/retry.js)
+/// span about a minute.
+pub const STORAGE_RETRY_AFTER_SECS: u32 = 5;
+
+/// The `Retry-After` of a 503 while the server shuts down: another instance
+/// (or this one, restarted) is usually there within seconds.
+pub const SHUTDOWN_RETRY_AFTER_SECS: u32 = 2;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -37,6 +49,7 @@ impl ApiError {
             status,
             code,
             message: Cow::Borrowed(message),
+            retry_after: None,
         }
     }
 
@@ -46,7 +59,27 @@ impl ApiError {
             status,
             code,
             message: Cow::Owned(message),
+            retry_after: None,
         }
+    }
+
+    /// The same error with a `Retry-After: secs` header.
+    pub const fn retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// 503: the database cannot take the request now (disk full, PostgreSQL
+    /// restarting or unreachable, no pooled connection free in time). The
+    /// request did nothing that needs undoing, and the challenge of a report
+    /// was not spent, so the very same request can be sent again.
+    pub fn storage_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the service cannot use its database at the moment, so nothing was done: a report sent now was NOT stored; send the same request again after the Retry-After seconds (a report keeps its proof of work)",
+        )
+        .retry_after(STORAGE_RETRY_AFTER_SECS)
     }
 
     /// 404 for any path outside the API's routes.
@@ -188,6 +221,10 @@ impl IntoResponse for ApiError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }
@@ -200,7 +237,17 @@ impl From<StorageError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting_down",
                 "the server is shutting down and stored nothing; send the request again in a moment",
-            ),
+            )
+            .retry_after(SHUTDOWN_RETRY_AFTER_SECS),
+            StorageError::Unavailable(reason) => {
+                // Warn, not error: the service recovers by itself once the
+                // cause is gone. The driver's text names the cause (disk
+                // full, connection refused …), never a bound value.
+                if UNAVAILABLE_LOG.due() {
+                    tracing::warn!(error = %reason, "storage unavailable; answering 503 storage_unavailable (at most one such line every 10 s while it lasts)");
+                }
+                Self::storage_unavailable()
+            }
             other => {
                 // The driver's message names tables and constraints, never bound
                 // values (StorageError's contract), so it is safe in the log and is
@@ -213,5 +260,67 @@ impl From<StorageError> for ApiError {
                 )
             }
         }
+    }
+}
+
+/// At most one "storage unavailable" line per [`UnavailableLog::EVERY`]: a
+/// full disk under load fails every submission, and one line per request
+/// would flood the log (and, with a collector that stamps lines, date each
+/// refused request). The line carries no count and no time.
+struct UnavailableLog(std::sync::Mutex<Option<std::time::Instant>>);
+
+static UNAVAILABLE_LOG: UnavailableLog = UnavailableLog(std::sync::Mutex::new(None));
+
+impl UnavailableLog {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// Whether to write the line now (and note that it was written).
+    fn due(&self) -> bool {
+        let now = std::time::Instant::now();
+        let mut last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *last {
+            Some(t) if now.duration_since(t) < Self::EVERY => false,
+            _ => {
+                *last = Some(now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Storage that cannot store now is a 503 with Retry-After, saying the
+    /// request was NOT stored and to send it again; a real fault stays 500.
+    #[test]
+    fn unavailable_storage_is_503_with_retry_after() {
+        let res = ApiError::from(StorageError::Unavailable("database or disk is full".into()))
+            .into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers().get(header::RETRY_AFTER).unwrap(),
+            &STORAGE_RETRY_AFTER_SECS.to_string()
+        );
+        let e = ApiError::storage_unavailable();
+        assert_eq!(e.code, "storage_unavailable");
+        assert!(e.message.contains("NOT stored"), "{}", e.message);
+        assert!(
+            !e.message.contains("disk"),
+            "no driver detail: {}",
+            e.message
+        );
+
+        let gone = ApiError::from(StorageError::WriterGone).into_response();
+        assert_eq!(gone.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(gone.headers().contains_key(header::RETRY_AFTER));
+
+        let broken = ApiError::from(StorageError::Database("no such table".into())).into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!broken.headers().contains_key(header::RETRY_AFTER));
     }
 }

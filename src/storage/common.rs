@@ -55,8 +55,59 @@ pub(crate) fn db_error(e: sqlx::Error) -> StorageError {
     match e {
         // The pool (or our writer connection) was closed by `close()`.
         sqlx::Error::PoolClosed => StorageError::WriterGone,
+        e if is_unavailable(&e) => StorageError::Unavailable(e.to_string()),
         other => StorageError::Database(other.to_string()),
     }
+}
+
+/// Whether `e` says the database cannot serve requests NOW for a reason that
+/// passes without the request changing (issue 15, item 13): a full disk, an
+/// I/O error, a lock held elsewhere past the busy timeout, a lost or refused
+/// connection, a PostgreSQL server shutting down or starting, a pool with no
+/// free connection. Anything else (a constraint, a corrupt row, SQL the
+/// database refuses) is a fault that retrying will not cure.
+pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // SQLite's extended result code; the low byte is the primary one.
+                d.code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| sqlite_unavailable(c & 0xff))
+            } else if d
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                d.code().is_some_and(|c| pg_unavailable(&c))
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLite primary result codes that mean "not now": BUSY (5) and LOCKED (6)
+/// past the busy timeout, NOMEM (7), IOERR (10), FULL (13), CANTOPEN (14),
+/// PROTOCOL (15, a WAL lock race).
+fn sqlite_unavailable(primary: i32) -> bool {
+    matches!(primary, 5 | 6 | 7 | 10 | 13 | 14 | 15)
+}
+
+/// PostgreSQL SQLSTATEs that mean "not now": class 08 (connection
+/// exception), class 53 (insufficient resources: disk full, out of memory,
+/// too many connections), 57P01–57P03 (administrator or crash shutdown,
+/// cannot connect now: starting up or shutting down) and class 58 (system
+/// error, e.g. an I/O error).
+fn pg_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08")
+        || sqlstate.starts_with("53")
+        || sqlstate.starts_with("58")
+        || matches!(sqlstate, "57P01" | "57P02" | "57P03")
 }
 
 /// Whether `e` is a constraint violation caused by one particular row (as
@@ -130,6 +181,7 @@ pub(crate) fn replicate(e: &StorageError) -> StorageError {
         }
         StorageError::UnknownToken(f, l) => StorageError::UnknownToken(f.clone(), l.clone()),
         StorageError::Database(m) => StorageError::Database(m.clone()),
+        StorageError::Unavailable(m) => StorageError::Unavailable(m.clone()),
         StorageError::WriterGone => StorageError::WriterGone,
         StorageError::ChallengeSpent => StorageError::ChallengeSpent,
     }
@@ -231,6 +283,37 @@ mod tests {
         assert!(matches!(
             db_error(sqlx::Error::PoolClosed),
             StorageError::WriterGone
+        ));
+    }
+
+    #[test]
+    fn passing_faults_are_unavailable_and_others_are_not() {
+        // SQLite: FULL and IOERR_WRITE (778 = 10 | 3 << 8) pass; CONSTRAINT and ERROR do not.
+        assert!(sqlite_unavailable(13));
+        assert!(sqlite_unavailable(778 & 0xff));
+        assert!(sqlite_unavailable(5));
+        assert!(!sqlite_unavailable(19));
+        assert!(!sqlite_unavailable(1));
+        // PostgreSQL: connection lost, disk full, admin shutdown, starting up.
+        for s in ["08006", "08001", "53100", "57P01", "57P03", "58030"] {
+            assert!(pg_unavailable(s), "{s}");
+        }
+        for s in ["23505", "42P01", "22001", "57014"] {
+            assert!(!pg_unavailable(s), "{s}");
+        }
+        assert!(matches!(
+            db_error(sqlx::Error::PoolTimedOut),
+            StorageError::Unavailable(_)
+        ));
+        assert!(matches!(
+            db_error(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused
+            ))),
+            StorageError::Unavailable(_)
+        ));
+        assert!(matches!(
+            db_error(sqlx::Error::RowNotFound),
+            StorageError::Database(_)
         ));
     }
 

@@ -34,7 +34,11 @@
 //! example a report for an unknown key), the rows are retried one by one in a
 //! single transaction, each inside its own savepoint, so a bad row fails only
 //! its own caller and the good rows still cost only one commit. Any other
-//! failure (I/O, lost connection) answers every caller with that error.
+//! failure (I/O, a full disk, a lost connection) answers every caller with
+//! that error, and the writer goes on with the next batch: the backend leaves
+//! its connection usable after a failed commit (issue 15, item 12), so intake
+//! recovers by itself once the cause is gone. The first batch that fails
+//! after a success, and the first that succeeds after a failure, are logged.
 //!
 //! Rows of a batch are written in id order, not queue order: ids are random,
 //! so the physical order of a batch says nothing about who arrived first.
@@ -190,6 +194,7 @@ async fn run<W: BatchWriter>(
 ) {
     let mut carry: Option<Job> = None;
     let mut closing = false;
+    let mut health = Health::default();
     loop {
         let first = match carry.take() {
             Some(job) => job,
@@ -229,7 +234,7 @@ async fn run<W: BatchWriter>(
             }
         }
         let started = Instant::now();
-        commit(&writer, batch).await;
+        health.note(commit(&writer, batch).await);
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         slowest_micros.fetch_max(micros, Ordering::Relaxed);
     }
@@ -260,8 +265,36 @@ async fn next_job(
     }
 }
 
-/// Write one batch and answer its callers.
-async fn commit<W: BatchWriter>(writer: &W, mut batch: Vec<Job>) {
+/// Whether the writer's commits are failing as a whole, so that the operator
+/// sees one line when intake stops storing and one when it stores again
+/// (threat-model/availability.md#storage-faults), not one per batch.
+#[derive(Default)]
+struct Health {
+    failing: bool,
+}
+
+impl Health {
+    /// Note a batch's outcome: `Err` if it failed as a whole.
+    fn note(&mut self, outcome: Result<(), StorageError>) {
+        match outcome {
+            Err(e) if !self.failing => {
+                self.failing = true;
+                tracing::warn!(error = %e, "report commits are failing; submissions are refused and nothing is stored until a commit succeeds");
+            }
+            Err(_) => {}
+            Ok(()) if self.failing => {
+                self.failing = false;
+                tracing::info!("report commits succeed again; intake has recovered");
+            }
+            Ok(()) => {}
+        }
+    }
+}
+
+/// Write one batch and answer its callers; `Err` (a copy of what they were
+/// told) if the batch failed as a whole, `Ok` if it was written (or only some
+/// rows were refused, for reasons of their own).
+async fn commit<W: BatchWriter>(writer: &W, mut batch: Vec<Job>) -> Result<(), StorageError> {
     batch.sort_unstable_by_key(|job| job.0.id);
     let fuzz = match purge_fuzz(batch.len()) {
         Ok(f) => f,
@@ -269,7 +302,7 @@ async fn commit<W: BatchWriter>(writer: &W, mut batch: Vec<Job>) {
             for (_, reply) in batch {
                 let _ = reply.send(Err(replicate(&e)));
             }
-            return;
+            return Err(e);
         }
     };
     let (rows, replies): (Vec<PendingReport>, Vec<_>) = batch
@@ -285,11 +318,13 @@ async fn commit<W: BatchWriter>(writer: &W, mut batch: Vec<Job>) {
             for reply in replies {
                 let _ = reply.send(Ok(()));
             }
+            Ok(())
         }
         Err(BatchError::Whole(e)) => {
             for reply in replies {
                 let _ = reply.send(Err(replicate(&e)));
             }
+            Err(e)
         }
         Err(BatchError::RowConstraint) => match writer.insert_each(&rows).await {
             Ok(outcomes) => {
@@ -297,11 +332,13 @@ async fn commit<W: BatchWriter>(writer: &W, mut batch: Vec<Job>) {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
                 }
+                Ok(())
             }
             Err(e) => {
                 for reply in replies {
                     let _ = reply.send(Err(replicate(&e)));
                 }
+                Err(e)
             }
         },
     }

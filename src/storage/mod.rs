@@ -179,6 +179,17 @@ pub enum StorageError {
     /// beyond the parameters bound here).
     #[error("database error: {0}")]
     Database(String),
+    /// The database cannot serve this request now, for a reason that can pass
+    /// without anyone changing the request: the disk is full, the database
+    /// server is restarting or unreachable, no pooled connection came free in
+    /// time, the file is locked by another process. The same request can be
+    /// sent again shortly. What failed was rolled back, except when a
+    /// connection to PostgreSQL was lost during its COMMIT: then the outcome
+    /// is unknown (for a report, its challenge tells: the same proof of work
+    /// sent again is refused as spent exactly if the report was stored). The
+    /// message is the driver's, which never quotes bound values.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// The writer task has stopped (shutdown in progress).
     #[error("the storage writer has stopped")]
     WriterGone,

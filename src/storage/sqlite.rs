@@ -82,8 +82,80 @@ const ROWS_PER_INSERT: usize = MAX_BIND_PARAMS / PARAMS_PER_REPORT;
 /// Addresses per `IN (…)` list when reading several slots.
 const SLOTS_PER_SELECT: usize = 500;
 
-/// The writer connection, `None` once closed.
-type Writer = Arc<Mutex<Option<SqliteConnection>>>;
+/// The writer connection, shared by the report writer and every other write.
+type Writer = Arc<Mutex<WriterSlot>>;
+
+/// The one writer connection, and how to open it again.
+///
+/// Why reopen: a write that fails part-way must not leave the connection
+/// inside its transaction. sqlx rolls back a transaction that is dropped
+/// without a commit, but when SQLite has already rolled it back by itself (it
+/// may, on SQLITE_FULL or an I/O error during COMMIT) that ROLLBACK fails,
+/// sqlx still counts the transaction as open, and every later `BEGIN` on the
+/// connection was refused ("attempted to call begin_with at non-zero
+/// transaction depth"): a full disk stopped intake until a restart (issue 15,
+/// item 12). [`lock_writer`] checks the connection before every use and
+/// replaces it if it is still inside a transaction.
+struct WriterSlot {
+    /// `None` after a failed reopen (the next use tries again) or after close.
+    conn: Option<SqliteConnection>,
+    /// The writer's options (WAL, full sync, secure_delete …), to reopen it.
+    options: SqliteConnectOptions,
+    /// Set by `close()`: the writer is gone for good.
+    closed: bool,
+    /// When a reopen was last logged: on a full disk every batch fails and
+    /// is reopened, so at most one line every [`REOPEN_LOG_EVERY`].
+    logged: Option<std::time::Instant>,
+}
+
+/// See [`WriterSlot::logged`].
+const REOPEN_LOG_EVERY: Duration = Duration::from_secs(10);
+
+impl WriterSlot {
+    /// Make `conn` a usable connection outside any transaction, reopening it
+    /// if it is not; `Unavailable` if it cannot be opened now.
+    async fn ready(&mut self) -> Result<()> {
+        if let Some(conn) = self.conn.as_mut() {
+            if !conn.is_in_transaction() {
+                return Ok(());
+            }
+            // A transaction was dropped without commit or rollback (a refusal,
+            // an error): sqlx has queued its ROLLBACK on the connection's
+            // worker, and a ping is answered only after it has run.
+            let pinged = conn.ping().await;
+            if pinged.is_ok() && !conn.is_in_transaction() {
+                return Ok(());
+            }
+            let now = std::time::Instant::now();
+            if self
+                .logged
+                .is_none_or(|t| now.duration_since(t) >= REOPEN_LOG_EVERY)
+            {
+                self.logged = Some(now);
+                tracing::warn!(
+                    "the SQLite writer connection was left inside a failed transaction; opening a new one (at most one such line every 10 s)"
+                );
+            }
+            if let Some(stuck) = self.conn.take() {
+                // Closing rolls back whatever SQLite still holds open; an
+                // error here changes nothing for the new connection.
+                let _ = stuck.close().await;
+            }
+        }
+        let conn = SqliteConnection::connect_with(&self.options)
+            .await
+            .map_err(|e| match db_error(e) {
+                // Whatever stops the file from opening now is the storage
+                // being unavailable, not the writer having been closed.
+                StorageError::WriterGone => StorageError::Unavailable(
+                    "the SQLite writer connection could not be opened again".into(),
+                ),
+                other => other,
+            })?;
+        self.conn = Some(conn);
+        Ok(())
+    }
+}
 
 /// SQLite storage. Create with [`SqliteStorage::open`] (or `storage::open`).
 pub struct SqliteStorage {
@@ -123,17 +195,29 @@ impl CheckpointTask {
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // Whether the last checkpoint failed: on a full disk every one
+            // fails, ten times a second, so only the change is logged.
+            let mut failing = false;
             loop {
                 tokio::select! {
                     () = stopped.notified() => break,
                     _ = tick.tick() => {
                         let _running = mine.lock().await;
-                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                             .execute(&mut conn)
                             .await
                         {
                             // The writer's auto-checkpoint still bounds the WAL.
-                            tracing::warn!(error = %db_error(e), "background WAL checkpoint failed; will retry");
+                            Err(e) if !failing => {
+                                failing = true;
+                                tracing::warn!(error = %db_error(e), "background WAL checkpoints are failing; retrying every 100 ms, and saying so again once one succeeds");
+                            }
+                            Err(_) => {}
+                            Ok(_) if failing => {
+                                failing = false;
+                                tracing::info!("background WAL checkpoints succeed again");
+                            }
+                            Ok(_) => {}
                         }
                     }
                 }
@@ -243,7 +327,12 @@ impl SqliteStorage {
             .map_err(db_error)?;
 
         let checkpoints = CheckpointTask::start(&writer_options).await?;
-        let writer: Writer = Arc::new(Mutex::new(Some(writer)));
+        let writer: Writer = Arc::new(Mutex::new(WriterSlot {
+            conn: Some(writer),
+            options: writer_options,
+            closed: false,
+            logged: None,
+        }));
         let reports = GroupCommit::start(
             ReportWriter {
                 writer: writer.clone(),
@@ -283,8 +372,16 @@ async fn create_private_file(path: &Path) -> Result<()> {
     }
 }
 
+/// The writer connection, ready for a new transaction (see [`WriterSlot`]);
+/// `WriterGone` after `close()`, `Unavailable` if it had to be reopened and
+/// could not be.
 async fn lock_writer(writer: &Writer) -> Result<MappedMutexGuard<'_, SqliteConnection>> {
-    MutexGuard::try_map(writer.lock().await, Option::as_mut).map_err(|_| StorageError::WriterGone)
+    let mut slot = writer.lock().await;
+    if slot.closed {
+        return Err(StorageError::WriterGone);
+    }
+    slot.ready().await?;
+    MutexGuard::try_map(slot, |s| s.conn.as_mut()).map_err(|_| StorageError::WriterGone)
 }
 
 /// Begin a write transaction that takes the write lock at once: with a plain
@@ -339,10 +436,11 @@ struct ReportWriter {
 impl ReportWriter {
     /// Write the batch; `Ok(false)` (nothing written) if one of its keys is
     /// retired, and the rows are then retried one by one to say whose.
-    async fn try_insert_batch(&self, rows: &[PendingReport]) -> Result<bool, sqlx::Error> {
-        let mut conn = lock_writer(&self.writer)
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
+    async fn try_insert_batch(
+        &self,
+        conn: &mut SqliteConnection,
+        rows: &[PendingReport],
+    ) -> Result<bool, sqlx::Error> {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         // The keys, checked inside the write transaction: an admin command
         // retiring a key needs the same write lock, so it is either before
@@ -410,7 +508,10 @@ impl ReportWriter {
 
 impl BatchWriter for ReportWriter {
     async fn insert_batch(&self, rows: &[PendingReport]) -> Result<(), BatchError> {
-        match self.try_insert_batch(rows).await {
+        // Locked (and, after a failure, reopened) here, so that a writer that
+        // cannot be opened answers `Unavailable` rather than a driver error.
+        let mut conn = lock_writer(&self.writer).await.map_err(BatchError::Whole)?;
+        match self.try_insert_batch(&mut conn, rows).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(BatchError::RowConstraint),
             Err(e) if is_constraint_violation(&e) => Err(BatchError::RowConstraint),
@@ -1038,7 +1139,11 @@ impl Storage for SqliteStorage {
         self.reports.close().await;
         self.checkpoints.close().await;
         self.readers.close().await;
-        let writer = self.writer.lock().await.take();
+        let writer = {
+            let mut slot = self.writer.lock().await;
+            slot.closed = true;
+            slot.conn.take()
+        };
         if let Some(conn) = writer {
             // Nothing useful to do on a failed close: every commit was already
             // durable when it was acknowledged.
@@ -1123,6 +1228,30 @@ mod tests {
         assert!(outcomes[..4].iter().all(|o| o.is_ok()));
         assert!(matches!(&outcomes[4], Err(StorageError::UnknownKey(f)) if f == "f"));
         assert_eq!(db.inbox("f", None, 100).await.unwrap().len(), 4);
+        db.close().await;
+    }
+
+    /// A writer left inside a transaction (as when a COMMIT fails after
+    /// SQLite has already rolled back by itself: sqlx's ROLLBACK then fails
+    /// and it still counts the transaction as open) is replaced before its
+    /// next use, so later writes work and are committed (issue 15, item 12).
+    #[tokio::test]
+    async fn a_writer_left_inside_a_transaction_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&url(dir.path())).await.unwrap();
+        {
+            let mut w = db.writer().await.unwrap();
+            let tx = begin_write(&mut w).await.unwrap();
+            // Neither committed nor rolled back, and sqlx is never told.
+            std::mem::forget(tx);
+        }
+        // add_force writes in autocommit mode, add_force_key in a
+        // transaction of its own: both failed (or stayed uncommitted) before.
+        with_force(&db).await;
+        let forces = db.forces().await.unwrap();
+        assert_eq!(forces.len(), 1, "committed, so the readers see it");
+        assert!(forces[0].current_key.is_some());
+        assert!(!db.writer().await.unwrap().is_in_transaction());
         db.close().await;
     }
 

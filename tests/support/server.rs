@@ -124,6 +124,17 @@ impl TestDb {
         }
     }
 
+    /// A handle on a database that something else keeps alive (a throwaway
+    /// PostgreSQL cluster, a file on a filesystem the test mounted): dropping
+    /// it drops nothing but its own temporary directory.
+    pub fn at(url: String) -> TestDb {
+        TestDb {
+            url,
+            dir: tempfile::tempdir().expect("tempdir"),
+            pg: None,
+        }
+    }
+
     /// A second handle on the same database, for a second server instance
     /// (its own temporary directory; dropping it drops nothing).
     pub fn shared(&self) -> TestDb {

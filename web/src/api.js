@@ -13,9 +13,10 @@ const OPTS = { credentials: "omit", cache: "no-store", referrerPolicy: "no-refer
  */
 export async function getForces() {
   const res = await fetch("/api/v1/forces", { ...OPTS, headers: { Accept: "application/json" } });
-  if (!res.ok) throw new Error(`the list of forces could not be loaded (${res.status})`);
+  // (Thrown texts are never shown: the page says what failed in its own words.)
+  if (!res.ok) throw new Error(`forces: ${res.status}`);
   const list = await res.json();
-  if (!Array.isArray(list)) throw new Error("the list of forces is not a list");
+  if (!Array.isArray(list)) throw new Error("forces: not a list");
   const out = [];
   for (const f of list) {
     try {
@@ -56,8 +57,10 @@ export async function getChallenge() {
 /**
  * POST /api/v1/reports with the envelope bytes and its proof of work (the
  * `Quietline-Pow` header value). Resolves to { ok: true, id } on 201, or
- * { ok: false, status, error, message } (status 0 when the request did not
- * complete).
+ * { ok: false, status, error, retryAfter } (status 0 when the request did
+ * not complete; retryAfter is the Retry-After header's text, or null, which
+ * a 503 carries: see retry.js). The server's `message` is left out: the page
+ * says what happened in its own plain words (app.js, sendError).
  */
 export async function postReport(envelope, pow) {
   let res;
@@ -69,7 +72,7 @@ export async function postReport(envelope, pow) {
       body: envelope,
     });
   } catch {
-    return { ok: false, status: 0, error: "network", message: "" };
+    return { ok: false, status: 0, error: "network" };
   }
   let body = {};
   try {
@@ -82,7 +85,7 @@ export async function postReport(envelope, pow) {
     ok: false,
     status: res.status,
     error: (body && typeof body.error === "string" && body.error) || "",
-    message: (body && typeof body.message === "string" && body.message) || "",
+    retryAfter: res.headers.get("Retry-After"),
   };
 }
 
@@ -94,7 +97,7 @@ export async function postReport(envelope, pow) {
 export async function getSlot(addressHex) {
   const res = await fetch(`/api/v1/slots/${addressHex}`, { ...OPTS, headers: { Accept: "application/octet-stream" } });
   if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`slot request failed (${res.status})`);
+  if (!res.ok) throw new Error(`slot: ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 

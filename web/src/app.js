@@ -13,6 +13,7 @@ import { installExit } from "./exit.js";
 import { getForces, getChallenge, postReport, getSlot, getAssets } from "./api.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
 import { parseDate, parseTime, checkReplyCode, formatSentAt, formatDate } from "./validate.js";
+import { retryWait, busyMessage } from "./retry.js";
 
 const SERVICE = "Quietline";
 const MAX_SLOTS = 1000;
@@ -622,11 +623,15 @@ function setBusy(busy) {
  * Seal a payload to a force, prove work over the envelope and post it. On
  * 422 (unknown or retired key) the directory is reloaded and the payload
  * sealed again to the force's current key, once; on 429 for the proof of
- * work (expired or spent) a new challenge is solved, once. Returns the
- * postReport result with `force` set, or { cancelled: true }.
+ * work (expired or spent) a new challenge is solved, once. On 503 (the
+ * service cannot store for the moment) the same envelope with the same proof
+ * is sent again after Retry-After, a few times (retry.js), Cancel still
+ * working. Returns the postReport result with `force` set, or
+ * { cancelled: true }.
  */
 async function sealAndPost(forceId, payload, what) {
   let force = S.forces && S.forces.find((f) => f.id === forceId);
+  let retries = 0; // after a 503, for this whole send
   for (let attempt = 0; ; attempt++) {
     if (!force) return { ok: false, status: 404, error: "unknown_force" };
     setProgress("Locking your message on this device…");
@@ -635,8 +640,25 @@ async function sealAndPost(forceId, payload, what) {
     for (let proofs = 0; proofs < 2; proofs++) {
       res = await prove(envelope, what);
       if (!res.header) break;
-      sending(what);
-      res = await postReport(envelope, res.header);
+      const header = res.header;
+      // 503: nothing was stored and the challenge is still good, so the
+      // same bytes go again (never sealed again: the report stays the one
+      // the reporter checked), after the wait the server asks for.
+      for (let secs = 0; ;) {
+        sending(what);
+        res = await postReport(envelope, header);
+        // "Already spent" for this proof after a 503 means this very
+        // envelope was stored after all: a challenge is recorded as spent in
+        // the same transaction as its report, and a solution fits only the
+        // envelope it was solved over (the earlier attempt committed
+        // although its answer said otherwise, as when a database connection
+        // is lost during a commit). A new challenge would store it twice.
+        if (secs && res.error === "pow_spent") res = { ok: true };
+        if (!(secs = retryWait(res, retries))) break;
+        retries++;
+        res = await waitToRetry(secs, what);
+        if (res.cancelled) return res;
+      }
       // Expired or already spent (a slow solve, a retry after a lost
       // answer): a new challenge, once.
       if (res.status !== 429 || !/^pow_(expired|spent)$/.test(res.error)) break;
@@ -654,18 +676,41 @@ async function sealAndPost(forceId, payload, what) {
 
 // ---------------------------------------------------------------- proof of work
 
-let work = null; // { worker, resolve } while a worker searches
+let work = null; // { worker, resolve } while a worker searches; { timer, resolve } while waiting to retry
 
 /**
- * Stop the search, if one runs, and settle prove() with `result`. The
- * waiting screen stays only to send a solution.
+ * Stop the search or the wait, if one runs, and settle prove() or
+ * waitToRetry() with `result`. The waiting screen stays only to send a
+ * solution.
  */
 function stopWork(result) {
   if (!work) return;
-  work.worker.terminate();
+  if (work.worker) work.worker.terminate();
+  clearTimeout(work.timer);
   work.resolve(result);
   work = null;
   if (!result.header) S.waiting = null;
+}
+
+/**
+ * After a 503: the waiting screen says, in words, that the service is busy,
+ * when the page tries again and that the report is kept, with Cancel back.
+ * Resolves to {} after `secs` seconds (the waiting screen stays), or
+ * { cancelled: true } (stopWork).
+ */
+function waitToRetry(secs, what) {
+  return new Promise((resolve) => {
+    work = { timer: setTimeout(() => { work = null; resolve({}); }, secs * 1000), resolve };
+    // Changed in place, so the polite status region announces it; only the
+    // Cancel button comes back (sending() takes it away again). With proof
+    // of work off (local development only) there is no waiting screen, and
+    // the page just waits.
+    const el = S.waiting && document.getElementById("pow-status");
+    if (el) {
+      setWaiting(busyMessage(secs, what));
+      el.after(cancelButton());
+    }
+  });
 }
 
 /**
@@ -734,6 +779,10 @@ function sending(what) {
   setWaiting(`Sending your ${what}…`);
 }
 
+function cancelButton() {
+  return button("Cancel sending", () => stopWork({ cancelled: true }), "secondary", { id: "cancel" });
+}
+
 function viewWaiting() {
   const w = S.waiting;
   const title = `Preparing to send your ${w.what}`;
@@ -745,7 +794,7 @@ function viewWaiting() {
       h("label", { class: "label-s", for: "pow-progress" }, "Progress"),
       h("progress", { id: "pow-progress", max: "100", value: String(percent(w)) }),
       h("p", { class: "progress", role: "status", id: "pow-status" }, w.status),
-      !w.posting && button("Cancel sending", () => stopWork({ cancelled: true }), "secondary", { id: "cancel" }),
+      !w.posting && cancelButton(),
     ],
   };
 }
@@ -760,7 +809,8 @@ function sendError(res, name) {
     case 404: return `${name || "That police force"} cannot receive messages through this service at the moment${nothing} Choose another police force, or try again later.`;
     case 413: return "What you wrote is too large to send. Make it shorter, then try again.";
     case 422: return `${name || "The police force"} has changed its key and your message could not be locked to the new one${nothing} Try again later.`;
-    case 429: return `The service is busy${nothing} Wait a few minutes, then try again.`;
+    // 503: still busy after the page's own retries (retry.js).
+    case 429: case 503: return `The service is busy${nothing} Wait a few minutes, then try again.`;
     case 400:
       if (res.error === "invalid_force_id") return "Choose the police force again from the list, then try again.";
       if (res.error === "unknown_version" || res.error === "unknown_suite") {
