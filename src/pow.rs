@@ -546,13 +546,15 @@ impl Aimd {
     }
 
     /// Bits above the floor the rate in the window asks for: the least `k`
-    /// with `rate ≤ E · 2^k`, rate per minute over the window's duration.
+    /// with `rate ≤ E · 2^k`, rate per minute over the window's whole
+    /// duration (also while it is filling after a start, so that a few
+    /// reports just after a restart do not count as a surge).
     fn wanted_rate_bits(&self) -> u8 {
         if self.expected_rate == 0 || self.window.is_empty() {
             return 0;
         }
         let count: u128 = self.window.iter().map(|&n| u128::from(n)).sum();
-        let window_ms = self.interval.as_millis().max(1) * self.window.len() as u128;
+        let window_ms = self.interval.as_millis().max(1) * RATE_WINDOW_TICKS as u128;
         // rate = count · 60 000 / window_ms per minute; compare without division.
         let demand = count * 60_000;
         let mut k = 0u8;
@@ -734,22 +736,44 @@ mod tests {
             },
             CONTROL_INTERVAL,
         );
-        // Twice the expected rate in one step of an empty window: one bit
-        // per doubling (2 · 60/min over 5 s is 10 reports).
-        assert_eq!(a.step(rate(10)), change(10, 11, Cause::Rate));
+        // Half the expected rate, all in one step: the floor (the rate is
+        // over the whole 30-s window, so a burst right after a start is not
+        // a surge).
+        assert_eq!(a.step(rate(15)), None);
+        // Twice the expected rate: one bit per doubling (2 · 60/min over
+        // 30 s is 60 reports).
+        assert_eq!(a.step(rate(45)), change(10, 11, Cause::Rate));
         // Pressure adds on top of the rate's level.
-        let mut s = p(1000, 0);
-        s.accepted = 5;
-        assert_eq!(a.step(s), change(11, 12, Cause::Pressure));
+        assert_eq!(a.step(p(1000, 0)), change(11, 12, Cause::Pressure));
         // Quiet database, the rate still above: the rate holds its level.
-        assert_eq!(a.step(rate(5)).map(|c| c.to), Some(11));
-        assert_eq!(a.step(rate(5)), None);
+        assert_eq!(a.step(rate(0)).map(|c| c.to), Some(11));
+        assert_eq!(a.step(rate(0)), None);
         assert_eq!(a.current(), 11);
         // No rate watched (expected 0): submissions alone never move it.
         let mut fixed = aimd(10, 20);
         for _ in 0..20 {
             assert_eq!(fixed.step(rate(1_000_000)), None);
         }
+    }
+
+    #[test]
+    fn a_few_reports_never_move_the_difficulty_at_the_least_expected_rate() {
+        // The least --pow-expected-rate (10 a minute): five reports in one
+        // 30-s window, even all in one step just after a start, are at the
+        // peak, not above it; the difficulty anyone can read shows no report.
+        let mut a = Aimd::new(
+            PowSettings {
+                floor: 10,
+                max: 20,
+                expected_rate: 10,
+            },
+            CONTROL_INTERVAL,
+        );
+        assert_eq!(a.step(rate(5)), None);
+        for _ in 0..5 {
+            assert_eq!(a.step(rate(0)), None);
+        }
+        assert_eq!(a.step(rate(6)), change(10, 11, Cause::Rate));
     }
 
     #[test]
