@@ -105,7 +105,7 @@ pub struct ServeArgs {
     /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 19].
     #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
     pub pow_difficulty: Option<u8>,
-    /// Proof-of-work ceiling the difficulty may rise to under pressure (floor–32) [default: 28, or the floor if higher].
+    /// Proof-of-work ceiling the difficulty may rise to under pressure or above the expected rate (floor–32) [default: 28, or the floor if higher].
     #[arg(long, env = "QUIETLINE_POW_MAX_DIFFICULTY", value_name = "BITS")]
     pub pow_max_difficulty: Option<u8>,
     /// Expected peak intake of this instance, in reports per minute; above it the proof-of-work difficulty rises one bit per doubling of the rate (10–1000000) [default: 60].
