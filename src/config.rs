@@ -19,6 +19,7 @@
 //! access_log = true
 //! pow_difficulty = 19
 //! pow_max_difficulty = 28
+//! pow_expected_rate = 60
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting cannot silently fall back to
@@ -104,9 +105,12 @@ pub struct ServeArgs {
     /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 19].
     #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
     pub pow_difficulty: Option<u8>,
-    /// Proof-of-work ceiling the difficulty may rise to under pressure (floor–32) [default: 28, or the floor if higher].
+    /// Proof-of-work ceiling the difficulty may rise to under pressure or above the expected rate (floor–32) [default: 28, or the floor if higher].
     #[arg(long, env = "QUIETLINE_POW_MAX_DIFFICULTY", value_name = "BITS")]
     pub pow_max_difficulty: Option<u8>,
+    /// Expected peak intake of this instance, in reports per minute; above it the proof-of-work difficulty rises one bit per doubling of the rate (10–1000000) [default: 60].
+    #[arg(long, env = "QUIETLINE_POW_EXPECTED_RATE", value_name = "PER_MINUTE")]
+    pub pow_expected_rate: Option<u32>,
     /// Also create a demo force with a fresh key pair and print the console commands.
     #[arg(long)]
     pub demo: bool,
@@ -127,6 +131,7 @@ struct FileConfig {
     access_log: Option<bool>,
     pow_difficulty: Option<u8>,
     pow_max_difficulty: Option<u8>,
+    pow_expected_rate: Option<u32>,
 }
 
 /// A setting that failed its check. Messages name the setting and say what is
@@ -427,8 +432,31 @@ fn resolve_pow(serve: &ServeArgs, file: &FileConfig) -> Result<PowSettings, Conf
             ),
         ));
     }
-    Ok(PowSettings { floor, max })
+    let expected_rate = serve
+        .pow_expected_rate
+        .or(file.pow_expected_rate)
+        .unwrap_or(crate::pow::DEFAULT_EXPECTED_RATE);
+    if !(MIN_EXPECTED_RATE..=MAX_EXPECTED_RATE).contains(&expected_rate) {
+        return Err(invalid(
+            "--pow-expected-rate",
+            format!(
+                "{expected_rate} reports per minute is out of range; use {MIN_EXPECTED_RATE} to {MAX_EXPECTED_RATE}: this instance's expected peak intake (with several instances behind a load balancer, the service's peak divided by their number)"
+            ),
+        ));
+    }
+    Ok(PowSettings {
+        floor,
+        max,
+        expected_rate,
+    })
 }
+
+/// Least `--pow-expected-rate`: the rate is measured over 30 s, so below
+/// this a handful of reports together would raise the difficulty, and the
+/// difficulty (which anyone can read) would show them.
+const MIN_EXPECTED_RATE: u32 = 10;
+/// Largest `--pow-expected-rate` (anything larger is a typo).
+const MAX_EXPECTED_RATE: u32 = 1_000_000;
 
 /// Accept `HOST.onion`, optionally written as `http://HOST.onion/`, and return
 /// the bare host. Only v3 onion addresses (56 base32 characters) are accepted.
@@ -583,12 +611,33 @@ mod tests {
         );
         assert_eq!(
             with(Some(30), None).unwrap().server.pow,
-            PowSettings { floor: 30, max: 30 }
+            PowSettings {
+                floor: 30,
+                max: 30,
+                expected_rate: crate::pow::DEFAULT_EXPECTED_RATE
+            }
         );
         assert_eq!(
             with(Some(8), Some(8)).unwrap().server.pow,
-            PowSettings::fixed(8)
+            PowSettings {
+                expected_rate: crate::pow::DEFAULT_EXPECTED_RATE,
+                ..PowSettings::fixed(8)
+            }
         );
+        let rate = |r: u32| {
+            serve(
+                CommonArgs::default(),
+                ServeArgs {
+                    pow_expected_rate: Some(r),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(rate(600).unwrap().server.pow.expected_rate, 600);
+        for bad in [0, 9, 1_000_001] {
+            let e = rate(bad).unwrap_err().to_string();
+            assert!(e.contains("--pow-expected-rate"), "{e}");
+        }
         let e = with(Some(33), None).unwrap_err().to_string();
         assert!(
             e.contains("--pow-difficulty") && e.contains("1 to 32"),

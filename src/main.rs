@@ -188,8 +188,8 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
 fn pow_banner(pow: &quietline::pow::PowSettings) -> String {
     if pow.enabled() {
         format!(
-            "proof of work: on, {} bits (may rise to {} under pressure); `quietline pow status` shows the current difficulty",
-            pow.floor, pow.max
+            "proof of work: on, {} bits (may rise to {} under pressure or above {} reports a minute); `quietline pow status` shows the current difficulty",
+            pow.floor, pow.max, pow.expected_rate
         )
     } else {
         "WARNING: proof of work is OFF (--pow-difficulty 0): anyone can flood this server with reports. Use this for local development only.".to_owned()

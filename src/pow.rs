@@ -2,20 +2,23 @@
 //! the settings, the challenges this server issues, the checks a submission
 //! passes before it may touch the database, and the difficulty controller.
 //!
-//! It owns: when a challenge expires (rounded to five minutes), this
+//! It owns: when a challenge expires (rounded to five minutes), what this
+//! server accepts beyond a valid MAC (an expiry it could have issued, a
+//! difficulty it still asks for: FORMAT.md#verifying steps 4 and 6), this
 //! instance's memory of challenges it has seen spent (so a replayed request is
-//! refused without a database round trip), and the additive-increase /
-//! multiplicative-decrease rule that moves the difficulty between the floor and
-//! the ceiling. It does not hash or MAC itself (`quietline_crypto::pow`), and it
+//! refused without a database round trip), the count of accepted submissions
+//! (a number in memory, reset every control interval: never a time), and the
+//! controller that moves the difficulty between the floor and the ceiling
+//! with the database's pressure and the intake rate. It does not hash or MAC itself (`quietline_crypto::pow`), and it
 //! does not make a spent challenge durable: that is the storage's job, in the
 //! same transaction as the report (`storage::PowTicket`).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
-use quietline_crypto::pow::{self, Challenge, PowError, PowKey};
+use quietline_crypto::pow::{self, Challenge, Limits, PowError, PowKey};
 use tokio::sync::OnceCell;
 
 use crate::day::Clock;
@@ -31,8 +34,33 @@ pub const CHALLENGE_TTL_SECS: u64 = 600;
 /// Expiries are rounded up to a multiple of this, so a challenge does not show
 /// the server's clock to the second (FORMAT.md#challenge).
 pub const EXPIRY_GRANULE_SECS: u64 = 300;
-/// How often the controller looks at the intake's pressure.
+/// How far ahead of this server's clock an expiry may lie and still be
+/// accepted: the longest lifetime it gives (TTL + granule, 15 minutes) plus
+/// a minute for the clocks of instances sharing the challenge key. Anything
+/// further was minted with the key, not fetched (FORMAT.md#verifying step 4).
+pub const MAX_AHEAD_SECS: u64 = CHALLENGE_TTL_SECS + EXPIRY_GRANULE_SECS + MAX_CLOCK_SKEW_SECS;
+/// Clock difference tolerated between instances sharing the challenge key.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 60;
+/// How often the controller looks at the intake's pressure and rate.
 pub const CONTROL_INTERVAL: Duration = Duration::from_secs(5);
+/// Default expected peak intake of one instance, in accepted reports per
+/// minute (`--pow-expected-rate`): above it the difficulty rises one bit per
+/// doubling of the rate.
+pub const DEFAULT_EXPECTED_RATE: u32 = 60;
+/// The intake rate is measured over this many control intervals (30 s at
+/// the default interval): long enough that a few reports together do not
+/// move the difficulty, short enough that a flood at ten times the expected
+/// peak is priced at floor+4 within about 25 s.
+pub const RATE_WINDOW_TICKS: usize = 6;
+/// A challenge is outdated when its difficulty is more than
+/// [`OUTDATED_MARGIN`] bits below every difficulty this instance asked for
+/// during the last this-many control intervals (60 s at the default
+/// interval). A sender who fetched a challenge within that time is never
+/// refused as outdated; a stockpile fetched before a rise is refused once
+/// the rise has lasted that long.
+pub const GRACE_TICKS: usize = 12;
+/// Bits a challenge may lie below the difficulty asked for lately.
+pub const OUTDATED_MARGIN: u8 = 1;
 /// How often spent challenges past their expiry are forgotten.
 pub const FORGET_INTERVAL: Duration = Duration::from_secs(60);
 /// Most spent challenge ids this instance remembers in memory (about 15
@@ -55,12 +83,20 @@ pub struct PowSettings {
     pub floor: u8,
     /// Difficulty the controller never goes above (≥ floor, ≤ 32).
     pub max: u8,
+    /// Expected peak intake of this instance, accepted reports per minute;
+    /// above it the difficulty rises with the rate. 0: the rate is not
+    /// watched (fixed difficulties, tests).
+    pub expected_rate: u32,
 }
 
 impl PowSettings {
     /// Proof of work off (local development only).
     pub const fn off() -> Self {
-        Self { floor: 0, max: 0 }
+        Self {
+            floor: 0,
+            max: 0,
+            expected_rate: 0,
+        }
     }
 
     /// A fixed difficulty (floor = ceiling), e.g. a low one for tests.
@@ -68,6 +104,7 @@ impl PowSettings {
         Self {
             floor: difficulty,
             max: difficulty,
+            expected_rate: 0,
         }
     }
 
@@ -82,6 +119,7 @@ impl Default for PowSettings {
         Self {
             floor: DEFAULT_FLOOR,
             max: DEFAULT_MAX,
+            expected_rate: DEFAULT_EXPECTED_RATE,
         }
     }
 }
@@ -102,9 +140,9 @@ pub struct IssuedChallenge {
 pub enum Refusal {
     /// No header (and proof of work is on).
     Missing,
-    /// The header failed a check of FORMAT.md#verifying, steps 2–5.
+    /// The header failed a check of FORMAT.md#verifying, steps 2–7.
     Invalid(PowError),
-    /// The challenge was spent already (step 6).
+    /// The challenge was spent already (step 8).
     Spent,
     /// The key could not be loaded from the database.
     Storage(StorageError),
@@ -115,6 +153,12 @@ pub struct PowGuard {
     settings: PowSettings,
     clock: Clock,
     difficulty: AtomicU8,
+    /// The least difficulty a submission's challenge may carry now
+    /// ([`Aimd::needed`]).
+    needed: AtomicU8,
+    /// Submissions accepted since the controller last looked: a count, never
+    /// a time.
+    accepted: AtomicU64,
     /// Loaded (or created) from the database on first use, so building the
     /// router needs no database round trip.
     key: OnceCell<PowKey>,
@@ -231,6 +275,8 @@ impl PowGuard {
             settings,
             clock,
             difficulty: AtomicU8::new(settings.floor),
+            needed: AtomicU8::new(settings.floor),
+            accepted: AtomicU64::new(0),
             key: OnceCell::new(),
             spent: Mutex::new(Spent::default()),
         }
@@ -246,8 +292,23 @@ impl PowGuard {
         self.difficulty.load(Ordering::Relaxed)
     }
 
-    fn set_difficulty(&self, d: u8) {
-        self.difficulty.store(d, Ordering::Relaxed);
+    /// The least difficulty a challenge may carry to be accepted now.
+    pub fn needed(&self) -> u8 {
+        self.needed.load(Ordering::Relaxed)
+    }
+
+    /// Count one accepted submission, for the rate the controller watches.
+    pub fn count_accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What a submission's challenge must satisfy beyond its MAC.
+    fn limits(&self) -> Limits {
+        Limits {
+            min_difficulty: self.needed(),
+            granule: EXPIRY_GRANULE_SECS,
+            max_ahead: MAX_AHEAD_SECS,
+        }
     }
 
     async fn key(&self, storage: &dyn Storage) -> Result<&PowKey, StorageError> {
@@ -284,7 +345,7 @@ impl PowGuard {
         })
     }
 
-    /// FORMAT.md#verifying steps 1–5, then step 6 against this instance's
+    /// FORMAT.md#verifying steps 1–7, then step 8 against this instance's
     /// memory. `Ok(None)`: proof of work is off and no header was sent.
     /// `Ok(Some(claim))`: pass `claim.ticket()` to the storage with the report,
     /// then [`Claim::keep`] it once the outcome is known to spend it.
@@ -305,7 +366,8 @@ impl PowGuard {
             std::str::from_utf8(header).map_err(|_| Refusal::Invalid(PowError::Malformed))?;
         let key = self.key(storage).await.map_err(Refusal::Storage)?;
         let now = self.clock.now_secs();
-        let challenge = pow::verify(key, header, envelope, now).map_err(Refusal::Invalid)?;
+        let challenge = pow::verify_with(key, header, envelope, now, &self.limits())
+            .map_err(Refusal::Invalid)?;
         if !self.claim_local(challenge.id, challenge.expires, now) {
             return Err(Refusal::Spent);
         }
@@ -342,12 +404,15 @@ impl PowGuard {
         storage.forget_spent(now as i64).await
     }
 
-    /// One controller step: look at the intake's pressure and move the
-    /// difficulty; returns the change, if any, for the log.
+    /// One controller step: look at the intake's pressure and the
+    /// submissions accepted since the last step, and move the difficulty;
+    /// returns the change, if any, for the log.
     pub fn control(&self, aimd: &mut Aimd, pressure: Pressure) -> Option<Change> {
-        let change = aimd.step(pressure)?;
-        self.set_difficulty(change.to);
-        Some(change)
+        let accepted = self.accepted.swap(0, Ordering::Relaxed);
+        let change = aimd.step(Sample { pressure, accepted });
+        self.difficulty.store(aimd.current(), Ordering::Relaxed);
+        self.needed.store(aimd.needed(), Ordering::Relaxed);
+        change
     }
 }
 
@@ -393,29 +458,75 @@ pub struct Change {
     pub from: u8,
     /// After.
     pub to: u8,
+    /// Which signal set the new value.
+    pub cause: Cause,
 }
 
-/// Additive increase, multiplicative decrease of the difficulty.
+/// Which signal set the difficulty at a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The database's pressure (queue, commit latency).
+    Pressure,
+    /// The intake rate against the expected peak.
+    Rate,
+    /// Neither: the intake is quiet and the difficulty falls back.
+    Quiet,
+}
+
+/// What the controller sees at each step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sample {
+    /// The database's pressure.
+    pub pressure: Pressure,
+    /// Submissions accepted since the last step.
+    pub accepted: u64,
+}
+
+/// The difficulty controller: the larger of two signals, each interval.
 ///
-/// Each [`CONTROL_INTERVAL`]: under pressure (≥ 256 reports queued for the
-/// database, or a commit slower than 250 ms) one bit more, up to the ceiling —
-/// each bit doubles the work of every new submission; when quiet (< 16 queued
-/// and every commit under 50 ms) the distance to the floor is halved; in
-/// between, no change.
+/// - **Pressure** (additive increase, multiplicative decrease): with ≥ 256
+///   reports queued for the database or a commit slower than 250 ms, one bit
+///   more — each bit doubles the work of every new submission; when quiet
+///   (< 16 queued and every commit under 50 ms) the distance to the floor is
+///   halved; in between, no change.
+/// - **Rate**: the submissions accepted over the last [`RATE_WINDOW_TICKS`]
+///   intervals, per minute, against the expected peak `E`. At a rate `r > E`
+///   the difficulty is at least `floor + ⌈log2(r / E)⌉`, reached at the
+///   step that measures it (ten times `E` asks floor+4); when the rate falls
+///   this part comes down one bit per interval, so a flooder whose own rate
+///   drops as the price rises does not see the price collapse at once. A
+///   flood at rate `r` thus costs at least `r² / E` floor-solutions a minute.
+///
+/// Both stay between the floor and the ceiling. The controller also keeps
+/// the difficulty it set at each of the last [`GRACE_TICKS`] steps, from
+/// which it derives [`Aimd::needed`].
 #[derive(Debug, Clone)]
 pub struct Aimd {
     floor: u8,
     max: u8,
     current: u8,
+    expected_rate: u32,
+    interval: Duration,
+    /// Accepted submissions per step, the last [`RATE_WINDOW_TICKS`].
+    window: VecDeque<u64>,
+    /// Bits above the floor the rate holds the difficulty at.
+    rate_bits: u8,
+    /// The difficulty after each of the last [`GRACE_TICKS`] steps, and now.
+    history: VecDeque<u8>,
 }
 
 impl Aimd {
-    /// A controller at the floor.
-    pub fn new(settings: PowSettings) -> Self {
+    /// A controller at the floor, stepped every `interval`.
+    pub fn new(settings: PowSettings, interval: Duration) -> Self {
         Self {
             floor: settings.floor,
             max: settings.max.max(settings.floor),
             current: settings.floor,
+            expected_rate: settings.expected_rate,
+            interval,
+            window: VecDeque::with_capacity(RATE_WINDOW_TICKS + 1),
+            rate_bits: 0,
+            history: VecDeque::from([settings.floor]),
         }
     }
 
@@ -424,18 +535,66 @@ impl Aimd {
         self.current
     }
 
-    /// Take one pressure sample; the change it causes, if any.
-    pub fn step(&mut self, p: Pressure) -> Option<Change> {
+    /// The least difficulty a challenge may carry to be accepted: the floor,
+    /// and no more than [`OUTDATED_MARGIN`] bits below the lowest difficulty
+    /// asked for during the last [`GRACE_TICKS`] steps. A challenge fetched
+    /// within that time carries one of those, so only older ones (a
+    /// stockpile) can be refused.
+    pub fn needed(&self) -> u8 {
+        let lowest = self.history.iter().copied().min().unwrap_or(self.floor);
+        lowest.saturating_sub(OUTDATED_MARGIN).max(self.floor)
+    }
+
+    /// Bits above the floor the rate in the window asks for: the least `k`
+    /// with `rate ≤ E · 2^k`, rate per minute over the window's whole
+    /// duration (also while it is filling after a start, so that a few
+    /// reports just after a restart do not count as a surge).
+    fn wanted_rate_bits(&self) -> u8 {
+        if self.expected_rate == 0 || self.window.is_empty() {
+            return 0;
+        }
+        let count: u128 = self.window.iter().map(|&n| u128::from(n)).sum();
+        let window_ms = self.interval.as_millis().max(1) * RATE_WINDOW_TICKS as u128;
+        // rate = count · 60 000 / window_ms per minute; compare without division.
+        let demand = count * 60_000;
+        let mut k = 0u8;
+        while k < pow::MAX_DIFFICULTY
+            && ((u128::from(self.expected_rate) * window_ms) << k) < demand
+        {
+            k += 1;
+        }
+        k
+    }
+
+    /// Take one sample; the change it causes, if any.
+    pub fn step(&mut self, s: Sample) -> Option<Change> {
         let from = self.current;
-        let to = if p.queued >= PRESSURE_QUEUED || p.slowest_commit >= PRESSURE_COMMIT {
-            from.saturating_add(1).min(self.max)
-        } else if p.queued < QUIET_QUEUED && p.slowest_commit < QUIET_COMMIT {
-            self.floor + (from - self.floor) / 2
-        } else {
-            from
-        };
+        self.window.push_back(s.accepted);
+        while self.window.len() > RATE_WINDOW_TICKS {
+            self.window.pop_front();
+        }
+        self.rate_bits = self
+            .wanted_rate_bits()
+            .max(self.rate_bits.saturating_sub(1));
+        let p = s.pressure;
+        let (mut to, mut cause) =
+            if p.queued >= PRESSURE_QUEUED || p.slowest_commit >= PRESSURE_COMMIT {
+                (from.saturating_add(1).min(self.max), Cause::Pressure)
+            } else if p.queued < QUIET_QUEUED && p.slowest_commit < QUIET_COMMIT {
+                (self.floor + (from - self.floor) / 2, Cause::Quiet)
+            } else {
+                (from, Cause::Pressure)
+            };
+        let by_rate = self.floor.saturating_add(self.rate_bits).min(self.max);
+        if by_rate > to {
+            (to, cause) = (by_rate, Cause::Rate);
+        }
         self.current = to;
-        (to != from).then_some(Change { from, to })
+        self.history.push_back(to);
+        while self.history.len() > GRACE_TICKS + 1 {
+            self.history.pop_front();
+        }
+        (to != from).then_some(Change { from, to, cause })
     }
 }
 
@@ -443,43 +602,231 @@ impl Aimd {
 mod tests {
     use super::*;
 
-    fn p(queued: usize, ms: u64) -> Pressure {
-        Pressure {
-            queued,
-            slowest_commit: Duration::from_millis(ms),
+    fn p(queued: usize, ms: u64) -> Sample {
+        Sample {
+            pressure: Pressure {
+                queued,
+                slowest_commit: Duration::from_millis(ms),
+            },
+            accepted: 0,
         }
+    }
+
+    /// A quiet database and `accepted` submissions in one step.
+    fn rate(accepted: u64) -> Sample {
+        Sample {
+            accepted,
+            ..Sample::default()
+        }
+    }
+
+    fn settings(floor: u8, max: u8) -> PowSettings {
+        PowSettings {
+            floor,
+            max,
+            expected_rate: 0,
+        }
+    }
+
+    fn aimd(floor: u8, max: u8) -> Aimd {
+        Aimd::new(settings(floor, max), CONTROL_INTERVAL)
+    }
+
+    fn change(from: u8, to: u8, cause: Cause) -> Option<Change> {
+        Some(Change { from, to, cause })
     }
 
     #[test]
     fn additive_increase_to_the_ceiling() {
-        let mut a = Aimd::new(PowSettings { floor: 10, max: 13 });
-        assert_eq!(a.step(p(300, 0)), Some(Change { from: 10, to: 11 }));
-        assert_eq!(a.step(p(0, 400)), Some(Change { from: 11, to: 12 }));
-        assert_eq!(a.step(p(1000, 1000)), Some(Change { from: 12, to: 13 }));
+        let mut a = aimd(10, 13);
+        assert_eq!(a.step(p(300, 0)), change(10, 11, Cause::Pressure));
+        assert_eq!(a.step(p(0, 400)), change(11, 12, Cause::Pressure));
+        assert_eq!(a.step(p(1000, 1000)), change(12, 13, Cause::Pressure));
         assert_eq!(a.step(p(1000, 1000)), None);
         assert_eq!(a.current(), 13);
     }
 
     #[test]
     fn multiplicative_decrease_to_the_floor() {
-        let mut a = Aimd::new(PowSettings { floor: 10, max: 20 });
+        let mut a = aimd(10, 20);
         for _ in 0..10 {
             a.step(p(1000, 0));
         }
         assert_eq!(a.current(), 20);
-        assert_eq!(a.step(p(0, 1)), Some(Change { from: 20, to: 15 }));
-        assert_eq!(a.step(p(0, 1)), Some(Change { from: 15, to: 12 }));
-        assert_eq!(a.step(p(0, 1)), Some(Change { from: 12, to: 11 }));
-        assert_eq!(a.step(p(0, 1)), Some(Change { from: 11, to: 10 }));
+        assert_eq!(a.step(p(0, 1)), change(20, 15, Cause::Quiet));
+        assert_eq!(a.step(p(0, 1)), change(15, 12, Cause::Quiet));
+        assert_eq!(a.step(p(0, 1)), change(12, 11, Cause::Quiet));
+        assert_eq!(a.step(p(0, 1)), change(11, 10, Cause::Quiet));
         assert_eq!(a.step(p(0, 1)), None);
     }
 
     #[test]
     fn in_between_holds() {
-        let mut a = Aimd::new(PowSettings { floor: 10, max: 20 });
+        let mut a = aimd(10, 20);
         a.step(p(1000, 0));
         assert_eq!(a.step(p(100, 100)), None);
         assert_eq!(a.current(), 11);
+    }
+
+    /// Accepted submissions in one 5-s step at `per_minute`.
+    fn per_step(per_minute: u64) -> u64 {
+        per_minute * CONTROL_INTERVAL.as_secs() / 60
+    }
+
+    #[test]
+    fn a_flood_at_ten_times_the_expected_rate_reaches_floor_plus_4_within_a_minute() {
+        let expected = 600;
+        let mut a = Aimd::new(
+            PowSettings {
+                floor: 19,
+                max: 28,
+                expected_rate: expected,
+            },
+            CONTROL_INTERVAL,
+        );
+        // A quiet minute at the expected peak itself: the floor.
+        for _ in 0..12 {
+            assert_eq!(a.step(rate(per_step(u64::from(expected)))), None);
+        }
+        assert_eq!(a.current(), 19);
+        // The flood starts: ten times the expected peak, the database quiet.
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            a.step(rate(per_step(10 * u64::from(expected))));
+            seen.push(a.current());
+        }
+        let within_a_minute = seen.iter().position(|&d| d >= 23);
+        assert!(
+            within_a_minute.is_some_and(|i| i < 12),
+            "difficulty over the flood's first minute, one step per 5 s: {seen:?}"
+        );
+        // Steady: ⌈log2(10)⌉ = 4 bits, no more, while the rate holds.
+        assert_eq!(a.current(), 23, "{seen:?}");
+        for _ in 0..24 {
+            a.step(rate(per_step(10 * u64::from(expected))));
+            assert_eq!(a.current(), 23);
+        }
+        // A hundred times: ⌈log2(100)⌉ = 7 bits; a thousand: the ceiling.
+        for _ in 0..6 {
+            a.step(rate(per_step(100 * u64::from(expected))));
+        }
+        assert_eq!(a.current(), 26);
+        a.step(rate(per_step(100_000 * u64::from(expected))));
+        assert_eq!(a.current(), 28);
+        // The flood stops: back to the floor, one bit per step at most.
+        let mut falling = Vec::new();
+        for _ in 0..24 {
+            let before = a.current();
+            if let Some(c) = a.step(rate(0)) {
+                assert_eq!(c.from - c.to, 1, "{c:?}");
+                assert_eq!(before, c.from);
+            }
+            falling.push(a.current());
+        }
+        assert_eq!(a.current(), 19, "{falling:?}");
+    }
+
+    #[test]
+    fn the_rate_and_the_pressure_each_raise_and_the_larger_wins() {
+        let mut a = Aimd::new(
+            PowSettings {
+                floor: 10,
+                max: 20,
+                expected_rate: 60,
+            },
+            CONTROL_INTERVAL,
+        );
+        // Half the expected rate, all in one step: the floor (the rate is
+        // over the whole 30-s window, so a burst right after a start is not
+        // a surge).
+        assert_eq!(a.step(rate(15)), None);
+        // Twice the expected rate: one bit per doubling (2 · 60/min over
+        // 30 s is 60 reports).
+        assert_eq!(a.step(rate(45)), change(10, 11, Cause::Rate));
+        // Pressure adds on top of the rate's level.
+        assert_eq!(a.step(p(1000, 0)), change(11, 12, Cause::Pressure));
+        // Quiet database, the rate still above: the rate holds its level.
+        assert_eq!(a.step(rate(0)).map(|c| c.to), Some(11));
+        assert_eq!(a.step(rate(0)), None);
+        assert_eq!(a.current(), 11);
+        // No rate watched (expected 0): submissions alone never move it.
+        let mut fixed = aimd(10, 20);
+        for _ in 0..20 {
+            assert_eq!(fixed.step(rate(1_000_000)), None);
+        }
+    }
+
+    #[test]
+    fn a_few_reports_never_move_the_difficulty_at_the_least_expected_rate() {
+        // The least --pow-expected-rate (10 a minute): five reports in one
+        // 30-s window, even all in one step just after a start, are at the
+        // peak, not above it; the difficulty anyone can read shows no report.
+        let mut a = Aimd::new(
+            PowSettings {
+                floor: 10,
+                max: 20,
+                expected_rate: 10,
+            },
+            CONTROL_INTERVAL,
+        );
+        assert_eq!(a.step(rate(5)), None);
+        for _ in 0..5 {
+            assert_eq!(a.step(rate(0)), None);
+        }
+        assert_eq!(a.step(rate(6)), change(10, 11, Cause::Rate));
+    }
+
+    #[test]
+    fn a_compute_bound_flooder_settles_where_the_price_matches_its_rate() {
+        // A flooder with the work of 160 times the expected peak at the
+        // floor: at floor+k it gets 160/2^k times through. The price settles
+        // at 4 bits (10 times the expected rate), not at the floor.
+        let expected = 60u64;
+        let mut a = Aimd::new(
+            PowSettings {
+                floor: 19,
+                max: 28,
+                expected_rate: expected as u32,
+            },
+            CONTROL_INTERVAL,
+        );
+        let mut seen = Vec::new();
+        for _ in 0..60 {
+            let k = a.current() - 19;
+            a.step(rate(per_step(160 * expected) >> k));
+            seen.push(a.current());
+        }
+        let last: Vec<u8> = seen[40..].to_vec();
+        assert!(last.iter().all(|&d| (22..=24).contains(&d)), "{seen:?}");
+    }
+
+    #[test]
+    fn a_challenge_is_outdated_only_after_the_rise_has_lasted_the_grace() {
+        let mut a = aimd(10, 20);
+        assert_eq!(a.needed(), 10);
+        for _ in 0..4 {
+            a.step(p(1000, 0));
+        }
+        assert_eq!(a.current(), 14);
+        // Everything asked for in the last GRACE_TICKS steps is accepted:
+        // the floor was asked for within them.
+        assert_eq!(a.needed(), 10);
+        for _ in 0..GRACE_TICKS - 4 {
+            a.step(p(100, 100));
+        }
+        assert_eq!(a.needed(), 10);
+        a.step(p(100, 100));
+        // The floor left the history: at least the lowest remembered (11)
+        // minus the margin.
+        assert_eq!(a.needed(), 11 - OUTDATED_MARGIN);
+        for _ in 0..4 {
+            a.step(p(100, 100));
+        }
+        assert_eq!(a.needed(), 14 - OUTDATED_MARGIN);
+        // Falling back lowers it at once: any challenge fetched now is good.
+        a.step(p(0, 0));
+        assert_eq!(a.current(), 12);
+        assert_eq!(a.needed(), 12 - OUTDATED_MARGIN);
     }
 
     #[test]

@@ -4,8 +4,12 @@
 //! envelope refused for another; a replay refused on the same instance, after
 //! a restart, and across two instances sharing one PostgreSQL database; a
 //! failed store leaves the challenge usable; the difficulty controller rising
-//! under pressure and falling back when quiet; proof of work off; and the
-//! operator's view (`quietline pow status`, the startup line).
+//! under pressure and with the intake rate, and falling back; challenges
+//! minted with the key (difficulty 0, far expiries, off the grid) refused; a
+//! stockpile refused as outdated once the difficulty has risen, and after a
+//! restart at a higher floor, while a genuine sender's retry succeeds; proof
+//! of work off; and the operator's view (`quietline pow status`, the startup
+//! line).
 
 mod support;
 
@@ -493,7 +497,12 @@ async fn difficulty_rises_under_pressure_and_decays_when_quiet() {
         high: high.clone(),
     });
     let settings = ServerSettings {
-        pow: PowSettings { floor: 4, max: 9 },
+        // The rate is not watched here: this test is about the pressure.
+        pow: PowSettings {
+            floor: 4,
+            max: 9,
+            expected_rate: 0,
+        },
         pow_control_interval: Duration::from_millis(10),
         ..test_settings()
     };
@@ -537,6 +546,252 @@ async fn difficulty_rises_under_pressure_and_decays_when_quiet() {
         400,
         "pow_insufficient",
     );
+    s.stop().await;
+}
+
+/// A server whose database never reports pressure, watching the rate
+/// against an expected peak of 10 reports a minute, every 20 ms: any
+/// sustained submissions are far above that peak.
+async fn rate_server() -> TestServer {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let storage: Arc<dyn Storage> = Arc::new(Pressured {
+        inner: quietline::storage::open(&db.url).await.unwrap(),
+        high: Arc::new(AtomicBool::new(false)),
+    });
+    let settings = ServerSettings {
+        pow: PowSettings {
+            floor: 4,
+            max: 9,
+            expected_rate: 10,
+        },
+        pow_control_interval: Duration::from_millis(20),
+        ..test_settings()
+    };
+    TestServer::start_on(db, storage, settings).await
+}
+
+/// One genuine submission at the current difficulty, accepted at the first
+/// try; its difficulty.
+async fn submit_one(s: &TestServer, envelope: &[u8]) -> u8 {
+    let (challenge, d) = fetch_challenge(&s.http, &s.base).await;
+    let r = post(s, envelope, Some(&solve(challenge, d, envelope))).await;
+    assert_eq!(r.0, 201, "{}", r.1);
+    d
+}
+
+/// One submission as the page makes it while the difficulty moves: a fresh
+/// challenge once more after a 429 for the proof of work (a machine busy
+/// enough to stall a test for the grace could make the first outdated).
+async fn submit_like_the_page(s: &TestServer, envelope: &[u8]) -> u8 {
+    let (challenge, d) = fetch_challenge(&s.http, &s.base).await;
+    let r = post(s, envelope, Some(&solve(challenge, d, envelope))).await;
+    if r.0 == 429 {
+        return submit_one(s, envelope).await;
+    }
+    assert_eq!(r.0, 201, "{}", r.1);
+    d
+}
+
+/// Issue 15, item 5: a flood the database absorbs without pressure still
+/// raises the difficulty, by its rate alone, and it falls back after.
+#[tokio::test]
+async fn the_difficulty_rises_with_the_intake_rate_above_the_expected_peak() {
+    let s = rate_server().await;
+    let force = s.add_force("north", "North").await;
+    assert_eq!(difficulty(&s).await, 4);
+    let envelope = force.report(b"one of many");
+    let mut seen = Vec::new();
+    for i in 0..2000 {
+        let d = submit_like_the_page(&s, &envelope).await;
+        if seen.last() != Some(&d) {
+            seen.push(d);
+        }
+        if d >= 4 + 4 {
+            break;
+        }
+        assert!(i < 1999, "the difficulty never rose to floor+4: {seen:?}");
+    }
+    // The submissions stop: back to the floor.
+    until_difficulty(&s, 4).await;
+    s.stop().await;
+}
+
+/// A nonce that does NOT solve `challenge` over `envelope` at `difficulty`:
+/// a probe that the server refuses as insufficient while the challenge is
+/// current, and as outdated before it hashes anything once it is not.
+fn wrong_solution(challenge: [u8; 58], difficulty: u8, envelope: &[u8]) -> String {
+    let hash = pow::envelope_hash(envelope);
+    let mut n = 0u64;
+    while pow::leading_zero_bits(&pow::digest(&challenge, &hash, &n.to_be_bytes()))
+        >= u32::from(difficulty)
+    {
+        n += 1;
+    }
+    Solution {
+        challenge,
+        nonce: n.to_be_bytes(),
+    }
+    .to_header()
+}
+
+/// Issue 15, item 6: a challenge fetched at the floor before a flood (a
+/// stockpile, or a genuine sender's slow solve) is refused as outdated once
+/// the raised difficulty has lasted the grace; the page's one retry, with a
+/// fresh challenge, is accepted.
+#[tokio::test]
+async fn a_stockpiled_challenge_is_refused_as_outdated_and_a_genuine_retry_succeeds() {
+    let s = rate_server().await;
+    let force = s.add_force("north", "North").await;
+    let stockpiled = force.report(b"fetched at the floor, sent late");
+    let (challenge, d) = fetch_challenge(&s.http, &s.base).await;
+    assert_eq!(d, 4);
+    let header = solve(challenge, d, &stockpiled);
+    let probe = wrong_solution(challenge, d, &stockpiled);
+
+    // Other senders push the rate up, until the stockpiled challenge is
+    // outdated (the probe says so without spending it).
+    let flood = force.report(b"the flood");
+    let mut answers = Vec::new();
+    for i in 0..5000 {
+        submit_like_the_page(&s, &flood).await;
+        let (status, body) = post(&s, &stockpiled, Some(&probe)).await;
+        let code = body["error"].as_str().unwrap().to_owned();
+        if answers.last() != Some(&code) {
+            answers.push(code.clone());
+        }
+        if code == "pow_outdated" {
+            assert_eq!(status, 429, "{body}");
+            break;
+        }
+        assert_eq!(code, "pow_insufficient", "{body}");
+        assert!(i < 4999, "never outdated: {answers:?}");
+    }
+    // The real solution, at the old difficulty: refused, nothing stored ...
+    let before = inbox_len(&s, "north").await;
+    let r = post(&s, &stockpiled, Some(&header)).await;
+    assert_refused(r.clone(), 429, "pow_outdated");
+    assert!(
+        r.1["message"]
+            .as_str()
+            .unwrap()
+            .contains("fetch a new challenge"),
+        "{}",
+        r.1
+    );
+    assert_eq!(inbox_len(&s, "north").await, before);
+    // ... and the page's one retry: a fresh challenge, at the difficulty
+    // asked for now, solved over the same envelope, is accepted.
+    submit_one(&s, &stockpiled).await;
+    assert_eq!(inbox_len(&s, "north").await, before + 1);
+    s.stop().await;
+}
+
+/// Issue 15, items 6 and 7, the issue's example: challenges fetched at the
+/// floor, then the server restarted at a higher floor: the stockpile is
+/// refused (a restarted server starts at its floor, which is the least it
+/// accepts), and a fresh challenge is accepted.
+#[tokio::test]
+async fn a_restart_at_a_higher_floor_refuses_challenges_fetched_below_it() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let storage = quietline::storage::open(&db.url).await.unwrap();
+    let s = TestServer::start_on(db, storage, test_settings()).await;
+    let force = s.add_force("north", "North").await;
+    let mut stockpile = Vec::new();
+    for i in 0..5 {
+        let envelope = force.report(format!("stockpiled {i}").as_bytes());
+        let header = s.pow(&envelope).await;
+        stockpile.push((envelope, header));
+    }
+    let db = s.shutdown().await;
+
+    let storage = quietline::storage::open(&db.url).await.unwrap();
+    let settings = ServerSettings {
+        pow: PowSettings::fixed(support::server::TEST_POW_DIFFICULTY + 2),
+        ..test_settings()
+    };
+    let s = TestServer::start_on(db, storage, settings).await;
+    for (envelope, header) in &stockpile {
+        assert_refused(post(&s, envelope, Some(header)).await, 429, "pow_outdated");
+    }
+    assert_eq!(inbox_len(&s, "north").await, 0);
+    let (envelope, _) = &stockpile[0];
+    assert_eq!(
+        submit_one(&s, envelope).await,
+        support::server::TEST_POW_DIFFICULTY + 2
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn challenges_minted_with_the_key_are_refused_on_sqlite() {
+    challenges_minted_with_the_key_are_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn challenges_minted_with_the_key_are_refused_on_postgres() {
+    challenges_minted_with_the_key_are_refused(Backend::Postgres).await;
+}
+
+/// Issue 15, item 7: whoever reads the challenge key can mint well-MACed
+/// challenges, but not ones below the floor, nor ones that expire later than
+/// any this server issues, nor ones off its five-minute grid (which the
+/// store's CHECK would have turned into a 500).
+async fn challenges_minted_with_the_key_are_refused(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    let force = s.add_force("north", "North").await;
+    let key = server_key(&s).await;
+    let d = support::server::TEST_POW_DIFFICULTY;
+    let now = s.clock.now_secs();
+    let mint = |difficulty: u8, expires: u64, id: u8| {
+        Challenge {
+            difficulty,
+            expires,
+            id: [id; 16],
+        }
+        .issue(&key)
+    };
+    let envelope = force.report(b"minted");
+    let send = |c: [u8; 58], difficulty: u8| solve(c, difficulty, &envelope);
+
+    // Difficulty 0 (or anything below the floor), a genuine expiry.
+    for low in [0, 1, d - 1] {
+        let c = mint(low, expiry_for(now), low);
+        assert_refused(
+            post(&s, &envelope, Some(&send(c, low))).await,
+            429,
+            "pow_outdated",
+        );
+    }
+    // An expiry in 2100 (on the grid), or a grid step past the lifetime.
+    let lifetime = quietline::pow::MAX_AHEAD_SECS;
+    for expires in [4_102_444_800, (now + lifetime).div_ceil(300) * 300 + 300] {
+        let c = mint(d, expires, 10);
+        assert_refused(
+            post(&s, &envelope, Some(&send(c, d))).await,
+            400,
+            "pow_forged",
+        );
+    }
+    // Off the five-minute grid: 400, before the store, not a 500.
+    for expires in [expiry_for(now) + 1, expiry_for(now) - 150, now + 700] {
+        if expires % 300 == 0 {
+            continue;
+        }
+        let c = mint(d, expires, 11);
+        assert_refused(
+            post(&s, &envelope, Some(&send(c, d))).await,
+            400,
+            "pow_forged",
+        );
+    }
+    assert_eq!(inbox_len(&s, "north").await, 0, "nothing minted was stored");
+    // What the server itself issues (the latest expiry it gives, at the
+    // floor) is still accepted.
+    let c = mint(d, expiry_for(now), 12);
+    let r = post(&s, &envelope, Some(&send(c, d))).await;
+    assert_eq!(r.0, 201, "{}", r.1);
     s.stop().await;
 }
 
@@ -585,7 +840,7 @@ fn the_operator_sees_the_difficulty() {
     let captured = p.stop();
     let banner = String::from_utf8_lossy(&captured.stdout);
     assert!(
-        banner.contains("proof of work: on, 11 bits (may rise to 15 under pressure)"),
+        banner.contains("proof of work: on, 11 bits (may rise to 15 under pressure or above 60 reports a minute)"),
         "{banner}"
     );
     let stderr = String::from_utf8_lossy(&captured.stderr);

@@ -1091,7 +1091,7 @@ async fn closed_storage_refuses_writes(db: &Db) {
     ));
 }
 
-/// crypto/FORMAT.md#verifying, step 6: a report is stored if and only if its
+/// crypto/FORMAT.md#verifying, step 8: a report is stored if and only if its
 /// challenge is recorded as spent, in one transaction.
 async fn a_report_and_its_challenge_are_stored_together(db: &Db) {
     let s = db.open().await;

@@ -76,6 +76,19 @@ pub enum PowError {
     /// The challenge's expiry has passed.
     #[error("the challenge has expired")]
     Expired,
+    /// The challenge's difficulty is below what the server requires now (its
+    /// floor, or what it has asked for lately less a margin: [`Limits`]). A
+    /// challenge fetched before the difficulty rose, or before a restart at a
+    /// higher floor; fetching a new one is the remedy.
+    #[error(
+        "the challenge asks for {got} leading zero bits, and this server now requires at least {needed}: the difficulty has risen since it was fetched"
+    )]
+    Outdated {
+        /// The least difficulty accepted now.
+        needed: u8,
+        /// The challenge's difficulty.
+        got: u8,
+    },
     /// The digest has fewer leading zero bits than the challenge's difficulty:
     /// the nonce is not a solution, or was found for another envelope.
     #[error(
@@ -96,6 +109,7 @@ impl PowError {
             Self::Malformed => "pow_malformed",
             Self::Forged => "pow_forged",
             Self::Expired => "pow_expired",
+            Self::Outdated { .. } => "pow_outdated",
             Self::Insufficient { .. } => "pow_insufficient",
         }
     }
@@ -221,19 +235,78 @@ pub fn leading_zero_bits(digest: &[u8; 32]) -> u32 {
     bits
 }
 
-/// The whole check of a solution header for one envelope at time `now`, in
-/// the order of FORMAT.md#verifying: syntax, MAC, expiry, work. Whether the
-/// challenge was already spent is the caller's check (it needs shared state).
+/// What a server accepts beyond a valid MAC (FORMAT.md#verifying, steps 4
+/// and 6): what it could have issued itself, at a difficulty it still asks
+/// for. Without these, whoever reads the key `K` could mint challenges of
+/// difficulty 0 or ones that never expire, and a stockpile of challenges
+/// fetched at the floor would stay good after the difficulty rose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Least difficulty accepted (step 6, `pow_outdated`).
+    pub min_difficulty: u8,
+    /// Every expiry the server issues is a multiple of this, in seconds
+    /// (step 4, `pow_forged`); 1 accepts any.
+    pub granule: u64,
+    /// Furthest an expiry may lie ahead of `now`, in seconds: the longest
+    /// lifetime the server gives a challenge, plus any allowance for the
+    /// clocks of instances sharing `K` (step 4, `pow_forged`).
+    pub max_ahead: u64,
+}
+
+impl Limits {
+    /// No limits: the format's own checks only (what `pow-v1.json` tests).
+    pub const NONE: Limits = Limits {
+        min_difficulty: 0,
+        granule: 1,
+        max_ahead: u64::MAX,
+    };
+}
+
+/// The format's own checks of a solution header for one envelope at time
+/// `now` (FORMAT.md#verifying steps 2, 3, 5 and 7): syntax, MAC, expiry,
+/// work — [`verify_with`] with [`Limits::NONE`]. A server checks its own
+/// limits too, with [`verify_with`].
 pub fn verify(
     key: &PowKey,
     header: &str,
     envelope: &[u8],
     now: u64,
 ) -> Result<Challenge, PowError> {
+    verify_with(key, header, envelope, now, &Limits::NONE)
+}
+
+/// The whole check of a solution header for one envelope at time `now`, in
+/// the order of FORMAT.md#verifying: syntax, MAC, an expiry this server could
+/// have issued, expiry, difficulty still asked for, work (steps 2–7). Whether
+/// the challenge was already spent is the caller's check (step 8: it needs
+/// shared state). Everything before the work is a few comparisons after one
+/// HMAC, so a refused challenge never costs a hash of the envelope.
+pub fn verify_with(
+    key: &PowKey,
+    header: &str,
+    envelope: &[u8],
+    now: u64,
+    limits: &Limits,
+) -> Result<Challenge, PowError> {
     let solution = Solution::parse(header)?;
     let challenge = Challenge::verify(key, &solution.challenge)?;
+    // A server never issues an expiry off its grid or beyond its lifetime:
+    // such a challenge was made with the key, not fetched. (Off the grid it
+    // would also break a store's rule that spent challenges carry only
+    // five-minute expiries.)
+    if challenge.expires % limits.granule.max(1) != 0
+        || challenge.expires > now.saturating_add(limits.max_ahead)
+    {
+        return Err(PowError::Forged);
+    }
     if now >= challenge.expires {
         return Err(PowError::Expired);
+    }
+    if challenge.difficulty < limits.min_difficulty {
+        return Err(PowError::Outdated {
+            needed: limits.min_difficulty,
+            got: challenge.difficulty,
+        });
     }
     let got = leading_zero_bits(&digest(
         &solution.challenge,
@@ -396,6 +469,54 @@ mod tests {
             solve_header("not a challenge", b"x"),
             Err(PowError::Malformed)
         );
+    }
+
+    #[test]
+    fn limits_refuse_what_the_server_would_never_issue_and_stale_difficulties() {
+        let limits = Limits {
+            min_difficulty: 10,
+            granule: 300,
+            max_ahead: 960,
+        };
+        let now = 1_795_823_000;
+        let at = |difficulty: u8, expires: u64| {
+            let c = challenge(difficulty, expires);
+            verify_with(
+                &key(),
+                &header(c, b"envelope", difficulty),
+                b"envelope",
+                now,
+                &limits,
+            )
+        };
+        // On the grid, within the lifetime, at the least difficulty: accepted.
+        assert!(at(10, 1_795_823_700).is_ok());
+        assert!(at(12, 1_795_823_400).is_ok());
+        // Minted with the key: expiry off the grid, or too far ahead.
+        assert_eq!(at(10, 1_795_823_701), Err(PowError::Forged));
+        assert_eq!(at(10, 1_795_824_000), Err(PowError::Forged));
+        assert_eq!(at(10, 4_102_444_800), Err(PowError::Forged));
+        // Below the least difficulty (difficulty 0 included): outdated.
+        assert_eq!(
+            at(0, 1_795_823_700),
+            Err(PowError::Outdated { needed: 10, got: 0 })
+        );
+        assert_eq!(at(9, 1_795_823_700).unwrap_err().code(), "pow_outdated");
+        // The order of FORMAT.md#verifying: forged before expired before
+        // outdated before insufficient.
+        assert_eq!(at(0, 1_795_822_801), Err(PowError::Forged));
+        assert_eq!(at(0, 1_795_822_800), Err(PowError::Expired));
+        let c = challenge(0, 1_795_823_700);
+        let s = Solution {
+            challenge: c,
+            nonce: [0xff; 8],
+        };
+        assert!(matches!(
+            verify_with(&key(), &s.to_header(), b"x", now, &limits),
+            Err(PowError::Outdated { .. })
+        ));
+        // Without limits, only the format's checks.
+        assert!(verify(&key(), &s.to_header(), b"x", now).is_ok());
     }
 
     #[test]

@@ -158,7 +158,8 @@ pub async fn challenge(State(state): State<AppState>) -> Result<Response, ApiErr
 /// `POST /api/v1/reports`: a kind-1 envelope in, `201 {"id"}` after the durable commit.
 ///
 /// Checks, in order: media type (415), size (413), envelope shape (400), proof
-/// of work (400/429, crypto/FORMAT.md#verifying), force and key (404/422;
+/// of work (400/429, crypto/FORMAT.md#verifying: forged, expired, outdated,
+/// insufficient), force and key (404/422;
 /// skipped for a key this process has seen accepted, `keys.rs`), then the
 /// store (which also spends the challenge: 429 if already spent, and checks
 /// the force and key again: 404/422).
@@ -235,7 +236,12 @@ pub async fn submit_report(
         claim.keep();
     }
     match stored {
-        Ok(()) => Ok(created(serde_json::json!({ "id": hex::encode(id) }))),
+        Ok(()) => {
+            // The rate the difficulty answers (crate::pow::Aimd): a count in
+            // memory, no time.
+            state.pow.count_accepted();
+            Ok(created(serde_json::json!({ "id": hex::encode(id) })))
+        }
         // Retired (or gone) since this process last looked: forget it.
         Err(StorageError::UnknownKey(_)) => {
             state.known_keys.forget(force_id, &key_id);

@@ -184,6 +184,10 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "fetch a new challenge from GET /api/v1/challenge and solve it over the envelope",
             ),
+            PowError::Outdated { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "fetch a new challenge from GET /api/v1/challenge (it carries the difficulty asked for now) and solve it over the envelope",
+            ),
             PowError::Insufficient { .. } => (
                 StatusCode::BAD_REQUEST,
                 "solve the challenge over the exact bytes of the envelope sent (a solution for one envelope does not fit another)",

@@ -44,7 +44,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::day::Clock;
-use crate::pow::{Aimd, PowGuard, PowSettings};
+use crate::pow::{Aimd, Cause, PowGuard, PowSettings};
 use crate::storage::Storage;
 use error::ApiError;
 
@@ -315,20 +315,22 @@ async fn purge_loop(
     }
 }
 
-/// Move the proof-of-work difficulty with the intake's pressure
-/// ([`crate::pow::Aimd`]); one log line per change, for the operator.
+/// Move the proof-of-work difficulty with the intake's pressure and rate
+/// ([`crate::pow::Aimd`]); one log line per change, for the operator. The
+/// line names the signal, never a count of reports.
 async fn control_loop(storage: Arc<dyn Storage>, pow: Arc<PowGuard>, every: Duration) {
-    let mut aimd = Aimd::new(pow.settings());
+    let mut aimd = Aimd::new(pow.settings(), every);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let pressure = storage.pressure();
         if let Some(change) = pow.control(&mut aimd, pressure) {
-            let direction = if change.to > change.from {
-                "raised: the intake is under pressure"
-            } else {
-                "lowered: the intake is quiet"
+            let direction = match (change.to > change.from, change.cause) {
+                (true, Cause::Rate) => "raised: the intake rate is above the expected peak",
+                (true, _) => "raised: the intake is under pressure",
+                (false, Cause::Rate) => "lowered: the intake rate is falling",
+                (false, _) => "lowered: the intake is quiet",
             };
             tracing::info!(
                 from = change.from,

@@ -72,7 +72,7 @@ pub struct NewReport {
     /// UTC day of receipt.
     pub day: Day,
     /// The proof-of-work challenge this report spends, if any: recorded as
-    /// spent in the same transaction (crypto/FORMAT.md#verifying, step 6).
+    /// spent in the same transaction (crypto/FORMAT.md#verifying, step 8).
     pub pow: Option<PowTicket>,
 }
 

@@ -186,7 +186,7 @@ impl BatchWriter for ReportWriter {
         // The batch's spent challenges go in the same statement (a
         // data-modifying CTE), so a report is stored if and only if its
         // challenge is recorded as spent, across every instance sharing the
-        // database (crypto/FORMAT.md#verifying, step 6). A replayed challenge
+        // database (crypto/FORMAT.md#verifying, step 8). A replayed challenge
         // fails the statement with a unique violation; the rows are then
         // retried one by one.
         //

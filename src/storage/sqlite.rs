@@ -473,7 +473,7 @@ impl ReportWriter {
         }
         // Spent challenges first: a replayed one fails the batch with a
         // unique violation before any report row is written, and the rows are
-        // then retried one by one (crypto/FORMAT.md#verifying, step 6).
+        // then retried one by one (crypto/FORMAT.md#verifying, step 8).
         let mut tickets: Vec<PowTicket> = rows.iter().filter_map(|p| p.report.pow).collect();
         // In key order: neighbouring keys share b-tree pages.
         tickets.sort_unstable_by_key(|t| (t.expires, t.id));

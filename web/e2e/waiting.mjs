@@ -13,8 +13,9 @@
 // 3. The server refuses the proof twice with 429 (pow_expired, pow_spent;
 //    stood in for here): the page fetched a new challenge and solved again
 //    once by itself, then says nothing was sent, keeping every answer.
-// 4. Once more with one 429: the page solves a second challenge by itself
-//    and the report is sent.
+// 4. Once more with one 429 (pow_outdated: the difficulty rose while it
+//    solved): the page solves a second challenge by itself and the report
+//    is sent.
 //
 //   node e2e/waiting.mjs --base URL --input '{"answers":{…},"token"}'
 //
@@ -127,7 +128,7 @@ await main(async ({ base, input, browser }) => {
 
   step("one 429, then sent");
   mark = requests.length;
-  refusals = ["pow_spent"];
+  refusals = ["pow_outdated"];
   await page.getByRole("button", { name: "Send report" }).click();
   const words = await readReplyCode(page);
   assert.equal(refusals.length, 0);

@@ -623,9 +623,9 @@ function setBusy(busy) {
  * Seal a payload to a force, prove work over the envelope and post it. On
  * 422 (unknown or retired key) the directory is reloaded and the payload
  * sealed again to the force's current key, once; on 429 for the proof of
- * work (expired or spent) a new challenge is solved, once. On 503 (the
- * service cannot store for the moment) the same envelope with the same proof
- * is sent again after Retry-After, a few times (retry.js), Cancel still
+ * work (expired, spent or outdated) a new challenge is solved, once. On 503
+ * (the service cannot store for the moment) the same envelope with the same
+ * proof is sent again after Retry-After, a few times (retry.js), Cancel still
  * working. Returns the postReport result with `force` set, or
  * { cancelled: true }.
  */
@@ -659,9 +659,9 @@ async function sealAndPost(forceId, payload, what) {
         res = await waitToRetry(secs, what);
         if (res.cancelled) return res;
       }
-      // Expired or already spent (a slow solve, a retry after a lost
-      // answer): a new challenge, once.
-      if (res.status !== 429 || !/^pow_(expired|spent)$/.test(res.error)) break;
+      // Expired, already spent or outdated (a slow solve, a retry after a
+      // lost answer, the difficulty risen since): a new challenge, once.
+      if (res.status !== 429 || !/^pow_(expired|spent|outdated)$/.test(res.error)) break;
     }
     if (res.cancelled) return res;
     res.force = force;
