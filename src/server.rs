@@ -29,6 +29,11 @@ use crate::http::{HEADER_READ_TIMEOUT, router_with};
 use crate::pow::{Aimd, Cause, PowGuard};
 use crate::storage::Storage;
 
+/// The target of every line this module logs: the one these lines had when
+/// `run` and the loops lived in `http/`, so that the log stays byte-identical
+/// and an operator's filters and alerts on it still match.
+const LOG_TARGET: &str = "quietline::http";
+
 /// Serve on `listener` until `shutdown` resolves, then stop accepting, let the
 /// requests in flight finish, stop the purge task and close the storage
 /// (draining its writer).
@@ -104,7 +109,7 @@ pub async fn run(
                 }
                 Err(e) => {
                     // Typically EMFILE: out of file descriptors. Back off rather than spin.
-                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tracing::warn!(target: LOG_TARGET, error = %e, "accepting a connection failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
@@ -116,7 +121,7 @@ pub async fn run(
         .await
         .is_err()
     {
-        tracing::warn!("some connections did not finish in time and were dropped");
+        tracing::warn!(target: LOG_TARGET, "some connections did not finish in time and were dropped");
     }
     if let Some(task) = purge {
         task.abort();
@@ -145,12 +150,15 @@ async fn purge_loop(
         let today = crate::storage::purge_day(clock.now_secs(), grace_secs);
         match storage.purge(today, retention_days).await {
             Ok(p) => tracing::info!(
+                target: LOG_TARGET,
                 reports = p.reports,
                 slots = p.slots,
                 days_settled = p.days_settled,
                 "retention purge done"
             ),
-            Err(e) => tracing::warn!(error = %e, "retention purge failed; will retry"),
+            Err(e) => {
+                tracing::warn!(target: LOG_TARGET, error = %e, "retention purge failed; will retry")
+            }
         }
     }
 }
@@ -173,6 +181,7 @@ async fn control_loop(storage: Arc<dyn Storage>, pow: Arc<PowGuard>, every: Dura
                 (false, _) => "lowered: the intake is quiet",
             };
             tracing::info!(
+                target: LOG_TARGET,
                 from = change.from,
                 to = change.to,
                 queued = pressure.queued,
@@ -190,7 +199,78 @@ async fn forget_loop(storage: Arc<dyn Storage>, pow: Arc<PowGuard>) {
     loop {
         tick.tick().await;
         if let Err(e) = pow.forget_expired(storage.as_ref()).await {
-            tracing::warn!(error = %e, "forgetting expired proof-of-work challenges failed; will retry");
+            tracing::warn!(target: LOG_TARGET, error = %e, "forgetting expired proof-of-work challenges failed; will retry");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use tokio::sync::mpsc;
+
+    /// A log writer that hands each line to the test.
+    #[derive(Clone)]
+    struct Lines(mpsc::UnboundedSender<String>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let _ = self.0.send(String::from_utf8_lossy(buf).into_owned());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The background loops' lines are the operator's interface: they keep
+    /// the target they had before `run` left `http/` (`quietline::http`).
+    #[tokio::test]
+    async fn the_purge_line_keeps_its_target_and_text() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        // Formatted as `http::logging::init_logging` formats the process's log.
+        let layer = tracing_subscriber::fmt::layer()
+            .without_time()
+            .with_ansi(false)
+            .with_writer(move || Lines(tx.clone()));
+        // A current-thread runtime: the spawned loops run on this thread, so
+        // they log to this thread's default subscriber.
+        let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("server.sqlite").display());
+        let storage = crate::storage::open(&url).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = ServerSettings {
+            // The first tick of an interval is at once.
+            purge_interval: Some(Duration::from_secs(3600)),
+            pow: crate::pow::PowSettings::off(),
+            clock: Clock::set_at(20_793 * 86_400),
+            ..ServerSettings::default()
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(listener, storage, settings, async {
+            let _ = stopped.await;
+        }));
+        let line = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let line = rx.recv().await.expect("the log stays open");
+                if line.contains("retention purge") {
+                    return line;
+                }
+            }
+        })
+        .await
+        .expect("the purge runs at start");
+        assert!(
+            line.ends_with(
+                " quietline::http: retention purge done reports=0 slots=0 days_settled=0\n"
+            ),
+            "{line:?}"
+        );
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
     }
 }
