@@ -591,16 +591,16 @@ function solving(expected, what) {
  * work off (local development only) there is no waiting screen, and the page
  * just waits.
  */
-function busy(secs, what) {
+function busy(secs) {
   const el = S.waiting && document.getElementById("pow-status");
   if (el) {
-    setWaiting(busyMessage(secs, what));
+    setWaiting(busyMessage(secs, S.waiting.what));
     el.after(cancelButton());
   }
 }
 
 /** Solved: the waiting screen says it is sending, and can no longer be cancelled. */
-function sending(what) {
+function sending() {
   const w = S.waiting;
   if (!w) return setProgress("Sending the locked message…");
   const cancel = document.getElementById("cancel");
@@ -610,7 +610,7 @@ function sending(what) {
   }
   w.posting = true;
   document.getElementById("pow-progress").value = 100;
-  setWaiting(`Sending your ${what}…`);
+  setWaiting(`Sending your ${w.what}…`);
 }
 
 function cancelButton() {

@@ -90,10 +90,10 @@ export function stopWork(result) {
  * After a 503: wait `secs` seconds (io.busy says so meanwhile). Resolves to
  * {} when the time is up, or { cancelled: true } (stopWork).
  */
-function waitToRetry(secs, io, what) {
+function waitToRetry(secs, io) {
   return new Promise((resolve) => {
     work = { timer: setTimeout(() => { work = null; resolve({}); }, secs * 1000), resolve };
-    io.busy(secs, what);
+    io.busy(secs);
   });
 }
 
@@ -138,9 +138,9 @@ async function prove(envelope, io, what) {
  * `io`: fetch; worker() → a new proof-of-work Worker; force(id) → the
  * force's directory entry ({ id, publicKey, … }) as loaded, if any;
  * reload() → a promise that loads the directory again; and what the
- * reporter is shown, each told `what` is sent ("report" or "message"):
- * progress(text), solving(expected tries, what), tries(n), busy(secs to
- * wait, what), posting(what).
+ * reporter is shown: progress(text), solving(expected tries, what: the
+ * `what` given here, "report" or "message"), tries(n), busy(secs to wait),
+ * posting().
  */
 export async function sealAndPost(forceId, payload, what, io) {
   let force = io.force(forceId);
@@ -158,7 +158,7 @@ export async function sealAndPost(forceId, payload, what, io) {
       // same bytes go again (never sealed again: the report stays the one
       // the reporter checked), after the wait the server asks for.
       for (let secs = 0; ;) {
-        io.posting(what);
+        io.posting();
         res = await postReport(io.fetch, envelope, header);
         // "Already spent" for this proof after a 503 means this very
         // envelope was stored after all: a challenge is recorded as spent in
@@ -169,7 +169,7 @@ export async function sealAndPost(forceId, payload, what, io) {
         if (secs && res.error === "pow_spent") res = { ok: true };
         if (!(secs = retryWait(res, retries))) break;
         retries++;
-        res = await waitToRetry(secs, io, what);
+        res = await waitToRetry(secs, io);
         if (res.cancelled) return res;
       }
       // Expired, already spent or outdated (a slow solve, a retry after a
