@@ -12,18 +12,20 @@
 // answers lists and the payloads (journey.js); sealing, the proof of work,
 // posting and trying again (send.js).
 
-import * as Q from "./quietline-crypto.js";
-import { h, append, clear, para, linkButton, hidden } from "./dom.js";
-import { installExit } from "./exit.js";
-import { getForces, getSlot, getAssets } from "./api.js";
-import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
+// Imports in this order: the bundle keeps it, and this order compresses
+// smallest (the page's budget, README.md).
 import { checkReplyCode, formatSentAt } from "./validate.js";
+import * as Q from "./quietline-crypto.js";
 import {
   emptyReport, allowed as canShow, nextStep, CHECKS, checkFollowUp, checkRows, PERSON, VEHICLE,
   reportPayloadOf, followUpPayloadOf, lastReplier,
 } from "./journey.js";
-import { sealAndPost, stopWork as stop } from "./send.js";
 import { busyMessage } from "./retry.js";
+import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
+import { getForces, getSlot, getAssets } from "./api.js";
+import { sealAndPost, stopWork } from "./send.js";
+import { installExit } from "./exit.js";
+import { h, append, clear, para, linkButton, hidden } from "./dom.js";
 
 const SERVICE = "Quietline";
 const MAX_SLOTS = 1000;
@@ -32,6 +34,7 @@ const MAX_SLOTS = 1000;
 
 // The page's state. Fields not set here start unset (each is read only
 // as true or false until it is set):
+//   step            the step shown (VIEWS), set by boot, go() and Back/Forward
 //   forces          [{ id, name, keyId, publicKey }] once loaded
 //   forcesFailed    the directory could not be loaded
 //   loadingForces   the promise while it loads
@@ -47,7 +50,6 @@ const MAX_SLOTS = 1000;
 //   replies         { list, done, failed }
 //   followSent      the force's name on the follow-up confirmation
 const freshState = () => ({
-  step: "start",
   r: emptyReport(), // the report's answers (journey.js)
   follow: { forceId: "", message: "" }, // the follow-up form
 });
@@ -63,7 +65,7 @@ function forgetSecrets() {
 }
 
 function wipeState() {
-  stopWork({ cancelled: true, quiet: true });
+  cancelWork(true);
   if (S.pendingCode) S.pendingCode.fill(0);
   forgetSecrets();
   S = freshState();
@@ -218,10 +220,6 @@ const val = (f, name) => {
 const forceById = (id) => S.forces && S.forces.find((f) => f.id === id);
 const forceName = (id) => (forceById(id) || {}).name || id || "";
 
-function emergencyWarning() {
-  return h("div", { class: "warning" },
-    h("strong", {}, hidden("Warning: "), "This service is not for emergencies. If someone is in danger or a crime is happening now, call 999."));
-}
 
 // ---------------------------------------------------------------- start
 
@@ -231,7 +229,8 @@ function viewStart() {
     body: [
       h("h1", {}, "Tell the police something anonymously"),
       h("p", { class: "lead" }, "Use this service to tell a UK police force about a crime, or about something that worries you, without giving your name."),
-      emergencyWarning(),
+      h("div", { class: "warning" },
+        h("strong", {}, hidden("Warning: "), "This service is not for emergencies. If someone is in danger or a crime is happening now, call 999.")),
       h("h2", {}, "How your report stays anonymous"),
       h("p", {}, "Your report is locked (encrypted) on this device before it is sent. Only the police force you choose can unlock and read it. The people who run this website cannot read it."),
       h("p", {}, "What the service keeps:"),
@@ -544,11 +543,12 @@ function setBusy(busy) {
 // ---------------------------------------------------------------- proof of work
 
 /**
- * Stop the proof of work or the wait to retry, if one runs (send.js), with
- * `result`; the waiting screen goes with it.
+ * Cancel the proof of work or the wait to retry, if one runs (send.js):
+ * nothing is sent, and the waiting screen goes. `quiet`: the page is being
+ * left, so send() shows nothing.
  */
-function stopWork(result) {
-  if (stop(result)) S.waiting = null;
+function cancelWork(quiet) {
+  if (stopWork({ cancelled: true, quiet })) S.waiting = null;
 }
 
 const WAITING = [
@@ -614,7 +614,7 @@ function sending() {
 }
 
 function cancelButton() {
-  return button("Cancel sending", () => stopWork({ cancelled: true }), "secondary", { id: "cancel" });
+  return button("Cancel sending", () => cancelWork(), "secondary", { id: "cancel" });
 }
 
 function viewWaiting() {
@@ -693,7 +693,7 @@ async function send(forceId, make, done, what) {
     }
     text = sendError(res, forceName(forceId));
   } catch (e) {
-    stopWork({ cancelled: true });
+    cancelWork();
     S.waiting = null;
     setBusy(false);
     text = e && e.code === "too_large"
@@ -722,9 +722,6 @@ function sendReport() {
 
 // ---------------------------------------------------------------- confirmation
 
-function codeList(words) {
-  return h("ol", { class: "reply-code", "aria-label": "Your reply code, 12 words" }, words.map((w) => h("li", {}, w)));
-}
 
 function viewSent() {
   const { words, forceName: name } = S.sent;
@@ -734,7 +731,7 @@ function viewSent() {
       h("div", { class: "panel" }, h("h1", {}, "Report sent"), h("p", {}, `Your report was locked and sent to ${name}.`)),
       h("h2", {}, "Your reply code"),
       h("p", {}, "Write down these 12 words, in this order. You need them to read replies from the police."),
-      codeList(words),
+      h("ol", { class: "reply-code", "aria-label": "Your reply code, 12 words" }, words.map((w) => h("li", {}, w))),
       h("h2", {}, "Keep your reply code safe"),
       h("ul", { class: "list" },
         h("li", {}, "Write the words on paper and keep it somewhere only you can find."),
@@ -816,7 +813,7 @@ async function loadReplies() {
   state.done = true;
   // Pre-select the force that last replied, when its name is in the directory.
   if (!S.forces) await loadForces();
-  if (!S.follow.forceId && S.forces) S.follow.forceId = lastReplier(state.list, S.forces) || "";
+  if (!S.follow.forceId && S.forces) S.follow.forceId = lastReplier(state.list, S.forces);
   if (S.step === "replies") render(true);
 }
 
@@ -941,7 +938,7 @@ function boot() {
   window.addEventListener("popstate", (e) => {
     const step = e.state && e.state.step;
     // Back or Forward while the worker searches: stop; nothing is sent.
-    stopWork({ cancelled: true });
+    cancelWork();
     S.errors = null;
     S.step = step && allowed(step) ? step : "start";
     if (S.step !== step) history.replaceState({ step: S.step }, "");

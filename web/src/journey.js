@@ -50,7 +50,7 @@ export function firstIncomplete(r) {
  */
 export function allowed(step, s) {
   if (REPORT_STEPS.indexOf(step) > 0) return !!s.r.forceId;
-  if (step === "check") return firstIncomplete(s.r) === null;
+  if (step === "check") return !firstIncomplete(s.r);
   if (step === "sent") return !!s.sent;
   if (step === "replies") return !!s.secrets;
   if (step === "follow-up-sent") return !!s.followSent;
@@ -63,7 +63,7 @@ export function allowed(step, s) {
  * came from a Change link (`changing`) and every question is answered.
  */
 export function nextStep(step, r, changing) {
-  if (changing && firstIncomplete(r) === null) return "check";
+  if (changing && !firstIncomplete(r)) return "check";
   return REPORT_STEPS[REPORT_STEPS.indexOf(step) + 1] || "check";
 }
 
@@ -106,9 +106,9 @@ export const CHECKS = {
     return errors;
   },
   people(r) {
-    const blank = (o) => Object.values(o).every((v) => !String(v).trim());
-    r.people = r.people.filter((p) => !blank(p));
-    r.vehicles = r.vehicles.filter((v) => !blank(v));
+    const given = (o) => Object.values(o).some((v) => String(v).trim());
+    r.people = r.people.filter(given);
+    r.vehicles = r.vehicles.filter(given);
     return [];
   },
   how: (r) => (r.howKnown ? [] : [{ id: "how", text: "Select how you know about this" }]),
@@ -192,8 +192,9 @@ export function reportPayloadOf(r, sentAt, reply) {
 export const followUpPayloadOf = (f, sentAt, reply) => followUpPayload({ sentAt, lang: "en", message: f.message.trim(), reply });
 
 /**
- * The force to offer first for a follow-up: the one whose name (in the
- * directory `forces`) the last reply that opened was signed with, if any.
+ * The force to offer first for a follow-up: the id of the one whose name (in
+ * the directory `forces`) the last reply that opened was signed with, or
+ * undefined.
  */
 export function lastReplier(replies, forces) {
   const last = [...replies].reverse().find((m) => m.ok);
