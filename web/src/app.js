@@ -220,7 +220,6 @@ const val = (f, name) => {
 const forceById = (id) => S.forces && S.forces.find((f) => f.id === id);
 const forceName = (id) => (forceById(id) || {}).name || id || "";
 
-
 // ---------------------------------------------------------------- start
 
 function viewStart() {
@@ -656,7 +655,7 @@ function sendError(res, name) {
     case 404: return `${name || "That police force"} cannot receive messages through this service at the moment${nothing} Choose another police force, or try again later.`;
     case 413: return "What you wrote is too large to send. Make it shorter, then try again.";
     case 422: return `${name || "The police force"} has changed its key and your message could not be locked to the new one${nothing} Try again later.`;
-    // 503: still busy after the page's own retries (send.js).
+    // 503: still busy after the page's own retries (retry.js, send.js).
     case 429: case 503: return `The service is busy${nothing} Wait a few minutes, then try again.`;
     case 400:
       if (res.error === "invalid_force_id") return "Choose the police force again from the list, then try again.";
@@ -721,7 +720,6 @@ function sendReport() {
 }
 
 // ---------------------------------------------------------------- confirmation
-
 
 function viewSent() {
   const { words, forceName: name } = S.sent;
