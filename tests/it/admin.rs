@@ -3,18 +3,19 @@
 //! server, revocation effective at once), key retirement (422), refusal of
 //! private keys and bad input, purge, and `serve --demo`.
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::support::server::Serve;
+use crate::support::server::{
+    Process, admin, admin_ok, client, pow_header, random_slot, reply_for, rng,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline::storage::{NewReport, SlotWrite};
 use quietline_crypto::keyfile::{KdfParams, seal_key_file};
 use quietline_crypto::keys::{PublicKey, generate_keypair};
 use quietline_crypto::seal::seal_report;
-use support::server::{Process, admin, admin_ok, client, pow_header, random_slot, reply_for, rng};
 
 fn new_key() -> PublicKey {
     generate_keypair(&mut rng()).1
@@ -425,7 +426,7 @@ async fn purge_deletes_what_is_past_retention() {
             &key.to_base64url(),
         ],
     );
-    let url = support::pg::sqlite_url(d);
+    let url = crate::support::pg::sqlite_url(d);
     let today = quietline::day::today();
     let storage = quietline::storage::open(&url).await.unwrap();
     let report = |id: u8, day| NewReport {

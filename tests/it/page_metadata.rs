@@ -18,16 +18,15 @@
 //! (CI counts them); without Node.js or Chromium they print `SKIPPED` outside
 //! CI and fail with `CI=true`.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::node::{ensure_node_modules, require_node_and_chromium, run_bounded, web_dir};
+use crate::support::server::Serve;
+use crate::support::server::{Backend, Process, TestDb, admin_ok, rng};
 use serde_json::json;
 use sqlx::{Connection, Row};
-use support::node::{ensure_node_modules, require_node_and_chromium, run_bounded, web_dir};
-use support::server::{Backend, Process, TestDb, admin_ok, rng};
 
 const FORCE_ID: &str = "north-shire";
 const FORCE_NAME: &str = "North Shire Police";
@@ -199,7 +198,7 @@ async fn page_leaves_no_metadata(backend: Backend) {
     });
     let input = json!({ "answers": answers, "userAgent": user_agent, "forwardedFor": forwarded });
     let tmp = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/page_metadata.mjs");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/page_metadata.mjs");
     let mut cmd = Command::new("node");
     cmd.current_dir(web_dir())
         .arg(&script)

@@ -12,16 +12,14 @@
 //!   (`tests/admin.rs::private_keys_are_refused` covers the key file text, PEM
 //!   and an absolute path; this adds the other shapes.)
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::server::{admin, admin_ok, command, rng};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use quietline_crypto::keyfile::{KdfParams, seal_key_file};
 use quietline_crypto::keys::generate_keypair;
-use support::server::{admin, admin_ok, command, rng};
 
 fn cargo_tree(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());

@@ -4,12 +4,14 @@
 //! one, including 404, 405, 408, 413 and 500), and body limits enforced without
 //! buffering. Each contract test runs against SQLite AND PostgreSQL.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::server::{
+    Backend, RawResponse, TEST_POW_DIFFICULTY, TestDb, TestServer, fetch_challenge, random_slot,
+    raw_http, read_response, reply_for, rng, solve, test_settings,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline::ServerSettings;
@@ -22,10 +24,6 @@ use quietline_crypto::keys::generate_keypair;
 use quietline_crypto::padding::MAX_PAYLOAD_LEN;
 use quietline_crypto::seal::seal_report;
 use serde_json::{Value, json};
-use support::server::{
-    Backend, RawResponse, TEST_POW_DIFFICULTY, TestDb, TestServer, fetch_challenge, random_slot,
-    raw_http, read_response, reply_for, rng, solve, test_settings,
-};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -211,21 +209,7 @@ fn random_token() -> String {
     format!("qlt_{}", URL_SAFE_NO_PAD.encode(b))
 }
 
-/// Run each listed contract test against SQLite and against PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
-}
+use quietline_testkit::on_both_backends;
 
 on_both_backends!(
     directory,
@@ -1176,7 +1160,7 @@ async fn read_interim(stream: &mut TcpStream) -> String {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {
-        let n = tokio::time::timeout(support::server::TIMEOUT, stream.read(&mut byte))
+        let n = tokio::time::timeout(crate::support::server::TIMEOUT, stream.read(&mut byte))
             .await
             .expect("interim response in time")
             .unwrap();

@@ -3,23 +3,21 @@
 //! checks that only make sense for one backend (file permissions, bytes left
 //! in the SQLite file and WAL, schema facts).
 //!
-//! PostgreSQL comes from `support::pg::fresh_database()`: a fresh database per
+//! PostgreSQL comes from `crate::support::pg::fresh_database()`: a fresh database per
 //! test, skipped when the server is unreachable, except with `CI=true` where
 //! that fails the test.
-
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::support::pg::{PgTestDb, fresh_database, sqlite_url};
 use quietline::storage::{
     self, Day, ForceKey, KeyId, KeyStatus, NewReport, PowTicket, Purged, ReportId, SlotAddress,
     SlotWrite, Storage, StorageError, TokenInfo,
 };
 use sqlx::Connection;
-use support::pg::{PgTestDb, fresh_database, sqlite_url};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------

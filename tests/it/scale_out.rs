@@ -5,12 +5,11 @@
 //! reply slot written through one is read through the other; a revocation made
 //! once holds on both.
 
-mod support;
-
+use crate::support::server::Serve;
+use crate::support::server::{Process, admin_ok, client, pow_header, random_slot, reply_for};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use support::server::{Process, admin_ok, client, pow_header, random_slot, reply_for};
 
 async fn call(req: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
     let res = req.send().await.expect("request");
@@ -23,7 +22,7 @@ fn json(body: &[u8]) -> Value {
 
 #[tokio::test]
 async fn two_servers_one_postgres() {
-    let Some(pg) = support::pg::fresh_database().await else {
+    let Some(pg) = crate::support::pg::fresh_database().await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -31,7 +30,7 @@ async fn two_servers_one_postgres() {
     let url = pg.url().to_owned();
 
     // Set up through the admin commands on the shared database.
-    let (force, token) = support::server::register_force_via_admin(&dir_a, &url);
+    let (force, token) = crate::support::server::register_force_via_admin(&dir_a, &url);
 
     let a = Process::serve(&dir_a, &["--database-url", &url]);
     let b = Process::serve(&dir_b, &["--database-url", &url]);

@@ -12,12 +12,10 @@
 //!
 //! Each test runs against SQLite and PostgreSQL (`…::sqlite`, `…::postgres`).
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::server::{Backend, TestServer, random_slot, reply_for};
 use serde_json::Value;
-use support::server::{Backend, TestServer, random_slot, reply_for};
 
 /// Status and body of a request.
 async fn call(req: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
@@ -64,20 +62,7 @@ fn listed(body: &[u8]) -> BTreeSet<String> {
         .collect()
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$name(super::Backend::Postgres).await
-            }
-        }
-    )*};
-}
+use quietline_testkit::on_both_backends;
 
 on_both_backends!(
     other_forces_reports_are_invisible,

@@ -11,12 +11,14 @@
 //! of work off; and the operator's view (`quietline pow status`, the startup
 //! line).
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::support::server::Serve;
+use crate::support::server::{
+    Backend, Process, TIMEOUT, TestDb, TestServer, fetch_challenge, solve, test_settings,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline::ServerSettings;
@@ -27,9 +29,6 @@ use quietline::storage::{
 };
 use quietline_crypto::pow::{self, Challenge, PowKey, Solution};
 use serde_json::Value;
-use support::server::{
-    Backend, Process, TIMEOUT, TestDb, TestServer, fetch_challenge, solve, test_settings,
-};
 
 /// Status, error code and message of a POST of `envelope` with `pow` (if any).
 async fn post(s: &TestServer, envelope: &[u8], pow: Option<&str>) -> (u16, Value) {
@@ -92,7 +91,7 @@ async fn the_challenge_endpoint() {
     let c = Challenge::verify(&server_key(&s).await, &bytes).unwrap();
     assert_eq!(
         v["difficulty"].as_u64(),
-        Some(u64::from(support::server::TEST_POW_DIFFICULTY))
+        Some(u64::from(crate::support::server::TEST_POW_DIFFICULTY))
     );
     assert_eq!(u64::from(c.difficulty), v["difficulty"].as_u64().unwrap());
     assert_eq!(c.expires, v["expires"].as_u64().unwrap());
@@ -122,7 +121,7 @@ async fn every_refusal(b: Backend) {
     };
     let force = s.add_force("north", "North").await;
     let envelope = force.report(b"the report");
-    let d = support::server::TEST_POW_DIFFICULTY;
+    let d = crate::support::server::TEST_POW_DIFFICULTY;
 
     // 1. Missing.
     assert_refused(post(&s, &envelope, None).await, 400, "pow_missing");
@@ -352,12 +351,13 @@ async fn concurrent_replays_on_one_instance() {
 async fn a_failed_store_leaves_the_challenge_usable() {
     let s = TestServer::start(Backend::Sqlite).await.unwrap();
     let force = s.add_force("north", "North").await;
-    let d = support::server::TEST_POW_DIFFICULTY;
+    let d = crate::support::server::TEST_POW_DIFFICULTY;
     let (challenge, _) = fetch_challenge(&s.http, &s.base).await;
 
-    let (_, stranger) = quietline_crypto::keys::generate_keypair(&mut support::server::rng());
+    let (_, stranger) =
+        quietline_crypto::keys::generate_keypair(&mut crate::support::server::rng());
     let wrong_key = quietline_crypto::seal::seal_report(
-        &mut support::server::rng(),
+        &mut crate::support::server::rng(),
         "north",
         &stranger,
         b"sealed to a key north never had",
@@ -706,7 +706,7 @@ async fn a_restart_at_a_higher_floor_refuses_challenges_fetched_below_it() {
 
     let storage = quietline::storage::open(&db.url).await.unwrap();
     let settings = ServerSettings {
-        pow: PowSettings::fixed(support::server::TEST_POW_DIFFICULTY + 2),
+        pow: PowSettings::fixed(crate::support::server::TEST_POW_DIFFICULTY + 2),
         ..test_settings()
     };
     let s = TestServer::start_on(db, storage, settings).await;
@@ -717,7 +717,7 @@ async fn a_restart_at_a_higher_floor_refuses_challenges_fetched_below_it() {
     let (envelope, _) = &stockpile[0];
     assert_eq!(
         submit_one(&s, envelope).await,
-        support::server::TEST_POW_DIFFICULTY + 2
+        crate::support::server::TEST_POW_DIFFICULTY + 2
     );
     s.stop().await;
 }
@@ -742,7 +742,7 @@ async fn challenges_minted_with_the_key_are_refused(b: Backend) {
     };
     let force = s.add_force("north", "North").await;
     let key = server_key(&s).await;
-    let d = support::server::TEST_POW_DIFFICULTY;
+    let d = crate::support::server::TEST_POW_DIFFICULTY;
     let now = s.clock.now_secs();
     let mint = |difficulty: u8, expires: u64, id: u8| {
         Challenge {
@@ -830,7 +830,7 @@ fn the_operator_sees_the_difficulty() {
         &dir.path().join("on"),
         &["--pow-difficulty", "11", "--pow-max-difficulty", "15"],
     );
-    let out = support::server::command()
+    let out = crate::support::server::command()
         .args(["pow", "status", "--url", &p.base])
         .output()
         .unwrap();
@@ -847,7 +847,7 @@ fn the_operator_sees_the_difficulty() {
     assert!(stderr.contains("proof of work on"), "{stderr}");
 
     let p = Process::serve(&dir.path().join("off"), &["--pow-difficulty", "0"]);
-    let out = support::server::command()
+    let out = crate::support::server::command()
         .args(["pow", "status", "--url", &p.base])
         .output()
         .unwrap();
@@ -865,7 +865,7 @@ fn the_operator_sees_the_difficulty() {
     assert!(stderr.contains("WARNING: proof of work is OFF"), "{stderr}");
 
     // Nothing listening: a clear error and a failing exit code.
-    let out = support::server::command()
+    let out = crate::support::server::command()
         .args(["pow", "status", "--url", "http://127.0.0.1:9"])
         .output()
         .unwrap();
@@ -879,7 +879,7 @@ fn the_operator_sees_the_difficulty() {
 #[test]
 fn out_of_range_settings_are_refused_at_startup() {
     let dir = tempfile::tempdir().unwrap();
-    let out = support::server::command()
+    let out = crate::support::server::command()
         .arg("serve")
         .arg("--data-dir")
         .arg(dir.path())
@@ -889,7 +889,7 @@ fn out_of_range_settings_are_refused_at_startup() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid --pow-difficulty"), "{err}");
-    let out = support::server::command()
+    let out = crate::support::server::command()
         .arg("serve")
         .arg("--data-dir")
         .arg(dir.path())

@@ -13,17 +13,15 @@
 //! server's own `listening on` line says that). The seed is printed, and
 //! `QUIETLINE_CRASH_SEED=<n>` replays a run's delays.
 
-mod support;
-
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::server::{Backend, Process, TestForce, client};
+use crate::support::server::{inbox_ids, try_pow_header};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use support::server::try_pow_header;
-use support::server::{Backend, Process, TestForce, client};
 
 /// Kill cycles per backend (issue 6 asks for at least 20).
 const CYCLES: usize = 20;
@@ -32,7 +30,7 @@ const CLIENTS: usize = 6;
 /// Longest random wait between the server being ready and SIGKILL.
 const MAX_KILL_DELAY_MS: u64 = 400;
 
-use support::server::BinarySetup as Setup;
+use crate::support::server::BinarySetup as Setup;
 
 /// One client: submit distinct envelopes (each with a proof of work on a
 /// challenge of its own) until a request fails (the server is gone) or `stop`
@@ -88,29 +86,6 @@ async fn client_loop(
         first_ack.notify_one();
     }
     (acked, sent)
-}
-
-/// Every id in the force's inbox, through the API.
-async fn inbox_ids(http: &reqwest::Client, base: &str, token: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut after = String::new();
-    loop {
-        let res = http
-            .get(format!("{base}/api/v1/inbox?limit=1000&after={after}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let page: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-        for r in page["reports"].as_array().unwrap() {
-            ids.push(r["id"].as_str().unwrap().to_owned());
-        }
-        match page["next"].as_str() {
-            Some(n) => after = n.to_owned(),
-            None => return ids,
-        }
-    }
 }
 
 async fn fetch(http: &reqwest::Client, base: &str, token: &str, id: &str) -> Vec<u8> {
@@ -205,7 +180,7 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
         // Kill at a random moment while traffic flows: after this cycle's first
         // acknowledgement (an event, not a guess), plus a random delay, so the
         // kill lands among in-flight submissions however slow the machine is.
-        tokio::time::timeout(support::server::TIMEOUT, first_ack.notified())
+        tokio::time::timeout(crate::support::server::TIMEOUT, first_ack.notified())
             .await
             .expect("the restarted server acknowledges a report");
         let delay = delays.random_range(0..=MAX_KILL_DELAY_MS);
@@ -215,7 +190,7 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
         stop.store(true, Ordering::SeqCst);
         let mut newly = Vec::new();
         for c in clients {
-            let (a, s) = tokio::time::timeout(support::server::TIMEOUT, c)
+            let (a, s) = tokio::time::timeout(crate::support::server::TIMEOUT, c)
                 .await
                 .expect("clients notice the dead server")
                 .unwrap();

@@ -17,16 +17,16 @@
 //! without the PostgreSQL binaries, Node.js or Chromium, a test prints
 //! `SKIPPED` outside CI and fails with `CI=true`.
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::support::faults::{FailingStorage, PgCluster, Tmpfs, captured_log};
+use crate::support::server::{
+    TIMEOUT, TestDb, TestForce, TestServer, test_settings, try_pow_header,
+};
 use quietline::storage::{self, Storage};
 use serde_json::{Value, json};
-use support::faults::{FailingStorage, PgCluster, Tmpfs, captured_log};
-use support::server::{TIMEOUT, TestDb, TestForce, TestServer, test_settings, try_pow_header};
 use tokio::sync::watch;
 
 /// What one POST /api/v1/reports got back.
@@ -393,13 +393,15 @@ async fn postgres_restart_under_load_answers_503_then_intake_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_page_waits_out_503_and_stores_the_same_report_once() {
-    use support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
+    use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
     if !require_node_and_chromium() {
         return;
     }
     ensure_node_modules();
     let tmp = tempfile::tempdir().unwrap();
-    let db = TestDb::new(support::server::Backend::Sqlite).await.unwrap();
+    let db = TestDb::new(crate::support::server::Backend::Sqlite)
+        .await
+        .unwrap();
     let inner = storage::open(&db.url).await.unwrap();
     let failing = Arc::new(FailingStorage::new(inner, 3));
     let s = TestServer::start_on(db, failing.clone(), test_settings()).await;

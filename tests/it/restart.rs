@@ -6,20 +6,28 @@
 //! accepted after it (the key is in the database), and one spent before it is
 //! still refused (the spent record was committed with its report).
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::server::try_pow_header;
-use support::server::{Backend, Process, TestForce, client, fetch_challenge, pow_header, solve};
+use crate::support::server::try_pow_header;
+use crate::support::server::{
+    Backend, Process, TestForce, client, fetch_challenge, pow_header, solve,
+};
 use tokio::sync::Notify;
+
+/// Every id in the force's inbox through the API, as a set.
+async fn inbox_ids(base: &str, token: &str) -> BTreeSet<String> {
+    crate::support::server::inbox_ids(&client(), base, token)
+        .await
+        .into_iter()
+        .collect()
+}
 
 const CLIENTS: usize = 8;
 const PER_CLIENT: usize = 20;
 
-use support::server::BinarySetup as Setup;
+use crate::support::server::BinarySetup as Setup;
 
 /// Submit from `CLIENTS` concurrent clients, `PER_CLIENT` reports each, until
 /// done or the server goes away; returns the acknowledged ids. `acked` counts
@@ -94,33 +102,6 @@ async fn post(server: &Process, envelope: &[u8], pow: &str) -> (u16, serde_json:
     )
 }
 
-/// Every id in this force's inbox, through the API.
-async fn inbox_ids(base: &str, token: &str) -> BTreeSet<String> {
-    let http = client();
-    let mut ids = BTreeSet::new();
-    let mut after = String::new();
-    loop {
-        let res = http
-            .get(format!("{base}/api/v1/inbox?limit=50&after={after}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let page: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-        for r in page["reports"].as_array().unwrap() {
-            assert!(
-                ids.insert(r["id"].as_str().unwrap().to_owned()),
-                "listed twice"
-            );
-        }
-        match page["next"].as_str() {
-            Some(n) => after = n.to_owned(),
-            None => return ids,
-        }
-    }
-}
-
 async fn acknowledged_reports_survive(backend: Backend) {
     let Some(setup) = Setup::new(backend).await else {
         return;
@@ -174,7 +155,7 @@ async fn acknowledged_reports_survive(backend: Backend) {
         tokio::spawn(async move { submit_concurrently(&base, &force, acked, progress).await })
     };
     let half = CLIENTS * PER_CLIENT / 2;
-    tokio::time::timeout(support::server::TIMEOUT, async {
+    tokio::time::timeout(crate::support::server::TIMEOUT, async {
         while acked.load(Ordering::SeqCst) < half {
             progress.notified().await;
         }

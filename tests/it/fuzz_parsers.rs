@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 /// The sample payload of `crypto/tests/vectors/envelope-v1.json`, case 1.
 fn sample_payload() -> Value {
     let vectors: Value =
-        serde_json::from_str(include_str!("../crypto/tests/vectors/envelope-v1.json")).unwrap();
+        serde_json::from_str(include_str!("../../crypto/tests/vectors/envelope-v1.json")).unwrap();
     let hex_payload = vectors["cases"][0]["payload"].as_str().unwrap();
     let v: Value = serde_json::from_slice(&hex::decode(hex_payload).unwrap()).unwrap();
     assert!(Payload::from_json(v.to_string().as_bytes()).is_ok());

@@ -13,19 +13,18 @@
 //! Without Node.js the first two print `SKIPPED` outside CI and fail with
 //! `CI=true`; the rest need no Node.js.
 
-mod support;
-
 use std::collections::HashMap;
 use std::io::Read;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::node::{ensure_node_modules, require_node, run_bounded, web_dir};
+use crate::support::server::Serve;
+use crate::support::server::{Backend, Process, TestServer};
 use quietline::assets;
 use quietline::http::headers::{API_CSP, PAGE_CSP, PERMISSIONS_POLICY};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::node::{ensure_node_modules, require_node, run_bounded, web_dir};
-use support::server::{Backend, Process, TestServer};
 
 #[test]
 fn web_js_npm_test_passes() {

@@ -1,8 +1,8 @@
-// tests/page_metadata.rs: submit a report through the real page in headless
+// tests/it/page_metadata.rs: submit a report through the real page in headless
 // Chromium with a canary User-Agent and a canary X-Forwarded-For on every
 // request, then fetch the reply slots once (as a returning reporter would).
 //
-//   node tests/support/page_metadata.mjs --base http://127.0.0.1:PORT --input '{"answers":{…},"userAgent","forwardedFor"}'
+//   node tests/it/support/page_metadata.mjs --base http://127.0.0.1:PORT --input '{"answers":{…},"userAgent","forwardedFor"}'
 //
 // Prints one JSON line: {"ok":true,"words":[12],"status":201,"requests":[…]}.
 // It reuses the page team's helpers in web/e2e/ (and so their Playwright).

@@ -4,7 +4,7 @@
 //! PostgreSQL:
 //!
 //! ```ignore
-//! let Some(pg) = support::pg::fresh_database().await else { return }; // skipped
+//! let Some(pg) = quietline_testkit::pg::fresh_database().await else { return }; // skipped
 //! let storage = quietline::storage::open(pg.url()).await.unwrap();
 //! // … test …
 //! storage.close().await;
@@ -24,8 +24,9 @@
 //!   `SKIPPED: PostgreSQL not reachable at …` to stderr and returns `None`, and
 //!   the test should return early.
 //!
-//! It does not start PostgreSQL (CI's script or the machine does) and does no
-//! test of its own: every test binary that declares `mod support;` compiles it.
+//! It does not start PostgreSQL (CI's script or the machine does). The
+//! benchmarks use it too (`fresh_database_or_error`): there an unreachable
+//! server is an error, never a silent skip.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -131,6 +132,17 @@ pub async fn fresh_database() -> Option<PgTestDb> {
         name,
         admin,
         dropped: false,
+    })
+}
+
+/// [`fresh_database`] for the benchmarks: an unreachable server is an error
+/// that says what to start, not a skip.
+pub async fn fresh_database_or_error() -> anyhow::Result<PgTestDb> {
+    fresh_database().await.ok_or_else(|| {
+        anyhow::anyhow!(
+            "PostgreSQL is not reachable (see the line above); start it on 127.0.0.1:5432 \
+             (user postgres, trust auth) or set QUIETLINE_TEST_POSTGRES"
+        )
     })
 }
 

@@ -10,14 +10,14 @@
 //! grant, an `ETag` or a `Last-Modified` (validators a browser would send back
 //! on the next visit, tying the visits together).
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::server::{
+    Backend, TestServer, random_slot, raw_http, reply_for, test_settings,
+};
 use quietline::ServerSettings;
 use quietline::http::headers::{API_CSP, PAGE_CSP, PERMISSIONS_POLICY};
-use support::server::{Backend, TestServer, random_slot, raw_http, reply_for, test_settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The page routes (`src/http/page.rs`); `/` serves index.html.
@@ -102,10 +102,13 @@ async fn raw(
         .unwrap();
     stream.write_all(body).await.unwrap();
     let mut all = Vec::new();
-    tokio::time::timeout(support::server::TIMEOUT, stream.read_to_end(&mut all))
-        .await
-        .expect("answer in time")
-        .expect("read answer");
+    tokio::time::timeout(
+        crate::support::server::TIMEOUT,
+        stream.read_to_end(&mut all),
+    )
+    .await
+    .expect("answer in time")
+    .expect("read answer");
     let end = all
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -194,10 +197,15 @@ async fn every_route_and_method(b: Backend) {
     let auth = ("Authorization", bearer.as_str());
     let report = north.report(b"x");
     let reply = reply_for(slot, b"r");
-    let (_, other_pk) = quietline_crypto::keys::generate_keypair(&mut support::server::rng());
-    let unknown_key =
-        quietline_crypto::seal::seal_report(&mut support::server::rng(), "north", &other_pk, b"x")
-            .unwrap();
+    let (_, other_pk) =
+        quietline_crypto::keys::generate_keypair(&mut crate::support::server::rng());
+    let unknown_key = quietline_crypto::seal::seal_report(
+        &mut crate::support::server::rng(),
+        "north",
+        &other_pk,
+        b"x",
+    )
+    .unwrap();
     // Each submission that gets past the proof of work needs its own
     // challenge, solved over its body; the 201's is then spent (429).
     let report_pow = s.pow(&report).await;

@@ -22,8 +22,8 @@
 //! Without Node.js or Chromium these print `SKIPPED` outside CI and fail with
 //! `CI=true`. Every test name starts with `browser_` (CI counts them).
 
-mod support;
-
+use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
+use crate::support::server::{Backend, TestForce, TestServer, inbox_ids, rng, test_settings};
 use quietline::ServerSettings;
 use quietline::pow::PowSettings;
 use quietline_crypto::envelope::Kind;
@@ -35,8 +35,6 @@ use quietline_crypto::reply_code::ReplyCode;
 use quietline_crypto::seal::seal_reply;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
-use support::server::{Backend, TestForce, TestServer, rng, test_settings};
 
 const FORCE_ID: &str = "north-shire";
 const FORCE_NAME: &str = "North Shire Police";
@@ -142,16 +140,6 @@ async fn get_json(s: &TestServer, path: &str, token: Option<&str>) -> Value {
     let res = req.send().await.expect("GET");
     assert_eq!(res.status(), 200, "GET {path}");
     serde_json::from_slice(&res.bytes().await.unwrap()).expect("JSON")
-}
-
-/// The ids of the force's inbox, in the inbox's order.
-async fn inbox_ids(s: &TestServer, token: &str) -> Vec<String> {
-    get_json(s, "/api/v1/inbox", Some(token)).await["reports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 async fn envelope(s: &TestServer, token: &str, id: &str) -> Vec<u8> {
@@ -301,7 +289,7 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
 
     // The stored envelope is the request body, opaque, and opens to exactly
     // what was typed.
-    let ids = inbox_ids(&s, &token).await;
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
     assert_eq!(ids.len(), 1, "one report arrived");
     let env = envelope(&s, &token, &ids[0]).await;
     assert_eq!(
@@ -355,7 +343,7 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
     )
     .await;
 
-    let ids2 = inbox_ids(&s, &token).await;
+    let ids2 = inbox_ids(&s.http, &s.base, &token).await;
     assert_eq!(ids2.len(), 2, "the follow-up arrived");
     let new_id = ids2.iter().find(|id| **id != ids[0]).unwrap();
     let env2 = envelope(&s, &token, new_id).await;
@@ -475,7 +463,7 @@ async fn browser_keyboard_only_journey() {
 
     // Both arrived and open: the report with the first answer of each radio
     // question, the follow-up in the seeded code's thread.
-    let ids = inbox_ids(&s, &token).await;
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
     assert_eq!(ids.len(), 2);
     let mut kinds = Vec::new();
     for id in &ids {
@@ -517,7 +505,10 @@ async fn browser_without_javascript_explains_and_sends_nothing() {
         requests.iter().any(|q| q.as_str() == Some(page.as_str())),
         "the page was loaded: {requests:?}"
     );
-    assert!(inbox_ids(&s, &token).await.is_empty(), "nothing was sent");
+    assert!(
+        inbox_ids(&s.http, &s.base, &token).await.is_empty(),
+        "nothing was sent"
+    );
     assert!(
         s.storage
             .inbox(FORCE_ID, None, 10)
@@ -546,7 +537,7 @@ async fn browser_error_summary_is_focused_links_to_fields_and_keeps_values() {
     )
     .await;
     assert_eq!(r["checked"].as_array().unwrap().len(), 4, "{r}");
-    assert!(inbox_ids(&s, &token).await.is_empty());
+    assert!(inbox_ids(&s.http, &s.base, &token).await.is_empty());
     s.stop().await;
 }
 
@@ -567,7 +558,10 @@ async fn browser_exit_this_page_clears_everything_typed() {
     )
     .await;
     assert_eq!(r["ways"], json!(["button", "shift x3"]));
-    assert!(inbox_ids(&s, &token).await.is_empty(), "nothing was sent");
+    assert!(
+        inbox_ids(&s.http, &s.base, &token).await.is_empty(),
+        "nothing was sent"
+    );
     s.stop().await;
 }
 
@@ -594,7 +588,7 @@ async fn browser_waiting_screen_shows_progress_and_cancel_sends_nothing() {
     words_of(&r);
 
     // Only the last send arrived: once, whole, with its proof of work.
-    let ids = inbox_ids(&s, &token).await;
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
     assert_eq!(ids.len(), 1, "one report, from the last send only");
     let env = envelope(&s, &token, &ids[0]).await;
     assert_eq!(

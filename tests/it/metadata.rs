@@ -6,14 +6,15 @@
 //! and everything it printed for the canaries, the client address, the token,
 //! and the time of day — none may appear.
 
-mod support;
-
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::support::server::Serve;
+use crate::support::server::{
+    Process, TestForce, admin_ok, client, random_slot, reply_for, rng, solve,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use support::server::{Process, TestForce, admin_ok, client, random_slot, reply_for, rng, solve};
 
 const FORWARDED_IP: &str = "203.0.113.7";
 const USER_AGENT: &str = "QuietlineCanary/7.7";

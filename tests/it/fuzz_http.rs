@@ -27,17 +27,17 @@
 //! (they succeed), and a client that never finishes its headers (dropped after
 //! the header-read timeout while everyone else is served).
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::support::server::{
+    Backend, TestServer, pow_header, random_slot, reply_for, test_settings,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use quietline::ServerSettings;
-use support::server::{Backend, TestServer, pow_header, random_slot, reply_for, test_settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
