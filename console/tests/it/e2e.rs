@@ -3,14 +3,12 @@
 //! opens the reply from its slot → a follow-up joins the thread → list,
 //! status, note, export, audit; and the tamper cases.
 
-mod support;
-
+use crate::support::{Console, Reporter, short};
 use quietline_crypto::payload::Payload;
-use support::{Console, Reporter, Server, short};
 
 #[test]
 fn whole_loop_report_reply_follow_up() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut console = Console::new();
     let out = console.ok(&["init", "--force", "north"]);
@@ -147,7 +145,7 @@ fn whole_loop_report_reply_follow_up() {
 
     // Slot 1 taken by someone else: the next reply moves to slot 2.
     let filler = quietline_crypto::seal::seal_reply(
-        &mut support::rng(),
+        &mut crate::support::rng(),
         reporter.secrets.slot_key.address(1),
         &reporter.secrets.reply_pk,
         &Payload::Reply(quietline_crypto::payload::Reply {
@@ -304,7 +302,7 @@ fn whole_loop_report_reply_follow_up() {
 
 #[test]
 fn tampered_moved_and_unknown_key_envelopes_are_flagged_and_kept() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     server.add_force("south", "South Constabulary");
     let mut console = Console::new();
@@ -313,14 +311,14 @@ fn tampered_moved_and_unknown_key_envelopes_are_flagged_and_kept() {
     // A key that was registered and later retired, never in this key ring:
     // registered before ours, so that ours, registered next, is current (the
     // console refuses a directory that serves any other key).
-    let (_, retired) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+    let (_, retired) = quietline_crypto::keys::generate_keypair(&mut crate::support::rng());
     server.add_key("north", &retired);
     let retired_id =
         server.submit(reporter.seal("north", &retired, &reporter.report_payload("retired key")));
     // Only a key that is not current can be retired: ours takes over.
     server.add_key("north", &pk);
     server.retire_key("north", &retired);
-    let (_, south_pk) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+    let (_, south_pk) = quietline_crypto::keys::generate_keypair(&mut crate::support::rng());
     server.add_key("south", &south_pk);
     let token = server.token("north", "h");
     console.login(&server.base, &token);
@@ -394,7 +392,7 @@ fn tampered_moved_and_unknown_key_envelopes_are_flagged_and_kept() {
 
 #[test]
 fn rotated_keys_still_decrypt() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut console = Console::new();
     let old = console.init("north");
@@ -459,7 +457,7 @@ fn rotated_keys_still_decrypt() {
 
 #[test]
 fn a_substituted_directory_key_stops_login_pull_and_reply_with_exit_code_3() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut console = Console::new();
     let pk = console.init("north");
@@ -472,7 +470,7 @@ fn a_substituted_directory_key_stops_login_pull_and_reply_with_exit_code_3() {
 
     // The server's database gets another key for the force (an operator, a
     // compromised host): the directory now serves it, and reporters seal to it.
-    let (_, theirs) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+    let (_, theirs) = quietline_crypto::keys::generate_keypair(&mut crate::support::rng());
     server.add_key("north", &theirs);
     let later = server.submit(reporter.seal("north", &theirs, &reporter.report_payload("after")));
 
@@ -513,7 +511,7 @@ fn a_substituted_directory_key_stops_login_pull_and_reply_with_exit_code_3() {
 
 #[test]
 fn a_rotation_not_yet_registered_warns_and_then_ends() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut console = Console::new();
     let old = console.init("north");

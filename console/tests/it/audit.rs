@@ -2,10 +2,8 @@
 //! SQLite file directly; a chain recomputed after an edit, or cut short, is
 //! caught against a head kept elsewhere (`--head`).
 
-mod support;
-
+use crate::support::Console;
 use sqlx::{Connection, Row};
-use support::Console;
 
 /// A console with four audit entries (init and three key rotations).
 fn console_with_entries() -> Console {
@@ -20,7 +18,7 @@ fn console_with_entries() -> Console {
 }
 
 fn edit(c: &Console, statements: &[&'static str]) {
-    support::runtime().block_on(async {
+    crate::support::runtime().block_on(async {
         let url = format!("sqlite://{}", c.vault_path().display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         for s in statements {
@@ -143,7 +141,7 @@ fn a_recomputed_or_truncated_chain_is_caught_by_a_kept_head() {
     // Edit entry 2 and recompute every hash after it with the published encoding.
     let c = console_with_entries();
     let kept = head(&c);
-    support::runtime().block_on(async {
+    crate::support::runtime().block_on(async {
         let url = format!("sqlite://{}", c.vault_path().display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         let rows = sqlx::query(
@@ -190,7 +188,7 @@ fn a_recomputed_or_truncated_chain_is_caught_by_a_kept_head() {
 
 /// The audit log's actions, in order.
 fn actions(c: &Console) -> Vec<String> {
-    support::runtime().block_on(async {
+    crate::support::runtime().block_on(async {
         let url = format!("sqlite://{}", c.vault_path().display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         let rows: Vec<String> = sqlx::query_scalar("SELECT action FROM audit ORDER BY seq")
@@ -203,15 +201,15 @@ fn actions(c: &Console) -> Vec<String> {
 }
 
 /// A console that pulled one good report and one with flipped bits.
-fn console_with_reports() -> (support::Server, Console, String, String) {
-    let server = support::Server::start();
+fn console_with_reports() -> (crate::support::Server, Console, String, String) {
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut c = Console::new();
     let pk = c.init("north");
     server.add_key("north", &pk);
     let token = server.token("north", "h");
     c.login(&server.base, &token);
-    let reporter = support::Reporter::new();
+    let reporter = crate::support::Reporter::new();
     let good = server.submit(reporter.seal("north", &pk, &reporter.report_payload("good")));
     let mut flipped = reporter.seal("north", &pk, &reporter.report_payload("flipped"));
     let n = flipped.len();

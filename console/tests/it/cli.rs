@@ -1,6 +1,6 @@
 //! CLI snapshots (trycmd): `--help` of every command, and error output that
 //! needs no server. Regenerate after a deliberate change with
-//! `TRYCMD=overwrite cargo test -p quietline-console --test cli`.
+//! `TRYCMD=overwrite cargo test -p quietline-console --test it cli::`.
 
 #[test]
 fn cli_snapshots() {

@@ -3,21 +3,19 @@
 //! waits and resumes, one line per wait on stderr, keeping what it stored;
 //! after `--max-wait` it stops with a clear error, still keeping it.
 
-mod support;
-
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::{Console, Reporter};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use quietline_crypto::keys::PublicKey;
-use support::{Console, Reporter};
 
 #[derive(Clone)]
 struct Fake {
@@ -119,7 +117,7 @@ fn waits(stderr: &str) -> Vec<&str> {
 #[test]
 fn pull_waits_out_503_with_retry_after_and_resumes() {
     let (mut c, pk) = console();
-    let rt = support::runtime();
+    let rt = crate::support::runtime();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -152,7 +150,7 @@ fn pull_waits_out_503_with_retry_after_and_resumes() {
 #[test]
 fn pull_gives_up_after_max_wait_and_keeps_what_it_stored() {
     let (mut c, pk) = console();
-    let rt = support::runtime();
+    let rt = crate::support::runtime();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -177,7 +175,7 @@ fn pull_gives_up_after_max_wait_and_keeps_what_it_stored() {
 #[test]
 fn pull_waits_for_a_server_that_refuses_connections() {
     let (mut c, pk) = console();
-    let rt = support::runtime();
+    let rt = crate::support::runtime();
     // A port nobody listens on (for now).
     let addr = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

@@ -8,14 +8,12 @@
 //! under `CI=true` their absence fails the test; elsewhere it says so on stderr
 //! and returns (the Rust-sealed loop in e2e.rs always runs).
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::support::{Console, short};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use support::{Console, Server, short};
 
 fn web() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web")
@@ -67,7 +65,7 @@ fn report_sealed_by_the_page_module_under_node() {
         eprintln!("note: the node-sealed report was not tried: {why}");
         return;
     }
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut console = Console::new();
     let pk = console.init("north");

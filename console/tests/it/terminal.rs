@@ -3,9 +3,7 @@
 //! 8-bit CSI and OSC), DEL and bidirectional overrides and isolates; the HTML
 //! export and `show` / `list` replace them.
 
-mod support;
-
-use support::{Console, Reporter, Server, short};
+use crate::support::{Console, Reporter, short};
 
 /// C1 CSI (clear screen), C1 OSC (window title) with BEL, DEL, a 7-bit
 /// escape, a right-to-left override and an isolate.
@@ -23,7 +21,7 @@ fn raw_controls(s: &str) -> Vec<String> {
 
 #[test]
 fn export_show_and_list_never_write_raw_controls_or_bidi_overrides() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut c = Console::new();
     let pk = c.init("north");

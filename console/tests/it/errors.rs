@@ -4,11 +4,9 @@
 //! for a retired or unknown key and taken reply slots are in e2e.rs and
 //! hostile.rs, where they arise.)
 
-mod support;
-
 use std::os::unix::fs::PermissionsExt;
 
-use support::{Console, Server, write_0600};
+use crate::support::{Console, write_0600};
 
 #[test]
 fn wrong_passphrase() {
@@ -141,7 +139,7 @@ fn server_unreachable() {
 
 #[test]
 fn token_revoked_401_and_token_file_permissions() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut c = Console::new();
     let pk = c.init("north");
@@ -168,7 +166,7 @@ fn token_revoked_401_and_token_file_permissions() {
 fn vault_from_a_newer_version_is_refused() {
     let c = Console::new();
     c.init("north");
-    let rt = support::runtime();
+    let rt = crate::support::runtime();
     rt.block_on(async {
         use sqlx::Connection;
         let url = format!("sqlite://{}", c.vault_path().display());
@@ -192,10 +190,10 @@ fn vault_from_a_newer_version_is_refused() {
 fn key_import_checks_passphrase_and_force() {
     use quietline_crypto::keyfile::{KdfParams, seal_key_file};
     let make = |force: &str, pass: &str| {
-        let (sk, pk) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+        let (sk, pk) = quietline_crypto::keys::generate_keypair(&mut crate::support::rng());
         (
             seal_key_file(
-                &mut support::rng(),
+                &mut crate::support::rng(),
                 &sk,
                 force,
                 "2026-11-27",
@@ -207,7 +205,7 @@ fn key_import_checks_passphrase_and_force() {
         )
     };
     let c = Console::new();
-    let (text, pk) = make("demo", support::PASSPHRASE);
+    let (text, pk) = make("demo", crate::support::PASSPHRASE);
     let file = c.dir.path().join("force.key");
     write_0600(&file, &text);
     let (other_pass, _) = make("demo", "some other passphrase");
@@ -224,7 +222,7 @@ fn key_import_checks_passphrase_and_force() {
     );
     let e = c.fails(&["key", "import", file.to_str().unwrap()]);
     assert!(e.contains("is already in the key ring"), "{e}");
-    let (wrong_force, _) = make("south", support::PASSPHRASE);
+    let (wrong_force, _) = make("south", crate::support::PASSPHRASE);
     let wf = c.dir.path().join("south.key");
     write_0600(&wf, &wrong_force);
     let e = c.fails(&["key", "import", wf.to_str().unwrap()]);

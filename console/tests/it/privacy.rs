@@ -5,11 +5,9 @@
 //! canary must be absent from the vault's files, from `pull`, `list`, `show`
 //! and `audit`, on stdout and stderr.
 
-mod support;
-
+use crate::support::{Console, Reporter, short};
 use quietline_crypto::payload::ReplyMaterial;
 use sqlx::Connection;
-use support::{Console, Reporter, Server, short};
 
 /// Every canary starts with this; numeric ones are listed separately.
 const CANARY: &str = "CANARYqz";
@@ -85,7 +83,7 @@ fn assert_home_clean(c: &Console) {
 
 #[test]
 fn decrypted_text_never_reaches_a_flag_the_vault_or_the_terminal() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut c = Console::new();
     let pk = c.init("north");
@@ -96,9 +94,13 @@ fn decrypted_text_never_reaches_a_flag_the_vault_or_the_terminal() {
     let material = ReplyMaterial::from_secrets(&reporter.secrets);
     let mut ids = Vec::new();
     for json in refused_payloads(&material) {
-        let sealed =
-            quietline_crypto::seal::seal_report(&mut support::rng(), "north", &pk, json.as_bytes())
-                .unwrap();
+        let sealed = quietline_crypto::seal::seal_report(
+            &mut crate::support::rng(),
+            "north",
+            &pk,
+            json.as_bytes(),
+        )
+        .unwrap();
         ids.push(server.insert_raw("north", &pk, sealed));
     }
     let good = server.insert_raw(
@@ -168,10 +170,14 @@ fn decrypted_text_never_reaches_a_flag_the_vault_or_the_terminal() {
         ),
     ];
     for (kind, json) in forged {
-        let sealed =
-            quietline_crypto::seal::seal_report(&mut support::rng(), "north", &pk, json.as_bytes())
-                .unwrap();
-        support::runtime().block_on(async {
+        let sealed = quietline_crypto::seal::seal_report(
+            &mut crate::support::rng(),
+            "north",
+            &pk,
+            json.as_bytes(),
+        )
+        .unwrap();
+        crate::support::runtime().block_on(async {
             let url = format!("sqlite://{}", c.vault_path().display());
             let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
             sqlx::query("INSERT INTO records (report_id, kind, sealed) VALUES (?, ?, ?)")
@@ -194,7 +200,7 @@ fn decrypted_text_never_reaches_a_flag_the_vault_or_the_terminal() {
             "list with a refused record",
             &format!("{}{}", o.stdout, o.stderr),
         );
-        support::runtime().block_on(async {
+        crate::support::runtime().block_on(async {
             let url = format!("sqlite://{}", c.vault_path().display());
             let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
             sqlx::query("DELETE FROM records")

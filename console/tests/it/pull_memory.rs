@@ -1,13 +1,11 @@
 //! Peak memory of `pull` does not grow with the number of reports (issue 5,
 //! "Measured"). Ignored by default (it stores thousands of reports); run with
-//! `cargo test -p quietline-console --test pull_memory -- --ignored --nocapture`
+//! `cargo test -p quietline-console --test it pull_memory -- --ignored --nocapture`
 //! (`QUIETLINE_PULL_N` sets the larger count, default 20000). Needs /usr/bin/time.
-
-mod support;
 
 use std::process::Command;
 
-use support::{Console, Reporter, Server};
+use crate::support::{Console, Reporter, Server};
 
 /// Fill the server with `n` sealed reports straight into storage (the API
 /// path is exercised elsewhere; here only the pull is measured).
@@ -52,7 +50,7 @@ fn pull_memory_is_flat_in_the_number_of_reports() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20000);
     let small = large / 10;
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let first = Console::new();
     let pk = first.init("north");

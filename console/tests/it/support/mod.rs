@@ -1,15 +1,14 @@
-//! Shared test helpers: a real `quietline` server in-process on 127.0.0.1:0
-//! (its own tokio runtime on a background thread, SQLite in a tempdir), a
-//! console home driven through the real binary, and the reporter's side
-//! (sealing reports, reading replies from slots).
+//! Helpers of the console's integration tests: a console home driven through
+//! the real binary, and the reporter's side (sealing reports, reading replies
+//! from slots). The real `quietline` server in-process on 127.0.0.1:0 (its
+//! own tokio runtime, SQLite in a tempdir) is the test kit's
+//! (`quietline_testkit::blocking::Server`), shared with the server's tests
+//! and the bench.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use quietline::storage::Storage;
 use quietline_crypto::envelope::Kind;
 use quietline_crypto::keys::PublicKey;
 use quietline_crypto::payload::{
@@ -27,199 +26,25 @@ pub fn rng() -> impl rand_core::CryptoRng {
 
 /// A multi-threaded runtime for servers and HTTP calls made by the test itself.
 pub fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    quietline_testkit::blocking::runtime("test")
 }
 
 /// Proof-of-work difficulty of the test server (leading zero bits).
-pub const POW_DIFFICULTY: u8 = 8;
+pub const POW_DIFFICULTY: u8 = quietline_testkit::server::TEST_POW_DIFFICULTY;
 
-/// A real intake server.
-pub struct Server {
-    pub rt: Runtime,
-    pub base: String,
-    pub addr: SocketAddr,
-    pub storage: Arc<dyn Storage>,
-    pub dir: tempfile::TempDir,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
+/// A real intake server on its own runtime (the test kit's, shared with the
+/// server's tests and the bench).
+pub use quietline_testkit::blocking::Server;
 
-impl Server {
-    pub fn start() -> Server {
-        let rt = runtime();
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("server.sqlite").display());
-        let storage = rt
-            .block_on(quietline::storage::open(&url))
-            .expect("open server storage");
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let settings = quietline::ServerSettings {
-            access_log: false,
-            purge_interval: None,
-            // Proof of work on, as in production, but at 2^8 tries a report.
-            pow: quietline::pow::PowSettings::fixed(POW_DIFFICULTY),
-            ..Default::default()
-        };
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = rt.spawn(quietline::run(listener, storage.clone(), settings, async {
-            let _ = rx.await;
-        }));
-        Server {
-            rt,
-            base: format!("http://{addr}"),
-            addr,
-            storage,
-            dir,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    pub fn add_force(&self, id: &str, name: &str) {
-        self.rt
-            .block_on(quietline::admin::add_force(self.storage.as_ref(), id, name))
-            .unwrap();
-    }
-
-    pub fn add_key(&self, force: &str, pk: &PublicKey) {
-        self.rt
-            .block_on(quietline::admin::add_force_key(
-                self.storage.as_ref(),
-                force,
-                pk,
-            ))
-            .unwrap();
-    }
-
-    pub fn retire_key(&self, force: &str, pk: &PublicKey) {
-        self.rt
-            .block_on(self.storage.retire_force_key(force, pk.key_id().0))
-            .unwrap();
-    }
-
-    pub fn token(&self, force: &str, label: &str) -> String {
-        self.rt
-            .block_on(quietline::admin::issue_token(
-                self.storage.as_ref(),
-                force,
-                label,
-            ))
-            .unwrap()
-            .to_string()
-    }
-
-    pub fn revoke(&self, force: &str, label: &str) {
-        self.rt
-            .block_on(self.storage.revoke_token(force, label))
-            .unwrap();
-    }
-
-    /// The `Quietline-Pow` header for submitting exactly `envelope`: a fresh
-    /// challenge from `GET /api/v1/challenge`, solved over it.
-    pub fn pow(&self, envelope: &[u8]) -> String {
-        let url = format!("{}/api/v1/challenge", self.base);
-        let text = self.rt.block_on(async move {
-            let res = reqwest::Client::new().get(url).send().await.unwrap();
-            assert_eq!(res.status().as_u16(), 200, "GET /api/v1/challenge");
-            let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-            v["challenge"].as_str().expect("challenge").to_owned()
-        });
-        quietline_crypto::pow::solve_header(&text, envelope).expect("a challenge")
-    }
-
-    /// POST a report through the public API (with a proof of work solved
-    /// over it); returns the id.
-    pub fn submit(&self, envelope: Vec<u8>) -> String {
-        let url = format!("{}/api/v1/reports", self.base);
-        let pow = self.pow(&envelope);
-        self.rt.block_on(async move {
-            let res = reqwest::Client::new()
-                .post(url)
-                .header("content-type", "application/octet-stream")
-                .header(quietline_crypto::pow::HEADER, pow)
-                .body(envelope)
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            let body: serde_json::Value =
-                serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-            assert_eq!(status, 201, "{body}");
-            body["id"].as_str().unwrap().to_owned()
-        })
-    }
-
-    /// Store an envelope in a force's inbox behind the API's back (what a
-    /// hostile or broken server could do), listed under `listed_key` (one of
-    /// the force's registered keys: the storage insists).
-    pub fn insert_raw(&self, force: &str, listed_key: &PublicKey, envelope: Vec<u8>) -> String {
-        let mut id = [0u8; 16];
-        getrandom::fill(&mut id).unwrap();
-        let key_id = listed_key.key_id().0;
-        let report = quietline::storage::NewReport {
-            id,
-            force_id: force.into(),
-            key_id,
-            envelope,
-            day: quietline::day::today(),
-            pow: None,
-        };
-        self.rt
-            .block_on(self.storage.insert_report(report))
-            .unwrap();
-        hex::encode(id)
-    }
-
-    /// GET a slot (public): the envelope, or None on 404.
-    pub fn get_slot(&self, address: &[u8; 32]) -> Option<Vec<u8>> {
-        let url = format!("{}/api/v1/slots/{}", self.base, hex::encode(address));
-        self.rt.block_on(async move {
-            let res = reqwest::Client::new().get(url).send().await.unwrap();
-            match res.status().as_u16() {
-                200 => Some(res.bytes().await.unwrap().to_vec()),
-                404 => None,
-                s => panic!("GET slot: {s}"),
-            }
-        })
-    }
-
-    /// PUT a slot with a handler token; returns the status.
-    pub fn put_slot(&self, token: &str, address: &[u8; 32], envelope: Vec<u8>) -> u16 {
-        let url = format!("{}/api/v1/slots/{}", self.base, hex::encode(address));
-        let auth = format!("Bearer {token}");
-        self.rt.block_on(async move {
-            reqwest::Client::new()
-                .put(url)
-                .header("content-type", "application/octet-stream")
-                .header("authorization", auth)
-                .body(envelope)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = self.rt.block_on(async {
-                tokio::time::timeout(std::time::Duration::from_secs(20), task).await
-            });
-        }
-    }
+/// A real intake server: SQLite in a temporary directory, proof of work on
+/// (as in production) but at 2^8 tries a report, the real clock.
+pub fn start_server() -> Server {
+    Server::sqlite(quietline::ServerSettings {
+        access_log: false,
+        purge_interval: None,
+        pow: quietline::pow::PowSettings::fixed(POW_DIFFICULTY),
+        ..Default::default()
+    })
 }
 
 /// Output of one console run.

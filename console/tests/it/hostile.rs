@@ -5,11 +5,10 @@
 //! that creeps forward over empty pages or skips ids, a server error, every
 //! reply slot "taken", and a directory without the force.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::support::{Console, Reporter, short};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -17,7 +16,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
-use support::{Console, Reporter, short};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
@@ -147,7 +145,7 @@ impl FakeServer {
         envelopes: HashMap<String, Vec<u8>>,
         pk: &quietline_crypto::keys::PublicKey,
     ) -> FakeServer {
-        let rt = support::runtime();
+        let rt = crate::support::runtime();
         let mode = Arc::new(Mutex::new(Mode::Mixed));
         let directory = Arc::new(Mutex::new(serde_json::json!([directory_entry(
             "north", pk
@@ -186,7 +184,7 @@ fn hostile_server_cannot_crash_the_console_or_corrupt_the_vault() {
     let pk = c.init("north");
     let reporter = Reporter::new();
     let good = reporter.seal("north", &pk, &reporter.report_payload("the real report"));
-    let (_, south) = quietline_crypto::keys::generate_keypair(&mut support::rng());
+    let (_, south) = quietline_crypto::keys::generate_keypair(&mut crate::support::rng());
     let mut envelopes = HashMap::new();
     envelopes.insert(id('1'), good.clone());
     envelopes.insert(id('3'), b"QL garbage that is no envelope".to_vec());
