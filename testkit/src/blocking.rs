@@ -34,8 +34,8 @@ pub fn off<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// A real intake server on its own runtime.
 pub struct Server {
-    /// The server's runtime (also for the caller's own async checks).
-    pub rt: Runtime,
+    /// The server's runtime; `None` once dropped.
+    rt: Option<Runtime>,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The bound address.
@@ -67,13 +67,16 @@ impl Server {
             base: inner.base.clone(),
             addr: inner.addr,
             storage: inner.storage.clone(),
-            rt,
+            rt: Some(rt),
             inner: Some(inner),
         }
     }
 
-    fn block_on<T: Send>(&self, f: impl std::future::Future<Output = T> + Send) -> T {
-        off(|| self.rt.block_on(f))
+    /// Run `f` on the server's runtime (from any thread, even one inside
+    /// another runtime) and wait for it.
+    pub fn block_on<T: Send>(&self, f: impl std::future::Future<Output = T> + Send) -> T {
+        let rt = self.rt.as_ref().expect("running");
+        off(|| rt.block_on(f))
     }
 
     /// Create a force (no key).
@@ -188,10 +191,16 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            // Bounded, and quietly: a test that already failed must not
-            // panic again here.
-            off(|| self.rt.block_on(inner.stop_within(Duration::from_secs(20))));
-        }
+        let (Some(inner), Some(rt)) = (self.inner.take(), self.rt.take()) else {
+            return;
+        };
+        // Bounded, and quietly: a test that already failed must not panic
+        // again here. Off this thread, runtime and all: it may be inside
+        // the caller's runtime, where a runtime can be neither blocked on
+        // nor dropped.
+        off(move || {
+            rt.block_on(inner.stop_within(Duration::from_secs(20)));
+            rt.shutdown_timeout(Duration::from_secs(5));
+        });
     }
 }

@@ -16,7 +16,7 @@ fn fill(server: &Server, pk: &quietline_crypto::keys::PublicKey, n: usize) {
     let envelopes: Vec<Vec<u8>> = (0..n)
         .map(|_| reporter.seal("north", pk, &payload))
         .collect();
-    server.rt.block_on(async move {
+    server.block_on(async move {
         for chunk in envelopes.chunks(500) {
             let mut tasks = Vec::new();
             for env in chunk {
