@@ -10,6 +10,7 @@ use bytes::Bytes;
 use quietline_crypto::keys::PublicKey;
 use quietline_crypto::pow as qpow;
 use tokio::runtime::Runtime;
+
 pub(crate) mod child;
 pub(crate) mod flood;
 mod verify;
@@ -18,12 +19,18 @@ use self::child::ChildServer;
 use self::flood::{
     FLOOD_KINDS, Flood, Genuine, fetch_challenges, flood_connection, genuine_once, genuine_phase,
 };
-use self::verify::{verify_costs, wrong_nonce};
+use self::verify::{VerifyCosts, verify_costs, wrong_nonce};
 use crate::client::{connect, hashes};
 use crate::envelopes::envelopes;
 use crate::report::pct;
 use crate::{Cli, FAILED};
 
+/// The proof-of-work benchmark, in the order it prints: (a) what each check
+/// costs in-process ([`print_verify_costs`]); (b) genuine senders alone and
+/// then under a flood of refused submissions, against a server in a child
+/// process ([`prepare_flood`], [`run_phases`], [`print_genuine`],
+/// [`print_flood_answers`]); (c) the server's CPU per request against (a)
+/// ([`print_cpu`]).
 pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
     let d = cli.pow_difficulty;
     let secs = cli.pow_secs.clamp(1, 600);
@@ -33,6 +40,28 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
 
     // (a) Verification cost.
     let v = verify_costs(d)?;
+    print_verify_costs(d, &v);
+
+    // (b) Flood.
+    let dir = tempfile::tempdir()?;
+    let mut server = ChildServer::start(dir.path(), d)?;
+    let public = std::fs::read_to_string(dir.path().join("demo/public-key"))?;
+    let pk = PublicKey::from_base64url(public.trim())?;
+    let bodies = Arc::new(envelopes("demo", &pk, 64));
+    let flood = client_rt.block_on(prepare_flood(server.addr, &bodies))?;
+    let mut run = run_phases(&server, client_rt, &bodies, &flood, senders, conns, secs)?;
+    server.stop();
+    print_genuine(d, senders, conns, secs, &mut run);
+    print_flood_answers(&flood, &run);
+
+    // (c) CPU per request.
+    print_cpu(&v, &run);
+    Ok(())
+}
+
+/// Part (a)'s table: µs per check by outcome, against SHA-256 of the
+/// envelope.
+fn print_verify_costs(d: u8, v: &VerifyCosts) {
     println!("### Verification cost (in-process, one thread)\n");
     println!(
         "`quietline_crypto::pow::verify_with` (the server's limits) on a {}-byte sealed report envelope (8 KiB bucket), difficulty {d}; \
@@ -90,101 +119,123 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
     println!(
         "\nA replay (429 `pow_spent`) costs an accepted check plus one lookup in the server's in-memory set of spent ids."
     );
+}
 
-    // (b) Flood.
-    let dir = tempfile::tempdir()?;
-    let mut server = ChildServer::start(dir.path(), d)?;
+/// Warm-up (the server loads its key, SQLite its pages), keeping spent
+/// solutions for the replays; then the flood's requests, by kind
+/// ([`FLOOD_KINDS`]): no header, a malformed nonce, a forged challenge, a
+/// wrong nonce, a replay.
+async fn prepare_flood(addr: std::net::SocketAddr, bodies: &Arc<Vec<Bytes>>) -> Result<Arc<Flood>> {
+    let mut send = connect(addr).await?;
+    let mut g = Genuine::default();
+    let hs = hashes(bodies);
+    let mut spent = Vec::new();
+    for i in 0..32 {
+        let b = i % bodies.len();
+        if let Some(pow) = genuine_once(&mut send, &bodies[b], hs[b], &mut g).await? {
+            spent.push((Some(pow), bodies[b].clone()));
+        }
+    }
+    if spent.len() != 32 {
+        bail!(
+            "warm-up: only {} of 32 genuine submissions were stored: {:?}",
+            spent.len(),
+            g.codes
+        );
+    }
+    let issued = fetch_challenges(addr, 16).await?;
+    let body = |i: usize| bodies[i % bodies.len()].clone();
+    let mut requests: [Vec<(Option<String>, Bytes)>; 5] = Default::default();
+    requests[0] = (0..16).map(|i| (None, body(i))).collect();
+    requests[1] = issued
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                Some(format!(
+                    "{}.!!!!!!!!!!!",
+                    URL_SAFE_NO_PAD.encode(c.challenge)
+                )),
+                body(i),
+            )
+        })
+        .collect();
+    requests[2] = issued
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut challenge = c.challenge;
+            challenge[qpow::CHALLENGE_LEN - 1] ^= 1;
+            (
+                Some(
+                    qpow::Solution {
+                        challenge,
+                        nonce: [0; 8],
+                    }
+                    .to_header(),
+                ),
+                body(i),
+            )
+        })
+        .collect();
+    requests[3] = issued
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let b = body(i);
+            let nonce = wrong_nonce(&c.challenge, &qpow::envelope_hash(&b), c.difficulty)?;
+            anyhow::Ok((
+                Some(
+                    qpow::Solution {
+                        challenge: c.challenge,
+                        nonce,
+                    }
+                    .to_header(),
+                ),
+                b,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    requests[4] = spent;
+    anyhow::Ok(Arc::new(Flood {
+        requests,
+        expected: Default::default(),
+        other: Default::default(),
+        other_codes: Mutex::new(BTreeMap::new()),
+        stop: AtomicBool::new(false),
+    }))
+}
+
+/// What the two phases measured.
+struct Phases {
+    /// Genuine senders alone (A) and under the flood (B).
+    a: Genuine,
+    b: Genuine,
+    /// The server's CPU seconds in A and in B's window.
+    cpu_a: f64,
+    cpu_b: f64,
+    /// B's measured window, seconds.
+    wall_b: f64,
+    /// Flood requests answered in B's window, by kind, and their sum.
+    window: [u64; 5],
+    rejected: u64,
+}
+
+/// Phase A: genuine senders alone. Phase B: the same genuine load under the
+/// flood (its own 2-thread runtime; 2 s to ramp up before the measured
+/// window). The flood is stopped before this returns.
+fn run_phases(
+    server: &ChildServer,
+    client_rt: &Runtime,
+    bodies: &Arc<Vec<Bytes>>,
+    flood: &Arc<Flood>,
+    senders: usize,
+    conns: usize,
+    secs: u64,
+) -> Result<Phases> {
     let addr = server.addr;
-    let public = std::fs::read_to_string(dir.path().join("demo/public-key"))?;
-    let pk = PublicKey::from_base64url(public.trim())?;
-    let bodies = Arc::new(envelopes("demo", &pk, 64));
-
-    // Warm-up (the server loads its key, SQLite its pages), keeping spent
-    // solutions for the replays; then the flood's requests.
-    let flood = client_rt.block_on(async {
-        let mut send = connect(addr).await?;
-        let mut g = Genuine::default();
-        let hs = hashes(&bodies);
-        let mut spent = Vec::new();
-        for i in 0..32 {
-            let b = i % bodies.len();
-            if let Some(pow) = genuine_once(&mut send, &bodies[b], hs[b], &mut g).await? {
-                spent.push((Some(pow), bodies[b].clone()));
-            }
-        }
-        if spent.len() != 32 {
-            bail!(
-                "warm-up: only {} of 32 genuine submissions were stored: {:?}",
-                spent.len(),
-                g.codes
-            );
-        }
-        let issued = fetch_challenges(addr, 16).await?;
-        let body = |i: usize| bodies[i % bodies.len()].clone();
-        let mut requests: [Vec<(Option<String>, Bytes)>; 5] = Default::default();
-        requests[0] = (0..16).map(|i| (None, body(i))).collect();
-        requests[1] = issued
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                (
-                    Some(format!(
-                        "{}.!!!!!!!!!!!",
-                        URL_SAFE_NO_PAD.encode(c.challenge)
-                    )),
-                    body(i),
-                )
-            })
-            .collect();
-        requests[2] = issued
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let mut challenge = c.challenge;
-                challenge[qpow::CHALLENGE_LEN - 1] ^= 1;
-                (
-                    Some(
-                        qpow::Solution {
-                            challenge,
-                            nonce: [0; 8],
-                        }
-                        .to_header(),
-                    ),
-                    body(i),
-                )
-            })
-            .collect();
-        requests[3] = issued
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let b = body(i);
-                let nonce = wrong_nonce(&c.challenge, &qpow::envelope_hash(&b), c.difficulty)?;
-                anyhow::Ok((
-                    Some(
-                        qpow::Solution {
-                            challenge: c.challenge,
-                            nonce,
-                        }
-                        .to_header(),
-                    ),
-                    b,
-                ))
-            })
-            .collect::<Result<_>>()?;
-        requests[4] = spent;
-        anyhow::Ok(Arc::new(Flood {
-            requests,
-            expected: Default::default(),
-            other: Default::default(),
-            other_codes: Mutex::new(BTreeMap::new()),
-            stop: AtomicBool::new(false),
-        }))
-    })?;
-
-    // Phase A: genuine senders alone.
     let cpu_a0 = server.cpu_secs()?;
-    let mut a = client_rt.block_on(genuine_phase(addr, &bodies, senders, secs))?;
+    let a = client_rt.block_on(genuine_phase(addr, bodies, senders, secs))?;
     let cpu_a = server.cpu_secs()? - cpu_a0;
 
     // Phase B: the same genuine load under the flood (its own 2-thread
@@ -200,7 +251,7 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
         .collect();
     std::thread::sleep(Duration::from_secs(2));
     let (n_b0, cpu_b0, t_b0) = (flood.snapshot(), server.cpu_secs()?, Instant::now());
-    let mut b = client_rt.block_on(genuine_phase(addr, &bodies, senders, secs))?;
+    let b = client_rt.block_on(genuine_phase(addr, bodies, senders, secs))?;
     let (n_b1, cpu_b1, wall_b) = (
         flood.snapshot(),
         server.cpu_secs()?,
@@ -213,11 +264,32 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
         }
     });
     flood_rt.shutdown_timeout(Duration::from_secs(5));
-    server.stop();
     let cpu_b = cpu_b1 - cpu_b0;
     let window: [u64; 5] = std::array::from_fn(|k| n_b1[k] - n_b0[k]);
     let rejected: u64 = window.iter().sum();
+    Ok(Phases {
+        a,
+        b,
+        cpu_a,
+        cpu_b,
+        wall_b,
+        window,
+        rejected,
+    })
+}
 
+/// Part (b)'s first table: genuine senders in A and B, and B / A.
+fn print_genuine(d: u8, senders: usize, conns: usize, secs: u64, run: &mut Phases) {
+    let Phases {
+        a,
+        b,
+        cpu_a,
+        cpu_b,
+        wall_b,
+        rejected,
+        ..
+    } = run;
+    let (cpu_a, cpu_b, wall_b, rejected) = (*cpu_a, *cpu_b, *wall_b, *rejected);
     println!("\n### Genuine senders under a flood (server in a child process)\n");
     println!(
         "`quietline::run` in a child process (this binary, hidden `pow-server` subcommand): 2 worker threads, \
@@ -256,8 +328,8 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
         r
     };
     let wall_a = a.secs;
-    let ra = row("A: no flood", &mut a, 0.0, cpu_a, wall_a);
-    let rb = row("B: flood", &mut b, rejected as f64 / wall_b, cpu_b, wall_b);
+    let ra = row("A: no flood", a, 0.0, cpu_a, wall_a);
+    let rb = row("B: flood", b, rejected as f64 / wall_b, cpu_b, wall_b);
     println!(
         "| B / A | | | {:.3} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | | {:.2} |",
         b.success() / a.success(),
@@ -269,7 +341,7 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
         rb[4] / ra[4],
         (cpu_b / wall_b) / (cpu_a / a.secs),
     );
-    for (name, g) in [("A", &a), ("B", &b)] {
+    for (name, g) in [("A", &*a), ("B", &*b)] {
         if !g.codes.is_empty() {
             println!(
                 "\nGenuine submissions not stored in phase {name}: {:?}.",
@@ -277,7 +349,12 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
             );
         }
     }
+}
 
+/// Part (b)'s second table: each kind of flood request and how it was
+/// answered; any unexpected answer counts as a failure of the run.
+fn print_flood_answers(flood: &Flood, run: &Phases) {
+    let (window, wall_b) = (run.window, run.wall_b);
     println!(
         "\n| flood request | expected answer | requests (whole flood) | per second (window) | answered as expected | anything else |"
     );
@@ -308,8 +385,21 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
         println!("\n**{unexpected} flood requests were NOT answered as expected:** {codes:?}");
         eprintln!("ERRORS: {unexpected} flood requests were not answered as expected: {codes:?}");
     }
+}
 
-    // CPU per request.
+/// Part (c): the server's CPU per genuine and per refused request, against
+/// the in-process checks of part (a).
+fn print_cpu(v: &VerifyCosts, run: &Phases) {
+    let Phases {
+        a,
+        b,
+        cpu_a,
+        cpu_b,
+        wall_b,
+        window,
+        rejected,
+    } = run;
+    let (cpu_a, cpu_b, wall_b, rejected) = (*cpu_a, *cpu_b, *wall_b, *rejected);
     let per_genuine_a = cpu_a / a.ok.max(1) as f64;
     let flood_cpu = cpu_b - per_genuine_a * b.ok as f64;
     let per_rejected = flood_cpu / rejected.max(1) as f64;
@@ -353,5 +443,4 @@ pub(crate) fn pow_bench(cli: &Cli, client_rt: &Runtime) -> Result<()> {
         rejected as f64 / wall_b,
         (rejected as f64 / wall_b) * per_rejected
     );
-    Ok(())
 }
