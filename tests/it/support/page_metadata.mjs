@@ -7,8 +7,8 @@
 // Prints one JSON line: {"ok":true,"words":[12],"status":201,"requests":[…]}.
 // It reuses the page team's helpers in web/e2e/ (and so their Playwright).
 
-import { assert, capturePost, main, newContext, step } from "../../web/e2e/lib.mjs";
-import { fillReport, openReplies, readReplyCode } from "../../web/e2e/flows.mjs";
+import { assert, capturePost, main, newContext, step } from "../../../web/e2e/lib.mjs";
+import { fillReport, openReplies, readReplyCode } from "../../../web/e2e/flows.mjs";
 
 await main(async ({ base, input, browser }) => {
   const { context, assertClean, requests } = await newContext(browser, base, {
