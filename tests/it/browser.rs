@@ -1,0 +1,604 @@
+//! The reporter page end to end in a real browser: Debian's headless Chromium
+//! (`/usr/bin/chromium`, never a downloaded one) driven by playwright-core
+//! scripts in `web/e2e/`, against a REAL server started here in-process on
+//! 127.0.0.1:0 with SQLite in a temporary directory. The test holds the
+//! force's private key (generated here, as a force's console would), so it can
+//! open what the page sealed and answer it.
+//!
+//! - the journey, on a server with proof of work at its default floor (20
+//!   bits): report through the page → the stored envelope opens to exactly
+//!   what was typed (and does not contain it in the clear), and the proof of
+//!   work it was sent with solves a 20-bit challenge over exactly its bytes →
+//!   the force replies into slot 0 → the page shows the reply for the 12
+//!   words → the follow-up arrives in the same thread, with its own proof;
+//! - the waiting screen while the proof of work runs: its progress bar and
+//!   status, cancelling (answers kept, nothing stored), the automatic retry on
+//!   a 429 for the proof, and sending again;
+//! - axe-core at WCAG 2.2 AA on every screen (the waiting screen too), and
+//!   reflow at 320 px;
+//! - a keyboard-only walk through the whole journey;
+//! - the no-JavaScript page; the error summary; "Exit this page".
+//!
+//! Without Node.js or Chromium these print `SKIPPED` outside CI and fail with
+//! `CI=true`. Every test name starts with `browser_` (CI counts them).
+
+use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
+use crate::support::server::{Backend, TestForce, TestServer, inbox_ids, rng, test_settings};
+use quietline::ServerSettings;
+use quietline::pow::PowSettings;
+use quietline_crypto::envelope::Kind;
+use quietline_crypto::open::open;
+use quietline_crypto::payload::{
+    Common, Known, Payload, Person, Reply, ReplyMaterial, ReportBody, Vehicle, When,
+};
+use quietline_crypto::reply_code::ReplyCode;
+use quietline_crypto::seal::seal_reply;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const FORCE_ID: &str = "north-shire";
+const FORCE_NAME: &str = "North Shire Police";
+
+/// A random marker, so a leak of typed text is found wherever it lands.
+fn canary(label: &str) -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap();
+    format!("CANARY-{label}-{}", hex::encode(b))
+}
+
+/// What the scripts type, and what the decrypted report must then hold.
+struct Answers {
+    details: String,
+    json: Value,
+}
+
+fn answers(details_canary: &str) -> Answers {
+    // Several lines, non-ASCII, and spaces the page trims.
+    let details = format!(
+        "{details_canary}\nThree men unload boxes into the café’s back room at night.\nThey pay cash: £20 notes."
+    );
+    let json = json!({
+        "forceName": FORCE_NAME,
+        "categoryLabel": "Drugs",
+        "details": format!("{details}  "),
+        "where": "Behind the old mill, Canal Street, Northtown",
+        "day": "14",
+        "month": "3",
+        "year": "2024",
+        "time": "10:15pm",
+        "whenShown": "14 March 2024, at 22:15",
+        "ongoingLabel": "Yes",
+        "person": { "name": "Big Dave", "description": "Tall, about 40, red jacket" },
+        "vehicle": {
+            "registration": "AB12 CDE",
+            "make_model": "Ford Transit",
+            "colour": "White",
+            "description": "Dent in the back door",
+        },
+        "howLabel": "I saw it",
+        "howDetails": "I walk past most evenings",
+    });
+    Answers { details, json }
+}
+
+/// The report body the page must have sealed for [`answers`].
+fn expected_report(a: &Answers) -> ReportBody {
+    let s = |k: &str| a.json[k].as_str().unwrap().to_owned();
+    let p = |k: &str| a.json["person"][k].as_str().unwrap().to_owned();
+    let v = |k: &str| a.json["vehicle"][k].as_str().unwrap().to_owned();
+    ReportBody {
+        category: "drugs".into(),
+        details: a.details.clone(),
+        location: Known {
+            known: true,
+            description: s("where"),
+        },
+        when: When {
+            known: true,
+            date: Some("2024-03-14".into()),
+            time: Some("22:15".into()),
+            ongoing: true,
+            description: String::new(),
+        },
+        people: vec![Person {
+            name: p("name"),
+            description: p("description"),
+        }],
+        vehicles: vec![Vehicle {
+            registration: v("registration"),
+            make_model: v("make_model"),
+            colour: v("colour"),
+            description: v("description"),
+        }],
+        how_known: "saw".into(),
+        how_known_details: s("howDetails"),
+    }
+}
+
+/// A server with the force (and another, so the choice is a real one) and a
+/// handler token; test settings (a low proof-of-work difficulty).
+async fn server() -> (TestServer, TestForce, String) {
+    server_with(test_settings()).await
+}
+
+/// [`server`] with these settings.
+async fn server_with(settings: ServerSettings) -> (TestServer, TestForce, String) {
+    let s = TestServer::start_with(Backend::Sqlite, settings)
+        .await
+        .expect("SQLite is never skipped");
+    let force = s.add_force(FORCE_ID, FORCE_NAME).await;
+    s.add_force("west-dale", "West Dale Constabulary").await;
+    let token = s.token(FORCE_ID, "browser test").await;
+    (s, force, token)
+}
+
+async fn get_json(s: &TestServer, path: &str, token: Option<&str>) -> Value {
+    let mut req = s.http.get(s.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("GET");
+    assert_eq!(res.status(), 200, "GET {path}");
+    serde_json::from_slice(&res.bytes().await.unwrap()).expect("JSON")
+}
+
+async fn envelope(s: &TestServer, token: &str, id: &str) -> Vec<u8> {
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/inbox/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.bytes().await.unwrap().to_vec()
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Open a kind-1 envelope with the force's key and parse its payload.
+fn open_report(force: &TestForce, env: &[u8]) -> Payload {
+    let bytes = open(&force.private_key, Kind::Report, env).expect("the envelope opens");
+    Payload::from_json(&bytes).expect("a v1 payload")
+}
+
+fn check_common(c: &Common) {
+    assert_eq!(c.v, 1);
+    assert_eq!(c.lang, "en");
+    let t = c.sent_at.as_bytes();
+    assert!(
+        t.len() == 20 && t[4] == b'-' && t[10] == b'T' && c.sent_at.ends_with(":00Z"),
+        "sent_at is RFC 3339 UTC to the minute: {}",
+        c.sent_at
+    );
+}
+
+/// The force's reply into slot `i` of the thread, as its console would send it.
+async fn reply_into_slot(
+    s: &TestServer,
+    token: &str,
+    material: &ReplyMaterial,
+    i: u32,
+    message: &str,
+) {
+    let (reply_pk, _thread, slot_key) = material.decode().expect("reply material decodes");
+    let slot = slot_key.address(i);
+    let payload = Payload::Reply(Reply {
+        common: Common {
+            v: 1,
+            sent_at: "2026-11-28T09:30:00Z".into(),
+            lang: "en".into(),
+        },
+        from: FORCE_NAME.into(),
+        message: message.into(),
+    });
+    let sealed = seal_reply(&mut rng(), slot, &reply_pk, &payload.to_json()).expect("seal reply");
+    let res = s
+        .http
+        .put(s.url(&format!("/api/v1/slots/{}", hex::encode(slot))))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(sealed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "PUT the reply into slot {i}");
+}
+
+/// A reply code made here, with the force's reply already in its slot 0: a
+/// returning reporter's code, for the scripts that need a conversation.
+async fn seeded_code(s: &TestServer, token: &str, message: &str) -> (Vec<String>, ReplyMaterial) {
+    let code = ReplyCode::generate(&mut rng());
+    let material = ReplyMaterial::from_secrets(&code.derive());
+    reply_into_slot(s, token, &material, 0, message).await;
+    let words = code.to_mnemonic().split(' ').map(str::to_owned).collect();
+    (words, material)
+}
+
+/// The `Quietline-Pow` header a script reports for a request: it solves its
+/// challenge, of at least `difficulty` bits, over exactly `envelope`.
+/// Returns the challenge's difficulty.
+fn check_pow(result: &Value, envelope: &[u8], difficulty: Option<u8>) -> u8 {
+    use quietline_crypto::pow;
+    let header = result["pow"]
+        .as_str()
+        .expect("the request's Quietline-Pow header");
+    let s = pow::Solution::parse(header).expect("a well-formed Quietline-Pow header");
+    let bits = s.challenge[1];
+    if let Some(d) = difficulty {
+        assert_eq!(bits, d, "the challenge's difficulty");
+    }
+    let digest = pow::digest(&s.challenge, &pow::envelope_hash(envelope), &s.nonce);
+    assert!(
+        pow::leading_zero_bits(&digest) >= u32::from(bits),
+        "the nonce solves the challenge over the stored envelope: {}",
+        hex::encode(digest)
+    );
+    bits
+}
+
+fn words_of(result: &Value) -> Vec<String> {
+    let words: Vec<String> = result["words"]
+        .as_array()
+        .expect("words")
+        .iter()
+        .map(|w| w.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(words.len(), 12);
+    words
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_report_reply_and_follow_up_end_to_end() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    // Proof of work as a real deployment has it by default.
+    let pow = PowSettings::default();
+    let (s, force, token) = server_with(ServerSettings {
+        pow,
+        ..test_settings()
+    })
+    .await;
+    let challenge = get_json(&s, "/api/v1/challenge", None).await;
+    assert_eq!(
+        challenge["difficulty"],
+        json!(pow.floor),
+        "the server asks for its default floor"
+    );
+    let report_canary = canary("REPORT");
+    let a = answers(&report_canary);
+    let assets = get_json(&s, "/api/v1/assets", None).await["assets"].clone();
+
+    // Phase A: the whole report through the page.
+    let sent = e2e_ok(
+        "journey.mjs",
+        Some("report"),
+        &s.base,
+        &json!({ "answers": a.json, "assets": assets, "powDifficulty": pow.floor }),
+        tmp.path(),
+    )
+    .await;
+    let words = words_of(&sent);
+
+    // The stored envelope is the request body, opaque, and opens to exactly
+    // what was typed.
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
+    assert_eq!(ids.len(), 1, "one report arrived");
+    let env = envelope(&s, &token, &ids[0]).await;
+    assert_eq!(
+        hex::encode(Sha256::digest(&env)),
+        sent["envelope_sha256"].as_str().unwrap(),
+        "what is stored is what the page sent"
+    );
+    check_pow(&sent, &env, Some(pow.floor));
+    for secret in [&report_canary, "Big Dave", "AB12 CDE", "Canal Street"] {
+        assert!(
+            !contains(&env, secret),
+            "the envelope does not contain {secret:?}"
+        );
+    }
+    let Payload::Report(report) = open_report(&force, &env) else {
+        panic!("a report payload");
+    };
+    check_common(&report.common);
+    assert_eq!(report.report, expected_report(&a));
+    assert!(report.attachments.is_empty());
+    // The reply material is what the 12 words on the confirmation derive.
+    let code = ReplyCode::from_mnemonic(&words.join(" ")).expect("the words are a reply code");
+    assert_eq!(
+        report.reply,
+        ReplyMaterial::from_secrets(&code.derive()),
+        "the report carries the reply material of the code shown"
+    );
+
+    // The force answers into slot 0.
+    let reply_text = format!(
+        "Thank you. Which nights do the boxes arrive? {}",
+        canary("REPLY")
+    );
+    reply_into_slot(&s, &token, &report.reply, 0, &reply_text).await;
+
+    // Phase B: the returning reporter reads it and answers.
+    let follow_canary = canary("FOLLOWUP");
+    let follow = e2e_ok(
+        "journey.mjs",
+        Some("replies"),
+        &s.base,
+        &json!({
+            "words": words,
+            "forceName": FORCE_NAME,
+            "replyFrom": FORCE_NAME,
+            "replyText": reply_text,
+            "followUp": format!("{follow_canary}\nMostly Fridays, after 11pm."),
+            "powDifficulty": pow.floor,
+        }),
+        tmp.path(),
+    )
+    .await;
+
+    let ids2 = inbox_ids(&s.http, &s.base, &token).await;
+    assert_eq!(ids2.len(), 2, "the follow-up arrived");
+    let new_id = ids2.iter().find(|id| **id != ids[0]).unwrap();
+    let env2 = envelope(&s, &token, new_id).await;
+    assert_eq!(
+        hex::encode(Sha256::digest(&env2)),
+        follow["envelope_sha256"].as_str().unwrap()
+    );
+    check_pow(&follow, &env2, Some(pow.floor));
+    assert_ne!(
+        sent["pow"], follow["pow"],
+        "each submission solves its own challenge"
+    );
+    assert!(!contains(&env2, &follow_canary));
+    let Payload::FollowUp(f) = open_report(&force, &env2) else {
+        panic!("a follow-up payload");
+    };
+    check_common(&f.common);
+    assert_eq!(
+        f.message,
+        format!("{follow_canary}\nMostly Fridays, after 11pm.")
+    );
+    assert_eq!(
+        f.reply.thread_id, report.reply.thread_id,
+        "the follow-up is in the report's thread"
+    );
+    assert_eq!(f.reply, report.reply, "with the same reply material");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, token) = server().await;
+    let (words, _) = seeded_code(&s, &token, "A question from the force for the scan.").await;
+    let a = answers(&canary("A11Y"));
+    let r = e2e_ok(
+        "a11y.mjs",
+        None,
+        &s.base,
+        &json!({ "answers": a.json, "words": words, "forceName": FORCE_NAME }),
+        tmp.path(),
+    )
+    .await;
+    let screens: Vec<&str> = r["screens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    println!("scanned {} screens: {screens:#?}", screens.len());
+    for needed in [
+        "start",
+        "force",
+        "force: error",
+        "what",
+        "what: errors",
+        "where-when (both answers opened)",
+        "where and when: errors",
+        "people and vehicles (one of each)",
+        "how",
+        "check your answers",
+        "waiting to send (proof of work)",
+        "check your answers: sending cancelled",
+        "report sent (the reply code)",
+        "code",
+        "code: error",
+        "replies (one reply)",
+        "follow-up: errors",
+        "follow-up sent",
+        "no JavaScript",
+    ] {
+        assert!(screens.contains(&needed), "{needed} was scanned");
+    }
+    assert!(
+        r["rules_passed"].as_u64().unwrap() > 20,
+        "axe ran its rules: {r}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keyboard_only_journey() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    // One force, so it is the first radio; the keyboard script answers every
+    // radio question with its first option.
+    let s = TestServer::start(Backend::Sqlite).await.unwrap();
+    let force = s.add_force(FORCE_ID, FORCE_NAME).await;
+    let token = s.token(FORCE_ID, "browser test").await;
+    let reply_text = "Can you tell us more about the van?";
+    let (words, material) = seeded_code(&s, &token, reply_text).await;
+    let details = canary("KEYBOARD");
+    let follow_up = canary("KEYBOARD-FOLLOWUP");
+    let a = answers(&details);
+    let r = e2e_ok(
+        "keyboard.mjs",
+        None,
+        &s.base,
+        &json!({
+            "answers": a.json,
+            "words": words,
+            "forceName": FORCE_NAME,
+            "replyText": reply_text,
+            "followUp": follow_up,
+        }),
+        tmp.path(),
+    )
+    .await;
+    words_of(&r);
+
+    // Both arrived and open: the report with the first answer of each radio
+    // question, the follow-up in the seeded code's thread.
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
+    assert_eq!(ids.len(), 2);
+    let mut kinds = Vec::new();
+    for id in &ids {
+        match open_report(&force, &envelope(&s, &token, id).await) {
+            Payload::Report(rep) => {
+                assert_eq!(rep.report.category, "drugs");
+                assert_eq!(rep.report.details, a.details);
+                assert_eq!(rep.report.how_known, "saw");
+                assert_eq!(rep.report.people.len(), 1);
+                assert_eq!(rep.report.vehicles.len(), 1);
+                kinds.push("report");
+            }
+            Payload::FollowUp(f) => {
+                assert_eq!(f.message, follow_up);
+                assert_eq!(f.reply, material);
+                kinds.push("follow-up");
+            }
+            Payload::Reply(_) => panic!("a reply in the inbox"),
+        }
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["follow-up", "report"]);
+    println!("keyboard journey: {} focus stops", r["stops"]);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_without_javascript_explains_and_sends_nothing() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, token) = server().await;
+    let r = e2e_ok("nojs.mjs", None, &s.base, &json!({}), tmp.path()).await;
+    let requests = r["requests"].as_array().unwrap();
+    let page = format!("GET {}/", s.base);
+    assert!(
+        requests.iter().any(|q| q.as_str() == Some(page.as_str())),
+        "the page was loaded: {requests:?}"
+    );
+    assert!(
+        inbox_ids(&s.http, &s.base, &token).await.is_empty(),
+        "nothing was sent"
+    );
+    assert!(
+        s.storage
+            .inbox(FORCE_ID, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was stored"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_error_summary_is_focused_links_to_fields_and_keeps_values() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, token) = server().await;
+    let r = e2e_ok(
+        "errors.mjs",
+        None,
+        &s.base,
+        &json!({ "forceName": FORCE_NAME, "details": "What I typed before the error" }),
+        tmp.path(),
+    )
+    .await;
+    assert_eq!(r["checked"].as_array().unwrap().len(), 4, "{r}");
+    assert!(inbox_ids(&s.http, &s.base, &token).await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_exit_this_page_clears_everything_typed() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, token) = server().await;
+    let r = e2e_ok(
+        "exit.mjs",
+        None,
+        &s.base,
+        &json!({ "forceName": FORCE_NAME, "canary": canary("EXIT") }),
+        tmp.path(),
+    )
+    .await;
+    assert_eq!(r["ways"], json!(["button", "shift x3"]));
+    assert!(
+        inbox_ids(&s.http, &s.base, &token).await.is_empty(),
+        "nothing was sent"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_waiting_screen_shows_progress_and_cancel_sends_nothing() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, force, token) = server().await;
+    let a = answers(&canary("WAITING"));
+    // The script checks the waiting screen, cancels, and sees the inbox empty
+    // (through the API, with the token); then has the page send with a 429
+    // for the proof stood in for, twice (an error) and once (a retry).
+    let r = e2e_ok(
+        "waiting.mjs",
+        None,
+        &s.base,
+        &json!({ "answers": a.json, "token": token }),
+        tmp.path(),
+    )
+    .await;
+    words_of(&r);
+
+    // Only the last send arrived: once, whole, with its proof of work.
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
+    assert_eq!(ids.len(), 1, "one report, from the last send only");
+    let env = envelope(&s, &token, &ids[0]).await;
+    assert_eq!(
+        hex::encode(Sha256::digest(&env)),
+        r["envelope_sha256"].as_str().unwrap()
+    );
+    check_pow(&r, &env, None);
+    let Payload::Report(report) = open_report(&force, &env) else {
+        panic!("a report payload");
+    };
+    assert_eq!(report.report, expected_report(&a));
+    s.stop().await;
+}

@@ -1,0 +1,280 @@
+//! Metadata: the server remembers nothing identifying. Run the real binary on
+//! SQLite with its output captured, send requests that carry canaries in every
+//! place a client controls (forwarding headers, User-Agent, cookie, referer,
+//! query string, path, body, an unknown method), then search every file the
+//! server wrote (database, WAL, shared memory, anything else in the data dir)
+//! and everything it printed for the canaries, the client address, the token,
+//! and the time of day — none may appear.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::support::server::Serve;
+use crate::support::server::{
+    Process, TestForce, admin_ok, client, random_slot, reply_for, rng, solve,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+const FORWARDED_IP: &str = "203.0.113.7";
+const USER_AGENT: &str = "QuietlineCanary/7.7";
+const CANARIES: &[&str] = &[
+    FORWARDED_IP,
+    "QuietlineCanary",
+    "canary-cookie-5150",
+    "canary-referer-8080",
+    "canary-query-4242",
+    "canary-path-1717",
+    "canary-body-3131",
+    "CANARYMETHOD",
+    "canary-header-9999",
+];
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// `HH:MM` (UTC) of a Unix time.
+fn hh_mm(secs: u64) -> String {
+    let s = secs % 86_400;
+    format!("{:02}:{:02}", s / 3600, (s % 3600) / 60)
+}
+
+/// `HH:MM` in the machine's local time zone, if `date` can tell.
+fn local_hh_mm() -> Option<String> {
+    let out = std::process::Command::new("date")
+        .arg("+%H:%M")
+        .output()
+        .ok()?;
+    Some(String::from_utf8(out.stdout).ok()?.trim().to_owned())
+}
+
+fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// Every needle that occurs in any of `sources`, with where.
+fn findings(sources: &[(String, Vec<u8>)], needles: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, bytes) in sources {
+        for n in needles {
+            if contains(bytes, n) {
+                found.push(format!("{n:?} in {name}"));
+            }
+        }
+    }
+    found
+}
+
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    all_files(dir, &mut files);
+    files
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn nothing_identifying_is_written_or_printed() {
+    let started = now_secs();
+    let mut local_times: Vec<String> = local_hh_mm().into_iter().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+
+    let (private_key, public_key) = quietline_crypto::keys::generate_keypair(&mut rng());
+    let force = TestForce {
+        id: "north".into(),
+        private_key,
+        public_key,
+    };
+    admin_ok(data, None, &["force", "add", "north", "--name", "North"]);
+    admin_ok(
+        data,
+        None,
+        &[
+            "force",
+            "key",
+            "add",
+            "north",
+            "--public-key",
+            &force.public_key.to_base64url(),
+        ],
+    );
+    let token = admin_ok(
+        data,
+        None,
+        &["token", "issue", "--force", "north", "--label", "desk"],
+    )
+    .trim()
+    .to_owned();
+
+    // Default settings: the access log is on, so what it writes is checked too.
+    let server = Process::serve(data, &[]);
+    let http = client();
+    let canary_headers = |req: reqwest::RequestBuilder| {
+        req.header("x-forwarded-for", FORWARDED_IP)
+            .header("x-real-ip", FORWARDED_IP)
+            .header("forwarded", format!("for={FORWARDED_IP}"))
+            .header("user-agent", USER_AGENT)
+            .header("cookie", "session=canary-cookie-5150")
+            .header("referer", "https://example.org/canary-referer-8080")
+            .header("x-canary", "canary-header-9999")
+    };
+
+    // The proof of work's challenge is fetched with the canaries too.
+    let pow = async |envelope: &[u8]| {
+        let res = canary_headers(http.get(server.url("/api/v1/challenge?canary-query-4242")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        let challenge = URL_SAFE_NO_PAD
+            .decode(v["challenge"].as_str().unwrap())
+            .unwrap();
+        solve(
+            challenge.try_into().unwrap(),
+            v["difficulty"].as_u64().unwrap() as u8,
+            envelope,
+        )
+    };
+
+    let mut ids = Vec::new();
+    for i in 0..3u8 {
+        let envelope = force.report(&[i; 10]);
+        let pow = pow(&envelope).await;
+        let res = canary_headers(
+            http.post(server.url("/api/v1/reports?canary-query-4242=1"))
+                .header("content-type", "application/octet-stream")
+                .header("quietline-pow", pow)
+                .body(envelope),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 201);
+        assert!(res.headers().get("set-cookie").is_none());
+        ids.push(res.text().await.unwrap());
+    }
+    // Failing requests carry canaries in the body, the path and the method.
+    let res = canary_headers(
+        http.post(server.url("/api/v1/reports"))
+            .header("content-type", "application/octet-stream")
+            .body(b"canary-body-3131 is not an envelope".to_vec()),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = canary_headers(http.get(server.url("/api/v1/canary-path-1717?canary-query-4242")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = canary_headers(http.request(
+        reqwest::Method::from_bytes(b"CANARYMETHOD").unwrap(),
+        server.url("/api/v1/forces"),
+    ))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 405);
+    // A handler's requests, and a reply slot.
+    let res = canary_headers(
+        http.get(server.url("/api/v1/inbox?limit=10"))
+            .bearer_auth(&token),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let slot = random_slot();
+    let res = canary_headers(
+        http.put(server.url(&format!("/api/v1/slots/{}", hex::encode(slot))))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(reply_for(slot, b"reply")),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let mut needles: Vec<String> = CANARIES.iter().map(|s| s.to_string()).collect();
+    needles.push(token.clone());
+    needles.push(hex::encode(quietline::admin::token_hash(&token)));
+
+    // While it runs: the WAL and shared-memory files exist now.
+    let live = files_of(data);
+    assert!(
+        live.iter()
+            .any(|(n, _)| n.ends_with("quietline.sqlite-wal")),
+        "the WAL is searched too: {:?}",
+        live.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+
+    let captured = server.stop();
+    assert!(captured.success);
+    let ended = now_secs();
+    local_times.extend(local_hh_mm());
+
+    // Times of day from the whole run, UTC and local, and the Unix seconds.
+    for t in (started..=ended + 1).step_by(30).chain([ended]) {
+        needles.push(hh_mm(t));
+    }
+    needles.extend(local_times);
+    for t in started..=ended {
+        needles.push(t.to_string());
+    }
+    needles.sort();
+    needles.dedup();
+
+    let mut sources = live;
+    sources.extend(files_of(data));
+    sources.push(("stdout".into(), captured.stdout.clone()));
+    sources.push(("stderr".into(), captured.stderr.clone()));
+    let found = findings(&sources, &needles);
+    assert!(found.is_empty(), "identifying data was kept: {found:#?}");
+
+    // The output did say something (so the search above searched something):
+    // the address line, and one access line per request with the route template.
+    let stdout = String::from_utf8_lossy(&captured.stdout);
+    let stderr = String::from_utf8_lossy(&captured.stderr);
+    assert!(stdout.starts_with("listening on http://127.0.0.1:"));
+    assert!(stderr.contains("/api/v1/reports"), "{stderr}");
+    assert!(stderr.contains("/api/v1/challenge"), "{stderr}");
+    assert!(
+        stderr.contains("/api/v1/slots/{address}"),
+        "route templates only: {stderr}"
+    );
+    assert!(stderr.contains("(no route)"), "{stderr}");
+    assert!(
+        stderr.contains("OTHER"),
+        "an unknown method is not echoed: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&hex::encode(slot)),
+        "no concrete path: {stderr}"
+    );
+    for id in &ids {
+        let id: serde_json::Value = serde_json::from_str(id).unwrap();
+        assert!(!stderr.contains(id["id"].as_str().unwrap()));
+    }
+}
