@@ -19,13 +19,17 @@ pub enum KeyError {
     #[error("a public key is 32 bytes (X25519) or 1216 bytes (X-Wing); this one is {0} bytes")]
     WrongLength(usize),
     /// 1216 bytes, but its ML-KEM-768 part is not a valid encapsulation key.
-    #[error("this 1216-byte X-Wing public key is not valid (its ML-KEM-768 part fails the FIPS 203 check)")]
+    #[error(
+        "this 1216-byte X-Wing public key is not valid (its ML-KEM-768 part fails the FIPS 203 check)"
+    )]
     InvalidXWing,
     /// The all-zero public key (a degenerate point every DH output with is zero).
     #[error("the all-zero public key is not a valid recipient key")]
     AllZero,
     /// Not base64url without padding.
-    #[error("a public key is written as base64url without padding: 43 characters (X25519) or 1622 (X-Wing)")]
+    #[error(
+        "a public key is written as base64url without padding: 43 characters (X25519) or 1622 (X-Wing)"
+    )]
     NotBase64url,
     /// A key id is 16 hex digits.
     #[error("a key id is 16 lowercase hex digits")]
@@ -216,9 +220,9 @@ impl PrivateKey {
     pub fn from_suite_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, KeyError> {
         let wrong = |_| KeyError::WrongLength(bytes.len());
         Ok(match suite {
-            Suite::X25519 => {
-                PrivateKey::X25519(<Kem as hpke::Kem>::PrivateKey::from_bytes(bytes).map_err(wrong)?)
-            }
+            Suite::X25519 => PrivateKey::X25519(
+                <Kem as hpke::Kem>::PrivateKey::from_bytes(bytes).map_err(wrong)?,
+            ),
             Suite::XWing => PrivateKey::XWing(
                 <XWingKem as hpke::Kem>::PrivateKey::from_bytes(bytes).map_err(wrong)?,
             ),

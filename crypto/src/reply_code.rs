@@ -128,8 +128,7 @@ impl ReplyCode {
             Suite::X25519 => INFO_REPLY_KEY,
             Suite::XWing => INFO_REPLY_KEY_XWING,
         };
-        hk.expand(info, ikm.as_mut())
-            .expect("HKDF length");
+        hk.expand(info, ikm.as_mut()).expect("HKDF length");
         hk.expand(INFO_THREAD_ID, &mut thread_id)
             .expect("HKDF length");
         hk.expand(INFO_SLOT_KEY, slot_key.as_mut())

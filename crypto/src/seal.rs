@@ -86,7 +86,8 @@ fn seal_with<K: hpke::Kem>(
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>), SealError> {
     // The key was validated when it was built, so this fails only on a bug.
-    let pk = K::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| SealError::BadRecipientKey)?;
+    let pk =
+        K::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| SealError::BadRecipientKey)?;
     let (enc, mut ctx) =
         hpke::setup_sender_with_rng::<Aead, Kdf, K>(&OpModeS::Base, &pk, kind.info(), rng)
             .map_err(|_| SealError::BadRecipientKey)?;
