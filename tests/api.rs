@@ -1253,7 +1253,7 @@ impl Storage for Faulty {
     async fn forces(&self) -> Result<Vec<ForceEntry>, StorageError> {
         panic!("QUIETLINE-PANIC-CANARY: a bug in a handler");
     }
-    async fn add_force_key(&self, f: &str, k: KeyId, pk: [u8; 32]) -> Result<(), StorageError> {
+    async fn add_force_key(&self, f: &str, k: KeyId, pk: Vec<u8>) -> Result<(), StorageError> {
         self.0.add_force_key(f, k, pk).await
     }
     async fn retire_force_key(&self, f: &str, k: KeyId) -> Result<(), StorageError> {
