@@ -426,7 +426,9 @@ async fn inbox_ids(s: &dyn Storage, force: &str) -> BTreeSet<ReportId> {
 async fn force_with_key(s: &dyn Storage, id: &str) -> KeyId {
     s.add_force(id, &format!("{id} police")).await.unwrap();
     let key_id: KeyId = random();
-    s.add_force_key(id, key_id, random::<32>().to_vec()).await.unwrap();
+    s.add_force_key(id, key_id, random::<32>().to_vec())
+        .await
+        .unwrap();
     key_id
 }
 
@@ -578,7 +580,11 @@ async fn key_lifecycle(db: &Db) {
     );
 
     // Unknown force, everywhere.
-    assert_unknown_force(s.add_force_key("nope", random(), random::<32>().to_vec()).await, "nope");
+    assert_unknown_force(
+        s.add_force_key("nope", random(), random::<32>().to_vec())
+            .await,
+        "nope",
+    );
     assert_unknown_force(s.retire_force_key("nope", k1).await, "nope");
     assert_unknown_force(s.force_keys("nope").await, "nope");
     assert_unknown_force(s.key_status("nope", k1).await, "nope");
@@ -728,7 +734,9 @@ async fn refused_reports_fail_alone(db: &Db) {
     // Force a has a retired key and a current one.
     let retired = force_with_key(&*s, "a").await;
     let ka: KeyId = random();
-    s.add_force_key("a", ka, random::<32>().to_vec()).await.unwrap();
+    s.add_force_key("a", ka, random::<32>().to_vec())
+        .await
+        .unwrap();
     s.retire_force_key("a", retired).await.unwrap();
     s.add_force("b", "B").await.unwrap();
 
@@ -797,7 +805,9 @@ async fn the_store_refuses_a_retired_key(db: &Db) {
     let s = db.open().await;
     let retired = force_with_key(&*s, "a").await;
     let current: KeyId = random();
-    s.add_force_key("a", current, random::<32>().to_vec()).await.unwrap();
+    s.add_force_key("a", current, random::<32>().to_vec())
+        .await
+        .unwrap();
     s.retire_force_key("a", retired).await.unwrap();
 
     // Alone (a batch of one), with a challenge that stays usable.

@@ -212,12 +212,8 @@ pub trait Storage: Send + Sync + 'static {
     /// All forces with their current key, ordered by id.
     async fn forces(&self) -> Result<Vec<ForceEntry>>;
     /// Add a key to a force and make it current; the previous current key becomes Active.
-    async fn add_force_key(
-        &self,
-        force_id: &str,
-        key_id: KeyId,
-        public_key: Vec<u8>,
-    ) -> Result<()>;
+    async fn add_force_key(&self, force_id: &str, key_id: KeyId, public_key: Vec<u8>)
+    -> Result<()>;
     /// Retire a key (not the current one).
     async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()>;
     /// All keys of a force.
