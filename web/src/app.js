@@ -53,10 +53,7 @@ let S = freshState();
 function wipeState() {
   stopWork({ cancelled: true, quiet: true });
   if (S.pendingCode) S.pendingCode.fill(0);
-  if (S.secrets) {
-    S.secrets.replyPrivateKey.fill(0);
-    S.secrets.slotKey.fill(0);
-  }
+  if (S.secrets) Q.wipeSecrets(S.secrets);
   S = freshState();
 }
 
@@ -860,7 +857,7 @@ async function send(forceId, make, done, what) {
 function sendReport() {
   return send(S.r.forceId, async () => {
     if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
-    const secrets = await Q.deriveReplySecrets(S.pendingCode);
+    const secrets = await Q.deriveReplySecrets(S.pendingCode, S.forces.find((f) => f.id === S.r.forceId)?.publicKey);
     secrets.replyPrivateKey.fill(0);
     return Q.reportPayload({ sentAt: Q.sentAtNow(), lang: "en", report: reportFields(), reply: Q.replyMaterial(secrets) });
   }, (res) => {
@@ -916,10 +913,7 @@ function viewCode() {
         S.codeText = val(f, "code");
         const res = checkReplyCode(S.codeText);
         if (res.error) return fail([{ id: "code", text: res.error }]);
-        if (S.secrets) {
-          S.secrets.replyPrivateKey.fill(0);
-          S.secrets.slotKey.fill(0);
-        }
+        if (S.secrets) Q.wipeSecrets(S.secrets);
         S.secrets = await Q.deriveReplySecrets(res.entropy);
         res.entropy.fill(0);
         S.codeText = "";
@@ -961,7 +955,7 @@ async function loadReplies() {
       // cannot move replies between slots.
       const env = Q.parseEnvelope(bytes);
       if (env.kind !== Q.KIND_REPLY || Q.toHex(env.routing) !== hex) throw new Error("misrouted");
-      state.list.push({ ok: true, ...(await Q.openReply(secrets.replyPrivateKey, bytes)) });
+      state.list.push({ ok: true, ...(await Q.openReply(secrets, bytes)) });
     } catch {
       state.list.push({ ok: false });
     }
@@ -1043,7 +1037,7 @@ function viewReplies() {
 
 function sendFollowUp() {
   return send(S.follow.forceId,
-    () => Q.followUpPayload({ sentAt: Q.sentAtNow(), lang: "en", message: S.follow.message.trim(), reply: Q.replyMaterial(S.secrets) }),
+    async () => Q.followUpPayload({ sentAt: Q.sentAtNow(), lang: "en", message: S.follow.message.trim(), reply: Q.replyMaterial(await Q.deriveReplySecrets(S.secrets.code, S.forces.find((f) => f.id === S.follow.forceId)?.publicKey)) }),
     (res) => {
       S.followSent = res.force.name;
       S.follow = { forceId: "", message: "" };
