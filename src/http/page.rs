@@ -1,6 +1,7 @@
 //! Serving the reporter page: the embedded files of [`crate::assets`] at `/`,
 //! `/app.css`, `/app.js`, `/pow-worker.js` (the proof-of-work worker the page
-//! starts) and `/licences.txt`, and an empty `/favicon.ico`.
+//! starts), `/pq.js` (the X-Wing code it fetches for a hybrid key) and
+//! `/licences.txt`, and an empty `/favicon.ico`.
 //!
 //! It owns content negotiation: the Brotli or the gzip copy (both made at
 //! build time) as the request's `Accept-Encoding` allows ([`coding_for`]),
@@ -167,6 +168,7 @@ mod tests {
             "/app.js",
             "/app.css",
             "/pow-worker.js",
+            "/pq.js",
             "/licences.txt",
             "/favicon.ico",
         ] {

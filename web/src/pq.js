@@ -29,7 +29,7 @@ const LABEL = te.encode("DeriveKeyPair");
  * revision, so reply keys would not match the console's.) Returns raw
  * { privateKey (the 32-byte seed), publicKey (1216 bytes) }.
  */
-async function deriveKeyPair(ikm) {
+export async function deriveKeyPair(ikm) {
   const seed = shake256
     .create({ dkLen: 32 })
     .update(ikm)
@@ -59,14 +59,45 @@ async function sealRaw(kind, routing, pk, plaintext, ekm) {
   return Q.concat(header, new Uint8Array(ctx.enc), ct);
 }
 
-/** HPKE base-mode open of a parsed X-Wing envelope with the X-Wing private key (the 32-byte seed); returns the padded plaintext. */
-async function open(sk, env) {
-  const ctx = await suite.createRecipientContext({
-    recipientKey: await suite.kem.deserializePrivateKey(Q.u8(sk)),
-    enc: env.enc.slice(),
-    info: Q.INFO[env.kind],
-  });
-  return new Uint8Array(await ctx.open(env.ciphertext.slice(), env.header.slice()));
+/**
+ * Open an X-Wing envelope of `kind` with an X-Wing private key (the 32-byte
+ * seed), as quietline-crypto's openEnvelope does for X25519 (FORMAT.md#opening).
+ */
+export async function openEnvelope(sk, kind, bytes) {
+  const env = Q.parseEnvelope(bytes);
+  if (env.kind !== kind) throw new Q.EnvelopeError("wrong_kind");
+  if (env.kem !== Q.XWING_KEM_ID) throw new Q.EnvelopeError("wrong_suite");
+  if (kind === Q.KIND_REPORT) {
+    const pk = new Uint8Array(await suite.kem.serializePublicKey((await suite.kem.generateKeyPairDerand(Q.u8(sk))).publicKey));
+    if (Q.toHex(env.keyId) !== Q.toHex(await Q.keyId(pk))) throw new Q.EnvelopeError("wrong_key");
+  }
+  let pt;
+  try {
+    const ctx = await suite.createRecipientContext({
+      recipientKey: await suite.kem.deserializePrivateKey(Q.u8(sk)),
+      enc: env.enc.slice(),
+      info: Q.INFO[kind],
+    });
+    pt = new Uint8Array(await ctx.open(env.ciphertext.slice(), env.header.slice()));
+  } catch {
+    throw new Q.EnvelopeError("decryption_failed");
+  }
+  try {
+    return Q.unpad(pt);
+  } finally {
+    pt.fill(0);
+  }
+}
+
+/** Open an X-Wing reply with the X-Wing reply key of the reply code `entropy`. */
+async function openReply(entropy, bytes) {
+  const s = await deriveReplySecrets(entropy);
+  try {
+    return Q.parseReplyPayload(await openEnvelope(s.replyPrivateKey, Q.KIND_REPLY, bytes));
+  } finally {
+    s.replyPrivateKey.fill(0);
+    s.slotKey.fill(0);
+  }
 }
 
 /**
@@ -74,7 +105,7 @@ async function open(sk, env) {
  * thread id and slot key as for X25519, the key pair from
  * HKDF-Expand(PRK, "reply-key-xwing", 32).
  */
-async function deriveReplySecrets(entropy) {
+export async function deriveReplySecrets(entropy) {
   const s = await Q.deriveReplySecrets(entropy, 32);
   s.replyPrivateKey.fill(0);
   const ikm = await Q.hkdfSha256(entropy, Q.RC_SALT, te.encode("reply-key-xwing"), 32);
@@ -83,4 +114,4 @@ async function deriveReplySecrets(entropy) {
   return { ...s, replyPrivateKey: kp.privateKey, replyPublicKey: kp.publicKey };
 }
 
-globalThis.QuietlinePQ = { deriveKeyPair, deriveReplySecrets, sealRaw, open };
+globalThis.QuietlinePQ = { deriveKeyPair, deriveReplySecrets, sealRaw, openEnvelope, openReply };

@@ -266,22 +266,22 @@ export async function publicKeyFromPrivate(sk) {
 export function checkPublicKey(pk) {
   const b = u8(pk);
   if (b.length === XW) return b;
-  if (b.length !== 32) throw new TypeError("a public key is 32 or 1216 bytes");
+  if (b.length !== 32) throw new TypeError("a public key is 32 bytes, or 1216 (X-Wing)");
   if (b.every((x) => x === 0)) throw new TypeError("all-zero public key");
   return b;
 }
 
 // The X-Wing bundle (pq.js), fetched once, when first needed.
+// A failed fetch is forgotten, so the next attempt (the reporter's retry) fetches again.
 let pqP;
-function pq() {
-  return (pqP ||= globalThis.QuietlinePQ ? Promise.resolve(globalThis.QuietlinePQ) : new Promise((ok, no) => {
-    const t = document.createElement("script");
-    t.src = "/pq.js";
-    t.onload = () => ok(globalThis.QuietlinePQ);
-    t.onerror = () => no(new Error((pqP = null, "pq.js")));
-    document.head.append(t);
-  }));
-}
+const pq = () => (pqP ||= new Promise((ok, no) => {
+  if (globalThis.QuietlinePQ) return ok(QuietlinePQ);
+  const t = document.createElement("script");
+  t.src = "/pq.js";
+  t.onload = () => ok(QuietlinePQ);
+  t.onerror = (e) => no(e, (pqP = null));
+  document.head.append(t);
+}));
 
 /** Decode a directory public key (base64url without padding) and check it. */
 export function publicKeyFromBase64url(text) {
@@ -463,6 +463,8 @@ export async function sealReply(slot, recipientPk, payload, options = {}) {
 export async function openEnvelope(privateKey, expectedKind, bytes) {
   const env = parseEnvelope(bytes);
   if (env.kind !== expectedKind) throw new EnvelopeError("wrong_kind");
+  // An X-Wing envelope opens only in pq.js, with an X-Wing key (FORMAT.md#opening).
+  if (env.kem !== KEM_ID) throw new EnvelopeError("wrong_suite");
   if (expectedKind === KIND_REPORT) {
     const pk = await publicKeyFromPrivate(privateKey);
     if (!bytesEqual(env.keyId, await keyId(pk))) throw new EnvelopeError("wrong_key");
@@ -470,16 +472,12 @@ export async function openEnvelope(privateKey, expectedKind, bytes) {
   const s = suite();
   let plaintext;
   try {
-    // An X-Wing envelope (kind 2 in the page) opens with the X-Wing seed, in pq.js.
-    if (env.kem !== KEM_ID) plaintext = await (await pq()).open(privateKey, env);
-    else {
     const ctx = await s.createRecipientContext({
       recipientKey: await s.kem.deserializePrivateKey(u8(privateKey)),
       enc: env.enc.slice(),
       info: INFO[expectedKind],
     });
     plaintext = new Uint8Array(await ctx.open(env.ciphertext.slice(), env.header.slice()));
-    }
   } catch {
     throw new EnvelopeError("decryption_failed");
   }
@@ -496,9 +494,8 @@ export async function openEnvelope(privateKey, expectedKind, bytes) {
  * code the secrets keep (FORMAT.md#reply-code).
  */
 export async function openReply(secrets, bytes) {
-  let k = secrets.replyPrivateKey || secrets;
-  if (secrets.code && parseEnvelope(bytes).kem !== KEM_ID) k = (await deriveReplySecrets(secrets.code, XW)).replyPrivateKey;
-  return parseReplyPayload(await openEnvelope(k, KIND_REPLY, bytes));
+  if (parseEnvelope(bytes).kem !== KEM_ID) return (await pq()).openReply(secrets.code, bytes);
+  return parseReplyPayload(await openEnvelope(secrets.replyPrivateKey || secrets, KIND_REPLY, bytes));
 }
 
 // ---------------------------------------------------------------- reply codes
@@ -611,7 +608,7 @@ export function replyMaterial(secrets) {
     public_key: toBase64url(secrets.replyPublicKey),
     thread_id: toHex(secrets.threadId),
     slot_key: toBase64url(secrets.slotKey),
-    ...(secrets.replyPublicKey.length === XW && { suite: "xwing" }),
+    suite: secrets.replyPublicKey.length === XW ? "xwing" : undefined, // omitted for X25519
   };
 }
 
@@ -619,7 +616,7 @@ function material(r) {
   if (!r || typeof r.public_key !== "string" || typeof r.thread_id !== "string" || typeof r.slot_key !== "string") {
     throw new TypeError("bad reply material");
   }
-  return { public_key: r.public_key, thread_id: r.thread_id, slot_key: r.slot_key, ...(r.suite && { suite: r.suite }) };
+  return { public_key: r.public_key, thread_id: r.thread_id, slot_key: r.slot_key, suite: r.suite };
 }
 
 /** RFC 3339 UTC, to the minute with zero seconds, e.g. 2026-11-27T19:45:00Z. */

@@ -23,7 +23,7 @@ const built = async () => (first ??= await buildFiles());
 test("the build is deterministic: same sources and lock file, same bytes", async () => {
   const a = await built();
   const b = await buildFiles();
-  assert.deepEqual(Object.keys(a).sort(), ["app.css", "app.js", "index.html", "licences.txt", "pow-worker.js"]);
+  assert.deepEqual(Object.keys(a).sort(), ["app.css", "app.js", "index.html", "licences.txt", "pow-worker.js", "pq.js"]);
   assert.deepEqual(Object.keys(a).sort(), [...OUTPUT_FILES].sort(), "OUTPUT_FILES lists every file");
   for (const name of Object.keys(a)) assert.ok(Buffer.from(a[name]).equals(Buffer.from(b[name])), name);
   for (const [name, bytes] of Object.entries(a)) {
