@@ -156,7 +156,9 @@ mod tests {
                 .contains(r#""/pq.js""#)
         );
         assert_eq!(
-            find("/pq.js").expect("the X-Wing bundle is served").content_type,
+            find("/pq.js")
+                .expect("the X-Wing bundle is served")
+                .content_type,
             "text/javascript; charset=utf-8"
         );
         assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
