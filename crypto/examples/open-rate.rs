@@ -62,7 +62,7 @@ fn main() {
         let material = quietline_crypto::payload::ReplyMaterial::from_secrets(&secrets);
         let text = "x".repeat(6000);
         let json = format!(
-            r#"{{"v":1,"type":"report","sent_at":"2026-12-06T22:00:00Z","lang":"en","report":{{"category":"drugs","details":"{text}","location":{{"known":false,"description":""}},"when":{{"known":false,"ongoing":false,"description":""}},"people":[],"vehicles":[],"how_known":"saw","how_known_details":""}},"attachments":[],"reply":{}}}"#,
+            r#"{{"v":1,"type":"report","sent_at":"2026-12-06T22:00:00Z","lang":"en","report":{{"category":"drugs","details":"{text}","where":{{"known":false,"description":""}},"when":{{"known":false,"ongoing":false,"description":""}},"people":[],"vehicles":[],"how_known":"saw","how_known_details":""}},"attachments":[],"reply":{}}}"#,
             serde_json::to_string(&material).unwrap()
         );
         let bodies: Vec<Vec<u8>> = (0..n)
