@@ -270,6 +270,7 @@ async fn directory(b: Backend) {
             "id": "north",
             "name": "North Constabulary",
             "key_id": north.key_id_hex(),
+            "suite": "x25519",
             "public_key": north.public_key.to_base64url(),
         }])
     );

@@ -1,7 +1,7 @@
 //! Open rate per suite (BENCHMARKS.md, "Console open rate by suite"): what
 //! the console does per report — `open::open` (parse, key id check, HPKE open,
 //! unpad) then `Payload::from_json` — against raw HPKE open (`setup_receiver`
-//! + `open` with the header as AAD) of the same envelopes, for X25519 and
+//! and `open` with the header as AAD) of the same envelopes, for X25519 and
 //! X-Wing. 8 KiB-bucket reports, one thread, best of 3 interleaved rounds.
 //!
 //! `cargo run --release -p quietline-crypto --features open --example open-rate [N]`

@@ -203,6 +203,10 @@ impl std::fmt::Debug for PublicKey {
 /// A private key of either suite: 32 octets each (X25519: clamped scalar;
 /// X-Wing: the seed both ML-KEM-768 and X25519 parts expand from). Zeroized
 /// on drop (by x25519-dalek and x-wing); never printed.
+// An X-Wing key holds its expanded ML-KEM decapsulation key (a few KB) so
+// opening does not re-expand the seed; a program holds a handful of private
+// keys at most, so the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum PrivateKey {
     /// An X25519 key.
