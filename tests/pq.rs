@@ -43,10 +43,12 @@ async fn rotation_to_xwing_keeps_x25519_reports_and_takes_the_largest_xwing_enve
     quietline::admin::add_force(s.storage.as_ref(), &long_id, "Long")
         .await
         .unwrap();
-    quietline::admin::add_force_key(s.storage.as_ref(), &long_id, &pk)
+    // A key belongs to one force (the store refuses it twice): a second one.
+    let (_, long_pk) = generate_keypair_for(Suite::XWing, &mut rng());
+    quietline::admin::add_force_key(s.storage.as_ref(), &long_id, &long_pk)
         .await
         .unwrap();
-    let biggest = seal_report(&mut rng(), &long_id, &pk, &vec![b'x'; 65536 - 4]).unwrap();
+    let biggest = seal_report(&mut rng(), &long_id, &long_pk, &vec![b'x'; 65536 - 4]).unwrap();
     assert_eq!(biggest.len(), MAX_ENVELOPE_LEN);
     assert_eq!(MAX_ENVELOPE_LEN, 66755);
     s.submit(biggest).await;
