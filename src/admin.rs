@@ -5,28 +5,26 @@
 //! HTTP admin route, ever, so nothing on the network can register a key or mint
 //! a token. The one exception reads, not writes: `pow status` asks the running
 //! server's public `GET /api/v1/challenge` for the difficulty it hands out now,
-//! since that lives in the server's memory (each instance has its own). It owns validating what the operator types (force ids, names,
-//! labels, public keys) and token generation and hashing. It never accepts a
-//! private key in any form: a force generates its key pair inside the force
-//! (`quietline-console init`) and hands over only the public half.
+//! since that lives in the server's memory (each instance has its own).
+//!
+//! It owns validating what the operator types (force ids, names, labels,
+//! public keys) and generating tokens (a token's shape and hash are
+//! [`crate::tokens`]). It never accepts a private key in any form: a force
+//! generates its key pair inside the force (`quietline-console init`) and
+//! hands over only the public half.
 
 use std::io::Write;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline_crypto::keys::{KeyId, PublicKey};
-use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::storage::{KeyStatus, Purged, Storage, StorageError, TokenHash};
-
-/// Every handler token starts with this, so a leaked one is recognisable (and
-/// secret scanners can be taught to spot it).
-pub const TOKEN_PREFIX: &str = "qlt_";
-/// Random bytes in a token.
-const TOKEN_BYTES: usize = 32;
-/// Length of a token's base64url part (32 bytes, unpadded).
-const TOKEN_B64_LEN: usize = 43;
+use crate::storage::{KeyStatus, Purged, Storage, StorageError};
+use crate::tokens::TOKEN_BYTES;
+// A token's shape and hash live in `crate::tokens` (the HTTP layer checks them
+// too); re-exported so `admin::token_hash` and the others keep working.
+pub use crate::tokens::{TOKEN_PREFIX, token_hash, token_is_well_formed};
 
 /// `quietline force …`
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -322,22 +320,6 @@ pub fn generate_token() -> Result<Zeroizing<String>, AdminError> {
     let token = Zeroizing::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)));
     bytes.zeroize();
     Ok(token)
-}
-
-/// What the database stores for a token: SHA-256 of the token string. A token
-/// has 256 random bits, so a plain hash is enough (no salt or slow KDF needed).
-pub fn token_hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-/// Whether a string has a token's shape (checked before any database lookup).
-pub fn token_is_well_formed(token: &str) -> bool {
-    token.strip_prefix(TOKEN_PREFIX).is_some_and(|b64| {
-        b64.len() == TOKEN_B64_LEN
-            && b64
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
 }
 
 /// Register a force.

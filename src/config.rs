@@ -2,8 +2,10 @@
 //!
 //! It owns where each setting comes from — flags, then `QUIETLINE_*` environment
 //! variables (both through clap), then an optional TOML file (`--config`), then
-//! the defaults — and checking the values before anything starts. It does not
-//! open the database or bind a socket.
+//! the defaults — and checking the values before anything starts; and the
+//! running server's settings, [`ServerSettings`], with their defaults. It does
+//! not open the database or bind a socket, and imports neither the HTTP layer
+//! nor the server's lifecycle (both read it).
 //!
 //! The TOML file uses the same names as the flags, in snake_case:
 //!
@@ -34,7 +36,7 @@ use std::time::Duration;
 use quietline_crypto::envelope::{MAX_ENVELOPE_LEN, MIN_ENVELOPE_LEN};
 use serde::Deserialize;
 
-use crate::http::ServerSettings;
+use crate::day::Clock;
 use crate::pow::PowSettings;
 
 /// Default listen address: loopback, so a fresh install is not on the network
@@ -51,6 +53,57 @@ pub const DEFAULT_MAX_JSON_BODY: usize = 16 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 /// Longest retention accepted (100 years): anything larger is a typo.
 const MAX_RETENTION_DAYS: u32 = 36_500;
+/// How often `serve` deletes reports and slots past retention (and settles
+/// closed days). Rows carry their own random fuzz, so the schedule reveals
+/// nothing about arrival times.
+pub const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(6 * 60 * 60);
+
+/// The running server's settings (resolved by [`resolve_serve`]; tests build
+/// them from [`Default`]). They live here, below the HTTP layer and the
+/// server's lifecycle, so that both read them and this module imports neither.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Largest envelope body accepted (`POST /reports`, `PUT /slots/…`).
+    pub max_body: usize,
+    /// Largest JSON body accepted (`POST /slots/fetch`).
+    pub max_json_body: usize,
+    /// Whole-request timeout (reading the body included).
+    pub request_timeout: Duration,
+    /// Onion address for the `Onion-Location` header, if any.
+    pub onion_address: Option<String>,
+    /// Whether to write the per-request access line.
+    pub access_log: bool,
+    /// Retention for the background purge.
+    pub retention_days: u32,
+    /// Interval of the background purge; `None` runs none (tests, or an
+    /// operator running `quietline purge` from a timer instead).
+    pub purge_interval: Option<Duration>,
+    /// Proof of work on submissions (crypto/FORMAT.md#proof-of-work).
+    pub pow: PowSettings,
+    /// How often the proof-of-work controller samples the intake's pressure
+    /// ([`crate::pow::CONTROL_INTERVAL`]; shorter in tests).
+    pub pow_control_interval: Duration,
+    /// The clock: the day of receipt, retention and challenge expiry read it
+    /// (the system's; tests set one so nothing depends on when they run).
+    pub clock: Clock,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            max_body: MAX_ENVELOPE_LEN,
+            max_json_body: DEFAULT_MAX_JSON_BODY,
+            request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
+            onion_address: None,
+            access_log: true,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            purge_interval: None,
+            pow: PowSettings::default(),
+            pow_control_interval: crate::pow::CONTROL_INTERVAL,
+            clock: Clock::system(),
+        }
+    }
+}
 
 /// Settings every command takes (serve and the admin commands).
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -394,10 +447,10 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
             onion_address,
             access_log,
             retention_days: settings.retention_days,
-            purge_interval: Some(crate::http::DEFAULT_PURGE_INTERVAL),
+            purge_interval: Some(DEFAULT_PURGE_INTERVAL),
             pow,
             pow_control_interval: crate::pow::CONTROL_INTERVAL,
-            clock: crate::day::Clock::system(),
+            clock: Clock::system(),
         },
         common: settings,
         listen,

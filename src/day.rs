@@ -4,13 +4,16 @@
 //! tests inject so that nothing depends on when they run), converting "now" to
 //! a [`Day`] and a day to `YYYY-MM-DD`. It does not read time zones or format
 //! times of day: nothing in the server needs an hour or a minute, and keeping
-//! them out of the code keeps them out of the data.
+//! them out of the code keeps them out of the data. It imports no other module
+//! of the crate: it is the bottom of the server's layers (`ARCHITECTURE.md`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::storage::Day;
+/// A UTC calendar day, as whole days since 1970-01-01. The finest time the
+/// server ever stores (also `crate::storage::Day`).
+pub type Day = i32;
 
 /// Seconds in a UTC day (leap seconds do not exist in Unix time).
 const SECS_PER_DAY: u64 = 86_400;

@@ -30,6 +30,7 @@ use zeroize::Zeroizing;
 use crate::admin::{self, AdminError};
 use crate::day::{format_day, today};
 use crate::storage::{Storage, StorageError};
+use crate::tokens;
 
 /// The demo force's id.
 pub const DEMO_FORCE_ID: &str = "demo";
@@ -154,8 +155,12 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
 
     let token_path = dir.join("token");
     let live = match read_trimmed(&token_path) {
-        Some(t) if admin::token_is_well_formed(&t) => {
-            storage.token_force(admin::token_hash(&t)).await?.as_deref() == Some(DEMO_FORCE_ID)
+        Some(t) if tokens::token_is_well_formed(&t) => {
+            storage
+                .token_force(tokens::token_hash(&t))
+                .await?
+                .as_deref()
+                == Some(DEMO_FORCE_ID)
         }
         _ => false,
     };

@@ -1,11 +1,15 @@
 //! API v1 handlers: the directory, intake, reply slots, the handlers' inbox,
 //! and the list of the reporter page's files with their SHA-256.
 //!
-//! It owns each route's contract: what it checks, in which order, and what it
-//! answers (the proof-of-work checks themselves are `crate::pow`). It checks envelope SHAPE only (`quietline_crypto::envelope::parse`):
-//! it cannot and does not decrypt. It stores what the storage interface takes —
-//! a random id, the force, the key id, the envelope and the UTC day — and never
-//! anything from the request's headers, query or connection.
+//! It owns each route's contract as the client sees it: what it reads, in
+//! which order, and which status and message each outcome gets. The rules a
+//! report passes are `crate::intake` (and the proof-of-work checks
+//! `crate::pow`); `POST /api/v1/reports` here reads the body and maps the
+//! intake's outcome. It checks envelope SHAPE only
+//! (`quietline_crypto::envelope::parse`): it cannot and does not decrypt. It
+//! stores what the storage interface takes — a random id, the force, the key
+//! id, the envelope and the UTC day — and never anything from the request's
+//! headers, query or connection.
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -19,13 +23,14 @@ use quietline_crypto::envelope::{self, EnvelopeError, Kind, Routing};
 use quietline_crypto::keys::PublicKey;
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use super::auth::Handler;
 use super::body::{has_media_type, read_limited};
 use super::error::ApiError;
+use super::state::AppState;
 use crate::day::format_day;
-use crate::pow::{Claim, Refusal};
-use crate::storage::{KeyStatus, NewReport, ReportId, SlotAddress, SlotWrite, StorageError};
+use crate::intake::Refused;
+use crate::pow::Refusal;
+use crate::storage::{ReportId, SlotAddress, SlotWrite};
 
 /// Most slots one `POST /api/v1/slots/fetch` may ask for.
 pub const MAX_FETCH_SLOTS: usize = 32;
@@ -160,101 +165,47 @@ pub async fn challenge(State(state): State<AppState>) -> Result<Response, ApiErr
 
 /// `POST /api/v1/reports`: a kind-1 envelope in, `201 {"id"}` after the durable commit.
 ///
-/// Checks, in order: media type (415), size (413), envelope shape (400), proof
-/// of work (400/429, crypto/FORMAT.md#verifying: forged, expired, outdated,
-/// insufficient), force and key (404/422;
-/// skipped for a key this process has seen accepted, `keys.rs`), then the
-/// store (which also spends the challenge: 429 if already spent, and checks
-/// the force and key again: 404/422).
+/// Checks, in order: media type (415) and size (413) here, then the intake's
+/// rules (`crate::intake`): envelope shape (400), proof of work (400/429,
+/// crypto/FORMAT.md#verifying: forged, expired, outdated, insufficient),
+/// force and key (404/422; skipped for a key this process has seen
+/// accepted), then the store (which also spends the challenge: 429 if
+/// already spent, and checks the force and key again: 404/422). This handler
+/// only maps the intake's outcome to a status.
 pub async fn submit_report(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let bytes = envelope_body(&state, &headers, body).await?;
-    let env = envelope::parse(&bytes).map_err(bad_envelope)?;
-    if env.kind() != Kind::Report {
-        return Err(bad_request(
+    let pow = headers
+        .get(quietline_crypto::pow::HEADER)
+        .map(HeaderValue::as_bytes);
+    match state.intake.submit(&bytes, pow).await {
+        Ok(id) => Ok(created(serde_json::json!({ "id": hex::encode(id) }))),
+        Err(refused) => Err(refused_error(refused)),
+    }
+}
+
+/// The API error for each of the intake's refusals.
+fn refused_error(refused: Refused) -> ApiError {
+    match refused {
+        Refused::Malformed(e) => bad_envelope(e),
+        Refused::WrongKind => bad_request(
             "wrong_kind",
             "this is a reply envelope (kind 2); reports are kind 1 — replies go to PUT /api/v1/slots/{address}",
-        ));
-    }
-    let Routing::Force(force_id) = env.routing() else {
-        return Err(bad_request(
+        ),
+        Refused::WrongRouting => bad_request(
             "wrong_routing",
             "a report envelope must be routed to a force id",
-        ));
-    };
-    // Proof of work before anything that reads or writes the database
-    // (crypto/FORMAT.md#verifying).
-    let claim = state
-        .pow
-        .check(
-            state.storage.as_ref(),
-            headers
-                .get(quietline_crypto::pow::HEADER)
-                .map(HeaderValue::as_bytes),
-            &bytes,
-        )
-        .await
-        .map_err(|refusal| match refusal {
-            Refusal::Missing => ApiError::pow_missing(),
-            Refusal::Invalid(e) => ApiError::pow(&e),
-            Refusal::Spent => ApiError::pow_spent(),
-            Refusal::Storage(e) => e.into(),
-        })?;
-    let key_id = env.key_id();
-    // A key seen accepted before is not looked up again: the store checks it
-    // anyway in the transaction that writes the report (so a key retired
-    // since is still refused, below), and this read would cost a database
-    // round trip per submission.
-    if !state.known_keys.contains(force_id, &key_id) {
-        match state.storage.key_status(force_id, key_id.0).await {
-            Ok(Some(KeyStatus::Current | KeyStatus::Active)) => {
-                state.known_keys.insert(force_id, &key_id);
-            }
-            Ok(None | Some(KeyStatus::Retired)) => return Err(unknown_key()),
-            Err(StorageError::UnknownForce(_)) => return Err(unknown_force()),
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let mut id: ReportId = [0; 16];
-    getrandom::fill(&mut id).map_err(|_| ApiError::internal())?;
-    let report = NewReport {
-        id,
-        force_id: force_id.to_owned(),
-        key_id: key_id.0,
-        envelope: bytes.to_vec(),
-        day: state.settings.clock.today(),
-        pow: claim.as_ref().map(Claim::ticket),
-    };
-    // Only once this returns is the report durably committed (and its
-    // challenge spent); only then 201.
-    let stored = state.storage.insert_report(report).await;
-    if let Some(claim) = claim
-        && matches!(stored, Ok(()) | Err(StorageError::ChallengeSpent))
-    {
-        // Spent for good: refuse it here from now on without asking the
-        // database. Any other failure releases it (the Claim's Drop).
-        claim.keep();
-    }
-    match stored {
-        Ok(()) => {
-            // The rate the difficulty answers (crate::pow::Aimd): a count in
-            // memory, no time.
-            state.pow.count_accepted();
-            Ok(created(serde_json::json!({ "id": hex::encode(id) })))
-        }
-        // Retired (or gone) since this process last looked: forget it.
-        Err(StorageError::UnknownKey(_)) => {
-            state.known_keys.forget(force_id, &key_id);
-            Err(unknown_key())
-        }
-        Err(StorageError::UnknownForce(_)) => {
-            state.known_keys.forget(force_id, &key_id);
-            Err(unknown_force())
-        }
-        Err(e) => Err(e.into()),
+        ),
+        Refused::Pow(Refusal::Missing) => ApiError::pow_missing(),
+        Refused::Pow(Refusal::Invalid(e)) => ApiError::pow(&e),
+        Refused::Pow(Refusal::Spent) => ApiError::pow_spent(),
+        Refused::Pow(Refusal::Storage(e)) | Refused::Storage(e) => e.into(),
+        Refused::UnknownForce => unknown_force(),
+        Refused::UnknownKey => unknown_key(),
+        Refused::NoRandomId => ApiError::internal(),
     }
 }
 

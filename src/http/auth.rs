@@ -2,16 +2,17 @@
 //! force.
 //!
 //! It owns turning the header into a force id. Only the token's SHA-256 is
-//! looked up (the database holds nothing else); the token is never logged or
-//! echoed. It does not issue or revoke tokens (see [`crate::admin`]).
+//! looked up (the database holds nothing else; shape and hash are
+//! [`crate::tokens`]); the token is never logged or echoed. It does not issue
+//! or revoke tokens (see [`crate::admin`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
-use super::AppState;
 use super::error::ApiError;
-use crate::admin::{token_hash, token_is_well_formed};
+use super::state::AppState;
+use crate::tokens::{token_hash, token_is_well_formed};
 
 /// An authenticated handler: the force its token belongs to.
 #[derive(Debug, Clone)]

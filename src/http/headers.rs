@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::ServerSettings;
+use crate::config::ServerSettings;
 
 /// The API's Content-Security-Policy: an API response is never a document, so
 /// nothing may load, frame it, or be submitted from it.

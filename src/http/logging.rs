@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 
-use super::ServerSettings;
+use crate::config::ServerSettings;
 
 /// The target of the access lines, so they can be told from other messages.
 pub const ACCESS_TARGET: &str = "quietline::access";

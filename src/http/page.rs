@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::AppState;
+use super::state::AppState;
 use crate::assets::{self, Asset};
 
 /// Browsers ask for it whatever the page says; it gets an empty answer.

@@ -13,9 +13,9 @@ mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 
-/// A UTC calendar day, as whole days since 1970-01-01. The finest time the
-/// server ever stores.
-pub type Day = i32;
+// The day lives in `crate::day`, which depends on nothing, so that `day` and
+// `storage` do not import each other.
+pub use crate::day::Day;
 /// Recipient key id: first 8 bytes of SHA-256("quietline/v1/key-id" ‖ pk).
 pub type KeyId = [u8; 8];
 /// A report's random 128-bit id, chosen by the server.

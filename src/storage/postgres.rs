@@ -193,7 +193,7 @@ impl BatchWriter for ReportWriter {
         // The keys are checked in the same statement (one snapshot): if any
         // row's key is retired, nothing is written and the rows are retried
         // one by one to say whose. The server's check before queueing may be
-        // stale (http/keys.rs); this one is not. The foreign key refuses keys
+        // stale (intake/keys.rs); this one is not. The foreign key refuses keys
         // that were never registered.
         let tickets: Vec<PowTicket> = rows.iter().filter_map(|p| p.report.pow).collect();
         let written = sqlx::query(

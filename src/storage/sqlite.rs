@@ -445,7 +445,7 @@ impl ReportWriter {
         // The keys, checked inside the write transaction: an admin command
         // retiring a key needs the same write lock, so it is either before
         // (and refused here) or after. The server's check before queueing
-        // may be stale (http/keys.rs); this one is not. One query for the
+        // may be stale (intake/keys.rs); this one is not. One query for the
         // batch's distinct keys (usually one); the foreign key refuses keys
         // that were never registered.
         let mut keys: Vec<(&str, &[u8])> = rows

@@ -1,10 +1,12 @@
 // The page's requests, all same-origin (CSP connect-src 'self'): no cookies,
 // no referrer, nothing cached. Each returns data or a plain result object;
-// none of them keeps anything.
+// none of them keeps anything. The challenge and the post, with the rest of
+// sending, are in send.js.
 
-import { fromBase64url, isValidForceId, keyId, publicKeyFromBase64url, toHex } from "./quietline-crypto.js";
+import { isValidForceId, keyId, publicKeyFromBase64url, toHex } from "./quietline-crypto.js";
 
-const OPTS = { credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer", redirect: "error" };
+/** Every request's options (send.js's too). */
+export const OPTS = { credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer", redirect: "error" };
 
 /**
  * GET /api/v1/forces → [{ id, name, keyId, publicKey }] with the public key
@@ -30,63 +32,6 @@ export async function getForces() {
     }
   }
   return out;
-}
-
-/**
- * GET /api/v1/challenge: a proof-of-work challenge (FORMAT.md#challenge).
- * Resolves to { ok: true, text, challenge, difficulty }: the base64url text
- * exactly as received (it goes back in the header), its 58 octets, and the
- * difficulty written inside it (the one a solution needs). Otherwise
- * { ok: false, status } (0 when the request did not complete; 500 when the
- * answer is not a version-1 challenge).
- */
-export async function getChallenge() {
-  let res;
-  try {
-    res = await fetch("/api/v1/challenge", { ...OPTS, headers: { Accept: "application/json" } });
-    if (!res.ok) return { ok: false, status: res.status };
-    const text = (await res.json()).challenge;
-    const challenge = /^[\w-]{78}$/.test(text) && fromBase64url(text);
-    if (challenge && challenge[0] === 1 && challenge[1] <= 32) return { ok: true, text, challenge, difficulty: challenge[1] };
-  } catch {
-    if (!res) return { ok: false, status: 0 };
-  }
-  return { ok: false, status: 500 };
-}
-
-/**
- * POST /api/v1/reports with the envelope bytes and its proof of work (the
- * `Quietline-Pow` header value). Resolves to { ok: true, id } on 201, or
- * { ok: false, status, error, retryAfter } (status 0 when the request did
- * not complete; retryAfter is the Retry-After header's text, or null, which
- * a 503 carries: see retry.js). The server's `message` is left out: the page
- * says what happened in its own plain words (app.js, sendError).
- */
-export async function postReport(envelope, pow) {
-  let res;
-  try {
-    res = await fetch("/api/v1/reports", {
-      ...OPTS,
-      method: "POST",
-      headers: { "Content-Type": "application/octet-stream", Accept: "application/json", "Quietline-Pow": pow },
-      body: envelope,
-    });
-  } catch {
-    return { ok: false, status: 0, error: "network" };
-  }
-  let body = {};
-  try {
-    body = await res.json();
-  } catch {
-    // A success with no JSON body still counts as sent.
-  }
-  if (res.status === 201) return { ok: true, id: body && body.id };
-  return {
-    ok: false,
-    status: res.status,
-    error: (body && typeof body.error === "string" && body.error) || "",
-    retryAfter: res.headers.get("Retry-After"),
-  };
 }
 
 /**

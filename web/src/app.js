@@ -6,54 +6,65 @@
 // returning: code → replies (read, then send a follow-up) → follow-up-sent.
 // Sending seals first, then shows a waiting screen over check (or replies)
 // while a worker does the server's proof of work, then posts.
+//
+// This file draws the steps and reads their forms. The rules are elsewhere,
+// without the DOM: which step follows which, what each checks, what check
+// answers lists and the payloads (journey.js); sealing, the proof of work,
+// posting and trying again (send.js).
 
+// Imports in this order: the bundle keeps it, and this order compresses
+// smallest (the page's budget, README.md).
+import { checkReplyCode, formatSentAt } from "./validate.js";
 import * as Q from "./quietline-crypto.js";
-import { h, append, clear, para, linkButton, hidden } from "./dom.js";
-import { installExit } from "./exit.js";
-import { getForces, getChallenge, postReport, getSlot, getAssets } from "./api.js";
+import {
+  emptyReport, allowed as canShow, nextStep, CHECKS, checkFollowUp, checkRows, PERSON, VEHICLE,
+  reportPayloadOf, followUpPayloadOf, lastReplier,
+} from "./journey.js";
+import { busyMessage } from "./retry.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
-import { parseDate, parseTime, checkReplyCode, formatSentAt, formatDate } from "./validate.js";
-import { retryWait, busyMessage } from "./retry.js";
+import { getForces, getSlot, getAssets } from "./api.js";
+import { sealAndPost, stopWork } from "./send.js";
+import { installExit } from "./exit.js";
+import { h, append, clear, para, linkButton, hidden } from "./dom.js";
 
 const SERVICE = "Quietline";
 const MAX_SLOTS = 1000;
-const REPORT_STEPS = ["force", "what", "where-when", "people", "how"];
 
 // ---------------------------------------------------------------- state
 
-const emptyReport = () => ({
-  forceId: "", category: "", details: "",
-  whereKnown: "", where: "",
-  whenKnown: "", day: "", month: "", year: "", time: "", whenText: "", ongoing: "",
-  people: [], vehicles: [],
-  howKnown: "", howDetails: "",
-});
-
+// The page's state. Fields not set here start unset (each is read only
+// as true or false until it is set):
+//   step            the step shown (VIEWS), set by boot, go() and Back/Forward
+//   forces          [{ id, name, keyId, publicKey }] once loaded
+//   forcesFailed    the directory could not be loaded
+//   loadingForces   the promise while it loads
+//   changing        came from a Change link: Continue returns to check
+//   errors          [{ id?, group?, text }] shown on the current step
+//   pendingCode     reply code of the report being sent, until 201
+//   busy            a send is under way
+//   progress        what the send is doing, under its button
+//   waiting         the waiting screen while sending: { what, expected, tries, status, started, posting }
+//   sent            { words, forceName } on the confirmation page
+//   codeText        the reply code as typed, until it is checked
+//   secrets         derived from the reply code on the replies page
+//   replies         { list, done, failed }
+//   followSent      the force's name on the follow-up confirmation
 const freshState = () => ({
-  step: "start",
-  forces: null, // [{ id, name, keyId, publicKey }] once loaded
-  forcesFailed: false,
-  r: emptyReport(),
-  changing: false, // came from a Change link: Continue returns to check
-  errors: null, // [{ id?, text }]
-  pendingCode: null, // reply code of the report being sent, until 201
-  busy: false,
-  progress: "",
-  waiting: null, // the waiting screen while sending: { what, expected, tries, status, started, posting }
-  sent: null, // { words, forceName } on the confirmation page
-  codeText: "",
-  secrets: null, // derived from the reply code on the replies page
-  replies: null, // { list, done, failed, checked }
-  follow: { forceId: "", message: "" },
-  followSent: "",
+  r: emptyReport(), // the report's answers (journey.js)
+  follow: { forceId: "", message: "" }, // the follow-up form
 });
 
 let S = freshState();
 
-function wipeState() {
-  stopWork({ cancelled: true, quiet: true });
-  if (S.pendingCode) S.pendingCode.fill(0);
+/** Overwrite the secrets derived from a reply code, if any. */
+function forgetSecrets() {
   if (S.secrets) Q.wipeSecrets(S.secrets);
+}
+
+function wipeState() {
+  cancelWork(true);
+  if (S.pendingCode) S.pendingCode.fill(0);
+  forgetSecrets();
   S = freshState();
 }
 
@@ -61,28 +72,21 @@ function wipeState() {
 
 let main;
 
-/** Which steps can be shown with what is in memory now. */
-function allowed(step) {
-  if (["what", "where-when", "people", "how"].includes(step)) return !!S.r.forceId;
-  if (step === "check") return firstIncomplete() === null;
-  if (step === "sent") return !!S.sent;
-  if (step === "replies") return !!S.secrets;
-  if (step === "follow-up-sent") return !!S.followSent;
-  return step in VIEWS;
-}
+/** Which steps can be shown with what is in memory now (journey.js). */
+const allowed = (step) => step in VIEWS && canShow(step, S);
 
-function go(step, { replace = false, focus = true } = {}) {
+/** Show a step as a new history entry, focus on its heading. */
+function go(step) {
   if (!allowed(step)) step = "start";
   S.step = step;
   S.errors = null;
   S.progress = "";
-  if (replace) history.replaceState({ step }, "");
-  else history.pushState({ step }, "");
-  render(focus);
+  history.pushState({ step }, "");
+  render(true);
   window.scrollTo(0, 0);
 }
 
-function render(focus = true) {
+function render(focus) {
   const view = S.waiting ? viewWaiting : VIEWS[S.step] || VIEWS.start;
   clear(main);
   const { title, body } = view();
@@ -128,7 +132,7 @@ function focusField(id) {
 }
 
 function errorFor(id) {
-  const e = S.errors && S.errors.find((x) => x.id === id || (x.group && x.group === id));
+  const e = S.errors && S.errors.find((x) => x.id === id || x.group === id);
   return e ? e.text : "";
 }
 
@@ -141,12 +145,12 @@ function describedBy(id, hint, err) {
 }
 
 /** A text input or textarea with label, hint and inline error. */
-function field({ id, label, hint, value, textarea, rows = 5, width, autocomplete = "off", inputmode, labelClass, extra }) {
+function field({ id, label, hint, value, textarea, rows, width, labelClass, extra }) {
   const err = errorFor(id);
   const attrs = {
     id, name: id, value: value || "", class: `${textarea ? "textarea" : "input"}${width ? ` w-${width}` : ""}${err ? " invalid" : ""}`,
-    "aria-describedby": describedBy(id, hint, err), autocomplete, spellcheck: textarea ? "true" : "false",
-    inputmode, ...extra,
+    "aria-describedby": describedBy(id, hint, err), autocomplete: "off", spellcheck: textarea ? "true" : "false",
+    ...extra,
   };
   if (err) attrs["aria-invalid"] = "true";
   const control = textarea ? h("textarea", { ...attrs, rows }) : h("input", { type: "text", ...attrs });
@@ -193,7 +197,7 @@ function radios({ name, legend, asH1, hint, options, value, small }) {
   return h("div", { class: `form-group${err ? " has-error" : ""}` }, fs);
 }
 
-function button(text, onClick, cls = "", extra = {}) {
+function button(text, onClick, cls = "", extra) {
   return h("button", { type: onClick ? "button" : "submit", class: `button ${cls}`.trim(), on: onClick ? { click: onClick } : null, ...extra }, text);
 }
 
@@ -210,12 +214,8 @@ const val = (f, name) => {
   return el.value;
 };
 
-const forceName = (id) => (S.forces && (S.forces.find((f) => f.id === id) || {}).name) || id || "";
-
-function emergencyWarning() {
-  return h("div", { class: "warning" },
-    h("strong", {}, hidden("Warning: "), "This service is not for emergencies. If someone is in danger or a crime is happening now, call 999."));
-}
+const forceById = (id) => S.forces && S.forces.find((f) => f.id === id);
+const forceName = (id) => (forceById(id) || {}).name || id || "";
 
 // ---------------------------------------------------------------- start
 
@@ -225,7 +225,8 @@ function viewStart() {
     body: [
       h("h1", {}, "Tell the police something anonymously"),
       h("p", { class: "lead" }, "Use this service to tell a UK police force about a crime, or about something that worries you, without giving your name."),
-      emergencyWarning(),
+      h("div", { class: "warning" },
+        h("strong", {}, hidden("Warning: "), "This service is not for emergencies. If someone is in danger or a crime is happening now, call 999.")),
       h("h2", {}, "How your report stays anonymous"),
       h("p", {}, "Your report is locked (encrypted) on this device before it is sent. Only the police force you choose can unlock and read it. The people who run this website cannot read it."),
       h("p", {}, "What the service keeps:"),
@@ -298,15 +299,16 @@ function viewForce() {
   const ready = S.forces && S.forces.length;
   body.push(ready ? form((f) => {
     S.r.forceId = val(f, "force");
-    if (!S.r.forceId) return fail([{ id: "force", text: "Select the police force you want to tell" }]);
-    next("force");
+    answered("force");
   }, q, button("Continue")) : q);
   return { title: "Which police force do you want to tell?", body };
 }
 
-function next(step) {
-  if (S.changing && firstIncomplete() === null) return go("check");
-  go(REPORT_STEPS[REPORT_STEPS.indexOf(step) + 1] || "check");
+/** A question's form is read into S.r: show its errors, or the next step. */
+function answered(step) {
+  const errors = CHECKS[step](S.r);
+  if (errors.length) return fail(errors);
+  go(nextStep(step, S.r, S.changing));
 }
 
 // ---------------------------------------------------------------- what
@@ -321,14 +323,7 @@ function viewWhat() {
       form((f) => {
         r.category = val(f, "category");
         r.details = val(f, "details");
-        const errors = [];
-        if (!r.category) errors.push({ id: "category", text: "Select what your report is about" });
-        if (!r.details.trim()) errors.push({ id: "details", text: "Tell us what happened" });
-        else if (new TextEncoder().encode(r.details).length > 60000) {
-          errors.push({ id: "details", text: "What happened is too long. Make it shorter: at most about 60,000 letters" });
-        }
-        if (errors.length) return fail(errors);
-        next("what");
+        answered("what");
       },
       radios({
         name: "category", legend: "What is it about?", value: r.category,
@@ -349,14 +344,18 @@ function viewWhat() {
 function viewWhereWhen() {
   const r = S.r;
   const dateErr = errorFor("date");
-  const dateField = (part, label, width, value) =>
-    h("div", { class: "date-item" },
-      h("label", { class: "label", for: `date-${part}` }, label),
+  // The date error's id names the one field of the three to fix.
+  const dateField = (part, label, width, value) => {
+    const id = `date-${part}`;
+    const bad = errorFor(id);
+    return h("div", { class: "date-item" },
+      h("label", { class: "label", for: id }, label),
       h("input", {
-        type: "text", id: `date-${part}`, name: `date-${part}`, value, inputmode: "numeric", autocomplete: "off",
-        class: `input w-${width}${dateErr && S.dateErrField === part ? " invalid" : ""}`,
-        "aria-invalid": dateErr && S.dateErrField === part ? "true" : null,
+        type: "text", id, name: id, value, inputmode: "numeric", autocomplete: "off",
+        class: `input w-${width}${bad ? " invalid" : ""}`,
+        "aria-invalid": bad ? "true" : null,
       }));
+  };
   const whenDetails = () => [
     h("div", { class: `form-group${dateErr ? " has-error" : ""}` },
       h("fieldset", { class: "fieldset", "aria-describedby": describedBy("date", true, dateErr) },
@@ -383,24 +382,7 @@ function viewWhereWhen() {
         r.time = val(f, "time");
         r.whenText = val(f, "when-text");
         r.ongoing = val(f, "ongoing");
-        const errors = [];
-        if (!r.whereKnown) errors.push({ id: "where-known", text: "Select whether you know where it happened" });
-        else if (r.whereKnown === "yes" && !r.where.trim()) errors.push({ id: "where", text: "Enter where it happened, or select ‘No, I do not know’" });
-        if (!r.whenKnown) errors.push({ id: "when-known", text: "Select whether you know when it happened" });
-        else if (r.whenKnown === "yes") {
-          const d = parseDate(r.day, r.month, r.year);
-          const t = parseTime(r.time);
-          S.dateErrField = d.field;
-          if (d.error) errors.push({ id: `date-${d.field}`, group: "date", text: d.error });
-          if (t.error) errors.push({ id: "time", text: t.error });
-          if (!d.error && !t.error && !d.value && !t.value && !r.whenText.trim()) {
-            errors.push({ id: "date-day", group: "date", text: "Enter a date or a time, or describe when it happened" });
-            S.dateErrField = "day";
-          }
-        }
-        if (!r.ongoing) errors.push({ id: "ongoing", text: "Select whether it is still happening" });
-        if (errors.length) return fail(errors);
-        next("where-when");
+        answered("where-when");
       },
       radios({
         name: "where-known", legend: "Do you know where it happened?", value: r.whereKnown,
@@ -427,14 +409,7 @@ function viewWhereWhen() {
 
 // ---------------------------------------------------------------- people and vehicles
 
-// [payload field, label, hint, textarea?, label on the check page]
-const PERSON = [["name", "Name or nickname (optional)", "", false, "Name"],
-  ["description", "What do they look like? (optional)", "For example, their age, height, clothes, or where they can often be found", true, "Description"]];
-const VEHICLE = [["registration", "Registration number (optional)", "For example, AB12 CDE", false, "Registration"],
-  ["make_model", "Make and model (optional)", "For example, Ford Focus", false, "Make and model"],
-  ["colour", "Colour (optional)", "", false, "Colour"],
-  ["description", "Anything else about it (optional)", "", true, "Other details"]];
-
+// PERSON and VEHICLE (journey.js): [payload field, label, hint, textarea?, label on the check page]
 function readPeople(f) {
   for (const [list, fields, key] of [[S.r.people, PERSON, "person"], [S.r.vehicles, VEHICLE, "vehicle"]]) {
     list.forEach((item, i) => {
@@ -466,10 +441,7 @@ function viewPeople() {
   }, "secondary", { id: `add-${key}` });
   formEl = form((f) => {
     readPeople(f);
-    const blank = (o) => Object.values(o).every((v) => !String(v).trim());
-    r.people = r.people.filter((p) => !blank(p));
-    r.vehicles = r.vehicles.filter((v) => !blank(v));
-    next("people");
+    answered("people");
   },
   h("h2", {}, "People"),
   h("p", { class: "hint" }, "Anyone involved, if you know anything about them."),
@@ -502,8 +474,7 @@ function viewHow() {
       form((f) => {
         r.howKnown = val(f, "how");
         r.howDetails = val(f, "how-details");
-        if (!r.howKnown) return fail([{ id: "how", text: "Select how you know about this" }]);
-        next("how");
+        answered("how");
       },
       radios({
         name: "how", legend: "How do you know about this?", asH1: true, value: r.howKnown,
@@ -520,78 +491,27 @@ function viewHow() {
 
 // ---------------------------------------------------------------- check answers
 
-/** The first report step that is not answered, or null. */
-function firstIncomplete() {
-  const r = S.r;
-  if (!r.forceId) return "force";
-  if (!r.category || !r.details.trim()) return "what";
-  if (!r.whereKnown || !r.whenKnown || !r.ongoing) return "where-when";
-  if (!r.howKnown) return "how";
-  return null;
-}
-
-function whenSummary(r) {
-  if (r.whenKnown !== "yes") return "I do not know";
-  const d = parseDate(r.day, r.month, r.year).value;
-  const t = parseTime(r.time).value;
-  return [d && formatDate(d), t && `at ${t}`, r.whenText.trim()].filter(Boolean).join(", ");
-}
-
-function listSummary(list, fields) {
-  if (!list.length) return "None given";
-  return h("ul", { class: "list plain" }, list.map((item) =>
-    h("li", {}, fields.map(([k, , , , label]) => item[k].trim() && h("span", { class: "pre block" }, `${label}: ${item[k].trim()}`)))));
-}
-
-/** The report payload fields from the answers. */
-function reportFields() {
-  const r = S.r;
-  const whenKnown = r.whenKnown === "yes";
-  const date = whenKnown ? parseDate(r.day, r.month, r.year).value : null;
-  const time = whenKnown ? parseTime(r.time).value : null;
-  const trimAll = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).trim()]));
-  return {
-    category: r.category,
-    details: r.details.trim(),
-    where: { known: r.whereKnown === "yes", description: r.whereKnown === "yes" ? r.where.trim() : "" },
-    when: {
-      known: whenKnown,
-      ...(date ? { date } : {}),
-      ...(time ? { time } : {}),
-      ongoing: r.ongoing === "yes",
-      description: whenKnown ? r.whenText.trim() : "",
-    },
-    people: r.people.map(trimAll),
-    vehicles: r.vehicles.map(trimAll),
-    how_known: r.howKnown,
-    how_known_details: r.howDetails.trim(),
-  };
+/** People or vehicles on check answers (journey.js listSummary): "None given", or a list. */
+function listSummary(value) {
+  if (!Array.isArray(value)) return value;
+  return h("ul", { class: "list plain" }, value.map((lines) => h("li", {}, lines.map((line) => h("span", { class: "pre block" }, line)))));
 }
 
 function viewCheck() {
   const r = S.r;
-  const row = (key, value, step, what) => h("div", { class: "summary-row" },
+  const row = (key, value, step, what = key.toLowerCase()) => h("div", { class: "summary-row" },
     h("dt", {}, key),
-    h("dd", { class: "pre" }, value),
+    h("dd", { class: "pre" }, listSummary(value)),
     h("dd", { class: "summary-action" }, linkButton(["Change", hidden(` ${what}`)], () => { S.changing = true; go(step); })));
   const progress = h("p", { class: "progress", role: "status", id: "progress" }, S.progress);
-  const sendButton = button("Send report", () => sendReport(), "", { id: "send", "aria-describedby": "progress" });
+  const sendButton = button("Send report", sendReport, "", { id: "send", "aria-describedby": "progress" });
   return {
     title: "Check your answers before sending your report",
     body: [
       back(),
       h("h1", {}, "Check your answers before sending your report"),
       h("dl", { class: "summary" },
-        row("Police force", forceName(r.forceId), "force", "police force"),
-        row("What it is about", CATEGORY_LABELS[r.category][0], "what", "what it is about"),
-        row("What happened", r.details.trim(), "what", "what happened"),
-        row("Where", r.whereKnown === "yes" ? r.where.trim() : "I do not know", "where-when", "where"),
-        row("When", whenSummary(r), "where-when", "when"),
-        row("Still happening", ONGOING_LABELS[r.ongoing], "where-when", "whether it is still happening"),
-        row("People", listSummary(r.people, PERSON), "people", "people"),
-        row("Vehicles", listSummary(r.vehicles, VEHICLE), "people", "vehicles"),
-        row("How you know", HOW_KNOWN_LABELS[r.howKnown], "how", "how you know"),
-        row("More about how you know", r.howDetails.trim() || "Not given", "how", "more about how you know")),
+        checkRows(r, forceName(r.forceId)).map((a) => row(...a))),
       h("h2", {}, "Now send your report"),
       h("p", {}, `When you select ‘Send report’, your report is locked on this device so that only ${forceName(r.forceId)} can read it, and then sent.`),
       sendButton,
@@ -616,124 +536,15 @@ function setBusy(busy) {
   }
 }
 
-/**
- * Seal a payload to a force, prove work over the envelope and post it. On
- * 422 (unknown or retired key) the directory is reloaded and the payload
- * sealed again to the force's current key, once; on 429 for the proof of
- * work (expired, spent or outdated) a new challenge is solved, once. On 503
- * (the service cannot store for the moment) the same envelope with the same
- * proof is sent again after Retry-After, a few times (retry.js), Cancel still
- * working. Returns the postReport result with `force` set, or
- * { cancelled: true }.
- */
-async function sealAndPost(forceId, payload, what) {
-  let force = S.forces && S.forces.find((f) => f.id === forceId);
-  let retries = 0; // after a 503, for this whole send
-  for (let attempt = 0; ; attempt++) {
-    if (!force) return { ok: false, status: 404, error: "unknown_force" };
-    setProgress("Locking your message on this device…");
-    const envelope = await Q.sealReport(force.id, force.publicKey, payload);
-    let res;
-    for (let proofs = 0; proofs < 2; proofs++) {
-      res = await prove(envelope, what);
-      if (!res.header) break;
-      const header = res.header;
-      // 503: nothing was stored and the challenge is still good, so the
-      // same bytes go again (never sealed again: the report stays the one
-      // the reporter checked), after the wait the server asks for.
-      for (let secs = 0; ;) {
-        sending(what);
-        res = await postReport(envelope, header);
-        // "Already spent" for this proof after a 503 means this very
-        // envelope was stored after all: a challenge is recorded as spent in
-        // the same transaction as its report, and a solution fits only the
-        // envelope it was solved over (the earlier attempt committed
-        // although its answer said otherwise, as when a database connection
-        // is lost during a commit). A new challenge would store it twice.
-        if (secs && res.error === "pow_spent") res = { ok: true };
-        if (!(secs = retryWait(res, retries))) break;
-        retries++;
-        res = await waitToRetry(secs, what);
-        if (res.cancelled) return res;
-      }
-      // Expired, already spent or outdated (a slow solve, a retry after a
-      // lost answer, the difficulty risen since): a new challenge, once.
-      if (res.status !== 429 || !/^pow_(expired|spent|outdated)$/.test(res.error)) break;
-    }
-    if (res.cancelled) return res;
-    res.force = force;
-    // An unknown force: refresh the list, so "Change" shows the current one.
-    if (res.status === 404) await loadForces();
-    if (res.ok || res.status !== 422 || attempt > 0) return res;
-    setProgress("Getting the police force's new key…");
-    await loadForces();
-    force = S.forces && S.forces.find((f) => f.id === forceId);
-  }
-}
-
 // ---------------------------------------------------------------- proof of work
 
-let work = null; // { worker, resolve } while a worker searches; { timer, resolve } while waiting to retry
-
 /**
- * Stop the search or the wait, if one runs, and settle prove() or
- * waitToRetry() with `result`. The waiting screen stays only to send a
- * solution.
+ * Cancel the proof of work or the wait to retry, if one runs (send.js):
+ * nothing is sent, and the waiting screen goes. `quiet`: the page is being
+ * left, so send() shows nothing.
  */
-function stopWork(result) {
-  if (!work) return;
-  if (work.worker) work.worker.terminate();
-  clearTimeout(work.timer);
-  work.resolve(result);
-  work = null;
-  if (!result.header) S.waiting = null;
-}
-
-/**
- * After a 503: the waiting screen says, in words, that the service is busy,
- * when the page tries again and that the report is kept, with Cancel back.
- * Resolves to {} after `secs` seconds (the waiting screen stays), or
- * { cancelled: true } (stopWork).
- */
-function waitToRetry(secs, what) {
-  return new Promise((resolve) => {
-    work = { timer: setTimeout(() => { work = null; resolve({}); }, secs * 1000), resolve };
-    // Changed in place, so the polite status region announces it; only the
-    // Cancel button comes back (sending() takes it away again). With proof
-    // of work off (local development only) there is no waiting screen, and
-    // the page just waits.
-    const el = S.waiting && document.getElementById("pow-status");
-    if (el) {
-      setWaiting(busyMessage(secs, what));
-      el.after(cancelButton());
-    }
-  });
-}
-
-/**
- * The proof of work over an envelope (../../crypto/FORMAT.md#proof-of-work):
- * a fresh challenge, SHA-256 of the envelope, and a worker (pow-worker.js)
- * searching while the waiting screen shows. Resolves to { header }, a
- * failure like postReport's, or { cancelled: true }.
- */
-async function prove(envelope, what) {
-  const c = await getChallenge();
-  if (!c.ok) return { ...c, challenge: true };
-  // Difficulty 0: proof of work is off, any nonce will do (eight zero octets).
-  if (!c.difficulty) return { header: `${c.text}.AAAAAAAAAAA` };
-  const envelopeHash = new Uint8Array(await crypto.subtle.digest("SHA-256", envelope));
-  return new Promise((resolve) => {
-    try {
-      work = { worker: new Worker("/pow-worker.js"), resolve };
-    } catch {
-      return resolve({ ok: false, status: -1 });
-    }
-    work.worker.onmessage = ({ data }) => (data.header ? stopWork(data) : progress(data.tries));
-    work.worker.onerror = () => stopWork({ ok: false, status: -1 });
-    work.worker.postMessage({ challenge: c.challenge, text: c.text, envelopeHash });
-    S.waiting = { what, expected: 2 ** c.difficulty, tries: 0, started: Date.now(), status: WAITING[0] };
-    render(true);
-  });
+function cancelWork(quiet) {
+  if (stopWork({ cancelled: true, quiet })) S.waiting = null;
 }
 
 const WAITING = [
@@ -762,8 +573,30 @@ function setWaiting(text) {
   S.waiting.status = document.getElementById("pow-status").textContent = text;
 }
 
+/** The worker has started: the waiting screen, over the step. */
+function solving(expected, what) {
+  S.waiting = { what, expected, tries: 0, started: Date.now(), status: WAITING[0] };
+  render(true);
+}
+
+/**
+ * After a 503 the waiting screen says, in words, that the service is busy,
+ * when the page tries again and that the report is kept, with Cancel back.
+ * Changed in place, so the polite status region announces it; only the
+ * Cancel button comes back (sending() takes it away again). With proof of
+ * work off (local development only) there is no waiting screen, and the page
+ * just waits.
+ */
+function busy(secs) {
+  const el = S.waiting && document.getElementById("pow-status");
+  if (el) {
+    setWaiting(busyMessage(secs, S.waiting.what));
+    el.after(cancelButton());
+  }
+}
+
 /** Solved: the waiting screen says it is sending, and can no longer be cancelled. */
-function sending(what) {
+function sending() {
   const w = S.waiting;
   if (!w) return setProgress("Sending the locked message…");
   const cancel = document.getElementById("cancel");
@@ -773,11 +606,11 @@ function sending(what) {
   }
   w.posting = true;
   document.getElementById("pow-progress").value = 100;
-  setWaiting(`Sending your ${what}…`);
+  setWaiting(`Sending your ${w.what}…`);
 }
 
 function cancelButton() {
-  return button("Cancel sending", () => stopWork({ cancelled: true }), "secondary", { id: "cancel" });
+  return button("Cancel sending", () => cancelWork(), "secondary", { id: "cancel" });
 }
 
 function viewWaiting() {
@@ -796,6 +629,19 @@ function viewWaiting() {
   };
 }
 
+/** What send.js needs from the page: fetch, the worker, the directory, and what the reporter is shown. */
+const SENDING = {
+  fetch,
+  worker: () => new Worker("/pow-worker.js"),
+  force: forceById,
+  reload: loadForces,
+  progress: setProgress,
+  solving,
+  tries: progress,
+  busy,
+  posting: sending,
+};
+
 /** Plain words for a failed send (FORMAT.md#errors for the 400 codes). */
 function sendError(res, name) {
   const nothing = ", so nothing was sent.";
@@ -806,7 +652,7 @@ function sendError(res, name) {
     case 404: return `${name || "That police force"} cannot receive messages through this service at the moment${nothing} Choose another police force, or try again later.`;
     case 413: return "What you wrote is too large to send. Make it shorter, then try again.";
     case 422: return `${name || "The police force"} has changed its key and your message could not be locked to the new one${nothing} Try again later.`;
-    // 503: still busy after the page's own retries (retry.js).
+    // 503: still busy after the page's own retries (retry.js, send.js).
     case 429: case 503: return `The service is busy${nothing} Wait a few minutes, then try again.`;
     case 400:
       if (res.error === "invalid_force_id") return "Choose the police force again from the list, then try again.";
@@ -829,7 +675,7 @@ async function send(forceId, make, done, what) {
   let text;
   try {
     const payload = await make();
-    const res = await sealAndPost(forceId, payload, what);
+    const res = await sealAndPost(forceId, payload, what, SENDING);
     payload.fill(0);
     S.waiting = null;
     setBusy(false);
@@ -843,7 +689,7 @@ async function send(forceId, make, done, what) {
     }
     text = sendError(res, forceName(forceId));
   } catch (e) {
-    stopWork({ cancelled: true });
+    cancelWork();
     S.waiting = null;
     setBusy(false);
     text = e && e.code === "too_large"
@@ -857,9 +703,9 @@ async function send(forceId, make, done, what) {
 function sendReport() {
   return send(S.r.forceId, async () => {
     if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
-    const secrets = await Q.deriveReplySecrets(S.pendingCode, S.forces.find((f) => f.id === S.r.forceId)?.publicKey);
+    const secrets = await Q.deriveReplySecrets(S.pendingCode, forceById(S.r.forceId)?.publicKey);
     secrets.replyPrivateKey.fill(0);
-    return Q.reportPayload({ sentAt: Q.sentAtNow(), lang: "en", report: reportFields(), reply: Q.replyMaterial(secrets) });
+    return reportPayloadOf(S.r, Q.sentAtNow(), Q.replyMaterial(secrets));
   }, (res) => {
     S.sent = { words: Q.replyCodeToWords(S.pendingCode).split(" "), forceName: res.force.name };
     S.pendingCode.fill(0);
@@ -872,10 +718,6 @@ function sendReport() {
 
 // ---------------------------------------------------------------- confirmation
 
-function codeList(words) {
-  return h("ol", { class: "reply-code", "aria-label": "Your reply code, 12 words" }, words.map((w) => h("li", {}, w)));
-}
-
 function viewSent() {
   const { words, forceName: name } = S.sent;
   return {
@@ -884,7 +726,7 @@ function viewSent() {
       h("div", { class: "panel" }, h("h1", {}, "Report sent"), h("p", {}, `Your report was locked and sent to ${name}.`)),
       h("h2", {}, "Your reply code"),
       h("p", {}, "Write down these 12 words, in this order. You need them to read replies from the police."),
-      codeList(words),
+      h("ol", { class: "reply-code", "aria-label": "Your reply code, 12 words" }, words.map((w) => h("li", {}, w))),
       h("h2", {}, "Keep your reply code safe"),
       h("ul", { class: "list" },
         h("li", {}, "Write the words on paper and keep it somewhere only you can find."),
@@ -913,7 +755,7 @@ function viewCode() {
         S.codeText = val(f, "code");
         const res = checkReplyCode(S.codeText);
         if (res.error) return fail([{ id: "code", text: res.error }]);
-        if (S.secrets) Q.wipeSecrets(S.secrets);
+        forgetSecrets();
         S.secrets = await Q.deriveReplySecrets(res.entropy);
         res.entropy.fill(0);
         S.codeText = "";
@@ -966,11 +808,7 @@ async function loadReplies() {
   state.done = true;
   // Pre-select the force that last replied, when its name is in the directory.
   if (!S.forces) await loadForces();
-  if (!S.follow.forceId && S.forces) {
-    const last = [...state.list].reverse().find((m) => m.ok);
-    const match = last && S.forces.find((f) => f.name.toLowerCase() === String(last.from).trim().toLowerCase());
-    if (match) S.follow.forceId = match.id;
-  }
+  if (!S.follow.forceId && S.forces) S.follow.forceId = lastReplier(state.list, S.forces);
   if (S.step === "replies") render(true);
 }
 
@@ -996,12 +834,13 @@ function viewReplies() {
   }
   const body = [];
   const found = st.list.length;
+  const title = found ? "Replies to your report" : "No replies yet";
   if (st.failed) {
     body.push(h("h1", {}, "We could not check all your replies"),
       h("p", {}, "The connection to the service failed part way through. Check your internet connection and try again."),
       button("Try again", recheck, "secondary"));
   } else {
-    body.push(h("h1", {}, found ? "Replies to your report" : "No replies yet"));
+    body.push(h("h1", {}, title));
     if (!found) body.push(h("p", {}, "There are no replies to your report yet. Police forces can take several days to reply. Check again later."));
   }
   if (found) {
@@ -1019,10 +858,7 @@ function viewReplies() {
   body.push(ready ? form(async (el) => {
     f.forceId = val(el, "follow-force");
     f.message = val(el, "message");
-    const errors = [];
-    if (!f.forceId) errors.push({ id: "follow-force", text: "Select the police force your message is for" });
-    if (!f.message.trim()) errors.push({ id: "message", text: "Enter your message" });
-    else if (new TextEncoder().encode(f.message).length > 60000) errors.push({ id: "message", text: "Your message is too long. Make it shorter: at most about 60,000 letters" });
+    const errors = checkFollowUp(f);
     if (S.busy) return;
     if (errors.length) return fail(errors);
     await sendFollowUp();
@@ -1032,12 +868,12 @@ function viewReplies() {
   button("Send message", null, "", { id: "send", "aria-describedby": "progress" }),
   h("p", { class: "progress", role: "status", id: "progress" }, S.progress)) : q);
   body.push(h("p", {}, linkButton("Check again for new replies", recheck)));
-  return { title: found ? "Replies to your report" : "No replies yet", body };
+  return { title, body };
 }
 
 function sendFollowUp() {
   return send(S.follow.forceId,
-    async () => Q.followUpPayload({ sentAt: Q.sentAtNow(), lang: "en", message: S.follow.message.trim(), reply: Q.replyMaterial(await Q.deriveReplySecrets(S.secrets.code, S.forces.find((f) => f.id === S.follow.forceId)?.publicKey)) }),
+    async () => followUpPayloadOf(S.follow, Q.sentAtNow(), Q.replyMaterial(await Q.deriveReplySecrets(S.secrets.code, forceById(S.follow.forceId)?.publicKey))),
     (res) => {
       S.followSent = res.force.name;
       S.follow = { forceId: "", message: "" };
@@ -1097,7 +933,7 @@ function boot() {
   window.addEventListener("popstate", (e) => {
     const step = e.state && e.state.step;
     // Back or Forward while the worker searches: stop; nothing is sent.
-    stopWork({ cancelled: true });
+    cancelWork();
     S.errors = null;
     S.step = step && allowed(step) ? step : "start";
     if (S.step !== step) history.replaceState({ step: S.step }, "");
