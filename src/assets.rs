@@ -43,7 +43,7 @@ macro_rules! built {
 }
 
 /// Every file, in the order they are listed (the page first).
-static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 7]> = LazyLock::new(|| {
     let asset = |path, file, content_type, (body, gzip, brotli)| Asset {
         path,
         file,
@@ -88,6 +88,15 @@ static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
             "pq.js",
             "text/javascript; charset=utf-8",
             built!("pq.js"),
+        ),
+        // The reply code's word list, which the page fetches only once a
+        // reply code is made (sending a report) or typed (checking for
+        // replies): not needed to see and fill in the form.
+        asset(
+            "/words.js",
+            "words.js",
+            "text/javascript; charset=utf-8",
+            built!("words.js"),
         ),
         asset(
             "/licences.txt",
@@ -161,6 +170,18 @@ mod tests {
                 .content_type,
             "text/javascript; charset=utf-8"
         );
+        // And the word list by this one.
+        assert!(
+            std::str::from_utf8(find("/app.js").unwrap().body)
+                .unwrap()
+                .contains(r#""/words.js""#)
+        );
+        assert_eq!(
+            find("/words.js")
+                .expect("the word list is served")
+                .content_type,
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
         let paths: Vec<&str> = all().iter().map(|a| a.path).collect();
         assert_eq!(
@@ -171,11 +192,12 @@ mod tests {
                 "/app.js",
                 "/pow-worker.js",
                 "/pq.js",
+                "/words.js",
                 "/licences.txt"
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 6);
+        assert_eq!(lines.lines().count(), 7);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

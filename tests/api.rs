@@ -17,7 +17,7 @@ use quietline::storage::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
     SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
 };
-use quietline_crypto::envelope::{Kind, ENC_LEN, MAX_ENVELOPE_LEN, XWING_ENC_LEN};
+use quietline_crypto::envelope::{ENC_LEN, Kind, MAX_ENVELOPE_LEN, XWING_ENC_LEN};
 use quietline_crypto::keys::generate_keypair;
 use quietline_crypto::padding::MAX_PAYLOAD_LEN;
 use quietline_crypto::seal::seal_report;

@@ -38,8 +38,14 @@ export const PAGE_FILES = ["index.html", "app.css", "app.js", "pow-worker.js"];
  * budget; it has its own, gzip -9.
  */
 export const PQ_BUDGET_BYTES = 32 * 1024;
+/**
+ * The reply code's word list (src/words.js): fetched when a reply code is
+ * made (sending a report) or typed (checking for replies), so it is not in
+ * the first load; it has its own budget, gzip -9.
+ */
+export const WORDS_BUDGET_BYTES = 8 * 1024;
 /** Every file the build writes, in the order the server lists them (src/assets.rs). */
-export const OUTPUT_FILES = [...PAGE_FILES, "pq.js", "licences.txt"];
+export const OUTPUT_FILES = [...PAGE_FILES, "pq.js", "words.js", "licences.txt"];
 
 /** Build every output file in memory: { name: Uint8Array }. */
 export async function buildFiles() {
@@ -64,6 +70,13 @@ export async function buildFiles() {
     format: "iife",
     metafile: true,
   });
+  // The word list, its own bundle too: it registers globalThis.QuietlineWords.
+  const wordsJs = await esbuild.build({
+    ...jsOptions(root),
+    entryPoints: ["src/words.js"],
+    format: "iife",
+    metafile: true,
+  });
   const css = await esbuild.build({
     absWorkingDir: root,
     entryPoints: ["src/app.css"],
@@ -80,7 +93,8 @@ export async function buildFiles() {
     "app.js": js.outputFiles[0].contents,
     "pow-worker.js": worker.outputFiles[0].contents,
     "pq.js": pqJs.outputFiles[0].contents,
-    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile])),
+    "words.js": wordsJs.outputFiles[0].contents,
+    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile])),
   };
   for (const [name, bytes] of Object.entries(files)) {
     if (Buffer.from(bytes).toString("utf8").includes(root)) {
@@ -92,7 +106,7 @@ export async function buildFiles() {
 
 /**
  * The licence of every third-party package that ends up in app.js,
- * pow-worker.js or pq.js, so the minified bundles carry their notices alongside them.
+ * pow-worker.js, pq.js or words.js, so the minified bundles carry their notices alongside them.
  */
 function licences(metafiles) {
   const packages = new Set();
@@ -102,7 +116,7 @@ function licences(metafiles) {
       if (m) packages.add(m[1]);
     }
   }
-  let out = "Third-party software in app.js, pow-worker.js and pq.js, with the licence of each package.\n";
+  let out = "Third-party software in app.js, pow-worker.js, pq.js and words.js, with the licence of each package.\n";
   for (const name of [...packages].sort()) {
     const dir = join(root, "node_modules", name);
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));

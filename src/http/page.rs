@@ -1,7 +1,8 @@
 //! Serving the reporter page: the embedded files of [`crate::assets`] at `/`,
 //! `/app.css`, `/app.js`, `/pow-worker.js` (the proof-of-work worker the page
-//! starts), `/pq.js` (the X-Wing code it fetches for a hybrid key) and
-//! `/licences.txt`, and an empty `/favicon.ico`.
+//! starts), `/pq.js` (the X-Wing code it fetches for a hybrid key),
+//! `/words.js` (the reply code's word list, fetched once a code is made or
+//! typed) and `/licences.txt`, and an empty `/favicon.ico`.
 //!
 //! It owns content negotiation: the Brotli or the gzip copy (both made at
 //! build time) as the request's `Accept-Encoding` allows ([`coding_for`]),
@@ -169,6 +170,7 @@ mod tests {
             "/app.css",
             "/pow-worker.js",
             "/pq.js",
+            "/words.js",
             "/licences.txt",
             "/favicon.ico",
         ] {

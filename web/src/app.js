@@ -665,6 +665,9 @@ function sendError(res, name) {
   }
 }
 
+/** A lazily loaded part of the page (words.js, pq.js) could not be fetched: offline. */
+const LOAD_FAILED = "This page could not load a part it needs. Check your internet connection, then try again";
+
 /**
  * Seal and send a payload to a force, keeping everything typed on failure.
  * `make()` returns the payload bytes; `done(res)` runs on 201.
@@ -694,6 +697,7 @@ async function send(forceId, make, done, what) {
     setBusy(false);
     text = e && e.code === "too_large"
       ? "What you wrote is too long to send. Make it shorter, then try again."
+      : e && e.code === "load" ? `${LOAD_FAILED}, so nothing was sent.`
       : "Your message could not be locked on this device, so nothing was sent. Try again, or use another up-to-date browser.";
   }
   S.progress = "";
@@ -702,6 +706,8 @@ async function send(forceId, make, done, what) {
 
 function sendReport() {
   return send(S.r.forceId, async () => {
+    // The words are shown once it is sent: have them before it is.
+    await Q.loadWords();
     if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
     const secrets = await Q.deriveReplySecrets(S.pendingCode, forceById(S.r.forceId)?.publicKey);
     secrets.replyPrivateKey.fill(0);
@@ -753,6 +759,11 @@ function viewCode() {
       h("p", {}, "Enter the reply code you were given when you sent your report."),
       form(async (f) => {
         S.codeText = val(f, "code");
+        try {
+          await Q.loadWords();
+        } catch {
+          return fail([{ id: "code", text: `${LOAD_FAILED}. Your words are still here` }]);
+        }
         const res = checkReplyCode(S.codeText);
         if (res.error) return fail([{ id: "code", text: res.error }]);
         forgetSecrets();

@@ -16,7 +16,8 @@ import { CipherSuite } from "@hpke/core";
 import { DhkemX25519HkdfSha256, HkdfSha256, X25519 } from "@hpke/dhkem-x25519";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { entropyToMnemonic, mnemonicToEntropy } from "@scure/bip39";
-import { wordlist } from "@scure/bip39/wordlists/english.js";
+// The word list comes from words.js, fetched when first needed (loadWords).
+const wordlist = () => globalThis.QuietlineWords;
 
 // ---------------------------------------------------------------- constants
 
@@ -271,17 +272,22 @@ export function checkPublicKey(pk) {
   return b;
 }
 
-// The X-Wing bundle (pq.js), fetched once, when first needed.
-// A failed fetch is forgotten, so the next attempt (the reporter's retry) fetches again.
-let pqP;
-const pq = () => (pqP ||= new Promise((ok, no) => {
-  if (globalThis.QuietlinePQ) return ok(QuietlinePQ);
+// A same-origin bundle that registers globalThis[name] (pq.js, words.js),
+// fetched once, when first needed. A failed fetch (offline) rejects with an
+// error of code "load" and is forgotten, so the reporter's retry fetches again.
+const loading = {};
+const load = (file, name) => (loading[name] ||= new Promise((ok, no) => {
+  if (globalThis[name]) return ok(globalThis[name]);
   const t = document.createElement("script");
-  t.src = "/pq.js";
-  t.onload = () => ok(QuietlinePQ);
-  t.onerror = (e) => no(e, (pqP = null));
+  t.src = file;
+  t.onload = () => ok(globalThis[name]);
+  t.onerror = () => no(Object.assign(new Error(`${file} could not be loaded`), { code: "load" }), delete loading[name]);
   document.head.append(t);
 }));
+// The X-Wing code.
+const pq = () => load("/pq.js", "QuietlinePQ");
+/** Fetch the reply code's word list (words.js), which the reply-code functions below need first. */
+export const loadWords = () => load("/words.js", "QuietlineWords");
 
 /** Decode a directory public key (base64url without padding) and check it. */
 export function publicKeyFromBase64url(text) {
@@ -509,7 +515,7 @@ export function generateReplyCode() {
 export function replyCodeToWords(entropy) {
   const e = u8(entropy);
   if (e.length !== 16) throw new TypeError("a reply code is 16 bytes");
-  return entropyToMnemonic(e, wordlist);
+  return entropyToMnemonic(e, wordlist());
 }
 
 // Unicode White_Space, as Rust's split_whitespace (JavaScript's \s differs:
@@ -532,7 +538,7 @@ export function wordsToReplyCode(typed) {
     }
   }
   try {
-    return mnemonicToEntropy(words.join(" "), wordlist);
+    return mnemonicToEntropy(words.join(" "), wordlist());
   } catch {
     throw new ReplyCodeError("checksum", "these 12 words do not form a valid reply code: one of them is mistyped or out of order");
   }
@@ -541,7 +547,7 @@ export function wordsToReplyCode(typed) {
 let wordSet;
 /** Whether a lower-case word is in the BIP39 English list. */
 export function isReplyCodeWord(word) {
-  if (!wordSet) wordSet = new Set(wordlist);
+  if (!wordSet) wordSet = new Set(wordlist());
   return wordSet.has(word);
 }
 
