@@ -29,11 +29,13 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::SystemTime;
 
 /// The files `web/build.mjs` writes; `src/assets.rs` embeds each and its `.gz`.
-const FILES: [&str; 5] = [
+const FILES: [&str; 7] = [
     "index.html",
     "app.css",
     "app.js",
     "pow-worker.js",
+    "pq.js",
+    "words.js",
     "licences.txt",
 ];
 

@@ -260,10 +260,10 @@ fn validate_label(label: &str) -> Result<(), AdminError> {
 
 const REFUSE_KEY_FILE: &str = "--public-key was given what looks like a private key or a key file. \
 A force's private key never leaves the force and the platform refuses it in any form: \
-pass only the public key (43 base64url characters) that `quietline-console init` prints. \
+pass only the public key (43 or 1622 base64url characters) that `quietline-console init` prints. \
 If a private key was pasted here, treat it as exposed and generate a new key pair.";
 
-const REFUSE_PATH: &str = "--public-key takes the public key itself (43 base64url characters, \
+const REFUSE_PATH: &str = "--public-key takes the public key itself (43 or 1622 base64url characters, \
 as printed by `quietline-console init`), not a file name: this command never reads key files.";
 
 /// Parse `--public-key`: unpadded base64url of the 32-byte X25519 public key.
@@ -280,7 +280,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, AdminError> {
         || lower.contains("secret")
         || lower.contains("quietline")
         || t.starts_with(quietline_crypto::keyfile::FIRST_LINE)
-        || t.len() > 100;
+        || t.len() > 1700;
     if key_file_like {
         return Err(AdminError::PrivateKeyRefused(REFUSE_KEY_FILE));
     }
@@ -291,16 +291,16 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, AdminError> {
         .decode(t.trim_end_matches('='))
         .map_err(|_| {
             AdminError::BadPublicKey(
-                "it is not base64url (characters A-Z a-z 0-9 - _); pass the 43-character public key printed by `quietline-console init`".into(),
+                "it is not base64url (characters A-Z a-z 0-9 - _); pass the public key printed by `quietline-console init`".into(),
             )
         })?;
-    if bytes.len() != 32 {
+    if quietline_crypto::Suite::from_public_key_len(bytes.len()).is_none() {
         return Err(AdminError::BadPublicKey(format!(
-            "it decodes to {} bytes; an X25519 public key is 32 bytes (43 base64url characters)",
+            "it decodes to {} bytes; a public key is 32 bytes for X25519 (43 base64url characters) or 1216 for X-Wing (1622)",
             bytes.len()
         )));
     }
-    if bytes.iter().all(|&b| b == 0) {
+    if bytes.len() == 32 && bytes.iter().all(|&b| b == 0) {
         return Err(AdminError::BadPublicKey(
             "the all-zero key is not a usable X25519 public key".into(),
         ));
@@ -419,7 +419,7 @@ pub async fn run_force(
                     "{}\t{}\t{}",
                     hex::encode(k.key_id),
                     status_name(k.status),
-                    URL_SAFE_NO_PAD.encode(k.public_key)
+                    URL_SAFE_NO_PAD.encode(&k.public_key)
                 )?;
             }
         }

@@ -43,7 +43,7 @@ macro_rules! built {
 }
 
 /// Every file, in the order they are listed (the page first).
-static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 7]> = LazyLock::new(|| {
     let asset = |path, file, content_type, (body, gzip, brotli)| Asset {
         path,
         file,
@@ -79,6 +79,24 @@ static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
             "pow-worker.js",
             "text/javascript; charset=utf-8",
             built!("pow-worker.js"),
+        ),
+        // The X-Wing (post-quantum hybrid) code, which the page fetches only
+        // when the chosen force's key, or a reply, is X-Wing
+        // (crypto/FORMAT.md#suite): too large for the first load.
+        asset(
+            "/pq.js",
+            "pq.js",
+            "text/javascript; charset=utf-8",
+            built!("pq.js"),
+        ),
+        // The reply code's word list, which the page fetches only once a
+        // reply code is made (sending a report) or typed (checking for
+        // replies): not needed to see and fill in the form.
+        asset(
+            "/words.js",
+            "words.js",
+            "text/javascript; charset=utf-8",
+            built!("words.js"),
         ),
         asset(
             "/licences.txt",
@@ -140,6 +158,30 @@ mod tests {
                 .contains(r#""/pow-worker.js""#)
         );
         let worker = find("/pow-worker.js").expect("the worker is served");
+        // The page loads the X-Wing bundle by this path.
+        assert!(
+            std::str::from_utf8(find("/app.js").unwrap().body)
+                .unwrap()
+                .contains(r#""/pq.js""#)
+        );
+        assert_eq!(
+            find("/pq.js")
+                .expect("the X-Wing bundle is served")
+                .content_type,
+            "text/javascript; charset=utf-8"
+        );
+        // And the word list by this one.
+        assert!(
+            std::str::from_utf8(find("/app.js").unwrap().body)
+                .unwrap()
+                .contains(r#""/words.js""#)
+        );
+        assert_eq!(
+            find("/words.js")
+                .expect("the word list is served")
+                .content_type,
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
         let paths: Vec<&str> = all().iter().map(|a| a.path).collect();
         assert_eq!(
@@ -149,11 +191,13 @@ mod tests {
                 "/app.css",
                 "/app.js",
                 "/pow-worker.js",
+                "/pq.js",
+                "/words.js",
                 "/licences.txt"
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 5);
+        assert_eq!(lines.lines().count(), 7);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

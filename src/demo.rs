@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline_crypto::keyfile::{KdfParams, seal_key_file};
-use quietline_crypto::keys::{PublicKey, generate_keypair};
+use quietline_crypto::keys::{PublicKey, Suite, generate_keypair_for};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use zeroize::Zeroizing;
@@ -133,7 +133,12 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
     let on_disk = read_trimmed(&pub_path).and_then(|t| PublicKey::from_base64url(&t).ok());
     let reusable = match (&on_disk, &current) {
         (Some(pk), Some(cur)) => {
-            pk.to_bytes() == cur.public_key && key_path.is_file() && pass_path.is_file()
+            // A demo key from before the hybrid suite is replaced: the demo
+            // force seals with X-Wing (crypto/FORMAT.md#suite).
+            pk.suite() == Suite::XWing
+                && pk.to_bytes() == cur.public_key
+                && key_path.is_file()
+                && pass_path.is_file()
         }
         _ => false,
     };
@@ -193,7 +198,7 @@ fn new_demo_key(
     let mut pass_bytes = Zeroizing::new([0u8; 24]);
     getrandom::fill(pass_bytes.as_mut()).map_err(|_| AdminError::Random)?;
     let passphrase = Zeroizing::new(URL_SAFE_NO_PAD.encode(pass_bytes.as_ref()));
-    let (private_key, public_key) = generate_keypair(&mut rng);
+    let (private_key, public_key) = generate_keypair_for(Suite::XWing, &mut rng);
     let key_file = seal_key_file(
         &mut rng,
         &private_key,

@@ -32,8 +32,20 @@ export const FIRST_LOAD_FILES = ["index.html", "app.css", "app.js"];
  * sends, but every report needs it.
  */
 export const PAGE_FILES = ["index.html", "app.css", "app.js", "pow-worker.js"];
+/**
+ * The X-Wing bundle (src/pq.js): fetched only when the chosen force's key, or
+ * a reply found, is X-Wing (crypto/FORMAT.md#suite), so it is not in the page
+ * budget; it has its own, gzip -9.
+ */
+export const PQ_BUDGET_BYTES = 32 * 1024;
+/**
+ * The reply code's word list (src/words.js): fetched when a reply code is
+ * made (sending a report) or typed (checking for replies), so it is not in
+ * the first load; it has its own budget, gzip -9.
+ */
+export const WORDS_BUDGET_BYTES = 8 * 1024;
 /** Every file the build writes, in the order the server lists them (src/assets.rs). */
-export const OUTPUT_FILES = [...PAGE_FILES, "licences.txt"];
+export const OUTPUT_FILES = [...PAGE_FILES, "pq.js", "words.js", "licences.txt"];
 
 /** Build every output file in memory: { name: Uint8Array }. */
 export async function buildFiles() {
@@ -48,6 +60,20 @@ export async function buildFiles() {
   const worker = await esbuild.build({
     ...jsOptions(root),
     entryPoints: ["src/pow-worker.js"],
+    format: "iife",
+    metafile: true,
+  });
+  // The X-Wing code, also its own bundle: it registers globalThis.QuietlinePQ.
+  const pqJs = await esbuild.build({
+    ...jsOptions(root),
+    entryPoints: ["src/pq.js"],
+    format: "iife",
+    metafile: true,
+  });
+  // The word list, its own bundle too: it registers globalThis.QuietlineWords.
+  const wordsJs = await esbuild.build({
+    ...jsOptions(root),
+    entryPoints: ["src/words.js"],
     format: "iife",
     metafile: true,
   });
@@ -66,7 +92,9 @@ export async function buildFiles() {
     "app.css": css.outputFiles[0].contents,
     "app.js": js.outputFiles[0].contents,
     "pow-worker.js": worker.outputFiles[0].contents,
-    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile])),
+    "pq.js": pqJs.outputFiles[0].contents,
+    "words.js": wordsJs.outputFiles[0].contents,
+    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile])),
   };
   for (const [name, bytes] of Object.entries(files)) {
     if (Buffer.from(bytes).toString("utf8").includes(root)) {
@@ -77,8 +105,8 @@ export async function buildFiles() {
 }
 
 /**
- * The licence of every third-party package that ends up in app.js or
- * pow-worker.js, so the minified bundles carry their notices alongside them.
+ * The licence of every third-party package that ends up in app.js,
+ * pow-worker.js, pq.js or words.js, so the minified bundles carry their notices alongside them.
  */
 function licences(metafiles) {
   const packages = new Set();
@@ -88,7 +116,7 @@ function licences(metafiles) {
       if (m) packages.add(m[1]);
     }
   }
-  let out = "Third-party software in app.js and pow-worker.js, with the licence of each package.\n";
+  let out = "Third-party software in app.js, pow-worker.js, pq.js and words.js, with the licence of each package.\n";
   for (const name of [...packages].sort()) {
     const dir = join(root, "node_modules", name);
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));

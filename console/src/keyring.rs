@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use quietline_crypto::envelope::{self, EnvelopeError, Kind, Routing};
 use quietline_crypto::keyfile::{KdfParams, KeyFileInfo, seal_key_file};
-use quietline_crypto::keys::{KeyId, PrivateKey, PublicKey, generate_keypair};
+use quietline_crypto::keys::{KeyId, PrivateKey, PublicKey, Suite, generate_keypair_for};
 use quietline_crypto::open::{OpenError, open};
 use quietline_crypto::padding::PaddingError;
 use quietline_crypto::payload::Payload;
@@ -117,16 +117,17 @@ pub fn key_path(dir: &Path, key_id: KeyId) -> PathBuf {
     dir.join(format!("{key_id}.key"))
 }
 
-/// Generate a key pair, seal it under `passphrase` into `dir/<key id>.key`
+/// Generate a key pair of `suite`, seal it under `passphrase` into `dir/<key id>.key`
 /// (mode 0600, never overwriting) and return its public key.
 pub fn create_key(
     dir: &Path,
     force_id: &str,
     created_day: &str,
     passphrase: &[u8],
+    suite: Suite,
 ) -> Result<PublicKey, KeyRingError> {
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let (sk, pk) = generate_keypair(&mut rng);
+    let (sk, pk) = generate_keypair_for(suite, &mut rng);
     let text = zeroize::Zeroizing::new(
         seal_key_file(
             &mut rng,
@@ -382,7 +383,8 @@ impl KeyRing {
             OpenError::Envelope(e) => Flag::Malformed(e),
             OpenError::WrongKind { .. } => Flag::NotAReport,
             OpenError::WrongKey { found, .. } => Flag::UnknownKey(found),
-            OpenError::Decryption => Flag::Tampered,
+            // The key id names a key of the other suite: the header was altered.
+            OpenError::Decryption | OpenError::WrongSuite { .. } => Flag::Tampered,
             OpenError::Padding(p) => Flag::BadPadding(padding_reason(&p)),
         })?;
         Ok((plain, key_id))

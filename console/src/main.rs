@@ -27,7 +27,7 @@ use quietline_console::text::clean_line;
 use quietline_console::thread;
 use quietline_console::vault::Vault;
 use quietline_console::{pull, text};
-use quietline_crypto::keys::PublicKey;
+use quietline_crypto::keys::{PublicKey, Suite};
 use zeroize::Zeroizing;
 
 /// The Quietline decryption console: holds a force's private keys, pulls its
@@ -75,6 +75,10 @@ enum Command {
         /// Force id, as registered on the platform (a-z, 0-9, -)
         #[arg(long)]
         force: String,
+        /// The key's suite: `xwing` (X-Wing, the post-quantum hybrid) or
+        /// `x25519` (crypto/FORMAT.md#suite)
+        #[arg(long, default_value = "xwing", value_parser = parse_suite, value_name = "SUITE")]
+        suite: Suite,
     },
     /// Manage the key ring (rotate, list, import, info)
     #[command(subcommand)]
@@ -185,7 +189,11 @@ enum Command {
 #[derive(Subcommand)]
 enum KeyCommand {
     /// Make a new current key (same passphrase); old keys stay and still decrypt
-    Rotate,
+    Rotate {
+        /// The new key's suite: `xwing` (the post-quantum hybrid) or `x25519`
+        #[arg(long, default_value = "xwing", value_parser = parse_suite, value_name = "SUITE")]
+        suite: Suite,
+    },
     /// List the keys in the ring (no passphrase needed)
     List,
     /// Copy a key file made elsewhere (e.g. by `quietline serve --demo`) into the ring
@@ -402,6 +410,7 @@ fn print_new_key(path: &Path, force: &str, pk: &PublicKey) {
     );
     println!("public key: {}", pk.to_base64url());
     println!("key id:     {}", pk.key_id());
+    println!("suite:      {}", pk.suite());
     println!(
         "\nThe platform operator registers it with:\n  {}",
         operator_command(force, pk)
@@ -453,7 +462,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Init { force } => init(ctx, &force).await?,
+        Command::Init { force, suite } => init(ctx, &force, suite).await?,
         Command::Key(k) => key(ctx, k).await?,
         Command::Login {
             server,
@@ -515,7 +524,14 @@ async fn add_record(
     Ok(())
 }
 
-async fn init(ctx: &Ctx, force: &str) -> Result<()> {
+/// `--suite`: a suite's name as FORMAT.md#suite spells it.
+fn parse_suite(name: &str) -> Result<Suite, String> {
+    Suite::from_name(name).ok_or_else(|| {
+        format!("unknown suite {name:?}: use `xwing` (post-quantum hybrid) or `x25519`")
+    })
+}
+
+async fn init(ctx: &Ctx, force: &str, suite: Suite) -> Result<()> {
     if !quietline_crypto::envelope::is_valid_force_id(force) {
         bail!("force id {force:?} is not 1 to 64 characters of a-z, 0-9 and -");
     }
@@ -531,7 +547,13 @@ async fn init(ctx: &Ctx, force: &str) -> Result<()> {
     let mut config = ctx.config()?;
     let pass = ctx.passphrase(true)?;
     ctx.home.create()?;
-    let pk = keyring::create_key(&ctx.home.keys_dir(), force, &today(), pass.as_bytes())?;
+    let pk = keyring::create_key(
+        &ctx.home.keys_dir(),
+        force,
+        &today(),
+        pass.as_bytes(),
+        suite,
+    )?;
     drop(pass);
     config.force = Some(force.to_owned());
     config.current_key = Some(pk.key_id().to_hex());
@@ -582,11 +604,12 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
         KeyCommand::Info { file } => {
             let info = read_key_info(&file)?;
             println!(
-                "force:      {}\ncreated:    {}\npublic key: {}\nkey id:     {}",
+                "force:      {}\ncreated:    {}\npublic key: {}\nkey id:     {}\nsuite:      {}",
                 info.force_id,
                 info.created,
                 info.public_key.to_base64url(),
-                info.key_id
+                info.key_id,
+                info.public_key.suite()
             );
         }
         KeyCommand::Import { file, current } => {
@@ -631,7 +654,7 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
                 }
             );
         }
-        KeyCommand::Rotate => {
+        KeyCommand::Rotate { suite } => {
             let mut config = ctx.config()?;
             let dir = ctx.home.keys_dir();
             if list_keys(&dir)?.is_empty() {
@@ -642,7 +665,7 @@ async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             let old = ring.current_key_id();
             let force = ring.force_id().to_owned();
             drop(ring);
-            let pk = keyring::create_key(&dir, &force, &today(), pass.as_bytes())?;
+            let pk = keyring::create_key(&dir, &force, &today(), pass.as_bytes(), suite)?;
             drop(pass);
             config.current_key = Some(pk.key_id().to_hex());
             // Until the operator registers the new key, the directory still

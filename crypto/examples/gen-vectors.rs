@@ -7,6 +7,8 @@
 mod fixed_rng;
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
+#[path = "../tests/common/xwing_vectors.rs"]
+mod xwing_vectors;
 
 fn main() -> std::io::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -25,6 +27,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("pow-v1.json"),
         vectors::render(&vectors::pow_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("envelope-xwing-v1.json"),
+        vectors::render(&xwing_vectors::envelope_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())

@@ -4,9 +4,9 @@
 //! syntax, ciphertext length — and never decrypts, so the server can use it.
 //! Sealing is in [`crate::seal`], opening in `crate::open` (feature `open`).
 
-use crate::keys::KeyId;
+use crate::keys::{KeyId, Suite};
 use crate::padding::BUCKETS;
-use crate::suite::{AEAD_ID, KDF_ID, KEM_ID};
+use crate::suite::{AEAD_ID, KDF_ID};
 
 /// Magic bytes `QL`.
 pub const MAGIC: [u8; 2] = *b"QL";
@@ -16,6 +16,9 @@ pub const VERSION: u8 = 1;
 pub const FIXED_HEADER_LEN: usize = 19;
 /// Length of the HPKE encapsulated key for X25519.
 pub const ENC_LEN: usize = 32;
+/// Length of the HPKE encapsulated key for X-Wing (the ML-KEM-768 ciphertext
+/// and the X25519 ephemeral public key).
+pub const XWING_ENC_LEN: usize = 1120;
 /// Length of the ChaCha20-Poly1305 tag.
 pub const TAG_LEN: usize = 16;
 /// Longest routing field.
@@ -24,9 +27,9 @@ pub const MAX_ROUTING_LEN: usize = 64;
 pub const SLOT_ADDRESS_LEN: usize = 32;
 /// The shortest valid envelope (1-byte routing, smallest bucket).
 pub const MIN_ENVELOPE_LEN: usize = FIXED_HEADER_LEN + 1 + ENC_LEN + BUCKETS[0] + TAG_LEN;
-/// The longest valid envelope (64-byte routing, largest bucket).
+/// The longest valid envelope (X-Wing, 64-byte routing, largest bucket).
 pub const MAX_ENVELOPE_LEN: usize =
-    FIXED_HEADER_LEN + MAX_ROUTING_LEN + ENC_LEN + BUCKETS[BUCKETS.len() - 1] + TAG_LEN;
+    FIXED_HEADER_LEN + MAX_ROUTING_LEN + XWING_ENC_LEN + BUCKETS[BUCKETS.len() - 1] + TAG_LEN;
 
 /// What an envelope is (FORMAT.md#kinds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,9 +84,9 @@ pub enum EnvelopeError {
     /// Kind byte is not 1 or 2.
     #[error("unknown envelope kind {0}; expected 1 (report) or 2 (reply)")]
     UnknownKind(u8),
-    /// Not the v1 suite.
+    /// Not one of the v1 suites.
     #[error(
-        "unknown HPKE suite KEM {kem:#06x} / KDF {kdf:#06x} / AEAD {aead:#06x}; version 1 uses 0x0020 / 0x0001 / 0x0003"
+        "unknown HPKE suite KEM {kem:#06x} / KDF {kdf:#06x} / AEAD {aead:#06x}; version 1 uses KEM 0x0020 or 0x647a with 0x0001 / 0x0003"
     )]
     UnknownSuite {
         /// KEM id found.
@@ -140,10 +143,11 @@ pub fn is_valid_force_id(id: &str) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct Envelope<'a> {
     kind: Kind,
+    suite: Suite,
     key_id: KeyId,
     routing: Routing<'a>,
     header: &'a [u8],
-    enc: &'a [u8; ENC_LEN],
+    enc: &'a [u8],
     ciphertext: &'a [u8],
 }
 
@@ -151,6 +155,10 @@ impl<'a> Envelope<'a> {
     /// Report or reply.
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+    /// The suite named by the header's KEM id.
+    pub fn suite(&self) -> Suite {
+        self.suite
     }
     /// Recipient key id (all zero for a reply: FORMAT.md#kinds).
     pub fn key_id(&self) -> KeyId {
@@ -164,8 +172,8 @@ impl<'a> Envelope<'a> {
     pub fn header(&self) -> &'a [u8] {
         self.header
     }
-    /// The HPKE encapsulated key.
-    pub fn enc(&self) -> &'a [u8; ENC_LEN] {
+    /// The HPKE encapsulated key (32 or 1120 bytes, by suite).
+    pub fn enc(&self) -> &'a [u8] {
         self.enc
     }
     /// The HPKE ciphertext (bucket + tag).
@@ -199,9 +207,11 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
     };
     let be16 = |i: usize| u16::from_be_bytes([bytes[i], bytes[i + 1]]);
     let (kem, kdf, aead) = (be16(4), be16(6), be16(8));
-    if (kem, kdf, aead) != (KEM_ID, KDF_ID, AEAD_ID) {
-        return Err(EnvelopeError::UnknownSuite { kem, kdf, aead });
-    }
+    let suite = match Suite::from_kem_id(kem) {
+        Some(suite) if (kdf, aead) == (KDF_ID, AEAD_ID) => suite,
+        _ => return Err(EnvelopeError::UnknownSuite { kem, kdf, aead }),
+    };
+    let enc_len = suite.enc_len();
     let mut key_id = [0u8; 8];
     key_id.copy_from_slice(&bytes[10..18]);
     let l = bytes[18];
@@ -213,7 +223,7 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
         return Err(EnvelopeError::RoutingLength(l));
     }
     let header_len = FIXED_HEADER_LEN + l as usize;
-    if bytes.len() < header_len + ENC_LEN {
+    if bytes.len() < header_len + enc_len {
         return Err(EnvelopeError::Truncated(bytes.len()));
     }
     let routing_bytes = &bytes[FIXED_HEADER_LEN..header_len];
@@ -235,15 +245,14 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
             Routing::Slot(addr)
         }
     };
-    let enc: &[u8; ENC_LEN] = bytes[header_len..header_len + ENC_LEN]
-        .try_into()
-        .map_err(|_| EnvelopeError::Truncated(bytes.len()))?;
-    let ciphertext = &bytes[header_len + ENC_LEN..];
+    let enc = &bytes[header_len..header_len + enc_len];
+    let ciphertext = &bytes[header_len + enc_len..];
     if !BUCKETS.iter().any(|b| b + TAG_LEN == ciphertext.len()) {
         return Err(EnvelopeError::BadCiphertextLength(ciphertext.len()));
     }
     Ok(Envelope {
         kind,
+        suite,
         key_id: KeyId(key_id),
         routing,
         header: &bytes[..header_len],
@@ -254,12 +263,12 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
 
 /// Build the header `[0, 19+L)` for a kind, recipient key id and routing
 /// (FORMAT.md#envelope). The caller has validated the routing.
-pub(crate) fn build_header(kind: Kind, key_id: KeyId, routing: &[u8]) -> Vec<u8> {
+pub(crate) fn build_header(kind: Kind, suite: Suite, key_id: KeyId, routing: &[u8]) -> Vec<u8> {
     let mut h = Vec::with_capacity(FIXED_HEADER_LEN + routing.len());
     h.extend_from_slice(&MAGIC);
     h.push(VERSION);
     h.push(kind.to_byte());
-    h.extend_from_slice(&KEM_ID.to_be_bytes());
+    h.extend_from_slice(&suite.kem_id().to_be_bytes());
     h.extend_from_slice(&KDF_ID.to_be_bytes());
     h.extend_from_slice(&AEAD_ID.to_be_bytes());
     h.extend_from_slice(&key_id.0);

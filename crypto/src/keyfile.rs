@@ -334,7 +334,9 @@ pub fn open_key_file(
             // The checksum passed, so the bytes are as written: the passphrase is wrong.
             .map_err(|_| KeyFileError::WrongPassphrase)?,
     );
-    let sk = PrivateKey::from_bytes(&secret)
+    // The public key's length names the suite (FORMAT.md#key-file); both
+    // suites' private keys are 32 octets.
+    let sk = PrivateKey::from_suite_bytes(p.info.public_key.suite(), &secret)
         .map_err(|_| KeyFileError::Damaged("the secret is not 32 bytes".into()))?;
     if sk.public_key() != p.info.public_key {
         return Err(KeyFileError::Damaged(

@@ -33,10 +33,16 @@ pub mod seal;
 
 pub use rand_core::CryptoRng;
 
-/// The one HPKE suite of format v1 (FORMAT.md#suite).
+pub use keys::Suite;
+
+/// The HPKE suites of format v1 (FORMAT.md#suite): two KEMs, one KDF, one AEAD.
 pub(crate) mod suite {
     /// DHKEM(X25519, HKDF-SHA256).
     pub type Kem = hpke::kem::X25519HkdfSha256;
+    /// X-Wing (MLKEM768-X25519), draft-ietf-hpke-pq.
+    pub type XWingKem = hpke::kem::XWing;
+    /// X-Wing's HPKE KEM id.
+    pub const XWING_KEM_ID: u16 = 0x647a;
     /// HKDF-SHA256.
     pub type Kdf = hpke::kdf::HkdfSha256;
     /// ChaCha20-Poly1305.

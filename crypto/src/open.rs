@@ -5,10 +5,10 @@
 use hpke::{Deserializable, OpModeR};
 use zeroize::Zeroizing;
 
-use crate::envelope::{EnvelopeError, Kind, parse};
-use crate::keys::{KeyId, PrivateKey};
+use crate::envelope::{Envelope, EnvelopeError, Kind, parse};
+use crate::keys::{KeyId, PrivateKey, Suite};
 use crate::padding::{PaddingError, unpad};
-use crate::suite::{Aead, Kdf, Kem};
+use crate::suite::{Aead, Kdf, Kem, XWingKem};
 
 /// Why an envelope did not open.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +32,14 @@ pub enum OpenError {
         /// Kind found.
         found: Kind,
     },
+    /// A reply sealed with the other suite than the reply key's (FORMAT.md#opening).
+    #[error("the envelope is sealed with suite {found}, but the key is an {expected} key")]
+    WrongSuite {
+        /// Suite in the envelope.
+        found: Suite,
+        /// Suite of the key tried.
+        expected: Suite,
+    },
     /// HPKE open failed: tampered, truncated, or the key id collided.
     #[error("the envelope does not decrypt: it was altered, or sealed to another key")]
     Decryption,
@@ -47,6 +55,7 @@ impl OpenError {
             OpenError::Envelope(e) => e.code(),
             OpenError::WrongKey { .. } => "wrong_key",
             OpenError::WrongKind { .. } => "wrong_kind",
+            OpenError::WrongSuite { .. } => "wrong_suite",
             OpenError::Decryption => "decryption_failed",
             OpenError::Padding(PaddingError::LengthBeyondBucket(_)) => "length_beyond_bucket",
             OpenError::Padding(PaddingError::NonZeroPadding) => "nonzero_padding",
@@ -77,19 +86,32 @@ pub fn open(
             expected: ours,
         });
     }
-    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(env.enc())
-        .map_err(|_| OpenError::Decryption)?;
-    let mut ctx = hpke::setup_receiver::<Aead, Kdf, Kem>(
-        &OpModeR::Base,
-        key.as_hpke(),
-        &enc,
-        expected.info(),
-    )
-    .map_err(|_| OpenError::Decryption)?;
-    let plaintext = Zeroizing::new(
-        ctx.open(env.ciphertext(), env.header())
-            .map_err(|_| OpenError::Decryption)?,
-    );
+    // A reply's header names no key, so its suite is checked against the key here.
+    if env.suite() != key.suite() {
+        return Err(OpenError::WrongSuite {
+            found: env.suite(),
+            expected: key.suite(),
+        });
+    }
+    let plaintext = match key {
+        PrivateKey::X25519(sk) => open_with::<Kem>(sk, expected, &env)?,
+        PrivateKey::XWing(sk) => open_with::<XWingKem>(sk, expected, &env)?,
+    };
     let payload = unpad(&plaintext)?;
     Ok(Zeroizing::new(payload.to_vec()))
+}
+
+/// `SetupBaseR` + one `Open` with KEM `K`.
+fn open_with<K: hpke::Kem>(
+    sk: &K::PrivateKey,
+    kind: Kind,
+    env: &Envelope<'_>,
+) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+    let enc = K::EncappedKey::from_bytes(env.enc()).map_err(|_| OpenError::Decryption)?;
+    let mut ctx = hpke::setup_receiver::<Aead, Kdf, K>(&OpModeR::Base, sk, &enc, kind.info())
+        .map_err(|_| OpenError::Decryption)?;
+    Ok(Zeroizing::new(
+        ctx.open(env.ciphertext(), env.header())
+            .map_err(|_| OpenError::Decryption)?,
+    ))
 }

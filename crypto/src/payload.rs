@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::PublicKey;
+use crate::keys::{PublicKey, Suite};
 use crate::reply_code::{ReplySecrets, SlotKey};
 
 /// Current payload schema version.
@@ -67,6 +67,18 @@ pub struct ReplyMaterial {
     pub thread_id: String,
     /// 32-byte slot key, base64url.
     pub slot_key: String,
+    /// The reply key's suite, `x25519` (the default, and then omitted) or
+    /// `xwing` (FORMAT.md#reply-material).
+    #[serde(default = "x25519_name", skip_serializing_if = "is_x25519_name")]
+    pub suite: String,
+}
+
+fn x25519_name() -> String {
+    Suite::X25519.name().to_string()
+}
+
+fn is_x25519_name(s: &str) -> bool {
+    s == Suite::X25519.name()
 }
 
 impl ReplyMaterial {
@@ -76,12 +88,17 @@ impl ReplyMaterial {
             public_key: s.reply_pk.to_base64url(),
             thread_id: hex::encode(s.thread_id),
             slot_key: URL_SAFE_NO_PAD.encode(s.slot_key.as_bytes()),
+            suite: s.reply_pk.suite().name().to_string(),
         }
     }
     /// Decode: the reply key, thread id and slot key.
     pub fn decode(&self) -> Result<(PublicKey, [u8; 16], SlotKey), PayloadError> {
+        let suite = Suite::from_name(&self.suite).ok_or(PayloadError::ReplyMaterial("suite"))?;
         let pk = PublicKey::from_base64url(&self.public_key)
-            .map_err(|_| PayloadError::ReplyMaterial("public_key"))?;
+            .ok()
+            // The key's length must match the suite the material names.
+            .filter(|pk| pk.suite() == suite)
+            .ok_or(PayloadError::ReplyMaterial("public_key"))?;
         let mut thread = [0u8; 16];
         hex::decode_to_slice(&self.thread_id, &mut thread)
             .map_err(|_| PayloadError::ReplyMaterial("thread_id"))?;

@@ -7,12 +7,14 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::keys::{PrivateKey, PublicKey, derive_keypair};
+use crate::keys::{PrivateKey, PublicKey, Suite, derive_keypair_for};
 
 /// HKDF-Extract salt.
 pub const SALT: &[u8] = b"quietline/v1/reply-code";
 /// HKDF-Expand info of the reply-key IKM.
 pub const INFO_REPLY_KEY: &[u8] = b"reply-key";
+/// HKDF-Expand info of the X-Wing reply key's `DeriveKeyPair` input (15 bytes).
+pub const INFO_REPLY_KEY_XWING: &[u8] = b"reply-key-xwing";
 /// HKDF-Expand info of the thread id.
 pub const INFO_THREAD_ID: &[u8] = b"thread-id";
 /// HKDF-Expand info of the slot key.
@@ -106,20 +108,32 @@ impl ReplyCode {
         Ok(ReplyCode::from_entropy(e))
     }
 
-    /// Everything the code derives (FORMAT.md#reply-code).
+    /// Everything the code derives, with an X25519 reply key (FORMAT.md#reply-code).
     pub fn derive(&self) -> ReplySecrets {
+        self.derive_for(Suite::X25519)
+    }
+
+    /// Everything the code derives, with a reply key of `suite`: the reporter
+    /// uses the suite of the force key it seals to, so replies are as strong
+    /// as the report (FORMAT.md#reply-code).
+    pub fn derive_for(&self, suite: Suite) -> ReplySecrets {
         let hk = Hkdf::<Sha256>::new(Some(SALT), self.0.as_ref());
         let mut ikm = Zeroizing::new([0u8; 32]);
         let mut thread_id = [0u8; 16];
         let mut slot_key = Zeroizing::new([0u8; 32]);
         // Expand lengths are far below 255 * 32, so these cannot fail.
-        hk.expand(INFO_REPLY_KEY, ikm.as_mut())
-            .expect("HKDF length");
+        // X-Wing's 32-octet seed expands into both its ML-KEM-768 and its
+        // X25519 part, so both derive from the code's PRK, under their own label.
+        let info = match suite {
+            Suite::X25519 => INFO_REPLY_KEY,
+            Suite::XWing => INFO_REPLY_KEY_XWING,
+        };
+        hk.expand(info, ikm.as_mut()).expect("HKDF length");
         hk.expand(INFO_THREAD_ID, &mut thread_id)
             .expect("HKDF length");
         hk.expand(INFO_SLOT_KEY, slot_key.as_mut())
             .expect("HKDF length");
-        let (reply_sk, reply_pk) = derive_keypair(ikm.as_ref());
+        let (reply_sk, reply_pk) = derive_keypair_for(suite, ikm.as_ref());
         ReplySecrets {
             reply_sk,
             reply_pk,

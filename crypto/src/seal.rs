@@ -1,12 +1,12 @@
 //! Sealing: payload → padded plaintext → HPKE base-mode seal to the recipient,
 //! with the header as associated data (FORMAT.md#sealing). Does not open.
 
-use hpke::{OpModeS, Serializable};
+use hpke::{Deserializable, OpModeS, Serializable};
 
 use crate::envelope::{Kind, SLOT_ADDRESS_LEN, build_header, is_valid_force_id};
-use crate::keys::{KeyId, PublicKey};
+use crate::keys::{KeyId, PublicKey, Suite};
 use crate::padding::{PaddingError, pad};
-use crate::suite::{Aead, Kdf, Kem};
+use crate::suite::{Aead, Kdf, Kem, XWingKem};
 
 /// Why sealing failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +46,10 @@ pub fn seal_reply(
     seal_raw(rng, Kind::Reply, &slot, recipient, payload)
 }
 
-/// The common sealing steps (FORMAT.md#sealing). The ephemeral key pair is
-/// `DeriveKeyPair(32 bytes from rng)`, which is what lets the test vectors fix it.
+/// The common sealing steps (FORMAT.md#sealing). The suite is the recipient
+/// key's. The ephemeral randomness is drawn from `rng`: for X25519 32 bytes
+/// into `DeriveKeyPair`, for X-Wing the 64 bytes of `eseed` — which is what
+/// lets the test vectors fix it.
 fn seal_raw(
     rng: &mut impl rand_core::CryptoRng,
     kind: Kind,
@@ -63,20 +65,35 @@ fn seal_raw(
         Kind::Report => recipient.key_id(),
         Kind::Reply => KeyId([0u8; 8]),
     };
-    let header = build_header(kind, key_id, routing);
-    let (enc, mut ctx) = hpke::setup_sender_with_rng::<Aead, Kdf, Kem>(
-        &OpModeS::Base,
-        &recipient.to_hpke(),
-        kind.info(),
-        rng,
-    )
-    .map_err(|_| SealError::BadRecipientKey)?;
-    let ciphertext = ctx
-        .seal(&plaintext, &header)
-        // ChaCha20-Poly1305 sealing of ≤ 64 KiB cannot fail; map anyway rather than panic.
-        .map_err(|_| SealError::BadRecipientKey)?;
+    let header = build_header(kind, recipient.suite(), key_id, routing);
+    // Only the KEM differs between the suites (FORMAT.md#suite).
+    let (enc, ciphertext) = match recipient.suite() {
+        Suite::X25519 => seal_with::<Kem>(rng, kind, recipient, &header, &plaintext)?,
+        Suite::XWing => seal_with::<XWingKem>(rng, kind, recipient, &header, &plaintext)?,
+    };
     let mut out = header;
-    out.extend_from_slice(&enc.to_bytes());
+    out.extend_from_slice(&enc);
     out.extend_from_slice(&ciphertext);
     Ok(out)
+}
+
+/// `SetupBaseS` + one `Seal` with KEM `K`: returns `enc` and the ciphertext.
+fn seal_with<K: hpke::Kem>(
+    rng: &mut impl rand_core::CryptoRng,
+    kind: Kind,
+    recipient: &PublicKey,
+    header: &[u8],
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), SealError> {
+    // The key was validated when it was built, so this fails only on a bug.
+    let pk =
+        K::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| SealError::BadRecipientKey)?;
+    let (enc, mut ctx) =
+        hpke::setup_sender_with_rng::<Aead, Kdf, K>(&OpModeS::Base, &pk, kind.info(), rng)
+            .map_err(|_| SealError::BadRecipientKey)?;
+    let ciphertext = ctx
+        .seal(plaintext, header)
+        // ChaCha20-Poly1305 sealing of ≤ 64 KiB cannot fail; map anyway rather than panic.
+        .map_err(|_| SealError::BadRecipientKey)?;
+    Ok((enc.to_bytes().to_vec(), ciphertext))
 }

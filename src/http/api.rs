@@ -130,6 +130,8 @@ struct DirectoryEntry {
     id: String,
     name: String,
     key_id: String,
+    /// `x25519` or `xwing`: the suite the page seals with (crypto/FORMAT.md#suite).
+    suite: &'static str,
     public_key: String,
 }
 
@@ -146,6 +148,7 @@ pub async fn forces(State(state): State<AppState>) -> Result<Response, ApiError>
                 id: f.id,
                 name: f.name,
                 key_id: hex::encode(key.key_id),
+                suite: public_key.suite().name(),
                 public_key: public_key.to_base64url(),
             })
         })

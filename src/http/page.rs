@@ -1,6 +1,8 @@
 //! Serving the reporter page: the embedded files of [`crate::assets`] at `/`,
 //! `/app.css`, `/app.js`, `/pow-worker.js` (the proof-of-work worker the page
-//! starts) and `/licences.txt`, and an empty `/favicon.ico`.
+//! starts), `/pq.js` (the X-Wing code it fetches for a hybrid key),
+//! `/words.js` (the reply code's word list, fetched once a code is made or
+//! typed) and `/licences.txt`, and an empty `/favicon.ico`.
 //!
 //! It owns content negotiation: the Brotli or the gzip copy (both made at
 //! build time) as the request's `Accept-Encoding` allows ([`coding_for`]),
@@ -167,6 +169,8 @@ mod tests {
             "/app.js",
             "/app.css",
             "/pow-worker.js",
+            "/pq.js",
+            "/words.js",
             "/licences.txt",
             "/favicon.ico",
         ] {

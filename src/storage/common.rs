@@ -146,6 +146,17 @@ pub(crate) fn fixed<const N: usize>(bytes: Vec<u8>, column: &str) -> Result<[u8;
     })
 }
 
+/// A stored public key: 32 bytes (X25519) or 1216 (X-Wing), as the schema checks.
+pub(crate) fn key_bytes(bytes: Vec<u8>) -> Result<Vec<u8>> {
+    if quietline_crypto::Suite::from_public_key_len(bytes.len()).is_none() {
+        return Err(StorageError::Database(format!(
+            "corrupt row: column force_keys.public_key holds {} bytes, expected 32 or 1216",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
 /// The stored name of a key status.
 pub(crate) fn status_name(status: KeyStatus) -> &'static str {
     match status {
@@ -216,7 +227,7 @@ pub(crate) fn force_entry((id, name, key_id, public_key): ForceRow) -> Result<Fo
     let current_key = match (key_id, public_key) {
         (Some(k), Some(p)) => Some(ForceKey {
             key_id: fixed(k, "force_keys.key_id")?,
-            public_key: fixed(p, "force_keys.public_key")?,
+            public_key: key_bytes(p)?,
             status: KeyStatus::Current,
         }),
         _ => None,
@@ -234,7 +245,7 @@ pub(crate) fn force_key(
 ) -> Result<ForceKey> {
     Ok(ForceKey {
         key_id: fixed(key_id, "force_keys.key_id")?,
-        public_key: fixed(public_key, "force_keys.public_key")?,
+        public_key: key_bytes(public_key)?,
         status: parse_status(&status)?,
     })
 }

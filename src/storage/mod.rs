@@ -52,8 +52,9 @@ pub enum KeyStatus {
 pub struct ForceKey {
     /// The key id.
     pub key_id: KeyId,
-    /// The raw 32-byte X25519 public key.
-    pub public_key: [u8; 32],
+    /// The raw public key: 32 bytes (X25519) or 1216 (X-Wing); the length
+    /// tells the suite (crypto/FORMAT.md#keys).
+    pub public_key: Vec<u8>,
     /// Its status.
     pub status: KeyStatus,
 }
@@ -211,12 +212,8 @@ pub trait Storage: Send + Sync + 'static {
     /// All forces with their current key, ordered by id.
     async fn forces(&self) -> Result<Vec<ForceEntry>>;
     /// Add a key to a force and make it current; the previous current key becomes Active.
-    async fn add_force_key(
-        &self,
-        force_id: &str,
-        key_id: KeyId,
-        public_key: [u8; 32],
-    ) -> Result<()>;
+    async fn add_force_key(&self, force_id: &str, key_id: KeyId, public_key: Vec<u8>)
+    -> Result<()>;
     /// Retire a key (not the current one).
     async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()>;
     /// All keys of a force.

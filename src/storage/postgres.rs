@@ -574,7 +574,7 @@ impl Storage for PostgresStorage {
         &self,
         force_id: &str,
         key_id: KeyId,
-        public_key: [u8; 32],
+        public_key: Vec<u8>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         lock_force(&mut *tx, force_id).await?;

@@ -740,7 +740,7 @@ impl Storage for SqliteStorage {
         &self,
         force_id: &str,
         key_id: KeyId,
-        public_key: [u8; 32],
+        public_key: Vec<u8>,
     ) -> Result<()> {
         let mut w = self.writer().await?;
         let mut tx = begin_write(&mut w).await?;
@@ -1162,7 +1162,7 @@ mod tests {
 
     async fn with_force(db: &SqliteStorage) {
         db.add_force("f", "F").await.unwrap();
-        db.add_force_key("f", [1; 8], [1; 32]).await.unwrap();
+        db.add_force_key("f", [1; 8], vec![1; 32]).await.unwrap();
     }
 
     /// A batch larger than one statement's share of bind parameters is split

@@ -602,3 +602,35 @@ async fn browser_waiting_screen_shows_progress_and_cancel_sends_nothing() {
     assert_eq!(report.report, expected_report(&a));
     s.stop().await;
 }
+
+/// The reply code's word list is fetched only when needed (`/words.js`, out
+/// of the first load): offline at that moment, the page says so, keeps the
+/// typed words or answers, sends nothing, and the retry works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_word_list_offline_says_so_keeps_answers_and_sends_nothing() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, force, token) = server().await;
+    let (words, _) = seeded_code(&s, &token, "A question for the offline check.").await;
+    let a = answers(&canary("OFFLINE"));
+    let r = e2e_ok(
+        "offline.mjs",
+        None,
+        &s.base,
+        &json!({ "answers": a.json, "words": words }),
+        tmp.path(),
+    )
+    .await;
+    words_of(&r);
+    // Only the send made once the word list could be fetched arrived.
+    let ids = inbox_ids(&s, &token).await;
+    assert_eq!(ids.len(), 1, "one report, from the second send only");
+    let Payload::Report(report) = open_report(&force, &envelope(&s, &token, &ids[0]).await) else {
+        panic!("a report payload");
+    };
+    check_common(&report.common);
+    s.stop().await;
+}

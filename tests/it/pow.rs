@@ -388,7 +388,7 @@ impl Storage for Pressured {
     async fn forces(&self) -> Result<Vec<ForceEntry>, StorageError> {
         self.inner.forces().await
     }
-    async fn add_force_key(&self, f: &str, k: KeyId, pk: [u8; 32]) -> Result<(), StorageError> {
+    async fn add_force_key(&self, f: &str, k: KeyId, pk: Vec<u8>) -> Result<(), StorageError> {
         self.inner.add_force_key(f, k, pk).await
     }
     async fn retire_force_key(&self, f: &str, k: KeyId) -> Result<(), StorageError> {

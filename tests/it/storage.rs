@@ -424,7 +424,9 @@ async fn inbox_ids(s: &dyn Storage, force: &str) -> BTreeSet<ReportId> {
 async fn force_with_key(s: &dyn Storage, id: &str) -> KeyId {
     s.add_force(id, &format!("{id} police")).await.unwrap();
     let key_id: KeyId = random();
-    s.add_force_key(id, key_id, random()).await.unwrap();
+    s.add_force_key(id, key_id, random::<32>().to_vec())
+        .await
+        .unwrap();
     key_id
 }
 
@@ -448,8 +450,8 @@ async fn forces_are_listed_in_id_order_with_their_current_key(db: &Db) {
         Err(StorageError::ForceExists(f)) if f == "alpha"
     ));
     let key: KeyId = random();
-    let pk: [u8; 32] = random();
-    s.add_force_key("zeta", key, pk).await.unwrap();
+    let pk = random::<32>().to_vec();
+    s.add_force_key("zeta", key, pk.clone()).await.unwrap();
 
     let forces = s.forces().await.unwrap();
     assert_eq!(forces.len(), 2);
@@ -479,16 +481,16 @@ async fn key_lifecycle(db: &Db) {
     let s = db.open().await;
     s.add_force("a", "A").await.unwrap();
     s.add_force("b", "B").await.unwrap();
-    let (k1, p1): (KeyId, [u8; 32]) = (random(), random());
-    let (k2, p2): (KeyId, [u8; 32]) = (random(), random());
+    let (k1, p1): (KeyId, Vec<u8>) = (random(), random::<32>().to_vec());
+    let (k2, p2): (KeyId, Vec<u8>) = (random(), random::<32>().to_vec());
 
-    s.add_force_key("a", k1, p1).await.unwrap();
+    s.add_force_key("a", k1, p1.clone()).await.unwrap();
     assert_eq!(
         s.key_status("a", k1).await.unwrap(),
         Some(KeyStatus::Current)
     );
     // A new key becomes current and demotes the old one to active.
-    s.add_force_key("a", k2, p2).await.unwrap();
+    s.add_force_key("a", k2, p2.clone()).await.unwrap();
     assert_eq!(
         s.key_status("a", k1).await.unwrap(),
         Some(KeyStatus::Active)
@@ -508,19 +510,19 @@ async fn key_lifecycle(db: &Db) {
 
     // Re-adding a key, to the same or another force, is refused, and changes nothing.
     assert!(matches!(
-        s.add_force_key("a", k1, p1).await,
+        s.add_force_key("a", k1, p1.clone()).await,
         Err(StorageError::KeyExists)
     ));
     assert!(matches!(
-        s.add_force_key("a", k2, p2).await,
+        s.add_force_key("a", k2, p2.clone()).await,
         Err(StorageError::KeyExists)
     ));
     assert!(matches!(
-        s.add_force_key("b", k1, p1).await,
+        s.add_force_key("b", k1, p1.clone()).await,
         Err(StorageError::KeyExists)
     ));
     assert!(matches!(
-        s.add_force_key("a", k1, random()).await,
+        s.add_force_key("a", k1, random::<32>().to_vec()).await,
         Err(StorageError::KeyExists)
     ));
     assert_eq!(
@@ -552,8 +554,8 @@ async fn key_lifecycle(db: &Db) {
     assert_eq!(s.key_status("b", k1).await.unwrap(), None);
 
     // A third key: k2 becomes active, and the listing is current, active, retired.
-    let (k3, p3): (KeyId, [u8; 32]) = (random(), random());
-    s.add_force_key("a", k3, p3).await.unwrap();
+    let (k3, p3): (KeyId, Vec<u8>) = (random(), random::<32>().to_vec());
+    s.add_force_key("a", k3, p3.clone()).await.unwrap();
     assert_eq!(
         s.force_keys("a").await.unwrap(),
         [
@@ -576,7 +578,11 @@ async fn key_lifecycle(db: &Db) {
     );
 
     // Unknown force, everywhere.
-    assert_unknown_force(s.add_force_key("nope", random(), random()).await, "nope");
+    assert_unknown_force(
+        s.add_force_key("nope", random(), random::<32>().to_vec())
+            .await,
+        "nope",
+    );
     assert_unknown_force(s.retire_force_key("nope", k1).await, "nope");
     assert_unknown_force(s.force_keys("nope").await, "nope");
     assert_unknown_force(s.key_status("nope", k1).await, "nope");
@@ -726,7 +732,9 @@ async fn refused_reports_fail_alone(db: &Db) {
     // Force a has a retired key and a current one.
     let retired = force_with_key(&*s, "a").await;
     let ka: KeyId = random();
-    s.add_force_key("a", ka, random()).await.unwrap();
+    s.add_force_key("a", ka, random::<32>().to_vec())
+        .await
+        .unwrap();
     s.retire_force_key("a", retired).await.unwrap();
     s.add_force("b", "B").await.unwrap();
 
@@ -795,7 +803,9 @@ async fn the_store_refuses_a_retired_key(db: &Db) {
     let s = db.open().await;
     let retired = force_with_key(&*s, "a").await;
     let current: KeyId = random();
-    s.add_force_key("a", current, random()).await.unwrap();
+    s.add_force_key("a", current, random::<32>().to_vec())
+        .await
+        .unwrap();
     s.retire_force_key("a", retired).await.unwrap();
 
     // Alone (a batch of one), with a challenge that stays usable.
@@ -1016,10 +1026,10 @@ async fn concurrent_inserts_are_all_durable(db: &Db) {
 async fn restart_keeps_everything_acknowledged(db: &Db) {
     let s = db.open().await;
     s.add_force("a", "A").await.unwrap();
-    let (k1, p1): (KeyId, [u8; 32]) = (random(), random());
-    let (k2, p2): (KeyId, [u8; 32]) = (random(), random());
-    s.add_force_key("a", k1, p1).await.unwrap();
-    s.add_force_key("a", k2, p2).await.unwrap();
+    let (k1, p1): (KeyId, Vec<u8>) = (random(), random::<32>().to_vec());
+    let (k2, p2): (KeyId, Vec<u8>) = (random(), random::<32>().to_vec());
+    s.add_force_key("a", k1, p1.clone()).await.unwrap();
+    s.add_force_key("a", k2, p2.clone()).await.unwrap();
     s.retire_force_key("a", k1).await.unwrap();
     let (t1, t2): ([u8; 32], [u8; 32]) = (random(), random());
     s.add_token(t1, "a", "one").await.unwrap();

@@ -184,6 +184,8 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "/app.css",
             "/app.js",
             "/pow-worker.js",
+            "/pq.js",
+            "/words.js",
             "/licences.txt"
         ]
     );
@@ -207,7 +209,9 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
         let want = match path.as_str() {
             "/" => "text/html; charset=utf-8",
             "/app.css" => "text/css; charset=utf-8",
-            "/app.js" | "/pow-worker.js" => "text/javascript; charset=utf-8",
+            "/app.js" | "/pow-worker.js" | "/pq.js" | "/words.js" => {
+                "text/javascript; charset=utf-8"
+            }
             _ => "text/plain; charset=utf-8",
         };
         assert_eq!(ct, want, "{path}");

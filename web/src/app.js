@@ -58,10 +58,7 @@ let S = freshState();
 
 /** Overwrite the secrets derived from a reply code, if any. */
 function forgetSecrets() {
-  if (S.secrets) {
-    S.secrets.replyPrivateKey.fill(0);
-    S.secrets.slotKey.fill(0);
-  }
+  if (S.secrets) Q.wipeSecrets(S.secrets);
 }
 
 function wipeState() {
@@ -668,6 +665,9 @@ function sendError(res, name) {
   }
 }
 
+/** A lazily loaded part of the page (words.js, pq.js) could not be fetched: offline. */
+const LOAD_FAILED = "This page could not load a part it needs. Check your internet connection, then try again";
+
 /**
  * Seal and send a payload to a force, keeping everything typed on failure.
  * `make()` returns the payload bytes; `done(res)` runs on 201.
@@ -697,6 +697,7 @@ async function send(forceId, make, done, what) {
     setBusy(false);
     text = e && e.code === "too_large"
       ? "What you wrote is too long to send. Make it shorter, then try again."
+      : e && e.code === "load" ? `${LOAD_FAILED}, so nothing was sent.`
       : "Your message could not be locked on this device, so nothing was sent. Try again, or use another up-to-date browser.";
   }
   S.progress = "";
@@ -705,8 +706,10 @@ async function send(forceId, make, done, what) {
 
 function sendReport() {
   return send(S.r.forceId, async () => {
+    // The words are shown once it is sent: have them before it is.
+    await Q.loadWords();
     if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
-    const secrets = await Q.deriveReplySecrets(S.pendingCode);
+    const secrets = await Q.deriveReplySecrets(S.pendingCode, forceById(S.r.forceId)?.publicKey);
     secrets.replyPrivateKey.fill(0);
     return reportPayloadOf(S.r, Q.sentAtNow(), Q.replyMaterial(secrets));
   }, (res) => {
@@ -756,6 +759,11 @@ function viewCode() {
       h("p", {}, "Enter the reply code you were given when you sent your report."),
       form(async (f) => {
         S.codeText = val(f, "code");
+        try {
+          await Q.loadWords();
+        } catch {
+          return fail([{ id: "code", text: `${LOAD_FAILED}. Your words are still here` }]);
+        }
         const res = checkReplyCode(S.codeText);
         if (res.error) return fail([{ id: "code", text: res.error }]);
         forgetSecrets();
@@ -800,7 +808,7 @@ async function loadReplies() {
       // cannot move replies between slots.
       const env = Q.parseEnvelope(bytes);
       if (env.kind !== Q.KIND_REPLY || Q.toHex(env.routing) !== hex) throw new Error("misrouted");
-      state.list.push({ ok: true, ...(await Q.openReply(secrets.replyPrivateKey, bytes)) });
+      state.list.push({ ok: true, ...(await Q.openReply(secrets, bytes)) });
     } catch {
       state.list.push({ ok: false });
     }
@@ -876,7 +884,7 @@ function viewReplies() {
 
 function sendFollowUp() {
   return send(S.follow.forceId,
-    () => followUpPayloadOf(S.follow, Q.sentAtNow(), Q.replyMaterial(S.secrets)),
+    async () => followUpPayloadOf(S.follow, Q.sentAtNow(), Q.replyMaterial(await Q.deriveReplySecrets(S.secrets.code, forceById(S.follow.forceId)?.publicKey))),
     (res) => {
       S.followSent = res.force.name;
       S.follow = { forceId: "", message: "" };

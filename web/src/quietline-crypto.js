@@ -16,7 +16,8 @@ import { CipherSuite } from "@hpke/core";
 import { DhkemX25519HkdfSha256, HkdfSha256, X25519 } from "@hpke/dhkem-x25519";
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { entropyToMnemonic, mnemonicToEntropy } from "@scure/bip39";
-import { wordlist } from "@scure/bip39/wordlists/english.js";
+// The word list comes from words.js, fetched when first needed (loadWords).
+const wordlist = () => globalThis.QuietlineWords;
 
 // ---------------------------------------------------------------- constants
 
@@ -28,8 +29,9 @@ export const VERSION = 1;
 export const KIND_REPORT = 1;
 /** Kind 2: a reply, to a reporter's reply key, routed to a slot. */
 export const KIND_REPLY = 2;
-/** RFC 9180 ids of the one v1 suite. */
+/** RFC 9180 ids of the v1 suites: KEM X25519 (or X-Wing, XWING_KEM_ID), KDF, AEAD. */
 export const KEM_ID = 0x0020;
+export const XWING_KEM_ID = 0x647a;
 export const KDF_ID = 0x0001;
 export const AEAD_ID = 0x0003;
 /** Fixed header length before the routing bytes. */
@@ -58,10 +60,11 @@ export const REPLY_CODE_WORDS = 12;
 
 const utf8 = new TextEncoder();
 const enc = (s) => utf8.encode(s);
-const INFO = { [KIND_REPORT]: enc("quietline/v1/report"), [KIND_REPLY]: enc("quietline/v1/reply") };
+export const INFO = { [KIND_REPORT]: enc("quietline/v1/report"), [KIND_REPLY]: enc("quietline/v1/reply") };
 const KEY_ID_LABEL = enc("quietline/v1/key-id");
-const RC_SALT = enc("quietline/v1/reply-code");
+export const RC_SALT = enc("quietline/v1/reply-code");
 const INFO_REPLY_KEY = enc("reply-key");
+const XW = 1216; // an X-Wing public key's length (FORMAT.md#keys)
 const INFO_THREAD_ID = enc("thread-id");
 const INFO_SLOT_KEY = enc("slot-key");
 const SLOT_LABEL = enc("quietline/v1/slot");
@@ -163,7 +166,7 @@ export function fromBase64url(text) {
   return out;
 }
 
-function concat(...parts) {
+export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -184,7 +187,7 @@ function bytesEqual(a, b) {
   return d === 0;
 }
 
-function u8(x) {
+export function u8(x) {
   return x instanceof Uint8Array ? x : new Uint8Array(x);
 }
 
@@ -205,7 +208,7 @@ async function hmacSha256(key, data) {
   return new Uint8Array(await subtle().sign("HMAC", k, data));
 }
 
-async function hkdfSha256(ikm, salt, info, length) {
+export async function hkdfSha256(ikm, salt, info, length) {
   const k = await subtle().importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
   return new Uint8Array(await subtle().deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, k, length * 8));
 }
@@ -260,13 +263,31 @@ export async function publicKeyFromPrivate(sk) {
 
 // ---------------------------------------------------------------- keys
 
-/** Check a recipient public key: 32 bytes, not all zero (keys.rs PublicKey::from_bytes). */
+/** Check a recipient public key: 32 bytes not all zero, or 1216 (X-Wing; pq.js checks its ML-KEM part) (keys.rs PublicKey::from_bytes). */
 export function checkPublicKey(pk) {
   const b = u8(pk);
-  if (b.length !== 32) throw new TypeError("a public key is 32 bytes");
+  if (b.length === XW) return b;
+  if (b.length !== 32) throw new TypeError("a public key is 32 bytes, or 1216 (X-Wing)");
   if (b.every((x) => x === 0)) throw new TypeError("all-zero public key");
   return b;
 }
+
+// A same-origin bundle that registers globalThis[name] (pq.js, words.js),
+// fetched once, when first needed. A failed fetch (offline) rejects with an
+// error of code "load" and is forgotten, so the reporter's retry fetches again.
+const loading = {};
+const load = (file, name) => (loading[name] ||= new Promise((ok, no) => {
+  if (globalThis[name]) return ok(globalThis[name]);
+  const t = document.createElement("script");
+  t.src = file;
+  t.onload = () => ok(globalThis[name]);
+  t.onerror = () => no(Object.assign(new Error(`${file} could not be loaded`), { code: "load" }), delete loading[name]);
+  document.head.append(t);
+}));
+// The X-Wing code.
+const pq = () => load("/pq.js", "QuietlinePQ");
+/** Fetch the reply code's word list (words.js), which the reply-code functions below need first. */
+export const loadWords = () => load("/words.js", "QuietlineWords");
 
 /** Decode a directory public key (base64url without padding) and check it. */
 export function publicKeyFromBase64url(text) {
@@ -289,14 +310,14 @@ export function isValidForceId(id) {
  * The header [0, 19+L): magic, version, kind, suite, key id, L, routing
  * (FORMAT.md#envelope). For a reply the key id is eight zero octets.
  */
-export function buildHeader(kind, keyIdBytes, routing) {
+export function buildHeader(kind, keyIdBytes, routing, kem = KEM_ID) {
   // Callers (sealReport, sealReply) have checked the kind and routing.
   const r = u8(routing);
   const h = new Uint8Array(FIXED_HEADER_LEN + r.length);
   h.set(MAGIC, 0);
   h[2] = VERSION;
   h[3] = kind;
-  h[4] = KEM_ID >> 8; h[5] = KEM_ID & 255;
+  h[4] = kem >> 8; h[5] = kem & 255;
   h[6] = KDF_ID >> 8; h[7] = KDF_ID & 255;
   h[8] = AEAD_ID >> 8; h[9] = AEAD_ID & 255;
   h.set(keyIdBytes, 10);
@@ -325,14 +346,16 @@ export function parseEnvelope(input) {
   const kind = b[3];
   if (kind !== KIND_REPORT && kind !== KIND_REPLY) throw new EnvelopeError("unknown_kind");
   const be16 = (i) => (b[i] << 8) | b[i + 1];
-  if (be16(4) !== KEM_ID || be16(6) !== KDF_ID || be16(8) !== AEAD_ID) {
+  const kem = be16(4);
+  if ((kem !== KEM_ID && kem !== XWING_KEM_ID) || be16(6) !== KDF_ID || be16(8) !== AEAD_ID) {
     throw new EnvelopeError("unknown_suite");
   }
+  const encLen = kem === KEM_ID ? ENC_LEN : 1120;
   const l = b[18];
   const routingOk = kind === KIND_REPORT ? l >= 1 && l <= MAX_ROUTING_LEN : l === SLOT_ADDRESS_LEN;
   if (!routingOk) throw new EnvelopeError("routing_length");
   const headerLen = FIXED_HEADER_LEN + l;
-  if (b.length < headerLen + ENC_LEN) throw new EnvelopeError("truncated");
+  if (b.length < headerLen + encLen) throw new EnvelopeError("truncated");
   const routingBytes = b.subarray(FIXED_HEADER_LEN, headerLen);
   const keyIdBytes = b.slice(10, 18);
   let routing;
@@ -349,16 +372,17 @@ export function parseEnvelope(input) {
     }
     routing = routingBytes.slice();
   }
-  const ciphertext = b.subarray(headerLen + ENC_LEN);
+  const ciphertext = b.subarray(headerLen + encLen);
   if (!BUCKETS.some((k) => k + TAG_LEN === ciphertext.length)) {
     throw new EnvelopeError("bad_ciphertext_length");
   }
   return {
     kind,
+    kem,
     keyId: keyIdBytes,
     routing,
     header: b.subarray(0, headerLen),
-    enc: b.subarray(headerLen, headerLen + ENC_LEN),
+    enc: b.subarray(headerLen, headerLen + encLen),
     ciphertext,
   };
 }
@@ -401,6 +425,8 @@ export function unpad(plaintext) {
 async function sealRaw(kind, routing, recipientPk, payload, ephIkm) {
   const pk = checkPublicKey(recipientPk);
   const plaintext = pad(payload);
+  // X-Wing: pq.js seals (`ephIkm` is then the 64-byte eseed, tests only).
+  if (pk.length === XW) return (await pq()).sealRaw(kind, routing, pk, plaintext, ephIkm);
   // A reply carries the all-zero key id (FORMAT.md#kinds).
   const header = buildHeader(kind, kind === KIND_REPORT ? await keyId(pk) : new Uint8Array(8), routing);
   // The ephemeral key pair is DeriveKeyPair(32 bytes), exactly as the Rust
@@ -443,6 +469,8 @@ export async function sealReply(slot, recipientPk, payload, options = {}) {
 export async function openEnvelope(privateKey, expectedKind, bytes) {
   const env = parseEnvelope(bytes);
   if (env.kind !== expectedKind) throw new EnvelopeError("wrong_kind");
+  // An X-Wing envelope opens only in pq.js, with an X-Wing key (FORMAT.md#opening).
+  if (env.kem !== KEM_ID) throw new EnvelopeError("wrong_suite");
   if (expectedKind === KIND_REPORT) {
     const pk = await publicKeyFromPrivate(privateKey);
     if (!bytesEqual(env.keyId, await keyId(pk))) throw new EnvelopeError("wrong_key");
@@ -466,9 +494,14 @@ export async function openEnvelope(privateKey, expectedKind, bytes) {
   }
 }
 
-/** Open a kind-2 reply with the reply private key and parse its payload. */
-export async function openReply(replyPrivateKey, bytes) {
-  return parseReplyPayload(await openEnvelope(replyPrivateKey, KIND_REPLY, bytes));
+/**
+ * Open a kind-2 reply and parse its payload, with the reply secrets (or a raw
+ * private key): an X-Wing reply needs the X-Wing reply key, derived from the
+ * code the secrets keep (FORMAT.md#reply-code).
+ */
+export async function openReply(secrets, bytes) {
+  if (parseEnvelope(bytes).kem !== KEM_ID) return (await pq()).openReply(secrets.code, bytes);
+  return parseReplyPayload(await openEnvelope(secrets.replyPrivateKey || secrets, KIND_REPLY, bytes));
 }
 
 // ---------------------------------------------------------------- reply codes
@@ -482,7 +515,7 @@ export function generateReplyCode() {
 export function replyCodeToWords(entropy) {
   const e = u8(entropy);
   if (e.length !== 16) throw new TypeError("a reply code is 16 bytes");
-  return entropyToMnemonic(e, wordlist);
+  return entropyToMnemonic(e, wordlist());
 }
 
 // Unicode White_Space, as Rust's split_whitespace (JavaScript's \s differs:
@@ -505,7 +538,7 @@ export function wordsToReplyCode(typed) {
     }
   }
   try {
-    return mnemonicToEntropy(words.join(" "), wordlist);
+    return mnemonicToEntropy(words.join(" "), wordlist());
   } catch {
     throw new ReplyCodeError("checksum", "these 12 words do not form a valid reply code: one of them is mistyped or out of order");
   }
@@ -514,7 +547,7 @@ export function wordsToReplyCode(typed) {
 let wordSet;
 /** Whether a lower-case word is in the BIP39 English list. */
 export function isReplyCodeWord(word) {
-  if (!wordSet) wordSet = new Set(wordlist);
+  if (!wordSet) wordSet = new Set(wordlist());
   return wordSet.has(word);
 }
 
@@ -525,15 +558,25 @@ export function isReplyCodeWord(word) {
  * thread id = Expand(PRK, "thread-id", 16); slot key = Expand(PRK, "slot-key", 32).
  * Returns raw bytes { replyPrivateKey, replyPublicKey, threadId, slotKey }.
  */
-export async function deriveReplySecrets(entropy) {
+export async function deriveReplySecrets(entropy, forcePk) {
   const e = u8(entropy);
   if (e.length !== 16) throw new TypeError("a reply code is 16 bytes");
+  // The reply key takes the suite of the force key (or key length) the
+  // report is sealed to: an X-Wing one comes from pq.js.
+  if ((forcePk?.length ?? forcePk) === XW) return (await pq()).deriveReplySecrets(e);
   const ikm = await hkdfSha256(e, RC_SALT, INFO_REPLY_KEY, 32);
   const threadId = await hkdfSha256(e, RC_SALT, INFO_THREAD_ID, 16);
   const slotKey = await hkdfSha256(e, RC_SALT, INFO_SLOT_KEY, 32);
   const kp = await deriveKeyPair(ikm);
   ikm.fill(0);
-  return { replyPrivateKey: kp.privateKey, replyPublicKey: kp.publicKey, threadId, slotKey };
+  // Without a force key (the replies page) the code is kept, for X-Wing
+  // replies and follow-ups; wipeSecrets erases it.
+  return { replyPrivateKey: kp.privateKey, replyPublicKey: kp.publicKey, threadId, slotKey, code: forcePk ? null : e.slice() };
+}
+
+/** Erase what reply secrets hold in memory. */
+export function wipeSecrets(s) {
+  for (const b of [s.replyPrivateKey, s.slotKey, s.code]) b?.fill(0);
 }
 
 /** Slot address i = HMAC-SHA256(slot key, "quietline/v1/slot" ‖ u32 BE i). */
@@ -571,6 +614,7 @@ export function replyMaterial(secrets) {
     public_key: toBase64url(secrets.replyPublicKey),
     thread_id: toHex(secrets.threadId),
     slot_key: toBase64url(secrets.slotKey),
+    suite: secrets.replyPublicKey.length === XW ? "xwing" : undefined, // omitted for X25519
   };
 }
 
@@ -578,7 +622,7 @@ function material(r) {
   if (!r || typeof r.public_key !== "string" || typeof r.thread_id !== "string" || typeof r.slot_key !== "string") {
     throw new TypeError("bad reply material");
   }
-  return { public_key: r.public_key, thread_id: r.thread_id, slot_key: r.slot_key };
+  return { public_key: r.public_key, thread_id: r.thread_id, slot_key: r.slot_key, suite: r.suite };
 }
 
 /** RFC 3339 UTC, to the minute with zero seconds, e.g. 2026-11-27T19:45:00Z. */

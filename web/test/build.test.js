@@ -7,9 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { runInThisContext } from "node:vm";
+import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
-import { buildFiles, pageSizes, outDirFrom, BUDGET_BYTES, FIRST_LOAD_FILES, OUTPUT_FILES, PAGE_FILES, WORKER_BUDGET_BYTES } from "../build.mjs";
+import { buildFiles, pageSizes, outDirFrom, BUDGET_BYTES, FIRST_LOAD_FILES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
 import { jsOptions, frontCode, frontDecode } from "../build-options.mjs";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 
@@ -23,7 +25,7 @@ const built = async () => (first ??= await buildFiles());
 test("the build is deterministic: same sources and lock file, same bytes", async () => {
   const a = await built();
   const b = await buildFiles();
-  assert.deepEqual(Object.keys(a).sort(), ["app.css", "app.js", "index.html", "licences.txt", "pow-worker.js"]);
+  assert.deepEqual(Object.keys(a).sort(), ["app.css", "app.js", "index.html", "licences.txt", "pow-worker.js", "pq.js", "words.js"]);
   assert.deepEqual(Object.keys(a).sort(), [...OUTPUT_FILES].sort(), "OUTPUT_FILES lists every file");
   for (const name of Object.keys(a)) assert.ok(Buffer.from(a[name]).equals(Buffer.from(b[name])), name);
   for (const [name, bytes] of Object.entries(a)) {
@@ -42,6 +44,16 @@ test(`the page (HTML + CSS + JS + worker, Brotli) fits ${BUDGET_BYTES} bytes; gz
   assert.ok(totalBrotli <= BUDGET_BYTES, `${totalBrotli} B (Brotli, with the worker) is over the page budget`);
   assert.ok(firstLoad <= BUDGET_BYTES, `${firstLoad} B is over the page budget`);
   assert.ok(sizes["pow-worker.js"].gzip <= WORKER_BUDGET_BYTES, `the worker's ${sizes["pow-worker.js"].gzip} B is over its budget`);
+});
+
+test("words.js (the reply code's word list) is its own bundle, within its budget, outside the first load; app.js carries no word list", async () => {
+  const files = await built();
+  assert.ok(!FIRST_LOAD_FILES.includes("words.js") && !PAGE_FILES.includes("words.js"));
+  const gz = gzipSync(files["words.js"], { level: 9 }).length;
+  assert.ok(gz <= WORDS_BUDGET_BYTES, `words.js is ${gz} B gzip, over its ${WORDS_BUDGET_BYTES} B`);
+  const app = text(files["app.js"]);
+  assert.ok(app.includes('"/words.js"') && text(files["words.js"]).includes("QuietlineWords"));
+  for (const word of ["abandon", "zoo", "satoshi"]) assert.ok(!app.includes(word), `app.js has no "${word}"`);
 });
 
 test("index.html works under the CSP: no inline script, style or handler; nothing from elsewhere", async () => {
@@ -68,7 +80,7 @@ test("index.html works under the CSP: no inline script, style or handler; nothin
 
 test("app.js, pow-worker.js and app.css use no storage, no eval and no other origin", async () => {
   const files = await built();
-  for (const name of ["app.js", "pow-worker.js"]) {
+  for (const name of ["app.js", "pow-worker.js", "words.js"]) {
     const js = text(files[name]);
     const workerOnly = name === "pow-worker.js" ? ["importScripts", "fetch(", "XMLHttpRequest"] : []; // it only computes
     for (const banned of ["localStorage", "sessionStorage", "indexedDB", "document.cookie", "eval(", "new Function", "innerHTML", "sourceMappingURL", ".style.", "cssText", "setAttribute(\"style", ...workerOnly]) {
@@ -108,6 +120,9 @@ test("the crypto module as bundled passes the reply-code and envelope vectors", 
   try {
     const file = join(dir, "bundle.mjs");
     writeFileSync(file, out.outputFiles[0].contents);
+    // The word list as the page gets it: the built words.js, run as a script.
+    runInThisContext(text((await built())["words.js"]));
+    assert.deepEqual(globalThis.QuietlineWords, wordlist, "words.js registers the BIP39 English list");
     const q = await import(pathToFileURL(file).href);
     const hx = q.fromHex;
     for (const c of vectors("reply-code-v1.json")) {

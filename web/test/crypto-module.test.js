@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
+import "../src/words.js"; // the word list, as the page loads it (loadWords)
 import * as q from "../src/quietline-crypto.js";
 
 const rc = JSON.parse(readFileSync(new URL("../../crypto/tests/vectors/reply-code-v1.json", import.meta.url), "utf8")).cases;

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
+import "../src/words.js"; // the word list, as the page loads it (loadWords)
 import { parseDate, parseTime, tidyCodeInput, checkReplyCode, formatDate, formatSentAt } from "../src/validate.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS } from "../src/labels.js";
 import { CATEGORIES, HOW_KNOWN } from "../src/quietline-crypto.js";

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
+import "../src/words.js"; // the word list, as the page loads it (loadWords)
 import * as q from "../src/quietline-crypto.js";
 
 const load = (name) =>

@@ -2,3 +2,4 @@
 #![allow(dead_code)]
 pub mod fixed_rng;
 pub mod vectors;
+pub mod xwing_vectors;

@@ -23,7 +23,11 @@ pub fn pattern(seed: u8, n: usize) -> Vec<u8> {
 }
 
 fn sample_report(entropy: [u8; 16]) -> Vec<u8> {
-    let secrets = ReplyCode::from_entropy(entropy).derive();
+    sample_report_for(ReplyCode::from_entropy(entropy).derive())
+}
+
+/// The sample report payload with the reply material of `secrets`.
+pub fn sample_report_for(secrets: quietline_crypto::reply_code::ReplySecrets) -> Vec<u8> {
     Payload::Report(Report {
         common: Common { v: 1, sent_at: "2026-11-27T19:45:00Z".into(), lang: "en".into() },
         report: ReportBody {
@@ -362,15 +366,19 @@ pub fn envelope_vectors() -> Value {
     })
 }
 
-/// The contents of `reply-code-v1.json`.
-pub fn reply_code_vectors() -> Value {
-    let entropies: Vec<[u8; 16]> = vec![
+/// The entropies of the four reply-code cases.
+pub fn reply_code_entropies() -> Vec<[u8; 16]> {
+    vec![
         pattern(1, 16).try_into().unwrap(),
         [0u8; 16],
         [0xff; 16],
         pattern(200, 16).try_into().unwrap(),
-    ];
-    let cases: Vec<Value> = entropies
+    ]
+}
+
+/// The contents of `reply-code-v1.json`.
+pub fn reply_code_vectors() -> Value {
+    let cases: Vec<Value> = reply_code_entropies()
         .into_iter()
         .map(|e| {
             let code = ReplyCode::from_entropy(e);
