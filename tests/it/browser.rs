@@ -626,7 +626,7 @@ async fn browser_word_list_offline_says_so_keeps_answers_and_sends_nothing() {
     .await;
     words_of(&r);
     // Only the send made once the word list could be fetched arrived.
-    let ids = inbox_ids(&s, &token).await;
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
     assert_eq!(ids.len(), 1, "one report, from the second send only");
     let Payload::Report(report) = open_report(&force, &envelope(&s, &token, &ids[0]).await) else {
         panic!("a report payload");

@@ -21,6 +21,7 @@ mod e2e;
 mod errors;
 mod hostile;
 mod node_page;
+mod pq;
 mod privacy;
 mod pull_memory;
 mod terminal;

@@ -4,13 +4,11 @@
 //! from X25519 to X-Wing with old reports still accepted, `--public-key`
 //! taking an X-Wing key, and the demo force on X-Wing.
 
-mod support;
-
+use crate::support::server::{Backend, TestServer, rng};
 use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
 use quietline_crypto::keys::{Suite, generate_keypair_for};
 use quietline_crypto::seal::seal_report;
 use serde_json::Value;
-use support::server::{Backend, TestServer, rng};
 
 async fn directory(s: &TestServer) -> Value {
     let res = s.http.get(s.url("/api/v1/forces")).send().await.unwrap();

@@ -10,8 +10,8 @@
 //! Without Node.js or Chromium this prints `SKIPPED` outside CI and fails
 //! with `CI=true`, like `tests/browser.rs`.
 
-mod support;
-
+use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
+use crate::support::server::{Backend, TestServer, rng, test_settings};
 use quietline_crypto::envelope::{Kind, parse};
 use quietline_crypto::keys::{Suite, generate_keypair_for};
 use quietline_crypto::open::open;
@@ -20,8 +20,6 @@ use quietline_crypto::reply_code::ReplyCode;
 use quietline_crypto::seal::seal_reply;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
-use support::server::{Backend, TestServer, rng, test_settings};
 
 const FORCE_ID: &str = "north-shire";
 const FORCE_NAME: &str = "North Shire Police";

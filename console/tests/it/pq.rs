@@ -2,11 +2,9 @@
 //! vault holding both suites, rotation from X25519 to X-Wing, and replies
 //! sealed to a hybrid reply key derived from the 12-word code.
 
-mod support;
-
+use crate::support::{Console, Reporter, short};
 use quietline_crypto::keys::{PublicKey, Suite};
 use quietline_crypto::payload::Payload;
-use support::{Console, Reporter, Server, short};
 
 fn public_key_in(out: &str) -> PublicKey {
     PublicKey::from_base64url(
@@ -42,7 +40,7 @@ fn init_makes_an_xwing_key_unless_told_x25519() {
 
 #[test]
 fn vault_holds_both_suites_after_rotation_from_x25519_to_xwing() {
-    let server = Server::start();
+    let server = crate::support::start_server();
     server.add_force("north", "North Constabulary");
     let mut console = Console::new();
     let old = public_key_in(&console.ok(&["init", "--force", "north", "--suite", "x25519"]));
