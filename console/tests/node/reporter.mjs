@@ -9,6 +9,11 @@ import { pathToFileURL } from "node:url";
 
 const [modulePath, cmd, ...args] = process.argv.slice(2);
 const q = await import(pathToFileURL(modulePath).href);
+// The page loads these two with a <script> tag when it first needs them
+// (the word list, and the X-Wing code for a hybrid key); under node they
+// register the same globals by being imported.
+await import(new URL("pq.js", pathToFileURL(modulePath)).href);
+await import(new URL("words.js", pathToFileURL(modulePath)).href);
 
 const report = {
   category: "weapons",
