@@ -300,8 +300,11 @@ async fn page_leaves_no_metadata(backend: Backend) {
 
     let mut found = Vec::new();
     for (name, bytes) in &sources {
+        // The server's one deliberate time, the scrubbed migration time,
+        // holds "00:00": blank it, or a run just after midnight finds it.
+        let cleaned = crate::metadata::without_scrubbed_time(bytes);
         for n in &needles {
-            if contains(bytes, n.as_bytes()) {
+            if contains(&cleaned, n.as_bytes()) {
                 found.push(format!("{n:?} in {name}"));
             }
         }
