@@ -24,11 +24,11 @@ pub(crate) fn console_bench(cli: &Cli) -> Result<()> {
     )?;
     let keys = dir.path().join("keys");
     std::fs::create_dir_all(&keys)?;
-    quietline_console::keystore::write_key_file(
-        &quietline_console::keyring::key_path(&keys, pk.key_id()),
+    quietline_casework::keystore::write_key_file(
+        &quietline_casework::keyring::key_path(&keys, pk.key_id()),
         &key_file,
     )?;
-    let ring = quietline_console::keyring::KeyRing::unlock(&keys, None, pass)?;
+    let ring = quietline_casework::keyring::KeyRing::unlock(&keys, None, pass)?;
     let bodies = envelopes("demo", &pk, cli.opens);
     let raw = |sk: &PrivateKey| -> f64 {
         let t = Instant::now();

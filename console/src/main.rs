@@ -1,7 +1,7 @@
 //! `quietline-console`: command-line entry point. It owns parsing arguments,
 //! asking for the passphrase, the order of steps in each command (notably:
 //! the audit entry is written BEFORE anything decrypted is shown) and
-//! printing. Everything else is in the library (`quietline_console::…`).
+//! printing. Everything else is in the library (`quietline_casework::…`).
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
@@ -13,20 +13,20 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Parser, Subcommand};
 use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use quietline_console::audit::{self, Actor};
-use quietline_console::client::{Client, WaitPolicy};
-use quietline_console::directory::{self, KeySubstitution, Served};
-use quietline_console::export::{self, Format};
-use quietline_console::home::{Config, Home};
-use quietline_console::keyring::{self, KeyRing, key_path, list_keys};
-use quietline_console::keystore::read_key_info;
-use quietline_console::records::{self, Record, RecordBody, Status};
-use quietline_console::render::{self, ListRow};
-use quietline_console::reply::{self, Outgoing};
-use quietline_console::text::clean_line;
-use quietline_console::thread;
-use quietline_console::vault::Vault;
-use quietline_console::{pull, text};
+use quietline_casework::audit::{self, Actor};
+use quietline_casework::client::{Client, WaitPolicy};
+use quietline_casework::directory::{self, KeySubstitution, Served};
+use quietline_casework::export::{self, Format};
+use quietline_casework::home::{Config, Home};
+use quietline_casework::keyring::{self, KeyRing, key_path, list_keys};
+use quietline_casework::keystore::read_key_info;
+use quietline_casework::records::{self, Record, RecordBody, Status};
+use quietline_casework::render::{self, ListRow};
+use quietline_casework::reply::{self, Outgoing};
+use quietline_casework::text::clean_line;
+use quietline_casework::thread;
+use quietline_casework::vault::Vault;
+use quietline_casework::{pull, text};
 use quietline_crypto::keys::{PublicKey, Suite};
 use zeroize::Zeroizing;
 
@@ -352,7 +352,7 @@ fn current_public(home: &Home, config: &Config) -> Result<(String, PublicKey)> {
 }
 
 /// Read the server's directory and check that it serves this console's
-/// current key for its force (see `quietline_console::directory`). On a
+/// current key for its force (see `quietline_casework::directory`). On a
 /// substitution: an audit entry, then the error (exit code 3). Updates the
 /// force's display name and ends a pending rotation in `config`; returns
 /// whether `config` changed (the caller saves it).
@@ -762,7 +762,7 @@ async fn pull_cmd(ctx: &Ctx, max_wait: u64) -> Result<()> {
     let client = ctx.client(&config)?.with_waiting(
         WaitPolicy {
             max_total: std::time::Duration::from_secs(max_wait),
-            max_each: quietline_console::client::MAX_WAIT_EACH,
+            max_each: quietline_casework::client::MAX_WAIT_EACH,
         },
         Box::new(move |line| notice_bar.suspend(|| eprintln!("{line}"))),
     );
@@ -824,7 +824,7 @@ async fn list(
     flagged: bool,
 ) -> Result<()> {
     if let Some(s) = &since
-        && !quietline_console::client::is_day(s)
+        && !quietline_casework::client::is_day(s)
     {
         bail!("--since takes a day as YYYY-MM-DD, not {s:?}");
     }

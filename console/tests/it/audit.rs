@@ -150,9 +150,9 @@ fn a_recomputed_or_truncated_chain_is_caught_by_a_kept_head() {
         .fetch_all(&mut conn)
         .await
         .unwrap();
-        let mut prev = quietline_console::audit::GENESIS.to_owned();
+        let mut prev = quietline_casework::audit::GENESIS.to_owned();
         for r in rows {
-            let mut row = quietline_console::vault::AuditRow {
+            let mut row = quietline_casework::vault::AuditRow {
                 seq: r.get("seq"),
                 at: r.get("at"),
                 os_user: r.get("os_user"),
@@ -166,7 +166,7 @@ fn a_recomputed_or_truncated_chain_is_caught_by_a_kept_head() {
             if row.seq == 2 {
                 row.action = "forged".into();
             }
-            row.hash = quietline_console::audit::entry_hash(&row);
+            row.hash = quietline_casework::audit::entry_hash(&row);
             sqlx::query("UPDATE audit SET action = ?, prev_hash = ?, hash = ? WHERE seq = ?")
                 .bind(&row.action)
                 .bind(&row.prev_hash)

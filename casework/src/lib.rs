@@ -1,5 +1,8 @@
-//! `quietline-console`: the decryption console that runs inside a force. It is
-//! the only Quietline component that holds private keys and opens envelopes.
+//! `quietline-casework`: the library of the console that runs inside a force
+//! (the issue calls it "the quietline-console library"; it is its own crate so
+//! that the command line, `console/`, and the desk's web layer, `desk/`, can
+//! both depend on it without a package cycle). It is the only Quietline
+//! library that holds private keys and opens envelopes.
 //!
 //! This crate owns the console's I/O around the pure `quietline-crypto` core:
 //! the home directory and config ([`home`]), key files ([`keystore`]) and the
@@ -8,7 +11,7 @@
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
 //! ([`render`], [`export`], [`text`]) and the audit chain ([`audit`]). It does
 //! not define any wire format: that is `crypto/FORMAT.md`. The command line
-//! itself is `src/main.rs`.
+//! is `console/src/main.rs`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
