@@ -17,6 +17,8 @@
 
 pub mod audit;
 pub mod client;
+pub mod clock;
+pub mod desk;
 pub mod directory;
 pub mod export;
 pub mod home;

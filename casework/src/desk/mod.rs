@@ -1,0 +1,222 @@
+//! The desk: one force's shared workspace, as a library. [`Desk`] owns the
+//! unlocked key ring (held in zeroizing memory from start until locked), the
+//! shared vault and the clock, and is the only way a front end (the desk's web
+//! layer, `quietline-desk`; the CLI) reads or changes cases. Every method that
+//! returns decrypted text writes its audit entry first, naming the account
+//! ([`Handler`]) that asked: no public path decrypts without it.
+//!
+//! It does not speak HTTP, render HTML or parse command lines; it does not
+//! keep a passphrase (only the keys it unlocked).
+//!
+//! Files: this module (lifecycle: open, lock, who acts), and the use cases
+//! in their own files beside it.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::home::Home;
+use crate::keyring::{KeyRing, KeyRingError};
+use crate::vault::{Vault, VaultError};
+
+/// A handler's role. Rights grow down the list: a supervisor can do what a
+/// handler can, a custodian what a supervisor can, plus the custodian's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Works cases: reads, takes, answers, notes, sets status.
+    Handler,
+    /// Also assigns to others, acts in bulk, sees the audit log and pull state, raw export.
+    Supervisor,
+    /// Also holds the keys: locks the desk.
+    Custodian,
+}
+
+impl Role {
+    /// The name used on the command line and in the vault.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Handler => "handler",
+            Role::Supervisor => "supervisor",
+            Role::Custodian => "custodian",
+        }
+    }
+    /// Parse a name written by [`Role::as_str`].
+    pub fn from_name(s: &str) -> Option<Role> {
+        match s {
+            "handler" => Some(Role::Handler),
+            "supervisor" => Some(Role::Supervisor),
+            "custodian" => Some(Role::Custodian),
+            _ => None,
+        }
+    }
+    /// At least a supervisor.
+    pub fn supervises(self) -> bool {
+        self >= Role::Supervisor
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who is acting: a signed-in account and its role (made only by a valid
+/// session, or by the CLI for its OS user).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handler {
+    /// The account name (recorded in every audit entry).
+    pub account: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// The desk's settings (defaults as issue 16 gives them).
+#[derive(Debug, Clone)]
+pub struct DeskSettings {
+    /// A session unused this long is over.
+    pub idle_timeout: Duration,
+    /// A session this old is over, used or not.
+    pub absolute_timeout: Duration,
+    /// How often the desk pulls in the background (plus random jitter).
+    pub pull_interval: Duration,
+}
+
+impl Default for DeskSettings {
+    fn default() -> Self {
+        DeskSettings {
+            idle_timeout: Duration::from_secs(15 * 60),
+            absolute_timeout: Duration::from_secs(10 * 60 * 60),
+            pull_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why the desk refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// A custodian locked the desk: its keys are gone until it is restarted.
+    #[error(
+        "the desk is locked: a custodian locked it and its keys are no longer in memory; restart the desk to unlock it"
+    )]
+    Locked,
+    /// The account may not do this.
+    #[error("your account ({role}) may not {what}")]
+    Forbidden {
+        /// The account's role.
+        role: Role,
+        /// What was refused, in words.
+        what: &'static str,
+    },
+    /// The key ring did not open.
+    #[error(transparent)]
+    KeyRing(#[from] KeyRingError),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// The desk (cheap to clone; clones share everything).
+#[derive(Clone)]
+pub struct Desk {
+    inner: Arc<Inner>,
+}
+
+// Read by the use cases as they land (issue 16); the allow goes with them.
+#[allow(dead_code)]
+struct Inner {
+    home: Home,
+    vault: Vault,
+    clock: Clock,
+    settings: DeskSettings,
+    force_id: String,
+    /// `None` once locked. The ring's keys zeroize when the last Arc drops.
+    ring: RwLock<Option<Arc<KeyRing>>>,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("force", &self.inner.force_id)
+            .field("locked", &self.is_locked())
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(dead_code)]
+impl Desk {
+    /// Unlock the key ring in `home` with `passphrase` (the caller zeroizes
+    /// it; the desk keeps only the keys) and open the desk over `vault`.
+    pub async fn open(
+        home: Home,
+        vault: Vault,
+        passphrase: &[u8],
+        settings: DeskSettings,
+        clock: Clock,
+    ) -> Result<Desk, DeskError> {
+        let config = home
+            .load_config()
+            .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+        let ring = KeyRing::unlock(&home.keys_dir(), config.current_key.as_deref(), passphrase)?;
+        let force_id = ring.force_id().to_owned();
+        Ok(Desk {
+            inner: Arc::new(Inner {
+                home,
+                vault,
+                clock,
+                settings,
+                force_id,
+                ring: RwLock::new(Some(Arc::new(ring))),
+            }),
+        })
+    }
+
+    /// Drop the keys: every later call that needs them answers
+    /// [`DeskError::Locked`]. Irreversible for this process.
+    pub fn lock(&self) {
+        if let Ok(mut slot) = self.inner.ring.write() {
+            *slot = None;
+        }
+    }
+
+    /// Whether [`Desk::lock`] was called.
+    pub fn is_locked(&self) -> bool {
+        self.inner.ring.read().map(|r| r.is_none()).unwrap_or(true)
+    }
+
+    /// The force this desk belongs to.
+    pub fn force_id(&self) -> &str {
+        &self.inner.force_id
+    }
+
+    /// The desk's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// The desk's settings.
+    pub fn settings(&self) -> &DeskSettings {
+        &self.inner.settings
+    }
+
+    /// The key ring, or [`DeskError::Locked`]. Crate-private: front ends
+    /// never hold keys.
+    pub(crate) fn ring(&self) -> Result<Arc<KeyRing>, DeskError> {
+        self.inner
+            .ring
+            .read()
+            .ok()
+            .and_then(|r| r.clone())
+            .ok_or(DeskError::Locked)
+    }
+
+    /// The shared vault. Crate-private: front ends go through the use cases.
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+
+    /// The console home (config, key files).
+    pub(crate) fn home(&self) -> &Home {
+        &self.inner.home
+    }
+}
