@@ -330,7 +330,7 @@ impl VaultBackend for PostgresVault {
 
     async fn insert_envelopes(&self, batch: &[NewEnvelope]) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let mut n = counter(&mut tx).await?;
+        let first = counter(&mut tx).await? + 1;
         // `learned` is the records' clock: the last record `seq` handed out,
         // read while holding the counter's lock, which every record takes, so
         // no record can come in between.
@@ -338,41 +338,61 @@ impl VaultBackend for PostgresVault {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        let mut inserted = 0;
-        for e in batch {
-            let (flag, detail) = match &e.flag {
-                Some((f, d)) => (Some(f.as_str()), Some(d.as_str())),
-                None => (None, None),
-            };
-            let r = sqlx::query(
-                "INSERT INTO envelopes (id, day, key_id, envelope, sha256, flag, flag_detail, learned, n) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&e.id)
-            .bind(&e.day)
-            .bind(&e.key_id)
-            .bind(&e.envelope)
-            .bind(&e.sha256[..])
-            .bind(flag)
-            .bind(detail)
-            .bind(learned)
-            .bind(n + 1)
+        // A few round trips a batch, not one a row: which ids are stored
+        // already (no envelope can be added meanwhile: every writer takes
+        // the counter's lock), then one INSERT of the rest. The first copy of
+        // an id in the batch wins, as with row-by-row inserts.
+        let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+        let stored: std::collections::HashSet<String> =
+            sqlx::query_scalar("SELECT id FROM envelopes WHERE id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .into_iter()
+                .collect();
+        let mut taken = std::collections::HashSet::new();
+        let new: Vec<&NewEnvelope> = batch
+            .iter()
+            .filter(|e| !stored.contains(&e.id) && taken.insert(e.id.as_str()))
+            .collect();
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let count = new.len() as i64;
+        sqlx::query(
+            "INSERT INTO envelopes (id, day, key_id, envelope, sha256, flag, flag_detail, learned, n) \
+             SELECT id, day, key_id, envelope, sha256, flag, flag_detail, $8, n \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::text[], $7::text[], $9::bigint[]) \
+             AS t (id, day, key_id, envelope, sha256, flag, flag_detail, n)",
+        )
+        .bind(new.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
+        .bind(new.iter().map(|e| e.day.as_str()).collect::<Vec<_>>())
+        .bind(new.iter().map(|e| e.key_id.as_str()).collect::<Vec<_>>())
+        .bind(new.iter().map(|e| e.envelope.as_slice()).collect::<Vec<_>>())
+        .bind(new.iter().map(|e| &e.sha256[..]).collect::<Vec<_>>())
+        .bind(
+            new.iter()
+                .map(|e| e.flag.as_ref().map(|(f, _)| f.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            new.iter()
+                .map(|e| e.flag.as_ref().map(|(_, d)| d.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .bind(learned)
+        .bind((first..first + count).collect::<Vec<i64>>())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query("UPDATE counter SET n = $1 WHERE id = 1")
+            .bind(first + count - 1)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-            if r.rows_affected() == 1 {
-                n += 1;
-                inserted += 1;
-            }
-        }
-        if inserted > 0 {
-            sqlx::query("UPDATE counter SET n = $1 WHERE id = 1")
-                .bind(n)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
         tx.commit().await.map_err(db_error)?;
-        Ok(inserted)
+        Ok(count as u64)
     }
 
     async fn envelope(&self, id: &str) -> Result<Option<StoredEnvelope>> {
