@@ -721,3 +721,116 @@ fn not_yet() -> AccessError {
         "this vault has no accounts table yet (schema v4)".into(),
     )))
 }
+
+// ---- Custody: the files the desk refuses to start with. ----
+
+/// A private file the desk will not start with: other users can read it.
+#[derive(Debug, thiserror::Error)]
+pub enum CustodyError {
+    /// Group or others may read (or write) the file.
+    #[error(
+        "the desk will not start: {path} can be read by other users (mode {mode:04o}); run `chmod 600 {path}` (and check who may have read it)"
+    )]
+    Readable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A file that should be there could not be examined.
+    #[error("the desk will not start: cannot examine {path}: {error}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+    },
+}
+
+/// Check the desk's private files before it starts: every key file in
+/// `keys/`, `config.toml`, the passphrase file (if one is used) and the
+/// vault file with its journal files (if the vault is a SQLite file) must be
+/// readable by their owner only. Missing optional files are fine (the vault
+/// may be PostgreSQL; the config may not exist yet).
+pub fn check_private_files(
+    home: &crate::home::Home,
+    passphrase_file: Option<&std::path::Path>,
+    vault_file: Option<&std::path::Path>,
+) -> Result<(), CustodyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files: Vec<(std::path::PathBuf, bool)> = Vec::new();
+    let keys = home.keys_dir();
+    match std::fs::read_dir(&keys) {
+        Ok(entries) => {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().and_then(|x| x.to_str()) == Some("key") {
+                    files.push((p, true));
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(CustodyError::Io { path: keys, error }),
+    }
+    files.sort();
+    files.push((home.config_path(), false));
+    if let Some(p) = passphrase_file {
+        files.push((p.to_owned(), true));
+    }
+    if let Some(v) = vault_file {
+        files.push((v.to_owned(), false));
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = v.as_os_str().to_owned();
+            name.push(suffix);
+            files.push((name.into(), false));
+        }
+    }
+    for (path, required) in files {
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
+            Err(error) => return Err(CustodyError::Io { path, error }),
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CustodyError::Readable { path, mode });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn custody_refuses_group_or_other_readable_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::home::Home::locate(Some(dir.path().to_owned())).unwrap();
+        home.create().unwrap();
+        let key = home.keys_dir().join("k.key");
+        let config = home.config_path();
+        let pass = dir.path().join("pass");
+        let vault = dir.path().join("vault.sqlite");
+        for f in [&key, &config, &pass, &vault] {
+            std::fs::write(f, "x").unwrap();
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        check_private_files(&home, Some(&pass), Some(&vault)).unwrap();
+        for f in [&key, &config, &pass, &vault] {
+            for mode in [0o640, 0o604, 0o620] {
+                std::fs::set_permissions(f, std::fs::Permissions::from_mode(mode)).unwrap();
+                let e = check_private_files(&home, Some(&pass), Some(&vault)).unwrap_err();
+                let msg = e.to_string();
+                assert!(msg.contains(&f.display().to_string()), "{msg}");
+                assert!(msg.contains(&format!("chmod 600 {}", f.display())), "{msg}");
+            }
+            std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        // A passphrase file that is missing is an error; a missing vault file is not (PostgreSQL).
+        std::fs::remove_file(&vault).unwrap();
+        check_private_files(&home, None, Some(&vault)).unwrap();
+        assert!(check_private_files(&home, Some(&dir.path().join("nope")), None).is_err());
+    }
+}
