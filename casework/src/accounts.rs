@@ -34,8 +34,10 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Builder, Secret, Totp};
 use zeroize::Zeroizing;
 
+use crate::audit::{self, Actor};
 use crate::desk::Role;
 use crate::keyring::KeyRing;
+use crate::vault::{AccountRow, Vault, VaultError};
 
 /// Failures in a row allowed before an account is locked.
 pub const FREE_FAILURES: i64 = 5;
@@ -256,6 +258,18 @@ pub fn check_totp(secret: &[u8], code: &str, now: u64, last_step: Option<u64>) -
     found
 }
 
+/// A secret typed or shown in base32 (spaces and padding ignored), e.g. the
+/// demo's TOTP secret file or the enrolment page's spelled-out key.
+pub fn secret_from_base32(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let clean: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let s = Secret::try_from_base32(&clean).ok()?;
+    Some(Zeroizing::new(s.as_bytes().to_vec()))
+}
+
 /// What the enrolment page shows: the URI, its QR code and the secret spelled out.
 pub struct EnrolmentCode {
     /// `otpauth://totp/Quietline%20desk:NAME?secret=…&issuer=…` (a secret).
@@ -393,6 +407,160 @@ pub fn open_totp(ring: &KeyRing, account: &str, sealed: &[u8]) -> Result<OpenedT
         secret,
         last_step: record.last_step,
     })
+}
+
+// ---- The CLI's account commands (no passphrase: nothing is sealed or opened). ----
+
+/// Why an account command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// A rule refused (the name).
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// The vault refused (name taken, no such account) or failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// An account as `account list` shows it (no hash, no secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// The name.
+    pub name: String,
+    /// The role, as stored.
+    pub role: String,
+    /// `active`, `disabled`, `must sign in and enrol` or `locked until …`.
+    pub state: String,
+    /// Whether a second factor is enrolled.
+    pub enrolled: bool,
+    /// The UTC day it was made.
+    pub created: String,
+}
+
+fn one_time_hash() -> Result<(Zeroizing<String>, String), AccountError> {
+    let pw = one_time_password();
+    let hash = hash_password(&pw)?;
+    Ok((pw, hash))
+}
+
+/// `account add NAME --role ROLE`: a new account with a random one-time
+/// password (returned, to be handed over once), which must be changed and a
+/// second factor enrolled at the first sign-in.
+pub async fn add(
+    vault: &Vault,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    today: &str,
+) -> Result<Zeroizing<String>, AdminError> {
+    check_name(name)?;
+    let (pw, hash) = one_time_hash()?;
+    vault
+        .insert_account(&AccountRow {
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            password_hash: hash,
+            totp_sealed: None,
+            disabled: false,
+            must_enrol: true,
+            failed_logins: 0,
+            locked_until: None,
+            created: today.to_owned(),
+            generation: 1,
+        })
+        .await?;
+    audit::record(
+        vault,
+        actor,
+        "account-add",
+        None,
+        Some(format!("account {name}, role {role}")),
+    )
+    .await?;
+    Ok(pw)
+}
+
+/// `account list`: every account, by name.
+pub async fn list(vault: &Vault, now: i64) -> Result<Vec<AccountSummary>, AdminError> {
+    Ok(vault
+        .accounts()
+        .await?
+        .into_iter()
+        .map(|a| AccountSummary {
+            state: if a.disabled {
+                "disabled".to_owned()
+            } else if is_locked(a.locked_until, now) {
+                let until = a.locked_until.unwrap_or(now);
+                format!(
+                    "locked until {} UTC",
+                    time::OffsetDateTime::from_unix_timestamp(until)
+                        .map(|t| format!("{:02}:{:02}", t.hour(), t.minute()))
+                        .unwrap_or_default()
+                )
+            } else if a.must_enrol {
+                "must sign in and enrol".to_owned()
+            } else {
+                "active".to_owned()
+            },
+            enrolled: a.totp_sealed.is_some(),
+            name: a.name,
+            role: a.role,
+            created: a.created,
+        })
+        .collect())
+}
+
+async fn existing(vault: &Vault, name: &str) -> Result<AccountRow, AdminError> {
+    check_name(name)?;
+    vault
+        .account(name)
+        .await?
+        .ok_or_else(|| AdminError::Vault(VaultError::NoSuchAccount(name.to_owned())))
+}
+
+/// `account disable NAME`: the account can no longer sign in, and every
+/// session of it ends at its next request (the generation moves on).
+pub async fn disable(vault: &Vault, actor: &Actor, name: &str) -> Result<(), AdminError> {
+    let mut row = existing(vault, name).await?;
+    row.disabled = true;
+    row.generation += 1;
+    vault.update_account(&row).await?;
+    vault.delete_sessions_of(name).await?;
+    audit::record(
+        vault,
+        actor,
+        "account-disable",
+        None,
+        Some(format!("account {name}")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `account reset NAME`: a new one-time password (returned), the second
+/// factor forgotten (to be enrolled again at the next sign-in), the lock
+/// lifted, the account enabled, and every session of it ended.
+pub async fn reset(vault: &Vault, actor: &Actor, name: &str) -> Result<Zeroizing<String>, AdminError> {
+    let mut row = existing(vault, name).await?;
+    let (pw, hash) = one_time_hash()?;
+    row.password_hash = hash;
+    row.totp_sealed = None;
+    row.must_enrol = true;
+    row.disabled = false;
+    row.failed_logins = 0;
+    row.locked_until = None;
+    row.generation += 1;
+    vault.update_account(&row).await?;
+    vault.delete_sessions_of(name).await?;
+    audit::record(
+        vault,
+        actor,
+        "account-reset",
+        None,
+        Some(format!("account {name}: new one-time password, second factor to enrol again")),
+    )
+    .await?;
+    Ok(pw)
 }
 
 #[cfg(test)]

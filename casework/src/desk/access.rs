@@ -30,7 +30,7 @@ use super::{Desk, DeskError, Handler, Role};
 use crate::accounts::{self, AccountError};
 use crate::audit::{self, Actor};
 use crate::session::{self, Facts};
-use crate::vault::VaultError;
+use crate::vault::{AccountRow, SessionRow, VaultError};
 
 /// How long a pending sign-in lasts, seconds.
 pub const PENDING_SECS: i64 = 5 * 60;
@@ -676,7 +676,6 @@ impl Desk {
 }
 
 /// A session row as the sign-in writes it.
-#[allow(dead_code)] // id_hash is written by insert_session once the vault has the table.
 pub(crate) struct SessionFacts {
     pub id_hash: [u8; 32],
     pub account: String,
@@ -686,40 +685,81 @@ pub(crate) struct SessionFacts {
     pub last_seen: i64,
 }
 
-// ---- The vault's accounts and sessions tables (schema v4, h-vault). ----
+// ---- The vault's accounts and sessions tables. ----
 
-async fn load_account(_desk: &Desk, _name: &str) -> Result<Option<Acct>, AccessError> {
-    Err(not_yet())
+fn to_acct(row: AccountRow) -> Option<Acct> {
+    // An account whose role this version does not know cannot sign in.
+    let role = Role::from_name(&row.role)?;
+    Some(Acct {
+        name: row.name,
+        role,
+        password_hash: row.password_hash,
+        totp_sealed: row.totp_sealed,
+        disabled: row.disabled,
+        must_enrol: row.must_enrol,
+        failed_logins: row.failed_logins,
+        locked_until: row.locked_until,
+        generation: row.generation,
+    })
 }
 
-async fn save_account(_desk: &Desk, _acct: &Acct) -> Result<(), AccessError> {
-    Err(not_yet())
+async fn load_account(desk: &Desk, name: &str) -> Result<Option<Acct>, AccessError> {
+    Ok(desk.vault().account(name).await?.and_then(to_acct))
 }
 
-async fn load_session(_desk: &Desk, _id: &[u8; 32]) -> Result<Option<SessionFacts>, AccessError> {
-    Err(not_yet())
+async fn save_account(desk: &Desk, acct: &Acct) -> Result<(), AccessError> {
+    // Read-modify-write of the fields the sign-in owns; `created` stays.
+    let Some(mut row) = desk.vault().account(&acct.name).await? else {
+        return Err(AccessError::NoSession);
+    };
+    row.password_hash = acct.password_hash.clone();
+    row.totp_sealed = acct.totp_sealed.clone();
+    row.must_enrol = acct.must_enrol;
+    row.failed_logins = acct.failed_logins;
+    row.locked_until = acct.locked_until;
+    row.generation = acct.generation;
+    desk.vault().update_account(&row).await?;
+    Ok(())
 }
 
-async fn insert_session(_desk: &Desk, _s: SessionFacts) -> Result<(), AccessError> {
-    Err(not_yet())
+async fn load_session(desk: &Desk, id: &[u8; 32]) -> Result<Option<SessionFacts>, AccessError> {
+    Ok(desk.vault().session(id).await?.map(|r| SessionFacts {
+        id_hash: r.id_hash,
+        account: r.account,
+        generation: r.generation,
+        csrf: r.csrf,
+        created: r.created,
+        last_seen: r.last_seen,
+    }))
 }
 
-async fn touch(_desk: &Desk, _id: &[u8; 32], _now: i64) -> Result<(), AccessError> {
-    Err(not_yet())
+async fn insert_session(desk: &Desk, s: SessionFacts) -> Result<(), AccessError> {
+    desk.vault()
+        .insert_session(&SessionRow {
+            id_hash: s.id_hash,
+            account: s.account,
+            generation: s.generation,
+            csrf: s.csrf,
+            created: s.created,
+            last_seen: s.last_seen,
+        })
+        .await?;
+    Ok(())
 }
 
-async fn remove_session(_desk: &Desk, _id: &[u8; 32]) -> Result<(), AccessError> {
-    Err(not_yet())
+async fn touch(desk: &Desk, id: &[u8; 32], now: i64) -> Result<(), AccessError> {
+    desk.vault().touch_session(id, now).await?;
+    Ok(())
 }
 
-async fn remove_sessions_of(_desk: &Desk, _account: &str) -> Result<(), AccessError> {
-    Err(not_yet())
+async fn remove_session(desk: &Desk, id: &[u8; 32]) -> Result<(), AccessError> {
+    desk.vault().delete_session(id).await?;
+    Ok(())
 }
 
-fn not_yet() -> AccessError {
-    AccessError::Desk(DeskError::Vault(VaultError::Corrupt(
-        "this vault has no accounts table yet (schema v4)".into(),
-    )))
+async fn remove_sessions_of(desk: &Desk, account: &str) -> Result<(), AccessError> {
+    desk.vault().delete_sessions_of(account).await?;
+    Ok(())
 }
 
 // ---- Custody: the files the desk refuses to start with. ----
