@@ -540,7 +540,11 @@ pub async fn disable(vault: &Vault, actor: &Actor, name: &str) -> Result<(), Adm
 /// `account reset NAME`: a new one-time password (returned), the second
 /// factor forgotten (to be enrolled again at the next sign-in), the lock
 /// lifted, the account enabled, and every session of it ended.
-pub async fn reset(vault: &Vault, actor: &Actor, name: &str) -> Result<Zeroizing<String>, AdminError> {
+pub async fn reset(
+    vault: &Vault,
+    actor: &Actor,
+    name: &str,
+) -> Result<Zeroizing<String>, AdminError> {
     let mut row = existing(vault, name).await?;
     let (pw, hash) = one_time_hash()?;
     row.password_hash = hash;
@@ -557,7 +561,9 @@ pub async fn reset(vault: &Vault, actor: &Actor, name: &str) -> Result<Zeroizing
         actor,
         "account-reset",
         None,
-        Some(format!("account {name}: new one-time password, second factor to enrol again")),
+        Some(format!(
+            "account {name}: new one-time password, second factor to enrol again"
+        )),
     )
     .await?;
     Ok(pw)

@@ -52,7 +52,8 @@ pub enum AccountCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::from_name(s).ok_or_else(|| format!("{s:?} is not a role: use handler, supervisor or custodian"))
+    Role::from_name(s)
+        .ok_or_else(|| format!("{s:?} is not a role: use handler, supervisor or custodian"))
 }
 
 /// Run an `account` command on `vault`, as `actor` (the audit log's who).
@@ -71,18 +72,27 @@ pub async fn run(vault: &Vault, actor: &Actor, command: AccountCommand) -> Resul
         AccountCommand::List => {
             let list = accounts::list(vault, clock.now_secs() as i64).await?;
             if list.is_empty() {
-                println!("No accounts yet: add one with `quietline-console account add NAME --role supervisor`.");
+                println!(
+                    "No accounts yet: add one with `quietline-console account add NAME --role supervisor`."
+                );
                 return Ok(());
             }
             let w = list.iter().map(|a| a.name.len()).max().unwrap_or(4).max(4);
-            println!("{:w$}  {:10}  {:22}  {:13}  ADDED", "NAME", "ROLE", "STATE", "SECOND FACTOR");
+            println!(
+                "{:w$}  {:10}  {:22}  {:13}  ADDED",
+                "NAME", "ROLE", "STATE", "SECOND FACTOR"
+            );
             for a in list {
                 println!(
                     "{:w$}  {:10}  {:22}  {:13}  {}",
                     a.name,
                     a.role,
                     a.state,
-                    if a.enrolled { "enrolled" } else { "not enrolled" },
+                    if a.enrolled {
+                        "enrolled"
+                    } else {
+                        "not enrolled"
+                    },
                     a.created
                 );
             }
@@ -124,10 +134,16 @@ fn hand_over(name: &str, pw: &Zeroizing<String>, file: Option<&Path>) -> Result<
                 })?;
             f.write_all(format!("{}\n", pw.as_str()).as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("The one-time password is in {} (mode 0600).", path.display());
+            println!(
+                "The one-time password is in {} (mode 0600).",
+                path.display()
+            );
         }
         None => {
-            println!("One-time password (shown once; hand it over in person): {}", pw.as_str());
+            println!(
+                "One-time password (shown once; hand it over in person): {}",
+                pw.as_str()
+            );
         }
     }
     println!(

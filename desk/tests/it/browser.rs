@@ -1,0 +1,1 @@
+//! Browser tests (see browser_desk_sign_in).
