@@ -143,10 +143,10 @@ fn create_new(path: &Path) -> Result<std::fs::File> {
 
 /// If the command failed, remove the empty password file made for it.
 fn forget_on_error<T, E>(r: Result<T, E>, file: Option<&Path>) -> Result<T, E> {
-    if r.is_err() {
-        if let Some(f) = file {
-            let _ = std::fs::remove_file(f);
-        }
+    if r.is_err()
+        && let Some(f) = file
+    {
+        let _ = std::fs::remove_file(f);
     }
     r
 }

@@ -319,6 +319,11 @@ async fn the_idle_timeout_ends_a_session_and_use_keeps_it_alive() {
     }
     td.clock.advance(15 * 60);
     b.get("/").await.assert_see_other("/login");
+    // A session nobody comes back to is purged.
+    let (_gone, _, _) = signed_in(&td, "eva", Role::Handler).await;
+    assert_eq!(td.desk.purge_sessions().await.unwrap(), 0);
+    td.clock.advance(15 * 60);
+    assert_eq!(td.desk.purge_sessions().await.unwrap(), 1);
     td.stop().await;
 }
 
@@ -587,4 +592,37 @@ fn the_desk_refuses_group_readable_key_files_config_or_vault() {
         assert!(e.contains(&format!("chmod 600 {}", f.display())), "{e}");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_demo_account_added_enrolled_signs_in_with_its_password_and_code() {
+    let td = TestDesk::start().await;
+    let (force, pk) = {
+        let ring = quietline_casework::keyring::KeyRing::unlock(
+            &td.home.keys_dir(),
+            None,
+            PASSPHRASE.as_bytes(),
+        )
+        .unwrap();
+        (ring.force_id().to_owned(), ring.current_public_key())
+    };
+    let b32 = accounts::add_enrolled(
+        &td.vault,
+        &Actor::current(None),
+        &force,
+        &pk,
+        "demo",
+        Role::Supervisor,
+        "the demo's long password",
+        "2026-12-07",
+    )
+    .await
+    .unwrap();
+    let secret = accounts::secret_from_base32(&b32).unwrap();
+    let mut b = td.browser();
+    sign_in(&td, &mut b, "demo", "the demo's long password", &secret)
+        .await
+        .assert_see_other("/");
+    assert_eq!(b.get("/").await.status, 200);
+    td.stop().await;
 }
