@@ -494,6 +494,9 @@ async fn roles_custody_page_and_the_custodians_lock() {
     assert_eq!(r.status, 403);
     assert!(!td.desk.is_locked());
 
+    let r = handler.get("/no-such-page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("Page not found") && r.body.contains("hal"));
     let (mut sup, _, _) = signed_in(&td, "ida", Role::Supervisor).await;
     let q = sup.get("/").await;
     assert!(q.body.contains("href=\"/audit\"") && !q.body.contains("href=\"/custody\""));
