@@ -22,7 +22,10 @@ fn main() {
     let found = pow::solve(&challenge, &hash, 32, 0, tries);
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(found);
-    println!("pow::solve (HKDF-Expand): {:.2} M tries/s", tries as f64 / secs / 1e6);
+    println!(
+        "pow::solve (HKDF-Expand): {:.2} M tries/s",
+        tries as f64 / secs / 1e6
+    );
 
     // The cheapest: one HMAC per try with the PRK's key state cloned.
     let (prk, _) = hkdf::Hkdf::<sha2::Sha256>::extract(Some(&challenge), &hash);
@@ -38,7 +41,10 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     std::hint::black_box(best);
-    println!("HMAC per try (key state cloned): {:.2} M tries/s", tries as f64 / secs / 1e6);
+    println!(
+        "HMAC per try (key state cloned): {:.2} M tries/s",
+        tries as f64 / secs / 1e6
+    );
 
     // Verification: median of 21 rounds of 2,000 calls each.
     let key = pow::PowKey::from_bytes([3; 32]);
@@ -74,5 +80,8 @@ fn main() {
         pow::verify(&key, std::hint::black_box(&header), &envelope, 0).unwrap();
     });
     println!("SHA-256 of an 8,263-byte envelope: {sha:.3} µs");
-    println!("pow::verify, accepted, same envelope: {verify:.3} µs ({:.2} × the SHA-256)", verify / sha);
+    println!(
+        "pow::verify, accepted, same envelope: {verify:.3} µs ({:.2} × the SHA-256)",
+        verify / sha
+    );
 }

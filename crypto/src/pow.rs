@@ -250,9 +250,7 @@ impl Solution {
         if w.len() > WORK_MAX_LEN.div_ceil(3) * 4 {
             return Err(PowError::Malformed);
         }
-        let work = URL_SAFE_NO_PAD
-            .decode(w)
-            .map_err(|_| PowError::Malformed)?;
+        let work = URL_SAFE_NO_PAD.decode(w).map_err(|_| PowError::Malformed)?;
         Ok(Solution {
             challenge,
             work: Work::from_bytes(&work)?,
@@ -427,11 +425,8 @@ pub fn solve(
         for (i, block) in okm[..len].chunks_exact(32).enumerate() {
             let block: &[u8; 32] = block.try_into().expect("32 octets");
             if leading_zero_bits(block) >= needed {
-                let prev = (i > 0).then(|| {
-                    okm[(i - 1) * 32..i * 32]
-                        .try_into()
-                        .expect("32 octets")
-                });
+                let prev =
+                    (i > 0).then(|| okm[(i - 1) * 32..i * 32].try_into().expect("32 octets"));
                 let block = u8::try_from(i + 1).expect("at most 255");
                 return Some(Work { nonce, block, prev });
             }
@@ -479,11 +474,7 @@ mod tests {
 
     fn header(c: [u8; CHALLENGE_LEN], envelope: &[u8], difficulty: u8) -> String {
         let work = solve(&c, &envelope_hash(envelope), difficulty, 0, 1 << 24).unwrap();
-        Solution {
-            challenge: c,
-            work,
-        }
-        .to_header()
+        Solution { challenge: c, work }.to_header()
     }
 
     #[test]

@@ -119,7 +119,10 @@ async fn browser_firefox_safer_send() {
     // The proof: the server's default floor, solved over exactly these bytes.
     let header = sent["pow"].as_str().expect("the Quietline-Pow header");
     let solution = pow::Solution::parse(header).expect("a well-formed Quietline-Pow header");
-    assert_eq!(solution.challenge[1], pow_settings.floor, "the default floor");
+    assert_eq!(
+        solution.challenge[1], pow_settings.floor,
+        "the default floor"
+    );
     let digest = pow::digest(
         &solution.challenge,
         &pow::envelope_hash(&env),

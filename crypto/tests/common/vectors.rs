@@ -561,7 +561,10 @@ pub fn pow_vectors() -> Value {
         ),
         (
             "block 1 with a block before it",
-            format!("{c8}.{}", URL_SAFE_NO_PAD.encode([&[0u8; 8][..], &[1], &[0; 32]].concat())),
+            format!(
+                "{c8}.{}",
+                URL_SAFE_NO_PAD.encode([&[0u8; 8][..], &[1], &[0; 32]].concat())
+            ),
             "same",
             "pow_malformed",
             now,
