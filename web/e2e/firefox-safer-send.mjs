@@ -12,8 +12,8 @@
 // The page runs under its real CSP; a script error, a CSP report or a
 // request to another origin fails the run. Every wait is bounded.
 
-import { assert, parseArgs, SEND_TIMEOUT_MS, SCRIPT_LIMIT_MS, STEP_TIMEOUT_MS } from "./lib.mjs";
-import { launchFirefox, saferApplied } from "./firefox-lib.mjs";
+import { assert, parseArgs, SCRIPT_LIMIT_MS, STEP_TIMEOUT_MS } from "./lib.mjs";
+import { launchFirefox, saferApplied, sendReport } from "./firefox-lib.mjs";
 
 function result(obj) {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
@@ -38,53 +38,7 @@ async function run({ base, input }, browser) {
 
   await page.goto(`${base}/`);
   assert.ok(await saferApplied(page), "the Safer preferences are in force (no WebAssembly)");
-  const jsOn = await page.evaluate(() => Boolean(document.querySelector("main button")));
-  assert.ok(jsOn, "the page's script ran and replaced the no-JavaScript page");
-
-  const choose = async (name, value) => {
-    const sel = `input[type=radio][name="${name}"][value="${value}"]`;
-    await page.waitForSelector(sel);
-    await page.click(sel);
-  };
-  const fill = async (id, text) => {
-    await page.waitForSelector(`#${id}`);
-    await page.type(`#${id}`, text);
-  };
-  const next = () => page.click("main form button[type=submit]");
-
-  step("start");
-  await page.waitForSelector("main button.start");
-  await page.click("main button.start");
-  step("force");
-  await choose("force", input.force);
-  await next();
-  step("what");
-  await choose("category", input.category);
-  await fill("details", input.details);
-  await next();
-  step("where and when");
-  await choose("where-known", "yes");
-  await fill("where", input.where);
-  await choose("when-known", "no");
-  await choose("ongoing", input.ongoing);
-  await next();
-  step("people and vehicles (none)");
-  await page.waitForSelector("#add-person");
-  await next();
-  step("how");
-  await choose("how", input.how);
-  await next();
-  step("check answers, send");
-  await page.waitForSelector("#send");
-  const summary = await page.$eval("dl.summary", (el) => el.textContent);
-  assert.ok(summary.includes(input.details.trim()), "check answers shows what was typed");
-  const t0 = Date.now();
-  await page.click("#send");
-  await page.waitForSelector("ol.reply-code li", { timeout: SEND_TIMEOUT_MS });
-  const sendMs = Date.now() - t0;
-  const words = await page.$$eval("ol.reply-code li", (lis) => lis.map((li) => li.textContent.trim()));
-  assert.equal(words.length, 12, `12 words: ${words.join(" ")}`);
-  for (const w of words) assert.match(w, /^[a-z]{3,8}$/);
+  const { words, sendMs } = await sendReport(page, input, step);
   assert.match(pow, /^[\w-]{78}\.([\w-]{12}|[\w-]{55})$/, "the POST carried a Quietline-Pow header of FORMAT.md's shape");
   assert.deepEqual(problems, [], "no request elsewhere, no CSP violation, no script error");
   step(`sent in ${sendMs} ms`);
