@@ -173,11 +173,21 @@ async fn every_refusal(b: Backend) {
 
     // 5. Insufficient: a nonce that is not a solution.
     let mut nonce = [0u8; 8];
-    let digest_of = |n: &[u8; 8]| pow::digest(&challenge, &pow::envelope_hash(&envelope), n);
+    let digest_of = |n: &[u8; 8]| {
+        pow::digest(
+            &challenge,
+            &pow::envelope_hash(&envelope),
+            &pow::Work::first(*n),
+        )
+    };
     while pow::leading_zero_bits(&digest_of(&nonce)) >= u32::from(d) {
         nonce[7] += 1;
     }
-    let wrong = Solution { challenge, nonce }.to_header();
+    let wrong = Solution {
+        challenge,
+        work: pow::Work::first(nonce),
+    }
+    .to_header();
     let r = post(&s, &envelope, Some(&wrong)).await;
     assert_refused(r.clone(), 400, "pow_insufficient");
     assert!(
@@ -441,13 +451,21 @@ async fn difficulty_rises_under_pressure_and_decays_when_quiet() {
     let hash = pow::envelope_hash(&envelope);
     let mut n = 0u64;
     let nonce = loop {
-        let bits = pow::leading_zero_bits(&pow::digest(&challenge, &hash, &n.to_be_bytes()));
+        let bits = pow::leading_zero_bits(&pow::digest(
+            &challenge,
+            &hash,
+            &pow::Work::first(n.to_be_bytes()),
+        ));
         if (4..9).contains(&bits) {
             break n.to_be_bytes();
         }
         n += 1;
     };
-    let cheap = Solution { challenge, nonce }.to_header();
+    let cheap = Solution {
+        challenge,
+        work: pow::Work::first(nonce),
+    }
+    .to_header();
     assert_refused(
         post(&s, &envelope, Some(&cheap)).await,
         400,
@@ -529,14 +547,17 @@ async fn the_difficulty_rises_with_the_intake_rate_above_the_expected_peak() {
 fn wrong_solution(challenge: [u8; 58], difficulty: u8, envelope: &[u8]) -> String {
     let hash = pow::envelope_hash(envelope);
     let mut n = 0u64;
-    while pow::leading_zero_bits(&pow::digest(&challenge, &hash, &n.to_be_bytes()))
-        >= u32::from(difficulty)
+    while pow::leading_zero_bits(&pow::digest(
+        &challenge,
+        &hash,
+        &pow::Work::first(n.to_be_bytes()),
+    )) >= u32::from(difficulty)
     {
         n += 1;
     }
     Solution {
         challenge,
-        nonce: n.to_be_bytes(),
+        work: pow::Work::first(n.to_be_bytes()),
     }
     .to_header()
 }
