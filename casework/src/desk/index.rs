@@ -854,3 +854,196 @@ pub(crate) fn unreadable(index: &Index) -> BTreeMap<String, (String, String, Str
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{QueueQuery, Status, TimelineEvent, View};
+
+    #[tokio::test]
+    async fn a_follow_up_joins_its_case_and_re_opens_it() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let r = Reporter::new();
+        let id = t
+            .store(&vault, "2026-12-01", &r.report("dealing", "Tall Dave", "AB12 CDE"))
+            .await;
+        let other = Reporter::new();
+        t.store(&vault, "2026-12-01", &other.report("other", "Nobody", "ZZ99 ZZZ"))
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        assert!(desk.set_status(&ann, &id, Status::Closed).await.unwrap());
+        let fu = t
+            .store(&vault, "2026-12-02", &r.follow_up("he drives a blue van too"))
+            .await;
+        let all = QueueQuery {
+            view: View::All,
+            ..QueueQuery::default()
+        };
+        let page = desk.queue(&ann, &all).await.unwrap();
+        assert_eq!(page.total, 2, "one case per thread: {:?}", page.rows);
+        let row = page.rows.iter().find(|r| r.case_id == id).unwrap();
+        assert_eq!(row.status, Status::New, "the follow-up re-opened it");
+        assert_eq!(row.follow_ups, 1);
+        assert_eq!(row.last_follow_up.as_deref(), Some("2026-12-02"));
+        // The follow-up's id finds its case.
+        let view = desk.case(&ann, &fu[..8]).await.unwrap();
+        assert_eq!(view.case_id, id);
+        let events: Vec<&TimelineEvent> = view.timeline.iter().map(|i| &i.event).collect();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [
+                    TimelineEvent::Status {
+                        status: Status::Closed
+                    },
+                    TimelineEvent::Reopened,
+                    TimelineEvent::FollowUp { .. }
+                ]
+            ),
+            "in the order the desk learned of them, not the reporter's clock: {events:?}"
+        );
+        // Unread for everyone until opened; ann just opened it.
+        let page = desk.queue(&ann, &all).await.unwrap();
+        let row = page.rows.iter().find(|r| r.case_id == id).unwrap();
+        assert!(!row.unread && row.seen_by == ["ann"]);
+        let bob = handler("bob");
+        let page = desk.queue(&bob, &all).await.unwrap();
+        assert!(page.rows.iter().find(|r| r.case_id == id).unwrap().unread);
+        desk.mark_unread(&ann, &id).await.unwrap();
+        let page = desk.queue(&ann, &all).await.unwrap();
+        assert!(page.rows.iter().find(|r| r.case_id == id).unwrap().unread);
+    }
+
+    #[tokio::test]
+    async fn a_muted_case_s_follow_up_is_flagged_not_new_work() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let r = Reporter::new();
+        let id = t
+            .store(&vault, "2026-12-01", &r.report("junk", "Tall Dave", "AB12 CDE"))
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        desk.set_status(&ann, &id, Status::Closed).await.unwrap();
+        assert!(desk.mute(&ann, &id, true).await.unwrap());
+        t.store(&vault, "2026-12-02", &r.follow_up("more junk")).await;
+        let page = desk
+            .queue(
+                &ann,
+                &QueueQuery {
+                    view: View::All,
+                    flagged: Some(true),
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        let row = &page.rows[0];
+        assert_eq!(row.status, Status::Closed, "not re-opened");
+        assert_eq!(row.flag, Some(super::CaseFlag::MutedFollowUp));
+        assert!(row.muted);
+        let new = desk.queue(&ann, &QueueQuery::default()).await.unwrap();
+        assert_eq!(new.total, 0, "not new work");
+        let view = desk.case(&ann, &id).await.unwrap();
+        assert!(view.timeline.iter().any(|i| matches!(
+            i.event,
+            TimelineEvent::FollowUp {
+                while_muted: true,
+                ..
+            }
+        )));
+    }
+
+    #[tokio::test]
+    async fn search_finds_a_registration_and_a_name_in_any_case_and_any_case() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let a = Reporter::new();
+        let b = Reporter::new();
+        let ida = t
+            .store(&vault, "2026-12-01", &a.report("one", "Tall Dave", "AB12 CDE"))
+            .await;
+        let idb = t
+            .store(&vault, "2026-12-01", &b.report("two", "Short Sue", "XY34 ZZZ"))
+            .await;
+        t.store(&vault, "2026-12-03", &b.follow_up("and a van KL56 MNO"))
+            .await;
+        let desk = t.desk_on(vault).await;
+        let ann = handler("ann");
+        let search = |s: &str| QueueQuery {
+            view: View::All,
+            search: Some(s.into()),
+            ..QueueQuery::default()
+        };
+        let ids = |p: super::super::QueuePage| -> Vec<String> {
+            p.rows.into_iter().map(|r| r.case_id).collect()
+        };
+        assert_eq!(ids(desk.queue(&ann, &search("ab12 cde")).await.unwrap()), [ida.clone()]);
+        assert_eq!(ids(desk.queue(&ann, &search("AB12CDE")).await.unwrap()), [ida.clone()]);
+        assert_eq!(ids(desk.queue(&ann, &search("short SUE")).await.unwrap()), [idb.clone()]);
+        assert_eq!(ids(desk.queue(&ann, &search("kl56")).await.unwrap()), [idb.clone()]);
+        assert_eq!(ids(desk.queue(&ann, &search("ford focus")).await.unwrap()).len(), 2);
+        assert!(ids(desk.queue(&ann, &search("nowhere")).await.unwrap()).is_empty());
+        // The search text never reaches the audit log.
+        let log = crate::vault::Vault::collect(desk.vault().audit_entries())
+            .await
+            .unwrap();
+        assert!(log.iter().all(|r| r.action != "search" || r.detail.as_deref() == Some("view all")));
+        assert!(!format!("{log:?}").to_lowercase().contains("short sue"));
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_envelope_is_a_row_for_supervisors_only() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let r = Reporter::new();
+        let mut bytes = quietline_crypto::seal::seal_report(
+            &mut rng(),
+            "north",
+            &t.pk,
+            &r.report("x", "y", "z").to_json(),
+        )
+        .unwrap();
+        let n = bytes.len();
+        bytes[n - 40] ^= 1;
+        let id = store_bytes(&vault, "2026-12-01", bytes, &t.pk).await;
+        let desk = t.desk_on(vault).await;
+        let all = QueueQuery {
+            view: View::All,
+            ..QueueQuery::default()
+        };
+        assert_eq!(desk.queue(&handler("ann"), &all).await.unwrap().total, 0);
+        let page = desk.queue(&supervisor("sam"), &all).await.unwrap();
+        assert_eq!(page.total, 1);
+        assert!(matches!(
+            &page.rows[0].flag,
+            Some(super::CaseFlag::Unreadable { code, .. }) if code == "tampered"
+        ));
+        let state = desk.pull_state(&supervisor("sam")).unwrap();
+        assert_eq!(state.unreadable.len(), 1);
+        assert_eq!(state.unreadable[0].id, id);
+        assert!(matches!(
+            desk.case(&supervisor("sam"), &id).await,
+            Err(super::super::DeskError::Unreadable { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn locking_empties_the_index() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        t.store(&vault, "2026-12-01", &Reporter::new().report("a", "b", "c"))
+            .await;
+        let desk = t.desk_on(vault).await;
+        assert_eq!(desk.index_read().unwrap().len(), 1);
+        desk.lock();
+        assert_eq!(desk.index_read().unwrap().len(), 0);
+        assert!(matches!(
+            desk.queue(&handler("ann"), &QueueQuery::default()).await,
+            Err(super::super::DeskError::Locked)
+        ));
+    }
+}

@@ -30,6 +30,8 @@ pub mod export;
 pub(crate) mod index;
 pub mod pull;
 pub mod queue;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use actions::{Action, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
