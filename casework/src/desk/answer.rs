@@ -12,7 +12,7 @@
 //! is released if the server refused before storing.
 //!
 //! Reply templates are per force, in English and Welsh: the file
-//! `reply-templates.toml` in the console home (a default set is written by
+//! `templates.toml` in the console home (a default set is written by
 //! `init`; without the file the defaults apply). It does not render.
 
 use std::path::Path;
@@ -27,7 +27,7 @@ use crate::records::RecordBody;
 use crate::reply::{self, MAX_SLOT_TRIES, Outgoing, ReplyError};
 
 /// The templates file in the console home.
-pub const TEMPLATES_FILE: &str = "reply-templates.toml";
+pub const TEMPLATES_FILE: &str = "templates.toml";
 /// The longest reply, in characters.
 pub const MAX_REPLY: usize = 10_000;
 /// How long a handler whose claim lost waits for the winner's reply to be
@@ -197,6 +197,8 @@ pub struct ReplySent {
     pub skipped: Vec<u32>,
     /// Replies the case has now.
     pub replies: u32,
+    /// The short thread id.
+    pub thread: String,
 }
 
 /// Another handler's reply, shown when a reply was refused.
@@ -458,6 +460,7 @@ impl Desk {
                         slot,
                         skipped,
                         replies,
+                        thread: crate::render::short_thread(Some(prepared.thread_id())),
                     });
                 }
                 Err(e) => {

@@ -113,6 +113,26 @@ impl Desk {
         }
     }
 
+    /// Record that an export made by [`Desk::export`] could not be handed
+    /// over (a file that could not be written): `export-failed`, with `why`
+    /// in the front end's own words (cleaned to one line).
+    pub async fn export_not_delivered(
+        &self,
+        who: &Handler,
+        case_id: &str,
+        format: ExportFormat,
+        why: &str,
+    ) -> Result<(), DeskError> {
+        let why = clean_line(why, 300);
+        self.audit(
+            who,
+            "export-failed",
+            Some(case_id),
+            Some(format!("{}: {why}", format.as_str())),
+        )
+        .await
+    }
+
     async fn export_inner(
         &self,
         who: &Handler,
