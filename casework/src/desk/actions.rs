@@ -56,6 +56,8 @@ impl Action {
 
 /// Which cases a bulk action applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Made once per request and matched once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum BulkTarget {
     /// These cases (ids or unambiguous prefixes).
     Cases(Vec<String>),

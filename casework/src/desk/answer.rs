@@ -269,7 +269,7 @@ fn check_lang(lang: &str) -> Result<(), DeskError> {
 
 impl Desk {
     /// The force's name as the reporter reads it.
-    fn from_name(&self) -> String {
+    fn reply_from(&self) -> String {
         self.home()
             .load_config()
             .ok()
@@ -303,7 +303,7 @@ impl Desk {
         Ok(ReplyForm {
             short_id: view.short_id,
             case_id,
-            from: self.from_name(),
+            from: self.reply_from(),
             lang,
             replies: data.entry.replies,
             templates,
@@ -328,7 +328,7 @@ impl Desk {
         let case_id = self.resolve(who, id).await?;
         Ok(ReplyPreview {
             case_id,
-            from: self.from_name(),
+            from: self.reply_from(),
             message: text.to_owned(),
             lang: lang.to_owned(),
         })
@@ -403,7 +403,7 @@ impl Desk {
         }
         let ring = self.ring()?;
         let at = self.clock().now_rfc3339();
-        let from = self.from_name();
+        let from = self.reply_from();
         let out = Outgoing {
             from: &from,
             message: text,

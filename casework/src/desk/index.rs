@@ -86,6 +86,9 @@ impl CaseEntry {
     pub fn is_unreadable(&self) -> bool {
         self.unreadable.is_some()
     }
+    pub fn is_flagged(&self) -> bool {
+        self.unreadable.is_some() || self.muted_follow_up
+    }
     pub fn flag(&self) -> Option<CaseFlag> {
         match (&self.unreadable, self.muted_follow_up) {
             (Some((code, reason)), _) => Some(CaseFlag::Unreadable {
@@ -590,9 +593,18 @@ pub(crate) struct CaseData {
 }
 
 pub(crate) enum Event {
-    Message { n: i64, msg: Message, muted: bool },
-    Reopened { n: i64 },
-    Record { n: i64, record: Record },
+    Message {
+        n: i64,
+        msg: Box<Message>,
+        muted: bool,
+    },
+    Reopened {
+        n: i64,
+    },
+    Record {
+        n: i64,
+        record: Record,
+    },
 }
 
 impl Desk {
@@ -702,7 +714,7 @@ impl Desk {
                 .await?
                 .ok_or_else(|| DeskError::NoSuchCase(m.id.clone()))?;
             match thread::open_message(&ring, &stored) {
-                Ok(msg) => items.push((m.n, 1, Item::Message(msg))),
+                Ok(msg) => items.push((m.n, 1, Item::Message(Box::new(msg)))),
                 Err(flag) if m.id == entry.id => {
                     return Err(DeskError::Unreadable {
                         id: m.id.clone(),
@@ -729,9 +741,9 @@ impl Desk {
         for (n, _, item) in items {
             match item {
                 Item::Message(msg) => {
-                    thread_items.push(thread::Item::Incoming(Box::new(msg.clone())));
+                    thread_items.push(thread::Item::Incoming(msg.clone()));
                     if report.is_none() {
-                        report = Some(msg);
+                        report = Some(*msg);
                         continue;
                     }
                     if !muted && current != Status::New {
@@ -849,7 +861,7 @@ impl Desk {
 }
 
 enum Item {
-    Message(Message),
+    Message(Box<Message>),
     Record(Record),
 }
 
@@ -1018,19 +1030,19 @@ mod tests {
         };
         assert_eq!(
             ids(desk.queue(&ann, &search("ab12 cde")).await.unwrap()),
-            [ida.clone()]
+            vec![ida.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("AB12CDE")).await.unwrap()),
-            [ida.clone()]
+            vec![ida.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("short SUE")).await.unwrap()),
-            [idb.clone()]
+            vec![idb.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("kl56")).await.unwrap()),
-            [idb.clone()]
+            vec![idb.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("ford focus")).await.unwrap()).len(),

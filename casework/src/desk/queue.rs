@@ -373,7 +373,7 @@ fn passes(c: &CaseEntry, q: &QueueQuery, needles: &[String], with_status: bool) 
         return false;
     }
     if let Some(f) = q.flagged
-        && c.flag().is_some() != f
+        && c.is_flagged() != f
     {
         return false;
     }
@@ -435,12 +435,11 @@ impl Desk {
         let mut counts = QueueCounts::default();
         let mut by_status = [0usize; 4];
         let mut facets = Facets::default();
-        let mut seen_sets = (
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-        );
+        // Borrowed while counting: one allocation per distinct value, not per case.
+        let mut categories = std::collections::BTreeSet::<&str>::new();
+        let mut languages = std::collections::BTreeSet::<&str>::new();
+        let mut labels = std::collections::BTreeSet::<&str>::new();
+        let mut assignees = std::collections::BTreeSet::<&str>::new();
         for c in index.cases().filter(|c| visible(c, who)) {
             counts.all += 1;
             if in_view(c, View::NewUnassigned, who) {
@@ -452,28 +451,31 @@ impl Desk {
                     counts.mine_unread += 1;
                 }
             }
-            if c.flag().is_some() {
+            if c.is_flagged() {
                 counts.flagged += 1;
             }
             if in_view(c, q.view, who) && passes(c, q, &needles, false) {
                 by_status[Status::ALL.iter().position(|s| *s == c.status).unwrap_or(0)] += 1;
             }
             if !c.category.is_empty() {
-                seen_sets.0.insert(c.category.to_string());
+                categories.insert(c.category.as_str());
             }
             if !c.language.is_empty() {
-                seen_sets.1.insert(c.language.to_string());
+                languages.insert(c.language.as_str());
             }
-            seen_sets.2.extend(c.labels.iter().cloned());
+            labels.extend(c.labels.iter().map(String::as_str));
             if let Some(a) = &c.assignee {
-                seen_sets.3.insert(a.clone());
+                assignees.insert(a.as_str());
             }
         }
         counts.by_status = Status::ALL.iter().copied().zip(by_status).collect();
-        facets.categories = seen_sets.0.into_iter().collect();
-        facets.languages = seen_sets.1.into_iter().collect();
-        facets.labels = seen_sets.2.into_iter().collect();
-        facets.assignees = seen_sets.3.into_iter().collect();
+        let owned = |set: std::collections::BTreeSet<&str>| -> Vec<String> {
+            set.into_iter().map(str::to_owned).collect()
+        };
+        facets.categories = owned(categories);
+        facets.languages = owned(languages);
+        facets.labels = owned(labels);
+        facets.assignees = owned(assignees);
         let mut query = q.clone();
         query.page = page;
         query.per_page = per_page;
