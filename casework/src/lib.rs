@@ -9,9 +9,11 @@
 //! key ring ([`keyring`]), the local vault ([`vault`]), talking to the server
 //! ([`client`]), checking its directory against our key ([`directory`]), pulling ([`pull`]), reading threads ([`thread`]), the
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
-//! ([`render`], [`export`], [`text`]) and the audit chain ([`audit`]). It does
-//! not define any wire format: that is `crypto/FORMAT.md`. The command line
-//! is `console/src/main.rs`.
+//! ([`render`], [`export`], [`text`]) and the audit chain ([`audit`]); and
+//! the [`desk::Desk`], the one type front ends read and change cases
+//! through (audit before reveal: see `README.md`). It does not define any
+//! wire format: that is `crypto/FORMAT.md`. The command line is `console/`,
+//! the desk's web layer `desk/`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
