@@ -503,33 +503,11 @@ impl Desk {
 mod tests {
     use quietline_crypto::envelope::Kind;
     use quietline_crypto::payload::Payload;
-    use quietline_testkit::server::{Backend, TestServer};
+    use quietline_testkit::server::TestServer;
 
     use super::super::testing::*;
     use super::super::{DeskError, QueueQuery, View};
     use super::*;
-
-    /// A real server, a desk home logged in to it, and a reporter's report pulled.
-    async fn served() -> (TestServer, TestHome, Reporter, String) {
-        let server = TestServer::start(Backend::Sqlite).await.unwrap();
-        let force = server.add_force("north", "North Constabulary").await;
-        let token = server.token("north", "desk").await;
-        let t = TestHome::with_key("north", &force.private_key);
-        let mut config = t.home.load_config().unwrap();
-        config.server = Some(server.base.clone());
-        config.token = Some(token);
-        t.home.save_config(&config).unwrap();
-        let r = Reporter::new();
-        let id = server
-            .submit(
-                force.report(
-                    &r.report_in("cy", "dealing", "Tall Dave", "AB12 CDE")
-                        .to_json(),
-                ),
-            )
-            .await;
-        (server, t, r, id)
-    }
 
     async fn slot(server: &TestServer, r: &Reporter, i: u32) -> Option<Payload> {
         let address = r.secrets.slot_key.address(i);

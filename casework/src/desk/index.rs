@@ -78,6 +78,11 @@ pub(crate) struct CaseEntry {
     pub replies: u32,
     pub next_slot: u32,
     pub notes: u32,
+    /// Handler records applied (a case nobody acted on can still take its
+    /// report's id: see `apply_envelope`).
+    pub records: u32,
+    /// Its first message is a follow-up (its report not pulled yet).
+    pub started_by_follow_up: bool,
     /// The change counter of the latest thing that happened to the case.
     pub last_activity: i64,
 }
@@ -104,6 +109,7 @@ impl CaseEntry {
     }
 
     fn apply_record(&mut self, n: i64, r: &Record) {
+        self.records += 1;
         match &r.body {
             RecordBody::Status { status } => {
                 self.status = *status;
@@ -247,6 +253,44 @@ impl Index {
             n,
         };
         let thread = opened.as_ref().and_then(|o| o.thread);
+        let is_report = opened.as_ref().is_some_and(|o| !o.follow_up);
+        if let Some(t) = thread
+            && is_report
+            && let Some(case_id) = self.by_thread.get(&t).cloned()
+            && self
+                .cases
+                .get(&case_id)
+                .is_some_and(|c| c.started_by_follow_up && c.records == 0)
+        {
+            // The report of a case its follow-up started (a pull stores a
+            // page in the listing's order, so a follow-up can come first):
+            // the report becomes the case, as nobody has acted on it yet.
+            if let Some(mut old) = self.cases.remove(&case_id) {
+                self.seen.remove(&case_id);
+                let mut messages = vec![msg];
+                messages.append(&mut old.messages);
+                for m in &messages {
+                    self.by_message.insert(m.id.clone(), e.id.clone());
+                }
+                self.by_thread.insert(t, e.id.clone());
+                if let Some(o) = opened {
+                    old.category = o.category;
+                    old.place = o.place;
+                    old.summary = o.summary;
+                    old.language = o.language;
+                    old.haystack.push('\n');
+                    old.haystack.push_str(&o.haystack);
+                }
+                old.id = e.id.clone();
+                old.day = e.day.clone();
+                old.n = n;
+                old.messages = messages;
+                old.started_by_follow_up = false;
+                old.last_activity = old.last_activity.max(n);
+                self.cases.insert(e.id.clone(), old);
+            }
+            return;
+        }
         if let Some(t) = thread
             && let Some(case_id) = self.by_thread.get(&t).cloned()
             && let Some(c) = self.cases.get_mut(&case_id)
@@ -287,6 +331,8 @@ impl Index {
             replies: 0,
             next_slot: 0,
             notes: 0,
+            records: 0,
+            started_by_follow_up: opened.as_ref().is_some_and(|o| o.follow_up),
             last_activity: n,
         };
         match opened {
@@ -359,6 +405,8 @@ pub(crate) struct EnvelopeMeta {
 /// What the index keeps of an opened message.
 pub(crate) struct Opened {
     pub thread: Option<[u8; 16]>,
+    /// A follow-up (not a report).
+    pub follow_up: bool,
     pub category: Zeroizing<String>,
     pub place: Zeroizing<String>,
     pub summary: Zeroizing<String>,
@@ -487,6 +535,7 @@ fn summarise(mut m: Message) -> Opened {
     };
     let out = Opened {
         thread: m.thread_id,
+        follow_up: matches!(m.payload, Payload::FollowUp(_)),
         category: Zeroizing::new(category),
         place: Zeroizing::new(place),
         summary: Zeroizing::new(summary),
@@ -742,7 +791,7 @@ impl Desk {
             match item {
                 Item::Message(msg) => {
                     thread_items.push(thread::Item::Incoming(msg.clone()));
-                    if report.is_none() {
+                    if msg.id == entry.id {
                         report = Some(*msg);
                         continue;
                     }
@@ -1094,6 +1143,45 @@ mod tests {
             desk.case(&supervisor("sam"), &id).await,
             Err(super::super::DeskError::Unreadable { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_follow_up_pulled_before_its_report_hands_the_case_to_the_report() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let r = Reporter::new();
+        let fu = t.store(&vault, "2026-12-02", &r.follow_up("second")).await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        let all = QueueQuery {
+            view: View::All,
+            ..QueueQuery::default()
+        };
+        assert_eq!(desk.queue(&ann, &all).await.unwrap().rows[0].case_id, fu);
+        let id = t
+            .store(
+                &vault,
+                "2026-12-01",
+                &r.report("first", "Tall Dave", "AB12 CDE"),
+            )
+            .await;
+        let page = desk.queue(&ann, &all).await.unwrap();
+        assert_eq!(page.total, 1);
+        let row = &page.rows[0];
+        assert_eq!(
+            (row.case_id.as_str(), row.category.as_str(), row.follow_ups),
+            (id.as_str(), "drugs", 1)
+        );
+        let view = desk.case(&ann, &fu).await.unwrap();
+        assert_eq!(view.case_id, id);
+        assert!(view.fields.iter().any(|f| f.value.contains("Tall Dave")));
+        assert!(matches!(
+            view.timeline[0].event,
+            TimelineEvent::FollowUp { .. }
+        ));
+        // A fresh desk builds the same case.
+        let again = t.desk_on(vault).await;
+        assert_eq!(again.queue(&ann, &all).await.unwrap().rows[0].case_id, id);
     }
 
     #[tokio::test]

@@ -227,3 +227,32 @@ impl Reporter {
         })
     }
 }
+
+/// A real intake server (SQLite), a desk home holding its force's key and
+/// logged in to it, and one report (in Welsh) submitted by a reporter.
+pub async fn served() -> (
+    quietline_testkit::server::TestServer,
+    TestHome,
+    Reporter,
+    String,
+) {
+    use quietline_testkit::server::{Backend, TestServer};
+    let server = TestServer::start(Backend::Sqlite).await.unwrap();
+    let force = server.add_force("north", "North Constabulary").await;
+    let token = server.token("north", "desk").await;
+    let t = TestHome::with_key("north", &force.private_key);
+    let mut config = t.home.load_config().unwrap();
+    config.server = Some(server.base.clone());
+    config.token = Some(token);
+    t.home.save_config(&config).unwrap();
+    let r = Reporter::new();
+    let id = server
+        .submit(
+            force.report(
+                &r.report_in("cy", "dealing", "Tall Dave", "AB12 CDE")
+                    .to_json(),
+            ),
+        )
+        .await;
+    (server, t, r, id)
+}
