@@ -261,9 +261,10 @@ pub enum RecordError {
 
 /// Seal a record to the force's current public key and append it to the
 /// vault. Needs no private key: the public key is in the key file's header.
-/// Crate-private: front ends change cases through [`crate::desk::Desk`],
-/// which audits each change.
-pub(crate) async fn add(
+/// It decrypts nothing, so it stays public (the bench's vault generator
+/// uses it); front ends change cases through [`crate::desk::Desk`], which
+/// audits each change.
+pub async fn add(
     vault: &Vault,
     force_id: &str,
     current: &PublicKey,
