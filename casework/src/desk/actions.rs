@@ -184,7 +184,7 @@ impl Desk {
             &record,
         )
         .await?;
-        self.audit(who, action, Some(case_id), detail).await
+        self.record_audit(who, action, Some(case_id), detail).await
     }
 
     fn entry(&self, case_id: &str) -> Result<super::index::CaseEntry, DeskError> {

@@ -293,7 +293,7 @@ impl Desk {
     /// case.
     pub async fn reply_form(&self, who: &Handler, id: &str) -> Result<ReplyForm, DeskError> {
         let case_id = self.resolve(who, id).await?;
-        self.audit(who, "show", Some(&case_id), Some("to reply".into()))
+        self.record_audit(who, "show", Some(&case_id), Some("to reply".into()))
             .await?;
         let data = self.open_case(&case_id).await?;
         let lang = default_lang(&data.report.payload.common().lang);
@@ -389,7 +389,7 @@ impl Desk {
         let client = self.client()?;
         // The directory gives the force's name for `from`, and must serve our key.
         self.check_directory(who, &client).await?;
-        self.audit(who, "show", Some(&case_id), Some("to reply".into()))
+        self.record_audit(who, "show", Some(&case_id), Some("to reply".into()))
             .await?;
         let was_current = self.is_current(&case_id, &who.account);
         let data = self.open_case(&case_id).await?;
@@ -445,7 +445,7 @@ impl Desk {
                 Ok(SlotPut::Stored) => {
                     reply::keep_copy(self.vault(), &ring, &prepared, &data.report.id, slot, &out)
                         .await?;
-                    self.audit(who, "reply", Some(&case_id), Some(format!("slot {slot}")))
+                    self.record_audit(who, "reply", Some(&case_id), Some(format!("slot {slot}")))
                         .await?;
                     self.sync().await?;
                     self.keep_current(&case_id, &who.account, was_current)

@@ -192,7 +192,7 @@ impl Desk {
             Ok(w) => Ok(w),
             Err(DirectoryRefusal::Other(e)) => Err(e),
             Err(DirectoryRefusal::Substitution(s)) => {
-                self.audit(who, "key-mismatch", None, Some(s.audit_detail()))
+                self.record_audit(who, "key-mismatch", None, Some(s.audit_detail()))
                     .await?;
                 Err(DeskError::KeySubstitution(s))
             }
@@ -253,7 +253,7 @@ impl Desk {
         );
         // The background loop records only pulls that brought something.
         if who.account != BACKGROUND_ACCOUNT || s.new > 0 || s.refused > 0 {
-            self.audit(who, "pull", None, Some(detail)).await?;
+            self.record_audit(who, "pull", None, Some(detail)).await?;
         }
         self.sync().await?;
         Ok(PullRun {

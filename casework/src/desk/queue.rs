@@ -415,7 +415,7 @@ impl Desk {
         } else {
             "queue"
         };
-        self.audit(who, action, None, Some(format!("view {}", q.view.as_str())))
+        self.record_audit(who, action, None, Some(format!("view {}", q.view.as_str())))
             .await?;
         self.sync().await?;
         let index = self.index_read()?;
