@@ -600,6 +600,40 @@ mod tests {
         let _ = server.shutdown().await;
     }
 
+    /// Two desks on one vault (two desk processes of one force): the slot
+    /// claims are the vault's, so still exactly one reply goes out.
+    async fn two_desks_replying_at_once(backend: Backend) {
+        let (server, t, r, id) = served().await;
+        let Some((v1, v2, _db)) = shared_vaults(&t, backend).await else {
+            return;
+        };
+        let d1 = t.desk_on(v1).await;
+        let d2 = t.desk_on(v2).await;
+        let (ann, bob) = (handler("ann"), handler("bob"));
+        d1.pull_now(&ann).await.unwrap();
+        let (a, b) = tokio::join!(
+            d1.reply(&ann, &id, "From Ann", "en", 0),
+            d2.reply(&bob, &id, "From Bob", "en", 0)
+        );
+        let (sent, race) = match (a, b) {
+            (Ok(sent), Err(DeskError::ReplyRace(race)))
+            | (Err(DeskError::ReplyRace(race)), Ok(sent)) => (sent, race),
+            other => panic!("exactly one reply must be sent: {other:?}"),
+        };
+        assert_eq!(sent.slot, 0);
+        let first = match slot(&server, &r, 0).await {
+            Some(Payload::Reply(p)) => p.message,
+            other => panic!("{other:?}"),
+        };
+        assert!(slot(&server, &r, 1).await.is_none());
+        assert_eq!(race.others.len(), 1, "{race:?}");
+        assert_eq!(race.others[0].message, first);
+        let _ = server.shutdown().await;
+    }
+
+    use quietline_testkit::server::Backend;
+    quietline_testkit::on_both_backends!(two_desks_replying_at_once);
+
     #[tokio::test]
     async fn a_refused_post_releases_its_claim() {
         let (server, t, _r, id) = served().await;

@@ -256,3 +256,22 @@ pub async fn served() -> (
         .await;
     (server, t, r, id)
 }
+
+/// Two handles on one vault of `backend` for the home `t`: its SQLite file
+/// twice, or a fresh PostgreSQL database twice (`None`: PostgreSQL skipped
+/// outside CI). The database guard is returned to be dropped last.
+pub async fn shared_vaults(
+    t: &TestHome,
+    backend: quietline_testkit::server::Backend,
+) -> Option<(Vault, Vault, Option<quietline_testkit::pg::PgTestDb>)> {
+    use quietline_testkit::server::Backend;
+    match backend {
+        Backend::Sqlite => Some((t.vault().await, t.vault().await, None)),
+        Backend::Postgres => {
+            let pg = quietline_testkit::pg::fresh_database().await?;
+            let a = Vault::connect(pg.url()).await.unwrap();
+            let b = Vault::connect(pg.url()).await.unwrap();
+            Some((a, b, Some(pg)))
+        }
+    }
+}
