@@ -87,6 +87,13 @@ pub(crate) struct CaseEntry {
     pub last_activity: i64,
 }
 
+impl Drop for CaseEntry {
+    fn drop(&mut self) {
+        // The handlers' words (the row text is in Zeroizing strings).
+        self.labels.zeroize();
+    }
+}
+
 impl CaseEntry {
     pub fn is_unreadable(&self) -> bool {
         self.unreadable.is_some()
@@ -639,6 +646,52 @@ pub(crate) struct CaseData {
     pub events: Vec<Event>,
     /// The focus as a `thread::Thread` (for export and the CLI's `show`).
     pub thread: thread::Thread,
+}
+
+impl Drop for CaseData {
+    fn drop(&mut self) {
+        // Everything opened for one view is overwritten once it is built.
+        scrub(&mut self.report.payload);
+        for e in &mut self.events {
+            match e {
+                Event::Message { msg, .. } => scrub(&mut msg.payload),
+                Event::Record { record, .. } => scrub_record(&mut record.body),
+                Event::Reopened { .. } => {}
+            }
+        }
+        for item in &mut self.thread.items {
+            match item {
+                thread::Item::Incoming(m) => scrub(&mut m.payload),
+                thread::Item::Reply(r) => scrub_record(&mut r.body),
+            }
+        }
+        scrub(&mut self.thread.focus.payload);
+        for r in self
+            .thread
+            .notes
+            .iter_mut()
+            .chain(&mut self.thread.status_history)
+        {
+            scrub_record(&mut r.body);
+        }
+    }
+}
+
+/// Overwrite the text of a record body.
+pub(crate) fn scrub_record(body: &mut RecordBody) {
+    match body {
+        RecordBody::Note { text } => text.zeroize(),
+        RecordBody::Reply { from, message, .. } => {
+            from.zeroize();
+            message.zeroize();
+        }
+        RecordBody::Label { add, remove } => {
+            add.zeroize();
+            remove.zeroize();
+        }
+        RecordBody::Assign { to } => to.zeroize(),
+        RecordBody::Status { .. } | RecordBody::Priority { .. } | RecordBody::Mute { .. } => {}
+    }
 }
 
 pub(crate) enum Event {
