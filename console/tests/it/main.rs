@@ -26,3 +26,4 @@ mod privacy;
 mod pull_memory;
 mod terminal;
 mod unavailable;
+mod vault_url;
