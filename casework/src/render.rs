@@ -1,17 +1,17 @@
-//! Text for the terminal: `show`'s view of a thread and `list`'s table.
+//! Text for the terminal: `show`'s view of a case and `list`'s table (from
+//! the desk's [`crate::desk::CaseView`] and [`crate::desk::QueueRow`]), and
+//! the report's labelled fields shared with the desk and the export.
 //!
 //! It owns the wording and layout, and passes every untrusted string through
 //! [`crate::text`] so nothing a reporter wrote can drive the terminal. It does
-//! not open anything (see [`crate::thread`]) and does not write HTML or JSON
+//! not open anything (see [`crate::desk`]) and does not write HTML or JSON
 //! (see [`crate::export`]).
 
 use std::fmt::Write as _;
 
-use quietline_crypto::payload::{Payload, ReportBody};
+use quietline_crypto::payload::ReportBody;
 
-use crate::records::{Record, RecordBody, Status};
 use crate::text::{clean, clean_line, indent};
-use crate::thread::{Item, Message, Thread};
 
 /// Characters of a report id shown to users (48 bits: unambiguous in
 /// practice; any unambiguous prefix of 4 or more is accepted back).
@@ -115,167 +115,6 @@ pub fn report_fields(r: &ReportBody) -> Vec<(String, String)> {
     f
 }
 
-fn write_message(out: &mut String, n: usize, m: &Message, focus: &str, status: Option<Status>) {
-    let marker = if m.id == focus {
-        "  ◀ this report"
-    } else {
-        ""
-    };
-    let c = m.payload.common();
-    let _ = writeln!(
-        out,
-        "[{n}] {} {} · received {} · sent {} (reporter's clock) · language {}{marker}",
-        m.kind(),
-        short(&m.id),
-        clean_line(&m.day, 10),
-        clean_line(&c.sent_at, 40),
-        clean_line(&c.lang, 16)
-    );
-    if let Some(s) = status {
-        let _ = writeln!(out, "    Status: {s}");
-    }
-    match &m.payload {
-        Payload::Report(r) => {
-            for (label, value) in report_fields(&r.report) {
-                if value.contains('\n') || label == "Details" {
-                    let _ = writeln!(out, "    {label}:\n{}", indent(&value, 8));
-                } else {
-                    let _ = writeln!(out, "    {label}: {}", clean(&value));
-                }
-            }
-            if !r.attachments.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "    Attachments: {} (not supported in v1; ignored)",
-                    r.attachments.len()
-                );
-            }
-        }
-        Payload::FollowUp(f) => {
-            let _ = writeln!(out, "    Message:\n{}", indent(&f.message, 8));
-        }
-        Payload::Reply(_) => {}
-    }
-}
-
-fn write_reply(out: &mut String, n: usize, r: &Record) {
-    if let RecordBody::Reply {
-        slot,
-        from,
-        message,
-        ..
-    } = &r.body
-    {
-        let _ = writeln!(
-            out,
-            "[{n}] reply from {} · sent {} by {} · slot {slot}",
-            clean_line(from, 80),
-            clean_line(&r.at, 40),
-            clean_line(&r.by, 80)
-        );
-        let _ = writeln!(out, "    Message:\n{}", indent(message, 8));
-    }
-}
-
-/// `show`: the report, then the whole thread in order, then the notes.
-pub fn show(t: &Thread, force: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "Report {} for force {force}", t.focus.id);
-    let _ = writeln!(
-        out,
-        "Thread {} · {} message(s) · status {}",
-        short_thread(t.focus.thread_id),
-        t.items.len(),
-        t.focus_status()
-    );
-    let _ = writeln!(out, "{}", "─".repeat(72));
-    for (i, item) in t.items.iter().enumerate() {
-        match item {
-            Item::Incoming(m) => write_message(
-                &mut out,
-                i + 1,
-                m,
-                &t.focus.id,
-                t.status.get(&m.id).copied().filter(|_| m.id != t.focus.id),
-            ),
-            Item::Reply(r) => write_reply(&mut out, i + 1, r),
-        }
-        out.push('\n');
-    }
-    if t.notes.is_empty() {
-        let _ = writeln!(out, "Notes: none");
-    } else {
-        let _ = writeln!(out, "Notes:");
-        for n in &t.notes {
-            if let RecordBody::Note { text } = &n.body {
-                let _ = writeln!(
-                    out,
-                    "  {} {} on {}:\n{}",
-                    clean_line(&n.at, 40),
-                    clean_line(&n.by, 80),
-                    short(&n.report),
-                    indent(text, 4)
-                );
-            }
-        }
-    }
-    out
-}
-
-/// One row of `list`.
-#[derive(Debug, Clone)]
-pub struct ListRow {
-    /// Report id.
-    pub id: String,
-    /// Server day.
-    pub day: String,
-    /// Category, or `follow-up`, or `UNREADABLE`.
-    pub category: String,
-    /// Place (or the flag reason for an unreadable one).
-    pub place: String,
-    /// First words.
-    pub words: String,
-    /// Short thread id.
-    pub thread: String,
-    /// Status.
-    pub status: String,
-}
-
-impl ListRow {
-    /// The row for a message.
-    pub fn from_message(m: &Message, status: Status) -> ListRow {
-        let (category, place, words) = match &m.payload {
-            Payload::Report(r) => (
-                r.report.category.clone(),
-                if r.report.location.known {
-                    r.report.location.description.clone()
-                } else {
-                    "not known".into()
-                },
-                r.report.details.clone(),
-            ),
-            Payload::FollowUp(f) => ("follow-up".to_owned(), String::new(), f.message.clone()),
-            Payload::Reply(_) => (String::new(), String::new(), String::new()),
-        };
-        ListRow {
-            id: m.id.clone(),
-            day: m.day.clone(),
-            category,
-            place,
-            words,
-            thread: short_thread(m.thread_id),
-            status: status.to_string(),
-        }
-    }
-
-    /// Whether `needle` (lowercase) occurs in any text of the row.
-    pub fn matches(&self, needle: &str) -> bool {
-        [&self.category, &self.place, &self.words, &self.id]
-            .iter()
-            .any(|s| s.to_lowercase().contains(needle))
-    }
-}
-
 /// The header line of `list`.
 pub fn list_header() -> String {
     format!(
@@ -284,16 +123,255 @@ pub fn list_header() -> String {
     )
 }
 
-/// One formatted line of `list`.
-pub fn list_line(r: &ListRow) -> String {
+/// One line of `list` for a case of the queue: the report's columns, then
+/// the case's status with its follow-ups and assignee.
+pub fn queue_line(r: &crate::desk::QueueRow) -> String {
+    use crate::desk::CaseFlag;
+    let (category, place, words, status) = match &r.flag {
+        Some(CaseFlag::Unreadable { code, reason }) => (
+            if code == crate::thread::DUPLICATE {
+                "DUPLICATE"
+            } else {
+                "UNREADABLE"
+            }
+            .to_owned(),
+            code.clone(),
+            reason.clone(),
+            "-".to_owned(),
+        ),
+        _ => {
+            let mut status = r.status.to_string();
+            if r.follow_ups > 0 {
+                status.push_str(&format!(
+                    " · {} follow-up{}",
+                    r.follow_ups,
+                    if r.follow_ups == 1 { "" } else { "s" }
+                ));
+            }
+            if let Some(a) = &r.assignee {
+                status.push_str(&format!(" · {}", clean_line(a, 24)));
+            }
+            if r.flag.is_some() {
+                status.push_str(" · FLAGGED (muted)");
+            }
+            (
+                r.category.clone(),
+                r.place.clone(),
+                r.summary.clone(),
+                status,
+            )
+        }
+    };
     format!(
         "{:<12}  {:<10}  {:<12}  {:<20}  {:<32}  {:<8}  {}",
-        short(&r.id),
-        clean_line(&r.day, 10),
-        clean_line(&r.category, 12),
-        clean_line(&r.place, 20),
-        clean_line(&r.words, 32),
+        r.short_id,
+        clean_line(&r.received, 10),
+        clean_line(&category, 12),
+        clean_line(&place, 20),
+        clean_line(&words, 32),
         r.thread,
-        r.status
+        status
     )
+}
+
+fn write_fields(out: &mut String, fields: &[crate::desk::Field]) {
+    for f in fields {
+        if f.value.contains('\n') || f.label == "Details" || f.label == "Message" {
+            let _ = writeln!(out, "    {}:\n{}", f.label, indent(&f.value, 8));
+        } else {
+            let _ = writeln!(out, "    {}: {}", f.label, clean(&f.value));
+        }
+    }
+}
+
+/// `show`: a case — the report, then its timeline (follow-ups and replies
+/// numbered, handlers' changes between them), then its notes.
+pub fn show_case(v: &crate::desk::CaseView) -> String {
+    use crate::desk::TimelineEvent as E;
+    let mut out = String::new();
+    let messages = 1 + v
+        .timeline
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.event,
+                E::FollowUp { .. } | E::Report { .. } | E::Reply { .. }
+            )
+        })
+        .count();
+    let _ = writeln!(out, "Report {} for force {}", v.case_id, v.force_id);
+    let _ = writeln!(
+        out,
+        "Thread {} · {messages} message(s) · status {}",
+        v.thread, v.status
+    );
+    let mut case = vec![format!("priority {}", v.priority)];
+    case.push(match &v.assignee {
+        Some(a) => format!("assigned to {}", clean_line(a, 80)),
+        None => "not assigned".to_owned(),
+    });
+    if !v.labels.is_empty() {
+        case.push(format!(
+            "labels {}",
+            v.labels
+                .iter()
+                .map(|l| clean_line(l, 40))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if v.muted {
+        case.push("muted".to_owned());
+    }
+    let _ = writeln!(out, "Case: {}", case.join(" · "));
+    if !v.seen_by.is_empty() {
+        let seen: Vec<String> = v
+            .seen_by
+            .iter()
+            .map(|s| {
+                let name = clean_line(&s.account, 40);
+                if s.current {
+                    name
+                } else {
+                    format!("{name} (before the latest)")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "Seen by: {}", seen.join(", "));
+    }
+    let _ = writeln!(out, "{}", "─".repeat(72));
+    let _ = writeln!(
+        out,
+        "[1] report {} · received {} · sent {} (reporter's clock) · language {}",
+        v.short_id,
+        clean_line(&v.received, 10),
+        clean_line(&v.sent_at, 40),
+        clean_line(&v.language, 16)
+    );
+    write_fields(&mut out, &v.fields);
+    if v.attachments > 0 {
+        let _ = writeln!(
+            out,
+            "    Attachments: {} (not supported in v1; ignored)",
+            v.attachments
+        );
+    }
+    out.push('\n');
+    let mut k = 1;
+    let mut notes = Vec::new();
+    for item in &v.timeline {
+        let by = item
+            .by
+            .as_deref()
+            .map(|b| clean_line(b, 80))
+            .unwrap_or_default();
+        let at = clean_line(&item.at, 40);
+        match &item.event {
+            E::FollowUp {
+                id,
+                day,
+                sent_at,
+                language,
+                message,
+                while_muted,
+            } => {
+                k += 1;
+                let _ = writeln!(
+                    out,
+                    "[{k}] follow-up {} · received {} · sent {} (reporter's clock) · language {}{}",
+                    short(id),
+                    clean_line(day, 10),
+                    clean_line(sent_at, 40),
+                    clean_line(language, 16),
+                    if *while_muted {
+                        " · arrived while muted"
+                    } else {
+                        ""
+                    }
+                );
+                let _ = writeln!(out, "    Message:\n{}", indent(message, 8));
+                out.push('\n');
+            }
+            E::Report { id, day, fields } => {
+                k += 1;
+                let _ = writeln!(
+                    out,
+                    "[{k}] report {} · received {} (same thread)",
+                    short(id),
+                    clean_line(day, 10)
+                );
+                write_fields(&mut out, fields);
+                out.push('\n');
+            }
+            E::Reply {
+                slot,
+                from,
+                message,
+                ..
+            } => {
+                k += 1;
+                let _ = writeln!(
+                    out,
+                    "[{k}] reply from {} · sent {at} by {by} · slot {slot}",
+                    clean_line(from, 80)
+                );
+                let _ = writeln!(out, "    Message:\n{}", indent(message, 8));
+                out.push('\n');
+            }
+            E::Note { text } => notes.push((at, by, text.clone())),
+            E::Status { status } => {
+                let _ = writeln!(out, "    · {at} {by} set the status to {status}");
+            }
+            E::Reopened => {
+                let _ = writeln!(
+                    out,
+                    "    · the follow-up below re-opened the case (status new)"
+                );
+            }
+            E::Assigned { to } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} assigned it to {}",
+                    to.as_deref()
+                        .map(|a| clean_line(a, 80))
+                        .unwrap_or_else(|| "nobody".into())
+                );
+            }
+            E::Priority { priority } => {
+                let _ = writeln!(out, "    · {at} {by} set the priority to {priority}");
+            }
+            E::Labels { added, removed } => {
+                let list = |v: &[String]| {
+                    v.iter()
+                        .map(|l| clean_line(l, 40))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let mut what = Vec::new();
+                if !added.is_empty() {
+                    what.push(format!("added label(s) {}", list(added)));
+                }
+                if !removed.is_empty() {
+                    what.push(format!("removed label(s) {}", list(removed)));
+                }
+                let _ = writeln!(out, "    · {at} {by} {}", what.join(" and "));
+            }
+            E::Muted { muted } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} {} the case",
+                    if *muted { "muted" } else { "unmuted" }
+                );
+            }
+        }
+    }
+    if notes.is_empty() {
+        let _ = writeln!(out, "Notes: none");
+    } else {
+        let _ = writeln!(out, "Notes:");
+        for (at, by, text) in notes {
+            let _ = writeln!(out, "  {at} {by}:\n{}", indent(&text, 4));
+        }
+    }
+    out
 }

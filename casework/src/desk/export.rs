@@ -1,0 +1,349 @@
+//! Export from the desk: one case (its report, thread, status history and
+//! notes) as JSON or a printable HTML page, for the force's records system,
+//! with a REQUIRED reason recorded in the audit log before anything is
+//! decrypted.
+//!
+//! It owns the reason rule and the audit steps (an entry before, and an
+//! `export-failed` entry if the export then fails). The formats are
+//! [`crate::export`]'s. Where the export goes (a download, a 0600 file) is
+//! the front end's.
+//!
+//! The reason is the one piece of handler-written text the audit log keeps
+//! in the clear, by design: it is why the export happened, for whoever
+//! reviews the log, not part of the case (one line, at most
+//! [`MAX_REASON`] characters).
+
+use zeroize::Zeroizing;
+
+use super::{Desk, DeskError, Handler};
+use crate::text::clean_line;
+
+/// The longest export reason, in characters.
+pub const MAX_REASON: usize = 200;
+
+/// Export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// JSON: every field of every message, the thread, notes, status history.
+    Json,
+    /// A self-contained printable HTML page (no script, no external resource).
+    Html,
+}
+
+impl ExportFormat {
+    /// `json` or `html`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Json => "json",
+            ExportFormat::Html => "html",
+        }
+    }
+}
+
+/// An export, ready to be handed over.
+pub struct Export {
+    /// A file name for it, e.g. `quietline-case-0123456789ab.json`.
+    pub file_name: String,
+    /// Its media type.
+    pub media_type: &'static str,
+    /// The text (zeroized on drop).
+    pub body: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for Export {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Export")
+            .field("file_name", &self.file_name)
+            .field("media_type", &self.media_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reason as recorded: one line, 3 to [`MAX_REASON`] characters.
+pub fn check_reason(reason: &str) -> Result<String, DeskError> {
+    let r = clean_line(reason.trim(), MAX_REASON + 1);
+    if r.chars().count() < 3 {
+        return Err(DeskError::Invalid(
+            "give the reason for this export (for example the request or reference it answers); it is recorded in the audit log. Nothing was exported".into(),
+        ));
+    }
+    if r.chars().count() > MAX_REASON {
+        return Err(DeskError::Invalid(format!(
+            "the export reason is longer than {MAX_REASON} characters; nothing was exported"
+        )));
+    }
+    Ok(r)
+}
+
+impl Desk {
+    /// Export case `id` as `who`, for `reason` (required). Audited
+    /// (`export`, with the format and the reason) before the case is opened;
+    /// if it then fails, an `export-failed` entry says so.
+    pub async fn export(
+        &self,
+        who: &Handler,
+        id: &str,
+        format: ExportFormat,
+        reason: &str,
+    ) -> Result<Export, DeskError> {
+        let reason = check_reason(reason)?;
+        let case_id = self.resolve(who, id).await?;
+        let fmt = format.as_str();
+        self.record_audit(
+            who,
+            "export",
+            Some(&case_id),
+            Some(format!("{fmt}: {reason}")),
+        )
+        .await?;
+        match self.export_inner(who, &case_id, format).await {
+            Ok(e) => Ok(e),
+            Err(e) => {
+                // The desk's own words: flags and refusals never quote a report.
+                let why = clean_line(&e.to_string(), 300);
+                self.record_audit(
+                    who,
+                    "export-failed",
+                    Some(&case_id),
+                    Some(format!("{fmt}: {why}")),
+                )
+                .await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Record that an export made by [`Desk::export`] could not be handed
+    /// over (a file that could not be written): `export-failed`, with `why`
+    /// in the front end's own words (cleaned to one line).
+    pub async fn export_not_delivered(
+        &self,
+        who: &Handler,
+        case_id: &str,
+        format: ExportFormat,
+        why: &str,
+    ) -> Result<(), DeskError> {
+        let why = clean_line(why, 300);
+        self.record_audit(
+            who,
+            "export-failed",
+            Some(case_id),
+            Some(format!("{}: {why}", format.as_str())),
+        )
+        .await
+    }
+
+    async fn export_inner(
+        &self,
+        who: &Handler,
+        case_id: &str,
+        format: ExportFormat,
+    ) -> Result<Export, DeskError> {
+        let data = self.open_case(case_id).await?;
+        let at = self.clock().now_rfc3339();
+        let t = &data.thread;
+        let body = Zeroizing::new(match format {
+            ExportFormat::Json => crate::export::json_text(&crate::export::to_json(
+                t,
+                self.force_id(),
+                &at,
+                &who.account,
+            )),
+            ExportFormat::Html => crate::export::to_html(t, self.force_id(), &at, &who.account),
+        });
+        Ok(Export {
+            file_name: format!(
+                "quietline-case-{}.{}",
+                crate::render::short(case_id),
+                format.as_str()
+            ),
+            media_type: match format {
+                ExportFormat::Json => "application/json",
+                ExportFormat::Html => "text/html; charset=utf-8",
+            },
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{AuditQuery, DeskError, QueueQuery, View};
+    use super::*;
+
+    #[tokio::test]
+    async fn export_needs_a_reason_and_records_it() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let id = t
+            .store(
+                &vault,
+                "2026-12-01",
+                &Reporter::new().report("dealing", "Tall Dave", "AB12 CDE"),
+            )
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        assert!(matches!(
+            desk.export(&ann, &id, ExportFormat::Json, " ").await,
+            Err(DeskError::Invalid(_))
+        ));
+        assert!(
+            crate::vault::Vault::collect(vault.audit_entries())
+                .await
+                .unwrap()
+                .is_empty(),
+            "refused before anything"
+        );
+        let e = desk
+            .export(&ann, &id, ExportFormat::Json, "CID request 42")
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+        assert_eq!(
+            v["report"]["payload"]["report"]["vehicles"][0]["registration"],
+            "AB12 CDE"
+        );
+        assert_eq!(v["exported_by"], "ann");
+        let h = desk
+            .export(&ann, &id, ExportFormat::Html, "CID request 42")
+            .await
+            .unwrap();
+        assert!(h.body.contains("Tall Dave") && h.file_name.ends_with(".html"));
+        let sam = supervisor("sam");
+        let page = desk
+            .audit_log(
+                &sam,
+                &AuditQuery {
+                    case: Some(id[..8].into()),
+                    ..AuditQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        // Reading the log is itself recorded, first.
+        assert_eq!(page.total, 3);
+        assert_eq!(page.entries[0].action, "audit-view");
+        assert_eq!(
+            page.entries[1].detail.as_deref(),
+            Some("html: CID request 42"),
+            "newest first"
+        );
+        assert!(matches!(
+            desk.audit_log(&ann, &AuditQuery::default()).await,
+            Err(DeskError::Forbidden { .. })
+        ));
+        let by_ann = desk
+            .audit_log(
+                &sam,
+                &AuditQuery {
+                    account: Some("ann".into()),
+                    ..AuditQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_ann.total, 2);
+        let check = desk
+            .verify_audit(&sam, by_ann.entries.last().map(|r| r.hash.as_str()))
+            .await
+            .unwrap();
+        assert!(check.intact(), "{check:?}");
+        assert!(
+            !desk
+                .verify_audit(&sam, Some(&"0".repeat(64)))
+                .await
+                .unwrap()
+                .intact()
+        );
+    }
+
+    /// No public path returns decrypted text without its audit entry: with
+    /// the audit log unwritable, every reading use case refuses.
+    #[tokio::test]
+    async fn the_audit_entry_precedes_every_decrypting_call() {
+        use sqlx::Connection;
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let id = t
+            .store(
+                &vault,
+                "2026-12-01",
+                &Reporter::new().report("dealing", "Tall Dave", "AB12 CDE"),
+            )
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        // Each call writes its entry first, naming the account.
+        let count = || async {
+            crate::vault::Vault::collect(vault.audit_entries())
+                .await
+                .unwrap()
+        };
+        desk.queue(
+            &ann,
+            &QueueQuery {
+                view: View::All,
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        desk.case(&ann, &id).await.unwrap();
+        desk.reply_form(&ann, &id).await.unwrap();
+        desk.export(&ann, &id, ExportFormat::Json, "court order")
+            .await
+            .unwrap();
+        let log = count().await;
+        assert_eq!(
+            log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["queue", "show", "show", "export"]
+        );
+        assert!(log.iter().all(|r| r.handler.as_deref() == Some("ann")));
+        // Break the audit log: nothing decrypted comes out.
+        let url = format!("sqlite://{}", t.home.vault_path().display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'audit refused'); END")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let audit_err =
+            |r: Result<(), DeskError>| assert!(matches!(r, Err(DeskError::Audit(_))), "{r:?}");
+        audit_err(
+            desk.queue(
+                &ann,
+                &QueueQuery {
+                    view: View::All,
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .map(|_| ()),
+        );
+        audit_err(
+            desk.queue(
+                &ann,
+                &QueueQuery {
+                    search: Some("dave".into()),
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .map(|_| ()),
+        );
+        audit_err(desk.case(&ann, &id).await.map(|_| ()));
+        audit_err(desk.reply_form(&ann, &id).await.map(|_| ()));
+        audit_err(
+            desk.export(&ann, &id, ExportFormat::Html, "court order")
+                .await
+                .map(|_| ()),
+        );
+        audit_err(
+            desk.audit_log(&supervisor("sam"), &AuditQuery::default())
+                .await
+                .map(|_| ()),
+        );
+    }
+}
