@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod audit;
 pub mod client;
 pub mod clock;
@@ -29,6 +30,7 @@ pub mod records;
 pub mod refusal;
 pub mod render;
 pub mod reply;
+pub mod session;
 pub mod text;
 pub mod thread;
 pub mod vault;

@@ -30,6 +30,11 @@ use quietline_casework::{pull, text};
 use quietline_crypto::keys::{PublicKey, Suite};
 use zeroize::Zeroizing;
 
+mod cli {
+    //! The subcommands that live in their own files.
+    pub mod account;
+}
+
 /// The Quietline decryption console: holds a force's private keys, pulls its
 /// sealed reports, opens them, replies, and keeps an audit trail of every look.
 #[derive(Parser)]
@@ -184,6 +189,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<AuditCommand>,
     },
+    /// Manage the desk's accounts (add, list, disable, reset); no passphrase needed
+    #[command(subcommand)]
+    Account(cli::account::AccountCommand),
 }
 
 #[derive(Subcommand)]
@@ -501,6 +509,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         }
         Command::Export { id, format, output } => export_cmd(ctx, &id, format, output).await?,
         Command::Audit { command } => return audit_cmd(ctx, command).await,
+        Command::Account(command) => {
+            cli::account::run(&ctx.vault().await?, &ctx.actor, command).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
