@@ -61,7 +61,89 @@ impl std::fmt::Display for Status {
     }
 }
 
-/// What a record says.
+/// A case's priority (issue 16): how soon it needs a handler.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Before anything else.
+    High,
+    /// The default.
+    #[default]
+    Medium,
+    /// When there is time.
+    Low,
+}
+
+impl Priority {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Medium => "medium",
+            Priority::Low => "low",
+        }
+    }
+    /// Parse a name written by [`Priority::as_str`].
+    pub fn from_name(s: &str) -> Option<Priority> {
+        match s {
+            "high" => Some(Priority::High),
+            "medium" => Some(Priority::Medium),
+            "low" => Some(Priority::Low),
+            _ => None,
+        }
+    }
+    /// 3 for high, 2 medium, 1 low (sorting "most urgent first" is descending rank).
+    pub fn rank(self) -> u8 {
+        match self {
+            Priority::High => 3,
+            Priority::Medium => 2,
+            Priority::Low => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Priority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Status {
+    /// Parse a name written by [`Status::as_str`].
+    pub fn from_name(s: &str) -> Option<Status> {
+        match s {
+            "new" => Some(Status::New),
+            "triaged" => Some(Status::Triaged),
+            "actioned" => Some(Status::Actioned),
+            "closed" => Some(Status::Closed),
+            _ => None,
+        }
+    }
+    /// Every status, in workflow order.
+    pub const ALL: [Status; 4] = [
+        Status::New,
+        Status::Triaged,
+        Status::Actioned,
+        Status::Closed,
+    ];
+}
+
+/// What a record says. Records about a case's handling (status, assignment,
+/// priority, labels, mute, notes) are kept on the case id (its first
+/// report's id); a reply copy on the message it answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum RecordBody {
@@ -89,6 +171,38 @@ pub enum RecordBody {
         from: String,
         /// The message.
         message: String,
+        /// Its language tag (absent in copies written before the desk).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<String>,
+    },
+    /// The case was assigned to an account (`None`: unassigned).
+    #[serde(rename = "quietline-console/assign")]
+    Assign {
+        /// The account, or `None` for nobody.
+        to: Option<String>,
+    },
+    /// The case's priority changed.
+    #[serde(rename = "quietline-console/priority")]
+    Priority {
+        /// The new priority.
+        priority: Priority,
+    },
+    /// Labels added to and removed from the case.
+    #[serde(rename = "quietline-console/label")]
+    Label {
+        /// Labels added.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Labels removed.
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    /// The case was muted (its later follow-ups arrive flagged, not as new
+    /// work) or unmuted.
+    #[serde(rename = "quietline-console/mute")]
+    Mute {
+        /// Whether it is muted now.
+        muted: bool,
     },
 }
 
@@ -99,6 +213,10 @@ impl RecordBody {
             RecordBody::Note { .. } => "note",
             RecordBody::Status { .. } => "status",
             RecordBody::Reply { .. } => "reply",
+            RecordBody::Assign { .. } => "assign",
+            RecordBody::Priority { .. } => "priority",
+            RecordBody::Label { .. } => "label",
+            RecordBody::Mute { .. } => "mute",
         }
     }
 }

@@ -6,7 +6,8 @@
 //! `PUT` it, and on `409` (slot taken — e.g. another handler of the force
 //! replied first) seal again for slot i + 1. It then keeps the force's own
 //! sealed copy (the reply itself only the reporter can open). It does not
-//! choose the message or its author (the binary does).
+//! choose the message or its author, and does not decide who may use which
+//! slot (the desk claims slots: `desk::answer`).
 
 use quietline_crypto::payload::{Common, PAYLOAD_VERSION, Payload, Reply};
 use quietline_crypto::seal::seal_reply;
@@ -14,7 +15,7 @@ use quietline_crypto::seal::seal_reply;
 use crate::client::{Client, ClientError, SlotPut};
 use crate::keyring::KeyRing;
 use crate::records::{self, Record, RecordBody, RecordError};
-use crate::thread::Thread;
+use crate::thread::Message;
 use crate::vault::Vault;
 
 /// How many taken slots in a row `reply` skips before giving up.
@@ -81,30 +82,48 @@ pub struct Outgoing<'a> {
     pub by: &'a str,
 }
 
-/// Seal and post a reply to the thread of `thread.focus`; keep a sealed copy.
-pub async fn send(
-    client: &Client,
-    vault: &Vault,
-    ring: &KeyRing,
-    thread: &Thread,
-    out: &Outgoing<'_>,
-) -> Result<Sent, ReplyError> {
+/// A reply ready to be sealed for a slot: the reporter's reply key, the
+/// thread, its slot key and the padded payload.
+pub struct Prepared {
+    reply_pk: quietline_crypto::keys::PublicKey,
+    thread_id: [u8; 16],
+    slot_key: quietline_crypto::reply_code::SlotKey,
+    payload: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The payload is the handler's words; the slot key locates replies.
+        write!(f, "Prepared(thread {})", hex::encode(&self.thread_id[..4]))
+    }
+}
+
+impl Prepared {
+    /// The thread id.
+    pub fn thread_id(&self) -> [u8; 16] {
+        self.thread_id
+    }
+}
+
+/// Take the reply material from `focus` (a report or follow-up) and build
+/// the reply's payload.
+pub fn prepare(focus: &Message, out: &Outgoing<'_>) -> Result<Prepared, ReplyError> {
     if out.message.trim().is_empty() {
         return Err(ReplyError::Empty);
     }
-    let material = match &thread.focus.payload {
+    let material = match &focus.payload {
         Payload::Report(r) => &r.reply,
         Payload::FollowUp(f) => &f.reply,
         Payload::Reply(_) => {
             return Err(ReplyError::NoReplyMaterial(
-                thread.focus.id.clone(),
+                focus.id.clone(),
                 "not a report".into(),
             ));
         }
     };
     let (reply_pk, thread_id, slot_key) = material
         .decode()
-        .map_err(|e| ReplyError::NoReplyMaterial(thread.focus.id.clone(), e.to_string()))?;
+        .map_err(|e| ReplyError::NoReplyMaterial(focus.id.clone(), e.to_string()))?;
     let payload = zeroize::Zeroizing::new(
         Payload::Reply(Reply {
             common: Common {
@@ -117,31 +136,70 @@ pub async fn send(
         })
         .to_json(),
     );
-    let first = thread.next_slot();
-    let mut skipped = Vec::new();
+    Ok(Prepared {
+        reply_pk,
+        thread_id,
+        slot_key,
+        payload,
+    })
+}
+
+/// Seal the reply for `slot` and `PUT` it: stored, or taken (`409`).
+pub async fn post(client: &Client, p: &Prepared, slot: u32) -> Result<SlotPut, ReplyError> {
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let address = p.slot_key.address(slot);
+    let envelope = seal_reply(&mut rng, address, &p.reply_pk, &p.payload)
+        .map_err(|e| ReplyError::Seal(e.to_string()))?;
+    Ok(client.put_slot(&address, envelope).await?)
+}
+
+/// Keep the force's own sealed copy of a reply stored at `slot`, on the
+/// message `answered`.
+pub async fn keep_copy(
+    vault: &Vault,
+    ring: &KeyRing,
+    p: &Prepared,
+    answered: &str,
+    slot: u32,
+    out: &Outgoing<'_>,
+) -> Result<(), ReplyError> {
+    let record = Record {
+        v: records::RECORD_VERSION,
+        report: answered.to_owned(),
+        at: out.sent_at.to_owned(),
+        by: out.by.to_owned(),
+        body: RecordBody::Reply {
+            thread: hex::encode(p.thread_id),
+            slot,
+            from: out.from.to_owned(),
+            message: out.message.to_owned(),
+            lang: Some(out.lang.to_owned()),
+        },
+    };
+    records::add(vault, ring.force_id(), &ring.current_public_key(), &record)
+        .await
+        .map_err(|error| ReplyError::Record { slot, error })?;
+    Ok(())
+}
+
+/// Seal and post a reply to the thread of `focus` from slot `first` on,
+/// moving past taken slots; keep a sealed copy. (The desk claims each slot
+/// first: see `desk::answer`.)
+pub async fn send(
+    client: &Client,
+    vault: &Vault,
+    ring: &KeyRing,
+    focus: &Message,
+    first: u32,
+    out: &Outgoing<'_>,
+) -> Result<Sent, ReplyError> {
+    let p = prepare(focus, out)?;
+    let mut skipped = Vec::new();
     for slot in first..first.saturating_add(MAX_SLOT_TRIES) {
-        let address = slot_key.address(slot);
-        let envelope = seal_reply(&mut rng, address, &reply_pk, &payload)
-            .map_err(|e| ReplyError::Seal(e.to_string()))?;
-        match client.put_slot(&address, envelope).await? {
+        match post(client, &p, slot).await? {
             SlotPut::Taken => skipped.push(slot),
             SlotPut::Stored => {
-                let record = Record {
-                    v: records::RECORD_VERSION,
-                    report: thread.focus.id.clone(),
-                    at: out.sent_at.to_owned(),
-                    by: out.by.to_owned(),
-                    body: RecordBody::Reply {
-                        thread: hex::encode(thread_id),
-                        slot,
-                        from: out.from.to_owned(),
-                        message: out.message.to_owned(),
-                    },
-                };
-                records::add(vault, ring.force_id(), &ring.current_public_key(), &record)
-                    .await
-                    .map_err(|error| ReplyError::Record { slot, error })?;
+                keep_copy(vault, ring, &p, &focus.id, slot, out).await?;
                 return Ok(Sent { slot, skipped });
             }
         }

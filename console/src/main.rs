@@ -951,7 +951,8 @@ async fn reply_cmd(ctx: &Ctx, id: &str, message: Option<String>, lang: &str) -> 
         &client,
         &vault,
         &ring,
-        &t,
+        &t.focus,
+        t.next_slot(),
         &Outgoing {
             from: &from,
             message: &message,

@@ -8,13 +8,45 @@
 //! It does not speak HTTP, render HTML or parse command lines; it does not
 //! keep a passphrase (only the keys it unlocked).
 //!
-//! Files: this module (lifecycle: open, lock, who acts), and the use cases
-//! in their own files beside it.
+//! Files: this module (lifecycle: open, lock, who acts, errors), and the use
+//! cases in their own files beside it: [`index`] (the in-memory case index,
+//! crate-private), [`queue`] (the queue and search), [`case`] (one case),
+//! [`actions`] (status, assignment, priority, labels, mute, notes, bulk),
+//! [`answer`] (replies, previews, templates), [`export`] (export with a
+//! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
+//! the background loop, pull state).
+//!
+//! The return types are plain structs with public fields and no HTML: the
+//! desk's web layer renders them, the CLI prints them.
 
 pub mod access;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+pub mod actions;
+pub mod answer;
+pub mod audit;
+pub mod case;
+pub mod export;
+pub(crate) mod index;
+pub mod pull;
+pub mod queue;
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use actions::{Action, BulkOutcome, BulkTarget};
+pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
+pub use audit::{AuditCheck, AuditPage, AuditQuery};
+pub use case::{CaseView, Field, SeenBy, TimelineEvent, TimelineItem};
+pub use export::{Export, ExportFormat};
+pub use pull::{PullFailure, PullRun, PullState, UnreadableEnvelope};
+pub use queue::{
+    AssigneeFilter, CaseFlag, Direction, Facets, QueueCounts, QueuePage, QueueQuery, QueueRow,
+    SortKey, View,
+};
+
+pub use crate::records::{Priority, Status};
 
 use crate::clock::Clock;
 use crate::home::Home;
@@ -116,6 +148,52 @@ pub enum DeskError {
     /// The vault failed.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// No case has this id (or an id starting with it).
+    #[error("no case has the id {0:?}: it may not have been pulled yet (see the queue for ids)")]
+    NoSuchCase(String),
+    /// What the front end sent does not make sense (an empty note, a day
+    /// that is not YYYY-MM-DD, an export without a reason…): the sentence
+    /// says what and what to do. It never quotes what a handler wrote.
+    #[error("{0}")]
+    Invalid(String),
+    /// The case's report cannot be read (supervisors see why in the queue).
+    #[error("case {id} cannot be read: {reason}")]
+    Unreadable {
+        /// The case (report) id.
+        id: String,
+        /// Why (the flag's sentence; never decrypted text).
+        reason: String,
+    },
+    /// Another handler answered the reporter since this reply's form was
+    /// shown, or is answering right now: nothing was sent. The front end
+    /// shows [`ReplyRace::others`] and lets the handler choose (send anyway
+    /// = call [`Desk::reply`] again with [`ReplyRace::replies_now`]).
+    #[error(
+        "another handler has replied to this reporter since you opened the reply form (or is sending a reply now): nothing was sent. Read their reply, then send yours anyway or change it"
+    )]
+    ReplyRace(Box<ReplyRace>),
+    /// The reply was not sent (or sent but not recorded: see the message).
+    #[error(transparent)]
+    Reply(#[from] crate::reply::ReplyError),
+    /// A sealed record could not be written or read.
+    #[error(transparent)]
+    Record(#[from] crate::records::RecordError),
+    /// The home's config (server, token) is missing or wrong.
+    #[error(transparent)]
+    Home(#[from] crate::home::HomeError),
+    /// The server could not be asked.
+    #[error(transparent)]
+    Client(#[from] crate::client::ClientError),
+    /// A pull failed.
+    #[error(transparent)]
+    Pull(#[from] crate::pull::PullError),
+    /// The server's directory does not serve this force's key (see
+    /// [`crate::directory`]); an audit entry was written.
+    #[error(transparent)]
+    KeySubstitution(Box<crate::directory::KeySubstitution>),
+    /// The audit entry could not be written, so nothing was shown or done.
+    #[error("cannot write the audit log ({0}); nothing was shown or changed")]
+    Audit(VaultError),
 }
 
 /// The desk (cheap to clone; clones share everything).
@@ -124,18 +202,26 @@ pub struct Desk {
     inner: Arc<Inner>,
 }
 
-// Read by the use cases as they land (issue 16); the allow goes with them.
-#[allow(dead_code)]
 struct Inner {
     home: Home,
     vault: Vault,
     clock: Clock,
     settings: DeskSettings,
     force_id: String,
+    /// The desk process's OS user (every audit entry names it beside the account).
+    os_user: String,
     /// `None` once locked. The ring's keys zeroize when the last Arc drops.
     ring: RwLock<Option<Arc<KeyRing>>>,
     /// Pending sign-ins and the throttle of unknown names (`access.rs`).
     access: access::AccessState,
+    /// The case index (cleared, its text zeroized, when locked).
+    index: RwLock<index::Index>,
+    /// One sync with the vault at a time.
+    sync_lock: tokio::sync::Mutex<()>,
+    /// The last pull, its error, whether one runs.
+    pull: pull::PullCell,
+    /// Reply slots claimed: (thread key, slot) → account.
+    claims: std::sync::Mutex<std::collections::HashMap<(String, u32), String>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -147,10 +233,10 @@ impl std::fmt::Debug for Desk {
     }
 }
 
-#[allow(dead_code)]
 impl Desk {
     /// Unlock the key ring in `home` with `passphrase` (the caller zeroizes
-    /// it; the desk keeps only the keys) and open the desk over `vault`.
+    /// it; the desk keeps only the keys), open the desk over `vault` and
+    /// build the case index (every envelope and record opened, on every core).
     pub async fn open(
         home: Home,
         vault: Vault,
@@ -163,17 +249,24 @@ impl Desk {
             .map_err(|e| VaultError::Corrupt(e.to_string()))?;
         let ring = KeyRing::unlock(&home.keys_dir(), config.current_key.as_deref(), passphrase)?;
         let force_id = ring.force_id().to_owned();
-        Ok(Desk {
+        let desk = Desk {
             inner: Arc::new(Inner {
                 home,
                 vault,
                 clock,
                 settings,
                 force_id,
+                os_user: crate::audit::Actor::current(None).os_user,
                 ring: RwLock::new(Some(Arc::new(ring))),
                 access: access::AccessState::default(),
+                index: RwLock::new(index::Index::default()),
+                sync_lock: tokio::sync::Mutex::new(()),
+                pull: pull::PullCell::default(),
+                claims: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
-        })
+        };
+        desk.sync().await?;
+        Ok(desk)
     }
 
     /// Drop the keys: every later call that needs them answers
@@ -181,6 +274,11 @@ impl Desk {
     pub fn lock(&self) {
         if let Ok(mut slot) = self.inner.ring.write() {
             *slot = None;
+        }
+        // The index holds decrypted text: zeroized as it is dropped.
+        match self.inner.index.write() {
+            Ok(mut idx) => idx.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
         }
     }
 

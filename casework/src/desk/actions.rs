@@ -1,0 +1,362 @@
+//! What handlers do to cases: status, take (assign to me), assign
+//! (supervisors), priority, labels, mute, notes, one case at a time or in
+//! bulk. Each change is a sealed record on the case id (see
+//! [`crate::records`]) and an audit entry naming the account; bulk actions
+//! write one of each per case changed.
+//!
+//! It owns who may do which change and what a change is. It does not show
+//! anything decrypted (labels and notes are the handler's own words and are
+//! never put in the audit log).
+
+use super::queue::{QueueQuery, select};
+use super::{Desk, DeskError, Handler, Priority, Status};
+use crate::records::{self, Record, RecordBody};
+
+/// The longest label, in characters.
+pub const MAX_LABEL: usize = 40;
+/// The longest note, in characters (a sealed record holds at most 64 KiB).
+pub const MAX_NOTE: usize = 20_000;
+
+/// A change to a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Set the status.
+    Status(Status),
+    /// Assign to the handler acting.
+    Take,
+    /// Assign to an account, or to nobody (supervisors; a handler may only
+    /// unassign a case that is theirs).
+    Assign(Option<String>),
+    /// Set the priority.
+    Priority(Priority),
+    /// Add and remove labels.
+    Label {
+        /// Labels to add.
+        add: Vec<String>,
+        /// Labels to remove.
+        remove: Vec<String>,
+    },
+    /// Mute (later follow-ups arrive flagged, not as new work) or unmute.
+    Mute(bool),
+}
+
+impl Action {
+    /// The audit log's action name.
+    pub fn audit_name(&self) -> &'static str {
+        match self {
+            Action::Status(_) => "status",
+            Action::Take | Action::Assign(_) => "assign",
+            Action::Priority(_) => "priority",
+            Action::Label { .. } => "label",
+            Action::Mute(true) => "mute",
+            Action::Mute(false) => "unmute",
+        }
+    }
+}
+
+/// Which cases a bulk action applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkTarget {
+    /// These cases (ids or unambiguous prefixes).
+    Cases(Vec<String>),
+    /// Every case matching the query, all pages.
+    Query(QueueQuery),
+}
+
+/// What a bulk action did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BulkOutcome {
+    /// Cases changed (one record and one audit entry each).
+    pub changed: Vec<String>,
+    /// Cases already as asked (nothing written).
+    pub unchanged: usize,
+    /// Cases not changed, with why (in the desk's words).
+    pub failed: Vec<(String, String)>,
+}
+
+/// A label as stored: trimmed, 1–[`MAX_LABEL`] characters, no control characters.
+pub fn check_label(label: &str) -> Result<String, DeskError> {
+    let l = label.trim();
+    if l.is_empty()
+        || l.chars().count() > MAX_LABEL
+        || l.chars().any(crate::text::is_unsafe)
+        || l.chars().any(char::is_control)
+    {
+        return Err(DeskError::Invalid(format!(
+            "a label must be 1 to {MAX_LABEL} characters with no control characters"
+        )));
+    }
+    Ok(l.to_owned())
+}
+
+/// An account name as it may be assigned: 1–64 characters of letters,
+/// digits, `.`, `_`, `-`, `@` and spaces.
+pub fn check_account(name: &str) -> Result<String, DeskError> {
+    let n = name.trim();
+    if n.is_empty()
+        || n.chars().count() > 64
+        || !n
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | ' '))
+    {
+        return Err(DeskError::Invalid(
+            "an account name is 1 to 64 letters, digits, spaces and . _ - @".into(),
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+impl Desk {
+    /// The record body for `action` on a case in the state `entry`, or
+    /// `None` if the case is already so. Checks the role.
+    fn body_for(
+        &self,
+        who: &Handler,
+        action: &Action,
+        entry: &super::index::CaseEntry,
+    ) -> Result<Option<RecordBody>, DeskError> {
+        Ok(match action {
+            Action::Status(s) => (entry.status != *s || entry.muted_follow_up)
+                .then_some(RecordBody::Status { status: *s }),
+            Action::Take => (entry.assignee.as_deref() != Some(who.account.as_str())).then(|| {
+                RecordBody::Assign {
+                    to: Some(who.account.clone()),
+                }
+            }),
+            Action::Assign(to) => {
+                let to = to.as_deref().map(check_account).transpose()?;
+                let own = match &to {
+                    Some(a) => *a == who.account,
+                    None => entry.assignee.as_deref() == Some(who.account.as_str()),
+                };
+                if !own && !who.role.supervises() {
+                    return Err(DeskError::Forbidden {
+                        role: who.role,
+                        what: "assign cases to others (take a case, or ask a supervisor)",
+                    });
+                }
+                (entry.assignee != to).then_some(RecordBody::Assign { to })
+            }
+            Action::Priority(p) => {
+                (entry.priority != *p).then_some(RecordBody::Priority { priority: *p })
+            }
+            Action::Label { add, remove } => {
+                let add: Vec<String> = add
+                    .iter()
+                    .map(|l| check_label(l))
+                    .collect::<Result<_, _>>()?;
+                let remove: Vec<String> = remove
+                    .iter()
+                    .map(|l| check_label(l))
+                    .collect::<Result<_, _>>()?;
+                let has = |l: &String| entry.labels.iter().any(|x| x.eq_ignore_ascii_case(l));
+                let add: Vec<String> = add.into_iter().filter(|l| !has(l)).collect();
+                let remove: Vec<String> = remove.into_iter().filter(has).collect();
+                (!add.is_empty() || !remove.is_empty()).then_some(RecordBody::Label { add, remove })
+            }
+            Action::Mute(m) => (entry.muted != *m).then_some(RecordBody::Mute { muted: *m }),
+        })
+    }
+
+    /// Seal `body` on `case_id` as `who`, then audit it.
+    async fn write(
+        &self,
+        who: &Handler,
+        case_id: &str,
+        action: &str,
+        body: RecordBody,
+        detail: Option<String>,
+    ) -> Result<(), DeskError> {
+        let ring = self.ring()?;
+        let record = Record {
+            v: records::RECORD_VERSION,
+            report: case_id.to_owned(),
+            at: self.clock().now_rfc3339(),
+            by: who.account.clone(),
+            body,
+        };
+        records::add(
+            self.vault(),
+            ring.force_id(),
+            &ring.current_public_key(),
+            &record,
+        )
+        .await?;
+        self.audit(who, action, Some(case_id), detail).await
+    }
+
+    fn entry(&self, case_id: &str) -> Result<super::index::CaseEntry, DeskError> {
+        self.index_read()?
+            .get(case_id)
+            .cloned()
+            .ok_or_else(|| DeskError::NoSuchCase(case_id.to_owned()))
+    }
+
+    /// Apply one action to one case. Returns whether anything changed
+    /// (asking for what the case already is writes nothing).
+    pub async fn act(&self, who: &Handler, id: &str, action: &Action) -> Result<bool, DeskError> {
+        let case_id = self.resolve(who, id).await?;
+        let entry = self.entry(&case_id)?;
+        let changed = self.act_on(who, &entry, action).await?;
+        if changed {
+            self.sync().await?;
+        }
+        Ok(changed)
+    }
+
+    async fn act_on(
+        &self,
+        who: &Handler,
+        entry: &super::index::CaseEntry,
+        action: &Action,
+    ) -> Result<bool, DeskError> {
+        if entry.is_unreadable() && !who.role.supervises() {
+            return Err(DeskError::NoSuchCase(entry.id.clone()));
+        }
+        let Some(body) = self.body_for(who, action, entry)? else {
+            return Ok(false);
+        };
+        let detail = match &body {
+            RecordBody::Status { status } => Some(status.to_string()),
+            RecordBody::Assign { to } => Some(match to {
+                Some(a) => format!("to {a}"),
+                None => "to nobody".to_owned(),
+            }),
+            RecordBody::Priority { priority } => Some(priority.to_string()),
+            // Labels are the handlers' words: sealed, never in the log.
+            _ => None,
+        };
+        self.write(who, &entry.id, action.audit_name(), body, detail)
+            .await?;
+        Ok(true)
+    }
+
+    /// Set the case's status.
+    pub async fn set_status(&self, who: &Handler, id: &str, s: Status) -> Result<bool, DeskError> {
+        self.act(who, id, &Action::Status(s)).await
+    }
+    /// Assign the case to the handler acting.
+    pub async fn take(&self, who: &Handler, id: &str) -> Result<bool, DeskError> {
+        self.act(who, id, &Action::Take).await
+    }
+    /// Assign the case to `to` (or nobody).
+    pub async fn assign(
+        &self,
+        who: &Handler,
+        id: &str,
+        to: Option<&str>,
+    ) -> Result<bool, DeskError> {
+        self.act(who, id, &Action::Assign(to.map(str::to_owned)))
+            .await
+    }
+    /// Set the case's priority.
+    pub async fn set_priority(
+        &self,
+        who: &Handler,
+        id: &str,
+        p: Priority,
+    ) -> Result<bool, DeskError> {
+        self.act(who, id, &Action::Priority(p)).await
+    }
+    /// Add and remove labels.
+    pub async fn label(
+        &self,
+        who: &Handler,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<bool, DeskError> {
+        self.act(
+            who,
+            id,
+            &Action::Label {
+                add: add.to_vec(),
+                remove: remove.to_vec(),
+            },
+        )
+        .await
+    }
+    /// Mute or unmute.
+    pub async fn mute(&self, who: &Handler, id: &str, muted: bool) -> Result<bool, DeskError> {
+        self.act(who, id, &Action::Mute(muted)).await
+    }
+
+    /// Add an internal note (never sent to the reporter). Audited (`note`).
+    pub async fn note(&self, who: &Handler, id: &str, text: &str) -> Result<(), DeskError> {
+        if text.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "the note is empty; nothing was written".into(),
+            ));
+        }
+        if text.chars().count() > MAX_NOTE {
+            return Err(DeskError::Invalid(format!(
+                "the note is longer than {MAX_NOTE} characters; nothing was written"
+            )));
+        }
+        let case_id = self.resolve(who, id).await?;
+        let entry = self.entry(&case_id)?;
+        if entry.is_unreadable() && !who.role.supervises() {
+            return Err(DeskError::NoSuchCase(case_id));
+        }
+        self.write(
+            who,
+            &case_id,
+            "note",
+            RecordBody::Note {
+                text: text.to_owned(),
+            },
+            None,
+        )
+        .await?;
+        self.sync().await
+    }
+
+    /// Apply `action` to many cases (supervisors): one record and one audit
+    /// entry per case changed. A case that fails does not stop the others.
+    pub async fn bulk(
+        &self,
+        who: &Handler,
+        target: &BulkTarget,
+        action: &Action,
+    ) -> Result<BulkOutcome, DeskError> {
+        if !who.role.supervises() {
+            return Err(DeskError::Forbidden {
+                role: who.role,
+                what: "act on many cases at once",
+            });
+        }
+        self.sync().await?;
+        let mut out = BulkOutcome::default();
+        let entries: Vec<super::index::CaseEntry> = match target {
+            BulkTarget::Query(q) => {
+                q.validate()?;
+                let idx = self.index_read()?;
+                select(&idx, q, who).into_iter().cloned().collect()
+            }
+            BulkTarget::Cases(ids) => {
+                let mut v = Vec::with_capacity(ids.len());
+                for id in ids {
+                    match self.resolve(who, id).await.and_then(|c| self.entry(&c)) {
+                        Ok(e) => v.push(e),
+                        Err(e) => out.failed.push((id.clone(), e.to_string())),
+                    }
+                }
+                v
+            }
+        };
+        for entry in &entries {
+            match self.act_on(who, entry, action).await {
+                Ok(true) => out.changed.push(entry.id.clone()),
+                Ok(false) => out.unchanged += 1,
+                // The audit log or the vault is failing: stop, say how far it got.
+                Err(e @ (DeskError::Audit(_) | DeskError::Vault(_) | DeskError::Locked)) => {
+                    self.sync().await.ok();
+                    return Err(e);
+                }
+                Err(e) => out.failed.push((entry.id.clone(), e.to_string())),
+            }
+        }
+        self.sync().await?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,335 @@
+//! Pulling from the desk: [`Desk::pull_now`] (a handler's "pull now", the
+//! CLI's `pull`), the background loop ([`Desk::spawn_pull_loop`]: every
+//! interval plus random jitter, until shutdown) and [`Desk::pull_state`] for
+//! supervisors (the last pull, the last error, unreadable envelopes).
+//!
+//! It owns when to pull and what is remembered about it, and checking the
+//! server's directory against the force's key before each pull. The pull
+//! itself is [`crate::pull::pull`]; the index picks up what it stored.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::ProgressBar;
+
+use super::{Desk, DeskError, Handler, Role};
+use crate::client::Client;
+use crate::directory::{self, KeySubstitution, Served};
+use crate::home::{Config, Home};
+use crate::keyring::{self, list_keys};
+use crate::pull::PullSummary;
+use crate::render::short;
+use crate::text::clean_line;
+
+/// The account named in the audit log for the background loop's pulls.
+pub const BACKGROUND_ACCOUNT: &str = "desk (background pull)";
+
+/// One pull that finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRun {
+    /// When it ended (desk time, RFC 3339).
+    pub at: String,
+    /// Who asked (an account, or [`BACKGROUND_ACCOUNT`]).
+    pub by: String,
+    /// What it did.
+    pub summary: PullSummary,
+    /// A warning about the server's directory, if any (e.g. the new key is
+    /// not registered yet).
+    pub warning: Option<String>,
+}
+
+/// A pull that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullFailure {
+    /// When (desk time, RFC 3339).
+    pub at: String,
+    /// Why, in the desk's words.
+    pub message: String,
+}
+
+/// An envelope that does not open (shown to supervisors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEnvelope {
+    /// Its id.
+    pub id: String,
+    /// Short id.
+    pub short_id: String,
+    /// Server day.
+    pub day: String,
+    /// Stable code.
+    pub code: String,
+    /// Why, in words (from the header; never decrypted text).
+    pub reason: String,
+}
+
+/// The pull state, for supervisors.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PullState {
+    /// The last pull that finished.
+    pub last: Option<PullRun>,
+    /// The last pull that failed (kept until a later pull succeeds).
+    pub last_error: Option<PullFailure>,
+    /// A pull is running now.
+    pub running: bool,
+    /// The background interval (before jitter), seconds.
+    pub interval_secs: u64,
+    /// Cases in the index.
+    pub cases: usize,
+    /// Envelopes that do not open.
+    pub unreadable: Vec<UnreadableEnvelope>,
+}
+
+/// What the desk remembers between pulls.
+#[derive(Debug, Default)]
+pub(crate) struct PullMemory {
+    pub last: Option<PullRun>,
+    pub last_error: Option<PullFailure>,
+    pub running: bool,
+}
+
+pub(crate) type PullCell = Mutex<PullMemory>;
+
+/// Why checking the directory refused.
+#[derive(Debug)]
+pub enum DirectoryRefusal {
+    /// The directory serves another key (write an audit entry, then stop).
+    Substitution(Box<KeySubstitution>),
+    /// Anything else (server down, no key ring, bad config).
+    Other(DeskError),
+}
+
+impl<E: Into<DeskError>> From<E> for DirectoryRefusal {
+    fn from(e: E) -> Self {
+        DirectoryRefusal::Other(e.into())
+    }
+}
+
+/// The force id and current public key, from the key files' headers (no passphrase).
+pub fn current_public(
+    home: &Home,
+    config: &Config,
+) -> Result<(String, quietline_crypto::keys::PublicKey), DeskError> {
+    let keys = list_keys(&home.keys_dir())?;
+    let wanted = config.current_key.as_deref();
+    let (_, info) = keys
+        .iter()
+        .find(|(_, i)| Some(i.key_id.to_hex().as_str()) == wanted)
+        .or_else(|| keys.last())
+        .ok_or_else(|| keyring::KeyRingError::Empty(home.keys_dir()))?;
+    Ok((info.force_id.clone(), info.public_key.clone()))
+}
+
+/// The command the platform operator runs to register a public key.
+pub fn operator_command(force: &str, pk: &quietline_crypto::keys::PublicKey) -> String {
+    format!(
+        "quietline force key add {force} --public-key {}",
+        pk.to_base64url()
+    )
+}
+
+/// Read the server's directory and check that it serves the home's current
+/// key for its force (see [`crate::directory`]). Saves the force's display
+/// name and ends a pending rotation in the config. Returns a warning while
+/// the directory still serves the previous key. Needs no passphrase.
+pub async fn check_directory(
+    home: &Home,
+    client: &Client,
+) -> Result<Option<String>, DirectoryRefusal> {
+    let mut config = home.load_config()?;
+    let (force, current) = current_public(home, &config)?;
+    let previous = match &config.previous_key {
+        Some(id) => list_keys(&home.keys_dir())?
+            .into_iter()
+            .find(|(_, i)| i.key_id.to_hex() == *id)
+            .map(|(_, i)| i.public_key),
+        None => None,
+    };
+    let entries = client.forces().await?;
+    let before = config.clone();
+    let mut warning = None;
+    match directory::check(client.base(), &entries, &force, &current, previous.as_ref()) {
+        Ok(Served::Current(e)) => {
+            config.previous_key = None;
+            config.force_name = Some(clean_line(&e.name, 100));
+        }
+        Ok(Served::Previous(e)) => {
+            warning = Some(format!(
+                "the server still publishes key {} for force {force}, the key before this console's current key {}: reports are still sealed to the old key (this console can read them). Ask the platform operator to register the new key:\n  {}",
+                clean_line(&e.key_id, 16),
+                current.key_id(),
+                operator_command(&force, &current)
+            ));
+            config.force_name = Some(clean_line(&e.name, 100));
+        }
+        Err(substitution) => return Err(DirectoryRefusal::Substitution(substitution)),
+    }
+    if config != before {
+        home.save_config(&config)?;
+    }
+    Ok(warning)
+}
+
+impl Desk {
+    /// [`check_directory`], with the audit entry on a substitution.
+    pub(crate) async fn check_directory(
+        &self,
+        who: &Handler,
+        client: &Client,
+    ) -> Result<Option<String>, DeskError> {
+        match check_directory(self.home(), client).await {
+            Ok(w) => Ok(w),
+            Err(DirectoryRefusal::Other(e)) => Err(e),
+            Err(DirectoryRefusal::Substitution(s)) => {
+                self.audit(who, "key-mismatch", None, Some(s.audit_detail()))
+                    .await?;
+                Err(DeskError::KeySubstitution(s))
+            }
+        }
+    }
+
+    /// Pull now, as `who`: check the directory, fetch what is new, store it
+    /// sealed, bring the index up to date. Audited (`pull`, with counts).
+    /// `progress` may be hidden.
+    pub async fn pull_with(
+        &self,
+        who: &Handler,
+        client: &Client,
+        progress: &ProgressBar,
+    ) -> Result<PullRun, DeskError> {
+        {
+            let mut m = self.pull_memory()?;
+            if m.running {
+                return Err(DeskError::Invalid(
+                    "a pull is already running; its result will show when it ends".into(),
+                ));
+            }
+            m.running = true;
+        }
+        let result = self.pull_inner(who, client, progress).await;
+        let mut m = self.pull_memory()?;
+        m.running = false;
+        match &result {
+            Ok(run) => {
+                m.last = Some(run.clone());
+                m.last_error = None;
+            }
+            Err(e) => {
+                m.last_error = Some(PullFailure {
+                    at: self.clock().now_rfc3339(),
+                    message: clean_line(&e.to_string(), 500),
+                })
+            }
+        }
+        result
+    }
+
+    async fn pull_inner(
+        &self,
+        who: &Handler,
+        client: &Client,
+        progress: &ProgressBar,
+    ) -> Result<PullRun, DeskError> {
+        let ring = self.ring()?;
+        let warning = self.check_directory(who, client).await?;
+        let s = crate::pull::pull(client, self.vault(), &ring, progress).await?;
+        let detail = format!(
+            "listed={} new={} flagged={} refused={}",
+            s.listed,
+            s.new,
+            s.flagged_total(),
+            s.refused
+        );
+        // The background loop records only pulls that brought something.
+        if who.account != BACKGROUND_ACCOUNT || s.new > 0 || s.refused > 0 {
+            self.audit(who, "pull", None, Some(detail)).await?;
+        }
+        self.sync().await?;
+        Ok(PullRun {
+            at: self.clock().now_rfc3339(),
+            by: who.account.clone(),
+            summary: s,
+            warning,
+        })
+    }
+
+    /// Pull now with the server in the home's config.
+    pub async fn pull_now(&self, who: &Handler) -> Result<PullRun, DeskError> {
+        let client = self.client()?;
+        self.pull_with(who, &client, &ProgressBar::hidden()).await
+    }
+
+    fn pull_memory(&self) -> Result<std::sync::MutexGuard<'_, PullMemory>, DeskError> {
+        self.inner
+            .pull
+            .lock()
+            .map_err(|_| DeskError::Invalid("the pull state is broken: restart the desk".into()))
+    }
+
+    /// The pull state (supervisors).
+    pub fn pull_state(&self, who: &Handler) -> Result<PullState, DeskError> {
+        if !who.role.supervises() {
+            return Err(DeskError::Forbidden {
+                role: who.role,
+                what: "see the pull state",
+            });
+        }
+        let (last, last_error, running) = {
+            let m = self.pull_memory()?;
+            (m.last.clone(), m.last_error.clone(), m.running)
+        };
+        let idx = self.index_read()?;
+        let unreadable = super::index::unreadable(&idx)
+            .into_iter()
+            .map(|(id, (day, code, reason))| UnreadableEnvelope {
+                short_id: short(&id).to_owned(),
+                id,
+                day,
+                code,
+                reason,
+            })
+            .collect();
+        Ok(PullState {
+            last,
+            last_error,
+            running,
+            interval_secs: self.settings().pull_interval.as_secs(),
+            cases: idx.len(),
+            unreadable,
+        })
+    }
+
+    /// Pull in the background every [`super::DeskSettings::pull_interval`]
+    /// plus up to a fifth of it of random jitter, until `shutdown` completes
+    /// or the desk is locked. Errors are kept in the pull state.
+    pub fn spawn_pull_loop(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let desk = self.clone();
+        tokio::spawn(async move {
+            let who = Handler {
+                account: BACKGROUND_ACCOUNT.to_owned(),
+                role: Role::Supervisor,
+            };
+            tokio::pin!(shutdown);
+            loop {
+                let base = desk.settings().pull_interval.max(Duration::from_secs(1));
+                let mut r = [0u8; 4];
+                let _ = getrandom::fill(&mut r);
+                let jitter_ms = (base.as_millis() as u64 / 5).max(1);
+                let wait =
+                    base + Duration::from_millis(u64::from(u32::from_le_bytes(r)) % jitter_ms);
+                tokio::select! {
+                    _ = &mut shutdown => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                if desk.is_locked() {
+                    return;
+                }
+                // Errors are in the pull state; the loop goes on.
+                let _ = desk.pull_now(&who).await;
+            }
+        })
+    }
+}

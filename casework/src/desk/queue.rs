@@ -1,0 +1,491 @@
+//! The queue and search: [`Desk::queue`] answers one [`QueueQuery`] (a view,
+//! filters, a search, a sort and a page) with a [`QueuePage`] of case rows and
+//! the counts a queue screen shows, from the in-memory case index.
+//!
+//! It owns the filter and sort rules and what a row shows. It does not open
+//! anything itself (the index holds what it needs), does not render (the web
+//! layer and the CLI do) and never writes the search text anywhere: the
+//! audit entry says `search` or `queue`, not what was searched for.
+
+use super::index::{CaseEntry, Index};
+use super::{Desk, DeskError, Handler, Priority, Status};
+
+/// Rows per page when the query does not say.
+pub const DEFAULT_PER_PAGE: u32 = 50;
+/// The most rows one page may hold.
+pub const MAX_PER_PAGE: u32 = 500;
+
+/// Which cases a queue page starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum View {
+    /// Status `new` and nobody assigned: the work waiting for someone.
+    #[default]
+    NewUnassigned,
+    /// Assigned to the handler asking.
+    Mine,
+    /// Every case (unreadable ones only for supervisors).
+    All,
+}
+
+impl View {
+    /// The name used in URLs: `new`, `mine`, `all`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::NewUnassigned => "new",
+            View::Mine => "mine",
+            View::All => "all",
+        }
+    }
+    /// Parse a name written by [`View::as_str`].
+    pub fn from_name(s: &str) -> Option<View> {
+        match s {
+            "new" => Some(View::NewUnassigned),
+            "mine" => Some(View::Mine),
+            "all" => Some(View::All),
+            _ => None,
+        }
+    }
+}
+
+/// What the rows are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SortKey {
+    /// The server's day of receipt of the case's report and, within a day,
+    /// the order the desk pulled them (the vault's change counter `n`).
+    #[default]
+    Received,
+    /// Priority (then as [`SortKey::Received`] within a priority).
+    Priority,
+}
+
+impl SortKey {
+    /// `received` or `priority`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Received => "received",
+            SortKey::Priority => "priority",
+        }
+    }
+    /// Parse a name written by [`SortKey::as_str`].
+    pub fn from_name(s: &str) -> Option<SortKey> {
+        match s {
+            "received" => Some(SortKey::Received),
+            "priority" => Some(SortKey::Priority),
+            _ => None,
+        }
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Direction {
+    /// Newest (or most urgent) first: the default.
+    #[default]
+    Descending,
+    /// Oldest (or least urgent) first.
+    Ascending,
+}
+
+impl Direction {
+    /// `desc` or `asc`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Descending => "desc",
+            Direction::Ascending => "asc",
+        }
+    }
+    /// Parse a name written by [`Direction::as_str`].
+    pub fn from_name(s: &str) -> Option<Direction> {
+        match s {
+            "desc" => Some(Direction::Descending),
+            "asc" => Some(Direction::Ascending),
+            _ => None,
+        }
+    }
+}
+
+/// Whom a case is assigned to, as a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AssigneeFilter {
+    /// Nobody.
+    Nobody,
+    /// This account.
+    Account(String),
+}
+
+/// One queue request. `Default` is the first page of "new and unassigned",
+/// newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueueQuery {
+    /// The view.
+    pub view: View,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<Status>,
+    /// Only these categories, compared case-insensitively (empty: any).
+    pub categories: Vec<String>,
+    /// Only these priorities (empty: any).
+    pub priorities: Vec<Priority>,
+    /// Only cases whose report was received on or after this day (`YYYY-MM-DD`).
+    pub received_from: Option<String>,
+    /// Only cases whose report was received on or before this day (`YYYY-MM-DD`).
+    pub received_to: Option<String>,
+    /// Only cases assigned to this account, or to nobody.
+    pub assignee: Option<AssigneeFilter>,
+    /// Only cases whose report is in one of these languages (BCP 47 tags,
+    /// compared case-insensitively; empty: any).
+    pub languages: Vec<String>,
+    /// `Some(true)`: only flagged cases (unreadable, or a follow-up arrived
+    /// while muted); `Some(false)`: only unflagged ones.
+    pub flagged: Option<bool>,
+    /// Only cases carrying this label (case-insensitive).
+    pub label: Option<String>,
+    /// Case-insensitive search over every field a reporter can fill (report
+    /// and follow-ups: category, details, place, when, people, vehicles, how
+    /// known, messages) and the case's ids. Words are ANDed. Never logged.
+    pub search: Option<String>,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Sort direction.
+    pub direction: Direction,
+    /// 1-based page number (0 is taken as 1; past the end gives the last page).
+    pub page: u32,
+    /// Rows per page (0: [`DEFAULT_PER_PAGE`]; at most [`MAX_PER_PAGE`]).
+    pub per_page: u32,
+}
+
+/// Why a case is flagged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseFlag {
+    /// Its report's envelope does not open (tampered, another force's,
+    /// unknown key, not a report, a duplicate…). Only supervisors see these.
+    Unreadable {
+        /// Stable code (`tampered`, `unknown_key`, `duplicate`, …).
+        code: String,
+        /// The reason in words (from the header; never decrypted text).
+        reason: String,
+    },
+    /// A follow-up arrived while the case was muted: not new work, but
+    /// someone may want to look.
+    MutedFollowUp,
+}
+
+/// One case in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    /// The case id (its first report's id, 32 hex digits).
+    pub case_id: String,
+    /// The short form shown to people (12 hex digits; any unambiguous
+    /// prefix of 4 or more is accepted back).
+    pub short_id: String,
+    /// The server's UTC day of receipt of the report, `YYYY-MM-DD`.
+    pub received: String,
+    /// The server's day of the latest follow-up, if any.
+    pub last_follow_up: Option<String>,
+    /// The order the desk pulled the report in (the vault's change counter).
+    pub pulled: i64,
+    /// The reporter's category (empty for an unreadable case).
+    pub category: String,
+    /// Where, as the reporter said ("not known" if not).
+    pub place: String,
+    /// The first words of the details, on one line (at most 120 characters).
+    pub summary: String,
+    /// The report's language tag.
+    pub language: String,
+    /// Short thread id (8 hex digits), or `-` without reply material.
+    pub thread: String,
+    /// The case's status.
+    pub status: Status,
+    /// The case's priority.
+    pub priority: Priority,
+    /// The account it is assigned to.
+    pub assignee: Option<String>,
+    /// Its labels, sorted.
+    pub labels: Vec<String>,
+    /// Whether it is muted.
+    pub muted: bool,
+    /// Why it is flagged, if it is.
+    pub flag: Option<CaseFlag>,
+    /// How many follow-ups it has.
+    pub follow_ups: u32,
+    /// How many replies the force sent.
+    pub replies: u32,
+    /// How many notes it has.
+    pub notes: u32,
+    /// Something happened on the case since the asking handler last opened it
+    /// (or they never did, or they marked it unread).
+    pub unread: bool,
+    /// The accounts that have seen the case as it is now, sorted.
+    pub seen_by: Vec<String>,
+}
+
+/// How many cases each view and each status holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueueCounts {
+    /// Cases in the "new and unassigned" view (no filters).
+    pub new_unassigned: usize,
+    /// Cases assigned to the asking handler (no filters).
+    pub mine: usize,
+    /// Every case the asking handler may see (no filters).
+    pub all: usize,
+    /// Cases per status, within the query's view and its other filters (the
+    /// status filter aside), in workflow order.
+    pub by_status: Vec<(Status, usize)>,
+    /// Flagged cases the asking handler may see (no filters).
+    pub flagged: usize,
+    /// Cases unread by the asking handler in the "mine" view.
+    pub mine_unread: usize,
+}
+
+/// The values the filters can take, from every case the handler may see
+/// (for the filter form's options), each sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Facets {
+    /// Categories.
+    pub categories: Vec<String>,
+    /// Language tags.
+    pub languages: Vec<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Accounts cases are assigned to.
+    pub assignees: Vec<String>,
+}
+
+/// One page of the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePage {
+    /// The query as answered (page and per-page clamped).
+    pub query: QueueQuery,
+    /// The rows of this page.
+    pub rows: Vec<QueueRow>,
+    /// Cases matching the query across all pages.
+    pub total: usize,
+    /// This page (1-based).
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// Number of pages (at least 1).
+    pub pages: u32,
+    /// Counts per view and status.
+    pub counts: QueueCounts,
+    /// Filter options.
+    pub facets: Facets,
+}
+
+impl QueueQuery {
+    /// Check the query's free-form parts; the error names the field.
+    pub fn validate(&self) -> Result<(), DeskError> {
+        for (name, day) in [
+            ("received from", &self.received_from),
+            ("received to", &self.received_to),
+        ] {
+            if let Some(d) = day
+                && !crate::client::is_day(d)
+            {
+                return Err(DeskError::Invalid(format!(
+                    "the day {name} must be a date as YYYY-MM-DD (for example 2026-12-07)"
+                )));
+            }
+        }
+        if self
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 200)
+        {
+            return Err(DeskError::Invalid(
+                "the search is longer than 200 characters: search for fewer words".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn per_page(&self) -> u32 {
+        match self.per_page {
+            0 => DEFAULT_PER_PAGE,
+            n => n.min(MAX_PER_PAGE),
+        }
+    }
+
+    fn needles(&self) -> Vec<String> {
+        self.search
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect()
+    }
+}
+
+/// Whether `c` is in `view` for `who` (visibility aside).
+fn in_view(c: &CaseEntry, view: View, who: &Handler) -> bool {
+    match view {
+        View::NewUnassigned => {
+            c.status == Status::New && c.assignee.is_none() && !c.is_unreadable()
+        }
+        View::Mine => c.assignee.as_deref() == Some(who.account.as_str()),
+        View::All => true,
+    }
+}
+
+/// Whether `who` may see `c` at all: unreadable cases are for supervisors.
+pub(crate) fn visible(c: &CaseEntry, who: &Handler) -> bool {
+    !c.is_unreadable() || who.role.supervises()
+}
+
+/// Every filter of `q` but the view and (if `with_status` is false) the status.
+fn passes(c: &CaseEntry, q: &QueueQuery, needles: &[String], with_status: bool) -> bool {
+    if with_status && !q.statuses.is_empty() && !q.statuses.contains(&c.status) {
+        return false;
+    }
+    if !q.categories.is_empty()
+        && !q
+            .categories
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(c.category.as_str()))
+    {
+        return false;
+    }
+    if !q.priorities.is_empty() && !q.priorities.contains(&c.priority) {
+        return false;
+    }
+    if let Some(d) = &q.received_from
+        && c.day.as_str() < d.as_str()
+    {
+        return false;
+    }
+    if let Some(d) = &q.received_to
+        && c.day.as_str() > d.as_str()
+    {
+        return false;
+    }
+    match &q.assignee {
+        Some(AssigneeFilter::Nobody) if c.assignee.is_some() => return false,
+        Some(AssigneeFilter::Account(a)) if c.assignee.as_deref() != Some(a.as_str()) => {
+            return false;
+        }
+        _ => {}
+    }
+    if !q.languages.is_empty()
+        && !q
+            .languages
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(c.language.as_str()))
+    {
+        return false;
+    }
+    if let Some(f) = q.flagged
+        && c.flag().is_some() != f
+    {
+        return false;
+    }
+    if let Some(l) = &q.label
+        && !c.labels.iter().any(|x| x.eq_ignore_ascii_case(l))
+    {
+        return false;
+    }
+    needles.iter().all(|n| c.haystack.contains(n.as_str()))
+}
+
+/// The cases of `index` matching `q` for `who`, sorted (whole list, not paged).
+pub(crate) fn select<'a>(index: &'a Index, q: &QueueQuery, who: &Handler) -> Vec<&'a CaseEntry> {
+    let needles = q.needles();
+    let mut hits: Vec<&CaseEntry> = index
+        .cases()
+        .filter(|c| visible(c, who) && in_view(c, q.view, who) && passes(c, q, &needles, true))
+        .collect();
+    let received = |c: &CaseEntry| (c.day.clone(), c.n);
+    match q.sort {
+        SortKey::Received => hits.sort_by_cached_key(|c| received(c)),
+        SortKey::Priority => hits.sort_by_cached_key(|c| (c.priority.rank(), received(c))),
+    }
+    if q.direction == Direction::Descending {
+        hits.reverse();
+    }
+    hits
+}
+
+impl Desk {
+    /// One page of the queue for `who`. Audited as one entry (`search` when
+    /// the query searches, else `queue`; never the search text) before any
+    /// row is returned.
+    pub async fn queue(&self, who: &Handler, q: &QueueQuery) -> Result<QueuePage, DeskError> {
+        q.validate()?;
+        self.ring()?;
+        let action = if q.search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            "search"
+        } else {
+            "queue"
+        };
+        self.audit(who, action, None, Some(format!("view {}", q.view.as_str())))
+            .await?;
+        self.sync().await?;
+        let index = self.index_read()?;
+        let all = select(&index, q, who);
+        let per_page = q.per_page();
+        let total = all.len();
+        let pages = total.div_ceil(per_page as usize).max(1) as u32;
+        let page = q.page.clamp(1, pages);
+        let rows = all
+            .iter()
+            .skip((page as usize - 1) * per_page as usize)
+            .take(per_page as usize)
+            .map(|c| index.row(c, &who.account))
+            .collect();
+
+        let needles = q.needles();
+        let mut counts = QueueCounts::default();
+        let mut by_status = [0usize; 4];
+        let mut facets = Facets::default();
+        let mut seen_sets = (
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+        );
+        for c in index.cases().filter(|c| visible(c, who)) {
+            counts.all += 1;
+            if in_view(c, View::NewUnassigned, who) {
+                counts.new_unassigned += 1;
+            }
+            if in_view(c, View::Mine, who) {
+                counts.mine += 1;
+                if index.unread(c, &who.account) {
+                    counts.mine_unread += 1;
+                }
+            }
+            if c.flag().is_some() {
+                counts.flagged += 1;
+            }
+            if in_view(c, q.view, who) && passes(c, q, &needles, false) {
+                by_status[Status::ALL.iter().position(|s| *s == c.status).unwrap_or(0)] += 1;
+            }
+            if !c.category.is_empty() {
+                seen_sets.0.insert(c.category.to_string());
+            }
+            if !c.language.is_empty() {
+                seen_sets.1.insert(c.language.to_string());
+            }
+            seen_sets.2.extend(c.labels.iter().cloned());
+            if let Some(a) = &c.assignee {
+                seen_sets.3.insert(a.clone());
+            }
+        }
+        counts.by_status = Status::ALL.iter().copied().zip(by_status).collect();
+        facets.categories = seen_sets.0.into_iter().collect();
+        facets.languages = seen_sets.1.into_iter().collect();
+        facets.labels = seen_sets.2.into_iter().collect();
+        facets.assignees = seen_sets.3.into_iter().collect();
+        let mut query = q.clone();
+        query.page = page;
+        query.per_page = per_page;
+        Ok(QueuePage {
+            query,
+            rows,
+            total,
+            page,
+            per_page,
+            pages,
+            counts,
+            facets,
+        })
+    }
+}
