@@ -197,9 +197,12 @@ impl Desk {
     pub async fn act(&self, who: &Handler, id: &str, action: &Action) -> Result<bool, DeskError> {
         let case_id = self.resolve(who, id).await?;
         let entry = self.entry(&case_id)?;
+        let was_current = self.is_current(&case_id, &who.account);
         let changed = self.act_on(who, &entry, action).await?;
         if changed {
             self.sync().await?;
+            self.keep_current(&case_id, &who.account, was_current)
+                .await?;
         }
         Ok(changed)
     }
@@ -298,6 +301,7 @@ impl Desk {
         if entry.is_unreadable() && !who.role.supervises() {
             return Err(DeskError::NoSuchCase(case_id));
         }
+        let was_current = self.is_current(&case_id, &who.account);
         self.write(
             who,
             &case_id,
@@ -308,7 +312,8 @@ impl Desk {
             None,
         )
         .await?;
-        self.sync().await
+        self.sync().await?;
+        self.keep_current(&case_id, &who.account, was_current).await
     }
 
     /// Apply `action` to many cases (supervisors): one record and one audit
@@ -358,5 +363,247 @@ impl Desk {
         }
         self.sync().await?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{DeskError, QueueQuery, TimelineEvent, View};
+    use super::*;
+
+    async fn two_desks_see_each_other_s_assignment(
+        t: &TestHome,
+        v1: crate::vault::Vault,
+        v2: crate::vault::Vault,
+    ) {
+        let id = t
+            .store(&v1, "2026-12-01", &Reporter::new().report("a", "b", "c"))
+            .await;
+        let d1 = t.desk_on(v1).await;
+        let d2 = t.desk_on(v2).await;
+        let ann = handler("ann");
+        let bob = handler("bob");
+        assert!(d1.take(&ann, &id).await.unwrap());
+        let mine = QueueQuery {
+            view: View::Mine,
+            ..QueueQuery::default()
+        };
+        // The other desk sees it at its next use case.
+        let page = d2
+            .queue(
+                &bob,
+                &QueueQuery {
+                    view: View::All,
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.rows[0].assignee.as_deref(), Some("ann"));
+        assert_eq!(d2.queue(&ann, &mine).await.unwrap().total, 1);
+        assert_eq!(
+            d2.queue(&bob, &QueueQuery::default()).await.unwrap().total,
+            0,
+            "no longer unassigned"
+        );
+        // A handler may not give it to someone else; a supervisor may.
+        assert!(matches!(d2.assign(&bob, &id, Some("bob")).await, Ok(true)));
+        assert!(matches!(
+            d2.assign(&bob, &id, Some("ann")).await,
+            Err(DeskError::Forbidden { .. })
+        ));
+        assert!(
+            d2.assign(&supervisor("sam"), &id, Some("ann"))
+                .await
+                .unwrap()
+        );
+        let view = d1.case(&ann, &id).await.unwrap();
+        let assigned: Vec<Option<String>> = view
+            .timeline
+            .iter()
+            .filter_map(|i| match &i.event {
+                TimelineEvent::Assigned { to } => Some(to.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            assigned,
+            [Some("ann".into()), Some("bob".into()), Some("ann".into())],
+            "the history, in order"
+        );
+        assert_eq!(view.assignee.as_deref(), Some("ann"));
+        // Seen markers are shared too.
+        let seen = d2.case(&bob, &id).await.unwrap().seen_by;
+        assert!(
+            seen.iter().any(|s| s.account == "ann" && s.current),
+            "{seen:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn two_desks_on_one_sqlite_vault_see_each_other_s_assignment_after_sync() {
+        let t = TestHome::new("north");
+        let v1 = t.vault().await;
+        let v2 = t.vault().await;
+        two_desks_see_each_other_s_assignment(&t, v1, v2).await;
+    }
+
+    #[tokio::test]
+    async fn priority_labels_mute_and_notes_are_sealed_records_with_audit_entries() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let id = t
+            .store(&vault, "2026-12-01", &Reporter::new().report("a", "b", "c"))
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        desk.case(&ann, &id).await.unwrap();
+        assert!(desk.set_priority(&ann, &id, Priority::High).await.unwrap());
+        assert!(
+            !desk.set_priority(&ann, &id, Priority::High).await.unwrap(),
+            "no change, no record"
+        );
+        assert!(
+            desk.label(&ann, &id, &["Drugs-Team".into(), "urgent".into()], &[])
+                .await
+                .unwrap()
+        );
+        assert!(
+            desk.label(&ann, &id, &[], &["URGENT".into()])
+                .await
+                .unwrap()
+        );
+        desk.note(&ann, &id, "quietword-note passed to the team")
+            .await
+            .unwrap();
+        assert!(matches!(
+            desk.note(&ann, &id, "  ").await,
+            Err(DeskError::Invalid(_))
+        ));
+        assert!(matches!(
+            desk.label(&ann, &id, &["x\u{202e}y".into()], &[]).await,
+            Err(DeskError::Invalid(_))
+        ));
+        let page = desk
+            .queue(
+                &ann,
+                &QueueQuery {
+                    view: View::All,
+                    label: Some("drugs-team".into()),
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 1);
+        let row = &page.rows[0];
+        assert_eq!(
+            (row.priority, row.labels.clone(), row.notes),
+            (Priority::High, vec!["Drugs-Team".to_owned()], 1)
+        );
+        assert!(!row.unread, "her own changes do not make it unread for her");
+        let log = crate::vault::Vault::collect(vault.audit_entries())
+            .await
+            .unwrap();
+        let actions: Vec<&str> = log.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["show", "priority", "label", "label", "note", "queue"]
+        );
+        assert!(log.iter().all(|r| r.handler.as_deref() == Some("ann")));
+        let text = format!("{log:?}");
+        assert!(
+            !text.contains("quietword") && !text.contains("Drugs-Team"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bulk_close_of_1000_cases_writes_1000_audit_entries() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        for i in 0..1000 {
+            t.store(
+                &vault,
+                "2026-12-01",
+                &Reporter::new().report(&format!("junk {i}"), "x", "y"),
+            )
+            .await;
+        }
+        let desk = t.desk_on(vault.clone()).await;
+        let q = QueueQuery {
+            view: View::All,
+            search: Some("junk".into()),
+            ..QueueQuery::default()
+        };
+        assert!(matches!(
+            desk.bulk(
+                &handler("ann"),
+                &BulkTarget::Query(q.clone()),
+                &Action::Status(Status::Closed)
+            )
+            .await,
+            Err(DeskError::Forbidden { .. })
+        ));
+        let before = crate::vault::Vault::collect(vault.audit_entries())
+            .await
+            .unwrap()
+            .len();
+        let started = std::time::Instant::now();
+        let out = desk
+            .bulk(
+                &supervisor("sam"),
+                &BulkTarget::Query(q),
+                &Action::Status(Status::Closed),
+            )
+            .await
+            .unwrap();
+        eprintln!("bulk close of 1000: {:?}", started.elapsed());
+        assert_eq!(
+            (out.changed.len(), out.unchanged, out.failed.len()),
+            (1000, 0, 0)
+        );
+        let log = crate::vault::Vault::collect(vault.audit_entries())
+            .await
+            .unwrap();
+        let closes: Vec<_> = log[before..]
+            .iter()
+            .filter(|r| r.action == "status")
+            .collect();
+        assert_eq!(closes.len(), 1000);
+        assert_eq!(
+            closes
+                .iter()
+                .filter_map(|r| r.report_id.clone())
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            1000,
+            "one entry per case"
+        );
+        let page = desk
+            .queue(&supervisor("sam"), &QueueQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(page.total, 0);
+        assert_eq!(
+            page.counts.by_status,
+            [
+                (Status::New, 0),
+                (Status::Triaged, 0),
+                (Status::Actioned, 0),
+                (Status::Closed, 0)
+            ]
+        );
+        // Again: nothing to change.
+        let again = desk
+            .bulk(
+                &supervisor("sam"),
+                &BulkTarget::Cases(out.changed[..3].to_vec()),
+                &Action::Status(Status::Closed),
+            )
+            .await
+            .unwrap();
+        assert_eq!((again.changed.len(), again.unchanged), (0, 3));
     }
 }

@@ -389,6 +389,7 @@ impl Desk {
         self.check_directory(who, &client).await?;
         self.audit(who, "show", Some(&case_id), Some("to reply".into()))
             .await?;
+        let was_current = self.is_current(&case_id, &who.account);
         let data = self.open_case(&case_id).await?;
         let replies_now = data.entry.replies;
         if seen_replies < replies_now {
@@ -445,6 +446,8 @@ impl Desk {
                     self.audit(who, "reply", Some(&case_id), Some(format!("slot {slot}")))
                         .await?;
                     self.sync().await?;
+                    self.keep_current(&case_id, &who.account, was_current)
+                        .await?;
                     let replies = self
                         .index_read()?
                         .get(&case_id)
@@ -471,34 +474,24 @@ impl Desk {
         .into())
     }
 
-    /// Claim reply slot `slot` of a thread for `account`: false if taken.
-    // TODO(h-vault): `vault.claim_slot(key, slot, account)` so desks on one
-    // vault share the claims; today they are this desk's alone.
+    /// Claim reply slot `slot` of a thread for `account` in the vault
+    /// (shared by every desk on it): false if someone has it.
     async fn claim_slot(&self, key: &str, slot: u32, account: &str) -> Result<bool, DeskError> {
-        let mut claims = self.inner.claims.lock().map_err(|_| {
-            DeskError::Invalid("the reply claims are broken: restart the desk".into())
-        })?;
-        let k = (key.to_owned(), slot);
-        if claims.contains_key(&k) {
-            return Ok(false);
-        }
-        claims.insert(k, account.to_owned());
-        Ok(true)
+        Ok(self.vault().claim_slot(key, slot, account).await?)
     }
 
     async fn slot_holder(&self, key: &str, slot: u32) -> Result<Option<String>, DeskError> {
         Ok(self
-            .inner
-            .claims
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&(key.to_owned(), slot)).cloned()))
+            .vault()
+            .claims_of(key)
+            .await?
+            .into_iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, a)| a))
     }
 
     async fn release_slot(&self, key: &str, slot: u32) -> Result<(), DeskError> {
-        if let Ok(mut c) = self.inner.claims.lock() {
-            c.remove(&(key.to_owned(), slot));
-        }
+        self.vault().release_slot(key, slot).await?;
         Ok(())
     }
 }

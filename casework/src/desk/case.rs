@@ -295,7 +295,7 @@ impl Desk {
         let mut view = view_of(&data, self.force_id(), &who.account);
         self.mark_seen(&case_id, &who.account, data.entry.last_activity)
             .await?;
-        view.seen_by = self.seen_by(&case_id)?;
+        view.seen_by = self.seen_by(&case_id).await?;
         Ok(view)
     }
 

@@ -18,10 +18,9 @@
 //! It does not decide who may see what (see [`super::queue`]) and writes
 //! nothing to the vault except seen markers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use futures_util::TryStreamExt;
 use quietline_crypto::payload::Payload;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -31,12 +30,15 @@ use crate::keyring::KeyRing;
 use crate::records::{self, Record, RecordBody};
 use crate::render::{short, short_thread};
 use crate::thread::{self, DUPLICATE, Message};
-use crate::vault::{StoredEnvelope, StoredRecord, Vault, VaultError};
+use crate::vault::{StoredEnvelope, StoredRecord, VaultError};
 
 /// Summary length of a queue row, in characters.
 const SUMMARY: usize = 120;
 /// Rows read from the vault per step of a sync.
 const BATCH: usize = 2000;
+/// How often the seen markers are reloaded from the vault (other desks
+/// write them without moving the change counter).
+pub(crate) const SEEN_REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A message of a case, as the index keeps it (no text).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,8 +142,6 @@ pub(crate) struct Index {
     by_thread: HashMap<[u8; 16], String>,
     /// Message id (every envelope) → case id.
     by_message: HashMap<String, String>,
-    /// Record seqs applied (the vault's records are append-only).
-    records: HashSet<i64>,
     /// Case id → account → the change counter they saw it at.
     seen: HashMap<String, HashMap<String, i64>>,
     /// The highest change counter applied.
@@ -310,25 +310,32 @@ impl Index {
         self.cases.insert(e.id.clone(), entry);
     }
 
-    fn apply_record(&mut self, n: i64, report_id: &str, seq: i64, r: Option<&Record>) {
-        if !self.records.insert(seq) {
-            return;
-        }
+    fn apply_record(&mut self, n: i64, report_id: &str, r: Option<&Record>) {
         self.high = self.high.max(n);
         let Some(r) = r else { return };
         let Some(case_id) = self.by_message.get(report_id) else {
             return;
         };
         if let Some(c) = self.cases.get_mut(case_id) {
+            let before = c.last_activity;
             c.apply_record(n, r);
-            // Whoever wrote it and had seen the case before stays up to date.
+            // Whoever wrote it and was up to date stays up to date.
             if let Some(m) = self.seen.get_mut(case_id)
                 && let Some(mine) = m.get_mut(&account_of(&r.by))
-                && *mine >= n - 1
+                && *mine >= before
             {
                 *mine = n;
             }
         }
+    }
+
+    /// Replace the seen markers with the vault's (other desks' included).
+    pub fn load_seen(&mut self, rows: Vec<(String, String, i64)>) {
+        let mut seen: HashMap<String, HashMap<String, i64>> = HashMap::new();
+        for (case, account, n) in rows {
+            seen.entry(case).or_default().insert(account, n);
+        }
+        self.seen = seen;
     }
 }
 
@@ -487,60 +494,18 @@ fn summarise(mut m: Message) -> Opened {
     out
 }
 
-/// The change counter of an envelope and of a record.
-///
-/// Today's vault (schema v3) has no single counter: an envelope knows the
-/// last record written before it (`learned`), a record its `seq`. Mapping a
-/// record to `2·seq` and an envelope to `2·learned + 1` puts every envelope
-/// between the records it came between.
-// TODO(h-vault): StoredEnvelope.n and StoredRecord.seq are the vault's one
-// change counter (schema v4): use them as they are.
+/// The change counter of an envelope and of a record (one counter across
+/// both, in commit order: see [`crate::vault::Vault::changes_since`]).
 pub(crate) fn envelope_n(e: &StoredEnvelope) -> i64 {
-    e.learned.unwrap_or(0) * 2 + 1
+    e.n
 }
 pub(crate) fn record_n(r: &StoredRecord) -> i64 {
-    r.seq * 2
-}
-
-/// Everything in the vault the index has not applied yet, in change order.
-// TODO(h-vault): `vault.changes_since(index.high, BATCH)` after a cheap
-// `high_water()` check; today the vault is scanned and known rows skipped.
-async fn unapplied(
-    vault: &Vault,
-    index: &Index,
-) -> Result<(Vec<StoredEnvelope>, Vec<StoredRecord>), VaultError> {
-    let (count, _) = vault.counts().await?;
-    let records = vault.record_count().await?;
-    let mut envs = Vec::new();
-    if count as usize > index.by_message.len() {
-        let mut s = vault.envelopes();
-        while let Some(e) = s.try_next().await? {
-            if !index.by_message.contains_key(&e.id) {
-                envs.push(e);
-            }
-        }
-    }
-    let mut recs = Vec::new();
-    if records as usize > index.records.len() {
-        for kind in [
-            "note", "status", "reply", "assign", "priority", "label", "mute",
-        ] {
-            let mut s = vault.records_of_kind(kind);
-            while let Some(r) = s.try_next().await? {
-                if !index.records.contains(&r.seq) {
-                    recs.push(r);
-                }
-            }
-        }
-    }
-    envs.sort_by(|a, b| (envelope_n(a), &a.day, &a.id).cmp(&(envelope_n(b), &b.day, &b.id)));
-    recs.sort_by_key(|r| r.seq);
-    Ok((envs, recs))
+    r.seq
 }
 
 enum Change {
     Envelope(EnvelopeMeta, Option<Opened>),
-    Record(String, i64, Option<Record>),
+    Record(String, Option<Record>),
 }
 
 /// Open envelopes and records on every core (blocking work off the runtime).
@@ -595,7 +560,7 @@ async fn open_all(
                 // A record that does not open is skipped (and applied as
                 // nothing): the case view reports it when opened.
                 let opened = records::open(&ring2, &r).ok();
-                (record_n(&r), Change::Record(r.report_id, r.seq, opened))
+                (record_n(&r), Change::Record(r.report_id, opened))
             })
             .collect::<Vec<_>>()
     });
@@ -608,8 +573,7 @@ async fn open_all(
     if let Ok(v) = rec_job.await {
         out.extend(v);
     }
-    // Stable: envelopes of one n keep their (day, id) order; a report
-    // before a record at the same n is impossible (records are even, envelopes odd).
+    // Envelopes and records share one counter: no two changes have one n.
     out.sort_by_key(|(n, _)| *n);
     out
 }
@@ -648,41 +612,55 @@ impl Desk {
         })
     }
 
-    /// Bring the index up to date with the vault (one sync at a time).
+    /// Bring the index up to date with the vault (one sync at a time): a
+    /// cheap `high_water` first, then what changed since the last look, in
+    /// slices. Seen markers (which other desks write without a change) are
+    /// reloaded at most every [`SEEN_REFRESH`].
     pub(crate) async fn sync(&self) -> Result<(), DeskError> {
         let ring = self.ring()?;
         let _one = self.inner.sync_lock.lock().await;
+        let vault = self.vault();
+        self.refresh_seen(false).await?;
         loop {
-            let (envs, recs) = {
-                // Read what is known under the lock, then release it for the I/O.
-                let snapshot = {
-                    let idx = self.index_read()?;
-                    (idx.by_message.clone(), idx.records.clone())
-                };
-                let probe = Index {
-                    by_message: snapshot.0,
-                    records: snapshot.1,
-                    ..Index::default()
-                };
-                unapplied(self.vault(), &probe).await?
-            };
-            if envs.is_empty() && recs.is_empty() {
+            let after = self.index_read()?.high;
+            if vault.high_water().await? <= after {
                 return Ok(());
             }
-            // Big first builds are done in slices so memory for sealed bytes stays bounded.
-            let more = envs.len() > BATCH * 8;
-            let changes = open_all(ring.clone(), envs, recs).await;
+            let changes = vault.changes_since(after, BATCH as u32).await?;
+            let full = changes.len() >= BATCH;
+            let high = changes.high;
+            let opened = open_all(ring.clone(), changes.envelopes, changes.records).await;
             let mut idx = self.index_write()?;
-            for (n, c) in changes {
+            for (n, c) in opened {
                 match c {
-                    Change::Envelope(meta, opened) => idx.apply_envelope(n, &meta, opened),
-                    Change::Record(report, seq, r) => idx.apply_record(n, &report, seq, r.as_ref()),
+                    Change::Envelope(meta, o) => idx.apply_envelope(n, &meta, o),
+                    Change::Record(report, r) => idx.apply_record(n, &report, r.as_ref()),
                 }
             }
-            if !more {
+            idx.high = idx.high.max(high);
+            if !full {
                 return Ok(());
             }
         }
+    }
+
+    /// Reload the seen markers from the vault if they are older than
+    /// [`SEEN_REFRESH`] (or `now`).
+    pub(crate) async fn refresh_seen(&self, now: bool) -> Result<(), DeskError> {
+        let due = {
+            let last = self.inner.seen_loaded.lock().map_err(|_| {
+                DeskError::Invalid("the seen markers are broken: restart the desk".into())
+            })?;
+            now || last.is_none_or(|t| t.elapsed() >= SEEN_REFRESH)
+        };
+        if due {
+            let rows = self.vault().seen_all().await?;
+            self.index_write()?.load_seen(rows);
+            if let Ok(mut last) = self.inner.seen_loaded.lock() {
+                *last = Some(std::time::Instant::now());
+            }
+        }
+        Ok(())
     }
 
     /// The case id for `id`: a case id, any message id of a case, or an
@@ -803,38 +781,73 @@ impl Desk {
         })
     }
 
-    /// Record that `account` has seen the case as it is at `n`.
-    // TODO(h-vault): also `vault.seen(case_id, account, n)`, and refresh
-    // from `seen_all()` so other desks' markers show.
+    /// Record (in the vault, for every desk) that `account` has seen the
+    /// case as it is at `n`.
     pub(crate) async fn mark_seen(
         &self,
         case_id: &str,
         account: &str,
         n: i64,
     ) -> Result<(), DeskError> {
+        self.vault().seen(case_id, account, n).await?;
         self.index_write()?.set_seen(case_id, account, n);
         Ok(())
     }
 
-    /// Remove `account`'s seen marker.
-    // TODO(h-vault): also `vault.unsee(case_id, account)`.
+    /// Whether `account` has seen the case as it is now.
+    pub(crate) fn is_current(&self, case_id: &str, account: &str) -> bool {
+        self.index_read()
+            .ok()
+            .and_then(|idx| idx.get(case_id).map(|c| !idx.unread(c, account)))
+            .unwrap_or(false)
+    }
+
+    /// After `account` changed a case it had seen as it was (`was_current`),
+    /// it has seen it as it is now: its own change does not make it unread.
+    pub(crate) async fn keep_current(
+        &self,
+        case_id: &str,
+        account: &str,
+        was_current: bool,
+    ) -> Result<(), DeskError> {
+        if !was_current {
+            return Ok(());
+        }
+        let n = self.index_read()?.get(case_id).map(|c| c.last_activity);
+        match n {
+            Some(n) => self.mark_seen(case_id, account, n).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Remove `account`'s seen marker (mark unread).
     pub(crate) async fn unsee(&self, case_id: &str, account: &str) -> Result<(), DeskError> {
+        self.vault().unsee(case_id, account).await?;
         self.index_write()?.unsee(case_id, account);
         Ok(())
     }
 
-    /// Who has seen the case.
-    pub(crate) fn seen_by(&self, case_id: &str) -> Result<Vec<super::SeenBy>, DeskError> {
-        let idx = self.index_read()?;
-        Ok(idx
+    /// Who has seen the case, from the vault (other desks' markers included).
+    pub(crate) async fn seen_by(&self, case_id: &str) -> Result<Vec<super::SeenBy>, DeskError> {
+        let rows = self.vault().seen_of(case_id).await?;
+        let last = self
+            .index_read()?
             .get(case_id)
-            .map(|c| {
-                idx.seen_by(c)
-                    .into_iter()
-                    .map(|(account, current)| super::SeenBy { account, current })
-                    .collect()
+            .map(|c| c.last_activity)
+            .unwrap_or(0);
+        {
+            let mut idx = self.index_write()?;
+            for (account, n) in &rows {
+                idx.set_seen(case_id, account, *n);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(account, n)| super::SeenBy {
+                account,
+                current: n >= last,
             })
-            .unwrap_or_default())
+            .collect())
     }
 }
 
@@ -866,16 +879,28 @@ mod tests {
         let vault = t.vault().await;
         let r = Reporter::new();
         let id = t
-            .store(&vault, "2026-12-01", &r.report("dealing", "Tall Dave", "AB12 CDE"))
+            .store(
+                &vault,
+                "2026-12-01",
+                &r.report("dealing", "Tall Dave", "AB12 CDE"),
+            )
             .await;
         let other = Reporter::new();
-        t.store(&vault, "2026-12-01", &other.report("other", "Nobody", "ZZ99 ZZZ"))
-            .await;
+        t.store(
+            &vault,
+            "2026-12-01",
+            &other.report("other", "Nobody", "ZZ99 ZZZ"),
+        )
+        .await;
         let desk = t.desk_on(vault.clone()).await;
         let ann = handler("ann");
         assert!(desk.set_status(&ann, &id, Status::Closed).await.unwrap());
         let fu = t
-            .store(&vault, "2026-12-02", &r.follow_up("he drives a blue van too"))
+            .store(
+                &vault,
+                "2026-12-02",
+                &r.follow_up("he drives a blue van too"),
+            )
             .await;
         let all = QueueQuery {
             view: View::All,
@@ -922,13 +947,18 @@ mod tests {
         let vault = t.vault().await;
         let r = Reporter::new();
         let id = t
-            .store(&vault, "2026-12-01", &r.report("junk", "Tall Dave", "AB12 CDE"))
+            .store(
+                &vault,
+                "2026-12-01",
+                &r.report("junk", "Tall Dave", "AB12 CDE"),
+            )
             .await;
         let desk = t.desk_on(vault.clone()).await;
         let ann = handler("ann");
         desk.set_status(&ann, &id, Status::Closed).await.unwrap();
         assert!(desk.mute(&ann, &id, true).await.unwrap());
-        t.store(&vault, "2026-12-02", &r.follow_up("more junk")).await;
+        t.store(&vault, "2026-12-02", &r.follow_up("more junk"))
+            .await;
         let page = desk
             .queue(
                 &ann,
@@ -964,10 +994,18 @@ mod tests {
         let a = Reporter::new();
         let b = Reporter::new();
         let ida = t
-            .store(&vault, "2026-12-01", &a.report("one", "Tall Dave", "AB12 CDE"))
+            .store(
+                &vault,
+                "2026-12-01",
+                &a.report("one", "Tall Dave", "AB12 CDE"),
+            )
             .await;
         let idb = t
-            .store(&vault, "2026-12-01", &b.report("two", "Short Sue", "XY34 ZZZ"))
+            .store(
+                &vault,
+                "2026-12-01",
+                &b.report("two", "Short Sue", "XY34 ZZZ"),
+            )
             .await;
         t.store(&vault, "2026-12-03", &b.follow_up("and a van KL56 MNO"))
             .await;
@@ -981,17 +1019,35 @@ mod tests {
         let ids = |p: super::super::QueuePage| -> Vec<String> {
             p.rows.into_iter().map(|r| r.case_id).collect()
         };
-        assert_eq!(ids(desk.queue(&ann, &search("ab12 cde")).await.unwrap()), [ida.clone()]);
-        assert_eq!(ids(desk.queue(&ann, &search("AB12CDE")).await.unwrap()), [ida.clone()]);
-        assert_eq!(ids(desk.queue(&ann, &search("short SUE")).await.unwrap()), [idb.clone()]);
-        assert_eq!(ids(desk.queue(&ann, &search("kl56")).await.unwrap()), [idb.clone()]);
-        assert_eq!(ids(desk.queue(&ann, &search("ford focus")).await.unwrap()).len(), 2);
+        assert_eq!(
+            ids(desk.queue(&ann, &search("ab12 cde")).await.unwrap()),
+            [ida.clone()]
+        );
+        assert_eq!(
+            ids(desk.queue(&ann, &search("AB12CDE")).await.unwrap()),
+            [ida.clone()]
+        );
+        assert_eq!(
+            ids(desk.queue(&ann, &search("short SUE")).await.unwrap()),
+            [idb.clone()]
+        );
+        assert_eq!(
+            ids(desk.queue(&ann, &search("kl56")).await.unwrap()),
+            [idb.clone()]
+        );
+        assert_eq!(
+            ids(desk.queue(&ann, &search("ford focus")).await.unwrap()).len(),
+            2
+        );
         assert!(ids(desk.queue(&ann, &search("nowhere")).await.unwrap()).is_empty());
         // The search text never reaches the audit log.
         let log = crate::vault::Vault::collect(desk.vault().audit_entries())
             .await
             .unwrap();
-        assert!(log.iter().all(|r| r.action != "search" || r.detail.as_deref() == Some("view all")));
+        assert!(
+            log.iter()
+                .all(|r| r.action != "search" || r.detail.as_deref() == Some("view all"))
+        );
         assert!(!format!("{log:?}").to_lowercase().contains("short sue"));
     }
 

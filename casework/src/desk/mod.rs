@@ -220,8 +220,8 @@ struct Inner {
     sync_lock: tokio::sync::Mutex<()>,
     /// The last pull, its error, whether one runs.
     pull: pull::PullCell,
-    /// Reply slots claimed: (thread key, slot) → account.
-    claims: std::sync::Mutex<std::collections::HashMap<(String, u32), String>>,
+    /// When the seen markers were last reloaded from the vault.
+    seen_loaded: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Desk {
@@ -262,7 +262,7 @@ impl Desk {
                 index: RwLock::new(index::Index::default()),
                 sync_lock: tokio::sync::Mutex::new(()),
                 pull: pull::PullCell::default(),
-                claims: std::sync::Mutex::new(std::collections::HashMap::new()),
+                seen_loaded: std::sync::Mutex::new(None),
             }),
         };
         desk.sync().await?;

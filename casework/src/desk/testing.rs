@@ -106,9 +106,13 @@ impl TestHome {
 
     /// Seal `payload` to this force and store it as a pull would; returns its id.
     pub async fn store(&self, vault: &Vault, day: &str, payload: &Payload) -> String {
-        let bytes =
-            quietline_crypto::seal::seal_report(&mut rng(), &self.force, &self.pk, &payload.to_json())
-                .unwrap();
+        let bytes = quietline_crypto::seal::seal_report(
+            &mut rng(),
+            &self.force,
+            &self.pk,
+            &payload.to_json(),
+        )
+        .unwrap();
         store_bytes(vault, day, bytes, &self.pk).await
     }
 }
@@ -167,7 +171,13 @@ impl Reporter {
         self.report_in("en", details, person, registration)
     }
 
-    pub fn report_in(&self, lang: &str, details: &str, person: &str, registration: &str) -> Payload {
+    pub fn report_in(
+        &self,
+        lang: &str,
+        details: &str,
+        person: &str,
+        registration: &str,
+    ) -> Payload {
         Payload::Report(Report {
             common: Self::common(lang),
             report: ReportBody {
