@@ -186,7 +186,9 @@ impl Desk {
         self.clock().now_secs() as i64
     }
 
-    async fn audit(
+    /// An access entry (sign-in, sign-out, …): named apart from
+    /// `audit.rs`'s `Desk::audit`, which takes a signed-in handler.
+    async fn access_audit(
         &self,
         account: Option<&str>,
         action: &str,
@@ -214,7 +216,7 @@ impl Desk {
         };
         if accounts::is_locked(acct.locked_until, now) {
             accounts::verify_dummy(password);
-            self.audit(
+            self.access_audit(
                 Some(&acct.name),
                 "sign-in-refused",
                 Some("account locked after failed sign-ins".into()),
@@ -321,7 +323,7 @@ impl Desk {
         save_account(self, &acct).await?;
         self.pending().remove(&session::id_hash(pending));
         let signed = self.new_session(&acct).await?;
-        self.audit(
+        self.access_audit(
             Some(&acct.name),
             "sign-in",
             Some("password and code".into()),
@@ -425,14 +427,14 @@ impl Desk {
         acct.locked_until = None;
         save_account(self, &acct).await?;
         self.pending().remove(&key);
-        self.audit(
+        self.access_audit(
             Some(&acct.name),
             "enrol",
             Some("new password and authenticator app".into()),
         )
         .await?;
         let signed = self.new_session(&acct).await?;
-        self.audit(Some(&acct.name), "sign-in", Some("first sign-in".into()))
+        self.access_audit(Some(&acct.name), "sign-in", Some("first sign-in".into()))
             .await?;
         Ok(signed)
     }
@@ -464,7 +466,7 @@ impl Desk {
             settings.absolute_timeout.as_secs() as i64,
         ) {
             remove_session(self, &id).await?;
-            self.audit(
+            self.access_audit(
                 Some(&s.account),
                 "session-end",
                 Some(
@@ -505,7 +507,7 @@ impl Desk {
         let id = session::id_hash(token);
         if let Some(s) = load_session(self, &id).await? {
             remove_session(self, &id).await?;
-            self.audit(Some(&s.account), "sign-out", None).await?;
+            self.access_audit(Some(&s.account), "sign-out", None).await?;
         }
         Ok(())
     }
@@ -546,7 +548,7 @@ impl Desk {
         acct.failed_logins = 0;
         save_account(self, &acct).await?;
         remove_sessions_of(self, &acct.name).await?;
-        self.audit(Some(&acct.name), "password-change", None)
+        self.access_audit(Some(&acct.name), "password-change", None)
             .await?;
         self.new_session(&acct).await
     }
@@ -614,11 +616,11 @@ impl Desk {
             acct.locked_until = lock;
         }
         save_account(self, acct).await?;
-        self.audit(Some(&acct.name), "sign-in-failed", Some(what.to_owned()))
+        self.access_audit(Some(&acct.name), "sign-in-failed", Some(what.to_owned()))
             .await?;
         Ok(match lock {
             Some(until) => {
-                self.audit(
+                self.access_audit(
                     Some(&acct.name),
                     "account-locked",
                     Some(format!("{} s after {failed} failed sign-ins", until - now)),
@@ -665,7 +667,7 @@ impl Desk {
                 }
             }
         };
-        self.audit(
+        self.access_audit(
             None,
             "sign-in-failed",
             Some("unknown or disabled account".into()),
