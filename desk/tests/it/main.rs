@@ -6,9 +6,12 @@
 //! The desk's clock is a set clock the tests move: no sleeps.
 //!
 //! Areas: `access` (sessions, CSRF, throttling, enrolment, custody),
-//! `browser` (`browser_*`: Debian Chromium through playwright-core).
+//! `browser` (`browser_*`: Debian Chromium through playwright-core), `work`
+//! (the queue, case, reply, export, bulk and supervisors' pages against a
+//! real intake server in-process).
 
 mod support;
 
 mod access;
-mod browser;
+// `browser` (h-access's) is registered when its file lands.
+mod work;
