@@ -8,10 +8,12 @@
 //! Areas: `access` (sessions, CSRF, throttling, enrolment, custody),
 //! `browser` (`browser_*`: Debian Chromium through playwright-core), `work`
 //! (the queue, case, reply, export, bulk and supervisors' pages against a
-//! real intake server in-process).
+//! real intake server in-process), `browser_desk` (`browser_desk_*`: the work
+//! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`).
 
 mod support;
 
 mod access;
 // `browser` (h-access's) is registered when its file lands.
+mod browser_desk;
 mod work;

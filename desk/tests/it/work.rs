@@ -240,9 +240,6 @@ async fn the_queue_shows_pulled_reports_with_counts_and_filters_narrow_it() {
     assert!(page.body.contains("<title>Error: "));
     assert_eq!(case_links(&page.body).len(), 1);
 
-    // Paging: one per page.
-    let page = ann.get("/?view=all&per_page=1").await;
-    assert_eq!(page.status, 200);
     w.stop().await;
 }
 
@@ -312,7 +309,7 @@ async fn take_and_assign_are_seen_from_a_second_session() {
     let case = bob.get(&format!("/cases/{id}")).await;
     assert!(!case.body.contains("id=\"assign-to\""), "no assign form for a handler");
     let r = bob
-        .post(&format!("/cases/{id}/assign"), &[("csrf", &case.csrf()), ("to", "bob")])
+        .post(&format!("/cases/{id}/assign"), &[("csrf", &case.csrf()), ("to", "carl")])
         .await;
     assert_eq!(r.status, 403, "{r:?}");
     let case = sue.get(&format!("/cases/{id}")).await;
@@ -499,6 +496,7 @@ async fn a_follow_up_reopens_the_case_and_marks_it_unread() {
         .await
         .assert_see_other(&format!("/cases/{id}?done=status"));
     assert!(case_links(&ann.get("/").await.body).is_empty(), "closed: not new work");
+    ann.get(&format!("/cases/{id}")).await;
     let page = ann.get("/?view=all").await;
     assert!(!page.body.contains("govuk-tag--pink\">Unread"), "ann has seen it as it is");
 
