@@ -480,6 +480,53 @@ pub async fn add(
     Ok(pw)
 }
 
+/// An account that is ready to sign in at once, with a password and TOTP
+/// secret chosen by the caller: for `serve --demo`, which writes both to a
+/// 0600 file for the person trying the demo. Needs only the force's public
+/// key (the secret is sealed to it). Returns the secret in base32. Never for
+/// a real force: a real account's first sign-in chooses both.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_enrolled(
+    vault: &Vault,
+    actor: &Actor,
+    force_id: &str,
+    current: &PublicKey,
+    name: &str,
+    role: Role,
+    password: &str,
+    today: &str,
+) -> Result<Zeroizing<String>, AdminError> {
+    check_name(name)?;
+    check_new_password(name, password)?;
+    let secret = new_totp_secret();
+    let sealed = seal_totp(force_id, current, name, &secret, None)?;
+    vault
+        .insert_account(&AccountRow {
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            password_hash: hash_password(password)?,
+            totp_sealed: Some(sealed),
+            disabled: false,
+            must_enrol: false,
+            failed_logins: 0,
+            locked_until: None,
+            created: today.to_owned(),
+            generation: 1,
+        })
+        .await?;
+    audit::record(
+        vault,
+        actor,
+        "account-add",
+        None,
+        Some(format!("account {name}, role {role}, enrolled (demo)")),
+    )
+    .await?;
+    Ok(Zeroizing::new(
+        Secret::new(secret.to_vec().into_boxed_slice()).to_base32(),
+    ))
+}
+
 /// `account list`: every account, by name.
 pub async fn list(vault: &Vault, now: i64) -> Result<Vec<AccountSummary>, AdminError> {
     Ok(vault
@@ -540,7 +587,11 @@ pub async fn disable(vault: &Vault, actor: &Actor, name: &str) -> Result<(), Adm
 /// `account reset NAME`: a new one-time password (returned), the second
 /// factor forgotten (to be enrolled again at the next sign-in), the lock
 /// lifted, the account enabled, and every session of it ended.
-pub async fn reset(vault: &Vault, actor: &Actor, name: &str) -> Result<Zeroizing<String>, AdminError> {
+pub async fn reset(
+    vault: &Vault,
+    actor: &Actor,
+    name: &str,
+) -> Result<Zeroizing<String>, AdminError> {
     let mut row = existing(vault, name).await?;
     let (pw, hash) = one_time_hash()?;
     row.password_hash = hash;
@@ -557,7 +608,9 @@ pub async fn reset(vault: &Vault, actor: &Actor, name: &str) -> Result<Zeroizing
         actor,
         "account-reset",
         None,
-        Some(format!("account {name}: new one-time password, second factor to enrol again")),
+        Some(format!(
+            "account {name}: new one-time password, second factor to enrol again"
+        )),
     )
     .await?;
     Ok(pw)

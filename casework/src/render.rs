@@ -297,3 +297,238 @@ pub fn list_line(r: &ListRow) -> String {
         r.status
     )
 }
+
+/// One line of `list` for a case of the queue: the report's columns, then
+/// the case's status with its follow-ups and assignee.
+pub fn queue_line(r: &crate::desk::QueueRow) -> String {
+    use crate::desk::CaseFlag;
+    let (category, place, words, status) = match &r.flag {
+        Some(CaseFlag::Unreadable { code, reason }) => (
+            if code == crate::thread::DUPLICATE {
+                "DUPLICATE"
+            } else {
+                "UNREADABLE"
+            }
+            .to_owned(),
+            code.clone(),
+            reason.clone(),
+            "-".to_owned(),
+        ),
+        _ => {
+            let mut status = r.status.to_string();
+            if r.follow_ups > 0 {
+                status.push_str(&format!(
+                    " · {} follow-up{}",
+                    r.follow_ups,
+                    if r.follow_ups == 1 { "" } else { "s" }
+                ));
+            }
+            if let Some(a) = &r.assignee {
+                status.push_str(&format!(" · {}", clean_line(a, 24)));
+            }
+            if r.flag.is_some() {
+                status.push_str(" · FLAGGED (muted)");
+            }
+            (
+                r.category.clone(),
+                r.place.clone(),
+                r.summary.clone(),
+                status,
+            )
+        }
+    };
+    format!(
+        "{:<12}  {:<10}  {:<12}  {:<20}  {:<32}  {:<8}  {}",
+        r.short_id,
+        clean_line(&r.received, 10),
+        clean_line(&category, 12),
+        clean_line(&place, 20),
+        clean_line(&words, 32),
+        r.thread,
+        status
+    )
+}
+
+fn write_fields(out: &mut String, fields: &[crate::desk::Field]) {
+    for f in fields {
+        if f.value.contains('\n') || f.label == "Details" || f.label == "Message" {
+            let _ = writeln!(out, "    {}:\n{}", f.label, indent(&f.value, 8));
+        } else {
+            let _ = writeln!(out, "    {}: {}", f.label, clean(&f.value));
+        }
+    }
+}
+
+/// `show`: a case — the report, then its timeline (follow-ups and replies
+/// numbered, handlers' changes between them), then its notes.
+pub fn show_case(v: &crate::desk::CaseView) -> String {
+    use crate::desk::TimelineEvent as E;
+    let mut out = String::new();
+    let messages = 1 + v
+        .timeline
+        .iter()
+        .filter(|i| matches!(i.event, E::FollowUp { .. } | E::Report { .. } | E::Reply { .. }))
+        .count();
+    let _ = writeln!(out, "Report {} for force {}", v.case_id, v.force_id);
+    let _ = writeln!(
+        out,
+        "Thread {} · {messages} message(s) · status {}",
+        v.thread, v.status
+    );
+    let mut case = vec![format!("priority {}", v.priority)];
+    case.push(match &v.assignee {
+        Some(a) => format!("assigned to {}", clean_line(a, 80)),
+        None => "not assigned".to_owned(),
+    });
+    if !v.labels.is_empty() {
+        case.push(format!(
+            "labels {}",
+            v.labels
+                .iter()
+                .map(|l| clean_line(l, 40))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if v.muted {
+        case.push("muted".to_owned());
+    }
+    let _ = writeln!(out, "Case: {}", case.join(" · "));
+    if !v.seen_by.is_empty() {
+        let seen: Vec<String> = v
+            .seen_by
+            .iter()
+            .map(|s| {
+                let name = clean_line(&s.account, 40);
+                if s.current {
+                    name
+                } else {
+                    format!("{name} (before the latest)")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "Seen by: {}", seen.join(", "));
+    }
+    let _ = writeln!(out, "{}", "─".repeat(72));
+    let _ = writeln!(
+        out,
+        "[1] report {} · received {} · sent {} (reporter's clock) · language {}",
+        v.short_id,
+        clean_line(&v.received, 10),
+        clean_line(&v.sent_at, 40),
+        clean_line(&v.language, 16)
+    );
+    write_fields(&mut out, &v.fields);
+    if v.attachments > 0 {
+        let _ = writeln!(
+            out,
+            "    Attachments: {} (not supported in v1; ignored)",
+            v.attachments
+        );
+    }
+    out.push('\n');
+    let mut k = 1;
+    let mut notes = Vec::new();
+    for item in &v.timeline {
+        let by = item.by.as_deref().map(|b| clean_line(b, 80)).unwrap_or_default();
+        let at = clean_line(&item.at, 40);
+        match &item.event {
+            E::FollowUp {
+                id,
+                day,
+                sent_at,
+                language,
+                message,
+                while_muted,
+            } => {
+                k += 1;
+                let _ = writeln!(
+                    out,
+                    "[{k}] follow-up {} · received {} · sent {} (reporter's clock) · language {}{}",
+                    short(id),
+                    clean_line(day, 10),
+                    clean_line(sent_at, 40),
+                    clean_line(language, 16),
+                    if *while_muted { " · arrived while muted" } else { "" }
+                );
+                let _ = writeln!(out, "    Message:\n{}", indent(message, 8));
+                out.push('\n');
+            }
+            E::Report { id, day, fields } => {
+                k += 1;
+                let _ = writeln!(
+                    out,
+                    "[{k}] report {} · received {} (same thread)",
+                    short(id),
+                    clean_line(day, 10)
+                );
+                write_fields(&mut out, fields);
+                out.push('\n');
+            }
+            E::Reply {
+                slot,
+                from,
+                message,
+                ..
+            } => {
+                k += 1;
+                let _ = writeln!(
+                    out,
+                    "[{k}] reply from {} · sent {at} by {by} · slot {slot}",
+                    clean_line(from, 80)
+                );
+                let _ = writeln!(out, "    Message:\n{}", indent(message, 8));
+                out.push('\n');
+            }
+            E::Note { text } => notes.push((at, by, text.clone())),
+            E::Status { status } => {
+                let _ = writeln!(out, "    · {at} {by} set the status to {status}");
+            }
+            E::Reopened => {
+                let _ = writeln!(out, "    · the follow-up below re-opened the case (status new)");
+            }
+            E::Assigned { to } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} assigned it to {}",
+                    to.as_deref().map(|a| clean_line(a, 80)).unwrap_or_else(|| "nobody".into())
+                );
+            }
+            E::Priority { priority } => {
+                let _ = writeln!(out, "    · {at} {by} set the priority to {priority}");
+            }
+            E::Labels { added, removed } => {
+                let list = |v: &[String]| {
+                    v.iter()
+                        .map(|l| clean_line(l, 40))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let mut what = Vec::new();
+                if !added.is_empty() {
+                    what.push(format!("added label(s) {}", list(added)));
+                }
+                if !removed.is_empty() {
+                    what.push(format!("removed label(s) {}", list(removed)));
+                }
+                let _ = writeln!(out, "    · {at} {by} {}", what.join(" and "));
+            }
+            E::Muted { muted } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} {} the case",
+                    if *muted { "muted" } else { "unmuted" }
+                );
+            }
+        }
+    }
+    if notes.is_empty() {
+        let _ = writeln!(out, "Notes: none");
+    } else {
+        let _ = writeln!(out, "Notes:");
+        for (at, by, text) in notes {
+            let _ = writeln!(out, "  {at} {by}:\n{}", indent(&text, 4));
+        }
+    }
+    out
+}

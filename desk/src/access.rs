@@ -180,10 +180,10 @@ async fn sign_in_page(
     jar: CookieJar,
 ) -> Response {
     // Already signed in: straight to the queue.
-    if let Some(token) = jar.get(SESSION_COOKIE) {
-        if app.desk.session(token.value()).await.is_ok() {
-            return see_other("/");
-        }
+    if let Some(token) = jar.get(SESSION_COOKIE)
+        && app.desk.session(token.value()).await.is_ok()
+    {
+        return see_other("/");
     }
     sign_in_form(&app, &csrf, "", None)
 }
@@ -229,12 +229,13 @@ async fn sign_in(
     }
 }
 
-/// The pending sign-in of the cookie at `want`, or a redirect to `/login`.
-fn stage(app: &AppState, jar: &CookieJar, want: Next) -> Result<(String, String), Response> {
-    let pending = pending_of(jar).ok_or_else(|| see_other("/login"))?;
+/// The pending sign-in of the cookie at `want` (its token and account), if
+/// any; the caller otherwise sends the browser back to `/login`.
+fn stage(app: &AppState, jar: &CookieJar, want: Next) -> Option<(String, String)> {
+    let pending = pending_of(jar)?;
     match app.desk.sign_in_next(&pending) {
-        Ok((account, next)) if next == want => Ok((pending, account)),
-        _ => Err(see_other("/login")),
+        Ok((account, next)) if next == want => Some((pending, account)),
+        _ => None,
     }
 }
 
@@ -254,14 +255,14 @@ async fn code_page(
     jar: CookieJar,
 ) -> Response {
     match stage(&app, &jar, Next::Code) {
-        Ok((_, account)) => render(
+        Some((_, account)) => render(
             StatusCode::OK,
             &CodePage {
                 layout: Layout::public(&app, "Enter your code", &csrf),
                 account,
             },
         ),
-        Err(r) => r,
+        None => see_other("/login"),
     }
 }
 
@@ -272,8 +273,8 @@ async fn code(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let (pending, account) = match stage(&app, &jar, Next::Code) {
-        Ok(s) => s,
-        Err(r) => return r,
+        Some(s) => s,
+        None => return see_other("/login"),
     };
     let again = |message: String| {
         render(
@@ -303,14 +304,14 @@ async fn new_password_page(
     jar: CookieJar,
 ) -> Response {
     match stage(&app, &jar, Next::NewPassword) {
-        Ok((_, account)) => render(
+        Some((_, account)) => render(
             StatusCode::OK,
             &NewPasswordPage {
                 layout: Layout::public(&app, "Choose your password", &csrf),
                 account,
             },
         ),
-        Err(r) => r,
+        None => see_other("/login"),
     }
 }
 
@@ -321,8 +322,8 @@ async fn new_password(
     Form(form): Form<NewPasswordForm>,
 ) -> Response {
     let (pending, account) = match stage(&app, &jar, Next::NewPassword) {
-        Ok(s) => s,
-        Err(r) => return r,
+        Some(s) => s,
+        None => return see_other("/login"),
     };
     let again = |field: &str, message: String| {
         render(
@@ -385,8 +386,8 @@ async fn enrol_page(
     jar: CookieJar,
 ) -> Response {
     match stage(&app, &jar, Next::Enrol) {
-        Ok((pending, account)) => enrol_form(&app, &csrf, &pending, account, None),
-        Err(r) => r,
+        Some((pending, account)) => enrol_form(&app, &csrf, &pending, account, None),
+        None => see_other("/login"),
     }
 }
 
@@ -397,8 +398,8 @@ async fn enrol(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let (pending, account) = match stage(&app, &jar, Next::Enrol) {
-        Ok(s) => s,
-        Err(r) => return r,
+        Some(s) => s,
+        None => return see_other("/login"),
     };
     if form.code.trim().is_empty() {
         return enrol_form(
@@ -420,10 +421,10 @@ async fn enrol(
 }
 
 async fn sign_out(State(app): State<AppState>, jar: CookieJar) -> Response {
-    if let Some(token) = jar.get(SESSION_COOKIE) {
-        if let Err(e) = app.desk.sign_out(token.value()).await {
-            return failed(&app, e);
-        }
+    if let Some(token) = jar.get(SESSION_COOKIE)
+        && let Err(e) = app.desk.sign_out(token.value()).await
+    {
+        return failed(&app, e);
     }
     (jar.add(removal(SESSION_COOKIE)), see_other("/signed-out")).into_response()
 }

@@ -91,9 +91,24 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(desk.clone(), settings);
+    // Sessions past their idle or absolute timeout are refused when used;
+    // this clears the ones nobody comes back to.
+    let purger = {
+        let desk = desk.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+            loop {
+                every.tick().await;
+                if let Err(e) = desk.purge_sessions().await {
+                    tracing::warn!("cannot purge ended sessions: {e}");
+                }
+            }
+        })
+    };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    purger.abort();
     desk.lock();
     served
 }

@@ -206,7 +206,7 @@ pub async fn guard(
             };
             req = match checked_form(&app, req, &expected).await {
                 Ok(r) => r,
-                Err(res) => return res,
+                Err(refused) => return refused.page(&app),
             };
         }
         let (token, new) = match existing {
@@ -230,7 +230,7 @@ pub async fn guard(
             if writes {
                 req = match checked_form(&app, req, &s.csrf).await {
                     Ok(r) => r,
-                    Err(res) => return res,
+                    Err(refused) => return refused.page(&app),
                 };
             }
             req.extensions_mut().insert(CurrentHandler {
@@ -247,10 +247,27 @@ pub async fn guard(
     }
 }
 
+/// Why a form was refused before any route saw it.
+enum Refused {
+    /// No or a wrong CSRF token, or not a urlencoded form: 403.
+    Csrf,
+    /// Larger than `max_form_bytes`: 413.
+    TooLarge,
+}
+
+impl Refused {
+    fn page(self, app: &AppState) -> Response {
+        match self {
+            Refused::Csrf => pages::csrf_refused(app),
+            Refused::TooLarge => pages::too_large(app),
+        }
+    }
+}
+
 /// Read a urlencoded form body, check its `csrf` field against `expected`,
 /// and hand the request on with the same body. Anything else (another
 /// media type, no field, a wrong token) is refused with the 403 page.
-async fn checked_form(app: &AppState, req: Request, expected: &str) -> Result<Request, Response> {
+async fn checked_form(app: &AppState, req: Request, expected: &str) -> Result<Request, Refused> {
     let form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -262,22 +279,22 @@ async fn checked_form(app: &AppState, req: Request, expected: &str) -> Result<Re
             })
         });
     if !form {
-        return Err(pages::csrf_refused(app));
+        return Err(Refused::Csrf);
     }
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, app.settings.max_form_bytes).await {
         Ok(b) => b,
-        Err(_) => return Err(pages::too_large(app)),
+        Err(_) => return Err(Refused::TooLarge),
     };
     let fields: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&bytes).map_err(|_| pages::csrf_refused(app))?;
+        serde_urlencoded::from_bytes(&bytes).map_err(|_| Refused::Csrf)?;
     let given = fields
         .iter()
         .find(|(k, _)| k == CSRF_FIELD)
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
     if !same(given, expected) {
-        return Err(pages::csrf_refused(app));
+        return Err(Refused::Csrf);
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }

@@ -553,6 +553,20 @@ impl Desk {
         self.new_session(&acct).await
     }
 
+    /// Remove the sessions past their idle or absolute timeout (they are
+    /// refused when used anyway; this keeps the table small).
+    pub async fn purge_sessions(&self) -> Result<u64, AccessError> {
+        let now = self.now();
+        let s = self.settings();
+        Ok(self
+            .vault()
+            .purge_sessions(
+                now - s.absolute_timeout.as_secs() as i64,
+                now - s.idle_timeout.as_secs() as i64,
+            )
+            .await?)
+    }
+
     /// Lock the desk (custodians only): the keys leave memory; every page
     /// then says the desk is locked until it is restarted.
     pub async fn lock_desk(&self, handler: &Handler) -> Result<(), DeskError> {

@@ -219,14 +219,13 @@ impl Desk {
         let Some(body) = self.body_for(who, action, entry)? else {
             return Ok(false);
         };
+        // Account names are plaintext in the vault by design; a status,
+        // priority or label is case content: sealed, never in the log.
         let detail = match &body {
-            RecordBody::Status { status } => Some(status.to_string()),
             RecordBody::Assign { to } => Some(match to {
                 Some(a) => format!("to {a}"),
                 None => "to nobody".to_owned(),
             }),
-            RecordBody::Priority { priority } => Some(priority.to_string()),
-            // Labels are the handlers' words: sealed, never in the log.
             _ => None,
         };
         self.write(who, &entry.id, action.audit_name(), body, detail)

@@ -12,7 +12,7 @@
 //! is released if the server refused before storing.
 //!
 //! Reply templates are per force, in English and Welsh: the file
-//! `reply-templates.toml` in the console home (a default set is written by
+//! `templates.toml` in the console home (a default set is written by
 //! `init`; without the file the defaults apply). It does not render.
 
 use std::path::Path;
@@ -27,7 +27,7 @@ use crate::records::RecordBody;
 use crate::reply::{self, MAX_SLOT_TRIES, Outgoing, ReplyError};
 
 /// The templates file in the console home.
-pub const TEMPLATES_FILE: &str = "reply-templates.toml";
+pub const TEMPLATES_FILE: &str = "templates.toml";
 /// The longest reply, in characters.
 pub const MAX_REPLY: usize = 10_000;
 /// How long a handler whose claim lost waits for the winner's reply to be
@@ -197,6 +197,8 @@ pub struct ReplySent {
     pub skipped: Vec<u32>,
     /// Replies the case has now.
     pub replies: u32,
+    /// The short thread id.
+    pub thread: String,
 }
 
 /// Another handler's reply, shown when a reply was refused.
@@ -458,6 +460,7 @@ impl Desk {
                         slot,
                         skipped,
                         replies,
+                        thread: crate::render::short_thread(Some(prepared.thread_id())),
                     });
                 }
                 Err(e) => {
@@ -493,5 +496,172 @@ impl Desk {
     async fn release_slot(&self, key: &str, slot: u32) -> Result<(), DeskError> {
         self.vault().release_slot(key, slot).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quietline_crypto::envelope::Kind;
+    use quietline_crypto::payload::Payload;
+    use quietline_testkit::server::{Backend, TestServer};
+
+    use super::super::testing::*;
+    use super::super::{DeskError, QueueQuery, View};
+    use super::*;
+
+    /// A real server, a desk home logged in to it, and a reporter's report pulled.
+    async fn served() -> (TestServer, TestHome, Reporter, String) {
+        let server = TestServer::start(Backend::Sqlite).await.unwrap();
+        let force = server.add_force("north", "North Constabulary").await;
+        let token = server.token("north", "desk").await;
+        let t = TestHome::with_key("north", &force.private_key);
+        let mut config = t.home.load_config().unwrap();
+        config.server = Some(server.base.clone());
+        config.token = Some(token);
+        t.home.save_config(&config).unwrap();
+        let r = Reporter::new();
+        let id = server
+            .submit(
+                force.report(
+                    &r.report_in("cy", "dealing", "Tall Dave", "AB12 CDE")
+                        .to_json(),
+                ),
+            )
+            .await;
+        (server, t, r, id)
+    }
+
+    async fn slot(server: &TestServer, r: &Reporter, i: u32) -> Option<Payload> {
+        let address = r.secrets.slot_key.address(i);
+        let res = server
+            .http
+            .get(server.url(&format!("/api/v1/slots/{}", hex::encode(address))))
+            .send()
+            .await
+            .unwrap();
+        if res.status().as_u16() == 404 {
+            return None;
+        }
+        let bytes = res.bytes().await.unwrap();
+        let plain = quietline_crypto::open::open(&r.secrets.reply_sk, Kind::Reply, &bytes).unwrap();
+        Some(Payload::from_json(&plain).unwrap())
+    }
+
+    #[tokio::test]
+    async fn two_handlers_replying_at_once_send_exactly_one_reply_and_the_other_sees_it() {
+        let (server, t, r, id) = served().await;
+        let desk = t.desk().await;
+        let ann = handler("ann");
+        let bob = handler("bob");
+        let run = desk.pull_now(&ann).await.unwrap();
+        assert_eq!(run.summary.new, 1);
+        let form = desk.reply_form(&ann, &id).await.unwrap();
+        assert_eq!(
+            (form.lang.as_str(), form.replies),
+            ("cy", 0),
+            "the report's language by default"
+        );
+        assert_eq!(form.templates[0].lang, "cy");
+        assert_eq!(form.from, "North Constabulary");
+        let preview = desk
+            .reply_preview(&ann, &id, "Diolch.", "cy")
+            .await
+            .unwrap();
+        assert_eq!(
+            (preview.from.as_str(), preview.message.as_str()),
+            ("North Constabulary", "Diolch.")
+        );
+
+        let (a, b) = tokio::join!(
+            desk.reply(&ann, &id, "From Ann", "en", 0),
+            desk.reply(&bob, &id, "From Bob", "en", 0)
+        );
+        let (winner, loser, race) = match (a, b) {
+            (Ok(sent), Err(DeskError::ReplyRace(race))) => ("From Ann", "bob", (sent, race)),
+            (Err(DeskError::ReplyRace(race)), Ok(sent)) => ("From Bob", "ann", (sent, race)),
+            other => panic!("exactly one reply must be sent: {other:?}"),
+        };
+        let (sent, race) = race;
+        assert_eq!(sent.slot, 0);
+        assert_eq!(race.replies_now, 1);
+        assert_eq!(race.others.len(), 1, "{race:?}");
+        assert_eq!(race.others[0].message, winner);
+        assert_ne!(race.others[0].by, loser);
+        match slot(&server, &r, 0).await {
+            Some(Payload::Reply(p)) => assert_eq!(p.message, winner),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            slot(&server, &r, 1).await.is_none(),
+            "nothing else was posted"
+        );
+
+        // A stale form is refused too; sending anyway (the new count) goes to slot 1.
+        let e = desk
+            .reply(&handler(loser), &id, "Mine", "en", 0)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, DeskError::ReplyRace(_)));
+        assert!(
+            !e.to_string().contains(winner),
+            "the error's words never quote a reply"
+        );
+        let sent = desk
+            .reply(&handler(loser), &id, "Mine", "en", 1)
+            .await
+            .unwrap();
+        assert_eq!((sent.slot, sent.replies), (1, 2));
+        match slot(&server, &r, 1).await {
+            Some(Payload::Reply(p)) => {
+                assert_eq!((p.message.as_str(), p.common.lang.as_str()), ("Mine", "en"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let view = desk.case(&ann, &id).await.unwrap();
+        assert_eq!(view.replies, 2);
+        let _ = server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_refused_post_releases_its_claim() {
+        let (server, t, _r, id) = served().await;
+        let desk = t.desk().await;
+        let ann = handler("ann");
+        desk.pull_now(&ann).await.unwrap();
+        // The token stops working: the server refuses before storing.
+        let mut config = t.home.load_config().unwrap();
+        config.token = Some(format!("{}x", config.token.unwrap()));
+        t.home.save_config(&config).unwrap();
+        assert!(desk.reply(&ann, &id, "hello", "en", 0).await.is_err());
+        let key = thread_key(&desk.index_read().unwrap().get(&id).unwrap().thread.unwrap());
+        assert!(desk.vault().claims_of(&key).await.unwrap().is_empty());
+        let _ = server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn templates_default_and_from_the_home() {
+        let t = TestHome::new("north");
+        assert_eq!(load_templates(&t.home).unwrap(), default_templates());
+        write_default_templates(&t.home).unwrap();
+        let text = std::fs::read_to_string(t.home.root().join(TEMPLATES_FILE)).unwrap();
+        assert!(text.contains("Diolch"));
+        std::fs::write(
+            t.home.root().join(TEMPLATES_FILE),
+            "[[template]]\nname = \"Hi\"\nlang = \"en\"\ntext = \"Hello\"\n",
+        )
+        .unwrap();
+        assert_eq!(load_templates(&t.home).unwrap().len(), 1);
+        std::fs::write(
+            t.home.root().join(TEMPLATES_FILE),
+            "[[template]]\nname = 1\n",
+        )
+        .unwrap();
+        assert!(
+            load_templates(&t.home)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid")
+        );
+        let _ = (QueueQuery::default(), View::All);
     }
 }

@@ -113,6 +113,26 @@ impl Desk {
         }
     }
 
+    /// Record that an export made by [`Desk::export`] could not be handed
+    /// over (a file that could not be written): `export-failed`, with `why`
+    /// in the front end's own words (cleaned to one line).
+    pub async fn export_not_delivered(
+        &self,
+        who: &Handler,
+        case_id: &str,
+        format: ExportFormat,
+        why: &str,
+    ) -> Result<(), DeskError> {
+        let why = clean_line(why, 300);
+        self.audit(
+            who,
+            "export-failed",
+            Some(case_id),
+            Some(format!("{}: {why}", format.as_str())),
+        )
+        .await
+    }
+
     async fn export_inner(
         &self,
         who: &Handler,
@@ -143,5 +163,187 @@ impl Desk {
             },
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::{AuditQuery, DeskError, QueueQuery, View};
+    use super::*;
+
+    #[tokio::test]
+    async fn export_needs_a_reason_and_records_it() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let id = t
+            .store(
+                &vault,
+                "2026-12-01",
+                &Reporter::new().report("dealing", "Tall Dave", "AB12 CDE"),
+            )
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        assert!(matches!(
+            desk.export(&ann, &id, ExportFormat::Json, " ").await,
+            Err(DeskError::Invalid(_))
+        ));
+        assert!(
+            crate::vault::Vault::collect(vault.audit_entries())
+                .await
+                .unwrap()
+                .is_empty(),
+            "refused before anything"
+        );
+        let e = desk
+            .export(&ann, &id, ExportFormat::Json, "CID request 42")
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+        assert_eq!(
+            v["report"]["payload"]["report"]["vehicles"][0]["registration"],
+            "AB12 CDE"
+        );
+        assert_eq!(v["exported_by"], "ann");
+        let h = desk
+            .export(&ann, &id, ExportFormat::Html, "CID request 42")
+            .await
+            .unwrap();
+        assert!(h.body.contains("Tall Dave") && h.file_name.ends_with(".html"));
+        let sam = supervisor("sam");
+        let page = desk
+            .audit_log(
+                &sam,
+                &AuditQuery {
+                    case: Some(id[..8].into()),
+                    ..AuditQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        // Reading the log is itself recorded, first.
+        assert_eq!(page.total, 3);
+        assert_eq!(page.entries[0].action, "audit-view");
+        assert_eq!(
+            page.entries[1].detail.as_deref(),
+            Some("html: CID request 42"),
+            "newest first"
+        );
+        assert!(matches!(
+            desk.audit_log(&ann, &AuditQuery::default()).await,
+            Err(DeskError::Forbidden { .. })
+        ));
+        let by_ann = desk
+            .audit_log(
+                &sam,
+                &AuditQuery {
+                    account: Some("ann".into()),
+                    ..AuditQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_ann.total, 2);
+        let check = desk
+            .verify_audit(&sam, by_ann.entries.last().map(|r| r.hash.as_str()))
+            .await
+            .unwrap();
+        assert!(check.intact(), "{check:?}");
+        assert!(
+            !desk
+                .verify_audit(&sam, Some(&"0".repeat(64)))
+                .await
+                .unwrap()
+                .intact()
+        );
+    }
+
+    /// No public path returns decrypted text without its audit entry: with
+    /// the audit log unwritable, every reading use case refuses.
+    #[tokio::test]
+    async fn the_audit_entry_precedes_every_decrypting_call() {
+        use sqlx::Connection;
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let id = t
+            .store(
+                &vault,
+                "2026-12-01",
+                &Reporter::new().report("dealing", "Tall Dave", "AB12 CDE"),
+            )
+            .await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        // Each call writes its entry first, naming the account.
+        let count = || async {
+            crate::vault::Vault::collect(vault.audit_entries())
+                .await
+                .unwrap()
+        };
+        desk.queue(
+            &ann,
+            &QueueQuery {
+                view: View::All,
+                ..QueueQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        desk.case(&ann, &id).await.unwrap();
+        desk.reply_form(&ann, &id).await.unwrap();
+        desk.export(&ann, &id, ExportFormat::Json, "court order")
+            .await
+            .unwrap();
+        let log = count().await;
+        assert_eq!(
+            log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["queue", "show", "show", "export"]
+        );
+        assert!(log.iter().all(|r| r.handler.as_deref() == Some("ann")));
+        // Break the audit log: nothing decrypted comes out.
+        let url = format!("sqlite://{}", t.home.vault_path().display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'audit refused'); END")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let audit_err =
+            |r: Result<(), DeskError>| assert!(matches!(r, Err(DeskError::Audit(_))), "{r:?}");
+        audit_err(
+            desk.queue(
+                &ann,
+                &QueueQuery {
+                    view: View::All,
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .map(|_| ()),
+        );
+        audit_err(
+            desk.queue(
+                &ann,
+                &QueueQuery {
+                    search: Some("dave".into()),
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .map(|_| ()),
+        );
+        audit_err(desk.case(&ann, &id).await.map(|_| ()));
+        audit_err(desk.reply_form(&ann, &id).await.map(|_| ()));
+        audit_err(
+            desk.export(&ann, &id, ExportFormat::Html, "court order")
+                .await
+                .map(|_| ()),
+        );
+        audit_err(
+            desk.audit_log(&supervisor("sam"), &AuditQuery::default())
+                .await
+                .map(|_| ()),
+        );
     }
 }

@@ -30,7 +30,7 @@ use crate::keyring::KeyRing;
 use crate::records::{self, Record, RecordBody};
 use crate::render::{short, short_thread};
 use crate::thread::{self, DUPLICATE, Message};
-use crate::vault::{StoredEnvelope, StoredRecord, VaultError};
+use crate::vault::{StoredEnvelope, StoredRecord};
 
 /// Summary length of a queue row, in characters.
 const SUMMARY: usize = 120;
@@ -671,11 +671,8 @@ impl Desk {
         if let Some(c) = self.index_read()?.case_of(&p) {
             return Ok(c.to_owned());
         }
-        let full = match self.vault().resolve(&p).await {
-            Ok(full) => full,
-            Err(VaultError::NoSuchReport(_)) => return Err(DeskError::NoSuchCase(p)),
-            Err(e) => return Err(e.into()),
-        };
+        // The vault's own words for an unknown or ambiguous prefix.
+        let full = self.vault().resolve(&p).await?;
         self.index_read()?
             .case_of(&full)
             .map(str::to_owned)

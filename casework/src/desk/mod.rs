@@ -157,7 +157,7 @@ pub enum DeskError {
     #[error("{0}")]
     Invalid(String),
     /// The case's report cannot be read (supervisors see why in the queue).
-    #[error("case {id} cannot be read: {reason}")]
+    #[error("report {id} cannot be read: {reason}")]
     Unreadable {
         /// The case (report) id.
         id: String,

@@ -137,7 +137,22 @@ pub async fn check_directory(
     client: &Client,
 ) -> Result<Option<String>, DirectoryRefusal> {
     let mut config = home.load_config()?;
-    let (force, current) = current_public(home, &config)?;
+    let before = config.clone();
+    let warning = check_directory_with(home, client, &mut config).await?;
+    if config != before {
+        home.save_config(&config)?;
+    }
+    Ok(warning)
+}
+
+/// [`check_directory`] on a config the caller holds (and saves), e.g.
+/// `login`'s before it is written.
+pub async fn check_directory_with(
+    home: &Home,
+    client: &Client,
+    config: &mut Config,
+) -> Result<Option<String>, DirectoryRefusal> {
+    let (force, current) = current_public(home, config)?;
     let previous = match &config.previous_key {
         Some(id) => list_keys(&home.keys_dir())?
             .into_iter()
@@ -146,7 +161,6 @@ pub async fn check_directory(
         None => None,
     };
     let entries = client.forces().await?;
-    let before = config.clone();
     let mut warning = None;
     match directory::check(client.base(), &entries, &force, &current, previous.as_ref()) {
         Ok(Served::Current(e)) => {
@@ -163,9 +177,6 @@ pub async fn check_directory(
             config.force_name = Some(clean_line(&e.name, 100));
         }
         Err(substitution) => return Err(DirectoryRefusal::Substitution(substitution)),
-    }
-    if config != before {
-        home.save_config(&config)?;
     }
     Ok(warning)
 }

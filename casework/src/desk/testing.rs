@@ -38,7 +38,8 @@ pub fn supervisor(name: &str) -> Handler {
 
 /// A console home with one key.
 pub struct TestHome {
-    pub dir: tempfile::TempDir,
+    /// Kept for its lifetime: the home is inside it.
+    _dir: tempfile::TempDir,
     pub home: Home,
     pub force: String,
     pub pk: PublicKey,
@@ -77,7 +78,7 @@ impl TestHome {
         })
         .unwrap();
         TestHome {
-            dir,
+            _dir: dir,
             home,
             force: force.into(),
             pk,

@@ -52,7 +52,8 @@ pub enum AccountCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::from_name(s).ok_or_else(|| format!("{s:?} is not a role: use handler, supervisor or custodian"))
+    Role::from_name(s)
+        .ok_or_else(|| format!("{s:?} is not a role: use handler, supervisor or custodian"))
 }
 
 /// Run an `account` command on `vault`, as `actor` (the audit log's who).
@@ -64,25 +65,38 @@ pub async fn run(vault: &Vault, actor: &Actor, command: AccountCommand) -> Resul
             role,
             password_file,
         } => {
-            let pw = accounts::add(vault, actor, &name, role, &clock.today()).await?;
+            let file = password_file.as_deref().map(create_new).transpose()?;
+            let pw = forget_on_error(
+                accounts::add(vault, actor, &name, role, &clock.today()).await,
+                password_file.as_deref(),
+            )?;
             println!("Account {name} ({role}) added.");
-            hand_over(&name, &pw, password_file.as_deref())?;
+            hand_over(&name, &pw, file.zip(password_file.as_deref()))?;
         }
         AccountCommand::List => {
             let list = accounts::list(vault, clock.now_secs() as i64).await?;
             if list.is_empty() {
-                println!("No accounts yet: add one with `quietline-console account add NAME --role supervisor`.");
+                println!(
+                    "No accounts yet: add one with `quietline-console account add NAME --role supervisor`."
+                );
                 return Ok(());
             }
             let w = list.iter().map(|a| a.name.len()).max().unwrap_or(4).max(4);
-            println!("{:w$}  {:10}  {:22}  {:13}  ADDED", "NAME", "ROLE", "STATE", "SECOND FACTOR");
+            println!(
+                "{:w$}  {:10}  {:22}  {:13}  ADDED",
+                "NAME", "ROLE", "STATE", "SECOND FACTOR"
+            );
             for a in list {
                 println!(
                     "{:w$}  {:10}  {:22}  {:13}  {}",
                     a.name,
                     a.role,
                     a.state,
-                    if a.enrolled { "enrolled" } else { "not enrolled" },
+                    if a.enrolled {
+                        "enrolled"
+                    } else {
+                        "not enrolled"
+                    },
                     a.created
                 );
             }
@@ -97,37 +111,66 @@ pub async fn run(vault: &Vault, actor: &Actor, command: AccountCommand) -> Resul
             name,
             password_file,
         } => {
-            let pw = accounts::reset(vault, actor, &name).await?;
+            let file = password_file.as_deref().map(create_new).transpose()?;
+            let pw = forget_on_error(
+                accounts::reset(vault, actor, &name).await,
+                password_file.as_deref(),
+            )?;
             println!(
                 "Account {name} is reset: its sessions have ended and its authenticator app is forgotten."
             );
-            hand_over(&name, &pw, password_file.as_deref())?;
+            hand_over(&name, &pw, file.zip(password_file.as_deref()))?;
         }
     }
     Ok(())
 }
 
-/// Print the one-time password once, or write it to a new 0600 file.
-fn hand_over(name: &str, pw: &Zeroizing<String>, file: Option<&Path>) -> Result<()> {
+/// Create the password file (new, mode 0600) BEFORE the account changes, so
+/// a file that cannot be written leaves the account as it was.
+fn create_new(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "cannot create {} for the one-time password (it must not exist yet); nothing was changed",
+                path.display()
+            )
+        })
+}
+
+/// If the command failed, remove the empty password file made for it.
+fn forget_on_error<T, E>(r: Result<T, E>, file: Option<&Path>) -> Result<T, E> {
+    if r.is_err()
+        && let Some(f) = file
+    {
+        let _ = std::fs::remove_file(f);
+    }
+    r
+}
+
+/// Print the one-time password once, or write it to the file made for it.
+fn hand_over(
+    name: &str,
+    pw: &Zeroizing<String>,
+    file: Option<(std::fs::File, &Path)>,
+) -> Result<()> {
     match file {
-        Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .with_context(|| {
-                    format!(
-                        "cannot create {} for the one-time password (it must not exist yet); the account's password is set, so run `account reset {name}` with another file",
-                        path.display()
-                    )
-                })?;
+        Some((mut f, path)) => {
             f.write_all(format!("{}\n", pw.as_str()).as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("The one-time password is in {} (mode 0600).", path.display());
+            println!(
+                "The one-time password is in {} (mode 0600).",
+                path.display()
+            );
         }
         None => {
-            println!("One-time password (shown once; hand it over in person): {}", pw.as_str());
+            println!(
+                "One-time password (shown once; hand it over in person): {}",
+                pw.as_str()
+            );
         }
     }
     println!(

@@ -15,6 +15,7 @@
 
 mod support;
 
+mod account;
 mod audit;
 mod cli;
 mod e2e;

@@ -140,7 +140,7 @@ fn decrypted_text_never_reaches_a_flag_the_vault_or_the_terminal() {
         );
         assert_clean("show stdout", &o.stdout);
         assert_clean("show stderr", &o.stderr);
-        let o = c.run(&["export", short(id)]);
+        let o = c.run(&["export", short(id), "--reason", "test"]);
         assert!(!o.ok, "{o:?}");
         assert_clean("export", &format!("{}{}", o.stdout, o.stderr));
     }

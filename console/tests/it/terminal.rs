@@ -32,7 +32,7 @@ fn export_show_and_list_never_write_raw_controls_or_bidi_overrides() {
     let id = server.submit(reporter.seal("north", &pk, &reporter.report_payload(HOSTILE)));
     c.ok(&["pull"]);
 
-    let json = c.ok(&["export", short(&id), "--format", "json"]);
+    let json = c.ok(&["export", short(&id), "--reason", "test", "--format", "json"]);
     assert_eq!(raw_controls(&json), Vec::<String>::new(), "{json:?}");
     for esc in [
         "\\u009b", "\\u009d", "\\u0007", "\\u007f", "\\u001b", "\\u202e", "\\u2066", "\\u2069",
@@ -47,6 +47,8 @@ fn export_show_and_list_never_write_raw_controls_or_bidi_overrides() {
     c.ok(&[
         "export",
         short(&id),
+        "--reason",
+        "test",
         "--format",
         "json",
         "--output",
@@ -55,7 +57,7 @@ fn export_show_and_list_never_write_raw_controls_or_bidi_overrides() {
     let file = std::fs::read_to_string(&path).unwrap();
     assert_eq!(raw_controls(&file), Vec::<String>::new());
 
-    let html = c.ok(&["export", short(&id), "--format", "html"]);
+    let html = c.ok(&["export", short(&id), "--reason", "test", "--format", "html"]);
     assert_eq!(raw_controls(&html), Vec::<String>::new(), "{html:?}");
     assert!(html.contains("start \u{FFFD}2J"), "{html}");
 

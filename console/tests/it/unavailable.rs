@@ -70,9 +70,10 @@ async fn envelope(State(f): State<Fake>, Path(rid): Path<String>) -> Response {
 }
 
 fn app(pk: &PublicKey, unavailable: usize) -> (Router, Arc<AtomicUsize>) {
-    let reporter = Reporter::new();
     let mut envelopes = HashMap::new();
     for (c, text) in [('1', "first"), ('2', "second")] {
+        // Two reporters: one reporter's reports would be one case.
+        let reporter = Reporter::new();
         envelopes.insert(
             id(c),
             reporter.seal("north", pk, &reporter.report_payload(text)),

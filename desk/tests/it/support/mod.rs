@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod node;
+
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -28,8 +30,14 @@ fn key_file() -> &'static (String, Vec<u8>) {
     static KEY: OnceLock<(String, Vec<u8>)> = OnceLock::new();
     KEY.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        keyring::create_key(dir.path(), FORCE_ID, "2026-12-07", PASSPHRASE.as_bytes(), Suite::X25519)
-            .unwrap();
+        keyring::create_key(
+            dir.path(),
+            FORCE_ID,
+            "2026-12-07",
+            PASSPHRASE.as_bytes(),
+            Suite::X25519,
+        )
+        .unwrap();
         let (path, info) = keyring::list_keys(dir.path()).unwrap().remove(0);
         (info.key_id.to_string(), std::fs::read(path).unwrap())
     })
@@ -37,8 +45,8 @@ fn key_file() -> &'static (String, Vec<u8>) {
 
 /// A console home with the force's key ring and config (all mode 0600).
 pub fn test_home(root: &std::path::Path) -> Home {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let home = Home::locate(Some(root.to_owned())).unwrap();
     home.create().unwrap();
     let (key_id, bytes) = key_file();
@@ -111,10 +119,16 @@ impl TestDesk {
 
     /// Add an account as the CLI does; its one-time password.
     pub async fn add(&self, name: &str, role: Role) -> String {
-        accounts::add(&self.vault, &Actor::current(Some("test".into())), name, role, "2026-12-07")
-            .await
-            .unwrap()
-            .to_string()
+        accounts::add(
+            &self.vault,
+            &Actor::current(Some("test".into())),
+            name,
+            role,
+            "2026-12-07",
+        )
+        .await
+        .unwrap()
+        .to_string()
     }
 
     pub fn browser(&self) -> Browser {
@@ -266,17 +280,38 @@ pub fn secret_on(html: &str) -> Vec<u8> {
     let key = "id=\"secret\">";
     let start = html.find(key).expect("the secret on the enrolment page") + key.len();
     let end = html[start..].find('<').unwrap() + start;
-    let b32: String = html[start..end].chars().filter(|c| !c.is_whitespace()).collect();
-    accounts::secret_from_base32(&b32).expect("a base32 secret")
+    let b32: String = html[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    accounts::secret_from_base32(&b32)
+        .expect("a base32 secret")
+        .to_vec()
 }
 
 /// The first sign-in of `name` with its one-time password: a new password,
 /// enrolment (the secret read off the page), a code. Returns the secret.
-pub async fn first_sign_in(td: &TestDesk, b: &mut Browser, name: &str, one_time: &str, new: &str) -> Vec<u8> {
-    let r = b.submit("/login", "/login", &[("account", name), ("password", one_time)]).await;
+pub async fn first_sign_in(
+    td: &TestDesk,
+    b: &mut Browser,
+    name: &str,
+    one_time: &str,
+    new: &str,
+) -> Vec<u8> {
+    let r = b
+        .submit(
+            "/login",
+            "/login",
+            &[("account", name), ("password", one_time)],
+        )
+        .await;
     r.assert_see_other("/login/new-password");
     let r = b
-        .submit("/login/new-password", "/login/new-password", &[("password", new), ("confirm", new)])
+        .submit(
+            "/login/new-password",
+            "/login/new-password",
+            &[("password", new), ("confirm", new)],
+        )
         .await;
     r.assert_see_other("/login/enrol");
     let page = b.get("/login/enrol").await;
@@ -284,7 +319,9 @@ pub async fn first_sign_in(td: &TestDesk, b: &mut Browser, name: &str, one_time:
     assert!(page.body.contains("<svg"), "a QR code");
     let secret = secret_on(&page.body);
     let code = td.code(&secret);
-    let r = b.post("/login/enrol", &[("csrf", &page.csrf()), ("code", &code)]).await;
+    let r = b
+        .post("/login/enrol", &[("csrf", &page.csrf()), ("code", &code)])
+        .await;
     r.assert_see_other("/");
     // The next code is a later step: the one just used cannot be used again.
     td.clock.advance(30);
@@ -292,11 +329,25 @@ pub async fn first_sign_in(td: &TestDesk, b: &mut Browser, name: &str, one_time:
 }
 
 /// A sign-in with password and code.
-pub async fn sign_in(td: &TestDesk, b: &mut Browser, name: &str, password: &str, secret: &[u8]) -> Resp {
-    let r = b.submit("/login", "/login", &[("account", name), ("password", password)]).await;
+pub async fn sign_in(
+    td: &TestDesk,
+    b: &mut Browser,
+    name: &str,
+    password: &str,
+    secret: &[u8],
+) -> Resp {
+    let r = b
+        .submit(
+            "/login",
+            "/login",
+            &[("account", name), ("password", password)],
+        )
+        .await;
     r.assert_see_other("/login/code");
     let code = td.code(secret);
-    let r = b.submit("/login/code", "/login/code", &[("code", &code)]).await;
+    let r = b
+        .submit("/login/code", "/login/code", &[("code", &code)])
+        .await;
     td.clock.advance(30);
     r
 }

@@ -1,0 +1,192 @@
+//! `init` and `key …`: make, rotate, import and list the force's keys. The
+//! key files and the ring are the library's (`keyring`, `keystore`); this
+//! file asks for the passphrase, records the audit entry and prints.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use quietline_casework::audit;
+use quietline_casework::desk::answer::write_default_templates;
+use quietline_casework::desk::pull::operator_command;
+use quietline_casework::keyring::{self, KeyRing, key_path, list_keys};
+use quietline_casework::keystore::read_key_info;
+use quietline_crypto::keys::{PublicKey, Suite};
+
+use crate::{Ctx, KeyCommand};
+
+async fn record(ctx: &Ctx, action: &str, detail: String) -> Result<()> {
+    let vault = ctx.vault().await?;
+    audit::record(&vault, &ctx.actor, action, None, Some(detail))
+        .await
+        .context("cannot write the audit log")?;
+    Ok(())
+}
+
+/// Today's UTC date, `YYYY-MM-DD`: a key file's creation day.
+fn today() -> String {
+    let d = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn print_new_key(path: &Path, force: &str, pk: &PublicKey) {
+    println!(
+        "Wrote {} (mode 0600). Keep it and its passphrase inside the force.",
+        path.display()
+    );
+    println!("public key: {}", pk.to_base64url());
+    println!("key id:     {}", pk.key_id());
+    println!("suite:      {}", pk.suite());
+    println!(
+        "\nThe platform operator registers it with:\n  {}",
+        operator_command(force, pk)
+    );
+}
+
+pub async fn init(ctx: &Ctx, force: &str, suite: Suite) -> Result<()> {
+    if !quietline_crypto::envelope::is_valid_force_id(force) {
+        bail!("force id {force:?} is not 1 to 64 characters of a-z, 0-9 and -");
+    }
+    let existing = list_keys(&ctx.home.keys_dir())?;
+    if let Some((_, info)) = existing.first() {
+        bail!(
+            "{} already has a key ring ({} key(s) of force {}); use `quietline-console key rotate` for a new key",
+            ctx.home.root().display(),
+            existing.len(),
+            info.force_id
+        );
+    }
+    let mut config = ctx.config()?;
+    let pass = ctx.passphrase(true)?;
+    ctx.home.create()?;
+    let pk = keyring::create_key(
+        &ctx.home.keys_dir(),
+        force,
+        &today(),
+        pass.as_bytes(),
+        suite,
+    )?;
+    drop(pass);
+    config.force = Some(force.to_owned());
+    config.current_key = Some(pk.key_id().to_hex());
+    ctx.home.save_config(&config)?;
+    write_default_templates(&ctx.home).map_err(crate::desk_error)?;
+    record(ctx, "init", format!("key {}", pk.key_id())).await?;
+    print_new_key(&key_path(&ctx.home.keys_dir(), pk.key_id()), force, &pk);
+    Ok(())
+}
+
+pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
+    match cmd {
+        KeyCommand::List => {
+            let config = ctx.config()?;
+            let keys = list_keys(&ctx.home.keys_dir())?;
+            if keys.is_empty() {
+                println!(
+                    "The key ring in {} is empty.",
+                    ctx.home.keys_dir().display()
+                );
+                return Ok(());
+            }
+            let current = config
+                .current_key
+                .clone()
+                .or_else(|| keys.last().map(|(_, i)| i.key_id.to_hex()));
+            println!(
+                "{:<16}  {:<10}  {:<12}  {:<7}  PUBLIC KEY",
+                "KEY ID", "CREATED", "FORCE", "CURRENT"
+            );
+            for (_, i) in &keys {
+                let cur = if Some(i.key_id.to_hex()) == current {
+                    "yes"
+                } else {
+                    ""
+                };
+                println!(
+                    "{:<16}  {:<10}  {:<12}  {:<7}  {}",
+                    i.key_id,
+                    i.created,
+                    i.force_id,
+                    cur,
+                    i.public_key.to_base64url()
+                );
+            }
+        }
+        KeyCommand::Info { file } => {
+            let info = read_key_info(&file)?;
+            println!(
+                "force:      {}\ncreated:    {}\npublic key: {}\nkey id:     {}\nsuite:      {}",
+                info.force_id,
+                info.created,
+                info.public_key.to_base64url(),
+                info.key_id,
+                info.public_key.suite()
+            );
+        }
+        KeyCommand::Import { file, current } => {
+            let mut config = ctx.config()?;
+            ctx.home.create()?;
+            let dir = ctx.home.keys_dir();
+            let pass = ctx.passphrase(false)?;
+            let force = if list_keys(&dir)?.is_empty() {
+                config.force.clone()
+            } else {
+                // Every key in the ring shares one passphrase: the ring must open with it too.
+                let ring = KeyRing::unlock(&dir, config.current_key.as_deref(), pass.as_bytes())
+                    .context("the passphrase that opens the new key file must also open the existing key ring")?;
+                Some(ring.force_id().to_owned())
+            };
+            let info = keyring::import_key(&dir, &file, pass.as_bytes(), force.as_deref())?;
+            drop(pass);
+            config.force = Some(info.force_id.clone());
+            let make_current = current || config.current_key.is_none();
+            if make_current && let Some(old) = config.current_key.replace(info.key_id.to_hex()) {
+                config.previous_key = Some(old);
+            }
+            ctx.home.save_config(&config)?;
+            record(ctx, "key-import", format!("key {}", info.key_id)).await?;
+            println!(
+                "Imported key {} (force {}, created {}) into {}{}.",
+                info.key_id,
+                info.force_id,
+                info.created,
+                dir.display(),
+                if make_current {
+                    "; it is the current key"
+                } else {
+                    ""
+                }
+            );
+        }
+        KeyCommand::Rotate { suite } => {
+            let mut config = ctx.config()?;
+            let dir = ctx.home.keys_dir();
+            if list_keys(&dir)?.is_empty() {
+                return Err(keyring::KeyRingError::Empty(dir).into());
+            }
+            let pass = ctx.passphrase(false)?;
+            let ring = KeyRing::unlock(&dir, config.current_key.as_deref(), pass.as_bytes())?;
+            let old = ring.current_key_id();
+            let force = ring.force_id().to_owned();
+            drop(ring);
+            let pk = keyring::create_key(&dir, &force, &today(), pass.as_bytes(), suite)?;
+            drop(pass);
+            config.current_key = Some(pk.key_id().to_hex());
+            // Until the operator registers the new key, the directory still
+            // serves this one: not a substitution (see `directory`).
+            config.previous_key = Some(old.to_hex());
+            ctx.home.save_config(&config)?;
+            record(
+                ctx,
+                "key-rotate",
+                format!("key {} replaces {old}", pk.key_id()),
+            )
+            .await?;
+            print_new_key(&key_path(&dir, pk.key_id()), &force, &pk);
+            println!(
+                "\nKey {old} stays in the ring and still opens what was sealed to it. Once the new key is registered and\nevery reporter page has the new directory, the operator can retire the old one:\n  quietline force key retire {force} --key-id {old}"
+            );
+        }
+    }
+    Ok(())
+}
+
