@@ -25,6 +25,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use quietline_casework::desk::DeskError;
+use quietline_casework::vault::VaultError;
 
 use crate::AppState;
 use crate::pages::{self, Layout, Section};
@@ -97,6 +98,15 @@ impl Fields {
 /// inline where it can; here it becomes a 400 page with the sentence.
 pub(crate) fn desk_error(app: &AppState, current: &CurrentHandler, e: DeskError) -> Response {
     let layout = || Layout::signed_in(app, current, "", Section::None);
+    if let Some(sentence) = unknown_case(&e) {
+        return pages::message(
+            StatusCode::NOT_FOUND,
+            layout(),
+            "Case not found",
+            &[&sentence],
+            Some(("/", "Go to the queue")),
+        );
+    }
     match e {
         DeskError::Locked => pages::locked(app),
         DeskError::Forbidden { .. } => pages::forbidden(app, current, &capitalised(&e.to_string())),
@@ -138,6 +148,24 @@ pub(crate) fn desk_error(app: &AppState, current: &CurrentHandler, e: DeskError)
         // The vault, the audit log, a record, the key ring: details go
         // nowhere a browser sees.
         _ => pages::server_error(app),
+    }
+}
+
+/// The sentence for an id that names no case (or several): the library
+/// answers it as `NoSuchCase`, or with the vault's own error for a prefix.
+pub(crate) fn unknown_case(e: &DeskError) -> Option<String> {
+    match e {
+        DeskError::NoSuchCase(_) => Some(capitalised(&e.to_string())),
+        DeskError::Vault(VaultError::NoSuchReport(_)) => Some(
+            "No case has an id starting with that. It may not have been pulled yet: look in the queue for its id.".to_owned(),
+        ),
+        DeskError::Vault(VaultError::Ambiguous { count, .. }) => Some(format!(
+            "{count} cases have an id starting with that: give more of the id."
+        )),
+        DeskError::Vault(VaultError::BadPrefix(_)) => Some(
+            "A case id is 32 letters a to f and digits; give it, or its first 4 or more.".to_owned(),
+        ),
+        _ => None,
     }
 }
 

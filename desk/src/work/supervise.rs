@@ -53,8 +53,12 @@ async fn audit_page(
     let mut layout = Layout::signed_in(app, current, "Audit log", Section::Audit);
     let (page, status) = match app.desk.audit_log(&current.handler, &q).await {
         Ok(p) => (Some(p), StatusCode::OK),
-        Err(e @ (DeskError::NoSuchCase(_) | DeskError::Invalid(_))) => {
-            layout = layout.error("case", super::capitalised(&e.to_string()));
+        Err(e) if super::unknown_case(&e).is_some() => {
+            layout = layout.error("case", super::unknown_case(&e).unwrap_or_default());
+            (None, StatusCode::BAD_REQUEST)
+        }
+        Err(DeskError::Invalid(m)) => {
+            layout = layout.error("case", super::capitalised(&m));
             (None, StatusCode::BAD_REQUEST)
         }
         Err(e) => return desk_error(app, current, e),

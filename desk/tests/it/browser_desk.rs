@@ -21,24 +21,14 @@
 //! these print `SKIPPED` outside CI and fail with `CI=true`. Every test name
 //! starts with `browser_desk_` (CI counts `browser_` tests).
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use quietline_casework::desk::Role;
 use serde_json::{Value, json};
 
+use crate::support::node::{e2e_ok, ensure_web_node_modules, require_node_and_chromium};
 use crate::support::*;
 use crate::work::{Reporter, Work};
-
-/// Debian's Chromium, the only browser these tests use.
-const CHROMIUM: &str = "/usr/bin/chromium";
-/// The most one script may take (a browser start and a few pages on a busy
-/// 2-core machine take well under this).
-const LIMIT: Duration = Duration::from_secs(240);
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,108 +37,19 @@ fn workspace() -> PathBuf {
         .to_owned()
 }
 
-fn runs(program: &str, arg: &str) -> bool {
-    Command::new(program)
-        .arg(arg)
-        .stdin(Stdio::null())
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Whether the browser tests can run: outside CI a missing tool skips them
-/// (with `SKIPPED: …`); with `CI=true` it fails them.
+/// Whether the browser tests can run (else SKIPPED outside CI, a failure in CI).
 fn can_run() -> bool {
-    let missing = if !(runs("node", "--version")) {
-        Some("Node.js (install Node.js 20 or later)")
-    } else if !(Path::new(CHROMIUM).is_file() && runs(CHROMIUM, "--version")) {
-        Some("Debian's Chromium (apt-get install -y chromium)")
-    } else if !workspace().join("web/node_modules/playwright-core").is_dir() {
-        Some("web/node_modules (the server's build runs npm ci in web/)")
-    } else {
-        None
-    };
-    match missing {
-        None => true,
-        Some(what) => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "{what} is missing, and with CI=true this test may not be skipped"
-            );
-            println!("SKIPPED: {what} is missing");
-            false
-        }
+    if !require_node_and_chromium() {
+        return false;
     }
+    ensure_web_node_modules();
+    true
 }
 
-fn drain(pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut pipe = pipe;
-        let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
-        let _ = tx.send(buf);
-    });
-    rx
-}
-
-/// Run `node desk/e2e/<script> --base BASE --input JSON` in a process group
-/// of its own (killed whole past [`LIMIT`]), with TMPDIR (where Playwright
-/// makes the browser's fresh profile) in a temporary directory. Panics
-/// unless it printed `{"ok":true,…}`; returns that line.
+/// Run `desk/e2e/<name>` against `base` (TMPDIR of its own); its result line.
 async fn script(name: &str, base: &str, input: &Value) -> Value {
     let tmp = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new("node");
-    cmd.current_dir(workspace())
-        .arg(Path::new("desk/e2e").join(name))
-        .arg("--base")
-        .arg(base)
-        .arg("--input")
-        .arg(input.to_string())
-        .env("TMPDIR", tmp.path())
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let label = name.to_owned();
-    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || {
-        let mut child = cmd.spawn().expect("start node");
-        let pid = child.id();
-        let out = drain(child.stdout.take().unwrap());
-        let err = drain(child.stderr.take().unwrap());
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        let ok = match rx.recv_timeout(LIMIT) {
-            Ok(status) => status.is_ok_and(|s| s.success()),
-            Err(_) => {
-                // The group's id is the child's (process_group(0)).
-                let _ = Command::new("kill")
-                    .args(["-s", "KILL", "--"])
-                    .arg(format!("-{pid}"))
-                    .status();
-                false
-            }
-        };
-        let text = |rx: mpsc::Receiver<Vec<u8>>| {
-            String::from_utf8_lossy(&rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default())
-                .into_owned()
-        };
-        (ok, text(out), text(err))
-    })
-    .await
-    .unwrap();
-    println!("=== node desk/e2e/{label}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
-    let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("{}");
-    let result: Value = serde_json::from_str(line).unwrap_or(json!({"ok": false, "error": "no result line"}));
-    assert!(ok && result["ok"] == true, "desk/e2e/{label} failed: {}", result["error"]);
-    result
+    e2e_ok(name, base, input, tmp.path()).await
 }
 
 /// Every recorded request went to the desk's origin.
@@ -167,7 +68,7 @@ fn login(w: &Work, account: &str, password: &str, secret: &[u8]) -> Value {
     json!({"account": account, "password": password, "code": w.td.code(secret)})
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_up_reopens_the_case() {
     if !can_run() {
         return;
@@ -181,6 +82,7 @@ async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_u
     let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
     let shots = workspace().join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
     let replies = json!({
         "ann": "Thank you. Where exactly does the car park?",
         "bob": "Thank you. Which nights does this happen?",
@@ -221,7 +123,7 @@ async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_u
     w.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
     if !can_run() {
         return;
@@ -247,7 +149,7 @@ async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
     w.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_keyboard_only_queue_and_reply() {
     if !can_run() {
         return;

@@ -14,6 +14,6 @@
 mod support;
 
 mod access;
-// `browser` (h-access's) is registered when its file lands.
+mod browser;
 mod browser_desk;
 mod work;

@@ -426,10 +426,9 @@ async fn two_handlers_reply_at_once_and_exactly_one_reply_is_stored() {
     let bob_csrf = bob.get(&format!("/cases/{id}")).await.csrf();
     let from_ann = "Reply from ann: where exactly?";
     let from_bob = "Reply from bob: when exactly?";
-    let (ra, rb) = tokio::join!(
-        ann.post(&path, &[("csrf", &ann_csrf), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", from_ann)]),
-        bob.post(&path, &[("csrf", &bob_csrf), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", from_bob)]),
-    );
+    let fa = [("csrf", ann_csrf.as_str()), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", from_ann)];
+    let fb = [("csrf", bob_csrf.as_str()), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", from_bob)];
+    let (ra, rb) = tokio::join!(ann.post(&path, &fa), bob.post(&path, &fb));
     let statuses = [ra.status, rb.status];
     assert!(statuses.contains(&303) && statuses.contains(&409), "one sent, one refused: {statuses:?}");
     let (winner, loser, loser_text) = if ra.status == 303 {
