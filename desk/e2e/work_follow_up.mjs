@@ -1,6 +1,6 @@
 // After the reporter's follow-up: ann signs in again, pulls, and finds the
-// closed case back in "New and unassigned", unread, one case with the
-// follow-up inside it.
+// case she took and closed re-opened: status new, unread, still hers (in
+// "Mine"), one case with the follow-up inside it.
 //
 //   node desk/e2e/work_follow_up.mjs --base URL --input '{"ann":{…},"caseId","message"}'
 //
@@ -15,9 +15,11 @@ await main(async ({ base, input, browser }) => {
   step("pull now");
   await page.getByRole("button", { name: "Pull now" }).click();
   await page.getByText("Pulled: 1 new report.").waitFor();
-  step("the case is new work again, and unread");
+  step("the case is new again, and unread, in ann's cases");
+  await page.getByRole("link", { name: /^Mine/ }).click();
+  await page.waitForURL(/view=mine/);
   const ids = await caseIds(page);
-  assert.ok(ids.includes(input.caseId), `the case is in "New and unassigned": ${ids}`);
+  assert.ok(ids.includes(input.caseId), `the case is in "Mine": ${ids}`);
   const row = page.locator("#cases tbody tr").filter({ has: page.locator(`a[href='/cases/${input.caseId}']`) });
   assert.ok((await row.innerText()).includes("Unread"), "marked unread");
   assert.ok((await row.innerText()).includes("New"), "status new");

@@ -34,7 +34,7 @@ await main(async ({ base, input, browser }) => {
   assert.ok(await page.evaluate(() => document.activeElement.classList.contains("govuk-skip-link")), "skip link first");
 
   step("pull now");
-  await to("button.govuk-button--secondary:has-text('Pull now')");
+  await to("form[action='/pull'] button");
   await page.keyboard.press("Enter");
   await page.getByText(/Pulled:/).first().waitFor();
 
