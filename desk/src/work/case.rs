@@ -42,6 +42,8 @@ pub(crate) struct EventView {
     pub note: Option<String>,
     /// Extra fields (another report in the thread).
     pub fields: Vec<FieldView>,
+    /// The `lang` of the text (a reporter's message, a reply), if known.
+    pub lang: Option<String>,
 }
 
 /// What the reply form shows (also on the reply page).
@@ -63,7 +65,10 @@ pub(crate) struct CaseTemplate {
     pub received: String,
     pub sent_at: String,
     pub language: String,
-    pub category: String,
+    /// The report's language tag, for the `lang` of its words.
+    pub lang: Option<String>,
+    /// "Drugs, received 2026-12-07".
+    pub heading: String,
     pub thread: String,
     pub fields: Vec<FieldView>,
     pub attachments: u32,
@@ -149,6 +154,7 @@ fn event_view(item: &TimelineItem) -> EventView {
     let mut note = None;
     let mut lines = Vec::new();
     let mut fields = Vec::new();
+    let mut lang = None;
     let title = match &item.event {
         TimelineEvent::FollowUp {
             message,
@@ -158,6 +164,7 @@ fn event_view(item: &TimelineItem) -> EventView {
             ..
         } => {
             lines = view::lines(message);
+            lang = view::lang_attr(language);
             note = Some(format!(
                 "Reporter's clock when sent: {sent_at} (not used for the order). Language: {}.{}",
                 super::queue::language_name(language),
@@ -186,6 +193,7 @@ fn event_view(item: &TimelineItem) -> EventView {
             message,
         } => {
             lines = view::lines(message);
+            lang = language.as_deref().and_then(view::lang_attr);
             note = Some(format!(
                 "Signed “{from}”, reply {}{}.",
                 slot + 1,
@@ -230,7 +238,18 @@ fn event_view(item: &TimelineItem) -> EventView {
         lines,
         note,
         fields,
+        lang,
     }
+}
+
+/// "Drugs, received 2026-12-07".
+fn case_heading(category: &str, received: &str) -> String {
+    let mut c = category.chars();
+    let cat: String = match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => "Case".to_owned(),
+    };
+    format!("{cat}, received {received}")
 }
 
 fn case_template(
@@ -239,12 +258,8 @@ fn case_template(
     c: CaseView,
     kept: Kept,
 ) -> CaseTemplate {
-    let mut layout = Layout::signed_in(
-        app,
-        current,
-        format!("Case {}", c.short_id),
-        Section::Queue,
-    );
+    let mut layout =
+        Layout::signed_in(app, current, format!("Case {}", c.short_id), Section::Queue);
     for (field, message) in kept.errors {
         layout = layout.error(field, message);
     }
@@ -257,8 +272,10 @@ fn case_template(
         c.replies,
         from,
     );
+    let heading = case_heading(&c.category, &c.received);
     CaseTemplate {
         layout,
+        heading,
         notice: kept.notice,
         mine: c.assignee.as_deref() == Some(current.handler.account.as_str()),
         supervisor: current.handler.role.supervises(),
@@ -277,7 +294,7 @@ fn case_template(
         received: c.received,
         sent_at: c.sent_at,
         language: super::queue::language_name(&c.language),
-        category: c.category,
+        lang: view::lang_attr(&c.language),
         thread: c.thread,
         fields: c
             .fields
@@ -336,7 +353,9 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "muted" => "The case is muted: its follow-ups will arrive flagged, not as new work.",
         "unmuted" => "The case is no longer muted.",
         "note" => "Your note is added.",
-        "replied" => "Your reply was sent. The reporter will read it when they next check with their 12 words.",
+        "replied" => {
+            "Your reply was sent. The reporter will read it when they next check with their 12 words."
+        }
         "unchanged" => "Nothing changed: the case was already so.",
         _ => return None,
     })
@@ -402,7 +421,16 @@ pub(crate) async fn status(
         .and_then(Status::from_name)
         .map(Action::Status)
         .ok_or_else(|| "Choose a status".to_owned());
-    act(app, current, id, action, "status", "status", Kept::default()).await
+    act(
+        app,
+        current,
+        id,
+        action,
+        "status",
+        "status",
+        Kept::default(),
+    )
+    .await
 }
 
 /// `POST /cases/{id}/take`.

@@ -56,7 +56,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}/unread", post(case::unread))
         .route("/cases/{id}/note", post(case::note))
         .route("/cases/{id}/reply", get(reply::form).post(reply::step))
-        .route("/cases/{id}/export", get(case::export_form).post(case::export))
+        .route(
+            "/cases/{id}/export",
+            get(case::export_form).post(case::export),
+        )
 }
 
 /// A query string or a urlencoded form, as (name, value) pairs in order: the

@@ -13,8 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use quietline_casework::desk::{
-    Action, AssigneeFilter, BulkOutcome, BulkTarget, Direction, QueuePage, SortKey,
-    Status, View,
+    Action, AssigneeFilter, BulkOutcome, BulkTarget, Direction, QueuePage, SortKey, Status, View,
 };
 
 use super::view::{self, NOBODY, Opt, PageLink, RowView};
@@ -252,11 +251,7 @@ fn build(
         .collect();
     let mut assignees = vec![
         Opt::new("", "Anyone", q.assignee.is_none()),
-        Opt::new(
-            NOBODY,
-            "Nobody",
-            q.assignee == Some(AssigneeFilter::Nobody),
-        ),
+        Opt::new(NOBODY, "Nobody", q.assignee == Some(AssigneeFilter::Nobody)),
     ];
     let mut names = qp.facets.assignees.clone();
     if !names.contains(&current.handler.account) {
@@ -511,7 +506,11 @@ pub(crate) async fn bulk(
             ),
             None => (None, "Enter the label to add".to_owned(), "bulk-label"),
         },
-        _ => (None, "Choose what to do to the cases".to_owned(), "bulk-action"),
+        _ => (
+            None,
+            "Choose what to do to the cases".to_owned(),
+            "bulk-action",
+        ),
     };
     let target = match f.get("scope") {
         Some("all") => {

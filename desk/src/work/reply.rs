@@ -222,7 +222,12 @@ fn race_page(
     lang: String,
     race: ReplyRace,
 ) -> Response {
-    let layout = Layout::signed_in(app, current, "Another handler replied first", Section::Queue);
+    let layout = Layout::signed_in(
+        app,
+        current,
+        "Another handler replied first",
+        Section::Queue,
+    );
     render(
         StatusCode::CONFLICT,
         &RacePage {

@@ -126,11 +126,7 @@ pub(crate) async fn verify(
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields(f);
-    match app
-        .desk
-        .verify_audit(&current.handler, f.get("head"))
-        .await
-    {
+    match app.desk.verify_audit(&current.handler, f.get("head")).await {
         Ok(check) => audit_page(&app, &current, &f, Some(check)).await,
         Err(e) => desk_error(&app, &current, e),
     }

@@ -20,8 +20,15 @@ pub const NOBODY: &str = "(nobody)";
 pub fn parse_query(f: &Fields, default_view: View) -> (QueueQuery, Vec<(&'static str, String)>) {
     let mut errors = Vec::new();
     let mut q = QueueQuery {
-        view: f.get("view").and_then(View::from_name).unwrap_or(default_view),
-        statuses: f.all("status").into_iter().filter_map(Status::from_name).collect(),
+        view: f
+            .get("view")
+            .and_then(View::from_name)
+            .unwrap_or(default_view),
+        statuses: f
+            .all("status")
+            .into_iter()
+            .filter_map(Status::from_name)
+            .collect(),
         categories: f.all("category").into_iter().map(str::to_owned).collect(),
         priorities: f
             .all("priority")
@@ -31,7 +38,10 @@ pub fn parse_query(f: &Fields, default_view: View) -> (QueueQuery, Vec<(&'static
         languages: f.all("language").into_iter().map(str::to_owned).collect(),
         label: f.get("label").map(str::to_owned),
         search: f.get("q").map(str::to_owned),
-        sort: f.get("sort").and_then(SortKey::from_name).unwrap_or_default(),
+        sort: f
+            .get("sort")
+            .and_then(SortKey::from_name)
+            .unwrap_or_default(),
         direction: f
             .get("dir")
             .and_then(Direction::from_name)
@@ -90,7 +100,11 @@ pub fn params(q: &QueueQuery, default_view: View, page: bool) -> Vec<(&'static s
     }
     p.extend(q.statuses.iter().map(|s| ("status", s.as_str().to_owned())));
     p.extend(q.categories.iter().map(|c| ("category", c.clone())));
-    p.extend(q.priorities.iter().map(|x| ("priority", x.as_str().to_owned())));
+    p.extend(
+        q.priorities
+            .iter()
+            .map(|x| ("priority", x.as_str().to_owned())),
+    );
     if let Some(d) = &q.received_from {
         p.push(("from", d.clone()));
     }
@@ -233,6 +247,8 @@ pub struct RowView {
     pub muted: bool,
     /// Labels.
     pub labels: String,
+    /// The report's language, for the `lang` of its words.
+    pub lang: Option<String>,
 }
 
 impl RowView {
@@ -265,6 +281,7 @@ impl RowView {
             flag: r.flag.as_ref().map(flag_text),
             muted: r.muted,
             labels: r.labels.join(", "),
+            lang: lang_attr(&r.language),
         }
     }
 }
@@ -336,6 +353,15 @@ pub fn pagination(
     out
 }
 
+/// A language tag fit for an HTML `lang` attribute (BCP 47 characters
+/// only); `None` for anything else, and the attribute is left out.
+pub fn lang_attr(tag: &str) -> Option<String> {
+    let ok = !tag.is_empty()
+        && tag.len() <= 35
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    ok.then(|| tag.to_owned())
+}
+
 /// Text with line breaks, as lines (the template joins them with `<br>`).
 pub fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
@@ -389,7 +415,13 @@ mod tests {
     #[test]
     fn defaults_make_a_bare_url_and_bad_days_are_errors_beside_their_field() {
         let (q, errors) = parse_query(&fields(&[]), View::NewUnassigned);
-        assert_eq!(q, QueueQuery { page: 1, ..QueueQuery::default() });
+        assert_eq!(
+            q,
+            QueueQuery {
+                page: 1,
+                ..QueueQuery::default()
+            }
+        );
         assert!(errors.is_empty());
         assert_eq!(href("/", &params(&q, View::NewUnassigned, true)), "/");
         let (q, errors) = parse_query(
@@ -408,6 +440,14 @@ mod tests {
         let (q, errors) = parse_query(&fields(&[("q", &long)]), View::All);
         assert_eq!(q.search, None);
         assert_eq!(errors[0].0, "q");
+    }
+
+    #[test]
+    fn lang_attributes_are_tags_or_undetermined() {
+        assert_eq!(lang_attr("cy").as_deref(), Some("cy"));
+        assert_eq!(lang_attr("en-GB").as_deref(), Some("en-GB"));
+        assert_eq!(lang_attr(""), None);
+        assert_eq!(lang_attr("\"><x"), None);
     }
 
     #[test]

@@ -54,12 +54,17 @@ async fn script(name: &str, base: &str, input: &Value) -> Value {
 
 /// Every recorded request went to the desk's origin.
 fn same_origin(result: &Value, base: &str) {
-    let requests = result["requests"].as_array().expect("the requests were recorded");
+    let requests = result["requests"]
+        .as_array()
+        .expect("the requests were recorded");
     assert!(!requests.is_empty());
     for r in requests {
         let r = r.as_str().unwrap();
         let url = r.split_once(' ').map_or(r, |(_, u)| u);
-        assert!(url.starts_with(&format!("{base}/")), "a request left the desk's origin: {r}");
+        assert!(
+            url.starts_with(&format!("{base}/")),
+            "a request left the desk's origin: {r}"
+        );
     }
 }
 
@@ -69,15 +74,29 @@ fn login(w: &Work, account: &str, password: &str, secret: &[u8]) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_up_reopens_the_case() {
+async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_up_reopens_the_case()
+{
     if !can_run() {
         return;
     }
     let w = Work::start().await;
     let reporter = Reporter::new();
-    w.submit(&reporter.report("en", "drugs", "Dealing from a silver Ford Focus behind the Co-op", "AB12 CDE")).await;
-    w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn o'r sied", "CY70 ABC")).await;
-    w.submit(&Reporter::new().report("en", "fraud", "Fake invoices sent to the care home", "XY19 ZZZ")).await;
+    w.submit(&reporter.report(
+        "en",
+        "drugs",
+        "Dealing from a silver Ford Focus behind the Co-op",
+        "AB12 CDE",
+    ))
+    .await;
+    w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn o'r sied", "CY70 ABC"))
+        .await;
+    w.submit(&Reporter::new().report(
+        "en",
+        "fraud",
+        "Fake invoices sent to the care home",
+        "XY19 ZZZ",
+    ))
+    .await;
     let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
     let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
     let shots = workspace().join("docs/screenshots");
@@ -103,10 +122,20 @@ async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_u
     let sent = result["sent"].as_str().unwrap();
     let case_id = result["caseId"].as_str().unwrap().to_owned();
     // Exactly one reply reached the reporter's slot: the one the page said was sent.
-    assert_eq!(w.slot(&reporter, 0).await.as_deref(), replies[sent].as_str());
-    assert_eq!(w.slot(&reporter, 1).await, None, "the other reply was not sent");
+    assert_eq!(
+        w.slot(&reporter, 0).await.as_deref(),
+        replies[sent].as_str()
+    );
+    assert_eq!(
+        w.slot(&reporter, 1).await,
+        None,
+        "the other reply was not sent"
+    );
     for shot in ["desk-queue.png", "desk-case.png"] {
-        assert!(std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000, "{shot}");
+        assert!(
+            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
+            "{shot}"
+        );
     }
 
     // The reporter follows up: the closed case is new work again.
@@ -129,8 +158,15 @@ async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
         return;
     }
     let w = Work::start().await;
-    w.submit(&Reporter::new().report("en", "drugs", "Dealing from a car\nevery Friday", "AB12 CDE")).await;
-    w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn", "CY70 ABC")).await;
+    w.submit(&Reporter::new().report(
+        "en",
+        "drugs",
+        "Dealing from a car\nevery Friday",
+        "AB12 CDE",
+    ))
+    .await;
+    w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn", "CY70 ABC"))
+        .await;
     let (_, sue_pw, sue_secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
     let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
     let result = script(
@@ -156,7 +192,8 @@ async fn browser_desk_keyboard_only_queue_and_reply() {
     }
     let w = Work::start().await;
     let reporter = Reporter::new();
-    w.submit(&reporter.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&reporter.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
     let reply = "Thank you, typed without a mouse.";
     let result = script(

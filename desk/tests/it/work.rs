@@ -57,8 +57,9 @@ impl Work {
 
     /// Seal `payload` to the force and submit it to the server; its id.
     pub async fn submit(&self, payload: &Payload) -> String {
-        let env = quietline_crypto::seal::seal_report(&mut rng(), FORCE_ID, &self.pk, &payload.to_json())
-            .unwrap();
+        let env =
+            quietline_crypto::seal::seal_report(&mut rng(), FORCE_ID, &self.pk, &payload.to_json())
+                .unwrap();
         self.server.submit(env).await
     }
 
@@ -69,7 +70,10 @@ impl Work {
         let res = self
             .server
             .http
-            .get(self.server.url(&format!("/api/v1/slots/{}", hex::encode(address))))
+            .get(
+                self.server
+                    .url(&format!("/api/v1/slots/{}", hex::encode(address))),
+            )
             .send()
             .await
             .unwrap();
@@ -77,8 +81,9 @@ impl Work {
             404 => None,
             200 => {
                 let bytes = res.bytes().await.unwrap();
-                let plain = quietline_crypto::open::open(&reporter.secrets.reply_sk, Kind::Reply, &bytes)
-                    .expect("the reply opens with the reporter's key");
+                let plain =
+                    quietline_crypto::open::open(&reporter.secrets.reply_sk, Kind::Reply, &bytes)
+                        .expect("the reply opens with the reporter's key");
                 match Payload::from_json(&plain).unwrap() {
                     Payload::Reply(r) => Some(r.message),
                     other => panic!("not a reply: {other:?}"),
@@ -194,9 +199,22 @@ pub async fn pull(b: &mut Browser, new: usize) {
 async fn the_queue_shows_pulled_reports_with_counts_and_filters_narrow_it() {
     let w = Work::start().await;
     let (a, b, c) = (Reporter::new(), Reporter::new(), Reporter::new());
-    w.submit(&a.report("en", "drugs", "Dealing from the silver car every night", "AB12 CDE")).await;
-    w.submit(&b.report("cy", "theft", "Beiciau wedi eu dwyn o'r sied", "CY70 ABC")).await;
-    w.submit(&c.report("en", "fraud", "Fake invoices sent to the care home", "XY19 ZZZ")).await;
+    w.submit(&a.report(
+        "en",
+        "drugs",
+        "Dealing from the silver car every night",
+        "AB12 CDE",
+    ))
+    .await;
+    w.submit(&b.report("cy", "theft", "Beiciau wedi eu dwyn o'r sied", "CY70 ABC"))
+        .await;
+    w.submit(&c.report(
+        "en",
+        "fraud",
+        "Fake invoices sent to the care home",
+        "XY19 ZZZ",
+    ))
+    .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
 
     // Before a pull the desk has nothing.
@@ -207,9 +225,18 @@ async fn the_queue_shows_pulled_reports_with_counts_and_filters_narrow_it() {
 
     let page = ann.get("/").await;
     assert_eq!(case_links(&page.body).len(), 3, "{}", page.body);
-    assert!(page.body.contains("New and unassigned <span class=\"desk-count\">(3)</span>"));
-    assert!(page.body.contains("Mine <span class=\"desk-count\">(0)</span>"));
-    assert!(page.body.contains("Dealing from the silver car every night"));
+    assert!(
+        page.body
+            .contains("New and unassigned <span class=\"desk-count\">(3)</span>")
+    );
+    assert!(
+        page.body
+            .contains("Mine <span class=\"desk-count\">(0)</span>")
+    );
+    assert!(
+        page.body
+            .contains("Dealing from the silver car every night")
+    );
     assert!(page.body.contains("data-module=\"moj-sortable-table\""));
     assert!(page.body.contains("Unread"), "every case is unread by ann");
     // Handlers get no bulk bar (the library's rule: supervisors act in bulk).
@@ -219,10 +246,15 @@ async fn the_queue_shows_pulled_reports_with_counts_and_filters_narrow_it() {
     let page = ann.get("/?category=theft").await;
     assert_eq!(case_links(&page.body).len(), 1);
     assert!(page.body.contains("Beiciau wedi eu dwyn"));
-    assert!(page.body.contains("Category: theft"), "the filter is listed as on");
+    assert!(
+        page.body.contains("Category: theft"),
+        "the filter is listed as on"
+    );
     let page = ann.get("/?language=en").await;
     assert_eq!(case_links(&page.body).len(), 2);
-    let page = ann.get("/?language=en&category=fraud&category=drugs&sort=received&dir=asc").await;
+    let page = ann
+        .get("/?language=en&category=fraud&category=drugs&sort=received&dir=asc")
+        .await;
     assert_eq!(case_links(&page.body).len(), 2);
     let page = ann.get("/?priority=high").await;
     assert_eq!(case_links(&page.body).len(), 0);
@@ -247,15 +279,23 @@ async fn the_queue_shows_pulled_reports_with_counts_and_filters_narrow_it() {
 async fn search_finds_a_case_by_a_vehicle_registration_in_any_case() {
     let w = Work::start().await;
     let (a, b) = (Reporter::new(), Reporter::new());
-    w.submit(&a.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
-    w.submit(&b.report("en", "drugs", "Dealing from a van", "GH34 JKL")).await;
+    w.submit(&a.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
+    w.submit(&b.report("en", "drugs", "Dealing from a van", "GH34 JKL"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     pull(&mut ann, 2).await;
 
     let page = ann.get("/search").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<label class=\"govuk-label govuk-label--s\" for=\"q\">"));
-    assert!(case_links(&page.body).is_empty(), "no table before a search");
+    assert!(
+        page.body
+            .contains("<label class=\"govuk-label govuk-label--s\" for=\"q\">")
+    );
+    assert!(
+        case_links(&page.body).is_empty(),
+        "no table before a search"
+    );
 
     for q in ["ab12 cde", "AB12", "gh34 jkl"] {
         let page = ann.get(&format!("/search?q={}", q.replace(' ', "+"))).await;
@@ -276,7 +316,8 @@ async fn search_finds_a_case_by_a_vehicle_registration_in_any_case() {
 async fn take_and_assign_are_seen_from_a_second_session() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     let (mut bob, _, _) = signed_in(&w.td, "bob", Role::Handler).await;
     let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
@@ -288,11 +329,16 @@ async fn take_and_assign_are_seen_from_a_second_session() {
     assert!(case.body.contains("Dealing from a car"));
     assert!(case.body.contains("AB12 CDE"));
     assert!(case.body.contains("Take it"));
-    let r = ann.post(&format!("/cases/{id}/take"), &[("csrf", &case.csrf())]).await;
+    let r = ann
+        .post(&format!("/cases/{id}/take"), &[("csrf", &case.csrf())])
+        .await;
     r.assert_see_other(&format!("/cases/{id}?done=taken"));
     let case = ann.get(&format!("/cases/{id}?done=taken")).await;
     assert!(case.body.contains("The case is yours."));
-    assert!(case.body.contains("<dd class=\"govuk-summary-list__value\" id=\"assignee\">ann</dd>"));
+    assert!(
+        case.body
+            .contains("<dd class=\"govuk-summary-list__value\" id=\"assignee\">ann</dd>")
+    );
     assert!(case.body.contains("Assigned to ann"), "the timeline has it");
 
     // Bob's session sees it assigned: out of "new and unassigned", in "all".
@@ -300,27 +346,42 @@ async fn take_and_assign_are_seen_from_a_second_session() {
     assert!(case_links(&page.body).is_empty(), "{}", page.body);
     let page = bob.get("/?view=all").await;
     assert_eq!(case_links(&page.body), vec![id.clone()]);
-    assert!(page.body.contains("<td class=\"govuk-table__cell\">ann</td>"));
+    assert!(
+        page.body
+            .contains("<td class=\"govuk-table__cell\">ann</td>")
+    );
     assert!(page.body.contains("Seen by ann"));
     let page = ann.get("/?view=mine").await;
     assert_eq!(case_links(&page.body), vec![id.clone()]);
 
     // A handler may not assign to someone else; a supervisor may.
     let case = bob.get(&format!("/cases/{id}")).await;
-    assert!(!case.body.contains("id=\"assign-to\""), "no assign form for a handler");
+    assert!(
+        !case.body.contains("id=\"assign-to\""),
+        "no assign form for a handler"
+    );
     let r = bob
-        .post(&format!("/cases/{id}/assign"), &[("csrf", &case.csrf()), ("to", "carl")])
+        .post(
+            &format!("/cases/{id}/assign"),
+            &[("csrf", &case.csrf()), ("to", "carl")],
+        )
         .await;
     assert_eq!(r.status, 403, "{r:?}");
     let case = sue.get(&format!("/cases/{id}")).await;
     assert!(case.body.contains("id=\"assign-to\""));
     let r = sue
-        .post(&format!("/cases/{id}/assign"), &[("csrf", &case.csrf()), ("to", "bob")])
+        .post(
+            &format!("/cases/{id}/assign"),
+            &[("csrf", &case.csrf()), ("to", "bob")],
+        )
         .await;
     r.assert_see_other(&format!("/cases/{id}?done=assigned"));
     let page = bob.get("/?view=mine").await;
     assert_eq!(case_links(&page.body), vec![id.clone()]);
-    assert!(page.body.contains("Mine <span class=\"desk-count\">(1)</span>"));
+    assert!(
+        page.body
+            .contains("Mine <span class=\"desk-count\">(1)</span>")
+    );
     let case = bob.get(&format!("/cases/{id}")).await;
     let (first, second) = (
         case.body.find("Assigned to ann").unwrap(),
@@ -332,29 +393,59 @@ async fn take_and_assign_are_seen_from_a_second_session() {
     // Status, priority, labels, mute, note: each shown back on the case.
     let csrf = case.csrf();
     let path = |p: &str| format!("/cases/{id}/{p}");
-    bob.post(&path("status"), &[("csrf", &csrf), ("status", "triaged")]).await.assert_see_other(&format!("/cases/{id}?done=status"));
-    bob.post(&path("priority"), &[("csrf", &csrf), ("priority", "high")]).await.assert_see_other(&format!("/cases/{id}?done=priority"));
-    bob.post(&path("labels"), &[("csrf", &csrf), ("add", "county lines")]).await.assert_see_other(&format!("/cases/{id}?done=labels"));
-    bob.post(&path("note"), &[("csrf", &csrf), ("note", "Matches the PNC entry\nfrom last week")]).await.assert_see_other(&format!("/cases/{id}?done=note#timeline"));
-    let r = bob.post(&path("note"), &[("csrf", &csrf), ("note", "   ")]).await;
+    bob.post(&path("status"), &[("csrf", &csrf), ("status", "triaged")])
+        .await
+        .assert_see_other(&format!("/cases/{id}?done=status"));
+    bob.post(&path("priority"), &[("csrf", &csrf), ("priority", "high")])
+        .await
+        .assert_see_other(&format!("/cases/{id}?done=priority"));
+    bob.post(&path("labels"), &[("csrf", &csrf), ("add", "county lines")])
+        .await
+        .assert_see_other(&format!("/cases/{id}?done=labels"));
+    bob.post(
+        &path("note"),
+        &[
+            ("csrf", &csrf),
+            ("note", "Matches the PNC entry\nfrom last week"),
+        ],
+    )
+    .await
+    .assert_see_other(&format!("/cases/{id}?done=note#timeline"));
+    let r = bob
+        .post(&path("note"), &[("csrf", &csrf), ("note", "   ")])
+        .await;
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("href=\"#note\""), "the error links to the note box");
-    let r = bob.post(&path("status"), &[("csrf", &csrf), ("status", "sideways")]).await;
+    assert!(
+        r.body.contains("href=\"#note\""),
+        "the error links to the note box"
+    );
+    let r = bob
+        .post(&path("status"), &[("csrf", &csrf), ("status", "sideways")])
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("href=\"#status\""));
     let case = bob.get(&format!("/cases/{id}")).await;
     assert!(case.body.contains("Status set to Triaged"));
     assert!(case.body.contains("Priority set to High"));
     assert!(case.body.contains("Labels added county lines"));
-    assert!(case.body.contains("Matches the PNC entry<br>from last week"));
-    let page = ann.get("/?view=all&label=county+lines&priority=high&status=triaged").await;
+    assert!(
+        case.body
+            .contains("Matches the PNC entry<br>from last week")
+    );
+    let page = ann
+        .get("/?view=all&label=county+lines&priority=high&status=triaged")
+        .await;
     assert_eq!(case_links(&page.body), vec![id.clone()]);
 
     // Mark unread: back to the queue, and the case is unread for bob again.
     let r = bob.post(&path("unread"), &[("csrf", &csrf)]).await;
     r.assert_see_other("/");
     let page = bob.get("/?view=mine").await;
-    assert!(page.body.contains("govuk-tag--pink\">Unread"), "{}", page.body);
+    assert!(
+        page.body.contains("govuk-tag--pink\">Unread"),
+        "{}",
+        page.body
+    );
     w.stop().await;
 }
 
@@ -362,47 +453,104 @@ async fn take_and_assign_are_seen_from_a_second_session() {
 async fn a_reply_is_previewed_then_reaches_the_reporters_slot() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("cy", "drugs", "Gwerthu cyffuriau", "AB12 CDE")).await;
+    w.submit(&r.report("cy", "drugs", "Gwerthu cyffuriau", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     pull(&mut ann, 1).await;
     let id = case_links(&ann.get("/").await.body).remove(0);
 
     // A Welsh report: Welsh chosen by default, Welsh templates first.
     let case = ann.get(&format!("/cases/{id}")).await;
-    assert!(case.body.contains("id=\"reply-lang-cy\" name=\"lang\" type=\"radio\" value=\"cy\" checked"), "{}", case.body);
+    assert!(
+        case.body
+            .contains("id=\"reply-lang-cy\" name=\"lang\" type=\"radio\" value=\"cy\" checked"),
+        "{}",
+        case.body
+    );
     let form = ann.get(&format!("/cases/{id}/reply?template=0")).await;
     assert_eq!(form.status, 200);
-    assert!(form.body.contains("Diolch"), "the first template is Welsh: {}", form.body);
+    assert!(
+        form.body.contains("Diolch"),
+        "the first template is Welsh: {}",
+        form.body
+    );
 
     let text = "Diolch. Thank you — we have passed this on.\nPlease tell us more.";
     let csrf = case.csrf();
     let p = ann
-        .post(&format!("/cases/{id}/reply"), &[("csrf", &csrf), ("seen", "0"), ("lang", "cy"), ("step", "preview"), ("text", &text.replace('\n', "\r\n"))])
+        .post(
+            &format!("/cases/{id}/reply"),
+            &[
+                ("csrf", &csrf),
+                ("seen", "0"),
+                ("lang", "cy"),
+                ("step", "preview"),
+                ("text", &text.replace('\n', "\r\n")),
+            ],
+        )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.body.contains("Check your reply"));
     assert!(p.body.contains("Message from North Shire Police"));
-    assert!(p.body.contains("Diolch. Thank you — we have passed this on.<br>Please tell us more."));
+    assert!(
+        p.body
+            .contains("Diolch. Thank you — we have passed this on.<br>Please tell us more.")
+    );
     assert_eq!(w.slot(&r, 0).await, None, "a preview sends nothing");
 
     // "Change reply" keeps the text.
     let e = ann
-        .post(&format!("/cases/{id}/reply"), &[("csrf", &csrf), ("seen", "0"), ("lang", "cy"), ("step", "edit"), ("text", text)])
+        .post(
+            &format!("/cases/{id}/reply"),
+            &[
+                ("csrf", &csrf),
+                ("seen", "0"),
+                ("lang", "cy"),
+                ("step", "edit"),
+                ("text", text),
+            ],
+        )
         .await;
-    assert!(e.body.contains("Please tell us more.</textarea>"), "{}", e.body);
+    assert!(
+        e.body.contains("Please tell us more.</textarea>"),
+        "{}",
+        e.body
+    );
 
     // An empty reply is an error beside the box.
     let e = ann
-        .post(&format!("/cases/{id}/reply"), &[("csrf", &csrf), ("seen", "0"), ("lang", "en"), ("step", "preview"), ("text", "  ")])
+        .post(
+            &format!("/cases/{id}/reply"),
+            &[
+                ("csrf", &csrf),
+                ("seen", "0"),
+                ("lang", "en"),
+                ("step", "preview"),
+                ("text", "  "),
+            ],
+        )
         .await;
     assert_eq!(e.status, 400);
     assert!(e.body.contains("href=\"#reply-text\""), "{}", e.body);
 
     let s = ann
-        .post(&format!("/cases/{id}/reply"), &[("csrf", &csrf), ("seen", "0"), ("lang", "cy"), ("step", "send"), ("text", text)])
+        .post(
+            &format!("/cases/{id}/reply"),
+            &[
+                ("csrf", &csrf),
+                ("seen", "0"),
+                ("lang", "cy"),
+                ("step", "send"),
+                ("text", text),
+            ],
+        )
         .await;
     s.assert_see_other(&format!("/cases/{id}?done=replied#timeline"));
-    assert_eq!(w.slot(&r, 0).await.as_deref(), Some(text), "exactly the previewed text");
+    assert_eq!(
+        w.slot(&r, 0).await.as_deref(),
+        Some(text),
+        "exactly the previewed text"
+    );
     assert_eq!(w.slot(&r, 1).await, None);
     let case = ann.get(&format!("/cases/{id}?done=replied")).await;
     assert!(case.body.contains("Your reply was sent."));
@@ -414,7 +562,8 @@ async fn a_reply_is_previewed_then_reaches_the_reporters_slot() {
 async fn two_handlers_reply_at_once_and_exactly_one_reply_is_stored() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     let (mut bob, _, _) = signed_in(&w.td, "bob", Role::Handler).await;
     pull(&mut ann, 1).await;
@@ -426,11 +575,26 @@ async fn two_handlers_reply_at_once_and_exactly_one_reply_is_stored() {
     let bob_csrf = bob.get(&format!("/cases/{id}")).await.csrf();
     let from_ann = "Reply from ann: where exactly?";
     let from_bob = "Reply from bob: when exactly?";
-    let fa = [("csrf", ann_csrf.as_str()), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", from_ann)];
-    let fb = [("csrf", bob_csrf.as_str()), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", from_bob)];
+    let fa = [
+        ("csrf", ann_csrf.as_str()),
+        ("seen", "0"),
+        ("lang", "en"),
+        ("step", "send"),
+        ("text", from_ann),
+    ];
+    let fb = [
+        ("csrf", bob_csrf.as_str()),
+        ("seen", "0"),
+        ("lang", "en"),
+        ("step", "send"),
+        ("text", from_bob),
+    ];
     let (ra, rb) = tokio::join!(ann.post(&path, &fa), bob.post(&path, &fb));
     let statuses = [ra.status, rb.status];
-    assert!(statuses.contains(&303) && statuses.contains(&409), "one sent, one refused: {statuses:?}");
+    assert!(
+        statuses.contains(&303) && statuses.contains(&409),
+        "one sent, one refused: {statuses:?}"
+    );
     let (winner, loser, loser_text) = if ra.status == 303 {
         (from_ann, rb, from_bob)
     } else {
@@ -442,7 +606,11 @@ async fn two_handlers_reply_at_once_and_exactly_one_reply_is_stored() {
     // The second is told, sees the first (or who is sending it), and chooses.
     assert!(loser.body.contains("Another handler replied first"));
     assert!(loser.body.contains("Your reply was not sent"));
-    assert!(loser.body.contains(winner) || loser.body.contains("id=\"in-flight\""), "{}", loser.body);
+    assert!(
+        loser.body.contains(winner) || loser.body.contains("id=\"in-flight\""),
+        "{}",
+        loser.body
+    );
     assert!(loser.body.contains(loser_text), "the draft is kept");
     assert!(loser.body.contains("Send my reply anyway"));
     assert!(loser.body.contains("Discard my reply"));
@@ -453,7 +621,8 @@ async fn two_handlers_reply_at_once_and_exactly_one_reply_is_stored() {
 async fn a_handler_who_saw_no_reply_is_shown_the_one_sent_since_and_may_send_anyway() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     let (mut bob, _, _) = signed_in(&w.td, "bob", Role::Handler).await;
     pull(&mut ann, 1).await;
@@ -462,21 +631,52 @@ async fn a_handler_who_saw_no_reply_is_shown_the_one_sent_since_and_may_send_any
     let ann_csrf = ann.get(&format!("/cases/{id}")).await.csrf();
     let bob_csrf = bob.get(&format!("/cases/{id}")).await.csrf();
 
-    ann.post(&path, &[("csrf", &ann_csrf), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", "First: where?")])
-        .await
-        .assert_see_other(&format!("/cases/{id}?done=replied#timeline"));
+    ann.post(
+        &path,
+        &[
+            ("csrf", &ann_csrf),
+            ("seen", "0"),
+            ("lang", "en"),
+            ("step", "send"),
+            ("text", "First: where?"),
+        ],
+    )
+    .await
+    .assert_see_other(&format!("/cases/{id}?done=replied#timeline"));
     let race = bob
-        .post(&path, &[("csrf", &bob_csrf), ("seen", "0"), ("lang", "en"), ("step", "send"), ("text", "Second: when?")])
+        .post(
+            &path,
+            &[
+                ("csrf", &bob_csrf),
+                ("seen", "0"),
+                ("lang", "en"),
+                ("step", "send"),
+                ("text", "Second: when?"),
+            ],
+        )
         .await;
     assert_eq!(race.status, 409);
     assert!(race.body.contains("Reply sent by ann"));
     assert!(race.body.contains("First: where?"));
-    assert_eq!(hidden(&race.body, "seen").as_deref(), Some("1"), "send anyway carries the new count");
+    assert_eq!(
+        hidden(&race.body, "seen").as_deref(),
+        Some("1"),
+        "send anyway carries the new count"
+    );
     assert_eq!(w.slot(&r, 1).await, None);
     // Send anyway: the next slot.
-    bob.post(&path, &[("csrf", &bob_csrf), ("seen", "1"), ("lang", "en"), ("step", "send"), ("text", "Second: when?")])
-        .await
-        .assert_see_other(&format!("/cases/{id}?done=replied#timeline"));
+    bob.post(
+        &path,
+        &[
+            ("csrf", &bob_csrf),
+            ("seen", "1"),
+            ("lang", "en"),
+            ("step", "send"),
+            ("text", "Second: when?"),
+        ],
+    )
+    .await
+    .assert_see_other(&format!("/cases/{id}?done=replied#timeline"));
     assert_eq!(w.slot(&r, 0).await.as_deref(), Some("First: where?"));
     assert_eq!(w.slot(&r, 1).await.as_deref(), Some("Second: when?"));
     w.stop().await;
@@ -486,26 +686,41 @@ async fn a_handler_who_saw_no_reply_is_shown_the_one_sent_since_and_may_send_any
 async fn a_follow_up_reopens_the_case_and_marks_it_unread() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     pull(&mut ann, 1).await;
     let id = case_links(&ann.get("/").await.body).remove(0);
     let csrf = ann.get(&format!("/cases/{id}")).await.csrf();
-    ann.post(&format!("/cases/{id}/status"), &[("csrf", &csrf), ("status", "closed")])
-        .await
-        .assert_see_other(&format!("/cases/{id}?done=status"));
-    assert!(case_links(&ann.get("/").await.body).is_empty(), "closed: not new work");
+    ann.post(
+        &format!("/cases/{id}/status"),
+        &[("csrf", &csrf), ("status", "closed")],
+    )
+    .await
+    .assert_see_other(&format!("/cases/{id}?done=status"));
+    assert!(
+        case_links(&ann.get("/").await.body).is_empty(),
+        "closed: not new work"
+    );
     ann.get(&format!("/cases/{id}")).await;
     let page = ann.get("/?view=all").await;
-    assert!(!page.body.contains("govuk-tag--pink\">Unread"), "ann has seen it as it is");
+    assert!(
+        !page.body.contains("govuk-tag--pink\">Unread"),
+        "ann has seen it as it is"
+    );
 
-    w.submit(&r.follow_up("He is back tonight with a second car")).await;
+    w.submit(&r.follow_up("He is back tonight with a second car"))
+        .await;
     pull(&mut ann, 1).await;
     // One case, back in "new", unread; the follow-up inside it.
     let page = ann.get("/").await;
     assert_eq!(case_links(&page.body), vec![id.clone()], "{}", page.body);
     assert!(page.body.contains("govuk-tag--pink\">Unread"));
-    assert!(page.body.contains("<td class=\"govuk-table__cell govuk-table__cell--numeric\">1</td>"), "one follow-up");
+    assert!(
+        page.body
+            .contains("<td class=\"govuk-table__cell govuk-table__cell--numeric\">1</td>"),
+        "one follow-up"
+    );
     let case = ann.get(&format!("/cases/{id}")).await;
     assert!(case.body.contains("Follow-up from the reporter"));
     assert!(case.body.contains("He is back tonight with a second car"));
@@ -517,10 +732,17 @@ async fn a_follow_up_reopens_the_case_and_marks_it_unread() {
 
     // Muted: the next follow-up arrives flagged, not as new work.
     let csrf = case.csrf();
-    ann.post(&format!("/cases/{id}/status"), &[("csrf", &csrf), ("status", "closed")]).await;
-    ann.post(&format!("/cases/{id}/mute"), &[("csrf", &csrf), ("muted", "yes")])
-        .await
-        .assert_see_other(&format!("/cases/{id}?done=muted"));
+    ann.post(
+        &format!("/cases/{id}/status"),
+        &[("csrf", &csrf), ("status", "closed")],
+    )
+    .await;
+    ann.post(
+        &format!("/cases/{id}/mute"),
+        &[("csrf", &csrf), ("muted", "yes")],
+    )
+    .await
+    .assert_see_other(&format!("/cases/{id}?done=muted"));
     w.submit(&r.follow_up("And again")).await;
     pull(&mut ann, 1).await;
     assert!(case_links(&ann.get("/").await.body).is_empty());
@@ -534,7 +756,8 @@ async fn a_follow_up_reopens_the_case_and_marks_it_unread() {
 async fn export_needs_a_reason_which_the_audit_log_keeps() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
     pull(&mut sue, 1).await;
     let id = case_links(&sue.get("/").await.body).remove(0);
@@ -544,21 +767,42 @@ async fn export_needs_a_reason_which_the_audit_log_keeps() {
     let csrf = form.csrf();
     for reason in ["", " ", "x"] {
         let r = sue
-            .post(&format!("/cases/{id}/export"), &[("csrf", &csrf), ("format", "json"), ("reason", reason)])
+            .post(
+                &format!("/cases/{id}/export"),
+                &[("csrf", &csrf), ("format", "json"), ("reason", reason)],
+            )
             .await;
         assert_eq!(r.status, 400, "{reason:?}");
         assert!(r.body.contains("href=\"#reason\""));
         assert!(r.header("content-disposition").is_none());
     }
     let r = sue
-        .post(&format!("/cases/{id}/export"), &[("csrf", &csrf), ("format", "json"), ("reason", "Request REF-2211 from CID")])
+        .post(
+            &format!("/cases/{id}/export"),
+            &[
+                ("csrf", &csrf),
+                ("format", "json"),
+                ("reason", "Request REF-2211 from CID"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert!(r.header("content-disposition").unwrap().starts_with("attachment; filename=\"quietline-case-"));
+    assert!(
+        r.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment; filename=\"quietline-case-")
+    );
     assert!(r.body.contains("Dealing from a car"));
     let r = sue
-        .post(&format!("/cases/{id}/export"), &[("csrf", &csrf), ("format", "html"), ("reason", "Printed for the file")])
+        .post(
+            &format!("/cases/{id}/export"),
+            &[
+                ("csrf", &csrf),
+                ("format", "html"),
+                ("reason", "Printed for the file"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
@@ -566,7 +810,11 @@ async fn export_needs_a_reason_which_the_audit_log_keeps() {
 
     let audit = sue.get(&format!("/audit?case={id}")).await;
     assert_eq!(audit.status, 200);
-    assert!(audit.body.contains("json: Request REF-2211 from CID"), "{}", audit.body);
+    assert!(
+        audit.body.contains("json: Request REF-2211 from CID"),
+        "{}",
+        audit.body
+    );
     assert!(audit.body.contains("html: Printed for the file"));
     w.stop().await;
 }
@@ -575,7 +823,8 @@ async fn export_needs_a_reason_which_the_audit_log_keeps() {
 async fn audit_and_pull_state_are_for_supervisors_and_the_chain_verifies() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
     pull(&mut ann, 1).await;
@@ -585,29 +834,53 @@ async fn audit_and_pull_state_are_for_supervisors_and_the_chain_verifies() {
         assert!(r.body.contains("You cannot do this"));
     }
     let csrf = ann.get("/").await.csrf();
-    assert_eq!(ann.post("/audit/verify", &[("csrf", &csrf)]).await.status, 403);
-    assert!(!ann.get("/").await.body.contains("href=\"/audit\""), "no audit link for a handler");
+    assert_eq!(
+        ann.post("/audit/verify", &[("csrf", &csrf)]).await.status,
+        403
+    );
+    assert!(
+        !ann.get("/").await.body.contains("href=\"/audit\""),
+        "no audit link for a handler"
+    );
 
     let page = sue.get("/audit").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<td class=\"govuk-table__cell\">pull</td>"));
+    assert!(
+        page.body
+            .contains("<td class=\"govuk-table__cell\">pull</td>")
+    );
     let page = sue.get("/audit?account=ann").await;
     assert!(page.body.contains("ann"));
-    assert!(!page.body.contains("<td class=\"govuk-table__cell\">audit-view</td>"), "sue's own entries are filtered out");
+    assert!(
+        !page
+            .body
+            .contains("<td class=\"govuk-table__cell\">audit-view</td>"),
+        "sue's own entries are filtered out"
+    );
     let page = sue.get("/audit?case=zzzz").await;
     assert_eq!(page.status, 400);
     assert!(page.body.contains("href=\"#case\""));
     let csrf = sue.get("/audit").await.csrf();
-    let v = sue.post("/audit/verify", &[("csrf", &csrf), ("head", "")]).await;
+    let v = sue
+        .post("/audit/verify", &[("csrf", &csrf), ("head", "")])
+        .await;
     assert_eq!(v.status, 200);
     assert!(v.body.contains("The chain is intact"), "{}", v.body);
-    let v = sue.post("/audit/verify", &[("csrf", &csrf), ("head", &"ab".repeat(32))]).await;
+    let v = sue
+        .post(
+            "/audit/verify",
+            &[("csrf", &csrf), ("head", &"ab".repeat(32))],
+        )
+        .await;
     assert!(v.body.contains("The chain is broken"));
 
     let p = sue.get("/pull").await;
     assert_eq!(p.status, 200);
     assert!(p.body.contains("Listed by the server"));
-    assert!(p.body.contains("Asked by</dt><dd class=\"govuk-summary-list__value\">ann"));
+    assert!(
+        p.body
+            .contains("Asked by</dt><dd class=\"govuk-summary-list__value\">ann")
+    );
     w.stop().await;
 }
 
@@ -616,43 +889,102 @@ async fn a_supervisor_closes_a_whole_view_in_one_action_audited_per_case() {
     let w = Work::start().await;
     for i in 0..7 {
         let r = Reporter::new();
-        w.submit(&r.report("en", "junk", &format!("Flood message {i}"), "ZZ99 ZZZ")).await;
+        w.submit(&r.report("en", "junk", &format!("Flood message {i}"), "ZZ99 ZZZ"))
+            .await;
     }
     let keep = Reporter::new();
-    w.submit(&keep.report("en", "drugs", "A real report", "AB12 CDE")).await;
+    w.submit(&keep.report("en", "drugs", "A real report", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
     pull(&mut sue, 8).await;
 
     // A handler may not act in bulk.
     let csrf = ann.get("/").await.csrf();
-    let r = ann.post("/bulk", &[("csrf", &csrf), ("action", "status"), ("status", "closed"), ("scope", "all"), ("here", "/?category=junk")]).await;
+    let r = ann
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "status"),
+                ("status", "closed"),
+                ("scope", "all"),
+                ("here", "/?category=junk"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 403);
 
     let page = sue.get("/?category=junk").await;
     assert!(page.body.contains("action=\"/bulk\""));
     assert!(page.body.contains("All 7 cases in this view"));
     // Nothing selected: an error, nothing changed.
-    let r = sue.post("/bulk", &[("csrf", &page.csrf()), ("action", "status"), ("status", "closed"), ("scope", "selected"), ("here", "/?category=junk")]).await;
+    let r = sue
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "status"),
+                ("status", "closed"),
+                ("scope", "selected"),
+                ("here", "/?category=junk"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("href=\"#scope\""));
     // Two selected get a label; then the whole view is closed.
     let ids = case_links(&page.body);
     let r = sue
-        .post("/bulk", &[("csrf", &page.csrf()), ("action", "label"), ("label", "flood"), ("scope", "selected"), ("case", &ids[0]), ("case", &ids[1]), ("here", "/?category=junk")])
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "label"),
+                ("label", "flood"),
+                ("scope", "selected"),
+                ("case", &ids[0]),
+                ("case", &ids[1]),
+                ("here", "/?category=junk"),
+            ],
+        )
         .await;
     r.assert_see_other("/?category=junk&bulk=2");
-    assert_eq!(case_links(&sue.get("/?view=all&label=flood").await.body).len(), 2);
-    let r = sue.post("/bulk", &[("csrf", &page.csrf()), ("action", "status"), ("status", "closed"), ("scope", "all"), ("here", "/?category=junk")]).await;
+    assert_eq!(
+        case_links(&sue.get("/?view=all&label=flood").await.body).len(),
+        2
+    );
+    let r = sue
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "status"),
+                ("status", "closed"),
+                ("scope", "all"),
+                ("here", "/?category=junk"),
+            ],
+        )
+        .await;
     r.assert_see_other("/?category=junk&bulk=7");
     let page = sue.get("/?category=junk&bulk=7").await;
     assert!(page.body.contains("7 cases changed."));
     assert!(case_links(&page.body).is_empty());
     let page = sue.get("/").await;
-    assert_eq!(case_links(&page.body).len(), 1, "the real report is untouched");
+    assert_eq!(
+        case_links(&page.body).len(),
+        1,
+        "the real report is untouched"
+    );
     // One audit entry per case closed.
     let audit = sue.get("/audit?account=sue").await;
-    assert_eq!(audit.body.matches("<td class=\"govuk-table__cell\">status</td>").count(), 7);
+    assert_eq!(
+        audit
+            .body
+            .matches("<td class=\"govuk-table__cell\">status</td>")
+            .count(),
+        7
+    );
     w.stop().await;
 }
 
@@ -662,7 +994,8 @@ async fn a_supervisor_closes_a_whole_view_in_one_action_audited_per_case() {
 async fn the_received_day_is_the_servers() {
     let w = Work::start().await;
     let r = Reporter::new();
-    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE")).await;
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     pull(&mut ann, 1).await;
     let today = quietline::day::format_day(w.server.clock.today());
