@@ -404,12 +404,44 @@ fn build(
     }
 }
 
+/// Whether `url` is a view of the queue or of search (where a bulk action
+/// comes back to): nothing else is ever put in a `Location` from a form.
+fn is_view_url(url: &str) -> bool {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    matches!(path, "/" | "/search")
+        && query
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"%&=+-._~()".contains(&b))
+}
+
 /// A language tag's name, for the tags the reporter page sends.
 pub(crate) fn language_name(tag: &str) -> String {
     match tag.to_ascii_lowercase().as_str() {
         "en" | "en-gb" => "English".to_owned(),
         "cy" | "cy-gb" => "Welsh (Cymraeg)".to_owned(),
         _ => tag.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_actions_come_back_only_to_a_view() {
+        assert!(is_view_url("/"));
+        assert!(is_view_url("/?view=all&status=new&assignee=%28nobody%29"));
+        assert!(is_view_url("/search?q=AB12+CDE"));
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/cases/x",
+            "/?a=<b>",
+            "/?a\r\nb",
+        ] {
+            assert!(!is_view_url(bad), "{bad}");
+        }
     }
 }
 
@@ -456,7 +488,7 @@ pub(crate) async fn bulk(
     let f = Fields(f);
     let here = f
         .get("here")
-        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+        .filter(|h| is_view_url(h))
         .unwrap_or("/")
         .to_owned();
     let path = if here.starts_with("/search") {
