@@ -517,11 +517,11 @@ impl Vault {
     /// printed, in errors or in `Debug`.
     pub async fn connect(target: &str) -> Result<Vault, VaultError> {
         if is_postgres_url(target) {
-            postgres::PostgresVault::open(target).await?;
-            Err(VaultError::BadTarget(format!(
-                "{}: the PostgreSQL vault is not built yet",
-                redact_url(target.trim())
-            )))
+            let backend = postgres::PostgresVault::open(target).await?;
+            Ok(Vault {
+                backend: Arc::new(backend),
+                location: PathBuf::from(redact_url(target.trim())),
+            })
         } else if target.trim().is_empty() {
             Err(VaultError::BadTarget(
                 "the vault target is empty: give a postgres:// URL or the path of a vault file"

@@ -27,3 +27,4 @@ mod privacy;
 mod pull_memory;
 mod terminal;
 mod unavailable;
+mod vault_url;

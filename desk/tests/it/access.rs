@@ -498,6 +498,9 @@ async fn roles_custody_page_and_the_custodians_lock() {
     assert_eq!(r.status, 403);
     assert!(!td.desk.is_locked());
 
+    let r = handler.get("/no-such-page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("Page not found") && r.body.contains("hal"));
     let (mut sup, _, _) = signed_in(&td, "ida", Role::Supervisor).await;
     let q = sup.get("/").await;
     assert!(q.body.contains("href=\"/audit\"") && !q.body.contains("href=\"/custody\""));
@@ -629,4 +632,50 @@ async fn a_demo_account_added_enrolled_signs_in_with_its_password_and_code() {
         .assert_see_other("/");
     assert_eq!(b.get("/").await.status, 200);
     td.stop().await;
+}
+
+#[tokio::test]
+async fn postgres_two_desks_share_accounts_sessions_and_their_end() {
+    let Some(pg) = quietline_testkit::pg::fresh_database().await else {
+        return;
+    };
+    // Two desk instances on one PostgreSQL vault, on one clock.
+    let a = TestDesk::start_on(pg.url(), quietline_casework::clock::Clock::set_at(T0)).await;
+    let b = TestDesk::start_on(pg.url(), a.clock.clone()).await;
+    let one_time = a.add("lea", Role::Handler).await;
+    let mut on_a = a.browser();
+    let secret = first_sign_in(&a, &mut on_a, "lea", &one_time, "lea's long password").await;
+    // The session made on desk A is valid on desk B.
+    let mut on_b = b.browser();
+    on_b.cookies.insert(
+        "__Host-quietline-desk".into(),
+        on_a.cookies["__Host-quietline-desk"].clone(),
+    );
+    let q = on_b.get("/").await;
+    assert_eq!(q.status, 200);
+    assert!(q.body.contains("lea"));
+    // A sign-in on desk B with the code of the step A accepted is refused (replay).
+    let mut again = b.browser();
+    let r = again
+        .submit(
+            "/login",
+            "/login",
+            &[("account", "lea"), ("password", "lea's long password")],
+        )
+        .await;
+    r.assert_see_other("/login/code");
+    let used = accounts::totp_code(&secret, b.clock.now_secs() - 30);
+    let r = again
+        .submit("/login/code", "/login/code", &[("code", &used)])
+        .await;
+    assert_eq!(r.status, 422, "a code used on desk A is refused on desk B");
+    // Disabled from the CLI's library: out on both desks at the next request.
+    accounts::disable(&a.vault, &Actor::current(None), "lea")
+        .await
+        .unwrap();
+    on_a.get("/").await.assert_see_other("/login");
+    on_b.get("/").await.assert_see_other("/login");
+    a.stop().await;
+    b.stop().await;
+    pg.cleanup().await;
 }

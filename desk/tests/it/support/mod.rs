@@ -84,7 +84,19 @@ impl TestDesk {
         let dir = tempfile::tempdir().unwrap();
         let home = test_home(&dir.path().join("home"));
         let vault = Vault::open(&home.vault_path()).await.unwrap();
-        let clock = Clock::set_at(T0);
+        TestDesk::serve(dir, home, vault, Clock::set_at(T0)).await
+    }
+
+    /// A desk over the vault at `target` (e.g. a PostgreSQL URL), with its
+    /// own home (same key ring) and the given clock.
+    pub async fn start_on(target: &str, clock: Clock) -> TestDesk {
+        let dir = tempfile::tempdir().unwrap();
+        let home = test_home(&dir.path().join("home"));
+        let vault = Vault::connect(target).await.unwrap();
+        TestDesk::serve(dir, home, vault, clock).await
+    }
+
+    async fn serve(dir: tempfile::TempDir, home: Home, vault: Vault, clock: Clock) -> TestDesk {
         let desk = Desk::open(
             home.clone(),
             vault.clone(),
