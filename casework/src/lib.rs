@@ -13,9 +13,11 @@
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
 //! ([`render`], [`export`], [`text`]), the audit chain ([`audit`]), the desk's
 //! accounts ([`accounts`]: Argon2id passwords, TOTP, throttling, the CLI's
-//! account commands) and sessions' validity ([`session`]). It does
-//! not define any wire format: that is `crypto/FORMAT.md`. The command line
-//! is `console/src/main.rs`.
+//! account commands) and sessions' validity ([`session`]); and the
+//! [`desk::Desk`], the one type front ends read and change cases through
+//! (audit before reveal: see `README.md`). It does not define any wire
+//! format: that is `crypto/FORMAT.md`. The command line is `console/`, the
+//! desk's web layer `desk/`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

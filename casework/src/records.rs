@@ -261,6 +261,9 @@ pub enum RecordError {
 
 /// Seal a record to the force's current public key and append it to the
 /// vault. Needs no private key: the public key is in the key file's header.
+/// It decrypts nothing, so it stays public (the bench's vault generator
+/// uses it); front ends change cases through [`crate::desk::Desk`], which
+/// audits each change.
 pub async fn add(
     vault: &Vault,
     force_id: &str,
@@ -278,8 +281,9 @@ pub async fn add(
         .await?)
 }
 
-/// Open a stored record and check it belongs to its row.
-pub fn open(ring: &KeyRing, row: &StoredRecord) -> Result<Record, RecordError> {
+/// Open a stored record and check it belongs to its row (crate-private:
+/// front ends read records through [`crate::desk::Desk`]).
+pub(crate) fn open(ring: &KeyRing, row: &StoredRecord) -> Result<Record, RecordError> {
     let (plain, _) = ring
         .open_kind1(&row.sealed)
         .map_err(|flag| RecordError::Open { seq: row.seq, flag })?;

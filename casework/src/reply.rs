@@ -58,15 +58,6 @@ pub enum ReplyError {
     },
 }
 
-/// What `send` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    /// The slot it went to.
-    pub slot: u32,
-    /// Slots found taken on the way.
-    pub skipped: Vec<u32>,
-}
-
 /// The reply's contents and who sends it.
 #[derive(Debug, Clone)]
 pub struct Outgoing<'a> {
@@ -107,7 +98,7 @@ impl Prepared {
 
 /// Take the reply material from `focus` (a report or follow-up) and build
 /// the reply's payload.
-pub fn prepare(focus: &Message, out: &Outgoing<'_>) -> Result<Prepared, ReplyError> {
+pub(crate) fn prepare(focus: &Message, out: &Outgoing<'_>) -> Result<Prepared, ReplyError> {
     if out.message.trim().is_empty() {
         return Err(ReplyError::Empty);
     }
@@ -145,7 +136,7 @@ pub fn prepare(focus: &Message, out: &Outgoing<'_>) -> Result<Prepared, ReplyErr
 }
 
 /// Seal the reply for `slot` and `PUT` it: stored, or taken (`409`).
-pub async fn post(client: &Client, p: &Prepared, slot: u32) -> Result<SlotPut, ReplyError> {
+pub(crate) async fn post(client: &Client, p: &Prepared, slot: u32) -> Result<SlotPut, ReplyError> {
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     let address = p.slot_key.address(slot);
     let envelope = seal_reply(&mut rng, address, &p.reply_pk, &p.payload)
@@ -155,7 +146,7 @@ pub async fn post(client: &Client, p: &Prepared, slot: u32) -> Result<SlotPut, R
 
 /// Keep the force's own sealed copy of a reply stored at `slot`, on the
 /// message `answered`.
-pub async fn keep_copy(
+pub(crate) async fn keep_copy(
     vault: &Vault,
     ring: &KeyRing,
     p: &Prepared,
@@ -180,32 +171,4 @@ pub async fn keep_copy(
         .await
         .map_err(|error| ReplyError::Record { slot, error })?;
     Ok(())
-}
-
-/// Seal and post a reply to the thread of `focus` from slot `first` on,
-/// moving past taken slots; keep a sealed copy. (The desk claims each slot
-/// first: see `desk::answer`.)
-pub async fn send(
-    client: &Client,
-    vault: &Vault,
-    ring: &KeyRing,
-    focus: &Message,
-    first: u32,
-    out: &Outgoing<'_>,
-) -> Result<Sent, ReplyError> {
-    let p = prepare(focus, out)?;
-    let mut skipped = Vec::new();
-    for slot in first..first.saturating_add(MAX_SLOT_TRIES) {
-        match post(client, &p, slot).await? {
-            SlotPut::Taken => skipped.push(slot),
-            SlotPut::Stored => {
-                keep_copy(vault, ring, &p, &focus.id, slot, out).await?;
-                return Ok(Sent { slot, skipped });
-            }
-        }
-    }
-    Err(ReplyError::AllTaken {
-        first,
-        last: first.saturating_add(MAX_SLOT_TRIES - 1),
-    })
 }

@@ -142,7 +142,8 @@ pub(crate) enum Command {
         /// included, follow-ups too) contains every word of this (any case)
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
-        /// Only envelopes that cannot be opened (tampered, other force, unknown key…)
+        /// Only flagged cases: envelopes that cannot be opened (tampered, other
+        /// force, unknown key…) and muted cases a follow-up arrived on
         #[arg(long)]
         flagged: bool,
     },

@@ -186,9 +186,7 @@ impl Desk {
         self.clock().now_secs() as i64
     }
 
-    /// An access entry (sign-in, sign-out, …): named apart from
-    /// `audit.rs`'s `Desk::audit`, which takes a signed-in handler.
-    async fn access_audit(
+    async fn audit(
         &self,
         account: Option<&str>,
         action: &str,
@@ -216,7 +214,7 @@ impl Desk {
         };
         if accounts::is_locked(acct.locked_until, now) {
             accounts::verify_dummy(password);
-            self.access_audit(
+            self.audit(
                 Some(&acct.name),
                 "sign-in-refused",
                 Some("account locked after failed sign-ins".into()),
@@ -323,7 +321,7 @@ impl Desk {
         save_account(self, &acct).await?;
         self.pending().remove(&session::id_hash(pending));
         let signed = self.new_session(&acct).await?;
-        self.access_audit(
+        self.audit(
             Some(&acct.name),
             "sign-in",
             Some("password and code".into()),
@@ -427,14 +425,14 @@ impl Desk {
         acct.locked_until = None;
         save_account(self, &acct).await?;
         self.pending().remove(&key);
-        self.access_audit(
+        self.audit(
             Some(&acct.name),
             "enrol",
             Some("new password and authenticator app".into()),
         )
         .await?;
         let signed = self.new_session(&acct).await?;
-        self.access_audit(Some(&acct.name), "sign-in", Some("first sign-in".into()))
+        self.audit(Some(&acct.name), "sign-in", Some("first sign-in".into()))
             .await?;
         Ok(signed)
     }
@@ -466,7 +464,7 @@ impl Desk {
             settings.absolute_timeout.as_secs() as i64,
         ) {
             remove_session(self, &id).await?;
-            self.access_audit(
+            self.audit(
                 Some(&s.account),
                 "session-end",
                 Some(
@@ -507,7 +505,7 @@ impl Desk {
         let id = session::id_hash(token);
         if let Some(s) = load_session(self, &id).await? {
             remove_session(self, &id).await?;
-            self.access_audit(Some(&s.account), "sign-out", None).await?;
+            self.audit(Some(&s.account), "sign-out", None).await?;
         }
         Ok(())
     }
@@ -548,7 +546,7 @@ impl Desk {
         acct.failed_logins = 0;
         save_account(self, &acct).await?;
         remove_sessions_of(self, &acct.name).await?;
-        self.access_audit(Some(&acct.name), "password-change", None)
+        self.audit(Some(&acct.name), "password-change", None)
             .await?;
         self.new_session(&acct).await
     }
@@ -630,11 +628,11 @@ impl Desk {
             acct.locked_until = lock;
         }
         save_account(self, acct).await?;
-        self.access_audit(Some(&acct.name), "sign-in-failed", Some(what.to_owned()))
+        self.audit(Some(&acct.name), "sign-in-failed", Some(what.to_owned()))
             .await?;
         Ok(match lock {
             Some(until) => {
-                self.access_audit(
+                self.audit(
                     Some(&acct.name),
                     "account-locked",
                     Some(format!("{} s after {failed} failed sign-ins", until - now)),
@@ -681,7 +679,7 @@ impl Desk {
                 }
             }
         };
-        self.access_audit(
+        self.audit(
             None,
             "sign-in-failed",
             Some("unknown or disabled account".into()),

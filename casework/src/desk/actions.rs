@@ -56,6 +56,8 @@ impl Action {
 
 /// Which cases a bulk action applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Made once per request and matched once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum BulkTarget {
     /// These cases (ids or unambiguous prefixes).
     Cases(Vec<String>),
@@ -182,7 +184,7 @@ impl Desk {
             &record,
         )
         .await?;
-        self.audit(who, action, Some(case_id), detail).await
+        self.record_audit(who, action, Some(case_id), detail).await
     }
 
     fn entry(&self, case_id: &str) -> Result<super::index::CaseEntry, DeskError> {
@@ -440,13 +442,16 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn two_desks_on_one_sqlite_vault_see_each_other_s_assignment_after_sync() {
+    async fn two_desks_on_one_vault(backend: quietline_testkit::server::Backend) {
         let t = TestHome::new("north");
-        let v1 = t.vault().await;
-        let v2 = t.vault().await;
+        let Some((v1, v2, _db)) = shared_vaults(&t, backend).await else {
+            return;
+        };
         two_desks_see_each_other_s_assignment(&t, v1, v2).await;
     }
+
+    use quietline_testkit::server::Backend;
+    quietline_testkit::on_both_backends!(two_desks_on_one_vault);
 
     #[tokio::test]
     async fn priority_labels_mute_and_notes_are_sealed_records_with_audit_entries() {

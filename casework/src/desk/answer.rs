@@ -269,7 +269,7 @@ fn check_lang(lang: &str) -> Result<(), DeskError> {
 
 impl Desk {
     /// The force's name as the reporter reads it.
-    fn from_name(&self) -> String {
+    fn reply_from(&self) -> String {
         self.home()
             .load_config()
             .ok()
@@ -293,7 +293,7 @@ impl Desk {
     /// case.
     pub async fn reply_form(&self, who: &Handler, id: &str) -> Result<ReplyForm, DeskError> {
         let case_id = self.resolve(who, id).await?;
-        self.audit(who, "show", Some(&case_id), Some("to reply".into()))
+        self.record_audit(who, "show", Some(&case_id), Some("to reply".into()))
             .await?;
         let data = self.open_case(&case_id).await?;
         let lang = default_lang(&data.report.payload.common().lang);
@@ -303,7 +303,7 @@ impl Desk {
         Ok(ReplyForm {
             short_id: view.short_id,
             case_id,
-            from: self.from_name(),
+            from: self.reply_from(),
             lang,
             replies: data.entry.replies,
             templates,
@@ -328,7 +328,7 @@ impl Desk {
         let case_id = self.resolve(who, id).await?;
         Ok(ReplyPreview {
             case_id,
-            from: self.from_name(),
+            from: self.reply_from(),
             message: text.to_owned(),
             lang: lang.to_owned(),
         })
@@ -389,7 +389,7 @@ impl Desk {
         let client = self.client()?;
         // The directory gives the force's name for `from`, and must serve our key.
         self.check_directory(who, &client).await?;
-        self.audit(who, "show", Some(&case_id), Some("to reply".into()))
+        self.record_audit(who, "show", Some(&case_id), Some("to reply".into()))
             .await?;
         let was_current = self.is_current(&case_id, &who.account);
         let data = self.open_case(&case_id).await?;
@@ -403,7 +403,7 @@ impl Desk {
         }
         let ring = self.ring()?;
         let at = self.clock().now_rfc3339();
-        let from = self.from_name();
+        let from = self.reply_from();
         let out = Outgoing {
             from: &from,
             message: text,
@@ -445,7 +445,7 @@ impl Desk {
                 Ok(SlotPut::Stored) => {
                     reply::keep_copy(self.vault(), &ring, &prepared, &data.report.id, slot, &out)
                         .await?;
-                    self.audit(who, "reply", Some(&case_id), Some(format!("slot {slot}")))
+                    self.record_audit(who, "reply", Some(&case_id), Some(format!("slot {slot}")))
                         .await?;
                     self.sync().await?;
                     self.keep_current(&case_id, &who.account, was_current)
@@ -503,33 +503,11 @@ impl Desk {
 mod tests {
     use quietline_crypto::envelope::Kind;
     use quietline_crypto::payload::Payload;
-    use quietline_testkit::server::{Backend, TestServer};
+    use quietline_testkit::server::TestServer;
 
     use super::super::testing::*;
     use super::super::{DeskError, QueueQuery, View};
     use super::*;
-
-    /// A real server, a desk home logged in to it, and a reporter's report pulled.
-    async fn served() -> (TestServer, TestHome, Reporter, String) {
-        let server = TestServer::start(Backend::Sqlite).await.unwrap();
-        let force = server.add_force("north", "North Constabulary").await;
-        let token = server.token("north", "desk").await;
-        let t = TestHome::with_key("north", &force.private_key);
-        let mut config = t.home.load_config().unwrap();
-        config.server = Some(server.base.clone());
-        config.token = Some(token);
-        t.home.save_config(&config).unwrap();
-        let r = Reporter::new();
-        let id = server
-            .submit(
-                force.report(
-                    &r.report_in("cy", "dealing", "Tall Dave", "AB12 CDE")
-                        .to_json(),
-                ),
-            )
-            .await;
-        (server, t, r, id)
-    }
 
     async fn slot(server: &TestServer, r: &Reporter, i: u32) -> Option<Payload> {
         let address = r.secrets.slot_key.address(i);
@@ -621,6 +599,40 @@ mod tests {
         assert_eq!(view.replies, 2);
         let _ = server.shutdown().await;
     }
+
+    /// Two desks on one vault (two desk processes of one force): the slot
+    /// claims are the vault's, so still exactly one reply goes out.
+    async fn two_desks_replying_at_once(backend: Backend) {
+        let (server, t, r, id) = served().await;
+        let Some((v1, v2, _db)) = shared_vaults(&t, backend).await else {
+            return;
+        };
+        let d1 = t.desk_on(v1).await;
+        let d2 = t.desk_on(v2).await;
+        let (ann, bob) = (handler("ann"), handler("bob"));
+        d1.pull_now(&ann).await.unwrap();
+        let (a, b) = tokio::join!(
+            d1.reply(&ann, &id, "From Ann", "en", 0),
+            d2.reply(&bob, &id, "From Bob", "en", 0)
+        );
+        let (sent, race) = match (a, b) {
+            (Ok(sent), Err(DeskError::ReplyRace(race)))
+            | (Err(DeskError::ReplyRace(race)), Ok(sent)) => (sent, race),
+            other => panic!("exactly one reply must be sent: {other:?}"),
+        };
+        assert_eq!(sent.slot, 0);
+        let first = match slot(&server, &r, 0).await {
+            Some(Payload::Reply(p)) => p.message,
+            other => panic!("{other:?}"),
+        };
+        assert!(slot(&server, &r, 1).await.is_none());
+        assert_eq!(race.others.len(), 1, "{race:?}");
+        assert_eq!(race.others[0].message, first);
+        let _ = server.shutdown().await;
+    }
+
+    use quietline_testkit::server::Backend;
+    quietline_testkit::on_both_backends!(two_desks_replying_at_once);
 
     #[tokio::test]
     async fn a_refused_post_releases_its_claim() {

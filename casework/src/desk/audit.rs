@@ -98,7 +98,7 @@ pub async fn check(vault: &Vault, head: Option<&str>) -> Result<AuditCheck, Vaul
 
 impl Desk {
     /// Append an audit entry naming `who.account` (and the desk's OS user).
-    pub(crate) async fn audit(
+    pub(crate) async fn record_audit(
         &self,
         who: &Handler,
         action: &str,
@@ -143,7 +143,7 @@ impl Desk {
             ),
             None => None,
         };
-        self.audit(who, "audit-view", case_id.as_deref(), None)
+        self.record_audit(who, "audit-view", case_id.as_deref(), None)
             .await?;
         let account = q
             .account

@@ -290,7 +290,7 @@ impl Desk {
     /// opened, then marked seen by `who`.
     pub async fn case(&self, who: &Handler, id: &str) -> Result<CaseView, DeskError> {
         let case_id = self.resolve(who, id).await?;
-        self.audit(who, "show", Some(&case_id), None).await?;
+        self.record_audit(who, "show", Some(&case_id), None).await?;
         let data = self.open_case(&case_id).await?;
         let mut view = view_of(&data, self.force_id(), &who.account);
         self.mark_seen(&case_id, &who.account, data.entry.last_activity)
@@ -303,7 +303,8 @@ impl Desk {
     /// Audited (`unread`).
     pub async fn mark_unread(&self, who: &Handler, id: &str) -> Result<(), DeskError> {
         let case_id = self.resolve(who, id).await?;
-        self.audit(who, "unread", Some(&case_id), None).await?;
+        self.record_audit(who, "unread", Some(&case_id), None)
+            .await?;
         self.unsee(&case_id, &who.account).await
     }
 }

@@ -89,7 +89,7 @@ impl Desk {
         let reason = check_reason(reason)?;
         let case_id = self.resolve(who, id).await?;
         let fmt = format.as_str();
-        self.audit(
+        self.record_audit(
             who,
             "export",
             Some(&case_id),
@@ -101,7 +101,7 @@ impl Desk {
             Err(e) => {
                 // The desk's own words: flags and refusals never quote a report.
                 let why = clean_line(&e.to_string(), 300);
-                self.audit(
+                self.record_audit(
                     who,
                     "export-failed",
                     Some(&case_id),
@@ -124,7 +124,7 @@ impl Desk {
         why: &str,
     ) -> Result<(), DeskError> {
         let why = clean_line(why, 300);
-        self.audit(
+        self.record_audit(
             who,
             "export-failed",
             Some(case_id),

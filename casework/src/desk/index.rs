@@ -78,13 +78,28 @@ pub(crate) struct CaseEntry {
     pub replies: u32,
     pub next_slot: u32,
     pub notes: u32,
+    /// Handler records applied (a case nobody acted on can still take its
+    /// report's id: see `apply_envelope`).
+    pub records: u32,
+    /// Its first message is a follow-up (its report not pulled yet).
+    pub started_by_follow_up: bool,
     /// The change counter of the latest thing that happened to the case.
     pub last_activity: i64,
+}
+
+impl Drop for CaseEntry {
+    fn drop(&mut self) {
+        // The handlers' words (the row text is in Zeroizing strings).
+        self.labels.zeroize();
+    }
 }
 
 impl CaseEntry {
     pub fn is_unreadable(&self) -> bool {
         self.unreadable.is_some()
+    }
+    pub fn is_flagged(&self) -> bool {
+        self.unreadable.is_some() || self.muted_follow_up
     }
     pub fn flag(&self) -> Option<CaseFlag> {
         match (&self.unreadable, self.muted_follow_up) {
@@ -101,6 +116,7 @@ impl CaseEntry {
     }
 
     fn apply_record(&mut self, n: i64, r: &Record) {
+        self.records += 1;
         match &r.body {
             RecordBody::Status { status } => {
                 self.status = *status;
@@ -244,6 +260,44 @@ impl Index {
             n,
         };
         let thread = opened.as_ref().and_then(|o| o.thread);
+        let is_report = opened.as_ref().is_some_and(|o| !o.follow_up);
+        if let Some(t) = thread
+            && is_report
+            && let Some(case_id) = self.by_thread.get(&t).cloned()
+            && self
+                .cases
+                .get(&case_id)
+                .is_some_and(|c| c.started_by_follow_up && c.records == 0)
+        {
+            // The report of a case its follow-up started (a pull stores a
+            // page in the listing's order, so a follow-up can come first):
+            // the report becomes the case, as nobody has acted on it yet.
+            if let Some(mut old) = self.cases.remove(&case_id) {
+                self.seen.remove(&case_id);
+                let mut messages = vec![msg];
+                messages.append(&mut old.messages);
+                for m in &messages {
+                    self.by_message.insert(m.id.clone(), e.id.clone());
+                }
+                self.by_thread.insert(t, e.id.clone());
+                if let Some(o) = opened {
+                    old.category = o.category;
+                    old.place = o.place;
+                    old.summary = o.summary;
+                    old.language = o.language;
+                    old.haystack.push('\n');
+                    old.haystack.push_str(&o.haystack);
+                }
+                old.id = e.id.clone();
+                old.day = e.day.clone();
+                old.n = n;
+                old.messages = messages;
+                old.started_by_follow_up = false;
+                old.last_activity = old.last_activity.max(n);
+                self.cases.insert(e.id.clone(), old);
+            }
+            return;
+        }
         if let Some(t) = thread
             && let Some(case_id) = self.by_thread.get(&t).cloned()
             && let Some(c) = self.cases.get_mut(&case_id)
@@ -284,6 +338,8 @@ impl Index {
             replies: 0,
             next_slot: 0,
             notes: 0,
+            records: 0,
+            started_by_follow_up: opened.as_ref().is_some_and(|o| o.follow_up),
             last_activity: n,
         };
         match opened {
@@ -356,6 +412,8 @@ pub(crate) struct EnvelopeMeta {
 /// What the index keeps of an opened message.
 pub(crate) struct Opened {
     pub thread: Option<[u8; 16]>,
+    /// A follow-up (not a report).
+    pub follow_up: bool,
     pub category: Zeroizing<String>,
     pub place: Zeroizing<String>,
     pub summary: Zeroizing<String>,
@@ -484,6 +542,7 @@ fn summarise(mut m: Message) -> Opened {
     };
     let out = Opened {
         thread: m.thread_id,
+        follow_up: matches!(m.payload, Payload::FollowUp(_)),
         category: Zeroizing::new(category),
         place: Zeroizing::new(place),
         summary: Zeroizing::new(summary),
@@ -589,10 +648,65 @@ pub(crate) struct CaseData {
     pub thread: thread::Thread,
 }
 
+impl Drop for CaseData {
+    fn drop(&mut self) {
+        // Everything opened for one view is overwritten once it is built.
+        scrub(&mut self.report.payload);
+        for e in &mut self.events {
+            match e {
+                Event::Message { msg, .. } => scrub(&mut msg.payload),
+                Event::Record { record, .. } => scrub_record(&mut record.body),
+                Event::Reopened { .. } => {}
+            }
+        }
+        for item in &mut self.thread.items {
+            match item {
+                thread::Item::Incoming(m) => scrub(&mut m.payload),
+                thread::Item::Reply(r) => scrub_record(&mut r.body),
+            }
+        }
+        scrub(&mut self.thread.focus.payload);
+        for r in self
+            .thread
+            .notes
+            .iter_mut()
+            .chain(&mut self.thread.status_history)
+        {
+            scrub_record(&mut r.body);
+        }
+    }
+}
+
+/// Overwrite the text of a record body.
+pub(crate) fn scrub_record(body: &mut RecordBody) {
+    match body {
+        RecordBody::Note { text } => text.zeroize(),
+        RecordBody::Reply { from, message, .. } => {
+            from.zeroize();
+            message.zeroize();
+        }
+        RecordBody::Label { add, remove } => {
+            add.zeroize();
+            remove.zeroize();
+        }
+        RecordBody::Assign { to } => to.zeroize(),
+        RecordBody::Status { .. } | RecordBody::Priority { .. } | RecordBody::Mute { .. } => {}
+    }
+}
+
 pub(crate) enum Event {
-    Message { n: i64, msg: Message, muted: bool },
-    Reopened { n: i64 },
-    Record { n: i64, record: Record },
+    Message {
+        n: i64,
+        msg: Box<Message>,
+        muted: bool,
+    },
+    Reopened {
+        n: i64,
+    },
+    Record {
+        n: i64,
+        record: Record,
+    },
 }
 
 impl Desk {
@@ -702,7 +816,7 @@ impl Desk {
                 .await?
                 .ok_or_else(|| DeskError::NoSuchCase(m.id.clone()))?;
             match thread::open_message(&ring, &stored) {
-                Ok(msg) => items.push((m.n, 1, Item::Message(msg))),
+                Ok(msg) => items.push((m.n, 1, Item::Message(Box::new(msg)))),
                 Err(flag) if m.id == entry.id => {
                     return Err(DeskError::Unreadable {
                         id: m.id.clone(),
@@ -729,9 +843,9 @@ impl Desk {
         for (n, _, item) in items {
             match item {
                 Item::Message(msg) => {
-                    thread_items.push(thread::Item::Incoming(Box::new(msg.clone())));
-                    if report.is_none() {
-                        report = Some(msg);
+                    thread_items.push(thread::Item::Incoming(msg.clone()));
+                    if msg.id == entry.id {
+                        report = Some(*msg);
                         continue;
                     }
                     if !muted && current != Status::New {
@@ -849,7 +963,7 @@ impl Desk {
 }
 
 enum Item {
-    Message(Message),
+    Message(Box<Message>),
     Record(Record),
 }
 
@@ -1018,19 +1132,19 @@ mod tests {
         };
         assert_eq!(
             ids(desk.queue(&ann, &search("ab12 cde")).await.unwrap()),
-            [ida.clone()]
+            vec![ida.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("AB12CDE")).await.unwrap()),
-            [ida.clone()]
+            vec![ida.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("short SUE")).await.unwrap()),
-            [idb.clone()]
+            vec![idb.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("kl56")).await.unwrap()),
-            [idb.clone()]
+            vec![idb.clone()]
         );
         assert_eq!(
             ids(desk.queue(&ann, &search("ford focus")).await.unwrap()).len(),
@@ -1082,6 +1196,45 @@ mod tests {
             desk.case(&supervisor("sam"), &id).await,
             Err(super::super::DeskError::Unreadable { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_follow_up_pulled_before_its_report_hands_the_case_to_the_report() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let r = Reporter::new();
+        let fu = t.store(&vault, "2026-12-02", &r.follow_up("second")).await;
+        let desk = t.desk_on(vault.clone()).await;
+        let ann = handler("ann");
+        let all = QueueQuery {
+            view: View::All,
+            ..QueueQuery::default()
+        };
+        assert_eq!(desk.queue(&ann, &all).await.unwrap().rows[0].case_id, fu);
+        let id = t
+            .store(
+                &vault,
+                "2026-12-01",
+                &r.report("first", "Tall Dave", "AB12 CDE"),
+            )
+            .await;
+        let page = desk.queue(&ann, &all).await.unwrap();
+        assert_eq!(page.total, 1);
+        let row = &page.rows[0];
+        assert_eq!(
+            (row.case_id.as_str(), row.category.as_str(), row.follow_ups),
+            (id.as_str(), "drugs", 1)
+        );
+        let view = desk.case(&ann, &fu).await.unwrap();
+        assert_eq!(view.case_id, id);
+        assert!(view.fields.iter().any(|f| f.value.contains("Tall Dave")));
+        assert!(matches!(
+            view.timeline[0].event,
+            TimelineEvent::FollowUp { .. }
+        ));
+        // A fresh desk builds the same case.
+        let again = t.desk_on(vault).await;
+        assert_eq!(again.queue(&ann, &all).await.unwrap().rows[0].case_id, id);
     }
 
     #[tokio::test]

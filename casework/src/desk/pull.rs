@@ -192,7 +192,7 @@ impl Desk {
             Ok(w) => Ok(w),
             Err(DirectoryRefusal::Other(e)) => Err(e),
             Err(DirectoryRefusal::Substitution(s)) => {
-                self.audit(who, "key-mismatch", None, Some(s.audit_detail()))
+                self.record_audit(who, "key-mismatch", None, Some(s.audit_detail()))
                     .await?;
                 Err(DeskError::KeySubstitution(s))
             }
@@ -253,7 +253,7 @@ impl Desk {
         );
         // The background loop records only pulls that brought something.
         if who.account != BACKGROUND_ACCOUNT || s.new > 0 || s.refused > 0 {
-            self.audit(who, "pull", None, Some(detail)).await?;
+            self.record_audit(who, "pull", None, Some(detail)).await?;
         }
         self.sync().await?;
         Ok(PullRun {
@@ -342,5 +342,75 @@ impl Desk {
                 let _ = desk.pull_now(&who).await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[tokio::test]
+    async fn the_background_loop_pulls_until_shutdown_and_keeps_the_state() {
+        let (server, t, _r, id) = served().await;
+        let desk = Desk::open(
+            t.home.clone(),
+            t.vault().await,
+            PASSPHRASE,
+            super::super::DeskSettings {
+                pull_interval: Duration::from_secs(1),
+                ..Default::default()
+            },
+            crate::clock::Clock::system(),
+        )
+        .await
+        .unwrap();
+        let sam = supervisor("sam");
+        assert!(desk.pull_state(&sam).unwrap().last.is_none());
+        assert!(matches!(
+            desk.pull_state(&handler("ann")),
+            Err(DeskError::Forbidden { .. })
+        ));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = desk.spawn_pull_loop(async {
+            let _ = stopped.await;
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let state = desk.pull_state(&sam).unwrap();
+            if let Some(run) = state.last {
+                assert_eq!(run.by, BACKGROUND_ACCOUNT);
+                assert_eq!(run.summary.new, 1);
+                assert_eq!(state.cases, 1);
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no background pull: {state:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(desk.resolve(&sam, &id).await.unwrap(), id);
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the loop stops on shutdown")
+            .unwrap();
+        // A failing server shows in the state.
+        let mut config = t.home.load_config().unwrap();
+        config.server = Some("http://127.0.0.1:9".into());
+        t.home.save_config(&config).unwrap();
+        assert!(desk.pull_now(&sam).await.is_err());
+        let state = desk.pull_state(&sam).unwrap();
+        assert!(state.last_error.is_some() && state.last.is_some() && !state.running);
+        let log = crate::vault::Vault::collect(desk.vault().audit_entries())
+            .await
+            .unwrap();
+        assert_eq!(
+            log.iter().filter(|r| r.action == "pull").count(),
+            1,
+            "only the pull that brought something"
+        );
+        let _ = server.shutdown().await;
     }
 }

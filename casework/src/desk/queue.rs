@@ -373,7 +373,7 @@ fn passes(c: &CaseEntry, q: &QueueQuery, needles: &[String], with_status: bool) 
         return false;
     }
     if let Some(f) = q.flagged
-        && c.flag().is_some() != f
+        && c.is_flagged() != f
     {
         return false;
     }
@@ -392,15 +392,22 @@ pub(crate) fn select<'a>(index: &'a Index, q: &QueueQuery, who: &Handler) -> Vec
         .cases()
         .filter(|c| visible(c, who) && in_view(c, q.view, who) && passes(c, q, &needles, true))
         .collect();
-    let received = |c: &CaseEntry| (c.day.clone(), c.n);
+    sort(&mut hits, q);
+    hits
+}
+
+/// Sort as the query says: by day received then the order pulled, or by
+/// priority first; newest (most urgent) first unless ascending.
+fn sort(hits: &mut [&CaseEntry], q: &QueueQuery) {
     match q.sort {
-        SortKey::Received => hits.sort_by_cached_key(|c| received(c)),
-        SortKey::Priority => hits.sort_by_cached_key(|c| (c.priority.rank(), received(c))),
+        SortKey::Received => hits.sort_unstable_by(|a, b| (&a.day, a.n).cmp(&(&b.day, b.n))),
+        SortKey::Priority => hits.sort_unstable_by(|a, b| {
+            (a.priority.rank(), &a.day, a.n).cmp(&(b.priority.rank(), &b.day, b.n))
+        }),
     }
     if q.direction == Direction::Descending {
         hits.reverse();
     }
-    hits
 }
 
 impl Desk {
@@ -415,32 +422,22 @@ impl Desk {
         } else {
             "queue"
         };
-        self.audit(who, action, None, Some(format!("view {}", q.view.as_str())))
+        self.record_audit(who, action, None, Some(format!("view {}", q.view.as_str())))
             .await?;
         self.sync().await?;
         let index = self.index_read()?;
-        let all = select(&index, q, who);
-        let per_page = q.per_page();
-        let total = all.len();
-        let pages = total.div_ceil(per_page as usize).max(1) as u32;
-        let page = q.page.clamp(1, pages);
-        let rows = all
-            .iter()
-            .skip((page as usize - 1) * per_page as usize)
-            .take(per_page as usize)
-            .map(|c| index.row(c, &who.account))
-            .collect();
-
         let needles = q.needles();
+        // One walk over the index: the matches, the counts and the facets
+        // (a search's words are looked for once per case).
+        let mut all: Vec<&CaseEntry> = Vec::new();
         let mut counts = QueueCounts::default();
         let mut by_status = [0usize; 4];
         let mut facets = Facets::default();
-        let mut seen_sets = (
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-        );
+        // Borrowed while counting: one allocation per distinct value, not per case.
+        let mut categories = std::collections::BTreeSet::<&str>::new();
+        let mut languages = std::collections::BTreeSet::<&str>::new();
+        let mut labels = std::collections::BTreeSet::<&str>::new();
+        let mut assignees = std::collections::BTreeSet::<&str>::new();
         for c in index.cases().filter(|c| visible(c, who)) {
             counts.all += 1;
             if in_view(c, View::NewUnassigned, who) {
@@ -452,28 +449,45 @@ impl Desk {
                     counts.mine_unread += 1;
                 }
             }
-            if c.flag().is_some() {
+            if c.is_flagged() {
                 counts.flagged += 1;
             }
             if in_view(c, q.view, who) && passes(c, q, &needles, false) {
                 by_status[Status::ALL.iter().position(|s| *s == c.status).unwrap_or(0)] += 1;
+                if q.statuses.is_empty() || q.statuses.contains(&c.status) {
+                    all.push(c);
+                }
             }
             if !c.category.is_empty() {
-                seen_sets.0.insert(c.category.to_string());
+                categories.insert(c.category.as_str());
             }
             if !c.language.is_empty() {
-                seen_sets.1.insert(c.language.to_string());
+                languages.insert(c.language.as_str());
             }
-            seen_sets.2.extend(c.labels.iter().cloned());
+            labels.extend(c.labels.iter().map(String::as_str));
             if let Some(a) = &c.assignee {
-                seen_sets.3.insert(a.clone());
+                assignees.insert(a.as_str());
             }
         }
+        sort(&mut all, q);
+        let per_page = q.per_page();
+        let total = all.len();
+        let pages = total.div_ceil(per_page as usize).max(1) as u32;
+        let page = q.page.clamp(1, pages);
+        let rows = all
+            .iter()
+            .skip((page as usize - 1) * per_page as usize)
+            .take(per_page as usize)
+            .map(|c| index.row(c, &who.account))
+            .collect();
         counts.by_status = Status::ALL.iter().copied().zip(by_status).collect();
-        facets.categories = seen_sets.0.into_iter().collect();
-        facets.languages = seen_sets.1.into_iter().collect();
-        facets.labels = seen_sets.2.into_iter().collect();
-        facets.assignees = seen_sets.3.into_iter().collect();
+        let owned = |set: std::collections::BTreeSet<&str>| -> Vec<String> {
+            set.into_iter().map(str::to_owned).collect()
+        };
+        facets.categories = owned(categories);
+        facets.languages = owned(languages);
+        facets.labels = owned(labels);
+        facets.assignees = owned(assignees);
         let mut query = q.clone();
         query.page = page;
         query.per_page = per_page;
@@ -487,5 +501,114 @@ impl Desk {
             counts,
             facets,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[tokio::test]
+    async fn sorted_by_day_then_pull_order_or_priority_paged_and_counted() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let mut ids = Vec::new();
+        for (day, lang) in [
+            ("2026-12-01", "en"),
+            ("2026-12-01", "cy"),
+            ("2026-11-30", "en"),
+        ] {
+            let r = Reporter::new();
+            ids.push(
+                t.store(&vault, day, &r.report_in(lang, "x", "y", "z"))
+                    .await,
+            );
+        }
+        let (a, b, c) = (ids[0].as_str(), ids[1].as_str(), ids[2].as_str());
+        let desk = t.desk_on(vault).await;
+        let ann = handler("ann");
+        let order = |p: QueuePage| p.rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>();
+        let all = QueueQuery {
+            view: View::All,
+            ..QueueQuery::default()
+        };
+        // Newest day first, and within a day the later pull first.
+        assert_eq!(order(desk.queue(&ann, &all).await.unwrap()), [b, a, c]);
+        let asc = QueueQuery {
+            direction: Direction::Ascending,
+            ..all.clone()
+        };
+        assert_eq!(order(desk.queue(&ann, &asc).await.unwrap()), [c, a, b]);
+        desk.set_priority(&ann, c, Priority::High).await.unwrap();
+        desk.set_priority(&ann, b, Priority::Low).await.unwrap();
+        let by_priority = QueueQuery {
+            sort: SortKey::Priority,
+            ..all.clone()
+        };
+        assert_eq!(
+            order(desk.queue(&ann, &by_priority).await.unwrap()),
+            [c, a, b]
+        );
+        // Paging.
+        let paged = QueueQuery {
+            per_page: 2,
+            page: 2,
+            ..all.clone()
+        };
+        let p = desk.queue(&ann, &paged).await.unwrap();
+        assert_eq!((p.total, p.pages, p.page), (3, 2, 2));
+        assert_eq!(order(p), [c]);
+        // Views, filters and counts.
+        desk.take(&ann, a).await.unwrap();
+        desk.set_status(&ann, c, Status::Closed).await.unwrap();
+        let p = desk.queue(&ann, &QueueQuery::default()).await.unwrap();
+        assert_eq!(order(p.clone()), [b], "new and unassigned");
+        assert_eq!(
+            (
+                p.counts.new_unassigned,
+                p.counts.mine,
+                p.counts.all,
+                p.counts.flagged
+            ),
+            (1, 1, 3, 0)
+        );
+        assert_eq!(p.facets.languages, ["cy", "en"]);
+        assert_eq!(p.facets.assignees, ["ann"]);
+        let welsh = QueueQuery {
+            languages: vec!["CY".into()],
+            ..all.clone()
+        };
+        assert_eq!(order(desk.queue(&ann, &welsh).await.unwrap()), [b]);
+        let closed = QueueQuery {
+            statuses: vec![Status::Closed],
+            ..all.clone()
+        };
+        let p = desk.queue(&ann, &closed).await.unwrap();
+        assert_eq!(order(p.clone()), [c]);
+        assert_eq!(
+            p.counts.by_status,
+            [
+                (Status::New, 2),
+                (Status::Triaged, 0),
+                (Status::Actioned, 0),
+                (Status::Closed, 1)
+            ],
+            "per status within the view, the status filter aside"
+        );
+        let nobody = QueueQuery {
+            assignee: Some(AssigneeFilter::Nobody),
+            received_from: Some("2026-12-01".into()),
+            ..all.clone()
+        };
+        assert_eq!(order(desk.queue(&ann, &nobody).await.unwrap()), [b]);
+        let bad = QueueQuery {
+            received_to: Some("yesterday".into()),
+            ..all
+        };
+        assert!(matches!(
+            desk.queue(&ann, &bad).await,
+            Err(DeskError::Invalid(_))
+        ));
     }
 }

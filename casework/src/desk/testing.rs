@@ -227,3 +227,51 @@ impl Reporter {
         })
     }
 }
+
+/// A real intake server (SQLite), a desk home holding its force's key and
+/// logged in to it, and one report (in Welsh) submitted by a reporter.
+pub async fn served() -> (
+    quietline_testkit::server::TestServer,
+    TestHome,
+    Reporter,
+    String,
+) {
+    use quietline_testkit::server::{Backend, TestServer};
+    let server = TestServer::start(Backend::Sqlite).await.unwrap();
+    let force = server.add_force("north", "North Constabulary").await;
+    let token = server.token("north", "desk").await;
+    let t = TestHome::with_key("north", &force.private_key);
+    let mut config = t.home.load_config().unwrap();
+    config.server = Some(server.base.clone());
+    config.token = Some(token);
+    t.home.save_config(&config).unwrap();
+    let r = Reporter::new();
+    let id = server
+        .submit(
+            force.report(
+                &r.report_in("cy", "dealing", "Tall Dave", "AB12 CDE")
+                    .to_json(),
+            ),
+        )
+        .await;
+    (server, t, r, id)
+}
+
+/// Two handles on one vault of `backend` for the home `t`: its SQLite file
+/// twice, or a fresh PostgreSQL database twice (`None`: PostgreSQL skipped
+/// outside CI). The database guard is returned to be dropped last.
+pub async fn shared_vaults(
+    t: &TestHome,
+    backend: quietline_testkit::server::Backend,
+) -> Option<(Vault, Vault, Option<quietline_testkit::pg::PgTestDb>)> {
+    use quietline_testkit::server::Backend;
+    match backend {
+        Backend::Sqlite => Some((t.vault().await, t.vault().await, None)),
+        Backend::Postgres => {
+            let pg = quietline_testkit::pg::fresh_database().await?;
+            let a = Vault::connect(pg.url()).await.unwrap();
+            let b = Vault::connect(pg.url()).await.unwrap();
+            Some((a, b, Some(pg)))
+        }
+    }
+}

@@ -189,4 +189,3 @@ pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
     }
     Ok(())
 }
-

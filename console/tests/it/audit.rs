@@ -227,14 +227,28 @@ fn a_refused_export_records_nothing_and_a_failed_one_says_it_failed() {
     let before = actions(&c);
 
     // The file exists: refused before anything is decrypted, nothing recorded.
-    let e = c.fails(&["export", &good[..8], "--reason", "test", "--output", existing.to_str().unwrap()]);
+    let e = c.fails(&[
+        "export",
+        &good[..8],
+        "--reason",
+        "test",
+        "--output",
+        existing.to_str().unwrap(),
+    ]);
     assert!(e.contains("never overwritten"), "{e}");
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
     assert_eq!(actions(&c), before, "a refused export is not an export");
 
     // It fails after the entry (the report does not decrypt): an entry says so.
     let out = c.dir.path().join("bad.json");
-    let e = c.fails(&["export", &bad[..8], "--reason", "test", "--output", out.to_str().unwrap()]);
+    let e = c.fails(&[
+        "export",
+        &bad[..8],
+        "--reason",
+        "test",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert!(e.contains("does not decrypt"), "{e}");
     assert!(!out.exists(), "no partial file is left");
     let after = actions(&c);
@@ -252,7 +266,14 @@ fn a_refused_export_records_nothing_and_a_failed_one_says_it_failed() {
 
     // A good export: one entry.
     let out = c.dir.path().join("good.json");
-    c.ok(&["export", &good[..8], "--reason", "test", "--output", out.to_str().unwrap()]);
+    c.ok(&[
+        "export",
+        &good[..8],
+        "--reason",
+        "test",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(actions(&c).last().unwrap(), "export");
     assert!(c.ok(&["audit", "verify"]).contains("intact"));
 }

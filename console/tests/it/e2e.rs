@@ -213,7 +213,14 @@ fn whole_loop_report_reply_follow_up() {
             .contains("0 shown of 1")
     );
 
-    let json = console.ok(&["export", short(&id), "--reason", "records", "--format", "json"]);
+    let json = console.ok(&[
+        "export",
+        short(&id),
+        "--reason",
+        "records",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["report"]["id"], id.as_str());
     assert_eq!(v["report"]["status"], "triaged");
