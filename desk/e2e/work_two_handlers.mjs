@@ -13,8 +13,8 @@
 import { assert, assertSameOrigin, caseIds, heading, main, newContext, signIn, step } from "./work_lib.mjs";
 
 await main(async ({ base, input, browser }) => {
-  const a = await newContext(browser, base, { viewport: { width: 1280, height: 900 } });
-  const b = await newContext(browser, base, { viewport: { width: 1280, height: 900 } });
+  const a = await newContext(browser, base, { viewport: { width: 1440, height: 900 } });
+  const b = await newContext(browser, base, { viewport: { width: 1440, height: 900 } });
   const ann = await a.context.newPage();
   const bob = await b.context.newPage();
 
