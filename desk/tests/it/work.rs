@@ -32,7 +32,11 @@ pub struct Work {
 
 impl Work {
     pub async fn start() -> Work {
-        let td = TestDesk::start().await;
+        Work::on(TestDesk::start().await).await
+    }
+
+    /// `td`, pointed at a new intake server serving its force.
+    pub async fn on(td: TestDesk) -> Work {
         let server = TestServer::start(Backend::Sqlite)
             .await
             .expect("SQLite is never skipped");
@@ -43,16 +47,24 @@ impl Work {
         quietline::admin::add_force_key(server.storage.as_ref(), FORCE_ID, &info.public_key)
             .await
             .unwrap();
-        let token = server.token(FORCE_ID, "desk").await;
-        let mut config = td.home.load_config().unwrap();
-        config.server = Some(server.base.clone());
-        config.token = Some(token);
-        td.home.save_config(&config).unwrap();
-        Work {
+        let w = Work {
             td,
             server,
             pk: info.public_key,
-        }
+        };
+        w.connect(&w.td).await;
+        w
+    }
+
+    /// Point another desk's home at this server, with a token of its own.
+    pub async fn connect(&self, td: &TestDesk) {
+        // A label of its own per desk (the server refuses a label twice).
+        let label = format!("desk {}", td.base.rsplit(':').next().unwrap_or_default());
+        let token = self.server.token(FORCE_ID, &label).await;
+        let mut config = td.home.load_config().unwrap();
+        config.server = Some(self.server.base.clone());
+        config.token = Some(token);
+        td.home.save_config(&config).unwrap();
     }
 
     /// Seal `payload` to the force and submit it to the server; its id.
@@ -1003,4 +1015,76 @@ async fn the_received_day_is_the_servers() {
     assert_eq!(case_links(&page.body).len(), 1, "{}", page.body);
     assert!(page.body.contains(&today));
     w.stop().await;
+}
+
+/// Two desk instances on one PostgreSQL vault (as a force runs several):
+/// a case taken on one is seen taken on the other, and two handlers
+/// replying at once through different desks send exactly one reply.
+#[tokio::test]
+async fn postgres_two_desks_share_the_queue_and_one_reply_sequence() {
+    let Some(pg) = quietline_testkit::pg::fresh_database().await else {
+        return;
+    };
+    let a = TestDesk::start_on(pg.url(), quietline_casework::clock::Clock::set_at(T0)).await;
+    let b = TestDesk::start_on(pg.url(), a.clock.clone()).await;
+    let w = Work::on(a).await;
+    w.connect(&b).await;
+    let r = Reporter::new();
+    w.submit(&r.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
+    // Accounts are the vault's: made through desk A, used on both.
+    let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
+    let pw = w.td.add("bob", Role::Handler).await;
+    let mut bob = b.browser();
+    first_sign_in(&b, &mut bob, "bob", &pw, "bob's long new password").await;
+
+    pull(&mut ann, 1).await;
+    let id = case_links(&ann.get("/").await.body).remove(0);
+    // Desk B sees what desk A pulled, and ann taking it.
+    let page = bob.get("/").await;
+    assert_eq!(case_links(&page.body), vec![id.clone()], "{}", page.body);
+    let csrf = ann.get(&format!("/cases/{id}")).await.csrf();
+    ann.post(&format!("/cases/{id}/take"), &[("csrf", &csrf)])
+        .await
+        .assert_see_other(&format!("/cases/{id}?done=taken"));
+    let page = bob.get("/?view=all").await;
+    assert!(
+        page.body
+            .contains("<td class=\"govuk-table__cell\">ann</td>"),
+        "{}",
+        page.body
+    );
+    assert!(case_links(&bob.get("/").await.body).is_empty());
+
+    // Both reply at once, each through their own desk: exactly one is sent.
+    let path = format!("/cases/{id}/reply");
+    let bob_csrf = bob.get(&format!("/cases/{id}")).await.csrf();
+    let fa = [
+        ("csrf", csrf.as_str()),
+        ("seen", "0"),
+        ("lang", "en"),
+        ("step", "send"),
+        ("text", "From desk A"),
+    ];
+    let fb = [
+        ("csrf", bob_csrf.as_str()),
+        ("seen", "0"),
+        ("lang", "en"),
+        ("step", "send"),
+        ("text", "From desk B"),
+    ];
+    let (ra, rb) = tokio::join!(ann.post(&path, &fa), bob.post(&path, &fb));
+    let mut statuses = [ra.status, rb.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409], "one sent, one refused");
+    let winner = if ra.status == 303 {
+        "From desk A"
+    } else {
+        "From desk B"
+    };
+    assert_eq!(w.slot(&r, 0).await.as_deref(), Some(winner));
+    assert_eq!(w.slot(&r, 1).await, None);
+    b.stop().await;
+    w.stop().await;
+    pg.cleanup().await;
 }
