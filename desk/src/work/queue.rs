@@ -27,6 +27,8 @@ pub(crate) struct Tab {
     pub href: String,
     pub text: &'static str,
     pub count: usize,
+    /// Cases in it unread by the handler (shown for "Mine").
+    pub unread: usize,
     pub current: bool,
 }
 
@@ -190,6 +192,11 @@ fn build(
             href: at(&view::params(&qq, default_view, false)),
             text,
             count,
+            unread: if v == View::Mine {
+                qp.counts.mine_unread
+            } else {
+                0
+            },
             current: q.view == v,
         }
     };
@@ -280,7 +287,11 @@ fn build(
     }));
     let flagged = vec![
         Opt::new("", "Flagged or not", q.flagged.is_none()),
-        Opt::new("yes", "Only flagged", q.flagged == Some(true)),
+        Opt::new(
+            "yes",
+            format!("Only flagged ({})", qp.counts.flagged),
+            q.flagged == Some(true),
+        ),
         Opt::new("no", "Only not flagged", q.flagged == Some(false)),
     ];
 
