@@ -458,6 +458,7 @@ async fn take_and_assign_are_seen_from_a_second_session() {
         "{}",
         page.body
     );
+    assert!(page.body.contains("<span class=\"desk-unread\">1 unread</span>"));
     w.stop().await;
 }
 
