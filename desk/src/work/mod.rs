@@ -120,15 +120,23 @@ pub(crate) fn desk_error(app: &AppState, current: &CurrentHandler, e: DeskError)
             &[&capitalised(&e.to_string())],
             Some(("/", "Go to the queue")),
         ),
-        DeskError::Invalid(_) | DeskError::Unreadable { .. } | DeskError::Reply(_) => {
-            pages::message(
-                StatusCode::BAD_REQUEST,
-                layout(),
-                "This could not be done",
-                &[&capitalised(&e.to_string())],
-                Some(("/", "Go to the queue")),
-            )
-        }
+        DeskError::Unreadable { ref reason, .. } => pages::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            layout(),
+            "This report cannot be read",
+            &[
+                &capitalised(reason),
+                "Nothing in it can be shown or answered. It stays in the vault, sealed, and is listed on the pull state page.",
+            ],
+            Some(("/pull", "See the pull state")),
+        ),
+        DeskError::Invalid(_) | DeskError::Reply(_) => pages::message(
+            StatusCode::BAD_REQUEST,
+            layout(),
+            "This could not be done",
+            &[&capitalised(&e.to_string())],
+            Some(("/", "Go to the queue")),
+        ),
         // The server's side: the sentences are the library's own words
         // (never a report's text), and say what to do.
         DeskError::Client(_)

@@ -458,7 +458,10 @@ async fn take_and_assign_are_seen_from_a_second_session() {
         "{}",
         page.body
     );
-    assert!(page.body.contains("<span class=\"desk-unread\">1 unread</span>"));
+    assert!(
+        page.body
+            .contains("<span class=\"desk-unread\">1 unread</span>")
+    );
     w.stop().await;
 }
 
@@ -887,8 +890,35 @@ async fn audit_and_pull_state_are_for_supervisors_and_the_chain_verifies() {
         .await;
     assert!(v.body.contains("The chain is broken"));
 
+    // A tampered envelope: the server cannot tell, the desk flags it; only
+    // supervisors see it, with why, and nothing of it can be opened.
+    let mut env = quietline_crypto::seal::seal_report(
+        &mut rng(),
+        FORCE_ID,
+        &w.pk,
+        &Reporter::new().report("en", "drugs", "x", "y").to_json(),
+    )
+    .unwrap();
+    let last = env.len() - 1;
+    env[last] ^= 1;
+    w.server.submit(env).await;
+    pull(&mut ann, 1).await;
+    assert_eq!(
+        case_links(&ann.get("/?view=all").await.body).len(),
+        1,
+        "handlers do not see it"
+    );
+    let page = sue.get("/?view=all&flagged=yes").await;
+    let bad = case_links(&page.body);
+    assert_eq!(bad.len(), 1, "{}", page.body);
+    assert!(page.body.contains("Cannot be read"));
+    let r = sue.get(&format!("/cases/{}", bad[0])).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("This report cannot be read"));
+
     let p = sue.get("/pull").await;
     assert_eq!(p.status, 200);
+    assert!(p.body.contains("1 unreadable"), "{}", p.body);
     assert!(p.body.contains("Listed by the server"));
     assert!(
         p.body
