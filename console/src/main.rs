@@ -62,8 +62,9 @@ pub(crate) struct Cli {
         value_name = "NAME"
     )]
     handler: Option<String>,
-    /// The force's shared vault: a `postgres://` URL, or a vault file
-    /// [default: vault.sqlite in the home]
+    /// Use this vault instead of the home's vault.sqlite: a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST/DB, shared with desks and other
+    /// consoles) or a vault file's path. Keys and config still come from --home
     #[arg(
         long,
         global = true,
@@ -242,7 +243,8 @@ pub(crate) enum AuditCommand {
 pub(crate) struct Ctx {
     pub home: Home,
     passphrase_file: Option<PathBuf>,
-    vault_url: Option<String>,
+    /// `--vault-url` (may hold a password: never printed).
+    vault_url: Option<Zeroizing<String>>,
     /// Who acts, for the audit entries the CLI writes itself (init, keys,
     /// login's key mismatch).
     pub actor: Actor,
@@ -299,17 +301,15 @@ impl Ctx {
         {
             return Ok(v);
         }
+        if !self.home.exists() {
+            bail!(
+                "{} is not a console home yet: run `quietline-console init --force ID` or `quietline-console key import FILE` first",
+                self.home.root().display()
+            );
+        }
         let v = match &self.vault_url {
-            Some(target) => Vault::connect(target).await?,
-            None => {
-                if !self.home.exists() {
-                    bail!(
-                        "{} is not a console home yet: run `quietline-console init --force ID` or `quietline-console key import FILE` first",
-                        self.home.root().display()
-                    );
-                }
-                Vault::open(&self.home.vault_path()).await?
-            }
+            Some(url) => Vault::connect(url).await?,
+            None => Vault::open(&self.home.vault_path()).await?,
         };
         if let Ok(mut slot) = self.vault.lock() {
             *slot = Some(v.clone());
@@ -408,7 +408,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let ctx = Ctx {
         home: Home::locate(cli.home)?,
         passphrase_file: cli.passphrase_file,
-        vault_url: cli.vault_url,
+        vault_url: cli.vault_url.map(Zeroizing::new),
         actor: Actor::current(cli.handler),
         handler: Handler {
             account,

@@ -30,6 +30,9 @@ use crate::reply::{self, MAX_SLOT_TRIES, Outgoing, ReplyError};
 pub const TEMPLATES_FILE: &str = "templates.toml";
 /// The longest reply, in characters.
 pub const MAX_REPLY: usize = 10_000;
+/// The claim's account for a slot the server said was already taken (`409`):
+/// no desk reply is coming there, later replies skip it.
+pub const TAKEN_ON_SERVER: &str = "(taken on the server)";
 /// How long a handler whose claim lost waits for the winner's reply to be
 /// recorded, so it can be shown.
 const WAIT_FOR_WINNER: std::time::Duration = std::time::Duration::from_secs(10);
@@ -417,9 +420,14 @@ impl Desk {
         let mut skipped = Vec::new();
         for slot in first..first.saturating_add(MAX_SLOT_TRIES) {
             if !self.claim_slot(&key, slot, &who.account).await? {
+                let holder = self.slot_holder(&key, slot).await?;
+                if holder.as_deref() == Some(TAKEN_ON_SERVER) {
+                    // Found taken on the server by an earlier attempt.
+                    skipped.push(slot);
+                    continue;
+                }
                 // Another handler is answering right now: wait (briefly) for
                 // their reply to be recorded, to show it.
-                let holder = self.slot_holder(&key, slot).await?;
                 let deadline = tokio::time::Instant::now() + WAIT_FOR_WINNER;
                 loop {
                     self.sync().await?;
@@ -440,8 +448,13 @@ impl Desk {
             }
             match reply::post(&client, &prepared, slot).await {
                 // Taken on the server by someone outside the desk: the slot
-                // stays claimed (it is used) and the next one is tried.
-                Ok(SlotPut::Taken) => skipped.push(slot),
+                // stays claimed, marked so later replies pass it by, and the
+                // next one is tried.
+                Ok(SlotPut::Taken) => {
+                    self.release_slot(&key, slot).await?;
+                    self.claim_slot(&key, slot, TAKEN_ON_SERVER).await?;
+                    skipped.push(slot);
+                }
                 Ok(SlotPut::Stored) => {
                     reply::keep_copy(self.vault(), &ring, &prepared, &data.report.id, slot, &out)
                         .await?;
@@ -633,6 +646,39 @@ mod tests {
 
     use quietline_testkit::server::Backend;
     quietline_testkit::on_both_backends!(two_desks_replying_at_once);
+
+    #[tokio::test]
+    async fn a_slot_taken_outside_the_desk_is_skipped_now_and_later() {
+        let (server, t, r, id) = served().await;
+        let desk = t.desk().await;
+        let ann = handler("ann");
+        desk.pull_now(&ann).await.unwrap();
+        // Someone with the force's token fills slot 0 behind the desk's back.
+        let filler = quietline_crypto::seal::seal_reply(
+            &mut rng(),
+            r.secrets.slot_key.address(0),
+            &r.secrets.reply_pk,
+            b"{}",
+        )
+        .unwrap();
+        let stored = desk
+            .client()
+            .unwrap()
+            .put_slot(&r.secrets.slot_key.address(0), filler)
+            .await
+            .unwrap();
+        assert_eq!(stored, SlotPut::Stored);
+        let sent = desk.reply(&ann, &id, "one", "en", 0).await.unwrap();
+        assert_eq!((sent.slot, sent.skipped.clone()), (1, vec![0]));
+        let started = std::time::Instant::now();
+        let sent = desk.reply(&ann, &id, "two", "en", 1).await.unwrap();
+        assert_eq!(sent.slot, 2);
+        assert!(
+            started.elapsed() < WAIT_FOR_WINNER,
+            "no wait for a reply that is not coming"
+        );
+        let _ = server.shutdown().await;
+    }
 
     #[tokio::test]
     async fn a_refused_post_releases_its_claim() {

@@ -14,6 +14,8 @@ use super::{Desk, DeskError, Handler, Priority, Status};
 pub const DEFAULT_PER_PAGE: u32 = 50;
 /// The most rows one page may hold.
 pub const MAX_PER_PAGE: u32 = 500;
+/// `per_page` for every row on one page (the CLI's `list`: one audit entry).
+pub const ALL_ROWS: u32 = u32::MAX;
 
 /// Which cases a queue page starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -149,7 +151,8 @@ pub struct QueueQuery {
     pub direction: Direction,
     /// 1-based page number (0 is taken as 1; past the end gives the last page).
     pub page: u32,
-    /// Rows per page (0: [`DEFAULT_PER_PAGE`]; at most [`MAX_PER_PAGE`]).
+    /// Rows per page (0: [`DEFAULT_PER_PAGE`]; at most [`MAX_PER_PAGE`],
+    /// except [`ALL_ROWS`]: every row on one page).
     pub per_page: u32,
 }
 
@@ -301,6 +304,7 @@ impl QueueQuery {
     fn per_page(&self) -> u32 {
         match self.per_page {
             0 => DEFAULT_PER_PAGE,
+            ALL_ROWS => ALL_ROWS,
             n => n.min(MAX_PER_PAGE),
         }
     }

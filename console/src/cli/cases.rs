@@ -12,7 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use quietline_casework::client::{Client, WaitPolicy};
 use quietline_casework::desk::{
-    Direction, ExportFormat, QueueQuery, SortKey, View, queue::MAX_PER_PAGE,
+    Direction, ExportFormat, QueueQuery, SortKey, View, queue::ALL_ROWS,
 };
 use quietline_casework::export::Format;
 use quietline_casework::home::Home;
@@ -92,7 +92,7 @@ pub async fn list(
         bail!("--since takes a day as YYYY-MM-DD, not {s:?}");
     }
     let desk = ctx.desk().await?;
-    let mut q = QueueQuery {
+    let q = QueueQuery {
         view: View::All,
         statuses: status.into_iter().collect(),
         received_from: since,
@@ -101,27 +101,22 @@ pub async fn list(
         sort: SortKey::Received,
         direction: Direction::Ascending,
         page: 1,
-        per_page: MAX_PER_PAGE,
+        per_page: ALL_ROWS,
         ..QueueQuery::default()
     };
+    // Every row on one page: one audited queue call.
+    let page = desk.queue(&ctx.handler, &q).await.map_err(desk_error)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", render::list_header())?;
-    // One audited queue call per page (the CLI shows them all).
-    loop {
-        let page = desk.queue(&ctx.handler, &q).await.map_err(desk_error)?;
-        for row in &page.rows {
-            writeln!(out, "{}", render::queue_line(row))?;
-        }
-        if page.page >= page.pages {
-            writeln!(
-                out,
-                "{} shown of {} in the vault ({} flagged).",
-                page.total, page.counts.all, page.counts.flagged
-            )?;
-            return Ok(());
-        }
-        q.page = page.page + 1;
+    for row in &page.rows {
+        writeln!(out, "{}", render::queue_line(row))?;
     }
+    writeln!(
+        out,
+        "{} shown of {} in the vault ({} flagged).",
+        page.total, page.counts.all, page.counts.flagged
+    )?;
+    Ok(())
 }
 
 pub async fn show(ctx: &Ctx, id: &str) -> Result<()> {

@@ -207,6 +207,19 @@ fn whole_loop_report_reply_follow_up() {
             .ok(&["list", "--search", "BLUE VAN"])
             .contains(short(&id))
     );
+    // Every field a reporter can fill: a person's name, a registration.
+    for needle in ["tall dave", "AB12CDE", "ab12 cde"] {
+        let found = console.ok(&["list", "--search", needle]);
+        assert!(
+            found.contains(short(&id)) && found.contains("1 shown of 1"),
+            "{needle}: {found}"
+        );
+    }
+    assert!(
+        console
+            .ok(&["list", "--search", "nobody here"])
+            .contains("0 shown of 1")
+    );
     assert!(
         console
             .ok(&["list", "--since", "2999-01-01"])
