@@ -1,8 +1,10 @@
 //! The commands, one file per area: `keys` (init and the key ring), `login`,
 //! `cases` (pull, list, show, reply, status, note, export: through the
-//! library's `Desk`), `audit` (print and verify). Each parses nothing (that
+//! library's `Desk`), `audit` (print and verify), `account` (the desk's
+//! accounts). Each parses nothing (that
 //! is `main.rs`), decides nothing the library decides, and prints.
 
+pub mod account;
 pub mod audit;
 pub mod cases;
 pub mod keys;

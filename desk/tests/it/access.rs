@@ -209,7 +209,11 @@ async fn first_sign_in_sets_a_password_enrols_totp_then_signs_in_with_a_code() {
     }
     let q = b.get("/").await;
     assert_eq!(q.status, 200);
-    assert!(q.body.contains("signed in as cat"), "{}", q.body);
+    assert!(
+        q.body.contains("Signed in as <strong>cat</strong>"),
+        "{}",
+        q.body
+    );
 
     // Sign out: the session is gone for good.
     let old = b.cookies["__Host-quietline-desk"].clone();

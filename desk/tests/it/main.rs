@@ -6,9 +6,14 @@
 //! The desk's clock is a set clock the tests move: no sleeps.
 //!
 //! Areas: `access` (sessions, CSRF, throttling, enrolment, custody),
-//! `browser` (`browser_*`: Debian Chromium through playwright-core).
+//! `browser` (`browser_*`: Debian Chromium through playwright-core), `work`
+//! (the queue, case, reply, export, bulk and supervisors' pages against a
+//! real intake server in-process), `browser_desk` (`browser_desk_*`: the work
+//! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`).
 
 mod support;
 
 mod access;
 mod browser;
+mod browser_desk;
+mod work;

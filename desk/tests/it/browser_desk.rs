@@ -1,0 +1,208 @@
+//! The desk's work pages in a real browser: Debian's headless Chromium
+//! (`/usr/bin/chromium`) driven by the playwright-core scripts in
+//! `desk/e2e/work*.mjs`, against a desk served here in-process and a REAL
+//! intake server in-process (the test kit's), with reports sealed to the
+//! force by reporters who keep their reply secrets ([`crate::work::Work`]).
+//!
+//! - two handlers signed in at once (password and TOTP): pull, search by a
+//!   vehicle registration, take a case, the other sees it assigned, both
+//!   reply at once — exactly one reply reaches the reporter's slot; then a
+//!   reporter's follow-up re-opens the case;
+//! - axe-core (WCAG 2.2 AA) finds no violation on any desk page, and the
+//!   headings are in order;
+//! - the queue and the reply form by keyboard alone;
+//! - in every script, every request URL is recorded and none leaves the
+//!   desk's origin (and Chromium resolves nothing but loopback).
+//!
+//! Screenshots of the queue and case pages go to `docs/screenshots/`.
+//! The scripts reuse the reporter page's harness and tools
+//! (`web/e2e/lib.mjs`, playwright-core and axe-core from `web/`'s lock
+//! file, installed by the server's build). Without Node.js or Chromium
+//! these print `SKIPPED` outside CI and fail with `CI=true`. Every test name
+//! starts with `browser_desk_` (CI counts `browser_` tests).
+
+use std::path::{Path, PathBuf};
+
+use quietline_casework::desk::Role;
+use serde_json::{Value, json};
+
+use crate::support::node::{e2e_ok, ensure_web_node_modules, require_node_and_chromium};
+use crate::support::*;
+use crate::work::{Reporter, Work};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace")
+        .to_owned()
+}
+
+/// Whether the browser tests can run (else SKIPPED outside CI, a failure in CI).
+fn can_run() -> bool {
+    if !require_node_and_chromium() {
+        return false;
+    }
+    ensure_web_node_modules();
+    true
+}
+
+/// Run `desk/e2e/<name>` against `base` (TMPDIR of its own); its result line.
+async fn script(name: &str, base: &str, input: &Value) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    e2e_ok(name, base, input, tmp.path()).await
+}
+
+/// Every recorded request went to the desk's origin.
+fn same_origin(result: &Value, base: &str) {
+    let requests = result["requests"]
+        .as_array()
+        .expect("the requests were recorded");
+    assert!(!requests.is_empty());
+    for r in requests {
+        let r = r.as_str().unwrap();
+        let url = r.split_once(' ').map_or(r, |(_, u)| u);
+        assert!(
+            url.starts_with(&format!("{base}/")),
+            "a request left the desk's origin: {r}"
+        );
+    }
+}
+
+/// A signed-up account's sign-in for a script: password and the current code.
+fn login(w: &Work, account: &str, password: &str, secret: &[u8]) -> Value {
+    json!({"account": account, "password": password, "code": w.td.code(secret)})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_up_reopens_the_case()
+{
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let reporter = Reporter::new();
+    w.submit(&reporter.report(
+        "en",
+        "drugs",
+        "Dealing from a silver Ford Focus behind the Co-op",
+        "AB12 CDE",
+    ))
+    .await;
+    w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn o'r sied", "CY70 ABC"))
+        .await;
+    w.submit(&Reporter::new().report(
+        "en",
+        "fraud",
+        "Fake invoices sent to the care home",
+        "XY19 ZZZ",
+    ))
+    .await;
+    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let replies = json!({
+        "ann": "Thank you. Where exactly does the car park?",
+        "bob": "Thank you. Which nights does this happen?",
+    });
+    let result = script(
+        "work_two_handlers.mjs",
+        &w.td.base,
+        &json!({
+            "ann": login(&w, "ann", &ann_pw, &ann_secret),
+            "bob": login(&w, "bob", &bob_pw, &bob_secret),
+            "registration": "AB12 CDE",
+            "replies": replies,
+            "screenshots": shots,
+        }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    let sent = result["sent"].as_str().unwrap();
+    let case_id = result["caseId"].as_str().unwrap().to_owned();
+    // Exactly one reply reached the reporter's slot: the one the page said was sent.
+    assert_eq!(
+        w.slot(&reporter, 0).await.as_deref(),
+        replies[sent].as_str()
+    );
+    assert_eq!(
+        w.slot(&reporter, 1).await,
+        None,
+        "the other reply was not sent"
+    );
+    for shot in ["desk-queue.png", "desk-case.png"] {
+        assert!(
+            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
+            "{shot}"
+        );
+    }
+
+    // The reporter follows up: the closed case is new work again.
+    let message = "He was back last night with a second car";
+    w.submit(&reporter.follow_up(message)).await;
+    w.td.clock.advance(30);
+    let result = script(
+        "work_follow_up.mjs",
+        &w.td.base,
+        &json!({"ann": login(&w, "ann", &ann_pw, &ann_secret), "caseId": case_id, "message": message}),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    w.submit(&Reporter::new().report(
+        "en",
+        "drugs",
+        "Dealing from a car\nevery Friday",
+        "AB12 CDE",
+    ))
+    .await;
+    w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn", "CY70 ABC"))
+        .await;
+    let (_, sue_pw, sue_secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
+    let result = script(
+        "work_a11y.mjs",
+        &w.td.base,
+        &json!({
+            "sue": login(&w, "sue", &sue_pw, &sue_secret),
+            "bob": login(&w, "bob", &bob_pw, &bob_secret),
+            "registration": "AB12 CDE",
+        }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    let pages = result["pages"].as_array().unwrap();
+    assert!(pages.len() >= 20, "{pages:?}");
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_keyboard_only_queue_and_reply() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let reporter = Reporter::new();
+    w.submit(&reporter.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
+    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    let reply = "Thank you, typed without a mouse.";
+    let result = script(
+        "work_keyboard.mjs",
+        &w.td.base,
+        &json!({"ann": login(&w, "ann", &ann_pw, &ann_secret), "reply": reply}),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    assert_eq!(w.slot(&reporter, 0).await.as_deref(), Some(reply));
+    w.stop().await;
+}
