@@ -36,7 +36,10 @@ pub(crate) struct EventView {
     pub anchor: String,
     pub title: String,
     pub by: String,
+    /// As people read it.
     pub at: String,
+    /// As given (RFC 3339 or a day), for `<time datetime>`.
+    pub datetime: String,
     pub lines: Vec<String>,
     /// A line under the text (slot, the reporter's clock, …).
     pub note: Option<String>,
@@ -234,7 +237,8 @@ fn event_view(item: &TimelineItem) -> EventView {
         anchor: format!("event-{}", item.n),
         title,
         by,
-        at: item.at.clone(),
+        datetime: item.at.clone(),
+        at: view::when(&item.at),
         lines,
         note,
         fields,

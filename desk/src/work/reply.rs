@@ -239,7 +239,7 @@ fn race_page(
                 .iter()
                 .map(|o| OtherView {
                     by: o.by.clone(),
-                    at: o.at.clone(),
+                    at: view::when(&o.at),
                     lines: view::lines(&o.message),
                 })
                 .collect(),

@@ -362,6 +362,59 @@ pub fn lang_attr(tag: &str) -> Option<String> {
     ok.then(|| tag.to_owned())
 }
 
+/// A desk time (RFC 3339, UTC, `2026-12-07T10:01:00Z`) as people read it:
+/// `7 December 2026 at 10:01 UTC`; a day (`2026-12-07`) as `7 December
+/// 2026`; anything else as given.
+pub fn when(t: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        t.get(r)
+            .filter(|x| x.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|x| x.parse::<u32>().ok())
+    };
+    let date = match (
+        b.get(4),
+        b.get(7),
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+    ) {
+        (Some(b'-'), Some(b'-'), Some(y), Some(m @ 1..=12), Some(d @ 1..=31)) => {
+            format!("{d} {} {y}", MONTHS[m as usize - 1])
+        }
+        _ => return t.to_owned(),
+    };
+    if t.len() == 10 {
+        return date;
+    }
+    match (
+        b.get(10),
+        b.get(13),
+        digits(11..13),
+        digits(14..16),
+        t.ends_with('Z'),
+    ) {
+        (Some(b'T'), Some(b':'), Some(h @ 0..=23), Some(mi @ 0..=59), true) => {
+            format!("{date} at {h:02}:{mi:02} UTC")
+        }
+        _ => t.to_owned(),
+    }
+}
+
 /// Text with line breaks, as lines (the template joins them with `<br>`).
 pub fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_owned).collect()
@@ -448,6 +501,18 @@ mod tests {
         assert_eq!(lang_attr("en-GB").as_deref(), Some("en-GB"));
         assert_eq!(lang_attr(""), None);
         assert_eq!(lang_attr("\"><x"), None);
+    }
+
+    #[test]
+    fn times_as_people_read_them() {
+        assert_eq!(when("2026-12-07T10:01:00Z"), "7 December 2026 at 10:01 UTC");
+        assert_eq!(when("2026-01-31"), "31 January 2026");
+        assert_eq!(when(""), "");
+        assert_eq!(when("2026-13-01"), "2026-13-01");
+        assert_eq!(
+            when("2026-12-07T10:01:00+01:00"),
+            "2026-12-07T10:01:00+01:00"
+        );
     }
 
     #[test]

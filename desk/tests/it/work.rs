@@ -1119,3 +1119,49 @@ async fn postgres_two_desks_share_the_queue_and_one_reply_sequence() {
     w.stop().await;
     pg.cleanup().await;
 }
+
+/// A flood of junk over more than one page: the queue pages it (50 a page,
+/// links to the next), and one bulk action on the whole view closes every
+/// page of it.
+#[tokio::test]
+async fn a_flood_over_several_pages_is_paged_and_closed_in_one_action() {
+    let w = Work::start().await;
+    for i in 0..55 {
+        w.submit(&Reporter::new().report("en", "junk", &format!("Spam {i}"), "ZZ99 ZZZ"))
+            .await;
+    }
+    let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    pull(&mut sue, 55).await;
+    let page = sue.get("/").await;
+    assert_eq!(case_links(&page.body).len(), 50);
+    assert!(page.body.contains("showing 1 to 50"));
+    assert!(
+        page.body.contains("href=\"/?page=2\" rel=\"next\""),
+        "{}",
+        page.body
+    );
+    let page2 = sue.get("/?page=2").await;
+    assert_eq!(case_links(&page2.body).len(), 5);
+    assert!(page2.body.contains("showing 51 to 55"));
+    assert!(page2.body.contains("aria-current=\"page\">2</a>"));
+    // Past the end: the last page.
+    assert_eq!(case_links(&sue.get("/?page=9").await.body).len(), 5);
+
+    let r = sue
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "status"),
+                ("status", "closed"),
+                ("scope", "all"),
+                ("here", "/?category=junk"),
+            ],
+        )
+        .await;
+    r.assert_see_other("/?category=junk&bulk=55");
+    assert!(case_links(&sue.get("/").await.body).is_empty());
+    let closed = sue.get("/?view=all&status=closed").await;
+    assert!(closed.body.contains("55 cases"));
+    w.stop().await;
+}
