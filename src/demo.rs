@@ -278,6 +278,13 @@ Console (run from the workspace):
   {console} list --passphrase-file {pass}
   {console} show <ID from list> --passphrase-file {pass}
   {console} reply <ID> --message \"…\" --passphrase-file {pass}
+
+Desk (the force team's web workspace; run it in another terminal):
+  {console} desk --demo {dir} --server {server}
+  then open http://127.0.0.1:8090/ and sign in as demo-supervisor: the desk writes the
+  password and the authenticator secret to {dir}/desk-supervisor.txt (mode 0600), and
+  `cargo run -p quietline-console -- account code --file {dir}/desk-supervisor.txt`
+  prints a sign-in code. More accounts: {console} account add NAME --role handler
 ",
         key_id = demo.key_id,
         dir = sh(&demo.dir),

@@ -8,6 +8,7 @@
 //! the arguments and the dispatch; each area's commands are in `cli/`.
 #![forbid(unsafe_code)]
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -202,6 +203,22 @@ pub(crate) enum Command {
     /// Manage the desk's accounts (add, list, disable, reset); no passphrase needed
     #[command(subcommand)]
     Account(cli::account::AccountCommand),
+    /// Start the force desk: the team's web workspace over this home's keys and
+    /// vault (the key ring is unlocked once, here; handlers never see the passphrase)
+    Desk {
+        /// The address to listen on (keep it inside the force: loopback or a
+        /// reverse proxy with TLS)
+        #[arg(long, default_value = "127.0.0.1:8090", value_name = "ADDR:PORT")]
+        listen: SocketAddr,
+        /// Try the desk with `quietline serve --demo`: set this home up from the
+        /// demo directory it printed and make a demo supervisor account
+        /// (password and secret in DIR/desk-supervisor.txt)
+        #[arg(long, value_name = "DIR")]
+        demo: Option<PathBuf>,
+        /// With --demo: the server's address, if this home is not logged in yet
+        #[arg(long, value_name = "URL", requires = "demo")]
+        server: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -242,7 +259,7 @@ pub(crate) enum AuditCommand {
 /// Everything a command needs from the global options.
 pub(crate) struct Ctx {
     pub home: Home,
-    passphrase_file: Option<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
     /// `--vault-url` (may hold a password: never printed).
     vault_url: Option<Zeroizing<String>>,
     /// Who acts, for the audit entries the CLI writes itself (init, keys,
@@ -267,6 +284,14 @@ impl Ctx {
             }
             return Ok(line);
         }
+        // The environment, for a desk started by a service manager; a file is
+        // better (an environment can be read by the same user's processes).
+        if !confirm
+            && let Ok(pass) = std::env::var("QUIETLINE_PASSPHRASE")
+            && !pass.is_empty()
+        {
+            return Ok(Zeroizing::new(pass));
+        }
         let ask = |prompt: &str| {
             rpassword::prompt_password(prompt)
                 .map(Zeroizing::new)
@@ -285,6 +310,11 @@ impl Ctx {
             }
         }
         Ok(first)
+    }
+
+    /// Whether the vault is a `--vault-url` (not the home's SQLite file).
+    pub fn has_vault_url(&self) -> bool {
+        self.vault_url.is_some()
     }
 
     pub fn config(&self) -> Result<Config> {
@@ -363,10 +393,14 @@ const EXIT_KEY_SUBSTITUTION: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The desk serves a team at once: a thread per core. Every other command
+    // is one request after another.
+    let mut builder = if matches!(cli.command, Command::Desk { .. }) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -405,9 +439,18 @@ fn account_name(handler: Option<&str>) -> String {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let account = account_name(cli.handler.as_deref());
+    let passphrase_file = match (&cli.passphrase_file, &cli.command) {
+        (
+            None,
+            Command::Desk {
+                demo: Some(dir), ..
+            },
+        ) => Some(dir.join("passphrase")),
+        _ => cli.passphrase_file,
+    };
     let ctx = Ctx {
         home: Home::locate(cli.home)?,
-        passphrase_file: cli.passphrase_file,
+        passphrase_file,
         vault_url: cli.vault_url.map(Zeroizing::new),
         actor: Actor::current(cli.handler),
         handler: Handler {
@@ -449,9 +492,15 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
             output,
         } => cli::cases::export(ctx, &id, &reason, format, output).await?,
         Command::Audit { command } => return cli::audit::audit(ctx, command).await,
+        Command::Account(cli::account::AccountCommand::Code { file }) => cli::account::code(&file)?,
         Command::Account(command) => {
             cli::account::run(&ctx.vault().await?, &ctx.actor, command).await?
         }
+        Command::Desk {
+            listen,
+            demo,
+            server,
+        } => cli::desk::desk(ctx, listen, demo, server).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

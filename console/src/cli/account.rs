@@ -49,6 +49,39 @@ pub enum AccountCommand {
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
     },
+    /// Print the current sign-in code from the credentials file `desk --demo`
+    /// wrote (for trying the demo without an authenticator app; a real
+    /// account's secret lives only in its holder's app)
+    Code {
+        /// The demo's credentials file (DIR/desk-supervisor.txt)
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// `account code --file FILE`: the code for now from a demo credentials file
+/// (its `totp-secret:` line). Needs no home and no vault.
+pub fn code(file: &Path) -> Result<()> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?,
+    );
+    let secret = text
+        .lines()
+        .find_map(|l| l.strip_prefix("totp-secret:"))
+        .and_then(|s| accounts::secret_from_base32(s.trim()))
+        .with_context(|| {
+            format!(
+                "{} has no readable `totp-secret:` line: give the file `quietline-console desk --demo` wrote",
+                file.display()
+            )
+        })?;
+    let now = Clock::system().now_secs();
+    println!(
+        "{} (for another {} s)",
+        accounts::totp_code(&secret, now),
+        30 - now % 30
+    );
+    Ok(())
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -107,6 +140,7 @@ pub async fn run(vault: &Vault, actor: &Actor, command: AccountCommand) -> Resul
                 "Account {name} is disabled: it cannot sign in, and any session of it ends at its next request. `account reset {name}` enables it again."
             );
         }
+        AccountCommand::Code { file } => code(&file)?,
         AccountCommand::Reset {
             name,
             password_file,
