@@ -98,6 +98,7 @@ fn expected_report(a: &Answers) -> ReportBody {
             date: Some("2024-03-14".into()),
             time: Some("22:15".into()),
             ongoing: true,
+            ongoing_unknown: false,
             description: String::new(),
         },
         people: vec![Person {

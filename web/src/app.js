@@ -201,7 +201,7 @@ function errorFor(id) {
 }
 
 function errorMessage(id, text) {
-  return text ? h("p", { class: "error-message", id: `${id}-error` }, hidden(t("err.prefix")), text) : null;
+  return text ? h("p", { class: "error-message", id: `${id}-error` }, hidden(`${t("err.prefix")} `), text) : null;
 }
 
 function describedBy(id, hint, err) {
@@ -297,7 +297,7 @@ function viewStart() {
     body: [
       h("h1", {}, t("start.title")),
       h("p", { class: "lead" }, t("start.lead")),
-      h("div", { class: "warning" }, h("strong", {}, hidden(t("warning.prefix")), t("start.emergency"))),
+      h("div", { class: "warning" }, h("strong", {}, hidden(`${t("warning.prefix")} `), t("start.emergency"))),
       // Both ways in come first, within a phone's first screen.
       h("div", { class: "start-actions" },
         button(t("start.start"), () => go("force"), "start"),

@@ -95,10 +95,10 @@ export const CHECKS = {
     if (!r.whenKnown) errors.push({ id: "when-known", text: t("err.when_known") });
     else if (r.whenKnown === "yes") {
       const d = parseDate(r.day, r.month, r.year);
-      const t = parseTime(r.time);
+      const time = parseTime(r.time);
       if (d.error) errors.push({ id: `date-${d.field}`, group: "date", text: d.error });
-      if (t.error) errors.push({ id: "time", text: t.error });
-      if (!d.error && !t.error && !d.value && !t.value && !r.whenText.trim()) {
+      if (time.error) errors.push({ id: "time", text: time.error });
+      if (!d.error && !time.error && !d.value && !time.value && !r.whenText.trim()) {
         errors.push({ id: "date-day", group: "date", text: t("err.when") });
       }
     }

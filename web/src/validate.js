@@ -47,12 +47,12 @@ export function parseDate(day, month, year, today = new Date()) {
  * or { error }. Accepts 22:15, 22.15, 2215, 9:30, 9pm, 9:30am (or 9yh, 9:30yb), noon, midnight.
  */
 export function parseTime(text) {
-  const t = trim(text).toLowerCase().replace(/\s+/g, "");
-  if (!t) return { value: null };
-  if (t === "noon" || t === "midday") return { value: "12:00" };
-  if (t === "midnight") return { value: "00:00" };
+  const typed = trim(text).toLowerCase().replace(/\s+/g, "");
+  if (!typed) return { value: null };
+  if (typed === "noon" || typed === "midday") return { value: "12:00" };
+  if (typed === "midnight") return { value: "00:00" };
   // am and pm, or their Welsh yb (y bore) and yh (yr hwyr).
-  const m = /^(\d{1,2})(?:[:.]?(\d{2}))?(am|pm|yb|yh)?$/.exec(t);
+  const m = /^(\d{1,2})(?:[:.]?(\d{2}))?(am|pm|yb|yh)?$/.exec(typed);
   const bad = { error: t("err.time") };
   if (!m) return bad;
   let h = Number(m[1]);
@@ -93,9 +93,10 @@ export function checkReplyCode(text) {
     if (e.code === "unknown_word") {
       const suggest = suggestWord(e.word);
       const vars = { n: e.position, word: e.word, suggest };
-      return suggest
-        ? { error: t("err.code.suggest", vars), suggest, position: e.position, word: e.word }
-        : { error: t("err.code.unknown", vars) };
+      if (!suggest) return { error: t("err.code.unknown", vars) };
+      // The list spells the American way: say so when that is the slip.
+      const key = UK[e.word.toLowerCase()] === suggest ? "err.code.suggest_us" : "err.code.suggest";
+      return { error: t(key, vars), suggest, position: e.position, word: e.word };
     }
     return { error: t("err.code.checksum") };
   }
