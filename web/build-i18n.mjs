@@ -112,7 +112,7 @@ export function shortKeys(bytes, ids) {
  * bundle, /lang-<code>-later.js, fetched with words.js, so the first load
  * carries only what the start page and the questions need.
  */
-export const LATER = /^(sent|sentcheck|done|replies|follow|followsent|wait|date|time)\.|^err\.(message|follow_force|code)\b/;
+export const LATER = /^(sent|sentcheck|done|replies|follow|followsent|wait)\.|^err\.(message|follow_force|code)\b/;
 
 /**
  * The catalogue bundles of language `code`: { first, later }, each

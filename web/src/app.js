@@ -154,7 +154,11 @@ async function switchLanguage(tag) {
   shell();
   // Errors shown are worked out again, in the new words.
   if (S.errors) {
-    S.errors = S.step in CHECKS ? CHECKS[S.step](S.r) : S.step === "code" ? codeErrors() : null;
+    try {
+      S.errors = S.step in CHECKS ? CHECKS[S.step](S.r) : S.step === "code" ? codeErrors() : null;
+    } catch {
+      S.errors = null; // words the page has not loaded yet (offline): the check runs again on Continue
+    }
   }
   render(true);
 }

@@ -86,7 +86,7 @@ test("the bundles: each language carries every message the scripts use, the late
 });
 
 test("the start page, the questions and the checks are in the first bundle (they show before words.js)", () => {
-  for (const k of ["start.title", "what.title", "check.send", "code.title", "code.err.load", "send.err.load", "err.lang_load"]) {
+  for (const k of ["start.title", "what.title", "check.send", "code.title", "code.err.load", "send.err.load", "err.lang_load", "date.months", "date.dmy", "check.when.date_time", "time.pm"]) {
     assert.ok(!LATER.test(k), k);
   }
 });
