@@ -484,11 +484,12 @@ async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
     let (s, _force, token) = server().await;
     let (words, _) = seeded_code(&s, &token, "A question from the force for the scan.").await;
     let a = answers(&canary("A11Y"));
+    let cy = answers_in("cy", &canary("A11Y-CY"));
     let r = e2e_ok(
         "a11y.mjs",
         None,
         &s.base,
-        &json!({ "answers": a.json, "words": words, "forceName": FORCE_NAME }),
+        &json!({ "answers": a.json, "answersCy": cy.json, "words": words, "forceName": FORCE_NAME }),
         tmp.path(),
     )
     .await;
@@ -519,6 +520,20 @@ async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
         "follow-up: errors",
         "follow-up sent",
         "no JavaScript",
+        "type two words of the reply code",
+        "type two words: errors",
+        "reply code written down",
+        "follow-up: choosing another force",
+        "cy: start",
+        "cy: what: errors",
+        "cy: what: domestic abuse, with where to get help",
+        "cy: where-when (both answers opened)",
+        "cy: check your answers",
+        "cy: code",
+        "cy: replies (an English reply in a Welsh page)",
+        "en: staying safe online",
+        "cy: staying safe online",
+        "cy: no JavaScript",
     ] {
         assert!(screens.contains(&needed), "{needed} was scanned");
     }
@@ -639,6 +654,41 @@ async fn browser_error_summary_is_focused_links_to_fields_and_keeps_values() {
     .await;
     assert_eq!(r["checked"].as_array().unwrap().len(), 4, "{r}");
     assert!(inbox_ids(&s.http, &s.base, &token).await.is_empty());
+    s.stop().await;
+}
+
+/// On a phone's screen (390 × 844), in both languages: the start page's
+/// buttons on the first screen, the whole reply code on one screen, a reload
+/// with answers typed asks first, and nothing is stored on the device.
+/// `QUIETLINE_SCREENSHOTS=DIR` also saves the Welsh screens there
+/// (docs/screenshots/ holds a set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_phone_screen_start_buttons_reply_code_and_reload_warning() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, _token) = server().await;
+    let mut input = json!({
+        "answers": answers(&canary("PHONE")).json,
+        "answersCy": answers_in("cy", &canary("FFON")).json,
+    });
+    if let Ok(dir) = std::env::var("QUIETLINE_SCREENSHOTS") {
+        input["screenshots"] = json!(dir);
+    }
+    let r = e2e_ok("phone.mjs", None, &s.base, &input, tmp.path()).await;
+    assert_eq!(
+        r["checked"],
+        json!([
+            "en: start buttons on the first screen",
+            "en: beforeunload, nothing stored",
+            "en: reply code on one screen",
+            "cy: start buttons on the first screen",
+            "cy: beforeunload, nothing stored",
+            "cy: reply code on one screen",
+        ])
+    );
     s.stop().await;
 }
 
