@@ -21,7 +21,9 @@ await main(async ({ base, input, browser }) => {
   const checked = [];
   if (input.screenshots) mkdirSync(input.screenshots, { recursive: true });
   const shot = async (page, name) => {
-    if (input.screenshots) await page.screenshot({ path: join(input.screenshots, `${name}.png`), fullPage: true });
+    if (!input.screenshots) return;
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(input.screenshots, `${name}.png`), fullPage: true });
   };
 
   for (const [lang, answers] of [["en", input.answers], ["cy", input.answersCy]]) {
