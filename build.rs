@@ -133,7 +133,9 @@ fn content_type(name: &str) -> &'static str {
         Some("css") => "text/css; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
         Some("txt") => "text/plain; charset=utf-8",
-        _ => fail(&format!("the page build wrote {name}, of a kind the server does not serve")),
+        _ => fail(&format!(
+            "the page build wrote {name}, of a kind the server does not serve"
+        )),
     }
 }
 

@@ -56,16 +56,18 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         &include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
     table
         .iter()
-        .map(|&(path, lang, file, content_type, (body, gzip, brotli))| Asset {
-            path,
-            lang,
-            file,
-            content_type,
-            body,
-            gzip,
-            brotli,
-            sha256: hex::encode(Sha256::digest(body)),
-        })
+        .map(
+            |&(path, lang, file, content_type, (body, gzip, brotli))| Asset {
+                path,
+                lang,
+                file,
+                content_type,
+                body,
+                gzip,
+                brotli,
+                sha256: hex::encode(Sha256::digest(body)),
+            },
+        )
         .collect()
 });
 
@@ -92,7 +94,11 @@ pub fn languages() -> Vec<&'static str> {
 
 /// The default language: the first the build lists.
 pub fn default_lang() -> &'static str {
-    all().iter().map(|a| a.lang).find(|l| !l.is_empty()).unwrap_or("en")
+    all()
+        .iter()
+        .map(|a| a.lang)
+        .find(|l| !l.is_empty())
+        .unwrap_or("en")
 }
 
 /// The file served at `path` in language `lang`, if the page is built in it.
@@ -131,7 +137,10 @@ mod tests {
         assert_eq!(languages(), ["en", "cy"]);
         assert_eq!(default_lang(), "en");
         assert_eq!(find("/").map(|a| a.lang), Some("en"));
-        assert_eq!(find_in("/", "cy").map(|a| a.address()), Some("/?lang=cy".into()));
+        assert_eq!(
+            find_in("/", "cy").map(|a| a.address()),
+            Some("/?lang=cy".into())
+        );
         assert!(find("/index.html").is_none());
         assert!(
             std::str::from_utf8(find("/").unwrap().body)

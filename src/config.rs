@@ -485,7 +485,9 @@ fn check_exit_url(url: &str) -> Result<(), ConfigError> {
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
     if host.is_none_or(str::is_empty)
         || url.len() > 2000
-        || url.chars().any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+        || url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
     {
         return Err(invalid(
             "--exit-url",
@@ -619,7 +621,10 @@ mod tests {
             )
         };
         assert_eq!(
-            with("https://www.example.org/news?x=1").unwrap().server.exit_url,
+            with("https://www.example.org/news?x=1")
+                .unwrap()
+                .server
+                .exit_url,
             "https://www.example.org/news?x=1"
         );
         for bad in [

@@ -56,9 +56,11 @@ pub fn routes(mut router: Router<AppState>) -> Router<AppState> {
         let path = asset.path;
         router = router.route(
             path,
-            get(move |RawQuery(query): RawQuery, headers: HeaderMap| async move {
-                serve(path, query.as_deref(), &headers)
-            }),
+            get(
+                move |RawQuery(query): RawQuery, headers: HeaderMap| async move {
+                    serve(path, query.as_deref(), &headers)
+                },
+            ),
         );
     }
     router

@@ -434,7 +434,11 @@ async fn browser_welsh_report_reply_and_follow_up_end_to_end() {
         panic!("a report payload");
     };
     check_common_in(&report.common, "cy");
-    assert_eq!(report.report, expected_report(&a), "the same answers as in English");
+    assert_eq!(
+        report.report,
+        expected_report(&a),
+        "the same answers as in English"
+    );
 
     let welsh_reply = format!(
         "Diolch. Pa nosweithiau mae’r bocsys yn cyrraedd? {}",
@@ -464,7 +468,10 @@ async fn browser_welsh_report_reply_and_follow_up_end_to_end() {
     )
     .await;
     let ids2 = inbox_ids(&s.http, &s.base, &token).await;
-    let new_id = ids2.iter().find(|id| **id != ids[0]).expect("the follow-up arrived");
+    let new_id = ids2
+        .iter()
+        .find(|id| **id != ids[0])
+        .expect("the follow-up arrived");
     let Payload::FollowUp(f) = open_report(&force, &envelope(&s, &token, new_id).await) else {
         panic!("a follow-up payload");
     };

@@ -816,6 +816,7 @@ function viewSent() {
         h("li", {}, t("sent.safe.anyone")),
         h("li", {}, t("sent.safe.photo")),
         h("li", {}, t("sent.safe.once"))),
+      safeLink(),
       button(t("sent.written"), () => go("sent-check")),
     ],
   };
