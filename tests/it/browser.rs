@@ -664,6 +664,34 @@ async fn browser_error_summary_is_focused_links_to_fields_and_keeps_values() {
     s.stop().await;
 }
 
+/// "English | Cymraeg" with JavaScript keeps the step, everything typed and
+/// the choices made, redoes the errors shown in the new words, and moves
+/// `<html lang>` and the address; the replies page switches too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_language_switch_keeps_place_and_answers() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, token) = server().await;
+    let (words, _) = seeded_code(&s, &token, "Diolch am eich adroddiad.").await;
+    let r = e2e_ok(
+        "language.mjs",
+        None,
+        &s.base,
+        &json!({ "forceName": FORCE_NAME, "words": words }),
+        tmp.path(),
+    )
+    .await;
+    assert_eq!(r["switched"], json!(4), "{r}");
+    assert!(
+        inbox_ids(&s.http, &s.base, &token).await.is_empty(),
+        "switching sends nothing"
+    );
+    s.stop().await;
+}
+
 /// On a phone's screen (390 × 844), in both languages: the start page's
 /// buttons on the first screen, the whole reply code on one screen, a reload
 /// with answers typed asks first, and nothing is stored on the device.

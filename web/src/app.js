@@ -149,8 +149,7 @@ async function switchLanguage(tag) {
   } catch {
     return fail([{ text: t("err.lang_load") }]);
   }
-  // The address says the language, so a reload keeps it (no cookie, no storage).
-  history.replaceState(history.state, "", `?lang=${tag}`);
+  addressLanguage();
   shell();
   // Errors shown are worked out again, in the new words.
   if (S.errors) {
@@ -161,6 +160,17 @@ async function switchLanguage(tag) {
     }
   }
   render(true);
+}
+
+/**
+ * The address says the language in use, so a reload keeps it (no cookie, no
+ * storage): `?lang=` on the current history entry, whatever an older entry
+ * (reached by Back) said.
+ */
+function addressLanguage() {
+  const q = new URLSearchParams(location.search).get("lang");
+  const dflt = (languages()[0] || {}).code;
+  if (q !== lang() && !(q === null && lang() === dflt)) history.replaceState(history.state, "", `?lang=${lang()}`);
 }
 
 /** The parts of the page outside <main> in the catalogue's language: attributes, texts and the switch. */
@@ -1118,6 +1128,7 @@ function boot() {
     S.errors = null;
     S.step = step && allowed(step) ? step : "start";
     if (S.step !== step) history.replaceState({ ...e.state, step: S.step }, "");
+    addressLanguage();
     render(true);
   });
   // A reload or a closed tab would lose the answers: the browser asks first.
