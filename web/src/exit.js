@@ -26,14 +26,18 @@ export function exitNow() {
     // How many entries of this page lie behind the current one (app.js
     // keeps the count in each entry's state as `depth`).
     const depth = (history.state && history.state.depth) || 0;
-    const away = () => location.replace(EXIT);
+    let away = () => {
+      away = () => {}; // once: the step back and the timer may both call it
+      location.replace(EXIT);
+    };
+    const leave = () => away();
     if (depth > 0) {
       // Step back to this page's first entry, then replace it.
-      addEventListener("popstate", away, { once: true });
-      setTimeout(away, 1000); // in case the step back never reports
+      addEventListener("popstate", leave, { once: true });
+      setTimeout(leave, 1000); // in case the step back never reports
       history.go(-depth);
     } else {
-      away();
+      leave();
     }
   }
 }
