@@ -20,8 +20,8 @@
 //! onion_address = "…56 base32 characters….onion"
 //! access_log = true
 //! exit_url = "https://www.bbc.co.uk/weather"
-//! pow_difficulty = 19
-//! pow_max_difficulty = 28
+//! pow_difficulty = 21
+//! pow_max_difficulty = 29
 //! pow_expected_rate = 60
 //! ```
 //!
@@ -165,10 +165,10 @@ pub struct ServeArgs {
     /// Where "Exit this page" sends the reporter: a neutral https:// site [default: https://www.bbc.co.uk/weather].
     #[arg(long, env = "QUIETLINE_EXIT_URL", value_name = "URL")]
     pub exit_url: Option<String>,
-    /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 19].
+    /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 21].
     #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
     pub pow_difficulty: Option<u8>,
-    /// Proof-of-work ceiling the difficulty may rise to under pressure or above the expected rate (floor–32) [default: 28, or the floor if higher].
+    /// Proof-of-work ceiling the difficulty may rise to under pressure or above the expected rate (floor–32) [default: 29, or the floor if higher].
     #[arg(long, env = "QUIETLINE_POW_MAX_DIFFICULTY", value_name = "BITS")]
     pub pow_max_difficulty: Option<u8>,
     /// Expected peak intake of this instance, in reports per minute; above it the proof-of-work difficulty rises one bit per doubling of the rate (10–1000000) [default: 60].

@@ -24,11 +24,14 @@ use tokio::sync::OnceCell;
 use crate::day::Clock;
 use crate::storage::{PowTicket, Pressure, Storage, StorageError};
 
-/// Default floor in leading zero bits: about a second in a page in this
-/// project's headless Chromium (BENCHMARKS.md, "Proof of work").
-pub const DEFAULT_FLOOR: u8 = 19;
-/// Default ceiling: about 2^8 times the floor's work, for a surge.
-pub const DEFAULT_MAX: u8 = 28;
+/// Default floor in leading zero bits: a median of about a second in a page
+/// on this project's machine, with or without the browser's JIT, in
+/// Chromium and Firefox ESR (BENCHMARKS.md, "Proof of work in the
+/// browsers"; README, "Proof of work", says why 21).
+pub const DEFAULT_FLOOR: u8 = 21;
+/// Default ceiling: 2^8 times the floor's work, for a surge (a few minutes
+/// in a page, which then says so and offers to pause).
+pub const DEFAULT_MAX: u8 = 29;
 /// How long a challenge lives at least, in seconds.
 pub const CHALLENGE_TTL_SECS: u64 = 600;
 /// Expiries are rounded up to a multiple of this, so a challenge does not show

@@ -107,12 +107,14 @@ export function shortKeys(bytes, ids) {
 
 /**
  * Messages needed only once the word list is (words.js): after a report is
- * sealed (the waiting screen, the reply code and what follows it) or a reply
- * code is checked (the replies and the follow-up). They come in a second
+ * sealed (the waiting screen, what sending says and its errors, the reply
+ * code and what follows it) or a reply code is checked (the replies and the
+ * follow-up). Sending loads them before it starts; only the words for "this
+ * page could not load a part it needs" must be there before. They come in a second
  * bundle, /lang-<code>-later.js, fetched with words.js, so the first load
  * carries only what the start page and the questions need.
  */
-export const LATER = /^(sent|sentcheck|done|replies|follow|followsent|wait)\.|^err\.(message|follow_force|code)\b/;
+export const LATER = /^(sent|sentcheck|done|replies|follow|followsent|wait)\.|^err\.(message|follow_force|code)\b|^send\.(?!err\.(load|kept)$)/;
 
 /**
  * The catalogue bundles of language `code`: { first, later }, each

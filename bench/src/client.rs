@@ -103,11 +103,11 @@ pub(crate) async fn get_challenge(send: &mut Conn) -> Result<Issued> {
 
 /// The `Quietline-Pow` header solving `c` over the envelope hashing to `hash`.
 pub(crate) fn solve_header(c: &Issued, hash: &[u8; 32]) -> Result<String> {
-    let nonce = qpow::solve(&c.challenge, hash, c.difficulty, 0, SOLVE_MAX_TRIES)
-        .context("no nonce found")?;
+    let work = qpow::solve(&c.challenge, hash, c.difficulty, 0, SOLVE_MAX_TRIES)
+        .context("no solution found")?;
     Ok(qpow::Solution {
         challenge: c.challenge,
-        nonce,
+        work,
     }
     .to_header())
 }

@@ -6,15 +6,20 @@
 //!
 //! This crate owns the console's I/O around the pure `quietline-crypto` core:
 //! the home directory and config ([`home`]), key files ([`keystore`]) and the
-//! key ring ([`keyring`]), the local vault ([`vault`]), talking to the server
+//! key ring ([`keyring`]), the force's vault ([`vault`]: a SQLite file, or one
+//! PostgreSQL database shared by several desks and CLIs, behind one
+//! interface; everything a reporter or handler wrote stays sealed in it), talking to the server
 //! ([`client`]), checking its directory against our key ([`directory`]), pulling ([`pull`]), reading threads ([`thread`]), the
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
-//! ([`render`], [`export`], [`text`]) and the audit chain ([`audit`]). It does
+//! ([`render`], [`export`], [`text`]), the audit chain ([`audit`]), the desk's
+//! accounts ([`accounts`]: Argon2id passwords, TOTP, throttling, the CLI's
+//! account commands) and sessions' validity ([`session`]). It does
 //! not define any wire format: that is `crypto/FORMAT.md`. The command line
 //! is `console/src/main.rs`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod audit;
 pub mod client;
 pub mod clock;
@@ -29,6 +34,7 @@ pub mod records;
 pub mod refusal;
 pub mod render;
 pub mod reply;
+pub mod session;
 pub mod text;
 pub mod thread;
 pub mod vault;

@@ -30,6 +30,11 @@ use quietline_casework::{pull, text};
 use quietline_crypto::keys::{PublicKey, Suite};
 use zeroize::Zeroizing;
 
+mod cli {
+    //! The subcommands that live in their own files.
+    pub mod account;
+}
+
 /// The Quietline decryption console: holds a force's private keys, pulls its
 /// sealed reports, opens them, replies, and keeps an audit trail of every look.
 #[derive(Parser)]
@@ -63,6 +68,17 @@ struct Cli {
         value_name = "NAME"
     )]
     handler: Option<String>,
+    /// Use this vault instead of the home's vault.sqlite: a PostgreSQL URL
+    /// (postgres://USER[:PASSWORD]@HOST/DB, shared with desks and other
+    /// consoles) or a vault file's path. Keys and config still come from --home
+    #[arg(
+        long,
+        global = true,
+        env = "QUIETLINE_VAULT_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    vault_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -184,6 +200,9 @@ enum Command {
         #[command(subcommand)]
         command: Option<AuditCommand>,
     },
+    /// Manage the desk's accounts (add, list, disable, reset); no passphrase needed
+    #[command(subcommand)]
+    Account(cli::account::AccountCommand),
 }
 
 #[derive(Subcommand)]
@@ -226,6 +245,8 @@ struct Ctx {
     home: Home,
     passphrase_file: Option<PathBuf>,
     actor: Actor,
+    /// `--vault-url` (may hold a password: never printed).
+    vault_url: Option<Zeroizing<String>>,
     vault: std::sync::Mutex<Option<Vault>>,
 }
 
@@ -298,7 +319,10 @@ impl Ctx {
                 self.home.root().display()
             );
         }
-        let v = Vault::open(&self.home.vault_path()).await?;
+        let v = match &self.vault_url {
+            Some(url) => Vault::connect(url).await?,
+            None => Vault::open(&self.home.vault_path()).await?,
+        };
         if let Ok(mut slot) = self.vault.lock() {
             *slot = Some(v.clone());
         }
@@ -453,6 +477,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         home: Home::locate(cli.home)?,
         passphrase_file: cli.passphrase_file,
         actor: Actor::current(cli.handler),
+        vault_url: cli.vault_url.map(Zeroizing::new),
         vault: std::sync::Mutex::new(None),
     };
     let result = dispatch(&ctx, cli.command).await;
@@ -501,6 +526,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         }
         Command::Export { id, format, output } => export_cmd(ctx, &id, format, output).await?,
         Command::Audit { command } => return audit_cmd(ctx, command).await,
+        Command::Account(command) => {
+            cli::account::run(&ctx.vault().await?, &ctx.actor, command).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

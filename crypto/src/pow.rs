@@ -65,9 +65,10 @@ impl std::fmt::Debug for PowKey {
 /// which check failed; they never quote the header.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PowError {
-    /// Not `<base64url challenge>.<base64url nonce>` with 58 and 8 octets.
+    /// Not `<base64url challenge>.<base64url work>` with 58 octets and 9
+    /// (block 1) or 41 (blocks 2–255).
     #[error(
-        "the Quietline-Pow header must be <challenge>.<nonce>: the challenge exactly as received (base64url, 58 bytes) and an 8-byte nonce in base64url"
+        "the Quietline-Pow header must be <challenge>.<work>: the challenge exactly as received (base64url, 58 bytes), then in base64url the 8-byte nonce, the block (1 to 255) and, for blocks 2 to 255, the 32-byte block before it"
     )]
     Malformed,
     /// Unknown version, or the MAC does not verify: not issued by this service.
@@ -90,9 +91,9 @@ pub enum PowError {
         got: u8,
     },
     /// The digest has fewer leading zero bits than the challenge's difficulty:
-    /// the nonce is not a solution, or was found for another envelope.
+    /// the work is not a solution, or was found for another envelope.
     #[error(
-        "the nonce does not solve the challenge for this envelope: {needed} leading zero bits are needed, the digest has {got}"
+        "the work does not solve the challenge for this envelope: {needed} leading zero bits are needed, the digest has {got}"
     )]
     Insufficient {
         /// The challenge's difficulty.
@@ -166,22 +167,94 @@ impl Challenge {
     }
 }
 
-/// A solution as carried in the header: the challenge octets and a nonce.
+/// Blocks in one HKDF-SHA256 expansion (RFC 5869: at most 255 × 32 octets):
+/// the tries one nonce gives.
+pub const BLOCKS: u8 = 255;
+/// Octets of a solution's work for block 1: nonce and block.
+pub const WORK_MIN_LEN: usize = NONCE_LEN + 1;
+/// Octets of a solution's work for blocks 2–255: nonce, block, previous block.
+pub const WORK_MAX_LEN: usize = NONCE_LEN + 1 + 32;
+
+/// The varying part of a solution (FORMAT.md#solution): a nonce (the
+/// HKDF-Expand `info`), which block of that expansion solves the challenge
+/// (1–255), and the block before it (`T(block − 1)`; none for block 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    /// The nonce: HKDF-Expand's `info`.
+    pub nonce: [u8; NONCE_LEN],
+    /// The block, 1 to [`BLOCKS`].
+    pub block: u8,
+    /// `T(block − 1)`: `Some` exactly when `block` ≥ 2.
+    pub prev: Option<[u8; 32]>,
+}
+
+impl Work {
+    /// The first block of a nonce's expansion (no block before it).
+    pub fn first(nonce: [u8; NONCE_LEN]) -> Work {
+        Work {
+            nonce,
+            block: 1,
+            prev: None,
+        }
+    }
+
+    /// The octets carried in the header: nonce ‖ block ‖ prev (9 or 41).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(WORK_MAX_LEN);
+        out.extend_from_slice(&self.nonce);
+        out.push(self.block);
+        if let Some(prev) = &self.prev {
+            out.extend_from_slice(prev);
+        }
+        out
+    }
+
+    /// Parse [`Work::to_bytes`]: 9 octets with block 1, or 41 with block 2–255.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Work, PowError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        match bytes.len() {
+            WORK_MIN_LEN if bytes[NONCE_LEN] == 1 => {
+                nonce.copy_from_slice(&bytes[..NONCE_LEN]);
+                Ok(Work::first(nonce))
+            }
+            WORK_MAX_LEN if bytes[NONCE_LEN] >= 2 => {
+                nonce.copy_from_slice(&bytes[..NONCE_LEN]);
+                let mut prev = [0u8; 32];
+                prev.copy_from_slice(&bytes[WORK_MIN_LEN..]);
+                Ok(Work {
+                    nonce,
+                    block: bytes[NONCE_LEN],
+                    prev: Some(prev),
+                })
+            }
+            _ => Err(PowError::Malformed),
+        }
+    }
+}
+
+/// A solution as carried in the header: the challenge octets and the work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Solution {
     /// The challenge, exactly as issued.
     pub challenge: [u8; CHALLENGE_LEN],
-    /// The nonce.
-    pub nonce: [u8; NONCE_LEN],
+    /// Nonce, block and the block before it.
+    pub work: Work,
 }
 
 impl Solution {
-    /// Parse `<base64url challenge>.<base64url nonce>` (FORMAT.md#solution).
+    /// Parse `<base64url challenge>.<base64url work>` (FORMAT.md#solution).
     pub fn parse(header: &str) -> Result<Solution, PowError> {
-        let (c, n) = header.trim().split_once('.').ok_or(PowError::Malformed)?;
+        let (c, w) = header.trim().split_once('.').ok_or(PowError::Malformed)?;
         let challenge = decode_exact::<CHALLENGE_LEN>(c)?;
-        let nonce = decode_exact::<NONCE_LEN>(n)?;
-        Ok(Solution { challenge, nonce })
+        // Longer than the longest work: refused before decoding it.
+        if w.len() > WORK_MAX_LEN.div_ceil(3) * 4 {
+            return Err(PowError::Malformed);
+        }
+        let work = URL_SAFE_NO_PAD.decode(w).map_err(|_| PowError::Malformed)?;
+        Ok(Solution {
+            challenge,
+            work: Work::from_bytes(&work)?,
+        })
     }
 
     /// The header value.
@@ -189,7 +262,7 @@ impl Solution {
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(self.challenge),
-            URL_SAFE_NO_PAD.encode(self.nonce)
+            URL_SAFE_NO_PAD.encode(self.work.to_bytes())
         )
     }
 }
@@ -207,18 +280,21 @@ pub fn envelope_hash(envelope: &[u8]) -> [u8; 32] {
     Sha256::digest(envelope).into()
 }
 
-/// SHA-256(challenge ‖ SHA-256(envelope) ‖ nonce) (FORMAT.md#solution).
-pub fn digest(
-    challenge: &[u8; CHALLENGE_LEN],
-    envelope_hash: &[u8; 32],
-    nonce: &[u8; NONCE_LEN],
-) -> [u8; 32] {
-    Sha256::new()
-        .chain_update(challenge)
-        .chain_update(envelope_hash)
-        .chain_update(nonce)
-        .finalize()
-        .into()
+/// The digest a solution is judged by (FORMAT.md#solution):
+/// HMAC-SHA256(PRK, prev ‖ nonce ‖ block) with PRK = HKDF-Extract(salt =
+/// challenge, IKM = SHA-256(envelope)): block `block` of HKDF-Expand(PRK,
+/// info = nonce) when `prev` is the block before it. Any `prev` gives a
+/// digest; what it costs is the one HMAC, whoever chose it.
+pub fn digest(challenge: &[u8; CHALLENGE_LEN], envelope_hash: &[u8; 32], work: &Work) -> [u8; 32] {
+    let (prk, _) = hkdf::Hkdf::<Sha256>::extract(Some(challenge), envelope_hash);
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&prk)
+        .expect("HMAC-SHA256 takes a key of any length");
+    if let Some(prev) = &work.prev {
+        mac.update(prev);
+    }
+    mac.update(&work.nonce);
+    mac.update(&[work.block]);
+    mac.finalize().into_bytes().into()
 }
 
 /// Leading zero bits of a digest, counted from the first octet's most
@@ -311,7 +387,7 @@ pub fn verify_with(
     let got = leading_zero_bits(&digest(
         &solution.challenge,
         &envelope_hash(envelope),
-        &solution.nonce,
+        &solution.work,
     ));
     if got < u32::from(challenge.difficulty) {
         return Err(PowError::Insufficient {
@@ -322,27 +398,40 @@ pub fn verify_with(
     Ok(challenge)
 }
 
-/// Search nonces `start, start+1, …` (as big-endian u64) for at most
-/// `max_tries` tries; the first whose digest has `difficulty` leading zero
-/// bits. Expected tries: 2^difficulty. The first 64 octets of the hashed input
-/// are the same for every nonce, so their compression is done once.
+/// Search nonces `start, start+1, …` (as big-endian u64), each giving
+/// [`BLOCKS`] tries (its HKDF-Expand output, FORMAT.md#solution), for at most
+/// `max_tries` tries in all; the first block with `difficulty` leading zero
+/// bits. Expected tries: 2^difficulty.
 pub fn solve(
     challenge: &[u8; CHALLENGE_LEN],
     envelope_hash: &[u8; 32],
     difficulty: u8,
     start: u64,
     max_tries: u64,
-) -> Option<[u8; NONCE_LEN]> {
-    let prefix = Sha256::new()
-        .chain_update(challenge)
-        .chain_update(envelope_hash);
+) -> Option<Work> {
+    let (_, hkdf) = hkdf::Hkdf::<Sha256>::extract(Some(challenge), envelope_hash);
     let needed = u32::from(difficulty);
-    for i in 0..max_tries {
-        let nonce = start.wrapping_add(i).to_be_bytes();
-        let d: [u8; 32] = prefix.clone().chain_update(nonce).finalize().into();
-        if leading_zero_bits(&d) >= needed {
-            return Some(nonce);
+    let mut okm = [0u8; BLOCKS as usize * 32];
+    let mut tries = 0u64;
+    for n in 0u64.. {
+        let blocks = u64::from(BLOCKS).min(max_tries - tries);
+        if blocks == 0 {
+            break;
         }
+        let nonce = start.wrapping_add(n).to_be_bytes();
+        let len = usize::try_from(blocks).expect("at most 255") * 32;
+        hkdf.expand(&nonce, &mut okm[..len])
+            .expect("at most 255 blocks");
+        for (i, block) in okm[..len].chunks_exact(32).enumerate() {
+            let block: &[u8; 32] = block.try_into().expect("32 octets");
+            if leading_zero_bits(block) >= needed {
+                let prev =
+                    (i > 0).then(|| okm[(i - 1) * 32..i * 32].try_into().expect("32 octets"));
+                let block = u8::try_from(i + 1).expect("at most 255");
+                return Some(Work { nonce, block, prev });
+            }
+        }
+        tries += blocks;
     }
     None
 }
@@ -357,11 +446,11 @@ pub fn solve_header(challenge: &str, envelope: &[u8]) -> Result<String, PowError
     if difficulty > MAX_DIFFICULTY {
         return Err(PowError::Malformed);
     }
-    let nonce = solve(&bytes, &envelope_hash(envelope), difficulty, 0, u64::MAX)
+    let work = solve(&bytes, &envelope_hash(envelope), difficulty, 0, u64::MAX)
         .ok_or(PowError::Malformed)?;
     Ok(Solution {
         challenge: bytes,
-        nonce,
+        work,
     }
     .to_header())
 }
@@ -384,12 +473,8 @@ mod tests {
     }
 
     fn header(c: [u8; CHALLENGE_LEN], envelope: &[u8], difficulty: u8) -> String {
-        let nonce = solve(&c, &envelope_hash(envelope), difficulty, 0, 1 << 24).unwrap();
-        Solution {
-            challenge: c,
-            nonce,
-        }
-        .to_header()
+        let work = solve(&c, &envelope_hash(envelope), difficulty, 0, 1 << 24).unwrap();
+        Solution { challenge: c, work }.to_header()
     }
 
     #[test]
@@ -411,6 +496,7 @@ mod tests {
     fn every_refusal_has_its_own_error() {
         let c = challenge(12, 1000);
         let h = header(c, b"envelope", 12);
+        let ct = URL_SAFE_NO_PAD.encode(c);
         // Expired at the expiry second itself.
         assert_eq!(
             verify(&key(), &h, b"envelope", 1000),
@@ -432,7 +518,7 @@ mod tests {
             bad[i / 8] ^= 1 << (i % 8);
             let s = Solution {
                 challenge: bad,
-                nonce: [0; 8],
+                work: Work::first([0; 8]),
             };
             assert_eq!(
                 verify(&key(), &s.to_header(), b"envelope", 0),
@@ -446,7 +532,10 @@ mod tests {
             "abc",
             &h.replace('.', ""),
             &format!("{h}A"),
-            &format!("{h}.AAAAAAAAAAA"),
+            &format!("{h}.AAAAAAAAAAB"),
+            &format!("{ct}.AAAAAAAAAAAA"),
+            &format!("{ct}.AAAAAAAAAAAC"),
+            &format!("{ct}.AAAAAAAAAAAAAAA"),
             &format!("{h}="),
             &h.replacen('.', "=.", 1),
         ] {
@@ -509,7 +598,7 @@ mod tests {
         let c = challenge(0, 1_795_823_700);
         let s = Solution {
             challenge: c,
-            nonce: [0xff; 8],
+            work: Work::first([0xff; 8]),
         };
         assert!(matches!(
             verify_with(&key(), &s.to_header(), b"x", now, &limits),
@@ -520,11 +609,48 @@ mod tests {
     }
 
     #[test]
+    fn a_solution_is_a_block_of_the_hkdf_expansion_and_any_block_verifies() {
+        let c = challenge(0, 1000);
+        let hash = envelope_hash(b"envelope");
+        let mut okm = [0u8; 255 * 32];
+        hkdf::Hkdf::<Sha256>::new(Some(&c), &hash)
+            .expand(&[0, 0, 0, 0, 0, 0, 0, 5], &mut okm)
+            .unwrap();
+        for block in [1u8, 2, 200, 255] {
+            let i = usize::from(block);
+            let work = Work {
+                nonce: [0, 0, 0, 0, 0, 0, 0, 5],
+                block,
+                prev: (i > 1).then(|| okm[(i - 2) * 32..(i - 1) * 32].try_into().unwrap()),
+            };
+            assert_eq!(digest(&c, &hash, &work)[..], okm[(i - 1) * 32..i * 32]);
+            let s = Solution { challenge: c, work };
+            assert_eq!(Solution::parse(&s.to_header()), Ok(s));
+        }
+        // The solver's answer is the first block with enough zero bits, and
+        // its header verifies; one a few blocks in carries the one before.
+        for d in [4u8, 9, 13] {
+            let c = challenge(d, 1000);
+            let work = solve(&c, &hash, d, 0, 1 << 24).unwrap();
+            assert!(leading_zero_bits(&digest(&c, &hash, &work)) >= u32::from(d));
+            assert_eq!(work.prev.is_some(), work.block > 1);
+            let h = Solution { challenge: c, work }.to_header();
+            assert!(verify(&key(), &h, b"envelope", 0).is_ok());
+        }
+        // A bound of fewer tries than the first solution needs: none.
+        let c = challenge(16, 1000);
+        let first = solve(&c, &hash, 16, 0, u64::MAX).unwrap();
+        let tries = u64::from_be_bytes(first.nonce) * 255 + u64::from(first.block);
+        assert_eq!(solve(&c, &hash, 16, 0, tries), Some(first));
+        assert_eq!(solve(&c, &hash, 16, 0, tries - 1), None);
+    }
+
+    #[test]
     fn difficulty_zero_accepts_any_nonce() {
         let c = challenge(0, 10);
         let s = Solution {
             challenge: c,
-            nonce: [0xff; 8],
+            work: Work::first([0xff; 8]),
         };
         assert!(verify(&key(), &s.to_header(), b"x", 0).is_ok());
     }

@@ -247,9 +247,11 @@ fn pow_vectors_solve_and_fail_as_stated() {
     for c in v["cases"].as_array().unwrap() {
         let challenge: [u8; 58] = hx(&c["challenge"]).try_into().unwrap();
         let difficulty = c["difficulty"].as_u64().unwrap() as u8;
-        let nonce = pow::solve(&challenge, &env_hash, difficulty, 0, 1 << 24).unwrap();
-        assert_eq!(nonce.as_slice(), hx(&c["nonce"]).as_slice());
-        let digest = pow::digest(&challenge, &env_hash, &nonce);
+        let work = pow::solve(&challenge, &env_hash, difficulty, 0, 1 << 24).unwrap();
+        assert_eq!(work.nonce.as_slice(), hx(&c["nonce"]).as_slice());
+        assert_eq!(u64::from(work.block), c["block"].as_u64().unwrap());
+        assert_eq!(work.to_bytes(), hx(&c["work"]));
+        let digest = pow::digest(&challenge, &env_hash, &work);
         assert_eq!(digest.as_slice(), hx(&c["digest"]).as_slice());
         let header = c["header"].as_str().unwrap();
         let got = pow::verify(&key, header, &envelope, now).unwrap();

@@ -36,15 +36,15 @@ pub async fn fetch_challenge(http: &reqwest::Client, base: &str) -> ([u8; 58], u
 /// Solve `challenge` over `envelope`: the `Quietline-Pow` header value.
 pub fn solve(challenge: [u8; 58], difficulty: u8, envelope: &[u8]) -> String {
     use quietline_crypto::pow;
-    let nonce = pow::solve(
+    let work = pow::solve(
         &challenge,
         &pow::envelope_hash(envelope),
         difficulty,
         0,
         u64::MAX,
     )
-    .expect("a nonce exists");
-    pow::Solution { challenge, nonce }.to_header()
+    .expect("a solution exists");
+    pow::Solution { challenge, work }.to_header()
 }
 
 /// Fetch a challenge from `base` and solve it over `envelope`: the value of

@@ -957,12 +957,19 @@ fn non_solution(challenge: &[u8; 58], envelope: &[u8], difficulty: u8) -> [u8; 8
     let hash = pow::envelope_hash(envelope);
     (0u64..)
         .map(u64::to_be_bytes)
-        .find(|n| pow::leading_zero_bits(&pow::digest(challenge, &hash, n)) < u32::from(difficulty))
+        .find(|n| {
+            pow::leading_zero_bits(&pow::digest(challenge, &hash, &pow::Work::first(*n)))
+                < u32::from(difficulty)
+        })
         .expect("most nonces are not solutions")
 }
 
 fn header(challenge: [u8; 58], nonce: [u8; 8]) -> String {
-    quietline_crypto::pow::Solution { challenge, nonce }.to_header()
+    quietline_crypto::pow::Solution {
+        challenge,
+        work: quietline_crypto::pow::Work::first(nonce),
+    }
+    .to_header()
 }
 
 /// crypto/FORMAT.md#proof-of-work: the challenge route, each refusal with its
@@ -1023,7 +1030,8 @@ async fn proof_of_work(b: Backend) {
         "not a solution",
         &URL_SAFE_NO_PAD.encode(challenge),
         &format!("{}.AAAA", URL_SAFE_NO_PAD.encode(challenge)),
-        &format!("{}.AAAAAAAAAAA", URL_SAFE_NO_PAD.encode(&challenge[..57])),
+        &format!("{}.AAAAAAAAAAAB", URL_SAFE_NO_PAD.encode(&challenge[..57])),
+        &format!("{}.AAAAAAAAAAAA", URL_SAFE_NO_PAD.encode(challenge)),
     ] {
         let r = post_report_with(&s, envelope.clone(), octet, Some(bad)).await;
         r.error(400, "pow_malformed", "Quietline-Pow");
@@ -1045,15 +1053,13 @@ async fn proof_of_work(b: Backend) {
     // A solution for another envelope does not fit this one.
     let other = force.report(b"another envelope");
     let for_other = solve(challenge, difficulty, &other);
-    let nonce: [u8; 8] = URL_SAFE_NO_PAD
-        .decode(for_other.split_once('.').unwrap().1)
+    let work = quietline_crypto::pow::Solution::parse(&for_other)
         .unwrap()
-        .try_into()
-        .unwrap();
+        .work;
     if quietline_crypto::pow::leading_zero_bits(&quietline_crypto::pow::digest(
         &challenge,
         &quietline_crypto::pow::envelope_hash(&envelope),
-        &nonce,
+        &work,
     )) < u32::from(TEST_POW_DIFFICULTY)
     {
         post_report_with(&s, envelope.clone(), octet, Some(&for_other))

@@ -259,10 +259,10 @@ fn check_pow(result: &Value, envelope: &[u8], difficulty: Option<u8>) -> u8 {
     if let Some(d) = difficulty {
         assert_eq!(bits, d, "the challenge's difficulty");
     }
-    let digest = pow::digest(&s.challenge, &pow::envelope_hash(envelope), &s.nonce);
+    let digest = pow::digest(&s.challenge, &pow::envelope_hash(envelope), &s.work);
     assert!(
         pow::leading_zero_bits(&digest) >= u32::from(bits),
-        "the nonce solves the challenge over the stored envelope: {}",
+        "the work solves the challenge over the stored envelope: {}",
         hex::encode(digest)
     );
     bits

@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::support::faults::{FailingStorage, PgCluster, Tmpfs, captured_log};
+use crate::support::faults::{Interposed, PgCluster, Tmpfs, captured_log};
 use crate::support::server::{
     TIMEOUT, TestDb, TestForce, TestServer, test_settings, try_pow_header,
 };
@@ -403,7 +403,7 @@ async fn browser_page_waits_out_503_and_stores_the_same_report_once() {
         .await
         .unwrap();
     let inner = storage::open(&db.url).await.unwrap();
-    let failing = Arc::new(FailingStorage::new(inner, 3));
+    let failing = Arc::new(Interposed::failing(inner, 3));
     let s = TestServer::start_on(db, failing.clone(), test_settings()).await;
     s.add_force("north-shire", "North Shire Police").await;
     let token = s.token("north-shire", "browser").await;

@@ -21,6 +21,7 @@ mod support;
 mod admin;
 mod api;
 mod browser;
+mod browser_firefox;
 mod browser_pq;
 mod crash;
 mod faults;

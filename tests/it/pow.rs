@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::support::faults::Interposed;
 use crate::support::server::Serve;
 use crate::support::server::{
     Backend, Process, TIMEOUT, TestDb, TestServer, fetch_challenge, solve, test_settings,
@@ -23,10 +24,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline::ServerSettings;
 use quietline::pow::{PowSettings, expiry_for, now_secs};
-use quietline::storage::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
-    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
-};
+use quietline::storage::Storage;
 use quietline_crypto::pow::{self, Challenge, PowKey, Solution};
 use serde_json::Value;
 
@@ -175,11 +173,21 @@ async fn every_refusal(b: Backend) {
 
     // 5. Insufficient: a nonce that is not a solution.
     let mut nonce = [0u8; 8];
-    let digest_of = |n: &[u8; 8]| pow::digest(&challenge, &pow::envelope_hash(&envelope), n);
+    let digest_of = |n: &[u8; 8]| {
+        pow::digest(
+            &challenge,
+            &pow::envelope_hash(&envelope),
+            &pow::Work::first(*n),
+        )
+    };
     while pow::leading_zero_bits(&digest_of(&nonce)) >= u32::from(d) {
         nonce[7] += 1;
     }
-    let wrong = Solution { challenge, nonce }.to_header();
+    let wrong = Solution {
+        challenge,
+        work: pow::Work::first(nonce),
+    }
+    .to_header();
     let r = post(&s, &envelope, Some(&wrong)).await;
     assert_refused(r.clone(), 400, "pow_insufficient");
     assert!(
@@ -373,97 +381,6 @@ async fn a_failed_store_leaves_the_challenge_usable() {
     s.stop().await;
 }
 
-/// A storage that reports whatever pressure the test sets, and otherwise
-/// passes everything through.
-struct Pressured {
-    inner: Arc<dyn Storage>,
-    high: Arc<AtomicBool>,
-}
-
-#[async_trait::async_trait]
-impl Storage for Pressured {
-    async fn add_force(&self, id: &str, name: &str) -> Result<(), StorageError> {
-        self.inner.add_force(id, name).await
-    }
-    async fn forces(&self) -> Result<Vec<ForceEntry>, StorageError> {
-        self.inner.forces().await
-    }
-    async fn add_force_key(&self, f: &str, k: KeyId, pk: Vec<u8>) -> Result<(), StorageError> {
-        self.inner.add_force_key(f, k, pk).await
-    }
-    async fn retire_force_key(&self, f: &str, k: KeyId) -> Result<(), StorageError> {
-        self.inner.retire_force_key(f, k).await
-    }
-    async fn force_keys(&self, f: &str) -> Result<Vec<ForceKey>, StorageError> {
-        self.inner.force_keys(f).await
-    }
-    async fn key_status(&self, f: &str, k: KeyId) -> Result<Option<KeyStatus>, StorageError> {
-        self.inner.key_status(f, k).await
-    }
-    async fn add_token(&self, h: TokenHash, f: &str, l: &str) -> Result<(), StorageError> {
-        self.inner.add_token(h, f, l).await
-    }
-    async fn revoke_token(&self, f: &str, l: &str) -> Result<(), StorageError> {
-        self.inner.revoke_token(f, l).await
-    }
-    async fn token_force(&self, h: TokenHash) -> Result<Option<String>, StorageError> {
-        self.inner.token_force(h).await
-    }
-    async fn tokens(&self, f: Option<&str>) -> Result<Vec<TokenInfo>, StorageError> {
-        self.inner.tokens(f).await
-    }
-    async fn insert_report(&self, r: NewReport) -> Result<(), StorageError> {
-        self.inner.insert_report(r).await
-    }
-    async fn inbox(
-        &self,
-        f: &str,
-        a: Option<ReportId>,
-        l: u32,
-    ) -> Result<Vec<InboxEntry>, StorageError> {
-        self.inner.inbox(f, a, l).await
-    }
-    async fn report(&self, f: &str, id: ReportId) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.report(f, id).await
-    }
-    async fn put_slot(
-        &self,
-        a: SlotAddress,
-        e: Vec<u8>,
-        d: Day,
-    ) -> Result<SlotWrite, StorageError> {
-        self.inner.put_slot(a, e, d).await
-    }
-    async fn slot(&self, a: SlotAddress) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.slot(a).await
-    }
-    async fn slots(&self, a: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>, StorageError> {
-        self.inner.slots(a).await
-    }
-    async fn purge(&self, t: Day, r: u32) -> Result<Purged, StorageError> {
-        self.inner.purge(t, r).await
-    }
-    async fn pow_key(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>, StorageError> {
-        self.inner.pow_key(fresh).await
-    }
-    async fn forget_spent(&self, now: i64) -> Result<u64, StorageError> {
-        self.inner.forget_spent(now).await
-    }
-    fn pressure(&self) -> Pressure {
-        if self.high.load(Ordering::Relaxed) {
-            Pressure {
-                queued: 1000,
-                slowest_commit: Duration::from_secs(1),
-            }
-        } else {
-            Pressure::default()
-        }
-    }
-    async fn close(&self) {
-        self.inner.close().await
-    }
-}
-
 async fn difficulty(s: &TestServer) -> u8 {
     fetch_challenge(&s.http, &s.base).await.1
 }
@@ -492,10 +409,10 @@ async fn until_difficulty(s: &TestServer, want: u8) {
 async fn difficulty_rises_under_pressure_and_decays_when_quiet() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
     let high = Arc::new(AtomicBool::new(false));
-    let storage: Arc<dyn Storage> = Arc::new(Pressured {
-        inner: quietline::storage::open(&db.url).await.unwrap(),
-        high: high.clone(),
-    });
+    let storage: Arc<dyn Storage> = Arc::new(Interposed::pressured(
+        quietline::storage::open(&db.url).await.unwrap(),
+        high.clone(),
+    ));
     let settings = ServerSettings {
         // The rate is not watched here: this test is about the pressure.
         pow: PowSettings {
@@ -534,13 +451,21 @@ async fn difficulty_rises_under_pressure_and_decays_when_quiet() {
     let hash = pow::envelope_hash(&envelope);
     let mut n = 0u64;
     let nonce = loop {
-        let bits = pow::leading_zero_bits(&pow::digest(&challenge, &hash, &n.to_be_bytes()));
+        let bits = pow::leading_zero_bits(&pow::digest(
+            &challenge,
+            &hash,
+            &pow::Work::first(n.to_be_bytes()),
+        ));
         if (4..9).contains(&bits) {
             break n.to_be_bytes();
         }
         n += 1;
     };
-    let cheap = Solution { challenge, nonce }.to_header();
+    let cheap = Solution {
+        challenge,
+        work: pow::Work::first(nonce),
+    }
+    .to_header();
     assert_refused(
         post(&s, &envelope, Some(&cheap)).await,
         400,
@@ -554,10 +479,10 @@ async fn difficulty_rises_under_pressure_and_decays_when_quiet() {
 /// sustained submissions are far above that peak.
 async fn rate_server() -> TestServer {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
-    let storage: Arc<dyn Storage> = Arc::new(Pressured {
-        inner: quietline::storage::open(&db.url).await.unwrap(),
-        high: Arc::new(AtomicBool::new(false)),
-    });
+    let storage: Arc<dyn Storage> = Arc::new(Interposed::pressured(
+        quietline::storage::open(&db.url).await.unwrap(),
+        Arc::new(AtomicBool::new(false)),
+    ));
     let settings = ServerSettings {
         pow: PowSettings {
             floor: 4,
@@ -622,14 +547,17 @@ async fn the_difficulty_rises_with_the_intake_rate_above_the_expected_peak() {
 fn wrong_solution(challenge: [u8; 58], difficulty: u8, envelope: &[u8]) -> String {
     let hash = pow::envelope_hash(envelope);
     let mut n = 0u64;
-    while pow::leading_zero_bits(&pow::digest(&challenge, &hash, &n.to_be_bytes()))
-        >= u32::from(difficulty)
+    while pow::leading_zero_bits(&pow::digest(
+        &challenge,
+        &hash,
+        &pow::Work::first(n.to_be_bytes()),
+    )) >= u32::from(difficulty)
     {
         n += 1;
     }
     Solution {
         challenge,
-        nonce: n.to_be_bytes(),
+        work: pow::Work::first(n.to_be_bytes()),
     }
     .to_header()
 }

@@ -1942,127 +1942,6 @@ async fn postgres_purge_erases_envelope_bytes_from_table_files() {
     db.finish().await;
 }
 
-/// A throwaway PostgreSQL cluster in a temporary directory, on its own port,
-/// stopped (immediately) when dropped.
-struct Cluster {
-    bin: PathBuf,
-    data: PathBuf,
-    port: u16,
-    /// Commands run as the `postgres` user (initdb refuses root).
-    as_postgres: bool,
-    _dir: TempDir,
-}
-
-impl Cluster {
-    /// `initdb` and start a cluster with `settings` (`-c name=value` each);
-    /// `None` (SKIPPED, outside CI only) without PostgreSQL's server binaries.
-    fn start(settings: &[&str]) -> Option<Cluster> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("bin"))
-            .filter(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
-            .max();
-        let Some(bin) = bin else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "no /usr/lib/postgresql/*/bin/initdb: PostgreSQL's server binaries are required in CI"
-                );
-            }
-            eprintln!("SKIPPED: no /usr/lib/postgresql/*/bin/initdb to start a throwaway cluster");
-            return None;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let as_postgres = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-        if as_postgres {
-            let ok = std::process::Command::new("chown")
-                .arg("postgres:")
-                .arg(dir.path())
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "chown postgres: {}", dir.path().display());
-        }
-        // A free port: bind one, then let it go for the cluster.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cluster = Cluster {
-            data: dir.path().join("data"),
-            bin,
-            port,
-            as_postgres,
-            _dir: dir,
-        };
-        let data = cluster.data.display().to_string();
-        cluster.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-            ],
-        );
-        let mut options = format!(
-            "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
-            cluster._dir.path().display()
-        );
-        for s in settings {
-            options.push_str(" -c ");
-            options.push_str(s);
-        }
-        let log = cluster._dir.path().join("log").display().to_string();
-        cluster.run(
-            "pg_ctl",
-            &["-D", &data, "-l", &log, "-o", &options, "-w", "start"],
-        );
-        Some(cluster)
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    fn run(&self, tool: &str, args: &[&str]) {
-        let exe = self.bin.join(tool);
-        let mut cmd = if self.as_postgres {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            std::process::Command::new(&exe)
-        };
-        let out = cmd.args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{tool} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.data.display().to_string();
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
-        }));
-    }
-}
-
 /// A PostgreSQL that records commit timestamps would date every report to
 /// the microsecond: opening storage on it (what `serve` and every admin
 /// command do first) fails, and says what is on, why it matters and how to
@@ -2070,10 +1949,11 @@ impl Drop for Cluster {
 /// on; the same cluster with it off opens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_with_commit_timestamps_on_is_refused() {
-    let Some(on) = tokio::task::spawn_blocking(|| Cluster::start(&["track_commit_timestamp=on"]))
-        .await
-        .unwrap()
-    else {
+    let Some(on) = tokio::task::spawn_blocking(|| {
+        crate::support::faults::PgCluster::start_with(&["track_commit_timestamp=on"])
+    })
+    .await
+    .unwrap() else {
         return;
     };
     let err = match storage::open(&on.url()).await {
@@ -2102,10 +1982,12 @@ async fn postgres_with_commit_timestamps_on_is_refused() {
     c.close().await.unwrap();
     tokio::task::spawn_blocking(move || drop(on)).await.unwrap();
 
-    let off = tokio::task::spawn_blocking(|| Cluster::start(&["track_commit_timestamp=off"]))
-        .await
-        .unwrap()
-        .unwrap();
+    let off = tokio::task::spawn_blocking(|| {
+        crate::support::faults::PgCluster::start_with(&["track_commit_timestamp=off"])
+    })
+    .await
+    .unwrap()
+    .unwrap();
     let s = storage::open(&off.url()).await.unwrap();
     s.close().await;
     tokio::task::spawn_blocking(move || drop(off))

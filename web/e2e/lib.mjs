@@ -11,6 +11,7 @@
 
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
+import { createHmac } from "node:crypto";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
@@ -24,7 +25,7 @@ export const STEP_TIMEOUT_MS = 20_000;
 
 /**
  * The wait for a send to finish: sealing, then the server's proof of work
- * (at its default floor of 19 bits, about a second in this Chromium, but the
+ * (at its default floor of 21 bits, about a second in this Chromium, but the
  * number of tries is random and the machine may be busy), then the POST.
  * A bound, not a timing: the scripts only wait for the page to get there.
  */
@@ -200,21 +201,26 @@ export async function capturePost(page, base, path, action) {
   };
 }
 
-/** The two parts of a Quietline-Pow header: { challenge, nonce } (bytes), checked for shape. */
+/**
+ * The two parts of a Quietline-Pow header: { challenge, work } (bytes),
+ * checked for shape: work is nonce ‖ block ‖ prev, 9 octets (block 1) or 41.
+ */
 export function parsePow(header) {
-  const m = /^([A-Za-z0-9_-]{78})\.([A-Za-z0-9_-]{11})$/.exec(header);
-  assert.ok(m, `a Quietline-Pow header of <78 base64url>.<11 base64url>: ${JSON.stringify(header)}`);
+  const m = /^([A-Za-z0-9_-]{78})\.([A-Za-z0-9_-]{12}|[A-Za-z0-9_-]{55})$/.exec(header);
+  assert.ok(m, `a Quietline-Pow header of <78 base64url>.<12 or 55 base64url>: ${JSON.stringify(header)}`);
   const challenge = Buffer.from(m[1], "base64url");
   assert.equal(challenge.length, 58);
   assert.equal(challenge[0], 1, "challenge version 1");
-  return { text: m[1], challenge, nonce: Buffer.from(m[2], "base64url") };
+  const work = Buffer.from(m[2], "base64url");
+  assert.equal(work[8] === 1, work.length === 9, "block 1 has no block before it; blocks 2–255 have one");
+  return { text: m[1], challenge, work };
 }
 
 /**
  * Make the page's next `GET /api/v1/challenge` answer a challenge of 32
  * bits, so the waiting screen stays up to be looked at: 2^32 tries on
- * average, where a script spends a few seconds at about half a million
- * tries a second there (odds of a solution meanwhile: about 1 in 2,000 or
+ * average, where a script spends a few seconds at one to three million
+ * tries a second there (odds of a solution meanwhile: about 1 in 300 or
  * less). The challenge is made here, so the server would refuse it
  * (pow_forged): the script must cancel, never let it be sent. Later
  * requests go to the server. Returns a function that tells whether it was
@@ -261,10 +267,12 @@ export function leadingZeroBits(bytes) {
  * Returns the challenge's difficulty.
  */
 export async function checkPow(sent, difficulty) {
-  const { challenge, nonce } = parsePow(sent.pow);
+  const { challenge, work } = parsePow(sent.pow);
   if (difficulty !== undefined) assert.equal(challenge[1], difficulty, "the challenge's difficulty");
-  const digest = await sha256(challenge, await sha256(sent.body), nonce);
-  assert.ok(leadingZeroBits(digest) >= challenge[1], `the nonce solves the challenge: ${digest.toString("hex")}`);
+  // FORMAT.md#solution: HMAC(PRK, prev ‖ nonce ‖ block), PRK = HMAC(challenge, SHA-256(envelope)).
+  const prk = createHmac("sha256", challenge).update(await sha256(sent.body)).digest();
+  const digest = createHmac("sha256", prk).update(work.subarray(9)).update(work.subarray(0, 9)).digest();
+  assert.ok(leadingZeroBits(digest) >= challenge[1], `the work solves the challenge: ${digest.toString("hex")}`);
   return challenge[1];
 }
 

@@ -27,7 +27,8 @@ import {
 import { busyMessage } from "./retry.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS, SIGNPOST } from "./labels.js";
 import { getForces, getSlot, getAssets } from "./api.js";
-import { sealAndPost, stopWork } from "./send.js";
+import { sealAndPost, stopWork, pauseWork, resumeWork } from "./send.js";
+import { estimate, WAIT_TEXT } from "./wait.js";
 import { installExit } from "./exit.js";
 import { t, lang, languages, loadLater, switchTo, useCatalogue } from "./i18n.js";
 import { h, append, clear, para, linkButton, hidden } from "./dom.js";
@@ -653,15 +654,20 @@ function progress(tries) {
   w.tries = tries;
   bar.value = percent(w);
   if (Date.now() - w.started > 10000 && w.status === t(WAITING[0])) setWaiting(t(WAITING[1]));
+  showEstimate(w);
 }
 
 function setWaiting(text) {
   S.waiting.status = document.getElementById("pow-status").textContent = text;
 }
 
-/** The worker has started: the waiting screen, over the step. */
+/** The workers have started: the waiting screen, over the step. */
 function solving(expected, what) {
+  const before = S.waiting;
   S.waiting = { what, expected, tries: 0, started: Date.now(), status: t(WAITING[0]) };
+  // Started again on a fresh challenge (send.js, REFRESH_MS): the notice
+  // that it is long stays, and is not announced again.
+  if (before && before.long && !before.paused) Object.assign(S.waiting, { long: true, status: before.status });
   render(true);
 }
 
@@ -701,6 +707,7 @@ function cancelButton() {
 
 function viewWaiting() {
   const w = S.waiting;
+  if (w.paused) return viewPaused(w);
   const title = forWhat(w.what, "wait.title.report", "wait.title.message");
   return {
     title,
@@ -710,7 +717,51 @@ function viewWaiting() {
       h("label", { class: "label-s", for: "pow-progress" }, t("wait.progress")),
       h("progress", { id: "pow-progress", max: "100", value: String(percent(w)) }),
       h("p", { class: "progress", role: "status", id: "pow-status" }, w.status),
+      h("p", { class: "hint", id: "pow-estimate" }, w.posting ? "" : w.estimate || ""),
+      !w.posting && w.long && pauseButton(),
       !w.posting && cancelButton(),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- time left, pausing
+
+/**
+ * The estimate of the time left (wait.js), under the bar, updated quietly;
+ * once it is long, the status says so (announced once) and Pause appears.
+ */
+function showEstimate(w) {
+  const e = estimate(w.tries, Date.now() - w.started, w.expected);
+  const el = document.getElementById("pow-estimate");
+  if (!e || !el) return;
+  w.estimate = el.textContent = WAIT_TEXT.estimate(e);
+  if (e.long && !w.long) {
+    w.long = true;
+    setWaiting(WAIT_TEXT.long({ mean: e.mean, what: w.what }));
+    const cancel = document.getElementById("cancel");
+    if (cancel) cancel.before(pauseButton());
+  }
+}
+
+function pauseButton() {
+  return button(WAIT_TEXT.pause, () => pauseWork(), "secondary", { id: "pause" });
+}
+
+/** Paused (send.js holds the sealed envelope in memory): the paused screen. */
+function paused() {
+  S.waiting.paused = true;
+  render(true);
+}
+
+function viewPaused(w) {
+  const title = WAIT_TEXT.pausedTitle(w);
+  return {
+    title,
+    body: [
+      h("h1", {}, title),
+      h("p", {}, WAIT_TEXT.paused(w)),
+      button(WAIT_TEXT.resume, () => resumeWork(), "", { id: "resume" }),
+      cancelButton(),
     ],
   };
 }
@@ -719,6 +770,10 @@ function viewWaiting() {
 const SENDING = {
   fetch,
   worker: () => new Worker("/pow-worker.js"),
+  // One search per core the browser reports, at most 4 (it reports 2 when
+  // it resists fingerprinting, as Tor Browser does).
+  threads: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2)),
+  paused,
   force: forceById,
   reload: loadForces,
   progress: setProgress,

@@ -1,10 +1,12 @@
 // Sending a payload: seal it to the force, fetch a challenge, have the
-// worker solve it (../../crypto/FORMAT.md#proof-of-work), post, and try
+// workers solve it (../../crypto/FORMAT.md#proof-of-work), post, and try
 // again where that can help: a new challenge on a 429 for the proof, the
 // same envelope again after a 503 (how long and how often: retry.js), a new
-// key on a 422. No DOM: `fetch`, the worker and what the reporter is shown
-// come in through `io`, so node --test drives the whole send with a fake
-// server and a fake worker (test/send.test.js).
+// key on a 422. A long search can be paused and resumed (the sealed envelope
+// stays in memory here meanwhile, never in storage) and starts again on a
+// fresh challenge before its challenge expires. No DOM: `fetch`, the workers
+// and what the reporter is shown come in through `io`, so node --test drives
+// the whole send with a fake server and fake workers (test/send.test.js).
 
 import { fromBase64url, sealReport } from "./quietline-crypto.js";
 import { OPTS } from "./api.js";
@@ -71,19 +73,52 @@ export async function postReport(fetch, envelope, pow) {
 
 // ---------------------------------------------------------------- sending
 
-let work = null; // { worker, resolve } while a worker searches; { timer, resolve } while waiting to retry
+// { workers, timer, resolve } while workers search; { timer, resolve } while
+// waiting to retry; { paused: true, resolve } while a send is paused.
+let work = null;
 
 /**
- * Stop the search or the wait, if one runs, and settle prove() or
- * waitToRetry() with `result`. Returns whether one ran.
+ * A challenge lives ten to fifteen minutes (FORMAT.md#challenge). A search
+ * still running after nine starts again on a new one: each try is a fresh
+ * chance, so the tries already made do not bring the answer nearer and
+ * nothing is lost by starting again.
+ */
+export const REFRESH_MS = 9 * 60 * 1000;
+
+/**
+ * Stop the search, the wait or the pause, if one runs, and settle prove(),
+ * waitToRetry() or waitToResume() with `result`. Returns whether one ran.
  */
 export function stopWork(result) {
   if (!work) return false;
-  if (work.worker) work.worker.terminate();
+  for (const w of work.workers || []) w.terminate();
   clearTimeout(work.timer);
   work.resolve(result);
   work = null;
   return true;
+}
+
+/**
+ * Pause a search that runs (the reporter will send later): the workers end;
+ * the sealed envelope waits in sealAndPost, in memory only, until
+ * resumeWork() (a new challenge, a new search) or stopWork() (cancelled).
+ * Returns whether a search was running.
+ */
+export function pauseWork() {
+  return Boolean(work && work.workers) && stopWork({ paused: true });
+}
+
+/** Resume a paused send. Returns whether one was paused. */
+export function resumeWork() {
+  return Boolean(work && work.paused) && stopWork({});
+}
+
+/** While paused: io.paused() says so; resolves to {} or { cancelled: true }. */
+function waitToResume(io) {
+  return new Promise((resolve) => {
+    work = { paused: true, resolve };
+    io.paused();
+  });
 }
 
 /**
@@ -99,28 +134,39 @@ function waitToRetry(secs, io) {
 
 /**
  * The proof of work over an envelope: a fresh challenge, SHA-256 of the
- * envelope, and a worker (io.worker(), pow-worker.js in the page) searching,
- * while io.solving and io.tries show it. Resolves to { header }, a failure
- * like postReport's (with `challenge: true` when the challenge could not be
- * had), or { cancelled: true }.
+ * envelope, and io.threads workers (io.worker(), pow-worker.js in the page)
+ * searching, each its own share of the nonces, while io.solving and io.tries
+ * (the tries of all of them) show it. Resolves to { header }, a failure like
+ * postReport's (with `challenge: true` when the challenge could not be had),
+ * { cancelled: true }, { paused: true } or { refresh: true } (REFRESH_MS).
  */
 async function prove(envelope, io, what) {
   const c = await getChallenge(io.fetch);
   if (!c.ok) return { ...c, challenge: true };
-  // Difficulty 0: proof of work is off, any nonce will do (eight zero octets).
-  if (!c.difficulty) return { header: `${c.text}.AAAAAAAAAAA` };
+  // Difficulty 0: proof of work is off, any work will do (nonce 0, block 1).
+  if (!c.difficulty) return { header: `${c.text}.AAAAAAAAAAAB` };
   const envelopeHash = new Uint8Array(await crypto.subtle.digest("SHA-256", envelope));
   return new Promise((resolve) => {
-    let worker;
+    const n = Math.max(1, io.threads || 1);
+    const workers = [];
+    const tries = new Array(n).fill(0);
     try {
-      worker = io.worker();
+      for (let i = 0; i < n; i++) workers.push(io.worker());
     } catch {
+      for (const w of workers) w.terminate();
       return resolve({ ok: false, status: -1 });
     }
-    work = { worker, resolve };
-    worker.onmessage = ({ data }) => (data.header ? stopWork(data) : io.tries(data.tries));
-    worker.onerror = () => stopWork({ ok: false, status: -1 });
-    worker.postMessage({ challenge: c.challenge, text: c.text, envelopeHash });
+    work = { workers, resolve, timer: setTimeout(() => stopWork({ refresh: true }), REFRESH_MS) };
+    workers.forEach((worker, i) => {
+      worker.onmessage = ({ data }) => {
+        if (data.header) return stopWork(data);
+        if (data.error) return stopWork({ ok: false, status: -1 });
+        tries[i] = data.tries;
+        io.tries(tries.reduce((a, b) => a + b, 0));
+      };
+      worker.onerror = () => stopWork({ ok: false, status: -1 });
+      worker.postMessage({ challenge: c.challenge, text: c.text, envelopeHash, start: i, stride: n });
+    });
     io.solving(2 ** c.difficulty, what);
   });
 }
@@ -135,11 +181,12 @@ async function prove(envelope, io, what) {
  * (stopWork) still working. Returns the postReport result with `force` set,
  * or { cancelled: true }.
  *
- * `io`: fetch; worker() → a new proof-of-work Worker; force(id) → the
- * force's directory entry ({ id, publicKey, … }) as loaded, if any;
- * reload() → a promise that loads the directory again; and what the
- * reporter is shown: progress(catalogue key), solving(expected tries, what: the
- * `what` given here, "report" or "message"), tries(n), busy(secs to wait),
+ * `io`: fetch; worker() → a new proof-of-work Worker; threads → how many
+ * to start (1 if unset); force(id) → the force's directory entry ({ id,
+ * publicKey, … }) as loaded, if any; reload() → a promise that loads the
+ * directory again; and what the reporter is shown: progress(catalogue key),
+ * solving(expected tries, what: the `what` given here, "report" or
+ * "message"), tries(n), busy(secs to wait), paused() (pauseWork),
  * posting().
  */
 export async function sealAndPost(forceId, payload, what, io) {
@@ -152,6 +199,17 @@ export async function sealAndPost(forceId, payload, what, io) {
     let res;
     for (let proofs = 0; proofs < 2; proofs++) {
       res = await prove(envelope, io, what);
+      // Neither is a retry: a long search goes on with a fresh challenge,
+      // and a paused one when the reporter says so.
+      if (res.paused) {
+        res = await waitToResume(io);
+        if (res.cancelled) return res;
+        res = { refresh: true };
+      }
+      if (res.refresh) {
+        proofs--;
+        continue;
+      }
       if (!res.header) break;
       const header = res.header;
       // 503: nothing was stored and the challenge is still good, so the

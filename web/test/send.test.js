@@ -5,12 +5,12 @@
 import "./use-en.js";
 import { test, mock } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, createHmac, webcrypto } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import * as q from "../src/quietline-crypto.js";
 import { leadingZeroBits, powHeader, solve } from "../src/pow.js";
-import { getChallenge, postReport, sealAndPost, stopWork } from "../src/send.js";
+import { getChallenge, postReport, sealAndPost, stopWork, pauseWork, resumeWork, REFRESH_MS } from "../src/send.js";
 import { MAX_RETRIES } from "../src/retry.js";
 
 const vectors = JSON.parse(readFileSync(new URL("../../crypto/tests/vectors/envelope-v1.json", import.meta.url), "utf8"));
@@ -57,19 +57,20 @@ function fakeServer({ difficulty = 8, posts = [() => json(201, { id: "ab12" })],
   return { fetch, log };
 }
 
-/** A fake worker that really solves (pow.js), reporting progress first, as pow-worker.js does. */
+/** A fake worker that really solves (pow.js, Node's WebCrypto), reporting progress first, as pow-worker.js does. */
 function fakeWorker(log = {}) {
   return () => {
     const w = {
       terminated: false,
       postMessage(msg) {
         log.messages = (log.messages || 0) + 1;
-        queueMicrotask(() => {
+        (log.shares ||= []).push([msg.start, msg.stride]);
+        queueMicrotask(async () => {
           if (w.terminated) return;
           w.onmessage({ data: { tries: 1 } });
           if (log.hang) return; // never solves: only Cancel ends it
-          const r = solve(msg.challenge, msg.envelopeHash, msg.challenge[1]);
-          w.onmessage({ data: { tries: r.tries, header: powHeader(msg.text, r.nonce) } });
+          const r = await solve(webcrypto.subtle, msg.challenge, msg.envelopeHash, msg.challenge[1], { start: msg.start, stride: msg.stride });
+          if (!w.terminated) w.onmessage({ data: { tries: r.tries, header: powHeader(msg.text, r.work) } });
         });
       },
       terminate() {
@@ -102,14 +103,18 @@ function page(server, { forces = [{ id: "demo", publicKey: PK }], reloads = [], 
       if (onBusy) onBusy(secs);
     },
     posting: () => seen.push("posting"),
+    paused: () => seen.push("paused"),
   };
   return { io, seen };
 }
 
+/** FORMAT.md#solution with Node's HMAC: does the post's header solve its challenge over its envelope? */
 const checkPow = (post) => {
-  const [text, nonce] = post.pow.split(".");
+  const [text, workText] = post.pow.split(".");
   const challenge = q.fromBase64url(text);
-  const digest = sha256(Buffer.concat([challenge, sha256(post.envelope), q.fromBase64url(nonce)]));
+  const work = q.fromBase64url(workText);
+  const prk = createHmac("sha256", challenge).update(sha256(post.envelope)).digest();
+  const digest = createHmac("sha256", prk).update(work.subarray(9)).update(work.subarray(0, 8)).update(work.subarray(8, 9)).digest();
   return leadingZeroBits(digest) >= challenge[1];
 };
 
@@ -146,7 +151,7 @@ test("difficulty 0: no worker, the header carries a zero nonce", async () => {
   const res = await sealAndPost("demo", payload(), "message", io);
   assert.equal(res.ok, true);
   assert.equal(log.started, undefined, "no worker started");
-  assert.equal(server.log.posts[0].pow, `${server.log.challenges[0]}.AAAAAAAAAAA`);
+  assert.equal(server.log.posts[0].pow, `${server.log.challenges[0]}.AAAAAAAAAAAB`, "nonce 0, block 1");
   assert.ok(!seen.some((s) => s.startsWith("solving")));
 });
 
@@ -305,4 +310,83 @@ test("getChallenge and postReport read the answers as the page needs them", asyn
   // The server's message is not kept: the page says what happened in its own words.
   assert.deepEqual(await postReport(async () => json(400, { error: "truncated", message: "secret?" }), env, "p"),
     { ok: false, status: 400, error: "truncated", retryAfter: null });
+});
+
+test("several workers share the search: each its own nonces; the first answer ends them all", async () => {
+  const server = fakeServer({ difficulty: 12 });
+  const log = {};
+  const { io } = page(server, { worker: fakeWorker(log) });
+  io.threads = 3;
+  let counts = [];
+  io.tries = (n) => counts.push(n);
+  const res = await sealAndPost("demo", payload(), "report", io);
+  assert.equal(res.ok, true);
+  assert.equal(log.started, 3);
+  assert.deepEqual(log.shares, [[0, 3], [1, 3], [2, 3]], "start i, stride 3");
+  assert.equal(log.terminated, 3, "every worker is ended once one has answered");
+  assert.ok(checkPow(server.log.posts[0]));
+  assert.deepEqual(counts.slice(0, 3), [1, 2, 3], "the tries shown are the sum over the workers");
+});
+
+test("pause keeps the sealed envelope in memory; resume solves a new challenge and posts the same bytes", async () => {
+  const server = fakeServer();
+  const log = { hang: true };
+  const { io, seen } = page(server, { worker: fakeWorker(log) });
+  let solvings = 0;
+  io.solving = () => {
+    solvings++;
+    if (solvings === 1) queueMicrotask(() => assert.equal(pauseWork(), true));
+  };
+  io.paused = () => {
+    seen.push("paused");
+    assert.equal(pauseWork(), false, "nothing to pause while paused");
+    log.hang = false;
+    queueMicrotask(() => assert.equal(resumeWork(), true));
+  };
+  const res = await sealAndPost("demo", payload(), "report", io);
+  assert.equal(res.ok, true);
+  assert.equal(solvings, 2);
+  assert.equal(seen.filter((x) => x === "paused").length, 1);
+  assert.equal(seen.filter((x) => x === "progress: send.locking").length, 1, "sealed once, not again after the pause");
+  assert.equal(server.log.challenges.length, 2, "a new challenge after the pause");
+  assert.equal(server.log.posts.length, 1);
+  assert.equal(server.log.posts[0].pow.split(".")[0], server.log.challenges[1]);
+  assert.ok(checkPow(server.log.posts[0]));
+  assert.equal(resumeWork(), false, "nothing left to resume");
+});
+
+test("Cancel while paused: nothing is posted", async () => {
+  const server = fakeServer();
+  const { io } = page(server, { worker: fakeWorker({ hang: true }) });
+  io.solving = () => queueMicrotask(() => pauseWork());
+  io.paused = () => queueMicrotask(() => assert.equal(stopWork({ cancelled: true }), true));
+  const res = await sealAndPost("demo", payload(), "report", io);
+  assert.deepEqual(res, { cancelled: true });
+  assert.equal(server.log.posts.length, 0);
+});
+
+test("a search still running after REFRESH_MS starts again on a fresh challenge (not counted as a retry)", async () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const server = fakeServer();
+    const log = { hang: true };
+    const { io } = page(server, { worker: fakeWorker(log) });
+    let solvings = 0;
+    io.solving = () => {
+      solvings++;
+      if (solvings <= 3) queueMicrotask(() => mock.timers.tick(REFRESH_MS));
+      else {
+        log.hang = false;
+        stopWork({ cancelled: true });
+      }
+    };
+    const res = await sealAndPost("demo", payload(), "report", io);
+    assert.deepEqual(res, { cancelled: true });
+    assert.equal(solvings, 4, "three refreshes, then a fourth search: more than the one retry a 429 gets");
+    assert.equal(server.log.challenges.length, 4);
+    assert.equal(log.terminated, 4);
+    assert.equal(server.log.posts.length, 0);
+  } finally {
+    mock.timers.reset();
+  }
 });

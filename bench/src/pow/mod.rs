@@ -170,7 +170,7 @@ async fn prepare_flood(addr: std::net::SocketAddr, bodies: &Arc<Vec<Bytes>>) -> 
                 Some(
                     qpow::Solution {
                         challenge,
-                        nonce: [0; 8],
+                        work: qpow::Work::first([0; 8]),
                     }
                     .to_header(),
                 ),
@@ -188,7 +188,7 @@ async fn prepare_flood(addr: std::net::SocketAddr, bodies: &Arc<Vec<Bytes>>) -> 
                 Some(
                     qpow::Solution {
                         challenge: c.challenge,
-                        nonce,
+                        work: qpow::Work::first(nonce),
                     }
                     .to_header(),
                 ),

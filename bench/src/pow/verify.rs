@@ -60,7 +60,8 @@ pub(crate) fn wrong_nonce(
     (0u64..1_000)
         .map(u64::to_be_bytes)
         .find(|n| {
-            qpow::leading_zero_bits(&qpow::digest(challenge, hash, n)) < u32::from(difficulty)
+            qpow::leading_zero_bits(&qpow::digest(challenge, hash, &qpow::Work::first(*n)))
+                < u32::from(difficulty)
         })
         .context("no failing nonce among 1,000")
 }
@@ -92,7 +93,11 @@ pub(crate) fn verify_costs(difficulty: u8) -> Result<VerifyCosts> {
     let issue = |expires: u64| issue_at(difficulty, expires);
     let live = issue(quietline::pow::expiry_for(now))?;
     let header = |challenge: [u8; qpow::CHALLENGE_LEN], nonce: [u8; 8]| {
-        qpow::Solution { challenge, nonce }.to_header()
+        qpow::Solution {
+            challenge,
+            work: qpow::Work::first(nonce),
+        }
+        .to_header()
     };
     let solved = solve_header(
         &Issued {
@@ -116,7 +121,7 @@ pub(crate) fn verify_costs(difficulty: u8) -> Result<VerifyCosts> {
         max_ahead: quietline::pow::MAX_AHEAD_SECS,
     };
     // The most work a malformed header can cost: a good challenge, a bad nonce.
-    let malformed = format!("{}.!!!!!!!!!!!", URL_SAFE_NO_PAD.encode(live));
+    let malformed = format!("{}.!!!!!!!!!!!!", URL_SAFE_NO_PAD.encode(live));
     // What a browser sends with the POST, for the missing header's lookup.
     let mut headers = hyper::HeaderMap::new();
     for (name, value) in [

@@ -11,6 +11,8 @@
 //! Files: this module (lifecycle: open, lock, who acts), and the use cases
 //! in their own files beside it.
 
+pub mod access;
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -132,6 +134,8 @@ struct Inner {
     force_id: String,
     /// `None` once locked. The ring's keys zeroize when the last Arc drops.
     ring: RwLock<Option<Arc<KeyRing>>>,
+    /// Pending sign-ins and the throttle of unknown names (`access.rs`).
+    access: access::AccessState,
 }
 
 impl std::fmt::Debug for Desk {
@@ -167,6 +171,7 @@ impl Desk {
                 settings,
                 force_id,
                 ring: RwLock::new(Some(Arc::new(ring))),
+                access: access::AccessState::default(),
             }),
         })
     }
@@ -213,6 +218,11 @@ impl Desk {
     /// The shared vault. Crate-private: front ends go through the use cases.
     pub(crate) fn vault(&self) -> &Vault {
         &self.inner.vault
+    }
+
+    /// The sign-in's memory (`access.rs`).
+    pub(crate) fn access(&self) -> &access::AccessState {
+        &self.inner.access
     }
 
     /// The console home (config, key files).

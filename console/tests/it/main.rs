@@ -15,6 +15,7 @@
 
 mod support;
 
+mod account;
 mod audit;
 mod cli;
 mod e2e;
@@ -26,3 +27,4 @@ mod privacy;
 mod pull_memory;
 mod terminal;
 mod unavailable;
+mod vault_url;

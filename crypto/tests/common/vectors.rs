@@ -432,8 +432,9 @@ pub fn keyfile_vectors() -> Value {
 }
 
 /// The contents of `pow-v1.json` (FORMAT.md#proof-of-work): challenges under a
-/// fixed key, the first nonce counting up from 0 that solves each over a fixed
-/// envelope, and refusals with their error codes.
+/// fixed key, the first block (nonce counting up from 0, blocks 1–255 of its
+/// HKDF expansion) that solves each over a fixed envelope, and refusals with
+/// their error codes.
 pub fn pow_vectors() -> Value {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -454,9 +455,9 @@ pub fn pow_vectors() -> Value {
             id,
         }
         .issue(&key);
-        let nonce = pow::solve(&challenge, &env_hash, difficulty, 0, 1 << 24).unwrap();
-        let digest = pow::digest(&challenge, &env_hash, &nonce);
-        let header = Solution { challenge, nonce }.to_header();
+        let work = pow::solve(&challenge, &env_hash, difficulty, 0, 1 << 24).unwrap();
+        let digest = pow::digest(&challenge, &env_hash, &work);
+        let header = Solution { challenge, work }.to_header();
         if difficulty == 8 {
             first_header = header.clone();
         }
@@ -467,7 +468,10 @@ pub fn pow_vectors() -> Value {
             "id": hex::encode(id),
             "challenge": hex::encode(challenge),
             "challenge_base64url": URL_SAFE_NO_PAD.encode(challenge),
-            "nonce": hex::encode(nonce),
+            "nonce": hex::encode(work.nonce),
+            "block": work.block,
+            "prev": work.prev.map(hex::encode),
+            "work": hex::encode(work.to_bytes()),
             "digest": hex::encode(digest),
             "leading_zero_bits": pow::leading_zero_bits(&digest),
             "header": header,
@@ -535,8 +539,32 @@ pub fn pow_vectors() -> Value {
             now,
         ),
         (
-            "nonce of 7 octets",
-            format!("{c8}.AAAAAAAAAA"),
+            "work of 8 octets",
+            format!("{c8}.AAAAAAAAAAA"),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+        (
+            "block 0",
+            format!("{c8}.AAAAAAAAAAAA"),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+        (
+            "block 2 without the block before it",
+            format!("{c8}.AAAAAAAAAAAC"),
+            "same",
+            "pow_malformed",
+            now,
+        ),
+        (
+            "block 1 with a block before it",
+            format!(
+                "{c8}.{}",
+                URL_SAFE_NO_PAD.encode([&[0u8; 8][..], &[1], &[0; 32]].concat())
+            ),
             "same",
             "pow_malformed",
             now,
@@ -563,7 +591,7 @@ pub fn pow_vectors() -> Value {
         })
         .collect();
     json!({
-        "description": "Quietline proof-of-work v1 known-answer vectors (crypto/FORMAT.md#proof-of-work). Each case's nonce is the first counting up from 0 (u64 big-endian) that solves its challenge over `envelope`. Refusals are checked with `key` at `now`; their `envelope` is `same` (the envelope above) or `another` (the envelope with its first octet XOR 1).",
+        "description": "Quietline proof-of-work v1 known-answer vectors (crypto/FORMAT.md#proof-of-work). Each case's solution is the first block that solves its challenge over `envelope`: nonces counting up from 0 (u64 big-endian), blocks 1 to 255 of HKDF-SHA256-Expand(PRK = HKDF-Extract(salt = challenge, IKM = SHA-256(envelope)), info = nonce); `prev` is the block before it (null for block 1) and `work` is nonce ‖ block ‖ prev, as the header carries it. Refusals are checked with `key` at `now`; their `envelope` is `same` (the envelope above) or `another` (the envelope with its first octet XOR 1).",
         "key": hex::encode(key_bytes),
         "envelope": hex::encode(&envelope),
         "envelope_hash": hex::encode(env_hash),

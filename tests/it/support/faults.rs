@@ -6,8 +6,9 @@
 //!   `/usr/lib/postgresql/*/bin`) in a temporary directory on a free port,
 //!   that the test stops and starts: never the machine's shared server, which
 //!   other tests use at the same time;
-//! - [`FailingStorage`]: a storage whose next N report inserts fail as
-//!   "unavailable", for the page's retry;
+//! - [`Interposed`]: the one pass-through storage: its next N report inserts
+//!   fail as "unavailable" (the page's retry), or it reports high pressure
+//!   (the proof-of-work controller);
 //! - [`captured_log`]: the server's log lines as an operator would read them
 //!   (the production format: no time, no colour), kept in memory.
 //!
@@ -18,8 +19,9 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use quietline::storage::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
@@ -129,6 +131,8 @@ pub struct PgCluster {
     /// Whether the server processes run as the `postgres` user (we are root,
     /// and PostgreSQL refuses to run as root).
     as_postgres: bool,
+    /// Server settings given at every start, `name=value` each.
+    settings: Vec<String>,
 }
 
 impl PgCluster {
@@ -136,6 +140,13 @@ impl PgCluster {
     /// PostgreSQL server binaries are missing outside CI; a panic with `CI=true`.
     #[track_caller]
     pub fn start() -> Option<PgCluster> {
+        Self::start_with(&[])
+    }
+
+    /// [`PgCluster::start`] with server settings (`name=value` each, given
+    /// as `-c name=value` at every start).
+    #[track_caller]
+    pub fn start_with(settings: &[&str]) -> Option<PgCluster> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
             .into_iter()
@@ -175,6 +186,7 @@ impl PgCluster {
             dir,
             port,
             as_postgres,
+            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
         };
         let data = cluster.data();
         cluster
@@ -221,11 +233,15 @@ impl PgCluster {
 
     /// Start the server and wait until it accepts connections (`pg_ctl -w`).
     pub fn start_again(&self) {
-        let options = format!(
+        let mut options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
             self.port,
             self.dir.path().display()
         );
+        for setting in &self.settings {
+            options.push_str(" -c ");
+            options.push_str(setting);
+        }
         let data = self.data();
         let log = self.dir.path().join("server.log");
         self.pg(
@@ -276,31 +292,46 @@ impl Drop for PgCluster {
     }
 }
 
-// ------------------------------------------------------------------ failing storage
+// ------------------------------------------------------------------ interposed storage
 
-/// A storage that answers its next `failures` report inserts with
-/// `Unavailable` (as a full disk or a PostgreSQL restart would) without
-/// storing them, then passes everything through.
-pub struct FailingStorage {
+/// The one storage the tests put between the server and a real backend: it
+/// passes everything through, except what the test turns on — the next N
+/// report inserts fail as `Unavailable` (as a full disk or a PostgreSQL
+/// restart would, for the page's retry), and the pressure the proof-of-work
+/// controller reads can be set high.
+pub struct Interposed {
     inner: Arc<dyn Storage>,
     failures: AtomicUsize,
     /// Inserts refused so far.
     pub refused: AtomicUsize,
+    high_pressure: Arc<AtomicBool>,
 }
 
-impl FailingStorage {
+impl Interposed {
     /// Wrap `inner`; the next `failures` inserts fail.
-    pub fn new(inner: Arc<dyn Storage>, failures: usize) -> Self {
-        FailingStorage {
+    pub fn failing(inner: Arc<dyn Storage>, failures: usize) -> Self {
+        Interposed {
             inner,
             failures: AtomicUsize::new(failures),
             refused: AtomicUsize::new(0),
+            high_pressure: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Wrap `inner`; while `high` is set, `pressure()` reports a deep queue
+    /// and a slow commit, otherwise the backend's own pressure.
+    pub fn pressured(inner: Arc<dyn Storage>, high: Arc<AtomicBool>) -> Self {
+        Interposed {
+            inner,
+            failures: AtomicUsize::new(0),
+            refused: AtomicUsize::new(0),
+            high_pressure: high,
         }
     }
 }
 
 #[async_trait::async_trait]
-impl Storage for FailingStorage {
+impl Storage for Interposed {
     async fn add_force(&self, id: &str, name: &str) -> Result<(), StorageError> {
         self.inner.add_force(id, name).await
     }
@@ -379,7 +410,14 @@ impl Storage for FailingStorage {
         self.inner.forget_spent(now).await
     }
     fn pressure(&self) -> Pressure {
-        self.inner.pressure()
+        if self.high_pressure.load(Ordering::Relaxed) {
+            Pressure {
+                queued: 1000,
+                slowest_commit: Duration::from_secs(1),
+            }
+        } else {
+            self.inner.pressure()
+        }
     }
     async fn close(&self) {
         self.inner.close().await

@@ -1,0 +1,6 @@
+//! quietline-casework's one integration-test binary. Each area is a module;
+//! shared helpers are in `support/` and the workspace test kit (`testkit/`).
+//! Tests that touch PostgreSQL have `postgres` in their name (CI counts them).
+
+mod support;
+mod vault;

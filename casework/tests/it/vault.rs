@@ -1,0 +1,698 @@
+//! The vault's conformance suite: every test runs on the SQLite file and on
+//! PostgreSQL (`…::sqlite` and `…::postgres`), through the one `Vault`
+//! handle, so both backends keep the same contract: every method, the change
+//! counter in commit order under concurrent writers, claims racing (exactly
+//! one wins), one linear audit chain with two writers, a newer schema
+//! refused, and nothing a reporter or handler wrote readable in a dump.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use quietline_casework::audit::{self, Actor};
+use quietline_casework::records::{self, Record, RecordBody};
+use quietline_casework::vault::{
+    AccountRow, NewEnvelope, SCHEMA_VERSION, SessionRow, Vault, VaultError,
+};
+use quietline_crypto::seal::seal_report;
+use quietline_testkit::on_both_backends;
+use sha2::{Digest, Sha256};
+
+use crate::support::{Backend, TestVault, contains_text, key_ring};
+
+on_both_backends!(
+    every_method_keeps_the_contract,
+    changes_follow_commit_order_with_two_writers,
+    claims_race_and_exactly_one_wins,
+    audit_chain_stays_linear_with_two_writers,
+    a_newer_schema_is_refused,
+    a_dump_without_the_keys_holds_no_written_text,
+);
+
+/// A report id from a number (32 lowercase hex digits).
+fn rid(i: u64) -> String {
+    format!("{i:032x}")
+}
+
+fn envelope(i: u64) -> NewEnvelope {
+    NewEnvelope {
+        id: rid(i),
+        day: format!("2026-11-{:02}", 1 + i % 28),
+        key_id: "00".repeat(8),
+        envelope: i.to_be_bytes().to_vec(),
+        sha256: Sha256::digest(i.to_be_bytes()).into(),
+        flag: None,
+    }
+}
+
+fn account(name: &str) -> AccountRow {
+    AccountRow {
+        name: name.to_owned(),
+        role: "handler".to_owned(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+        totp_sealed: None,
+        disabled: false,
+        must_enrol: true,
+        failed_logins: 0,
+        locked_until: None,
+        created: "2026-12-07".to_owned(),
+        generation: 1,
+    }
+}
+
+async fn every_method_keeps_the_contract(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let v = t.open().await;
+    assert!(!format!("{v:?}").is_empty());
+
+    // Envelopes: idempotent batches, lookups, streams, counts, prefixes.
+    assert_eq!(v.high_water().await.unwrap(), 0);
+    let mut flagged = envelope(3);
+    flagged.flag = Some(("malformed".into(), "not an envelope".into()));
+    assert_eq!(
+        v.insert_envelopes(&[envelope(1), envelope(2), flagged, envelope(1)])
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(v.insert_envelopes(&[envelope(2)]).await.unwrap(), 0);
+    assert_eq!(v.insert_envelopes(&[]).await.unwrap(), 0);
+    assert!(v.contains(&rid(1)).await.unwrap());
+    assert!(!v.contains(&rid(9)).await.unwrap());
+    assert_eq!(
+        v.id_by_sha256(&envelope(2).sha256).await.unwrap(),
+        Some(rid(2))
+    );
+    assert_eq!(v.id_by_sha256(&[0; 32]).await.unwrap(), None);
+    let e3 = v.envelope(&rid(3)).await.unwrap().unwrap();
+    assert_eq!(
+        e3.flag,
+        Some(("malformed".to_owned(), "not an envelope".to_owned()))
+    );
+    assert_eq!((e3.n, e3.learned), (3, Some(0)));
+    assert_eq!(e3.envelope, 3u64.to_be_bytes().to_vec());
+    assert!(v.envelope(&rid(9)).await.unwrap().is_none());
+    let days: Vec<(String, String)> = Vault::collect(v.envelopes())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.day, e.id))
+        .collect();
+    let mut sorted = days.clone();
+    sorted.sort();
+    assert_eq!(days, sorted, "by day, then id");
+    assert_eq!(days.len(), 3);
+    assert_eq!(v.counts().await.unwrap(), (3, 1));
+    assert_eq!(v.resolve(&rid(2)[..]).await.unwrap(), rid(2));
+    assert!(matches!(
+        v.resolve("0000").await,
+        Err(VaultError::Ambiguous { count: 3, .. })
+    ));
+    assert!(matches!(
+        v.resolve("ffff").await,
+        Err(VaultError::NoSuchReport(_))
+    ));
+    assert!(matches!(
+        v.resolve("zz").await,
+        Err(VaultError::BadPrefix(_))
+    ));
+
+    // Records: the same counter, open kinds, per report and per kind.
+    assert_eq!(v.add_record(&rid(1), "note", b"n1").await.unwrap(), 4);
+    assert_eq!(v.add_record(&rid(2), "status", b"s1").await.unwrap(), 5);
+    assert_eq!(v.add_record(&rid(1), "assign", b"a1").await.unwrap(), 6);
+    assert_eq!(v.add_record(&rid(1), "priority-x", b"p1").await.unwrap(), 7);
+    assert!(matches!(
+        v.add_record(&rid(1), "Note", b"x").await,
+        Err(VaultError::BadKind(_))
+    ));
+    assert!(matches!(
+        v.add_record(&rid(9), "note", b"x").await,
+        Err(VaultError::NoSuchReport(_))
+    ));
+    assert_eq!(v.record_count().await.unwrap(), 4);
+    let of_1: Vec<(i64, String)> = v
+        .records_for(&rid(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.seq, r.kind))
+        .collect();
+    assert_eq!(
+        of_1,
+        vec![
+            (4, "note".to_owned()),
+            (6, "assign".to_owned()),
+            (7, "priority-x".to_owned())
+        ]
+    );
+    let statuses = Vault::collect(v.records_of_kind("status")).await.unwrap();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(
+        (
+            statuses[0].report_id.as_str(),
+            statuses[0].sealed.as_slice()
+        ),
+        (rid(2).as_str(), &b"s1"[..])
+    );
+    // An envelope stored now is learned after record 7.
+    v.insert_envelopes(&[envelope(4)]).await.unwrap();
+    let e4 = v.envelope(&rid(4)).await.unwrap().unwrap();
+    assert_eq!((e4.n, e4.learned), (8, Some(7)));
+    assert_eq!(v.high_water().await.unwrap(), 8);
+
+    // Changes: in n order, cut at the limit, continued from `high`.
+    let all = v.changes_since(0, 100).await.unwrap();
+    assert_eq!(
+        all.envelopes.iter().map(|e| e.n).collect::<Vec<_>>(),
+        vec![1, 2, 3, 8]
+    );
+    assert_eq!(
+        all.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![4, 5, 6, 7]
+    );
+    assert_eq!(all.high, 8);
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = v.changes_since(after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(page.envelopes.iter().map(|e| e.n));
+        seen.extend(page.records.iter().map(|r| r.seq));
+        assert!(page.high >= after);
+        if page.is_empty() {
+            break;
+        }
+        after = page.high;
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=8).collect::<Vec<_>>());
+    let none = v.changes_since(8, 10).await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(none.high, 8);
+
+    // Meta.
+    assert_eq!(v.meta("cursor").await.unwrap(), None);
+    v.set_meta("cursor", Some("a")).await.unwrap();
+    v.set_meta("cursor", Some("b")).await.unwrap();
+    assert_eq!(v.meta("cursor").await.unwrap(), Some("b".to_owned()));
+    v.set_meta("cursor", None).await.unwrap();
+    assert_eq!(v.meta("cursor").await.unwrap(), None);
+
+    // Audit.
+    let actor = Actor {
+        os_user: "tester".into(),
+        handler: Some("ann".into()),
+    };
+    audit::record(&v, &actor, "show", Some(&rid(1)), None)
+        .await
+        .unwrap();
+    let second = audit::record(&v, &actor, "export", Some(&rid(1)), Some("json".into()))
+        .await
+        .unwrap();
+    assert_eq!(second.seq, 2);
+    let entries = Vault::collect(v.audit_entries()).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1], second);
+    assert_eq!(entries[1].prev_hash, entries[0].hash);
+    assert!(audit::verify(&v).await.unwrap().problems.is_empty());
+
+    // Accounts.
+    let mut ann = account("ann");
+    v.insert_account(&ann).await.unwrap();
+    v.insert_account(&account("bob")).await.unwrap();
+    assert!(matches!(
+        v.insert_account(&ann).await,
+        Err(VaultError::AccountExists(n)) if n == "ann"
+    ));
+    ann.role = "supervisor".into();
+    ann.totp_sealed = Some(vec![1, 2, 3]);
+    ann.disabled = true;
+    ann.must_enrol = false;
+    ann.failed_logins = 3;
+    ann.locked_until = Some(1_800_000_000);
+    ann.generation = 2;
+    v.update_account(&ann).await.unwrap();
+    assert_eq!(v.account("ann").await.unwrap(), Some(ann.clone()));
+    assert_eq!(v.account("nobody").await.unwrap(), None);
+    assert_eq!(
+        v.accounts()
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["ann", "bob"]
+    );
+    assert!(matches!(
+        v.update_account(&account("nobody")).await,
+        Err(VaultError::NoSuchAccount(_))
+    ));
+    assert!(!format!("{ann:?}").contains("argon2id"));
+
+    // Sessions.
+    let s = |id: u8, account: &str, created: i64, last_seen: i64| SessionRow {
+        id_hash: [id; 32],
+        account: account.to_owned(),
+        generation: 1,
+        csrf: format!("csrf-{id}"),
+        created,
+        last_seen,
+    };
+    v.insert_session(&s(1, "ann", 100, 100)).await.unwrap();
+    v.insert_session(&s(2, "ann", 200, 200)).await.unwrap();
+    v.insert_session(&s(3, "bob", 300, 300)).await.unwrap();
+    assert!(matches!(
+        v.insert_session(&s(4, "nobody", 1, 1)).await,
+        Err(VaultError::NoSuchAccount(_))
+    ));
+    assert_eq!(
+        v.session(&[1; 32]).await.unwrap(),
+        Some(s(1, "ann", 100, 100))
+    );
+    assert!(v.touch_session(&[1; 32], 150).await.unwrap());
+    assert!(!v.touch_session(&[9; 32], 150).await.unwrap());
+    assert_eq!(v.session(&[1; 32]).await.unwrap().unwrap().last_seen, 150);
+    assert!(!format!("{:?}", s(1, "ann", 1, 1)).contains("csrf-1"));
+    // Idle: last seen before 160 → session 1; absolute: created before 250 → 2.
+    assert_eq!(v.purge_sessions(0, 160).await.unwrap(), 1);
+    assert_eq!(v.purge_sessions(250, 0).await.unwrap(), 1);
+    assert!(v.session(&[2; 32]).await.unwrap().is_none());
+    v.insert_session(&s(5, "bob", 400, 400)).await.unwrap();
+    assert_eq!(v.delete_sessions_of("bob").await.unwrap(), 2);
+    v.insert_session(&s(6, "ann", 500, 500)).await.unwrap();
+    assert!(v.delete_session(&[6; 32]).await.unwrap());
+    assert!(!v.delete_session(&[6; 32]).await.unwrap());
+
+    // Seen markers: the higher n is kept; unsee clears.
+    v.seen(&rid(1), "ann", 5).await.unwrap();
+    v.seen(&rid(1), "ann", 4).await.unwrap();
+    v.seen(&rid(1), "bob", 7).await.unwrap();
+    v.seen(&rid(2), "ann", 6).await.unwrap();
+    assert_eq!(
+        v.seen_of(&rid(1)).await.unwrap(),
+        vec![("ann".to_owned(), 5), ("bob".to_owned(), 7)]
+    );
+    assert_eq!(
+        v.seen_all().await.unwrap(),
+        vec![
+            (rid(1), "ann".to_owned(), 5),
+            (rid(1), "bob".to_owned(), 7),
+            (rid(2), "ann".to_owned(), 6)
+        ]
+    );
+    assert!(v.unsee(&rid(1), "ann").await.unwrap());
+    assert!(!v.unsee(&rid(1), "ann").await.unwrap());
+    assert_eq!(
+        v.seen_of(&rid(1)).await.unwrap(),
+        vec![("bob".to_owned(), 7)]
+    );
+
+    // Claims.
+    let key = hex::encode(Sha256::digest(b"thread"));
+    assert!(v.claim_slot(&key, 0, "ann").await.unwrap());
+    assert!(!v.claim_slot(&key, 0, "bob").await.unwrap());
+    assert!(v.claim_slot(&key, 1, "bob").await.unwrap());
+    assert!(
+        v.claim_slot(&hex::encode(Sha256::digest(b"other")), 0, "bob")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        v.claims_of(&key).await.unwrap(),
+        vec![(0, "ann".to_owned()), (1, "bob".to_owned())]
+    );
+    assert!(v.release_slot(&key, 0).await.unwrap());
+    assert!(!v.release_slot(&key, 0).await.unwrap());
+    assert!(v.claim_slot(&key, 0, "bob").await.unwrap());
+    assert!(matches!(
+        v.claim_slot("not-a-hash", 0, "ann").await,
+        Err(VaultError::BadThreadKey(_))
+    ));
+
+    // Everything survives a reopen by another handle.
+    v.close().await;
+    let w = t.open().await;
+    assert_eq!(w.high_water().await.unwrap(), 8);
+    assert_eq!(w.account("ann").await.unwrap(), Some(ann));
+    assert_eq!(w.claims_of(&key).await.unwrap().len(), 2);
+    w.close().await;
+    t.cleanup().await;
+}
+
+/// Two handles (two desks) write envelopes and records at once while a third
+/// follows `changes_since`: the follower sees every n exactly once, no n is
+/// skipped or repeated, and n ends as 1..=N with no gap.
+async fn changes_follow_commit_order_with_two_writers(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let first = t.open().await;
+    let second = t.open().await;
+    let follower = t.open().await;
+    // A report for the records to hang on.
+    first.insert_envelopes(&[envelope(0)]).await.unwrap();
+    const ROUNDS: u64 = 40;
+    let done = Arc::new(AtomicBool::new(false));
+    let follow = {
+        let (v, done) = (follower.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut after = 0;
+            let mut got = Vec::new();
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let page = v.changes_since(after, 7).await.unwrap();
+                let mut ns: Vec<i64> = page
+                    .envelopes
+                    .iter()
+                    .map(|e| e.n)
+                    .chain(page.records.iter().map(|r| r.seq))
+                    .collect();
+                ns.sort();
+                assert!(ns.iter().all(|&n| n > after), "{ns:?} after {after}");
+                got.extend(ns);
+                let empty = page.is_empty();
+                after = page.high;
+                if finished && empty {
+                    return got;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut writers = Vec::new();
+    for (w, v) in [first.clone(), second.clone()].into_iter().enumerate() {
+        let w = w as u64;
+        writers.push(tokio::spawn({
+            let v = v.clone();
+            async move {
+                for i in 0..ROUNDS {
+                    let base = 1000 * (w + 1) + 2 * i;
+                    v.insert_envelopes(&[envelope(base), envelope(base + 1)])
+                        .await
+                        .unwrap();
+                }
+            }
+        }));
+        writers.push(tokio::spawn(async move {
+            for _ in 0..ROUNDS {
+                v.add_record(&rid(0), "note", b"sealed elsewhere")
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let got = follow.await.unwrap();
+    let total = 1 + 2 * (2 * ROUNDS + ROUNDS) as i64;
+    assert_eq!(first.high_water().await.unwrap(), total);
+    let unique: BTreeSet<i64> = got.iter().copied().collect();
+    assert_eq!(unique.len(), got.len(), "an n was delivered twice");
+    let expected: BTreeSet<i64> = (1..=total).collect();
+    assert_eq!(unique, expected, "the follower missed changes");
+    for v in [first, second, follower] {
+        v.close().await;
+    }
+    t.cleanup().await;
+}
+
+/// Many callers on two handles claim the same slots at once: exactly one
+/// wins each slot.
+async fn claims_race_and_exactly_one_wins(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let handles = [t.open().await, t.open().await];
+    let key = hex::encode(Sha256::digest(b"a thread"));
+    for slot in 0..5u32 {
+        let mut racers = Vec::new();
+        for i in 0..8 {
+            let v = handles[i % 2].clone();
+            let key = key.clone();
+            racers.push(tokio::spawn(async move {
+                v.claim_slot(&key, slot, &format!("handler-{i}"))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut wins = 0;
+        for r in racers {
+            wins += usize::from(r.await.unwrap());
+        }
+        assert_eq!(wins, 1, "slot {slot}");
+    }
+    assert_eq!(handles[0].claims_of(&key).await.unwrap().len(), 5);
+    for v in handles {
+        v.close().await;
+    }
+    t.cleanup().await;
+}
+
+/// Two handles append audit entries at once: one chain, no fork, no gap.
+async fn audit_chain_stays_linear_with_two_writers(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let handles = [t.open().await, t.open().await];
+    let mut tasks = Vec::new();
+    for (i, v) in handles.iter().enumerate() {
+        for j in 0..15 {
+            let v = v.clone();
+            tasks.push(tokio::spawn(async move {
+                let actor = Actor {
+                    os_user: format!("desk-{i}"),
+                    handler: Some(format!("acct-{j}")),
+                };
+                audit::record(&v, &actor, "show", None, None).await.unwrap()
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let check = audit::verify(&handles[1]).await.unwrap();
+    assert_eq!(check.entries, 30);
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    for v in handles {
+        v.close().await;
+    }
+    t.cleanup().await;
+}
+
+async fn a_newer_schema_is_refused(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let v = t.open().await;
+    v.insert_envelopes(&[envelope(1)]).await.unwrap();
+    v.close().await;
+    t.raw_sql(&format!(
+        "UPDATE schema_version SET version = {}",
+        SCHEMA_VERSION + 1
+    ))
+    .await;
+    let e = Vault::connect(&t.target).await.unwrap_err();
+    assert!(matches!(e, VaultError::NewerVersion { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains(&format!(
+            "newer quietline-console (schema version {}",
+            SCHEMA_VERSION + 1
+        )),
+        "{e}"
+    );
+    // Nothing was changed: the version is still the newer one.
+    assert!(Vault::connect(&t.target).await.is_err());
+    t.cleanup().await;
+}
+
+/// A canary written through the sealing path (a report envelope, a note, a
+/// reply copy, a TOTP secret) is absent from every table of a dump, raw or
+/// hex; the keys still open it, so it really was there.
+async fn a_dump_without_the_keys_holds_no_written_text(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    const CANARY: &str = "CANARY-7f3a-reporter-and-handler-text";
+    let ring = key_ring(t.dir(), "north");
+    let current = ring.current_public_key();
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let v = t.open().await;
+
+    let report = seal_report(
+        &mut rng,
+        "north",
+        &current,
+        format!("{{\"details\":\"{CANARY} in the report\"}}").as_bytes(),
+    )
+    .unwrap();
+    let mut e = envelope(1);
+    e.envelope = report;
+    v.insert_envelopes(&[e]).await.unwrap();
+    for body in [
+        RecordBody::Note {
+            text: format!("{CANARY} in a note"),
+        },
+        RecordBody::Reply {
+            thread: "ab".repeat(16),
+            slot: 0,
+            from: "Desk".into(),
+            message: format!("{CANARY} in a reply"),
+        },
+    ] {
+        let record = Record {
+            v: records::RECORD_VERSION,
+            report: rid(1),
+            at: "2026-12-07T10:00:00Z".into(),
+            by: "ann".into(),
+            body,
+        };
+        records::add(&v, "north", &current, &record).await.unwrap();
+    }
+    let mut ann = account("ann");
+    ann.totp_sealed = Some(
+        seal_report(
+            &mut rng,
+            "north",
+            &current,
+            format!("{CANARY}-TOTP-SECRET").as_bytes(),
+        )
+        .unwrap(),
+    );
+    v.insert_account(&ann).await.unwrap();
+    audit::record(
+        &v,
+        &Actor {
+            os_user: "tester".into(),
+            handler: Some("ann".into()),
+        },
+        "note",
+        Some(&rid(1)),
+        None,
+    )
+    .await
+    .unwrap();
+
+    // The keys open what was written.
+    for row in v.records_for(&rid(1)).await.unwrap() {
+        let r = records::open(&ring, &row).unwrap();
+        assert!(format!("{:?}", r.body).contains(CANARY));
+    }
+    let (secret, _) = ring
+        .open_kind1(
+            v.account("ann")
+                .await
+                .unwrap()
+                .unwrap()
+                .totp_sealed
+                .as_deref()
+                .unwrap(),
+        )
+        .unwrap();
+    assert!(secret.starts_with(CANARY.as_bytes()));
+    v.close().await;
+
+    let dump = t.dump().await;
+    // The dump is real: plaintext-by-design fields are in it.
+    assert!(contains_text(&dump, &rid(1)));
+    assert!(contains_text(&dump, "ann"));
+    for needle in [CANARY, "CANARY", "TOTP-SECRET"] {
+        assert!(
+            !contains_text(&dump, needle),
+            "{needle} is readable at rest"
+        );
+    }
+    t.cleanup().await;
+}
+
+// ---------------------------------------------------------------- PostgreSQL only
+
+/// The URL's password never shows: not in a connection error, not in the
+/// handle's Debug or path.
+#[tokio::test]
+async fn postgres_url_password_is_never_printed() {
+    // Nothing listens on port 1: the connection is refused.
+    let e = Vault::connect("postgres://ql:s3cret-pw@127.0.0.1:1/vault")
+        .await
+        .unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(
+        shown.contains("postgres://ql:***@127.0.0.1:1/vault"),
+        "{shown}"
+    );
+    let e = Vault::connect("postgres://ql:s3cret-pw@127.0.0.1:notaport/vault")
+        .await
+        .unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("s3cret-pw"), "{e}");
+
+    // Connected (trust auth ignores the password): Debug and path hide it.
+    let Some(t) = TestVault::new(Backend::Postgres).await else {
+        return;
+    };
+    let url = t
+        .target
+        .replacen("postgres://postgres@", "postgres://postgres:s3cret-pw@", 1);
+    assert_ne!(url, t.target, "the test database URL changed shape");
+    let v = Vault::connect(&url).await.unwrap();
+    let shown = format!("{v:?} {}", v.path().display());
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(shown.contains("***"), "{shown}");
+    v.close().await;
+    t.cleanup().await;
+}
+
+/// A database holding other tables (say the intake server's) is not taken
+/// for a vault, and nothing is created in it.
+#[tokio::test]
+async fn postgres_database_with_other_tables_is_refused() {
+    let Some(t) = TestVault::new(Backend::Postgres).await else {
+        return;
+    };
+    t.raw_sql("CREATE TABLE reports (id TEXT)").await;
+    let e = Vault::connect(&t.target).await.unwrap_err();
+    assert!(e.to_string().contains("holds other tables"), "{e}");
+    assert_eq!(t.tables().await, vec!["reports".to_owned()]);
+    t.cleanup().await;
+}
+
+/// Several desks starting at once on an empty database: one creates the
+/// schema, the others find it.
+#[tokio::test]
+async fn postgres_desks_starting_together_share_one_schema() {
+    let Some(t) = TestVault::new(Backend::Postgres).await else {
+        return;
+    };
+    let target = Arc::new(t.target.clone());
+    let mut starts = Vec::new();
+    for _ in 0..4 {
+        let target = target.clone();
+        starts.push(tokio::spawn(async move {
+            Vault::connect(&target).await.unwrap()
+        }));
+    }
+    for s in starts {
+        let v = s.await.unwrap();
+        assert_eq!(v.high_water().await.unwrap(), 0);
+        v.close().await;
+    }
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn sqlite_target_is_a_path_and_an_empty_target_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.sqlite");
+    let v = Vault::connect(path.to_str().unwrap()).await.unwrap();
+    assert_eq!(v.path(), path);
+    v.close().await;
+    assert!(path.exists());
+    assert!(matches!(
+        Vault::connect("  ").await,
+        Err(VaultError::BadTarget(_))
+    ));
+}

@@ -1,0 +1,14 @@
+//! The desk's integration tests, as ONE test binary (`cargo test -p
+//! quietline-desk --test it`). Each test starts a real desk in-process on
+//! 127.0.0.1:0 (bound first, then served) over a SQLite vault in a temporary
+//! home with a real key ring, and talks to it over HTTP with reqwest (no
+//! redirects followed, cookies kept by hand so every Set-Cookie is checked).
+//! The desk's clock is a set clock the tests move: no sleeps.
+//!
+//! Areas: `access` (sessions, CSRF, throttling, enrolment, custody),
+//! `browser` (`browser_*`: Debian Chromium through playwright-core).
+
+mod support;
+
+mod access;
+mod browser;
