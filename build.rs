@@ -28,24 +28,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::SystemTime;
 
-/// The files `web/build.mjs` writes; `src/assets.rs` embeds each and its `.gz`.
-const FILES: [&str; 7] = [
-    "index.html",
-    "app.css",
-    "app.js",
-    "pow-worker.js",
-    "pq.js",
-    "words.js",
-    "licences.txt",
-];
+/// The list `web/build.mjs` writes beside the files: one line per file, its
+/// name, URL path and language ("" for a file of every language), tab
+/// separated. From it this script writes `$OUT_DIR/web_assets.rs`, the table
+/// `src/assets.rs` embeds, so a language added to `web/src/i18n/` is served
+/// with no change here.
+const FILE_LIST: &str = "files.txt";
 
 /// What the page's build reads, besides `node_modules`.
-const INPUTS: [&str; 6] = [
+const INPUTS: [&str; 7] = [
     "web/src",
     "web/package.json",
     "web/package-lock.json",
     "web/build.mjs",
     "web/build-options.mjs",
+    "web/build-i18n.mjs",
     "web/.npmrc",
 ];
 
@@ -89,35 +86,88 @@ fn main() {
     );
     drop(lock);
 
-    for name in FILES {
-        let path = out.join(name);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-            fail(&format!(
-                "the page build did not write {}: {e}",
-                path.display()
-            ))
-        });
-        let mut gz = Vec::with_capacity(bytes.len() / 2);
-        zopfli::compress(
-            zopfli::Options::default(),
-            zopfli::Format::Gzip,
-            &bytes[..],
-            &mut gz,
-        )
-        .unwrap_or_else(|e| fail(&format!("cannot gzip {name}: {e}")));
-        write(&out.join(format!("{name}.gz")), &gz);
-
-        let mut br = Vec::with_capacity(bytes.len() / 2);
-        let params = brotli::enc::BrotliEncoderParams {
-            quality: 11,
-            lgwin: 22,
-            size_hint: bytes.len(),
-            ..Default::default()
+    let list_path = out.join(FILE_LIST);
+    let list = std::fs::read_to_string(&list_path).unwrap_or_else(|e| {
+        fail(&format!(
+            "the page build did not write {}: {e}",
+            list_path.display()
+        ))
+    });
+    let mut table = String::from(
+        "// Written by build.rs from web/build.mjs's files.txt: (URL path, language, file, Content-Type, bytes, gzip, Brotli).\n[\n",
+    );
+    for line in list.lines() {
+        let mut cols = line.split('\t');
+        let (Some(name), Some(route), Some(lang), None) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
+            fail(&format!("{}: bad line {line:?}", list_path.display()));
         };
-        brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)
-            .unwrap_or_else(|e| fail(&format!("cannot compress {name} with Brotli: {e}")));
-        write(&out.join(format!("{name}.br")), &br);
+        let path = out.join(name);
+        let body = |suffix: &str| {
+            format!(
+                "include_bytes!({:?}) as &'static [u8]",
+                format!("{}{suffix}", path.display())
+            )
+        };
+        table.push_str(&format!(
+            "    ({route:?}, {lang:?}, {name:?}, {:?}, ({}, {}, {})),\n",
+            content_type(name),
+            body(""),
+            body(".gz"),
+            body(".br"),
+        ));
+        compress(&out, name);
     }
+    table.push_str("]\n");
+    write(
+        &PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("web_assets.rs"),
+        table.as_bytes(),
+    );
+}
+
+/// The `Content-Type` of a built file, by its extension.
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => fail(&format!(
+            "the page build wrote {name}, of a kind the server does not serve"
+        )),
+    }
+}
+
+/// Write `NAME.gz` and `NAME.br` beside the built file `name`.
+fn compress(out: &Path, name: &str) {
+    let path = out.join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        fail(&format!(
+            "the page build did not write {}: {e}",
+            path.display()
+        ))
+    });
+    let mut gz = Vec::with_capacity(bytes.len() / 2);
+    zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        &bytes[..],
+        &mut gz,
+    )
+    .unwrap_or_else(|e| fail(&format!("cannot gzip {name}: {e}")));
+    write(&out.join(format!("{name}.gz")), &gz);
+
+    let mut br = Vec::with_capacity(bytes.len() / 2);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        size_hint: bytes.len(),
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)
+        .unwrap_or_else(|e| fail(&format!("cannot compress {name} with Brotli: {e}")));
+    write(&out.join(format!("{name}.br")), &br);
 }
 
 fn write(path: &Path, bytes: &[u8]) {

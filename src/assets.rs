@@ -15,8 +15,11 @@ use sha2::{Digest, Sha256};
 /// One file of the page.
 #[derive(Debug)]
 pub struct Asset {
-    /// The URL path it is served at.
+    /// The URL path it is served at. A page in several languages has one
+    /// file per language at the same path (`/`, `/staying-safe`).
     pub path: &'static str,
+    /// Its language (`en`, `cy`, …), or `""` for a file of every language.
+    pub lang: &'static str,
     /// Its name in a build of `web/` (`web/dist/…`).
     pub file: &'static str,
     /// Its `Content-Type`.
@@ -31,80 +34,41 @@ pub struct Asset {
     pub sha256: String,
 }
 
-/// A built file and its gzip and Brotli copies.
-macro_rules! built {
-    ($name:literal) => {
-        (
-            include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name)) as &'static [u8],
-            include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name, ".gz")) as &'static [u8],
-            include_bytes!(concat!(env!("OUT_DIR"), "/web/", $name, ".br")) as &'static [u8],
-        )
-    };
+impl Asset {
+    /// The address that fetches exactly this file: its path, with `?lang=`
+    /// for a page in a language other than the default.
+    pub fn address(&self) -> String {
+        if self.lang.is_empty() || self.lang == default_lang() {
+            self.path.to_owned()
+        } else {
+            format!("{}?lang={}", self.path, self.lang)
+        }
+    }
 }
 
-/// Every file, in the order they are listed (the page first).
-static ASSETS: LazyLock<[Asset; 7]> = LazyLock::new(|| {
-    let asset = |path, file, content_type, (body, gzip, brotli)| Asset {
-        path,
-        file,
-        content_type,
-        body,
-        gzip,
-        brotli,
-        sha256: hex::encode(Sha256::digest(body)),
-    };
-    [
-        asset(
-            "/",
-            "index.html",
-            "text/html; charset=utf-8",
-            built!("index.html"),
-        ),
-        asset(
-            "/app.css",
-            "app.css",
-            "text/css; charset=utf-8",
-            built!("app.css"),
-        ),
-        asset(
-            "/app.js",
-            "app.js",
-            "text/javascript; charset=utf-8",
-            built!("app.js"),
-        ),
-        // The proof-of-work search, which the page runs in a Web Worker
-        // while the reporter waits to send (crypto/FORMAT.md#proof-of-work).
-        asset(
-            "/pow-worker.js",
-            "pow-worker.js",
-            "text/javascript; charset=utf-8",
-            built!("pow-worker.js"),
-        ),
-        // The X-Wing (post-quantum hybrid) code, which the page fetches only
-        // when the chosen force's key, or a reply, is X-Wing
-        // (crypto/FORMAT.md#suite): too large for the first load.
-        asset(
-            "/pq.js",
-            "pq.js",
-            "text/javascript; charset=utf-8",
-            built!("pq.js"),
-        ),
-        // The reply code's word list, which the page fetches only once a
-        // reply code is made (sending a report) or typed (checking for
-        // replies): not needed to see and fill in the form.
-        asset(
-            "/words.js",
-            "words.js",
-            "text/javascript; charset=utf-8",
-            built!("words.js"),
-        ),
-        asset(
-            "/licences.txt",
-            "licences.txt",
-            "text/plain; charset=utf-8",
-            built!("licences.txt"),
-        ),
-    ]
+/// Every file, in the order the page's build lists them: each language's
+/// pages and catalogues (the default language first), then the files every
+/// language shares. The table is written by `build.rs` from the build's own
+/// list, so a language added to `web/src/i18n/` needs no change here.
+static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    type Built = (&'static [u8], &'static [u8], &'static [u8]);
+    let table: &[(&str, &str, &str, &str, Built)] =
+        &include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
+    table
+        .iter()
+        .map(
+            |&(path, lang, file, content_type, (body, gzip, brotli))| Asset {
+                path,
+                lang,
+                file,
+                content_type,
+                body,
+                gzip,
+                brotli,
+                sha256: hex::encode(Sha256::digest(body)),
+            },
+        )
+        .collect()
 });
 
 /// All the page's files (hashing them on the first call).
@@ -112,9 +76,34 @@ pub fn all() -> &'static [Asset] {
     ASSETS.as_slice()
 }
 
-/// The file served at `path`, if any.
+/// The file served at `path` in the default language (or the one file there).
 pub fn find(path: &str) -> Option<&'static Asset> {
     all().iter().find(|a| a.path == path)
+}
+
+/// The languages the page is built in, the default first.
+pub fn languages() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for a in all() {
+        if !a.lang.is_empty() && !out.contains(&a.lang) {
+            out.push(a.lang);
+        }
+    }
+    out
+}
+
+/// The default language: the first the build lists.
+pub fn default_lang() -> &'static str {
+    all()
+        .iter()
+        .map(|a| a.lang)
+        .find(|l| !l.is_empty())
+        .unwrap_or("en")
+}
+
+/// The file served at `path` in language `lang`, if the page is built in it.
+pub fn find_in(path: &str, lang: &str) -> Option<&'static Asset> {
+    all().iter().find(|a| a.path == path && a.lang == lang)
 }
 
 /// The lines `quietline serve` prints: each file's SHA-256 and name, in the
@@ -143,8 +132,15 @@ mod tests {
                 a.file
             );
             assert_eq!(a.sha256.len(), 64);
-            assert_eq!(find(a.path).map(|f| f.file), Some(a.file));
+            assert_eq!(find_in(a.path, a.lang).map(|f| f.file), Some(a.file));
         }
+        assert_eq!(languages(), ["en", "cy"]);
+        assert_eq!(default_lang(), "en");
+        assert_eq!(find("/").map(|a| a.lang), Some("en"));
+        assert_eq!(
+            find_in("/", "cy").map(|a| a.address()),
+            Some("/?lang=cy".into())
+        );
         assert!(find("/index.html").is_none());
         assert!(
             std::str::from_utf8(find("/").unwrap().body)
@@ -183,11 +179,18 @@ mod tests {
             "text/javascript; charset=utf-8"
         );
         assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
-        let paths: Vec<&str> = all().iter().map(|a| a.path).collect();
+        let paths: Vec<String> = all().iter().map(Asset::address).collect();
         assert_eq!(
             paths,
             [
                 "/",
+                "/staying-safe",
+                "/lang-en.js",
+                "/lang-en-later.js",
+                "/?lang=cy",
+                "/staying-safe?lang=cy",
+                "/lang-cy.js",
+                "/lang-cy-later.js",
                 "/app.css",
                 "/app.js",
                 "/pow-worker.js",
@@ -197,7 +200,7 @@ mod tests {
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 7);
+        assert_eq!(lines.lines().count(), 14);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

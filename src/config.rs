@@ -19,6 +19,7 @@
 //! request_timeout_secs = 30
 //! onion_address = "…56 base32 characters….onion"
 //! access_log = true
+//! exit_url = "https://www.bbc.co.uk/weather"
 //! pow_difficulty = 21
 //! pow_max_difficulty = 29
 //! pow_expected_rate = 60
@@ -49,6 +50,9 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// Default limit for JSON request bodies (`POST /api/v1/slots/fetch`): 32
 /// addresses of 64 hex digits need about 2.3 KiB; this leaves room for whitespace.
 pub const DEFAULT_MAX_JSON_BODY: usize = 16 * 1024;
+/// Where "Exit this page" goes by default (`GET /exit` redirects there): a
+/// neutral site, as GOV.UK's services do, that says nothing about this one.
+pub const DEFAULT_EXIT_URL: &str = "https://www.bbc.co.uk/weather";
 /// Default whole-request timeout, in seconds.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 /// Longest retention accepted (100 years): anything larger is a typo.
@@ -73,6 +77,8 @@ pub struct ServerSettings {
     pub onion_address: Option<String>,
     /// Whether to write the per-request access line.
     pub access_log: bool,
+    /// Where "Exit this page" sends the reporter (`GET /exit` redirects there).
+    pub exit_url: String,
     /// Retention for the background purge.
     pub retention_days: u32,
     /// Interval of the background purge; `None` runs none (tests, or an
@@ -96,6 +102,7 @@ impl Default for ServerSettings {
             request_timeout: Duration::from_secs(DEFAULT_REQUEST_TIMEOUT_SECS),
             onion_address: None,
             access_log: true,
+            exit_url: DEFAULT_EXIT_URL.to_owned(),
             retention_days: DEFAULT_RETENTION_DAYS,
             purge_interval: None,
             pow: PowSettings::default(),
@@ -155,6 +162,9 @@ pub struct ServeArgs {
     /// Turn off the per-request log line (method, route template, status, latency).
     #[arg(long, env = "QUIETLINE_NO_ACCESS_LOG")]
     pub no_access_log: bool,
+    /// Where "Exit this page" sends the reporter: a neutral https:// site [default: https://www.bbc.co.uk/weather].
+    #[arg(long, env = "QUIETLINE_EXIT_URL", value_name = "URL")]
+    pub exit_url: Option<String>,
     /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 21].
     #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
     pub pow_difficulty: Option<u8>,
@@ -182,6 +192,7 @@ struct FileConfig {
     request_timeout_secs: Option<u64>,
     onion_address: Option<String>,
     access_log: Option<bool>,
+    exit_url: Option<String>,
     pow_difficulty: Option<u8>,
     pow_max_difficulty: Option<u8>,
     pow_expected_rate: Option<u32>,
@@ -437,6 +448,12 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         None => None,
     };
     let access_log = !serve.no_access_log && file.access_log.unwrap_or(true);
+    let exit_url = serve
+        .exit_url
+        .clone()
+        .or(file.exit_url.clone())
+        .unwrap_or_else(|| DEFAULT_EXIT_URL.to_owned());
+    check_exit_url(&exit_url)?;
     let pow = resolve_pow(serve, &file)?;
 
     Ok(ServeConfig {
@@ -446,6 +463,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
             request_timeout: Duration::from_secs(timeout),
             onion_address,
             access_log,
+            exit_url,
             retention_days: settings.retention_days,
             purge_interval: Some(DEFAULT_PURGE_INTERVAL),
             pow,
@@ -456,6 +474,27 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         listen,
         demo: serve.demo,
     })
+}
+
+/// The exit URL must be an absolute `https://` (or `http://`) address that
+/// fits a `Location` header: "Exit this page" must leave for another site.
+fn check_exit_url(url: &str) -> Result<(), ConfigError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+    if host.is_none_or(str::is_empty)
+        || url.len() > 2000
+        || url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        return Err(invalid(
+            "--exit-url",
+            "use an absolute https:// address of a neutral site (ASCII, no spaces), e.g. https://www.bbc.co.uk/weather",
+        ));
+    }
+    Ok(())
 }
 
 fn resolve_pow(serve: &ServeArgs, file: &FileConfig) -> Result<PowSettings, ConfigError> {
@@ -567,6 +606,41 @@ mod tests {
         assert_eq!(c.server.max_body, MAX_ENVELOPE_LEN);
         assert!(c.server.access_log);
         assert!(c.server.onion_address.is_none());
+        assert_eq!(c.server.exit_url, "https://www.bbc.co.uk/weather");
+    }
+
+    #[test]
+    fn exit_url() {
+        let with = |url: &str| {
+            serve(
+                CommonArgs::default(),
+                ServeArgs {
+                    exit_url: Some(url.into()),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(
+            with("https://www.example.org/news?x=1")
+                .unwrap()
+                .server
+                .exit_url,
+            "https://www.example.org/news?x=1"
+        );
+        for bad in [
+            "",
+            "www.bbc.co.uk",
+            "javascript:alert(1)",
+            "about:blank",
+            "https://",
+            "https:///path",
+            "https://a b.example",
+            "https://example.org/\r\nSet-Cookie: x",
+            "https://exämple.org",
+        ] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains("--exit-url"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -153,7 +153,7 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
         // the reporter page"); they change only with the binary.
         writeln!(
             out,
-            "\nreporter page files (SHA-256; `/` serves index.html; check a build of web/ with sha256sum -c):"
+            "\nreporter page files (SHA-256; `/` serves index.html, or index.cy.html in Welsh; check a build of web/ with sha256sum -c):"
         )?;
         write!(out, "{}", quietline::assets::sha256sum_lines())?;
         writeln!(out)?;

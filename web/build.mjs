@@ -1,5 +1,10 @@
-// Builds the reporter page into dist/: index.html, app.css, app.js,
-// pow-worker.js (fixed names, no hashes) and licences.txt. Deterministic:
+// Builds the reporter page into dist/: for each language (one catalogue,
+// src/i18n/<code>.json) its no-JavaScript page, its "Staying safe online"
+// page and its catalogue bundle (index.html, staying-safe.html,
+// lang-en.js for the default language; index.cy.html, staying-safe.cy.html,
+// lang-cy.js for Welsh, …); and app.css, app.js, pow-worker.js, pq.js,
+// words.js (fixed names, no hashes) and licences.txt. Also files.txt, the
+// list the server embeds (build.rs): each file, its URL path and language. Deterministic:
 // the same lock file and sources give the same bytes (no timestamps, no
 // absolute paths, no source maps). Usage: `npm run build` (→ dist/), or
 // `node build.mjs --out-dir DIR` (also QUIETLINE_WEB_OUT_DIR=DIR), which is
@@ -7,11 +12,12 @@
 // The tests import buildFiles() to check determinism and the size budget.
 import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 import { TARGET, jsOptions } from "./build-options.mjs";
+import { catalogueBundles, keyIds, renderPage, shortKeys } from "./build-i18n.mjs";
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -24,14 +30,27 @@ export const BUDGET_BYTES = 40 * 1024;
  * BENCHMARKS.md reports both figures.
  */
 export const WORKER_BUDGET_BYTES = 3 * 1024;
-/** The files a visitor loads to see and fill in the page (the 40 KB budget). */
-export const FIRST_LOAD_FILES = ["index.html", "app.css", "app.js"];
+/**
+ * A language's second catalogue bundle (lang-<code>-later.js: the messages
+ * after sending or checking a code, fetched with words.js), gzip -9.
+ */
+export const LATER_BUDGET_BYTES = 4 * 1024;
+/** The page's languages: one catalogue each (src/i18n/<code>.json), the default first. */
+export const DEFAULT_LANG = "en";
+export const LANGS = [DEFAULT_LANG, ...readdirSync(join(root, "src", "i18n"))
+  .filter((f) => /^[a-z]{2,3}(-[a-z0-9]+)*\.json$/.test(f)).map((f) => f.slice(0, -5)).filter((c) => c !== DEFAULT_LANG).sort()];
+/** A language's file name: "index.html" in the default language, "index.cy.html" in Welsh. */
+export const langFile = (name, code) => (code === DEFAULT_LANG ? name : name.replace(/\.html$/, `.${code}.html`));
+/** The files a visitor loads to see and fill in the page in language `code` (the 40 KB budget). */
+export const firstLoadFiles = (code) => [langFile("index.html", code), "app.css", "app.js", `lang-${code}.js`];
+/** The first load in the default language. */
+export const FIRST_LOAD_FILES = firstLoadFiles(DEFAULT_LANG);
 /**
  * The files that make up the page, in dist/, all counted in the budget:
  * pow-worker.js (the proof-of-work search) is fetched only when the reporter
  * sends, but every report needs it.
  */
-export const PAGE_FILES = ["index.html", "app.css", "app.js", "pow-worker.js"];
+export const PAGE_FILES = [...FIRST_LOAD_FILES, "pow-worker.js"];
 /**
  * The X-Wing bundle (src/pq.js): fetched only when the chosen force's key, or
  * a reply found, is X-Wing (crypto/FORMAT.md#suite), so it is not in the page
@@ -45,7 +64,17 @@ export const PQ_BUDGET_BYTES = 32 * 1024;
  */
 export const WORDS_BUDGET_BYTES = 8 * 1024;
 /** Every file the build writes, in the order the server lists them (src/assets.rs). */
-export const OUTPUT_FILES = [...PAGE_FILES, "pq.js", "words.js", "licences.txt"];
+export const OUTPUT_FILES = [
+  ...LANGS.flatMap((c) => [langFile("index.html", c), langFile("staying-safe.html", c), `lang-${c}.js`, `lang-${c}-later.js`]),
+  "app.css", "app.js", "pow-worker.js", "pq.js", "words.js", "licences.txt",
+];
+
+/** Each output file's URL path and language (files.txt, for build.rs): the pages share a path per language. */
+export function route(name) {
+  const m = /^(index|staying-safe)(?:\.([a-z0-9-]+))?\.html$/.exec(name);
+  if (m) return { path: m[1] === "index" ? "/" : "/staying-safe", lang: m[2] || DEFAULT_LANG };
+  return { path: `/${name}`, lang: "" };
+}
 
 /** Build every output file in memory: { name: Uint8Array }. */
 export async function buildFiles() {
@@ -87,15 +116,26 @@ export async function buildFiles() {
     write: false,
     logLevel: "warning",
   });
-  const files = {
-    "index.html": new Uint8Array(readFileSync(join(root, "src", "index.html"))),
+  // Each language's pages and catalogue bundle, from the same templates.
+  const catalogues = Object.fromEntries(LANGS.map((c) => [c, JSON.parse(readFileSync(join(root, "src", "i18n", `${c}.json`), "utf8"))]));
+  const files = {};
+  const ids = keyIds(root, catalogues[DEFAULT_LANG]);
+  for (const c of LANGS) {
+    for (const page of ["index.html", "staying-safe.html"]) {
+      files[langFile(page, c)] = new TextEncoder().encode(renderPage(root, page, c, catalogues));
+    }
+    const { first, later } = catalogueBundles(root, c, catalogues, ids);
+    files[`lang-${c}.js`] = new TextEncoder().encode(first);
+    files[`lang-${c}-later.js`] = new TextEncoder().encode(later);
+  }
+  Object.assign(files, {
     "app.css": css.outputFiles[0].contents,
-    "app.js": js.outputFiles[0].contents,
+    "app.js": shortKeys(js.outputFiles[0].contents, ids),
     "pow-worker.js": worker.outputFiles[0].contents,
     "pq.js": pqJs.outputFiles[0].contents,
     "words.js": wordsJs.outputFiles[0].contents,
     "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile])),
-  };
+  });
   for (const [name, bytes] of Object.entries(files)) {
     if (Buffer.from(bytes).toString("utf8").includes(root)) {
       throw new Error(`${name} contains the absolute build path ${root}`);
@@ -152,6 +192,8 @@ export async function buildPage(outDir = join(root, "dist")) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outDir, name), bytes);
+  // The list the server embeds: file, URL path, language ("" for a file of every language).
+  writeFileSync(join(outDir, "files.txt"), OUTPUT_FILES.map((f) => `${f}\t${route(f).path}\t${route(f).lang}\n`).join(""));
   return files;
 }
 
@@ -174,6 +216,10 @@ export function outDirFrom(argv, env) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const files = await buildPage(outDirFrom(process.argv.slice(2), process.env));
   const { sizes, total } = pageSizes(files);
+  for (const c of LANGS.slice(1)) {
+    const n = firstLoadFiles(c).reduce((sum, f) => sum + gzipSync(files[f], { level: 9 }).length, 0);
+    console.log(`first load in ${c}, gzip -9: ${n} B (budget ${BUDGET_BYTES} B)`);
+  }
   for (const name of PAGE_FILES) {
     const sha = createHash("sha256").update(files[name]).digest("hex");
     console.log(`${name.padEnd(13)} ${String(sizes[name].raw).padStart(7)} B  gzip -9 ${String(sizes[name].gzip).padStart(6)} B  sha256 ${sha}`);

@@ -39,6 +39,7 @@ pub(crate) fn report_payload(details_len: usize) -> Payload {
                 date: Some("2026-11-20".into()),
                 time: Some("22:30".into()),
                 ongoing: true,
+                ongoing_unknown: false,
                 description: "most Friday nights".into(),
             },
             people: vec![Person {

@@ -145,6 +145,19 @@ pub fn json_text(value: &Value) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// ` lang="…"` for a payload's language tag when it has the shape of one
+/// (letters, digits and hyphens, at most 35), and nothing otherwise.
+fn lang_attr(tag: &str) -> String {
+    let ok = !tag.is_empty()
+        && tag.len() <= 35
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        format!(" lang=\"{tag}\"")
+    } else {
+        String::new()
+    }
+}
+
 /// Escape text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -211,12 +224,15 @@ pub fn to_html(t: &Thread, force: &str, exported_at: &str, exported_by: &str) ->
                     escape(&c.lang),
                     t.status.get(&m.id).map(|s| s.as_str()).unwrap_or("new")
                 ));
+                // The reporter's words in the language they wrote in (a
+                // Welsh report in an English export is marked `lang="cy"`).
+                let lang = lang_attr(&c.lang);
                 match &m.payload {
                     quietline_crypto::payload::Payload::Report(r) => {
                         h.push_str("<dl>\n");
                         for (label, value) in report_fields(&r.report) {
                             h.push_str(&format!(
-                                "<dt>{}</dt><dd>{}</dd>\n",
+                                "<dt>{}</dt><dd{lang}>{}</dd>\n",
                                 escape(&label),
                                 escape(&value)
                             ));
@@ -225,7 +241,7 @@ pub fn to_html(t: &Thread, force: &str, exported_at: &str, exported_by: &str) ->
                     }
                     quietline_crypto::payload::Payload::FollowUp(f) => {
                         h.push_str(&format!(
-                            "<div class=\"msg\">{}</div>\n",
+                            "<div class=\"msg\"{lang}>{}</div>\n",
                             escape(&f.message)
                         ));
                     }
@@ -292,6 +308,15 @@ pub fn to_html(t: &Thread, force: &str, exported_at: &str, exported_by: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reporters_language_is_marked_only_when_it_is_a_tag() {
+        assert_eq!(lang_attr("cy"), " lang=\"cy\"");
+        assert_eq!(lang_attr("en-GB"), " lang=\"en-GB\"");
+        for bad in ["", "cy\" onload=\"x", "c y", "a".repeat(36).as_str()] {
+            assert_eq!(lang_attr(bad), "", "{bad:?}");
+        }
+    }
 
     const HOSTILE: &str = "a\u{9b}2Jb\u{9d}0;title\u{7}c\u{7f}d\u{202e}e\u{2066}f\u{1b}[31mg";
 

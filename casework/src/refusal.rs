@@ -101,6 +101,7 @@ const WHEN: &[Member] = &[
     opt("date", Ty::OptStr),
     opt("time", Ty::OptStr),
     opt("ongoing", Ty::Bool),
+    opt("ongoing_unknown", Ty::Bool),
     opt("description", Ty::Str),
 ];
 const PERSON: &[Member] = &[opt("name", Ty::Str), opt("description", Ty::Str)];

@@ -57,8 +57,13 @@ pub fn report_fields(r: &ReportBody) -> Vec<(String, String)> {
     } else {
         when.push("not known".into());
     }
+    // "No" and "I do not know" are different answers; the handler sees which.
     if r.when.ongoing {
         when.push("(still happening)".into());
+    } else if r.when.ongoing_unknown {
+        when.push("(still happening: the reporter does not know)".into());
+    } else {
+        when.push("(not still happening)".into());
     }
     if !r.when.description.is_empty() {
         when.push(format!("— {}", r.when.description));

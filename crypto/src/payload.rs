@@ -132,9 +132,15 @@ pub struct When {
     /// `HH:MM`, if given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
-    /// Whether it is still happening.
+    /// Whether it is still happening ("yes"; `false` for "no" and for "I do
+    /// not know", which [`When::ongoing_unknown`] tells apart).
     #[serde(default)]
     pub ongoing: bool,
+    /// The reporter answered "I do not know" to "Is it still happening?"
+    /// (written only when true, so older readers see `ongoing: false` as
+    /// before).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ongoing_unknown: bool,
     /// Free text ("most weekends since March").
     #[serde(default)]
     pub description: String,
@@ -193,14 +199,19 @@ pub struct ReportBody {
     pub how_known_details: String,
 }
 
-/// Report categories of v1.
-pub const CATEGORIES: [&str; 10] = [
+/// Report categories of v1, in the order the page offers them. Readers show
+/// values they do not know as given, so adding one breaks no reader.
+pub const CATEGORIES: [&str; 14] = [
     "drugs",
     "violence",
+    "sexual-offences",
+    "domestic-abuse",
+    "hate-crime",
     "weapons",
     "exploitation",
     "fraud",
     "theft",
+    "anti-social-behaviour",
     "terrorism",
     "corruption",
     "driving",

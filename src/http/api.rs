@@ -103,7 +103,8 @@ async fn envelope_body(
 
 #[derive(Serialize)]
 struct AssetEntry {
-    path: &'static str,
+    /// The address that fetches the file (`/?lang=cy` for the Welsh page).
+    path: String,
     sha256: &'static str,
 }
 
@@ -118,7 +119,7 @@ pub async fn assets() -> Response {
     let assets = crate::assets::all()
         .iter()
         .map(|a| AssetEntry {
-            path: a.path,
+            path: a.address(),
             sha256: &a.sha256,
         })
         .collect();

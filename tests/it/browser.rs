@@ -53,21 +53,30 @@ struct Answers {
 }
 
 fn answers(details_canary: &str) -> Answers {
+    answers_in("en", details_canary)
+}
+
+/// [`answers`] as a reporter using the page in `lang` ("en" or "cy") sees
+/// the choices and check answers: the typed text is the same.
+fn answers_in(lang: &str, details_canary: &str) -> Answers {
+    let welsh = lang == "cy";
+    let pick = |en: &'static str, cy: &'static str| if welsh { cy } else { en };
     // Several lines, non-ASCII, and spaces the page trims.
     let details = format!(
         "{details_canary}\nThree men unload boxes into the café’s back room at night.\nThey pay cash: £20 notes."
     );
     let json = json!({
         "forceName": FORCE_NAME,
-        "categoryLabel": "Drugs",
+        "lang": lang,
+        "categoryLabel": pick("Drugs", "Cyffuriau"),
         "details": format!("{details}  "),
         "where": "Behind the old mill, Canal Street, Northtown",
         "day": "14",
         "month": "3",
         "year": "2024",
         "time": "10:15pm",
-        "whenShown": "14 March 2024, at 22:15",
-        "ongoingLabel": "Yes",
+        "whenShown": pick("14 March 2024 at 22:15", "14 Mawrth 2024 am 22:15"),
+        "ongoingLabel": pick("Yes", "Ydy"),
         "person": { "name": "Big Dave", "description": "Tall, about 40, red jacket" },
         "vehicle": {
             "registration": "AB12 CDE",
@@ -75,7 +84,7 @@ fn answers(details_canary: &str) -> Answers {
             "colour": "White",
             "description": "Dent in the back door",
         },
-        "howLabel": "I saw it",
+        "howLabel": pick("I saw it", "Fe welais i hyn"),
         "howDetails": "I walk past most evenings",
     });
     Answers { details, json }
@@ -98,6 +107,7 @@ fn expected_report(a: &Answers) -> ReportBody {
             date: Some("2024-03-14".into()),
             time: Some("22:15".into()),
             ongoing: true,
+            ongoing_unknown: false,
             description: String::new(),
         },
         people: vec![Person {
@@ -167,8 +177,13 @@ fn open_report(force: &TestForce, env: &[u8]) -> Payload {
 }
 
 fn check_common(c: &Common) {
+    check_common_in(c, "en");
+}
+
+/// The payload's common members, written in language `lang` (the page's).
+fn check_common_in(c: &Common, lang: &str) {
     assert_eq!(c.v, 1);
-    assert_eq!(c.lang, "en");
+    assert_eq!(c.lang, lang, "the payload carries the page's language");
     let t = c.sent_at.as_bytes();
     assert!(
         t.len() == 20 && t[4] == b'-' && t[10] == b'T' && c.sent_at.ends_with(":00Z"),
@@ -185,13 +200,25 @@ async fn reply_into_slot(
     i: u32,
     message: &str,
 ) {
+    reply_into_slot_in(s, token, material, i, message, "en").await;
+}
+
+/// [`reply_into_slot`], the reply written in `lang`.
+async fn reply_into_slot_in(
+    s: &TestServer,
+    token: &str,
+    material: &ReplyMaterial,
+    i: u32,
+    message: &str,
+    lang: &str,
+) {
     let (reply_pk, _thread, slot_key) = material.decode().expect("reply material decodes");
     let slot = slot_key.address(i);
     let payload = Payload::Reply(Reply {
         common: Common {
             v: 1,
             sent_at: "2026-11-28T09:30:00Z".into(),
-            lang: "en".into(),
+            lang: lang.into(),
         },
         from: FORCE_NAME.into(),
         message: message.into(),
@@ -373,6 +400,87 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
     s.stop().await;
 }
 
+/// The whole journey in Welsh: a reporter who opens the page at `/?lang=cy`
+/// answers every question in Welsh (Welsh choices, a Welsh check answers,
+/// the reply code with Welsh instructions and its words in English), the
+/// report says `lang: "cy"`; the force replies in Welsh and then in English;
+/// the returning reporter reads both (the English one marked `lang="en"`
+/// inside the Welsh page) and answers in Welsh, without choosing the force
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_welsh_report_reply_and_follow_up_end_to_end() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, force, token) = server().await;
+    let report_canary = canary("ADRODDIAD");
+    let a = answers_in("cy", &report_canary);
+    let assets = get_json(&s, "/api/v1/assets", None).await["assets"].clone();
+    let sent = e2e_ok(
+        "journey.mjs",
+        Some("report"),
+        &s.base,
+        &json!({ "answers": a.json, "assets": assets }),
+        tmp.path(),
+    )
+    .await;
+    let words = words_of(&sent);
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
+    assert_eq!(ids.len(), 1, "one report arrived");
+    let env = envelope(&s, &token, &ids[0]).await;
+    let Payload::Report(report) = open_report(&force, &env) else {
+        panic!("a report payload");
+    };
+    check_common_in(&report.common, "cy");
+    assert_eq!(
+        report.report,
+        expected_report(&a),
+        "the same answers as in English"
+    );
+
+    let welsh_reply = format!(
+        "Diolch. Pa nosweithiau mae’r bocsys yn cyrraedd? {}",
+        canary("ATEB")
+    );
+    let english_reply = format!("Thank you, that helps. {}", canary("REPLY"));
+    reply_into_slot_in(&s, &token, &report.reply, 0, &welsh_reply, "cy").await;
+    reply_into_slot_in(&s, &token, &report.reply, 1, &english_reply, "en").await;
+
+    let follow_canary = canary("DILYNOL");
+    let follow_text = format!("{follow_canary}\nNos Wener fel arfer, ar ôl 11yh.");
+    e2e_ok(
+        "journey.mjs",
+        Some("replies"),
+        &s.base,
+        &json!({
+            "lang": "cy",
+            "words": words,
+            "forceName": FORCE_NAME,
+            "replies": [
+                { "from": FORCE_NAME, "text": welsh_reply, "lang": "cy" },
+                { "from": FORCE_NAME, "text": english_reply, "lang": "en" },
+            ],
+            "followUp": follow_text,
+        }),
+        tmp.path(),
+    )
+    .await;
+    let ids2 = inbox_ids(&s.http, &s.base, &token).await;
+    let new_id = ids2
+        .iter()
+        .find(|id| **id != ids[0])
+        .expect("the follow-up arrived");
+    let Payload::FollowUp(f) = open_report(&force, &envelope(&s, &token, new_id).await) else {
+        panic!("a follow-up payload");
+    };
+    check_common_in(&f.common, "cy");
+    assert_eq!(f.message, follow_text);
+    assert_eq!(f.reply, report.reply, "in the report's thread");
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
     if !require_node_and_chromium() {
@@ -383,11 +491,12 @@ async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
     let (s, _force, token) = server().await;
     let (words, _) = seeded_code(&s, &token, "A question from the force for the scan.").await;
     let a = answers(&canary("A11Y"));
+    let cy = answers_in("cy", &canary("A11Y-CY"));
     let r = e2e_ok(
         "a11y.mjs",
         None,
         &s.base,
-        &json!({ "answers": a.json, "words": words, "forceName": FORCE_NAME }),
+        &json!({ "answers": a.json, "answersCy": cy.json, "words": words, "forceName": FORCE_NAME }),
         tmp.path(),
     )
     .await;
@@ -418,6 +527,20 @@ async fn browser_axe_finds_no_wcag_22_aa_violation_on_any_screen() {
         "follow-up: errors",
         "follow-up sent",
         "no JavaScript",
+        "type two words of the reply code",
+        "type two words: errors",
+        "reply code written down",
+        "follow-up: choosing another force",
+        "cy: start",
+        "cy: what: errors",
+        "cy: what: domestic abuse, with where to get help",
+        "cy: where-when (both answers opened)",
+        "cy: check your answers",
+        "cy: code",
+        "cy: replies (an English reply in a Welsh page)",
+        "en: staying safe online",
+        "cy: staying safe online",
+        "cy: no JavaScript",
     ] {
         assert!(screens.contains(&needed), "{needed} was scanned");
     }
@@ -541,6 +664,102 @@ async fn browser_error_summary_is_focused_links_to_fields_and_keeps_values() {
     s.stop().await;
 }
 
+/// "English | Cymraeg" with JavaScript keeps the step, everything typed and
+/// the choices made, redoes the errors shown in the new words, and moves
+/// `<html lang>` and the address; the replies page switches too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_language_switch_keeps_place_and_answers() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, token) = server().await;
+    let (words, _) = seeded_code(&s, &token, "Diolch am eich adroddiad.").await;
+    let r = e2e_ok(
+        "language.mjs",
+        None,
+        &s.base,
+        &json!({ "forceName": FORCE_NAME, "words": words }),
+        tmp.path(),
+    )
+    .await;
+    assert_eq!(r["switched"], json!(4), "{r}");
+    assert!(
+        inbox_ids(&s.http, &s.base, &token).await.is_empty(),
+        "switching sends nothing"
+    );
+    s.stop().await;
+}
+
+/// On a phone's screen (390 × 844), in both languages: the start page's
+/// buttons on the first screen, the whole reply code on one screen, a reload
+/// with answers typed asks first, and nothing is stored on the device.
+/// `QUIETLINE_SCREENSHOTS=DIR` also saves the Welsh screens there
+/// (docs/screenshots/ holds a set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_phone_screen_start_buttons_reply_code_and_reload_warning() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, _token) = server().await;
+    let mut input = json!({
+        "answers": answers(&canary("PHONE")).json,
+        "answersCy": answers_in("cy", &canary("FFON")).json,
+    });
+    if let Ok(dir) = std::env::var("QUIETLINE_SCREENSHOTS") {
+        input["screenshots"] = json!(dir);
+    }
+    let r = e2e_ok("phone.mjs", None, &s.base, &input, tmp.path()).await;
+    assert_eq!(
+        r["checked"],
+        json!([
+            "en: start buttons on the first screen",
+            "en: beforeunload, nothing stored",
+            "en: reply code on one screen",
+            "cy: start buttons on the first screen",
+            "cy: beforeunload, nothing stored",
+            "cy: reply code on one screen",
+        ])
+    );
+    s.stop().await;
+}
+
+/// Another website on 127.0.0.1: `/weather` (a neutral site) and `/search`
+/// (where a reporter might come from), each a page titled so. Returns its
+/// base URL; it runs until the test ends.
+async fn other_sites() -> String {
+    use axum::response::Html;
+    use axum::routing::get;
+    let page = |title: &'static str| {
+        get(move || async move {
+            Html(format!(
+                "<!doctype html><html lang=\"en\"><title>{title}</title><h1>{title}</h1></html>"
+            ))
+        })
+    };
+    let app = axum::Router::new()
+        .route("/weather", page("Weather"))
+        .route("/search", page("Search results"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use hyper_util::rt::TokioIo;
+        use hyper_util::service::TowerToHyperService;
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    base
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_exit_this_page_clears_everything_typed() {
     if !require_node_and_chromium() {
@@ -548,16 +767,29 @@ async fn browser_exit_this_page_clears_everything_typed() {
     }
     ensure_node_modules();
     let tmp = tempfile::tempdir().unwrap();
-    let (s, _force, token) = server().await;
+    // Two other sites on loopback (nothing else resolves in the browser): the
+    // one the reporter came from, and the neutral one Exit goes to, as the
+    // server's exit URL.
+    let other = other_sites().await;
+    let (s, _force, token) = server_with(ServerSettings {
+        exit_url: format!("{other}/weather"),
+        ..test_settings()
+    })
+    .await;
     let r = e2e_ok(
         "exit.mjs",
         None,
         &s.base,
-        &json!({ "forceName": FORCE_NAME, "canary": canary("EXIT") }),
+        &json!({
+            "forceName": FORCE_NAME,
+            "canary": canary("EXIT"),
+            "neutral": format!("{other}/weather"),
+            "before": format!("{other}/search"),
+        }),
         tmp.path(),
     )
     .await;
-    assert_eq!(r["ways"], json!(["button", "shift x3"]));
+    assert_eq!(r["ways"], json!(["button", "shift x3", "button (cy)"]));
     assert!(
         inbox_ids(&s.http, &s.base, &token).await.is_empty(),
         "nothing was sent"

@@ -97,7 +97,7 @@ async fn browser_pq_report_to_a_hybrid_key_force_is_opened_and_answered_on_the_h
         "details": "PQ-CANARY boxes unloaded at night behind the café",
         "where": "Behind the old mill, Canal Street, Northtown",
         "day": "14", "month": "3", "year": "2024", "time": "10:15pm",
-        "whenShown": "14 March 2024, at 22:15",
+        "whenShown": "14 March 2024 at 22:15",
         "ongoingLabel": "Yes",
         "person": { "name": "Big Dave", "description": "Tall, about 40, red jacket" },
         "vehicle": { "registration": "AB12 CDE", "make_model": "Ford Transit", "colour": "White", "description": "Dent" },

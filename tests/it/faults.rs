@@ -418,7 +418,7 @@ async fn browser_page_waits_out_503_and_stores_the_same_report_once() {
         "month": "3",
         "year": "2024",
         "time": "10:15pm",
-        "whenShown": "14 March 2024, at 22:15",
+        "whenShown": "14 March 2024 at 22:15",
         "ongoingLabel": "Yes",
         "person": { "name": "Big Dave", "description": "Tall, red jacket" },
         "vehicle": {

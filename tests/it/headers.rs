@@ -20,8 +20,18 @@ use quietline::ServerSettings;
 use quietline::http::headers::{API_CSP, PAGE_CSP, PERMISSIONS_POLICY};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The page routes (`src/http/page.rs`); `/` serves index.html.
-const PAGE_PATHS: &[&str] = &["/", "/app.js", "/app.css", "/licences.txt", "/favicon.ico"];
+/// The page routes (`src/http/page.rs`); `/` serves index.html (or a
+/// language's, by `?lang=` or `Accept-Language`); `/exit` redirects.
+const PAGE_PATHS: &[&str] = &[
+    "/",
+    "/staying-safe",
+    "/lang-cy.js",
+    "/exit",
+    "/app.js",
+    "/app.css",
+    "/licences.txt",
+    "/favicon.ico",
+];
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 #[track_caller]

@@ -184,7 +184,7 @@ async fn page_leaves_no_metadata(backend: Backend) {
         "month": "3",
         "year": "2024",
         "time": "10:15pm",
-        "whenShown": "14 March 2024, at 22:15",
+        "whenShown": "14 March 2024 at 22:15",
         "ongoingLabel": "Yes",
         "person": { "name": "Big Dave", "description": "Tall, about 40, red jacket" },
         "vehicle": {

@@ -181,6 +181,13 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
         paths,
         [
             "/",
+            "/staying-safe",
+            "/lang-en.js",
+            "/lang-en-later.js",
+            "/?lang=cy",
+            "/staying-safe?lang=cy",
+            "/lang-cy.js",
+            "/lang-cy-later.js",
             "/app.css",
             "/app.js",
             "/pow-worker.js",
@@ -191,6 +198,13 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
     );
 
     for (path, sha256) in &published {
+        // The pages are negotiated by language too (src/http/page.rs).
+        let page = path == "/" || path.starts_with("/?") || path.starts_with("/staying-safe");
+        let vary = if page {
+            "accept-encoding, accept-language"
+        } else {
+            "accept-encoding"
+        };
         let plain = fetch(&s, reqwest::Method::GET, path, None).await;
         assert_eq!(plain.status, 200, "{path}");
         assert_page_headers(path, &plain.headers);
@@ -200,18 +214,16 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "{path} is what /api/v1/assets says"
         );
         assert!(!plain.headers.contains_key("content-encoding"), "{path}");
-        assert_eq!(plain.headers["vary"], "accept-encoding", "{path}");
+        assert_eq!(plain.headers["vary"], vary, "{path}");
         assert_eq!(
             plain.headers["content-length"],
             plain.body.len().to_string()
         );
         let ct = &plain.headers["content-type"];
         let want = match path.as_str() {
-            "/" => "text/html; charset=utf-8",
+            _ if page => "text/html; charset=utf-8",
             "/app.css" => "text/css; charset=utf-8",
-            "/app.js" | "/pow-worker.js" | "/pq.js" | "/words.js" => {
-                "text/javascript; charset=utf-8"
-            }
+            p if p.ends_with(".js") => "text/javascript; charset=utf-8",
             _ => "text/plain; charset=utf-8",
         };
         assert_eq!(ct, want, "{path}");
@@ -239,7 +251,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
                 assert_eq!(got.status, 200);
                 assert_page_headers(path, &got.headers);
                 assert_eq!(got.headers["content-encoding"], coding, "{path} {accept}");
-                assert_eq!(got.headers["vary"], "accept-encoding");
+                assert_eq!(got.headers["vary"], vary);
                 assert_eq!(got.headers["content-type"], want);
                 assert_eq!(got.headers["content-length"], got.body.len().to_string());
                 assert!(

@@ -3,7 +3,11 @@
 // error states and the no-JavaScript page, and reflow at 320 CSS px (no
 // sideways scrolling) on each.
 //
-//   node e2e/a11y.mjs --base URL --input '{"answers":{…},"words":[12],"forceName"}'
+//   node e2e/a11y.mjs --base URL --input '{"answers":{…},"answersCy":{…},"words":[12],"forceName"}'
+//
+// Then the same in Welsh (`answersCy`): every question page and check
+// answers with the page in Welsh, the specialist services shown for
+// domestic abuse, the replies, and both languages' "Staying safe online".
 //
 // The waiting screen (proof of work) is scanned while it searches, held
 // there by a challenge made here, and cancelled before anything is sent.
@@ -15,7 +19,7 @@
 // Prints {"ok":true,"screens":[names],"rules_passed":N}; any violation fails.
 
 import { assert, axeScan, heading, main, newContext, slowChallengeOnce, step, SEND_TIMEOUT_MS } from "./lib.mjs";
-import { fillReport, openReplies, readReplyCode } from "./flows.mjs";
+import { catalogue, confirmReplyCode, fillReport, openReplies, readReplyCode } from "./flows.mjs";
 
 const REFLOW_WIDTH = 320;
 
@@ -97,8 +101,16 @@ await main(async ({ base, input, browser }) => {
   await page.getByText("You cancelled sending. Nothing was sent.").waitFor();
   await check(page, "check your answers: sending cancelled");
   await page.getByRole("button", { name: "Send report" }).click();
-  await readReplyCode(page);
+  const sentWords = await readReplyCode(page);
   await check(page, "report sent (the reply code)");
+  await confirmReplyCode(page, sentWords, "en", async (name) => {
+    await check(page, name);
+    if (name.startsWith("type two")) {
+      await page.locator("main form").getByRole("button", { name: "Continue" }).click();
+      await page.locator(".error-summary").waitFor();
+      await check(page, "type two words: errors");
+    }
+  });
 
   await page.goto("/");
   await page.getByRole("button", { name: "Check for replies" }).click();
@@ -114,6 +126,10 @@ await main(async ({ base, input, browser }) => {
   await page.locator("main form").getByRole("button", { name: "Send message" }).click();
   await page.locator(".error-summary").waitFor();
   await check(page, "follow-up: errors");
+  // The force that replied is not asked again; choosing another shows the question.
+  await page.getByRole("button", { name: "Send it to a different police force" }).click();
+  await page.getByLabel(input.forceName, { exact: true }).waitFor();
+  await check(page, "follow-up: choosing another force");
   await page.getByLabel(input.forceName, { exact: true }).check();
   await page.locator("#message").fill("A follow-up for the accessibility scan.");
   await page.getByRole("button", { name: "Send message" }).click();
@@ -121,6 +137,35 @@ await main(async ({ base, input, browser }) => {
   await check(page, "follow-up sent");
   assertClean("the journey");
   await context.close();
+
+  // The same in Welsh.
+  const C = catalogue("cy");
+  const cy = await newContext(browser, base, { bypassCSP: true });
+  const welsh = await cy.context.newPage();
+  await welsh.goto("/?lang=cy");
+  await heading(welsh, C("start.title"));
+  await check(welsh, "cy: start");
+  await welsh.getByRole("button", { name: C("start.start") }).click();
+  await welsh.getByLabel(a.forceName, { exact: true }).check();
+  await welsh.getByRole("button", { name: C("nav.continue") }).click();
+  await heading(welsh, C("what.title"));
+  await welsh.locator("main form").getByRole("button", { name: C("nav.continue") }).click();
+  await welsh.locator(".error-summary").waitFor();
+  await check(welsh, "cy: what: errors");
+  await welsh.getByLabel(C("cat.domestic"), { exact: true }).check();
+  await welsh.getByText(C("signpost.domestic")).waitFor();
+  await check(welsh, "cy: what: domestic abuse, with where to get help");
+  await fillReport(welsh, input.answersCy, (name) => check(welsh, `cy: ${name}`));
+  await openReplies(welsh, input.words, (name) => check(welsh, `cy: ${name}`), "cy");
+  await heading(welsh, C("replies.title"));
+  await check(welsh, "cy: replies (an English reply in a Welsh page)");
+  for (const [lang, T] of [["en", catalogue("en")], ["cy", C]]) {
+    await welsh.goto(`/staying-safe?lang=${lang}`);
+    await heading(welsh, T("safe.title"));
+    await check(welsh, `${lang}: staying safe online`);
+  }
+  cy.assertClean("the journey in Welsh");
+  await cy.context.close();
 
   // The page as served, without JavaScript. axe itself needs scripts to
   // run (its timers do not fire where JavaScript is off), so here the page's
@@ -134,6 +179,9 @@ await main(async ({ base, input, browser }) => {
   await plain.goto("/");
   await heading(plain, "JavaScript is needed to send a report");
   await check(plain, "no JavaScript");
+  await plain.goto("/?lang=cy");
+  await heading(plain, catalogue("cy")("nojs.title"));
+  await check(plain, "cy: no JavaScript");
   nojs.assertClean("the no-JavaScript page");
 
   assert.deepEqual(violations, [], `WCAG 2.2 AA violations:\n${violations.join("\n")}`);

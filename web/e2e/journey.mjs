@@ -11,11 +11,16 @@
 //     enters the 12 words, sees the force's reply, sends a follow-up and
 //     prints {"ok":true,"envelope_sha256","pow"} of the follow-up's request.
 //
+// With "lang":"cy" in the answers (report) or the input (replies), the same
+// journey runs in Welsh: the page opened at /?lang=cy, every text looked for
+// the Welsh catalogue's, the reply (`replyLang`, Welsh or English) shown
+// with the right `lang` attribute.
+//
 // The page runs under its real CSP here (no bypass); any CSP violation,
 // script error or request to another origin fails the run.
 
 import { assert, capturePost, checkPow, containsText, heading, main, newContext, sha256Hex, step, SEND_TIMEOUT_MS } from "./lib.mjs";
-import { fillReport, openReplies, readReplyCode } from "./flows.mjs";
+import { catalogue, confirmReplyCode, fillReport, openReplies, readReplyCode, startUrl } from "./flows.mjs";
 
 const phase = process.argv[2];
 process.argv.splice(2, 1);
@@ -43,10 +48,11 @@ async function report({ base, input, browser }) {
   const { context, assertClean, requests } = await newContext(browser, base);
   const page = await context.newPage();
   const a = input.answers;
+  const T = catalogue(a.lang);
 
   // The footer shows the hashes the server publishes.
-  await page.goto("/");
-  await page.getByText("Check what you were served").click();
+  await page.goto(startUrl(a.lang));
+  await page.getByText(T("served.summary")).click();
   const served = await page.locator("#served").innerText();
   for (const { path, sha256 } of input.assets) {
     assert.ok(served.includes(path) && served.includes(sha256), `the footer shows ${path} ${sha256}:\n${served}`);
@@ -54,10 +60,12 @@ async function report({ base, input, browser }) {
 
   await fillReport(page, a);
   step("send");
-  const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: "Send report" }).click());
+  const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: T("check.send") }).click());
   await checkEnvelope(sent, [a.details, a.where, a.person.name, a.vehicle.registration, a.howDetails], requests, input.powDifficulty);
-  const words = await readReplyCode(page);
+  const words = await readReplyCode(page, a.lang);
   assert.ok((await page.locator("main").innerText()).includes(a.forceName), "the confirmation names the force");
+  assert.equal(await page.evaluate(() => document.documentElement.lang), T.lang);
+  await confirmReplyCode(page, words, a.lang);
   assertClean("sending a report");
   assert.ok(!requests.some((r) => r.includes("/api/v1/slots")), "sending asks for no reply slot");
   return { words, envelope_sha256: await sha256Hex(sent.body), envelope_len: sent.body.length, pow: sent.pow };
@@ -66,18 +74,31 @@ async function report({ base, input, browser }) {
 async function replies({ base, input, browser }) {
   const { context, assertClean, requests } = await newContext(browser, base);
   const page = await context.newPage();
-  await openReplies(page, input.words);
-  await heading(page, "Replies to your report");
+  const T = catalogue(input.lang);
+  await openReplies(page, input.words, undefined, input.lang);
+  await heading(page, T("replies.title"));
   const conversation = await page.locator("ol.conversation").innerText();
-  assert.ok(conversation.includes(input.replyText), `the reply is shown:\n${conversation}`);
-  assert.ok(conversation.includes(`Reply 1 from ${input.replyFrom}`), `from the force:\n${conversation}`);
+  // Each reply in order, its text marked with its own language (the
+  // page's, inherited, or its own `lang` when it is in the other one).
+  const replies = input.replies || [{ from: input.replyFrom, text: input.replyText, lang: "en" }];
+  const texts = page.locator("ol.conversation > li .pre");
+  assert.equal(await texts.count(), replies.length, `${replies.length} replies:\n${conversation}`);
+  for (const [i, r] of replies.entries()) {
+    assert.ok(conversation.includes(r.text), `reply ${i + 1} is shown:\n${conversation}`);
+    assert.ok(conversation.includes(T("replies.from", { n: i + 1, force: r.from })), `from the force:\n${conversation}`);
+    const marked = await texts.nth(i).evaluate((el) => el.closest("[lang]").getAttribute("lang"));
+    assert.equal(marked, r.lang, `reply ${i + 1} is marked as ${r.lang}`);
+    const own = await texts.nth(i).evaluate((el) => el.parentElement.getAttribute("lang"));
+    assert.equal(own, r.lang === T.lang ? null : r.lang, "a lang attribute only where the language changes");
+  }
 
-  step("send a follow-up");
-  await page.getByLabel(input.forceName, { exact: true }).check();
+  step("send a follow-up: to the force that replied, without choosing it again");
+  await page.locator("#follow-to").getByText(T("follow.to", { force: input.forceName })).waitFor();
+  assert.equal(await page.locator("input[name=follow-force]").count(), 0, "the force is not asked for again");
   await page.locator("#message").fill(input.followUp);
-  const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: "Send message" }).click());
+  const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: T("follow.send") }).click());
   await checkEnvelope(sent, [input.followUp], requests, input.powDifficulty);
-  await heading(page, "Message sent", SEND_TIMEOUT_MS);
+  await heading(page, T("followsent.title"), SEND_TIMEOUT_MS);
   assert.ok((await page.locator("main").innerText()).includes(input.forceName));
   assertClean("reading replies and sending a follow-up");
   return { envelope_sha256: await sha256Hex(sent.body), pow: sent.pow };

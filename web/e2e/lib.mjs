@@ -80,17 +80,20 @@ export async function launch() {
  * A new context with checks that hold for every page it opens: every request
  * goes to `base` (the page's own origin), and nothing is refused by the CSP
  * or thrown by the page. `problems` collects what broke them; call
- * `assertClean()` at the end. Options go to browser.newContext.
+ * `assertClean()` at the end. Options go to browser.newContext, but for
+ * `elsewhere`: URL prefixes of other sites the script may go to (Exit this
+ * page's neutral site, on loopback).
  */
 export async function newContext(browser, base, options = {}) {
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1000, height: 800 }, ...options });
+  const { elsewhere = [], ...contextOptions } = options;
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1000, height: 800 }, ...contextOptions });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
   const problems = [];
   const requests = [];
   context.on("request", (r) => {
     requests.push(`${r.method()} ${r.url()}`);
-    if (!r.url().startsWith(`${base}/`)) problems.push(`request to another origin: ${r.url()}`);
+    if (!r.url().startsWith(`${base}/`) && !elsewhere.some((u) => r.url().startsWith(u))) problems.push(`request to another origin: ${r.url()}`);
   });
   context.on("page", (page) => watchPage(page, problems));
   return {
@@ -291,3 +294,4 @@ export async function axeScan(page) {
     return { violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) })), passes: r.passes.length };
   }, WCAG_22_AA);
 }
+

@@ -9,9 +9,9 @@
 // successful send (the first fails with /words.js unreachable).
 
 import { assert, heading, main, newContext, step, SEND_TIMEOUT_MS } from "./lib.mjs";
-import { fillReport, readReplyCode } from "./flows.mjs";
+import { catalogue, fillReport, readReplyCode } from "./flows.mjs";
 
-const FAILED = "This page could not load a part it needs. Check your internet connection, then try again";
+const T = catalogue("en");
 
 await main(async ({ base, input, browser }) => {
   /** A fresh tab, with /words.js unreachable as if offline, and whether it was fetched. */
@@ -41,7 +41,7 @@ await main(async ({ base, input, browser }) => {
   await code.page.locator("#code").fill(typed);
   await code.page.locator("main form").getByRole("button", { name: "Check for replies" }).click();
   await code.page.locator(".error-summary").waitFor();
-  assert.ok((await code.page.locator(".error-summary").innerText()).includes(FAILED), "the summary says the page could not load");
+  assert.ok((await code.page.locator(".error-summary").innerText()).includes(T("code.err.load")), "the summary says the page could not load");
   assert.equal(await code.page.locator("#code").inputValue(), typed, "the typed words are kept");
   assert.equal(code.fetched(), 1);
 
@@ -58,7 +58,7 @@ await main(async ({ base, input, browser }) => {
   await send.page.getByRole("button", { name: "Send report" }).click();
   await send.page.locator(".error-summary").waitFor({ timeout: SEND_TIMEOUT_MS });
   const said = await send.page.locator(".error-summary").innerText();
-  assert.ok(said.includes(`${FAILED}, so nothing was sent.`) && said.includes("Everything you typed is still here."), said);
+  assert.ok(said.includes(T("send.err.kept", { error: T("send.err.load") })), said);
   await heading(send.page, "Check your answers before sending your report");
   assert.ok((await send.page.locator("dl.summary").innerText()).includes(input.answers.details.trim()), "the answers are kept");
 

@@ -55,8 +55,8 @@ async function replies({ base, input, browser }) {
   assert.ok(conversation.includes(`Reply 1 from ${input.replyFrom}`), `from the force:\n${conversation}`);
   assert.equal(pqFetches(requests), 1, "pq.js opened the X-Wing reply");
 
-  step("send a follow-up");
-  await page.getByLabel(input.forceName, { exact: true }).check();
+  step("send a follow-up (to the force that replied, which the page knows)");
+  await page.locator("#follow-to").getByText(input.forceName).waitFor();
   await page.locator("#message").fill(input.followUp);
   const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: "Send message" }).click());
   checkXWing(sent, [input.followUp]);

@@ -1,8 +1,10 @@
 // The reporter page: replaces the no-JavaScript page and runs the whole
 // journey in memory. Nothing is stored on the device (no cookies, no web
-// storage); reloading or "Exit this page" forgets everything.
+// storage); reloading or "Exit this page" forgets everything, and a reload
+// or a closed tab with answers on the page asks first (beforeunload).
 //
-// Journey: start → force → what → where-when → people → how → check → sent;
+// Journey: start → force → what → where-when → people → how → check → sent
+// (the reply code) → sent-check (two of its words typed back) → sent-done;
 // returning: code → replies (read, then send a follow-up) → follow-up-sent.
 // Sending seals first, then shows a waiting screen over check (or replies)
 // while a worker does the server's proof of work, then posts.
@@ -10,7 +12,9 @@
 // This file draws the steps and reads their forms. The rules are elsewhere,
 // without the DOM: which step follows which, what each checks, what check
 // answers lists and the payloads (journey.js); sealing, the proof of work,
-// posting and trying again (send.js).
+// posting and trying again (send.js); every word shown (the catalogues,
+// i18n.js). "English | Cymraeg" switches the catalogue and draws the same
+// step again, with everything typed kept.
 
 // Imports in this order: the bundle keeps it, and this order compresses
 // smallest (the page's budget, README.md).
@@ -21,14 +25,14 @@ import {
   reportPayloadOf, followUpPayloadOf, lastReplier,
 } from "./journey.js";
 import { busyMessage } from "./retry.js";
-import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
+import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS, SIGNPOST } from "./labels.js";
 import { getForces, getSlot, getAssets } from "./api.js";
 import { sealAndPost, stopWork, pauseWork, resumeWork } from "./send.js";
 import { estimate, WAIT_TEXT } from "./wait.js";
 import { installExit } from "./exit.js";
+import { t, lang, languages, loadLater, switchTo, useCatalogue } from "./i18n.js";
 import { h, append, clear, para, linkButton, hidden } from "./dom.js";
 
-const SERVICE = "Quietline";
 const MAX_SLOTS = 1000;
 
 // ---------------------------------------------------------------- state
@@ -41,15 +45,20 @@ const MAX_SLOTS = 1000;
 //   loadingForces   the promise while it loads
 //   changing        came from a Change link: Continue returns to check
 //   errors          [{ id?, group?, text }] shown on the current step
+//   read            reads the shown form into this state, unchecked (a
+//                   language switch keeps what was typed and not yet sent)
 //   pendingCode     reply code of the report being sent, until 201
 //   busy            a send is under way
 //   progress        what the send is doing, under its button
 //   waiting         the waiting screen while sending: { what, expected, tries, status, started, posting }
-//   sent            { words, forceName } on the confirmation page
+//   sent            { words, forceName, ask: [two positions], confirmed } from the
+//                   confirmation until Finish
 //   codeText        the reply code as typed, until it is checked
+//   suggestion      { position, word, suggest } for a code word not in the list
 //   secrets         derived from the reply code on the replies page
 //   replies         { list, done, failed }
 //   followSent      the force's name on the follow-up confirmation
+//   pickForce       the reporter asked to choose the follow-up's force again
 const freshState = () => ({
   r: emptyReport(), // the report's answers (journey.js)
   follow: { forceId: "", message: "" }, // the follow-up form
@@ -69,6 +78,17 @@ function wipeState() {
   S = freshState();
 }
 
+/**
+ * Whether leaving now would lose something: answers typed, a reply code
+ * not yet confirmed as written down, a follow-up being written.
+ */
+function unsaved() {
+  const f = main && main.querySelector("form");
+  if (f && S.read) S.read(f);
+  const typed = (o) => Object.values(o).some((v) => (Array.isArray(v) ? v.length : String(v).trim()));
+  return typed(S.r) || !!S.follow.message.trim() || !!(S.sent && !S.sent.confirmed) || !!S.busy;
+}
+
 // ---------------------------------------------------------------- routing
 
 let main;
@@ -82,7 +102,8 @@ function go(step) {
   S.step = step;
   S.errors = null;
   S.progress = "";
-  history.pushState({ step }, "");
+  // depth: how many entries of this page lie behind this one (exit.js steps back over them).
+  history.pushState({ step, depth: ((history.state && history.state.depth) || 0) + 1 }, "");
   render(true);
   window.scrollTo(0, 0);
 }
@@ -90,10 +111,11 @@ function go(step) {
 function render(focus) {
   const view = S.waiting ? viewWaiting : VIEWS[S.step] || VIEWS.start;
   clear(main);
+  S.read = null;
   const { title, body } = view();
   if (S.errors && S.errors.length) main.append(errorSummary(S.errors));
   append(main, [body]);
-  document.title = `${S.errors && S.errors.length ? "Error: " : ""}${title} – ${SERVICE}`;
+  document.title = t(S.errors && S.errors.length ? "page.title.error" : "page.title", { title });
   if (!focus) return;
   const target = main.querySelector(".error-summary") || main.querySelector("h1");
   if (target) {
@@ -109,14 +131,70 @@ function fail(errors) {
 }
 
 function back() {
-  return h("p", {}, linkButton("Back", () => history.back(), { class: "link back" }));
+  return h("p", {}, linkButton(t("nav.back"), () => history.back(), { class: "link back" }));
 }
+
+// ---------------------------------------------------------------- language
+
+/**
+ * Switch the page to language `tag`: fetch its catalogue, keep what the
+ * shown form holds, then draw the same step (and the page around it) in it.
+ * Offline, the page says so in the language it is in, and nothing is lost.
+ */
+async function switchLanguage(tag) {
+  if (tag === lang()) return;
+  const f = main.querySelector("form");
+  if (f && S.read) S.read(f);
+  try {
+    await switchTo(tag);
+  } catch {
+    return fail([{ text: t("err.lang_load") }]);
+  }
+  addressLanguage();
+  shell();
+  // Errors shown are worked out again, in the new words.
+  if (S.errors) {
+    try {
+      S.errors = S.step in CHECKS ? CHECKS[S.step](S.r) : S.step === "code" ? codeErrors() : null;
+    } catch {
+      S.errors = null; // words the page has not loaded yet (offline): the check runs again on Continue
+    }
+  }
+  render(true);
+}
+
+/**
+ * The address says the language in use, so a reload keeps it (no cookie, no
+ * storage): `?lang=` on the current history entry, whatever an older entry
+ * (reached by Back) said.
+ */
+function addressLanguage() {
+  const q = new URLSearchParams(location.search).get("lang");
+  const dflt = (languages()[0] || {}).code;
+  if (q !== lang() && !(q === null && lang() === dflt)) history.replaceState(history.state, "", `?lang=${lang()}`);
+}
+
+/** The parts of the page outside <main> in the catalogue's language: attributes, texts and the switch. */
+function shell() {
+  document.documentElement.lang = lang();
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", t(el.dataset.tLabel));
+  for (const nav of document.querySelectorAll(".lang-switch")) {
+    clear(nav);
+    nav.append(h("ul", {}, languages().map((l) => h("li", {}, l.code === lang()
+      ? h("span", { "aria-current": "true" }, l.name)
+      : h("a", { href: `?lang=${l.code}`, hreflang: l.code, lang: l.code, "data-lang": l.code }, l.name)))));
+  }
+}
+
+/** A language tag as a `lang` attribute may carry it (a reply's payload says which), or null. */
+const langTag = (v) => (typeof v === "string" && /^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i.test(v) ? v : null);
 
 // ---------------------------------------------------------------- components
 
 function errorSummary(errors) {
   return h("div", { class: "error-summary", "aria-labelledby": "error-summary-title" },
-    h("h2", { id: "error-summary-title" }, "There is a problem"),
+    h("h2", { id: "error-summary-title" }, t("err.summary")),
     h("ul", {}, errors.map((e) =>
       h("li", {}, e.id
         ? h("a", { href: `#${e.id}`, on: { click: (ev) => { ev.preventDefault(); focusField(e.id); } } }, e.text)
@@ -138,7 +216,7 @@ function errorFor(id) {
 }
 
 function errorMessage(id, text) {
-  return text ? h("p", { class: "error-message", id: `${id}-error` }, hidden("Error: "), text) : null;
+  return text ? h("p", { class: "error-message", id: `${id}-error` }, hidden(`${t("err.prefix")} `), text) : null;
 }
 
 function describedBy(id, hint, err) {
@@ -202,9 +280,14 @@ function button(text, onClick, cls = "", extra) {
   return h("button", { type: onClick ? "button" : "submit", class: `button ${cls}`.trim(), on: onClick ? { click: onClick } : null, ...extra }, text);
 }
 
-/** A form that never submits to the server: its handler reads and checks. */
-function form(onSubmit, ...children) {
-  return h("form", { novalidate: true, autocomplete: "off", on: { submit: (e) => { e.preventDefault(); onSubmit(e.currentTarget); } } }, children);
+/**
+ * A form that never submits to the server. `read(form)` copies what it
+ * holds into the page's state, unchecked (also before a language switch);
+ * on submit, `onSubmit(form)` runs after it and checks.
+ */
+function form(read, onSubmit, ...children) {
+  S.read = read;
+  return h("form", { novalidate: true, autocomplete: "off", on: { submit: (e) => { e.preventDefault(); read(e.currentTarget); onSubmit(e.currentTarget); } } }, children);
 }
 
 const val = (f, name) => {
@@ -218,37 +301,42 @@ const val = (f, name) => {
 const forceById = (id) => S.forces && S.forces.find((f) => f.id === id);
 const forceName = (id) => (forceById(id) || {}).name || id || "";
 
+/** A link to the "Staying safe online" page, in a new tab so nothing on this one is lost. */
+const safeLink = () => h("p", {}, h("a", { href: `/staying-safe?lang=${lang()}`, target: "_blank", rel: "noopener noreferrer" }, t("safe.link")));
+
 // ---------------------------------------------------------------- start
 
 function viewStart() {
   return {
-    title: "Tell the police something anonymously",
+    title: t("start.title"),
     body: [
-      h("h1", {}, "Tell the police something anonymously"),
-      h("p", { class: "lead" }, "Use this service to tell a UK police force about a crime, or about something that worries you, without giving your name."),
-      h("div", { class: "warning" },
-        h("strong", {}, hidden("Warning: "), "This service is not for emergencies. If someone is in danger or a crime is happening now, call 999.")),
-      h("h2", {}, "How your report stays anonymous"),
-      h("p", {}, "Your report is locked (encrypted) on this device before it is sent. Only the police force you choose can unlock and read it. The people who run this website cannot read it."),
-      h("p", {}, "What the service keeps:"),
+      h("h1", {}, t("start.title")),
+      h("p", { class: "lead" }, t("start.lead")),
+      h("div", { class: "warning" }, h("strong", {}, hidden(`${t("warning.prefix")} `), t("start.emergency"))),
+      // Both ways in come first, within a phone's first screen.
+      h("div", { class: "start-actions" },
+        button(t("start.start"), () => go("force"), "start"),
+        button(t("start.check"), () => go("code"), "secondary")),
+      h("p", { class: "hint" }, t("start.check.hint")),
+      h("h2", {}, t("start.anon.title")),
+      h("p", {}, t("start.anon.locked")),
+      h("p", {}, t("start.keeps")),
       h("ul", { class: "list" },
-        h("li", {}, "your locked report (it includes the time you sent it, to the minute, which only the police force can see)"),
-        h("li", {}, "which police force it is for"),
-        h("li", {}, "the date it arrived, so it can be deleted after a set time")),
-      h("p", {}, "What the service does not keep:"),
+        h("li", {}, t("start.keeps.report")),
+        h("li", {}, t("start.keeps.force")),
+        h("li", {}, t("start.keeps.date"))),
+      h("p", {}, t("start.not_kept")),
       h("ul", { class: "list" },
-        h("li", {}, "your name, unless you put it in your report"),
-        h("li", {}, "your IP address, or details of your device or browser"),
-        h("li", {}, "the exact time you sent it")),
-      h("p", {}, "This page uses no cookies and saves nothing on your device. Your internet provider, or anyone who can see this device, may still be able to see that you visited this website. Tor Browser hides that."),
-      h("p", {}, "Do not put your name, or anything that could identify you, in your report unless you want to."),
-      h("h2", {}, "If the police want to reply"),
-      h("p", {}, "When you send your report you will get a reply code: 12 words. Write them down and keep them safe. The police can send you questions or updates without knowing who you are."),
-      h("p", {}, "To read them, come back to this page, choose ‘Check for replies’ and enter your 12 words. Anyone who has your words can read the replies. If you lose them, nobody can give them to you again."),
-      button("Start now", () => go("force"), "start"),
-      h("h2", {}, "Already sent a report?"),
-      h("p", {}, "Use your 12-word reply code to read replies from the police and answer them."),
-      button("Check for replies", () => go("code"), "secondary"),
+        h("li", {}, t("start.not_kept.name")),
+        h("li", {}, t("start.not_kept.ip")),
+        h("li", {}, t("start.not_kept.time"))),
+      h("p", {}, t("start.device")),
+      h("p", {}, t("start.identify")),
+      safeLink(),
+      h("h2", {}, t("start.reply.title")),
+      h("p", {}, t("start.reply.code")),
+      h("p", {}, t("start.reply.read")),
+      h("p", {}, t("start.reply.deleted")),
     ],
   };
 }
@@ -268,13 +356,13 @@ async function loadForces() {
 /** The force question, shared by the report and the follow-up. */
 function forceQuestion(name, value, legend, asH1, hint) {
   if (!S.forces || !S.forces.length) {
-    let text = "No police forces can receive reports through this service at the moment. Try again later.";
+    let text = t("force.none");
     let retry = null;
     if (S.forcesFailed) {
-      text = "We could not load the list of police forces. Check your internet connection and try again.";
-      retry = button("Try again", () => { S.forcesFailed = false; S.forces = null; render(true); }, "secondary");
+      text = t("force.failed");
+      retry = button(t("nav.try_again"), () => { S.forcesFailed = false; S.forces = null; render(true); }, "secondary");
     } else if (!S.forces) {
-      text = "Loading the list of police forces…";
+      text = t("force.loading");
       if (!S.loadingForces) {
         const step = S.step;
         S.loadingForces = loadForces().finally(() => {
@@ -295,14 +383,10 @@ function forceQuestion(name, value, legend, asH1, hint) {
 
 function viewForce() {
   const body = [back()];
-  const q = forceQuestion("force", S.r.forceId, "Which police force do you want to tell?", true,
-    "Choose the force for the area where it happened. If you are not sure, choose the force for where you live.");
+  const q = forceQuestion("force", S.r.forceId, t("force.question"), true, t("force.hint"));
   const ready = S.forces && S.forces.length;
-  body.push(ready ? form((f) => {
-    S.r.forceId = val(f, "force");
-    answered("force");
-  }, q, button("Continue")) : q);
-  return { title: "Which police force do you want to tell?", body };
+  body.push(ready ? form((f) => { S.r.forceId = val(f, "force"); }, () => answered("force"), q, button(t("nav.continue"))) : q);
+  return { title: t("force.question"), body };
 }
 
 /** A question's form is read into S.r: show its errors, or the next step. */
@@ -317,25 +401,28 @@ function answered(step) {
 function viewWhat() {
   const r = S.r;
   return {
-    title: "What happened?",
+    title: t("what.title"),
     body: [
       back(),
-      h("h1", {}, "What happened?"),
+      h("h1", {}, t("what.title")),
       form((f) => {
         r.category = val(f, "category");
         r.details = val(f, "details");
-        answered("what");
-      },
+      }, () => answered("what"),
       radios({
-        name: "category", legend: "What is it about?", value: r.category,
-        hint: "Choose the closest. If it is more than one, choose the most serious.",
-        options: Q.CATEGORIES.map((c) => ({ value: c, label: CATEGORY_LABELS[c][0], hint: CATEGORY_LABELS[c][1] || null })),
+        name: "category", legend: t("what.category"), value: r.category,
+        hint: t("what.category.hint"),
+        options: Q.CATEGORIES.map((c) => ({
+          value: c, label: t(CATEGORY_LABELS[c][0]), hint: CATEGORY_LABELS[c][1] && t(CATEGORY_LABELS[c][1]),
+          // Where else to get help, for the categories that have specialist services.
+          reveal: SIGNPOST[c] && (() => h("div", { class: "inset" }, h("p", {}, t(SIGNPOST[c])))),
+        })),
       }),
       field({
-        id: "details", label: "Tell us what happened", labelClass: "label-m", textarea: true, rows: 8, value: r.details,
-        hint: "Say what you know, in your own words: who, what, where and when. Leave out anything that could identify you, unless you want to include it.",
+        id: "details", label: t("what.details"), labelClass: "label-m", textarea: true, rows: 8, value: r.details,
+        hint: t("what.details.hint"),
       }),
-      button("Continue")),
+      button(t("nav.continue"))),
     ],
   };
 }
@@ -360,19 +447,19 @@ function viewWhereWhen() {
   const whenDetails = () => [
     h("div", { class: `form-group${dateErr ? " has-error" : ""}` },
       h("fieldset", { class: "fieldset", "aria-describedby": describedBy("date", true, dateErr) },
-        h("legend", { class: "legend-s" }, "Date (optional)"),
-        h("p", { class: "hint", id: "date-hint" }, "For example, 20 11 2026"),
+        h("legend", { class: "legend-s" }, t("when.date")),
+        h("p", { class: "hint", id: "date-hint" }, t("when.date.hint")),
         errorMessage("date", dateErr),
         h("div", { class: "date" },
-          dateField("day", "Day", 2, r.day), dateField("month", "Month", 2, r.month), dateField("year", "Year", 4, r.year)))),
-    field({ id: "time", label: "Time (optional)", hint: "For example, 22:15 or 10:15pm", value: r.time, width: 5 }),
-    field({ id: "when-text", label: "Describe when (optional)", hint: "For example, ‘most Friday nights since March’", value: r.whenText, textarea: true, rows: 2 }),
+          dateField("day", t("when.day"), 2, r.day), dateField("month", t("when.month"), 2, r.month), dateField("year", t("when.year"), 4, r.year)))),
+    field({ id: "time", label: t("when.time"), hint: t("when.time.hint"), value: r.time, width: 5 }),
+    field({ id: "when-text", label: t("when.text"), hint: t("when.text.hint"), value: r.whenText, textarea: true, rows: 2 }),
   ];
   return {
-    title: "Where and when",
+    title: t("ww.title"),
     body: [
       back(),
-      h("h1", {}, "Where and when"),
+      h("h1", {}, t("ww.title")),
       form((f) => {
         r.whereKnown = val(f, "where-known");
         r.where = val(f, "where");
@@ -383,34 +470,33 @@ function viewWhereWhen() {
         r.time = val(f, "time");
         r.whenText = val(f, "when-text");
         r.ongoing = val(f, "ongoing");
-        answered("where-when");
-      },
+      }, () => answered("where-when"),
       radios({
-        name: "where-known", legend: "Do you know where it happened?", value: r.whereKnown,
+        name: "where-known", legend: t("where.known"), value: r.whereKnown,
         options: [
-          { value: "yes", label: "Yes", reveal: () => field({ id: "where", label: "Where did it happen?", hint: "An address, a street, a landmark, or a description of the place", value: r.where, textarea: true, rows: 3 }) },
-          { value: "no", label: "No, I do not know" },
+          { value: "yes", label: t("answer.yes"), reveal: () => field({ id: "where", label: t("where.where"), hint: t("where.hint"), value: r.where, textarea: true, rows: 3 }) },
+          { value: "no", label: t("answer.no_unknown") },
         ],
       }),
       radios({
-        name: "when-known", legend: "Do you know when it happened?", value: r.whenKnown,
+        name: "when-known", legend: t("when.known"), value: r.whenKnown,
         options: [
-          { value: "yes", label: "Yes", reveal: whenDetails },
-          { value: "no", label: "No, I do not know" },
+          { value: "yes", label: t("answer.yes"), reveal: whenDetails },
+          { value: "no", label: t("answer.no_unknown") },
         ],
       }),
       radios({
-        name: "ongoing", legend: "Is it still happening?", value: r.ongoing, small: true,
-        options: Object.entries(ONGOING_LABELS).map(([value, label]) => ({ value, label })),
+        name: "ongoing", legend: t("ongoing.question"), value: r.ongoing, small: true,
+        options: Object.entries(ONGOING_LABELS).map(([value, label]) => ({ value, label: t(label) })),
       }),
-      button("Continue")),
+      button(t("nav.continue"))),
     ],
   };
 }
 
 // ---------------------------------------------------------------- people and vehicles
 
-// PERSON and VEHICLE (journey.js): [payload field, label, hint, textarea?, label on the check page]
+// PERSON and VEHICLE (journey.js): [payload field, label key, hint key, textarea?, check-page label key]
 function readPeople(f) {
   for (const [list, fields, key] of [[S.r.people, PERSON, "person"], [S.r.vehicles, VEHICLE, "vehicle"]]) {
     list.forEach((item, i) => {
@@ -422,43 +508,43 @@ function readPeople(f) {
 function viewPeople() {
   const r = S.r;
   let formEl;
-  const group = (list, fields, key, noun) => list.map((item, i) =>
+  // keys: [legend "Person {n}", remove's hidden words, add the first, add another]
+  const group = (list, fields, key, keys) => list.map((item, i) =>
     h("fieldset", { class: "fieldset item" },
-      h("legend", { class: "legend-s" }, `${noun} ${i + 1}`),
-      fields.map(([k, label, hint, ta]) => field({ id: `${key}-${i + 1}-${k}`, label, hint, value: item[k], textarea: ta, rows: 3 })),
-      linkButton(["Remove", hidden(` ${noun.toLowerCase()} ${i + 1}`)], () => {
+      h("legend", { class: "legend-s" }, t(keys[0], { n: i + 1 })),
+      fields.map(([k, label, hint, ta]) => field({ id: `${key}-${i + 1}-${k}`, label: t(label), hint: hint && t(hint), value: item[k], textarea: ta, rows: 3 })),
+      linkButton([h("span", { "aria-hidden": "true" }, t("nav.remove")), hidden(t(keys[1], { n: i + 1 }))], () => {
         readPeople(formEl);
         list.splice(i, 1);
         render(false);
         const add = document.getElementById(`add-${key}`);
         if (add) add.focus();
       })));
-  const add = (list, fields, key, noun) => button(`Add ${list.length ? "another" : "a"} ${noun}`, () => {
+  const add = (list, fields, key, keys) => button(t(list.length ? keys[3] : keys[2]), () => {
     readPeople(formEl);
     list.push(Object.fromEntries(fields.map(([k]) => [k, ""])));
     render(false);
     const first = document.getElementById(`${key}-${list.length}-${fields[0][0]}`);
     if (first) first.focus();
   }, "secondary", { id: `add-${key}` });
-  formEl = form((f) => {
-    readPeople(f);
-    answered("people");
-  },
-  h("h2", {}, "People"),
-  h("p", { class: "hint" }, "Anyone involved, if you know anything about them."),
-  group(r.people, PERSON, "person", "Person"),
-  add(r.people, PERSON, "person", "person"),
-  h("h2", {}, "Vehicles"),
-  h("p", { class: "hint" }, "Any cars, vans, motorbikes or other vehicles involved."),
-  group(r.vehicles, VEHICLE, "vehicle", "Vehicle"),
-  add(r.vehicles, VEHICLE, "vehicle", "vehicle"),
-  h("div", { class: "actions" }, button("Continue")));
+  const personKeys = ["people.person", "people.person.remove", "people.person.add", "people.person.add_another"];
+  const vehicleKeys = ["people.vehicle", "people.vehicle.remove", "people.vehicle.add", "people.vehicle.add_another"];
+  formEl = form(readPeople, () => answered("people"),
+    h("h2", {}, t("people.people")),
+    h("p", { class: "hint" }, t("people.people.hint")),
+    group(r.people, PERSON, "person", personKeys),
+    add(r.people, PERSON, "person", personKeys),
+    h("h2", {}, t("people.vehicles")),
+    h("p", { class: "hint" }, t("people.vehicles.hint")),
+    group(r.vehicles, VEHICLE, "vehicle", vehicleKeys),
+    add(r.vehicles, VEHICLE, "vehicle", vehicleKeys),
+    h("div", { class: "actions" }, button(t("nav.continue"))));
   return {
-    title: "People and vehicles",
+    title: t("people.title"),
     body: [
       back(),
-      h("h1", {}, "People and vehicles (optional)"),
-      h("p", {}, "Tell us about any people or vehicles involved. If you do not know, or would rather not say, select Continue."),
+      h("h1", {}, t("people.h1")),
+      h("p", {}, t("people.intro")),
       formEl,
     ],
   };
@@ -469,23 +555,22 @@ function viewPeople() {
 function viewHow() {
   const r = S.r;
   return {
-    title: "How do you know about this?",
+    title: t("how.question"),
     body: [
       back(),
       form((f) => {
         r.howKnown = val(f, "how");
         r.howDetails = val(f, "how-details");
-        answered("how");
-      },
+      }, () => answered("how"),
       radios({
-        name: "how", legend: "How do you know about this?", asH1: true, value: r.howKnown,
-        options: Q.HOW_KNOWN.map((v) => ({ value: v, label: HOW_KNOWN_LABELS[v] })),
+        name: "how", legend: t("how.question"), asH1: true, value: r.howKnown,
+        options: Q.HOW_KNOWN.map((v) => ({ value: v, label: t(HOW_KNOWN_LABELS[v]) })),
       }),
       field({
-        id: "how-details", label: "Tell us more about how you know (optional)", textarea: true, rows: 3, value: r.howDetails,
-        hint: "Only if you want to. Leave out anything that could identify you.",
+        id: "how-details", label: t("how.details"), textarea: true, rows: 3, value: r.howDetails,
+        hint: t("how.details.hint"),
       }),
-      button("Continue")),
+      button(t("nav.continue"))),
     ],
   };
 }
@@ -500,31 +585,32 @@ function listSummary(value) {
 
 function viewCheck() {
   const r = S.r;
-  const row = (key, value, step, what = key.toLowerCase()) => h("div", { class: "summary-row" },
+  const row = (key, value, step, change) => h("div", { class: "summary-row" },
     h("dt", {}, key),
     h("dd", { class: "pre" }, listSummary(value)),
-    h("dd", { class: "summary-action" }, linkButton(["Change", hidden(` ${what}`)], () => { S.changing = true; go(step); })));
+    h("dd", { class: "summary-action" }, linkButton([h("span", { "aria-hidden": "true" }, t("nav.change")), hidden(change)], () => { S.changing = true; go(step); })));
   const progress = h("p", { class: "progress", role: "status", id: "progress" }, S.progress);
-  const sendButton = button("Send report", sendReport, "", { id: "send", "aria-describedby": "progress" });
+  const sendButton = button(t("check.send"), sendReport, "", { id: "send", "aria-describedby": "progress" });
   return {
-    title: "Check your answers before sending your report",
+    title: t("check.title"),
     body: [
       back(),
-      h("h1", {}, "Check your answers before sending your report"),
+      h("h1", {}, t("check.title")),
       h("dl", { class: "summary" },
         checkRows(r, forceName(r.forceId)).map((a) => row(...a))),
-      h("h2", {}, "Now send your report"),
-      h("p", {}, `When you select ‘Send report’, your report is locked on this device so that only ${forceName(r.forceId)} can read it, and then sent.`),
+      h("h2", {}, t("check.now")),
+      h("p", {}, t("check.now.text", { force: forceName(r.forceId) })),
       sendButton,
       progress,
     ],
   };
 }
 
-function setProgress(text) {
-  S.progress = text;
+/** What sending is doing, under its button: a catalogue key (send.js) or "". */
+function setProgress(key) {
+  S.progress = key && t(key);
   const p = document.getElementById("progress");
-  if (p) p.textContent = text;
+  if (p) p.textContent = S.progress;
 }
 
 /** Mark the send button busy in place, so keyboard focus stays on it. */
@@ -548,10 +634,10 @@ function cancelWork(quiet) {
   if (stopWork({ cancelled: true, quiet })) S.waiting = null;
 }
 
-const WAITING = [
-  "Preparing to send securely… this usually takes a few seconds.",
-  "Still preparing… this can take up to a minute on an older or busy device. Nothing has been sent yet.",
-];
+const WAITING = ["wait.status.first", "wait.status.later"];
+
+/** The catalogue key for a report or a follow-up message (the words differ, and so may their grammar). */
+const forWhat = (what, report, message) => t(what === "report" ? report : message);
 
 /**
  * How far the search is, in per cent: the chance that it would have found a
@@ -567,7 +653,7 @@ function progress(tries) {
   if (!w || !bar) return;
   w.tries = tries;
   bar.value = percent(w);
-  if (Date.now() - w.started > 10000 && w.status === WAITING[0]) setWaiting(WAITING[1]);
+  if (Date.now() - w.started > 10000 && w.status === t(WAITING[0])) setWaiting(t(WAITING[1]));
   showEstimate(w);
 }
 
@@ -578,7 +664,7 @@ function setWaiting(text) {
 /** The workers have started: the waiting screen, over the step. */
 function solving(expected, what) {
   const before = S.waiting;
-  S.waiting = { what, expected, tries: 0, started: Date.now(), status: WAITING[0] };
+  S.waiting = { what, expected, tries: 0, started: Date.now(), status: t(WAITING[0]) };
   // Started again on a fresh challenge (send.js, REFRESH_MS): the notice
   // that it is long stays, and is not announced again.
   if (before && before.long && !before.paused) Object.assign(S.waiting, { long: true, status: before.status });
@@ -604,7 +690,7 @@ function busy(secs) {
 /** Solved: the waiting screen says it is sending, and can no longer be cancelled. */
 function sending() {
   const w = S.waiting;
-  if (!w) return setProgress("Sending the locked message…");
+  if (!w) return setProgress("send.sending");
   const cancel = document.getElementById("cancel");
   if (cancel) {
     if (document.activeElement === cancel) main.querySelector("h1").focus();
@@ -612,23 +698,23 @@ function sending() {
   }
   w.posting = true;
   document.getElementById("pow-progress").value = 100;
-  setWaiting(`Sending your ${w.what}…`);
+  setWaiting(forWhat(w.what, "wait.sending.report", "wait.sending.message"));
 }
 
 function cancelButton() {
-  return button("Cancel sending", () => cancelWork(), "secondary", { id: "cancel" });
+  return button(t("wait.cancel"), () => cancelWork(), "secondary", { id: "cancel" });
 }
 
 function viewWaiting() {
   const w = S.waiting;
   if (w.paused) return viewPaused(w);
-  const title = `Preparing to send your ${w.what}`;
+  const title = forWhat(w.what, "wait.title.report", "wait.title.message");
   return {
     title,
     body: [
       h("h1", {}, title),
-      h("p", {}, `Your ${w.what} is locked. Before it is sent, this device has to do a calculation. This protects the service from floods of automated messages. It sends nothing about you.`),
-      h("label", { class: "label-s", for: "pow-progress" }, "Progress"),
+      h("p", {}, forWhat(w.what, "wait.why.report", "wait.why.message")),
+      h("label", { class: "label-s", for: "pow-progress" }, t("wait.progress")),
       h("progress", { id: "pow-progress", max: "100", value: String(percent(w)) }),
       h("p", { class: "progress", role: "status", id: "pow-status" }, w.status),
       h("p", { class: "hint", id: "pow-estimate" }, w.posting ? "" : w.estimate || ""),
@@ -697,31 +783,25 @@ const SENDING = {
   posting: sending,
 };
 
-/** Plain words for a failed send (FORMAT.md#errors for the 400 codes). */
+/** Plain words for a failed send (FORMAT.md#errors for the 400 codes): each a whole message in the catalogue. */
 function sendError(res, name) {
-  const nothing = ", so nothing was sent.";
-  if (res.challenge && !res.status) return `We could not reach the service${nothing} Check your internet connection and try again.`;
+  if (res.challenge && !res.status) return t("send.err.unreachable");
   switch (res.status) {
-    case -1: return `This page could not prepare your message for sending${nothing} Try again, or use another up-to-date browser.`;
-    case 0: return "The connection to the service failed, so your message may not have arrived. Check your internet connection and try again.";
-    case 404: return `${name || "That police force"} cannot receive messages through this service at the moment${nothing} Choose another police force, or try again later.`;
-    case 413: return "What you wrote is too large to send. Make it shorter, then try again.";
-    case 422: return `${name || "The police force"} has changed its key and your message could not be locked to the new one${nothing} Try again later.`;
+    case -1: return t("send.err.prepare");
+    case 0: return t("send.err.connection");
+    case 404: return name ? t("send.err.force_gone", { force: name }) : t("send.err.force_gone.unnamed");
+    case 413: return t("send.err.too_large");
+    case 422: return name ? t("send.err.new_key", { force: name }) : t("send.err.new_key.unnamed");
     // 503: still busy after the page's own retries (retry.js, send.js).
-    case 429: case 503: return `The service is busy${nothing} Wait a few minutes, then try again.`;
+    case 429: case 503: return t("send.err.busy");
     case 400:
-      if (res.error === "invalid_force_id") return "Choose the police force again from the list, then try again.";
-      if (res.error === "unknown_version" || res.error === "unknown_suite") {
-        return "This page is out of date. Copy anything you want to keep, reload the page, then try again.";
-      }
-      if (res.error === "truncated" || res.error === "bad_ciphertext_length") return `Your message did not arrive whole${nothing} Send it again.`;
-      return `The service could not accept your message${nothing} Try again later.`;
-    default: return `The service is not working at the moment${nothing} Try again later.`;
+      if (res.error === "invalid_force_id") return t("send.err.force_id");
+      if (res.error === "unknown_version" || res.error === "unknown_suite") return t("send.err.outdated");
+      if (res.error === "truncated" || res.error === "bad_ciphertext_length") return t("send.err.truncated");
+      return t("send.err.refused");
+    default: return t("send.err.down");
   }
 }
-
-/** A lazily loaded part of the page (words.js, pq.js) could not be fetched: offline. */
-const LOAD_FAILED = "This page could not load a part it needs. Check your internet connection, then try again";
 
 /**
  * Seal and send a payload to a force, keeping everything typed on failure.
@@ -742,7 +822,7 @@ async function send(forceId, make, done, what) {
       // Back where the reporter was, with everything kept and nothing sent
       // (unless the page is being left: Exit this page).
       if (res.quiet) return;
-      S.progress = "You cancelled sending. Nothing was sent.";
+      S.progress = t("send.cancelled");
       return render(true);
     }
     text = sendError(res, forceName(forceId));
@@ -750,25 +830,27 @@ async function send(forceId, make, done, what) {
     cancelWork();
     S.waiting = null;
     setBusy(false);
-    text = e && e.code === "too_large"
-      ? "What you wrote is too long to send. Make it shorter, then try again."
-      : e && e.code === "load" ? `${LOAD_FAILED}, so nothing was sent.`
-      : "Your message could not be locked on this device, so nothing was sent. Try again, or use another up-to-date browser.";
+    text = e && e.code === "too_large" ? t("send.err.too_long")
+      : e && e.code === "load" ? t("send.err.load")
+      : t("send.err.lock");
   }
   S.progress = "";
-  fail([{ text: `${text} Everything you typed is still here.` }]);
+  fail([{ text: t("send.err.kept", { error: text }) }]);
 }
 
 function sendReport() {
   return send(S.r.forceId, async () => {
-    // The words are shown once it is sent: have them before it is.
-    await Q.loadWords();
+    // The words are shown once it is sent, with words of the page's that
+    // only then are needed: have them before it is.
+    await Promise.all([Q.loadWords(), loadLater()]);
     if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
     const secrets = await Q.deriveReplySecrets(S.pendingCode, forceById(S.r.forceId)?.publicKey);
     secrets.replyPrivateKey.fill(0);
     return reportPayloadOf(S.r, Q.sentAtNow(), Q.replyMaterial(secrets));
   }, (res) => {
-    S.sent = { words: Q.replyCodeToWords(S.pendingCode).split(" "), forceName: res.force.name };
+    // Two positions to type back, different each time.
+    const pos = [...crypto.getRandomValues(new Uint8Array(12))].map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]).slice(0, 2).map((p) => p[1]).sort((a, b) => a - b);
+    S.sent = { words: Q.replyCodeToWords(S.pendingCode).split(" "), forceName: res.force.name, ask: pos };
     S.pendingCode.fill(0);
     S.pendingCode = null;
     S.r = emptyReport();
@@ -777,65 +859,128 @@ function sendReport() {
   }, "report");
 }
 
-// ---------------------------------------------------------------- confirmation
+// ---------------------------------------------------------------- confirmation and the reply code
+
+/** The 12 words, numbered, in two columns: 1–6 then 7–12, so 10–12 fit a phone's screen. */
+const codeList = (words) => h("ol", { class: "reply-code", "aria-label": t("sent.code.label") }, words.map((w) => h("li", { lang: "en" }, w)));
 
 function viewSent() {
   const { words, forceName: name } = S.sent;
   return {
-    title: "Report sent",
+    title: t("sent.title"),
     body: [
-      h("div", { class: "panel" }, h("h1", {}, "Report sent"), h("p", {}, `Your report was locked and sent to ${name}.`)),
-      h("h2", {}, "Your reply code"),
-      h("p", {}, "Write down these 12 words, in this order. You need them to read replies from the police."),
-      h("ol", { class: "reply-code", "aria-label": "Your reply code, 12 words" }, words.map((w) => h("li", {}, w))),
-      h("h2", {}, "Keep your reply code safe"),
+      h("div", { class: "panel" }, h("h1", {}, t("sent.title")), h("p", {}, t("sent.to", { force: name }))),
+      h("h2", {}, t("sent.code.title")),
+      h("p", {}, t("sent.code.write")),
+      codeList(words),
+      h("p", {}, t("sent.code.english")),
+      h("p", {}, t("sent.force.note", { force: name })),
+      h("h2", {}, t("sent.safe.title")),
       h("ul", { class: "list" },
-        h("li", {}, "Write the words on paper and keep it somewhere only you can find."),
-        h("li", {}, "Anyone who has these words can read the replies to your report and answer them as you."),
-        h("li", {}, "Do not take a photo or screenshot of them on a device other people use."),
-        h("li", {}, "This page will not show them again, and nobody can find them for you. If you lose them, you can send a new report.")),
-      h("h2", {}, "What happens next"),
-      h("p", {}, `${name} will read your report. They may send you a question or an update. They do not know who you are and cannot contact you any other way.`),
-      h("p", {}, "Come back to this page in a few days, choose ‘Check for replies’ and enter your 12 words."),
-      h("p", {}, "When you close this page, nothing about your report stays on this device."),
-      button("Finish", () => { wipeState(); go("start"); }, "secondary"),
+        h("li", {}, t("sent.safe.paper")),
+        h("li", {}, t("sent.safe.anyone")),
+        h("li", {}, t("sent.safe.photo")),
+        h("li", {}, t("sent.safe.once"))),
+      safeLink(),
+      button(t("sent.written"), () => go("sent-check")),
+    ],
+  };
+}
+
+/** Before the words are hidden: two of them typed back, by position. */
+function viewSentCheck() {
+  const st = S.sent;
+  const [a, b] = st.ask;
+  const wordField = (i) => field({ id: `word-${i + 1}`, label: t("sentcheck.word", { n: i + 1 }), value: st[`typed${i}`] || "", width: 10, extra: { autocapitalize: "none", autocorrect: "off", lang: "en" } });
+  return {
+    title: t("sentcheck.title"),
+    body: [
+      h("h1", {}, t("sentcheck.title")),
+      h("p", {}, t("sentcheck.intro")),
+      form((f) => { st[`typed${a}`] = val(f, `word-${a + 1}`); st[`typed${b}`] = val(f, `word-${b + 1}`); }, () => {
+        const errors = [a, b].filter((i) => (st[`typed${i}`] || "").trim().toLowerCase() !== st.words[i])
+          .map((i) => ({ id: `word-${i + 1}`, text: t("sentcheck.wrong", { n: i + 1 }) }));
+        if (errors.length) return fail(errors);
+        st.confirmed = true;
+        go("sent-done");
+      }, wordField(a), wordField(b), button(t("nav.continue"))),
+      h("p", {}, linkButton(t("sentcheck.show"), () => history.back())),
+    ],
+  };
+}
+
+function viewSentDone() {
+  const name = S.sent.forceName;
+  return {
+    title: t("done.title"),
+    body: [
+      h("h1", {}, t("done.title")),
+      h("p", {}, t("done.hidden")),
+      h("h2", {}, t("done.next")),
+      h("p", {}, t("done.next.read", { force: name })),
+      h("p", {}, t("done.next.come_back")),
+      h("p", {}, t("start.reply.deleted")),
+      h("p", {}, t("done.nothing_kept")),
+      safeLink(),
+      button(t("nav.finish"), () => { wipeState(); go("start"); }, "secondary"),
     ],
   };
 }
 
 // ---------------------------------------------------------------- returning: the code
 
+/** The errors of the code as typed (S.codeText), or []; a suggestion for a word not in the list is kept in S.suggestion. */
+function codeErrors() {
+  const res = checkReplyCode(S.codeText);
+  S.suggestion = res.suggest ? res : null;
+  return res.error ? [{ id: "code", text: res.error }] : [];
+}
+
+/** Put the suggested word in place of the one typed: only when the reporter chooses it. */
+function useSuggestion() {
+  const { position } = S.suggestion;
+  let n = 0;
+  S.codeText = S.codeText.replace(/[^\s\d.),;]+/g, (w) => (++n === position ? S.suggestion.suggest : w));
+  S.suggestion = null;
+  S.errors = null;
+  render(false);
+  document.getElementById("code").focus();
+}
+
 function viewCode() {
+  const sug = S.errors && S.suggestion;
   return {
-    title: "Check for replies",
+    title: t("code.title"),
     body: [
       back(),
-      h("h1", {}, "Check for replies"),
-      h("p", {}, "Enter the reply code you were given when you sent your report."),
-      form(async (f) => {
-        S.codeText = val(f, "code");
+      h("h1", {}, t("code.title")),
+      h("p", {}, t("code.intro")),
+      form((f) => { S.codeText = val(f, "code"); }, async () => {
         try {
-          await Q.loadWords();
+          await Promise.all([Q.loadWords(), loadLater()]);
         } catch {
-          return fail([{ id: "code", text: `${LOAD_FAILED}. Your words are still here` }]);
+          return fail([{ id: "code", text: t("code.err.load") }]);
         }
+        const errors = codeErrors();
+        if (errors.length) return fail(errors);
         const res = checkReplyCode(S.codeText);
-        if (res.error) return fail([{ id: "code", text: res.error }]);
         forgetSecrets();
         S.secrets = await Q.deriveReplySecrets(res.entropy);
         res.entropy.fill(0);
         S.codeText = "";
         S.replies = null;
+        S.pickForce = false;
         S.follow = { forceId: "", message: "" };
         go("replies");
       },
       field({
-        id: "code", label: "Your 12-word reply code", labelClass: "label-m", textarea: true, rows: 3, value: S.codeText,
-        hint: "Type or paste the 12 words in order, with spaces between them. Capital letters do not matter.",
-        extra: { autocapitalize: "none", autocorrect: "off", spellcheck: "false" },
+        id: "code", label: t("code.label"), labelClass: "label-m", textarea: true, rows: 3, value: S.codeText,
+        hint: t("code.hint"),
+        extra: { autocapitalize: "none", autocorrect: "off", spellcheck: "false", lang: "en" },
       }),
-      h("p", { class: "hint" }, "Your words stay on this device. The page uses them to find and unlock your replies, and asks for each reply separately."),
-      button("Check for replies")),
+      sug && h("p", {}, button(t("code.use", { word: sug.word, suggest: sug.suggest }), useSuggestion, "secondary")),
+      h("p", { class: "hint" }, t("code.stays")),
+      button(t("code.title"))),
     ],
   };
 }
@@ -868,23 +1013,21 @@ async function loadReplies() {
       state.list.push({ ok: false });
     }
     const p = document.getElementById("replies-progress");
-    if (p && S.replies === state) p.textContent = `Checking for replies… found ${state.list.length} so far.`;
+    if (p && S.replies === state) p.textContent = t("replies.found", { n: state.list.length });
   }
   if (S.replies !== state) return;
   state.done = true;
-  // Pre-select the force that last replied, when its name is in the directory.
+  // The force that last replied, when its name is in the directory: the
+  // follow-up goes to it without asking again.
   if (!S.forces) await loadForces();
-  if (!S.follow.forceId && S.forces) S.follow.forceId = lastReplier(state.list, S.forces);
+  if (!S.follow.forceId && S.forces) S.follow.forceId = lastReplier(state.list, S.forces) || "";
   if (S.step === "replies") render(true);
 }
 
 /** Check the slots again, keeping a follow-up being typed. */
 function recheck() {
-  const form = main.querySelector("form");
-  if (form) {
-    S.follow.forceId = val(form, "follow-force") || S.follow.forceId;
-    S.follow.message = val(form, "message");
-  }
+  const f = main.querySelector("form");
+  if (f && S.read) S.read(f);
   S.replies = null;
   render(true);
 }
@@ -894,47 +1037,62 @@ function viewReplies() {
   if (!st) loadReplies();
   if (!st || !st.done) {
     return {
-      title: "Checking for replies",
-      body: [h("h1", {}, "Checking for replies"), h("p", { role: "status", id: "replies-progress" }, "Checking for replies…")],
+      title: t("replies.checking"),
+      body: [h("h1", {}, t("replies.checking")), h("p", { role: "status", id: "replies-progress" }, t("replies.checking.status"))],
     };
   }
   const body = [];
   const found = st.list.length;
-  const title = found ? "Replies to your report" : "No replies yet";
+  const title = found ? t("replies.title") : t("replies.none.title");
   if (st.failed) {
-    body.push(h("h1", {}, "We could not check all your replies"),
-      h("p", {}, "The connection to the service failed part way through. Check your internet connection and try again."),
-      button("Try again", recheck, "secondary"));
+    body.push(h("h1", {}, t("replies.failed.title")),
+      h("p", {}, t("replies.failed.text")),
+      button(t("nav.try_again"), recheck, "secondary"));
   } else {
     body.push(h("h1", {}, title));
-    if (!found) body.push(h("p", {}, "There are no replies to your report yet. Police forces can take several days to reply. Check again later."));
+    if (!found) body.push(h("p", {}, t("replies.none.text")));
   }
   if (found) {
-    body.push(h("p", {}, "Your own messages are not shown here: they are locked so that only the police can read them."),
+    body.push(h("p", {}, t("replies.own")),
       h("ol", { class: "conversation" }, st.list.map((m, i) => h("li", { class: "message" },
         m.ok
-          ? [h("h2", {}, `Reply ${i + 1} from ${m.from}`), h("p", { class: "meta" }, `Sent ${formatSentAt(m.sent_at)}`), para(m.message)]
-          : [h("h2", {}, `Reply ${i + 1}`), h("p", {}, "This reply could not be unlocked. It may have been damaged on the way.")]))));
+          ? [h("h2", {}, t("replies.from", { n: i + 1, force: m.from })), h("p", { class: "meta" }, t("replies.sent", { when: formatSentAt(m.sent_at) })),
+            // The reply's own language, when it is not the page's.
+            h("div", { lang: langTag(m.lang) !== lang() ? langTag(m.lang) : null }, para(m.message))]
+          : [h("h2", {}, t("replies.n", { n: i + 1 })), h("p", {}, t("replies.damaged"))]))));
   }
-  body.push(h("h2", {}, "Send a message to the police"),
-    h("p", {}, "Answer a question, or add something to your report. The police will know it comes from the same person as your report, but not who you are."));
+  body.push(h("p", {}, t("start.reply.deleted")));
+  body.push(h("h2", {}, t("follow.title")), h("p", {}, t("follow.intro")));
   const f = S.follow;
   const ready = S.forces && S.forces.length;
-  const q = forceQuestion("follow-force", f.forceId, "Which police force is it for?", false, "Choose the force you sent your report to.");
-  body.push(ready ? form(async (el) => {
-    f.forceId = val(el, "follow-force");
+  // The force is known when one replied: it is not asked again (the
+  // reporter may still choose another).
+  const known = !S.pickForce && forceById(f.forceId) && found;
+  const q = known
+    ? [h("p", { id: "follow-to" }, t("follow.to", { force: forceName(f.forceId) })),
+      h("p", {}, linkButton(t("follow.other"), () => { recheck0(); S.pickForce = true; render(false); document.getElementById("follow-force").focus(); }))]
+    : forceQuestion("follow-force", f.forceId, t("follow.force"), false, t("follow.force.hint"));
+  body.push(ready ? form((el) => {
+    if (!known) f.forceId = val(el, "follow-force");
     f.message = val(el, "message");
+  }, async () => {
     const errors = checkFollowUp(f);
     if (S.busy) return;
     if (errors.length) return fail(errors);
     await sendFollowUp();
   }, q,
-  field({ id: "message", label: "Your message", labelClass: "label-s", textarea: true, rows: 6, value: f.message,
-    hint: "Leave out anything that could identify you, unless you want to include it." }),
-  button("Send message", null, "", { id: "send", "aria-describedby": "progress" }),
+  field({ id: "message", label: t("follow.message"), labelClass: "label-s", textarea: true, rows: 6, value: f.message,
+    hint: t("follow.message.hint") }),
+  button(t("follow.send"), null, "", { id: "send", "aria-describedby": "progress" }),
   h("p", { class: "progress", role: "status", id: "progress" }, S.progress)) : q);
-  body.push(h("p", {}, linkButton("Check again for new replies", recheck)));
+  body.push(h("p", {}, linkButton(t("replies.again"), recheck)));
   return { title, body };
+}
+
+/** Keep the follow-up typed so far before the page is drawn again. */
+function recheck0() {
+  const f = main.querySelector("form");
+  if (f && S.read) S.read(f);
 }
 
 function sendFollowUp() {
@@ -942,20 +1100,20 @@ function sendFollowUp() {
     async () => followUpPayloadOf(S.follow, Q.sentAtNow(), Q.replyMaterial(await Q.deriveReplySecrets(S.secrets.code, forceById(S.follow.forceId)?.publicKey))),
     (res) => {
       S.followSent = res.force.name;
-      S.follow = { forceId: "", message: "" };
+      S.follow = { forceId: S.follow.forceId, message: "" };
       go("follow-up-sent");
     }, "message");
 }
 
 function viewFollowSent() {
   return {
-    title: "Message sent",
+    title: t("followsent.title"),
     body: [
-      h("div", { class: "panel" }, h("h1", {}, "Message sent"), h("p", {}, `Your message was locked and sent to ${S.followSent}.`)),
-      h("h2", {}, "What happens next"),
-      h("p", {}, "Use the same 12 words to check for replies in a few days."),
-      button("Back to your replies", () => { S.replies = null; go("replies"); }, "secondary"),
-      h("p", {}, linkButton("Finish", () => { wipeState(); go("start"); })),
+      h("div", { class: "panel" }, h("h1", {}, t("followsent.title")), h("p", {}, t("followsent.to", { force: S.followSent }))),
+      h("h2", {}, t("done.next")),
+      h("p", {}, t("followsent.next")),
+      button(t("followsent.back"), () => { S.replies = null; go("replies"); }, "secondary"),
+      h("p", {}, linkButton(t("nav.finish"), () => { wipeState(); go("start"); })),
     ],
   };
 }
@@ -969,8 +1127,8 @@ async function showAssets() {
   if (!assets) return;
   clear(box);
   box.append(h("details", { class: "served" },
-    h("summary", {}, "Check what you were served"),
-    h("p", {}, "SHA-256 of each file of this page, as the service reports them, to compare with a published build."),
+    h("summary", { "data-t": "served.summary" }, t("served.summary")),
+    h("p", { "data-t": "served.text" }, t("served.text")),
     h("dl", {}, assets.map((a) => [h("dt", {}, a.path), h("dd", {}, h("code", {}, a.sha256.toLowerCase()))]))));
   box.hidden = false;
 }
@@ -986,6 +1144,8 @@ const VIEWS = {
   how: viewHow,
   check: viewCheck,
   sent: viewSent,
+  "sent-check": viewSentCheck,
+  "sent-done": viewSentDone,
   code: viewCode,
   replies: viewReplies,
   "follow-up-sent": viewFollowSent,
@@ -993,17 +1153,45 @@ const VIEWS = {
 
 function boot() {
   main = document.getElementById("main");
-  if (!main) return;
+  const tag = document.documentElement.lang;
+  const catalogue = (globalThis.QuietlineText || {})[tag];
+  // Without its catalogue the page cannot say anything: the no-JavaScript page stays.
+  if (!main || !catalogue) return;
+  useCatalogue(tag, catalogue);
   document.documentElement.classList.add("js");
   installExit(wipeState);
+  // The language switch: in place, keeping the step and everything typed.
+  // (Without JavaScript, or on the static pages, its links load the page in that language.)
+  const page = document.body.dataset.page;
+  if (!page) {
+    document.addEventListener("click", (e) => {
+      const a = e.target instanceof Element && e.target.closest("[data-lang]");
+      if (a) {
+        e.preventDefault();
+        switchLanguage(a.dataset.lang);
+      }
+    });
+  }
+  shell();
+  showAssets();
+  // A static page (Staying safe online): Exit and the switch are all it needs.
+  if (page) return;
   window.addEventListener("popstate", (e) => {
     const step = e.state && e.state.step;
     // Back or Forward while the worker searches: stop; nothing is sent.
     cancelWork();
     S.errors = null;
     S.step = step && allowed(step) ? step : "start";
-    if (S.step !== step) history.replaceState({ step: S.step }, "");
+    if (S.step !== step) history.replaceState({ ...e.state, step: S.step }, "");
+    addressLanguage();
     render(true);
+  });
+  // A reload or a closed tab would lose the answers: the browser asks first.
+  // (Nothing is ever written to the device to keep them.)
+  window.addEventListener("beforeunload", (e) => {
+    if (!unsaved()) return;
+    e.preventDefault();
+    e.returnValue = "";
   });
   // The skip link would put "#main" in the address and the history.
   const skip = document.querySelector(".skip-link");
@@ -1011,14 +1199,12 @@ function boot() {
   if (!window.crypto || !crypto.subtle) {
     // WebCrypto exists only in secure contexts (HTTPS, .onion in Tor Browser, localhost).
     clear(main);
-    main.append(h("h1", {}, "This page cannot lock your report here"),
-      h("p", {}, "Nothing has been sent. Your browser only lets this page lock (encrypt) a report over a secure connection. Open this service at its address that starts with https://, or at its .onion address in Tor Browser."));
+    main.append(h("h1", {}, t("insecure.title")), h("p", {}, t("insecure.text")));
     return;
   }
   S.step = "start";
-  history.replaceState({ step: "start" }, "");
+  history.replaceState({ step: "start", depth: 0 }, "");
   render(false);
-  showAssets();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);

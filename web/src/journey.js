@@ -8,6 +8,7 @@
 import { reportPayload, followUpPayload } from "./quietline-crypto.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS } from "./labels.js";
 import { parseDate, parseTime, formatDate } from "./validate.js";
+import { t, lang } from "./i18n.js";
 
 /** The report's questions, in order; "check" (check answers) follows the last. */
 export const REPORT_STEPS = ["force", "what", "where-when", "people", "how"];
@@ -25,13 +26,13 @@ export const emptyReport = () => ({
   howKnown: "", howDetails: "",
 });
 
-// [payload field, label, hint, textarea?, label on the check page]
-export const PERSON = [["name", "Name or nickname (optional)", "", false, "Name"],
-  ["description", "What do they look like? (optional)", "For example, their age, height, clothes, or where they can often be found", true, "Description"]];
-export const VEHICLE = [["registration", "Registration number (optional)", "For example, AB12 CDE", false, "Registration"],
-  ["make_model", "Make and model (optional)", "For example, Ford Focus", false, "Make and model"],
-  ["colour", "Colour (optional)", "", false, "Colour"],
-  ["description", "Anything else about it (optional)", "", true, "Other details"]];
+// [payload field, label key, hint key, textarea?, key of the label on the check page]
+export const PERSON = [["name", "person.name", "", false, "person.name.short"],
+  ["description", "person.description", "person.description.hint", true, "person.description.short"]];
+export const VEHICLE = [["registration", "vehicle.registration", "vehicle.registration.hint", false, "vehicle.registration.short"],
+  ["make_model", "vehicle.make_model", "vehicle.make_model.hint", false, "vehicle.make_model.short"],
+  ["colour", "vehicle.colour", "", false, "vehicle.colour.short"],
+  ["description", "vehicle.description", "", true, "vehicle.description.short"]];
 
 /** The first report step that is not answered, or null. */
 export function firstIncomplete(r) {
@@ -51,7 +52,8 @@ export function firstIncomplete(r) {
 export function allowed(step, s) {
   if (REPORT_STEPS.indexOf(step) > 0) return !!s.r.forceId;
   if (step === "check") return !firstIncomplete(s.r);
-  if (step === "sent") return !!s.sent;
+  if (step === "sent" || step === "sent-check") return !!s.sent;
+  if (step === "sent-done") return !!(s.sent && s.sent.confirmed);
   if (step === "replies") return !!s.secrets;
   if (step === "follow-up-sent") return !!s.followSent;
   return true;
@@ -78,31 +80,29 @@ const tooLong = (text) => new TextEncoder().encode(text).length > 60000;
  * entries left wholly blank.
  */
 export const CHECKS = {
-  force: (r) => (r.forceId ? [] : [{ id: "force", text: "Select the police force you want to tell" }]),
+  force: (r) => (r.forceId ? [] : [{ id: "force", text: t("err.force") }]),
   what(r) {
     const errors = [];
-    if (!r.category) errors.push({ id: "category", text: "Select what your report is about" });
-    if (!r.details.trim()) errors.push({ id: "details", text: "Tell us what happened" });
-    else if (tooLong(r.details)) {
-      errors.push({ id: "details", text: "What happened is too long. Make it shorter: at most about 60,000 letters" });
-    }
+    if (!r.category) errors.push({ id: "category", text: t("err.category") });
+    if (!r.details.trim()) errors.push({ id: "details", text: t("err.details") });
+    else if (tooLong(r.details)) errors.push({ id: "details", text: t("err.details.long") });
     return errors;
   },
   "where-when"(r) {
     const errors = [];
-    if (!r.whereKnown) errors.push({ id: "where-known", text: "Select whether you know where it happened" });
-    else if (r.whereKnown === "yes" && !r.where.trim()) errors.push({ id: "where", text: "Enter where it happened, or select ‘No, I do not know’" });
-    if (!r.whenKnown) errors.push({ id: "when-known", text: "Select whether you know when it happened" });
+    if (!r.whereKnown) errors.push({ id: "where-known", text: t("err.where_known") });
+    else if (r.whereKnown === "yes" && !r.where.trim()) errors.push({ id: "where", text: t("err.where") });
+    if (!r.whenKnown) errors.push({ id: "when-known", text: t("err.when_known") });
     else if (r.whenKnown === "yes") {
       const d = parseDate(r.day, r.month, r.year);
-      const t = parseTime(r.time);
+      const time = parseTime(r.time);
       if (d.error) errors.push({ id: `date-${d.field}`, group: "date", text: d.error });
-      if (t.error) errors.push({ id: "time", text: t.error });
-      if (!d.error && !t.error && !d.value && !t.value && !r.whenText.trim()) {
-        errors.push({ id: "date-day", group: "date", text: "Enter a date or a time, or describe when it happened" });
+      if (time.error) errors.push({ id: "time", text: time.error });
+      if (!d.error && !time.error && !d.value && !time.value && !r.whenText.trim()) {
+        errors.push({ id: "date-day", group: "date", text: t("err.when") });
       }
     }
-    if (!r.ongoing) errors.push({ id: "ongoing", text: "Select whether it is still happening" });
+    if (!r.ongoing) errors.push({ id: "ongoing", text: t("err.ongoing") });
     return errors;
   },
   people(r) {
@@ -111,50 +111,55 @@ export const CHECKS = {
     r.vehicles = r.vehicles.filter(given);
     return [];
   },
-  how: (r) => (r.howKnown ? [] : [{ id: "how", text: "Select how you know about this" }]),
+  how: (r) => (r.howKnown ? [] : [{ id: "how", text: t("err.how") }]),
 };
 
 /** What the follow-up form checks (`f`: { forceId, message }), as CHECKS. */
 export function checkFollowUp(f) {
   const errors = [];
-  if (!f.forceId) errors.push({ id: "follow-force", text: "Select the police force your message is for" });
-  if (!f.message.trim()) errors.push({ id: "message", text: "Enter your message" });
-  else if (tooLong(f.message)) errors.push({ id: "message", text: "Your message is too long. Make it shorter: at most about 60,000 letters" });
+  if (!f.forceId) errors.push({ id: "follow-force", text: t("err.follow_force") });
+  if (!f.message.trim()) errors.push({ id: "message", text: t("err.message") });
+  else if (tooLong(f.message)) errors.push({ id: "message", text: t("err.message.long") });
   return errors;
 }
 
-/** "When", as check answers says it. */
+/**
+ * "When", as check answers says it: one line each for the date and time
+ * (a whole sentence for each of the three ways they can be given) and the
+ * reporter's own words.
+ */
 export function whenSummary(r) {
-  if (r.whenKnown !== "yes") return "I do not know";
+  if (r.whenKnown !== "yes") return t("answer.unknown");
   const d = parseDate(r.day, r.month, r.year).value;
-  const t = parseTime(r.time).value;
-  return [d && formatDate(d), t && `at ${t}`, r.whenText.trim()].filter(Boolean).join(", ");
+  const time = parseTime(r.time).value;
+  const date = d && formatDate(d);
+  const when = date && time ? t("check.when.date_time", { date, time }) : date || (time && t("check.when.time", { time }));
+  return [when, r.whenText.trim()].filter(Boolean).join("\n");
 }
 
 /** People or vehicles on check answers: "None given", or a list of entries, each its "Label: value" lines. */
 export function listSummary(list, fields) {
-  if (!list.length) return "None given";
-  return list.map((item) => fields.map(([k, , , , label]) => item[k].trim() && `${label}: ${item[k].trim()}`).filter(Boolean));
+  if (!list.length) return t("check.none");
+  return list.map((item) => fields.map(([k, , , , label]) => item[k].trim() && t("check.label_value", { label: t(label), value: item[k].trim() })).filter(Boolean));
 }
 
 /**
  * What check answers lists, in order: [label, answer, the step that asks
- * it, and what its Change link changes (for screen readers, "Change …")
- * where that is not the label in lower case]. `forceName` is the chosen
- * force's name.
+ * it, and its Change link's whole name for screen readers ("Change the
+ * police force")]. `forceName` is the chosen force's name.
  */
 export function checkRows(r, forceName) {
   return [
-    ["Police force", forceName, "force"],
-    ["What it is about", CATEGORY_LABELS[r.category][0], "what"],
-    ["What happened", r.details.trim(), "what"],
-    ["Where", r.whereKnown === "yes" ? r.where.trim() : "I do not know", "where-when"],
-    ["When", whenSummary(r), "where-when"],
-    ["Still happening", ONGOING_LABELS[r.ongoing], "where-when", "whether it is still happening"],
-    ["People", listSummary(r.people, PERSON), "people"],
-    ["Vehicles", listSummary(r.vehicles, VEHICLE), "people"],
-    ["How you know", HOW_KNOWN_LABELS[r.howKnown], "how"],
-    ["More about how you know", r.howDetails.trim() || "Not given", "how"],
+    [t("check.force"), forceName, "force", t("change.force")],
+    [t("check.category"), t(CATEGORY_LABELS[r.category][0]), "what", t("change.category")],
+    [t("check.details"), r.details.trim(), "what", t("change.details")],
+    [t("check.where"), r.whereKnown === "yes" ? r.where.trim() : t("answer.unknown"), "where-when", t("change.where")],
+    [t("check.when"), whenSummary(r), "where-when", t("change.when")],
+    [t("check.ongoing"), t(ONGOING_LABELS[r.ongoing]), "where-when", t("change.ongoing")],
+    [t("check.people"), listSummary(r.people, PERSON), "people", t("change.people")],
+    [t("check.vehicles"), listSummary(r.vehicles, VEHICLE), "people", t("change.vehicles")],
+    [t("check.how"), t(HOW_KNOWN_LABELS[r.howKnown]), "how", t("change.how")],
+    [t("check.how_details"), r.howDetails.trim() || t("check.not_given"), "how", t("change.how_details")],
   ];
 }
 
@@ -170,7 +175,7 @@ export function reportPayloadOf(r, sentAt, reply) {
   const date = whenKnown ? parseDate(r.day, r.month, r.year).value : null;
   const time = whenKnown ? parseTime(r.time).value : null;
   const trimAll = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).trim()]));
-  return reportPayload({ sentAt, lang: "en", reply, report: {
+  return reportPayload({ sentAt, lang: lang(), reply, report: {
     category: r.category,
     details: r.details.trim(),
     where: { known: r.whereKnown === "yes", description: r.whereKnown === "yes" ? r.where.trim() : "" },
@@ -179,6 +184,8 @@ export function reportPayloadOf(r, sentAt, reply) {
       ...(date ? { date } : {}),
       ...(time ? { time } : {}),
       ongoing: r.ongoing === "yes",
+      // "I do not know" stays apart from "No" (FORMAT.md#report-payload).
+      ...(r.ongoing === "unknown" ? { ongoing_unknown: true } : {}),
       description: whenKnown ? r.whenText.trim() : "",
     },
     people: r.people.map(trimAll),
@@ -189,7 +196,7 @@ export function reportPayloadOf(r, sentAt, reply) {
 }
 
 /** The follow-up payload's bytes from the follow-up form, as reportPayloadOf. */
-export const followUpPayloadOf = (f, sentAt, reply) => followUpPayload({ sentAt, lang: "en", message: f.message.trim(), reply });
+export const followUpPayloadOf = (f, sentAt, reply) => followUpPayload({ sentAt, lang: lang(), message: f.message.trim(), reply });
 
 /**
  * The force to offer first for a follow-up: the id of the one whose name (in

@@ -1,29 +1,38 @@
-// Plain-English labels for the payload's fixed values (crypto/src/payload.rs
-// CATEGORIES and HOW_KNOWN). The wire values never change with the wording.
+// The catalogue keys of the payload's fixed values (crypto/src/payload.rs
+// CATEGORIES and HOW_KNOWN): the words are in the catalogues
+// (src/i18n/*.json), the wire values never change with them. Keys are
+// written out whole, so the catalogue test finds each one in the source.
 
-/** Category value → [label, hint]. Same order as CATEGORIES. */
+/** Category value → [label key, hint key or null]. Same order as CATEGORIES. */
 export const CATEGORY_LABELS = {
-  drugs: ["Drugs", "Selling, growing or storing drugs"],
-  violence: ["Violence or threats", "Attacks, fights, threats or abuse"],
-  weapons: ["Weapons", "Guns, knives or other weapons"],
-  exploitation: ["Exploitation", "Someone being used or abused: for example child exploitation, county lines, modern slavery or people trafficking"],
-  fraud: ["Fraud or scams", "Cheating people out of money, fake goods or documents"],
-  theft: ["Theft or stolen goods", "Burglary, robbery, shoplifting, or selling stolen things"],
-  terrorism: ["Terrorism or extremism", "Someone planning to hurt people for a cause, or encouraging others to"],
-  corruption: ["Corruption", "Bribes or abuse of position, including by police officers or public officials"],
-  driving: ["Dangerous or illegal driving", "Drink or drug driving, racing, or driving without a licence or insurance"],
-  other: ["Something else", ""],
+  drugs: ["cat.drugs", "cat.drugs.hint"],
+  violence: ["cat.violence", "cat.violence.hint"],
+  "sexual-offences": ["cat.sexual", "cat.sexual.hint"],
+  "domestic-abuse": ["cat.domestic", "cat.domestic.hint"],
+  "hate-crime": ["cat.hate", "cat.hate.hint"],
+  weapons: ["cat.weapons", "cat.weapons.hint"],
+  exploitation: ["cat.exploitation", "cat.exploitation.hint"],
+  fraud: ["cat.fraud", "cat.fraud.hint"],
+  theft: ["cat.theft", "cat.theft.hint"],
+  "anti-social-behaviour": ["cat.asb", "cat.asb.hint"],
+  terrorism: ["cat.terrorism", "cat.terrorism.hint"],
+  corruption: ["cat.corruption", "cat.corruption.hint"],
+  driving: ["cat.driving", "cat.driving.hint"],
+  other: ["cat.other", null],
 };
 
-/** How-known value → label. Same order as HOW_KNOWN. */
+/** Categories whose choice shows where else to get help (specialist services). */
+export const SIGNPOST = { "sexual-offences": "signpost.sexual", "domestic-abuse": "signpost.domestic" };
+
+/** How-known value → label key. Same order as HOW_KNOWN. */
 export const HOW_KNOWN_LABELS = {
-  saw: "I saw it",
-  heard: "I heard it",
-  told: "Someone told me",
-  involved: "I am or was involved",
-  other: "Another way",
-  "prefer-not-to-say": "I would rather not say",
+  saw: "how.saw",
+  heard: "how.heard",
+  told: "how.told",
+  involved: "how.involved",
+  other: "how.other",
+  "prefer-not-to-say": "how.prefer-not-to-say",
 };
 
-/** Answer value → label for the three-way questions. */
-export const ONGOING_LABELS = { yes: "Yes", no: "No", unknown: "I do not know" };
+/** Answer value → label key for the three-way questions. */
+export const ONGOING_LABELS = { yes: "ongoing.yes", no: "ongoing.no", unknown: "answer.unknown" };

@@ -18,6 +18,8 @@ import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { entropyToMnemonic, mnemonicToEntropy } from "@scure/bip39";
 // The word list comes from words.js, fetched when first needed (loadWords).
 const wordlist = () => globalThis.QuietlineWords;
+/** The reply code's word list once loadWords() has fetched it, else undefined. */
+export const wordList = wordlist;
 
 // ---------------------------------------------------------------- constants
 
@@ -48,8 +50,8 @@ export const MAX_PAYLOAD_LEN = 65536 - 4;
 export const PAYLOAD_VERSION = 1;
 /** Report categories of v1 (crypto/src/payload.rs CATEGORIES). */
 export const CATEGORIES = Object.freeze([
-  "drugs", "violence", "weapons", "exploitation", "fraud",
-  "theft", "terrorism", "corruption", "driving", "other",
+  "drugs", "violence", "sexual-offences", "domestic-abuse", "hate-crime", "weapons", "exploitation", "fraud",
+  "theft", "anti-social-behaviour", "terrorism", "corruption", "driving", "other",
 ]);
 /** How the reporter knows, v1 values (crypto/src/payload.rs HOW_KNOWN). */
 export const HOW_KNOWN = Object.freeze([
@@ -637,7 +639,7 @@ function common(type, sentAt, lang) {
 /**
  * The JSON bytes of a `report` payload, field for field and in the order
  * serde writes them (payload.rs Report). `report` has category, details,
- * where {known, description}, when {known, date?, time?, ongoing,
+ * where {known, description}, when {known, date?, time?, ongoing, ongoing_unknown?,
  * description}, people [{name, description}], vehicles [{registration,
  * make_model, colour, description}], how_known, how_known_details.
  */
@@ -651,6 +653,7 @@ export function reportPayload({ sentAt, lang = "en", report, reply }) {
   if (t.date != null) when.date = wellFormed(t.date);
   if (t.time != null) when.time = wellFormed(t.time);
   when.ongoing = !!t.ongoing;
+  if (t.ongoing_unknown) when.ongoing_unknown = true;
   when.description = wellFormed(t.description);
   const body = {
     ...common("report", sentAt, lang),

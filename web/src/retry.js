@@ -3,6 +3,8 @@
 // says and sends the SAME sealed report again, a bounded number of times.
 // Pure functions, so the rules are tested without a browser (test/retry.test.js).
 
+import { t } from "./i18n.js";
+
 /** Retries after a 503, per send; with the server's 5 s, about 20 s of waiting. */
 export const MAX_RETRIES = 4;
 /** The wait when a 503 carries no usable Retry-After. */
@@ -22,7 +24,7 @@ export function retryWait(res, retries) {
   return Math.min(MAX_WAIT_SECS, parseInt(res.retryAfter) || DEFAULT_WAIT_SECS);
 }
 
-/** What the waiting screen says while it waits `secs` seconds to try again. */
+/** What the waiting screen says while it waits `secs` seconds to try again; `what` is "report" or "message". */
 export function busyMessage(secs, what) {
-  return `The service is busy; we will try again in ${secs} second${secs === 1 ? "" : "s"}. Your ${what} is kept on this page.`;
+  return t(what === "report" ? "wait.busy.report" : "wait.busy.message", { n: secs });
 }

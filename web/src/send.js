@@ -184,7 +184,7 @@ async function prove(envelope, io, what) {
  * `io`: fetch; worker() → a new proof-of-work Worker; threads → how many
  * to start (1 if unset); force(id) → the force's directory entry ({ id,
  * publicKey, … }) as loaded, if any; reload() → a promise that loads the
- * directory again; and what the reporter is shown: progress(text),
+ * directory again; and what the reporter is shown: progress(catalogue key),
  * solving(expected tries, what: the `what` given here, "report" or
  * "message"), tries(n), busy(secs to wait), paused() (pauseWork),
  * posting().
@@ -194,7 +194,7 @@ export async function sealAndPost(forceId, payload, what, io) {
   let retries = 0; // after a 503, for this whole send
   for (let attempt = 0; ; attempt++) {
     if (!force) return { ok: false, status: 404, error: "unknown_force" };
-    io.progress("Locking your message on this device…");
+    io.progress("send.locking"); // a catalogue key (i18n.js)
     const envelope = await sealReport(force.id, force.publicKey, payload);
     let res;
     for (let proofs = 0; proofs < 2; proofs++) {
@@ -239,7 +239,7 @@ export async function sealAndPost(forceId, payload, what, io) {
     // An unknown force: refresh the list, so "Change" shows the current one.
     if (res.status === 404) await io.reload();
     if (res.ok || res.status !== 422 || attempt > 0) return res;
-    io.progress("Getting the police force's new key…");
+    io.progress("send.new_key");
     await io.reload();
     force = io.force(forceId);
   }

@@ -2,6 +2,7 @@
 // which, what each step checks, what check answers lists, and the payloads
 // the answers make, the report's checked against the shared vectors
 // (crypto/tests/vectors/) and the follow-up against FORMAT.md's example.
+import "./use-en.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -63,11 +64,14 @@ test("not known: where and when carry nothing but known false; no date or time",
     replyPublicKey: new Uint8Array(32), threadId: new Uint8Array(16), slotKey: new Uint8Array(32),
   }))));
   assert.deepEqual(p.report.where, { known: false, description: "" });
-  assert.deepEqual(p.report.when, { known: false, ongoing: false, description: "" });
+  // "I do not know" stays apart from "No" all the way to the handler; "No" has no such member.
+  assert.deepEqual(p.report.when, { known: false, ongoing: false, ongoing_unknown: true, description: "" });
+  const no = JSON.parse(text(reportPayloadOf({ ...r, ongoing: "no" }, "2026-11-27T19:45:00Z", p.reply))).report.when;
+  assert.deepEqual(no, { known: false, ongoing: false, description: "" });
   // Known, with only a description: no date or time members at all.
   const d = { ...r, whenKnown: "yes", day: "", month: "", year: "", time: "", whenText: "weekends" };
   const when = JSON.parse(text(reportPayloadOf(d, "2026-11-27T19:45:00Z", p.reply))).report.when;
-  assert.deepEqual(when, { known: true, ongoing: false, description: "weekends" });
+  assert.deepEqual(when, { known: true, ongoing: false, ongoing_unknown: true, description: "weekends" });
 });
 
 test("the steps follow in order to check answers; a Change goes back there once all is answered", () => {
@@ -128,16 +132,16 @@ test("check answers lists every answer as the reporter will read it", () => {
   const r = sampleAnswers();
   CHECKS.people(r);
   assert.deepEqual(checkRows(r, "Demo Constabulary"), [
-    ["Police force", "Demo Constabulary", "force"],
-    ["What it is about", "Drugs", "what"],
-    ["What happened", "Cars stop outside number 12 for a few minutes most evenings; packages change hands.", "what"],
-    ["Where", "Outside 12 Example Street, Exampleton", "where-when"],
-    ["When", "20 November 2026, at 22:15, most evenings", "where-when"],
-    ["Still happening", "Yes", "where-when", "whether it is still happening"],
-    ["People", [["Description: Tall man, grey hoodie, 30s"]], "people"],
-    ["Vehicles", [["Registration: AB12 CDE", "Make and model: Ford Focus", "Colour: silver"]], "people"],
-    ["How you know", "I saw it", "how"],
-    ["More about how you know", "I live opposite", "how"],
+    ["Police force", "Demo Constabulary", "force", "Change the police force"],
+    ["What it is about", "Drugs", "what", "Change what it is about"],
+    ["What happened", "Cars stop outside number 12 for a few minutes most evenings; packages change hands.", "what", "Change what happened"],
+    ["Where", "Outside 12 Example Street, Exampleton", "where-when", "Change where"],
+    ["When", "20 November 2026 at 22:15\nmost evenings", "where-when", "Change when"],
+    ["Still happening", "Yes", "where-when", "Change whether it is still happening"],
+    ["People", [["Description: Tall man, grey hoodie, 30s"]], "people", "Change people"],
+    ["Vehicles", [["Registration: AB12 CDE", "Make and model: Ford Focus", "Colour: silver"]], "people", "Change vehicles"],
+    ["How you know", "I saw it", "how", "Change how you know"],
+    ["More about how you know", "I live opposite", "how", "Change more about how you know"],
   ]);
   const none = checkRows({ ...r, whereKnown: "no", whenKnown: "no", people: [], vehicles: [], howDetails: " " }, "Demo");
   assert.deepEqual(none.map((row) => row[1]).slice(3), ["I do not know", "I do not know", "Yes", "None given", "None given", "I saw it", "Not given"]);

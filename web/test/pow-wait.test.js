@@ -1,6 +1,7 @@
 // The waiting screen's estimate of the time left (src/wait.js): the mean
 // from the rate measured so far, its spread, when it counts as long, and
 // durations in words rounded up.
+import "./use-en.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 

@@ -1,4 +1,5 @@
 // The page's retry after a 503 (src/retry.js): when, how long, how often.
+import "./use-en.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 

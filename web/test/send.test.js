@@ -2,6 +2,7 @@
 // challenge, the seal, the proof of work and the post, and each rule for
 // trying again (429 → a new challenge once; 503 → the same envelope and proof
 // after Retry-After, a few times; 422 → the new key, once), with Cancel.
+import "./use-en.js";
 import { test, mock } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac, webcrypto } from "node:crypto";
@@ -124,7 +125,7 @@ test("a report is sealed to the force, proved over and posted once: 201", async 
   assert.equal(res.ok, true);
   assert.equal(res.id, "ab12");
   assert.equal(res.force.id, "demo");
-  assert.deepEqual(seen, ["progress: Locking your message on this device…", "solving 256 report", "posting"]);
+  assert.deepEqual(seen, ["progress: send.locking", "solving 256 report", "posting"]);
   assert.equal(server.log.posts.length, 1);
   const [post] = server.log.posts;
   // The header is the challenge as received, then a nonce that solves it over this envelope.
@@ -227,7 +228,7 @@ test("422: the directory is reloaded and the payload sealed to the force's new k
   const { io, seen } = page(server, { reloads: [[{ id: "demo", publicKey: newKey }]] });
   const res = await sealAndPost("demo", payload(), "report", io);
   assert.equal(res.ok, true);
-  assert.ok(seen.includes("progress: Getting the police force's new key…"));
+  assert.ok(seen.includes("progress: send.new_key"));
   assert.equal(seen.filter((s) => s === "reload").length, 1);
   const [first, second] = server.log.posts;
   assert.deepEqual(await q.openEnvelope(SK, q.KIND_REPORT, first.envelope), payload());
@@ -346,7 +347,7 @@ test("pause keeps the sealed envelope in memory; resume solves a new challenge a
   assert.equal(res.ok, true);
   assert.equal(solvings, 2);
   assert.equal(seen.filter((x) => x === "paused").length, 1);
-  assert.equal(seen.filter((x) => x.startsWith("progress: Locking")).length, 1, "sealed once, not again after the pause");
+  assert.equal(seen.filter((x) => x === "progress: send.locking").length, 1, "sealed once, not again after the pause");
   assert.equal(server.log.challenges.length, 2, "a new challenge after the pause");
   assert.equal(server.log.posts.length, 1);
   assert.equal(server.log.posts[0].pow.split(".")[0], server.log.challenges[1]);

@@ -1,10 +1,12 @@
 // The page's pure checks and wording (no DOM).
+import { EN, CY } from "./use-en.js";
+import { useCatalogue } from "../src/i18n.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 import "../src/words.js"; // the word list, as the page loads it (loadWords)
-import { parseDate, parseTime, tidyCodeInput, checkReplyCode, formatDate, formatSentAt } from "../src/validate.js";
+import { parseDate, parseTime, tidyCodeInput, checkReplyCode, suggestWord, formatDate, formatSentAt } from "../src/validate.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS } from "../src/labels.js";
 import { CATEGORIES, HOW_KNOWN } from "../src/quietline-crypto.js";
 
@@ -46,7 +48,7 @@ test("typed reply codes: one plain message for each of the three errors", () => 
   assert.equal(checkReplyCode("").error, "Enter your 12-word reply code");
   assert.equal(checkReplyCode("abandon").error, "Your reply code has 12 words. You entered 1 word");
   assert.equal(checkReplyCode("abandon ".repeat(11)).error, "Your reply code has 12 words. You entered 11 words");
-  assert.equal(checkReplyCode("abandon ".repeat(11) + "abandonn").error, "Word 12, “abandonn”, is not one of the reply code words. Check how it is spelled");
+  assert.equal(checkReplyCode("abandon ".repeat(11) + "zzzzzz").error, "Word 12, ‘zzzzzz’, is not one of the reply code words. Check how it is spelled");
   assert.match(checkReplyCode("abandon ".repeat(12)).error, /^These 12 words are not a reply code/);
   assert.ok(checkReplyCode("abandon ".repeat(11) + "about").entropy);
 });
@@ -72,4 +74,42 @@ test("the payload constants match the Rust crate", () => {
   };
   assert.deepEqual(list("CATEGORIES"), [...CATEGORIES]);
   assert.deepEqual(list("HOW_KNOWN"), [...HOW_KNOWN]);
+});
+
+test("a code word not in the list: the list's word is suggested, never put in silently", () => {
+  const list = globalThis.QuietlineWords;
+  // UK spellings of the list's American words.
+  for (const [uk, us] of [["licence", "license"], ["colour", "color"], ["armour", "armor"], ["defence", "defense"], ["catalogue", "catalog"], ["mum", "mom"]]) {
+    assert.equal(suggestWord(uk), us, uk);
+  }
+  // Near misses: one letter missing, extra, changed, or two swapped; and the first four letters.
+  for (const [typo, word] of [["abandn", "abandon"], ["abandonn", "abandon"], ["zebro", "zebra"], ["lyrcis", "lyrics"], ["supr", "supreme"], ["satosh", "satoshi"]]) {
+    assert.equal(suggestWord(typo), word, typo);
+  }
+  // Nothing close, or two as close: no suggestion rather than a guess.
+  for (const far of ["zzzzzz", "qqq", "xq", ""]) assert.equal(suggestWord(far), "", far);
+  assert.equal(suggestWord("bat"), "", "bag? bar? — more than one");
+  const code = "abandon ".repeat(11);
+  const uk = checkReplyCode(`${code}licence`);
+  assert.equal(uk.entropy, undefined, "never accepted as typed");
+  assert.deepEqual([uk.suggest, uk.position, uk.word], ["license", 12, "licence"]);
+  assert.equal(uk.error, "Word 12, ‘licence’, is not one of the reply code words. Did you mean ‘license’? The words use American spellings");
+  assert.equal(checkReplyCode(`${code}abandn`).error, "Word 12, ‘abandn’, is not one of the reply code words. Did you mean ‘abandon’?");
+  delete globalThis.QuietlineWords;
+  assert.equal(suggestWord("licence"), "", "no list loaded: no suggestion");
+  globalThis.QuietlineWords = list;
+});
+
+test("the Welsh catalogue: errors, dates and times in Welsh", () => {
+  useCatalogue("cy", CY);
+  try {
+    assert.equal(parseDate("20", "", "2026", new Date(2026, 10, 28)).error, "Rhaid i’r dyddiad gynnwys mis");
+    assert.equal(formatDate("2026-11-20"), "20 Tachwedd 2026");
+    assert.deepEqual(parseTime("10:15yh"), { value: "22:15" });
+    assert.deepEqual(parseTime("9yb"), { value: "09:00" });
+    assert.equal(checkReplyCode("abandon").error, "Mae 12 gair yn eich cod ateb. Nifer y geiriau a roesoch chi: 1");
+    assert.match(formatSentAt("2026-11-28T09:00:00Z"), /^(27|28) Tachwedd 2026 am \d{1,2}(:\d\d)?(yb|yh)$/);
+  } finally {
+    useCatalogue("en", EN);
+  }
 });

@@ -34,7 +34,7 @@ pub fn sample_report_for(secrets: quietline_crypto::reply_code::ReplySecrets) ->
             category: "drugs".into(),
             details: "Cars stop outside number 12 for a few minutes most evenings; packages change hands.".into(),
             location: Known { known: true, description: "Outside 12 Example Street, Exampleton".into() },
-            when: When { known: true, date: Some("2026-11-20".into()), time: Some("22:15".into()), ongoing: true, description: "most evenings".into() },
+            when: When { known: true, date: Some("2026-11-20".into()), time: Some("22:15".into()), ongoing: true, ongoing_unknown: false, description: "most evenings".into() },
             people: vec![Person { name: String::new(), description: "Tall man, grey hoodie, 30s".into() }],
             vehicles: vec![Vehicle { registration: "AB12 CDE".into(), make_model: "Ford Focus".into(), colour: "silver".into(), description: String::new() }],
             how_known: "saw".into(),
