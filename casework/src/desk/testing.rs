@@ -193,6 +193,7 @@ impl Reporter {
                     date: Some("2026-11-20".into()),
                     time: Some("22:30".into()),
                     ongoing: true,
+                    ongoing_unknown: false,
                     description: "most Friday nights".into(),
                 },
                 people: vec![Person {

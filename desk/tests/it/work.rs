@@ -142,6 +142,7 @@ impl Reporter {
                     date: Some("2026-12-05".into()),
                     time: Some("22:30".into()),
                     ongoing: true,
+                    ongoing_unknown: false,
                     description: "most Friday nights".into(),
                 },
                 people: vec![Person {
