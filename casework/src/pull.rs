@@ -155,6 +155,9 @@ enum Item {
         key_id: String,
         flag: Option<Flag>,
         sha256: [u8; 32],
+        /// The id of an envelope with the same bytes already in the vault
+        /// before this page (looked up only for one that opened).
+        stored_twin: Option<String>,
     },
     /// Not stored: gone since it was listed, too large, not valid.
     Refused { entry: InboxEntry, why: String },
@@ -183,6 +186,7 @@ async fn open_batch(
                         key_id,
                         flag,
                         sha256,
+                        stored_twin: None,
                     }
                 }
                 Err(why) => Item::Refused { entry, why },
@@ -300,8 +304,9 @@ impl Walk<'_> {
     }
 
     /// Take one item, in listing order: duplicate check, summary, pending.
+    /// Synchronous but for the commit: the lookups were made in the batch.
     async fn take(&mut self, item: Item, pending: &mut Pending) -> Result<(), PullError> {
-        let (entry, bytes, key_id, mut flag, sha256) = match item {
+        let (entry, bytes, key_id, mut flag, sha256, stored_twin) = match item {
             Item::Refused { entry, why } => {
                 self.summary.refuse(&entry.id, why);
                 return Ok(());
@@ -312,7 +317,8 @@ impl Walk<'_> {
                 key_id,
                 flag,
                 sha256,
-            } => (entry, bytes, key_id, flag, sha256),
+                stored_twin,
+            } => (entry, bytes, key_id, flag, sha256, stored_twin),
         };
         let day = if is_day(&entry.day) {
             entry.day.clone()
@@ -320,9 +326,11 @@ impl Walk<'_> {
             "0000-00-00".to_owned()
         };
         if flag.is_none() {
+            // Earlier in this page first (not all of it is committed yet),
+            // then what the vault held before the page.
             if let Some(other) = pending.in_page.get(&sha256) {
                 flag = Some(Flag::Duplicate(other.clone()));
-            } else if let Some(other) = self.vault.id_by_sha256(&sha256).await? {
+            } else if let Some(other) = stored_twin {
                 flag = Some(Flag::Duplicate(other));
             }
         }
@@ -363,13 +371,36 @@ impl Walk<'_> {
             batches.push(todo.by_ref().take(FETCH_BATCH).collect::<Vec<_>>());
         }
         // Locals, so the stream borrows none of `self` (which `take` changes).
-        let (client, legacy, ring) = (self.client, self.legacy.clone(), self.ring.clone());
+        let (client, vault) = (self.client, self.vault);
+        let (legacy, ring) = (self.legacy.clone(), self.ring.clone());
         let (legacy, ring) = (&*legacy, &ring);
         let mut stream = futures_util::stream::iter(batches.into_iter().map(|batch| {
             let ring = ring.clone();
             async move {
                 let got = fetch_batch(client, legacy, batch).await?;
-                Ok::<_, PullError>(open_batch(ring, got).await)
+                let mut items = open_batch(ring, got).await;
+                // The vault's duplicates, looked up here so that these waits
+                // overlap the other batches' work. Safe to look early: an
+                // envelope stored earlier in this page is caught by
+                // `Pending::in_page` instead, and earlier pages are committed.
+                let twins: Vec<Result<Option<String>, VaultError>> =
+                    futures_util::stream::iter(items.iter().map(|item| async move {
+                        match item {
+                            Item::Got {
+                                flag: None, sha256, ..
+                            } => vault.id_by_sha256(sha256).await,
+                            _ => Ok(None),
+                        }
+                    }))
+                    .buffered(VAULT_LOOKUPS)
+                    .collect()
+                    .await;
+                for (item, twin) in items.iter_mut().zip(twins) {
+                    if let Item::Got { stored_twin, .. } = item {
+                        *stored_twin = twin?;
+                    }
+                }
+                Ok::<_, PullError>(items)
             }
         }))
         .buffered(IN_FLIGHT);
