@@ -238,7 +238,8 @@ async fn fetch_batch(
             Err(e) => return Err(e.into()),
         }
     }
-    let fetched: Vec<(InboxEntry, Result<Option<Vec<u8>>, ClientError>)> =
+    type OneByOne = (InboxEntry, Result<Option<Vec<u8>>, ClientError>);
+    let fetched: Vec<OneByOne> =
         futures_util::stream::iter(batch.into_iter().map(|entry| async move {
             let r = client.envelope(&entry.id).await;
             (entry, r)

@@ -1001,9 +1001,14 @@ async fn inbox_fetch(b: Backend) {
     r.error(400, "bad_report_id", "id number 1");
     assert!(!String::from_utf8_lossy(&r.body).contains("CANARY"));
     for bad in [&"0".repeat(31), &"0".repeat(33), &"z".repeat(32)] {
-        inbox_fetch_post(&s, json!({ "ids": [bad] }).to_string(), JSON, Some(&t_north))
-            .await
-            .error(400, "bad_report_id", "32 hexadecimal digits");
+        inbox_fetch_post(
+            &s,
+            json!({ "ids": [bad] }).to_string(),
+            JSON,
+            Some(&t_north),
+        )
+        .await
+        .error(400, "bad_report_id", "32 hexadecimal digits");
     }
     for bad in [
         "not json CANARY".to_owned(),
@@ -1019,13 +1024,20 @@ async fn inbox_fetch(b: Backend) {
             "no echo"
         );
     }
-    inbox_fetch_post(&s, json!({ "ids": [] }).to_string(), "text/plain", Some(&t_north))
-        .await
-        .error(415, "unsupported_media_type", "application/json");
+    inbox_fetch_post(
+        &s,
+        json!({ "ids": [] }).to_string(),
+        "text/plain",
+        Some(&t_north),
+    )
+    .await
+    .error(415, "unsupported_media_type", "application/json");
     // A body over the JSON limit is refused without being read whole.
     let huge = format!("{{\"ids\": [\"{}\"]}}", "0".repeat(64 * 1024));
     assert_eq!(
-        inbox_fetch_post(&s, huge, JSON, Some(&t_north)).await.status,
+        inbox_fetch_post(&s, huge, JSON, Some(&t_north))
+            .await
+            .status,
         413
     );
 
