@@ -463,7 +463,12 @@ fn plan(
     let step = (n / SAMPLE).max(1);
     for p in plans.iter().filter(|p| p.follow_up.is_none()).step_by(step) {
         let body = report_body(p.content_seed, p.welsh);
-        registrations.extend(body.vehicles.iter().map(|v| v.registration.clone()));
+        registrations.extend(
+            body.vehicles
+                .iter()
+                .map(|v| v.registration.clone())
+                .filter(|r| !r.is_empty()),
+        );
         names.extend(
             body.people
                 .iter()
