@@ -11,7 +11,9 @@
 //! - console: reports opened and parsed/s (`KeyRing::open_message`, the
 //!   `list`/`show`/`export` path) against raw HPKE open/s.
 //! - pull: time and peak RSS of `quietline-console pull` (a child process) for
-//!   N/10 and N reports.
+//!   N/10 and N reports, against raw HPKE open/s of the same envelopes on 1
+//!   and 2 threads measured around each pull; and the same pull again with
+//!   nothing new.
 //! - pow: the proof of work's verification cost in-process (against SHA-256
 //!   of the same envelope), and a flood of refused submissions against a
 //!   server in a child process (its CPU time read from `/proc`), with the
@@ -22,6 +24,9 @@
 //!   server in a child process whose difficulty answers the intake rate
 //!   (issue 15), with the difficulty it asked for each second.
 //! - soak: a fixed rate for a fixed time, RSS sampled every 10 s.
+//! - generate-vault: not a benchmark: a console home with a vault of N
+//!   realistic reports for the desk benchmarks (the library function
+//!   `quietline_bench::generate::generate`).
 //!
 //! The server runs in this process on its own 2-thread runtime (as `quietline
 //! serve` would on 2 cores), the load client on another runtime. It requires a
@@ -138,6 +143,24 @@ pub(crate) enum What {
     PowRate,
     /// Fixed-rate soak with RSS samples.
     Soak,
+    /// Not a benchmark: write a console home with a vault of N realistic
+    /// reports (follow-ups, statuses, notes, reply copies, audit entries)
+    /// sealed to a new key, for the desk benchmarks. DIR must not exist.
+    GenerateVault {
+        /// Where: DIR/home (the console home) and DIR/passphrase (0600).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Reports (threads' first messages; follow-ups come on top).
+        #[arg(long, default_value_t = 100_000)]
+        reports: usize,
+        /// Seed of the content (same seed, same reports).
+        #[arg(long, default_value_t = 16)]
+        seed: u64,
+        /// Seal the key file with the tests' cheap key derivation (a desk
+        /// start then skips ~1 s of Argon2id; never for a real key).
+        #[arg(long)]
+        cheap_kdf: bool,
+    },
     /// (internal) The flood benchmark's server: `quietline::run` on SQLite in
     /// DIR with the demo force and a fixed difficulty; prints its address on
     /// stdout and stops when stdin closes.
@@ -190,6 +213,15 @@ pub(crate) fn main() -> Result<()> {
             },
         );
     }
+    if let What::GenerateVault {
+        dir,
+        reports,
+        seed,
+        cheap_kdf,
+    } = &cli.what
+    {
+        return generate_vault(dir, *reports, *seed, *cheap_kdf);
+    }
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -219,6 +251,54 @@ pub(crate) fn main() -> Result<()> {
         bail!(
             "{failed} requests were not answered as expected (see the errors in the tables above): these figures are not valid"
         );
+    }
+    Ok(())
+}
+
+/// `generate-vault`: run the generator and print what it made.
+fn generate_vault(dir: &std::path::Path, reports: usize, seed: u64, cheap_kdf: bool) -> Result<()> {
+    use quietline_bench::generate::{Spec, generate};
+    let spec = Spec {
+        reports,
+        seed,
+        kdf: if cheap_kdf {
+            quietline_crypto::keyfile::KdfParams::INSECURE_FOR_TESTS
+        } else {
+            quietline_crypto::keyfile::KdfParams::DEFAULT
+        },
+        ..Spec::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let g = rt.block_on(generate(dir, &spec))?;
+    println!("{}\n", machine());
+    println!("## Vault generator\n");
+    println!(
+        "| reports | follow-ups | records | audit entries | seconds | messages/s | vault size |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let records: Vec<String> = g.records.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    println!(
+        "| {} | {} | {} | {} | {:.1} | {:.0} | {:.0} MB |",
+        g.reports,
+        g.follow_ups,
+        records.join(", "),
+        g.audit_entries,
+        g.secs,
+        (g.reports + g.follow_ups) as f64 / g.secs,
+        g.vault_bytes as f64 / 1e6
+    );
+    println!(
+        "\nHome: {} (force {}, key {}); passphrase file: {}",
+        g.home.display(),
+        g.force_id,
+        g.key_id,
+        g.passphrase_file.display()
+    );
+    if let (Some(r), Some(n)) = (g.registrations.first(), g.names.first()) {
+        println!("Search terms in it, e.g. registration {r:?}, name {n:?}.");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The HTTP client for the intake server's API v1 (issue 3): the inbox, the
-//! envelopes, reply slots and the public directory.
+//! envelopes (one per request, or many with the batched fetch of issue 16),
+//! reply slots and the public directory.
 //!
 //! It owns talking to the server defensively: timeouts on connecting and on
 //! every request, no redirects, and bounded body reads — an envelope body over
@@ -16,6 +17,9 @@
 //! per wait and in total ([`WaitPolicy`]); without it the error is returned.
 
 use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::{Duration, Instant};
 
 use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
@@ -26,8 +30,11 @@ use zeroize::Zeroizing;
 
 use crate::text::clean_line;
 
-/// Largest JSON body read from the server (an inbox page of 1000 entries is ~90 KiB).
+/// Largest JSON body read from the server (an inbox page of 1000 entries is
+/// ~90 KiB). A batch of envelopes has its own bound, from the count asked.
 pub const MAX_JSON_LEN: usize = 1024 * 1024;
+/// Most ids one `POST /api/v1/inbox/fetch` asks for (the server's limit).
+pub const MAX_FETCH_IDS: usize = 64;
 /// Connect timeout.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Whole-request timeout (headers and body).
@@ -195,6 +202,25 @@ pub struct DirectoryEntry {
     pub key_id: String,
     /// Current public key (base64url).
     pub public_key: String,
+}
+
+/// What `POST /api/v1/inbox/fetch` gave for a list of ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The server answered: the envelopes it has, each with its id (every id
+    /// one that was asked for, each at most once, every envelope at most
+    /// `MAX_ENVELOPE_LEN` bytes); an id asked for and absent is gone (past
+    /// retention) or was never this force's. `refused` lists entries whose
+    /// envelope was too large or not base64url, with the reason.
+    Envelopes {
+        /// `(id, envelope)` in the server's order.
+        found: Vec<(String, Vec<u8>)>,
+        /// `(id, why)` for entries that were refused.
+        refused: Vec<(String, String)>,
+    },
+    /// The server does not have the route (404 or 405: an older server):
+    /// fetch one envelope per request with [`Client::envelope`] instead.
+    Unsupported,
 }
 
 /// Outcome of `PUT /api/v1/slots/{address}`.
@@ -607,6 +633,112 @@ impl Client {
             }
         })
         .await
+    }
+
+    /// `POST /api/v1/inbox/fetch` `{"ids": […]}`: many envelopes in one
+    /// answer (at most [`MAX_FETCH_IDS`] ids per call; more is refused here,
+    /// before asking). The answer is read up to what that many envelopes of
+    /// the largest size can take, and checked: an id that was not asked for,
+    /// or given twice, makes the whole answer [`ClientError::BadResponse`].
+    /// The request only reads, so it is retried like a GET when the client
+    /// waits for an unavailable server.
+    pub async fn fetch_envelopes(&self, ids: &[String]) -> Result<Fetched, ClientError> {
+        const WHAT: &str = "a batch of envelopes";
+        if ids.len() > MAX_FETCH_IDS || ids.iter().any(|id| !is_hex(id, 32)) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: format!(
+                    "asked for more than {MAX_FETCH_IDS} ids, or an id that is not 32 hex digits"
+                ),
+            });
+        }
+        if ids.is_empty() {
+            return Ok(Fetched::Envelopes {
+                found: Vec::new(),
+                refused: Vec::new(),
+            });
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            id: String,
+            envelope: String,
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            reports: Vec<Entry>,
+        }
+        let body = serde_json::json!({ "ids": ids }).to_string();
+        // Base64url without padding: 4 characters per 3 bytes, rounded up;
+        // plus the id and the JSON around each entry.
+        let max_b64 = MAX_ENVELOPE_LEN.div_ceil(3) * 4;
+        let limit = 64 + ids.len() * (max_b64 + 64);
+        let answer: Option<Answer> = self
+            .retrying(|| async {
+                let mut req = self
+                    .http
+                    .post(format!("{}/api/v1/inbox/fetch", self.base))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+                if let Some(a) = &self.auth {
+                    req = req.header(AUTHORIZATION, a.clone());
+                }
+                let res = req.send().await.map_err(|e| self.send_error(e, WHAT))?;
+                match res.status() {
+                    s if s.is_success() => {
+                        let bytes = self.read_limited(res, limit, WHAT).await?;
+                        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                            ClientError::BadResponse {
+                                what: WHAT,
+                                reason: format!("not the expected JSON ({e})"),
+                            }
+                        })
+                    }
+                    StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => Ok(None),
+                    _ => Err(self.status_error(res, WHAT).await),
+                }
+            })
+            .await?;
+        let Some(answer) = answer else {
+            return Ok(Fetched::Unsupported);
+        };
+        let mut asked: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let mut found = Vec::with_capacity(answer.reports.len());
+        let mut refused = Vec::new();
+        for entry in answer.reports {
+            if !asked.remove(entry.id.as_str()) {
+                return Err(ClientError::BadResponse {
+                    what: WHAT,
+                    reason: "it holds an id that was not asked for, or one id twice".into(),
+                });
+            }
+            if entry.envelope.len() > max_b64 {
+                refused.push((
+                    entry.id,
+                    ClientError::TooLarge {
+                        what: "an envelope",
+                        limit: MAX_ENVELOPE_LEN,
+                    }
+                    .to_string(),
+                ));
+                continue;
+            }
+            match URL_SAFE_NO_PAD.decode(entry.envelope.as_bytes()) {
+                Ok(bytes) if bytes.len() <= MAX_ENVELOPE_LEN => found.push((entry.id, bytes)),
+                Ok(_) => refused.push((
+                    entry.id,
+                    ClientError::TooLarge {
+                        what: "an envelope",
+                        limit: MAX_ENVELOPE_LEN,
+                    }
+                    .to_string(),
+                )),
+                Err(_) => refused.push((
+                    entry.id,
+                    "the server's answer to a batch of envelopes is not valid: the envelope is not base64url".into(),
+                )),
+            }
+        }
+        Ok(Fetched::Envelopes { found, refused })
     }
 
     /// `PUT /api/v1/slots/{address}` with a kind-2 envelope.

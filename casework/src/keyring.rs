@@ -174,7 +174,8 @@ pub fn import_key(
     Ok(info)
 }
 
-/// One unlocked key.
+/// One unlocked key. Cloned only with its ring (see [`KeyRing`]).
+#[derive(Clone)]
 pub struct RingKey {
     /// The key file's header.
     pub info: KeyFileInfo,
@@ -273,6 +274,11 @@ pub struct Opened {
 }
 
 /// The unlocked key ring of one force.
+///
+/// `Clone` so that `pull` can open envelopes on worker threads (which need an
+/// owned, `'static` handle) while its caller keeps a borrowed ring; each
+/// copy's private keys are zeroized when it is dropped, at the end of the pull.
+#[derive(Clone)]
 pub struct KeyRing {
     force_id: String,
     keys: Vec<RingKey>,

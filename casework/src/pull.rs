@@ -1,9 +1,13 @@
 //! `pull`: fetch every envelope the server lists for this force that the vault
 //! lacks, classify it by trying to open it, and store it still sealed.
 //!
-//! It owns walking the inbox page by page (memory stays flat: at most one
-//! page of envelopes is held at a time, fetched a few at once), resuming an interrupted pull, and
-//! the summary. An envelope that does not open is stored with its [`Flag`]
+//! It owns walking the inbox page by page, fetching what the vault lacks in
+//! batches (`POST /api/v1/inbox/fetch`, several batches in flight; one
+//! request per envelope from an older server without it), opening them on
+//! worker threads (every core), storing them in large transactions (memory
+//! stays flat: at most [`COMMIT_BYTES`] of envelopes plus the batches in
+//! flight are held), resuming an interrupted pull, and the summary. Where a
+//! pull's time went and why these sizes: BENCHMARKS.md#pull. An envelope that does not open is stored with its [`Flag`]
 //! and counted — it never stops the pull. An envelope the console refuses to
 //! read (over the size limit) or an id of the wrong shape is skipped and
 //! counted. A listing that does not move forward stops the pull with an error.
@@ -15,6 +19,8 @@
 //! listing up to that cursor, so nothing is missed either way.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 
@@ -22,15 +28,28 @@ use indicatif::ProgressBar;
 use quietline_crypto::envelope;
 use sha2::{Digest, Sha256};
 
-use crate::client::{Client, ClientError, is_day, is_hex};
+use crate::client::{Client, ClientError, Fetched, InboxEntry, MAX_FETCH_IDS, is_day, is_hex};
 use crate::keyring::{Flag, KeyRing};
 use crate::vault::{NewEnvelope, Vault, VaultError};
 
-/// Page size asked of the server (the server allows up to 1000). A page of
-/// envelopes, up to 64 KiB each, is held in memory before it is committed.
-pub const PAGE_SIZE: u32 = 100;
-/// Envelope requests in flight at once.
+/// Page size of the inbox listing asked of the server (its largest): ids,
+/// key ids and days only, ~90 KiB of JSON.
+pub const PAGE_SIZE: u32 = 1000;
+/// Ids per batched envelope fetch (`POST /api/v1/inbox/fetch`; the server
+/// takes up to [`MAX_FETCH_IDS`]).
+pub const FETCH_BATCH: usize = 32;
+/// Batches fetched and opened at once (and, from a server without the batched
+/// fetch, envelope requests in flight at once).
 pub const IN_FLIGHT: usize = 4;
+/// Envelopes per vault transaction: one durable commit (an fsync) per this
+/// many, not per page of the listing.
+pub const COMMIT_ENVELOPES: usize = 1000;
+/// Or per this many bytes of envelopes, whichever comes first: what a pull
+/// holds in memory is bounded by this plus the batches in flight.
+pub const COMMIT_BYTES: usize = 16 * 1024 * 1024;
+/// Vault lookups ("have we got this id?") in flight at once.
+const VAULT_LOOKUPS: usize = 8;
+const _: () = assert!(FETCH_BATCH <= MAX_FETCH_IDS);
 /// Meta key of the resume cursor.
 const RESUME: &str = "pull_resume_after";
 /// How many flagged or refused ids the summary keeps as examples.
@@ -127,12 +146,140 @@ fn classify(ring: &KeyRing, bytes: &[u8], listed_key: &str) -> (String, Option<F
     }
 }
 
+/// One listed entry on its way through the pipeline.
+enum Item {
+    /// Fetched and opened (or not) on a worker thread.
+    Got {
+        entry: InboxEntry,
+        bytes: Vec<u8>,
+        key_id: String,
+        flag: Option<Flag>,
+        sha256: [u8; 32],
+        /// The id of an envelope with the same bytes already in the vault
+        /// before this page (looked up only for one that opened).
+        stored_twin: Option<String>,
+    },
+    /// Not stored: gone since it was listed, too large, not valid.
+    Refused { entry: InboxEntry, why: String },
+}
+
+/// Open one fetched batch on a worker thread (the async thread stays free for
+/// the network and the vault); the results keep the batch's order.
+async fn open_batch(
+    ring: Arc<KeyRing>,
+    got: Vec<(InboxEntry, Result<Vec<u8>, String>)>,
+) -> Vec<Item> {
+    let work = move || {
+        got.into_iter()
+            .map(|(entry, r)| match r {
+                Ok(bytes) => {
+                    let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+                    let listed_key = if is_hex(&entry.key_id, 16) {
+                        entry.key_id.clone()
+                    } else {
+                        String::new()
+                    };
+                    let (key_id, flag) = classify(&ring, &bytes, &listed_key);
+                    Item::Got {
+                        entry,
+                        bytes,
+                        key_id,
+                        flag,
+                        sha256,
+                        stored_twin: None,
+                    }
+                }
+                Err(why) => Item::Refused { entry, why },
+            })
+            .collect::<Vec<_>>()
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(items) => items,
+        // Only a panic inside the crypto gets here; re-raise it where it belongs.
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// Fetch one batch of ids: one `POST /api/v1/inbox/fetch`, or, from a server
+/// without it (`legacy` is then set for the rest of the pull), one request
+/// per envelope, a few at once. An error that is not about one entry (the
+/// server unreachable, the token refused) stops the pull.
+async fn fetch_batch(
+    client: &Client,
+    legacy: &AtomicBool,
+    batch: Vec<InboxEntry>,
+) -> Result<Vec<(InboxEntry, Result<Vec<u8>, String>)>, PullError> {
+    if !legacy.load(Ordering::Relaxed) {
+        let ids: Vec<String> = batch.iter().map(|e| e.id.clone()).collect();
+        match client.fetch_envelopes(&ids).await {
+            Ok(Fetched::Envelopes { found, refused }) => {
+                let mut found: HashMap<String, Vec<u8>> = found.into_iter().collect();
+                let mut refused: HashMap<String, String> = refused.into_iter().collect();
+                return Ok(batch
+                    .into_iter()
+                    .map(|entry| {
+                        let r = match found.remove(&entry.id) {
+                            Some(bytes) => Ok(bytes),
+                            None => Err(refused.remove(&entry.id).unwrap_or_else(|| {
+                                "listed but gone when fetched (past retention?)".into()
+                            })),
+                        };
+                        (entry, r)
+                    })
+                    .collect());
+            }
+            Ok(Fetched::Unsupported) => legacy.store(true, Ordering::Relaxed),
+            Err(e @ ClientError::TooLarge { .. }) | Err(e @ ClientError::BadResponse { .. }) => {
+                // The whole answer is refused; nothing of it is stored, and
+                // the next pull asks for these ids again.
+                let why = e.to_string();
+                return Ok(batch.into_iter().map(|e| (e, Err(why.clone()))).collect());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    type OneByOne = (InboxEntry, Result<Option<Vec<u8>>, ClientError>);
+    let fetched: Vec<OneByOne> =
+        futures_util::stream::iter(batch.into_iter().map(|entry| async move {
+            let r = client.envelope(&entry.id).await;
+            (entry, r)
+        }))
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(fetched.len());
+    for (entry, r) in fetched {
+        let r = match r {
+            Ok(Some(bytes)) => Ok(bytes),
+            Ok(None) => Err("listed but gone when fetched (past retention?)".into()),
+            Err(e @ ClientError::TooLarge { .. }) | Err(e @ ClientError::BadResponse { .. }) => {
+                Err(e.to_string())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        out.push((entry, r));
+    }
+    Ok(out)
+}
+
 struct Walk<'a> {
     client: &'a Client,
     vault: &'a Vault,
-    ring: &'a KeyRing,
+    ring: Arc<KeyRing>,
     progress: &'a ProgressBar,
     summary: PullSummary,
+    /// The server has no batched fetch (an older server).
+    legacy: Arc<AtomicBool>,
+}
+
+/// Envelopes waiting for their vault transaction.
+#[derive(Default)]
+struct Pending {
+    batch: Vec<NewEnvelope>,
+    bytes: usize,
+    /// SHA-256 → id of everything stored in this pull's current page, for
+    /// duplicates the vault cannot see yet.
+    in_page: HashMap<[u8; 32], String>,
 }
 
 impl Walk<'_> {
@@ -145,6 +292,143 @@ impl Walk<'_> {
             s.flagged_total(),
             s.already
         ));
+    }
+
+    /// Store what is pending in one transaction.
+    async fn commit(&mut self, pending: &mut Pending) -> Result<(), PullError> {
+        if !pending.batch.is_empty() {
+            self.vault.insert_envelopes(&pending.batch).await?;
+            pending.batch.clear();
+            pending.bytes = 0;
+        }
+        Ok(())
+    }
+
+    /// Take one item, in listing order: duplicate check, summary, pending.
+    /// Synchronous but for the commit: the lookups were made in the batch.
+    async fn take(&mut self, item: Item, pending: &mut Pending) -> Result<(), PullError> {
+        let (entry, bytes, key_id, mut flag, sha256, stored_twin) = match item {
+            Item::Refused { entry, why } => {
+                self.summary.refuse(&entry.id, why);
+                return Ok(());
+            }
+            Item::Got {
+                entry,
+                bytes,
+                key_id,
+                flag,
+                sha256,
+                stored_twin,
+            } => (entry, bytes, key_id, flag, sha256, stored_twin),
+        };
+        let day = if is_day(&entry.day) {
+            entry.day.clone()
+        } else {
+            "0000-00-00".to_owned()
+        };
+        if flag.is_none() {
+            // Earlier in this page first (not all of it is committed yet),
+            // then what the vault held before the page.
+            if let Some(other) = pending.in_page.get(&sha256) {
+                flag = Some(Flag::Duplicate(other.clone()));
+            } else if let Some(other) = stored_twin {
+                flag = Some(Flag::Duplicate(other));
+            }
+        }
+        pending
+            .in_page
+            .entry(sha256)
+            .or_insert_with(|| entry.id.clone());
+        match &flag {
+            Some(f) => self.summary.flag(&entry.id, f),
+            None => self.summary.opened += 1,
+        }
+        self.summary.new += 1;
+        pending.bytes += bytes.len();
+        pending.batch.push(NewEnvelope {
+            id: entry.id,
+            day,
+            key_id,
+            envelope: bytes,
+            sha256,
+            flag: flag.map(|f| (f.code().to_owned(), f.to_string())),
+        });
+        self.progress.inc(1);
+        if pending.batch.len() >= COMMIT_ENVELOPES || pending.bytes >= COMMIT_BYTES {
+            self.commit(pending).await?;
+        }
+        Ok(())
+    }
+
+    /// Fetch, open and store `todo` (one listing page's new entries): batches
+    /// of [`FETCH_BATCH`] ids, [`IN_FLIGHT`] batches fetched and opened at
+    /// once (opening on worker threads, so on every core), taken in listing
+    /// order and stored in transactions of up to [`COMMIT_ENVELOPES`].
+    async fn store_page(&mut self, todo: Vec<InboxEntry>) -> Result<(), PullError> {
+        let mut pending = Pending::default();
+        let mut batches = Vec::with_capacity(todo.len().div_ceil(FETCH_BATCH));
+        let mut todo = todo.into_iter().peekable();
+        while todo.peek().is_some() {
+            batches.push(todo.by_ref().take(FETCH_BATCH).collect::<Vec<_>>());
+        }
+        // Locals, so the stream borrows none of `self` (which `take` changes).
+        let (client, vault) = (self.client, self.vault);
+        let (legacy, ring) = (self.legacy.clone(), self.ring.clone());
+        let (legacy, ring) = (&*legacy, &ring);
+        let mut stream = futures_util::stream::iter(batches.into_iter().map(|batch| {
+            let ring = ring.clone();
+            async move {
+                let got = fetch_batch(client, legacy, batch).await?;
+                let mut items = open_batch(ring, got).await;
+                // The vault's duplicates, looked up here so that these waits
+                // overlap the other batches' work. Safe to look early: an
+                // envelope stored earlier in this page is caught by
+                // `Pending::in_page` instead, and earlier pages are committed.
+                let twins: Vec<Result<Option<String>, VaultError>> =
+                    futures_util::stream::iter(items.iter().map(|item| async move {
+                        match item {
+                            Item::Got {
+                                flag: None, sha256, ..
+                            } => vault.id_by_sha256(sha256).await,
+                            _ => Ok(None),
+                        }
+                    }))
+                    .buffered(VAULT_LOOKUPS)
+                    .collect()
+                    .await;
+                for (item, twin) in items.iter_mut().zip(twins) {
+                    if let Item::Got { stored_twin, .. } = item {
+                        *stored_twin = twin?;
+                    }
+                }
+                Ok::<_, PullError>(items)
+            }
+        }))
+        .buffered(IN_FLIGHT);
+        let mut result = Ok(());
+        while let Some(items) = stream.next().await {
+            let items = match items {
+                Ok(items) => items,
+                Err(e) => {
+                    // Keep what this page already fetched, then stop.
+                    result = Err(e);
+                    break;
+                }
+            };
+            for item in items {
+                if let Err(e) = self.take(item, &mut pending).await {
+                    result = Err(e);
+                    break;
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+            self.show();
+        }
+        drop(stream);
+        let committed = self.commit(&mut pending).await;
+        result.and(committed)
     }
 
     /// Walk from `after` to the end of the listing, or until an id above `until`.
@@ -176,13 +460,10 @@ impl Walk<'_> {
                 }
                 _ => empty_pages = 0,
             }
-            let mut batch: Vec<NewEnvelope> = Vec::new();
-            let mut in_batch: HashMap<[u8; 32], String> = HashMap::new();
             let mut seen: HashSet<String> = HashSet::new();
             let mut reached_until = false;
-            let mut result = Ok(());
-            // First what needs fetching (cheap checks, in listing order)…
-            let mut todo = Vec::new();
+            // First the cheap checks, in listing order…
+            let mut listed = Vec::new();
             for entry in page.reports {
                 if let Some(u) = until
                     && entry.id.as_str() > u
@@ -196,84 +477,30 @@ impl Walk<'_> {
                         .refuse(&entry.id, "the id is not 32 lowercase hex digits".into());
                     continue;
                 }
-                if !seen.insert(entry.id.clone()) || self.vault.contains(&entry.id).await? {
+                if !seen.insert(entry.id.clone()) {
                     self.summary.already += 1;
                     continue;
                 }
-                todo.push(entry);
+                listed.push(entry);
             }
-            // …then a few requests in flight at once (a remote server, or one
-            // behind Tor, is bound by latency), results in listing order.
-            let client = self.client;
-            let mut fetched =
-                futures_util::stream::iter(todo.into_iter().map(|entry| async move {
-                    let r = client.envelope(&entry.id).await;
-                    (entry, r)
-                }))
-                .buffered(IN_FLIGHT);
-            while let Some((entry, r)) = fetched.next().await {
-                let bytes = match r {
-                    Ok(Some(b)) => b,
-                    Ok(None) => {
-                        self.summary.refuse(
-                            &entry.id,
-                            "listed but gone when fetched (past retention?)".into(),
-                        );
-                        continue;
-                    }
-                    Err(e @ ClientError::TooLarge { .. })
-                    | Err(e @ ClientError::BadResponse { .. }) => {
-                        self.summary.refuse(&entry.id, e.to_string());
-                        continue;
-                    }
-                    Err(e) => {
-                        // Keep what this page already fetched, then stop.
-                        result = Err(PullError::from(e));
-                        break;
-                    }
-                };
-                let day = if is_day(&entry.day) {
-                    entry.day.clone()
+            // …then which of them the vault has: a few lookups at once (the
+            // vault has more than one connection), answers in listing order.
+            let vault = self.vault;
+            let known: Vec<Result<bool, VaultError>> =
+                futures_util::stream::iter(listed.iter().map(|e| vault.contains(&e.id)))
+                    .buffered(VAULT_LOOKUPS)
+                    .collect()
+                    .await;
+            let mut todo = Vec::with_capacity(listed.len());
+            for (entry, known) in listed.into_iter().zip(known) {
+                if known? {
+                    self.summary.already += 1;
                 } else {
-                    "0000-00-00".to_owned()
-                };
-                let sha256: [u8; 32] = Sha256::digest(&bytes).into();
-                let listed_key = if is_hex(&entry.key_id, 16) {
-                    entry.key_id.as_str()
-                } else {
-                    ""
-                };
-                let (key_id, mut flag) = classify(self.ring, &bytes, listed_key);
-                if flag.is_none() {
-                    if let Some(other) = self.vault.id_by_sha256(&sha256).await? {
-                        flag = Some(Flag::Duplicate(other));
-                    } else if let Some(other) = in_batch.get(&sha256) {
-                        flag = Some(Flag::Duplicate(other.clone()));
-                    }
+                    todo.push(entry);
                 }
-                in_batch.entry(sha256).or_insert_with(|| entry.id.clone());
-                match &flag {
-                    Some(f) => self.summary.flag(&entry.id, f),
-                    None => self.summary.opened += 1,
-                }
-                self.summary.new += 1;
-                batch.push(NewEnvelope {
-                    id: entry.id.clone(),
-                    day,
-                    key_id,
-                    envelope: bytes,
-                    sha256,
-                    flag: flag.map(|f| (f.code().to_owned(), f.to_string())),
-                });
-                self.progress.inc(1);
-                self.show();
             }
-            drop(fetched);
-            if !batch.is_empty() {
-                self.vault.insert_envelopes(&batch).await?;
-            }
-            drop(batch);
-            result?;
+            self.show();
+            self.store_page(todo).await?;
             if reached_until {
                 return Ok(());
             }
@@ -304,9 +531,12 @@ pub async fn pull(
     let mut walk = Walk {
         client,
         vault,
-        ring,
+        // Worker threads need an owned ring: a copy for this pull, its keys
+        // zeroized when the pull ends.
+        ring: Arc::new(ring.clone()),
         progress,
         summary: PullSummary::default(),
+        legacy: Arc::new(AtomicBool::new(false)),
     };
     walk.show();
     walk.walk(resume.clone(), None, true).await?;

@@ -34,6 +34,10 @@ use crate::storage::{ReportId, SlotAddress, SlotWrite};
 
 /// Most slots one `POST /api/v1/slots/fetch` may ask for.
 pub const MAX_FETCH_SLOTS: usize = 32;
+/// Most reports one `POST /api/v1/inbox/fetch` may ask for: the answer is at
+/// most this many envelopes of up to `MAX_ENVELOPE_LEN` bytes each, base64url
+/// (about 5.6 MB; 64 reports of the common 8 KiB bucket are ~700 KB).
+pub const MAX_FETCH_REPORTS: usize = 64;
 /// Default page size of `GET /api/v1/inbox`.
 pub const DEFAULT_INBOX_LIMIT: u32 = 100;
 /// Largest page size of `GET /api/v1/inbox`.
@@ -408,6 +412,88 @@ pub async fn inbox_report(
             "there is no report with this id in your force's inbox (it may have passed retention)",
         )),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxFetchRequest {
+    ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FetchedReport {
+    id: String,
+    envelope: String,
+}
+
+#[derive(Serialize)]
+struct InboxFetchResponse {
+    reports: Vec<FetchedReport>,
+}
+
+/// `POST /api/v1/inbox/fetch` `{"ids": [report id, …]}` (at most
+/// [`MAX_FETCH_REPORTS`]): the envelopes of those that are in this force's
+/// inbox, in the order asked, each once. An id that is missing, past
+/// retention or another force's is left out, the same for all three, as
+/// `GET /api/v1/inbox/{id}` answers 404 alike. One request instead of one per
+/// envelope: a console pulling a large inbox is bound by round trips
+/// otherwise (BENCHMARKS.md#pull). It reads the body and nothing else of the
+/// request, like every route.
+pub async fn inbox_fetch(
+    handler: Handler,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if !has_media_type(&headers, "application/json") {
+        return Err(ApiError::not_json());
+    }
+    let bytes = read_limited(&headers, body, state.settings.max_json_body).await?;
+    let request: InboxFetchRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        // serde_json's own message can quote the input; only its position is used.
+        ApiError::with_message(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!(
+                "the body must be JSON of the form {{\"ids\": [report ids as listed by GET /api/v1/inbox]}} (problem at line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if request.ids.len() > MAX_FETCH_REPORTS {
+        return Err(ApiError::with_message(
+            StatusCode::BAD_REQUEST,
+            "too_many_ids",
+            format!("ask for at most {MAX_FETCH_REPORTS} reports per request"),
+        ));
+    }
+    let mut ids: Vec<ReportId> = Vec::with_capacity(request.ids.len());
+    for (i, s) in request.ids.iter().enumerate() {
+        let Some(id) = decode_fixed::<16>(s) else {
+            return Err(ApiError::with_message(
+                StatusCode::BAD_REQUEST,
+                "bad_report_id",
+                format!(
+                    "id number {i} (counting from 0): a report id is 32 hexadecimal digits, as listed by GET /api/v1/inbox"
+                ),
+            ));
+        };
+        ids.push(id);
+    }
+    let found = if ids.is_empty() {
+        Vec::new()
+    } else {
+        state.storage.reports(&handler.force_id, &ids).await?
+    };
+    let reports = found
+        .into_iter()
+        .map(|(id, envelope)| FetchedReport {
+            id: hex::encode(id),
+            envelope: URL_SAFE_NO_PAD.encode(envelope),
+        })
+        .collect();
+    Ok(Json(InboxFetchResponse { reports }).into_response())
 }
 
 /// `PUT /api/v1/slots/{address}`: a kind-2 envelope routed to this very slot;

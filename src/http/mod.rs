@@ -20,6 +20,7 @@
 //! | POST | `/api/v1/slots/fetch` | anyone |
 //! | GET | `/api/v1/inbox` | handler |
 //! | GET | `/api/v1/inbox/{id}` | handler |
+//! | POST | `/api/v1/inbox/fetch` | handler (many envelopes in one answer) |
 //! | PUT | `/api/v1/slots/{address}` | handler |
 //! | GET | `/api/v1/assets` | anyone |
 //! | GET | `/`, `/app.css`, `/app.js`, `/pow-worker.js`, `/licences.txt`, `/favicon.ico` | anyone (the page, `page.rs`) |
@@ -93,6 +94,8 @@ pub(crate) fn router_with(
             get(api::get_slot).put(api::put_slot),
         )
         .route("/api/v1/inbox", get(api::inbox))
+        // As for slots: the static `fetch` wins over `{id}` (a GET of it is 405).
+        .route("/api/v1/inbox/fetch", post(api::inbox_fetch))
         .route("/api/v1/inbox/{id}", get(api::inbox_report))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

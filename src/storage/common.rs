@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{ForceEntry, ForceKey, KeyStatus, Result, SlotAddress, StorageError};
+use super::{ForceEntry, ForceKey, KeyStatus, Result, StorageError};
 use sqlx::error::ErrorKind;
 
 /// Largest retention fuzz in days. Each report and slot row gets a uniform
@@ -198,24 +198,20 @@ pub(crate) fn replicate(e: &StorageError) -> StorageError {
     }
 }
 
-/// `addresses` without repeats, first occurrence kept.
-pub(crate) fn dedup(addresses: &[SlotAddress]) -> Vec<SlotAddress> {
+/// `keys` (slot addresses, report ids) without repeats, first occurrence kept.
+pub(crate) fn dedup<K: Copy + Eq + std::hash::Hash>(keys: &[K]) -> Vec<K> {
     let mut seen = HashSet::new();
-    addresses
-        .iter()
-        .copied()
-        .filter(|a| seen.insert(*a))
-        .collect()
+    keys.iter().copied().filter(|k| seen.insert(*k)).collect()
 }
 
-/// The found slots, in the order they were asked for.
-pub(crate) fn in_request_order(
-    wanted: Vec<SlotAddress>,
-    mut found: HashMap<SlotAddress, Vec<u8>>,
-) -> Vec<(SlotAddress, Vec<u8>)> {
+/// The found rows (slots, reports), in the order they were asked for.
+pub(crate) fn in_request_order<K: Copy + Eq + std::hash::Hash>(
+    wanted: Vec<K>,
+    mut found: HashMap<K, Vec<u8>>,
+) -> Vec<(K, Vec<u8>)> {
     wanted
         .into_iter()
-        .filter_map(|a| found.remove(&a).map(|e| (a, e)))
+        .filter_map(|k| found.remove(&k).map(|e| (k, e)))
         .collect()
 }
 

@@ -250,6 +250,23 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Vec<InboxEntry>>;
     /// A report's envelope, only if it belongs to `force_id`.
     async fn report(&self, force_id: &str, id: ReportId) -> Result<Option<Vec<u8>>>;
+    /// Several reports' envelopes at once (the batched inbox fetch): those of
+    /// `ids` that exist AND belong to `force_id`, each once, in the order
+    /// asked; an id of another force is left out exactly like a missing one.
+    /// `Err(UnknownForce)` if nothing was found and the force does not exist.
+    /// Callers bound `ids` (the API takes at most `MAX_FETCH_REPORTS`).
+    ///
+    /// The default asks [`Storage::report`] once per id; both backends answer
+    /// in one query instead.
+    async fn reports(&self, force_id: &str, ids: &[ReportId]) -> Result<Vec<(ReportId, Vec<u8>)>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in common::dedup(ids) {
+            if let Some(envelope) = self.report(force_id, id).await? {
+                found.push((id, envelope));
+            }
+        }
+        Ok(found)
+    }
 
     // --- reply slots ---
     /// Write a one-time slot.

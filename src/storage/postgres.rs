@@ -816,6 +816,26 @@ impl Storage for PostgresStorage {
         Ok(row.map(|(e,)| e))
     }
 
+    async fn reports(&self, force_id: &str, ids: &[ReportId]) -> Result<Vec<(ReportId, Vec<u8>)>> {
+        let wanted = dedup(ids);
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, envelope FROM reports WHERE force_id = $1 AND id = ANY($2::bytea[])",
+        )
+        .bind(force_id)
+        .bind(wanted.iter().map(|a| &a[..]).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut found: HashMap<ReportId, Vec<u8>> = HashMap::with_capacity(rows.len());
+        for (id, envelope) in rows {
+            found.insert(fixed(id, "reports.id")?, envelope);
+        }
+        if found.is_empty() {
+            require_force(&self.pool, force_id).await?;
+        }
+        Ok(in_request_order(wanted, found))
+    }
+
     async fn put_slot(
         &self,
         address: SlotAddress,

@@ -988,6 +988,39 @@ impl Storage for SqliteStorage {
         Ok(row.map(|(e,)| e))
     }
 
+    async fn reports(&self, force_id: &str, ids: &[ReportId]) -> Result<Vec<(ReportId, Vec<u8>)>> {
+        let wanted = dedup(ids);
+        let mut found: HashMap<ReportId, Vec<u8>> = HashMap::with_capacity(wanted.len());
+        // By rowid (`rid`), the table's own key: one B-tree descent per id,
+        // as `report` does; the full id is compared too (the rowid is 63 of
+        // its 128 bits).
+        for chunk in wanted.chunks(SLOTS_PER_SELECT) {
+            let mut select =
+                QueryBuilder::<Sqlite>::new("SELECT id, envelope FROM reports WHERE force_id = ");
+            select.push_bind(force_id);
+            select.push(" AND rid IN (");
+            let mut list = select.separated(", ");
+            for id in chunk {
+                list.push_bind(rid(id));
+            }
+            select.push(")");
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = select
+                .build_query_as()
+                .fetch_all(&self.readers)
+                .await
+                .map_err(db_error)?;
+            for (id, envelope) in rows {
+                found.insert(fixed(id, "reports.id")?, envelope);
+            }
+        }
+        if found.is_empty() {
+            require_force(&self.readers, force_id).await?;
+        }
+        // `in_request_order` keeps only the ids asked for: a row whose rowid
+        // matched but whose full id differs is dropped here.
+        Ok(in_request_order(wanted, found))
+    }
+
     async fn put_slot(
         &self,
         address: SlotAddress,

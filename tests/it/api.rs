@@ -198,6 +198,23 @@ async fn fetch(s: &TestServer, body: impl Into<reqwest::Body>, content_type: &st
     .await
 }
 
+async fn inbox_fetch_post(
+    s: &TestServer,
+    body: impl Into<reqwest::Body>,
+    content_type: &str,
+    token: Option<&str>,
+) -> Resp {
+    let mut req = s
+        .http
+        .post(s.url("/api/v1/inbox/fetch"))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    send(req).await
+}
+
 /// The server's day of receipt now, by its (stopped) clock.
 fn today(s: &TestServer) -> String {
     quietline::day::format_day(s.clock.today())
@@ -222,6 +239,7 @@ on_both_backends!(
     slot_fetch,
     handler_auth,
     inbox_pages,
+    inbox_fetch,
     routes_and_methods,
     shutdown_finishes_in_flight,
     proof_of_work,
@@ -888,6 +906,164 @@ async fn inbox_pages(b: Backend) {
         r.error(400, code, phrase);
         assert!(!String::from_utf8_lossy(&r.body).contains("CANARY"));
     }
+    s.stop().await;
+}
+
+/// `POST /api/v1/inbox/fetch`: many envelopes in one answer, this force's
+/// only, in the order asked, each once; missing and another force's ids are
+/// left out alike; bounded; the same refusals as the slots' batch.
+async fn inbox_fetch(b: Backend) {
+    let Some(s) = TestServer::start(b).await else {
+        return;
+    };
+    let north = s.add_force("north", "North Constabulary").await;
+    let south = s.add_force("south", "South Constabulary").await;
+    let t_north = s.token("north", "desk").await;
+    let t_south = s.token("south", "desk").await;
+    let mut envelopes = HashMap::new();
+    let mut ids = Vec::new();
+    for i in 0..3u8 {
+        let envelope = north.report(&[i; 40]);
+        let id = s.submit(envelope.clone()).await;
+        envelopes.insert(id.clone(), envelope);
+        ids.push(id);
+    }
+    let theirs = s.submit(south.report(b"for south")).await;
+    let missing = hex::encode([0x5au8; 16]);
+    const JSON: &str = "application/json";
+
+    // Asked: two of ours (one twice), a missing id, another force's id.
+    let asked = json!({ "ids": [ids[2], missing, theirs, ids[0], ids[2]] });
+    let r = inbox_fetch_post(&s, asked.to_string(), JSON, Some(&t_north)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let body = r.json();
+    assert_eq!(body.as_object().unwrap().len(), 1, "reports only: {body}");
+    let got: Vec<(String, Vec<u8>)> = body["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e.as_object().unwrap().len(), 2, "id and envelope only: {e}");
+            (
+                e["id"].as_str().unwrap().to_owned(),
+                URL_SAFE_NO_PAD
+                    .decode(e["envelope"].as_str().unwrap())
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (ids[2].clone(), envelopes[&ids[2]].clone()),
+            (ids[0].clone(), envelopes[&ids[0]].clone()),
+        ],
+        "ours only, in the order asked, each once, byte for byte"
+    );
+    // The same bytes as the one-envelope route (which old consoles use).
+    let one = get(&s, &format!("/api/v1/inbox/{}", ids[0]), Some(&t_north)).await;
+    assert_eq!(one.body, got[1].1);
+
+    // Another force's token sees none of north's, exactly as if missing.
+    let r = inbox_fetch_post(&s, json!({ "ids": ids }).to_string(), JSON, Some(&t_south)).await;
+    assert_eq!(r.json(), json!({ "reports": [] }));
+    let r = inbox_fetch_post(
+        &s,
+        json!({ "ids": [theirs] }).to_string(),
+        JSON,
+        Some(&t_south),
+    )
+    .await;
+    assert_eq!(r.json()["reports"][0]["id"], theirs.as_str());
+    let r = inbox_fetch_post(&s, json!({ "ids": [] }).to_string(), JSON, Some(&t_north)).await;
+    assert_eq!(r.json(), json!({ "reports": [] }));
+
+    // 64 is the most one request may ask for.
+    let mut many: Vec<String> = (0..63u8).map(|i| hex::encode([i; 16])).collect();
+    many.push(ids[1].clone());
+    let r = inbox_fetch_post(&s, json!({ "ids": many }).to_string(), JSON, Some(&t_north)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["reports"][0]["id"], ids[1].as_str());
+    many.push(ids[0].clone());
+    inbox_fetch_post(&s, json!({ "ids": many }).to_string(), JSON, Some(&t_north))
+        .await
+        .error(400, "too_many_ids", "at most 64");
+
+    // Refusals, none of which echoes the request.
+    let r = inbox_fetch_post(
+        &s,
+        json!({ "ids": [ids[0], "CANARY-ID"] }).to_string(),
+        JSON,
+        Some(&t_north),
+    )
+    .await;
+    r.error(400, "bad_report_id", "id number 1");
+    assert!(!String::from_utf8_lossy(&r.body).contains("CANARY"));
+    for bad in [&"0".repeat(31), &"0".repeat(33), &"z".repeat(32)] {
+        inbox_fetch_post(
+            &s,
+            json!({ "ids": [bad] }).to_string(),
+            JSON,
+            Some(&t_north),
+        )
+        .await
+        .error(400, "bad_report_id", "32 hexadecimal digits");
+    }
+    for bad in [
+        "not json CANARY".to_owned(),
+        json!({ "ids": [], "CANARY_FIELD": 1 }).to_string(),
+        json!({ "id": [] }).to_string(),
+        json!({ "ids": "CANARY" }).to_string(),
+        json!({ "ids": [1] }).to_string(),
+    ] {
+        let r = inbox_fetch_post(&s, bad, JSON, Some(&t_north)).await;
+        r.error(400, "bad_json", "{\"ids\"");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("CANARY"),
+            "no echo"
+        );
+    }
+    inbox_fetch_post(
+        &s,
+        json!({ "ids": [] }).to_string(),
+        "text/plain",
+        Some(&t_north),
+    )
+    .await
+    .error(415, "unsupported_media_type", "application/json");
+    // A body over the JSON limit is refused without being read whole.
+    let huge = format!("{{\"ids\": [\"{}\"]}}", "0".repeat(64 * 1024));
+    assert_eq!(
+        inbox_fetch_post(&s, huge, JSON, Some(&t_north))
+            .await
+            .status,
+        413
+    );
+
+    // The handler token's force only: no token, a bad one, a revoked one.
+    let check_401 = |r: Resp, phrase: &str| {
+        r.error(401, "unauthorized", phrase);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    };
+    let asked = json!({ "ids": [ids[0]] }).to_string();
+    check_401(
+        inbox_fetch_post(&s, asked.clone(), JSON, None).await,
+        "Authorization: Bearer",
+    );
+    check_401(
+        inbox_fetch_post(&s, asked.clone(), JSON, Some(&random_token())).await,
+        "unknown or has been revoked",
+    );
+    s.storage.revoke_token("north", "desk").await.unwrap();
+    check_401(
+        inbox_fetch_post(&s, asked, JSON, Some(&t_north)).await,
+        "unknown or has been revoked",
+    );
+    // It is a POST: a GET of it is 405 (not read as a report id).
+    get(&s, "/api/v1/inbox/fetch", Some(&t_south))
+        .await
+        .error(405, "method_not_allowed", "method");
     s.stop().await;
 }
 

@@ -348,6 +348,7 @@ conformance!(
     key_lifecycle,
     handler_tokens,
     inbox_pages_in_id_order_and_forces_are_isolated,
+    many_reports_at_once_are_the_forces_own,
     refused_reports_fail_alone,
     the_store_refuses_a_retired_key,
     slots_are_one_time,
@@ -724,6 +725,48 @@ async fn inbox_pages_in_id_order_and_forces_are_isolated(db: &Db) {
 
     assert_unknown_force(s.inbox("nope", None, 10).await, "nope");
     assert_unknown_force(s.report("nope", an_a_report).await, "nope");
+    s.close().await;
+}
+
+/// `reports` (the batched inbox fetch): the force's own, in the order asked,
+/// each once; another force's and missing ids left out alike; an id sharing
+/// a stored one's first 8 bytes (SQLite's rowid) is not taken for it.
+async fn many_reports_at_once_are_the_forces_own(db: &Db) {
+    let s = db.open().await;
+    let ka = force_with_key(&*s, "a").await;
+    let kb = force_with_key(&*s, "b").await;
+    s.add_force("empty", "Empty").await.unwrap();
+    let mut a = Vec::new();
+    for n in 0..5u8 {
+        let r = report("a", ka, vec![n; 300], DAY);
+        a.push((r.id, r.envelope.clone()));
+        s.insert_report(r).await.unwrap();
+    }
+    let theirs = report("b", kb, vec![9; 80], DAY);
+    let their_id = theirs.id;
+    s.insert_report(theirs).await.unwrap();
+    let mut twin = a[1].0;
+    twin[15] ^= 1;
+
+    let asked = [a[3].0, random(), their_id, a[0].0, twin, a[3].0, a[4].0];
+    let got = s.reports("a", &asked).await.unwrap();
+    assert_eq!(
+        got,
+        vec![a[3].clone(), a[0].clone(), a[4].clone()],
+        "a's own, in the order asked, each once"
+    );
+    assert_eq!(
+        s.reports("b", &[a[0].0, their_id]).await.unwrap(),
+        vec![(their_id, vec![9; 80])]
+    );
+    assert!(s.reports("a", &[]).await.unwrap().is_empty());
+    assert!(s.reports("empty", &[a[0].0]).await.unwrap().is_empty());
+    assert_unknown_force(s.reports("nope", &[a[0].0]).await, "nope");
+    // More ids than one SQLite statement binds at once (the API asks 64 at most).
+    let many: Vec<ReportId> = (0..1200)
+        .map(|i| if i == 1100 { a[2].0 } else { random() })
+        .collect();
+    assert_eq!(s.reports("a", &many).await.unwrap(), vec![a[2].clone()]);
     s.close().await;
 }
 
