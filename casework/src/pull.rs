@@ -239,11 +239,17 @@ async fn fetch_batch(
         }
     }
     type OneByOne = (InboxEntry, Result<Option<Vec<u8>>, ClientError>);
-    let fetched: Vec<OneByOne> =
-        futures_util::stream::iter(batch.into_iter().map(|entry| async move {
+    // The futures are collected first: a stream over a closure that returns
+    // borrowing futures is not provably `Send` for every lifetime (a rustc
+    // limitation), and the desk runs the pull in a spawned task.
+    let futures: Vec<_> = batch
+        .into_iter()
+        .map(|entry| async move {
             let r = client.envelope(&entry.id).await;
             (entry, r)
-        }))
+        })
+        .collect();
+    let fetched: Vec<OneByOne> = futures_util::stream::iter(futures)
         .buffered(IN_FLIGHT)
         .collect()
         .await;
@@ -375,36 +381,43 @@ impl Walk<'_> {
         let (client, vault) = (self.client, self.vault);
         let (legacy, ring) = (self.legacy.clone(), self.ring.clone());
         let (legacy, ring) = (&*legacy, &ring);
-        let mut stream = futures_util::stream::iter(batches.into_iter().map(|batch| {
-            let ring = ring.clone();
-            async move {
-                let got = fetch_batch(client, legacy, batch).await?;
-                let mut items = open_batch(ring, got).await;
-                // The vault's duplicates, looked up here so that these waits
-                // overlap the other batches' work. Safe to look early: an
-                // envelope stored earlier in this page is caught by
-                // `Pending::in_page` instead, and earlier pages are committed.
-                let twins: Vec<Result<Option<String>, VaultError>> =
-                    futures_util::stream::iter(items.iter().map(|item| async move {
-                        match item {
-                            Item::Got {
-                                flag: None, sha256, ..
-                            } => vault.id_by_sha256(sha256).await,
-                            _ => Ok(None),
+        let batches: Vec<_> = batches
+            .into_iter()
+            .map(|batch| {
+                let ring = ring.clone();
+                async move {
+                    let got = fetch_batch(client, legacy, batch).await?;
+                    let mut items = open_batch(ring, got).await;
+                    // The vault's duplicates, looked up here so that these waits
+                    // overlap the other batches' work. Safe to look early: an
+                    // envelope stored earlier in this page is caught by
+                    // `Pending::in_page` instead, and earlier pages are committed.
+                    let lookups: Vec<_> = items
+                        .iter()
+                        .map(|item| async move {
+                            match item {
+                                Item::Got {
+                                    flag: None, sha256, ..
+                                } => vault.id_by_sha256(sha256).await,
+                                _ => Ok(None),
+                            }
+                        })
+                        .collect();
+                    let twins: Vec<Result<Option<String>, VaultError>> =
+                        futures_util::stream::iter(lookups)
+                            .buffered(VAULT_LOOKUPS)
+                            .collect()
+                            .await;
+                    for (item, twin) in items.iter_mut().zip(twins) {
+                        if let Item::Got { stored_twin, .. } = item {
+                            *stored_twin = twin?;
                         }
-                    }))
-                    .buffered(VAULT_LOOKUPS)
-                    .collect()
-                    .await;
-                for (item, twin) in items.iter_mut().zip(twins) {
-                    if let Item::Got { stored_twin, .. } = item {
-                        *stored_twin = twin?;
                     }
+                    Ok::<_, PullError>(items)
                 }
-                Ok::<_, PullError>(items)
-            }
-        }))
-        .buffered(IN_FLIGHT);
+            })
+            .collect();
+        let mut stream = futures_util::stream::iter(batches).buffered(IN_FLIGHT);
         let mut result = Ok(());
         while let Some(items) = stream.next().await {
             let items = match items {
@@ -486,11 +499,11 @@ impl Walk<'_> {
             // …then which of them the vault has: a few lookups at once (the
             // vault has more than one connection), answers in listing order.
             let vault = self.vault;
-            let known: Vec<Result<bool, VaultError>> =
-                futures_util::stream::iter(listed.iter().map(|e| vault.contains(&e.id)))
-                    .buffered(VAULT_LOOKUPS)
-                    .collect()
-                    .await;
+            let lookups: Vec<_> = listed.iter().map(|e| vault.contains(&e.id)).collect();
+            let known: Vec<Result<bool, VaultError>> = futures_util::stream::iter(lookups)
+                .buffered(VAULT_LOOKUPS)
+                .collect()
+                .await;
             let mut todo = Vec::with_capacity(listed.len());
             for (entry, known) in listed.into_iter().zip(known) {
                 if known? {
