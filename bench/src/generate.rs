@@ -453,6 +453,7 @@ fn plan(
                     slot: 0,
                     from: spec.force_name.clone(),
                     message: reply_text(rng, *welsh),
+                    lang: Some(if *welsh { "cy" } else { "en" }.to_owned()),
                 },
                 by: rng.random_range(0..handlers),
             });
@@ -833,6 +834,7 @@ fn report_body(seed: u64, welsh: bool) -> ReportBody {
                 )
             }),
             ongoing: rng.random_bool(0.4),
+            ongoing_unknown: false,
             description: pick(rng, WHEN_DESC).into(),
         }
     } else {
@@ -841,6 +843,7 @@ fn report_body(seed: u64, welsh: bool) -> ReportBody {
             date: None,
             time: None,
             ongoing: false,
+            ongoing_unknown: false,
             description: String::new(),
         }
     };
