@@ -161,6 +161,13 @@ pub(crate) enum What {
         #[arg(long)]
         cheap_kdf: bool,
     },
+    /// The desk at scale (issue 16): a generated vault of N reports, desk start,
+    /// 8 handlers browsing the queue, cases and search at once, peak memory
+    Desk {
+        /// Reports in the generated vault
+        #[arg(long, default_value_t = 100_000)]
+        reports: usize,
+    },
     /// (internal) The flood benchmark's server: `quietline::run` on SQLite in
     /// DIR with the demo force and a fixed difficulty; prints its address on
     /// stdout and stops when stdin closes.
@@ -221,6 +228,14 @@ pub(crate) fn main() -> Result<()> {
     } = &cli.what
     {
         return generate_vault(dir, *reports, *seed, *cheap_kdf);
+    }
+    if let What::Desk { reports } = &cli.what {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        println!("{}\n", machine());
+        return rt.block_on(quietline_bench::desk::run(*reports));
     }
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
