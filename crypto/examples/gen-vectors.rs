@@ -3,6 +3,8 @@
 //! Run: `cargo run -p quietline-crypto --example gen-vectors`.
 #![forbid(unsafe_code)]
 
+#[path = "../tests/common/copy_vectors.rs"]
+mod copy_vectors;
 #[path = "../tests/common/fixed_rng.rs"]
 mod fixed_rng;
 #[path = "../tests/common/vectors.rs"]
@@ -31,6 +33,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("envelope-xwing-v1.json"),
         vectors::render(&xwing_vectors::envelope_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("copy-v1.json"),
+        vectors::render(&copy_vectors::copy_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())

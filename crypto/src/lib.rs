@@ -4,7 +4,7 @@
 //! It owns: the envelope wire layout and its parser ([`envelope`]), sealing with
 //! HPKE (RFC 9180) base mode ([`seal`]), padding to size buckets ([`padding`]),
 //! the payload schemas ([`payload`]), reply codes and what derives from them
-//! ([`reply_code`]), the passphrase-protected key-file format ([`keyfile`]),
+//! ([`reply_code`]), the reporter's own sealed copies ([`copy`]), the passphrase-protected key-file format ([`keyfile`]),
 //! and the proof-of-work challenge and solution on submissions ([`pow`]).
 //! The specification is `crypto/FORMAT.md`; code cites its sections.
 //!
@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod copy;
 pub mod envelope;
 pub mod keyfile;
 pub mod keys;

@@ -29,6 +29,62 @@ proptest! {
     }
 
     #[test]
+    fn copy_round_trip_only_opens_with_its_own_code(entropy in any::<[u8; 16]>(), other in any::<[u8; 16]>(), seq in any::<u32>(), after in any::<u32>(), message in ".{0,400}", xwing in any::<bool>()) {
+        use quietline_crypto::copy::{OwnCopy, copy_box, open_copy, seal_copy};
+        use quietline_crypto::keys::Suite;
+        use quietline_crypto::payload::{Common, FollowUp, ReplyMaterial};
+        prop_assume!(entropy != other);
+        let code = ReplyCode::from_entropy(entropy);
+        let suite = if xwing { Suite::XWing } else { Suite::X25519 };
+        let copy = OwnCopy {
+            common: Common { v: 1, sent_at: "2026-12-07T03:00:00Z".into(), lang: "cy".into() },
+            seq,
+            after_replies: after,
+            sent: Payload::FollowUp(FollowUp {
+                common: Common { v: 1, sent_at: "2026-12-07T03:00:00Z".into(), lang: "cy".into() },
+                message,
+                attachments: vec![],
+                reply: ReplyMaterial::from_secrets(&code.derive_for(suite)),
+            }),
+        };
+        let mut rng = ChaCha20Rng::from_seed([entropy[1]; 32]);
+        let env = seal_copy(&mut rng, &code, suite, &copy).unwrap();
+        prop_assert_eq!(open_copy(&code, &env).unwrap(), copy);
+        // Another code: another box, and another key.
+        prop_assert!(open_copy(&ReplyCode::from_entropy(other), &env).is_err());
+        // The box is none of the code's first reply slots.
+        let slots = code.derive().slot_key;
+        for i in 0..8 {
+            prop_assert_ne!(copy_box(&code), slots.address(i));
+        }
+        // Not readable as a reply (the page refuses it in a reply slot).
+        let payload = open(&code.derive_for(suite).reply_sk, Kind::Reply, &env).unwrap();
+        prop_assert!(Payload::from_json(&payload).is_err());
+    }
+
+    #[test]
+    fn conversation_order_puts_each_copy_between_the_replies_it_had_seen(replies in 0u32..20, copies in proptest::collection::vec((0u32..25, any::<u32>()), 0..20)) {
+        use quietline_crypto::copy::{Place, order};
+        let mut items: Vec<Place> = (0..replies).map(Place::Reply).collect();
+        items.extend(copies.iter().map(|&(after_replies, seq)| Place::Copy { after_replies, seq }));
+        items.reverse();
+        order(&mut items, |p| *p);
+        // Replies stay in slot order.
+        let slots: Vec<u32> = items.iter().filter_map(|p| if let Place::Reply(i) = p { Some(*i) } else { None }).collect();
+        prop_assert_eq!(slots, (0..replies).collect::<Vec<_>>());
+        for (at, p) in items.iter().enumerate() {
+            if let Place::Copy { after_replies, seq } = *p {
+                let before = items[..at].iter().filter(|q| matches!(q, Place::Reply(_))).count() as u32;
+                prop_assert_eq!(before, after_replies.min(replies));
+                // Copies between the same two replies rise by seq.
+                if let Some(Place::Copy { after_replies: a2, seq: s2 }) = items.get(at + 1) {
+                    if *a2 == after_replies { prop_assert!(*s2 >= seq); }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn reply_round_trip(entropy in any::<[u8; 16]>(), i in 0u32..1000, payload in proptest::collection::vec(any::<u8>(), 0..3000)) {
         let s = ReplyCode::from_entropy(entropy).derive();
         let mut rng = ChaCha20Rng::from_seed([entropy[0]; 32]);

@@ -91,6 +91,7 @@ fn committed_vectors_are_exactly_what_the_generator_makes() {
         ("reply-code-v1.json", vectors::reply_code_vectors()),
         ("keyfile-v1.json", vectors::keyfile_vectors()),
         ("pow-v1.json", vectors::pow_vectors()),
+        ("copy-v1.json", common::copy_vectors::copy_vectors()),
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/vectors")
@@ -275,5 +276,68 @@ fn pow_vectors_solve_and_fail_as_stated() {
         )
         .unwrap_err();
         assert_eq!(err.code(), r["error"].as_str().unwrap(), "{}", r["name"]);
+    }
+}
+
+#[test]
+fn copy_vectors_derive_seal_open_and_order_as_stated() {
+    use quietline_crypto::copy::{OwnCopy, Place, copy_box, open_copy, order, seal_copy};
+    use quietline_crypto::keys::Suite;
+    let v = load("copy-v1.json");
+    let codes = load("reply-code-v1.json");
+    let boxes = v["copy_boxes"].as_array().unwrap();
+    assert_eq!(boxes.len(), 4);
+    for (b, c) in boxes.iter().zip(codes["cases"].as_array().unwrap()) {
+        assert_eq!(b["entropy"], c["entropy"]);
+        let code = ReplyCode::from_entropy(hx(&b["entropy"]).try_into().unwrap());
+        let address = copy_box(&code);
+        assert_eq!(hex::encode(address), b["copy_box"].as_str().unwrap());
+        // Not one of the code's reply slots.
+        for slot in c["slots"].as_array().unwrap() {
+            assert_ne!(hex::encode(address), slot.as_str().unwrap());
+        }
+    }
+    let sealed = v["sealed"].as_array().unwrap();
+    assert_eq!(sealed.len(), 3);
+    for c in sealed {
+        let code = ReplyCode::from_entropy(hx(&c["entropy"]).try_into().unwrap());
+        let suite = Suite::from_name(c["suite"].as_str().unwrap()).unwrap();
+        let envelope = hx(&c["envelope"]);
+        let copy = open_copy(&code, &envelope).unwrap();
+        assert_eq!(copy.to_json(), hx(&c["payload"]), "{}", c["name"]);
+        assert_eq!(u64::from(copy.seq), c["seq"].as_u64().unwrap());
+        assert_eq!(u64::from(copy.after_replies), c["after_replies"].as_u64().unwrap());
+        assert_eq!(OwnCopy::from_json(&hx(&c["payload"])).unwrap(), copy);
+        // It seals to the same octets with the same ephemeral input.
+        let again = seal_copy(&mut FixedRng::new(&hx(&c["eph_ikm"])), &code, suite, &copy).unwrap();
+        assert_eq!(again, envelope);
+        // A kind-2 envelope routed to the box, with the all-zero key id.
+        let env = parse(&envelope).unwrap();
+        assert_eq!(env.kind(), Kind::Reply);
+        assert_eq!(env.suite(), suite);
+        // Another code cannot open it, and it is not this code's copy when
+        // its routing is changed (the AAD fails, or the box differs).
+        let other = ReplyCode::from_entropy([0x77; 16]);
+        assert!(open_copy(&other, &envelope).is_err());
+        let mut moved = envelope.clone();
+        moved[19] ^= 1;
+        assert!(open_copy(&code, &moved).is_err());
+    }
+    let place = |p: &Value| {
+        if let Some(i) = p.get("reply") {
+            Place::Reply(i.as_u64().unwrap() as u32)
+        } else {
+            let c = &p["copy"];
+            Place::Copy {
+                after_replies: c["after_replies"].as_u64().unwrap() as u32,
+                seq: c["seq"].as_u64().unwrap() as u32,
+            }
+        }
+    };
+    for o in v["orders"].as_array().unwrap() {
+        let mut found: Vec<Place> = o["found"].as_array().unwrap().iter().map(place).collect();
+        order(&mut found, |p| *p);
+        let want: Vec<Place> = o["ordered"].as_array().unwrap().iter().map(place).collect();
+        assert_eq!(found, want);
     }
 }
