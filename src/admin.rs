@@ -481,8 +481,8 @@ pub async fn run_purge_at(
     let purged = storage.purge(today, retention_days).await?;
     writeln!(
         out,
-        "purged {} reports and {} reply slots older than {retention_days} days (each row also has a few days of random fuzz); settled {} closed days (their reports rewritten in a random order)",
-        purged.reports, purged.slots, purged.days_settled
+        "purged {} reports and {} reply slots, and {} reporters' own copies, older than {retention_days} days (each row also has a few days of random fuzz); settled {} closed days (their reports rewritten in a random order)",
+        purged.reports, purged.slots, purged.copies, purged.days_settled
     )?;
     Ok(purged)
 }

@@ -153,6 +153,7 @@ async fn purge_loop(
                 target: LOG_TARGET,
                 reports = p.reports,
                 slots = p.slots,
+                copies = p.copies,
                 days_settled = p.days_settled,
                 "retention purge done"
             ),
@@ -266,7 +267,7 @@ mod tests {
         .expect("the purge runs at start");
         assert!(
             line.ends_with(
-                " quietline::http: retention purge done reports=0 slots=0 days_settled=0\n"
+                " quietline::http: retention purge done reports=0 slots=0 copies=0 days_settled=0\n"
             ),
             "{line:?}"
         );

@@ -1,4 +1,5 @@
-//! API v1 handlers: the directory, intake, reply slots, the handlers' inbox,
+//! API v1 handlers: the directory, intake, reply slots, reporters' own
+//! copies, the handlers' inbox,
 //! and the list of the reporter page's files with their SHA-256.
 //!
 //! It owns each route's contract as the client sees it: what it reads, in
@@ -29,6 +30,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::day::format_day;
 use crate::intake::Refused;
+use crate::intake::copies::CopyRefused;
 use crate::pow::Refusal;
 use crate::storage::{ReportId, SlotAddress, SlotWrite};
 
@@ -322,6 +324,108 @@ pub async fn fetch_slots(
         })
         .collect();
     Ok(Json(FetchResponse { slots }).into_response())
+}
+
+// ---------------------------------------------------------------- reporters' own copies
+
+const BAD_COPY_BOX: &str =
+    "a copy box is 64 hexadecimal digits (32 bytes), as derived from the reply code";
+
+fn copy_box(path: Result<Path<String>, PathRejection>) -> Result<SlotAddress, ApiError> {
+    path.ok()
+        .and_then(|Path(p)| decode_fixed::<32>(&p))
+        .ok_or(bad_request("bad_copy_box", BAD_COPY_BOX))
+}
+
+/// What the page needs to say how long things are kept: `--retention-days`
+/// and the most random days a row may be kept beyond it.
+fn retention(state: &AppState) -> serde_json::Value {
+    serde_json::json!({
+        "retention_days": state.settings.retention_days,
+        "retention_fuzz_days": crate::storage::MAX_PURGE_FUZZ,
+    })
+}
+
+/// `POST /api/v1/copies/{box}`: a reporter's own copy (crypto/FORMAT.md#own-copies),
+/// a kind-2 envelope routed to this box, with a proof of work as for a report.
+/// `201 {"retention_days", "retention_fuzz_days"}` after the durable commit.
+///
+/// Checks, in order: media type (415), size (413), shape, kind and routing
+/// (400), proof of work (400/429), then the store: the box's caps (409
+/// `copy_box_full`) and the challenge spent (429), in one transaction.
+pub async fn post_copy(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let address = copy_box(path)?;
+    let bytes = envelope_body(&state, &headers, body).await?;
+    let pow = headers
+        .get(quietline_crypto::pow::HEADER)
+        .map(HeaderValue::as_bytes);
+    match state.intake.submit_copy(address, &bytes, pow).await {
+        Ok(()) => Ok(created(retention(&state))),
+        Err(refused) => Err(copy_refused_error(refused)),
+    }
+}
+
+fn copy_refused_error(refused: CopyRefused) -> ApiError {
+    match refused {
+        CopyRefused::Malformed(e) => bad_envelope(e),
+        CopyRefused::WrongKind => bad_request(
+            "wrong_kind",
+            "this is a report envelope (kind 1); a copy is a kind-2 envelope sealed to the reporter's own reply key",
+        ),
+        CopyRefused::Misrouted => bad_request(
+            "copy_box_mismatch",
+            "the envelope is routed to a different address than the copy box in the URL; POST it to /api/v1/copies/{the address in its routing}",
+        ),
+        CopyRefused::Pow(Refusal::Missing) => ApiError::pow_missing(),
+        CopyRefused::Pow(Refusal::Invalid(e)) => ApiError::pow(&e),
+        CopyRefused::Pow(Refusal::Spent) => ApiError::pow_spent(),
+        CopyRefused::Pow(Refusal::Storage(e)) | CopyRefused::Storage(e) => e.into(),
+        CopyRefused::Full => ApiError::with_message(
+            StatusCode::CONFLICT,
+            "copy_box_full",
+            format!(
+                "this copy box already holds as many copies as it may ({} copies, {} bytes in all); nothing was stored, and the message itself was sent",
+                crate::intake::copies::COPY_LIMITS.count,
+                crate::intake::copies::COPY_LIMITS.bytes
+            ),
+        ),
+    }
+}
+
+#[derive(Serialize)]
+struct CopiesResponse {
+    copies: Vec<String>,
+    retention_days: u32,
+    retention_fuzz_days: u32,
+}
+
+/// `GET /api/v1/copies/{box}`: every copy in the box, base64url, in no
+/// meaningful order (the page orders them by what is sealed inside), and the
+/// retention; an empty box is `200` with an empty list, so the answer does
+/// not say whether a box was ever written.
+pub async fn get_copies(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let address = copy_box(path)?;
+    let copies = state
+        .storage
+        .copies(address)
+        .await?
+        .into_iter()
+        .map(|e| URL_SAFE_NO_PAD.encode(e))
+        .collect();
+    Ok(Json(CopiesResponse {
+        copies,
+        retention_days: state.settings.retention_days,
+        retention_fuzz_days: crate::storage::MAX_PURGE_FUZZ,
+    })
+    .into_response())
 }
 
 // ---------------------------------------------------------------- handlers

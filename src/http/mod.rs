@@ -18,6 +18,7 @@
 //! | POST | `/api/v1/reports` | anyone (with a proof of work) |
 //! | GET | `/api/v1/slots/{address}` | anyone |
 //! | POST | `/api/v1/slots/fetch` | anyone |
+//! | GET, POST | `/api/v1/copies/{box}` | anyone (POST with a proof of work) |
 //! | GET | `/api/v1/inbox` | handler |
 //! | GET | `/api/v1/inbox/{id}` | handler |
 //! | POST | `/api/v1/inbox/fetch` | handler (many envelopes in one answer) |
@@ -92,6 +93,10 @@ pub(crate) fn router_with(
         .route(
             "/api/v1/slots/{address}",
             get(api::get_slot).put(api::put_slot),
+        )
+        .route(
+            "/api/v1/copies/{copy_box}",
+            get(api::get_copies).post(api::post_copy),
         )
         .route("/api/v1/inbox", get(api::inbox))
         // As for slots: the static `fetch` wins over `{id}` (a GET of it is 405).

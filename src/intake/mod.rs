@@ -16,6 +16,9 @@
 //!    failure), forgetting a key the store refused, and counting the accepted
 //!    report for the difficulty controller.
 //!
+//! The same rules, with the box's caps instead of the force and key, take a
+//! reporter's own copy ([`copies`], `POST /api/v1/copies/{box}`).
+//!
 //! It answers the new report's id or why it was [`Refused`]; choosing the
 //! status and the message for each refusal is the handler's. It checks shape
 //! only — it cannot and does not decrypt — and stores exactly what the storage
@@ -23,6 +26,7 @@
 //! UTC day. It never sees the request's headers other than the proof of work,
 //! its connection or its time of arrival finer than the day.
 
+pub mod copies;
 pub mod keys;
 
 use std::sync::Arc;

@@ -116,6 +116,41 @@ pub enum SlotWrite {
     Taken,
 }
 
+/// A reporter's own copy to store (crypto/FORMAT.md#own-copies): a kind-2
+/// envelope routed to its copy box. Nothing else about it is kept: no link
+/// to a report, a slot or a thread, and no time finer than the day.
+#[derive(Debug, Clone)]
+pub struct NewCopy {
+    /// The copy box (32 bytes the reply code derives; the envelope's routing).
+    pub copy_box: SlotAddress,
+    /// The whole envelope, opaque.
+    pub envelope: Vec<u8>,
+    /// UTC day of receipt (for retention, as for reply slots).
+    pub day: Day,
+    /// The proof-of-work challenge this copy spends, if any: recorded as
+    /// spent in the same transaction (crypto/FORMAT.md#verifying, step 8).
+    pub pow: Option<PowTicket>,
+}
+
+/// The caps on one copy box, checked in the transaction that writes a copy,
+/// so that concurrent writers cannot overshoot them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyLimits {
+    /// Most copies a box holds.
+    pub count: u32,
+    /// Most envelope bytes a box holds, all its copies together.
+    pub bytes: u64,
+}
+
+/// Outcome of writing a copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyWrite {
+    /// Stored (durably committed, its challenge spent).
+    Stored,
+    /// The box is at its cap ([`CopyLimits`]); nothing stored, no challenge spent.
+    Full,
+}
+
 /// A handler token as listed by the admin command (never the token itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
@@ -134,10 +169,16 @@ pub struct Purged {
     pub reports: u64,
     /// Reply slots deleted.
     pub slots: u64,
+    /// Reporters' own copies deleted (crypto/FORMAT.md#own-copies).
+    pub copies: u64,
     /// Closed days whose reports were rewritten in a random order (each day
     /// once; see [`Storage::purge`]).
     pub days_settled: u64,
 }
+
+/// The most random days a row is kept beyond `--retention-days` (each row's
+/// `purge_fuzz`), as the page states it.
+pub const MAX_PURGE_FUZZ: u32 = common::MAX_PURGE_FUZZ.unsigned_abs() as u32;
 
 /// How long after midnight (UTC) a day counts as closed for
 /// [`Storage::purge`]: a report whose day was read just before midnight may
@@ -281,8 +322,20 @@ pub trait Storage: Send + Sync + 'static {
     /// Read several slots; returns the present ones.
     async fn slots(&self, addresses: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>>;
 
+    // --- reporters' own copies (crypto/FORMAT.md#own-copies) ---
+    /// Store a copy durably in its box, and record its proof-of-work
+    /// challenge as spent in the same transaction: `Err(ChallengeSpent)` if it
+    /// already was. `Ok(Full)` if the box already holds `limits.count` copies
+    /// or the copy would take it past `limits.bytes`; then nothing is stored
+    /// and the challenge is not spent. Rows carry a random id, so no order
+    /// of theirs follows arrival.
+    async fn put_copy(&self, copy: NewCopy, limits: CopyLimits) -> Result<CopyWrite>;
+    /// Every copy in a box, in no meaningful order (by their random ids);
+    /// an empty box is an empty list.
+    async fn copies(&self, copy_box: SlotAddress) -> Result<Vec<Vec<u8>>>;
+
     // --- retention ---
-    /// Delete reports and slots older than `retention_days` (+ each row's random fuzz)
+    /// Delete reports, slots and copies older than `retention_days` (+ each row's random fuzz)
     /// as of `today`, and make sure the bytes are really gone from the
     /// database files (SQLite: `secure_delete` and a TRUNCATE checkpoint of
     /// the WAL; PostgreSQL: `VACUUM FULL` of the tables that lost rows).

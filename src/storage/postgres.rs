@@ -32,8 +32,9 @@ use super::common::{
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, PowTicket, Pressure,
-    Purged, ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    CopyLimits, CopyWrite, Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewCopy,
+    NewReport, PowTicket, Pressure, Purged, ReportId, Result, SlotAddress, SlotWrite, Storage,
+    StorageError, TokenHash, TokenInfo,
 };
 
 /// Migrations embedded at build time from `migrations/postgres/`.
@@ -47,6 +48,10 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The advisory-lock key that serializes purges across instances ("QLPG").
 const PURGE_LOCK: i64 = 0x514C_5047;
+
+/// The first key of the advisory lock a copy write takes on its box ("QLCP");
+/// the second is the box's first four bytes.
+const COPY_LOCK_CLASS: i32 = 0x514C_4350;
 
 /// How long a purge waits for transactions older than its deletes to end
 /// before it rewrites the tables (see `rewrite_tables`).
@@ -357,6 +362,19 @@ impl PostgresStorage {
         if slots > 0 {
             rewrite_due(&mut *tx, "reply_slots").await?;
         }
+        // Copies: the same retention as replies (crypto/FORMAT.md#own-copies).
+        let copies = sqlx::query(
+            "DELETE FROM reporter_copies WHERE day::bigint + purge_fuzz + $1::bigint < $2::bigint",
+        )
+        .bind(i64::from(retention_days))
+        .bind(i64::from(today))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if copies > 0 {
+            rewrite_due(&mut *tx, "reporter_copies").await?;
+        }
         // A settled day whose last report is gone needs no mark any more.
         exec(
             &mut *tx,
@@ -369,6 +387,7 @@ impl PostgresStorage {
         Ok(Purged {
             reports,
             slots,
+            copies,
             days_settled,
         })
     }
@@ -401,6 +420,7 @@ impl PostgresStorage {
             let vacuum = match table.as_str() {
                 "reports" => "VACUUM (FULL) reports",
                 "reply_slots" => "VACUUM (FULL) reply_slots",
+                "reporter_copies" => "VACUUM (FULL) reporter_copies",
                 // The column's CHECK constraint allows no other name.
                 other => {
                     return Err(StorageError::Database(format!(
@@ -834,6 +854,81 @@ impl Storage for PostgresStorage {
             require_force(&self.pool, force_id).await?;
         }
         Ok(in_request_order(wanted, found))
+    }
+
+    async fn put_copy(&self, copy: NewCopy, limits: CopyLimits) -> Result<CopyWrite> {
+        let fuzz = purge_fuzz(1)?[0];
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id)
+            .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        // Writers to the same box take turns until commit (instances sharing
+        // the database included), so the count below cannot be overshot. The
+        // two-int advisory lock space does not meet purge's bigint one.
+        let lock = i32::from_be_bytes([
+            copy.copy_box[0],
+            copy.copy_box[1],
+            copy.copy_box[2],
+            copy.copy_box[3],
+        ]);
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(COPY_LOCK_CLASS)
+            .bind(lock)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let (count, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), coalesce(sum(octet_length(envelope)), 0)::bigint \
+             FROM reporter_copies WHERE copy_box = $1",
+        )
+        .bind(&copy.copy_box[..])
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let len = i64::try_from(copy.envelope.len()).unwrap_or(i64::MAX);
+        if count >= i64::from(limits.count)
+            || bytes.saturating_add(len) > i64::try_from(limits.bytes).unwrap_or(i64::MAX)
+        {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Ok(CopyWrite::Full);
+        }
+        if let Some(ticket) = copy.pow {
+            let spent = sqlx::query(
+                "INSERT INTO pow_spent (id, expires) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&ticket.id[..])
+            .bind(ticket.expires)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            if spent.rows_affected() == 0 {
+                return Err(StorageError::ChallengeSpent);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO reporter_copies (copy_box, id, envelope, day, purge_fuzz) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&copy.copy_box[..])
+        .bind(&id[..])
+        .bind(copy.envelope)
+        .bind(copy.day)
+        .bind(fuzz)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(CopyWrite::Stored)
+    }
+
+    async fn copies(&self, copy_box: SlotAddress) -> Result<Vec<Vec<u8>>> {
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT envelope FROM reporter_copies WHERE copy_box = $1 ORDER BY id")
+                .bind(&copy_box[..])
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(rows.into_iter().map(|(e,)| e).collect())
     }
 
     async fn put_slot(

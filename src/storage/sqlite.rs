@@ -35,8 +35,9 @@ use super::common::{
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, PowTicket, Pressure,
-    Purged, ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    CopyLimits, CopyWrite, Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewCopy,
+    NewReport, PowTicket, Pressure, Purged, ReportId, Result, SlotAddress, SlotWrite, Storage,
+    StorageError, TokenHash, TokenInfo,
 };
 
 /// Migrations embedded at build time from `migrations/sqlite/`.
@@ -1082,6 +1083,67 @@ impl Storage for SqliteStorage {
         Ok(in_request_order(wanted, found))
     }
 
+    async fn put_copy(&self, copy: NewCopy, limits: CopyLimits) -> Result<CopyWrite> {
+        let fuzz = purge_fuzz(1)?[0];
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id)
+            .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
+        let mut w = self.writer().await?;
+        // IMMEDIATE: the count and the insert see the same box, whoever else
+        // writes (another process on the same file included).
+        let mut tx = begin_write(&mut w).await?;
+        let (count, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), coalesce(sum(length(envelope)), 0) FROM reporter_copies WHERE copy_box = ?1",
+        )
+        .bind(&copy.copy_box[..])
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let len = i64::try_from(copy.envelope.len()).unwrap_or(i64::MAX);
+        if count >= i64::from(limits.count)
+            || bytes.saturating_add(len) > i64::try_from(limits.bytes).unwrap_or(i64::MAX)
+        {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Ok(CopyWrite::Full);
+        }
+        if let Some(ticket) = copy.pow {
+            let spent = sqlx::query(
+                "INSERT INTO pow_spent (id, expires) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )
+            .bind(&ticket.id[..])
+            .bind(ticket.expires)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            if spent.rows_affected() == 0 {
+                return Err(StorageError::ChallengeSpent);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO reporter_copies (copy_box, id, envelope, day, purge_fuzz) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&copy.copy_box[..])
+        .bind(&id[..])
+        .bind(copy.envelope)
+        .bind(copy.day)
+        .bind(fuzz)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(CopyWrite::Stored)
+    }
+
+    async fn copies(&self, copy_box: SlotAddress) -> Result<Vec<Vec<u8>>> {
+        let rows: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT envelope FROM reporter_copies WHERE copy_box = ?1 ORDER BY id")
+                .bind(&copy_box[..])
+                .fetch_all(&self.readers)
+                .await
+                .map_err(db_error)?;
+        Ok(rows.into_iter().map(|(e,)| e).collect())
+    }
+
     async fn purge(&self, today: Day, retention_days: u32) -> Result<Purged> {
         let mut w = self.writer().await?;
         let mut tx = begin_write(&mut w).await?;
@@ -1094,6 +1156,14 @@ impl Storage for SqliteStorage {
             .map_err(db_error)?
             .rows_affected();
         let slots = sqlx::query("DELETE FROM reply_slots WHERE day + ?1 + purge_fuzz < ?2")
+            .bind(i64::from(retention_days))
+            .bind(i64::from(today))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        // Copies: the same retention as replies (crypto/FORMAT.md#own-copies).
+        let copies = sqlx::query("DELETE FROM reporter_copies WHERE day + ?1 + purge_fuzz < ?2")
             .bind(i64::from(retention_days))
             .bind(i64::from(today))
             .execute(&mut *tx)
@@ -1131,6 +1201,7 @@ impl Storage for SqliteStorage {
         Ok(Purged {
             reports,
             slots,
+            copies,
             days_settled,
         })
     }

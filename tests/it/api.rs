@@ -1473,6 +1473,16 @@ impl Storage for Faulty {
     async fn slots(&self, a: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>, StorageError> {
         self.0.slots(a).await
     }
+    async fn put_copy(
+        &self,
+        c: quietline::storage::NewCopy,
+        l: quietline::storage::CopyLimits,
+    ) -> Result<quietline::storage::CopyWrite, StorageError> {
+        self.0.put_copy(c, l).await
+    }
+    async fn copies(&self, b: SlotAddress) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.0.copies(b).await
+    }
     async fn purge(&self, t: Day, r: u32) -> Result<Purged, StorageError> {
         self.0.purge(t, r).await
     }

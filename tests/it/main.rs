@@ -23,6 +23,7 @@ mod api;
 mod browser;
 mod browser_firefox;
 mod browser_pq;
+mod copies;
 mod crash;
 mod faults;
 mod fuzz_http;

@@ -1017,6 +1017,7 @@ async fn purge_keeps_through_the_last_day_and_respects_fuzz(db: &Db) {
         Purged {
             reports: ROWS as u64,
             slots: ROWS as u64,
+            copies: 0,
             days_settled: 0,
         }
     );
@@ -1496,6 +1497,7 @@ async fn settling_a_closed_day_hides_arrival_order(db: &Db) {
         Purged {
             reports: 0,
             slots: 0,
+            copies: 0,
             days_settled: 2
         }
     );
@@ -1701,6 +1703,7 @@ async fn sqlite_purge_erases_envelope_bytes_from_file_and_wal() {
         Purged {
             reports: 120,
             slots: 20,
+            copies: 0,
             days_settled: 0,
         }
     );
@@ -1785,6 +1788,7 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
             "pow_key",
             "pow_spent",
             "reply_slots",
+            "reporter_copies",
             "reports",
             "settle_stage",
             "settled_days"
@@ -1955,6 +1959,7 @@ async fn postgres_purge_erases_envelope_bytes_from_table_files() {
         Purged {
             reports: 120,
             slots: 20,
+            copies: 0,
             days_settled: 0,
         }
     );

@@ -400,6 +400,16 @@ impl Storage for Interposed {
     async fn slots(&self, a: &[SlotAddress]) -> Result<Vec<(SlotAddress, Vec<u8>)>, StorageError> {
         self.inner.slots(a).await
     }
+    async fn put_copy(
+        &self,
+        c: quietline::storage::NewCopy,
+        l: quietline::storage::CopyLimits,
+    ) -> Result<quietline::storage::CopyWrite, StorageError> {
+        self.inner.put_copy(c, l).await
+    }
+    async fn copies(&self, b: SlotAddress) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.inner.copies(b).await
+    }
     async fn purge(&self, t: Day, r: u32) -> Result<Purged, StorageError> {
         self.inner.purge(t, r).await
     }
