@@ -306,7 +306,10 @@ fn copy_vectors_derive_seal_open_and_order_as_stated() {
         let copy = open_copy(&code, &envelope).unwrap();
         assert_eq!(copy.to_json(), hx(&c["payload"]), "{}", c["name"]);
         assert_eq!(u64::from(copy.seq), c["seq"].as_u64().unwrap());
-        assert_eq!(u64::from(copy.after_replies), c["after_replies"].as_u64().unwrap());
+        assert_eq!(
+            u64::from(copy.after_replies),
+            c["after_replies"].as_u64().unwrap()
+        );
         assert_eq!(OwnCopy::from_json(&hx(&c["payload"])).unwrap(), copy);
         // It seals to the same octets with the same ephemeral input.
         let again = seal_copy(&mut FixedRng::new(&hx(&c["eph_ikm"])), &code, suite, &copy).unwrap();

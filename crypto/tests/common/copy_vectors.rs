@@ -22,9 +22,30 @@ struct Sealed {
 
 fn cases() -> Vec<Sealed> {
     vec![
-        Sealed { name: "copy of the sample report, X25519", suite: Suite::X25519, eph: 41, seq: 0, after_replies: 0, follow_up: false },
-        Sealed { name: "copy of FORMAT.md's follow-up after one reply, X25519", suite: Suite::X25519, eph: 42, seq: 1, after_replies: 1, follow_up: true },
-        Sealed { name: "copy of FORMAT.md's follow-up after one reply, X-Wing", suite: Suite::XWing, eph: 43, seq: 1, after_replies: 1, follow_up: true },
+        Sealed {
+            name: "copy of the sample report, X25519",
+            suite: Suite::X25519,
+            eph: 41,
+            seq: 0,
+            after_replies: 0,
+            follow_up: false,
+        },
+        Sealed {
+            name: "copy of FORMAT.md's follow-up after one reply, X25519",
+            suite: Suite::X25519,
+            eph: 42,
+            seq: 1,
+            after_replies: 1,
+            follow_up: true,
+        },
+        Sealed {
+            name: "copy of FORMAT.md's follow-up after one reply, X-Wing",
+            suite: Suite::XWing,
+            eph: 43,
+            seq: 1,
+            after_replies: 1,
+            follow_up: true,
+        },
     ]
 }
 
@@ -33,7 +54,11 @@ fn copy_of(code: &ReplyCode, c: &Sealed) -> OwnCopy {
     let secrets = code.derive_for(c.suite);
     let sent = if c.follow_up {
         Payload::FollowUp(FollowUp {
-            common: Common { v: 1, sent_at: "2026-11-28T18:30:00Z".into(), lang: "en".into() },
+            common: Common {
+                v: 1,
+                sent_at: "2026-11-28T18:30:00Z".into(),
+                lang: "en".into(),
+            },
             message: "They usually arrive between 10 and 11 at night.".into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&secrets),
@@ -42,7 +67,11 @@ fn copy_of(code: &ReplyCode, c: &Sealed) -> OwnCopy {
         Payload::from_json(&sample_report_for(secrets)).unwrap()
     };
     OwnCopy {
-        common: Common { v: 1, sent_at: sent.common().sent_at.clone(), lang: "en".into() },
+        common: Common {
+            v: 1,
+            sent_at: sent.common().sent_at.clone(),
+            lang: "en".into(),
+        },
         seq: c.seq,
         after_replies: c.after_replies,
         sent,
@@ -84,28 +113,57 @@ pub fn copy_vectors() -> Value {
         .collect();
     // Each order case: the places as a page found them, and their order.
     let found: Vec<Vec<Place>> = vec![
-        vec![Place::Reply(0), Place::Copy { after_replies: 0, seq: 0 }],
+        vec![
+            Place::Reply(0),
+            Place::Copy {
+                after_replies: 0,
+                seq: 0,
+            },
+        ],
         vec![
             Place::Reply(1),
-            Place::Copy { after_replies: 2, seq: 3 },
+            Place::Copy {
+                after_replies: 2,
+                seq: 3,
+            },
             Place::Reply(0),
-            Place::Copy { after_replies: 1, seq: 1 },
-            Place::Copy { after_replies: 0, seq: 0 },
-            Place::Copy { after_replies: 1, seq: 2 },
+            Place::Copy {
+                after_replies: 1,
+                seq: 1,
+            },
+            Place::Copy {
+                after_replies: 0,
+                seq: 0,
+            },
+            Place::Copy {
+                after_replies: 1,
+                seq: 2,
+            },
         ],
         // Two replies came before the reporter checked again: both precede
         // the follow-up; a copy claiming more replies than were found sorts last.
         vec![
-            Place::Copy { after_replies: 5, seq: 2 },
-            Place::Copy { after_replies: 2, seq: 1 },
+            Place::Copy {
+                after_replies: 5,
+                seq: 2,
+            },
+            Place::Copy {
+                after_replies: 2,
+                seq: 1,
+            },
             Place::Reply(1),
             Place::Reply(0),
-            Place::Copy { after_replies: 0, seq: 0 },
+            Place::Copy {
+                after_replies: 0,
+                seq: 0,
+            },
         ],
     ];
     let place = |p: &Place| match *p {
         Place::Reply(i) => json!({"reply": i}),
-        Place::Copy { after_replies, seq } => json!({"copy": {"after_replies": after_replies, "seq": seq}}),
+        Place::Copy { after_replies, seq } => {
+            json!({"copy": {"after_replies": after_replies, "seq": seq}})
+        }
     };
     let orders: Vec<Value> = found
         .into_iter()
