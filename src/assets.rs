@@ -178,6 +178,18 @@ mod tests {
                 .content_type,
             "text/javascript; charset=utf-8"
         );
+        // And the own copies and the conversation by this one.
+        assert!(
+            std::str::from_utf8(find("/app.js").unwrap().body)
+                .unwrap()
+                .contains(r#""/copy.js""#)
+        );
+        assert_eq!(
+            find("/copy.js")
+                .expect("the copies bundle is served")
+                .content_type,
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
         let paths: Vec<String> = all().iter().map(Asset::address).collect();
         assert_eq!(
@@ -196,11 +208,12 @@ mod tests {
                 "/pow-worker.js",
                 "/pq.js",
                 "/words.js",
+                "/copy.js",
                 "/licences.txt"
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 14);
+        assert_eq!(lines.lines().count(), 15);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

@@ -3,7 +3,7 @@
 // page and its catalogue bundle (index.html, staying-safe.html,
 // lang-en.js for the default language; index.cy.html, staying-safe.cy.html,
 // lang-cy.js for Welsh, …); and app.css, app.js, pow-worker.js, pq.js,
-// words.js (fixed names, no hashes) and licences.txt. Also files.txt, the
+// words.js, copy.js (fixed names, no hashes) and licences.txt. Also files.txt, the
 // list the server embeds (build.rs): each file, its URL path and language. Deterministic:
 // the same lock file and sources give the same bytes (no timestamps, no
 // absolute paths, no source maps). Usage: `npm run build` (→ dist/), or
@@ -63,10 +63,18 @@ export const PQ_BUDGET_BYTES = 32 * 1024;
  * the first load; it has its own budget, gzip -9.
  */
 export const WORDS_BUDGET_BYTES = 8 * 1024;
+/**
+ * The reporter's own copies and the conversation (src/copy.js): fetched
+ * when a message has been sent or a reply code is checked, so it is not in
+ * the first load; it has its own budget, gzip -9. It carries its own copy of
+ * the envelope code (HPKE, as pq.js does), since a bundle of its own cannot
+ * share app.js's.
+ */
+export const COPY_BUDGET_BYTES = 24 * 1024;
 /** Every file the build writes, in the order the server lists them (src/assets.rs). */
 export const OUTPUT_FILES = [
   ...LANGS.flatMap((c) => [langFile("index.html", c), langFile("staying-safe.html", c), `lang-${c}.js`, `lang-${c}-later.js`]),
-  "app.css", "app.js", "pow-worker.js", "pq.js", "words.js", "licences.txt",
+  "app.css", "app.js", "pow-worker.js", "pq.js", "words.js", "copy.js", "licences.txt",
 ];
 
 /** Each output file's URL path and language (files.txt, for build.rs): the pages share a path per language. */
@@ -106,6 +114,13 @@ export async function buildFiles() {
     format: "iife",
     metafile: true,
   });
+  // The own copies and the conversation: it registers globalThis.QuietlineCopy.
+  const copyJs = await esbuild.build({
+    ...jsOptions(root),
+    entryPoints: ["src/copy.js"],
+    format: "iife",
+    metafile: true,
+  });
   const css = await esbuild.build({
     absWorkingDir: root,
     entryPoints: ["src/app.css"],
@@ -134,7 +149,9 @@ export async function buildFiles() {
     "pow-worker.js": worker.outputFiles[0].contents,
     "pq.js": pqJs.outputFiles[0].contents,
     "words.js": wordsJs.outputFiles[0].contents,
-    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile])),
+    // Its words are the catalogue's short names too (t() looks them up so).
+    "copy.js": shortKeys(copyJs.outputFiles[0].contents, ids),
+    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile, copyJs.metafile])),
   });
   for (const [name, bytes] of Object.entries(files)) {
     if (Buffer.from(bytes).toString("utf8").includes(root)) {

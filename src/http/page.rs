@@ -4,8 +4,9 @@
 //! `/lang-<code>.js` and `/lang-<code>-later.js` (each language's
 //! messages), `/pow-worker.js` (the proof-of-work worker the page starts),
 //! `/pq.js` (the X-Wing code it fetches for a hybrid key), `/words.js` (the
-//! reply code's word list, fetched once a code is made or typed) and
-//! `/licences.txt`; an empty `/favicon.ico`; and `/exit`, the way out.
+//! reply code's word list, fetched once a code is made or typed),
+//! `/copy.js` (the reporter's own copies and the conversation, fetched once a
+//! message is sent or a code is checked) and `/licences.txt`; an empty `/favicon.ico`; and `/exit`, the way out.
 //!
 //! It owns content negotiation: the language of `/` and `/staying-safe`
 //! ([`lang_for`]: `?lang=` if the page is built in it, else the request's
@@ -333,6 +334,7 @@ mod tests {
             "/pow-worker.js",
             "/pq.js",
             "/words.js",
+            "/copy.js",
             "/licences.txt",
             "/favicon.ico",
         ] {

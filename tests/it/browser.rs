@@ -10,7 +10,10 @@
 //!   what was typed (and does not contain it in the clear), and the proof of
 //!   work it was sent with solves a 20-bit challenge over exactly its bytes →
 //!   the force replies into slot 0 → the page shows the reply for the 12
-//!   words → the follow-up arrives in the same thread, with its own proof;
+//!   words → the follow-up arrives in the same thread, with its own proof →
+//!   the page's own copies of both are in the code's box and the replies page
+//!   shows the whole conversation in order (the report, the reply, the
+//!   follow-up, each saying who wrote it), in English and in Welsh;
 //! - the waiting screen while the proof of work runs: its progress bar and
 //!   status, cancelling (answers kept, nothing stored), the automatic retry on
 //!   a 429 for the proof, and sending again;
@@ -363,6 +366,7 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
             "forceName": FORCE_NAME,
             "replyFrom": FORCE_NAME,
             "replyText": reply_text,
+            "reportDetails": a.details,
             "followUp": format!("{follow_canary}\nMostly Fridays, after 11pm."),
             "powDifficulty": pow.floor,
         }),
@@ -397,6 +401,30 @@ async fn browser_report_reply_and_follow_up_end_to_end() {
         "the follow-up is in the report's thread"
     );
     assert_eq!(f.reply, report.reply, "with the same reply material");
+
+    // The page's own copies (crypto/FORMAT.md#own-copies): two in the
+    // code's box, opaque, opening with the code to exactly what was sent,
+    // numbered by the page and placed after the replies it had seen.
+    let copies = s
+        .storage
+        .copies(quietline_crypto::copy::copy_box(&code))
+        .await
+        .unwrap();
+    assert_eq!(copies.len(), 2, "a copy of the report and of the follow-up");
+    for e in &copies {
+        for secret in [&report_canary, &follow_canary] {
+            assert!(!contains(e, secret), "a copy does not contain {secret:?}");
+        }
+    }
+    let mut opened: Vec<quietline_crypto::copy::OwnCopy> = copies
+        .iter()
+        .map(|e| quietline_crypto::copy::open_copy(&code, e).expect("the code opens its copies"))
+        .collect();
+    opened.sort_by_key(|c| c.seq);
+    assert_eq!((opened[0].seq, opened[0].after_replies), (0, 0));
+    assert_eq!(opened[0].sent, Payload::Report(report.clone()));
+    assert_eq!((opened[1].seq, opened[1].after_replies), (1, 1));
+    assert_eq!(opened[1].sent, Payload::FollowUp(f.clone()));
     s.stop().await;
 }
 
@@ -462,6 +490,7 @@ async fn browser_welsh_report_reply_and_follow_up_end_to_end() {
                 { "from": FORCE_NAME, "text": welsh_reply, "lang": "cy" },
                 { "from": FORCE_NAME, "text": english_reply, "lang": "en" },
             ],
+            "reportDetails": a.details,
             "followUp": follow_text,
         }),
         tmp.path(),

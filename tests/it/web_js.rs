@@ -193,6 +193,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "/pow-worker.js",
             "/pq.js",
             "/words.js",
+            "/copy.js",
             "/licences.txt"
         ]
     );

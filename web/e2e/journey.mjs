@@ -7,9 +7,16 @@
 //     request body was an envelope (magic "QL") without the typed text in
 //     it, sent with a Quietline-Pow header (`pow`) that solves a challenge
 //     the page fetched, of difficulty `powDifficulty` when given.
-//   node e2e/journey.mjs replies --base URL --input '{"words","forceName","replyFrom","replyText","followUp","powDifficulty"}'
-//     enters the 12 words, sees the force's reply, sends a follow-up and
-//     prints {"ok":true,"envelope_sha256","pow"} of the follow-up's request.
+//   node e2e/journey.mjs replies --base URL --input '{"words","forceName","replyFrom","replyText","reportDetails","followUp","powDifficulty"}'
+//     enters the 12 words, sees the force's reply after the reporter's own
+//     copy of the report, sends a follow-up, goes back to the replies and
+//     sees the whole conversation in order — the report, the force's
+//     replies, the follow-up, each saying who wrote it — and prints
+//     {"ok":true,"envelope_sha256","pow"} of the follow-up's request.
+//
+// Each phase waits for the page's own copy of what it sent to be written
+// (POST /api/v1/copies/…, 201; crypto/FORMAT.md#own-copies), which the page
+// does in the background after the server has the message.
 //
 // With "lang":"cy" in the answers (report) or the input (replies), the same
 // journey runs in Welsh: the page opened at /?lang=cy, every text looked for
@@ -44,6 +51,10 @@ async function checkEnvelope(sent, secrets, requests, difficulty) {
   await checkPow(sent, difficulty);
 }
 
+/** Resolves to the status of the page's next POST of its own copy. */
+const copyWritten = (page, base) => page.waitForResponse((r) => r.request().method() === "POST" && r.url().startsWith(`${base}/api/v1/copies/`), { timeout: SEND_TIMEOUT_MS * 2 })
+  .then((r) => r.status());
+
 async function report({ base, input, browser }) {
   const { context, assertClean, requests } = await newContext(browser, base);
   const page = await context.newPage();
@@ -60,12 +71,17 @@ async function report({ base, input, browser }) {
 
   await fillReport(page, a);
   step("send");
+  const copied = copyWritten(page, base);
   const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: T("check.send") }).click());
   await checkEnvelope(sent, [a.details, a.where, a.person.name, a.vehicle.registration, a.howDetails], requests, input.powDifficulty);
   const words = await readReplyCode(page, a.lang);
   assert.ok((await page.locator("main").innerText()).includes(a.forceName), "the confirmation names the force");
   assert.equal(await page.evaluate(() => document.documentElement.lang), T.lang);
   await confirmReplyCode(page, words, a.lang);
+  step("the page's own copy of the report");
+  assert.equal(await copied, 201, "the copy of the report was stored");
+  // Once the server has said how long it keeps things, the page says the number.
+  assert.ok((await page.locator("main").innerText()).includes(T("replies.deleted.days", { n: 90, more: 7 })), "the retention in days");
   assertClean("sending a report");
   assert.ok(!requests.some((r) => r.includes("/api/v1/slots")), "sending asks for no reply slot");
   return { words, envelope_sha256: await sha256Hex(sent.body), envelope_len: sent.body.length, pow: sent.pow };
@@ -81,7 +97,7 @@ async function replies({ base, input, browser }) {
   // Each reply in order, its text marked with its own language (the
   // page's, inherited, or its own `lang` when it is in the other one).
   const replies = input.replies || [{ from: input.replyFrom, text: input.replyText, lang: "en" }];
-  const texts = page.locator("ol.conversation > li .pre");
+  const texts = page.locator("ol.conversation > li:not(.own) .pre");
   assert.equal(await texts.count(), replies.length, `${replies.length} replies:\n${conversation}`);
   for (const [i, r] of replies.entries()) {
     assert.ok(conversation.includes(r.text), `reply ${i + 1} is shown:\n${conversation}`);
@@ -91,17 +107,47 @@ async function replies({ base, input, browser }) {
     const own = await texts.nth(i).evaluate((el) => el.parentElement.getAttribute("lang"));
     assert.equal(own, r.lang === T.lang ? null : r.lang, "a lang attribute only where the language changes");
   }
+  // The reporter's own report comes first: it was sent before any reply.
+  const report = { who: T("replies.you.report"), text: input.reportDetails, own: true };
+  const theirs = replies.map((r, i) => ({ who: T("replies.from", { n: i + 1, force: r.from }), text: r.text }));
+  await checkConversation(page, [report, ...theirs]);
+  assert.ok((await page.locator("main").innerText()).includes(T("replies.deleted.days", { n: 90, more: 7 })), "the retention in days");
 
   step("send a follow-up: to the force that replied, without choosing it again");
   await page.locator("#follow-to").getByText(T("follow.to", { force: input.forceName })).waitFor();
   assert.equal(await page.locator("input[name=follow-force]").count(), 0, "the force is not asked for again");
   await page.locator("#message").fill(input.followUp);
+  const copied = copyWritten(page, base);
   const sent = await capturePost(page, base, "/api/v1/reports", () => page.getByRole("button", { name: T("follow.send") }).click());
   await checkEnvelope(sent, [input.followUp], requests, input.powDifficulty);
   await heading(page, T("followsent.title"), SEND_TIMEOUT_MS);
   assert.ok((await page.locator("main").innerText()).includes(input.forceName));
+  assert.equal(await copied, 201, "the copy of the follow-up was stored");
+
+  step("back to the replies: the whole conversation, both sides, in order");
+  await page.getByRole("button", { name: T("followsent.back") }).click();
+  await heading(page, T("replies.title"));
+  const followUp = { who: T("replies.you.message"), text: input.followUp, own: true };
+  await checkConversation(page, [report, ...theirs, followUp]);
   assertClean("reading replies and sending a follow-up");
   return { envelope_sha256: await sha256Hex(sent.body), pow: sent.pow };
+}
+
+/**
+ * The conversation shown is exactly `want`, in this order: each message's
+ * heading says who wrote it (the reporter's own are marked `own`), and its
+ * text is shown.
+ */
+async function checkConversation(page, want) {
+  const items = page.locator("ol.conversation > li");
+  const all = await page.locator("ol.conversation").innerText();
+  assert.equal(await items.count(), want.length, `${want.length} messages:\n${all}`);
+  for (const [i, w] of want.entries()) {
+    const item = items.nth(i);
+    assert.equal((await item.locator("h2").innerText()).trim(), w.who, `message ${i + 1} is ${w.who}:\n${all}`);
+    assert.equal((await item.locator(".pre").innerText()).trim(), w.text.trim(), `message ${i + 1}'s text:\n${all}`);
+    assert.equal(await item.evaluate((el) => el.classList.contains("own")), !!w.own, `message ${i + 1} is ${w.own ? "" : "not "}the reporter's own`);
+  }
 }
 
 const phases = { report, replies };

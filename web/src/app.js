@@ -26,14 +26,12 @@ import {
 } from "./journey.js";
 import { busyMessage } from "./retry.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS, SIGNPOST } from "./labels.js";
-import { getForces, getSlot, getAssets } from "./api.js";
+import { getForces, getAssets } from "./api.js";
 import { sealAndPost, stopWork, pauseWork, resumeWork } from "./send.js";
 import { estimate, WAIT_TEXT } from "./wait.js";
 import { installExit } from "./exit.js";
 import { t, lang, languages, loadLater, switchTo, useCatalogue } from "./i18n.js";
-import { h, append, clear, para, linkButton, hidden } from "./dom.js";
-
-const MAX_SLOTS = 1000;
+import { h, append, clear, linkButton, hidden } from "./dom.js";
 
 // ---------------------------------------------------------------- state
 
@@ -56,7 +54,8 @@ const MAX_SLOTS = 1000;
 //   codeText        the reply code as typed, until it is checked
 //   suggestion      { position, word, suggest } for a code word not in the list
 //   secrets         derived from the reply code on the replies page
-//   replies         { list, done, failed }
+//   replies         { list (the force's replies), conv (the conversation, copy.js), replies, done, failed }
+//   days            { n, more }: the server's retention, once known
 //   followSent      the force's name on the follow-up confirmation
 //   pickForce       the reporter asked to choose the follow-up's force again
 const freshState = () => ({
@@ -814,9 +813,10 @@ async function send(forceId, make, done, what) {
   try {
     const payload = await make();
     const res = await sealAndPost(forceId, payload, what, SENDING);
-    payload.fill(0);
     S.waiting = null;
     setBusy(false);
+    if (res.ok) keepCopy(forceId, payload, what);
+    payload.fill(0);
     if (res.ok) return done(res);
     if (res.cancelled) {
       // Back where the reporter was, with everything kept and nothing sent
@@ -836,6 +836,17 @@ async function send(forceId, make, done, what) {
   }
   S.progress = "";
   fail([{ text: t("send.err.kept", { error: text }) }]);
+}
+
+/**
+ * The reporter's own copy of what was just sent (copy.js,
+ * FORMAT.md#own-copies), written in the background: nothing waits for it.
+ */
+function keepCopy(forceId, payload, what) {
+  const report = what === "report";
+  const code = (report ? S.pendingCode : S.secrets.code).slice();
+  const p = payload.slice();
+  Q.loadCopy().then((c) => c.writeCopy(code, forceById(forceId)?.publicKey, p, report ? 0 : S.replies?.replies || 0, (d) => { S.days = d; if (S.step === "sent-done") render(false); }), () => {});
 }
 
 function sendReport() {
@@ -909,6 +920,9 @@ function viewSentCheck() {
   };
 }
 
+/** How long things are kept: the server's number once known (copy.js asks), else the general words. */
+const deleted = () => h("p", {}, S.days ? t("replies.deleted.days", S.days) : t("start.reply.deleted"));
+
 function viewSentDone() {
   const name = S.sent.forceName;
   return {
@@ -919,7 +933,7 @@ function viewSentDone() {
       h("h2", {}, t("done.next")),
       h("p", {}, t("done.next.read", { force: name })),
       h("p", {}, t("done.next.come_back")),
-      h("p", {}, t("start.reply.deleted")),
+      deleted(),
       h("p", {}, t("done.nothing_kept")),
       safeLink(),
       button(t("nav.finish"), () => { wipeState(); go("start"); }, "secondary"),
@@ -991,32 +1005,18 @@ async function loadReplies() {
   const state = { list: [], done: false, failed: false };
   S.replies = state;
   const secrets = S.secrets;
-  for (let i = 0; i < MAX_SLOTS; i++) {
-    if (S.replies !== state || S.secrets !== secrets) return; // left, or exited
-    const address = await Q.slotAddress(secrets.slotKey, i);
-    const hex = Q.toHex(address);
-    let bytes;
-    try {
-      bytes = await getSlot(hex);
-    } catch {
-      state.failed = true;
-      break;
-    }
-    if (!bytes) break;
-    try {
-      // The envelope must be routed to the slot it came from, so the server
-      // cannot move replies between slots.
-      const env = Q.parseEnvelope(bytes);
-      if (env.kind !== Q.KIND_REPLY || Q.toHex(env.routing) !== hex) throw new Error("misrouted");
-      state.list.push({ ok: true, ...(await Q.openReply(secrets, bytes)) });
-    } catch {
-      state.list.push({ ok: false });
-    }
-    const p = document.getElementById("replies-progress");
-    if (p && S.replies === state) p.textContent = t("replies.found", { n: state.list.length });
+  let found;
+  try {
+    found = await (await Q.loadCopy()).conversation(secrets, (n) => {
+      const p = document.getElementById("replies-progress");
+      if (p && S.replies === state) p.textContent = t("replies.found", { n });
+    }, () => S.replies !== state || S.secrets !== secrets); // left, or exited
+  } catch {
+    found = { list: [], conv: [], failed: true };
   }
-  if (S.replies !== state) return;
-  state.done = true;
+  if (!found || S.replies !== state) return;
+  Object.assign(state, found, { done: true });
+  if (found.days) S.days = found.days;
   // The force that last replied, when its name is in the directory: the
   // follow-up goes to it without asking again.
   if (!S.forces) await loadForces();
@@ -1052,16 +1052,9 @@ function viewReplies() {
     body.push(h("h1", {}, title));
     if (!found) body.push(h("p", {}, t("replies.none.text")));
   }
-  if (found) {
-    body.push(h("p", {}, t("replies.own")),
-      h("ol", { class: "conversation" }, st.list.map((m, i) => h("li", { class: "message" },
-        m.ok
-          ? [h("h2", {}, t("replies.from", { n: i + 1, force: m.from })), h("p", { class: "meta" }, t("replies.sent", { when: formatSentAt(m.sent_at) })),
-            // The reply's own language, when it is not the page's.
-            h("div", { lang: langTag(m.lang) !== lang() ? langTag(m.lang) : null }, para(m.message))]
-          : [h("h2", {}, t("replies.n", { n: i + 1 })), h("p", {}, t("replies.damaged"))]))));
-  }
-  body.push(h("p", {}, t("start.reply.deleted")));
+  // Both sides, in order (copy.js, loaded by loadReplies).
+  if (st.conv.length) body.push(h("p", {}, t("replies.own")), globalThis.QuietlineCopy.view(st.conv, { t, lang, formatSentAt, langTag }));
+  body.push(deleted());
   body.push(h("h2", {}, t("follow.title")), h("p", {}, t("follow.intro")));
   const f = S.follow;
   const ready = S.forces && S.forces.length;

@@ -11,7 +11,7 @@ import { runInThisContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
-import { buildFiles, pageSizes, outDirFrom, firstLoadFiles, route, BUDGET_BYTES, FIRST_LOAD_FILES, LANGS, LATER_BUDGET_BYTES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
+import { buildFiles, pageSizes, outDirFrom, firstLoadFiles, route, BUDGET_BYTES, COPY_BUDGET_BYTES, FIRST_LOAD_FILES, LANGS, LATER_BUDGET_BYTES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
 import { jsOptions, frontCode, frontDecode } from "../build-options.mjs";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 
@@ -26,7 +26,7 @@ test("the build is deterministic: same sources and lock file, same bytes", async
   const a = await built();
   const b = await buildFiles();
   assert.deepEqual(Object.keys(a).sort(), [
-    "app.css", "app.js", "index.cy.html", "index.html", "lang-cy-later.js", "lang-cy.js", "lang-en-later.js", "lang-en.js",
+    "app.css", "app.js", "copy.js", "index.cy.html", "index.html", "lang-cy-later.js", "lang-cy.js", "lang-en-later.js", "lang-en.js",
     "licences.txt", "pow-worker.js", "pq.js", "staying-safe.cy.html", "staying-safe.html", "words.js",
   ]);
   assert.deepEqual(Object.keys(a).sort(), [...OUTPUT_FILES].sort(), "OUTPUT_FILES lists every file");
@@ -67,6 +67,17 @@ test("words.js (the reply code's word list) is its own bundle, within its budget
   for (const word of ["abandon", "zoo", "satoshi"]) assert.ok(!app.includes(word), `app.js has no "${word}"`);
 });
 
+test("copy.js (own copies and the conversation) is its own bundle, within its budget, outside the first load, and speaks the catalogue's short names", async () => {
+  const files = await built();
+  assert.ok(!FIRST_LOAD_FILES.includes("copy.js") && !PAGE_FILES.includes("copy.js"));
+  const gz = gzipSync(files["copy.js"], { level: 9 }).length;
+  assert.ok(gz <= COPY_BUDGET_BYTES, `copy.js is ${gz} B gzip, over its ${COPY_BUDGET_BYTES} B`);
+  const copy = text(files["copy.js"]);
+  assert.ok(text(files["app.js"]).includes('"/copy.js"') && copy.includes("QuietlineCopy"));
+  // Its words are looked up under the short names the catalogue bundles use.
+  assert.ok(!copy.includes('"replies.you.report"') && !copy.includes('"replies.from"'));
+});
+
 test("each language's pages work under the CSP: no inline script, style or handler; nothing from elsewhere", async () => {
   const files = await built();
   for (const name of Object.keys(files).filter((n) => n.endsWith(".html"))) {
@@ -101,7 +112,7 @@ test("each language's pages work under the CSP: no inline script, style or handl
 
 test("app.js, pow-worker.js and app.css use no storage, no eval and no other origin", async () => {
   const files = await built();
-  for (const name of ["app.js", "pow-worker.js", "words.js", "lang-en.js", "lang-cy.js", "lang-en-later.js", "lang-cy-later.js"]) {
+  for (const name of ["app.js", "pow-worker.js", "words.js", "copy.js", "lang-en.js", "lang-cy.js", "lang-en-later.js", "lang-cy-later.js"]) {
     const js = text(files[name]);
     const workerOnly = name === "pow-worker.js" ? ["importScripts", "fetch(", "XMLHttpRequest"] : []; // it only computes
     for (const banned of ["localStorage", "sessionStorage", "indexedDB", "document.cookie", "eval(", "new Function", "innerHTML", "sourceMappingURL", ".style.", "cssText", "setAttribute(\"style", ...workerOnly]) {
