@@ -77,8 +77,10 @@ proptest! {
                 let before = items[..at].iter().filter(|q| matches!(q, Place::Reply(_))).count() as u32;
                 prop_assert_eq!(before, after_replies.min(replies));
                 // Copies between the same two replies rise by seq.
-                if let Some(Place::Copy { after_replies: a2, seq: s2 }) = items.get(at + 1) {
-                    if *a2 == after_replies { prop_assert!(*s2 >= seq); }
+                if let Some(Place::Copy { after_replies: a2, seq: s2 }) = items.get(at + 1)
+                    && *a2 == after_replies
+                {
+                    prop_assert!(*s2 >= seq);
                 }
             }
         }
