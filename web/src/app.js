@@ -72,6 +72,7 @@ function forgetSecrets() {
 
 function wipeState() {
   cancelWork(true);
+  copying.clear();
   if (S.pendingCode) S.pendingCode.fill(0);
   forgetSecrets();
   S = freshState();
@@ -85,7 +86,7 @@ function unsaved() {
   const f = main && main.querySelector("form");
   if (f && S.read) S.read(f);
   const typed = (o) => Object.values(o).some((v) => (Array.isArray(v) ? v.length : String(v).trim()));
-  return typed(S.r) || !!S.follow.message.trim() || !!(S.sent && !S.sent.confirmed) || !!S.busy;
+  return typed(S.r) || !!S.follow.message.trim() || !!(S.sent && !S.sent.confirmed) || !!S.busy || !!copying.size;
 }
 
 // ---------------------------------------------------------------- routing
@@ -840,13 +841,18 @@ async function send(forceId, make, done, what) {
 
 /**
  * The reporter's own copy of what was just sent (copy.js,
- * FORMAT.md#own-copies), written in the background: nothing waits for it.
+ * FORMAT.md#own-copies), written in the background: nothing waits for it,
+ * but closing the tab meanwhile asks first (it would lose the copy).
+ * Forgotten, not waited for, by "Exit this page".
  */
+const copying = new Set();
 function keepCopy(forceId, payload, what) {
   const report = what === "report";
   const code = (report ? S.pendingCode : S.secrets.code).slice();
   const p = payload.slice();
-  Q.loadCopy().then((c) => c.writeCopy(code, forceById(forceId)?.publicKey, p, report ? 0 : S.replies?.replies || 0, (d) => { S.days = d; if (S.step === "sent-done") render(false); }), () => {});
+  const w = Q.loadCopy().then((c) => c.writeCopy(code, forceById(forceId)?.publicKey, p, report ? 0 : S.replies?.replies || 0, (d) => { S.days = d; if (S.step === "sent-done") render(false); }), () => {})
+    .finally(() => copying.delete(w));
+  copying.add(w);
 }
 
 function sendReport() {
