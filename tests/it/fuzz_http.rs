@@ -398,6 +398,7 @@ fn path(m: Material) -> impl Strategy<Value = String> {
         Just("/api/v1/inbox".to_owned()),
         Just(format!("/api/v1/inbox/{}", m.report_id)),
         Just(format!("/api/v1/slots/{}", m.slot)),
+        Just(format!("/api/v1/copies/{}", m.slot)),
         Just("/".to_owned()),
         Just("/app.js".to_owned()),
         Just("/app.css".to_owned()),
@@ -407,6 +408,7 @@ fn path(m: Material) -> impl Strategy<Value = String> {
     let templated = (
         prop_oneof![
             Just("/api/v1/slots/"),
+            Just("/api/v1/copies/"),
             Just("/api/v1/inbox/"),
             Just("/api/v1/reports/"),
             Just("/api/v1/"),
@@ -550,6 +552,16 @@ fn aimed(m: Material) -> impl Strategy<Value = FuzzRequest> {
             let json = json.clone();
             move |b| ("POST".to_owned(), "/api/v1/slots/fetch".to_owned(), vec![json.clone()], vec![], Pow::Absent, b)
         }),
+        // A reporter's own copy: a reply-shaped envelope routed to the box,
+        // with a proof of work (crypto/FORMAT.md#own-copies).
+        2 => (
+            prop_oneof![3 => Just(m.reply.clone()), 2 => mutate(m.reply.clone())],
+            prop_oneof![6 => Just(Pow::Solved), 1 => Just(Pow::Absent), 2 => bad_pow(m.clone())],
+        )
+            .prop_map({
+                let (octet, slot) = (octet.clone(), m.slot.clone());
+                move |(b, pow)| ("POST".to_owned(), format!("/api/v1/copies/{slot}"), vec![octet.clone()], vec![], pow, b)
+            }),
         2 => query().prop_map({
             let bearer = bearer.clone();
             move |q| ("GET".to_owned(), format!("/api/v1/inbox{q}"), vec![], vec![bearer.clone()], Pow::Absent, vec![])

@@ -170,6 +170,8 @@ async fn every_route_and_method(b: Backend) {
         "/api/v1/slots/fetch".into(),
         format!("/api/v1/slots/{slot_hex}"),
         "/api/v1/slots/not-hex".into(),
+        format!("/api/v1/copies/{slot_hex}"),
+        "/api/v1/copies/not-hex".into(),
         "/api/v1/inbox".into(),
         "/api/v1/inbox?limit=0".into(),
         format!("/api/v1/inbox/{id}"),

@@ -238,6 +238,29 @@ async fn nothing_identifying_is_written_or_printed() {
     .await
     .unwrap();
     assert_eq!(res.status(), 201);
+    // A reporter's own copy (crypto/FORMAT.md#own-copies), written and read back.
+    let copy_box = random_slot();
+    let copy = reply_for(copy_box, b"my own copy");
+    let copy_pow = pow(&copy).await;
+    let res = canary_headers(
+        http.post(server.url(&format!(
+            "/api/v1/copies/{}?canary-query-4242=1",
+            hex::encode(copy_box)
+        )))
+        .header("content-type", "application/octet-stream")
+        .header("quietline-pow", copy_pow)
+        .body(copy),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let res =
+        canary_headers(http.get(server.url(&format!("/api/v1/copies/{}", hex::encode(copy_box)))))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 200);
 
     let mut needles: Vec<String> = CANARIES.iter().map(|s| s.to_string()).collect();
     needles.push(token.clone());
@@ -293,6 +316,14 @@ async fn nothing_identifying_is_written_or_printed() {
     );
     assert!(
         !stderr.contains(&hex::encode(slot)),
+        "no concrete path: {stderr}"
+    );
+    assert!(
+        stderr.contains("/api/v1/copies/{copy_box}"),
+        "route templates only: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&hex::encode(copy_box)),
         "no concrete path: {stderr}"
     );
     for id in &ids {
