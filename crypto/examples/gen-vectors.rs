@@ -5,6 +5,8 @@
 
 #[path = "../tests/common/fixed_rng.rs"]
 mod fixed_rng;
+#[path = "../tests/common/statement_vectors.rs"]
+mod statement_vectors;
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
 #[path = "../tests/common/xwing_vectors.rs"]
@@ -31,6 +33,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("envelope-xwing-v1.json"),
         vectors::render(&xwing_vectors::envelope_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("statement-v1.json"),
+        vectors::render(&statement_vectors::statement_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())
