@@ -318,6 +318,7 @@ pub fn instructions(demo: &Demo, listen: SocketAddr) -> String {
     let console = format!("cargo run -p quietline-console -- --home {home}");
     let token = sh(&demo.dir.join("token"));
     let key = sh(&demo.dir.join("force.key"));
+    let signing = sh(&demo.dir.join("signing.key"));
     let pass = sh(&demo.dir.join("passphrase"));
     let state = if demo.reused_key {
         "reusing the demo force"
@@ -329,16 +330,20 @@ pub fn instructions(demo: &Demo, listen: SocketAddr) -> String {
 Demo: {state} `{DEMO_FORCE_ID}` ({DEMO_FORCE_NAME}), key id {key_id}.
 Files in {dir}:
   force.key    the demo force's private key, in the console's passphrase-protected key-file format
-  passphrase   its passphrase
+  signing.key  the demo force's signing key (signing-key file format, same passphrase)
+  statement    the key statement it signed for force.key's key (crypto/FORMAT.md#key-statements)
+  passphrase   their passphrase
   token        a handler token for the demo force
-Only `serve --demo` generates a key on the server. A real force generates its key pair
-inside the force with `quietline-console init` and gives the platform only the public key.
+Only `serve --demo` generates keys on the server. A real force generates its key pair and
+signing key inside the force with `quietline-console init` and gives the platform only the
+signing public key and a signed statement for each key.
 
 Reporter page: {server}/
 
 Console (run from the workspace):
   {console} login --server {server} --token-file {token}
   {console} key import {key} --passphrase-file {pass}
+  {console} key import {signing} --passphrase-file {pass}
   {console} pull --passphrase-file {pass}
   {console} list --passphrase-file {pass}
   {console} show <ID from list> --passphrase-file {pass}

@@ -394,3 +394,96 @@ async fn admin_commands_and_directory_postgres() {
     admin_commands_and_directory(Some(db.url())).await;
     db.cleanup().await;
 }
+
+/// `serve --demo` gives the demo force a signing key and registers its key
+/// as a signed statement, so the demo runs the signed path from the first
+/// start; a second start reuses both; a bare key is refused for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_signs_its_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = data.join("demo");
+    let server = Process::serve(&data, &["--demo"]);
+    let printed = server.stdout_so_far();
+    let body = client()
+        .get(server.url("/api/v1/forces"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let first = server.stop();
+    assert!(first.success);
+    let printed = printed + &String::from_utf8_lossy(&first.stdout);
+    assert!(
+        printed.contains(&format!(
+            "key import {}",
+            demo.join("signing.key").display()
+        )),
+        "{printed}"
+    );
+    for f in ["signing.key", "statement"] {
+        let mode = std::fs::metadata(demo.join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+    let signing = std::fs::read_to_string(demo.join("signing.key")).unwrap();
+    let info = quietline_crypto::signing_keyfile::signing_key_file_info(&signing).unwrap();
+    assert_eq!(info.force_id, "demo");
+    // It opens with the demo passphrase (the console imports it).
+    let pass = std::fs::read_to_string(demo.join("passphrase")).unwrap();
+    let (_, sk) =
+        quietline_crypto::signing_keyfile::open_signing_key_file(&signing, pass.trim().as_bytes())
+            .unwrap();
+    assert_eq!(sk.public_key(), info.public_key);
+
+    let forces: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let served = forces[0]["statement"].as_str().unwrap();
+    assert_eq!(
+        served,
+        std::fs::read_to_string(demo.join("statement"))
+            .unwrap()
+            .trim()
+    );
+    let st = SignedStatement::from_base64url(served).unwrap();
+    let verified = st
+        .verify(&SignerSet::single(info.public_key.clone()), "demo")
+        .unwrap();
+    assert_eq!(verified.key_id().to_hex(), forces[0]["key_id"]);
+    verified.is_current(today()).unwrap();
+
+    // The platform refuses a bare key for the demo force now.
+    let bare = admin(
+        &data,
+        None,
+        &[
+            "force",
+            "key",
+            "add",
+            "demo",
+            "--public-key",
+            &new_key().to_base64url(),
+        ],
+    );
+    assert!(
+        !bare.ok && bare.stderr.contains("signing keys"),
+        "{}",
+        bare.stderr
+    );
+
+    // A second start reuses the key and its statement.
+    let server = Process::serve(&data, &["--demo"]);
+    let again = server.stop();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("reusing the demo force"));
+    assert_eq!(
+        std::fs::read_to_string(demo.join("statement"))
+            .unwrap()
+            .trim(),
+        served
+    );
+}
