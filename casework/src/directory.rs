@@ -166,8 +166,12 @@ pub fn check_statement(
         .statement
         .as_deref()
         .ok_or_else(|| alarm("without a key statement".into(), "missing"))?;
-    let signed = SignedStatement::from_base64url(text)
-        .map_err(|e| alarm(format!("with a key statement that is not valid: {e}"), e.code()))?;
+    let signed = SignedStatement::from_base64url(text).map_err(|e| {
+        alarm(
+            format!("with a key statement that is not valid: {e}"),
+            e.code(),
+        )
+    })?;
     let st = signed.verify(signers, &entry.id).map_err(|e| {
         alarm(
             format!("with a key statement the force's signing keys do not vouch for: {e}"),
