@@ -8,7 +8,8 @@
 //! since that lives in the server's memory (each instance has its own).
 //!
 //! It owns validating what the operator types (force ids, names, labels,
-//! public keys) and generating tokens (a token's shape and hash are
+//! public keys, signing keys and signed key statements, which it verifies
+//! before storing: crypto/FORMAT.md#verifying-a-statement) and generating tokens (a token's shape and hash are
 //! [`crate::tokens`]). It never accepts a private key in any form: a force
 //! generates its key pair inside the force (`quietline-console init`) and
 //! hands over only the public half.
@@ -18,9 +19,10 @@ use std::io::Write;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline_crypto::keys::{KeyId, PublicKey};
+use quietline_crypto::statement::{SignedStatement, SignerKey, SignerSet, StatementError};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::storage::{KeyStatus, Purged, Storage, StorageError};
+use crate::storage::{KeyStatus, Purged, Storage, StorageError, StoredSigners, StoredStatement};
 use crate::tokens::TOKEN_BYTES;
 // A token's shape and hash live in `crate::tokens` (the HTTP layer checks them
 // too); re-exported so `admin::token_hash` and the others keep working.
@@ -42,20 +44,58 @@ pub enum ForceCommand {
     /// Manage a force's public keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// A force's signing keys: the Ed25519 public keys its key statements
+    /// must be signed with (crypto/FORMAT.md#signing-keys).
+    #[command(subcommand)]
+    Signer(SignerCommand),
+}
+
+/// `quietline force signer …`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum SignerCommand {
+    /// Register a force's signing public keys (as printed by `quietline-console
+    /// init`), once. From then on `force key add` takes only statements signed
+    /// by them, and a bare key is refused. The platform never replaces them.
+    Set {
+        /// Force id.
+        id: String,
+        /// A signing public key: 43 base64url characters. Repeat for k-of-n.
+        // A base64url key may start with '-'.
+        #[arg(long = "public-key", required = true, allow_hyphen_values = true)]
+        public_keys: Vec<String>,
+        /// How many of the keys must sign each statement.
+        #[arg(long, default_value_t = 1)]
+        threshold: u8,
+    },
+    /// List a force's signing keys, their fingerprints and the threshold.
+    List {
+        /// Force id.
+        id: String,
+    },
 }
 
 /// `quietline force key …`
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum KeyCommand {
-    /// Register a force's public key (as printed by `quietline-console init`) and
-    /// make it current; prints its key id.
+    /// Register a force's public key and make it current; prints its key id.
+    /// A force with signing keys hands over a signed key statement (as
+    /// printed by `quietline-console init` / `key rotate`); a bare
+    /// --public-key is accepted only from a force without signing keys.
     Add {
         /// Force id.
         id: String,
-        /// The X25519 public key: 43 base64url characters. Never a key file.
+        /// The public key: 43 (X25519) or 1622 (X-Wing) base64url characters. Never a key file.
         // A base64url key may start with '-'.
+        #[arg(
+            long,
+            allow_hyphen_values = true,
+            required_unless_present = "statement",
+            conflicts_with = "statement"
+        )]
+        public_key: Option<String>,
+        /// The force's signed key statement, base64url (crypto/FORMAT.md#key-statements).
         #[arg(long, allow_hyphen_values = true)]
-        public_key: String,
+        statement: Option<String>,
     },
     /// Retire a key: reports sealed to it are refused from now on (422).
     Retire {
@@ -213,6 +253,22 @@ pub enum AdminError {
     /// The operating system's random number generator failed.
     #[error("the operating system's random number generator failed")]
     Random,
+    /// A signing key or signer set that is not valid.
+    #[error("invalid signing keys: {0}")]
+    BadSigner(StatementError),
+    /// A key statement that does not verify (its code and why).
+    #[error("key statement refused ({code}): {error}", code = .0.code(), error = .0)]
+    BadStatement(StatementError),
+    /// `--statement` for a force that has no signing keys yet.
+    #[error(
+        "force {0:?} has no signing keys registered, so its statement cannot be checked: first run `quietline force signer set {0} --public-key …` with the signing key(s) the force printed at `quietline-console init`"
+    )]
+    NoSigners(String),
+    /// A bare public key for a force that has signing keys.
+    #[error(
+        "force {0:?} has signing keys, so its keys are added only as signed statements: pass `--statement …` as printed by `quietline-console key rotate` (a bare --public-key would let anyone with this command publish a key the force never made)"
+    )]
+    StatementRequired(String),
 }
 
 /// Check a force id: `[a-z0-9-]{1,64}`.
@@ -340,9 +396,117 @@ pub async fn add_force_key(
     let key_id = public_key.key_id();
     storage
         .add_force_key(force_id, key_id.0, public_key.to_bytes())
+        .await
+        .map_err(|e| match e {
+            StorageError::StatementRequired(f) => AdminError::StatementRequired(f),
+            e => AdminError::Storage(e),
+        })?;
+    Ok(key_id)
+}
+
+/// The signer set a force registered, as the crypto crate reads it.
+pub fn signer_set(stored: &StoredSigners) -> Result<SignerSet, AdminError> {
+    let keys = stored
+        .keys
+        .iter()
+        .map(|k| SignerKey::from_bytes(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(AdminError::BadSigner)?;
+    SignerSet::new(keys, usize::from(stored.threshold)).map_err(AdminError::BadSigner)
+}
+
+/// Register a force's signing keys (once). Each key is checked to be a
+/// valid, not small-order, Ed25519 key and the set's rules are checked
+/// (crypto/FORMAT.md#signing-keys).
+pub async fn set_force_signers(
+    storage: &dyn Storage,
+    force_id: &str,
+    public_keys: &[String],
+    threshold: u8,
+) -> Result<SignerSet, AdminError> {
+    validate_force_id(force_id)?;
+    let keys = public_keys
+        .iter()
+        .map(|k| {
+            if k.trim().len() > 60 || k.contains(['\n', ' ', ':', '/']) {
+                // Not 43 base64url characters: a file, a path or a key file line.
+                return Err(AdminError::PrivateKeyRefused(REFUSE_SIGNER));
+            }
+            SignerKey::from_base64url(k).map_err(AdminError::BadSigner)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let set = SignerSet::new(keys, usize::from(threshold)).map_err(AdminError::BadSigner)?;
+    let mut stored: Vec<[u8; 32]> = set.keys().iter().map(SignerKey::to_bytes).collect();
+    stored.sort();
+    storage
+        .set_force_signers(
+            force_id,
+            StoredSigners {
+                keys: stored,
+                threshold,
+            },
+        )
+        .await?;
+    Ok(set)
+}
+
+/// Register a key from its signed statement and make it current
+/// (crypto/FORMAT.md#verifying-a-statement, steps 1–10): the statement must
+/// be for `force_id`, signed by the force's registered signer set, continue
+/// the force's chain of statements, and be valid `today`. Returns its key id.
+pub async fn add_signed_force_key(
+    storage: &dyn Storage,
+    force_id: &str,
+    statement_text: &str,
+    today: u32,
+) -> Result<KeyId, AdminError> {
+    validate_force_id(force_id)?;
+    let signed =
+        SignedStatement::from_base64url(statement_text).map_err(AdminError::BadStatement)?;
+    let stored = storage
+        .force_signers(force_id)
+        .await?
+        .ok_or_else(|| AdminError::NoSigners(force_id.to_owned()))?;
+    let set = signer_set(&stored)?;
+    let st = signed
+        .verify(&set, force_id)
+        .map_err(AdminError::BadStatement)?;
+    let chain = storage.key_statements(force_id).await?;
+    let prev = match chain.last() {
+        Some(last) => Some(
+            SignedStatement::parse(&last.statement)
+                .map_err(|e| {
+                    AdminError::Storage(StorageError::Database(format!(
+                        "corrupt row: a stored key statement of force {force_id:?} does not parse ({})",
+                        e.code()
+                    )))
+                })?
+                .statement()
+                .clone(),
+        ),
+        None => None,
+    };
+    st.follows(prev.as_ref())
+        .map_err(AdminError::BadStatement)?;
+    st.is_current(today).map_err(AdminError::BadStatement)?;
+    let key_id = st.key_id();
+    storage
+        .add_signed_force_key(
+            force_id,
+            st.public_key.to_bytes(),
+            StoredStatement {
+                sequence: st.sequence,
+                key_id: key_id.0,
+                statement: signed.as_bytes().to_vec(),
+            },
+        )
         .await?;
     Ok(key_id)
 }
+
+const REFUSE_SIGNER: &str = "--public-key takes a signing public key itself (43 base64url characters, \
+as printed by `quietline-console init`), never a file name or a signing-key file: a force's signing \
+keys never leave the force. If a private key was pasted here, treat it as exposed.";
 
 /// Issue a token for a force under a label; the token is returned once and
 /// only its hash is stored.
@@ -390,16 +554,73 @@ pub async fn run_force(
                 writeln!(out, "{}\t{}\t{}", f.id, key, f.name)?;
             }
         }
-        ForceCommand::Key(KeyCommand::Add { id, public_key }) => {
+        ForceCommand::Key(KeyCommand::Add {
+            id,
+            public_key,
+            statement,
+        }) => {
             validate_force_id(&id)?;
-            let pk = parse_public_key(&public_key)?;
-            let key_id = add_force_key(storage, &id, &pk).await?;
+            let key_id = match (statement, public_key) {
+                (Some(statement), _) => {
+                    let today = u32::try_from(crate::day::today()).unwrap_or(0);
+                    add_signed_force_key(storage, &id, &statement, today).await?
+                }
+                (None, Some(public_key)) => {
+                    let pk = parse_public_key(&public_key)?;
+                    add_force_key(storage, &id, &pk).await?
+                }
+                (None, None) => {
+                    return Err(AdminError::BadPublicKey(
+                        "pass --statement (or, for a force without signing keys, --public-key)"
+                            .into(),
+                    ));
+                }
+            };
             // The key id alone on stdout, for scripts; the explanation on stderr.
             writeln!(out, "{}", key_id.to_hex())?;
             eprintln!(
                 "key {} is now the current key of force {id}; its previous key (if any) stays accepted until retired",
                 key_id.to_hex()
             );
+        }
+        ForceCommand::Signer(SignerCommand::Set {
+            id,
+            public_keys,
+            threshold,
+        }) => {
+            let set = set_force_signers(storage, &id, &public_keys, threshold).await?;
+            for k in set.keys() {
+                writeln!(out, "{}\t{}", k.signer_id(), k.fingerprint())?;
+            }
+            eprintln!(
+                "force {id} now has {} signing key(s), {} of which must sign each key statement; compare each fingerprint above with the one the force publishes out of band before trusting it. From now on `quietline force key add {id}` takes only --statement",
+                set.keys().len(),
+                set.threshold()
+            );
+        }
+        ForceCommand::Signer(SignerCommand::List { id }) => {
+            validate_force_id(&id)?;
+            match storage.force_signers(&id).await? {
+                None => writeln!(out, "force {id} has no signing keys")?,
+                Some(stored) => {
+                    let set = signer_set(&stored)?;
+                    writeln!(
+                        out,
+                        "threshold\t{} of {}",
+                        set.threshold(),
+                        set.keys().len()
+                    )?;
+                    for k in set.keys() {
+                        writeln!(
+                            out,
+                            "{}\t{}\t{}",
+                            k.signer_id(),
+                            k.to_base64url(),
+                            k.fingerprint()
+                        )?;
+                    }
+                }
+            }
         }
         ForceCommand::Key(KeyCommand::Retire { id, key_id }) => {
             validate_force_id(&id)?;

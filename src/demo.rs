@@ -7,9 +7,16 @@
 //! `public-key` to recognise the key on the next start), and the printed
 //! instructions.
 //!
+//! The demo force has a signing key too (crypto/FORMAT.md#signing-keys),
+//! `signing.key` in the signing-key file format under the same passphrase,
+//! registered as its 1-of-1 signer set, and its encryption key is added as a
+//! signed key statement, so the demo runs the signed-key path from the first
+//! start.
+//!
 //! This is the ONLY place the server touches a private key, and only because
-//! the demo force lives on the operator's own machine: the key is sealed into
-//! the passphrase-protected key file and dropped (zeroized) at once. A real
+//! the demo force lives on the operator's own machine: each key is sealed into
+//! its passphrase-protected file and dropped (zeroized) at once; the server
+//! never opens either file. A real
 //! force generates its key pair inside the force with `quietline-console init`
 //! and gives the platform only the public key.
 
@@ -23,6 +30,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline_crypto::keyfile::{KdfParams, seal_key_file};
 use quietline_crypto::keys::{PublicKey, Suite, generate_keypair_for};
+use quietline_crypto::signing_keyfile::seal_signing_key_file;
+use quietline_crypto::statement::{KeyStatement, NO_PREVIOUS, SignedStatement, SigningSecret};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use zeroize::Zeroizing;
@@ -59,7 +68,16 @@ pub enum DemoError {
     /// The key file could not be sealed.
     #[error("cannot seal the demo key file: {0}")]
     KeyFile(String),
+    /// A new demo key is needed but the demo force's signing key, which the
+    /// server never opens, was made on an earlier start.
+    #[error(
+        "the demo force needs a new key, but its signing key was made on an earlier start and the server never opens a signing-key file; start the demo on a fresh --data-dir (or database) to begin again"
+    )]
+    SigningKeyGone,
 }
+
+/// How long a demo key statement is valid: two years from today.
+const DEMO_VALIDITY_DAYS: u32 = 730;
 
 /// What [`ensure_demo`] set up.
 #[derive(Debug, Clone)]
@@ -142,14 +160,47 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
         }
         _ => false,
     };
-    let (key_id, reused_key) = if reusable {
+    // A demo force from before signing keys has none: it gets them now, and
+    // a new key with its statement.
+    let signers = storage.force_signers(DEMO_FORCE_ID).await?;
+    let (key_id, reused_key) = if reusable && signers.is_some() {
         (
             hex::encode(current.map(|c| c.key_id).unwrap_or_default()),
             true,
         )
     } else {
-        let pk = new_demo_key(&key_path, &pass_path, &pub_path)?;
-        let key_id = admin::add_force_key(storage, DEMO_FORCE_ID, &pk).await?;
+        if signers.is_some() {
+            return Err(DemoError::SigningKeyGone);
+        }
+        let (pk, signer) = new_demo_key(&key_path, &pass_path, &pub_path, &dir)?;
+        admin::set_force_signers(
+            storage,
+            DEMO_FORCE_ID,
+            &[signer.public_key().to_base64url()],
+            1,
+        )
+        .await?;
+        let from = u32::try_from(today()).unwrap_or(0);
+        let statement = SignedStatement::sign(
+            KeyStatement {
+                force_id: DEMO_FORCE_ID.into(),
+                public_key: pk,
+                valid_from: from,
+                valid_until: from + DEMO_VALIDITY_DAYS,
+                sequence: 0,
+                prev_hash: NO_PREVIOUS,
+            },
+            &[&signer],
+        )
+        .map_err(|e| DemoError::KeyFile(e.to_string()))?;
+        drop(signer);
+        write_private(
+            &dir.join("statement"),
+            format!("{}\n", statement.to_base64url()).as_bytes(),
+        )?;
+        let key_id =
+            admin::add_signed_force_key(storage, DEMO_FORCE_ID, &statement.to_base64url(), from)
+                .await?;
         (key_id.to_hex(), false)
     };
 
@@ -187,13 +238,16 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
     })
 }
 
-/// Generate the demo key pair, write the key file, passphrase and public key,
-/// and return the public key. The private key is dropped (and zeroized) here.
+/// Generate the demo key pair and signing key, write the key file, the
+/// signing-key file, the passphrase and public key, and return the public key
+/// and the signing key (for the caller to sign the key's statement with and
+/// drop). The private encryption key is dropped (and zeroized) here.
 fn new_demo_key(
     key_path: &Path,
     pass_path: &Path,
     pub_path: &Path,
-) -> Result<PublicKey, DemoError> {
+    dir: &Path,
+) -> Result<(PublicKey, SigningSecret), DemoError> {
     let mut rng = UnwrapErr(SysRng);
     let mut pass_bytes = Zeroizing::new([0u8; 24]);
     getrandom::fill(pass_bytes.as_mut()).map_err(|_| AdminError::Random)?;
@@ -209,13 +263,24 @@ fn new_demo_key(
     )
     .map_err(|e| DemoError::KeyFile(e.to_string()))?;
     drop(private_key);
+    let signer = SigningSecret::generate(&mut rng);
+    let signing_file = seal_signing_key_file(
+        &mut rng,
+        &signer,
+        DEMO_FORCE_ID,
+        &format_day(today()),
+        passphrase.as_bytes(),
+        KdfParams::DEFAULT,
+    )
+    .map_err(|e| DemoError::KeyFile(e.to_string()))?;
+    write_private(&dir.join("signing.key"), signing_file.as_bytes())?;
     write_private(key_path, key_file.as_bytes())?;
     write_private(pass_path, format!("{}\n", passphrase.as_str()).as_bytes())?;
     write_private(
         pub_path,
         format!("{}\n", public_key.to_base64url()).as_bytes(),
     )?;
-    Ok(public_key)
+    Ok((public_key, signer))
 }
 
 /// Quote a path for a POSIX shell if it needs it.
@@ -253,6 +318,7 @@ pub fn instructions(demo: &Demo, listen: SocketAddr) -> String {
     let console = format!("cargo run -p quietline-console -- --home {home}");
     let token = sh(&demo.dir.join("token"));
     let key = sh(&demo.dir.join("force.key"));
+    let signing = sh(&demo.dir.join("signing.key"));
     let pass = sh(&demo.dir.join("passphrase"));
     let state = if demo.reused_key {
         "reusing the demo force"
@@ -264,16 +330,20 @@ pub fn instructions(demo: &Demo, listen: SocketAddr) -> String {
 Demo: {state} `{DEMO_FORCE_ID}` ({DEMO_FORCE_NAME}), key id {key_id}.
 Files in {dir}:
   force.key    the demo force's private key, in the console's passphrase-protected key-file format
-  passphrase   its passphrase
+  signing.key  the demo force's signing key (signing-key file format, same passphrase)
+  statement    the key statement it signed for force.key's key (crypto/FORMAT.md#key-statements)
+  passphrase   their passphrase
   token        a handler token for the demo force
-Only `serve --demo` generates a key on the server. A real force generates its key pair
-inside the force with `quietline-console init` and gives the platform only the public key.
+Only `serve --demo` generates keys on the server. A real force generates its key pair and
+signing key inside the force with `quietline-console init` and gives the platform only the
+signing public key and a signed statement for each key.
 
 Reporter page: {server}/
 
 Console (run from the workspace):
   {console} login --server {server} --token-file {token}
   {console} key import {key} --passphrase-file {pass}
+  {console} key import {signing} --passphrase-file {pass}
   {console} pull --passphrase-file {pass}
   {console} list --passphrase-file {pass}
   {console} show <ID from list> --passphrase-file {pass}

@@ -202,6 +202,11 @@ pub struct DirectoryEntry {
     pub key_id: String,
     /// Current public key (base64url).
     pub public_key: String,
+    /// The force's signed key statement for it (base64url,
+    /// crypto/FORMAT.md#key-statements); absent from a server before issue 20
+    /// and for a force without signing keys.
+    #[serde(default)]
+    pub statement: Option<String>,
 }
 
 /// What `POST /api/v1/inbox/fetch` gave for a list of ids.

@@ -9,6 +9,12 @@
 //! does not fetch the directory ([`crate::client`]), write the audit entry or
 //! choose the exit code (the binary does both).
 //!
+//! With signed keys (crypto/FORMAT.md#key-statements), [`check_statement`]
+//! goes further: the served key must come with the force's own statement,
+//! signed by its signing keys, for exactly that key, valid today. (Calling
+//! it on every pull and on the desk's timer is issue 20's watch, still to
+//! be wired in.)
+//!
 //! One exception, for key rotation: after `key rotate` the new key is current
 //! in the console before the platform operator has registered it, and until
 //! then the directory still serves the previous key — which this console
@@ -17,6 +23,7 @@
 //! the exception ends (the binary clears `previous_key`).
 
 use quietline_crypto::keys::PublicKey;
+use quietline_crypto::statement::{KeyStatement, SignedStatement, SignerSet};
 
 use crate::client::DirectoryEntry;
 use crate::text::clean_line;
@@ -105,6 +112,88 @@ pub fn check(
     }))
 }
 
+/// The directory's key for the force is not vouched for by the force's own
+/// signing keys (crypto/FORMAT.md#verifying-a-statement): no statement, one
+/// that does not verify, one for another key, or one not valid today. The
+/// same alarm as [`KeySubstitution`] (the words start the same way): a key
+/// the force did not sign is being served to reporters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "KEY SUBSTITUTION: the server at {server} serves key id {key_id} for force {force} {why}. Reporters who use this server may seal their reports to a key the force did not publish. Stop and tell your security lead and the platform operator; ask the operator for `quietline force key list {force}` and `quietline force signer list {force}`"
+)]
+pub struct StatementAlarm {
+    /// The server's base URL.
+    pub server: String,
+    /// The force.
+    pub force: String,
+    /// The key id served (cleaned).
+    pub key_id: String,
+    /// What is wrong, in words (no key material beyond public ids).
+    pub why: String,
+    /// The statement check's code (`missing` when there was none).
+    pub code: String,
+}
+
+impl StatementAlarm {
+    /// The audit entry's detail (public values only).
+    pub fn audit_detail(&self) -> String {
+        format!(
+            "force {}: directory serves key {} {} ({})",
+            self.force, self.key_id, self.why, self.code
+        )
+    }
+}
+
+/// Check that the directory `entry` for a force carries a key statement
+/// signed by `signers` (the force's own signing keys) for exactly the key
+/// it serves, valid on `today` (a UTC day number). Returns the statement.
+pub fn check_statement(
+    server: &str,
+    entry: &DirectoryEntry,
+    signers: &SignerSet,
+    today: u32,
+) -> Result<KeyStatement, Box<StatementAlarm>> {
+    let alarm = |why: String, code: &str| {
+        Box::new(StatementAlarm {
+            server: server.to_owned(),
+            force: clean_line(&entry.id, 64),
+            key_id: clean_line(&entry.key_id, 64),
+            why,
+            code: code.to_owned(),
+        })
+    };
+    let text = entry
+        .statement
+        .as_deref()
+        .ok_or_else(|| alarm("without a key statement".into(), "missing"))?;
+    let signed = SignedStatement::from_base64url(text).map_err(|e| {
+        alarm(
+            format!("with a key statement that is not valid: {e}"),
+            e.code(),
+        )
+    })?;
+    let st = signed.verify(signers, &entry.id).map_err(|e| {
+        alarm(
+            format!("with a key statement the force's signing keys do not vouch for: {e}"),
+            e.code(),
+        )
+    })?;
+    if st.key_id().to_hex() != entry.key_id
+        || PublicKey::from_base64url(&entry.public_key).ok().as_ref() != Some(&st.public_key)
+    {
+        return Err(alarm(
+            format!(
+                "with the force's statement for another key ({})",
+                st.key_id()
+            ),
+            "other_key",
+        ));
+    }
+    st.is_current(today)
+        .map_err(|e| alarm(format!("whose statement is not valid today: {e}"), e.code()))?;
+    Ok(st.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,7 +204,52 @@ mod tests {
             name: "North".into(),
             key_id: pk.key_id().to_hex(),
             public_key: pk.to_base64url(),
+            statement: None,
         }
+    }
+
+    #[test]
+    fn the_statement_must_be_the_forces_for_the_served_key_and_current() {
+        use quietline_crypto::statement::{NO_PREVIOUS, SigningSecret};
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let ours = SigningSecret::generate(&mut rng);
+        let theirs = SigningSecret::generate(&mut rng);
+        let (_, pk) = quietline_crypto::keys::generate_keypair(&mut rng);
+        let (_, other) = quietline_crypto::keys::generate_keypair(&mut rng);
+        let set = SignerSet::single(ours.public_key());
+        let st = |key: &PublicKey, by: &SigningSecret| {
+            SignedStatement::sign(
+                KeyStatement {
+                    force_id: "north".into(),
+                    public_key: key.clone(),
+                    valid_from: 100,
+                    valid_until: 200,
+                    sequence: 0,
+                    prev_hash: NO_PREVIOUS,
+                },
+                &[by],
+            )
+            .unwrap()
+            .to_base64url()
+        };
+        let mut e = entry("north", &pk);
+        let code = |e: &DirectoryEntry, day| {
+            check_statement("http://x", e, &set, day).map_err(|a| a.code.clone())
+        };
+        assert_eq!(code(&e, 150), Err("missing".into()));
+        e.statement = Some(st(&pk, &ours));
+        assert_eq!(code(&e, 150).unwrap().public_key, pk);
+        assert_eq!(code(&e, 201), Err("not_current".into()));
+        e.statement = Some(st(&pk, &theirs));
+        assert_eq!(code(&e, 150), Err("unknown_signer".into()));
+        // The force's genuine statement, served beside another key.
+        e.statement = Some(st(&other, &ours));
+        let a = check_statement("http://x", &e, &set, 150).unwrap_err();
+        assert_eq!(a.code, "other_key");
+        assert!(a.to_string().starts_with("KEY SUBSTITUTION"), "{a}");
+        assert!(a.audit_detail().contains(&pk.key_id().to_hex()));
+        e.statement = Some("!!".into());
+        assert_eq!(code(&e, 150), Err("not_base64url".into()));
     }
 
     #[test]

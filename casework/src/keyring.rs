@@ -2,7 +2,9 @@
 //! passphrase, and opening envelopes with whichever key they name.
 //!
 //! It owns: finding and naming key files (`<key id>.key`), creating new keys
-//! (`init`, `key rotate`), importing a key file made elsewhere, unlocking, and
+//! (`init`, `key rotate`), importing a key file made elsewhere, unlocking,
+//! the force's signing keys and the key statements they sign (at the end of
+//! this file; crypto/FORMAT.md#key-statements), and
 //! turning an envelope into a parsed payload or a [`Flag`] that says why not.
 //! It does not write the config (the binary records the current key) and does
 //! not interpret report fields beyond the thread id.
@@ -18,6 +20,12 @@ use quietline_crypto::keys::{KeyId, PrivateKey, PublicKey, Suite, generate_keypa
 use quietline_crypto::open::{OpenError, open};
 use quietline_crypto::padding::PaddingError;
 use quietline_crypto::payload::Payload;
+use quietline_crypto::signing_keyfile::{
+    SigningKeyInfo, open_signing_key_file, seal_signing_key_file, signing_key_file_info,
+};
+use quietline_crypto::statement::{
+    KeyStatement, NO_PREVIOUS, SignedStatement, SignerKey, SigningSecret, StatementError,
+};
 
 use crate::keystore::{KeyStoreError, load_key_file, read_key_info, read_key_text, write_key_file};
 use crate::refusal::{self, Refusal};
@@ -80,6 +88,14 @@ pub enum KeyRingError {
     /// Generating or sealing a key file failed.
     #[error("cannot write the key file: {0}")]
     Seal(String),
+    /// A key statement file that does not parse, or a statement that cannot be signed.
+    #[error("key statement {path}: {error}")]
+    Statement {
+        /// The file (or the statements directory).
+        path: PathBuf,
+        /// What is wrong.
+        error: StatementError,
+    },
 }
 
 /// Every key file in `dir` (no passphrase needed): path and public header,
@@ -420,4 +436,209 @@ impl KeyRing {
             key_id,
         })
     }
+}
+
+// --- Signing keys and key statements (crypto/FORMAT.md#key-statements) ---
+//
+// A force's Ed25519 signing keys live beside the key ring, in
+// `<home>/signing/<signer id>.key` (FORMAT.md#signing-key-file), sealed under
+// the ring's passphrase; the statements this home signed are kept, public,
+// in `<home>/statements/<sequence>.statement` (base64url, one line), so the
+// next rotation continues the chain.
+
+/// How long a new key's statement is valid by default: two years.
+pub const STATEMENT_VALIDITY_DAYS: u32 = 730;
+
+/// Every signing-key file in `dir` (no passphrase needed), by signer id.
+pub fn list_signing_keys(dir: &Path) -> Result<Vec<(PathBuf, SigningKeyInfo)>, KeyRingError> {
+    let mut out = Vec::new();
+    for path in files_with_extension(dir, "key")? {
+        let text = read_key_text(&path)?;
+        let info = signing_key_file_info(&text).map_err(|error| {
+            KeyRingError::KeyFile(KeyStoreError::Format {
+                path: path.clone(),
+                error,
+            })
+        })?;
+        out.push((path, info));
+    }
+    out.sort_by_key(|(_, i)| i.signer_id);
+    Ok(out)
+}
+
+fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, KeyRingError> {
+    let list = |error| KeyRingError::ListDir {
+        path: dir.to_owned(),
+        error,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(list(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(list)?.path();
+        if path.extension().and_then(|e| e.to_str()) == Some(ext) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Generate a signing key, seal it under `passphrase` into
+/// `dir/<signer id>.key` (0600, never overwriting) and return its public key.
+pub fn create_signing_key(
+    dir: &Path,
+    force_id: &str,
+    created_day: &str,
+    passphrase: &[u8],
+) -> Result<SignerKey, KeyRingError> {
+    create_dir_private(dir)?;
+    let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+    let sk = SigningSecret::generate(&mut rng);
+    let text = zeroize::Zeroizing::new(
+        seal_signing_key_file(
+            &mut rng,
+            &sk,
+            force_id,
+            created_day,
+            passphrase,
+            kdf_for_new_keys(),
+        )
+        .map_err(|e| KeyRingError::Seal(e.to_string()))?,
+    );
+    let pk = sk.public_key();
+    drop(sk);
+    write_key_file(&dir.join(format!("{}.key", pk.signer_id())), &text)?;
+    Ok(pk)
+}
+
+/// Copy a signing-key file made elsewhere (the demo's `signing.key`) into
+/// `dir`, after checking it opens with `passphrase` and is `force`'s.
+pub fn import_signing_key(
+    dir: &Path,
+    source: &Path,
+    passphrase: &[u8],
+    force: Option<&str>,
+) -> Result<SigningKeyInfo, KeyRingError> {
+    let text = read_key_text(source)?;
+    let (info, sk) = open_signing_key_file(&text, passphrase).map_err(|error| {
+        KeyRingError::KeyFile(KeyStoreError::Format {
+            path: source.to_owned(),
+            error,
+        })
+    })?;
+    drop(sk);
+    if let Some(expected) = force
+        && info.force_id != expected
+    {
+        return Err(KeyRingError::OtherForce {
+            path: source.to_owned(),
+            found: info.force_id,
+            expected: expected.to_owned(),
+        });
+    }
+    create_dir_private(dir)?;
+    write_key_file(&dir.join(format!("{}.key", info.signer_id)), &text)?;
+    Ok(info)
+}
+
+fn create_dir_private(dir: &Path) -> Result<(), KeyRingError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|error| KeyRingError::ListDir {
+            path: dir.to_owned(),
+            error,
+        })
+}
+
+/// The statements this home signed or imported, by sequence number (each
+/// parsed; a file that does not parse is an error naming it).
+pub fn statements(dir: &Path) -> Result<Vec<SignedStatement>, KeyRingError> {
+    let mut out = Vec::new();
+    for path in files_with_extension(dir, "statement")? {
+        let text = std::fs::read_to_string(&path).map_err(|error| KeyRingError::ListDir {
+            path: path.clone(),
+            error,
+        })?;
+        let s = SignedStatement::from_base64url(&text).map_err(|e| KeyRingError::Statement {
+            path: path.clone(),
+            error: e,
+        })?;
+        out.push(s);
+    }
+    out.sort_by_key(|s| s.statement().sequence);
+    Ok(out)
+}
+
+/// Keep a statement in `dir` (`<sequence>.statement`, 0600, never replacing
+/// one of the same sequence: two statements with one number are a fork).
+pub fn record_statement(dir: &Path, s: &SignedStatement) -> Result<PathBuf, KeyRingError> {
+    create_dir_private(dir)?;
+    let path = dir.join(format!("{:020}.statement", s.statement().sequence));
+    write_key_file(&path, &format!("{}\n", s.to_base64url()))?;
+    Ok(path)
+}
+
+/// Sign the statement that publishes `public_key` with every signing key in
+/// `signing_dir` (unlocked with `passphrase`), continuing the chain in
+/// `statements_dir`, valid from `from_day` for `days` days; record and
+/// return it. `Ok(None)` when the home has no signing keys (a home from
+/// before signing keys: its keys go to the platform bare).
+pub fn sign_key_statement(
+    signing_dir: &Path,
+    statements_dir: &Path,
+    force_id: &str,
+    public_key: &PublicKey,
+    from_day: u32,
+    days: u32,
+    passphrase: &[u8],
+) -> Result<Option<SignedStatement>, KeyRingError> {
+    let files = list_signing_keys(signing_dir)?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut signers = Vec::with_capacity(files.len());
+    for (path, _) in &files {
+        let text = read_key_text(path)?;
+        let (info, sk) = open_signing_key_file(&text, passphrase).map_err(|error| {
+            KeyRingError::KeyFile(KeyStoreError::Format {
+                path: path.clone(),
+                error,
+            })
+        })?;
+        if info.force_id != force_id {
+            return Err(KeyRingError::OtherForce {
+                path: path.clone(),
+                found: info.force_id,
+                expected: force_id.to_owned(),
+            });
+        }
+        signers.push(sk);
+    }
+    let until = from_day.saturating_add(days);
+    let statement = match statements(statements_dir)?.last() {
+        Some(prev) => prev.statement().next(public_key.clone(), from_day, until),
+        None => KeyStatement {
+            force_id: force_id.to_owned(),
+            public_key: public_key.clone(),
+            valid_from: from_day,
+            valid_until: until,
+            sequence: 0,
+            prev_hash: NO_PREVIOUS,
+        },
+    };
+    let refs: Vec<&SigningSecret> = signers.iter().collect();
+    let signed = SignedStatement::sign(statement, &refs).map_err(|e| KeyRingError::Statement {
+        path: statements_dir.to_owned(),
+        error: e,
+    })?;
+    drop(signers);
+    record_statement(statements_dir, &signed)?;
+    Ok(Some(signed))
 }

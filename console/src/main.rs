@@ -231,9 +231,9 @@ pub(crate) enum KeyCommand {
     },
     /// List the keys in the ring (no passphrase needed)
     List,
-    /// Copy a key file made elsewhere (e.g. by `quietline serve --demo`) into the ring
+    /// Copy a key file or signing-key file made elsewhere (e.g. by `quietline serve --demo`) into the home
     Import {
-        /// The key file; it must open with the ring's passphrase
+        /// The key file or signing-key file; it must open with the ring's passphrase
         file: PathBuf,
         /// Make it the current key even if the ring already has one
         #[arg(long)]

@@ -7,6 +7,8 @@
 mod copy_vectors;
 #[path = "../tests/common/fixed_rng.rs"]
 mod fixed_rng;
+#[path = "../tests/common/statement_vectors.rs"]
+mod statement_vectors;
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
 #[path = "../tests/common/xwing_vectors.rs"]
@@ -37,6 +39,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("copy-v1.json"),
         vectors::render(&copy_vectors::copy_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("statement-v1.json"),
+        vectors::render(&statement_vectors::statement_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())

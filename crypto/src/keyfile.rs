@@ -87,7 +87,7 @@ pub enum KeyFileError {
     Kdf(String),
 }
 
-fn derive_key(
+pub(crate) fn derive_key(
     passphrase: &[u8],
     salt: &[u8],
     p: KdfParams,
@@ -101,7 +101,7 @@ fn derive_key(
     Ok(key)
 }
 
-fn checksum(text: &str) -> String {
+pub(crate) fn checksum(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -165,7 +165,7 @@ struct Parsed<'a> {
     secret: Vec<u8>,
 }
 
-fn field<'a>(line: Option<&'a str>, name: &str) -> Result<&'a str, KeyFileError> {
+pub(crate) fn field<'a>(line: Option<&'a str>, name: &str) -> Result<&'a str, KeyFileError> {
     line.and_then(|l| l.strip_prefix(name))
         .and_then(|l| l.strip_prefix(": "))
         .ok_or_else(|| {
@@ -173,7 +173,7 @@ fn field<'a>(line: Option<&'a str>, name: &str) -> Result<&'a str, KeyFileError>
         })
 }
 
-fn b64(s: &str, name: &str) -> Result<Vec<u8>, KeyFileError> {
+pub(crate) fn b64(s: &str, name: &str) -> Result<Vec<u8>, KeyFileError> {
     URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| KeyFileError::Damaged(format!("the \"{name}\" line is not base64url")))
@@ -260,7 +260,7 @@ fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
     })
 }
 
-fn parse_kdf(s: &str) -> Result<KdfParams, KeyFileError> {
+pub(crate) fn parse_kdf(s: &str) -> Result<KdfParams, KeyFileError> {
     let mut parts = s.split(' ');
     if parts.next() != Some("argon2id") || parts.next() != Some("v=19") {
         return Err(KeyFileError::Damaged(
@@ -289,7 +289,7 @@ fn parse_kdf(s: &str) -> Result<KdfParams, KeyFileError> {
     Ok(p)
 }
 
-fn check_params(p: KdfParams) -> Result<(), KeyFileError> {
+pub(crate) fn check_params(p: KdfParams) -> Result<(), KeyFileError> {
     let max = KdfParams::MAX;
     if p.m_kib > max.m_kib
         || p.t > max.t

@@ -4,15 +4,17 @@
 //! It owns: the envelope wire layout and its parser ([`envelope`]), sealing with
 //! HPKE (RFC 9180) base mode ([`seal`]), padding to size buckets ([`padding`]),
 //! the payload schemas ([`payload`]), reply codes and what derives from them
-//! ([`reply_code`]), the reporter's own sealed copies ([`copy`]), the passphrase-protected key-file format ([`keyfile`]),
-//! and the proof-of-work challenge and solution on submissions ([`pow`]).
+//! ([`reply_code`]), the reporter's own sealed copies ([`copy`]), the
+//! passphrase-protected key-file format ([`keyfile`]), the proof-of-work
+//! challenge and solution on submissions ([`pow`]), and force signing keys
+//! and the key statements they sign ([`statement`], [`signing_keyfile`]).
 //! The specification is `crypto/FORMAT.md`; code cites its sections.
 //!
 //! It does not do: any I/O (files, network, clock), any async, or draw
 //! randomness on its own — callers pass `&mut impl CryptoRng`. It implements
 //! no cryptographic primitive: HPKE comes from the `hpke` crate, Argon2id from
 //! `argon2`, ChaCha20-Poly1305 from `chacha20poly1305`, HKDF/HMAC/SHA-256 from
-//! RustCrypto, BIP39 from `bip39`.
+//! RustCrypto, BIP39 from `bip39`, Ed25519 from `ed25519-dalek`.
 //!
 //! Opening envelopes and decrypting key files sit behind the `open` feature,
 //! which only the console enables; the server is built without it
@@ -31,6 +33,8 @@ pub mod payload;
 pub mod pow;
 pub mod reply_code;
 pub mod seal;
+pub mod signing_keyfile;
+pub mod statement;
 
 pub use rand_core::CryptoRng;
 

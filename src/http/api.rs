@@ -140,23 +140,39 @@ struct DirectoryEntry {
     /// `x25519` or `xwing`: the suite the page seals with (crypto/FORMAT.md#suite).
     suite: &'static str,
     public_key: String,
+    /// The force's signed key statement for this key, base64url
+    /// (crypto/FORMAT.md#key-statements); absent for a force without signing keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement: Option<String>,
 }
 
 /// `GET /api/v1/forces`: each force with a current key (a force without one
 /// cannot be written to, so it is not listed).
 pub async fn forces(State(state): State<AppState>) -> Result<Response, ApiError> {
     let forces = state.storage.forces().await?;
+    let mut statements: std::collections::HashMap<String, crate::storage::StoredStatement> = state
+        .storage
+        .current_statements()
+        .await?
+        .into_iter()
+        .collect();
     let entries: Vec<DirectoryEntry> = forces
         .into_iter()
         .filter_map(|f| {
             let key = f.current_key?;
             let public_key = PublicKey::from_bytes(&key.public_key).ok()?;
+            // Two reads: serve the statement only if it is about the key served.
+            let statement = statements
+                .remove(&f.id)
+                .filter(|s| s.key_id == key.key_id)
+                .map(|s| URL_SAFE_NO_PAD.encode(s.statement));
             Some(DirectoryEntry {
                 id: f.id,
                 name: f.name,
                 key_id: hex::encode(key.key_id),
                 suite: public_key.suite().name(),
                 public_key: public_key.to_base64url(),
+                statement,
             })
         })
         .collect();

@@ -195,6 +195,15 @@ pub(crate) fn replicate(e: &StorageError) -> StorageError {
         StorageError::Unavailable(m) => StorageError::Unavailable(m.clone()),
         StorageError::WriterGone => StorageError::WriterGone,
         StorageError::ChallengeSpent => StorageError::ChallengeSpent,
+        StorageError::StatementRequired(f) => StorageError::StatementRequired(f.clone()),
+        StorageError::SignersExist(f) => StorageError::SignersExist(f.clone()),
+        StorageError::StatementOutOfOrder { force, got, next } => {
+            StorageError::StatementOutOfOrder {
+                force: force.clone(),
+                got: *got,
+                next: *next,
+            }
+        }
     }
 }
 

@@ -59,6 +59,29 @@ pub struct ForceKey {
     pub status: KeyStatus,
 }
 
+/// A force's signer set as stored (crypto/FORMAT.md#signing-keys): the
+/// Ed25519 public keys and how many of them must sign a key statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSigners {
+    /// The signing public keys, 32 bytes each, in byte order.
+    pub keys: Vec<[u8; 32]>,
+    /// 1 to `keys.len()`.
+    pub threshold: u8,
+}
+
+/// A key statement as stored: the force's own sequence number, the key it
+/// is about, and the signed octets exactly as the force made them
+/// (crypto/FORMAT.md#statement-encoding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStatement {
+    /// The statement's sequence number.
+    pub sequence: u64,
+    /// The key it publishes.
+    pub key_id: KeyId,
+    /// The signed statement.
+    pub statement: Vec<u8>,
+}
+
 /// A report to store.
 #[derive(Debug, Clone)]
 pub struct NewReport {
@@ -238,6 +261,25 @@ pub enum StorageError {
     /// The report's proof-of-work challenge was already spent; nothing stored.
     #[error("that proof-of-work challenge was already spent")]
     ChallengeSpent,
+    /// The force has signing keys, so a key is added only with its signed
+    /// statement (crypto/FORMAT.md#key-statements).
+    #[error("force {0:?} has signing keys: a key is added only as a statement signed by them")]
+    StatementRequired(String),
+    /// The force's signing keys are already registered; the platform never replaces them.
+    #[error("force {0:?} already has signing keys")]
+    SignersExist(String),
+    /// The statement's sequence number is not the next of the force's chain.
+    #[error(
+        "force {force:?}: the statement's sequence number is {got}, but the next one is {next}"
+    )]
+    StatementOutOfOrder {
+        /// The force.
+        force: String,
+        /// The sequence number given.
+        got: u64,
+        /// The one the chain expects.
+        next: u64,
+    },
 }
 
 /// Result alias.
@@ -262,6 +304,52 @@ pub trait Storage: Send + Sync + 'static {
     /// Status of one key of one force: `Ok(None)` if the force exists but the key does not,
     /// `Err(UnknownForce)` if the force does not exist.
     async fn key_status(&self, force_id: &str, key_id: KeyId) -> Result<Option<KeyStatus>>;
+
+    // --- signing keys and key statements (crypto/FORMAT.md#key-statements) ---
+    // Both backends implement these; the defaults only let a wrapping test
+    // storage that does not care compile, and refuse.
+    /// Register a force's signer set, once: `Err(SignersExist)` if it has
+    /// one, `Err(UnknownForce)`. From then on [`Storage::add_force_key`]
+    /// refuses (`StatementRequired`) and keys come with their statement.
+    async fn set_force_signers(&self, force_id: &str, signers: StoredSigners) -> Result<()> {
+        let _ = signers;
+        Err(StorageError::Database(format!(
+            "this storage does not keep signing keys (force {force_id:?})"
+        )))
+    }
+    /// The force's signer set, `None` if it has none; `Err(UnknownForce)`.
+    async fn force_signers(&self, force_id: &str) -> Result<Option<StoredSigners>> {
+        Err(StorageError::Database(format!(
+            "this storage does not keep signing keys (force {force_id:?})"
+        )))
+    }
+    /// Add a key with its signed statement and make it current, in one
+    /// transaction: `statement.sequence` must be the next of the force's
+    /// chain (`Err(StatementOutOfOrder)`, so two operators racing cannot
+    /// both append), the key new (`Err(KeyExists)`). The caller has
+    /// verified the statement (src/admin.rs); storage checks only order.
+    async fn add_signed_force_key(
+        &self,
+        force_id: &str,
+        public_key: Vec<u8>,
+        statement: StoredStatement,
+    ) -> Result<()> {
+        let _ = (public_key, statement);
+        Err(StorageError::Database(format!(
+            "this storage does not keep key statements (force {force_id:?})"
+        )))
+    }
+    /// Every statement of a force, by sequence number; `Err(UnknownForce)`.
+    async fn key_statements(&self, force_id: &str) -> Result<Vec<StoredStatement>> {
+        Err(StorageError::Database(format!(
+            "this storage does not keep key statements (force {force_id:?})"
+        )))
+    }
+    /// The statement of each force's current key, by force id (for the
+    /// directory); forces whose current key has none are left out.
+    async fn current_statements(&self) -> Result<Vec<(String, StoredStatement)>> {
+        Ok(Vec::new())
+    }
 
     // --- handler tokens ---
     /// Store a token hash for a force under a label.

@@ -34,7 +34,7 @@ use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingR
 use super::{
     CopyLimits, CopyWrite, Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewCopy,
     NewReport, PowTicket, Pressure, Purged, ReportId, Result, SlotAddress, SlotWrite, Storage,
-    StorageError, TokenHash, TokenInfo,
+    StorageError, StoredSigners, StoredStatement, TokenHash, TokenInfo,
 };
 
 /// Migrations embedded at build time from `migrations/postgres/`.
@@ -598,6 +598,16 @@ impl Storage for PostgresStorage {
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         lock_force(&mut *tx, force_id).await?;
+        // Under the force's row lock, so signing keys registered by another
+        // process a moment ago are seen.
+        let signed = sqlx::query("SELECT 1 FROM force_signing WHERE force_id = $1")
+            .bind(force_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if signed.is_some() {
+            return Err(StorageError::StatementRequired(force_id.to_owned()));
+        }
         let exists = sqlx::query(
             "SELECT 1 FROM force_keys WHERE (force_id = $1 AND key_id = $2) OR public_key = $3",
         )
@@ -629,6 +639,178 @@ impl Storage for PostgresStorage {
         .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
+    }
+
+    async fn set_force_signers(&self, force_id: &str, signers: StoredSigners) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        lock_force(&mut *tx, force_id).await?;
+        let exists = sqlx::query("SELECT 1 FROM force_signing WHERE force_id = $1")
+            .bind(force_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if exists.is_some() {
+            return Err(StorageError::SignersExist(force_id.to_owned()));
+        }
+        sqlx::query("INSERT INTO force_signing (force_id, threshold) VALUES ($1, $2)")
+            .bind(force_id)
+            .bind(i64::from(signers.threshold))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        for key in &signers.keys {
+            sqlx::query("INSERT INTO force_signers (force_id, public_key) VALUES ($1, $2)")
+                .bind(force_id)
+                .bind(&key[..])
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn force_signers(&self, force_id: &str) -> Result<Option<StoredSigners>> {
+        require_force(&self.pool, force_id).await?;
+        let threshold: Option<(i16,)> =
+            sqlx::query_as("SELECT threshold FROM force_signing WHERE force_id = $1")
+                .bind(force_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        let Some((threshold,)) = threshold else {
+            return Ok(None);
+        };
+        let keys: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT public_key FROM force_signers WHERE force_id = $1 ORDER BY public_key",
+        )
+        .bind(force_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(Some(StoredSigners {
+            keys: keys
+                .into_iter()
+                .map(|(k,)| fixed(k, "force_signers.public_key"))
+                .collect::<Result<_>>()?,
+            threshold: u8::try_from(threshold).map_err(|_| {
+                StorageError::Database("corrupt row: force_signing.threshold".into())
+            })?,
+        }))
+    }
+
+    async fn add_signed_force_key(
+        &self,
+        force_id: &str,
+        public_key: Vec<u8>,
+        statement: StoredStatement,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        lock_force(&mut *tx, force_id).await?;
+        let key_id = statement.key_id;
+        let exists = sqlx::query(
+            "SELECT 1 FROM force_keys WHERE (force_id = $1 AND key_id = $2) OR public_key = $3",
+        )
+        .bind(force_id)
+        .bind(&key_id[..])
+        .bind(&public_key[..])
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if exists.is_some() {
+            return Err(StorageError::KeyExists);
+        }
+        let (last,): (Option<i64>,) =
+            sqlx::query_as("SELECT max(sequence) FROM key_statements WHERE force_id = $1")
+                .bind(force_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        let next = last.map_or(0, |l| l as u64 + 1);
+        if statement.sequence != next {
+            return Err(StorageError::StatementOutOfOrder {
+                force: force_id.to_owned(),
+                got: statement.sequence,
+                next,
+            });
+        }
+        let sequence =
+            i64::try_from(statement.sequence).map_err(|_| StorageError::StatementOutOfOrder {
+                force: force_id.to_owned(),
+                got: statement.sequence,
+                next,
+            })?;
+        sqlx::query(
+            "UPDATE force_keys SET status = 'active' WHERE force_id = $1 AND status = 'current'",
+        )
+        .bind(force_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO force_keys (force_id, key_id, public_key, status) VALUES ($1, $2, $3, 'current')",
+        )
+        .bind(force_id)
+        .bind(&key_id[..])
+        .bind(&public_key[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { StorageError::KeyExists } else { db_error(e) })?;
+        sqlx::query(
+            "INSERT INTO key_statements (force_id, sequence, key_id, statement) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(force_id)
+        .bind(sequence)
+        .bind(&key_id[..])
+        .bind(&statement.statement[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn key_statements(&self, force_id: &str) -> Result<Vec<StoredStatement>> {
+        require_force(&self.pool, force_id).await?;
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT sequence, key_id, statement FROM key_statements WHERE force_id = $1 ORDER BY sequence",
+        )
+        .bind(force_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(|(sequence, key_id, statement)| {
+                Ok(StoredStatement {
+                    sequence: sequence as u64,
+                    key_id: fixed(key_id, "key_statements.key_id")?,
+                    statement,
+                })
+            })
+            .collect()
+    }
+
+    async fn current_statements(&self) -> Result<Vec<(String, StoredStatement)>> {
+        let rows: Vec<(String, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT s.force_id, s.sequence, s.key_id, s.statement FROM key_statements s \
+             JOIN force_keys k ON k.force_id = s.force_id AND k.key_id = s.key_id \
+             WHERE k.status = 'current' ORDER BY s.force_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(|(force, sequence, key_id, statement)| {
+                Ok((
+                    force,
+                    StoredStatement {
+                        sequence: sequence as u64,
+                        key_id: fixed(key_id, "key_statements.key_id")?,
+                        statement,
+                    },
+                ))
+            })
+            .collect()
     }
 
     async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()> {

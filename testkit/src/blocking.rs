@@ -95,6 +95,32 @@ impl Server {
         .expect("add key");
     }
 
+    /// Register the force's signing keys (base64url), `threshold` of which
+    /// must sign (crypto/FORMAT.md#signing-keys).
+    pub fn set_signers(&self, force: &str, keys: &[String], threshold: u8) {
+        self.block_on(quietline::admin::set_force_signers(
+            self.storage.as_ref(),
+            force,
+            keys,
+            threshold,
+        ))
+        .expect("set signers");
+    }
+
+    /// Register a key from its signed statement (base64url), as
+    /// `quietline force key add --statement` does.
+    pub fn add_statement(&self, force: &str, statement: &str) -> Result<(), String> {
+        let today = u32::try_from(quietline::day::today()).unwrap_or(0);
+        self.block_on(quietline::admin::add_signed_force_key(
+            self.storage.as_ref(),
+            force,
+            statement,
+            today,
+        ))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    }
+
     /// Retire one of the force's keys.
     pub fn retire_key(&self, force: &str, pk: &PublicKey) {
         self.block_on(self.storage.retire_force_key(force, pk.key_id().0))

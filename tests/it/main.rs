@@ -30,6 +30,7 @@ mod fuzz_http;
 mod fuzz_parsers;
 mod headers;
 mod isolation;
+mod keylog;
 mod metadata;
 mod no_decrypt;
 mod page_metadata;

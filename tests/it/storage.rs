@@ -1783,8 +1783,11 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
         names,
         BTreeSet::from([
             "force_keys",
+            "force_signers",
+            "force_signing",
             "forces",
             "handler_tokens",
+            "key_statements",
             "pow_key",
             "pow_spent",
             "reply_slots",

@@ -1,6 +1,8 @@
-//! `init` and `key …`: make, rotate, import and list the force's keys. The
-//! key files and the ring are the library's (`keyring`, `keystore`); this
-//! file asks for the passphrase, records the audit entry and prints.
+//! `init` and `key …`: make, rotate, import and list the force's keys, and
+//! the signing key that signs each key's statement (crypto/FORMAT.md#key-statements).
+//! The key files, signing keys, statements and the ring are the library's
+//! (`keyring`, `keystore`); this file asks for the passphrase, records the
+//! audit entry and prints.
 
 use std::path::Path;
 
@@ -11,6 +13,7 @@ use quietline_casework::desk::pull::operator_command;
 use quietline_casework::keyring::{self, KeyRing, key_path, list_keys};
 use quietline_casework::keystore::read_key_info;
 use quietline_crypto::keys::{PublicKey, Suite};
+use quietline_crypto::statement::{SignedStatement, SignerKey};
 
 use crate::{Ctx, KeyCommand};
 
@@ -20,6 +23,45 @@ async fn record(ctx: &Ctx, action: &str, detail: String) -> Result<()> {
         .await
         .context("cannot write the audit log")?;
     Ok(())
+}
+
+fn signing_dir(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.home.root().join("signing")
+}
+
+fn statements_dir(ctx: &Ctx) -> std::path::PathBuf {
+    ctx.home.root().join("statements")
+}
+
+/// Today as a UTC day number (crypto/FORMAT.md#statement-encoding).
+fn today_number() -> u32 {
+    let days = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .div_euclid(86_400);
+    u32::try_from(days).unwrap_or(0)
+}
+
+fn print_signer(force: &str, signer: &SignerKey) {
+    println!("\nsigning key: {}", signer.to_base64url());
+    println!("signer id:   {}", signer.signer_id());
+    println!("fingerprint: {}", signer.fingerprint());
+    println!(
+        "\nThe platform operator registers the signing key once, before the key, with:\n  quietline force signer set {force} --public-key {}",
+        signer.to_base64url()
+    );
+    println!(
+        "Publish the fingerprint where reporters and auditors can find it without the platform\n(the force's own website, printed material): it is how anyone checks that a key is the force's."
+    );
+}
+
+fn print_statement(force: &str, s: &SignedStatement) {
+    println!(
+        "\nKey statement {} (valid from day {} to day {}), signed by this home's signing key(s).\nThe platform operator registers the key with:\n  quietline force key add {force} --statement {}",
+        s.statement().sequence,
+        s.statement().valid_from,
+        s.statement().valid_until,
+        s.to_base64url()
+    );
 }
 
 /// Today's UTC date, `YYYY-MM-DD`: a key file's creation day.
@@ -65,13 +107,40 @@ pub async fn init(ctx: &Ctx, force: &str, suite: Suite) -> Result<()> {
         pass.as_bytes(),
         suite,
     )?;
+    // The force's signing key, under the same passphrase, and the first
+    // statement, which publishes the key (crypto/FORMAT.md#key-statements).
+    let signer = keyring::create_signing_key(&signing_dir(ctx), force, &today(), pass.as_bytes())?;
+    let statement = keyring::sign_key_statement(
+        &signing_dir(ctx),
+        &statements_dir(ctx),
+        force,
+        &pk,
+        today_number(),
+        keyring::STATEMENT_VALIDITY_DAYS,
+        pass.as_bytes(),
+    )?;
     drop(pass);
     config.force = Some(force.to_owned());
     config.current_key = Some(pk.key_id().to_hex());
     ctx.home.save_config(&config)?;
     write_default_templates(&ctx.home).map_err(crate::desk_error)?;
-    record(ctx, "init", format!("key {}", pk.key_id())).await?;
-    print_new_key(&key_path(&ctx.home.keys_dir(), pk.key_id()), force, &pk);
+    record(
+        ctx,
+        "init",
+        format!("key {}, signing key {}", pk.key_id(), signer.signer_id()),
+    )
+    .await?;
+    println!(
+        "Wrote {} (mode 0600). Keep it and its passphrase inside the force.",
+        key_path(&ctx.home.keys_dir(), pk.key_id()).display()
+    );
+    println!("public key: {}", pk.to_base64url());
+    println!("key id:     {}", pk.key_id());
+    println!("suite:      {}", pk.suite());
+    print_signer(force, &signer);
+    if let Some(s) = &statement {
+        print_statement(force, s);
+    }
     Ok(())
 }
 
@@ -122,6 +191,54 @@ pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
                 info.public_key.suite()
             );
         }
+        KeyCommand::Import { file, current: _ }
+            if std::fs::read(&file).is_ok_and(|b| {
+                b.starts_with(quietline_crypto::signing_keyfile::FIRST_LINE.as_bytes())
+            }) =>
+        {
+            // A signing-key file (the demo's `signing.key`), and the
+            // statement beside it, if any, so the next rotation continues
+            // the chain.
+            let config = ctx.config()?;
+            ctx.home.create()?;
+            let pass = ctx.passphrase(false)?;
+            let info = keyring::import_signing_key(
+                &signing_dir(ctx),
+                &file,
+                pass.as_bytes(),
+                config.force.as_deref(),
+            )?;
+            drop(pass);
+            let beside = file.with_file_name("statement");
+            let mut chained = None;
+            if let Ok(text) = std::fs::read_to_string(&beside)
+                && let Ok(s) = SignedStatement::from_base64url(&text)
+                && s.statement().force_id == info.force_id
+                && keyring::statements(&statements_dir(ctx))?.is_empty()
+            {
+                keyring::record_statement(&statements_dir(ctx), &s)?;
+                chained = Some(s.statement().sequence);
+            }
+            record(
+                ctx,
+                "signing-key-import",
+                format!("signing key {}", info.signer_id),
+            )
+            .await?;
+            println!(
+                "Imported signing key {} (force {}, fingerprint {}) into {}.",
+                info.signer_id,
+                info.force_id,
+                info.public_key.fingerprint(),
+                signing_dir(ctx).display()
+            );
+            if let Some(seq) = chained {
+                println!(
+                    "Imported key statement {seq} from {}: `key rotate` continues from it.",
+                    beside.display()
+                );
+            }
+        }
         KeyCommand::Import { file, current } => {
             let mut config = ctx.config()?;
             ctx.home.create()?;
@@ -169,6 +286,15 @@ pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
             let force = ring.force_id().to_owned();
             drop(ring);
             let pk = keyring::create_key(&dir, &force, &today(), pass.as_bytes(), suite)?;
+            let statement = keyring::sign_key_statement(
+                &signing_dir(ctx),
+                &statements_dir(ctx),
+                &force,
+                &pk,
+                today_number(),
+                keyring::STATEMENT_VALIDITY_DAYS,
+                pass.as_bytes(),
+            )?;
             drop(pass);
             config.current_key = Some(pk.key_id().to_hex());
             // Until the operator registers the new key, the directory still
@@ -181,7 +307,22 @@ pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
                 format!("key {} replaces {old}", pk.key_id()),
             )
             .await?;
-            print_new_key(&key_path(&dir, pk.key_id()), &force, &pk);
+            match &statement {
+                Some(s) => {
+                    println!(
+                        "Wrote {} (mode 0600). Keep it and its passphrase inside the force.",
+                        key_path(&dir, pk.key_id()).display()
+                    );
+                    println!(
+                        "public key: {}\nkey id:     {}\nsuite:      {}",
+                        pk.to_base64url(),
+                        pk.key_id(),
+                        pk.suite()
+                    );
+                    print_statement(&force, s);
+                }
+                None => print_new_key(&key_path(&dir, pk.key_id()), &force, &pk),
+            }
             println!(
                 "\nKey {old} stays in the ring and still opens what was sealed to it. Once the new key is registered and\nevery reporter page has the new directory, the operator can retire the old one:\n  quietline force key retire {force} --key-id {old}"
             );

@@ -18,14 +18,32 @@ fn whole_loop_report_reply_follow_up() {
         .unwrap()
         .trim()
         .to_owned();
+    // The operator's two commands: the signing key once, then the key as a
+    // signed statement (crypto/FORMAT.md#key-statements).
+    let signer = out
+        .lines()
+        .find_map(|l| l.strip_prefix("signing key: "))
+        .unwrap()
+        .trim()
+        .to_owned();
     assert!(
         out.contains(&format!(
-            "quietline force key add north --public-key {pk_line}"
+            "quietline force signer set north --public-key {signer}"
         )),
         "{out}"
     );
+    let statement = out
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("quietline force key add north --statement ")
+        })
+        .unwrap()
+        .trim()
+        .to_owned();
     let pk = quietline_crypto::keys::PublicKey::from_base64url(&pk_line).unwrap();
-    server.add_key("north", &pk);
+    server.set_signers("north", &[signer], 1);
+    server.add_statement("north", &statement).unwrap();
     let token = server.token("north", "handler-1");
     console.login(&server.base, &token);
 

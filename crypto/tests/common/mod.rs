@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 pub mod copy_vectors;
 pub mod fixed_rng;
+pub mod statement_vectors;
 pub mod vectors;
 pub mod xwing_vectors;

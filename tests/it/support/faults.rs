@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use quietline::storage::{
     Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, Pressure, Purged, ReportId,
-    SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    SlotAddress, SlotWrite, Storage, StorageError, StoredSigners, StoredStatement, TokenHash,
+    TokenInfo,
 };
 
 use super::node::require;
@@ -349,6 +350,26 @@ impl Storage for Interposed {
     }
     async fn key_status(&self, f: &str, k: KeyId) -> Result<Option<KeyStatus>, StorageError> {
         self.inner.key_status(f, k).await
+    }
+    async fn set_force_signers(&self, f: &str, s: StoredSigners) -> Result<(), StorageError> {
+        self.inner.set_force_signers(f, s).await
+    }
+    async fn force_signers(&self, f: &str) -> Result<Option<StoredSigners>, StorageError> {
+        self.inner.force_signers(f).await
+    }
+    async fn add_signed_force_key(
+        &self,
+        f: &str,
+        pk: Vec<u8>,
+        s: StoredStatement,
+    ) -> Result<(), StorageError> {
+        self.inner.add_signed_force_key(f, pk, s).await
+    }
+    async fn key_statements(&self, f: &str) -> Result<Vec<StoredStatement>, StorageError> {
+        self.inner.key_statements(f).await
+    }
+    async fn current_statements(&self) -> Result<Vec<(String, StoredStatement)>, StorageError> {
+        self.inner.current_statements().await
     }
     async fn add_token(&self, h: TokenHash, f: &str, l: &str) -> Result<(), StorageError> {
         self.inner.add_token(h, f, l).await
