@@ -11,8 +11,6 @@
 //! anything else (the desk is in English) and does not know the page's other
 //! strings.
 
-use quietline_crypto::payload::{CATEGORIES, HOW_KNOWN};
-
 /// A language the labels are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -33,7 +31,7 @@ impl Lang {
     }
 }
 
-/// (wire value, catalogue key, English, Welsh), in [`CATEGORIES`] order.
+/// (wire value, catalogue key, English, Welsh), in `quietline_crypto::payload::CATEGORIES` order.
 const CATEGORY: [(&str, &str, &str, &str); 14] = [
     ("drugs", "cat.drugs", "Drugs", "Cyffuriau"),
     (
@@ -91,7 +89,7 @@ const CATEGORY: [(&str, &str, &str, &str); 14] = [
     ("other", "cat.other", "Something else", "Rhywbeth arall"),
 ];
 
-/// (wire value, catalogue key, English, Welsh), in [`HOW_KNOWN`] order.
+/// (wire value, catalogue key, English, Welsh), in `quietline_crypto::payload::HOW_KNOWN` order.
 const HOW: [(&str, &str, &str, &str); 6] = [
     ("saw", "how.saw", "I saw it", "Fe welais i hyn"),
     ("heard", "how.heard", "I heard it", "Fe glywais i hyn"),
@@ -147,6 +145,7 @@ pub fn categories() -> impl Iterator<Item = (&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quietline_crypto::payload::{CATEGORIES, HOW_KNOWN};
     use std::path::Path;
 
     fn web(file: &str) -> String {

@@ -147,9 +147,11 @@ impl Desk {
         if active {
             Ok(())
         } else {
-            Err(DeskError::Invalid(format!(
-                "there is no active account called {to}: choose one from the list"
-            )))
+            // The name is not repeated: it may be anything a person typed.
+            Err(DeskError::Invalid(
+                "no active account has that name: choose an account from the list (see `account list`)"
+                    .into(),
+            ))
         }
     }
 

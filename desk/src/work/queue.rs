@@ -91,10 +91,10 @@ pub(crate) struct QueueTemplate {
 }
 
 /// The options of an assign list: "Nobody", then every active account (the
-/// library's `Desk::assignees`), `selected` chosen (else nobody). `current`,
-/// a case's assignee no longer active, stays in the list so the page says
-/// who has the case. If the accounts cannot be read, the list holds only
-/// "Nobody" and what is selected (the change is checked again on POST).
+/// library's `Desk::assignees`), `selected` chosen (else `current`, the
+/// case's assignee, else nobody). If the accounts cannot be read, the list
+/// holds only "Nobody" (and the assignee): the library checks the account
+/// again on POST.
 pub(crate) async fn assign_options(
     app: &AppState,
     current: Option<&str>,
@@ -113,14 +113,14 @@ pub(crate) async fn assign_options(
             on,
         ));
     }
-    for extra in [current, selected].into_iter().flatten() {
-        if !extra.is_empty() && extra != NOBODY && !out.iter().any(|o| o.value == extra) {
-            out.push(Opt::new(
-                extra,
-                format!("{extra} (not an active account)"),
-                selected == Some(extra),
-            ));
-        }
+    // The case's assignee, if no longer active, so the page says who has it
+    // (a refused name that was posted is not shown again).
+    if let Some(c) = current.filter(|c| !c.is_empty() && !out.iter().any(|o| o.value == *c)) {
+        out.push(Opt::new(
+            c,
+            format!("{c} (not an active account)"),
+            selected == Some(c),
+        ));
     }
     out
 }
