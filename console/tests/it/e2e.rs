@@ -196,7 +196,7 @@ fn whole_loop_report_reply_follow_up() {
     console.ok(&["account", "add", "ann", "--role", "handler"]);
     let err = console.fails(&["assign", short(&id), "nobody-here"]);
     assert!(
-        err.contains("no active account called nobody-here"),
+        err.contains("no active account has that name"),
         "{err}"
     );
     assert!(
