@@ -897,6 +897,108 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    /// Each step of a first sign-in, then of an enrolled account's, on
+    /// either of two desks sharing the vault (no sticky routing); the vault
+    /// holds neither the token nor the secret being enrolled readable.
+    #[tokio::test]
+    async fn a_sign_in_s_steps_may_reach_another_desk_on_the_vault() {
+        use super::super::testing::TestHome;
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let d1 = t.desk_on(vault.clone()).await;
+        let d2 = t.desk_on(vault.clone()).await;
+        let actor = Actor::current(Some("test".into()));
+        let pw = accounts::add(&vault, &actor, "ann", Role::Handler, "2026-12-06")
+            .await
+            .unwrap();
+        let (pending, next) = d1.sign_in_password("ann", &pw).await.unwrap();
+        assert_eq!(next, Next::NewPassword);
+        assert_eq!(
+            d2.sign_in_next(&pending.0).await.unwrap(),
+            ("ann".to_owned(), Next::NewPassword)
+        );
+        let new = "a long enough new password";
+        assert_eq!(
+            d2.set_first_password(&pending.0, new, new).await.unwrap(),
+            Next::Enrol
+        );
+        let shown1 = d1.enrolment(&pending.0).await.unwrap();
+        let shown2 = d2.enrolment(&pending.0).await.unwrap();
+        assert_eq!(
+            *shown1.secret_spelled, *shown2.secret_spelled,
+            "one secret, whichever desk shows it"
+        );
+        let secret = accounts::secret_from_base32(&shown1.secret_spelled.replace(' ', "")).unwrap();
+        let row = vault
+            .pending(&session::id_hash(&pending.0))
+            .await
+            .unwrap()
+            .unwrap();
+        let sealed = row.secret_sealed.clone().unwrap();
+        assert!(!sealed.windows(secret.len()).any(|w| w == &secret[..]));
+        let hex_secret = hex::encode(&secret[..]);
+        assert!(
+            !sealed
+                .windows(hex_secret.len())
+                .any(|w| w == hex_secret.as_bytes())
+        );
+        assert!(row.new_hash.as_deref().unwrap().starts_with("$argon2id$"));
+        assert!(
+            vault
+                .pending(&session::id_hash("not the token"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A wrong code counts, on whichever desk.
+        let wrong = if accounts::totp_code(&secret, d1.now() as u64) == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        assert!(matches!(
+            d1.confirm_enrolment(&pending.0, wrong).await,
+            Err(AccessError::WrongCode)
+        ));
+        let code = accounts::totp_code(&secret, d2.now() as u64);
+        let signed = d2.confirm_enrolment(&pending.0, &code).await.unwrap();
+        assert_eq!(signed.session.handler.account, "ann");
+        // Used: gone, for both desks.
+        assert!(matches!(
+            d1.sign_in_next(&pending.0).await,
+            Err(AccessError::PendingExpired)
+        ));
+        // Enrolled: the code step on the other desk.
+        let (p2, next) = d2.sign_in_password("ann", new).await.unwrap();
+        assert_eq!(next, Next::Code);
+        d1.clock().advance(30);
+        let code = accounts::totp_code(&secret, d1.now() as u64);
+        assert_eq!(
+            d1.sign_in_code(&p2.0, &code)
+                .await
+                .unwrap()
+                .session
+                .handler
+                .account,
+            "ann"
+        );
+        // Five minutes on, a pending sign-in is refused by every desk.
+        let (p3, _) = d1.sign_in_password("ann", new).await.unwrap();
+        d2.clock().advance(PENDING_SECS as u64 + 60);
+        assert!(matches!(
+            d2.sign_in_next(&p3.0).await,
+            Err(AccessError::PendingExpired)
+        ));
+        assert!(
+            vault
+                .pending(&session::id_hash(&p3.0))
+                .await
+                .unwrap()
+                .is_none(),
+            "removed"
+        );
+    }
+
     #[test]
     fn custody_refuses_group_or_other_readable_private_files() {
         let dir = tempfile::tempdir().unwrap();

@@ -150,6 +150,9 @@ impl CaseEntry {
     }
 }
 
+/// Case id → account → the change counter they saw it at.
+type SeenMap = HashMap<String, HashMap<String, i64>>;
+
 /// The index.
 #[derive(Default)]
 pub(crate) struct Index {
@@ -163,7 +166,10 @@ pub(crate) struct Index {
     /// Message id (every envelope) → case id.
     by_message: HashMap<String, String>,
     /// Case id → account → the change counter they saw it at.
-    seen: HashMap<String, HashMap<String, i64>>,
+    /// Behind its own lock, so that marking a case seen (every case page)
+    /// never waits for the index's write lock, nor makes queue and search
+    /// requests wait behind it.
+    seen: std::sync::Mutex<SeenMap>,
     /// The highest change counter applied.
     pub high: i64,
     /// Bumped by every change to a case (not by seen markers): the derived
@@ -320,8 +326,12 @@ impl Index {
         *self = Index::default();
     }
 
+    fn seen(&self) -> std::sync::MutexGuard<'_, SeenMap> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn unread(&self, c: &CaseEntry, account: &str) -> bool {
-        self.seen
+        self.seen()
             .get(&c.id)
             .and_then(|m| m.get(account))
             .is_none_or(|n| *n < c.last_activity)
@@ -330,7 +340,7 @@ impl Index {
     /// (account, current) for everyone who has seen the case, sorted.
     pub fn seen_by(&self, c: &CaseEntry) -> Vec<(String, bool)> {
         let mut v: Vec<(String, bool)> = self
-            .seen
+            .seen()
             .get(&c.id)
             .map(|m| {
                 m.iter()
@@ -342,14 +352,14 @@ impl Index {
         v
     }
 
-    pub fn set_seen(&mut self, case_id: &str, account: &str, n: i64) {
-        self.seen
+    pub fn set_seen(&self, case_id: &str, account: &str, n: i64) {
+        self.seen()
             .entry(case_id.to_owned())
             .or_default()
             .insert(account.to_owned(), n);
     }
-    pub fn unsee(&mut self, case_id: &str, account: &str) {
-        if let Some(m) = self.seen.get_mut(case_id) {
+    pub fn unsee(&self, case_id: &str, account: &str) {
+        if let Some(m) = self.seen().get_mut(case_id) {
             m.remove(account);
         }
     }
@@ -410,7 +420,10 @@ impl Index {
             // the report becomes the case, as nobody has acted on it yet.
             if let Some(slot) = self.slots.remove(&case_id) {
                 self.version += 1;
-                self.seen.remove(&case_id);
+                self.seen
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&case_id);
                 let old = &mut self.cases[slot];
                 let mut messages = vec![msg];
                 messages.append(&mut old.messages);
@@ -520,7 +533,11 @@ impl Index {
             let before = c.last_activity;
             c.apply_record(n, r);
             // Whoever wrote it and was up to date stays up to date.
-            if let Some(m) = self.seen.get_mut(case_id)
+            if let Some(m) = self
+                .seen
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(case_id)
                 && let Some(mine) = m.get_mut(&account_of(&r.by))
                 && *mine >= before
             {
@@ -530,12 +547,12 @@ impl Index {
     }
 
     /// Replace the seen markers with the vault's (other desks' included).
-    pub fn load_seen(&mut self, rows: Vec<(String, String, i64)>) {
-        let mut seen: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    pub fn load_seen(&self, rows: Vec<(String, String, i64)>) {
+        let mut seen: SeenMap = HashMap::new();
         for (case, account, n) in rows {
             seen.entry(case).or_default().insert(account, n);
         }
-        self.seen = seen;
+        *self.seen() = seen;
     }
 }
 
@@ -913,7 +930,7 @@ impl Desk {
         };
         if due {
             let rows = self.vault().seen_all().await?;
-            self.index_write()?.load_seen(rows);
+            self.index_read()?.load_seen(rows);
             if let Ok(mut last) = self.inner.seen_loaded.lock() {
                 *last = Some(std::time::Instant::now());
             }
@@ -1045,7 +1062,7 @@ impl Desk {
         n: i64,
     ) -> Result<(), DeskError> {
         self.vault().seen(case_id, account, n).await?;
-        self.index_write()?.set_seen(case_id, account, n);
+        self.index_read()?.set_seen(case_id, account, n);
         Ok(())
     }
 
@@ -1078,7 +1095,7 @@ impl Desk {
     /// Remove `account`'s seen marker (mark unread).
     pub(crate) async fn unsee(&self, case_id: &str, account: &str) -> Result<(), DeskError> {
         self.vault().unsee(case_id, account).await?;
-        self.index_write()?.unsee(case_id, account);
+        self.index_read()?.unsee(case_id, account);
         Ok(())
     }
 
@@ -1091,7 +1108,7 @@ impl Desk {
             .map(|c| c.last_activity)
             .unwrap_or(0);
         {
-            let mut idx = self.index_write()?;
+            let idx = self.index_read()?;
             for (account, n) in &rows {
                 idx.set_seen(case_id, account, *n);
             }

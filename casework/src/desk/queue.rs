@@ -7,6 +7,8 @@
 //! layer and the CLI do) and never writes the search text anywhere: the
 //! audit entry says `search` or `queue`, not what was searched for.
 
+use memchr::memmem;
+
 use super::index::{CaseEntry, Derived, Index, status_slot};
 use super::{Desk, DeskError, Handler, Priority, Status};
 
@@ -309,12 +311,15 @@ impl QueueQuery {
         }
     }
 
-    fn needles(&self) -> Vec<String> {
+    /// The search's words, lowercased, each as a substring finder built
+    /// once for the whole walk (SIMD `memmem`, much faster than a fresh
+    /// `str::contains` per case at 100,000 cases).
+    fn needles(&self) -> Vec<memmem::Finder<'static>> {
         self.search
             .as_deref()
             .unwrap_or("")
             .split_whitespace()
-            .map(str::to_lowercase)
+            .map(|w| memmem::Finder::new(w.to_lowercase().as_bytes()).into_owned())
             .collect()
     }
 }
@@ -336,7 +341,12 @@ pub(crate) fn visible(c: &CaseEntry, who: &Handler) -> bool {
 }
 
 /// Every filter of `q` but the view and (if `with_status` is false) the status.
-fn passes(c: &CaseEntry, q: &QueueQuery, needles: &[String], with_status: bool) -> bool {
+fn passes(
+    c: &CaseEntry,
+    q: &QueueQuery,
+    needles: &[memmem::Finder<'_>],
+    with_status: bool,
+) -> bool {
     if with_status && !q.statuses.is_empty() && !q.statuses.contains(&c.status) {
         return false;
     }
@@ -386,12 +396,14 @@ fn passes(c: &CaseEntry, q: &QueueQuery, needles: &[String], with_status: bool) 
     {
         return false;
     }
-    needles.iter().all(|n| c.haystack.contains(n.as_str()))
+    needles
+        .iter()
+        .all(|n| n.find(c.haystack.as_bytes()).is_some())
 }
 
 /// Whether `q` filters beyond its view and its statuses (then every case
 /// in the view is looked at; otherwise the derived counts answer).
-fn filtered(q: &QueueQuery, needles: &[String]) -> bool {
+fn filtered(q: &QueueQuery, needles: &[memmem::Finder<'_>]) -> bool {
     !q.categories.is_empty()
         || !q.priorities.is_empty()
         || q.received_from.is_some()
@@ -462,6 +474,17 @@ impl Desk {
         self.record_audit(who, action, None, Some(format!("view {}", q.view.as_str())))
             .await?;
         self.sync().await?;
+        // The walk is CPU work (a search reads every case's text): on a
+        // blocking thread, so it never holds up the async workers that
+        // serve the other requests.
+        let (desk, who, q) = (self.clone(), who.clone(), q.clone());
+        tokio::task::spawn_blocking(move || desk.queue_page(&who, &q))
+            .await
+            .map_err(|_| DeskError::Invalid("the queue could not be built; try again".into()))?
+    }
+
+    /// The page of `q` for `who` from the index as it is (no I/O).
+    fn queue_page(&self, who: &Handler, q: &QueueQuery) -> Result<QueuePage, DeskError> {
         let index = self.index_read()?;
         let needles = q.needles();
         // The orders, counts and options that do not depend on the query are
@@ -655,6 +678,20 @@ mod tests {
             ..all.clone()
         };
         assert_eq!(order(desk.queue(&ann, &nobody).await.unwrap()), [b]);
+        // The derived orders and counts follow every change: a report
+        // pulled after a queue page is counted and placed at once.
+        let before = desk.queue(&ann, &all).await.unwrap();
+        let vault = desk.vault().clone();
+        let d = t
+            .store(&vault, "2026-12-02", &Reporter::new().report("x", "y", "z"))
+            .await;
+        let p = desk.queue(&ann, &all).await.unwrap();
+        assert_eq!(p.total, before.total + 1);
+        assert_eq!(p.counts.all, before.counts.all + 1);
+        assert_eq!(p.counts.new_unassigned, before.counts.new_unassigned + 1);
+        assert_eq!(p.rows[0].case_id, d, "newest day first");
+        let p = desk.queue(&ann, &QueueQuery::default()).await.unwrap();
+        assert_eq!(order(p), [d.as_str(), b]);
         let bad = QueueQuery {
             received_to: Some("yesterday".into()),
             ..all

@@ -195,10 +195,7 @@ fn whole_loop_report_reply_follow_up() {
     // only an active account can be given a case; labels are sealed.
     console.ok(&["account", "add", "ann", "--role", "handler"]);
     let err = console.fails(&["assign", short(&id), "nobody-here"]);
-    assert!(
-        err.contains("no active account has that name"),
-        "{err}"
-    );
+    assert!(err.contains("no active account has that name"), "{err}");
     assert!(
         console
             .ok(&["assign", short(&id), "ann"])
