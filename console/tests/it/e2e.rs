@@ -118,7 +118,7 @@ fn whole_loop_report_reply_follow_up() {
         "the follow-up is inside its case: {list}"
     );
     assert!(
-        report_line.contains("drugs")
+        report_line.contains("Drugs")
             && report_line.contains("Behind the Co-op")
             && report_line.contains("Dealing from"),
         "{list}"
