@@ -1070,6 +1070,39 @@ async fn a_supervisor_closes_a_whole_view_in_one_action_audited_per_case() {
         1,
         "the real report is untouched"
     );
+    // Bulk assign from a list of the active accounts.
+    assert!(
+        page.body
+            .contains("<select class=\"govuk-select\" id=\"bulk-assignee\" name=\"assignee\""),
+        "{}",
+        page.body
+    );
+    for option in [
+        "<option value=\"\" selected>Nobody</option>",
+        "<option value=\"ann\">ann (handler)</option>",
+        "<option value=\"sue\">sue (supervisor)</option>",
+    ] {
+        assert!(page.body.contains(option), "{option}");
+    }
+    let r = sue
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "assign"),
+                ("assignee", "ann"),
+                ("scope", "selected"),
+                ("case", &ids[0]),
+                ("case", &ids[1]),
+                ("here", "/?view=all&category=junk"),
+            ],
+        )
+        .await;
+    r.assert_see_other("/?view=all&category=junk&bulk=2");
+    assert_eq!(
+        case_links(&sue.get("/?view=all&assignee=ann").await.body).len(),
+        2
+    );
     // One audit entry per case closed.
     let audit = sue.get("/audit?account=sue").await;
     assert_eq!(
