@@ -7,6 +7,8 @@
 //!   figures are the desk's own work, without a network): the queue page, a
 //!   case page, a search by a vehicle registration; p50/p95 against the
 //!   ceilings of 150 ms (queue, case) and 500 ms (search);
+//! - the queue page right after a change to a case (the index's orders and
+//!   counts are rebuilt once per change: that cost, alone; no ceiling);
 //! - the process's peak memory (VmHWM) against 1 GiB.
 //!
 //! It does not measure the pull (see `pull.rs`) or sign-in (Argon2id, TOTP).
@@ -20,7 +22,7 @@ use quietline_casework::accounts;
 use quietline_casework::audit::Actor;
 use quietline_casework::clock::Clock;
 use quietline_casework::desk::access::Next;
-use quietline_casework::desk::{Desk, DeskSettings, Role};
+use quietline_casework::desk::{Desk, DeskSettings, Handler, Role, Status};
 use quietline_casework::home::Home;
 use quietline_casework::keyring::list_keys;
 use quietline_casework::vault::Vault;
@@ -33,6 +35,7 @@ const ROUNDS: usize = 25;
 
 /// Run the benchmark on a fresh vault of `reports` reports; prints Markdown.
 pub async fn run(reports: usize) -> Result<()> {
+    let load_before = load_average();
     let tmp = tempfile::tempdir()?;
     let spec = Spec {
         reports,
@@ -132,10 +135,33 @@ pub async fn run(reports: usize) -> Result<()> {
         case.extend(c);
         search.extend(s);
     }
+    // A change to a case makes the next queue page rebuild the index's
+    // orders and counts (once per change, not per request): its cost, alone.
+    let who = Handler {
+        account: "bench0".into(),
+        role: Role::Supervisor,
+    };
+    let mut after_change = Vec::new();
+    for (i, id) in ids.iter().take(5).enumerate() {
+        let status = if i % 2 == 0 {
+            Status::Triaged
+        } else {
+            Status::Actioned
+        };
+        desk.set_status(&who, id, status).await?;
+        let at = Instant::now();
+        get(&app, &tokens[0], "/?view=all").await?;
+        after_change.push(at.elapsed());
+    }
+    after_change.sort();
     let peak = peak_rss_mib();
     println!(
         "## The desk at {} reports ({} follow-ups), {HANDLERS} handlers browsing at once\n",
         g.reports, g.follow_ups
+    );
+    println!(
+        "Load average (1, 5, 15 min) before the run: {load_before}; after: {}\n",
+        load_average()
     );
     println!("| measure | result | ceiling |");
     println!("|---|---|---|");
@@ -153,6 +179,11 @@ pub async fn run(reports: usize) -> Result<()> {
             ms(v[v.len() * 95 / 100])
         );
     }
+    println!(
+        "| queue page right after a change (orders and counts rebuilt), alone, slowest of {} | {:.0} ms | — |",
+        after_change.len(),
+        ms(after_change[after_change.len() - 1])
+    );
     println!("| peak memory of the process (VmHWM) | {peak:.0} MiB | 1024 MiB |");
     desk.lock();
     Ok(())
@@ -177,6 +208,13 @@ async fn get(app: &axum::Router, token: &str, path: &str) -> Result<(StatusCode,
         bail!("GET {path}: {status}");
     }
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The machine's load averages (1, 5, 15 minutes), as `/proc/loadavg` has them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// The process's peak resident memory, MiB.

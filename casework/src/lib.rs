@@ -11,7 +11,7 @@
 //! interface; everything a reporter or handler wrote stays sealed in it), talking to the server
 //! ([`client`]), checking its directory against our key ([`directory`]), pulling ([`pull`]), reading threads ([`thread`]), the
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
-//! ([`render`], [`export`], [`text`]), the audit chain ([`audit`]), the desk's
+//! ([`render`], [`export`], [`text`], the report's fixed values in words: [`labels`]), the audit chain ([`audit`]), the desk's
 //! accounts ([`accounts`]: Argon2id passwords, TOTP, throttling, the CLI's
 //! account commands) and sessions' validity ([`session`]); and the
 //! [`desk::Desk`], the one type front ends read and change cases through
@@ -31,6 +31,7 @@ pub mod export;
 pub mod home;
 pub mod keyring;
 pub mod keystore;
+pub mod labels;
 pub mod pull;
 pub mod records;
 pub mod refusal;

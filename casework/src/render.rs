@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use quietline_crypto::payload::ReportBody;
 
+use crate::labels::{self, Lang};
 use crate::text::{clean, clean_line, indent};
 
 /// Characters of a report id shown to users (48 bits: unambiguous in
@@ -31,7 +32,11 @@ pub fn short_thread(t: Option<[u8; 16]>) -> String {
 /// The labelled fields of a report, in a fixed order, raw (uncleaned) text.
 pub fn report_fields(r: &ReportBody) -> Vec<(String, String)> {
     let mut f = vec![
-        ("Category".to_owned(), r.category.clone()),
+        // The words the reporter chose, not the wire value (labels.rs).
+        (
+            "Category".to_owned(),
+            labels::category(&r.category, Lang::En).to_owned(),
+        ),
         ("Details".to_owned(), r.details.clone()),
     ];
     f.push((
@@ -112,9 +117,13 @@ pub fn report_fields(r: &ReportBody) -> Vec<(String, String)> {
     f.push((
         "How known".to_owned(),
         if r.how_known_details.is_empty() {
-            r.how_known.clone()
+            labels::how_known(&r.how_known, Lang::En).to_owned()
         } else {
-            format!("{} — {}", r.how_known, r.how_known_details)
+            format!(
+                "{} — {}",
+                labels::how_known(&r.how_known, Lang::En),
+                r.how_known_details
+            )
         },
     ));
     f
@@ -160,7 +169,7 @@ pub fn queue_line(r: &crate::desk::QueueRow) -> String {
                 status.push_str(" · FLAGGED (muted)");
             }
             (
-                r.category.clone(),
+                labels::category(&r.category, Lang::En).to_owned(),
                 r.place.clone(),
                 r.summary.clone(),
                 status,

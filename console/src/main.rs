@@ -181,6 +181,33 @@ pub(crate) enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
+    /// Assign a case to an active desk account, or to nobody (recorded sealed
+    /// in the vault and in the audit log, as the desk's assign is)
+    Assign {
+        /// Report id or prefix
+        id: String,
+        /// The account to assign it to (see `account list`)
+        #[arg(
+            value_name = "ACCOUNT",
+            required_unless_present = "nobody",
+            conflicts_with = "nobody"
+        )]
+        account: Option<String>,
+        /// Assign it to nobody
+        #[arg(long)]
+        nobody: bool,
+    },
+    /// Add or remove a case's labels (stored sealed in the vault, as the desk's are)
+    Label {
+        /// Report id or prefix
+        id: String,
+        /// A label to add (repeat for several)
+        #[arg(long, value_name = "LABEL", required_unless_present = "remove")]
+        add: Vec<String>,
+        /// A label to remove (repeat for several)
+        #[arg(long, value_name = "LABEL")]
+        remove: Vec<String>,
+    },
     /// Export a report, its thread, status and notes for the records system
     Export {
         /// Report id or prefix
@@ -485,6 +512,12 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Reply { id, message, lang } => cli::cases::reply(ctx, &id, message, &lang).await?,
         Command::Status { id, status } => cli::cases::status(ctx, &id, status).await?,
         Command::Note { id, text } => cli::cases::note(ctx, &id, &text.join(" ")).await?,
+        Command::Assign {
+            id,
+            account,
+            nobody: _,
+        } => cli::cases::assign(ctx, &id, account.as_deref()).await?,
+        Command::Label { id, add, remove } => cli::cases::label(ctx, &id, &add, &remove).await?,
         Command::Export {
             id,
             reason,

@@ -231,9 +231,9 @@ async fn sign_in(
 
 /// The pending sign-in of the cookie at `want` (its token and account), if
 /// any; the caller otherwise sends the browser back to `/login`.
-fn stage(app: &AppState, jar: &CookieJar, want: Next) -> Option<(String, String)> {
+async fn stage(app: &AppState, jar: &CookieJar, want: Next) -> Option<(String, String)> {
     let pending = pending_of(jar)?;
-    match app.desk.sign_in_next(&pending) {
+    match app.desk.sign_in_next(&pending).await {
         Ok((account, next)) if next == want => Some((pending, account)),
         _ => None,
     }
@@ -254,7 +254,7 @@ async fn code_page(
     PreCsrf(csrf): PreCsrf,
     jar: CookieJar,
 ) -> Response {
-    match stage(&app, &jar, Next::Code) {
+    match stage(&app, &jar, Next::Code).await {
         Some((_, account)) => render(
             StatusCode::OK,
             &CodePage {
@@ -272,7 +272,7 @@ async fn code(
     jar: CookieJar,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (pending, account) = match stage(&app, &jar, Next::Code) {
+    let (pending, account) = match stage(&app, &jar, Next::Code).await {
         Some(s) => s,
         None => return see_other("/login"),
     };
@@ -303,7 +303,7 @@ async fn new_password_page(
     PreCsrf(csrf): PreCsrf,
     jar: CookieJar,
 ) -> Response {
-    match stage(&app, &jar, Next::NewPassword) {
+    match stage(&app, &jar, Next::NewPassword).await {
         Some((_, account)) => render(
             StatusCode::OK,
             &NewPasswordPage {
@@ -321,7 +321,7 @@ async fn new_password(
     jar: CookieJar,
     Form(form): Form<NewPasswordForm>,
 ) -> Response {
-    let (pending, account) = match stage(&app, &jar, Next::NewPassword) {
+    let (pending, account) = match stage(&app, &jar, Next::NewPassword).await {
         Some(s) => s,
         None => return see_other("/login"),
     };
@@ -350,14 +350,14 @@ async fn new_password(
     }
 }
 
-fn enrol_form(
+async fn enrol_form(
     app: &AppState,
     csrf: &str,
     pending: &str,
     account: String,
     error: Option<String>,
 ) -> Response {
-    let code = match app.desk.enrolment(pending) {
+    let code = match app.desk.enrolment(pending).await {
         Ok(c) => c,
         Err(e) => return failed(app, e),
     };
@@ -385,8 +385,8 @@ async fn enrol_page(
     PreCsrf(csrf): PreCsrf,
     jar: CookieJar,
 ) -> Response {
-    match stage(&app, &jar, Next::Enrol) {
-        Some((pending, account)) => enrol_form(&app, &csrf, &pending, account, None),
+    match stage(&app, &jar, Next::Enrol).await {
+        Some((pending, account)) => enrol_form(&app, &csrf, &pending, account, None).await,
         None => see_other("/login"),
     }
 }
@@ -397,7 +397,7 @@ async fn enrol(
     jar: CookieJar,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (pending, account) = match stage(&app, &jar, Next::Enrol) {
+    let (pending, account) = match stage(&app, &jar, Next::Enrol).await {
         Some(s) => s,
         None => return see_other("/login"),
     };
@@ -408,12 +408,13 @@ async fn enrol(
             &pending,
             account,
             Some("Enter the 6-digit code the app shows".into()),
-        );
+        )
+        .await;
     }
     match app.desk.confirm_enrolment(&pending, &form.code).await {
         Ok(signed) => signed_in(jar, signed),
         Err(e @ AccessError::WrongCode) => {
-            enrol_form(&app, &csrf, &pending, account, Some(e.to_string()))
+            enrol_form(&app, &csrf, &pending, account, Some(e.to_string())).await
         }
         Err(e @ AccessError::PendingExpired) => restart(&app, &csrf, jar, e),
         Err(e) => failed(&app, e),

@@ -8,11 +8,11 @@
 //! answers what comes next: the code (TOTP), or — at the first sign-in and
 //! after `account reset` — a new password, then enrolment (QR code, confirm
 //! a code). Between steps the desk keeps a short-lived *pending* sign-in in
-//! memory (five minutes, keyed by the SHA-256 of a random token the browser
-//! holds), so a half-done sign-in is never a session and the TOTP secret
-//! being enrolled is never stored until it is confirmed. (Several desk
-//! instances on one PostgreSQL vault therefore need the few seconds of a
-//! sign-in to reach one instance; sessions themselves are in the vault.)
+//! the vault (five minutes, keyed by the SHA-256 of a random token the
+//! browser holds; [`crate::vault::PendingRow`]), so a half-done sign-in is
+//! never a session, each step may reach any desk sharing the vault, and the
+//! TOTP secret being enrolled is kept sealed to the force's key (like an
+//! account's) and written to the account only once a code confirms it.
 //!
 //! Every success, failure, lock, enrolment, password change and sign-out
 //! writes an audit entry naming the account (never a password or a code). A
@@ -30,13 +30,13 @@ use super::{Desk, DeskError, Handler, Role};
 use crate::accounts::{self, AccountError};
 use crate::audit::{self, Actor};
 use crate::session::{self, Facts};
-use crate::vault::{AccountRow, SessionRow, VaultError};
+use crate::vault::{AccountRow, PendingRow, SessionRow, VaultError};
 
 /// How long a pending sign-in lasts, seconds.
 pub const PENDING_SECS: i64 = 5 * 60;
 /// Wrong codes allowed while enrolling before the sign-in starts over.
 const ENROL_TRIES: u32 = 5;
-/// Most pending sign-ins and unknown names remembered (memory bound).
+/// Most unknown names remembered (memory bound).
 const MEMORY_CAP: usize = 10_000;
 
 /// Why a sign-in step or a session was refused. The messages are safe to show.
@@ -140,23 +140,30 @@ impl std::fmt::Debug for SignedIn {
     }
 }
 
-struct Pending {
-    account: String,
-    next: Next,
-    created: i64,
-    /// The new password's hash, chosen at the first sign-in, written only
-    /// with the confirmed enrolment.
-    new_hash: Option<String>,
-    /// The secret being enrolled (written sealed once a code confirms it).
-    secret: Option<Zeroizing<Vec<u8>>>,
-    tries: u32,
+impl Next {
+    /// The step's name in the vault.
+    fn as_str(self) -> &'static str {
+        match self {
+            Next::Code => "code",
+            Next::NewPassword => "new-password",
+            Next::Enrol => "enrol",
+        }
+    }
+    fn from_name(s: &str) -> Option<Next> {
+        match s {
+            "code" => Some(Next::Code),
+            "new-password" => Some(Next::NewPassword),
+            "enrol" => Some(Next::Enrol),
+            _ => None,
+        }
+    }
 }
 
-/// The desk's memory for signing in (pending sign-ins; throttling of names
-/// that are not accounts, so they answer as known ones do).
+/// The desk's memory for signing in (throttling of names that are not
+/// accounts, so they answer as known ones do; pending sign-ins are in the
+/// vault).
 #[derive(Default)]
 pub(crate) struct AccessState {
-    pending: Mutex<HashMap<[u8; 32], Pending>>,
     unknown: Mutex<HashMap<String, (i64, Option<i64>)>>,
     /// One code check at a time: two requests with the same code cannot both
     /// pass before the step is recorded.
@@ -235,62 +242,73 @@ impl Desk {
             Next::Code
         };
         let token = session::new_token();
-        let mut pending = self.pending();
-        pending.retain(|_, p| now - p.created < PENDING_SECS);
-        if pending.len() >= MEMORY_CAP {
-            pending.clear();
-        }
-        pending.insert(
-            session::id_hash(&token),
-            Pending {
+        // Old pending sign-ins go first (they are refused anyway).
+        self.vault().purge_pending(now - PENDING_SECS).await?;
+        self.vault()
+            .insert_pending(&PendingRow {
+                id_hash: session::id_hash(&token),
                 account: acct.name.clone(),
-                next,
+                next: next.as_str().to_owned(),
                 created: now,
                 new_hash: None,
-                secret: None,
+                secret_sealed: None,
                 tries: 0,
-            },
-        );
+            })
+            .await?;
         Ok((PendingToken(token), next))
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Pending>> {
-        self.access()
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    /// The pending sign-in of `token`, if it is younger than five minutes
+    /// (an older one is removed).
+    async fn load_pending(&self, token: &str) -> Result<PendingRow, AccessError> {
+        let now = self.now();
+        let id = session::id_hash(token);
+        match self.vault().pending(&id).await? {
+            Some(p) if now - p.created < PENDING_SECS && Next::from_name(&p.next).is_some() => {
+                Ok(p)
+            }
+            Some(_) => {
+                self.vault().delete_pending(&id).await?;
+                Err(AccessError::PendingExpired)
+            }
+            None => Err(AccessError::PendingExpired),
+        }
+    }
+
+    async fn end_pending(&self, token: &str) -> Result<(), AccessError> {
+        self.vault()
+            .delete_pending(&session::id_hash(token))
+            .await?;
+        Ok(())
     }
 
     /// What a pending sign-in needs next, and for which account.
-    pub fn sign_in_next(&self, pending: &str) -> Result<(String, Next), AccessError> {
-        let now = self.now();
-        let map = self.pending();
-        match map.get(&session::id_hash(pending)) {
-            Some(p) if now - p.created < PENDING_SECS => Ok((p.account.clone(), p.next)),
-            _ => Err(AccessError::PendingExpired),
-        }
+    pub async fn sign_in_next(&self, pending: &str) -> Result<(String, Next), AccessError> {
+        let p = self.load_pending(pending).await?;
+        let next = Next::from_name(&p.next).ok_or(AccessError::PendingExpired)?;
+        Ok((p.account, next))
     }
 
-    fn take_stage(&self, pending: &str, want: Next) -> Result<String, AccessError> {
-        let (account, next) = self.sign_in_next(pending)?;
-        if next != want {
+    async fn take_stage(&self, pending: &str, want: Next) -> Result<PendingRow, AccessError> {
+        let p = self.load_pending(pending).await?;
+        if Next::from_name(&p.next) != Some(want) {
             return Err(AccessError::PendingExpired);
         }
-        Ok(account)
+        Ok(p)
     }
 
     /// Step 2 (enrolled accounts): the code. A new session on success.
     pub async fn sign_in_code(&self, pending: &str, code: &str) -> Result<SignedIn, AccessError> {
-        let name = self.take_stage(pending, Next::Code)?;
+        let name = self.take_stage(pending, Next::Code).await?.account;
         let ring = self.ring()?;
         let _one_at_a_time = self.access().code_check.lock().await;
         let now = self.now();
         let Some(mut acct) = load_account(self, &name).await?.filter(|a| !a.disabled) else {
-            self.pending().remove(&session::id_hash(pending));
+            self.end_pending(pending).await?;
             return Err(AccessError::PendingExpired);
         };
         if accounts::is_locked(acct.locked_until, now) {
-            self.pending().remove(&session::id_hash(pending));
+            self.end_pending(pending).await?;
             return Err(AccessError::Throttled {
                 until: acct.locked_until.unwrap_or(now),
             });
@@ -304,7 +322,7 @@ impl Desk {
         else {
             let e = self.failure(&mut acct, "wrong code", now).await?;
             if matches!(e, AccessError::Throttled { .. }) {
-                self.pending().remove(&session::id_hash(pending));
+                self.end_pending(pending).await?;
                 return Err(e);
             }
             return Err(AccessError::WrongCode);
@@ -319,7 +337,7 @@ impl Desk {
         acct.failed_logins = 0;
         acct.locked_until = None;
         save_account(self, &acct).await?;
-        self.pending().remove(&session::id_hash(pending));
+        self.end_pending(pending).await?;
         let signed = self.new_session(&acct).await?;
         self.audit(
             Some(&acct.name),
@@ -339,7 +357,8 @@ impl Desk {
         new: &str,
         confirm: &str,
     ) -> Result<Next, AccessError> {
-        let name = self.take_stage(pending, Next::NewPassword)?;
+        let mut p = self.take_stage(pending, Next::NewPassword).await?;
+        let name = p.account.clone();
         if new != confirm {
             return Err(AccessError::PasswordsDiffer);
         }
@@ -351,26 +370,44 @@ impl Desk {
         if accounts::verify_password(new, &acct.password_hash) {
             return Err(AccessError::SamePassword);
         }
-        let hash = accounts::hash_password(new)?;
-        let mut map = self.pending();
-        let p = map
-            .get_mut(&session::id_hash(pending))
-            .ok_or(AccessError::PendingExpired)?;
-        p.new_hash = Some(hash);
-        p.next = Next::Enrol;
+        p.new_hash = Some(accounts::hash_password(new)?);
+        p.next = Next::Enrol.as_str().to_owned();
+        if !self.vault().update_pending(&p).await? {
+            return Err(AccessError::PendingExpired);
+        }
         Ok(Next::Enrol)
     }
 
     /// First sign-in, step 3: the secret to enrol (the same one until it is
     /// confirmed or the sign-in expires), as a QR code and spelled out.
-    pub fn enrolment(&self, pending: &str) -> Result<accounts::EnrolmentCode, AccessError> {
-        let name = self.take_stage(pending, Next::Enrol)?;
-        let mut map = self.pending();
-        let p = map
-            .get_mut(&session::id_hash(pending))
+    pub async fn enrolment(&self, pending: &str) -> Result<accounts::EnrolmentCode, AccessError> {
+        let mut p = self.take_stage(pending, Next::Enrol).await?;
+        let ring = self.ring()?;
+        if p.secret_sealed.is_none() {
+            // Sealed to the force's key like an account's secret: the vault
+            // never holds it readable, even for the minutes of a sign-in.
+            let secret = accounts::new_totp_secret();
+            p.secret_sealed = Some(accounts::seal_totp(
+                ring.force_id(),
+                &ring.current_public_key(),
+                &p.account,
+                &secret,
+                None,
+            )?);
+            self.vault().update_pending(&p).await?;
+            // Two requests at once may both have made one: show the one kept.
+            p = self.take_stage(pending, Next::Enrol).await?;
+        }
+        let sealed = p
+            .secret_sealed
+            .as_deref()
             .ok_or(AccessError::PendingExpired)?;
-        let secret = p.secret.get_or_insert_with(accounts::new_totp_secret);
-        Ok(accounts::enrolment_code(secret, &name, self.force_id())?)
+        let opened = accounts::open_totp(&ring, &p.account, sealed)?;
+        Ok(accounts::enrolment_code(
+            &opened.secret,
+            &p.account,
+            self.force_id(),
+        )?)
     }
 
     /// First sign-in, step 4: a code from the newly enrolled app. Writes the
@@ -381,26 +418,28 @@ impl Desk {
         pending: &str,
         code: &str,
     ) -> Result<SignedIn, AccessError> {
-        let name = self.take_stage(pending, Next::Enrol)?;
+        let mut p = self.take_stage(pending, Next::Enrol).await?;
+        let name = p.account.clone();
         let ring = self.ring()?;
         let now = self.now();
-        let key = session::id_hash(pending);
-        let (secret, new_hash) = {
-            let mut map = self.pending();
-            let p = map.get_mut(&key).ok_or(AccessError::PendingExpired)?;
-            let Some(secret) = p.secret.clone() else {
-                return Err(AccessError::PendingExpired);
-            };
-            match accounts::check_totp(&secret, code, now as u64, None) {
-                Some(step) => (Zeroizing::new((secret.to_vec(), step)), p.new_hash.clone()),
-                None => {
-                    p.tries += 1;
-                    if p.tries >= ENROL_TRIES {
-                        map.remove(&key);
-                        return Err(AccessError::PendingExpired);
-                    }
-                    return Err(AccessError::WrongCode);
+        let Some(sealed) = p.secret_sealed.clone() else {
+            return Err(AccessError::PendingExpired);
+        };
+        let opened = accounts::open_totp(&ring, &name, &sealed)?;
+        let (secret, new_hash) = match accounts::check_totp(&opened.secret, code, now as u64, None)
+        {
+            Some(step) => (
+                Zeroizing::new((opened.secret.to_vec(), step)),
+                p.new_hash.clone(),
+            ),
+            None => {
+                p.tries += 1;
+                if p.tries >= i64::from(ENROL_TRIES) {
+                    self.end_pending(pending).await?;
+                    return Err(AccessError::PendingExpired);
                 }
+                self.vault().update_pending(&p).await?;
+                return Err(AccessError::WrongCode);
             }
         };
         let mut acct = load_account(self, &name)
@@ -424,7 +463,7 @@ impl Desk {
         acct.failed_logins = 0;
         acct.locked_until = None;
         save_account(self, &acct).await?;
-        self.pending().remove(&key);
+        self.end_pending(pending).await?;
         self.audit(
             Some(&acct.name),
             "enrol",
@@ -857,6 +896,108 @@ pub fn check_private_files(
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// Each step of a first sign-in, then of an enrolled account's, on
+    /// either of two desks sharing the vault (no sticky routing); the vault
+    /// holds neither the token nor the secret being enrolled readable.
+    #[tokio::test]
+    async fn a_sign_in_s_steps_may_reach_another_desk_on_the_vault() {
+        use super::super::testing::TestHome;
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let d1 = t.desk_on(vault.clone()).await;
+        let d2 = t.desk_on(vault.clone()).await;
+        let actor = Actor::current(Some("test".into()));
+        let pw = accounts::add(&vault, &actor, "ann", Role::Handler, "2026-12-06")
+            .await
+            .unwrap();
+        let (pending, next) = d1.sign_in_password("ann", &pw).await.unwrap();
+        assert_eq!(next, Next::NewPassword);
+        assert_eq!(
+            d2.sign_in_next(&pending.0).await.unwrap(),
+            ("ann".to_owned(), Next::NewPassword)
+        );
+        let new = "a long enough new password";
+        assert_eq!(
+            d2.set_first_password(&pending.0, new, new).await.unwrap(),
+            Next::Enrol
+        );
+        let shown1 = d1.enrolment(&pending.0).await.unwrap();
+        let shown2 = d2.enrolment(&pending.0).await.unwrap();
+        assert_eq!(
+            *shown1.secret_spelled, *shown2.secret_spelled,
+            "one secret, whichever desk shows it"
+        );
+        let secret = accounts::secret_from_base32(&shown1.secret_spelled.replace(' ', "")).unwrap();
+        let row = vault
+            .pending(&session::id_hash(&pending.0))
+            .await
+            .unwrap()
+            .unwrap();
+        let sealed = row.secret_sealed.clone().unwrap();
+        assert!(!sealed.windows(secret.len()).any(|w| w == &secret[..]));
+        let hex_secret = hex::encode(&secret[..]);
+        assert!(
+            !sealed
+                .windows(hex_secret.len())
+                .any(|w| w == hex_secret.as_bytes())
+        );
+        assert!(row.new_hash.as_deref().unwrap().starts_with("$argon2id$"));
+        assert!(
+            vault
+                .pending(&session::id_hash("not the token"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A wrong code counts, on whichever desk.
+        let wrong = if accounts::totp_code(&secret, d1.now() as u64) == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        assert!(matches!(
+            d1.confirm_enrolment(&pending.0, wrong).await,
+            Err(AccessError::WrongCode)
+        ));
+        let code = accounts::totp_code(&secret, d2.now() as u64);
+        let signed = d2.confirm_enrolment(&pending.0, &code).await.unwrap();
+        assert_eq!(signed.session.handler.account, "ann");
+        // Used: gone, for both desks.
+        assert!(matches!(
+            d1.sign_in_next(&pending.0).await,
+            Err(AccessError::PendingExpired)
+        ));
+        // Enrolled: the code step on the other desk.
+        let (p2, next) = d2.sign_in_password("ann", new).await.unwrap();
+        assert_eq!(next, Next::Code);
+        d1.clock().advance(30);
+        let code = accounts::totp_code(&secret, d1.now() as u64);
+        assert_eq!(
+            d1.sign_in_code(&p2.0, &code)
+                .await
+                .unwrap()
+                .session
+                .handler
+                .account,
+            "ann"
+        );
+        // Five minutes on, a pending sign-in is refused by every desk.
+        let (p3, _) = d1.sign_in_password("ann", new).await.unwrap();
+        d2.clock().advance(PENDING_SECS as u64 + 60);
+        assert!(matches!(
+            d2.sign_in_next(&p3.0).await,
+            Err(AccessError::PendingExpired)
+        ));
+        assert!(
+            vault
+                .pending(&session::id_hash(&p3.0))
+                .await
+                .unwrap()
+                .is_none(),
+            "removed"
+        );
+    }
 
     #[test]
     fn custody_refuses_group_or_other_readable_private_files() {

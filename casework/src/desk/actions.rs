@@ -108,7 +108,53 @@ pub fn check_account(name: &str) -> Result<String, DeskError> {
     Ok(n.to_owned())
 }
 
+/// An account a case can be assigned to (see [`Desk::assignees`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignee {
+    /// The account name.
+    pub account: String,
+    /// Its role.
+    pub role: super::Role,
+}
+
 impl Desk {
+    /// Every account a case can be assigned to: the accounts not disabled
+    /// (handlers, supervisors and custodians, who can do what a supervisor
+    /// can), sorted by name. Account names are not case content: no audit
+    /// entry.
+    pub async fn assignees(&self) -> Result<Vec<Assignee>, DeskError> {
+        let mut out: Vec<Assignee> = self
+            .vault()
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| !a.disabled)
+            .filter_map(|a| {
+                super::Role::from_name(&a.role).map(|role| Assignee {
+                    account: a.name.clone(),
+                    role,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.account.cmp(&b.account));
+        Ok(out)
+    }
+
+    /// Refuse assigning to anyone but an active account (a name typed
+    /// wrong, or an account disabled since the list was shown).
+    async fn check_assignee(&self, to: &str) -> Result<(), DeskError> {
+        let active = self.vault().account(to).await?.is_some_and(|a| !a.disabled);
+        if active {
+            Ok(())
+        } else {
+            // The name is not repeated: it may be anything a person typed.
+            Err(DeskError::Invalid(
+                "no active account has that name: choose an account from the list (see `account list`)"
+                    .into(),
+            ))
+        }
+    }
+
     /// The record body for `action` on a case in the state `entry`, or
     /// `None` if the case is already so. Checks the role.
     fn body_for(
@@ -221,6 +267,11 @@ impl Desk {
         let Some(body) = self.body_for(who, action, entry)? else {
             return Ok(false);
         };
+        if let RecordBody::Assign { to: Some(to) } = &body
+            && *to != who.account
+        {
+            self.check_assignee(to).await?;
+        }
         // Account names are plaintext in the vault by design; a status,
         // priority or label is case content: sealed, never in the log.
         let detail = match &body {
@@ -414,6 +465,45 @@ mod tests {
             d2.assign(&bob, &id, Some("ann")).await,
             Err(DeskError::Forbidden { .. })
         ));
+        // Only an active account can be given a case.
+        assert!(matches!(
+            d2.assign(&supervisor("sam"), &id, Some("ann")).await,
+            Err(DeskError::Invalid(_))
+        ));
+        let actor = crate::audit::Actor::current(Some("sam".into()));
+        crate::accounts::add(
+            d2.vault(),
+            &actor,
+            "ann",
+            super::super::Role::Handler,
+            "2026-12-01",
+        )
+        .await
+        .unwrap();
+        crate::accounts::add(
+            d2.vault(),
+            &actor,
+            "cat",
+            super::super::Role::Handler,
+            "2026-12-01",
+        )
+        .await
+        .unwrap();
+        crate::accounts::disable(d2.vault(), &actor, "cat")
+            .await
+            .unwrap();
+        assert!(matches!(
+            d2.assign(&supervisor("sam"), &id, Some("cat")).await,
+            Err(DeskError::Invalid(_))
+        ));
+        let names: Vec<String> = d2
+            .assignees()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.account)
+            .collect();
+        assert_eq!(names, ["ann"], "active accounts only");
         assert!(
             d2.assign(&supervisor("sam"), &id, Some("ann"))
                 .await

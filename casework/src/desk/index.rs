@@ -150,26 +150,96 @@ impl CaseEntry {
     }
 }
 
+/// Case id → account → the change counter they saw it at.
+type SeenMap = HashMap<String, HashMap<String, i64>>;
+
 /// The index.
 #[derive(Default)]
 pub(crate) struct Index {
-    cases: HashMap<String, CaseEntry>,
+    /// Every case, in the order the index learned of it (a slot never moves:
+    /// the derived orders below are lists of slots).
+    cases: Vec<CaseEntry>,
+    /// Case id → its slot in `cases`.
+    slots: HashMap<String, usize>,
     /// Thread id → case id.
     by_thread: HashMap<[u8; 16], String>,
     /// Message id (every envelope) → case id.
     by_message: HashMap<String, String>,
     /// Case id → account → the change counter they saw it at.
-    seen: HashMap<String, HashMap<String, i64>>,
+    /// Behind its own lock, so that marking a case seen (every case page)
+    /// never waits for the index's write lock, nor makes queue and search
+    /// requests wait behind it.
+    seen: std::sync::Mutex<SeenMap>,
     /// The highest change counter applied.
     pub high: i64,
+    /// Bumped by every change to a case (not by seen markers): the derived
+    /// orders and counts are rebuilt once per version, not per request.
+    version: u64,
+    /// The orders and counts of `version` (built on first use after a change).
+    derived: std::sync::Mutex<Option<Arc<Derived>>>,
+}
+
+/// What every queue request would otherwise compute from every case: the
+/// two sort orders and the counts and filter options that do not depend on
+/// the query. Built in one walk and two sorts when a queue request first
+/// needs them after the index changed; a request then walks only what it
+/// shows (or, with filters or a search, the cases in order without sorting).
+pub(crate) struct Derived {
+    version: u64,
+    /// Slots ascending by (day received, pull order).
+    pub by_received: Vec<u32>,
+    /// Slots ascending by (priority rank, day received, pull order).
+    pub by_priority: Vec<u32>,
+    /// Account → the slots assigned to it, ascending by (day, pull order).
+    pub by_assignee: HashMap<String, Vec<u32>>,
+    /// Counts and options over the cases a handler may see (`[0]`: readable
+    /// cases only, for handlers; `[1]`: every case, for supervisors).
+    pub totals: [Totals; 2],
+}
+
+/// Counts over a set of cases (see [`Derived::totals`]).
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub all: usize,
+    pub new_unassigned: usize,
+    pub flagged: usize,
+    /// Per status in [`Status::ALL`] order, over every case of the set.
+    pub by_status: [usize; 4],
+    pub categories: Vec<String>,
+    pub languages: Vec<String>,
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+}
+
+impl Drop for Totals {
+    fn drop(&mut self) {
+        // Categories and labels are what reporters and handlers wrote.
+        self.categories.zeroize();
+        self.languages.zeroize();
+        self.labels.zeroize();
+        self.assignees.zeroize();
+    }
+}
+
+/// The position of a status in [`Status::ALL`].
+pub(crate) fn status_slot(s: Status) -> usize {
+    Status::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
 impl Index {
     pub fn cases(&self) -> impl Iterator<Item = &CaseEntry> {
-        self.cases.values()
+        self.cases.iter()
     }
     pub fn get(&self, case_id: &str) -> Option<&CaseEntry> {
-        self.cases.get(case_id)
+        self.slots.get(case_id).map(|s| &self.cases[*s])
+    }
+    fn get_mut(&mut self, case_id: &str) -> Option<&mut CaseEntry> {
+        self.version += 1;
+        self.slots.get(case_id).map(|s| &mut self.cases[*s])
+    }
+    /// The case in `slot` (a slot from [`Derived`]).
+    pub fn at(&self, slot: u32) -> &CaseEntry {
+        &self.cases[slot as usize]
     }
     pub fn case_of(&self, message_id: &str) -> Option<&str> {
         self.by_message.get(message_id).map(String::as_str)
@@ -178,13 +248,90 @@ impl Index {
         self.cases.len()
     }
 
+    /// The orders and counts of the index as it is now (built if it changed
+    /// since they were last built; one build at a time).
+    pub fn derived(&self) -> Arc<Derived> {
+        let mut slot = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = slot.as_ref()
+            && d.version == self.version
+        {
+            return d.clone();
+        }
+        let d = Arc::new(self.derive());
+        *slot = Some(d.clone());
+        d
+    }
+
+    fn derive(&self) -> Derived {
+        let mut by_received: Vec<u32> = (0..self.cases.len() as u32).collect();
+        by_received.sort_unstable_by(|a, b| {
+            let (a, b) = (self.at(*a), self.at(*b));
+            (&a.day, a.n).cmp(&(&b.day, b.n))
+        });
+        let mut by_priority = by_received.clone();
+        // Stable: within a priority, the received order stays.
+        by_priority.sort_by_key(|s| self.at(*s).priority.rank());
+        let mut by_assignee: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut totals = [Totals::default(), Totals::default()];
+        let mut sets: [[std::collections::BTreeSet<&str>; 4]; 2] = Default::default();
+        for s in &by_received {
+            let c = self.at(*s);
+            if let Some(a) = &c.assignee {
+                by_assignee.entry(a.clone()).or_default().push(*s);
+            }
+            for (class, t) in totals.iter_mut().enumerate() {
+                if class == 0 && c.is_unreadable() {
+                    continue;
+                }
+                t.all += 1;
+                if c.status == Status::New && c.assignee.is_none() && !c.is_unreadable() {
+                    t.new_unassigned += 1;
+                }
+                if c.is_flagged() {
+                    t.flagged += 1;
+                }
+                t.by_status[status_slot(c.status)] += 1;
+                let set = &mut sets[class];
+                if !c.category.is_empty() {
+                    set[0].insert(c.category.as_str());
+                }
+                if !c.language.is_empty() {
+                    set[1].insert(c.language.as_str());
+                }
+                set[2].extend(c.labels.iter().map(String::as_str));
+                if let Some(a) = &c.assignee {
+                    set[3].insert(a.as_str());
+                }
+            }
+        }
+        for (t, set) in totals.iter_mut().zip(sets) {
+            let [categories, languages, labels, assignees] =
+                set.map(|s| s.into_iter().map(str::to_owned).collect::<Vec<_>>());
+            t.categories = categories;
+            t.languages = languages;
+            t.labels = labels;
+            t.assignees = assignees;
+        }
+        Derived {
+            version: self.version,
+            by_received,
+            by_priority,
+            by_assignee,
+            totals,
+        }
+    }
+
     /// Drop everything (zeroizing the text).
     pub fn clear(&mut self) {
         *self = Index::default();
     }
 
+    fn seen(&self) -> std::sync::MutexGuard<'_, SeenMap> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn unread(&self, c: &CaseEntry, account: &str) -> bool {
-        self.seen
+        self.seen()
             .get(&c.id)
             .and_then(|m| m.get(account))
             .is_none_or(|n| *n < c.last_activity)
@@ -193,7 +340,7 @@ impl Index {
     /// (account, current) for everyone who has seen the case, sorted.
     pub fn seen_by(&self, c: &CaseEntry) -> Vec<(String, bool)> {
         let mut v: Vec<(String, bool)> = self
-            .seen
+            .seen()
             .get(&c.id)
             .map(|m| {
                 m.iter()
@@ -205,14 +352,14 @@ impl Index {
         v
     }
 
-    pub fn set_seen(&mut self, case_id: &str, account: &str, n: i64) {
-        self.seen
+    pub fn set_seen(&self, case_id: &str, account: &str, n: i64) {
+        self.seen()
             .entry(case_id.to_owned())
             .or_default()
             .insert(account.to_owned(), n);
     }
-    pub fn unsee(&mut self, case_id: &str, account: &str) {
-        if let Some(m) = self.seen.get_mut(case_id) {
+    pub fn unsee(&self, case_id: &str, account: &str) {
+        if let Some(m) = self.seen().get_mut(case_id) {
             m.remove(account);
         }
     }
@@ -265,15 +412,19 @@ impl Index {
             && is_report
             && let Some(case_id) = self.by_thread.get(&t).cloned()
             && self
-                .cases
                 .get(&case_id)
                 .is_some_and(|c| c.started_by_follow_up && c.records == 0)
         {
             // The report of a case its follow-up started (a pull stores a
             // page in the listing's order, so a follow-up can come first):
             // the report becomes the case, as nobody has acted on it yet.
-            if let Some(mut old) = self.cases.remove(&case_id) {
-                self.seen.remove(&case_id);
+            if let Some(slot) = self.slots.remove(&case_id) {
+                self.version += 1;
+                self.seen
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&case_id);
+                let old = &mut self.cases[slot];
                 let mut messages = vec![msg];
                 messages.append(&mut old.messages);
                 for m in &messages {
@@ -294,16 +445,19 @@ impl Index {
                 old.messages = messages;
                 old.started_by_follow_up = false;
                 old.last_activity = old.last_activity.max(n);
-                self.cases.insert(e.id.clone(), old);
+                self.slots.insert(e.id.clone(), slot);
             }
             return;
         }
         if let Some(t) = thread
             && let Some(case_id) = self.by_thread.get(&t).cloned()
-            && let Some(c) = self.cases.get_mut(&case_id)
+            && self.slots.contains_key(&case_id)
         {
             // A later message of a known thread: the case's follow-up.
-            self.by_message.insert(e.id.clone(), case_id);
+            self.by_message.insert(e.id.clone(), case_id.clone());
+            let Some(c) = self.get_mut(&case_id) else {
+                return;
+            };
             c.messages.push(msg);
             if let Some(o) = opened {
                 c.haystack.push('\n');
@@ -363,20 +517,27 @@ impl Index {
             self.by_thread.insert(t, e.id.clone());
         }
         self.by_message.insert(e.id.clone(), e.id.clone());
-        self.cases.insert(e.id.clone(), entry);
+        self.version += 1;
+        self.slots.insert(e.id.clone(), self.cases.len());
+        self.cases.push(entry);
     }
 
     fn apply_record(&mut self, n: i64, report_id: &str, r: Option<&Record>) {
         self.high = self.high.max(n);
         let Some(r) = r else { return };
-        let Some(case_id) = self.by_message.get(report_id) else {
+        let Some(case_id) = self.by_message.get(report_id).cloned() else {
             return;
         };
-        if let Some(c) = self.cases.get_mut(case_id) {
+        let case_id = case_id.as_str();
+        if let Some(c) = self.get_mut(case_id) {
             let before = c.last_activity;
             c.apply_record(n, r);
             // Whoever wrote it and was up to date stays up to date.
-            if let Some(m) = self.seen.get_mut(case_id)
+            if let Some(m) = self
+                .seen
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(case_id)
                 && let Some(mine) = m.get_mut(&account_of(&r.by))
                 && *mine >= before
             {
@@ -386,12 +547,12 @@ impl Index {
     }
 
     /// Replace the seen markers with the vault's (other desks' included).
-    pub fn load_seen(&mut self, rows: Vec<(String, String, i64)>) {
-        let mut seen: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    pub fn load_seen(&self, rows: Vec<(String, String, i64)>) {
+        let mut seen: SeenMap = HashMap::new();
         for (case, account, n) in rows {
             seen.entry(case).or_default().insert(account, n);
         }
-        self.seen = seen;
+        *self.seen() = seen;
     }
 }
 
@@ -769,7 +930,7 @@ impl Desk {
         };
         if due {
             let rows = self.vault().seen_all().await?;
-            self.index_write()?.load_seen(rows);
+            self.index_read()?.load_seen(rows);
             if let Ok(mut last) = self.inner.seen_loaded.lock() {
                 *last = Some(std::time::Instant::now());
             }
@@ -901,7 +1062,7 @@ impl Desk {
         n: i64,
     ) -> Result<(), DeskError> {
         self.vault().seen(case_id, account, n).await?;
-        self.index_write()?.set_seen(case_id, account, n);
+        self.index_read()?.set_seen(case_id, account, n);
         Ok(())
     }
 
@@ -934,7 +1095,7 @@ impl Desk {
     /// Remove `account`'s seen marker (mark unread).
     pub(crate) async fn unsee(&self, case_id: &str, account: &str) -> Result<(), DeskError> {
         self.vault().unsee(case_id, account).await?;
-        self.index_write()?.unsee(case_id, account);
+        self.index_read()?.unsee(case_id, account);
         Ok(())
     }
 
@@ -947,7 +1108,7 @@ impl Desk {
             .map(|c| c.last_activity)
             .unwrap_or(0);
         {
-            let mut idx = self.index_write()?;
+            let idx = self.index_read()?;
             for (account, n) in &rows {
                 idx.set_seen(case_id, account, *n);
             }

@@ -35,7 +35,7 @@ pub mod queue;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use actions::{Action, BulkOutcome, BulkTarget};
+pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
 pub use audit::{AuditCheck, AuditPage, AuditQuery};
 pub use case::{CaseView, Field, SeenBy, TimelineEvent, TimelineItem};

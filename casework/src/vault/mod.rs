@@ -58,9 +58,10 @@ pub mod sqlite;
 /// `bad_payload` and `bad_padding` envelopes, which older consoles copied from
 /// the parser and which could quote the decrypted payload; version 4 (the
 /// force desk) added the change counter `n`, open record kinds, accounts,
-/// sessions, seen markers and reply-slot claims. Older SQLite vaults are
-/// upgraded in place.
-pub const SCHEMA_VERSION: i64 = 4;
+/// sessions, seen markers and reply-slot claims; version 5 added pending
+/// sign-ins (so a sign-in's steps may reach any desk sharing the vault).
+/// Older vaults are upgraded in place.
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Why the vault could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -319,6 +320,47 @@ impl std::fmt::Debug for SessionRow {
     }
 }
 
+/// A desk sign-in between its steps (password accepted; a code, a new
+/// password or an enrolment awaited), kept in the vault so that the next
+/// step may reach any desk sharing it. The browser's token is never stored,
+/// only its SHA-256; the TOTP secret being enrolled is sealed to the force's
+/// current key, as an account's is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingRow {
+    /// SHA-256 of the pending cookie's token.
+    pub id_hash: [u8; 32],
+    /// The account signing in.
+    pub account: String,
+    /// The step awaited: `code`, `new-password` or `enrol`.
+    pub next: String,
+    /// When the password was accepted (unix seconds).
+    pub created: i64,
+    /// The new password's Argon2id PHC string (first sign-in), written to
+    /// the account only with the confirmed enrolment.
+    pub new_hash: Option<String>,
+    /// The TOTP secret being enrolled, sealed (until a code confirms it).
+    pub secret_sealed: Option<Vec<u8>>,
+    /// Wrong codes while enrolling.
+    pub tries: i64,
+}
+
+impl std::fmt::Debug for PendingRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRow")
+            .field("id_hash", &"[redacted]")
+            .field("account", &self.account)
+            .field("next", &self.next)
+            .field("created", &self.created)
+            .field("new_hash", &self.new_hash.as_ref().map(|_| "[redacted]"))
+            .field(
+                "secret_sealed",
+                &self.secret_sealed.as_ref().map(|_| "[redacted]"),
+            )
+            .field("tries", &self.tries)
+            .finish()
+    }
+}
+
 /// One backend of the vault. Implemented by [`sqlite::SqliteVault`] and
 /// [`postgres::PostgresVault`]; callers use [`Vault`], which checks the
 /// arguments both backends share before it calls one. Every writing method
@@ -393,6 +435,18 @@ pub trait VaultBackend: Send + Sync + 'static {
     /// Remove sessions created before `created_before` or last used before
     /// `last_seen_before`; how many.
     async fn purge_sessions(&self, created_before: i64, last_seen_before: i64) -> Result<u64>;
+
+    /// A new pending sign-in; [`VaultError::NoSuchAccount`] if its account is unknown.
+    async fn insert_pending(&self, row: &PendingRow) -> Result<()>;
+    /// One pending sign-in by its hash.
+    async fn pending(&self, id_hash: &[u8; 32]) -> Result<Option<PendingRow>>;
+    /// Replace a pending sign-in's step, new password hash, sealed secret and
+    /// tries; whether it exists.
+    async fn update_pending(&self, row: &PendingRow) -> Result<bool>;
+    /// Remove a pending sign-in; whether it existed.
+    async fn delete_pending(&self, id_hash: &[u8; 32]) -> Result<bool>;
+    /// Remove the pending sign-ins begun before `created_before`; how many.
+    async fn purge_pending(&self, created_before: i64) -> Result<u64>;
 
     /// Mark a case seen by an account at `n` (keeps the higher `n`).
     async fn seen(&self, case_id: &str, account: &str, n: i64) -> Result<()>;
@@ -712,6 +766,33 @@ impl Vault {
     /// [`VaultError::NoSuchAccount`] if there is none.
     pub async fn update_account(&self, row: &AccountRow) -> Result<(), VaultError> {
         self.backend.update_account(row).await
+    }
+
+    // ------------------------------------------------------- pending sign-ins
+
+    /// Store a pending sign-in; [`VaultError::NoSuchAccount`] if its account is unknown.
+    pub async fn insert_pending(&self, row: &PendingRow) -> Result<(), VaultError> {
+        self.backend.insert_pending(row).await
+    }
+
+    /// The pending sign-in whose token hashes to `id_hash`.
+    pub async fn pending(&self, id_hash: &[u8; 32]) -> Result<Option<PendingRow>, VaultError> {
+        self.backend.pending(id_hash).await
+    }
+
+    /// Record a pending sign-in's progress; false if it is gone.
+    pub async fn update_pending(&self, row: &PendingRow) -> Result<bool, VaultError> {
+        self.backend.update_pending(row).await
+    }
+
+    /// End a pending sign-in; false if there was none.
+    pub async fn delete_pending(&self, id_hash: &[u8; 32]) -> Result<bool, VaultError> {
+        self.backend.delete_pending(id_hash).await
+    }
+
+    /// Remove pending sign-ins begun before `created_before` (unix seconds).
+    pub async fn purge_pending(&self, created_before: i64) -> Result<u64, VaultError> {
+        self.backend.purge_pending(created_before).await
     }
 
     // ------------------------------------------------------------ sessions

@@ -33,9 +33,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 
 use super::{
-    AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, Result, SCHEMA_VERSION, SessionRow,
-    StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error, is_foreign_key_violation,
-    merge_changes, redact_url,
+    AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, PendingRow, Result, SCHEMA_VERSION,
+    SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
+    is_foreign_key_violation, merge_changes, redact_url,
 };
 
 /// Connections per vault handle (a desk streams while it writes).
@@ -122,6 +122,23 @@ CREATE TABLE claims (
 INSERT INTO schema_version (version) VALUES (4);
 "#;
 
+/// Version 4 → 5: pending sign-ins, so a sign-in's steps may reach any
+/// desk sharing the vault (the desk kept them in memory before). A new
+/// vault is made at version 4, then takes this.
+const UPGRADE_V4_TO_V5: &str = r#"
+CREATE TABLE pending_sign_ins (
+    id_hash BYTEA PRIMARY KEY CHECK (octet_length(id_hash) = 32),
+    account TEXT COLLATE "C" NOT NULL REFERENCES accounts (name),
+    next TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    new_hash TEXT,
+    secret_sealed BYTEA,
+    tries BIGINT NOT NULL
+);
+CREATE INDEX pending_by_created ON pending_sign_ins (created);
+UPDATE schema_version SET version = 5;
+"#;
+
 /// The PostgreSQL vault.
 pub struct PostgresVault {
     pool: PgPool,
@@ -204,6 +221,21 @@ fn session_row(row: PgRow) -> Result<SessionRow> {
     })
 }
 
+fn pending_row(row: PgRow) -> Result<PendingRow> {
+    let id: Vec<u8> = row.try_get("id_hash").map_err(db_error)?;
+    Ok(PendingRow {
+        id_hash: id.try_into().map_err(|_| {
+            VaultError::Corrupt("a pending sign-in's id hash is not 32 bytes".to_owned())
+        })?,
+        account: row.try_get("account").map_err(db_error)?,
+        next: row.try_get("next").map_err(db_error)?,
+        created: row.try_get("created").map_err(db_error)?,
+        new_hash: row.try_get("new_hash").map_err(db_error)?,
+        secret_sealed: row.try_get("secret_sealed").map_err(db_error)?,
+        tries: row.try_get("tries").map_err(db_error)?,
+    })
+}
+
 impl PostgresVault {
     /// Connect to a `postgres://` / `postgresql://` URL, create the tables in
     /// an empty database, check the schema version of one that has them.
@@ -269,6 +301,10 @@ impl PostgresVault {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+            sqlx::raw_sql(UPGRADE_V4_TO_V5)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
             tx.commit().await.map_err(db_error)?;
             return Ok(());
         }
@@ -282,6 +318,14 @@ impl PostgresVault {
                 found: v,
             }),
             Some(SCHEMA_VERSION) => Ok(()),
+            Some(4) => {
+                sqlx::raw_sql(UPGRADE_V4_TO_V5)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                tx.commit().await.map_err(db_error)?;
+                Ok(())
+            }
             // PostgreSQL vaults began at version 4: nothing older to upgrade.
             other => Err(VaultError::Corrupt(format!(
                 "unknown schema version {other:?} in {}",
@@ -688,6 +732,72 @@ impl VaultBackend for PostgresVault {
             }
         })?;
         Ok(())
+    }
+
+    async fn insert_pending(&self, row: &PendingRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (id_hash, account, next, created, new_hash, secret_sealed, tries) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&row.id_hash[..])
+        .bind(&row.account)
+        .bind(&row.next)
+        .bind(row.created)
+        .bind(&row.new_hash)
+        .bind(&row.secret_sealed)
+        .bind(row.tries)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                VaultError::NoSuchAccount(row.account.clone())
+            } else {
+                db_error(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn pending(&self, id_hash: &[u8; 32]) -> Result<Option<PendingRow>> {
+        sqlx::query("SELECT * FROM pending_sign_ins WHERE id_hash = $1")
+            .bind(&id_hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .map(pending_row)
+            .transpose()
+    }
+
+    async fn update_pending(&self, row: &PendingRow) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE pending_sign_ins SET next = $1, new_hash = $2, secret_sealed = $3, tries = $4 WHERE id_hash = $5",
+        )
+        .bind(&row.next)
+        .bind(&row.new_hash)
+        .bind(&row.secret_sealed)
+        .bind(row.tries)
+        .bind(&row.id_hash[..])
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn delete_pending(&self, id_hash: &[u8; 32]) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM pending_sign_ins WHERE id_hash = $1")
+            .bind(&id_hash[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn purge_pending(&self, created_before: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM pending_sign_ins WHERE created < $1")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(r.rows_affected())
     }
 
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SessionRow>> {

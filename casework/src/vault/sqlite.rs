@@ -24,9 +24,9 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
-    AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, Result, SCHEMA_VERSION, SessionRow,
-    StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error, is_foreign_key_violation,
-    merge_changes,
+    AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, PendingRow, Result, SCHEMA_VERSION,
+    SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
+    is_foreign_key_violation, merge_changes,
 };
 
 /// The tables the force desk added in version 4 (fresh vaults and upgrades).
@@ -70,7 +70,7 @@ CREATE TABLE claims (
     };
 }
 
-/// A new vault, at [`SCHEMA_VERSION`].
+/// A new vault starts at version 4, then takes the later upgrades.
 const SCHEMA_V4: &str = concat!(
     "
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -168,6 +168,22 @@ INSERT INTO counter (id, n) VALUES (1, max(
     "UPDATE schema_version SET version = 4;"
 );
 
+/// Version 4 → 5: pending sign-ins, so a sign-in's steps may reach any
+/// desk sharing the vault (the desk kept them in memory before).
+const UPGRADE_V4_TO_V5: &str = "
+CREATE TABLE pending_sign_ins (
+    id_hash BLOB PRIMARY KEY CHECK (length(id_hash) = 32),
+    account TEXT NOT NULL REFERENCES accounts (name),
+    next TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    new_hash TEXT,
+    secret_sealed BLOB,
+    tries INTEGER NOT NULL
+);
+CREATE INDEX pending_by_created ON pending_sign_ins (created);
+UPDATE schema_version SET version = 5;
+";
+
 /// The SQLite vault.
 #[derive(Debug)]
 pub struct SqliteVault {
@@ -241,6 +257,21 @@ fn session_row(row: SqliteRow) -> Result<SessionRow> {
     })
 }
 
+fn pending_row(row: SqliteRow) -> Result<PendingRow> {
+    let id: Vec<u8> = row.try_get("id_hash").map_err(db_error)?;
+    Ok(PendingRow {
+        id_hash: id.try_into().map_err(|_| {
+            VaultError::Corrupt("a pending sign-in's id hash is not 32 bytes".to_owned())
+        })?,
+        account: row.try_get("account").map_err(db_error)?,
+        next: row.try_get("next").map_err(db_error)?,
+        created: row.try_get("created").map_err(db_error)?,
+        new_hash: row.try_get("new_hash").map_err(db_error)?,
+        secret_sealed: row.try_get("secret_sealed").map_err(db_error)?,
+        tries: row.try_get("tries").map_err(db_error)?,
+    })
+}
+
 impl SqliteVault {
     /// Open the vault at `path`, creating it (mode 0600) if missing and
     /// upgrading an older one in place. Refuses a vault from a newer console.
@@ -309,6 +340,10 @@ impl SqliteVault {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+            sqlx::raw_sql(UPGRADE_V4_TO_V5)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
             tx.commit().await.map_err(db_error)?;
             return Ok(());
         }
@@ -322,7 +357,7 @@ impl SqliteVault {
                 found: v,
             }),
             Some(SCHEMA_VERSION) => Ok(()),
-            Some(v @ 1..=3) => {
+            Some(v @ 1..=4) => {
                 if v <= 1 {
                     sqlx::raw_sql(UPGRADE_V1_TO_V2)
                         .execute(&mut *tx)
@@ -335,7 +370,13 @@ impl SqliteVault {
                         .await
                         .map_err(db_error)?;
                 }
-                sqlx::raw_sql(UPGRADE_V3_TO_V4)
+                if v <= 3 {
+                    sqlx::raw_sql(UPGRADE_V3_TO_V4)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                }
+                sqlx::raw_sql(UPGRADE_V4_TO_V5)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
@@ -729,6 +770,72 @@ impl VaultBackend for SqliteVault {
         Ok(())
     }
 
+    async fn insert_pending(&self, row: &PendingRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pending_sign_ins (id_hash, account, next, created, new_hash, secret_sealed, tries) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id_hash[..])
+        .bind(&row.account)
+        .bind(&row.next)
+        .bind(row.created)
+        .bind(&row.new_hash)
+        .bind(&row.secret_sealed)
+        .bind(row.tries)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                VaultError::NoSuchAccount(row.account.clone())
+            } else {
+                db_error(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn pending(&self, id_hash: &[u8; 32]) -> Result<Option<PendingRow>> {
+        sqlx::query("SELECT * FROM pending_sign_ins WHERE id_hash = ?")
+            .bind(&id_hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .map(pending_row)
+            .transpose()
+    }
+
+    async fn update_pending(&self, row: &PendingRow) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE pending_sign_ins SET next = ?, new_hash = ?, secret_sealed = ?, tries = ? WHERE id_hash = ?",
+        )
+        .bind(&row.next)
+        .bind(&row.new_hash)
+        .bind(&row.secret_sealed)
+        .bind(row.tries)
+        .bind(&row.id_hash[..])
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn delete_pending(&self, id_hash: &[u8; 32]) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM pending_sign_ins WHERE id_hash = ?")
+            .bind(&id_hash[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn purge_pending(&self, created_before: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM pending_sign_ins WHERE created < ?")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(r.rows_affected())
+    }
+
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SessionRow>> {
         sqlx::query("SELECT * FROM sessions WHERE id_hash = ?")
             .bind(&id_hash[..])
@@ -1076,7 +1183,8 @@ INSERT INTO schema_version (version) VALUES (3);
             .fetch_one(raw(&path).await.pool())
             .await
             .unwrap();
-        assert_eq!(version, 4);
+        // Through version 4 to the current one (5: pending sign-ins).
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[tokio::test]

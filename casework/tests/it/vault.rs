@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use quietline_casework::audit::{self, Actor};
 use quietline_casework::records::{self, Record, RecordBody};
 use quietline_casework::vault::{
-    AccountRow, NewEnvelope, SCHEMA_VERSION, SessionRow, Vault, VaultError,
+    AccountRow, NewEnvelope, PendingRow, SCHEMA_VERSION, SessionRow, Vault, VaultError,
 };
 use quietline_crypto::seal::seal_report;
 use quietline_testkit::on_both_backends;
@@ -26,6 +26,7 @@ on_both_backends!(
     claims_race_and_exactly_one_wins,
     audit_chain_stays_linear_with_two_writers,
     a_newer_schema_is_refused,
+    a_version_4_vault_gains_pending_sign_ins,
     a_dump_without_the_keys_holds_no_written_text,
 );
 
@@ -286,6 +287,46 @@ async fn every_method_keeps_the_contract(b: Backend) {
     assert!(v.delete_session(&[6; 32]).await.unwrap());
     assert!(!v.delete_session(&[6; 32]).await.unwrap());
 
+    // Pending sign-ins (schema 5): stored by hash, updated, purged by age.
+    let p = |id: u8, account: &str, created: i64| PendingRow {
+        id_hash: [id; 32],
+        account: account.to_owned(),
+        next: "code".to_owned(),
+        created,
+        new_hash: None,
+        secret_sealed: None,
+        tries: 0,
+    };
+    v.insert_pending(&p(1, "ann", 100)).await.unwrap();
+    v.insert_pending(&p(2, "bob", 200)).await.unwrap();
+    assert!(matches!(
+        v.insert_pending(&p(3, "nobody", 1)).await,
+        Err(VaultError::NoSuchAccount(_))
+    ));
+    assert!(
+        v.insert_pending(&p(1, "ann", 100)).await.is_err(),
+        "one row per token"
+    );
+    assert_eq!(v.pending(&[1; 32]).await.unwrap(), Some(p(1, "ann", 100)));
+    assert_eq!(v.pending(&[9; 32]).await.unwrap(), None);
+    let mut enrol = p(1, "ann", 100);
+    enrol.next = "enrol".into();
+    enrol.new_hash = Some("$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA".into());
+    enrol.secret_sealed = Some(vec![7; 80]);
+    enrol.tries = 2;
+    assert!(v.update_pending(&enrol).await.unwrap());
+    assert!(!v.update_pending(&p(9, "ann", 1)).await.unwrap());
+    assert_eq!(v.pending(&[1; 32]).await.unwrap(), Some(enrol.clone()));
+    let shown = format!("{enrol:?}");
+    assert!(
+        !shown.contains("argon2id") && !shown.contains("7, 7"),
+        "{shown}"
+    );
+    assert_eq!(v.purge_pending(150).await.unwrap(), 1);
+    assert!(v.pending(&[1; 32]).await.unwrap().is_none());
+    assert!(v.delete_pending(&[2; 32]).await.unwrap());
+    assert!(!v.delete_pending(&[2; 32]).await.unwrap());
+
     // Seen markers: the higher n is kept; unsee clears.
     v.seen(&rid(1), "ann", 5).await.unwrap();
     v.seen(&rid(1), "ann", 4).await.unwrap();
@@ -507,6 +548,37 @@ async fn a_newer_schema_is_refused(b: Backend) {
     );
     // Nothing was changed: the version is still the newer one.
     assert!(Vault::connect(&t.target).await.is_err());
+    t.cleanup().await;
+}
+
+/// A vault of schema version 4 (before pending sign-ins were stored) is
+/// upgraded in place when opened: its rows stay, the table appears.
+async fn a_version_4_vault_gains_pending_sign_ins(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let v = t.open().await;
+    v.insert_envelopes(&[envelope(1)]).await.unwrap();
+    v.insert_account(&account("ann")).await.unwrap();
+    v.close().await;
+    t.raw_sql("DROP TABLE pending_sign_ins").await;
+    t.raw_sql("UPDATE schema_version SET version = 4").await;
+    let v = t.open().await;
+    assert!(v.contains(&rid(1)).await.unwrap());
+    v.insert_pending(&PendingRow {
+        id_hash: [1; 32],
+        account: "ann".into(),
+        next: "code".into(),
+        created: 1,
+        new_hash: None,
+        secret_sealed: None,
+        tries: 0,
+    })
+    .await
+    .unwrap();
+    assert!(v.pending(&[1; 32]).await.unwrap().is_some());
+    v.close().await;
+    assert_eq!(SCHEMA_VERSION, 5);
     t.cleanup().await;
 }
 

@@ -1,5 +1,5 @@
 //! The case commands — `pull`, `list`, `show`, `reply`, `status`, `note`,
-//! `export` — through the library's `Desk`, opened for the command as the
+//! `assign`, `label`, `export` — through the library's `Desk`, opened for the command as the
 //! custodian `--handler` (or the OS user). The desk writes every audit entry
 //! (before anything decrypted comes back); this file prompts, writes files
 //! and prints.
@@ -178,6 +178,53 @@ pub async fn note(ctx: &Ctx, id: &str, text: &str) -> Result<()> {
         .await
         .map_err(desk_error)?;
     println!("Note added to report {}.", render::short(&case_id));
+    Ok(())
+}
+
+/// `assign ID ACCOUNT` / `assign ID --nobody`: the desk's assign (the
+/// library refuses an account that is not active).
+pub async fn assign(ctx: &Ctx, id: &str, to: Option<&str>) -> Result<()> {
+    let desk = ctx.desk().await?;
+    let case_id = desk.resolve(&ctx.handler, id).await.map_err(desk_error)?;
+    let changed = desk
+        .assign(&ctx.handler, &case_id, to)
+        .await
+        .map_err(desk_error)?;
+    let whom = to.unwrap_or("nobody");
+    if changed {
+        println!(
+            "Report {} is now assigned to {whom}.",
+            render::short(&case_id)
+        );
+    } else {
+        println!(
+            "Report {} is already assigned to {whom}.",
+            render::short(&case_id)
+        );
+    }
+    Ok(())
+}
+
+/// `label ID --add L --remove L`: the desk's labels (sealed; never in the
+/// audit log).
+pub async fn label(ctx: &Ctx, id: &str, add: &[String], remove: &[String]) -> Result<()> {
+    if add.is_empty() && remove.is_empty() {
+        bail!("give a label to --add or --remove; nothing was changed");
+    }
+    let desk = ctx.desk().await?;
+    let case_id = desk.resolve(&ctx.handler, id).await.map_err(desk_error)?;
+    let changed = desk
+        .label(&ctx.handler, &case_id, add, remove)
+        .await
+        .map_err(desk_error)?;
+    if changed {
+        println!("Labels of report {} changed.", render::short(&case_id));
+    } else {
+        println!(
+            "Report {}'s labels were already so; nothing was changed.",
+            render::short(&case_id)
+        );
+    }
     Ok(())
 }
 

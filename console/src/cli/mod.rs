@@ -1,5 +1,5 @@
 //! The commands, one file per area: `keys` (init and the key ring), `login`,
-//! `cases` (pull, list, show, reply, status, note, export: through the
+//! `cases` (pull, list, show, reply, status, note, assign, label, export: through the
 //! library's `Desk`), `audit` (print and verify), `account` (the desk's
 //! accounts), `desk` (starts the force desk). Each parses nothing (that
 //! is `main.rs`), decides nothing the library decides, and prints.

@@ -70,13 +70,13 @@ fn whole_loop_report_reply_follow_up() {
         &format!("Report {id} for force north"),
         "[1] report",
         "sent 2026-11-27T19:45:00Z (reporter's clock) · language en",
-        "Category: drugs",
+        "Category: Drugs",
         "Details:\n        Dealing from a silver Ford most nights; quietword-alpha",
         "Where: Behind the Co-op on Mill Lane",
         "When: 2026-11-20 22:30 (still happening) — most Friday nights",
         "Person 1: Tall Dave — about 30, red cap",
         "Vehicle 1: AB12 CDE, Ford Focus, silver — dent in the rear door",
-        "How known: saw — from my window",
+        "How known: I saw it — from my window",
         "status new",
         "Notes: none",
     ] {
@@ -136,7 +136,7 @@ fn whole_loop_report_reply_follow_up() {
         "the follow-up is inside its case: {list}"
     );
     assert!(
-        report_line.contains("drugs")
+        report_line.contains("Drugs")
             && report_line.contains("Behind the Co-op")
             && report_line.contains("Dealing from"),
         "{list}"
@@ -209,6 +209,48 @@ fn whole_loop_report_reply_follow_up() {
         "team.",
         "quietword-delta",
     ]);
+    // Assign and labels, as the desk does them (issue 16, CLI parity):
+    // only an active account can be given a case; labels are sealed.
+    console.ok(&["account", "add", "ann", "--role", "handler"]);
+    let err = console.fails(&["assign", short(&id), "nobody-here"]);
+    assert!(err.contains("no active account has that name"), "{err}");
+    assert!(
+        console
+            .ok(&["assign", short(&id), "ann"])
+            .contains("is now assigned to ann")
+    );
+    assert!(
+        console
+            .ok(&["assign", short(&id), "ann"])
+            .contains("is already assigned to ann")
+    );
+    assert!(
+        console
+            .ok(&[
+                "label",
+                short(&id),
+                "--add",
+                "quietword-echo",
+                "--add",
+                "vehicle"
+            ])
+            .contains("Labels of report")
+    );
+    console.ok(&["label", short(&id), "--remove", "vehicle"]);
+    let err = console.fails(&["label", short(&id)]);
+    assert!(err.contains("--add"), "{err}");
+    let shown = console.ok(&["show", short(&id)]);
+    assert!(
+        shown.contains("assigned it to ann")
+            && shown.contains("quietword-echo")
+            && shown.contains("vehicle"),
+        "{shown}"
+    );
+    assert!(
+        console
+            .ok(&["assign", short(&id), "--nobody"])
+            .contains("is now assigned to nobody")
+    );
     let shown = console.ok(&["show", short(&id)]);
     assert!(
         shown.contains("status triaged")
@@ -304,7 +346,7 @@ fn whole_loop_report_reply_follow_up() {
     // The audit log has every look, and verifies.
     let audit = console.ok(&["audit"]);
     for action in [
-        "init", "pull", "show", "reply", "status", "note", "export", "queue",
+        "init", "pull", "show", "reply", "status", "note", "export", "queue", "assign", "label",
     ] {
         assert!(
             audit.contains(action),
@@ -312,6 +354,11 @@ fn whole_loop_report_reply_follow_up() {
         );
     }
     assert!(audit.contains("Sgt Jones"), "{audit}");
+    assert!(audit.contains("to ann"), "{audit}");
+    assert!(
+        !audit.contains("quietword-echo"),
+        "a label is never in the log"
+    );
     assert!(
         console
             .ok(&["audit", "verify"])
@@ -331,6 +378,7 @@ fn whole_loop_report_reply_follow_up() {
         "quietword-bravo",
         "quietword-charlie",
         "quietword-delta",
+        "quietword-echo",
         "Mill Lane",
         "triaged",
     ] {

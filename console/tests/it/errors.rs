@@ -171,7 +171,7 @@ fn vault_from_a_newer_version_is_refused() {
         use sqlx::Connection;
         let url = format!("sqlite://{}", c.vault_path().display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("UPDATE schema_version SET version = 5")
+        sqlx::query("UPDATE schema_version SET version = 6")
             .execute(&mut conn)
             .await
             .unwrap();
@@ -179,7 +179,7 @@ fn vault_from_a_newer_version_is_refused() {
     });
     let e = c.fails(&["audit"]);
     assert!(
-        e.contains("was written by a newer quietline-console (schema version 5; this one understands up to 4); upgrade quietline-console"),
+        e.contains("was written by a newer quietline-console (schema version 6; this one understands up to 5); upgrade quietline-console"),
         "{e}"
     );
     let e = c.fails(&["list"]);

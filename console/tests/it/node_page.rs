@@ -83,13 +83,13 @@ fn report_sealed_by_the_page_module_under_node() {
     assert!(console.ok(&["pull"]).contains("1 opened, 0 flagged"));
     let shown = console.ok(&["show", short(&id)]);
     for want in [
-        "Category: weapons",
+        "Category: Weapons",
         "Details:\n        A knife is kept under the counter; sealed by node",
         "Where: Corner shop, High Street",
         "When: 2026-11-25",
         "Person 1: (no name) — shop assistant, evenings",
         "Vehicles: none given",
-        "How known: told",
+        "How known: Someone told me",
         "sent 2026-11-27T10:00:00Z (reporter's clock) · language en",
     ] {
         assert!(shown.contains(want), "missing {want:?} in:\n{shown}");

@@ -90,7 +90,8 @@ pub(crate) struct CaseTemplate {
     pub priorities: Vec<Opt>,
     pub note_text: String,
     pub label_text: String,
-    pub assign_to: String,
+    /// The assign list (supervisors): nobody, then the active accounts.
+    pub assignees: Vec<Opt>,
     pub reply: ReplyFormView,
 }
 
@@ -246,9 +247,12 @@ fn event_view(item: &TimelineItem) -> EventView {
     }
 }
 
-/// "Drugs, received 2026-12-07".
+/// "Drugs, received 2026-12-07": the category in the words the reporter
+/// chose (casework's labels).
 fn case_heading(category: &str, received: &str) -> String {
-    let mut c = category.chars();
+    let words =
+        quietline_casework::labels::category(category, quietline_casework::labels::Lang::En);
+    let mut c = words.chars();
     let cat: String = match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => "Case".to_owned(),
@@ -322,7 +326,7 @@ fn case_template(
         reply_blocked: c.reply_blocked,
         note_text: kept.note_text,
         label_text: kept.label_text,
-        assign_to: kept.assign_to,
+        assignees: Vec::new(),
         reply,
     }
 }
@@ -340,7 +344,16 @@ pub(crate) async fn case_page(
         return desk_error(app, current, DeskError::NoSuchCase(id.to_owned()));
     }
     match app.desk.case(&current.handler, id).await {
-        Ok(c) => render(status, &case_template(app, current, c, kept)),
+        Ok(c) => {
+            let assignee = c.assignee.clone();
+            let chosen = (!kept.assign_to.is_empty()).then(|| kept.assign_to.clone());
+            let mut t = case_template(app, current, c, kept);
+            if t.supervisor {
+                t.assignees =
+                    super::queue::assign_options(app, assignee.as_deref(), chosen.as_deref()).await;
+            }
+            render(status, &t)
+        }
         Err(e) => desk_error(app, current, e),
     }
 }

@@ -16,6 +16,8 @@ use quietline_casework::desk::{
     Action, AssigneeFilter, BulkOutcome, BulkTarget, Direction, QueuePage, SortKey, Status, View,
 };
 
+use quietline_casework::labels::{self, Lang};
+
 use super::view::{self, NOBODY, Opt, PageLink, RowView};
 use super::{Fields, desk_error, see_other};
 use crate::AppState;
@@ -79,11 +81,48 @@ pub(crate) struct QueueTemplate {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub bulk: bool,
+    /// The bulk assign list (supervisors): nobody, then the active accounts.
+    pub bulk_assignees: Vec<Opt>,
     /// The view's URL (where a bulk action comes back to).
     pub here: String,
     pub notice: Option<String>,
     /// Show the table (the search page shows none before a search).
     pub show_table: bool,
+}
+
+/// The options of an assign list: "Nobody", then every active account (the
+/// library's `Desk::assignees`), `selected` chosen (else `current`, the
+/// case's assignee, else nobody). If the accounts cannot be read, the list
+/// holds only "Nobody" (and the assignee): the library checks the account
+/// again on POST.
+pub(crate) async fn assign_options(
+    app: &AppState,
+    current: Option<&str>,
+    selected: Option<&str>,
+) -> Vec<Opt> {
+    let selected = selected
+        .or(current)
+        .filter(|s| !s.is_empty() && *s != NOBODY);
+    let mut out = vec![Opt::new("", "Nobody", selected.is_none())];
+    let accounts = app.desk.assignees().await.unwrap_or_default();
+    for a in &accounts {
+        let on = selected == Some(a.account.as_str());
+        out.push(Opt::new(
+            a.account.clone(),
+            format!("{} ({})", a.account, a.role),
+            on,
+        ));
+    }
+    // The case's assignee, if no longer active, so the page says who has it
+    // (a refused name that was posted is not shown again).
+    if let Some(c) = current.filter(|c| !c.is_empty() && !out.iter().any(|o| o.value == *c)) {
+        out.push(Opt::new(
+            c,
+            format!("{c} (not an active account)"),
+            selected == Some(c),
+        ));
+    }
+    out
 }
 
 /// `GET /`.
@@ -165,6 +204,10 @@ async fn page(
         notice,
         show_table,
     );
+    let mut t = t;
+    if t.bulk {
+        t.bulk_assignees = assign_options(app, None, None).await;
+    }
     render(StatusCode::OK, &t)
 }
 
@@ -229,7 +272,7 @@ fn build(
         .map(|c| {
             Opt::new(
                 c.clone(),
-                c.clone(),
+                labels::category(c, Lang::En),
                 q.categories.iter().any(|x| x.eq_ignore_ascii_case(c)),
             )
         })
@@ -312,7 +355,7 @@ fn build(
                 "Status: {}",
                 Status::from_name(v).map_or(v.as_str(), |s| view::status_tag(s).text)
             ),
-            "category" => format!("Category: {v}"),
+            "category" => format!("Category: {}", labels::category(v, Lang::En)),
             "priority" => format!("Priority: {v}"),
             "from" => format!("Received from {v}"),
             "to" => format!("Received to {v}"),
@@ -409,6 +452,7 @@ fn build(
         prev: (qp.page > 1).then(|| page_href(qp.page - 1)),
         next: (qp.page < qp.pages).then(|| page_href(qp.page + 1)),
         bulk: current.handler.role.supervises(),
+        bulk_assignees: Vec::new(),
         here: at(&view::params(q, default_view, true)),
         notice,
         show_table,
@@ -595,6 +639,10 @@ pub(crate) async fn bulk(
                         None,
                         true,
                     );
+                    let mut t = t;
+                    if t.bulk {
+                        t.bulk_assignees = assign_options(&app, None, f.get("assignee")).await;
+                    }
                     render(StatusCode::BAD_REQUEST, &t)
                 }
                 Err(e) => desk_error(&app, &current, e),

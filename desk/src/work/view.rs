@@ -262,7 +262,12 @@ impl RowView {
             category: if r.category.is_empty() {
                 "–".to_owned()
             } else {
-                r.category.clone()
+                // The words the reporter chose (casework's labels).
+                quietline_casework::labels::category(
+                    &r.category,
+                    quietline_casework::labels::Lang::En,
+                )
+                .to_owned()
             },
             place: r.place.clone(),
             summary: if r.summary.is_empty() {

@@ -260,8 +260,26 @@ async fn the_queue_shows_pulled_reports_with_counts_and_filters_narrow_it() {
     assert_eq!(case_links(&page.body).len(), 1);
     assert!(page.body.contains("Beiciau wedi eu dwyn"));
     assert!(
-        page.body.contains("Category: theft"),
-        "the filter is listed as on"
+        page.body.contains("Category: Theft or stolen goods"),
+        "the filter is listed as on, in the reporter's words"
+    );
+    // Categories are shown in the words the reporter saw, never the codes.
+    let all = ann.get("/?view=all").await;
+    for words in ["Drugs", "Theft or stolen goods", "Fraud or scams"] {
+        assert!(
+            all.body
+                .contains(&format!("<td class=\"govuk-table__cell\">{words}</td>")),
+            "{words}: {}",
+            all.body
+        );
+    }
+    assert!(
+        !all.body
+            .contains("<td class=\"govuk-table__cell\">drugs</td>")
+    );
+    assert!(
+        all.body.contains(">Fraud or scams</label>"),
+        "the filter's options in words too"
     );
     let page = ann.get("/?language=en").await;
     assert_eq!(case_links(&page.body).len(), 2);
@@ -382,6 +400,38 @@ async fn take_and_assign_are_seen_from_a_second_session() {
     assert_eq!(r.status, 403, "{r:?}");
     let case = sue.get(&format!("/cases/{id}")).await;
     assert!(case.body.contains("id=\"assign-to\""));
+    // A list of the active accounts (MOJ/GOV.UK select), the assignee chosen.
+    assert!(
+        case.body
+            .contains("<select class=\"govuk-select\" id=\"assign-to\" name=\"to\""),
+        "{}",
+        case.body
+    );
+    for option in [
+        "<option value=\"\">Nobody</option>",
+        "<option value=\"ann\" selected>ann (handler)</option>",
+        "<option value=\"bob\">bob (handler)</option>",
+        "<option value=\"sue\">sue (supervisor)</option>",
+    ] {
+        assert!(case.body.contains(option), "{option}: {}", case.body);
+    }
+    // A name not in the list (typed by hand, or disabled since) is refused
+    // beside the list, and nothing changes.
+    let r = sue
+        .post(
+            &format!("/cases/{id}/assign"),
+            &[("csrf", &case.csrf()), ("to", "carl")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(
+        r.body
+            .contains("No active account has that name: choose an account from the list")
+            && !r.body.contains("carl"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("href=\"#assign-to\""));
     let r = sue
         .post(
             &format!("/cases/{id}/assign"),
@@ -1019,6 +1069,39 @@ async fn a_supervisor_closes_a_whole_view_in_one_action_audited_per_case() {
         case_links(&page.body).len(),
         1,
         "the real report is untouched"
+    );
+    // Bulk assign from a list of the active accounts.
+    assert!(
+        page.body
+            .contains("<select class=\"govuk-select\" id=\"bulk-assignee\" name=\"assignee\""),
+        "{}",
+        page.body
+    );
+    for option in [
+        "<option value=\"\" selected>Nobody</option>",
+        "<option value=\"ann\">ann (handler)</option>",
+        "<option value=\"sue\">sue (supervisor)</option>",
+    ] {
+        assert!(page.body.contains(option), "{option}");
+    }
+    let r = sue
+        .post(
+            "/bulk",
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "assign"),
+                ("assignee", "ann"),
+                ("scope", "selected"),
+                ("case", &ids[0]),
+                ("case", &ids[1]),
+                ("here", "/?view=all&category=junk"),
+            ],
+        )
+        .await;
+    r.assert_see_other("/?view=all&category=junk&bulk=2");
+    assert_eq!(
+        case_links(&sue.get("/?view=all&assignee=ann").await.body).len(),
+        2
     );
     // One audit entry per case closed.
     let audit = sue.get("/audit?account=sue").await;
