@@ -47,8 +47,6 @@ pub const COMMIT_ENVELOPES: usize = 1000;
 /// Or per this many bytes of envelopes, whichever comes first: what a pull
 /// holds in memory is bounded by this plus the batches in flight.
 pub const COMMIT_BYTES: usize = 16 * 1024 * 1024;
-/// Vault lookups ("have we got this id?") in flight at once.
-const VAULT_LOOKUPS: usize = 8;
 const _: () = assert!(FETCH_BATCH <= MAX_FETCH_IDS);
 /// Meta key of the resume cursor.
 const RESUME: &str = "pull_resume_after";
@@ -388,29 +386,30 @@ impl Walk<'_> {
                 async move {
                     let got = fetch_batch(client, legacy, batch).await?;
                     let mut items = open_batch(ring, got).await;
-                    // The vault's duplicates, looked up here so that these waits
-                    // overlap the other batches' work. Safe to look early: an
+                    // The vault's duplicates of the batch's opened envelopes,
+                    // one query for the batch, made here so that the wait
+                    // overlaps the other batches' work. Safe to look early: an
                     // envelope stored earlier in this page is caught by
                     // `Pending::in_page` instead, and earlier pages are committed.
-                    let lookups: Vec<_> = items
+                    let hashes: Vec<[u8; 32]> = items
                         .iter()
-                        .map(|item| async move {
-                            match item {
-                                Item::Got {
-                                    flag: None, sha256, ..
-                                } => vault.id_by_sha256(sha256).await,
-                                _ => Ok(None),
-                            }
+                        .filter_map(|item| match item {
+                            Item::Got {
+                                flag: None, sha256, ..
+                            } => Some(*sha256),
+                            _ => None,
                         })
                         .collect();
-                    let twins: Vec<Result<Option<String>, VaultError>> =
-                        futures_util::stream::iter(lookups)
-                            .buffered(VAULT_LOOKUPS)
-                            .collect()
-                            .await;
-                    for (item, twin) in items.iter_mut().zip(twins) {
-                        if let Item::Got { stored_twin, .. } = item {
-                            *stored_twin = twin?;
+                    let twins = vault.ids_by_sha256_many(&hashes).await?;
+                    for item in &mut items {
+                        if let Item::Got {
+                            flag: None,
+                            sha256,
+                            stored_twin,
+                            ..
+                        } = item
+                        {
+                            *stored_twin = twins.get(sha256).cloned();
                         }
                     }
                     Ok::<_, PullError>(items)
@@ -496,17 +495,13 @@ impl Walk<'_> {
                 }
                 listed.push(entry);
             }
-            // …then which of them the vault has: a few lookups at once (the
-            // vault has more than one connection), answers in listing order.
-            let vault = self.vault;
-            let lookups: Vec<_> = listed.iter().map(|e| vault.contains(&e.id)).collect();
-            let known: Vec<Result<bool, VaultError>> = futures_util::stream::iter(lookups)
-                .buffered(VAULT_LOOKUPS)
-                .collect()
-                .await;
+            // …then which of them the vault has: one question for the page
+            // (a few queries), not one per id.
+            let ids: Vec<String> = listed.iter().map(|e| e.id.clone()).collect();
+            let held = self.vault.contains_many(&ids).await?;
             let mut todo = Vec::with_capacity(listed.len());
-            for (entry, known) in listed.into_iter().zip(known) {
-                if known? {
+            for entry in listed {
+                if held.contains(&entry.id) {
                     self.summary.already += 1;
                 } else {
                     todo.push(entry);

@@ -427,6 +427,34 @@ pub(crate) fn rid(id: &ReportId) -> i64 {
     i64::from_be_bytes(first) & i64::MAX
 }
 
+/// A page of a force's inbox: a range of the covering `reports_inbox` index
+/// (never the table's 8 KiB rows), from the cursor on.
+const INBOX_PAGE: &str =
+    "SELECT id, key_id, day FROM reports WHERE force_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+
+/// The batched inbox fetch's statement for `ids` (at most
+/// [`SLOTS_PER_SELECT`]): by rowid (`rid`), the table's own key, one B-tree
+/// descent per id, as [`Storage::report`] does; the full id is compared by
+/// the caller (the rowid is 63 of its 128 bits).
+///
+/// Why `+force_id`: the unary `+` keeps SQLite's planner off the
+/// `reports_inbox` index for this term. Without it the planner (no
+/// statistics) took `force_id = ?` on that index as the cheaper way in and
+/// checked each of the force's reports against the rowid list: every request
+/// read the force's WHOLE inbox index, so the server's CPU per envelope
+/// served grew with the inbox (98 µs at 10,000 reports, 526 µs at 100,000:
+/// BENCHMARKS.md#pull-console-pull-sqlite-server). The plan is pinned by
+/// the test `batched_fetch_searches_by_rowid`.
+fn push_reports_select(select: &mut QueryBuilder<Sqlite>, force_id: &str, ids: &[ReportId]) {
+    select.push("SELECT id, envelope FROM reports WHERE rid IN (");
+    let mut list = select.separated(", ");
+    for id in ids {
+        list.push_bind(rid(id));
+    }
+    select.push(") AND +force_id = ");
+    select.push_bind(force_id.to_owned());
+}
+
 /// Writes report batches on the shared writer connection.
 struct ReportWriter {
     writer: Writer,
@@ -1134,15 +1162,13 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<InboxEntry>> {
         // An empty blob sorts before every id, so `None` needs no second query.
         let after = after.map(|a| a.to_vec()).unwrap_or_default();
-        let rows: Vec<(Vec<u8>, Vec<u8>, Day)> = sqlx::query_as(
-            "SELECT id, key_id, day FROM reports WHERE force_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-        )
-        .bind(force_id)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await
-        .map_err(db_error)?;
+        let rows: Vec<(Vec<u8>, Vec<u8>, Day)> = sqlx::query_as(INBOX_PAGE)
+            .bind(force_id)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_error)?;
         if rows.is_empty() {
             require_force(&self.readers, force_id).await?;
         }
@@ -1176,19 +1202,9 @@ impl Storage for SqliteStorage {
     async fn reports(&self, force_id: &str, ids: &[ReportId]) -> Result<Vec<(ReportId, Vec<u8>)>> {
         let wanted = dedup(ids);
         let mut found: HashMap<ReportId, Vec<u8>> = HashMap::with_capacity(wanted.len());
-        // By rowid (`rid`), the table's own key: one B-tree descent per id,
-        // as `report` does; the full id is compared too (the rowid is 63 of
-        // its 128 bits).
         for chunk in wanted.chunks(SLOTS_PER_SELECT) {
-            let mut select =
-                QueryBuilder::<Sqlite>::new("SELECT id, envelope FROM reports WHERE force_id = ");
-            select.push_bind(force_id);
-            select.push(" AND rid IN (");
-            let mut list = select.separated(", ");
-            for id in chunk {
-                list.push_bind(rid(id));
-            }
-            select.push(")");
+            let mut select = QueryBuilder::<Sqlite>::new("");
+            push_reports_select(&mut select, force_id, chunk);
             let rows: Vec<(Vec<u8>, Vec<u8>)> = select
                 .build_query_as()
                 .fetch_all(&self.readers)
@@ -1540,6 +1556,42 @@ mod tests {
         assert_eq!(forces.len(), 1, "committed, so the readers see it");
         assert!(forces[0].current_key.is_some());
         assert!(!db.writer().await.unwrap().is_in_transaction());
+        db.close().await;
+    }
+
+    /// The statements whose cost must not grow with the inbox use the plan
+    /// that keeps it so: the batched fetch searches by rowid (not the force's
+    /// whole inbox index, as it once did), and a listing page is a range of
+    /// the covering inbox index.
+    #[tokio::test]
+    async fn batched_fetch_searches_by_rowid() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&url(dir.path())).await.unwrap();
+        let ids: Vec<ReportId> = (0..32u8).map(|n| [n; 16]).collect();
+        let mut explain = QueryBuilder::<Sqlite>::new("EXPLAIN QUERY PLAN ");
+        push_reports_select(&mut explain, "f", &ids);
+        let plan: Vec<String> = explain
+            .build_query_as::<(i64, i64, i64, String)>()
+            .fetch_all(&db.readers)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.3)
+            .collect();
+        assert_eq!(plan, ["SEARCH reports USING INTEGER PRIMARY KEY (rowid=?)"]);
+        let (.., detail): (i64, i64, i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {INBOX_PAGE}"
+        )))
+        .bind("f")
+        .bind(Vec::<u8>::new())
+        .bind(1000i64)
+        .fetch_one(&db.readers)
+        .await
+        .unwrap();
+        assert_eq!(
+            detail,
+            "SEARCH reports USING COVERING INDEX reports_inbox (force_id=? AND id>?)"
+        );
         db.close().await;
     }
 

@@ -42,6 +42,7 @@
 //! readable: envelopes and records are sealed, and so is each account's TOTP
 //! secret.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -374,6 +375,12 @@ pub trait VaultBackend: Send + Sync + 'static {
     async fn contains(&self, id: &str) -> Result<bool>;
     /// The smallest id of a stored envelope with these exact bytes.
     async fn id_by_sha256(&self, sha256: &[u8; 32]) -> Result<Option<String>>;
+    /// Which of `ids` are stored: [`VaultBackend::contains`] for many ids in
+    /// a few queries (a pull asks this of every listing page).
+    async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>>;
+    /// For each of `hashes` that some stored envelope has, the smallest such
+    /// id: [`VaultBackend::id_by_sha256`] for many hashes in a few queries.
+    async fn ids_by_sha256_many(&self, hashes: &[[u8; 32]]) -> Result<HashMap<[u8; 32], String>>;
     /// Store new envelopes in one transaction, each taking the next `n`; ids
     /// already present are left as they are (and take no `n`). Returns how
     /// many were new.
@@ -607,6 +614,28 @@ impl Vault {
     /// The id of a stored envelope with these exact bytes, if any.
     pub async fn id_by_sha256(&self, sha256: &[u8; 32]) -> Result<Option<String>, VaultError> {
         self.backend.id_by_sha256(sha256).await
+    }
+
+    /// Which of `ids` are already in the vault (a few queries, however many
+    /// ids: a pull asks this of each listing page instead of one query per id).
+    pub async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>, VaultError> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        self.backend.contains_many(ids).await
+    }
+
+    /// For each of `hashes` that a stored envelope has, the smallest id with
+    /// it ([`Vault::id_by_sha256`] for many hashes at once); hashes no stored
+    /// envelope has are absent.
+    pub async fn ids_by_sha256_many(
+        &self,
+        hashes: &[[u8; 32]],
+    ) -> Result<HashMap<[u8; 32], String>, VaultError> {
+        if hashes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.backend.ids_by_sha256_many(hashes).await
     }
 
     /// Store envelopes in one transaction; ids already present are left as

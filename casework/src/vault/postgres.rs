@@ -23,6 +23,7 @@
 //! [`super::redact_url`]'s form. It does not check arguments the handle
 //! ([`super::Vault`]) checks.
 
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -370,6 +371,37 @@ impl VaultBackend for PostgresVault {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)
+    }
+
+    async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>> {
+        // One round trip: the ids as one array parameter.
+        let held: Vec<String> = sqlx::query_scalar("SELECT id FROM envelopes WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(held.into_iter().collect())
+    }
+
+    async fn ids_by_sha256_many(&self, hashes: &[[u8; 32]]) -> Result<HashMap<[u8; 32], String>> {
+        let list: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
+        // min(id) is what `id_by_sha256` answers (ORDER BY id LIMIT 1; ids
+        // are in the "C" collation).
+        let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
+            "SELECT sha256, min(id) FROM envelopes WHERE sha256 = ANY($1) GROUP BY sha256",
+        )
+        .bind(list)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for (sha, id) in rows {
+            let sha: [u8; 32] = sha.try_into().map_err(|_| {
+                VaultError::Corrupt("an envelope's SHA-256 is not 32 bytes".to_owned())
+            })?;
+            found.insert(sha, id);
+        }
+        Ok(found)
     }
 
     async fn insert_envelopes(&self, batch: &[NewEnvelope]) -> Result<u64> {

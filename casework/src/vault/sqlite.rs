@@ -9,6 +9,7 @@
 //! handed out in commit order. It does not check arguments the handle
 //! ([`super::Vault`]) checks.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -21,13 +22,24 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{
     AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, PendingRow, Result, SCHEMA_VERSION,
     SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
     is_foreign_key_violation, merge_changes,
 };
+
+/// Values per `IN (…)` list of the batched lookups: well under SQLite's
+/// bind-parameter limit (32,766), and one prepared statement per list length
+/// is cached, so a pull's pages of 1,000 ids take two statements.
+const IN_LIST: usize = 500;
+
+/// Rows per multi-row `INSERT` of [`VaultBackend::insert_envelopes`]: 9 bound
+/// values each, so 200 rows are 1,800 parameters; one statement per 200
+/// envelopes instead of one per envelope (each statement is a round trip to
+/// the connection's worker thread).
+const INSERT_ROWS: usize = 200;
 
 /// The tables the force desk added in version 4 (fresh vaults and upgrades).
 macro_rules! desk_tables {
@@ -406,6 +418,18 @@ impl SqliteVault {
     }
 }
 
+/// Which of `ids` (at most [`IN_LIST`]) are stored: one probe of the
+/// primary key per id.
+async fn stored_ids<'e>(e: impl sqlx::SqliteExecutor<'e>, ids: &[String]) -> Result<Vec<String>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT id FROM envelopes WHERE id IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.as_str());
+    }
+    q.push(")");
+    q.build_query_scalar().fetch_all(e).await.map_err(db_error)
+}
+
 async fn counter(tx: &mut Transaction<'static, Sqlite>) -> Result<i64> {
     sqlx::query_scalar("SELECT n FROM counter WHERE id = 1")
         .fetch_one(&mut **tx)
@@ -436,50 +460,99 @@ impl VaultBackend for SqliteVault {
             .map_err(db_error)
     }
 
+    async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>> {
+        let mut held = HashSet::new();
+        for chunk in ids.chunks(IN_LIST) {
+            held.extend(stored_ids(&self.pool, chunk).await?);
+        }
+        Ok(held)
+    }
+
+    async fn ids_by_sha256_many(&self, hashes: &[[u8; 32]]) -> Result<HashMap<[u8; 32], String>> {
+        let mut found = HashMap::new();
+        for chunk in hashes.chunks(IN_LIST) {
+            // One probe of `envelopes_by_sha256` per hash; min(id) is what
+            // `id_by_sha256` answers (ORDER BY id LIMIT 1).
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT sha256, min(id) FROM envelopes WHERE sha256 IN (",
+            );
+            let mut list = q.separated(", ");
+            for h in chunk {
+                list.push_bind(&h[..]);
+            }
+            q.push(") GROUP BY sha256");
+            let rows: Vec<(Vec<u8>, String)> = q
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+            for (sha, id) in rows {
+                let sha: [u8; 32] = sha.try_into().map_err(|_| {
+                    VaultError::Corrupt("an envelope's SHA-256 is not 32 bytes".to_owned())
+                })?;
+                found.insert(sha, id);
+            }
+        }
+        Ok(found)
+    }
+
     async fn insert_envelopes(&self, batch: &[NewEnvelope]) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let mut n = counter(&mut tx).await?;
+        let first = counter(&mut tx).await? + 1;
         // `learned` is the records' clock: the last record `seq` handed out,
         // read under the write lock, so no record can come in between.
         let learned: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM records")
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        let mut inserted = 0;
-        for e in batch {
-            let (flag, detail) = match &e.flag {
-                Some((f, d)) => (Some(f.as_str()), Some(d.as_str())),
-                None => (None, None),
-            };
-            let r = sqlx::query(
-                "INSERT INTO envelopes (id, day, key_id, envelope, sha256, flag, flag_detail, learned, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&e.id)
-            .bind(&e.day)
-            .bind(&e.key_id)
-            .bind(&e.envelope)
-            .bind(&e.sha256[..])
-            .bind(flag)
-            .bind(detail)
-            .bind(learned)
-            .bind(n + 1)
+        // A few statements a batch, not one a row (as the PostgreSQL
+        // backend): which ids are stored already (nothing can be added
+        // meanwhile: this transaction holds the write lock), then multi-row
+        // INSERTs of the rest. The first copy of an id in the batch wins, as
+        // with row-by-row inserts, and the new rows take consecutive `n`.
+        let ids: Vec<String> = batch.iter().map(|e| e.id.clone()).collect();
+        let mut stored = HashSet::new();
+        for chunk in ids.chunks(IN_LIST) {
+            stored.extend(stored_ids(&mut *tx, chunk).await?);
+        }
+        let mut taken = HashSet::new();
+        let new: Vec<&NewEnvelope> = batch
+            .iter()
+            .filter(|e| !stored.contains(&e.id) && taken.insert(e.id.as_str()))
+            .collect();
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let mut n = first;
+        for chunk in new.chunks(INSERT_ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO envelopes (id, day, key_id, envelope, sha256, flag, flag_detail, learned, n) ",
+            );
+            q.push_values(chunk, |mut row, e| {
+                let (flag, detail) = match &e.flag {
+                    Some((f, d)) => (Some(f.as_str()), Some(d.as_str())),
+                    None => (None, None),
+                };
+                row.push_bind(e.id.as_str())
+                    .push_bind(e.day.as_str())
+                    .push_bind(e.key_id.as_str())
+                    .push_bind(e.envelope.as_slice())
+                    .push_bind(&e.sha256[..])
+                    .push_bind(flag)
+                    .push_bind(detail)
+                    .push_bind(learned)
+                    .push_bind(n);
+                n += 1;
+            });
+            q.build().execute(&mut *tx).await.map_err(db_error)?;
+        }
+        sqlx::query("UPDATE counter SET n = ? WHERE id = 1")
+            .bind(n - 1)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-            if r.rows_affected() == 1 {
-                n += 1;
-                inserted += 1;
-            }
-        }
-        if inserted > 0 {
-            sqlx::query("UPDATE counter SET n = ? WHERE id = 1")
-                .bind(n)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
         tx.commit().await.map_err(db_error)?;
-        Ok(inserted)
+        Ok(new.len() as u64)
     }
 
     async fn envelope(&self, id: &str) -> Result<Option<StoredEnvelope>> {

@@ -5,7 +5,7 @@
 //! one wins), one linear audit chain with two writers, a newer schema
 //! refused, and nothing a reporter or handler wrote readable in a dump.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -22,6 +22,7 @@ use crate::support::{Backend, TestVault, contains_text, key_ring};
 
 on_both_backends!(
     every_method_keeps_the_contract,
+    batched_lookups_and_inserts_match_the_single_ones,
     changes_follow_commit_order_with_two_writers,
     claims_race_and_exactly_one_wins,
     audit_chain_stays_linear_with_two_writers,
@@ -380,6 +381,101 @@ async fn every_method_keeps_the_contract(b: Backend) {
     assert_eq!(w.account("ann").await.unwrap(), Some(ann));
     assert_eq!(w.claims_of(&key).await.unwrap().len(), 2);
     w.close().await;
+    t.cleanup().await;
+}
+
+/// The batched calls a pull makes (`contains_many`, `ids_by_sha256_many`,
+/// and `insert_envelopes` with more rows than one statement takes) answer
+/// exactly what the one-at-a-time calls answer, across the backends' list
+/// and statement sizes: held ids, the smallest id per hash, the first copy
+/// of an id in a batch winning, ids already stored taking no `n`, and the
+/// new ones taking consecutive `n` in batch order.
+async fn batched_lookups_and_inserts_match_the_single_ones(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let v = t.open().await;
+    assert!(v.contains_many(&[]).await.unwrap().is_empty());
+    assert!(v.ids_by_sha256_many(&[]).await.unwrap().is_empty());
+
+    // Some stored first: every third of 0..1300.
+    let early: Vec<NewEnvelope> = (0..1300).step_by(3).map(envelope).collect();
+    assert_eq!(v.insert_envelopes(&early).await.unwrap(), 434);
+    assert_eq!(v.high_water().await.unwrap(), 434);
+    v.add_record(&rid(0), "note", b"sealed elsewhere")
+        .await
+        .unwrap();
+
+    // One batch of 1,300 (more than one statement's rows): a third already
+    // stored, one id twice (the first copy wins), and two new envelopes with
+    // the bytes of stored ones (twins under other ids).
+    let mut batch: Vec<NewEnvelope> = (0..1300).map(envelope).collect();
+    let mut second_copy = envelope(1);
+    second_copy.envelope = b"another body".to_vec();
+    second_copy.sha256 = Sha256::digest(b"another body").into();
+    batch.insert(5, second_copy);
+    let mut twin = envelope(3);
+    twin.id = rid(5_000);
+    batch.push(twin);
+    let mut twin_of_new = envelope(4);
+    twin_of_new.id = rid(5_001);
+    batch.push(twin_of_new);
+    assert_eq!(v.insert_envelopes(&batch).await.unwrap(), 866 + 2);
+    assert_eq!(v.high_water().await.unwrap(), 435 + 868);
+    let one = v.envelope(&rid(1)).await.unwrap().unwrap();
+    assert_eq!(one.envelope, 1u64.to_be_bytes().to_vec(), "first copy wins");
+    // New rows numbered in batch order from the counter on, learned after
+    // the record.
+    let new_ns: Vec<(i64, Option<i64>)> = {
+        let mut ids: Vec<String> = (0..1300u64).filter(|i| i % 3 != 0).map(rid).collect();
+        ids.push(rid(5_000));
+        ids.push(rid(5_001));
+        let mut out = Vec::new();
+        for id in ids {
+            let e = v.envelope(&id).await.unwrap().unwrap();
+            out.push((e.n, e.learned));
+        }
+        out
+    };
+    let expected: Vec<(i64, Option<i64>)> = (436..436 + 868).map(|n| (n, Some(435))).collect();
+    assert_eq!(new_ns, expected);
+    // A batch of stored ids only adds nothing and takes no n.
+    assert_eq!(v.insert_envelopes(&batch[..700]).await.unwrap(), 0);
+    assert_eq!(v.high_water().await.unwrap(), 435 + 868);
+
+    // contains_many = contains, for held and unheld ids, asked twice.
+    let mut asked: Vec<String> = (0..1700u64).map(rid).collect();
+    asked.push(rid(5_000));
+    asked.push(rid(7));
+    let held = v.contains_many(&asked).await.unwrap();
+    let mut one_by_one = HashSet::new();
+    for id in &asked {
+        if v.contains(id).await.unwrap() {
+            one_by_one.insert(id.clone());
+        }
+    }
+    assert_eq!(held, one_by_one);
+    assert_eq!(held.len(), 1301);
+    assert!(!held.contains(&rid(1300)));
+
+    // ids_by_sha256_many = id_by_sha256: the smallest id of each hash held,
+    // none for a hash no envelope has.
+    let mut hashes: Vec<[u8; 32]> = (0..1400u64).map(|i| envelope(i).sha256).collect();
+    hashes.push([0; 32]);
+    hashes.push(envelope(3).sha256);
+    let twins = v.ids_by_sha256_many(&hashes).await.unwrap();
+    let mut single = HashMap::new();
+    for h in &hashes {
+        if let Some(id) = v.id_by_sha256(h).await.unwrap() {
+            single.insert(*h, id);
+        }
+    }
+    assert_eq!(twins, single);
+    assert_eq!(twins.len(), 1300);
+    assert_eq!(twins.get(&envelope(3).sha256), Some(&rid(3)), "smallest id");
+    assert_eq!(twins.get(&envelope(4).sha256), Some(&rid(4)));
+    assert!(!twins.contains_key(&[0; 32]));
+    v.close().await;
     t.cleanup().await;
 }
 
