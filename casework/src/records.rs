@@ -204,6 +204,22 @@ pub enum RecordBody {
         /// Whether it is muted now.
         muted: bool,
     },
+    /// The case was graded 3x5x2 (issue 17; `casework/src/intel/grading.rs`).
+    #[serde(rename = "quietline-console/grade")]
+    Grade {
+        /// The grading.
+        grading: crate::intel::Grading,
+        /// Why (required when the source evaluation changed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A THRIVE assessment (the first at triage, each later one a RE-THRIVE;
+    /// issue 17, `casework/src/intel/thrive.rs`).
+    #[serde(rename = "quietline-console/thrive")]
+    Thrive {
+        /// The six fields.
+        thrive: crate::intel::Thrive,
+    },
 }
 
 impl RecordBody {
@@ -217,6 +233,8 @@ impl RecordBody {
             RecordBody::Priority { .. } => "priority",
             RecordBody::Label { .. } => "label",
             RecordBody::Mute { .. } => "mute",
+            RecordBody::Grade { .. } => "grade",
+            RecordBody::Thrive { .. } => "thrive",
         }
     }
 }

@@ -219,6 +219,8 @@ pub struct QueueRow {
     pub unread: bool,
     /// The accounts that have seen the case as it is now, sorted.
     pub seen_by: Vec<String>,
+    /// Its grading and response target (issue 17).
+    pub intel: super::intel::RowIntel,
 }
 
 /// How many cases each view and each status holds.
@@ -478,7 +480,7 @@ impl Desk {
         let total = all.len();
         let pages = total.div_ceil(per_page as usize).max(1) as u32;
         let page = q.page.clamp(1, pages);
-        let rows = all
+        let mut rows: Vec<QueueRow> = all
             .iter()
             .skip((page as usize - 1) * per_page as usize)
             .take(per_page as usize)
@@ -492,6 +494,8 @@ impl Desk {
         facets.languages = owned(languages);
         facets.labels = owned(labels);
         facets.assignees = owned(assignees);
+        drop(index);
+        self.fill_intel(&mut rows)?;
         let mut query = q.clone();
         query.page = page;
         query.per_page = per_page;

@@ -92,6 +92,8 @@ pub(crate) struct CaseTemplate {
     pub label_text: String,
     pub assign_to: String,
     pub reply: ReplyFormView,
+    /// Grading, THRIVE and the response target (`work/intel/summary.html`).
+    pub intel: super::intel::IntelSummary,
 }
 
 /// What a re-shown case page keeps of the form that was refused.
@@ -232,6 +234,11 @@ fn event_view(item: &TimelineItem) -> EventView {
         }
         TimelineEvent::Muted { muted: true } => "Muted".to_owned(),
         TimelineEvent::Muted { muted: false } => "Unmuted".to_owned(),
+        TimelineEvent::Graded { grading, reason } => {
+            lines = super::intel::graded_lines(grading, reason.as_deref());
+            format!("Graded {}", grading.code())
+        }
+        TimelineEvent::Thrive { reassessment } => super::intel::thrive_title(*reassessment),
     };
     EventView {
         anchor: format!("event-{}", item.n),
@@ -277,7 +284,9 @@ fn case_template(
         from,
     );
     let heading = case_heading(&c.category, &c.received);
+    let intel = super::intel::summary(&c.intel);
     CaseTemplate {
+        intel,
         layout,
         heading,
         notice: kept.notice,
@@ -361,6 +370,8 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
             "Your reply was sent. The reporter will read it when they next check with their 12 words."
         }
         "unchanged" => "Nothing changed: the case was already so.",
+        "graded" => "The grading is saved.",
+        "triaged" => "The THRIVE assessment and priority are saved.",
         _ => return None,
     })
 }
