@@ -200,6 +200,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: Option<AuditCommand>,
     },
+    /// Intelligence handling: grade a case 3x5x2, triage it with THRIVE and a priority
+    #[command(subcommand)]
+    Intel(cli::intel::IntelCommand),
     /// Manage the desk's accounts (add, list, disable, reset); no passphrase needed
     #[command(subcommand)]
     Account(cli::account::AccountCommand),
@@ -492,6 +495,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
             output,
         } => cli::cases::export(ctx, &id, &reason, format, output).await?,
         Command::Audit { command } => return cli::audit::audit(ctx, command).await,
+        Command::Intel(command) => cli::intel::intel(ctx, command).await?,
         Command::Account(cli::account::AccountCommand::Code { file }) => cli::account::code(&file)?,
         Command::Account(command) => {
             cli::account::run(&ctx.vault().await?, &ctx.actor, command).await?

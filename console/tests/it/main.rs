@@ -21,6 +21,7 @@ mod cli;
 mod e2e;
 mod errors;
 mod hostile;
+mod intel;
 mod node_page;
 mod pq;
 mod privacy;
