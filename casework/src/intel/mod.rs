@@ -12,6 +12,7 @@
 //! audited (the [`crate::desk::Desk`] does: `casework/src/desk/intel.rs`).
 
 pub mod grading;
+pub mod report;
 pub mod targets;
 pub mod thrive;
 
