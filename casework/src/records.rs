@@ -220,6 +220,13 @@ pub enum RecordBody {
         /// The six fields.
         thrive: crate::intel::Thrive,
     },
+    /// A sanitised intelligence report written from the case (issue 17,
+    /// `casework/src/intel/report.rs`).
+    #[serde(rename = "quietline-console/intel-report")]
+    IntelReport {
+        /// The report (not `report`: that is the record's case id).
+        sanitised: crate::intel::report::SanitisedReport,
+    },
 }
 
 impl RecordBody {
@@ -235,6 +242,7 @@ impl RecordBody {
             RecordBody::Mute { .. } => "mute",
             RecordBody::Grade { .. } => "grade",
             RecordBody::Thrive { .. } => "thrive",
+            RecordBody::IntelReport { .. } => "intel-report",
         }
     }
 }

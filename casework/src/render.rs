@@ -374,6 +374,13 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
                     let _ = writeln!(out, "      reason:\n{}", indent(r, 8));
                 }
             }
+            E::IntelReport { reference, .. } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} wrote the sanitised intelligence report {}",
+                    clean_line(reference, 80)
+                );
+            }
             E::Thrive { reassessment } => {
                 let _ = writeln!(
                     out,

@@ -119,6 +119,13 @@ pub enum TimelineEvent {
         /// A RE-THRIVE (not the first).
         reassessment: bool,
     },
+    /// A sanitised intelligence report was written (issue 17).
+    IntelReport {
+        /// Its reference.
+        reference: String,
+        /// Its number within the case.
+        number: u32,
+    },
 }
 
 /// One item of a case's timeline.
@@ -272,6 +279,10 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
                     RecordBody::Grade { grading, reason } => TimelineEvent::Graded {
                         grading: grading.clone(),
                         reason: reason.clone(),
+                    },
+                    RecordBody::IntelReport { sanitised: report } => TimelineEvent::IntelReport {
+                        reference: report.reference.clone(),
+                        number: report.number,
                     },
                     RecordBody::Thrive { .. } => {
                         thrives += 1;

@@ -148,7 +148,9 @@ impl CaseEntry {
                     self.muted_follow_up = false;
                 }
             }
-            RecordBody::Grade { .. } | RecordBody::Thrive { .. } => {}
+            RecordBody::Grade { .. }
+            | RecordBody::Thrive { .. }
+            | RecordBody::IntelReport { .. } => {}
         }
         self.last_activity = self.last_activity.max(n);
     }
@@ -703,6 +705,13 @@ pub(crate) fn scrub_record(body: &mut RecordBody) {
         }
         // Thrive zeroizes its fields when dropped.
         RecordBody::Thrive { .. } => {}
+        RecordBody::IntelReport { sanitised: report } => {
+            report.title.zeroize();
+            report.text.zeroize();
+            for l in &mut report.source_lines {
+                l.text.zeroize();
+            }
+        }
     }
 }
 

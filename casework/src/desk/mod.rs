@@ -32,6 +32,7 @@ pub mod case;
 pub mod export;
 pub(crate) mod index;
 pub mod intel;
+pub mod intel_report;
 pub mod pull;
 pub mod queue;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use audit::{AuditCheck, AuditPage, AuditQuery};
 pub use case::{CaseView, Field, SeenBy, TimelineEvent, TimelineItem};
 pub use export::{Export, ExportFormat};
 pub use intel::{CaseIntel, GradingEntry, RowIntel, ThriveEntry, Triaged};
+pub use intel_report::{ExportPublicKey, IntelReportEntry, ReportForm};
 pub use pull::{PullFailure, PullRun, PullState, UnreadableEnvelope};
 pub use queue::{
     AssigneeFilter, CaseFlag, Direction, Facets, QueueCounts, QueuePage, QueueQuery, QueueRow,

@@ -239,6 +239,9 @@ fn event_view(item: &TimelineItem) -> EventView {
             format!("Graded {}", grading.code())
         }
         TimelineEvent::Thrive { reassessment } => super::intel::thrive_title(*reassessment),
+        TimelineEvent::IntelReport { reference, .. } => {
+            format!("Sanitised intelligence report {reference} written")
+        }
     };
     EventView {
         anchor: format!("event-{}", item.n),
