@@ -181,13 +181,19 @@ pub(crate) enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
-    /// Export a report, its thread, status and notes for the records system
+    /// Export a report, its thread, status and notes for the records system;
+    /// `export verify FILE` checks a signed intelligence report, `export key`
+    /// makes or shows the force's export key
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Export {
+        #[command(subcommand)]
+        signed: Option<cli::intel::ExportCommand>,
         /// Report id or prefix
-        id: String,
+        #[arg(required = true)]
+        id: Option<String>,
         /// Why it is exported (recorded in the audit log; required)
-        #[arg(long, value_name = "TEXT")]
-        reason: String,
+        #[arg(long, value_name = "TEXT", required = true)]
+        reason: Option<String>,
         /// Output format
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
@@ -489,11 +495,25 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         Command::Status { id, status } => cli::cases::status(ctx, &id, status).await?,
         Command::Note { id, text } => cli::cases::note(ctx, &id, &text.join(" ")).await?,
         Command::Export {
+            signed: Some(command),
+            ..
+        } => return cli::intel::export(ctx, command).await,
+        Command::Export {
             id,
             reason,
             format,
             output,
-        } => cli::cases::export(ctx, &id, &reason, format, output).await?,
+            ..
+        } => {
+            cli::cases::export(
+                ctx,
+                id.as_deref().unwrap_or_default(),
+                reason.as_deref().unwrap_or_default(),
+                format,
+                output,
+            )
+            .await?
+        }
         Command::Audit { command } => return cli::audit::audit(ctx, command).await,
         Command::Intel(command) => cli::intel::intel(ctx, command).await?,
         Command::Account(cli::account::AccountCommand::Code { file }) => cli::account::code(&file)?,

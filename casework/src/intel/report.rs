@@ -366,6 +366,11 @@ pub fn fingerprint(public: &[u8; 32]) -> String {
         .join(":")
 }
 
+/// An export key's public half as written (base64url, 32 bytes).
+pub fn parse_public_key(s: &str) -> Option<[u8; 32]> {
+    B64.decode(s.trim()).ok().and_then(|b| b.try_into().ok())
+}
+
 /// Sign `report` with the export key.
 pub fn sign(key: &SigningKey, report: ReportJson) -> ExportFile {
     let sig: Signature = key.sign(&signed_bytes(&report));

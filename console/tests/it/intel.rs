@@ -181,3 +181,153 @@ fn grade_and_triage_a_case_from_the_command_line() {
     );
     assert!(!log.contains("FIB"), "{log}");
 }
+
+#[test]
+fn a_sanitised_report_is_exported_signed_and_verified_by_a_records_team() {
+    let (c, id, _server) = console_with_a_case();
+    let id = short(&id);
+    // Not graded yet: refused.
+    let e = c.fails(&[
+        "intel",
+        "report",
+        id,
+        "--title",
+        "Supply",
+        "--text",
+        "A male supplies drugs",
+    ]);
+    assert!(e.contains("grade the case"), "{e}");
+    c.ok(&[
+        "intel",
+        "grade",
+        id,
+        "--source",
+        "2",
+        "--assessment",
+        "C",
+        "--handling",
+        "P",
+    ]);
+    let lines = c.ok(&["intel", "lines", id]);
+    let n = lines
+        .lines()
+        .find(|l| l.contains("Where: Behind the Co-op on Mill Lane"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{lines}"))
+        .to_owned();
+    // The reporter's words copied into the handler's own text are refused.
+    let e = c.fails(&[
+        "intel",
+        "report",
+        id,
+        "--title",
+        "Supply",
+        "--text",
+        "Someone is dealing behind the Co-op on Mill Lane most nights",
+    ]);
+    assert!(e.contains("copies a line the reporter wrote"), "{e}");
+    let out = c.ok(&[
+        "intel",
+        "report",
+        id,
+        "--title",
+        "Supply of drugs",
+        "--text",
+        "A male is said to supply drugs in the area most nights.",
+        "--line",
+        &n,
+    ]);
+    assert!(
+        out.contains(&format!(
+            "Sanitised intelligence report QL-north-{id}-1 written."
+        )),
+        "{out}"
+    );
+    // No export key yet; the custodian makes one.
+    let e = c.fails(&["intel", "export", id, "1"]);
+    assert!(e.contains("export key create"), "{e}");
+    let made = c.ok(&["export", "key", "create"]);
+    let key = made
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(c.ok(&["export", "key", "show"]).contains(&key));
+    assert!(
+        c.fails(&["export", "key", "create"])
+            .contains("already has an export key")
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let html = dir.path().join("report.html");
+    c.ok(&[
+        "intel",
+        "export",
+        id,
+        "1",
+        "--output",
+        json.to_str().unwrap(),
+    ]);
+    c.ok(&[
+        "intel",
+        "export",
+        id,
+        "1",
+        "--format",
+        "html",
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&json).unwrap();
+    assert!(text.contains("\"protective_marking\": \"OFFICIAL-SENSITIVE\""));
+    assert!(text.contains("\"category\": \"Drugs\""), "words, not codes");
+    assert!(
+        text.contains("Behind the Co-op on Mill Lane"),
+        "the chosen line"
+    );
+    assert!(!text.contains("Dealing behind"), "never an unchosen line");
+    assert!(!text.contains("Tall Dave"));
+
+    // The records team: no home, no passphrase.
+    for f in [&json, &html] {
+        let out = c.ok(&[
+            "export",
+            "verify",
+            f.to_str().unwrap(),
+            "--public-key",
+            &key,
+        ]);
+        assert!(out.starts_with("Valid: QL-north-"), "{out}");
+        assert!(out.contains("the pinned key"));
+    }
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, text.replace("OFFICIAL-SENSITIVE", "OFFICIAL")).unwrap();
+    let o = c.run(&["export", "verify", edited.to_str().unwrap()]);
+    assert_eq!(o.code, Some(1));
+    assert!(
+        o.stderr.contains("NOT valid: the signature does not match"),
+        "{o:?}"
+    );
+    let other = "A".repeat(43);
+    let o = c.run(&[
+        "export",
+        "verify",
+        json.to_str().unwrap(),
+        "--public-key",
+        &other,
+    ]);
+    assert_eq!(o.code, Some(1), "{o:?}");
+    assert!(o.stderr.contains("not by the pinned key"), "{o:?}");
+    // Never overwritten.
+    let e = c.fails(&[
+        "intel",
+        "export",
+        id,
+        "1",
+        "--output",
+        json.to_str().unwrap(),
+    ]);
+    assert!(e.contains("never overwritten"), "{e}");
+}
