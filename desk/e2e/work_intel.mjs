@@ -11,6 +11,7 @@
 // script's context bypasses the CSP (as work_a11y.mjs does).
 // Prints {"ok":true,"caseId","pages":[names],"requests":[…]}.
 
+import { readFile } from "node:fs/promises";
 import { assert, assertSameOrigin, axeScan, caseIds, heading, main, newContext, signIn, step } from "./work_lib.mjs";
 
 await main(async ({ base, input, browser }) => {
@@ -89,6 +90,34 @@ await main(async ({ base, input, browser }) => {
   await check("case after triage and grading");
   await shot("desk-intel-case.png");
 
+  step("a sanitised intelligence report, written and exported signed");
+  await page.getByRole("link", { name: "Sanitised intelligence report" }).click();
+  await heading(page, "Sanitised intelligence report");
+  await check("intelligence report form");
+  await page.getByLabel("Title").fill("Supply of drugs, Mill Lane area");
+  await page.getByLabel("The intelligence, in your own words").fill("Dealing from a silver Ford Focus behind the Co-op");
+  await page.getByRole("button", { name: "Write the report" }).click();
+  await page.locator(".govuk-error-summary").waitFor();
+  await page.getByRole("link", { name: /copies a line the reporter wrote/ }).waitFor();
+  await check("intelligence report copying the reporter");
+  await page.getByLabel("The intelligence, in your own words").fill("A male is said to supply drugs from a car in the area most nights.");
+  await page.getByLabel(/Where:/).check();
+  await shot("desk-intel-report.png");
+  await page.getByRole("button", { name: "Write the report" }).click();
+  await page.getByText("The sanitised intelligence report is written.").waitFor();
+  await check("intelligence report written");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: /Export signed JSON/ }).click(),
+  ]);
+  const exported = await readFile(await download.path(), "utf8");
+  const [pageDownload] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: /Export a printable page/ }).click(),
+  ]);
+  const printable = await readFile(await pageDownload.path(), "utf8");
+  await page.goto(`/cases/${id}`);
+
   step("RE-THRIVE");
   await page.getByRole("link", { name: "RE-THRIVE and priority" }).click();
   await heading(page, "RE-THRIVE this case");
@@ -111,5 +140,5 @@ await main(async ({ base, input, browser }) => {
 
   assert.deepEqual(violations, [], "no axe violation and headings in order");
   assertSameOrigin(s.requests, base);
-  return { caseId: id, pages, requests: s.requests };
+  return { caseId: id, pages, requests: s.requests, exported, printable };
 });

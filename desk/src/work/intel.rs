@@ -17,8 +17,9 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use quietline_casework::desk::{CaseIntel, CaseView, DeskError, Priority};
+use quietline_casework::desk::{CaseIntel, CaseView, DeskError, ExportFormat, Priority};
 use quietline_casework::intel::grading::{self, GradingInput, part_label};
+use quietline_casework::intel::report::{self, Marking, ReportDraft};
 use quietline_casework::intel::thrive::{self, FIELDS};
 use quietline_casework::intel::{Assessment, Due, HandlingCode, Lang, SourceEvaluation, Thrive};
 
@@ -523,5 +524,237 @@ mod tests {
         assert_eq!(lines[2], "Reason: corroborated");
         assert!(rfc3339(1_796_601_599).starts_with("2026-12-06T23:59:59"));
         assert!(thrive_title(true).starts_with("RE-THRIVE"));
+    }
+}
+
+/// A reporter's line to choose.
+pub(crate) struct LineView {
+    pub index: usize,
+    pub from: String,
+    pub text: String,
+    pub on: bool,
+}
+
+/// A written report.
+pub(crate) struct WrittenView {
+    pub number: u32,
+    pub reference: String,
+    pub title: String,
+    pub marking: &'static str,
+    pub grading: String,
+    pub by: String,
+    pub at: String,
+    pub datetime: String,
+}
+
+#[derive(Template)]
+#[template(path = "work/intel/report.html")]
+struct ReportTemplate {
+    layout: Layout,
+    notice: Option<&'static str>,
+    case_id: String,
+    short_id: String,
+    grading: Option<String>,
+    lines: Vec<LineView>,
+    markings: Vec<Opt>,
+    title: String,
+    text: String,
+    written: Vec<WrittenView>,
+    export_key: Option<String>,
+}
+
+fn report_page(
+    app: &AppState,
+    current: &CurrentHandler,
+    form: quietline_casework::desk::ReportForm,
+    draft: &ReportDraft,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<&'static str>,
+) -> Response {
+    let mut layout = Layout::signed_in(
+        app,
+        current,
+        format!("Intelligence report, case {}", form.short_id),
+        Section::Queue,
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    for (f, m) in errors {
+        layout = layout.error(f, m);
+    }
+    let marking = Marking::from_name(&draft.marking).unwrap_or_default();
+    let page = ReportTemplate {
+        layout,
+        notice,
+        case_id: form.case_id.clone(),
+        short_id: form.short_id.clone(),
+        grading: form.grading.as_ref().map(|g| g.code()),
+        lines: form
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(index, l)| LineView {
+                index,
+                from: l.from.clone(),
+                text: l.text.clone(),
+                on: draft.chosen.contains(&index),
+            })
+            .collect(),
+        markings: Marking::ALL
+            .iter()
+            .map(|m| Opt::new(m.as_str(), m.as_str(), *m == marking))
+            .collect(),
+        title: draft.title.clone(),
+        text: draft.text.clone(),
+        written: form
+            .reports
+            .iter()
+            .rev()
+            .map(|r| WrittenView {
+                number: r.report.number,
+                reference: r.report.reference.clone(),
+                title: r.report.title.clone(),
+                marking: r.report.marking.as_str(),
+                grading: r.report.grading.code(),
+                by: r.by.clone(),
+                at: view::when(&r.at),
+                datetime: r.at.clone(),
+            })
+            .collect(),
+        export_key: form.export_key,
+    };
+    render(status, &page)
+}
+
+/// `GET /cases/{id}/intel-report`: the form and the reports written.
+pub(crate) async fn report_form(
+    State(app): State<AppState>,
+    current: CurrentHandler,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    if !case_id_ok(&id) {
+        return desk_error(&app, &current, DeskError::NoSuchCase(id));
+    }
+    let notice = match Fields(q).get("done") {
+        Some("written") => Some("The sanitised intelligence report is written. Export it below."),
+        _ => None,
+    };
+    match app.desk.intel_report_form(&current.handler, &id).await {
+        Ok(form) => report_page(
+            &app,
+            &current,
+            form,
+            &ReportDraft::default(),
+            Vec::new(),
+            notice,
+        ),
+        Err(e) => desk_error(&app, &current, e),
+    }
+}
+
+/// `POST /cases/{id}/intel-report` (`title`, `text`, `line` repeated, `marking`).
+pub(crate) async fn write_report(
+    State(app): State<AppState>,
+    current: CurrentHandler,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    if !case_id_ok(&id) {
+        return desk_error(&app, &current, DeskError::NoSuchCase(id));
+    }
+    let f = Fields(f);
+    let draft = ReportDraft {
+        title: f.raw("title").to_owned(),
+        text: f.raw("text").to_owned(),
+        chosen: f
+            .all("line")
+            .into_iter()
+            .filter_map(|n| n.parse().ok())
+            .collect(),
+        marking: f.raw("marking").to_owned(),
+    };
+    let form = match app.desk.intel_report_form(&current.handler, &id).await {
+        Ok(form) => form,
+        Err(e) => return desk_error(&app, &current, e),
+    };
+    // The library's rule, field by field; `write_intel_report` decides.
+    if form.grading.is_none() {
+        return report_page(
+            &app,
+            &current,
+            form,
+            &draft,
+            vec![(
+                "title",
+                "Grade the case (3x5x2) before writing its intelligence report".to_owned(),
+            )],
+            None,
+        );
+    }
+    if let Err(errors) = report::check_draft(&draft, &form.candidates) {
+        return report_page(&app, &current, form, &draft, errors, None);
+    }
+    match app
+        .desk
+        .write_intel_report(&current.handler, &id, &draft)
+        .await
+    {
+        Ok(_) => see_other(&format!(
+            "/cases/{}/intel-report?done=written",
+            form.case_id
+        )),
+        Err(DeskError::Invalid(m)) => report_page(
+            &app,
+            &current,
+            form,
+            &draft,
+            vec![("title", super::capitalised(&m))],
+            None,
+        ),
+        Err(e) => desk_error(&app, &current, e),
+    }
+}
+
+/// `POST /cases/{id}/intel-report/export` (`number`, `format`): the signed
+/// file as a download.
+pub(crate) async fn export_report(
+    State(app): State<AppState>,
+    current: CurrentHandler,
+    Path(id): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    if !case_id_ok(&id) {
+        return desk_error(&app, &current, DeskError::NoSuchCase(id));
+    }
+    let f = Fields(f);
+    let number: u32 = f.get("number").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let format = if f.get("format") == Some("html") {
+        ExportFormat::Html
+    } else {
+        ExportFormat::Json
+    };
+    match app
+        .desk
+        .export_intel_report(&current.handler, &id, number, format)
+        .await
+    {
+        Ok(e) => {
+            let mut res = (StatusCode::OK, e.body.as_str().to_owned()).into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(e.media_type));
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", e.file_name))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        Err(e) => desk_error(&app, &current, e),
     }
 }

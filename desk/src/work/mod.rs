@@ -69,6 +69,14 @@ pub(crate) fn routes() -> Router<AppState> {
             "/cases/{id}/triage",
             get(intel::triage_form).post(intel::triage),
         )
+        .route(
+            "/cases/{id}/intel-report",
+            get(intel::report_form).post(intel::write_report),
+        )
+        .route(
+            "/cases/{id}/intel-report/export",
+            post(intel::export_report),
+        )
 }
 
 /// A query string or a urlencoded form, as (name, value) pairs in order: the

@@ -224,6 +224,16 @@ async fn browser_desk_intel_triage_grade_and_re_thrive_are_axe_clean() {
     ))
     .await;
     let (_, pw, secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    // The custodian made the force's export key; the records team pinned it.
+    let key =
+        w.td.desk
+            .create_export_key(&quietline_casework::desk::Handler {
+                account: "cas".into(),
+                role: Role::Custodian,
+            })
+            .await
+            .unwrap();
+    let pinned = quietline_casework::intel::report::parse_public_key(&key.public_key).unwrap();
     let shots = workspace().join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shots = shots.canonicalize().unwrap();
@@ -251,11 +261,26 @@ async fn browser_desk_intel_triage_grade_and_re_thrive_are_axe_clean() {
     assert_eq!(view.intel.thrives.len(), 2);
     assert!(view.intel.thrives[1].reassessment);
     assert_eq!(view.priority, quietline_casework::desk::Priority::Low);
+    // What the browser downloaded verifies against the pinned key, holds the
+    // chosen line and no other reporter text.
+    for key in ["exported", "printable"] {
+        let text = result[key].as_str().unwrap();
+        let file = quietline_casework::intel::report::verify(text.as_bytes(), Some(&pinned))
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        assert_eq!(file.report.grading.code, "1 B C");
+        assert_eq!(file.report.protective_marking, "OFFICIAL-SENSITIVE");
+        assert_eq!(file.report.source_lines.len(), 1);
+        assert!(
+            !text.contains("silver Ford Focus"),
+            "{key}: an unchosen line"
+        );
+    }
     for shot in [
         "desk-intel-triage.png",
         "desk-intel-grade.png",
         "desk-intel-case.png",
         "desk-intel-queue.png",
+        "desk-intel-report.png",
     ] {
         assert!(
             std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
