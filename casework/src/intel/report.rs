@@ -612,7 +612,7 @@ mod tests {
             title: "Drug supply, Mill Lane".into(),
             category: category_words("drugs"),
             grading: GradingJson::of(&g),
-            intelligence: "A male supplies drugs from a silver car <b>\nmost nights.".into(),
+            intelligence: "A male supplies drugs from a silver car\nmost nights.".into(),
             source_lines: vec![SourceLine {
                 from: "Details".into(),
                 text: "behind the Co-op".into(),
@@ -673,7 +673,9 @@ mod tests {
 
     #[test]
     fn the_printable_page_carries_marking_and_grading_top_and_bottom_and_verifies() {
-        let file = sign(&key(), report());
+        let mut r = report();
+        r.intelligence = r.intelligence.replace("car", "car <b>");
+        let file = sign(&key(), r);
         let html = render_html(&file);
         assert_eq!(html.matches("OFFICIAL-SENSITIVE — graded 2 B C").count(), 2);
         assert!(html.contains("&lt;b&gt;"), "escaped");
@@ -738,6 +740,47 @@ mod tests {
             .map(|(f, _)| *f)
             .collect();
         assert_eq!(fields, ["title", "chosen", "marking"]);
+    }
+
+    /// `console/intel-report.example.json` is a real export signed by the
+    /// test key `[7; 32]` (regenerate with QUIETLINE_WRITE_EXAMPLE=1).
+    #[test]
+    fn the_documented_example_is_a_valid_signed_export() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../console/intel-report.example.json"
+        );
+        let json = to_json(&sign(&key(), report()));
+        if std::env::var_os("QUIETLINE_WRITE_EXAMPLE").is_some() {
+            std::fs::write(path, &json).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap();
+        assert_eq!(on_disk, json, "regenerate with QUIETLINE_WRITE_EXAMPLE=1");
+        verify(on_disk.as_bytes(), Some(&key().verifying_key().to_bytes())).unwrap();
+        // Every member the schema requires is in the example.
+        let schema: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../console/intel-report.schema.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let example: serde_json::Value = serde_json::from_str(&on_disk).unwrap();
+        fn check(schema: &serde_json::Value, value: &serde_json::Value, at: &str) {
+            if let Some(req) = schema["required"].as_array() {
+                for r in req {
+                    let k = r.as_str().unwrap();
+                    assert!(value.get(k).is_some(), "{at}.{k} missing from the example");
+                    check(&schema["properties"][k], &value[k], &format!("{at}.{k}"));
+                }
+                let props = schema["properties"].as_object().unwrap();
+                for k in value.as_object().unwrap().keys() {
+                    assert!(props.contains_key(k), "{at}.{k} is not in the schema");
+                }
+            }
+        }
+        check(&schema, &example, "$");
     }
 
     #[test]
