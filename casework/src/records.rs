@@ -218,14 +218,14 @@ pub enum RecordBody {
     #[serde(rename = "quietline-console/thrive")]
     Thrive {
         /// The six fields.
-        thrive: crate::intel::Thrive,
+        thrive: Box<crate::intel::Thrive>,
     },
     /// A sanitised intelligence report written from the case (issue 17,
     /// `casework/src/intel/report.rs`).
     #[serde(rename = "quietline-console/intel-report")]
     IntelReport {
         /// The report (not `report`: that is the record's case id).
-        sanitised: crate::intel::report::SanitisedReport,
+        sanitised: Box<crate::intel::report::SanitisedReport>,
     },
 }
 

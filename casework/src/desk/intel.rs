@@ -136,7 +136,7 @@ pub(crate) fn case_intel(data: &CaseData) -> CaseIntel {
                 at: record.at.clone(),
                 by: record.by.clone(),
                 reassessment: !out.thrives.is_empty(),
-                thrive: thrive.clone(),
+                thrive: (**thrive).clone(),
             }),
             _ => {}
         }
@@ -319,7 +319,9 @@ impl Desk {
             who,
             &case_id,
             "thrive",
-            RecordBody::Thrive { thrive },
+            RecordBody::Thrive {
+                thrive: Box::new(thrive),
+            },
             Some(if reassessment { "RE-THRIVE" } else { "THRIVE" }.to_owned()),
         )
         .await?;

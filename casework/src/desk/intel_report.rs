@@ -269,7 +269,7 @@ impl Desk {
                         reports.push(IntelReportEntry {
                             at: record.at.clone(),
                             by: record.by.clone(),
-                            report: report.clone(),
+                            report: (**report).clone(),
                         });
                     }
                 }
@@ -317,7 +317,7 @@ impl Desk {
             who,
             &case_id,
             RecordBody::IntelReport {
-                sanitised: SanitisedReport {
+                sanitised: Box::new(SanitisedReport {
                     reference: reference.clone(),
                     number,
                     marking,
@@ -327,7 +327,7 @@ impl Desk {
                     source_lines,
                     category,
                     received_day,
-                },
+                }),
             },
             Some(reference.clone()),
         )

@@ -138,7 +138,7 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     assert!(page.body.contains("desk-overdue"), "{}", page.body);
     assert!(page.body.contains("overdue by 4 minutes"));
     let page = ann.get("/?view=all&priority=high").await;
-    assert_eq!(crate::work::case_links(&page.body), [id.clone()]);
+    assert_eq!(crate::work::case_links(&page.body), vec![id.to_owned()]);
 
     // RE-THRIVE: the form starts from the latest, a new entry is written.
     let page = ann.get(&format!("{case}/triage")).await;
