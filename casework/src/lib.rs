@@ -29,6 +29,7 @@ pub mod desk;
 pub mod directory;
 pub mod export;
 pub mod home;
+pub mod intel;
 pub mod keyring;
 pub mod keystore;
 pub mod labels;

@@ -204,6 +204,29 @@ pub enum RecordBody {
         /// Whether it is muted now.
         muted: bool,
     },
+    /// The case was graded 3x5x2 (issue 17; `casework/src/intel/grading.rs`).
+    #[serde(rename = "quietline-console/grade")]
+    Grade {
+        /// The grading.
+        grading: crate::intel::Grading,
+        /// Why (required when the source evaluation changed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A THRIVE assessment (the first at triage, each later one a RE-THRIVE;
+    /// issue 17, `casework/src/intel/thrive.rs`).
+    #[serde(rename = "quietline-console/thrive")]
+    Thrive {
+        /// The six fields.
+        thrive: Box<crate::intel::Thrive>,
+    },
+    /// A sanitised intelligence report written from the case (issue 17,
+    /// `casework/src/intel/report.rs`).
+    #[serde(rename = "quietline-console/intel-report")]
+    IntelReport {
+        /// The report (not `report`: that is the record's case id).
+        sanitised: Box<crate::intel::report::SanitisedReport>,
+    },
 }
 
 impl RecordBody {
@@ -217,6 +240,9 @@ impl RecordBody {
             RecordBody::Priority { .. } => "priority",
             RecordBody::Label { .. } => "label",
             RecordBody::Mute { .. } => "mute",
+            RecordBody::Grade { .. } => "grade",
+            RecordBody::Thrive { .. } => "thrive",
+            RecordBody::IntelReport { .. } => "intel-report",
         }
     }
 }

@@ -377,8 +377,29 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
                     if *muted { "muted" } else { "unmuted" }
                 );
             }
+            E::Graded { grading, reason } => {
+                let _ = writeln!(out, "    · {at} {by} graded it {}", grading.code());
+                if let Some(r) = reason {
+                    let _ = writeln!(out, "      reason:\n{}", indent(r, 8));
+                }
+            }
+            E::IntelReport { reference, .. } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} wrote the sanitised intelligence report {}",
+                    clean_line(reference, 80)
+                );
+            }
+            E::Thrive { reassessment } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} made a {} assessment (below)",
+                    if *reassessment { "RE-THRIVE" } else { "THRIVE" }
+                );
+            }
         }
     }
+    write_intel(&mut out, &v.intel);
     if notes.is_empty() {
         let _ = writeln!(out, "Notes: none");
     } else {
@@ -388,4 +409,40 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
         }
     }
     out
+}
+
+/// The case's grading and its latest THRIVE assessment (issue 17), in words.
+fn write_intel(out: &mut String, intel: &crate::desk::CaseIntel) {
+    use crate::intel::{Lang, thrive};
+    let _ = match intel.grading() {
+        Some(g) => writeln!(out, "Grading: {}  ({})", g.code(), g.words(Lang::En)),
+        None => writeln!(out, "Grading: not graded"),
+    };
+    if let Some(c) = intel.grading().and_then(|g| g.conditions.as_deref()) {
+        let _ = writeln!(out, "  Handling conditions:\n{}", indent(c, 4));
+    }
+    if let Some(d) = &intel.due {
+        let _ = writeln!(out, "Response target: {}", d.words());
+    }
+    match intel.thrive() {
+        Some(e) => {
+            let _ = writeln!(
+                out,
+                "{} by {} at {}:",
+                if e.reassessment {
+                    "RE-THRIVE"
+                } else {
+                    "THRIVE"
+                },
+                clean_line(&e.by, 80),
+                clean_line(&e.at, 40)
+            );
+            for (k, v) in e.thrive.fields() {
+                let _ = writeln!(out, "  {}:\n{}", thrive::label(k, Lang::En), indent(v, 4));
+            }
+        }
+        None => {
+            let _ = writeln!(out, "THRIVE: not triaged");
+        }
+    }
 }

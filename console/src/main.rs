@@ -208,13 +208,19 @@ pub(crate) enum Command {
         #[arg(long, value_name = "LABEL")]
         remove: Vec<String>,
     },
-    /// Export a report, its thread, status and notes for the records system
+    /// Export a report, its thread, status and notes for the records system;
+    /// `export verify FILE` checks a signed intelligence report, `export key`
+    /// makes or shows the force's export key
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Export {
+        #[command(subcommand)]
+        signed: Option<cli::intel::ExportCommand>,
         /// Report id or prefix
-        id: String,
+        #[arg(required = true)]
+        id: Option<String>,
         /// Why it is exported (recorded in the audit log; required)
-        #[arg(long, value_name = "TEXT")]
-        reason: String,
+        #[arg(long, value_name = "TEXT", required = true)]
+        reason: Option<String>,
         /// Output format
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
@@ -227,6 +233,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: Option<AuditCommand>,
     },
+    /// Intelligence handling: grade a case 3x5x2, triage it with THRIVE and a priority
+    #[command(subcommand)]
+    Intel(cli::intel::IntelCommand),
     /// Manage the desk's accounts (add, list, disable, reset); no passphrase needed
     #[command(subcommand)]
     Account(cli::account::AccountCommand),
@@ -519,12 +528,27 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         } => cli::cases::assign(ctx, &id, account.as_deref()).await?,
         Command::Label { id, add, remove } => cli::cases::label(ctx, &id, &add, &remove).await?,
         Command::Export {
+            signed: Some(command),
+            ..
+        } => return cli::intel::export(ctx, command).await,
+        Command::Export {
             id,
             reason,
             format,
             output,
-        } => cli::cases::export(ctx, &id, &reason, format, output).await?,
+            ..
+        } => {
+            cli::cases::export(
+                ctx,
+                id.as_deref().unwrap_or_default(),
+                reason.as_deref().unwrap_or_default(),
+                format,
+                output,
+            )
+            .await?
+        }
         Command::Audit { command } => return cli::audit::audit(ctx, command).await,
+        Command::Intel(command) => cli::intel::intel(ctx, command).await?,
         Command::Account(cli::account::AccountCommand::Code { file }) => cli::account::code(&file)?,
         Command::Account(command) => {
             cli::account::run(&ctx.vault().await?, &ctx.actor, command).await?

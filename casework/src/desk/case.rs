@@ -107,6 +107,25 @@ pub enum TimelineEvent {
         /// Muted now?
         muted: bool,
     },
+    /// Graded 3x5x2 (issue 17).
+    Graded {
+        /// The grading.
+        grading: crate::intel::Grading,
+        /// Why, if a reason was given.
+        reason: Option<String>,
+    },
+    /// A THRIVE assessment (issue 17); its fields are in [`CaseView::intel`].
+    Thrive {
+        /// A RE-THRIVE (not the first).
+        reassessment: bool,
+    },
+    /// A sanitised intelligence report was written (issue 17).
+    IntelReport {
+        /// Its reference.
+        reference: String,
+        /// Its number within the case.
+        number: u32,
+    },
 }
 
 /// One item of a case's timeline.
@@ -167,6 +186,8 @@ pub struct CaseView {
     pub replies: u32,
     /// Why the reporter cannot be answered, if they cannot (no reply material).
     pub reply_blocked: Option<String>,
+    /// Grading and THRIVE history, the response target (issue 17).
+    pub intel: super::intel::CaseIntel,
 }
 
 pub(crate) fn fields_of(payload: &Payload) -> Vec<Field> {
@@ -198,6 +219,7 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
     }
     .map(|e| format!("the report carries no usable reply material ({e})"));
     let mut timeline = Vec::new();
+    let mut thrives = 0u32;
     for e in &data.events {
         let item = match e {
             Event::Message { n, msg, muted } => TimelineItem {
@@ -254,6 +276,20 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
                         removed: remove.clone(),
                     },
                     RecordBody::Mute { muted } => TimelineEvent::Muted { muted: *muted },
+                    RecordBody::Grade { grading, reason } => TimelineEvent::Graded {
+                        grading: grading.clone(),
+                        reason: reason.clone(),
+                    },
+                    RecordBody::IntelReport { sanitised: report } => TimelineEvent::IntelReport {
+                        reference: report.reference.clone(),
+                        number: report.number,
+                    },
+                    RecordBody::Thrive { .. } => {
+                        thrives += 1;
+                        TimelineEvent::Thrive {
+                            reassessment: thrives > 1,
+                        }
+                    }
                 },
             },
         };
@@ -281,6 +317,7 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
         seen_by: Vec::new(),
         replies: data.entry.replies,
         reply_blocked,
+        intel: super::intel::case_intel(data),
     }
 }
 
@@ -293,6 +330,7 @@ impl Desk {
         self.record_audit(who, "show", Some(&case_id), None).await?;
         let data = self.open_case(&case_id).await?;
         let mut view = view_of(&data, self.force_id(), &who.account);
+        view.intel.due = self.due_of(&self.response_targets()?, &data.entry);
         self.mark_seen(&case_id, &who.account, data.entry.last_activity)
             .await?;
         view.seen_by = self.seen_by(&case_id).await?;

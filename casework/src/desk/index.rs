@@ -85,6 +85,8 @@ pub(crate) struct CaseEntry {
     pub started_by_follow_up: bool,
     /// The change counter of the latest thing that happened to the case.
     pub last_activity: i64,
+    /// Grading and triage (issue 17: `super::intel`).
+    pub intel: super::intel::IntelEntry,
 }
 
 impl Drop for CaseEntry {
@@ -117,6 +119,7 @@ impl CaseEntry {
 
     fn apply_record(&mut self, n: i64, r: &Record) {
         self.records += 1;
+        self.intel.apply(r);
         match &r.body {
             RecordBody::Status { status } => {
                 self.status = *status;
@@ -145,6 +148,9 @@ impl CaseEntry {
                     self.muted_follow_up = false;
                 }
             }
+            RecordBody::Grade { .. }
+            | RecordBody::Thrive { .. }
+            | RecordBody::IntelReport { .. } => {}
         }
         self.last_activity = self.last_activity.max(n);
     }
@@ -392,6 +398,7 @@ impl Index {
                 .filter(|(_, current)| *current)
                 .map(|(a, _)| a)
                 .collect(),
+            intel: Default::default(),
         }
     }
 
@@ -495,6 +502,7 @@ impl Index {
             records: 0,
             started_by_follow_up: opened.as_ref().is_some_and(|o| o.follow_up),
             last_activity: n,
+            intel: Default::default(),
         };
         match opened {
             Some(o) => {
@@ -852,6 +860,19 @@ pub(crate) fn scrub_record(body: &mut RecordBody) {
         }
         RecordBody::Assign { to } => to.zeroize(),
         RecordBody::Status { .. } | RecordBody::Priority { .. } | RecordBody::Mute { .. } => {}
+        RecordBody::Grade { grading, reason } => {
+            grading.conditions.zeroize();
+            reason.zeroize();
+        }
+        // Thrive zeroizes its fields when dropped.
+        RecordBody::Thrive { .. } => {}
+        RecordBody::IntelReport { sanitised: report } => {
+            report.title.zeroize();
+            report.text.zeroize();
+            for l in &mut report.source_lines {
+                l.text.zeroize();
+            }
+        }
     }
 }
 

@@ -14,7 +14,8 @@
 //! [`actions`] (status, assignment, priority, labels, mute, notes, bulk),
 //! [`answer`] (replies, previews, templates), [`export`] (export with a
 //! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
-//! the background loop, pull state).
+//! the background loop, pull state), [`intel`] (grading, THRIVE triage and
+//! response targets: issue 17).
 //!
 //! The return types are plain structs with public fields and no HTML: the
 //! desk's web layer renders them, the CLI prints them.
@@ -30,6 +31,8 @@ pub mod audit;
 pub mod case;
 pub mod export;
 pub(crate) mod index;
+pub mod intel;
+pub mod intel_report;
 pub mod pull;
 pub mod queue;
 #[cfg(test)]
@@ -40,6 +43,8 @@ pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, Repl
 pub use audit::{AuditCheck, AuditPage, AuditQuery};
 pub use case::{CaseView, Field, SeenBy, TimelineEvent, TimelineItem};
 pub use export::{Export, ExportFormat};
+pub use intel::{CaseIntel, GradingEntry, RowIntel, ThriveEntry, Triaged};
+pub use intel_report::{ExportPublicKey, IntelReportEntry, ReportForm};
 pub use pull::{PullFailure, PullRun, PullState, UnreadableEnvelope};
 pub use queue::{
     AssigneeFilter, CaseFlag, Direction, Facets, QueueCounts, QueuePage, QueueQuery, QueueRow,

@@ -221,6 +221,8 @@ pub struct QueueRow {
     pub unread: bool,
     /// The accounts that have seen the case as it is now, sorted.
     pub seen_by: Vec<String>,
+    /// Its grading and response target (issue 17).
+    pub intel: super::intel::RowIntel,
 }
 
 /// How many cases each view and each status holds.
@@ -510,7 +512,7 @@ impl Desk {
         let pages_of = |total: usize| total.div_ceil(per_page as usize).max(1) as u32;
         let slots = candidates(&index, &d, q, who);
         let wanted = |c: &CaseEntry| q.statuses.is_empty() || q.statuses.contains(&c.status);
-        let (total, page, rows): (usize, u32, Vec<QueueRow>);
+        let (total, page, mut rows): (usize, u32, Vec<QueueRow>);
         let by_status: [usize; 4];
         if !filtered(q, &needles) && q.view != View::Mine {
             // No filter but the view and statuses: the counts are known, and
@@ -564,6 +566,8 @@ impl Desk {
             labels: t.labels.clone(),
             assignees: t.assignees.clone(),
         };
+        drop(index);
+        self.fill_intel(&mut rows)?;
         let mut query = q.clone();
         query.page = page;
         query.per_page = per_page;

@@ -22,6 +22,7 @@ mod e2e;
 mod errors;
 mod hostile;
 mod keylog;
+mod intel;
 mod node_page;
 mod pq;
 mod privacy;

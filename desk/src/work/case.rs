@@ -93,6 +93,8 @@ pub(crate) struct CaseTemplate {
     /// The assign list (supervisors): nobody, then the active accounts.
     pub assignees: Vec<Opt>,
     pub reply: ReplyFormView,
+    /// Grading, THRIVE and the response target (`work/intel/summary.html`).
+    pub intel: super::intel::IntelSummary,
 }
 
 /// What a re-shown case page keeps of the form that was refused.
@@ -233,6 +235,14 @@ fn event_view(item: &TimelineItem) -> EventView {
         }
         TimelineEvent::Muted { muted: true } => "Muted".to_owned(),
         TimelineEvent::Muted { muted: false } => "Unmuted".to_owned(),
+        TimelineEvent::Graded { grading, reason } => {
+            lines = super::intel::graded_lines(grading, reason.as_deref());
+            format!("Graded {}", grading.code())
+        }
+        TimelineEvent::Thrive { reassessment } => super::intel::thrive_title(*reassessment),
+        TimelineEvent::IntelReport { reference, .. } => {
+            format!("Sanitised intelligence report {reference} written")
+        }
     };
     EventView {
         anchor: format!("event-{}", item.n),
@@ -281,7 +291,9 @@ fn case_template(
         from,
     );
     let heading = case_heading(&c.category, &c.received);
+    let intel = super::intel::summary(&c.intel);
     CaseTemplate {
+        intel,
         layout,
         heading,
         notice: kept.notice,
@@ -374,6 +386,8 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
             "Your reply was sent. The reporter will read it when they next check with their 12 words."
         }
         "unchanged" => "Nothing changed: the case was already so.",
+        "graded" => "The grading is saved.",
+        "triaged" => "The THRIVE assessment and priority are saved.",
         _ => return None,
     })
 }

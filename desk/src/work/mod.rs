@@ -1,8 +1,8 @@
 //! The case-working pages (issue 16, "What handlers get"): the queue (`/`),
 //! search (`/search`), bulk actions (`/bulk`), pulling (`/pull`), one case
 //! (`/cases/{id}` and its forms: status, take, assign, priority, labels,
-//! mute, unread, note, reply with preview and the race, export) and the
-//! supervisors' audit view (`/audit`). Server-rendered, every page works
+//! mute, unread, note, reply with preview and the race, export; grading
+//! and triage, issue 17) and the supervisors' audit view (`/audit`). Server-rendered, every page works
 //! without JavaScript; the markup is the GOV.UK and MOJ design systems'.
 //!
 //! It owns the URLs, the forms' fields, turning them into the casework
@@ -32,6 +32,7 @@ use crate::pages::{self, Layout, Section};
 use crate::security::CurrentHandler;
 
 mod case;
+mod intel;
 mod queue;
 mod reply;
 mod supervise;
@@ -59,6 +60,22 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/cases/{id}/export",
             get(case::export_form).post(case::export),
+        )
+        .route(
+            "/cases/{id}/grade",
+            get(intel::grade_form).post(intel::grade),
+        )
+        .route(
+            "/cases/{id}/triage",
+            get(intel::triage_form).post(intel::triage),
+        )
+        .route(
+            "/cases/{id}/intel-report",
+            get(intel::report_form).post(intel::write_report),
+        )
+        .route(
+            "/cases/{id}/intel-report/export",
+            post(intel::export_report),
         )
 }
 

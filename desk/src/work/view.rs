@@ -249,6 +249,12 @@ pub struct RowView {
     pub labels: String,
     /// The report's language, for the `lang` of its words.
     pub lang: Option<String>,
+    /// `2 B P`, if graded (issue 17).
+    pub grading: Option<String>,
+    /// The response target in words ("45 minutes left"), once triaged.
+    pub due: Option<String>,
+    /// Past its response target.
+    pub overdue: bool,
 }
 
 impl RowView {
@@ -287,6 +293,9 @@ impl RowView {
             muted: r.muted,
             labels: r.labels.join(", "),
             lang: lang_attr(&r.language),
+            grading: r.intel.grading.clone(),
+            due: r.intel.due.as_ref().map(|d| d.words()),
+            overdue: r.intel.due.as_ref().is_some_and(|d| d.overdue),
         }
     }
 }

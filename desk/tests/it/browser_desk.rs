@@ -206,3 +206,86 @@ async fn browser_desk_keyboard_only_queue_and_reply() {
     assert_eq!(w.slot(&reporter, 0).await.as_deref(), Some(reply));
     w.stop().await;
 }
+
+/// Issue 17 in the browser: triage with THRIVE and priority, grading 3x5x2
+/// with its error states, RE-THRIVE, the queue's grading and time left;
+/// axe-clean; screenshots `docs/screenshots/desk-intel-*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_intel_triage_grade_and_re_thrive_are_axe_clean() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    w.submit(&Reporter::new().report(
+        "en",
+        "drugs",
+        "Dealing from a silver Ford Focus behind the Co-op",
+        "AB12 CDE",
+    ))
+    .await;
+    let (_, pw, secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    // The custodian made the force's export key; the records team pinned it.
+    let key =
+        w.td.desk
+            .create_export_key(&quietline_casework::desk::Handler {
+                account: "cas".into(),
+                role: Role::Custodian,
+            })
+            .await
+            .unwrap();
+    let pinned = quietline_casework::intel::report::parse_public_key(&key.public_key).unwrap();
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let result = script(
+        "work_intel.mjs",
+        &w.td.base,
+        &json!({ "ann": login(&w, "ann", &pw, &secret), "screenshots": shots }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    let id = result["caseId"].as_str().unwrap().to_owned();
+    // What the browser did is what the library holds.
+    let view =
+        w.td.desk
+            .case(
+                &quietline_casework::desk::Handler {
+                    account: "test".into(),
+                    role: Role::Supervisor,
+                },
+                &id,
+            )
+            .await
+            .unwrap();
+    assert_eq!(view.intel.grading().unwrap().code(), "1 B C");
+    assert_eq!(view.intel.thrives.len(), 2);
+    assert!(view.intel.thrives[1].reassessment);
+    assert_eq!(view.priority, quietline_casework::desk::Priority::Low);
+    // What the browser downloaded verifies against the pinned key, holds the
+    // chosen line and no other reporter text.
+    for key in ["exported", "printable"] {
+        let text = result[key].as_str().unwrap();
+        let file = quietline_casework::intel::report::verify(text.as_bytes(), Some(&pinned))
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        assert_eq!(file.report.grading.code, "1 B C");
+        assert_eq!(file.report.protective_marking, "OFFICIAL-SENSITIVE");
+        assert_eq!(file.report.source_lines.len(), 1);
+        assert!(
+            !text.contains("silver Ford Focus"),
+            "{key}: an unchosen line"
+        );
+    }
+    for shot in [
+        "desk-intel-triage.png",
+        "desk-intel-grade.png",
+        "desk-intel-case.png",
+        "desk-intel-queue.png",
+        "desk-intel-report.png",
+    ] {
+        assert!(
+            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
+            "{shot}"
+        );
+    }
+    w.stop().await;
+}

@@ -9,11 +9,13 @@
 //! `browser` (`browser_*`: Debian Chromium through playwright-core), `work`
 //! (the queue, case, reply, export, bulk and supervisors' pages against a
 //! real intake server in-process), `browser_desk` (`browser_desk_*`: the work
-//! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`).
+//! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`), `intel` (grading,
+//! triage and response targets, issue 17).
 
 mod support;
 
 mod access;
 mod browser;
 mod browser_desk;
+mod intel;
 mod work;
