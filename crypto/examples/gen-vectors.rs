@@ -5,6 +5,9 @@
 
 #[path = "../tests/common/fixed_rng.rs"]
 mod fixed_rng;
+#[path = "../tests/common/stream_vectors.rs"]
+#[allow(dead_code)] // the ops are the tests' own
+mod stream_vectors;
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
 #[path = "../tests/common/xwing_vectors.rs"]
@@ -31,6 +34,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("envelope-xwing-v1.json"),
         vectors::render(&xwing_vectors::envelope_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("stream-v1.json"),
+        vectors::render(&stream_vectors::stream_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())

@@ -5,7 +5,8 @@
 //! HPKE (RFC 9180) base mode ([`seal`]), padding to size buckets ([`padding`]),
 //! the payload schemas ([`payload`]), reply codes and what derives from them
 //! ([`reply_code`]), the passphrase-protected key-file format ([`keyfile`]),
-//! and the proof-of-work challenge and solution on submissions ([`pow`]).
+//! the proof-of-work challenge and solution on submissions ([`pow`]), and the
+//! chunked, padded encryption of attachments ([`stream`]).
 //! The specification is `crypto/FORMAT.md`; code cites its sections.
 //!
 //! It does not do: any I/O (files, network, clock), any async, or draw
@@ -30,6 +31,7 @@ pub mod payload;
 pub mod pow;
 pub mod reply_code;
 pub mod seal;
+pub mod stream;
 
 pub use rand_core::CryptoRng;
 

@@ -1,5 +1,6 @@
 //! Shared by the crypto crate's integration tests and the vector generator.
 #![allow(dead_code)]
 pub mod fixed_rng;
+pub mod stream_vectors;
 pub mod vectors;
 pub mod xwing_vectors;
