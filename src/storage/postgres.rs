@@ -32,9 +32,13 @@ use super::common::{
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
-    Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewReport, PowTicket, Pressure,
-    Purged, ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
+    BlobId, BlobStatus, Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewBlob,
+    NewReport, PartWrite, PowTicket, Pressure, Purged, PurgedBlobs, ReportId, Result, SlotAddress,
+    SlotWrite, Storage, StorageError, TokenHash, TokenInfo,
 };
+
+#[path = "postgres_blobs.rs"]
+mod blobs;
 
 /// Migrations embedded at build time from `migrations/postgres/`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -401,6 +405,8 @@ impl PostgresStorage {
             let vacuum = match table.as_str() {
                 "reports" => "VACUUM (FULL) reports",
                 "reply_slots" => "VACUUM (FULL) reply_slots",
+                "blobs" => "VACUUM (FULL) blobs",
+                "blob_parts" => "VACUUM (FULL) blob_parts",
                 // The column's CHECK constraint allows no other name.
                 other => {
                     return Err(StorageError::Database(format!(
@@ -938,6 +944,40 @@ impl Storage for PostgresStorage {
 
     fn pressure(&self) -> Pressure {
         self.reports.pressure()
+    }
+
+    async fn create_blob(&self, blob: NewBlob) -> Result<()> {
+        self.blob_create(blob).await
+    }
+
+    async fn blob_status(&self, id: BlobId) -> Result<Option<BlobStatus>> {
+        self.blob_status_of(id).await
+    }
+
+    async fn put_blob_part(&self, id: BlobId, n: u32, data: Vec<u8>) -> Result<PartWrite> {
+        self.blob_put_part(id, n, data).await
+    }
+
+    async fn blob_len(&self, force_id: &str, id: BlobId) -> Result<Option<u64>> {
+        self.blob_len_of(force_id, id).await
+    }
+
+    async fn blob_part(&self, force_id: &str, id: BlobId, n: u32) -> Result<Option<Vec<u8>>> {
+        self.blob_part_of(force_id, id, n).await
+    }
+
+    async fn reference_blob(&self, force_id: &str, id: BlobId) -> Result<()> {
+        self.blob_reference(force_id, id).await
+    }
+
+    async fn purge_blobs(
+        &self,
+        today: Day,
+        retention_days: u32,
+        unreferenced_days: u32,
+    ) -> Result<PurgedBlobs> {
+        self.blob_purge(today, retention_days, unreferenced_days)
+            .await
     }
 
     async fn close(&self) {
