@@ -281,6 +281,11 @@ pub enum StorageError {
 /// Result alias.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+/// What a storage without blobs answers (see the blob methods' defaults).
+fn no_blobs() -> StorageError {
+    StorageError::Database("this storage keeps no attachments".into())
+}
+
 /// The storage interface. Every write method returns only after the data is
 /// durably committed.
 #[async_trait]
@@ -389,33 +394,51 @@ pub trait Storage: Send + Sync + 'static {
     fn pressure(&self) -> Pressure;
 
     // --- blobs (attachments; crypto/FORMAT.md#blobs-on-the-server) ---
+    //
+    // Both backends implement every one of these. The defaults refuse, so a
+    // storage wrapper written before blobs existed (a test's fault injector)
+    // still compiles and says plainly that it keeps none.
     /// Begin an upload, recording its challenge as spent in the same
     /// transaction (`Err(ChallengeSpent)` if it already was, and then
     /// nothing is stored); `Err(UnknownForce)` for a force that does not exist.
-    async fn create_blob(&self, blob: NewBlob) -> Result<()>;
+    async fn create_blob(&self, _blob: NewBlob) -> Result<()> {
+        Err(no_blobs())
+    }
     /// Where an upload stands (any state), or `None`.
-    async fn blob_status(&self, id: BlobId) -> Result<Option<BlobStatus>>;
+    async fn blob_status(&self, _id: BlobId) -> Result<Option<BlobStatus>> {
+        Err(no_blobs())
+    }
     /// Store part `n` of an upload durably; the blob becomes complete in the
     /// same transaction as its last missing part.
-    async fn put_blob_part(&self, id: BlobId, n: u32, data: Vec<u8>) -> Result<PartWrite>;
+    async fn put_blob_part(&self, _id: BlobId, _n: u32, _data: Vec<u8>) -> Result<PartWrite> {
+        Err(no_blobs())
+    }
     /// The sealed length of a COMPLETE blob of `force_id`, or `None` (missing,
     /// incomplete, or another force's: alike).
-    async fn blob_len(&self, force_id: &str, id: BlobId) -> Result<Option<u64>>;
+    async fn blob_len(&self, _force_id: &str, _id: BlobId) -> Result<Option<u64>> {
+        Err(no_blobs())
+    }
     /// Part `n` of a complete blob of `force_id`.
-    async fn blob_part(&self, force_id: &str, id: BlobId, n: u32) -> Result<Option<Vec<u8>>>;
+    async fn blob_part(&self, _force_id: &str, _id: BlobId, _n: u32) -> Result<Option<Vec<u8>>> {
+        Err(no_blobs())
+    }
     /// Mark a complete blob of `force_id` as fetched by its force (from then
     /// on it is kept for the retention period, not the unreferenced one).
-    async fn reference_blob(&self, force_id: &str, id: BlobId) -> Result<()>;
+    async fn reference_blob(&self, _force_id: &str, _id: BlobId) -> Result<()> {
+        Err(no_blobs())
+    }
     /// Delete uploads begun before yesterday and never completed, complete
     /// blobs no handler fetched `unreferenced_days` after their day, and
     /// fetched ones past `retention_days` + their fuzz, with their bytes gone
     /// from the files as for [`Storage::purge`].
     async fn purge_blobs(
         &self,
-        today: Day,
-        retention_days: u32,
-        unreferenced_days: u32,
-    ) -> Result<PurgedBlobs>;
+        _today: Day,
+        _retention_days: u32,
+        _unreferenced_days: u32,
+    ) -> Result<PurgedBlobs> {
+        Err(no_blobs())
+    }
 
     /// Stop background writers after draining what they have queued.
     async fn close(&self);
