@@ -338,3 +338,187 @@ async fn blob_pow_scales_with_size(b: Backend) {
     );
     s.shutdown().await.cleanup().await;
 }
+
+// ------------------------------------------------------------------ SIGKILL
+
+/// Kill cycles per backend for uploads (each moves tens of MiB).
+const KILL_CYCLES: usize = 5;
+/// Concurrent uploading clients.
+const UPLOADERS: usize = 3;
+
+/// What one uploader had acknowledged: (blob id, part number) → the part's
+/// octets, and the blobs whose every part was acknowledged.
+type Acked = (Vec<((String, u32), Vec<u8>)>, Vec<String>);
+
+/// Upload 4-part blobs (random octets: the server checks lengths only) until
+/// the server is gone.
+async fn upload_loop(
+    base: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    first_ack: std::sync::Arc<tokio::sync::Notify>,
+) -> Acked {
+    use std::sync::atomic::Ordering;
+    let http = crate::support::server::client();
+    let size = stream::sealed_len(4 << 20);
+    let mut acked = Vec::new();
+    let mut complete = Vec::new();
+    'blobs: while !stop.load(Ordering::SeqCst) {
+        let body = serde_json::to_vec(&json!({"force": "north", "size": size})).unwrap();
+        let Ok(res) = http
+            .get(format!("{base}/api/v1/blobs/challenge?size={size}"))
+            .send()
+            .await
+        else {
+            break;
+        };
+        let Ok(bytes) = res.bytes().await else { break };
+        let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+            break;
+        };
+        let c: [u8; 58] = URL_SAFE_NO_PAD
+            .decode(v["challenge"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let pow = solve(c, c[1], &body);
+        let Ok(res) = http
+            .post(format!("{base}/api/v1/blobs"))
+            .header("content-type", "application/json")
+            .header("quietline-pow", pow)
+            .body(body)
+            .send()
+            .await
+        else {
+            break;
+        };
+        if res.status() != 201 {
+            break;
+        }
+        let Ok(bytes) = res.bytes().await else { break };
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let id = v["id"].as_str().unwrap().to_owned();
+        for n in 0..4u32 {
+            let mut part = vec![0u8; 16 * 65552];
+            getrandom::fill(&mut part).unwrap();
+            let Ok(res) = http
+                .put(format!("{base}/api/v1/blobs/{id}/parts/{n}"))
+                .header("content-type", "application/octet-stream")
+                .body(part.clone())
+                .send()
+                .await
+            else {
+                break 'blobs;
+            };
+            let status = res.status().as_u16();
+            // A 200 whose body never arrived is not an acknowledgement.
+            let Ok(_) = res.bytes().await else {
+                break 'blobs;
+            };
+            if status != 200 {
+                assert_eq!(status, 503, "unexpected answer to a part");
+                break 'blobs;
+            }
+            acked.push(((id.clone(), n), part));
+            first_ack.notify_one();
+        }
+        complete.push(id);
+    }
+    (acked, complete)
+}
+
+async fn sigkill_during_uploads_loses_no_acknowledged_part(backend: Backend) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(setup) = crate::support::server::BinarySetup::new(backend).await else {
+        return;
+    };
+    let mut acked: Vec<((String, u32), Vec<u8>)> = Vec::new();
+    let mut complete: Vec<String> = Vec::new();
+    let mut server = setup.serve();
+    for cycle in 0..KILL_CYCLES {
+        let stop = Arc::new(AtomicBool::new(false));
+        let first_ack = Arc::new(tokio::sync::Notify::new());
+        let clients: Vec<_> = (0..UPLOADERS)
+            .map(|_| {
+                tokio::spawn(upload_loop(
+                    server.base.clone(),
+                    stop.clone(),
+                    first_ack.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::timeout(crate::support::server::TIMEOUT, first_ack.notified())
+            .await
+            .expect("the server acknowledges a part");
+        // Kill while parts are in flight, a little later each cycle.
+        tokio::time::sleep(std::time::Duration::from_millis(50 * cycle as u64)).await;
+        let captured = server.kill();
+        stop.store(true, Ordering::SeqCst);
+        for c in clients {
+            let (a, done) = tokio::time::timeout(crate::support::server::TIMEOUT, c)
+                .await
+                .expect("uploaders notice the dead server")
+                .unwrap();
+            acked.extend(a);
+            complete.extend(done);
+        }
+        assert!(!String::from_utf8_lossy(&captured.stderr).contains("panic"));
+        server = setup.serve();
+        // Every acknowledged part is held after the restart...
+        let http = crate::support::server::client();
+        for ((id, n), _) in &acked {
+            let res = http
+                .get(server.url(&format!("/api/v1/blobs/{id}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "upload {id} is gone after SIGKILL");
+            let v: Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+            assert!(
+                v["received"].as_array().unwrap().iter().any(|r| r == n),
+                "part {n} of {id} was acknowledged and is lost: {v}"
+            );
+        }
+    }
+    // ... and every complete blob is fetched back byte for byte.
+    let http = crate::support::server::client();
+    assert!(!acked.is_empty());
+    for id in &complete {
+        let res = http
+            .get(server.url(&format!("/api/v1/inbox/blobs/{id}")))
+            .bearer_auth(&setup.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let got = res.bytes().await.unwrap();
+        let want: Vec<u8> = (0..4u32)
+            .flat_map(|n| {
+                acked
+                    .iter()
+                    .find(|((i, m), _)| i == id && *m == n)
+                    .unwrap()
+                    .1
+                    .clone()
+            })
+            .collect();
+        assert!(got[..] == want[..], "blob {id} changed across a crash");
+    }
+    println!(
+        "{KILL_CYCLES} SIGKILL cycles: {} parts acknowledged, {} blobs complete",
+        acked.len(),
+        complete.len()
+    );
+    assert!(server.stop().success);
+    setup.db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sigkill_during_uploads_loses_no_acknowledged_part() {
+    sigkill_during_uploads_loses_no_acknowledged_part(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sigkill_during_uploads_loses_no_acknowledged_part() {
+    sigkill_during_uploads_loses_no_acknowledged_part(Backend::Postgres).await;
+}
