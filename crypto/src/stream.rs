@@ -260,6 +260,14 @@ impl Encryptor {
     /// octets of the file; zero padding is added here. Returns the
     /// 65552-octet sealed chunk.
     pub fn seal_next(&mut self, data: &[u8]) -> Result<Vec<u8>, StreamError> {
+        let mut out = Vec::with_capacity(SEALED_CHUNK_LEN);
+        self.seal_next_into(data, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Encryptor::seal_next`], appending the sealed chunk to `out` (sealed
+    /// in place there: no copy of the chunk but the one into `out`).
+    pub fn seal_next_into(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), StreamError> {
         if self.next >= self.chunks {
             return Err(StreamError::TrailingData);
         }
@@ -271,20 +279,21 @@ impl Encryptor {
                 got: data.len(),
             });
         }
-        let mut buf = vec![0u8; SEALED_CHUNK_LEN];
-        buf[..data.len()].copy_from_slice(data);
+        let start = out.len();
+        out.extend_from_slice(data);
+        out.resize(start + CHUNK_LEN, 0);
         let last = self.next + 1 == self.chunks;
         let tag = self
             .cipher
             .encrypt_inout_detached(
                 &nonce(self.next, last).into(),
                 &[],
-                (&mut buf[..CHUNK_LEN]).into(),
+                (&mut out[start..]).into(),
             )
             .expect("a 64 KiB chunk is within ChaCha20-Poly1305's limits");
-        buf[CHUNK_LEN..].copy_from_slice(&tag);
+        out.extend_from_slice(&tag);
         self.next += 1;
-        Ok(buf)
+        Ok(())
     }
 }
 
@@ -296,7 +305,7 @@ pub fn seal(key: &StreamKey, file: &[u8]) -> Result<Vec<u8>, StreamError> {
     let mut at = 0;
     while !enc.is_done() {
         let n = enc.next_input_len();
-        out.extend_from_slice(&enc.seal_next(&file[at..at + n])?);
+        enc.seal_next_into(&file[at..at + n], &mut out)?;
         at += n;
     }
     Ok(out)
@@ -343,15 +352,23 @@ impl Decryptor {
     /// it (empty for a chunk of padding only). Nothing is returned from a
     /// chunk that fails.
     pub fn open_next<'a>(&mut self, chunk: &'a mut [u8]) -> Result<&'a [u8], StreamError> {
-        let index = self.next;
-        if index >= self.chunks {
+        if self.next >= self.chunks {
             return Err(StreamError::TrailingData);
         }
         if chunk.len() != SEALED_CHUNK_LEN {
-            return Err(StreamError::ChunkLength { index });
+            return Err(StreamError::ChunkLength { index: self.next });
         }
         let (body, tag) = chunk.split_at_mut(CHUNK_LEN);
-        let tag = chacha20poly1305::Tag::try_from(&*tag).expect("16-byte tag");
+        let real = self.open_body(body, tag)?;
+        Ok(&body[..real])
+    }
+
+    /// Decrypt the next chunk's 65536-octet `body` in place against its
+    /// `tag`, check its padding, and return how many of its octets are the
+    /// file's.
+    fn open_body(&mut self, body: &mut [u8], tag: &[u8]) -> Result<usize, StreamError> {
+        let index = self.next;
+        let tag = chacha20poly1305::Tag::try_from(tag).expect("16-byte tag");
         let last = index + 1 == self.chunks;
         self.cipher
             .decrypt_inout_detached(&nonce(index, last).into(), &[], (&mut *body).into(), &tag)
@@ -362,7 +379,7 @@ impl Decryptor {
             return Err(StreamError::NonzeroPadding);
         }
         self.next += 1;
-        Ok(&body[..real])
+        Ok(real)
     }
 
     /// Check that the last chunk has been opened.
@@ -393,19 +410,20 @@ pub fn open(
             got: sealed.len() as u64,
         });
     }
-    let mut out = Vec::with_capacity(real_len as usize);
-    let mut buf = vec![0u8; SEALED_CHUNK_LEN];
+    // Each chunk is copied once, into its place in the output, and opened
+    // there; its padding is then cut off.
+    let mut out = Vec::with_capacity(padded_len.min(real_len + CHUNK_LEN as u64) as usize);
     for chunk in sealed.chunks(SEALED_CHUNK_LEN) {
-        buf.copy_from_slice(chunk);
-        match dec.open_next(&mut buf) {
-            Ok(real) => out.extend_from_slice(real),
+        let start = out.len();
+        out.extend_from_slice(&chunk[..CHUNK_LEN]);
+        match dec.open_body(&mut out[start..], &chunk[CHUNK_LEN..]) {
+            Ok(real) => out.truncate(start + real),
             Err(e) => {
                 out.zeroize();
                 return Err(e);
             }
         }
     }
-    buf.zeroize();
     dec.finish()?;
     Ok(out)
 }
