@@ -479,7 +479,8 @@ mod tests {
 
     #[test]
     fn each_bad_member_is_named() {
-        let cases: [(&str, fn(&mut AttachmentRef)); 9] = [
+        type Change = fn(&mut AttachmentRef);
+        let cases: [(&str, Change); 9] = [
             ("id", |e| e.id = "00112233445566778899AABBCCDDEEFF".into()),
             ("id", |e| {
                 e.id.pop();

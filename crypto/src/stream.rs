@@ -158,7 +158,7 @@ pub fn sealed_len(padded: u64) -> u64 {
 /// The padded size a sealed blob of `sealed` octets carries, if it is one a
 /// sender could make: what a server, which holds no key, can check.
 pub fn padded_len_of(sealed: u64) -> Option<u64> {
-    if sealed % SEALED_CHUNK_LEN as u64 != 0 {
+    if !sealed.is_multiple_of(SEALED_CHUNK_LEN as u64) {
         return None;
     }
     let padded = sealed / SEALED_CHUNK_LEN as u64 * CHUNK_LEN as u64;
