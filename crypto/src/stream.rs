@@ -8,7 +8,8 @@
 //! position and with whether it is the last, every padding octet zero). It
 //! does not draw the key (the caller passes 32 random octets), read or write
 //! files, hash the result (the payload's SHA-256 values are checked by the
-//! caller), or know where a blob is stored. ChaCha20-Poly1305 is the
+//! caller), or know where a blob is stored. Opening sits behind the `open`
+//! feature, as for envelopes. ChaCha20-Poly1305 is the
 //! `chacha20poly1305` crate's; this module only numbers the chunks.
 
 use chacha20poly1305::ChaCha20Poly1305;
@@ -312,6 +313,9 @@ pub fn seal(key: &StreamKey, file: &[u8]) -> Result<Vec<u8>, StreamError> {
 }
 
 /// Opens a sealed attachment chunk by chunk (FORMAT.md#opening-an-attachment).
+/// Behind the `open` feature, like opening envelopes: the server, which never
+/// decrypts, is built without it (FORMAT.md#no-decryption-in-the-server).
+#[cfg(feature = "open")]
 /// The sizes come from the sealed payload that lists the attachment, never
 /// from the blob.
 pub struct Decryptor {
@@ -321,6 +325,7 @@ pub struct Decryptor {
     next: u64,
 }
 
+#[cfg(feature = "open")]
 impl std::fmt::Debug for Decryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Decryptor")
@@ -330,6 +335,7 @@ impl std::fmt::Debug for Decryptor {
     }
 }
 
+#[cfg(feature = "open")]
 impl Decryptor {
     /// Start opening an attachment of `real_len` octets padded to
     /// `padded_len` (both from the payload).
@@ -394,6 +400,7 @@ impl Decryptor {
     }
 }
 
+#[cfg(feature = "open")]
 /// Open a whole sealed attachment held in memory: its length first, then
 /// every chunk in order. Returns the file's `real_len` octets.
 pub fn open(
@@ -471,6 +478,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "open")]
     fn round_trips_and_pads_with_zeros() {
         for n in [0, 1, 65535, 65536, 65537, 200_000] {
             let f = file(n);
@@ -501,6 +509,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "open")]
     fn a_reader_refuses_sizes_that_do_not_fit() {
         let sealed = seal(&key(1), &file(10)).unwrap();
         assert_eq!(
@@ -528,6 +537,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "open")]
     fn streaming_detects_a_missing_last_chunk_and_trailing_chunks() {
         let sealed = seal(&key(1), &file(65537)).unwrap();
         let mut d = Decryptor::new(&key(1), 65537, 131072).unwrap();
