@@ -92,6 +92,48 @@ pub struct ServerSettings {
     /// The clock: the day of receipt, retention and challenge expiry read it
     /// (the system's; tests set one so nothing depends on when they run).
     pub clock: Clock,
+    /// Attachments: limits and how long an unfetched blob is kept.
+    pub attachments: AttachmentSettings,
+}
+
+/// Attachment limits (crypto/FORMAT.md#attachments, #blobs-on-the-server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentSettings {
+    /// Most attachments per report (the page's limit; 0 turns attachments off).
+    pub max_count: u32,
+    /// Most octets of attachments per report, before padding (the page's
+    /// limit); the server refuses a blob larger than this size's bucket.
+    pub max_total_bytes: u64,
+    /// Days a complete blob no handler has fetched is kept.
+    pub unreferenced_days: u32,
+}
+
+/// Default most attachments per report.
+pub const DEFAULT_ATTACHMENTS_MAX_COUNT: u32 = 10;
+/// Default most octets of attachments per report (250 MB).
+pub const DEFAULT_ATTACHMENTS_MAX_BYTES: u64 = 250_000_000;
+/// Default days an unfetched blob is kept.
+pub const DEFAULT_ATTACHMENTS_UNREFERENCED_DAYS: u32 = 14;
+
+impl Default for AttachmentSettings {
+    fn default() -> Self {
+        Self {
+            max_count: DEFAULT_ATTACHMENTS_MAX_COUNT,
+            max_total_bytes: DEFAULT_ATTACHMENTS_MAX_BYTES,
+            unreferenced_days: DEFAULT_ATTACHMENTS_UNREFERENCED_DAYS,
+        }
+    }
+}
+
+impl AttachmentSettings {
+    /// The largest sealed blob accepted: the sealed length of the bucket of
+    /// `max_total_bytes`.
+    pub fn max_blob_len(&self) -> u64 {
+        use quietline_crypto::stream;
+        stream::bucket_for(self.max_total_bytes.min(stream::MAX_BUCKET))
+            .map(stream::sealed_len)
+            .unwrap_or(0)
+    }
 }
 
 impl Default for ServerSettings {
@@ -108,6 +150,7 @@ impl Default for ServerSettings {
             pow: PowSettings::default(),
             pow_control_interval: crate::pow::CONTROL_INTERVAL,
             clock: Clock::system(),
+            attachments: AttachmentSettings::default(),
         }
     }
 }
@@ -174,6 +217,19 @@ pub struct ServeArgs {
     /// Expected peak intake of this instance, in reports per minute; above it the proof-of-work difficulty rises one bit per doubling of the rate (10–1000000) [default: 60].
     #[arg(long, env = "QUIETLINE_POW_EXPECTED_RATE", value_name = "PER_MINUTE")]
     pub pow_expected_rate: Option<u32>,
+    /// Most attachments a report may carry (0–10; 0 turns attachments off) [default: 10].
+    #[arg(long, env = "QUIETLINE_ATTACHMENTS_MAX_COUNT", value_name = "N")]
+    pub attachments_max_count: Option<u32>,
+    /// Most bytes of attachments per report (65536–1073741824); the largest blob accepted is this size's padding bucket [default: 250000000].
+    #[arg(long, env = "QUIETLINE_ATTACHMENTS_MAX_BYTES", value_name = "BYTES")]
+    pub attachments_max_bytes: Option<u64>,
+    /// Days a complete attachment no handler has fetched is kept before it is deleted (1–365) [default: 14].
+    #[arg(
+        long,
+        env = "QUIETLINE_ATTACHMENTS_UNREFERENCED_DAYS",
+        value_name = "DAYS"
+    )]
+    pub attachments_unreferenced_days: Option<u32>,
     /// Also create a demo force with a fresh key pair and print the console commands.
     #[arg(long)]
     pub demo: bool,
@@ -196,6 +252,9 @@ struct FileConfig {
     pow_difficulty: Option<u8>,
     pow_max_difficulty: Option<u8>,
     pow_expected_rate: Option<u32>,
+    attachments_max_count: Option<u32>,
+    attachments_max_bytes: Option<u64>,
+    attachments_unreferenced_days: Option<u32>,
 }
 
 /// A setting that failed its check. Messages name the setting and say what is
@@ -455,6 +514,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         .unwrap_or_else(|| DEFAULT_EXIT_URL.to_owned());
     check_exit_url(&exit_url)?;
     let pow = resolve_pow(serve, &file)?;
+    let attachments = resolve_attachments(serve, &file)?;
 
     Ok(ServeConfig {
         server: ServerSettings {
@@ -469,10 +529,53 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
             pow,
             pow_control_interval: crate::pow::CONTROL_INTERVAL,
             clock: Clock::system(),
+            attachments,
         },
         common: settings,
         listen,
         demo: serve.demo,
+    })
+}
+
+/// The attachment limits: flags → environment → TOML → defaults, each in range.
+fn resolve_attachments(
+    serve: &ServeArgs,
+    file: &FileConfig,
+) -> Result<AttachmentSettings, ConfigError> {
+    let max_count = serve
+        .attachments_max_count
+        .or(file.attachments_max_count)
+        .unwrap_or(DEFAULT_ATTACHMENTS_MAX_COUNT);
+    if max_count > 10 {
+        return Err(invalid(
+            "--attachments-max-count",
+            format!("{max_count} is out of range; use 0 (no attachments) to 10"),
+        ));
+    }
+    let max_total_bytes = serve
+        .attachments_max_bytes
+        .or(file.attachments_max_bytes)
+        .unwrap_or(DEFAULT_ATTACHMENTS_MAX_BYTES);
+    if !(65_536..=1 << 30).contains(&max_total_bytes) {
+        return Err(invalid(
+            "--attachments-max-bytes",
+            format!("{max_total_bytes} is out of range; use 65536 to 1073741824 bytes"),
+        ));
+    }
+    let unreferenced_days = serve
+        .attachments_unreferenced_days
+        .or(file.attachments_unreferenced_days)
+        .unwrap_or(DEFAULT_ATTACHMENTS_UNREFERENCED_DAYS);
+    if !(1..=365).contains(&unreferenced_days) {
+        return Err(invalid(
+            "--attachments-unreferenced-days",
+            format!("{unreferenced_days} is out of range; use 1 to 365 days"),
+        ));
+    }
+    Ok(AttachmentSettings {
+        max_count,
+        max_total_bytes,
+        unreferenced_days,
     })
 }
 

@@ -331,13 +331,34 @@ impl PowGuard {
 
     /// A fresh challenge at the current difficulty.
     pub async fn issue(&self, storage: &dyn Storage) -> Result<IssuedChallenge, StorageError> {
+        self.issue_scaled(storage, 0).await
+    }
+
+    /// Bits a proof of work is raised by when it is on: `extra` (a blob
+    /// upload's size, FORMAT.md#blobs-on-the-server), none when it is off.
+    fn raised(&self, base: u8, extra: u8) -> u8 {
+        if self.settings.enabled() {
+            base.saturating_add(extra).min(pow::MAX_DIFFICULTY)
+        } else {
+            base
+        }
+    }
+
+    /// A fresh challenge `extra` bits above the current difficulty (none when
+    /// proof of work is off), capped at 32: what a blob upload of a given
+    /// size must solve.
+    pub async fn issue_scaled(
+        &self,
+        storage: &dyn Storage,
+        extra: u8,
+    ) -> Result<IssuedChallenge, StorageError> {
         use base64::Engine;
         let key = self.key(storage).await?;
         let mut id = [0u8; pow::ID_LEN];
         getrandom::fill(&mut id)
             .map_err(|_| StorageError::Database("the OS random number generator failed".into()))?;
         let c = Challenge {
-            difficulty: self.difficulty(),
+            difficulty: self.raised(self.difficulty(), extra),
             expires: expiry_for(self.clock.now_secs()),
             id,
         };
@@ -358,6 +379,19 @@ impl PowGuard {
         header: Option<&[u8]>,
         envelope: &[u8],
     ) -> Result<Option<Claim<'a>>, Refusal> {
+        self.check_scaled(storage, header, envelope, 0).await
+    }
+
+    /// [`PowGuard::check`] for a submission that needs `extra` bits more than
+    /// a report (a blob upload; none when proof of work is off): a challenge
+    /// below that is refused as outdated (FORMAT.md#verifying, step 6).
+    pub async fn check_scaled<'a>(
+        &'a self,
+        storage: &dyn Storage,
+        header: Option<&[u8]>,
+        envelope: &[u8],
+        extra: u8,
+    ) -> Result<Option<Claim<'a>>, Refusal> {
         let Some(header) = header else {
             return if self.settings.enabled() {
                 Err(Refusal::Missing)
@@ -369,8 +403,10 @@ impl PowGuard {
             std::str::from_utf8(header).map_err(|_| Refusal::Invalid(PowError::Malformed))?;
         let key = self.key(storage).await.map_err(Refusal::Storage)?;
         let now = self.clock.now_secs();
-        let challenge = pow::verify_with(key, header, envelope, now, &self.limits())
-            .map_err(Refusal::Invalid)?;
+        let mut limits = self.limits();
+        limits.min_difficulty = self.raised(limits.min_difficulty, extra);
+        let challenge =
+            pow::verify_with(key, header, envelope, now, &limits).map_err(Refusal::Invalid)?;
         if !self.claim_local(challenge.id, challenge.expires, now) {
             return Err(Refusal::Spent);
         }

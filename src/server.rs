@@ -67,6 +67,7 @@ pub async fn run(
             // A report whose day was read before midnight lands within the
             // request timeout; its day is settled only after that.
             crate::storage::CLOSE_GRACE_SECS.max(settings.request_timeout.as_secs() + 60),
+            settings.attachments.unreferenced_days,
         ))
     });
     let pow = Arc::new(PowGuard::new(settings.pow, settings.clock.clone()));
@@ -142,6 +143,7 @@ async fn purge_loop(
     retention_days: u32,
     every: Duration,
     grace_secs: u64,
+    unreferenced_days: u32,
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -159,6 +161,24 @@ async fn purge_loop(
             ),
             Err(e) => {
                 tracing::warn!(target: LOG_TARGET, error = %e, "retention purge failed; will retry")
+            }
+        }
+        // Attachments (crypto/FORMAT.md#blobs-on-the-server): uploads never
+        // completed, blobs no handler fetched in time, and fetched ones past
+        // retention.
+        match storage
+            .purge_blobs(today, retention_days, unreferenced_days)
+            .await
+        {
+            Ok(p) => tracing::info!(
+                target: LOG_TARGET,
+                expired_uploads = p.expired_uploads,
+                unreferenced = p.unreferenced,
+                past_retention = p.past_retention,
+                "attachment purge done"
+            ),
+            Err(e) => {
+                tracing::warn!(target: LOG_TARGET, error = %e, "attachment purge failed; will retry")
             }
         }
     }

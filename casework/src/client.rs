@@ -640,6 +640,32 @@ impl Client {
         .await
     }
 
+    /// `GET /api/v1/inbox/blobs/{id}`: an attachment's sealed blob
+    /// (crypto/FORMAT.md#blobs-on-the-server), read up to `sealed_len` bytes
+    /// (the length the sealed payload gives it; more is refused while
+    /// reading). `None` when the server does not hold it (never uploaded,
+    /// incomplete, purged, or another force's). The first fetch marks the
+    /// blob referenced on the server.
+    pub async fn blob(&self, id: &str, sealed_len: usize) -> Result<Option<Vec<u8>>, ClientError> {
+        const WHAT: &str = "an attachment";
+        if !is_hex(id, 32) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: "the attachment id is not 32 hex digits".into(),
+            });
+        }
+        let path = format!("/api/v1/inbox/blobs/{id}");
+        self.retrying(|| async {
+            let res = self.get(&path, WHAT, true).await?;
+            match res.status() {
+                s if s.is_success() => Ok(Some(self.read_limited(res, sealed_len, WHAT).await?)),
+                StatusCode::NOT_FOUND => Ok(None),
+                _ => Err(self.status_error(res, WHAT).await),
+            }
+        })
+        .await
+    }
+
     /// `POST /api/v1/inbox/fetch` `{"ids": […]}`: many envelopes in one
     /// answer (at most [`MAX_FETCH_IDS`] ids per call; more is refused here,
     /// before asking). The answer is read up to what that many envelopes of

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod client;
 pub mod clock;

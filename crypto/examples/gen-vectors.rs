@@ -9,6 +9,9 @@ mod copy_vectors;
 mod fixed_rng;
 #[path = "../tests/common/statement_vectors.rs"]
 mod statement_vectors;
+#[path = "../tests/common/stream_vectors.rs"]
+#[allow(dead_code)] // the ops are the tests' own
+mod stream_vectors;
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
 #[path = "../tests/common/xwing_vectors.rs"]
@@ -43,6 +46,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("statement-v1.json"),
         vectors::render(&statement_vectors::statement_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("stream-v1.json"),
+        vectors::render(&stream_vectors::stream_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())

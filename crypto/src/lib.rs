@@ -6,8 +6,9 @@
 //! the payload schemas ([`payload`]), reply codes and what derives from them
 //! ([`reply_code`]), the reporter's own sealed copies ([`copy`]), the
 //! passphrase-protected key-file format ([`keyfile`]), the proof-of-work
-//! challenge and solution on submissions ([`pow`]), and force signing keys
-//! and the key statements they sign ([`statement`], [`signing_keyfile`]).
+//! challenge and solution on submissions ([`pow`]), force signing keys and
+//! the key statements they sign ([`statement`], [`signing_keyfile`]), and the
+//! chunked, padded encryption of attachments ([`stream`]).
 //! The specification is `crypto/FORMAT.md`; code cites its sections.
 //!
 //! It does not do: any I/O (files, network, clock), any async, or draw
@@ -35,6 +36,7 @@ pub mod reply_code;
 pub mod seal;
 pub mod signing_keyfile;
 pub mod statement;
+pub mod stream;
 
 pub use rand_core::CryptoRng;
 

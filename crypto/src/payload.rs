@@ -27,6 +27,9 @@ pub enum PayloadError {
     /// Reply material that does not decode.
     #[error("the reply material in the payload is malformed: {0}")]
     ReplyMaterial(&'static str),
+    /// An attachment entry that does not decode (the member named).
+    #[error("an attachment entry in the payload is malformed: {0}")]
+    Attachment(&'static str),
 }
 
 /// Any v1 payload.
@@ -228,11 +231,153 @@ pub const HOW_KNOWN: [&str; 6] = [
     "prefer-not-to-say",
 ];
 
-/// Reserved for attachments (v1 senders MUST send an empty list).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One attachment of a report or follow-up (FORMAT.md#attachment-entry): where
+/// its sealed blob is, the key that opens it, its sizes and hashes, and what
+/// metadata the reporter's page found and removed. Only `id` is required by
+/// the JSON shape; a reader checks the rest with [`AttachmentRef::decode`], so
+/// a malformed entry flags that attachment and leaves the report readable.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AttachmentRef {
-    /// Reserved.
+    /// The blob id the server gave the upload: 32 lowercase hex digits.
     pub id: String,
+    /// The attachment's stream key, base64url (32 octets). A secret.
+    #[serde(default)]
+    pub key: String,
+    /// The real size of what was sent, in octets.
+    #[serde(default)]
+    pub size: u64,
+    /// The padded size (a bucket, FORMAT.md#attachment-padding).
+    #[serde(default)]
+    pub padded_size: u64,
+    /// The media type of what was sent, e.g. `image/jpeg`.
+    #[serde(default)]
+    pub media_type: String,
+    /// SHA-256 of the file as the reporter chose it, hex.
+    #[serde(default)]
+    pub sha256_original: String,
+    /// SHA-256 of what was sent (the file after metadata removal), hex.
+    #[serde(default)]
+    pub sha256_sent: String,
+    /// Kinds of metadata the page found in the file ([`METADATA_KINDS`]).
+    #[serde(default)]
+    pub metadata_found: Vec<String>,
+    /// Kinds of metadata the page removed before sealing.
+    #[serde(default)]
+    pub metadata_removed: Vec<String>,
+}
+
+impl std::fmt::Debug for AttachmentRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachmentRef")
+            .field("id", &self.id)
+            .field("key", &"<redacted>")
+            .field("size", &self.size)
+            .field("padded_size", &self.padded_size)
+            .field("media_type", &self.media_type)
+            .field("sha256_original", &self.sha256_original)
+            .field("sha256_sent", &self.sha256_sent)
+            .field("metadata_found", &self.metadata_found)
+            .field("metadata_removed", &self.metadata_removed)
+            .finish()
+    }
+}
+
+/// Kinds of metadata a page names in `metadata_found` and
+/// `metadata_removed`. Readers show other values as given.
+pub const METADATA_KINDS: [&str; 10] = [
+    "location",
+    "device",
+    "time",
+    "software",
+    "author",
+    "comment",
+    "thumbnail",
+    "xmp",
+    "iptc",
+    "text",
+];
+
+/// Most attachments a report or follow-up lists (FORMAT.md#attachment-entry).
+pub const MAX_ATTACHMENTS: usize = 10;
+
+/// A checked attachment entry, with its key decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The blob id's 16 octets.
+    pub blob_id: [u8; 16],
+    /// The blob id as the server names it (32 hex digits).
+    pub blob_id_hex: String,
+    /// The stream key.
+    pub key: crate::stream::StreamKey,
+    /// Real size.
+    pub size: u64,
+    /// Padded size.
+    pub padded_size: u64,
+    /// Media type, lower case.
+    pub media_type: String,
+    /// SHA-256 of the original file.
+    pub sha256_original: [u8; 32],
+    /// SHA-256 of what was sent.
+    pub sha256_sent: [u8; 32],
+}
+
+impl AttachmentRef {
+    /// Check the entry and decode its key and hashes (FORMAT.md#attachment-entry);
+    /// the error names the member that is wrong, never its value.
+    pub fn decode(&self) -> Result<Attachment, PayloadError> {
+        let blob_id: [u8; 16] = lower_hex(&self.id).ok_or(PayloadError::Attachment("id"))?;
+        let key: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(&self.key)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or(PayloadError::Attachment("key"))?;
+        if !crate::stream::is_bucket(self.padded_size) || self.size > self.padded_size {
+            return Err(PayloadError::Attachment("padded_size"));
+        }
+        if !is_media_type(&self.media_type) {
+            return Err(PayloadError::Attachment("media_type"));
+        }
+        let sha256_original =
+            lower_hex(&self.sha256_original).ok_or(PayloadError::Attachment("sha256_original"))?;
+        let sha256_sent =
+            lower_hex(&self.sha256_sent).ok_or(PayloadError::Attachment("sha256_sent"))?;
+        Ok(Attachment {
+            blob_id,
+            blob_id_hex: self.id.clone(),
+            key: crate::stream::StreamKey::from_bytes(key),
+            size: self.size,
+            padded_size: self.padded_size,
+            media_type: self.media_type.clone(),
+            sha256_original,
+            sha256_sent,
+        })
+    }
+}
+
+/// `N` octets from exactly `2N` lowercase hex digits.
+fn lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+/// `type/subtype` of RFC 6838 restricted-name characters, lower case, no
+/// parameters, at most 127 characters.
+fn is_media_type(s: &str) -> bool {
+    let name = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 63
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$&-^_.+".contains(&b))
+    };
+    matches!(s.split_once('/'), Some((t, sub)) if name(t) && name(sub))
 }
 
 /// A first report.
@@ -243,7 +388,7 @@ pub struct Report {
     pub common: Common,
     /// The structured report.
     pub report: ReportBody,
-    /// Reserved, empty in v1.
+    /// Attachments (FORMAT.md#attachment-entry), at most [`MAX_ATTACHMENTS`].
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
     /// How to reply.
@@ -258,7 +403,7 @@ pub struct FollowUp {
     pub common: Common,
     /// The message.
     pub message: String,
-    /// Reserved, empty in v1.
+    /// Attachments, as in a report.
     #[serde(default)]
     pub attachments: Vec<AttachmentRef>,
     /// The same reply material as the thread's report.
@@ -302,5 +447,79 @@ impl Payload {
             Payload::FollowUp(f) => &f.common,
             Payload::Reply(r) => &r.common,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> AttachmentRef {
+        AttachmentRef {
+            id: "00112233445566778899aabbccddeeff".into(),
+            key: URL_SAFE_NO_PAD.encode([7u8; 32]),
+            size: 1000,
+            padded_size: 65536,
+            media_type: "image/jpeg".into(),
+            sha256_original: "ab".repeat(32),
+            sha256_sent: "cd".repeat(32),
+            metadata_found: vec!["location".into()],
+            metadata_removed: vec!["location".into()],
+        }
+    }
+
+    #[test]
+    fn a_good_entry_decodes() {
+        let a = entry().decode().unwrap();
+        assert_eq!(a.blob_id[0], 0x00);
+        assert_eq!(a.blob_id[15], 0xff);
+        assert_eq!(a.key.as_bytes(), &[7u8; 32]);
+        assert_eq!(a.sha256_sent, [0xcd; 32]);
+    }
+
+    #[test]
+    fn each_bad_member_is_named() {
+        type Change = fn(&mut AttachmentRef);
+        let cases: [(&str, Change); 9] = [
+            ("id", |e| e.id = "00112233445566778899AABBCCDDEEFF".into()),
+            ("id", |e| {
+                e.id.pop();
+            }),
+            ("key", |e| e.key = URL_SAFE_NO_PAD.encode([7u8; 31])),
+            ("padded_size", |e| e.padded_size = 65535),
+            ("padded_size", |e| e.size = 65537),
+            ("media_type", |e| e.media_type = "image".into()),
+            ("media_type", |e| e.media_type = "image/jpeg; q=1".into()),
+            ("sha256_original", |e| e.sha256_original = "ab".repeat(31)),
+            ("sha256_sent", |e| e.sha256_sent = "zz".repeat(32)),
+        ];
+        for (member, change) in cases {
+            let mut e = entry();
+            change(&mut e);
+            match e.decode() {
+                Err(PayloadError::Attachment(m)) => assert_eq!(m, member),
+                other => panic!("{member}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_entry_with_only_an_id_parses_but_does_not_decode() {
+        let json = br#"{"type":"follow-up","v":1,"sent_at":"x","lang":"en","message":"m","attachments":[{"id":"00112233445566778899aabbccddeeff"}],"reply":{"public_key":"p","thread_id":"t","slot_key":"s"}}"#;
+        let Payload::FollowUp(f) = Payload::from_json(json).unwrap() else {
+            panic!()
+        };
+        assert!(matches!(
+            f.attachments[0].decode(),
+            Err(PayloadError::Attachment("key"))
+        ));
+    }
+
+    #[test]
+    fn debug_does_not_show_the_key() {
+        let e = entry();
+        let shown = format!("{e:?} {:?}", e.decode().unwrap());
+        assert!(!shown.contains(&e.key), "{shown}");
+        assert!(shown.contains("<redacted>"));
     }
 }

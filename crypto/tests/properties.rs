@@ -155,3 +155,264 @@ fn oversized_payload_is_refused() {
     assert!(seal_report(&mut rng, "demo", &pk, &vec![0u8; 65532]).is_ok());
     assert!(seal_report(&mut rng, "Demo", &pk, b"x").is_err());
 }
+
+/// Attachment streams (FORMAT.md#attachments): every way of cutting,
+/// reordering, repeating, dropping, mixing or flipping sealed chunks is refused.
+mod stream_properties {
+    use proptest::prelude::*;
+    use quietline_crypto::stream::{self, Decryptor, SEALED_CHUNK_LEN, StreamError, StreamKey};
+
+    const C: usize = SEALED_CHUNK_LEN;
+
+    fn file(n: usize, salt: u8) -> Vec<u8> {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(13).wrapping_add(salt))
+            .collect()
+    }
+
+    /// A four-chunk stream (the last chunk partly padding) and its sizes.
+    fn four() -> (StreamKey, Vec<u8>, u64, u64) {
+        let key = StreamKey::from_bytes([9; 32]);
+        let len = 3 * 65536 + 500;
+        let sealed = stream::seal(&key, &file(len, 1)).unwrap();
+        assert_eq!(sealed.len(), 4 * C);
+        (key, sealed, len as u64, 4 * 65536)
+    }
+
+    fn chunks(sealed: &[u8]) -> Vec<Vec<u8>> {
+        sealed.chunks(C).map(<[u8]>::to_vec).collect()
+    }
+
+    /// Open chunk by chunk as a streaming reader does, to the end.
+    fn stream_open(
+        key: &StreamKey,
+        len: u64,
+        padded: u64,
+        parts: &[Vec<u8>],
+    ) -> Result<Vec<u8>, StreamError> {
+        let mut d = Decryptor::new(key, len, padded)?;
+        let mut out = Vec::new();
+        for p in parts {
+            let mut p = p.clone();
+            out.extend_from_slice(d.open_next(&mut p)?);
+        }
+        d.finish()?;
+        Ok(out)
+    }
+
+    fn permutations(n: usize) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![vec![]];
+        }
+        let mut all = Vec::new();
+        for p in permutations(n - 1) {
+            for at in 0..=p.len() {
+                let mut q = p.clone();
+                q.insert(at, n - 1);
+                all.push(q);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_reorder_is_refused() {
+        let (key, sealed, len, padded) = four();
+        let parts = chunks(&sealed);
+        let perms = permutations(4);
+        assert_eq!(perms.len(), 24);
+        for p in perms {
+            let reordered: Vec<Vec<u8>> = p.iter().map(|&i| parts[i].clone()).collect();
+            let joined = reordered.concat();
+            let identity = p == [0, 1, 2, 3];
+            assert_eq!(
+                stream::open(&key, len, padded, &joined).is_ok(),
+                identity,
+                "{p:?}"
+            );
+            assert_eq!(
+                stream_open(&key, len, padded, &reordered).is_ok(),
+                identity,
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_duplicate_and_every_drop_is_refused() {
+        let (key, sealed, len, padded) = four();
+        let parts = chunks(&sealed);
+        for from in 0..4 {
+            for to in 0..4 {
+                if from == to {
+                    continue;
+                }
+                let mut p = parts.clone();
+                p[to] = parts[from].clone();
+                assert_eq!(
+                    stream::open(&key, len, padded, &p.concat())
+                        .unwrap_err()
+                        .code(),
+                    "chunk_failed"
+                );
+                assert_eq!(
+                    stream_open(&key, len, padded, &p).unwrap_err().code(),
+                    "chunk_failed"
+                );
+            }
+            // The chunk repeated in addition to the others, at every place.
+            for at in 0..=4 {
+                let mut p = parts.clone();
+                p.insert(at, parts[from].clone());
+                assert_eq!(
+                    stream::open(&key, len, padded, &p.concat())
+                        .unwrap_err()
+                        .code(),
+                    "bad_length"
+                );
+                assert!(
+                    stream_open(&key, len, padded, &p).is_err(),
+                    "{from} at {at}"
+                );
+            }
+            let mut dropped = parts.clone();
+            dropped.remove(from);
+            assert_eq!(
+                stream::open(&key, len, padded, &dropped.concat())
+                    .unwrap_err()
+                    .code(),
+                "bad_length"
+            );
+            assert!(
+                stream_open(&key, len, padded, &dropped).is_err(),
+                "drop {from}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let (key, sealed, len, padded) = four();
+        let parts = chunks(&sealed);
+        // At every chunk boundary, read as a stream: the last chunk is missing.
+        for keep in 0..4 {
+            assert_eq!(
+                stream_open(&key, len, padded, &parts[..keep]).unwrap_err(),
+                StreamError::Truncated {
+                    expected: 4,
+                    got: keep as u64
+                }
+            );
+        }
+        // Every shorter length of a two-chunk blob, whole and streamed.
+        let key2 = StreamKey::from_bytes([3; 32]);
+        let two = stream::seal(&key2, &file(70_000, 2)).unwrap();
+        for cut in 0..two.len() {
+            let t = &two[..cut];
+            assert_eq!(
+                stream::open(&key2, 70_000, 131_072, t).unwrap_err().code(),
+                "bad_length"
+            );
+            if cut % 997 == 0 || cut % C == 0 || cut % C == C - 1 {
+                let p: Vec<Vec<u8>> = t.chunks(C).map(<[u8]>::to_vec).collect();
+                assert!(
+                    stream_open(&key2, 70_000, 131_072, &p).is_err(),
+                    "cut at {cut}"
+                );
+            }
+        }
+        // Cut to whole chunks and presented with a smaller bucket: the last
+        // flag is missing, so the new last chunk fails.
+        let one = &sealed[..2 * C];
+        assert_eq!(
+            stream::open(&key, 2 * 65536, 2 * 65536, one).unwrap_err(),
+            StreamError::ChunkFailed { index: 1 }
+        );
+    }
+
+    #[test]
+    fn a_chunk_from_another_attachment_is_refused_at_every_place() {
+        let (key, sealed, len, padded) = four();
+        let other = stream::seal(&StreamKey::from_bytes([10; 32]), &file(len as usize, 1)).unwrap();
+        let same_key_other_file = stream::seal(&key, &file(len as usize, 2)).unwrap();
+        for i in 0..4 {
+            for foreign in [&other, &same_key_other_file] {
+                let mut s = sealed.clone();
+                s[i * C..(i + 1) * C].copy_from_slice(&foreign[i * C..(i + 1) * C]);
+                if foreign == &same_key_other_file {
+                    // Same key and position: STREAM cannot tell the files
+                    // apart (FORMAT.md#attachment-security); a fresh key per
+                    // attachment is what makes mixing detectable, and the
+                    // payload's SHA-256 of what was sent catches the rest.
+                    let opened = stream::open(&key, len, padded, &s).unwrap();
+                    assert_ne!(opened, file(len as usize, 1));
+                    continue;
+                }
+                assert_eq!(
+                    stream::open(&key, len, padded, &s).unwrap_err(),
+                    StreamError::ChunkFailed { index: i as u64 }
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_bit_of_every_tag_and_chunk_edge_is_protected() {
+        let (key, sealed, len, padded) = four();
+        for chunk in 0..4 {
+            let edges = (chunk * C..chunk * C + 32).chain((chunk + 1) * C - 48..(chunk + 1) * C);
+            for at in edges {
+                for bit in 0..8 {
+                    let mut s = sealed.clone();
+                    s[at] ^= 1 << bit;
+                    assert_eq!(
+                        stream::open(&key, len, padded, &s).unwrap_err(),
+                        StreamError::ChunkFailed {
+                            index: chunk as u64
+                        },
+                        "octet {at} bit {bit}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn round_trip(key in any::<[u8; 32]>(), len in 0usize..300_000, salt in any::<u8>()) {
+            let key = StreamKey::from_bytes(key);
+            let f = file(len, salt);
+            let sealed = stream::seal(&key, &f).unwrap();
+            let padded = stream::bucket_for(len as u64).unwrap();
+            prop_assert_eq!(sealed.len() as u64, stream::sealed_len(padded));
+            prop_assert_eq!(stream::padded_len_of(sealed.len() as u64), Some(padded));
+            prop_assert!(padded >= len as u64 && (padded == 65536 || padded < 2 * len as u64));
+            prop_assert_eq!(stream::open(&key, len as u64, padded, &sealed).unwrap(), f);
+        }
+
+        #[test]
+        fn any_bit_flip_is_refused(at in 0usize..(2 * C), bit in 0u8..8) {
+            let key = StreamKey::from_bytes([4; 32]);
+            let mut sealed = stream::seal(&key, &file(100_000, 3)).unwrap();
+            sealed[at] ^= 1 << bit;
+            prop_assert_eq!(
+                stream::open(&key, 100_000, 131_072, &sealed).unwrap_err(),
+                StreamError::ChunkFailed { index: (at / C) as u64 }
+            );
+        }
+
+        #[test]
+        fn arbitrary_sealed_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), len in any::<u64>(), padded in any::<u64>()) {
+            let key = StreamKey::from_bytes([5; 32]);
+            let _ = stream::open(&key, len, padded, &bytes);
+            if let Ok(mut d) = Decryptor::new(&key, len, padded) {
+                let mut b = bytes.clone();
+                let _ = d.open_next(&mut b);
+            }
+            let _ = stream::padded_len_of(len);
+            let _ = stream::bucket_for(len);
+        }
+    }
+}

@@ -92,6 +92,7 @@ fn committed_vectors_are_exactly_what_the_generator_makes() {
         ("keyfile-v1.json", vectors::keyfile_vectors()),
         ("pow-v1.json", vectors::pow_vectors()),
         ("copy-v1.json", common::copy_vectors::copy_vectors()),
+        ("stream-v1.json", common::stream_vectors::stream_vectors()),
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/vectors")
@@ -342,5 +343,88 @@ fn copy_vectors_derive_seal_open_and_order_as_stated() {
         order(&mut found, |p| *p);
         let want: Vec<Place> = o["ordered"].as_array().unwrap().iter().map(place).collect();
         assert_eq!(found, want);
+    }
+}
+
+#[test]
+fn stream_vectors_seal_open_and_fail_as_stated() {
+    use chacha20poly1305::aead::{Aead, KeyInit};
+    use common::stream_vectors::{apply_ops, file};
+    use quietline_crypto::stream::{self, StreamKey};
+    use sha2::{Digest, Sha256};
+
+    let v = load("stream-v1.json");
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 6);
+    let key_of = |c: &Value| StreamKey::from_bytes(hx(&c["key"]).try_into().unwrap());
+    let sealed_of = |c: &Value| {
+        stream::seal(&key_of(c), &file(c["length"].as_u64().unwrap() as usize)).unwrap()
+    };
+    for c in cases {
+        let len = c["length"].as_u64().unwrap();
+        let padded = c["padded_size"].as_u64().unwrap();
+        let f = file(len as usize);
+        let sealed = sealed_of(c);
+        assert_eq!(
+            hex::encode(Sha256::digest(&sealed)),
+            c["sealed_sha256"].as_str().unwrap()
+        );
+        assert_eq!(sealed.len() as u64, c["sealed_length"].as_u64().unwrap());
+        assert_eq!(stream::padded_len_of(sealed.len() as u64), Some(padded));
+        // Independently of the Encryptor: each chunk is plain ChaCha20-Poly1305
+        // of the zero-padded file under the stated nonce, with empty AAD.
+        let aead = chacha20poly1305::ChaCha20Poly1305::new_from_slice(&hx(&c["key"])).unwrap();
+        let mut padded_file = f.clone();
+        padded_file.resize(padded as usize, 0);
+        let nonces = c["nonces"].as_array().unwrap();
+        let tags = c["tags"].as_array().unwrap();
+        assert_eq!(nonces.len() as u64, c["chunks"].as_u64().unwrap());
+        for (i, chunk) in padded_file.chunks(stream::CHUNK_LEN).enumerate() {
+            let nonce: [u8; 12] = hx(&nonces[i]).try_into().unwrap();
+            assert_eq!(
+                nonce[..11],
+                (i as u128).to_be_bytes()[5..],
+                "11-byte counter"
+            );
+            assert_eq!(
+                nonce[11],
+                u8::from(i + 1 == nonces.len()),
+                "last-chunk flag"
+            );
+            let ct = aead
+                .encrypt(&chacha20poly1305::Nonce::from(nonce), chunk)
+                .unwrap();
+            assert_eq!(ct[stream::CHUNK_LEN..], hx(&tags[i])[..]);
+            assert_eq!(
+                ct[..],
+                sealed[i * stream::SEALED_CHUNK_LEN..(i + 1) * stream::SEALED_CHUNK_LEN]
+            );
+        }
+        assert_eq!(stream::open(&key_of(c), len, padded, &sealed).unwrap(), f);
+    }
+    let refusals = v["refusals"].as_array().unwrap();
+    assert!(refusals.len() >= 15);
+    for r in refusals {
+        let c = &cases[r["case"].as_u64().unwrap() as usize];
+        let mut sealed = sealed_of(c);
+        apply_ops(&mut sealed, &r["ops"], |i| sealed_of(&cases[i]));
+        let len = r.get("length").unwrap_or(&c["length"]).as_u64().unwrap();
+        let padded = r
+            .get("padded_size")
+            .unwrap_or(&c["padded_size"])
+            .as_u64()
+            .unwrap();
+        let err = stream::open(&key_of(c), len, padded, &sealed).unwrap_err();
+        assert_eq!(err.code(), r["error"].as_str().unwrap(), "{}", r["name"]);
+        if let Some(i) = r.get("chunk") {
+            assert_eq!(
+                err,
+                stream::StreamError::ChunkFailed {
+                    index: i.as_u64().unwrap()
+                },
+                "{}",
+                r["name"]
+            );
+        }
     }
 }

@@ -23,11 +23,17 @@
 //! | GET | `/api/v1/inbox/{id}` | handler |
 //! | POST | `/api/v1/inbox/fetch` | handler (many envelopes in one answer) |
 //! | PUT | `/api/v1/slots/{address}` | handler |
+//! | GET | `/api/v1/blobs/limits`, `/api/v1/blobs/challenge?size=` | anyone |
+//! | POST | `/api/v1/blobs` | anyone (with a proof of work scaled to the size) |
+//! | GET | `/api/v1/blobs/{id}` | anyone who holds the id (an upload's progress) |
+//! | PUT | `/api/v1/blobs/{id}/parts/{n}` | anyone who holds the id |
+//! | GET | `/api/v1/inbox/blobs/{id}` | handler (a sealed blob, streamed) |
 //! | GET | `/api/v1/assets` | anyone |
 //! | GET | `/`, `/app.css`, `/app.js`, `/pow-worker.js`, `/licences.txt`, `/favicon.ico` | anyone (the page, `page.rs`) |
 
 mod api;
 mod auth;
+mod blobs;
 mod body;
 pub mod error;
 pub mod headers;
@@ -102,6 +108,8 @@ pub(crate) fn router_with(
         // As for slots: the static `fetch` wins over `{id}` (a GET of it is 405).
         .route("/api/v1/inbox/fetch", post(api::inbox_fetch))
         .route("/api/v1/inbox/{id}", get(api::inbox_report))
+        // Attachments' blobs (issue 19): `blobs.rs` lists its routes.
+        .merge(blobs::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Innermost first: each `.layer` wraps everything above it, and

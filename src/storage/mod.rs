@@ -202,6 +202,84 @@ pub struct Purged {
 /// The most random days a row is kept beyond `--retention-days` (each row's
 /// `purge_fuzz`), as the page states it.
 pub const MAX_PURGE_FUZZ: u32 = common::MAX_PURGE_FUZZ.unsigned_abs() as u32;
+// --- blobs (attachments, issue 19; crypto/FORMAT.md#blobs-on-the-server) ---
+
+/// A blob's random 128-bit id, chosen by the server when the upload begins.
+pub type BlobId = [u8; 16];
+
+/// Octets of one upload part: 16 sealed chunks of an attachment stream
+/// (the last part of a blob may be shorter).
+pub const BLOB_PART_LEN: u64 = 16 * quietline_crypto::stream::SEALED_CHUNK_LEN as u64;
+
+/// How many parts a blob of `sealed_len` octets is uploaded in.
+pub fn blob_part_count(sealed_len: u64) -> u32 {
+    sealed_len.div_ceil(BLOB_PART_LEN) as u32
+}
+
+/// The length part `n` of a blob of `sealed_len` octets must have, if there
+/// is such a part.
+pub fn blob_part_len(sealed_len: u64, n: u32) -> Option<u64> {
+    let start = u64::from(n).checked_mul(BLOB_PART_LEN)?;
+    (start < sealed_len).then(|| (sealed_len - start).min(BLOB_PART_LEN))
+}
+
+/// An upload to begin.
+#[derive(Debug, Clone)]
+pub struct NewBlob {
+    /// Random id.
+    pub id: BlobId,
+    /// The force it is uploaded to (only that force's handlers fetch it).
+    pub force_id: String,
+    /// Octets the sealed blob will have (a bucket's sealed length).
+    pub sealed_len: u64,
+    /// UTC day the upload began.
+    pub day: Day,
+    /// The proof-of-work challenge the upload spends, recorded as spent in
+    /// the same transaction.
+    pub pow: Option<PowTicket>,
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobStatus {
+    /// The sealed length declared when it began.
+    pub sealed_len: u64,
+    /// Parts held, in order.
+    pub received: Vec<u32>,
+    /// Whether every part is held.
+    pub complete: bool,
+}
+
+/// Outcome of writing an upload part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartWrite {
+    /// Durably stored (or the same octets were already held); whether the
+    /// blob is now complete.
+    Stored {
+        /// Every part is held.
+        complete: bool,
+    },
+    /// Other octets are already held for this part; nothing changed.
+    Conflict,
+    /// No such part number, or not the length that part must have.
+    BadPart {
+        /// The length part `n` must have, if the blob has such a part.
+        expected: Option<u64>,
+    },
+    /// No upload with this id (never begun, expired or purged).
+    UnknownBlob,
+}
+
+/// What a blob purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgedBlobs {
+    /// Uploads never completed, past their expiry.
+    pub expired_uploads: u64,
+    /// Complete blobs no handler fetched within the unreferenced period.
+    pub unreferenced: u64,
+    /// Fetched blobs past retention.
+    pub past_retention: u64,
+}
 
 /// How long after midnight (UTC) a day counts as closed for
 /// [`Storage::purge`]: a report whose day was read just before midnight may
@@ -284,6 +362,11 @@ pub enum StorageError {
 
 /// Result alias.
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// What a storage without blobs answers (see the blob methods' defaults).
+fn no_blobs() -> StorageError {
+    StorageError::Database("this storage keeps no attachments".into())
+}
 
 /// The storage interface. Every write method returns only after the data is
 /// durably committed.
@@ -449,6 +532,53 @@ pub trait Storage: Send + Sync + 'static {
     /// The report writer's pressure since the previous call (resets the
     /// slowest-commit figure).
     fn pressure(&self) -> Pressure;
+
+    // --- blobs (attachments; crypto/FORMAT.md#blobs-on-the-server) ---
+    //
+    // Both backends implement every one of these. The defaults refuse, so a
+    // storage wrapper written before blobs existed (a test's fault injector)
+    // still compiles and says plainly that it keeps none.
+    /// Begin an upload, recording its challenge as spent in the same
+    /// transaction (`Err(ChallengeSpent)` if it already was, and then
+    /// nothing is stored); `Err(UnknownForce)` for a force that does not exist.
+    async fn create_blob(&self, _blob: NewBlob) -> Result<()> {
+        Err(no_blobs())
+    }
+    /// Where an upload stands (any state), or `None`.
+    async fn blob_status(&self, _id: BlobId) -> Result<Option<BlobStatus>> {
+        Err(no_blobs())
+    }
+    /// Store part `n` of an upload durably; the blob becomes complete in the
+    /// same transaction as its last missing part.
+    async fn put_blob_part(&self, _id: BlobId, _n: u32, _data: Vec<u8>) -> Result<PartWrite> {
+        Err(no_blobs())
+    }
+    /// The sealed length of a COMPLETE blob of `force_id`, or `None` (missing,
+    /// incomplete, or another force's: alike).
+    async fn blob_len(&self, _force_id: &str, _id: BlobId) -> Result<Option<u64>> {
+        Err(no_blobs())
+    }
+    /// Part `n` of a complete blob of `force_id`.
+    async fn blob_part(&self, _force_id: &str, _id: BlobId, _n: u32) -> Result<Option<Vec<u8>>> {
+        Err(no_blobs())
+    }
+    /// Mark a complete blob of `force_id` as fetched by its force (from then
+    /// on it is kept for the retention period, not the unreferenced one).
+    async fn reference_blob(&self, _force_id: &str, _id: BlobId) -> Result<()> {
+        Err(no_blobs())
+    }
+    /// Delete uploads begun before yesterday and never completed, complete
+    /// blobs no handler fetched `unreferenced_days` after their day, and
+    /// fetched ones past `retention_days` + their fuzz, with their bytes gone
+    /// from the files as for [`Storage::purge`].
+    async fn purge_blobs(
+        &self,
+        _today: Day,
+        _retention_days: u32,
+        _unreferenced_days: u32,
+    ) -> Result<PurgedBlobs> {
+        Err(no_blobs())
+    }
 
     /// Stop background writers after draining what they have queued.
     async fn close(&self);

@@ -32,10 +32,14 @@ use super::common::{
 };
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
-    CopyLimits, CopyWrite, Day, ForceEntry, ForceKey, InboxEntry, KeyId, KeyStatus, NewCopy,
-    NewReport, PowTicket, Pressure, Purged, ReportId, Result, SlotAddress, SlotWrite, Storage,
-    StorageError, StoredSigners, StoredStatement, TokenHash, TokenInfo,
+    BlobId, BlobStatus, CopyLimits, CopyWrite, Day, ForceEntry, ForceKey, InboxEntry, KeyId,
+    KeyStatus, NewBlob, NewCopy, NewReport, PartWrite, PowTicket, Pressure, Purged, PurgedBlobs,
+    ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, StoredSigners,
+    StoredStatement, TokenHash, TokenInfo,
 };
+
+#[path = "postgres_blobs.rs"]
+mod blobs;
 
 /// Migrations embedded at build time from `migrations/postgres/`.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -421,6 +425,8 @@ impl PostgresStorage {
                 "reports" => "VACUUM (FULL) reports",
                 "reply_slots" => "VACUUM (FULL) reply_slots",
                 "reporter_copies" => "VACUUM (FULL) reporter_copies",
+                "blobs" => "VACUUM (FULL) blobs",
+                "blob_parts" => "VACUUM (FULL) blob_parts",
                 // The column's CHECK constraint allows no other name.
                 other => {
                     return Err(StorageError::Database(format!(
@@ -1215,6 +1221,40 @@ impl Storage for PostgresStorage {
 
     fn pressure(&self) -> Pressure {
         self.reports.pressure()
+    }
+
+    async fn create_blob(&self, blob: NewBlob) -> Result<()> {
+        self.blob_create(blob).await
+    }
+
+    async fn blob_status(&self, id: BlobId) -> Result<Option<BlobStatus>> {
+        self.blob_status_of(id).await
+    }
+
+    async fn put_blob_part(&self, id: BlobId, n: u32, data: Vec<u8>) -> Result<PartWrite> {
+        self.blob_put_part(id, n, data).await
+    }
+
+    async fn blob_len(&self, force_id: &str, id: BlobId) -> Result<Option<u64>> {
+        self.blob_len_of(force_id, id).await
+    }
+
+    async fn blob_part(&self, force_id: &str, id: BlobId, n: u32) -> Result<Option<Vec<u8>>> {
+        self.blob_part_of(force_id, id, n).await
+    }
+
+    async fn reference_blob(&self, force_id: &str, id: BlobId) -> Result<()> {
+        self.blob_reference(force_id, id).await
+    }
+
+    async fn purge_blobs(
+        &self,
+        today: Day,
+        retention_days: u32,
+        unreferenced_days: u32,
+    ) -> Result<PurgedBlobs> {
+        self.blob_purge(today, retention_days, unreferenced_days)
+            .await
     }
 
     async fn close(&self) {

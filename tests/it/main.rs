@@ -20,6 +20,7 @@ mod support;
 
 mod admin;
 mod api;
+mod blobs;
 mod browser;
 mod browser_firefox;
 mod browser_pq;

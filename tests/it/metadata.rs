@@ -30,6 +30,12 @@ const CANARIES: &[&str] = &[
     "canary-header-9999",
 ];
 
+/// Canaries of an attachment (issue 19): its file name, and a GPS position
+/// and a camera serial inside the file.
+const ATTACHMENT_NAME: &str = "IMG_canary-file-2468.jpg";
+const ATTACHMENT_GPS: &[u8] = b"GPSLatitude=51.50071;";
+const ATTACHMENT_SERIAL: &[u8] = b"BodySerialNumber=SN-CANARY-4711;";
+
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -262,7 +268,75 @@ async fn nothing_identifying_is_written_or_printed() {
             .unwrap();
     assert_eq!(res.status(), 200);
 
+    // An attachment (issue 19): a photo whose octets carry a GPS position and
+    // a camera serial, sealed with the attachment stream, uploaded with a file
+    // name in the headers, in parts, and fetched by the handler. None of the
+    // file name, the metadata values or the addresses may be kept.
+    let photo: Vec<u8> = [ATTACHMENT_GPS, ATTACHMENT_SERIAL].concat().repeat(5000);
+    let sealed = quietline_crypto::stream::seal(
+        &quietline_crypto::stream::StreamKey::from_bytes([7; 32]),
+        &photo,
+    )
+    .unwrap();
+    let size = sealed.len();
+    let res = canary_headers(http.get(server.url(&format!("/api/v1/blobs/challenge?size={size}"))))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+    let body = format!(r#"{{"force":"north","size":{size}}}"#).into_bytes();
+    let pow_header = solve(
+        URL_SAFE_NO_PAD
+            .decode(v["challenge"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        v["difficulty"].as_u64().unwrap() as u8,
+        &body,
+    );
+    let res = canary_headers(
+        http.post(server.url("/api/v1/blobs"))
+            .header("content-type", "application/json")
+            .header("quietline-pow", pow_header)
+            .header(
+                "content-disposition",
+                format!("attachment; filename=\"{ATTACHMENT_NAME}\""),
+            )
+            .body(body),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+    let blob_id = v["id"].as_str().unwrap().to_owned();
+    for (n, part) in sealed.chunks(16 * 65552).enumerate() {
+        let res = canary_headers(
+            http.put(server.url(&format!("/api/v1/blobs/{blob_id}/parts/{n}")))
+                .header("content-type", "application/octet-stream")
+                .header(
+                    "content-disposition",
+                    format!("attachment; filename=\"{ATTACHMENT_NAME}\""),
+                )
+                .body(part.to_vec()),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let res = canary_headers(
+        http.get(server.url(&format!("/api/v1/inbox/blobs/{blob_id}")))
+            .bearer_auth(&token),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap()[..] == sealed[..]);
+
     let mut needles: Vec<String> = CANARIES.iter().map(|s| s.to_string()).collect();
+    needles.extend([ATTACHMENT_NAME, "51.50071", "SN-CANARY-4711"].map(String::from));
     needles.push(token.clone());
     needles.push(hex::encode(quietline::admin::token_hash(&token)));
 
@@ -310,6 +384,14 @@ async fn nothing_identifying_is_written_or_printed() {
         "route templates only: {stderr}"
     );
     assert!(stderr.contains("(no route)"), "{stderr}");
+    assert!(
+        stderr.contains("/api/v1/blobs/{id}/parts/{n}"),
+        "route templates only: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&blob_id),
+        "no blob id in the log: {stderr}"
+    );
     assert!(
         stderr.contains("OTHER"),
         "an unknown method is not echoed: {stderr}"

@@ -361,6 +361,10 @@ conformance!(
     forget_spent_deletes_what_has_expired,
     pow_key_is_the_first_one_stored,
     settling_a_closed_day_hides_arrival_order,
+    // Blobs (attachments, issue 19): at the end of this file.
+    blobs_upload_in_parts_and_complete_with_the_last,
+    blob_purge_expires_uploads_and_unreferenced_blobs,
+    blob_parts_survive_a_restart,
 );
 
 // ---------------------------------------------------------------------------
@@ -1782,6 +1786,8 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
     assert_eq!(
         names,
         BTreeSet::from([
+            "blob_parts",
+            "blobs",
             "force_keys",
             "force_signers",
             "force_signing",
@@ -1821,6 +1827,18 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
                 let first: [u8; 8] = id[..8].try_into().unwrap();
                 assert_eq!(rowid, i64::from_be_bytes(first) & i64::MAX);
             }
+            continue;
+        }
+        if name == "blob_parts" {
+            // As reports: a declared `rid` the server sets from its random
+            // number generator (migrations/sqlite/0007_blobs.sql).
+            let words: Vec<&str> = sql.split_whitespace().collect();
+            assert!(
+                words
+                    .windows(4)
+                    .any(|w| w == ["RID", "INTEGER", "PRIMARY", "KEY,"]),
+                "{sql}"
+            );
             continue;
         }
         assert!(sql.contains("WITHOUT ROWID"), "{name} has a rowid");
@@ -2165,4 +2183,246 @@ async fn postgres_insert_throughput() {
     };
     insert_throughput(&db, "postgres").await;
     db.finish().await;
+}
+
+// ---------------------------------------------------------------------------
+// Blobs (attachments, issue 19; crypto/FORMAT.md#blobs-on-the-server)
+
+use quietline::storage::{BLOB_PART_LEN, BlobId, NewBlob, PartWrite, PurgedBlobs};
+
+/// A recognisable pattern for a blob's parts, so a purge can be checked to
+/// leave none of it in the files.
+const BLOB_CANARY: &[u8; 16] = b"QL-BLOB-CANARY-!";
+
+/// The sealed length of a 4 MiB bucket: four full parts of 16 chunks.
+const FOUR_PARTS: u64 = 4 * 1024 * 1024 + 64 * 16;
+
+fn blob_part(sealed_len: u64, n: u32, salt: u8) -> Vec<u8> {
+    let len = quietline::storage::blob_part_len(sealed_len, n).unwrap() as usize;
+    let mut v: Vec<u8> = BLOB_CANARY.iter().copied().cycle().take(len).collect();
+    v[0] = salt;
+    v
+}
+
+fn new_blob(force: &str, sealed_len: u64, day: Day) -> NewBlob {
+    NewBlob {
+        id: random(),
+        force_id: force.to_owned(),
+        sealed_len,
+        day,
+        pow: None,
+    }
+}
+
+async fn blobs_upload_in_parts_and_complete_with_the_last(db: &Db) {
+    let s = db.open().await;
+    force_with_key(s.as_ref(), "north").await;
+    force_with_key(s.as_ref(), "south").await;
+    let b = new_blob("north", FOUR_PARTS, DAY);
+    let id: BlobId = b.id;
+    s.create_blob(b).await.unwrap();
+    // Parts in any order; none readable until the last.
+    for n in [2, 0, 3] {
+        assert_eq!(
+            s.put_blob_part(id, n, blob_part(FOUR_PARTS, n, 1))
+                .await
+                .unwrap(),
+            PartWrite::Stored { complete: false }
+        );
+    }
+    let st = s.blob_status(id).await.unwrap().unwrap();
+    assert_eq!(
+        (st.sealed_len, st.received.clone(), st.complete),
+        (FOUR_PARTS, vec![0, 2, 3], false)
+    );
+    assert_eq!(s.blob_len("north", id).await.unwrap(), None, "incomplete");
+    assert_eq!(
+        s.blob_part("north", id, 0).await.unwrap(),
+        None,
+        "incomplete"
+    );
+    // The same part again: acknowledged again, nothing changes; other bytes: refused.
+    assert_eq!(
+        s.put_blob_part(id, 3, blob_part(FOUR_PARTS, 3, 1))
+            .await
+            .unwrap(),
+        PartWrite::Stored { complete: false }
+    );
+    assert_eq!(
+        s.put_blob_part(id, 3, blob_part(FOUR_PARTS, 3, 2))
+            .await
+            .unwrap(),
+        PartWrite::Conflict
+    );
+    // Wrong lengths and numbers.
+    assert_eq!(
+        s.put_blob_part(id, 1, vec![0; 10]).await.unwrap(),
+        PartWrite::BadPart {
+            expected: Some(BLOB_PART_LEN)
+        }
+    );
+    assert_eq!(
+        s.put_blob_part(id, 1, vec![0; BLOB_PART_LEN as usize - 1])
+            .await
+            .unwrap(),
+        PartWrite::BadPart {
+            expected: Some(BLOB_PART_LEN)
+        }
+    );
+    assert_eq!(
+        s.put_blob_part(id, 4, vec![0; 10]).await.unwrap(),
+        PartWrite::BadPart { expected: None }
+    );
+    assert_eq!(
+        s.put_blob_part(random(), 0, vec![0; 10]).await.unwrap(),
+        PartWrite::UnknownBlob
+    );
+    // The last missing part completes it.
+    assert_eq!(
+        s.put_blob_part(id, 1, blob_part(FOUR_PARTS, 1, 1))
+            .await
+            .unwrap(),
+        PartWrite::Stored { complete: true }
+    );
+    assert!(s.blob_status(id).await.unwrap().unwrap().complete);
+    assert_eq!(s.blob_len("north", id).await.unwrap(), Some(FOUR_PARTS));
+    assert_eq!(
+        s.blob_len("south", id).await.unwrap(),
+        None,
+        "another force's blob is not found"
+    );
+    assert_eq!(s.blob_part("south", id, 0).await.unwrap(), None);
+    let mut whole = Vec::new();
+    for n in 0..4 {
+        whole.extend(s.blob_part("north", id, n).await.unwrap().unwrap());
+    }
+    assert_eq!(whole.len() as u64, FOUR_PARTS);
+    assert_eq!(&whole[BLOB_PART_LEN as usize..][..1], &[1]);
+    // A blob for a force that does not exist; a challenge spent twice.
+    assert_unknown_force(
+        s.create_blob(new_blob("west", FOUR_PARTS, DAY)).await,
+        "west",
+    );
+    let t = ticket(EXPIRES);
+    s.create_blob(NewBlob {
+        pow: Some(t),
+        ..new_blob("north", 65552, DAY)
+    })
+    .await
+    .unwrap();
+    let again = NewBlob {
+        pow: Some(t),
+        ..new_blob("north", 65552, DAY)
+    };
+    let again_id = again.id;
+    assert!(matches!(
+        s.create_blob(again).await,
+        Err(StorageError::ChallengeSpent)
+    ));
+    assert_eq!(
+        s.blob_status(again_id).await.unwrap(),
+        None,
+        "nothing stored"
+    );
+    s.close().await;
+}
+
+async fn blob_purge_expires_uploads_and_unreferenced_blobs(db: &Db) {
+    let s = db.open().await;
+    force_with_key(s.as_ref(), "north").await;
+    let sealed = 131_104; // one part (two chunks)
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let b = new_blob("north", sealed, DAY);
+        ids.push(b.id);
+        s.create_blob(b).await.unwrap();
+    }
+    let [uploading, unfetched, fetched] = [ids[0], ids[1], ids[2]];
+    for id in [unfetched, fetched] {
+        s.put_blob_part(id, 0, blob_part(sealed, 0, 7))
+            .await
+            .unwrap();
+    }
+    s.reference_blob("south", fetched).await.unwrap(); // another force: no effect
+    s.reference_blob("north", fetched).await.unwrap();
+    let (retention, unreferenced) = (30, 5);
+    let purge = |today| {
+        let s = s.clone();
+        async move { s.purge_blobs(today, retention, unreferenced).await.unwrap() }
+    };
+    // An upload lives through the day after it began.
+    assert_eq!(purge(DAY + 1).await, PurgedBlobs::default());
+    assert_eq!(
+        purge(DAY + 2).await,
+        PurgedBlobs {
+            expired_uploads: 1,
+            ..Default::default()
+        }
+    );
+    assert_eq!(s.blob_status(uploading).await.unwrap(), None);
+    // Unfetched: through day + 5.
+    assert_eq!(purge(DAY + 5).await, PurgedBlobs::default());
+    assert_eq!(
+        purge(DAY + 6).await,
+        PurgedBlobs {
+            unreferenced: 1,
+            ..Default::default()
+        }
+    );
+    assert_eq!(s.blob_len("north", unfetched).await.unwrap(), None);
+    // Fetched: through day + retention + its fuzz (0 to 7 days).
+    assert_eq!(purge(DAY + retention as Day).await, PurgedBlobs::default());
+    assert!(s.blob_len("north", fetched).await.unwrap().is_some());
+    assert_eq!(
+        purge(DAY + retention as Day + 8).await,
+        PurgedBlobs {
+            past_retention: 1,
+            ..Default::default()
+        }
+    );
+    assert_eq!(s.blob_len("north", fetched).await.unwrap(), None);
+    s.close().await;
+    if let Backend::Sqlite(_) = &db.backend {
+        assert_eq!(db.sqlite_count("blob_parts").await, 0);
+        assert_eq!(db.sqlite_count("blobs").await, 0);
+        // Deleted from the file and the WAL: secure_delete zeroes the pages and
+        // the TRUNCATE checkpoint empties the WAL.
+        let path = db.sqlite_path();
+        for file in [path.clone(), path.with_extension("sqlite-wal")] {
+            if let Ok(bytes) = std::fs::read(&file) {
+                assert!(
+                    !bytes.windows(BLOB_CANARY.len()).any(|w| w == BLOB_CANARY),
+                    "{} still holds a purged blob's bytes",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
+async fn blob_parts_survive_a_restart(db: &Db) {
+    let s = db.open().await;
+    force_with_key(s.as_ref(), "north").await;
+    let b = new_blob("north", FOUR_PARTS, DAY);
+    let id = b.id;
+    s.create_blob(b).await.unwrap();
+    for n in [0, 1] {
+        s.put_blob_part(id, n, blob_part(FOUR_PARTS, n, 3))
+            .await
+            .unwrap();
+    }
+    s.close().await;
+    let s = db.open().await;
+    let st = s.blob_status(id).await.unwrap().unwrap();
+    assert_eq!((st.received, st.complete), (vec![0, 1], false));
+    for n in [2, 3] {
+        s.put_blob_part(id, n, blob_part(FOUR_PARTS, n, 3))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        s.blob_part("north", id, 1).await.unwrap().unwrap(),
+        blob_part(FOUR_PARTS, 1, 3)
+    );
+    s.close().await;
 }
