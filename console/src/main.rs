@@ -396,20 +396,28 @@ impl Ctx {
     /// passphrase (asked after checking the ring is not empty), the vault,
     /// and the case index.
     pub async fn desk(&self) -> Result<Desk> {
+        self.open_desk(true).await
+    }
+
+    /// As [`Ctx::desk`] without the case index (`pull` needs none: its time
+    /// and memory then do not grow with the vault).
+    pub async fn desk_for_pull(&self) -> Result<Desk> {
+        self.open_desk(false).await
+    }
+
+    async fn open_desk(&self, indexed: bool) -> Result<Desk> {
         let dir = self.home.keys_dir();
         if list_keys(&dir)?.is_empty() {
             return Err(keyring::KeyRingError::Empty(dir).into());
         }
         let pass = self.passphrase(false)?;
         let vault = self.vault().await?;
-        Desk::open(
-            self.home.clone(),
-            vault,
-            pass.as_bytes(),
-            DeskSettings::default(),
-            Clock::system(),
-        )
-        .await
+        let (home, settings, clock) = (self.home.clone(), DeskSettings::default(), Clock::system());
+        if indexed {
+            Desk::open(home, vault, pass.as_bytes(), settings, clock).await
+        } else {
+            Desk::open_for_pull(home, vault, pass.as_bytes(), settings, clock).await
+        }
         .map_err(desk_error)
     }
 }

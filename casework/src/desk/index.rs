@@ -894,6 +894,7 @@ pub(crate) enum Event {
 impl Desk {
     /// The index, for reading (never held across an await).
     pub(crate) fn index_read(&self) -> Result<std::sync::RwLockReadGuard<'_, Index>, DeskError> {
+        self.require_index()?;
         self.inner.index.read().map_err(|_| {
             DeskError::Invalid(
                 "the case index is broken (a panic while updating it): restart the desk".into(),
@@ -901,6 +902,7 @@ impl Desk {
         })
     }
     pub(crate) fn index_write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Index>, DeskError> {
+        self.require_index()?;
         self.inner.index.write().map_err(|_| {
             DeskError::Invalid(
                 "the case index is broken (a panic while updating it): restart the desk".into(),
@@ -913,6 +915,10 @@ impl Desk {
     /// slices. Seen markers (which other desks write without a change) are
     /// reloaded at most every [`SEEN_REFRESH`].
     pub(crate) async fn sync(&self) -> Result<(), DeskError> {
+        if !self.inner.indexed {
+            // A desk opened to pull only: nothing to bring up to date.
+            return Ok(());
+        }
         let ring = self.ring()?;
         let _one = self.inner.sync_lock.lock().await;
         let vault = self.vault();

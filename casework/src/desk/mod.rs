@@ -227,6 +227,10 @@ struct Inner {
     pull: pull::PullCell,
     /// When the seen markers were last reloaded from the vault.
     seen_loaded: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Whether this desk keeps a case index ([`Desk::open_for_pull`] does
+    /// not: a command-line `pull` needs none, and building one would open
+    /// every envelope in the vault a second time and hold them all).
+    indexed: bool,
 }
 
 impl std::fmt::Debug for Desk {
@@ -249,6 +253,32 @@ impl Desk {
         settings: DeskSettings,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
+        let desk = Self::unlock(home, vault, passphrase, settings, clock, true)?;
+        desk.sync().await?;
+        Ok(desk)
+    }
+
+    /// As [`Desk::open`], for pulling only: no case index is built or kept,
+    /// so the memory and time of a pull do not grow with the vault. Every
+    /// use case that needs the index answers [`DeskError::Invalid`].
+    pub async fn open_for_pull(
+        home: Home,
+        vault: Vault,
+        passphrase: &[u8],
+        settings: DeskSettings,
+        clock: Clock,
+    ) -> Result<Desk, DeskError> {
+        Self::unlock(home, vault, passphrase, settings, clock, false)
+    }
+
+    fn unlock(
+        home: Home,
+        vault: Vault,
+        passphrase: &[u8],
+        settings: DeskSettings,
+        clock: Clock,
+        indexed: bool,
+    ) -> Result<Desk, DeskError> {
         let config = home
             .load_config()
             .map_err(|e| VaultError::Corrupt(e.to_string()))?;
@@ -268,9 +298,9 @@ impl Desk {
                 sync_lock: tokio::sync::Mutex::new(()),
                 pull: pull::PullCell::default(),
                 seen_loaded: std::sync::Mutex::new(None),
+                indexed,
             }),
         };
-        desk.sync().await?;
         Ok(desk)
     }
 
@@ -284,6 +314,17 @@ impl Desk {
         match self.inner.index.write() {
             Ok(mut idx) => idx.clear(),
             Err(poisoned) => poisoned.into_inner().clear(),
+        }
+    }
+
+    /// [`DeskError::Invalid`] for a desk opened with [`Desk::open_for_pull`].
+    pub(crate) fn require_index(&self) -> Result<(), DeskError> {
+        if self.inner.indexed {
+            Ok(())
+        } else {
+            Err(DeskError::Invalid(
+                "this desk was opened to pull only and keeps no case index".into(),
+            ))
         }
     }
 

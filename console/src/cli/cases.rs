@@ -43,7 +43,7 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
     // Before anything else (and before the passphrase): the directory must
     // serve this console's key.
     crate::cli::login::directory_first(ctx, &client).await?;
-    let desk = ctx.desk().await?;
+    let desk = ctx.desk_for_pull().await?;
     if std::io::stderr().is_terminal() {
         progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         progress.enable_steady_tick(std::time::Duration::from_millis(120));
