@@ -179,11 +179,18 @@ pub(crate) fn b64(s: &str, name: &str) -> Result<Vec<u8>, KeyFileError> {
         .map_err(|_| KeyFileError::Damaged(format!("the \"{name}\" line is not base64url")))
 }
 
-fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
-    if !text.starts_with(FIRST_LINE) {
+/// The frame both passphrase-protected key files share (FORMAT.md#key-file,
+/// #signing-key-file), checked in the order of FORMAT.md#key-file-errors:
+/// the first line, the checksum over every byte before its line, and the
+/// secret line. Returns the header (every line before `secret`, which is the
+/// AEAD's associated data) and the lines after the first.
+pub(crate) fn checked_frame<'a>(
+    text: &'a str,
+    first_line: &str,
+) -> Result<(&'a str, std::str::Lines<'a>), KeyFileError> {
+    if !text.starts_with(first_line) {
         return Err(KeyFileError::NotAKeyFile);
     }
-    // The checksum line covers every byte before it (FORMAT.md#key-file).
     let sum_at = text
         .rfind("checksum: ")
         .ok_or_else(|| KeyFileError::Damaged("the checksum line is missing".into()))?;
@@ -202,23 +209,23 @@ fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
         .ok_or_else(|| KeyFileError::Damaged("the secret line is missing".into()))?;
     let header = &body[..secret_at + 1];
     let mut lines = body.lines();
-    if lines.next() != Some(FIRST_LINE) {
+    if lines.next() != Some(first_line) {
         return Err(KeyFileError::NotAKeyFile);
     }
-    let force_id = field(lines.next(), "force")?.to_string();
-    if !crate::envelope::is_valid_force_id(&force_id) {
-        return Err(KeyFileError::InvalidForceId);
-    }
-    let created = field(lines.next(), "created")?.to_string();
-    let public_key = PublicKey::from_base64url(field(lines.next(), "public-key")?)
-        .map_err(|e| KeyFileError::Damaged(format!("public key: {e}")))?;
-    let key_id = KeyId::from_hex(field(lines.next(), "key-id")?)
-        .map_err(|_| KeyFileError::Damaged("the key-id line is not 16 hex digits".into()))?;
-    if key_id != public_key.key_id() {
-        return Err(KeyFileError::Damaged(
-            "the key id does not match the public key".into(),
-        ));
-    }
+    Ok((header, lines))
+}
+
+/// The sealed secret both key files end with: KDF, salt, AEAD, nonce and
+/// the 48-octet encrypted secret, then nothing before the checksum.
+pub(crate) struct SealedTail {
+    pub(crate) kdf: KdfParams,
+    pub(crate) salt: Vec<u8>,
+    pub(crate) nonce: [u8; 12],
+    pub(crate) secret: Vec<u8>,
+}
+
+/// Read [`SealedTail`] from the lines after a file's own header fields.
+pub(crate) fn sealed_tail(mut lines: std::str::Lines<'_>) -> Result<SealedTail, KeyFileError> {
     let kdf = parse_kdf(field(lines.next(), "kdf")?)?;
     let salt = b64(field(lines.next(), "salt")?, "salt")?;
     if salt.len() < 16 {
@@ -245,6 +252,36 @@ fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
             "unexpected lines before the checksum".into(),
         ));
     }
+    Ok(SealedTail {
+        kdf,
+        salt,
+        nonce,
+        secret,
+    })
+}
+
+fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
+    let (header, mut lines) = checked_frame(text, FIRST_LINE)?;
+    let force_id = field(lines.next(), "force")?.to_string();
+    if !crate::envelope::is_valid_force_id(&force_id) {
+        return Err(KeyFileError::InvalidForceId);
+    }
+    let created = field(lines.next(), "created")?.to_string();
+    let public_key = PublicKey::from_base64url(field(lines.next(), "public-key")?)
+        .map_err(|e| KeyFileError::Damaged(format!("public key: {e}")))?;
+    let key_id = KeyId::from_hex(field(lines.next(), "key-id")?)
+        .map_err(|_| KeyFileError::Damaged("the key-id line is not 16 hex digits".into()))?;
+    if key_id != public_key.key_id() {
+        return Err(KeyFileError::Damaged(
+            "the key id does not match the public key".into(),
+        ));
+    }
+    let SealedTail {
+        kdf,
+        salt,
+        nonce,
+        secret,
+    } = sealed_tail(lines)?;
     Ok(Parsed {
         info: KeyFileInfo {
             force_id,

@@ -11,7 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::keyfile::{
-    KdfParams, KeyFileError, b64, check_params, checksum, derive_key, field, parse_kdf,
+    KdfParams, KeyFileError, SealedTail, check_params, checked_frame, checksum, derive_key, field,
+    sealed_tail,
 };
 use crate::statement::{SignerId, SignerKey, SigningSecret};
 
@@ -93,30 +94,7 @@ struct Parsed<'a> {
 
 fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
     // The same order of checks as FORMAT.md#key-file-errors.
-    if !text.starts_with(FIRST_LINE) {
-        return Err(KeyFileError::NotAKeyFile);
-    }
-    let sum_at = text
-        .rfind("checksum: ")
-        .ok_or_else(|| KeyFileError::Damaged("the checksum line is missing".into()))?;
-    let (body, sum_line) = text.split_at(sum_at);
-    let sum = sum_line
-        .strip_prefix("checksum: ")
-        .unwrap_or_default()
-        .trim_end_matches('\n');
-    if sum != checksum(body) {
-        return Err(KeyFileError::Damaged(
-            "the checksum does not match its contents".into(),
-        ));
-    }
-    let secret_at = body
-        .find("\nsecret: ")
-        .ok_or_else(|| KeyFileError::Damaged("the secret line is missing".into()))?;
-    let header = &body[..secret_at + 1];
-    let mut lines = body.lines();
-    if lines.next() != Some(FIRST_LINE) {
-        return Err(KeyFileError::NotAKeyFile);
-    }
+    let (header, mut lines) = checked_frame(text, FIRST_LINE)?;
     let force_id = field(lines.next(), "force")?.to_string();
     if !crate::envelope::is_valid_force_id(&force_id) {
         return Err(KeyFileError::InvalidForceId);
@@ -130,32 +108,12 @@ fn parse(text: &str) -> Result<Parsed<'_>, KeyFileError> {
             "the signer id does not match the public key".into(),
         ));
     }
-    let kdf = parse_kdf(field(lines.next(), "kdf")?)?;
-    let salt = b64(field(lines.next(), "salt")?, "salt")?;
-    if salt.len() < 16 {
-        return Err(KeyFileError::Damaged(
-            "the salt is shorter than 16 bytes".into(),
-        ));
-    }
-    if field(lines.next(), "aead")? != "chacha20poly1305" {
-        return Err(KeyFileError::Damaged(
-            "unknown AEAD; version 1 uses chacha20poly1305".into(),
-        ));
-    }
-    let nonce: [u8; 12] = b64(field(lines.next(), "nonce")?, "nonce")?
-        .try_into()
-        .map_err(|_| KeyFileError::Damaged("the nonce is not 12 bytes".into()))?;
-    let secret = b64(field(lines.next(), "secret")?, "secret")?;
-    if secret.len() != 32 + 16 {
-        return Err(KeyFileError::Damaged(
-            "the encrypted secret is not 48 bytes".into(),
-        ));
-    }
-    if lines.next().is_some() {
-        return Err(KeyFileError::Damaged(
-            "unexpected lines before the checksum".into(),
-        ));
-    }
+    let SealedTail {
+        kdf,
+        salt,
+        nonce,
+        secret,
+    } = sealed_tail(lines)?;
     Ok(Parsed {
         info: SigningKeyInfo {
             force_id,
