@@ -326,10 +326,21 @@ async fn blob_pow_scales_with_size(b: Backend) {
         (429, Some("pow_outdated")),
         "{v}"
     );
-    // A proof over other bytes (another size) does not count for these.
-    let (c, d) = blob_challenge(&s, size).await;
+    // A proof over other bytes (another size) does not count for these. At
+    // the tests' low difficulty such a proof meets it over `body` too about
+    // once in 2^d; take a fresh challenge until it does not, so the refusal
+    // is certain rather than likely.
     let other = serde_json::to_vec(&json!({"force": "north", "size": 65552})).unwrap();
-    let pow = solve(c, d, &other);
+    let pow = loop {
+        use quietline_crypto::pow;
+        let (c, d) = blob_challenge(&s, size).await;
+        let header = solve(c, d, &other);
+        let work = pow::Solution::parse(&header).unwrap().work;
+        let over_body = pow::digest(&c, &pow::envelope_hash(&body), &work);
+        if pow::leading_zero_bits(&over_body) < u32::from(d) {
+            break header;
+        }
+    };
     let (status, v) = begin_with(&s, body, Some(pow)).await;
     assert_eq!(
         (status, v["error"].as_str()),
