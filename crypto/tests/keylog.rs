@@ -1,4 +1,4 @@
-//! The key log against its vectors (FORMAT.md#key-log-vectors) and against
+//! The key log against its vectors (FORMAT.md#test-vectors) and against
 //! the Certificate Transparency reference tree: the committed file is what
 //! the generator makes; every root, inclusion proof and consistency proof in
 //! it is recomputed here by a second implementation written from RFC 9162

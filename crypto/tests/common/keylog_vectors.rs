@@ -1,4 +1,4 @@
-//! The key-log vectors of FORMAT.md#key-log-vectors (`keylog-v1.json`),
+//! The key-log vectors of FORMAT.md#test-vectors (`keylog-v1.json`),
 //! built from fixed inputs: the three statements of `statement-v1.json`
 //! (force `demo`) and two of a force `north`, as the log's entries in that
 //! order; the root of every size, every inclusion and consistency proof of
