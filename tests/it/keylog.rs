@@ -1084,6 +1084,33 @@ async fn log_over_http(database_url: Option<&str>) {
     let (_, _, note3) = get(&server, "/api/v1/keylog/checkpoint").await;
     assert_eq!(note3, note2);
     assert!(server.stop().success);
+
+    // `quietline keylog show` prints the same key and checkpoint from the
+    // database; without the origin it names another log (another key id).
+    let shown = admin_ok(
+        d,
+        database_url,
+        &[
+            "keylog",
+            "show",
+            "--keylog-origin",
+            "report.example.test/keylog",
+        ],
+    );
+    assert_eq!(shown, format!("{vkey}\n{note2}"));
+    let other = admin_ok(d, database_url, &["keylog", "show"]);
+    assert!(other.starts_with("quietline.invalid/keylog+"), "{other}");
+    assert!(LogKey::from_vkey(other.lines().next().unwrap()).unwrap() != key);
+    let bad = admin(
+        d,
+        database_url,
+        &["keylog", "show", "--keylog-origin", "a b"],
+    );
+    assert!(
+        !bad.ok && bad.stderr.contains("--keylog-origin"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
