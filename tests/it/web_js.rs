@@ -194,6 +194,8 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "/pq.js",
             "/words.js",
             "/copy.js",
+            "/keycheck.js",
+            "/pins.json",
             "/licences.txt"
         ]
     );
