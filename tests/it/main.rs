@@ -40,4 +40,5 @@ mod pq;
 mod restart;
 mod scale_out;
 mod storage;
+mod verify_page;
 mod web_js;
