@@ -23,6 +23,7 @@ mod api;
 mod blobs;
 mod browser;
 mod browser_firefox;
+mod browser_keycheck;
 mod browser_pq;
 mod copies;
 mod crash;

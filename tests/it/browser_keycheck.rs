@@ -1,0 +1,166 @@
+//! The page checks a pinned force's key before it seals (issue 20, part 3),
+//! in Debian's headless Chromium (`web/e2e/keycheck.mjs`) against a real
+//! in-process server on 127.0.0.1:0 with SQLite:
+//!
+//! - a key substituted in the server's database for a pinned force: a key
+//!   statement signed by a key that is not pinned (the platform's own signing
+//!   key), or a bare key with no statement: the page refuses to seal, shows
+//!   the GOV.UK error summary saying nothing was sent, why and what to do,
+//!   keeps every answer, and the server stores nothing;
+//! - the demo force as `serve --demo` makes it (its pinned, derived signing
+//!   key, its statement in the key log): the report is sent;
+//! - the key log rewritten between the page's load and sending: refused.
+//!
+//! `QUIETLINE_SCREENSHOTS=DIR` saves the refusal screen there
+//! (docs/screenshots/keycheck-refused.png). Without Node.js or Chromium these
+//! print `SKIPPED` outside CI and fail with `CI=true`. Names start with
+//! `browser_` (CI counts them).
+
+use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
+use crate::support::server::{Backend, TestServer, inbox_ids, rng};
+use quietline::admin;
+use quietline::day::today;
+use quietline::demo::{DEMO_FORCE_ID, DEMO_FORCE_NAME, ensure_demo};
+use quietline_crypto::keys::generate_keypair;
+use quietline_crypto::statement::{KeyStatement, NO_PREVIOUS, SignedStatement, SigningSecret};
+use serde_json::{Value, json};
+
+/// What the journey types (web/e2e/flows.mjs fillReport), to `force_name`.
+fn answers(force_name: &str) -> Value {
+    json!({
+        "forceName": force_name,
+        "lang": "en",
+        "categoryLabel": "Drugs",
+        "details": "Boxes unloaded at the back of the café every night.",
+        "where": "Canal Street, Northtown",
+        "day": "14",
+        "month": "3",
+        "year": "2024",
+        "time": "10:15pm",
+        "whenShown": "14 March 2024 at 22:15",
+        "ongoingLabel": "Yes",
+        "person": { "name": "Big Dave", "description": "Tall, red jacket" },
+        "vehicle": {
+            "registration": "AB12 CDE",
+            "make_model": "Ford Transit",
+            "colour": "White",
+            "description": "Dent in the back door",
+        },
+        "howLabel": "I saw it",
+        "howDetails": "I walk past most evenings",
+    })
+}
+
+fn screenshot(name: &str) -> Option<String> {
+    std::env::var("QUIETLINE_SCREENSHOTS")
+        .ok()
+        .map(|d| format!("{}/{name}", d.trim_end_matches('/')))
+}
+
+/// A pinned force (`demo`) whose current key is the platform's own, with a
+/// statement signed by the platform's own signing key; and the other pinned
+/// force (`demo-west`) with a bare key. Both as a rogue operator with the
+/// database would set them up; neither signed by the pinned keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keycheck_refuses_a_substituted_key_and_stores_nothing() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = TestServer::start(Backend::Sqlite).await.unwrap();
+    let storage = s.storage.as_ref();
+
+    // demo: the operator's own signing key registered as the signer set.
+    admin::add_force(storage, DEMO_FORCE_ID, DEMO_FORCE_NAME)
+        .await
+        .unwrap();
+    let rogue = SigningSecret::generate(&mut rng());
+    admin::set_force_signers(
+        storage,
+        DEMO_FORCE_ID,
+        &[rogue.public_key().to_base64url()],
+        1,
+    )
+    .await
+    .unwrap();
+    let (_sk, pk) = generate_keypair(&mut rng());
+    let day = u32::try_from(today()).unwrap();
+    let st = SignedStatement::sign(
+        KeyStatement {
+            force_id: DEMO_FORCE_ID.into(),
+            public_key: pk,
+            valid_from: day,
+            valid_until: day + 30,
+            sequence: 0,
+            prev_hash: NO_PREVIOUS,
+        },
+        &[&rogue],
+    )
+    .unwrap();
+    admin::add_signed_force_key(storage, DEMO_FORCE_ID, &st.to_base64url(), day)
+        .await
+        .unwrap();
+    // demo-west: a bare key, no statement at all.
+    s.add_force("demo-west", "West Demo Police").await;
+    let token = s.token(DEMO_FORCE_ID, "keycheck").await;
+    let west_token = s.token("demo-west", "keycheck").await;
+
+    let mut input = json!({
+        "answers": answers(DEMO_FORCE_NAME),
+        "expect": "refused",
+        "message": "send.err.keycheck.key",
+    });
+    if let Some(p) = screenshot("keycheck-refused.png") {
+        input["screenshot"] = json!(p);
+    }
+    let r = e2e_ok("keycheck.mjs", None, &s.base, &input, tmp.path()).await;
+    assert_eq!(r["outcome"], "refused", "{r}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Someone may have interfered"),
+        "{r}"
+    );
+
+    let input = json!({
+        "answers": answers("West Demo Police"),
+        "expect": "refused",
+        "message": "send.err.keycheck.key",
+    });
+    let r = e2e_ok("keycheck.mjs", None, &s.base, &input, tmp.path()).await;
+    assert_eq!(r["outcome"], "refused", "{r}");
+
+    assert!(inbox_ids(&s.http, &s.base, &token).await.is_empty());
+    assert!(inbox_ids(&s.http, &s.base, &west_token).await.is_empty());
+    s.stop().await;
+}
+
+/// The demo force as `serve --demo` sets it up: a statement signed by its
+/// pinned key, in the key log. The page checks it all and sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keycheck_normal_path_sends_to_the_pinned_demo_force() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = TestServer::start(Backend::Sqlite).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let demo = ensure_demo(s.storage.as_ref(), data.path()).await.unwrap();
+    let token = std::fs::read_to_string(demo.dir.join("token")).unwrap();
+    let r = e2e_ok(
+        "keycheck.mjs",
+        None,
+        &s.base,
+        &json!({ "answers": answers(DEMO_FORCE_NAME), "expect": "sent" }),
+        tmp.path(),
+    )
+    .await;
+    assert_eq!(r["outcome"], "sent", "{r}");
+    // The checkpoint and key at load; the checkpoint and the inclusion proof before sealing.
+    assert!(r["keylogRequests"].as_u64().unwrap() >= 4, "{r}");
+    assert_eq!(inbox_ids(&s.http, &s.base, token.trim()).await.len(), 1);
+    s.stop().await;
+}
