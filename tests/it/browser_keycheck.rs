@@ -164,3 +164,104 @@ async fn browser_keycheck_normal_path_sends_to_the_pinned_demo_force() {
     assert_eq!(inbox_ids(&s.http, &s.base, token.trim()).await.len(), 1);
     s.stop().await;
 }
+
+/// The page's verifier (`web/src/keycheck.js`) accepts what the Rust key log
+/// (`quietline_crypto::keylog`, which the server signs and proves with) makes:
+/// signed checkpoints with their verifier key, every inclusion proof and
+/// every consistency proof of logs of 1 to 12 statements; and refuses each
+/// with one hash altered. Two implementations of RFC 9162 and C2SP
+/// signed-note, checked against each other.
+#[tokio::test]
+async fn keycheck_js_agrees_with_the_rust_key_log() {
+    use crate::support::node::{require_node, run_bounded, web_dir};
+    use quietline_crypto::keylog::{
+        LogSigner, consistency_proof, hash_to_base64url, inclusion_proof, tree_root,
+    };
+    if !require_node() {
+        return;
+    }
+    ensure_node_modules();
+    let signer = LogSigner::from_seed("quietline.test/keylog", &[7u8; 32]).unwrap();
+    let entries: Vec<Vec<u8>> = (0..12)
+        .map(|i| format!("statement {i}").into_bytes())
+        .collect();
+    let b64 =
+        |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+    let mut trees = Vec::new();
+    for n in 1..=entries.len() {
+        let d = &entries[..n];
+        let root = tree_root(d).unwrap();
+        let inclusion: Vec<Vec<String>> = (0..n as u64)
+            .map(|i| {
+                inclusion_proof(d, i)
+                    .unwrap()
+                    .iter()
+                    .map(hash_to_base64url)
+                    .collect()
+            })
+            .collect();
+        let consistency: Vec<Vec<String>> = (0..=n as u64)
+            .map(|m| {
+                consistency_proof(d, m)
+                    .unwrap()
+                    .iter()
+                    .map(hash_to_base64url)
+                    .collect()
+            })
+            .collect();
+        trees.push(json!({
+            "size": n,
+            "checkpoint": signer.sign_checkpoint(n as u64, &root),
+            "inclusion": inclusion,
+            "consistency": consistency,
+        }));
+    }
+    let fixture = json!({
+        "vkey": signer.log_key().to_vkey(),
+        "entries": entries.iter().map(|e| b64(e)).collect::<Vec<_>>(),
+        "trees": trees,
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("keylog.json");
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let script = r#"
+import { readFileSync } from "node:fs";
+import * as K from "./src/keycheck.js";
+const F = JSON.parse(readFileSync(process.argv[1], "utf8"));
+const vkey = K.parseVkey(F.vkey);
+const entries = F.entries.map((e) => K.fromBase64url(e));
+const h = (l) => l.map((x) => K.fromBase64url(x));
+const flip = (p, i) => p.map((x, j) => (j === i ? x.map((b, k) => (k === 0 ? b ^ 1 : b)) : x));
+let checked = 0;
+const cps = F.trees.map((t) => K.verifyCheckpoint(t.checkpoint, vkey));
+for (const [ti, t] of F.trees.entries()) {
+  const cp = cps[ti];
+  if (cp.size !== t.size) throw new Error(`size ${cp.size}`);
+  for (let i = 0; i < t.size; i++) {
+    const p = h(t.inclusion[i]);
+    if (!K.verifyInclusion(i, t.size, K.leafHash(entries[i]), p, cp.root)) throw new Error(`inclusion ${i} in ${t.size}`);
+    for (let j = 0; j < p.length; j++) if (K.verifyInclusion(i, t.size, K.leafHash(entries[i]), flip(p, j), cp.root)) throw new Error("altered inclusion verified");
+    checked++;
+  }
+  for (let m = 0; m <= t.size; m++) {
+    const from = m === 0 ? { size: 0, root: new Uint8Array(32) } : cps[m - 1];
+    const p = h(t.consistency[m]);
+    if (!K.verifyConsistency(m, t.size, from.root, cp.root, p)) throw new Error(`consistency ${m} to ${t.size}`);
+    for (let j = 0; j < p.length; j++) if (K.verifyConsistency(m, t.size, from.root, cp.root, flip(p, j))) throw new Error("altered consistency verified");
+    checked++;
+  }
+}
+console.log(JSON.stringify({ ok: true, checked }));
+"#;
+    let mut cmd = std::process::Command::new("node");
+    cmd.current_dir(web_dir())
+        .args(["--input-type=module", "-e", script])
+        .arg(&path);
+    let out =
+        tokio::task::spawn_blocking(move || run_bounded(cmd, std::time::Duration::from_secs(120)))
+            .await
+            .unwrap();
+    assert!(out.success, "{}", out.all());
+    let r = out.result();
+    assert_eq!(r["checked"], 12 * 13 / 2 + (2..=13).sum::<u64>(), "{r}");
+}
