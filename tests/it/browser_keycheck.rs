@@ -265,3 +265,165 @@ console.log(JSON.stringify({ ok: true, checked }));
     let r = out.result();
     assert_eq!(r["checked"], 12 * 13 / 2 + (2..=13).sum::<u64>(), "{r}");
 }
+
+/// A pinned force's second statement, signed by its derived (demo) key.
+async fn add_pinned_force(storage: &dyn quietline::storage::Storage, id: &str, name: &str) {
+    let signer = quietline::demo::demo_signing_secret(id);
+    admin::add_force(storage, id, name).await.unwrap();
+    admin::set_force_signers(storage, id, &[signer.public_key().to_base64url()], 1)
+        .await
+        .unwrap();
+    let (_sk, pk) = generate_keypair(&mut rng());
+    let day = u32::try_from(today()).unwrap();
+    let st = SignedStatement::sign(
+        KeyStatement {
+            force_id: id.into(),
+            public_key: pk,
+            valid_from: day,
+            valid_until: day + 30,
+            sequence: 0,
+            prev_hash: NO_PREVIOUS,
+        },
+        &[&signer],
+    )
+    .unwrap();
+    admin::add_signed_force_key(storage, id, &st.to_base64url(), day)
+        .await
+        .unwrap();
+}
+
+/// The served log key, checkpoint and the demo force's `log_index`.
+async fn keylog_state(base: &str) -> (String, String, Option<u64>) {
+    let http = crate::support::server::client();
+    let text = |path: &'static str| {
+        let http = http.clone();
+        async move {
+            let res = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    let forces: Value = serde_json::from_str(&text("/api/v1/forces").await).unwrap();
+    let index = forces
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == DEMO_FORCE_ID)
+        .and_then(|f| f["log_index"].as_u64());
+    (
+        text("/api/v1/keylog/key").await,
+        text("/api/v1/keylog/checkpoint").await,
+        index,
+    )
+}
+
+/// Serve `url`'s database on exactly `addr` until the returned sender fires.
+async fn serve_at(
+    addr: std::net::SocketAddr,
+    url: &str,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let storage = quietline::storage::open(url).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(quietline::run(
+        listener,
+        storage,
+        crate::support::server::test_settings(),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    (tx, task)
+}
+
+/// The key log rewritten between the page's load and sending: two databases
+/// share the demo force's first statement and the log's key, then diverge
+/// (a different statement at index 1 in each). The page loads from the
+/// first; before it sends, the same address serves the second, whose log
+/// has the same size and another root. The page refuses: the current
+/// checkpoint is not consistent with the one it saw at load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keycheck_refuses_a_log_rewritten_after_the_page_loaded() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let main = crate::support::server::TestDb::at_sqlite();
+    let alt = crate::support::server::TestDb::at_sqlite();
+    {
+        let storage = quietline::storage::open(&main.url).await.unwrap();
+        ensure_demo(storage.as_ref(), data.path()).await.unwrap();
+        storage.close().await;
+    }
+    // The same history so far, the log's key with it.
+    for f in std::fs::read_dir(main.dir.path()).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), alt.dir.path().join(f.file_name())).unwrap();
+    }
+    for db in [&main, &alt] {
+        let storage = quietline::storage::open(&db.url).await.unwrap();
+        // Each its own statement at index 1 (a key made afresh each time).
+        add_pinned_force(storage.as_ref(), "demo-west", "West Demo Police").await;
+        storage.close().await;
+    }
+
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let base = format!("http://{addr}");
+    let (stop_main, main_task) = serve_at(addr, &main.url).await;
+    let ready = tmp.path().join("ready");
+    let go = tmp.path().join("go");
+    let input = json!({
+        "answers": answers(DEMO_FORCE_NAME),
+        "expect": "refused",
+        "message": "send.err.keycheck.log",
+        "readyFile": ready,
+        "goFile": go,
+    });
+    let page = {
+        let base = base.clone();
+        let dir = tmp.path().to_owned();
+        tokio::spawn(async move { e2e_ok("keycheck.mjs", None, &base, &input, &dir).await })
+    };
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ready.exists() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the page never got ready"
+        );
+        assert!(!page.is_finished(), "the page script ended early");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The rewrite: the same address now serves the other history.
+    let seen = keylog_state(&base).await;
+    let _ = stop_main.send(());
+    main_task.await.unwrap().unwrap();
+    let (stop_alt, alt_task) = serve_at(addr, &alt.url).await;
+    let now = keylog_state(&base).await;
+    assert_eq!(seen.0, now.0, "the same log key");
+    assert_eq!(seen.2, Some(0), "the demo statement is at index 0 in both");
+    assert_eq!(now.2, Some(0));
+    let size = |cp: &str| cp.lines().nth(1).unwrap().to_owned();
+    assert_eq!(size(&seen.1), "2");
+    assert_eq!(size(&now.1), "2", "the same size");
+    assert_ne!(seen.1, now.1, "another root: history rewritten");
+    std::fs::write(&go, "go\n").unwrap();
+    let r = page.await.unwrap();
+    assert_eq!(r["outcome"], "refused", "{r}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .contains("public record of police forces’ keys did not check out"),
+        "{r}"
+    );
+    let _ = stop_alt.send(());
+    alt_task.await.unwrap().unwrap();
+}
