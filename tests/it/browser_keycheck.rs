@@ -4,9 +4,9 @@
 //!
 //! - a key substituted in the server's database for a pinned force: a key
 //!   statement signed by a key that is not pinned (the platform's own signing
-//!   key), or a bare key with no statement: the page refuses to seal, shows
-//!   the GOV.UK error summary saying nothing was sent, why and what to do,
-//!   keeps every answer, and the server stores nothing;
+//!   key), or a bare key with no statement (this one in Welsh): the page
+//!   refuses to seal, shows the GOV.UK error summary saying nothing was sent,
+//!   why and what to do, keeps every answer, and the server stores nothing;
 //! - the demo force as `serve --demo` makes it (its pinned, derived signing
 //!   key, its statement in the key log): the report is sent;
 //! - the key log rewritten between the page's load and sending: refused.
@@ -49,6 +49,17 @@ fn answers(force_name: &str) -> Value {
         "howLabel": "I saw it",
         "howDetails": "I walk past most evenings",
     })
+}
+
+/// [`answers`] as a reporter using the page in Welsh sees the choices.
+fn answers_cy(force_name: &str) -> Value {
+    let mut a = answers(force_name);
+    a["lang"] = json!("cy");
+    a["categoryLabel"] = json!("Cyffuriau");
+    a["whenShown"] = json!("14 Mawrth 2024 am 22:15");
+    a["ongoingLabel"] = json!("Ydy");
+    a["howLabel"] = json!("Fe welais i hyn");
+    a
 }
 
 fn screenshot(name: &str) -> Option<String> {
@@ -124,13 +135,21 @@ async fn browser_keycheck_refuses_a_substituted_key_and_stores_nothing() {
         "{r}"
     );
 
+    // In Welsh this time: the same refusal in the page's words.
     let input = json!({
-        "answers": answers("West Demo Police"),
+        "answers": answers_cy("West Demo Police"),
         "expect": "refused",
         "message": "send.err.keycheck.key",
     });
     let r = e2e_ok("keycheck.mjs", None, &s.base, &input, tmp.path()).await;
     assert_eq!(r["outcome"], "refused", "{r}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Efallai bod rhywun wedi ymyrryd"),
+        "{r}"
+    );
 
     assert!(inbox_ids(&s.http, &s.base, &token).await.is_empty());
     assert!(inbox_ids(&s.http, &s.base, &west_token).await.is_empty());
