@@ -377,6 +377,8 @@ async fn browser_keycheck_refuses_a_log_rewritten_after_the_page_loaded() {
     {
         let storage = quietline::storage::open(&main.url).await.unwrap();
         ensure_demo(storage.as_ref(), data.path()).await.unwrap();
+        // The log's key is made on first use: make it now, so both copies share it.
+        storage.keylog_seed([9u8; 32]).await.unwrap();
         storage.close().await;
     }
     // The same history so far, the log's key with it.
