@@ -448,3 +448,38 @@ async fn browser_keycheck_refuses_a_log_rewritten_after_the_page_loaded() {
     let _ = stop_alt.send(());
     alt_task.await.unwrap().unwrap();
 }
+
+/// Tor Browser's "Safer" level (Debian's Firefox ESR with its JavaScript
+/// preferences: no JIT, no WebAssembly; `web/e2e/firefox-safer-send.mjs`)
+/// runs the check too: the pinned demo force's statement, checkpoint and
+/// proofs verify in pure JavaScript there, and the report is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_keycheck_firefox_safer_sends_to_the_pinned_demo_force() {
+    if !crate::browser_firefox::require_node_and_firefox() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = TestServer::start(Backend::Sqlite).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let demo = ensure_demo(s.storage.as_ref(), data.path()).await.unwrap();
+    let token = std::fs::read_to_string(demo.dir.join("token")).unwrap();
+    let sent = e2e_ok(
+        "firefox-safer-send.mjs",
+        None,
+        &s.base,
+        &json!({
+            "force": DEMO_FORCE_ID,
+            "category": "drugs",
+            "details": "Boxes unloaded at night behind the café.",
+            "where": "Canal Street",
+            "ongoing": "unknown",
+            "how": "saw",
+        }),
+        tmp.path(),
+    )
+    .await;
+    assert_eq!(sent["safer"], true);
+    assert_eq!(inbox_ids(&s.http, &s.base, token.trim()).await.len(), 1);
+    s.stop().await;
+}
