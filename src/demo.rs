@@ -85,6 +85,12 @@ pub enum DemoError {
         "the demo force needs a new key, but its signing key was made on an earlier start and the server never opens a signing-key file; start the demo on a fresh --data-dir (or database) to begin again"
     )]
     SigningKeyGone,
+    /// The demo force's registered signing key is not the derived one the
+    /// page pins (a demo started before the keys were derived).
+    #[error(
+        "the demo force's signing key was made at random by an earlier version, and the reporter page pins the derived demo key (web/pins.json), so the page would refuse to send to it; start the demo on a fresh --data-dir (or database)"
+    )]
+    NotPinned,
 }
 
 /// What a demo force's public signing seed is hashed from, with its force id.
@@ -190,6 +196,12 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
     // A demo force from before signing keys has none: it gets them now, and
     // a new key with its statement.
     let signers = storage.force_signers(DEMO_FORCE_ID).await?;
+    if let Some(stored) = &signers {
+        let pinned = demo_signing_secret(DEMO_FORCE_ID).public_key().to_bytes();
+        if stored.keys != [pinned] {
+            return Err(DemoError::NotPinned);
+        }
+    }
     let (key_id, reused_key) = if reusable && signers.is_some() {
         (
             hex::encode(current.map(|c| c.key_id).unwrap_or_default()),

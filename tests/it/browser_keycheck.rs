@@ -483,3 +483,42 @@ async fn browser_keycheck_firefox_safer_sends_to_the_pinned_demo_force() {
     assert_eq!(inbox_ids(&s.http, &s.base, token.trim()).await.len(), 1);
     s.stop().await;
 }
+
+/// A demo force whose signing key is not the derived, pinned one (a demo
+/// from before the keys were derived) is refused at start with a clear
+/// message, rather than served to a page that would refuse every report.
+#[tokio::test]
+async fn demo_with_a_signing_key_the_page_does_not_pin_is_refused_at_start() {
+    let db = crate::support::server::TestDb::at_sqlite();
+    let storage = quietline::storage::open(&db.url).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    admin::add_force(storage.as_ref(), DEMO_FORCE_ID, DEMO_FORCE_NAME)
+        .await
+        .unwrap();
+    let random = SigningSecret::generate(&mut rng());
+    admin::set_force_signers(
+        storage.as_ref(),
+        DEMO_FORCE_ID,
+        &[random.public_key().to_base64url()],
+        1,
+    )
+    .await
+    .unwrap();
+    let err = ensure_demo(storage.as_ref(), data.path())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, quietline::demo::DemoError::NotPinned),
+        "{err}"
+    );
+    assert!(err.to_string().contains("fresh --data-dir"), "{err}");
+    storage.close().await;
+
+    // The derived key: set up, and a second start reuses it.
+    let db = crate::support::server::TestDb::at_sqlite();
+    let storage = quietline::storage::open(&db.url).await.unwrap();
+    let first = ensure_demo(storage.as_ref(), data.path()).await.unwrap();
+    let again = ensure_demo(storage.as_ref(), data.path()).await.unwrap();
+    assert!(!first.reused_key && again.reused_key);
+    storage.close().await;
+}
