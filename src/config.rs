@@ -739,6 +739,34 @@ mod tests {
     }
 
     #[test]
+    fn keylog_origin() {
+        let with = |o: Option<&str>| {
+            serve(
+                CommonArgs::default(),
+                ServeArgs {
+                    keylog_origin: o.map(str::to_owned),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(
+            with(None).unwrap().server.keylog_origin,
+            DEFAULT_KEYLOG_ORIGIN
+        );
+        assert_eq!(
+            with(Some("report.example.police.uk/keylog"))
+                .unwrap()
+                .server
+                .keylog_origin,
+            "report.example.police.uk/keylog"
+        );
+        for bad in ["", "a b", "a+b", "caf\u{e9}/log", "x\ny"] {
+            let e = with(Some(bad)).unwrap_err().to_string();
+            assert!(e.contains("--keylog-origin"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
     fn exit_url() {
         let with = |url: &str| {
             serve(

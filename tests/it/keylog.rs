@@ -9,6 +9,7 @@
 //! `force key add --statement` run against both too, with a real server
 //! serving the directory.
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -445,6 +446,8 @@ async fn serve_demo_signs_its_key() {
 
     let forces: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let served = forces[0]["statement"].as_str().unwrap();
+    // The demo's statement is the key log's first entry.
+    assert_eq!(forces[0]["log_index"], 0);
     assert_eq!(
         served,
         std::fs::read_to_string(demo.join("statement"))
@@ -608,6 +611,37 @@ async fn log_storage(url: &str) {
             },
         ]
     );
+    // Statements of several forces at once: each appended once, the
+    // indices contiguous (appends take turns).
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let force = format!("f{i}");
+            let k = signed_force(s.as_ref(), &force).await;
+            let text = sign(&first(&force, new_key()), &[&k]);
+            qa::add_signed_force_key(s.as_ref(), &force, &text, t)
+                .await
+                .unwrap();
+            SignedStatement::from_base64url(&text)
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+        }));
+    }
+    let mut added = BTreeSet::new();
+    for task in tasks {
+        added.insert(task.await.unwrap());
+    }
+    assert_eq!(s.keylog_size().await.unwrap(), 10);
+    let tail: BTreeSet<Vec<u8>> = s.keylog_entries(4, 10).await.unwrap().into_iter().collect();
+    assert_eq!(tail, added);
+    let positions = s.keylog_current_positions().await.unwrap();
+    let mut indices: Vec<u64> = positions.iter().map(|p| p.index).collect();
+    indices.sort();
+    assert_eq!(indices, vec![1, 3, 4, 5, 6, 7, 8, 9]);
+    expected = s.keylog_entries(0, 10).await.unwrap();
+
     // The seed: the first one offered is kept, by every caller.
     let seed = *s.keylog_seed([1; 32]).await.unwrap();
     assert_eq!(seed, [1; 32]);
@@ -639,11 +673,11 @@ async fn log_storage(url: &str) {
     }
     // Reopened: all still there, and the same seed.
     let s = storage::open(url).await.unwrap();
-    assert_eq!(s.keylog_entries(0, 4).await.unwrap(), expected);
+    assert_eq!(s.keylog_entries(0, 10).await.unwrap(), expected);
     assert_eq!(*s.keylog_seed([3; 32]).await.unwrap(), seed);
     // The retention purge leaves the log alone.
     s.purge(today() as i32 + 1000, 1).await.unwrap();
-    assert_eq!(s.keylog_size().await.unwrap(), 4);
+    assert_eq!(s.keylog_size().await.unwrap(), 10);
     s.close().await;
 }
 
