@@ -283,7 +283,33 @@ test("checkBeforeSeal refuses a substituted key, a bare key, a key not current, 
 });
 
 const keylogVectors = vectors("keylog-v1.json");
-test("H1's key log vectors (crypto/tests/vectors/keylog-v1.json), when present", { skip: !existsSync(keylogVectors) && "keylog-v1.json not merged yet" }, () => {
+test("H1's key log vectors (crypto/tests/vectors/keylog-v1.json): leaves, roots, proofs, checkpoints, refusals", { skip: !existsSync(keylogVectors) && "keylog-v1.json not merged yet" }, () => {
   const KV = JSON.parse(readFileSync(keylogVectors, "utf8"));
-  assert.ok(KV);
+  const entries = KV.entries.map(fromHex);
+  entries.forEach((e, i) => assert.equal(toHex(K.leafHash(e)), KV.leaf_hashes[i]));
+  for (const r of KV.roots) assert.equal(toHex(K.rootOf(entries.slice(0, r.size))), r.root, `root of ${r.size}`);
+  const root = (n) => fromHex(KV.roots.find((r) => r.size === n).root);
+  for (const p of KV.inclusion) {
+    const hashes = p.hashes.map(fromHex);
+    assert.ok(K.verifyInclusion(p.index, p.size, K.leafHash(entries[p.index]), hashes, root(p.size)), `inclusion ${p.index} in ${p.size}`);
+    for (let i = 0; i < hashes.length; i++) assert.ok(!K.verifyInclusion(p.index, p.size, K.leafHash(entries[p.index]), flip(hashes, i), root(p.size)));
+  }
+  for (const p of KV.consistency) {
+    const hashes = p.hashes.map(fromHex);
+    assert.ok(K.verifyConsistency(p.from, p.to, root(p.from), root(p.to), hashes), `consistency ${p.from} → ${p.to}`);
+    for (let i = 0; i < hashes.length; i++) assert.ok(!K.verifyConsistency(p.from, p.to, root(p.from), root(p.to), flip(hashes, i)));
+  }
+  const vkey = K.parseVkey(KV.log_key.vkey);
+  assert.equal(toHex(vkey.id), KV.log_key.key_id);
+  assert.equal(toHex(vkey.publicKey), KV.log_key.public_key);
+  assert.equal(vkeyLine(KV.log_key.origin, fromHex(KV.log_key.seed)), KV.log_key.vkey, "the same vkey from the seed here");
+  for (const c of KV.checkpoints) {
+    const cp = K.verifyCheckpoint(c.note, vkey);
+    assert.equal(cp.size, c.size);
+    assert.equal(toHex(cp.root), c.root);
+    assert.equal(c.note, checkpoint(c.size, cp.root, { name: KV.log_key.origin, seed: fromHex(KV.log_key.seed) }), "signed the same here");
+  }
+  for (const r of KV.refusals) {
+    if (r.note !== undefined) assert.equal(code(() => K.verifyCheckpoint(r.note, vkey)), "bad_checkpoint", r.name);
+  }
 });
