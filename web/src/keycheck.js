@@ -340,7 +340,9 @@ export async function firstSeen(fetch) {
  * checkpoint stands in for it. `today` is the UTC day number.
  */
 export async function checkBeforeSeal({ fetch, force, first, today = dayNumber(), pinSet = PINS }) {
-  const pin = pinSet && pinSet.version === 1 && pinSet.forces && Object.hasOwn(pinSet.forces, force.id) ? pinSet.forces[force.id] : null;
+  // Pins this code cannot read refuse every force, rather than leave them all unchecked.
+  if (!pinSet || pinSet.version !== 1 || !pinSet.forces || typeof pinSet.forces !== "object") fail("bad_pins");
+  const pin = Object.hasOwn(pinSet.forces, force.id) ? pinSet.forces[force.id] : null;
   if (!pin) return { pinned: false };
   const set = signerSet(pin);
   if (typeof force.statement !== "string" || !force.statement) fail("no_statement");

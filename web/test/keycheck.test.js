@@ -89,9 +89,15 @@ test("strict Ed25519: non-canonical S and small-order keys are refused", () => {
   assert.equal(code(() => K.signerSet({ threshold: 1, signers: [b64u(identity)] })), "bad_pins");
 });
 
-test("pins: shape checked; the built-in pins name demo and demo-west", () => {
+test("pins: shape checked; the built-in pins name demo and demo-west; every pinned set is valid", async () => {
   assert.equal(K.pins.version, 1);
   for (const id of ["demo", "demo-west"]) assert.equal(K.signerSet(K.pins.forces[id]).threshold, 1);
+  for (const [id, pin] of Object.entries(K.pins.forces)) {
+    assert.match(id, /^[a-z0-9-]{1,64}$/, "a force id");
+    K.signerSet(pin);
+  }
+  // Pins of another version refuse, rather than leave every force unchecked.
+  await assert.rejects(K.checkBeforeSeal({ fetch: async () => { throw new Error("no"); }, force: { id: "north" }, pinSet: { version: 2, forces: {} } }), (e) => e.code === "bad_pins");
   assert.equal(code(() => K.signerSet({ threshold: 2, signers: [b64u(fromHex(V.signers[0].public_key))] })), "bad_pins");
   assert.equal(code(() => K.signerSet({ threshold: 1, signers: [] })), "bad_pins");
   const a = b64u(fromHex(V.signers[0].public_key));
