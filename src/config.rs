@@ -472,6 +472,30 @@ pub fn resolve_listen(common: &CommonArgs) -> Result<SocketAddr, ConfigError> {
         .map_err(|_| invalid("listen", "use ADDRESS:PORT, e.g. 127.0.0.1:8080"))
 }
 
+/// The key log's origin for `quietline keylog show`: the flag (or
+/// `QUIETLINE_KEYLOG_ORIGIN`), then the config file, then the default — as
+/// `serve` resolves it, so both name the log alike.
+pub fn resolve_keylog_origin(
+    common: &CommonArgs,
+    flag: Option<String>,
+) -> Result<String, ConfigError> {
+    let file = load_file(common.config.as_deref())?;
+    keylog_origin(flag, &file)
+}
+
+fn keylog_origin(flag: Option<String>, file: &FileConfig) -> Result<String, ConfigError> {
+    let origin = flag
+        .or(file.keylog_origin.clone())
+        .unwrap_or_else(|| DEFAULT_KEYLOG_ORIGIN.to_owned());
+    if !quietline_crypto::keylog::is_valid_origin(&origin) {
+        return Err(invalid(
+            "--keylog-origin",
+            "use this service's host and a path, without spaces or '+', e.g. report.example.police.uk/keylog",
+        ));
+    }
+    Ok(origin)
+}
+
 /// Resolve the settings for `serve`.
 pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConfig, ConfigError> {
     let file = load_file(common.config.as_deref())?;
@@ -527,17 +551,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         .or(file.exit_url.clone())
         .unwrap_or_else(|| DEFAULT_EXIT_URL.to_owned());
     check_exit_url(&exit_url)?;
-    let keylog_origin = serve
-        .keylog_origin
-        .clone()
-        .or(file.keylog_origin.clone())
-        .unwrap_or_else(|| DEFAULT_KEYLOG_ORIGIN.to_owned());
-    if !quietline_crypto::keylog::is_valid_origin(&keylog_origin) {
-        return Err(invalid(
-            "--keylog-origin",
-            "use this service's host and a path, without spaces or '+', e.g. report.example.police.uk/keylog",
-        ));
-    }
+    let keylog_origin = keylog_origin(serve.keylog_origin.clone(), &file)?;
     let pow = resolve_pow(serve, &file)?;
     let attachments = resolve_attachments(serve, &file)?;
 

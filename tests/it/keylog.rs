@@ -1084,6 +1084,33 @@ async fn log_over_http(database_url: Option<&str>) {
     let (_, _, note3) = get(&server, "/api/v1/keylog/checkpoint").await;
     assert_eq!(note3, note2);
     assert!(server.stop().success);
+
+    // `quietline keylog show` prints the same key and checkpoint from the
+    // database; without the origin it names another log (another key id).
+    let shown = admin_ok(
+        d,
+        database_url,
+        &[
+            "keylog",
+            "show",
+            "--keylog-origin",
+            "report.example.test/keylog",
+        ],
+    );
+    assert_eq!(shown, format!("{vkey}\n{note2}"));
+    let other = admin_ok(d, database_url, &["keylog", "show"]);
+    assert!(other.starts_with("quietline.invalid/keylog+"), "{other}");
+    assert!(LogKey::from_vkey(other.lines().next().unwrap()).unwrap() != key);
+    let bad = admin(
+        d,
+        database_url,
+        &["keylog", "show", "--keylog-origin", "a b"],
+    );
+    assert!(
+        !bad.ok && bad.stderr.contains("--keylog-origin"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1192,5 +1219,149 @@ async fn entries_page_postgres() {
         return;
     };
     entries_page(Some(db.url())).await;
+    db.cleanup().await;
+}
+
+/// Two instances on one database sign the same checkpoint with the same key;
+/// and a history rewritten behind a reader's checkpoint (an entry changed
+/// in the database after the triggers that refuse it are dropped) has no
+/// consistency proof from that checkpoint, whatever the server answers.
+async fn replicas_and_a_rewritten_history(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t = today();
+    admin_ok(
+        d,
+        database_url,
+        &["force", "add", "north", "--name", "North"],
+    );
+    let a = SigningSecret::generate(&mut rng());
+    admin_ok(
+        d,
+        database_url,
+        &[
+            "force",
+            "signer",
+            "set",
+            "north",
+            "--public-key",
+            &a.public_key().to_base64url(),
+        ],
+    );
+    let n0 = first("north", new_key());
+    let n1 = n0.next(new_key(), t - 1, t + 30);
+    for st in [&n0, &n1] {
+        admin_ok(
+            d,
+            database_url,
+            &[
+                "force",
+                "key",
+                "add",
+                "north",
+                "--statement",
+                &sign(st, &[&a]),
+            ],
+        );
+    }
+    let mut extra = vec![];
+    if let Some(url) = database_url {
+        extra = vec!["--database-url", url];
+    }
+    let one = Process::serve(d, &extra);
+    let two = Process::serve(d, &extra);
+    let vkey = get(&one, "/api/v1/keylog/key").await.2;
+    assert_eq!(get(&two, "/api/v1/keylog/key").await.2, vkey);
+    let seen = get(&one, "/api/v1/keylog/checkpoint").await.2;
+    assert_eq!(get(&two, "/api/v1/keylog/checkpoint").await.2, seen);
+    assert!(one.stop().success && two.stop().success);
+    let key = LogKey::from_vkey(&vkey).unwrap();
+    let old = key.open_checkpoint(&seen).unwrap();
+
+    // Rewrite entry 0 behind the reader's back, and append one more.
+    let sqlite = sqlite_url(d);
+    let url = database_url.unwrap_or(&sqlite);
+    let forged = {
+        let mut e = b64(&sign(&n0, &[&a]));
+        let last = e.len() - 1;
+        e[last] ^= 1;
+        e
+    };
+    if database_url.is_none() {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query("DROP TRIGGER keylog_entries_no_update")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE keylog_entries SET entry = ?1 WHERE idx = 0")
+            .bind(&forged)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query("DROP TRIGGER keylog_entries_no_change ON keylog_entries")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE keylog_entries SET entry = $1 WHERE idx = 0")
+            .bind(&forged)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    let n2 = n1.next(new_key(), t - 1, t + 30);
+    admin_ok(
+        d,
+        database_url,
+        &[
+            "force",
+            "key",
+            "add",
+            "north",
+            "--statement",
+            &sign(&n2, &[&a]),
+        ],
+    );
+    let server = Process::serve(d, &extra);
+    let new = key
+        .open_checkpoint(&get(&server, "/api/v1/keylog/checkpoint").await.2)
+        .unwrap();
+    assert_eq!(new.size, 3);
+    let proof = get_json(&server, "/api/v1/keylog/proof/consistency?from=2&to=3").await;
+    assert_eq!(
+        kl::verify_consistency(2, 3, &hashes(&proof), &old.root, &new.root)
+            .unwrap_err()
+            .code(),
+        "inconsistent"
+    );
+    // The same size again with another root: a fork, signed by the log key.
+    let same = get_json(&server, "/api/v1/keylog/proof/consistency?from=2&to=2").await;
+    let now2 = kl::tree_root(
+        &get_json(&server, "/api/v1/keylog/entries?start=0&end=2").await["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| b64(e.as_str().unwrap()))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert!(kl::verify_consistency(2, 2, &hashes(&same), &old.root, &now2).is_err());
+    assert!(server.stop().success);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_and_a_rewritten_history_sqlite() {
+    replicas_and_a_rewritten_history(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_and_a_rewritten_history_postgres() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    replicas_and_a_rewritten_history(Some(db.url())).await;
     db.cleanup().await;
 }
