@@ -36,8 +36,9 @@ use std::time::SystemTime;
 const FILE_LIST: &str = "files.txt";
 
 /// What the page's build reads, besides `node_modules`.
-const INPUTS: [&str; 7] = [
+const INPUTS: [&str; 8] = [
     "web/src",
+    "web/pins.json",
     "web/package.json",
     "web/package-lock.json",
     "web/build.mjs",
@@ -133,6 +134,8 @@ fn content_type(name: &str) -> &'static str {
         Some("css") => "text/css; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
         Some("txt") => "text/plain; charset=utf-8",
+        // pins.json: the forces' pinned signing keys, served for auditors.
+        Some("json") => "application/json",
         _ => fail(&format!(
             "the page build wrote {name}, of a kind the server does not serve"
         )),

@@ -191,6 +191,18 @@ mod tests {
             "text/javascript; charset=utf-8"
         );
         assert_eq!(worker.content_type, "text/javascript; charset=utf-8");
+        // The check before sealing, fetched by this path, and the pins it carries.
+        assert!(
+            std::str::from_utf8(find("/app.js").unwrap().body)
+                .unwrap()
+                .contains(r#""/keycheck.js""#)
+        );
+        assert_eq!(
+            find("/pins.json")
+                .expect("the pins are served")
+                .content_type,
+            "application/json"
+        );
         let paths: Vec<String> = all().iter().map(Asset::address).collect();
         assert_eq!(
             paths,
@@ -209,11 +221,13 @@ mod tests {
                 "/pq.js",
                 "/words.js",
                 "/copy.js",
+                "/keycheck.js",
+                "/pins.json",
                 "/licences.txt"
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 15);
+        assert_eq!(lines.lines().count(), 17);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

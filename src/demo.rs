@@ -13,6 +13,16 @@
 //! signed key statement, so the demo runs the signed-key path from the first
 //! start.
 //!
+//! **The demo forces' signing keys are public.** Each demo force's signing
+//! seed is SHA-256(`"quietline/demo/signing-seed"` ‖ force id)
+//! ([`demo_signing_secret`]), so anyone can sign a statement for `demo` or
+//! `demo-west`. That is on purpose: the reporter page pins the forces'
+//! signing public keys at build time (`web/pins.json`,
+//! crypto/FORMAT.md#key-statements), and a demo force can be pinned only if
+//! its key is known before the demo's first start. The pins guard the demo
+//! against nothing; a real force's key is made inside the force and never
+//! derived like this. Never pin a force whose key came from here.
+//!
 //! This is the ONLY place the server touches a private key, and only because
 //! the demo force lives on the operator's own machine: each key is sealed into
 //! its passphrase-protected file and dropped (zeroized) at once; the server
@@ -34,6 +44,7 @@ use quietline_crypto::signing_keyfile::seal_signing_key_file;
 use quietline_crypto::statement::{KeyStatement, NO_PREVIOUS, SignedStatement, SigningSecret};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::admin::{self, AdminError};
@@ -74,6 +85,28 @@ pub enum DemoError {
         "the demo force needs a new key, but its signing key was made on an earlier start and the server never opens a signing-key file; start the demo on a fresh --data-dir (or database) to begin again"
     )]
     SigningKeyGone,
+    /// The demo force's registered signing key is not the derived one the
+    /// page pins (a demo started before the keys were derived).
+    #[error(
+        "the demo force's signing key was made at random by an earlier version, and the reporter page pins the derived demo key (web/pins.json), so the page would refuse to send to it; start the demo on a fresh --data-dir (or database)"
+    )]
+    NotPinned,
+}
+
+/// What a demo force's public signing seed is hashed from, with its force id.
+pub const DEMO_SIGNING_SEED_LABEL: &[u8] = b"quietline/demo/signing-seed";
+
+/// A demo force's signing key, derived from its force id: seed =
+/// SHA-256("quietline/demo/signing-seed" ‖ force id). PUBLIC, demo only: see
+/// the module's documentation. `web/pins.json` pins the public halves for
+/// `demo` and `demo-west` (the unit test below checks they match).
+pub fn demo_signing_secret(force_id: &str) -> SigningSecret {
+    let seed: [u8; 32] = Sha256::new()
+        .chain_update(DEMO_SIGNING_SEED_LABEL)
+        .chain_update(force_id.as_bytes())
+        .finalize()
+        .into();
+    SigningSecret::from_seed(&seed)
 }
 
 /// How long a demo key statement is valid: two years from today.
@@ -163,6 +196,12 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
     // A demo force from before signing keys has none: it gets them now, and
     // a new key with its statement.
     let signers = storage.force_signers(DEMO_FORCE_ID).await?;
+    if let Some(stored) = &signers {
+        let pinned = demo_signing_secret(DEMO_FORCE_ID).public_key().to_bytes();
+        if stored.keys != [pinned] {
+            return Err(DemoError::NotPinned);
+        }
+    }
     let (key_id, reused_key) = if reusable && signers.is_some() {
         (
             hex::encode(current.map(|c| c.key_id).unwrap_or_default()),
@@ -263,7 +302,8 @@ fn new_demo_key(
     )
     .map_err(|e| DemoError::KeyFile(e.to_string()))?;
     drop(private_key);
-    let signer = SigningSecret::generate(&mut rng);
+    // Deterministic and public (demo only), so the page can pin it.
+    let signer = demo_signing_secret(DEMO_FORCE_ID);
     let signing_file = seal_signing_key_file(
         &mut rng,
         &signer,
@@ -359,4 +399,28 @@ Desk (the force team's web workspace; run it in another terminal):
         key_id = demo.key_id,
         dir = sh(&demo.dir),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page's pins (`web/pins.json`, built into the page) are the demo
+    /// forces' derived signing keys, 1-of-1.
+    #[test]
+    fn pins_file_matches_the_derived_demo_keys() {
+        let pins: serde_json::Value =
+            serde_json::from_str(include_str!("../web/pins.json")).expect("web/pins.json is JSON");
+        assert_eq!(pins["version"], 1);
+        for id in [DEMO_FORCE_ID, "demo-west"] {
+            let pin = &pins["forces"][id];
+            assert_eq!(pin["threshold"], 1, "{id}: threshold");
+            let want = demo_signing_secret(id).public_key().to_base64url();
+            assert_eq!(pin["signers"], serde_json::json!([want]), "{id}: signers");
+        }
+        assert_ne!(
+            demo_signing_secret("demo").public_key().to_bytes(),
+            demo_signing_secret("demo-west").public_key().to_bytes()
+        );
+    }
 }

@@ -17,6 +17,7 @@
 //!   headers, request logging, timeout, panic catcher) and the mapping of
 //!   errors to statuses.
 //! - [`demo`]: `serve --demo`, a demo force whose key the console can load.
+//! - [`verify_page`]: `verify-page`, comparing a served page with a build.
 //! - [`intake`]: the rules a report passes: check order, claim and release of
 //!   its proof-of-work challenge, id minting, the accepted-key cache.
 //! - [`admin`]: the operator's commands (forces, keys, tokens, purge), which work
@@ -45,6 +46,7 @@ pub mod pow;
 pub mod server;
 pub mod storage;
 pub mod tokens;
+pub mod verify_page;
 
 #[cfg(test)]
 mod import_graph;

@@ -46,12 +46,33 @@ enum Command {
     /// The append-only key log of force key statements.
     #[command(subcommand)]
     Keylog(KeylogCommand),
+    /// Check that a service serves exactly a known build of the reporter page:
+    /// every file's SHA-256, the pins and GET /api/v1/assets. Exit 0 when all
+    /// match, 1 when anything differs, 2 when the check could not be made.
+    VerifyPage(VerifyPageArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyPageArgs {
+    /// The service's address, e.g. https://report.example.org
+    #[arg(long)]
+    url: String,
+    /// Build the page from this git revision (in --repo) and compare with that,
+    /// instead of the page built into this binary. Needs git, tar, node and npm.
+    #[arg(long, value_name = "REV")]
+    commit: Option<String>,
+    /// The Quietline checkout --commit builds from (default: the current directory).
+    #[arg(long, value_name = "DIR", requires = "commit")]
+    repo: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
     logging::install_panic_hook();
     let cli = Cli::parse();
     logging::init_logging();
+    if let Command::VerifyPage(args) = &cli.command {
+        return verify_page(args);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -71,8 +92,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// `verify-page`: 0 all equal, 1 anything differs, 2 the check could not be made.
+fn verify_page(args: &VerifyPageArgs) -> ExitCode {
+    use quietline::verify_page as v;
+    let expected = match &args.commit {
+        None => v::expected_from_binary(),
+        Some(rev) => match v::expected_from_commit(&v::repo_dir(args.repo.clone()), rev) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match runtime.block_on(v::verify(&args.url, &expected, &mut out)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        // Handled in main, before this runtime (its exit codes are its own).
+        Command::VerifyPage(_) => Ok(()),
         Command::Serve(args) => serve(&cli.common, &args).await,
         Command::Force(cmd) => {
             let (storage, _) = open_admin(&cli.common).await?;

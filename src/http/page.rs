@@ -335,6 +335,8 @@ mod tests {
             "/pq.js",
             "/words.js",
             "/copy.js",
+            "/keycheck.js",
+            "/pins.json",
             "/licences.txt",
             "/favicon.ico",
         ] {

@@ -28,7 +28,7 @@ const FIREFOX: &str = "/usr/bin/firefox-esr";
 
 /// Node.js and Debian's Firefox ESR can run.
 #[track_caller]
-fn require_node_and_firefox() -> bool {
+pub(crate) fn require_node_and_firefox() -> bool {
     require_node()
         && require(
             Path::new(FIREFOX).is_file()

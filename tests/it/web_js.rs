@@ -194,6 +194,8 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "/pq.js",
             "/words.js",
             "/copy.js",
+            "/keycheck.js",
+            "/pins.json",
             "/licences.txt"
         ]
     );
@@ -225,6 +227,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             _ if page => "text/html; charset=utf-8",
             "/app.css" => "text/css; charset=utf-8",
             p if p.ends_with(".js") => "text/javascript; charset=utf-8",
+            "/pins.json" => "application/json",
             _ => "text/plain; charset=utf-8",
         };
         assert_eq!(ct, want, "{path}");

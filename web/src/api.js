@@ -9,7 +9,8 @@ import { isValidForceId, keyId, publicKeyFromBase64url, toHex } from "./quietlin
 export const OPTS = { credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer", redirect: "error" };
 
 /**
- * GET /api/v1/forces → [{ id, name, keyId, publicKey }] with the public key
+ * GET /api/v1/forces → [{ id, name, keyId, publicKey, statement, logIndex }]
+ * (the last two as served, for keycheck.js) with the public key
  * decoded and its key id computed here (the directory's key_id is only
  * compared). Entries that do not decode are left out. Throws on failure.
  */
@@ -26,7 +27,7 @@ export async function getForces() {
       const publicKey = publicKeyFromBase64url(f.public_key);
       const id = toHex(await keyId(publicKey));
       if (typeof f.key_id === "string" && f.key_id.toLowerCase() !== id) continue;
-      out.push({ id: f.id, name: f.name.trim(), keyId: id, publicKey });
+      out.push({ id: f.id, name: f.name.trim(), keyId: id, publicKey, statement: f.statement, logIndex: f.log_index });
     } catch {
       // A malformed entry: leave it out rather than seal to a bad key.
     }
@@ -44,6 +45,24 @@ export async function getSlot(addressHex) {
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`slot: ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * The key log's key and checkpoint texts as this page load first saw them
+ * (keycheck.js checks the log before sealing against these), or null.
+ * Held in memory only, never on the device (threat-model/adversaries.md).
+ */
+export async function getKeylog() {
+  const get = async (p) => {
+    const res = await fetch(`/api/v1/keylog/${p}`, { ...OPTS, headers: { Accept: "text/plain" } });
+    if (!res.ok) throw 0;
+    return res.text();
+  };
+  try {
+    return { key: await get("key"), checkpoint: await get("checkpoint") };
+  } catch {
+    return null;
+  }
 }
 
 /** GET /api/v1/assets → [{ path, sha256 }], or null on any failure. */

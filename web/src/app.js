@@ -26,7 +26,7 @@ import {
 } from "./journey.js";
 import { busyMessage } from "./retry.js";
 import { CATEGORY_LABELS, HOW_KNOWN_LABELS, ONGOING_LABELS, SIGNPOST } from "./labels.js";
-import { getForces, getAssets } from "./api.js";
+import { getForces, getAssets, getKeylog } from "./api.js";
 import { sealAndPost, stopWork, pauseWork, resumeWork } from "./send.js";
 import { estimate, WAIT_TEXT } from "./wait.js";
 import { installExit } from "./exit.js";
@@ -775,6 +775,15 @@ const SENDING = {
   threads: Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2)),
   paused,
   force: forceById,
+  // Before sealing to a pinned force (keycheck.js): null, or why not.
+  check: async (force) => {
+    try {
+      await (await Q.loadKeycheck()).checkBeforeSeal({ fetch, force, first: await seen });
+      return null;
+    } catch (e) {
+      return e.code || "load";
+    }
+  },
   reload: loadForces,
   progress: setProgress,
   solving,
@@ -783,8 +792,16 @@ const SENDING = {
   posting: sending,
 };
 
+// The key log as this page load first saw it (keycheck.js compares): a promise.
+let seen;
+// keycheck.js's codes → which message (a statement error or a swapped key is "key").
+const LOG = "send.err.keycheck.log";
+const UNCHECKED = "send.err.keycheck.unchecked";
+const KEYCHECK = { not_current: "send.err.keycheck.old", unreachable: UNCHECKED, load: UNCHECKED, not_in_log: LOG, log_inconsistent: LOG, bad_checkpoint: LOG, bad_log_key: LOG };
+
 /** Plain words for a failed send (FORMAT.md#errors for the 400 codes): each a whole message in the catalogue. */
 function sendError(res, name) {
+  if (res.keycheck) return t(KEYCHECK[res.keycheck] || "send.err.keycheck.key", { force: name });
   if (res.challenge && !res.status) return t("send.err.unreachable");
   switch (res.status) {
     case -1: return t("send.err.prepare");
@@ -1201,6 +1218,7 @@ function boot() {
     main.append(h("h1", {}, t("insecure.title")), h("p", {}, t("insecure.text")));
     return;
   }
+  seen = getKeylog();
   S.step = "start";
   history.replaceState({ step: "start", depth: 0 }, "");
   render(false);

@@ -290,6 +290,8 @@ const load = (file, name) => (loading[name] ||= new Promise((ok, no) => {
 const pq = () => load("/pq.js", "QuietlinePQ");
 /** Fetch the reply code's word list (words.js), which the reply-code functions below need first. */
 export const loadWords = () => load("/words.js", "QuietlineWords");
+/** Fetch the check before sealing (keycheck.js, with the pins). */
+export const loadKeycheck = () => load("/keycheck.js", "QuietlineKeycheck");
 /** Fetch the own copies and the conversation (copy.js, FORMAT.md#own-copies). */
 export const loadCopy = () => load("/copy.js", "QuietlineCopy");
 

@@ -183,7 +183,10 @@ async function prove(envelope, io, what) {
  *
  * `io`: fetch; worker() → a new proof-of-work Worker; threads → how many
  * to start (1 if unset); force(id) → the force's directory entry ({ id,
- * publicKey, … }) as loaded, if any; reload() → a promise that loads the
+ * publicKey, … }) as loaded, if any; check(force) → a promise of null when
+ * the page may seal to that entry, or a code why not (keycheck.js; then
+ * nothing is sealed and the result is { ok: false, keycheck: code, force });
+ * reload() → a promise that loads the
  * directory again; and what the reporter is shown: progress(catalogue key),
  * solving(expected tries, what: the `what` given here, "report" or
  * "message"), tries(n), busy(secs to wait), paused() (pauseWork),
@@ -195,6 +198,9 @@ export async function sealAndPost(forceId, payload, what, io) {
   for (let attempt = 0; ; attempt++) {
     if (!force) return { ok: false, status: 404, error: "unknown_force" };
     io.progress("send.locking"); // a catalogue key (i18n.js)
+    // The check before sealing, each time a key is used (a new one after a 422 too).
+    const refused = io.check && (await io.check(force));
+    if (refused) return { ok: false, keycheck: refused, force };
     const envelope = await sealReport(force.id, force.publicKey, payload);
     let res;
     for (let proofs = 0; proofs < 2; proofs++) {

@@ -11,7 +11,7 @@ import { runInThisContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
-import { buildFiles, pageSizes, outDirFrom, firstLoadFiles, route, BUDGET_BYTES, COPY_BUDGET_BYTES, FIRST_LOAD_FILES, LANGS, LATER_BUDGET_BYTES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
+import { buildFiles, pageSizes, outDirFrom, firstLoadFiles, route, BUDGET_BYTES, COPY_BUDGET_BYTES, FIRST_LOAD_FILES, KEYCHECK_BUDGET_BYTES, LANGS, LATER_BUDGET_BYTES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
 import { jsOptions, frontCode, frontDecode } from "../build-options.mjs";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 
@@ -26,8 +26,8 @@ test("the build is deterministic: same sources and lock file, same bytes", async
   const a = await built();
   const b = await buildFiles();
   assert.deepEqual(Object.keys(a).sort(), [
-    "app.css", "app.js", "copy.js", "index.cy.html", "index.html", "lang-cy-later.js", "lang-cy.js", "lang-en-later.js", "lang-en.js",
-    "licences.txt", "pow-worker.js", "pq.js", "staying-safe.cy.html", "staying-safe.html", "words.js",
+    "app.css", "app.js", "copy.js", "index.cy.html", "index.html", "keycheck.js", "lang-cy-later.js", "lang-cy.js", "lang-en-later.js", "lang-en.js",
+    "licences.txt", "pins.json", "pow-worker.js", "pq.js", "staying-safe.cy.html", "staying-safe.html", "words.js",
   ]);
   assert.deepEqual(Object.keys(a).sort(), [...OUTPUT_FILES].sort(), "OUTPUT_FILES lists every file");
   for (const name of Object.keys(a)) assert.ok(Buffer.from(a[name]).equals(Buffer.from(b[name])), name);
@@ -65,6 +65,19 @@ test("words.js (the reply code's word list) is its own bundle, within its budget
   const app = text(files["app.js"]);
   assert.ok(app.includes('"/words.js"') && text(files["words.js"]).includes("QuietlineWords"));
   for (const word of ["abandon", "zoo", "satoshi"]) assert.ok(!app.includes(word), `app.js has no "${word}"`);
+});
+
+test("keycheck.js (the check before sealing) is its own bundle, within its budget, outside the first load, with the committed pins; pins.json is served as committed", async () => {
+  const files = await built();
+  assert.ok(!FIRST_LOAD_FILES.includes("keycheck.js") && !PAGE_FILES.includes("keycheck.js"));
+  const gz = gzipSync(files["keycheck.js"], { level: 9 }).length;
+  assert.ok(gz <= KEYCHECK_BUDGET_BYTES, `keycheck.js is ${gz} B gzip, over its ${KEYCHECK_BUDGET_BYTES} B`);
+  const keycheck = text(files["keycheck.js"]);
+  assert.ok(text(files["app.js"]).includes('"/keycheck.js"') && keycheck.includes("QuietlineKeycheck"));
+  const pins = JSON.parse(readFileSync(new URL("../pins.json", import.meta.url), "utf8"));
+  assert.deepEqual(JSON.parse(text(files["pins.json"])), pins);
+  for (const f of Object.values(pins.forces)) for (const s of f.signers) assert.ok(keycheck.includes(s), `keycheck.js pins ${s}`);
+  assert.ok(text(files["licences.txt"]).includes("@noble/ed25519 3.2.0 (MIT)"));
 });
 
 test("copy.js (own copies and the conversation) is its own bundle, within its budget, outside the first load, and speaks the catalogue's short names", async () => {

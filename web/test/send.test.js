@@ -144,6 +144,28 @@ test("a report is sealed to the force, proved over and posted once: 201", async 
   assert.equal(server.log.requests[1].opts.headers["Content-Type"], "application/octet-stream");
 });
 
+test("the check before sealing (keycheck.js): a refusal seals, fetches and posts nothing; it runs again for the new key after a 422", async () => {
+  const server = fakeServer();
+  const { io, seen } = page(server);
+  const checked = [];
+  io.check = async (f) => (checked.push(f.id), "bad_signature");
+  const res = await sealAndPost("demo", payload(), "report", io);
+  assert.deepEqual(res, { ok: false, keycheck: "bad_signature", force: io.force("demo") });
+  assert.deepEqual(checked, ["demo"]);
+  assert.deepEqual(seen, ["progress: send.locking"]);
+  assert.equal(server.log.requests.length, 0, "no challenge, no post");
+
+  // Passing: sent; a 422 reloads, and the new key is checked before it is sealed to.
+  const PK2 = (await q.deriveKeyPair(new Uint8Array(32).fill(5))).publicKey;
+  const server2 = fakeServer({ posts: [json(422, { error: "unknown_key" }), json(201, { id: "cd34" })] });
+  const p2 = page(server2, { reloads: [[{ id: "demo", publicKey: PK2 }]] });
+  const keys = [];
+  p2.io.check = async (f) => (keys.push(q.toHex(f.publicKey)), null);
+  const res2 = await sealAndPost("demo", payload(), "report", p2.io);
+  assert.equal(res2.ok, true);
+  assert.deepEqual(keys, [q.toHex(PK), q.toHex(PK2)]);
+});
+
 test("difficulty 0: no worker, the header carries a zero nonce", async () => {
   const server = fakeServer({ difficulty: 0 });
   const log = {};
