@@ -390,6 +390,25 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
                     clean_line(reference, 80)
                 );
             }
+            E::Retained {
+                next_review,
+                reason,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} reviewed it for retention and kept it until {}",
+                    clean_line(next_review, 10)
+                );
+                let _ = writeln!(out, "      reason:\n{}", indent(reason, 8));
+            }
+            E::Disclosed { partner, reference } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} disclosed {} to {}",
+                    clean_line(reference, 80),
+                    clean_line(partner, 120)
+                );
+            }
             E::Thrive { reassessment } => {
                 let _ = writeln!(
                     out,

@@ -150,7 +150,9 @@ impl CaseEntry {
             }
             RecordBody::Grade { .. }
             | RecordBody::Thrive { .. }
-            | RecordBody::IntelReport { .. } => {}
+            | RecordBody::IntelReport { .. }
+            | RecordBody::RetentionReview { .. }
+            | RecordBody::Disclosure { .. } => {}
         }
         self.last_activity = self.last_activity.max(n);
     }
@@ -325,6 +327,34 @@ impl Index {
             by_assignee,
             totals,
         }
+    }
+
+    /// Drop a deleted case (retention: `super::retention`): its entry
+    /// (zeroized as it drops), its messages, thread and seen markers. Slots
+    /// after it move down one; the derived orders are rebuilt.
+    pub fn remove_case(&mut self, case_id: &str) {
+        let Some(slot) = self.slots.remove(case_id) else {
+            return;
+        };
+        let gone = self.cases.remove(slot);
+        for m in &gone.messages {
+            self.by_message.remove(&m.id);
+        }
+        if let Some(t) = gone.thread
+            && self.by_thread.get(&t).is_some_and(|c| c == case_id)
+        {
+            self.by_thread.remove(&t);
+        }
+        self.seen
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(case_id);
+        for s in self.slots.values_mut() {
+            if *s > slot {
+                *s -= 1;
+            }
+        }
+        self.version += 1;
     }
 
     /// Drop everything (zeroizing the text).
@@ -873,6 +903,17 @@ pub(crate) fn scrub_record(body: &mut RecordBody) {
                 l.text.zeroize();
             }
         }
+        RecordBody::RetentionReview { reason, .. } => reason.zeroize(),
+        RecordBody::Disclosure {
+            partner,
+            reason,
+            conditions,
+            ..
+        } => {
+            partner.zeroize();
+            reason.zeroize();
+            conditions.zeroize();
+        }
     }
 }
 
@@ -999,10 +1040,12 @@ impl Desk {
         let vault = self.vault();
         let mut items: Vec<(i64, u8, Item)> = Vec::new();
         for m in &entry.messages {
-            let stored = vault
-                .envelope(&m.id)
-                .await?
-                .ok_or_else(|| DeskError::NoSuchCase(m.id.clone()))?;
+            let Some(stored) = vault.envelope(&m.id).await? else {
+                // Deleted by another desk sharing the vault (retention):
+                // this desk's index forgets the case too.
+                self.index_write()?.remove_case(case_id);
+                return Err(DeskError::NoSuchCase(case_id.to_owned()));
+            };
             match thread::open_message(&ring, &stored) {
                 Ok(msg) => items.push((m.n, 1, Item::Message(Box::new(msg)))),
                 Err(flag) if m.id == entry.id => {

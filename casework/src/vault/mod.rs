@@ -464,6 +464,12 @@ pub trait VaultBackend: Send + Sync + 'static {
     /// The seen markers of one case: (account, n), by account.
     async fn seen_of(&self, case_id: &str) -> Result<Vec<(String, i64)>>;
 
+    /// Delete these reports (a case's envelopes) in one transaction with
+    /// every record on them, their seen markers and, with `thread_key`, the
+    /// thread's reply claims; leave a tombstone per id (see
+    /// [`Vault::contains_many`]). SQLite then checkpoints and truncates the WAL.
+    async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted>;
+
     /// Claim a reply slot atomically; false if it was already claimed.
     async fn claim_slot(&self, thread_key: &str, slot: u32, account: &str) -> Result<bool>;
     /// Release a claim; whether there was one.
@@ -471,6 +477,30 @@ pub trait VaultBackend: Send + Sync + 'static {
     /// The claims on one thread: (slot, account), by slot.
     async fn claims_of(&self, thread_key: &str) -> Result<Vec<(u32, String)>>;
 }
+
+/// What [`Vault::delete_reports`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deleted {
+    /// Envelopes (the case's report and follow-ups).
+    pub envelopes: u64,
+    /// Sealed records on them.
+    pub records: u64,
+    /// SQLite: whether the WAL was checkpointed and truncated afterwards
+    /// (`false`: a reader blocked it, so the deleted rows' old frames may
+    /// still be in `vault.sqlite-wal` until the next checkpoint). `None`
+    /// on PostgreSQL (see [`postgres`] on what it keeps of deleted rows).
+    pub wal_truncated: Option<bool>,
+}
+
+/// The meta name of a deleted report's tombstone: the id only, so that a
+/// pull (which walks the server's whole listing) never stores a deleted
+/// report again while the server still holds it.
+pub(crate) fn tombstone(id: &str) -> String {
+    format!("{TOMBSTONE}{id}")
+}
+
+/// The prefix of [`tombstone`] names.
+pub(crate) const TOMBSTONE: &str = "deleted:";
 
 /// The vault (cheap to clone; clones share the connections).
 #[derive(Clone)]
@@ -616,8 +646,10 @@ impl Vault {
         self.backend.id_by_sha256(sha256).await
     }
 
-    /// Which of `ids` are already in the vault (a few queries, however many
-    /// ids: a pull asks this of each listing page instead of one query per id).
+    /// Which of `ids` are already in the vault, or were and were deleted (a
+    /// tombstone: [`Vault::delete_reports`]), so a pull skips them (a few
+    /// queries, however many ids: a pull asks this of each listing page
+    /// instead of one query per id).
     pub async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>, VaultError> {
         if ids.is_empty() {
             return Ok(HashSet::new());
@@ -889,6 +921,31 @@ impl Vault {
     /// Who has seen a case: (account, n), by account.
     pub async fn seen_of(&self, case_id: &str) -> Result<Vec<(String, i64)>, VaultError> {
         self.backend.seen_of(case_id).await
+    }
+
+    // ------------------------------------------------------------ deletion
+
+    /// Delete a case from the vault: its envelopes `ids`, every sealed
+    /// record on them, their seen markers and (with `thread_key`, see
+    /// [`Vault::claim_slot`]) the thread's reply claims, in one transaction;
+    /// each id leaves a tombstone (the id only: report ids are readable at
+    /// rest anyway) so a later pull does not store it again. On SQLite,
+    /// `secure_delete` zeroes the freed cells and the WAL is then
+    /// checkpointed and truncated, as the server's purge does
+    /// (`src/storage/sqlite.rs`); on PostgreSQL the rows are deleted and
+    /// what the database keeps of them is described in [`postgres`].
+    pub async fn delete_reports(
+        &self,
+        ids: &[String],
+        thread_key: Option<&str>,
+    ) -> Result<Deleted, VaultError> {
+        if ids.is_empty() {
+            return Ok(Deleted::default());
+        }
+        if let Some(k) = thread_key {
+            check_thread_key(k)?;
+        }
+        self.backend.delete_reports(ids, thread_key).await
     }
 
     // ------------------------------------------------------------ reply claims
