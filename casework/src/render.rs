@@ -168,6 +168,13 @@ pub fn queue_line(r: &crate::desk::QueueRow) -> String {
             if r.flag.is_some() {
                 status.push_str(" · FLAGGED (muted)");
             }
+            // Issue 17: the response target passed, the retention review due.
+            if let Some(d) = r.intel.due.as_ref().filter(|d| d.overdue) {
+                status.push_str(&format!(" · OVERDUE ({})", d.words()));
+            }
+            if let Some(rv) = r.intel.review.as_ref().filter(|rv| rv.due) {
+                status.push_str(&format!(" · REVIEW DUE {}", rv.review_on));
+            }
             (
                 labels::category(&r.category, Lang::En).to_owned(),
                 r.place.clone(),
@@ -442,6 +449,33 @@ fn write_intel(out: &mut String, intel: &crate::desk::CaseIntel) {
     }
     if let Some(d) = &intel.due {
         let _ = writeln!(out, "Response target: {}", d.words());
+    }
+    if let Some(r) = &intel.review {
+        let _ = writeln!(
+            out,
+            "Retention review: {}{} (closed {}; rule: {}{})",
+            r.review_on,
+            if r.due { ", DUE" } else { "" },
+            r.closed_on,
+            r.rule.words(),
+            if r.set_by_review {
+                "; date set by a review"
+            } else {
+                ""
+            }
+        );
+    }
+    for d in &intel.disclosures {
+        let _ = writeln!(
+            out,
+            "Disclosed {} to {} by {} at {}:\n    Reason:\n{}\n    Handling conditions:\n{}",
+            clean_line(&d.reference, 80),
+            clean_line(&d.partner, 120),
+            clean_line(&d.by, 80),
+            clean_line(&d.at, 40),
+            indent(&d.reason, 8),
+            indent(&d.conditions, 8)
+        );
     }
     match intel.thrive() {
         Some(e) => {
