@@ -819,6 +819,33 @@ mod tests {
     }
 
     #[test]
+    fn a_disclosure_is_signed_with_the_report_and_shown_on_the_page() {
+        let mut r = report();
+        r.disclosure = Some(DisclosureJson {
+            partner: "Local authority safeguarding team".into(),
+            purpose: "Safeguarding referral".into(),
+            handling_conditions: "Not to be shared further".into(),
+            authorised_by: "sam".into(),
+            disclosed_at: "2026-12-07T10:06:00Z".into(),
+        });
+        let file = sign(&key(), r);
+        let json = to_json(&file);
+        assert!(json.contains("\"handling_conditions\": \"Not to be shared further\""));
+        verify(json.as_bytes(), None).unwrap();
+        // The conditions are signed: loosening them breaks the signature.
+        let edited = json.replace("Not to be shared further", "Share freely");
+        assert_eq!(
+            verify(edited.as_bytes(), None).unwrap_err(),
+            VerifyError::BadSignature
+        );
+        let html = render_html(&file);
+        assert!(html.contains("<dt>Disclosed to</dt><dd>Local authority safeguarding team</dd>"));
+        verify(html.as_bytes(), None).unwrap();
+        // Without a disclosure the member is absent, as before.
+        assert!(!to_json(&sign(&key(), report())).contains("disclosure"));
+    }
+
+    #[test]
     fn categories_in_words() {
         assert_eq!(category_words("drugs"), "Drugs");
         assert_eq!(category_words("asb"), "Anti-social behaviour");
