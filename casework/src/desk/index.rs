@@ -180,6 +180,9 @@ pub(crate) struct Index {
     seen: std::sync::Mutex<SeenMap>,
     /// The highest change counter applied.
     pub high: i64,
+    /// The vault's deletion count when this index last dropped deleted
+    /// cases ([`crate::vault::DELETIONS`]): another desk's deletion changes it.
+    pub deletions: Option<String>,
     /// Bumped by every change to a case (not by seen markers): the derived
     /// orders and counts are rebuilt once per version, not per request.
     version: u64,
@@ -964,6 +967,21 @@ impl Desk {
         let _one = self.inner.sync_lock.lock().await;
         let vault = self.vault();
         self.refresh_seen(false).await?;
+        // A case deleted by another desk sharing the vault (retention):
+        // drop it, and its decrypted text, from this index too.
+        let deletions = vault.meta(crate::vault::DELETIONS).await?;
+        if deletions != self.index_read()?.deletions {
+            let gone = vault.tombstones().await?;
+            let mut idx = self.index_write()?;
+            let cases: std::collections::BTreeSet<String> = gone
+                .iter()
+                .filter_map(|id| idx.case_of(id).map(str::to_owned))
+                .collect();
+            for c in cases {
+                idx.remove_case(&c);
+            }
+            idx.deletions = deletions;
+        }
         loop {
             let after = self.index_read()?.high;
             if vault.high_water().await? <= after {

@@ -16,10 +16,10 @@
 //! deletion then fails, `delete-failed` says so. Listing the cases due is
 //! the queue's filter ([`super::QueueQuery::review_due`]).
 //!
-//! Another desk sharing a PostgreSQL vault drops the case from its index
-//! the next time it opens the case (the envelope is gone) and when it
-//! restarts; until then it may still list the row, but nothing of the case
-//! can be read.
+//! Another desk sharing the vault drops the case (and its decrypted row
+//! text) from its index at its next sync: every deletion bumps the vault's
+//! deletion count ([`crate::vault::DELETIONS`]), which each sync compares
+//! before reading the tombstones.
 
 use super::index::CaseEntry;
 use super::{Desk, DeskError, Handler, Status};
@@ -420,4 +420,57 @@ mod tests {
             Err(DeskError::Invalid(m)) if m.contains("closed")
         ));
     }
+
+    /// A case deleted at one desk leaves the other desk's queue (and its
+    /// memory) at that desk's next sync, on both backends.
+    async fn another_desk_forgets_a_deleted_case(backend: quietline_testkit::server::Backend) {
+        let t = TestHome::new("north");
+        let Some((v1, v2, _db)) = shared_vaults(&t, backend).await else {
+            return;
+        };
+        let gone = t
+            .store(
+                &v1,
+                "2026-12-01",
+                &Reporter::new().report("canary-row-text", "b", "c"),
+            )
+            .await;
+        let kept = t
+            .store(&v1, "2026-12-01", &Reporter::new().report("a", "b", "c"))
+            .await;
+        let a = t.desk_on(v1).await;
+        let b = t.desk_on(v2).await;
+        let (ann, sam) = (handler("ann"), supervisor("sam"));
+        let all = QueueQuery {
+            view: View::All,
+            ..QueueQuery::default()
+        };
+        assert_eq!(b.queue(&ann, &all).await.unwrap().total, 2);
+        a.set_status(&ann, &gone, Status::Closed).await.unwrap();
+        a.delete_case(&sam, &gone, &gone).await.unwrap();
+        let rows = b.queue(&ann, &all).await.unwrap().rows;
+        assert_eq!(
+            rows.iter().map(|r| r.case_id.as_str()).collect::<Vec<_>>(),
+            [kept.as_str()]
+        );
+        let found = b
+            .queue(
+                &ann,
+                &QueueQuery {
+                    view: View::All,
+                    search: Some("canary-row-text".into()),
+                    ..QueueQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.total, 0, "its text is gone from the other index too");
+        assert!(matches!(
+            b.case(&ann, &gone).await,
+            Err(DeskError::NoSuchCase(_)) | Err(DeskError::Vault(_))
+        ));
+    }
+
+    use quietline_testkit::server::Backend;
+    quietline_testkit::on_both_backends!(another_desk_forgets_a_deleted_case);
 }

@@ -469,6 +469,8 @@ pub trait VaultBackend: Send + Sync + 'static {
     /// thread's reply claims; leave a tombstone per id (see
     /// [`Vault::contains_many`]). SQLite then checkpoints and truncates the WAL.
     async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted>;
+    /// Every tombstoned report id.
+    async fn tombstones(&self) -> Result<Vec<String>>;
 
     /// Claim a reply slot atomically; false if it was already claimed.
     async fn claim_slot(&self, thread_key: &str, slot: u32, account: &str) -> Result<bool>;
@@ -501,6 +503,11 @@ pub(crate) fn tombstone(id: &str) -> String {
 
 /// The prefix of [`tombstone`] names.
 pub(crate) const TOMBSTONE: &str = "deleted:";
+
+/// The meta name of the count of deletions (bumped by every
+/// [`Vault::delete_reports`]): another desk sharing the vault compares it to
+/// know when to drop deleted cases from its index.
+pub const DELETIONS: &str = "deletions";
 
 /// The vault (cheap to clone; clones share the connections).
 #[derive(Clone)]
@@ -946,6 +953,11 @@ impl Vault {
             check_thread_key(k)?;
         }
         self.backend.delete_reports(ids, thread_key).await
+    }
+
+    /// Every report id deleted from this vault (its tombstone).
+    pub async fn tombstones(&self) -> Result<Vec<String>, VaultError> {
+        self.backend.tombstones().await
     }
 
     // ------------------------------------------------------------ reply claims

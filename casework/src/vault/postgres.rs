@@ -406,6 +406,20 @@ impl VaultBackend for PostgresVault {
         Ok(held.into_iter().collect())
     }
 
+    async fn tombstones(&self) -> Result<Vec<String>> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM meta WHERE left(name, $1) = $2")
+                .bind(super::TOMBSTONE.len() as i32)
+                .bind(super::TOMBSTONE)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(super::TOMBSTONE).map(str::to_owned))
+            .collect())
+    }
+
     async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted> {
         let mut tx = self.begin_write().await?;
         // Lock the envelopes first: a record another desk is adding to the
@@ -448,6 +462,13 @@ impl VaultBackend for PostgresVault {
                 .await
                 .map_err(db_error)?;
         }
+        sqlx::query(
+            "INSERT INTO meta (name, value) VALUES ($1, '1') ON CONFLICT (name) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+        )
+        .bind(super::DELETIONS)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(Deleted {
             envelopes,

@@ -484,6 +484,20 @@ impl VaultBackend for SqliteVault {
         Ok(held)
     }
 
+    async fn tombstones(&self) -> Result<Vec<String>> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM meta WHERE substr(name, 1, ?) = ?")
+                .bind(super::TOMBSTONE.len() as i64)
+                .bind(super::TOMBSTONE)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(super::TOMBSTONE).map(str::to_owned))
+            .collect())
+    }
+
     async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted> {
         let mut tx = self.begin_write().await?;
         let mut out = Deleted::default();
@@ -520,6 +534,13 @@ impl VaultBackend for SqliteVault {
                 .await
                 .map_err(db_error)?;
         }
+        sqlx::query(
+            "INSERT INTO meta (name, value) VALUES (?, '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        )
+        .bind(super::DELETIONS)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         // secure_delete has zeroed the deleted cells and freed pages, but
         // the WAL still holds the frames written when the rows were

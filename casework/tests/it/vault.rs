@@ -916,6 +916,17 @@ async fn deleting_reports_removes_their_rows_and_leaves_tombstones(b: Backend) {
         v.add_record(&rid(1), "note", b"x").await,
         Err(VaultError::NoSuchReport(_))
     ));
+    let mut t = v.tombstones().await.unwrap();
+    t.sort();
+    assert_eq!(t, gone);
+    assert_eq!(
+        v.meta(quietline_casework::vault::DELETIONS)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1"),
+        "the deletion count other desks compare"
+    );
     // Deleting again deletes nothing and fails nothing.
     let again = v.delete_reports(&gone, None).await.unwrap();
     assert_eq!((again.envelopes, again.records), (0, 0));
