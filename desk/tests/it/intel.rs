@@ -138,9 +138,14 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     );
     assert!(page.body.contains("1 minute left"));
     assert!(!page.body.contains("desk-overdue"));
+    let overdue = ann.get("/?view=all&overdue=yes").await;
+    assert!(crate::work::case_links(&overdue.body).is_empty());
+    assert!(overdue.body.contains("Only overdue"), "the filter tag");
     w.td.clock.advance(5 * 60);
     let page = ann.get("/?view=all").await;
     assert!(page.body.contains("desk-overdue"), "{}", page.body);
+    let overdue = ann.get("/?view=all&overdue=yes").await;
+    assert_eq!(crate::work::case_links(&overdue.body), vec![id.to_owned()]);
     assert!(page.body.contains("overdue by 4 minutes"));
     let page = ann.get("/?view=all&priority=high").await;
     assert_eq!(crate::work::case_links(&page.body), vec![id.to_owned()]);
