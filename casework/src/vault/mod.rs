@@ -38,7 +38,9 @@
 //! actions, report ids, times), account names, roles, password hashes
 //! (Argon2id), lockout state, session hashes and their times and CSRF tokens,
 //! case ids with who has seen them, and claimed reply slots under a hash of
-//! the thread id. Nothing a reporter wrote and nothing a handler wrote is
+//! the thread id; since retention (issue 17), the ids of deleted reports
+//! (tombstones, `meta` rows `deleted:<id>`) and how many deletions there
+//! were, and in the audit log the partner a case was disclosed to. Nothing a reporter wrote and nothing a handler wrote is
 //! readable: envelopes and records are sealed, and so is each account's TOTP
 //! secret.
 
