@@ -50,8 +50,7 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
         "Welsh labels beside"
     );
     assert!(
-        page.body.contains("lang=\"cy\">Blaenoriaeth")
-            && page.body.contains("lang=\"cy\">(Uchel:"),
+        page.body.contains("lang=\"cy\">Blaenoriaeth") && page.body.contains("lang=\"cy\">(Uchel:"),
         "the priority in Welsh too"
     );
     let mut fields: Vec<(&str, &str)> = THRIVE.to_vec();
