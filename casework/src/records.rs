@@ -227,6 +227,33 @@ pub enum RecordBody {
         /// The report (not `report`: that is the record's case id).
         sanitised: Box<crate::intel::report::SanitisedReport>,
     },
+    /// A supervisor reviewed the closed case for retention and kept it
+    /// until a new review date (issue 17, `casework/src/intel/retention.rs`;
+    /// the other outcome, deletion, leaves no record: everything goes).
+    #[serde(rename = "quietline-console/retention-review")]
+    RetentionReview {
+        /// The next review day, `YYYY-MM-DD` (UTC).
+        next_review: String,
+        /// Why the case is kept.
+        reason: String,
+    },
+    /// A supervisor disclosed the case to a partner outside the platform,
+    /// as one of its sanitised intelligence reports only (issue 17,
+    /// `casework/src/desk/disclose.rs`).
+    #[serde(rename = "quietline-console/disclosure")]
+    Disclosure {
+        /// The partner, in the supervisor's words ("Local authority
+        /// safeguarding team").
+        partner: String,
+        /// Why.
+        reason: String,
+        /// The handling conditions the partner must keep to.
+        conditions: String,
+        /// The sanitised report disclosed (its number on the case).
+        number: u32,
+        /// Its reference.
+        reference: String,
+    },
 }
 
 impl RecordBody {
@@ -243,6 +270,8 @@ impl RecordBody {
             RecordBody::Grade { .. } => "grade",
             RecordBody::Thrive { .. } => "thrive",
             RecordBody::IntelReport { .. } => "intel-report",
+            RecordBody::RetentionReview { .. } => "retention-review",
+            RecordBody::Disclosure { .. } => "disclosure",
         }
     }
 }

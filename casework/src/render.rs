@@ -168,6 +168,13 @@ pub fn queue_line(r: &crate::desk::QueueRow) -> String {
             if r.flag.is_some() {
                 status.push_str(" · FLAGGED (muted)");
             }
+            // Issue 17: the response target passed, the retention review due.
+            if let Some(d) = r.intel.due.as_ref().filter(|d| d.overdue) {
+                status.push_str(&format!(" · OVERDUE ({})", d.words()));
+            }
+            if let Some(rv) = r.intel.review.as_ref().filter(|rv| rv.due) {
+                status.push_str(&format!(" · REVIEW DUE {}", rv.review_on));
+            }
             (
                 labels::category(&r.category, Lang::En).to_owned(),
                 r.place.clone(),
@@ -390,6 +397,25 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
                     clean_line(reference, 80)
                 );
             }
+            E::Retained {
+                next_review,
+                reason,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} reviewed it for retention and kept it until {}",
+                    clean_line(next_review, 10)
+                );
+                let _ = writeln!(out, "      reason:\n{}", indent(reason, 8));
+            }
+            E::Disclosed { partner, reference } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} disclosed {} to {}",
+                    clean_line(reference, 80),
+                    clean_line(partner, 120)
+                );
+            }
             E::Thrive { reassessment } => {
                 let _ = writeln!(
                     out,
@@ -423,6 +449,33 @@ fn write_intel(out: &mut String, intel: &crate::desk::CaseIntel) {
     }
     if let Some(d) = &intel.due {
         let _ = writeln!(out, "Response target: {}", d.words());
+    }
+    if let Some(r) = &intel.review {
+        let _ = writeln!(
+            out,
+            "Retention review: {}{} (closed {}; rule: {}{})",
+            r.review_on,
+            if r.due { ", DUE" } else { "" },
+            r.closed_on,
+            r.rule.words(),
+            if r.set_by_review {
+                "; date set by a review"
+            } else {
+                ""
+            }
+        );
+    }
+    for d in &intel.disclosures {
+        let _ = writeln!(
+            out,
+            "Disclosed {} to {} by {} at {}:\n    Reason:\n{}\n    Handling conditions:\n{}",
+            clean_line(&d.reference, 80),
+            clean_line(&d.partner, 120),
+            clean_line(&d.by, 80),
+            clean_line(&d.at, 40),
+            indent(&d.reason, 8),
+            indent(&d.conditions, 8)
+        );
     }
     match intel.thrive() {
         Some(e) => {

@@ -148,6 +148,14 @@ pub(crate) enum Command {
         /// force, unknown key…) and muted cases a follow-up arrived on
         #[arg(long)]
         flagged: bool,
+        /// Only cases past their response target and not yet actioned or
+        /// closed (intel.toml's response targets)
+        #[arg(long)]
+        overdue: bool,
+        /// Only closed cases due for their retention review (intel.toml's
+        /// [retention] rules; default six years after closure)
+        #[arg(long)]
+        review_due: bool,
     },
     /// Decrypt and show a report and its whole thread (recorded in the audit log)
     Show {
@@ -233,7 +241,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: Option<AuditCommand>,
     },
-    /// Intelligence handling: grade a case 3x5x2, triage it with THRIVE and a priority
+    /// Intelligence handling: grade a case 3x5x2, triage it with THRIVE and a
+    /// priority, write and export sanitised reports, retention reviews,
+    /// deletion, disclosure to partners
     #[command(subcommand)]
     Intel(cli::intel::IntelCommand),
     /// Manage the desk's accounts (add, list, disable, reset); no passphrase needed
@@ -524,7 +534,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
             since,
             search,
             flagged,
-        } => cli::cases::list(ctx, status, since, search, flagged).await?,
+            overdue,
+            review_due,
+        } => cli::cases::list(ctx, status, since, search, flagged, (overdue, review_due)).await?,
         Command::Show { id } => cli::cases::show(ctx, &id).await?,
         Command::Reply { id, message, lang } => cli::cases::reply(ctx, &id, message, &lang).await?,
         Command::Status { id, status } => cli::cases::status(ctx, &id, status).await?,

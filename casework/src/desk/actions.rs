@@ -387,8 +387,9 @@ impl Desk {
         let entries: Vec<super::index::CaseEntry> = match target {
             BulkTarget::Query(q) => {
                 q.validate()?;
+                let timed = super::queue::Timed::of(self);
                 let idx = self.index_read()?;
-                select(&idx, q, who).into_iter().cloned().collect()
+                select(&idx, q, who, &timed).into_iter().cloned().collect()
             }
             BulkTarget::Cases(ids) => {
                 let mut v = Vec::with_capacity(ids.len());

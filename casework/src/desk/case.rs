@@ -126,6 +126,20 @@ pub enum TimelineEvent {
         /// Its number within the case.
         number: u32,
     },
+    /// A supervisor reviewed the case for retention and kept it (issue 17).
+    Retained {
+        /// The next review day, `YYYY-MM-DD`.
+        next_review: String,
+        /// Why.
+        reason: String,
+    },
+    /// A supervisor disclosed a sanitised report to a partner (issue 17).
+    Disclosed {
+        /// The partner.
+        partner: String,
+        /// The report's reference.
+        reference: String,
+    },
 }
 
 /// One item of a case's timeline.
@@ -284,6 +298,19 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
                         reference: report.reference.clone(),
                         number: report.number,
                     },
+                    RecordBody::RetentionReview {
+                        next_review,
+                        reason,
+                    } => TimelineEvent::Retained {
+                        next_review: next_review.clone(),
+                        reason: reason.clone(),
+                    },
+                    RecordBody::Disclosure {
+                        partner, reference, ..
+                    } => TimelineEvent::Disclosed {
+                        partner: partner.clone(),
+                        reference: reference.clone(),
+                    },
                     RecordBody::Thrive { .. } => {
                         thrives += 1;
                         TimelineEvent::Thrive {
@@ -331,6 +358,7 @@ impl Desk {
         let data = self.open_case(&case_id).await?;
         let mut view = view_of(&data, self.force_id(), &who.account);
         view.intel.due = self.due_of(&self.response_targets()?, &data.entry);
+        view.intel.review = self.review_of(&self.retention_rules()?, &data.entry);
         self.mark_seen(&case_id, &who.account, data.entry.last_activity)
             .await?;
         view.seen_by = self.seen_by(&case_id).await?;

@@ -3,7 +3,14 @@
 //! with a REQUIRED reason recorded in the audit log before anything is
 //! decrypted.
 //!
-//! It owns the reason rule and the audit steps (an entry before, and an
+//! Raw export is for supervisors only (issue 17: "Raw case export stays
+//! available to supervisors only, with a required reason"): it carries the
+//! reporter's own words and reply material, which a handler passes on only
+//! as a sanitised intelligence report ([`super::intel_report`]). A handler
+//! is refused before anything is decrypted, and the refusal is not audited
+//! (nothing was read).
+//!
+//! It owns the role rule, the reason rule and the audit steps (an entry before, and an
 //! `export-failed` entry if the export then fails). The formats are
 //! [`crate::export`]'s. Where the export goes (a download, a 0600 file) is
 //! the front end's.
@@ -75,8 +82,21 @@ pub fn check_reason(reason: &str) -> Result<String, DeskError> {
     Ok(r)
 }
 
+/// Raw export is a supervisor's (or custodian's); a handler is told to
+/// ask one, or to write a sanitised intelligence report instead.
+pub fn check_may_export(who: &Handler) -> Result<(), DeskError> {
+    if who.role.supervises() {
+        Ok(())
+    } else {
+        Err(DeskError::Forbidden {
+            role: who.role,
+            what: "export a case's raw report (a supervisor does, with a reason; you can write and export a sanitised intelligence report)",
+        })
+    }
+}
+
 impl Desk {
-    /// Export case `id` as `who`, for `reason` (required). Audited
+    /// Export case `id` as `who` (a supervisor), for `reason` (required). Audited
     /// (`export`, with the format and the reason) before the case is opened;
     /// if it then fails, an `export-failed` entry says so.
     pub async fn export(
@@ -86,6 +106,7 @@ impl Desk {
         format: ExportFormat,
         reason: &str,
     ) -> Result<Export, DeskError> {
+        check_may_export(who)?;
         let reason = check_reason(reason)?;
         let case_id = self.resolve(who, id).await?;
         let fmt = format.as_str();
@@ -185,8 +206,17 @@ mod tests {
             .await;
         let desk = t.desk_on(vault.clone()).await;
         let ann = handler("ann");
+        // A handler may not export the raw report, reason or not, and is
+        // refused before anything is read or audited.
         assert!(matches!(
-            desk.export(&ann, &id, ExportFormat::Json, " ").await,
+            desk.export(&ann, &id, ExportFormat::Json, "CID request 42")
+                .await,
+            Err(DeskError::Forbidden { .. })
+        ));
+        // The same account as a supervisor.
+        let ann_sup = supervisor("ann");
+        assert!(matches!(
+            desk.export(&ann_sup, &id, ExportFormat::Json, " ").await,
             Err(DeskError::Invalid(_))
         ));
         assert!(
@@ -197,7 +227,7 @@ mod tests {
             "refused before anything"
         );
         let e = desk
-            .export(&ann, &id, ExportFormat::Json, "CID request 42")
+            .export(&ann_sup, &id, ExportFormat::Json, "CID request 42")
             .await
             .unwrap();
         let v: serde_json::Value = serde_json::from_str(&e.body).unwrap();
@@ -207,7 +237,7 @@ mod tests {
         );
         assert_eq!(v["exported_by"], "ann");
         let h = desk
-            .export(&ann, &id, ExportFormat::Html, "CID request 42")
+            .export(&ann_sup, &id, ExportFormat::Html, "CID request 42")
             .await
             .unwrap();
         assert!(h.body.contains("Tall Dave") && h.file_name.ends_with(".html"));
@@ -292,7 +322,7 @@ mod tests {
         .unwrap();
         desk.case(&ann, &id).await.unwrap();
         desk.reply_form(&ann, &id).await.unwrap();
-        desk.export(&ann, &id, ExportFormat::Json, "court order")
+        desk.export(&supervisor("ann"), &id, ExportFormat::Json, "court order")
             .await
             .unwrap();
         let log = count().await;
@@ -336,7 +366,7 @@ mod tests {
         audit_err(desk.case(&ann, &id).await.map(|_| ()));
         audit_err(desk.reply_form(&ann, &id).await.map(|_| ()));
         audit_err(
-            desk.export(&ann, &id, ExportFormat::Html, "court order")
+            desk.export(&supervisor("ann"), &id, ExportFormat::Html, "court order")
                 .await
                 .map(|_| ()),
         );

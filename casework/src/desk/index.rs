@@ -150,7 +150,9 @@ impl CaseEntry {
             }
             RecordBody::Grade { .. }
             | RecordBody::Thrive { .. }
-            | RecordBody::IntelReport { .. } => {}
+            | RecordBody::IntelReport { .. }
+            | RecordBody::RetentionReview { .. }
+            | RecordBody::Disclosure { .. } => {}
         }
         self.last_activity = self.last_activity.max(n);
     }
@@ -178,6 +180,9 @@ pub(crate) struct Index {
     seen: std::sync::Mutex<SeenMap>,
     /// The highest change counter applied.
     pub high: i64,
+    /// The vault's deletion count when this index last dropped deleted
+    /// cases ([`crate::vault::DELETIONS`]): another desk's deletion changes it.
+    pub deletions: Option<String>,
     /// Bumped by every change to a case (not by seen markers): the derived
     /// orders and counts are rebuilt once per version, not per request.
     version: u64,
@@ -325,6 +330,34 @@ impl Index {
             by_assignee,
             totals,
         }
+    }
+
+    /// Drop a deleted case (retention: `super::retention`): its entry
+    /// (zeroized as it drops), its messages, thread and seen markers. Slots
+    /// after it move down one; the derived orders are rebuilt.
+    pub fn remove_case(&mut self, case_id: &str) {
+        let Some(slot) = self.slots.remove(case_id) else {
+            return;
+        };
+        let gone = self.cases.remove(slot);
+        for m in &gone.messages {
+            self.by_message.remove(&m.id);
+        }
+        if let Some(t) = gone.thread
+            && self.by_thread.get(&t).is_some_and(|c| c == case_id)
+        {
+            self.by_thread.remove(&t);
+        }
+        self.seen
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(case_id);
+        for s in self.slots.values_mut() {
+            if *s > slot {
+                *s -= 1;
+            }
+        }
+        self.version += 1;
     }
 
     /// Drop everything (zeroizing the text).
@@ -873,6 +906,17 @@ pub(crate) fn scrub_record(body: &mut RecordBody) {
                 l.text.zeroize();
             }
         }
+        RecordBody::RetentionReview { reason, .. } => reason.zeroize(),
+        RecordBody::Disclosure {
+            partner,
+            reason,
+            conditions,
+            ..
+        } => {
+            partner.zeroize();
+            reason.zeroize();
+            conditions.zeroize();
+        }
     }
 }
 
@@ -923,6 +967,21 @@ impl Desk {
         let _one = self.inner.sync_lock.lock().await;
         let vault = self.vault();
         self.refresh_seen(false).await?;
+        // A case deleted by another desk sharing the vault (retention):
+        // drop it, and its decrypted text, from this index too.
+        let deletions = vault.meta(crate::vault::DELETIONS).await?;
+        if deletions != self.index_read()?.deletions {
+            let gone = vault.tombstones().await?;
+            let mut idx = self.index_write()?;
+            let cases: std::collections::BTreeSet<String> = gone
+                .iter()
+                .filter_map(|id| idx.case_of(id).map(str::to_owned))
+                .collect();
+            for c in cases {
+                idx.remove_case(&c);
+            }
+            idx.deletions = deletions;
+        }
         loop {
             let after = self.index_read()?.high;
             if vault.high_water().await? <= after {
@@ -999,10 +1058,12 @@ impl Desk {
         let vault = self.vault();
         let mut items: Vec<(i64, u8, Item)> = Vec::new();
         for m in &entry.messages {
-            let stored = vault
-                .envelope(&m.id)
-                .await?
-                .ok_or_else(|| DeskError::NoSuchCase(m.id.clone()))?;
+            let Some(stored) = vault.envelope(&m.id).await? else {
+                // Deleted by another desk sharing the vault (retention):
+                // this desk's index forgets the case too.
+                self.index_write()?.remove_case(case_id);
+                return Err(DeskError::NoSuchCase(case_id.to_owned()));
+            };
             match thread::open_message(&ring, &stored) {
                 Ok(msg) => items.push((m.n, 1, Item::Message(Box::new(msg)))),
                 Err(flag) if m.id == entry.id => {

@@ -17,7 +17,7 @@ use super::{Desk, DeskError, Handler, Priority, Status};
 use crate::intel::grading::{self, GradingInput};
 use crate::intel::targets::unix_of;
 use crate::intel::{
-    Assessment, Due, Grading, HandlingCode, ResponseTargets, SourceEvaluation, Thrive,
+    Assessment, Due, Grading, HandlingCode, ResponseTargets, Review, SourceEvaluation, Thrive,
 };
 use crate::records::{Record, RecordBody};
 
@@ -31,6 +31,10 @@ pub(crate) struct IntelEntry {
     pub thrives: u32,
     /// When the response target started (see [`crate::intel::targets`]).
     pub target_from: Option<u64>,
+    /// When the case was last closed (the retention rule runs from it).
+    pub closed_at: Option<u64>,
+    /// The latest retention review's new review day (`YYYY-MM-DD`).
+    pub retained_until: Option<String>,
 }
 
 impl IntelEntry {
@@ -49,6 +53,14 @@ impl IntelEntry {
             RecordBody::Priority { .. } if self.thrives > 0 => {
                 // A change of priority after triage restarts the target.
                 self.target_from = unix_of(&r.at).or(self.target_from);
+            }
+            RecordBody::Status {
+                status: Status::Closed,
+            } => {
+                self.closed_at = unix_of(&r.at).or(self.closed_at);
+            }
+            RecordBody::RetentionReview { next_review, .. } => {
+                self.retained_until = Some(next_review.clone());
             }
             _ => {}
         }
@@ -96,6 +108,13 @@ pub struct CaseIntel {
     pub thrives: Vec<ThriveEntry>,
     /// Where the case stands against its response target (`None`: not triaged).
     pub due: Option<Due>,
+    /// Its retention review (`None`: not closed; see
+    /// [`crate::intel::retention`]). Filled by [`Desk::case`].
+    pub review: Option<Review>,
+    /// Every retention review that kept it, oldest first.
+    pub reviews: Vec<super::retention::ReviewEntry>,
+    /// Every disclosure to a partner, oldest first.
+    pub disclosures: Vec<super::disclose::DisclosureEntry>,
 }
 
 impl CaseIntel {
@@ -116,6 +135,8 @@ pub struct RowIntel {
     pub grading: Option<String>,
     /// Against its response target (`None`: not triaged).
     pub due: Option<Due>,
+    /// Its retention review (`None`: not closed).
+    pub review: Option<Review>,
 }
 
 /// The intelligence part of a case view, from its opened records (no I/O).
@@ -131,6 +152,30 @@ pub(crate) fn case_intel(data: &CaseData) -> CaseIntel {
                 by: record.by.clone(),
                 grading: grading.clone(),
                 reason: reason.clone(),
+            }),
+            RecordBody::RetentionReview {
+                next_review,
+                reason,
+            } => out.reviews.push(super::retention::ReviewEntry {
+                at: record.at.clone(),
+                by: record.by.clone(),
+                next_review: next_review.clone(),
+                reason: reason.clone(),
+            }),
+            RecordBody::Disclosure {
+                partner,
+                reason,
+                conditions,
+                number,
+                reference,
+            } => out.disclosures.push(super::disclose::DisclosureEntry {
+                at: record.at.clone(),
+                by: record.by.clone(),
+                partner: partner.clone(),
+                reason: reason.clone(),
+                conditions: conditions.clone(),
+                number: *number,
+                reference: reference.clone(),
             }),
             RecordBody::Thrive { thrive } => out.thrives.push(ThriveEntry {
                 at: record.at.clone(),
@@ -157,7 +202,7 @@ pub struct Triaged {
 
 impl Desk {
     /// Seal `body` on `case_id` as `who`, then audit it (`action`, `detail`).
-    async fn write_record(
+    pub(crate) async fn write_record(
         &self,
         who: &Handler,
         case_id: &str,
@@ -203,19 +248,21 @@ impl Desk {
     /// Fill the rows' grading and response target (the queue's column).
     pub(crate) fn fill_intel(&self, rows: &mut [QueueRow]) -> Result<(), DeskError> {
         let targets = self.response_targets().unwrap_or_default();
+        let rules = self.retention_rules().unwrap_or_default();
         let idx = self.index_read()?;
         for row in rows {
             if let Some(c) = idx.get(&row.case_id) {
                 row.intel = RowIntel {
                     grading: c.intel.code(),
                     due: self.due_of(&targets, c),
+                    review: self.review_of(&rules, c),
                 };
             }
         }
         Ok(())
     }
 
-    fn workable(&self, who: &Handler, case_id: &str) -> Result<CaseEntry, DeskError> {
+    pub(crate) fn workable(&self, who: &Handler, case_id: &str) -> Result<CaseEntry, DeskError> {
         let entry = self
             .index_read()?
             .get(case_id)
@@ -583,5 +630,62 @@ mod tests {
         desk.clock().advance(16 * 60);
         let view = desk.case(&ann, &id).await.unwrap();
         assert!(view.intel.due.unwrap().overdue);
+    }
+}
+
+#[cfg(test)]
+mod overdue_tests {
+    use super::super::testing::*;
+    use super::super::{QueueQuery, View};
+    use super::*;
+
+    #[tokio::test]
+    async fn the_queue_filters_overdue_cases() {
+        let t = TestHome::new("north");
+        let vault = t.vault().await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(
+                t.store(&vault, "2026-12-01", &Reporter::new().report("a", "b", "c"))
+                    .await,
+            );
+        }
+        let desk = t.desk_on(vault).await;
+        let ann = handler("ann");
+        let mut th = Thrive::default();
+        for k in crate::intel::thrive::FIELDS {
+            th.set(k, "x");
+        }
+        desk.triage(&ann, &ids[0], &th, Priority::High)
+            .await
+            .unwrap();
+        desk.triage(&ann, &ids[1], &th, Priority::Low)
+            .await
+            .unwrap();
+        desk.triage(&ann, &ids[2], &th, Priority::High)
+            .await
+            .unwrap();
+        desk.set_status(&ann, &ids[2], Status::Actioned)
+            .await
+            .unwrap();
+        let overdue = QueueQuery {
+            view: View::All,
+            overdue: true,
+            ..QueueQuery::default()
+        };
+        assert_eq!(desk.queue(&ann, &overdue).await.unwrap().total, 0);
+        desk.clock().advance(2 * 3600);
+        let page = desk.queue(&ann, &overdue).await.unwrap();
+        assert_eq!(
+            page.rows
+                .iter()
+                .map(|r| r.case_id.as_str())
+                .collect::<Vec<_>>(),
+            [ids[0].as_str()],
+            "high and not actioned: overdue; low: within 7 days; actioned: met"
+        );
+        assert!(page.rows[0].intel.due.as_ref().unwrap().overdue);
+        desk.clock().advance(8 * 86_400);
+        assert_eq!(desk.queue(&ann, &overdue).await.unwrap().total, 2);
     }
 }

@@ -235,7 +235,7 @@ impl Desk {
         self.report_form_of(&case_id).await
     }
 
-    async fn report_form_of(&self, case_id: &str) -> Result<ReportForm, DeskError> {
+    pub(crate) async fn report_form_of(&self, case_id: &str) -> Result<ReportForm, DeskError> {
         let data = self.open_case(case_id).await?;
         let mut candidates = Vec::new();
         for f in super::case::fields_of(&data.report.payload) {
@@ -349,7 +349,8 @@ impl Desk {
         format: ExportFormat,
     ) -> Result<Export, DeskError> {
         let case_id = self.resolve(who, id).await?;
-        let key = self.export_key()?;
+        // No key: refused before the audit entry, as before.
+        self.export_key()?;
         let fmt = match format {
             ExportFormat::Json => "json",
             ExportFormat::Html => "html",
@@ -361,6 +362,22 @@ impl Desk {
             Some(format!("{fmt} report {number}")),
         )
         .await?;
+        self.signed_report(who, &case_id, number, format, None)
+            .await
+    }
+
+    /// Report `number` of the case as a signed file (no audit: the caller's),
+    /// carrying `disclosure` if it is one.
+    pub(crate) async fn signed_report(
+        &self,
+        who: &Handler,
+        case_id: &str,
+        number: u32,
+        format: ExportFormat,
+        disclosure: Option<report::DisclosureJson>,
+    ) -> Result<Export, DeskError> {
+        let key = self.export_key()?;
+        let case_id = case_id.to_owned();
         let form = match self.report_form_of(&case_id).await {
             Ok(f) => f,
             Err(e) => {
@@ -399,6 +416,7 @@ impl Desk {
             exported_by: who.account.clone(),
             exported_at: self.clock().now_rfc3339(),
             time_zone: "UTC".to_owned(),
+            disclosure,
         };
         let file = report::sign(&key, json);
         let (body, media_type, ext) = match format {

@@ -15,7 +15,8 @@
 //! [`answer`] (replies, previews, templates), [`export`] (export with a
 //! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
 //! the background loop, pull state), [`intel`] (grading, THRIVE triage and
-//! response targets: issue 17).
+//! response targets: issue 17), [`retention`] (retention review and
+//! deletion) and [`disclose`] (disclosure to a partner outside the platform).
 //!
 //! The return types are plain structs with public fields and no HTML: the
 //! desk's web layer renders them, the CLI prints them.
@@ -29,12 +30,14 @@ pub mod actions;
 pub mod answer;
 pub mod audit;
 pub mod case;
+pub mod disclose;
 pub mod export;
 pub(crate) mod index;
 pub mod intel;
 pub mod intel_report;
 pub mod pull;
 pub mod queue;
+pub mod retention;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -42,6 +45,7 @@ pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
 pub use audit::{AuditCheck, AuditPage, AuditQuery};
 pub use case::{CaseView, Field, SeenBy, TimelineEvent, TimelineItem};
+pub use disclose::{DisclosureEntry, DisclosureForm};
 pub use export::{Export, ExportFormat};
 pub use intel::{CaseIntel, GradingEntry, RowIntel, ThriveEntry, Triaged};
 pub use intel_report::{ExportPublicKey, IntelReportEntry, ReportForm};
@@ -50,6 +54,7 @@ pub use queue::{
     AssigneeFilter, CaseFlag, Direction, Facets, QueueCounts, QueuePage, QueueQuery, QueueRow,
     SortKey, View,
 };
+pub use retention::ReviewEntry;
 
 pub use crate::records::{Priority, Status};
 
@@ -64,7 +69,8 @@ use crate::vault::{Vault, VaultError};
 pub enum Role {
     /// Works cases: reads, takes, answers, notes, sets status.
     Handler,
-    /// Also assigns to others, acts in bulk, sees the audit log and pull state, raw export.
+    /// Also assigns to others, acts in bulk, sees the audit log and pull
+    /// state; raw export, retention reviews and deletion, disclosure.
     Supervisor,
     /// Also holds the keys: locks the desk.
     Custodian,

@@ -143,6 +143,12 @@ pub struct QueueQuery {
     pub flagged: Option<bool>,
     /// Only cases carrying this label (case-insensitive).
     pub label: Option<String>,
+    /// Only cases past their response target and not actioned or closed
+    /// (issue 17: [`crate::intel::Due::overdue`]).
+    pub overdue: bool,
+    /// Only closed cases whose retention review date is today or past
+    /// (issue 17: [`crate::intel::Review::due`]).
+    pub review_due: bool,
     /// Case-insensitive search over every field a reporter can fill (report
     /// and follow-ups: category, details, place, when, people, vehicles, how
     /// known, messages) and the case's ids. Words are ANDed. Never logged.
@@ -342,13 +348,46 @@ pub(crate) fn visible(c: &CaseEntry, who: &Handler) -> bool {
     !c.is_unreadable() || who.role.supervises()
 }
 
+/// What the time-dependent filters (overdue, review due) need: the
+/// force's rules and the desk's clock, read once per request.
+pub(crate) struct Timed<'a> {
+    desk: &'a Desk,
+    targets: crate::intel::ResponseTargets,
+    rules: crate::intel::RetentionRules,
+}
+
+impl<'a> Timed<'a> {
+    pub(crate) fn of(desk: &'a Desk) -> Timed<'a> {
+        Timed {
+            desk,
+            targets: desk.response_targets().unwrap_or_default(),
+            rules: desk.retention_rules().unwrap_or_default(),
+        }
+    }
+    fn overdue(&self, c: &CaseEntry) -> bool {
+        self.desk
+            .due_of(&self.targets, c)
+            .is_some_and(|d| d.overdue)
+    }
+    fn review_due(&self, c: &CaseEntry) -> bool {
+        self.desk.review_of(&self.rules, c).is_some_and(|r| r.due)
+    }
+}
+
 /// Every filter of `q` but the view and (if `with_status` is false) the status.
 fn passes(
     c: &CaseEntry,
     q: &QueueQuery,
     needles: &[memmem::Finder<'_>],
     with_status: bool,
+    timed: &Timed<'_>,
 ) -> bool {
+    if q.overdue && !timed.overdue(c) {
+        return false;
+    }
+    if q.review_due && !timed.review_due(c) {
+        return false;
+    }
     if with_status && !q.statuses.is_empty() && !q.statuses.contains(&c.status) {
         return false;
     }
@@ -414,6 +453,8 @@ fn filtered(q: &QueueQuery, needles: &[memmem::Finder<'_>]) -> bool {
         || !q.languages.is_empty()
         || q.flagged.is_some()
         || q.label.is_some()
+        || q.overdue
+        || q.review_due
         || !needles.is_empty()
 }
 
@@ -451,13 +492,20 @@ fn directed<'s>(slots: &'s [u32], q: &QueueQuery) -> Box<dyn Iterator<Item = u32
 }
 
 /// The cases of `index` matching `q` for `who`, sorted (whole list, not paged).
-pub(crate) fn select<'a>(index: &'a Index, q: &QueueQuery, who: &Handler) -> Vec<&'a CaseEntry> {
+pub(crate) fn select<'a>(
+    index: &'a Index,
+    q: &QueueQuery,
+    who: &Handler,
+    timed: &Timed<'_>,
+) -> Vec<&'a CaseEntry> {
     let needles = q.needles();
     let d = index.derived();
     let slots = candidates(index, &d, q, who);
     directed(&slots, q)
         .map(|s| index.at(s))
-        .filter(|c| visible(c, who) && in_view(c, q.view, who) && passes(c, q, &needles, true))
+        .filter(|c| {
+            visible(c, who) && in_view(c, q.view, who) && passes(c, q, &needles, true, timed)
+        })
         .collect()
 }
 
@@ -487,6 +535,7 @@ impl Desk {
 
     /// The page of `q` for `who` from the index as it is (no I/O).
     fn queue_page(&self, who: &Handler, q: &QueueQuery) -> Result<QueuePage, DeskError> {
+        let timed = Timed::of(self);
         let index = self.index_read()?;
         let needles = q.needles();
         // The orders, counts and options that do not depend on the query are
@@ -541,7 +590,10 @@ impl Desk {
             let mut per_status = [0usize; 4];
             let mut hits: Vec<&CaseEntry> = Vec::new();
             for c in directed(&slots, q).map(|s| index.at(s)) {
-                if visible(c, who) && in_view(c, q.view, who) && passes(c, q, &needles, false) {
+                if visible(c, who)
+                    && in_view(c, q.view, who)
+                    && passes(c, q, &needles, false, &timed)
+                {
                     per_status[status_slot(c.status)] += 1;
                     if wanted(c) {
                         hits.push(c);

@@ -1,6 +1,7 @@
 //! Intelligence handling (issue 17), as pure rules: the 3x5x2 grading
 //! ([`grading`]), THRIVE and RE-THRIVE risk assessments ([`thrive`]) and the
 //! response targets per priority with the time left and overdue ([`targets`]),
+//! the retention review date of a closed case ([`retention`]),
 //! each with its labels and hints in English and Welsh ([`Lang`]).
 //!
 //! It owns what a valid grading or assessment is, what changing one needs
@@ -13,10 +14,12 @@
 
 pub mod grading;
 pub mod report;
+pub mod retention;
 pub mod targets;
 pub mod thrive;
 
 pub use grading::{Assessment, Grading, HandlingCode, SourceEvaluation};
+pub use retention::{RetentionRules, Review};
 pub use targets::{Due, ResponseTargets};
 pub use thrive::Thrive;
 

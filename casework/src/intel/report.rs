@@ -300,6 +300,26 @@ pub struct ReportJson {
     pub exported_at: String,
     /// The zone of every time in the file: `UTC`.
     pub time_zone: String,
+    /// Present when the report was disclosed to a partner outside the
+    /// platform: to whom, why and the handling conditions they must keep to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure: Option<DisclosureJson>,
+}
+
+/// A disclosure to a partner outside the platform (issue 17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureJson {
+    /// The partner, e.g. "Local authority safeguarding team".
+    pub partner: String,
+    /// Why it was disclosed.
+    pub purpose: String,
+    /// The handling conditions the partner must keep to.
+    pub handling_conditions: String,
+    /// The supervisor who authorised it (account).
+    pub authorised_by: String,
+    /// When (RFC 3339, UTC).
+    pub disclosed_at: String,
 }
 
 /// The signature member.
@@ -523,6 +543,20 @@ pub fn render_html(file: &ExportFile) -> String {
         .as_deref()
         .map(|c| format!("<dt>Handling conditions</dt><dd>{}</dd>\n", paragraphs(c)))
         .unwrap_or_default();
+    let disclosure = r
+        .disclosure
+        .as_ref()
+        .map(|d| {
+            format!(
+                "<h2>Disclosure</h2>\n<dl>\n<dt>Disclosed to</dt><dd>{}</dd>\n<dt>Purpose</dt><dd>{}</dd>\n<dt>Handling conditions for the recipient</dt><dd>{}</dd>\n<dt>Authorised by</dt><dd>{}, {} (UTC)</dd>\n</dl>\n",
+                esc(&d.partner),
+                paragraphs(&d.purpose),
+                paragraphs(&d.handling_conditions),
+                esc(&d.authorised_by),
+                esc(&d.disclosed_at)
+            )
+        })
+        .unwrap_or_default();
     // The JSON is embedded with `<`, `>` and `&` escaped, so no text in it
     // can close the script element.
     let json = to_json(file)
@@ -550,7 +584,7 @@ pub fn render_html(file: &ExportFile) -> String {
 <dt>Written by</dt><dd>{written_by}, {written_at} (UTC)</dd>
 <dt>Exported by</dt><dd>{exported_by}, {exported_at} (UTC)</dd>
 </dl>
-<h2>Intelligence</h2>
+{disclosure}<h2>Intelligence</h2>
 <p>{text}</p>
 <h2>The source's own words</h2>
 {lines_block}
@@ -623,6 +657,7 @@ mod tests {
             exported_by: "ann".into(),
             exported_at: "2026-12-07T10:05:00Z".into(),
             time_zone: "UTC".into(),
+            disclosure: None,
         }
     }
 
@@ -781,6 +816,33 @@ mod tests {
             }
         }
         check(&schema, &example, "$");
+    }
+
+    #[test]
+    fn a_disclosure_is_signed_with_the_report_and_shown_on_the_page() {
+        let mut r = report();
+        r.disclosure = Some(DisclosureJson {
+            partner: "Local authority safeguarding team".into(),
+            purpose: "Safeguarding referral".into(),
+            handling_conditions: "Not to be shared further".into(),
+            authorised_by: "sam".into(),
+            disclosed_at: "2026-12-07T10:06:00Z".into(),
+        });
+        let file = sign(&key(), r);
+        let json = to_json(&file);
+        assert!(json.contains("\"handling_conditions\": \"Not to be shared further\""));
+        verify(json.as_bytes(), None).unwrap();
+        // The conditions are signed: loosening them breaks the signature.
+        let edited = json.replace("Not to be shared further", "Share freely");
+        assert_eq!(
+            verify(edited.as_bytes(), None).unwrap_err(),
+            VerifyError::BadSignature
+        );
+        let html = render_html(&file);
+        assert!(html.contains("<dt>Disclosed to</dt><dd>Local authority safeguarding team</dd>"));
+        verify(html.as_bytes(), None).unwrap();
+        // Without a disclosure the member is absent, as before.
+        assert!(!to_json(&sign(&key(), report())).contains("disclosure"));
     }
 
     #[test]

@@ -48,8 +48,7 @@ impl Default for ResponseTargets {
 struct File {
     #[serde(default)]
     response_targets: Option<TargetsFile>,
-    /// Read by the retention rules (issue 17, not built yet): allowed here so
-    /// a force can write its whole file now.
+    /// Read by the retention rules ([`super::retention`]).
     #[serde(default)]
     #[allow(dead_code)]
     retention: Option<toml::Value>,

@@ -38,7 +38,9 @@
 //! actions, report ids, times), account names, roles, password hashes
 //! (Argon2id), lockout state, session hashes and their times and CSRF tokens,
 //! case ids with who has seen them, and claimed reply slots under a hash of
-//! the thread id. Nothing a reporter wrote and nothing a handler wrote is
+//! the thread id; since retention (issue 17), the ids of deleted reports
+//! (tombstones, `meta` rows `deleted:<id>`) and how many deletions there
+//! were, and in the audit log the partner a case was disclosed to. Nothing a reporter wrote and nothing a handler wrote is
 //! readable: envelopes and records are sealed, and so is each account's TOTP
 //! secret.
 
@@ -464,6 +466,14 @@ pub trait VaultBackend: Send + Sync + 'static {
     /// The seen markers of one case: (account, n), by account.
     async fn seen_of(&self, case_id: &str) -> Result<Vec<(String, i64)>>;
 
+    /// Delete these reports (a case's envelopes) in one transaction with
+    /// every record on them, their seen markers and, with `thread_key`, the
+    /// thread's reply claims; leave a tombstone per id (see
+    /// [`Vault::contains_many`]). SQLite then checkpoints and truncates the WAL.
+    async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted>;
+    /// Every tombstoned report id.
+    async fn tombstones(&self) -> Result<Vec<String>>;
+
     /// Claim a reply slot atomically; false if it was already claimed.
     async fn claim_slot(&self, thread_key: &str, slot: u32, account: &str) -> Result<bool>;
     /// Release a claim; whether there was one.
@@ -471,6 +481,35 @@ pub trait VaultBackend: Send + Sync + 'static {
     /// The claims on one thread: (slot, account), by slot.
     async fn claims_of(&self, thread_key: &str) -> Result<Vec<(u32, String)>>;
 }
+
+/// What [`Vault::delete_reports`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Deleted {
+    /// Envelopes (the case's report and follow-ups).
+    pub envelopes: u64,
+    /// Sealed records on them.
+    pub records: u64,
+    /// SQLite: whether the WAL was checkpointed and truncated afterwards
+    /// (`false`: a reader blocked it, so the deleted rows' old frames may
+    /// still be in `vault.sqlite-wal` until the next checkpoint). `None`
+    /// on PostgreSQL (see [`postgres`] on what it keeps of deleted rows).
+    pub wal_truncated: Option<bool>,
+}
+
+/// The meta name of a deleted report's tombstone: the id only, so that a
+/// pull (which walks the server's whole listing) never stores a deleted
+/// report again while the server still holds it.
+pub(crate) fn tombstone(id: &str) -> String {
+    format!("{TOMBSTONE}{id}")
+}
+
+/// The prefix of [`tombstone`] names.
+pub(crate) const TOMBSTONE: &str = "deleted:";
+
+/// The meta name of the count of deletions (bumped by every
+/// [`Vault::delete_reports`]): another desk sharing the vault compares it to
+/// know when to drop deleted cases from its index.
+pub const DELETIONS: &str = "deletions";
 
 /// The vault (cheap to clone; clones share the connections).
 #[derive(Clone)]
@@ -616,8 +655,10 @@ impl Vault {
         self.backend.id_by_sha256(sha256).await
     }
 
-    /// Which of `ids` are already in the vault (a few queries, however many
-    /// ids: a pull asks this of each listing page instead of one query per id).
+    /// Which of `ids` are already in the vault, or were and were deleted (a
+    /// tombstone: [`Vault::delete_reports`]), so a pull skips them (a few
+    /// queries, however many ids: a pull asks this of each listing page
+    /// instead of one query per id).
     pub async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>, VaultError> {
         if ids.is_empty() {
             return Ok(HashSet::new());
@@ -889,6 +930,36 @@ impl Vault {
     /// Who has seen a case: (account, n), by account.
     pub async fn seen_of(&self, case_id: &str) -> Result<Vec<(String, i64)>, VaultError> {
         self.backend.seen_of(case_id).await
+    }
+
+    // ------------------------------------------------------------ deletion
+
+    /// Delete a case from the vault: its envelopes `ids`, every sealed
+    /// record on them, their seen markers and (with `thread_key`, see
+    /// [`Vault::claim_slot`]) the thread's reply claims, in one transaction;
+    /// each id leaves a tombstone (the id only: report ids are readable at
+    /// rest anyway) so a later pull does not store it again. On SQLite,
+    /// `secure_delete` zeroes the freed cells and the WAL is then
+    /// checkpointed and truncated, as the server's purge does
+    /// (`src/storage/sqlite.rs`); on PostgreSQL the rows are deleted and
+    /// what the database keeps of them is described in [`postgres`].
+    pub async fn delete_reports(
+        &self,
+        ids: &[String],
+        thread_key: Option<&str>,
+    ) -> Result<Deleted, VaultError> {
+        if ids.is_empty() {
+            return Ok(Deleted::default());
+        }
+        if let Some(k) = thread_key {
+            check_thread_key(k)?;
+        }
+        self.backend.delete_reports(ids, thread_key).await
+    }
+
+    /// Every report id deleted from this vault (its tombstone).
+    pub async fn tombstones(&self) -> Result<Vec<String>, VaultError> {
+        self.backend.tombstones().await
     }
 
     // ------------------------------------------------------------ reply claims

@@ -17,6 +17,23 @@
 //! - **Schema**: created or checked under a transaction-scoped advisory lock,
 //!   so two desks starting at once do not both create it.
 //!
+//! - **Deleting a case** (retention: [`super::Vault::delete_reports`]):
+//!   the case's envelope rows are locked `FOR UPDATE` first, so a record
+//!   another desk adds meanwhile fails as "no such report" after the commit.
+//!
+//! What PostgreSQL keeps of a deleted case, stated plainly: `DELETE` only
+//! marks the rows dead. Their bytes (sealed: the envelope and records, never
+//! plaintext) stay in the table's data files until autovacuum or `VACUUM`
+//! marks the space reusable and later rows overwrite it; plain `VACUUM` does
+//! not zero it. `VACUUM (FULL) envelopes, records` rewrites both tables into
+//! new files and drops the old ones (an exclusive lock for its duration: the
+//! desk does not run it on a shared live database; the database's operator
+//! schedules it). The write-ahead log, WAL archives, replicas and backups
+//! keep the old pages until they are recycled or expire; the filesystem and
+//! disk may keep freed blocks. The vault's own guarantee is that no query,
+//! desk or console can reach the case again and that a pull will not bring
+//! it back (its tombstone); everything at rest is sealed to the force's key.
+//!
 //! Durability: every session runs with `synchronous_commit = on` (whatever the
 //! server's default), so a method returns only after its commit is on disk.
 //! It never prints the URL it was given (it may carry a password): only
@@ -34,8 +51,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 
 use super::{
-    AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, PendingRow, Result, SCHEMA_VERSION,
-    SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
+    AccountRow, AuditMaker, AuditRow, Changes, Deleted, NewEnvelope, PendingRow, Result,
+    SCHEMA_VERSION, SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
     is_foreign_key_violation, merge_changes, redact_url,
 };
 
@@ -374,13 +391,90 @@ impl VaultBackend for PostgresVault {
     }
 
     async fn contains_many(&self, ids: &[String]) -> Result<HashSet<String>> {
-        // One round trip: the ids as one array parameter.
-        let held: Vec<String> = sqlx::query_scalar("SELECT id FROM envelopes WHERE id = ANY($1)")
+        // One round trip: the ids as one array parameter; deleted reports
+        // (their tombstones) count as held, so a pull never stores them again.
+        let gone: Vec<String> = ids.iter().map(|id| super::tombstone(id)).collect();
+        let held: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM envelopes WHERE id = ANY($1) UNION SELECT substr(name, $3) FROM meta WHERE name = ANY($2)",
+        )
+        .bind(ids)
+        .bind(gone)
+        .bind(super::TOMBSTONE.len() as i32 + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(held.into_iter().collect())
+    }
+
+    async fn tombstones(&self) -> Result<Vec<String>> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM meta WHERE left(name, $1) = $2")
+                .bind(super::TOMBSTONE.len() as i32)
+                .bind(super::TOMBSTONE)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(super::TOMBSTONE).map(str::to_owned))
+            .collect())
+    }
+
+    async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted> {
+        let mut tx = self.begin_write().await?;
+        // Lock the envelopes first: a record another desk is adding to the
+        // case waits for this transaction, then fails (no such report)
+        // instead of leaving a record without its envelope.
+        sqlx::query("SELECT id FROM envelopes WHERE id = ANY($1) FOR UPDATE")
             .bind(ids)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(held.into_iter().collect())
+        let records = sqlx::query("DELETE FROM records WHERE report_id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        let envelopes = sqlx::query("DELETE FROM envelopes WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        sqlx::query("DELETE FROM seen WHERE case_id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let gone: Vec<String> = ids.iter().map(|id| super::tombstone(id)).collect();
+        sqlx::query(
+            "INSERT INTO meta (name, value) SELECT n, '' FROM unnest($1::text[]) AS n ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(gone)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(k) = thread_key {
+            sqlx::query("DELETE FROM claims WHERE thread_key = $1")
+                .bind(k)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        sqlx::query(
+            "INSERT INTO meta (name, value) VALUES ($1, '1') ON CONFLICT (name) DO UPDATE SET value = (meta.value::bigint + 1)::text",
+        )
+        .bind(super::DELETIONS)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Deleted {
+            envelopes,
+            records,
+            wal_truncated: None,
+        })
     }
 
     async fn ids_by_sha256_many(&self, hashes: &[[u8; 32]]) -> Result<HashMap<[u8; 32], String>> {

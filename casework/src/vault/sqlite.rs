@@ -25,8 +25,8 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{
-    AccountRow, AuditMaker, AuditRow, Changes, NewEnvelope, PendingRow, Result, SCHEMA_VERSION,
-    SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
+    AccountRow, AuditMaker, AuditRow, Changes, Deleted, NewEnvelope, PendingRow, Result,
+    SCHEMA_VERSION, SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
     is_foreign_key_violation, merge_changes,
 };
 
@@ -464,8 +464,97 @@ impl VaultBackend for SqliteVault {
         let mut held = HashSet::new();
         for chunk in ids.chunks(IN_LIST) {
             held.extend(stored_ids(&self.pool, chunk).await?);
+            // Deleted reports (their tombstones) count as held: never pulled again.
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT name FROM meta WHERE name IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(super::tombstone(id));
+            }
+            q.push(")");
+            let gone: Vec<String> = q
+                .build_query_scalar()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+            held.extend(
+                gone.into_iter()
+                    .filter_map(|n| n.strip_prefix(super::TOMBSTONE).map(str::to_owned)),
+            );
         }
         Ok(held)
+    }
+
+    async fn tombstones(&self) -> Result<Vec<String>> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM meta WHERE substr(name, 1, ?) = ?")
+                .bind(super::TOMBSTONE.len() as i64)
+                .bind(super::TOMBSTONE)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.strip_prefix(super::TOMBSTONE).map(str::to_owned))
+            .collect())
+    }
+
+    async fn delete_reports(&self, ids: &[String], thread_key: Option<&str>) -> Result<Deleted> {
+        let mut tx = self.begin_write().await?;
+        let mut out = Deleted::default();
+        for id in ids {
+            out.records += sqlx::query("DELETE FROM records WHERE report_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            out.envelopes += sqlx::query("DELETE FROM envelopes WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+            sqlx::query("DELETE FROM seen WHERE case_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            sqlx::query(
+                "INSERT INTO meta (name, value) VALUES (?, '') ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(super::tombstone(id))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        if let Some(k) = thread_key {
+            sqlx::query("DELETE FROM claims WHERE thread_key = ?")
+                .bind(k)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        sqlx::query(
+            "INSERT INTO meta (name, value) VALUES (?, '1') ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+        )
+        .bind(super::DELETIONS)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        // secure_delete has zeroed the deleted cells and freed pages, but
+        // the WAL still holds the frames written when the rows were
+        // inserted (and the zeroed pages are only in the WAL until
+        // checkpointed). TRUNCATE copies every frame into the main file,
+        // fsyncs it and truncates the WAL to zero bytes, as the server's
+        // purge does (src/storage/sqlite.rs). A reader on an older snapshot
+        // blocks it (after the busy timeout): then say so.
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        out.wal_truncated = Some(busy == 0);
+        Ok(out)
     }
 
     async fn ids_by_sha256_many(&self, hashes: &[[u8; 32]]) -> Result<HashMap<[u8; 32], String>> {

@@ -29,6 +29,7 @@ on_both_backends!(
     a_newer_schema_is_refused,
     a_version_4_vault_gains_pending_sign_ins,
     a_dump_without_the_keys_holds_no_written_text,
+    deleting_reports_removes_their_rows_and_leaves_tombstones,
 );
 
 /// A report id from a number (32 lowercase hex digits).
@@ -865,4 +866,68 @@ async fn sqlite_target_is_a_path_and_an_empty_target_is_refused() {
         Vault::connect("  ").await,
         Err(VaultError::BadTarget(_))
     ));
+}
+
+/// Retention (issue 17): deleting a case's reports removes them, every
+/// record on them, their seen markers and the thread's claims in one go,
+/// leaves the other reports alone, and leaves a tombstone per id so that a
+/// pull (which asks `contains_many`) never stores them again.
+async fn deleting_reports_removes_their_rows_and_leaves_tombstones(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let v = t.open().await;
+    v.insert_envelopes(&[envelope(1), envelope(2), envelope(3)])
+        .await
+        .unwrap();
+    v.add_record(&rid(1), "note", b"n1").await.unwrap();
+    v.add_record(&rid(2), "reply", b"r2").await.unwrap();
+    v.add_record(&rid(3), "note", b"n3").await.unwrap();
+    v.seen(&rid(1), "ann", 5).await.unwrap();
+    v.seen(&rid(3), "ann", 5).await.unwrap();
+    let key = "ab".repeat(32);
+    assert!(v.claim_slot(&key, 0, "ann").await.unwrap());
+    let gone = [rid(1), rid(2)];
+    let d = v.delete_reports(&gone, Some(&key)).await.unwrap();
+    assert_eq!((d.envelopes, d.records), (2, 2));
+    assert_eq!(d.wal_truncated.is_some(), b == Backend::Sqlite);
+    for id in &gone {
+        assert!(v.envelope(id).await.unwrap().is_none());
+        assert!(v.records_for(id).await.unwrap().is_empty());
+    }
+    assert!(v.seen_of(&rid(1)).await.unwrap().is_empty());
+    assert_eq!(
+        v.seen_of(&rid(3)).await.unwrap().len(),
+        1,
+        "others untouched"
+    );
+    assert!(v.claims_of(&key).await.unwrap().is_empty());
+    assert_eq!(v.records_for(&rid(3)).await.unwrap().len(), 1);
+    assert_eq!(v.counts().await.unwrap().0, 1);
+    // Tombstones: held for a pull, not stored, and a record cannot be added.
+    let asked = [rid(1), rid(2), rid(3), rid(4)];
+    let held = v.contains_many(&asked).await.unwrap();
+    assert_eq!(
+        held,
+        [rid(1), rid(2), rid(3)].into_iter().collect::<HashSet<_>>()
+    );
+    assert!(!v.contains(&rid(1)).await.unwrap(), "not stored");
+    assert!(matches!(
+        v.add_record(&rid(1), "note", b"x").await,
+        Err(VaultError::NoSuchReport(_))
+    ));
+    let mut t = v.tombstones().await.unwrap();
+    t.sort();
+    assert_eq!(t, gone);
+    assert_eq!(
+        v.meta(quietline_casework::vault::DELETIONS)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1"),
+        "the deletion count other desks compare"
+    );
+    // Deleting again deletes nothing and fails nothing.
+    let again = v.delete_reports(&gone, None).await.unwrap();
+    assert_eq!((again.envelopes, again.records), (0, 0));
 }

@@ -85,6 +85,7 @@ pub async fn list(
     since: Option<String>,
     search: Option<String>,
     flagged: bool,
+    (overdue, review_due): (bool, bool),
 ) -> Result<()> {
     if let Some(s) = &since
         && !quietline_casework::client::is_day(s)
@@ -98,6 +99,8 @@ pub async fn list(
         received_from: since,
         search,
         flagged: flagged.then_some(true),
+        overdue,
+        review_due,
         sort: SortKey::Received,
         direction: Direction::Ascending,
         page: 1,

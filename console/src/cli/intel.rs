@@ -4,7 +4,11 @@
 //! library's `Desk` as the other case commands are. The library checks the
 //! rules and writes the sealed records and audit entries; this file parses
 //! and prints. `show` prints a case's grading, its response target and
-//! latest assessment.
+//! latest assessment. Retention (`retain`, `delete`) and `disclose` are a
+//! supervisor's in the library; the command line acts as the custodian who
+//! holds the passphrase, so its refusals come from the rules (an open case,
+//! a missing reason), not the role. `list --overdue` and `list --review-due`
+//! list the cases a bureau chases.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -13,7 +17,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
-use quietline_casework::desk::{ExportFormat, Priority};
+use quietline_casework::desk::disclose::check_form;
+use quietline_casework::desk::{DisclosureForm, ExportFormat, Priority};
 use quietline_casework::export::Format;
 use quietline_casework::intel::Thrive;
 use quietline_casework::intel::grading::{self, GradingInput};
@@ -82,6 +87,52 @@ pub enum IntelCommand {
         /// The report's number in the case (the reference ends with it)
         number: u32,
         /// JSON for the records system, or a printable HTML page
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Write to this new file (0600, never overwritten) instead of stdout
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Review a closed case for retention and keep it until a new review
+    /// date (supervisors; the reason is stored sealed)
+    Retain {
+        /// Case id or prefix
+        id: String,
+        /// The next review day, YYYY-MM-DD (after today)
+        #[arg(long, value_name = "DAY")]
+        until: String,
+        /// Why the case is kept
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Delete a closed case from the vault after a retention review: its
+    /// report, follow-ups and every sealed record (supervisors; audited
+    /// with the case id only; cannot be undone)
+    Delete {
+        /// Case id or prefix
+        id: String,
+        /// The case's short id (12 hex digits) again, to confirm
+        #[arg(long, value_name = "ID")]
+        confirm: String,
+    },
+    /// Disclose sanitised report N of a case to a partner outside the
+    /// platform (supervisors): recorded on the case and in the audit log, and
+    /// written signed with the partner, purpose and handling conditions
+    Disclose {
+        /// Case id or prefix
+        id: String,
+        /// The sanitised report's number in the case
+        number: u32,
+        /// The partner, e.g. "Local authority safeguarding team"
+        #[arg(long, value_name = "TEXT")]
+        partner: String,
+        /// Why it is disclosed (the lawful purpose)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The handling conditions the partner must keep to
+        #[arg(long, value_name = "TEXT")]
+        conditions: String,
+        /// JSON, or a printable HTML page
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
         /// Write to this new file (0600, never overwritten) instead of stdout
@@ -268,6 +319,79 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
             if let Some(p) = &output {
                 eprintln!("Exported {} to {}.", e.file_name, p.display());
             }
+        }
+        IntelCommand::Retain { id, until, reason } => {
+            let desk = ctx.desk().await?;
+            let r = desk
+                .retain(&ctx.handler, &id, &until, &reason)
+                .await
+                .map_err(desk_error)?;
+            println!("Kept; next retention review {}.", r.review_on);
+        }
+        IntelCommand::Delete { id, confirm } => {
+            let desk = ctx.desk().await?;
+            let d = desk
+                .delete_case(&ctx.handler, &id, &confirm)
+                .await
+                .map_err(desk_error)?;
+            println!(
+                "Deleted the case: {} message{} and {} sealed record{} removed from the vault.",
+                d.envelopes,
+                if d.envelopes == 1 { "" } else { "s" },
+                d.records,
+                if d.records == 1 { "" } else { "s" }
+            );
+            if d.wal_truncated == Some(false) {
+                eprintln!(
+                    "warning: another connection was reading the vault, so its write-ahead log was not truncated: the deleted rows' old bytes may stay in vault.sqlite-wal until the next checkpoint (stop the desk and run any console command to finish it)"
+                );
+            }
+        }
+        IntelCommand::Disclose {
+            id,
+            number,
+            partner,
+            reason,
+            conditions,
+            format,
+            output,
+        } => {
+            if let Some(p) = &output
+                && p.exists()
+            {
+                anyhow::bail!(
+                    "{} exists (an existing file is never overwritten); nothing was disclosed",
+                    p.display()
+                );
+            }
+            let form = DisclosureForm {
+                number,
+                partner,
+                reason,
+                conditions,
+            };
+            if let Err(errors) = check_form(&form) {
+                let words: Vec<String> = errors.into_iter().map(|(_, m)| m).collect();
+                anyhow::bail!("{}; nothing was disclosed", words.join("; "));
+            }
+            let desk = ctx.desk().await?;
+            let format = match format {
+                Format::Json => ExportFormat::Json,
+                Format::Html => ExportFormat::Html,
+            };
+            let e = desk
+                .disclose(&ctx.handler, &id, &form, format)
+                .await
+                .map_err(desk_error)?;
+            write_out(output.as_deref(), &e.body)?;
+            eprintln!(
+                "Disclosed to {}: recorded on the case and in the audit log{}.",
+                text::clean_line(&form.partner, 120),
+                output
+                    .as_ref()
+                    .map(|p| format!("; written to {}", p.display()))
+                    .unwrap_or_default()
+            );
         }
     }
     Ok(())

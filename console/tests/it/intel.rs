@@ -331,3 +331,157 @@ fn a_sanitised_report_is_exported_signed_and_verified_by_a_records_team() {
     ]);
     assert!(e.contains("never overwritten"), "{e}");
 }
+
+#[test]
+fn retention_disclosure_and_deletion_from_the_command_line() {
+    let (c, full, _server) = console_with_a_case();
+    let id = short(&full);
+    // Nothing is overdue or due for review yet.
+    let out = c.ok(&["list", "--overdue"]);
+    assert!(out.contains("0 shown of 1"), "{out}");
+    let out = c.ok(&["list", "--review-due"]);
+    assert!(out.contains("0 shown of 1"), "{out}");
+    // An open case has no review date and is neither kept nor deleted.
+    let e = c.fails(&[
+        "intel",
+        "retain",
+        id,
+        "--until",
+        "2040-01-01",
+        "--reason",
+        "x",
+    ]);
+    assert!(e.contains("closed"), "{e}");
+    let e = c.fails(&["intel", "delete", id, "--confirm", id]);
+    assert!(e.contains("close it first"), "{e}");
+
+    // Disclosure: only as a sanitised report, recorded and signed with the conditions.
+    c.ok(&[
+        "intel",
+        "grade",
+        id,
+        "--source",
+        "2",
+        "--assessment",
+        "C",
+        "--handling",
+        "P",
+    ]);
+    let e = c.fails(&[
+        "intel",
+        "disclose",
+        id,
+        "1",
+        "--partner",
+        "Local authority safeguarding team",
+        "--reason",
+        "Safeguarding referral",
+        "--conditions",
+        "Not to be shared further",
+    ]);
+    assert!(e.contains("sanitised intelligence report"), "{e}");
+    c.ok(&[
+        "intel",
+        "report",
+        id,
+        "--title",
+        "Supply of drugs",
+        "--text",
+        "A male is said to supply drugs in the area most nights.",
+    ]);
+    c.ok(&["export", "key", "create"]);
+    let e = c.fails(&[
+        "intel",
+        "disclose",
+        id,
+        "1",
+        "--partner",
+        "Local authority safeguarding team",
+        "--reason",
+        "Safeguarding referral",
+        "--conditions",
+        " ",
+    ]);
+    assert!(e.contains("handling conditions"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("disclosed.json");
+    c.ok(&[
+        "intel",
+        "disclose",
+        id,
+        "1",
+        "--partner",
+        "Local authority safeguarding team",
+        "--reason",
+        "Safeguarding referral",
+        "--conditions",
+        "Not to be shared further without the force's consent",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"partner\": \"Local authority safeguarding team\""));
+    assert!(text.contains("Not to be shared further without the force's consent"));
+    assert!(
+        !text.contains("Dealing behind"),
+        "never the reporter's words"
+    );
+    assert!(
+        c.ok(&["export", "verify", file.to_str().unwrap()])
+            .starts_with("Valid: QL-north-")
+    );
+    let shown = c.ok(&["show", id]);
+    assert!(
+        shown.contains(&format!(
+            "Disclosed QL-north-{id}-1 to Local authority safeguarding team"
+        )),
+        "{shown}"
+    );
+
+    // Closed: a review date six years on; kept with a new date and reason.
+    c.ok(&["status", id, "closed"]);
+    let shown = c.ok(&["show", id]);
+    assert!(
+        shown.contains("Retention review: ") && shown.contains("6 years after closure"),
+        "{shown}"
+    );
+    let e = c.fails(&[
+        "intel",
+        "retain",
+        id,
+        "--until",
+        "2001-01-01",
+        "--reason",
+        "x",
+    ]);
+    assert!(e.contains("after today"), "{e}");
+    let out = c.ok(&[
+        "intel",
+        "retain",
+        id,
+        "--until",
+        "2090-01-01",
+        "--reason",
+        "linked to a live operation",
+    ]);
+    assert!(out.contains("next retention review 2090-01-01"), "{out}");
+
+    // Deleted: confirmed with the id, gone from the vault, not pulled again
+    // though the server still holds it; the audit log keeps the id only.
+    let e = c.fails(&["intel", "delete", id, "--confirm", "abcd"]);
+    assert!(e.contains("to confirm"), "{e}");
+    let out = c.ok(&["intel", "delete", id, "--confirm", id]);
+    assert!(out.contains("Deleted the case: 1 message"), "{out}");
+    c.fails(&["show", id]);
+    c.ok(&["pull"]);
+    let out = c.ok(&["list"]);
+    assert!(out.contains("0 shown of 0"), "{out}");
+    let log = c.ok(&["audit"]);
+    let del: Vec<&str> = log.lines().filter(|l| l.contains(" delete")).collect();
+    assert_eq!(del.len(), 1, "{log}");
+    assert!(del[0].contains(id), "{log}");
+    assert!(
+        !log.contains("live operation") && !log.contains("consent"),
+        "{log}"
+    );
+}

@@ -243,6 +243,16 @@ fn event_view(item: &TimelineItem) -> EventView {
         TimelineEvent::IntelReport { reference, .. } => {
             format!("Sanitised intelligence report {reference} written")
         }
+        TimelineEvent::Retained {
+            next_review,
+            reason,
+        } => {
+            lines = vec![format!("Reason: {reason}")];
+            format!("Retention review: kept until {next_review}")
+        }
+        TimelineEvent::Disclosed { partner, reference } => {
+            format!("{reference} disclosed to {partner}")
+        }
     };
     EventView {
         anchor: format!("event-{}", item.n),
@@ -662,6 +672,10 @@ pub(crate) async fn export_form(
     if !case_id_ok(&id) {
         return desk_error(&app, &current, DeskError::NoSuchCase(id));
     }
+    // Raw export is a supervisor's: a handler gets the 403 page, not the form.
+    if let Err(e) = quietline_casework::desk::export::check_may_export(&current.handler) {
+        return desk_error(&app, &current, e);
+    }
     export_page(&app, &current, &id, String::new(), true, None)
 }
 
@@ -677,6 +691,9 @@ pub(crate) async fn export(
     let f = Fields(f);
     if !case_id_ok(&id) {
         return desk_error(&app, &current, DeskError::NoSuchCase(id));
+    }
+    if let Err(e) = quietline_casework::desk::export::check_may_export(&current.handler) {
+        return desk_error(&app, &current, e);
     }
     let reason = f.raw("reason").to_owned();
     let format = match f.get("format") {

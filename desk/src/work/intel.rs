@@ -45,6 +45,44 @@ pub(crate) struct IntelSummary {
     pub due_at: Option<String>,
     /// Overdue.
     pub overdue: bool,
+    /// The retention review (closed cases): day, whether due, the rule.
+    pub review: Option<ReviewView>,
+    /// Disclosures to partners, oldest first.
+    pub disclosures: Vec<DisclosureView>,
+}
+
+/// A closed case's retention review, for the page.
+pub(crate) struct ReviewView {
+    /// `YYYY-MM-DD`.
+    pub review_on: String,
+    pub due: bool,
+    pub closed_on: String,
+    /// "6 years after closure (the force's default)", or the review's date.
+    pub rule: String,
+}
+
+/// One disclosure, for the page.
+pub(crate) struct DisclosureView {
+    pub reference: String,
+    pub partner: String,
+    pub reason: String,
+    pub conditions: String,
+    pub by: String,
+    pub at: String,
+    pub datetime: String,
+}
+
+fn review_view(r: &quietline_casework::intel::Review) -> ReviewView {
+    ReviewView {
+        review_on: r.review_on.clone(),
+        due: r.due,
+        closed_on: r.closed_on.clone(),
+        rule: if r.set_by_review {
+            "set by a supervisor's retention review".to_owned()
+        } else {
+            r.rule.words()
+        },
+    }
 }
 
 use quietline_casework::intel::targets::rfc3339_of as rfc3339;
@@ -60,6 +98,20 @@ pub(crate) fn summary(intel: &CaseIntel) -> IntelSummary {
         due: intel.due.as_ref().map(Due::words),
         due_at: intel.due.as_ref().map(|d| view::when(&rfc3339(d.due_at))),
         overdue: intel.due.as_ref().is_some_and(|d| d.overdue),
+        review: intel.review.as_ref().map(review_view),
+        disclosures: intel
+            .disclosures
+            .iter()
+            .map(|d| DisclosureView {
+                reference: d.reference.clone(),
+                partner: d.partner.clone(),
+                reason: d.reason.clone(),
+                conditions: d.conditions.clone(),
+                by: d.by.clone(),
+                at: view::when(&d.at),
+                datetime: d.at.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -350,6 +402,19 @@ struct TriageTemplate {
     priorities: Vec<Opt>,
     targets: Vec<(String, String)>,
     history: Vec<ThriveRow>,
+}
+
+impl TriageTemplate {
+    /// A priority's words in Welsh, beside the English.
+    fn priority_cy(&self, value: &str) -> Option<&'static str> {
+        match Priority::from_name(value)? {
+            Priority::High => {
+                Some("Uchel: bygythiad i fywyd, niwed difrifol, risg neu gyfle ar fin digwydd")
+            }
+            Priority::Medium => Some("Canolig: mae amser yn hollbwysig"),
+            Priority::Low => Some("Isel: pob un arall"),
+        }
+    }
 }
 
 fn priority_words(p: Priority) -> &'static str {

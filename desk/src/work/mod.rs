@@ -2,7 +2,8 @@
 //! search (`/search`), bulk actions (`/bulk`), pulling (`/pull`), one case
 //! (`/cases/{id}` and its forms: status, take, assign, priority, labels,
 //! mute, unread, note, reply with preview and the race, export; grading
-//! and triage, issue 17) and the supervisors' audit view (`/audit`). Server-rendered, every page works
+//! and triage, issue 17; retention review, deletion and disclosure:
+//! [`retention`]) and the supervisors' audit view (`/audit`). Server-rendered, every page works
 //! without JavaScript; the markup is the GOV.UK and MOJ design systems'.
 //!
 //! It owns the URLs, the forms' fields, turning them into the casework
@@ -35,6 +36,7 @@ mod case;
 mod intel;
 mod queue;
 mod reply;
+mod retention;
 mod supervise;
 mod view;
 
@@ -76,6 +78,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/cases/{id}/intel-report/export",
             post(intel::export_report),
+        )
+        .route(
+            "/cases/{id}/retention",
+            get(retention::retention_form).post(retention::retain),
+        )
+        .route("/cases/{id}/delete", post(retention::delete))
+        .route(
+            "/cases/{id}/disclose",
+            get(retention::disclose_form).post(retention::disclose),
         )
 }
 

@@ -63,6 +63,13 @@ pub(crate) struct QueueTemplate {
     pub assignees: Vec<Opt>,
     pub labels: Vec<Opt>,
     pub flagged: Vec<Opt>,
+    /// Only overdue cases (issue 17).
+    pub overdue: bool,
+    /// Only cases due for their retention review (issue 17).
+    pub review_due: bool,
+    /// The queue with only overdue cases, and with only those due for review.
+    pub overdue_href: String,
+    pub review_href: String,
     pub from: String,
     pub to: String,
     pub view: &'static str,
@@ -365,6 +372,8 @@ fn build(
             "flagged" if v == "yes" => "Only flagged".to_owned(),
             "flagged" => "Only not flagged".to_owned(),
             "label" => format!("Label: {v}"),
+            "overdue" => "Only overdue".to_owned(),
+            "review" => "Due for retention review".to_owned(),
             _ => continue,
         };
         on_filters.push(OnFilter {
@@ -382,6 +391,8 @@ fn build(
     cleared.assignee = None;
     cleared.flagged = None;
     cleared.label = None;
+    cleared.overdue = false;
+    cleared.review_due = false;
     cleared.page = 1;
     let clear_href = at(&view::params(&cleared, default_view, false));
 
@@ -409,6 +420,19 @@ fn build(
         }
     };
 
+    // Shortcuts from any view: every case overdue, or due for review.
+    let shortcut = |overdue: bool, review_due: bool| {
+        let qq = quietline_casework::desk::QueueQuery {
+            view: View::All,
+            overdue,
+            review_due,
+            ..Default::default()
+        };
+        at(&view::params(&qq, default_view, false))
+    };
+    let overdue_href = shortcut(true, false);
+    let review_href = shortcut(false, true);
+
     let links = view::pagination(q, path, default_view, qp.page, qp.pages);
     let page_href = |n: u32| {
         let mut qq = q.clone();
@@ -434,6 +458,10 @@ fn build(
         assignees,
         labels,
         flagged,
+        overdue: q.overdue,
+        review_due: q.review_due,
+        overdue_href,
+        review_href,
         from: f.get("from").unwrap_or_default().to_owned(),
         to: f.get("to").unwrap_or_default().to_owned(),
         view: q.view.as_str(),

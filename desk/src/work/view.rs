@@ -59,6 +59,9 @@ pub fn parse_query(f: &Fields, default_view: View) -> (QueueQuery, Vec<(&'static
         Some("no") => Some(false),
         _ => None,
     };
+    // Issue 17: past the response target; due for the retention review.
+    q.overdue = f.get("overdue") == Some("yes");
+    q.review_due = f.get("review") == Some("due");
     // Each day on its own, by the library's rule, so the error is beside
     // the right field and the other filters still apply.
     for (field, name) in [("from", "received from"), ("to", "received to")] {
@@ -124,6 +127,12 @@ pub fn params(q: &QueueQuery, default_view: View, page: bool) -> Vec<(&'static s
     }
     if let Some(l) = &q.label {
         p.push(("label", l.clone()));
+    }
+    if q.overdue {
+        p.push(("overdue", "yes".into()));
+    }
+    if q.review_due {
+        p.push(("review", "due".into()));
     }
     if q.sort != SortKey::default() {
         p.push(("sort", q.sort.as_str().to_owned()));
@@ -255,6 +264,8 @@ pub struct RowView {
     pub due: Option<String>,
     /// Past its response target.
     pub overdue: bool,
+    /// Due for its retention review since this day (issue 17).
+    pub review_due: Option<String>,
 }
 
 impl RowView {
@@ -296,6 +307,12 @@ impl RowView {
             grading: r.intel.grading.clone(),
             due: r.intel.due.as_ref().map(|d| d.words()),
             overdue: r.intel.due.as_ref().is_some_and(|d| d.overdue),
+            review_due: r
+                .intel
+                .review
+                .as_ref()
+                .filter(|v| v.due)
+                .map(|v| v.review_on.clone()),
         }
     }
 }

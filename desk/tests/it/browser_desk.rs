@@ -289,3 +289,129 @@ async fn browser_desk_intel_triage_grade_and_re_thrive_are_axe_clean() {
     }
     w.stop().await;
 }
+
+/// A signed-in supervisor's browser (reqwest) and their sign-in for a
+/// script, with the case pulled and its id.
+async fn supervisor_with_a_case(w: &Work) -> (Browser, String, Vec<u8>, String) {
+    w.submit(&Reporter::new().report(
+        "en",
+        "drugs",
+        "Dealing from a silver Ford Focus behind the Co-op",
+        "AB12 CDE",
+    ))
+    .await;
+    let (mut sue, pw, secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    crate::work::pull(&mut sue, 1).await;
+    let id = crate::work::case_links(&sue.get("/?view=all").await.body).remove(0);
+    (sue, pw, secret, id)
+}
+
+/// Issue 17 in the browser: a closed case due for its retention review,
+/// kept with a new date, then deleted; axe-clean; screenshots
+/// `docs/screenshots/desk-intel-review-due.png`, `desk-intel-retention.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_intel_retention_review_keep_and_delete_are_axe_clean() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let (mut sue, pw, secret, id) = supervisor_with_a_case(&w).await;
+    sue.submit(
+        &format!("/cases/{id}"),
+        &format!("/cases/{id}/status"),
+        &[("status", "closed")],
+    )
+    .await;
+    // Six years and a day after closure: the review is due.
+    w.td.clock.advance((6 * 366 + 1) * 86_400);
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let result = script(
+        "work_intel_retention.mjs",
+        &w.td.base,
+        &json!({ "sue": login(&w, "sue", &pw, &secret), "caseId": id, "screenshots": shots }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    assert!(w.td.vault.envelope(&id).await.unwrap().is_none(), "deleted");
+    for shot in ["desk-intel-review-due.png", "desk-intel-retention.png"] {
+        assert!(
+            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
+            "{shot}"
+        );
+    }
+    w.stop().await;
+}
+
+/// Issue 17 in the browser: a supervisor discloses a sanitised report to a
+/// partner; the downloaded file verifies and carries the conditions;
+/// axe-clean; screenshot `docs/screenshots/desk-intel-disclose.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_intel_disclose_to_a_partner_is_axe_clean() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let (_sue, pw, secret, id) = supervisor_with_a_case(&w).await;
+    let cas = quietline_casework::desk::Handler {
+        account: "cas".into(),
+        role: Role::Custodian,
+    };
+    let key = w.td.desk.create_export_key(&cas).await.unwrap();
+    w.td.desk
+        .grade(
+            &cas,
+            &id,
+            &quietline_casework::intel::grading::GradingInput {
+                source: "2".into(),
+                assessment: "C".into(),
+                handling: "P".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.td.desk
+        .write_intel_report(
+            &cas,
+            &id,
+            &quietline_casework::intel::report::ReportDraft {
+                title: "Supply of drugs".into(),
+                text: "A male is said to supply drugs from a car.".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let result = script(
+        "work_intel_disclose.mjs",
+        &w.td.base,
+        &json!({ "sue": login(&w, "sue", &pw, &secret), "caseId": id, "screenshots": shots }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    let pinned = quietline_casework::intel::report::parse_public_key(&key.public_key).unwrap();
+    let text = result["disclosed"].as_str().unwrap();
+    let file = quietline_casework::intel::report::verify(text.as_bytes(), Some(&pinned)).unwrap();
+    let d = file
+        .report
+        .disclosure
+        .expect("the disclosure is in the file");
+    assert_eq!(d.partner, "Local authority safeguarding team");
+    assert_eq!(
+        d.handling_conditions,
+        "Not to be shared further without the force's consent"
+    );
+    assert!(!text.contains("silver Ford Focus"));
+    assert!(
+        std::fs::metadata(shots.join("desk-intel-disclose.png"))
+            .unwrap()
+            .len()
+            > 10_000
+    );
+    w.stop().await;
+}

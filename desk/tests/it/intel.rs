@@ -49,6 +49,10 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
         page.body.contains("lang=\"cy\">(Bygythiad)"),
         "Welsh labels beside"
     );
+    assert!(
+        page.body.contains("lang=\"cy\">Blaenoriaeth") && page.body.contains("lang=\"cy\">(Uchel:"),
+        "the priority in Welsh too"
+    );
     let mut fields: Vec<(&str, &str)> = THRIVE.to_vec();
     fields[1].1 = "  ";
     fields.push(("priority", "high"));
@@ -133,9 +137,14 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     );
     assert!(page.body.contains("1 minute left"));
     assert!(!page.body.contains("desk-overdue"));
+    let overdue = ann.get("/?view=all&overdue=yes").await;
+    assert!(crate::work::case_links(&overdue.body).is_empty());
+    assert!(overdue.body.contains("Only overdue"), "the filter tag");
     w.td.clock.advance(5 * 60);
     let page = ann.get("/?view=all").await;
     assert!(page.body.contains("desk-overdue"), "{}", page.body);
+    let overdue = ann.get("/?view=all&overdue=yes").await;
+    assert_eq!(crate::work::case_links(&overdue.body), vec![id.to_owned()]);
     assert!(page.body.contains("overdue by 4 minutes"));
     let page = ann.get("/?view=all&priority=high").await;
     assert_eq!(crate::work::case_links(&page.body), vec![id.to_owned()]);
@@ -200,4 +209,256 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     let text = format!("{log:?}");
     assert!(!text.contains("Dealer") && !text.contains("Corroborated"));
     w.stop().await;
+}
+
+/// Raw export, retention and disclosure are a supervisor's: a handler gets
+/// the 403 page for each, and the case page offers them only to supervisors.
+#[tokio::test]
+async fn handlers_are_refused_raw_export_retention_and_disclosure() {
+    let w = Work::start().await;
+    let r = Reporter::new();
+    let id = w
+        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
+        .await;
+    let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
+    pull(&mut ann, 1).await;
+    let case = format!("/cases/{id}");
+    let page = ann.get(&case).await;
+    assert!(
+        !page.body.contains(&format!("{case}/export\"")),
+        "no export link"
+    );
+    assert!(!page.body.contains("disclose-link"));
+    for path in ["export", "retention", "disclose"] {
+        let res = ann.get(&format!("{case}/{path}")).await;
+        assert_eq!(res.status, 403, "{path}: {}", res.body);
+    }
+    let res = ann
+        .submit(
+            &case,
+            &format!("{case}/export"),
+            &[("format", "json"), ("reason", "CID request")],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert!(res.body.contains("supervisor"), "{}", res.body);
+    assert!(!res.body.contains("AB12 CDE"));
+    let res = ann
+        .submit(&case, &format!("{case}/delete"), &[("confirm", &id[..12])])
+        .await;
+    assert_eq!(res.status, 403);
+    let log = quietline_casework::vault::Vault::collect(w.td.vault.audit_entries())
+        .await
+        .unwrap();
+    assert!(
+        !log.iter()
+            .any(|e| e.action == "export" || e.action == "delete"),
+        "refused before anything"
+    );
+}
+
+/// A closed case's review date, the queue's "due for review" filter, and a
+/// supervisor keeping it and then deleting it.
+#[tokio::test]
+async fn a_supervisor_reviews_keeps_and_deletes_a_closed_case() {
+    let w = Work::start().await;
+    let r = Reporter::new();
+    let id = w
+        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
+        .await;
+    let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    pull(&mut sue, 1).await;
+    let case = format!("/cases/{id}");
+    let page = sue.get(&case).await;
+    assert!(!page.body.contains("retention-link"), "open: no review yet");
+    let res = sue
+        .submit(&case, &format!("{case}/status"), &[("status", "closed")])
+        .await;
+    assert_eq!(res.status, 303);
+    let page = sue.get(&case).await;
+    assert!(page.body.contains("Retention review"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("6 years after closure (the force&#39;s default)")
+            || page
+                .body
+                .contains("6 years after closure (the force's default)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("lang=\"cy\">(Adolygiad cadw)"));
+    let due = sue.get("/?view=all&review=due").await;
+    assert!(crate::work::case_links(&due.body).is_empty());
+    assert!(
+        due.body.contains("Due for retention review"),
+        "the filter tag"
+    );
+
+    // Six years and a day on (a new sign-in: the old session has long expired).
+    w.td.clock.advance((6 * 366 + 1) * 86_400);
+    let (mut sam, _, _) = signed_in(&w.td, "sam", Role::Supervisor).await;
+    let due = sam.get("/?view=all&review=due").await;
+    assert_eq!(crate::work::case_links(&due.body), vec![id.clone()]);
+    assert!(due.body.contains("desk-review-due"), "{}", due.body);
+    let form = sam.get(&format!("{case}/retention")).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Review due"));
+    let res = sam
+        .submit(
+            &format!("{case}/retention"),
+            &format!("{case}/retention"),
+            &[("next_review", "2001-01-01"), ("reason", "still needed")],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("href=\"#next_review\""), "{}", res.body);
+    let res = sam
+        .submit(
+            &format!("{case}/retention"),
+            &format!("{case}/retention"),
+            &[
+                ("next_review", "2090-01-01"),
+                ("reason", "Linked to Op Quokka"),
+            ],
+        )
+        .await;
+    res.assert_see_other(&format!("{case}/retention?done=retained"));
+    let page = sam.get(&format!("{case}/retention?done=retained")).await;
+    assert!(page.body.contains("Kept until 2090-01-01 by sam"));
+    assert!(page.body.contains("Linked to Op Quokka"));
+    let due = sam.get("/?view=all&review=due").await;
+    assert!(crate::work::case_links(&due.body).is_empty());
+
+    // Delete: the id typed to confirm.
+    let res = sam
+        .submit(
+            &format!("{case}/retention"),
+            &format!("{case}/delete"),
+            &[("confirm", "nope")],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("href=\"#confirm\""), "{}", res.body);
+    let res = sam
+        .submit(
+            &format!("{case}/retention"),
+            &format!("{case}/delete"),
+            &[("confirm", &id[..12])],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.body.contains("Case deleted"));
+    assert_eq!(sam.get(&case).await.status, 404);
+    assert!(w.td.vault.envelope(&id).await.unwrap().is_none());
+    let log = quietline_casework::vault::Vault::collect(w.td.vault.audit_entries())
+        .await
+        .unwrap();
+    let del: Vec<_> = log.iter().filter(|e| e.action == "delete").collect();
+    assert_eq!(del.len(), 1);
+    assert_eq!(del[0].report_id.as_deref(), Some(id.as_str()));
+    assert_eq!(del[0].detail, None);
+    assert!(!format!("{log:?}").contains("Quokka"));
+}
+
+/// A supervisor discloses a sanitised report to a partner: the signed file
+/// carries the partner and conditions; the case lists the disclosure.
+#[tokio::test]
+async fn a_supervisor_discloses_a_sanitised_report_to_a_partner() {
+    use quietline_casework::desk::Handler;
+    let w = Work::start().await;
+    let r = Reporter::new();
+    let id = w
+        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
+        .await;
+    let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    pull(&mut sue, 1).await;
+    let case = format!("/cases/{id}");
+    let boss = Handler {
+        account: "cas".into(),
+        role: Role::Custodian,
+    };
+    w.td.desk.create_export_key(&boss).await.unwrap();
+    let page = sue.get(&format!("{case}/disclose")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("write one"), "no report yet");
+    w.td.desk
+        .grade(
+            &boss,
+            &id,
+            &quietline_casework::intel::grading::GradingInput {
+                source: "2".into(),
+                assessment: "C".into(),
+                handling: "P".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let reference =
+        w.td.desk
+            .write_intel_report(
+                &boss,
+                &id,
+                &quietline_casework::intel::report::ReportDraft {
+                    title: "Supply of drugs".into(),
+                    text: "A male is said to supply drugs from a car.".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+    let d = format!("{case}/disclose");
+    let page = sue.get(&d).await;
+    assert!(page.body.contains(&reference), "{}", page.body);
+    assert!(page.body.contains("lang=\"cy\">(Amodau trin)"));
+    let res = sue
+        .submit(
+            &d,
+            &d,
+            &[
+                ("number", "1"),
+                ("partner", "Local authority safeguarding team"),
+                ("reason", "Safeguarding referral"),
+                ("conditions", " "),
+                ("format", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert!(res.body.contains("href=\"#conditions\""), "{}", res.body);
+    let res = sue
+        .submit(
+            &d,
+            &d,
+            &[
+                ("number", "1"),
+                ("partner", "Local authority safeguarding team"),
+                ("reason", "Safeguarding referral"),
+                ("conditions", "Not to be shared further without consent"),
+                ("format", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(
+        res.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("{reference}-disclosure.json"))
+    );
+    let file = quietline_casework::intel::report::verify(res.body.as_bytes(), None).unwrap();
+    let disclosure = file.report.disclosure.unwrap();
+    assert_eq!(disclosure.partner, "Local authority safeguarding team");
+    assert_eq!(
+        disclosure.handling_conditions,
+        "Not to be shared further without consent"
+    );
+    assert!(!res.body.contains("AB12 CDE"));
+    let page = sue.get(&case).await;
+    assert!(
+        page.body
+            .contains(&format!("{reference} to Local authority safeguarding team")),
+        "{}",
+        page.body
+    );
 }
