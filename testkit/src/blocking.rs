@@ -210,6 +210,12 @@ impl Server {
         })
     }
 
+    /// The server's database URL (for tests that change rows behind the
+    /// server's back, as an attacker with database access would).
+    pub fn db_url(&self) -> String {
+        self.inner().db.url.clone()
+    }
+
     fn inner(&self) -> &TestServer {
         self.inner.as_ref().expect("running")
     }

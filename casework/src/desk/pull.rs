@@ -21,6 +21,7 @@ use crate::keyring::{self, list_keys};
 use crate::pull::PullSummary;
 use crate::render::short;
 use crate::text::clean_line;
+use crate::watch::{self, KeyAlarm};
 
 /// The account named in the audit log for the background loop's pulls.
 pub const BACKGROUND_ACCOUNT: &str = "desk (background pull)";
@@ -95,6 +96,10 @@ pub(crate) type PullCell = Mutex<PullMemory>;
 pub enum DirectoryRefusal {
     /// The directory serves another key (write an audit entry, then stop).
     Substitution(Box<KeySubstitution>),
+    /// The directory's statement, or the key log, is not exactly the
+    /// force's own (write an audit entry, raise the alarm, then stop; see
+    /// [`crate::watch`]).
+    Alarm(Box<KeyAlarm>),
     /// Anything else (server down, no key ring, bad config).
     Other(DeskError),
 }
@@ -162,12 +167,28 @@ pub async fn check_directory_with(
     };
     let entries = client.forces().await?;
     let mut warning = None;
-    match directory::check(client.base(), &entries, &force, &current, previous.as_ref()) {
-        Ok(Served::Current(e)) => {
+    let served = directory::check(client.base(), &entries, &force, &current, previous.as_ref())
+        .map_err(DirectoryRefusal::Substitution)?;
+    // The served key is this console's; with signing keys, its statement, if
+    // the directory serves one, must be the force's own for exactly that key
+    // (issue 20's watch). A key served bare is not an alarm here: the key is
+    // ours, and a force may not have registered its signing key yet (the
+    // key log check says more once the force's statements are logged).
+    let entry = match &served {
+        Served::Current(e) | Served::Previous(e) => e,
+    };
+    if entry.statement.is_some()
+        && let Some(signers) = watch::force_signers(home)?
+    {
+        directory::check_statement(client.base(), entry, &signers, watch::today_number())
+            .map_err(|a| DirectoryRefusal::Alarm(a.into()))?;
+    }
+    match served {
+        Served::Current(e) => {
             config.previous_key = None;
             config.force_name = Some(clean_line(&e.name, 100));
         }
-        Ok(Served::Previous(e)) => {
+        Served::Previous(e) => {
             warning = Some(format!(
                 "the server still publishes key {} for force {force}, the key before this console's current key {}: reports are still sealed to the old key (this console can read them). Ask the platform operator to register the new key:\n  {}",
                 clean_line(&e.key_id, 16),
@@ -176,7 +197,6 @@ pub async fn check_directory_with(
             ));
             config.force_name = Some(clean_line(&e.name, 100));
         }
-        Err(substitution) => return Err(DirectoryRefusal::Substitution(substitution)),
     }
     Ok(warning)
 }
@@ -192,9 +212,18 @@ impl Desk {
             Ok(w) => Ok(w),
             Err(DirectoryRefusal::Other(e)) => Err(e),
             Err(DirectoryRefusal::Substitution(s)) => {
-                self.record_audit(who, "key-mismatch", None, Some(s.audit_detail()))
-                    .await?;
+                let alarm = KeyAlarm::new(
+                    &s.server,
+                    &s.force,
+                    watch::CHECK_DIRECTORY_KEY,
+                    s.audit_detail(),
+                );
+                self.sound_key_alarm(who, "key-mismatch", &alarm).await?;
                 Err(DeskError::KeySubstitution(s))
+            }
+            Err(DirectoryRefusal::Alarm(a)) => {
+                self.sound_key_alarm(who, watch::AUDIT_ALARM, &a).await?;
+                Err(DeskError::KeyAlarm(a))
             }
         }
     }
@@ -242,6 +271,9 @@ impl Desk {
         progress: &ProgressBar,
     ) -> Result<PullRun, DeskError> {
         let ring = self.ring()?;
+        // Another desk or a CLI sharing the vault may have raised or lowered
+        // the key alarm since: the banner follows the vault.
+        self.refresh_key_alarm().await?;
         let warning = self.check_directory(who, client).await?;
         let s = crate::pull::pull(client, self.vault(), &ring, progress).await?;
         let detail = format!(

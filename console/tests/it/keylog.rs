@@ -2,13 +2,16 @@
 //! crypto/FORMAT.md#key-statements): `init` makes a signing key beside the
 //! ring and signs the first key's statement, `key rotate` signs the next one
 //! continuing the chain, and a real platform (the server's admin library on
-//! a real database) accepts both and refuses a replayed one.
+//! a real database) accepts both and refuses a replayed one. And the force
+//! watches (issue 20, part 4): a statement or key it did not sign, written
+//! straight into the server's database, fails the next pull with exit code
+//! 3, an audit entry and the alarm raised in the vault.
 
 use std::os::unix::fs::PermissionsExt;
 
 use crate::support::Console;
 use quietline_crypto::keys::PublicKey;
-use quietline_crypto::statement::{SignedStatement, SignerKey, SignerSet};
+use quietline_crypto::statement::{SignedStatement, SignerKey, SignerSet, SigningSecret};
 
 fn line_after<'a>(out: &'a str, prefix: &str) -> &'a str {
     out.lines()
@@ -77,5 +80,128 @@ fn init_signs_and_rotation_continues_the_chain() {
     assert!(
         audit.contains(&format!("signing key {}", signer.signer_id())),
         "{audit}"
+    );
+}
+
+/// A console set up the signed way: `init`, the operator registers its
+/// signing key and first statement, `login`. Returns the console, its
+/// current key and its first statement.
+fn signed_console(server: &crate::support::Server) -> (Console, PublicKey, SignedStatement) {
+    server.add_force("north", "North Constabulary");
+    let mut console = Console::new();
+    let out = console.ok(&["init", "--force", "north"]);
+    let pk = PublicKey::from_base64url(line_after(&out, "public key: ")).unwrap();
+    let signer = SignerKey::from_base64url(line_after(&out, "signing key: ")).unwrap();
+    let s1_text = line_after(&out, "quietline force key add north --statement ").to_owned();
+    server.set_signers("north", &[signer.to_base64url()], 1);
+    server.add_statement("north", &s1_text).unwrap();
+    let token = server.token("north", "h");
+    console.login(&server.base, &token);
+    (
+        console,
+        pk,
+        SignedStatement::from_base64url(&s1_text).unwrap(),
+    )
+}
+
+/// Run SQL on the server's (SQLite) database behind its back, as someone
+/// with access to the platform's database would.
+fn tamper(server: &crate::support::Server, sql: &'static str, blob: Vec<u8>) {
+    use sqlx::Connection;
+    let url = server.db_url();
+    crate::support::runtime().block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sql)
+            .bind(blob)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+}
+
+/// The key alarm raised in the console's vault, if any (what the desk's
+/// banner shows).
+fn raised_alarm(console: &Console) -> Option<quietline_casework::watch::ActiveAlarm> {
+    let path = console.vault_path();
+    crate::support::runtime().block_on(async {
+        let vault = quietline_casework::vault::Vault::open(&path).await.unwrap();
+        quietline_casework::watch::active(&vault).await.unwrap()
+    })
+}
+
+#[test]
+fn a_statement_the_force_did_not_sign_raises_the_key_alarm() {
+    let server = crate::support::start_server();
+    let (console, pk, s1) = signed_console(&server);
+    // Normal pulls raise nothing.
+    let o = console.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("ALARM"), "{o:?}");
+    assert_eq!(raised_alarm(&console), None);
+
+    // Someone with the platform's database writes, for the force's own key,
+    // a statement signed by a signing key of their own.
+    let theirs = SigningSecret::generate(&mut crate::support::rng());
+    let forged = SignedStatement::sign(s1.statement().clone(), &[&theirs]).unwrap();
+    tamper(
+        &server,
+        "UPDATE key_statements SET statement = ?1 WHERE force_id = 'north' AND sequence = 0",
+        forged.as_bytes().to_vec(),
+    );
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(
+        o.stderr.contains("KEY ALARM (directory-statement)")
+            && o.stderr.contains(&pk.key_id().to_hex())
+            && o.stderr.contains("unknown_signer")
+            && o.stderr.contains("out of band"),
+        "{o:?}"
+    );
+    let audit = console.ok(&["audit"]);
+    assert!(
+        audit.contains("key-alarm") && audit.contains("directory-statement"),
+        "{audit}"
+    );
+    let alarm = raised_alarm(&console).expect("the alarm stays raised");
+    assert_eq!(alarm.check, "directory-statement");
+    // No key material beyond public ids in the alarm.
+    assert!(!alarm.detail.contains(&pk.to_base64url()), "{alarm:?}");
+}
+
+#[test]
+fn a_key_swapped_in_the_servers_database_raises_the_key_alarm() {
+    let server = crate::support::start_server();
+    let (console, pk, s1) = signed_console(&server);
+    assert!(console.run(&["pull"]).ok);
+    // A key of someone else's, with a statement they signed, chained after
+    // the force's, straight through the server's storage.
+    let mut rng = crate::support::rng();
+    let theirs = SigningSecret::generate(&mut rng);
+    let (_, their_pk) = quietline_crypto::keys::generate_keypair(&mut rng);
+    let st = s1.statement().next(
+        their_pk.clone(),
+        s1.statement().valid_from,
+        s1.statement().valid_until,
+    );
+    let forged = SignedStatement::sign(st, &[&theirs]).unwrap();
+    server
+        .block_on(server.storage.add_signed_force_key(
+            "north",
+            their_pk.to_bytes(),
+            quietline::storage::StoredStatement {
+                sequence: 1,
+                key_id: their_pk.key_id().0,
+                statement: forged.as_bytes().to_vec(),
+            },
+        ))
+        .unwrap();
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(o.stderr.contains("KEY SUBSTITUTION"), "{o:?}");
+    let alarm = raised_alarm(&console).expect("the alarm stays raised");
+    assert_eq!(alarm.check, "directory-key");
+    assert!(
+        alarm.detail.contains(&their_pk.key_id().to_hex())
+            && alarm.detail.contains(&pk.key_id().to_hex()),
+        "{alarm:?}"
     );
 }

@@ -47,6 +47,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pull", get(supervise::pull_state).post(queue::pull_now))
         .route("/audit", get(supervise::audit))
         .route("/audit/verify", post(supervise::verify))
+        .route(
+            "/key-alarm/acknowledge",
+            post(supervise::acknowledge_key_alarm),
+        )
         .route("/cases/{id}", get(case::show))
         .route("/cases/{id}/status", post(case::status))
         .route("/cases/{id}/take", post(case::take))
@@ -159,7 +163,8 @@ pub(crate) fn desk_error(app: &AppState, current: &CurrentHandler, e: DeskError)
         DeskError::Client(_)
         | DeskError::Pull(_)
         | DeskError::Home(_)
-        | DeskError::KeySubstitution(_) => pages::message(
+        | DeskError::KeySubstitution(_)
+        | DeskError::KeyAlarm(_) => pages::message(
             StatusCode::BAD_GATEWAY,
             layout(),
             "The desk could not reach the intake server",
