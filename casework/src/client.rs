@@ -1,6 +1,7 @@
 //! The HTTP client for the intake server's API v1 (issue 3): the inbox, the
 //! envelopes (one per request, or many with the batched fetch of issue 16),
-//! reply slots and the public directory.
+//! reply slots, the public directory and the public key log (issue 20:
+//! checkpoint, verifier key, entries and proofs, crypto/FORMAT.md#key-log).
 //!
 //! It owns talking to the server defensively: timeouts on connecting and on
 //! every request, no redirects, and bounded body reads — an envelope body over
@@ -23,6 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::{Duration, Instant};
 
 use quietline_crypto::envelope::MAX_ENVELOPE_LEN;
+use quietline_crypto::keylog::{self, Hash, LogKey};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
@@ -207,6 +209,11 @@ pub struct DirectoryEntry {
     /// and for a force without signing keys.
     #[serde(default)]
     pub statement: Option<String>,
+    /// The index of `statement` in the platform's key log
+    /// (crypto/FORMAT.md#key-log); absent with no statement, and from a
+    /// server before the key log.
+    #[serde(default)]
+    pub log_index: Option<u64>,
 }
 
 /// What `POST /api/v1/inbox/fetch` gave for a list of ids.
@@ -828,4 +835,180 @@ impl Client {
         })
         .await
     }
+
+    /// GET a public key-log route and read a bounded body; `what` names it.
+    async fn keylog_get(
+        &self,
+        path: &str,
+        what: &'static str,
+        limit: usize,
+    ) -> Result<Vec<u8>, ClientError> {
+        self.retrying(|| async {
+            let res = self.get(path, what, false).await?;
+            if !res.status().is_success() {
+                return Err(self.status_error(res, what).await);
+            }
+            self.read_limited(res, limit, what).await
+        })
+        .await
+    }
+
+    /// `GET /api/v1/keylog/checkpoint`: the log's current signed checkpoint,
+    /// as the server sent it (a C2SP signed note, at most
+    /// `keylog::MAX_NOTE_LEN` octets). Not verified here: open it with the
+    /// log key the caller trusts (`LogKey::open_checkpoint`).
+    pub async fn keylog_checkpoint(&self) -> Result<String, ClientError> {
+        const WHAT: &str = "the key log's checkpoint";
+        let body = self
+            .keylog_get("/api/v1/keylog/checkpoint", WHAT, keylog::MAX_NOTE_LEN)
+            .await?;
+        String::from_utf8(body).map_err(|_| ClientError::BadResponse {
+            what: WHAT,
+            reason: "not UTF-8 text".into(),
+        })
+    }
+
+    /// `GET /api/v1/keylog/key`: the log's verifier key line, parsed (its key
+    /// id checked against its name and key). Whether to trust it is the
+    /// caller's question: compare it with one kept from before.
+    pub async fn keylog_key(&self) -> Result<LogKey, ClientError> {
+        const WHAT: &str = "the key log's verifier key";
+        let body = self.keylog_get("/api/v1/keylog/key", WHAT, 1024).await?;
+        let text = std::str::from_utf8(&body).map_err(|_| ClientError::BadResponse {
+            what: WHAT,
+            reason: "not UTF-8 text".into(),
+        })?;
+        LogKey::from_vkey(text.trim_end()).map_err(|e| ClientError::BadResponse {
+            what: WHAT,
+            reason: e.to_string(),
+        })
+    }
+
+    /// `GET /api/v1/keylog/entries?start=&end=`: entries `start ≤ i < end`
+    /// (each a key statement's signed octets). The server gives at most
+    /// `keylog::MAX_ENTRIES_PER_REQUEST` per request, so this may return
+    /// fewer than asked (never none when `start < end`): ask again from
+    /// `start + returned`. More than asked, or none, is a bad answer.
+    pub async fn keylog_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+        const WHAT: &str = "key log entries";
+        if end < start {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: format!("asked for entries {start} to {end}, an empty range backwards"),
+            });
+        }
+        if start == end {
+            return Ok(Vec::new());
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            entries: Vec<String>,
+        }
+        let path = format!("/api/v1/keylog/entries?start={start}&end={end}");
+        let body = self.keylog_get(&path, WHAT, MAX_JSON_LEN * 2).await?;
+        let answer: Answer =
+            serde_json::from_slice(&body).map_err(|e| ClientError::BadResponse {
+                what: WHAT,
+                reason: format!("not the expected JSON ({e})"),
+            })?;
+        let most = (end - start).min(keylog::MAX_ENTRIES_PER_REQUEST);
+        if answer.entries.is_empty() || answer.entries.len() as u64 > most {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: format!(
+                    "{} entries for a request of at most {most}",
+                    answer.entries.len()
+                ),
+            });
+        }
+        answer
+            .entries
+            .iter()
+            .map(|e| {
+                URL_SAFE_NO_PAD
+                    .decode(e.as_bytes())
+                    .map_err(|_| ClientError::BadResponse {
+                        what: WHAT,
+                        reason: "an entry is not base64url".into(),
+                    })
+            })
+            .collect()
+    }
+
+    /// `GET /api/v1/keylog/proof/inclusion?index=&size=`: the inclusion proof
+    /// of entry `index` in the tree of `size` entries (RFC 9162 §2.1.3),
+    /// checked for shape (the echoed index and size, 32-octet hashes); verify
+    /// it with `keylog::verify_inclusion`.
+    pub async fn keylog_inclusion(&self, index: u64, size: u64) -> Result<Vec<Hash>, ClientError> {
+        const WHAT: &str = "a key log inclusion proof";
+        #[derive(Deserialize)]
+        struct Answer {
+            index: u64,
+            size: u64,
+            hashes: Vec<String>,
+        }
+        let path = format!("/api/v1/keylog/proof/inclusion?index={index}&size={size}");
+        let body = self.keylog_get(&path, WHAT, 64 * 1024).await?;
+        let a: Answer = serde_json::from_slice(&body).map_err(|e| ClientError::BadResponse {
+            what: WHAT,
+            reason: format!("not the expected JSON ({e})"),
+        })?;
+        if (a.index, a.size) != (index, size) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: format!(
+                    "it is for index {} in size {}, not {index} in {size}",
+                    a.index, a.size
+                ),
+            });
+        }
+        proof_hashes(&a.hashes, WHAT)
+    }
+
+    /// `GET /api/v1/keylog/proof/consistency?from=&to=`: the consistency
+    /// proof from the tree of `from` entries to the tree of `to` (RFC 9162
+    /// §2.1.4; empty when `from` is 0 or equals `to`), checked for shape;
+    /// verify it with `keylog::verify_consistency`.
+    pub async fn keylog_consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, ClientError> {
+        const WHAT: &str = "a key log consistency proof";
+        #[derive(Deserialize)]
+        struct Answer {
+            from: u64,
+            to: u64,
+            hashes: Vec<String>,
+        }
+        let path = format!("/api/v1/keylog/proof/consistency?from={from}&to={to}");
+        let body = self.keylog_get(&path, WHAT, 64 * 1024).await?;
+        let a: Answer = serde_json::from_slice(&body).map_err(|e| ClientError::BadResponse {
+            what: WHAT,
+            reason: format!("not the expected JSON ({e})"),
+        })?;
+        if (a.from, a.to) != (from, to) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: format!("it is from {} to {}, not from {from} to {to}", a.from, a.to),
+            });
+        }
+        proof_hashes(&a.hashes, WHAT)
+    }
+}
+
+/// A proof's hashes from base64url, each exactly 32 octets; at most 128
+/// (twice the height of the largest tree anyone could hold).
+fn proof_hashes(hashes: &[String], what: &'static str) -> Result<Vec<Hash>, ClientError> {
+    if hashes.len() > 128 {
+        return Err(ClientError::BadResponse {
+            what,
+            reason: format!("{} hashes, more than any proof has", hashes.len()),
+        });
+    }
+    hashes
+        .iter()
+        .map(|h| {
+            keylog::hash_from_base64url(h).ok_or_else(|| ClientError::BadResponse {
+                what,
+                reason: "a hash is not 32 octets in base64url".into(),
+            })
+        })
+        .collect()
 }

@@ -205,6 +205,7 @@ mod tests {
             key_id: pk.key_id().to_hex(),
             public_key: pk.to_base64url(),
             statement: None,
+            log_index: None,
         }
     }
 

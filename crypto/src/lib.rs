@@ -7,7 +7,8 @@
 //! ([`reply_code`]), the reporter's own sealed copies ([`copy`]), the
 //! passphrase-protected key-file format ([`keyfile`]), the proof-of-work
 //! challenge and solution on submissions ([`pow`]), force signing keys and
-//! the key statements they sign ([`statement`], [`signing_keyfile`]), and the
+//! the key statements they sign ([`statement`], [`signing_keyfile`]), the
+//! key log's Merkle tree, proofs and signed checkpoints ([`keylog`]), and the
 //! chunked, padded encryption of attachments ([`stream`]).
 //! The specification is `crypto/FORMAT.md`; code cites its sections.
 //!
@@ -15,7 +16,8 @@
 //! randomness on its own — callers pass `&mut impl CryptoRng`. It implements
 //! no cryptographic primitive: HPKE comes from the `hpke` crate, Argon2id from
 //! `argon2`, ChaCha20-Poly1305 from `chacha20poly1305`, HKDF/HMAC/SHA-256 from
-//! RustCrypto, BIP39 from `bip39`, Ed25519 from `ed25519-dalek`.
+//! RustCrypto, BIP39 from `bip39`, Ed25519 from `ed25519-dalek`, the
+//! key log's Merkle tree from `ct-merkle`.
 //!
 //! Opening envelopes and decrypting key files sit behind the `open` feature,
 //! which only the console enables; the server is built without it
@@ -26,6 +28,7 @@
 pub mod copy;
 pub mod envelope;
 pub mod keyfile;
+pub mod keylog;
 pub mod keys;
 #[cfg(feature = "open")]
 pub mod open;
