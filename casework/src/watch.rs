@@ -20,10 +20,13 @@
 
 use std::path::Path;
 
-use quietline_crypto::statement::SignerSet;
+use quietline_crypto::keylog::{self, Checkpoint, LogKey};
+use quietline_crypto::keys::PublicKey;
+use quietline_crypto::statement::{SignedStatement, SignerSet};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor};
+use crate::client::{Client, ClientError, DirectoryEntry};
 use crate::home::Home;
 use crate::keyring::{KeyRingError, list_signing_keys};
 use crate::text::clean_line;
@@ -40,6 +43,13 @@ pub const AUDIT_ACK: &str = "key-alarm-ack";
 pub const CHECK_DIRECTORY_KEY: &str = "directory-key";
 /// The check code of the directory's statement check ([`crate::directory::check_statement`]).
 pub const CHECK_DIRECTORY_STATEMENT: &str = "directory-statement";
+/// The vault `meta` row pinning the key log's verifier key, at first sight.
+pub const LOG_KEY_META: &str = "watch.keylog.key";
+/// The vault `meta` row keeping the last checkpoint this vault accepted (the
+/// signed note, as served).
+pub const CHECKPOINT_META: &str = "watch.keylog.checkpoint";
+/// The vault `meta` row saying the "key log not served" warning was given.
+pub const NOT_SERVED_META: &str = "watch.keylog.not-served";
 
 /// What the platform serves is not exactly the force's own: a key or a
 /// statement the force did not sign, a key log whose history changed, or
@@ -179,6 +189,293 @@ fn signers_in(dir: &Path) -> Result<Option<SignerSet>, KeyRingError> {
             path: dir.to_owned(),
             error,
         })
+}
+
+/// What the key-log check needs to know about the force, besides the vault
+/// and the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Ours<'a> {
+    /// The force id.
+    pub force: &'a str,
+    /// Its signing keys as this home holds them ([`force_signers`]); `None`
+    /// for a home without (only the log's own consistency is checked).
+    pub signers: Option<&'a SignerSet>,
+    /// The console's current key.
+    pub current: &'a PublicKey,
+    /// The statements this home signed or imported (`keyring::statements`).
+    pub statements: &'a [SignedStatement],
+    /// What the directory served for the force (already checked to be one
+    /// of its keys by [`crate::directory::check`]).
+    pub served: &'a DirectoryEntry,
+}
+
+/// Why the key-log check did not pass: an alarm, or it could not ask.
+#[derive(Debug)]
+pub enum LogRefusal {
+    /// The log is not exactly the force's own, or its history changed.
+    Alarm(Box<KeyAlarm>),
+    /// The server could not be asked, or answered out of shape.
+    Client(ClientError),
+    /// The vault could not be read or written.
+    Vault(VaultError),
+}
+
+impl From<ClientError> for LogRefusal {
+    fn from(e: ClientError) -> Self {
+        LogRefusal::Client(e)
+    }
+}
+impl From<VaultError> for LogRefusal {
+    fn from(e: VaultError) -> Self {
+        LogRefusal::Vault(e)
+    }
+}
+
+/// Check the platform's key log (crypto/FORMAT.md#key-log) for `ours`, with
+/// what `vault` remembers, fetching the public routes a reporter's page uses:
+///
+/// 1. the log's verifier key is the one pinned in the vault at first sight
+///    (`log-key`);
+/// 2. the checkpoint's signed note verifies with it (`log-signature`);
+/// 3. it is no smaller than the last checkpoint this vault accepted
+///    (`log-shrunk`) and consistent with it by the server's consistency
+///    proof (`log-inconsistent`);
+/// 4. every entry, fetched, hashes to the checkpoint's root (`log-root`);
+/// 5. every entry for this force is a statement its signing keys signed
+///    (`log-foreign`);
+/// 6. the statement the directory serves is in the log, and, once the force
+///    has statements in the log or the directory serves one, so is the
+///    statement this home signed for its current key (`log-own-missing`).
+///
+/// Then the checkpoint is kept as the last accepted. A server without the
+/// key log (404) is a warning the first time, an alarm (`log-not-served`)
+/// once this vault has accepted a checkpoint. Returns a warning, if any.
+pub async fn check_log(
+    vault: &Vault,
+    client: &Client,
+    ours: Ours<'_>,
+) -> Result<Option<String>, LogRefusal> {
+    let server = client.base();
+    let alarm = |check: &str, seen: String| {
+        LogRefusal::Alarm(Box::new(KeyAlarm::new(server, ours.force, check, seen)))
+    };
+    let last_note = vault.meta(CHECKPOINT_META).await?;
+    let key = match client.keylog_key().await {
+        Ok(k) => k,
+        Err(ClientError::Status { status: 404, .. }) => {
+            if last_note.is_some() {
+                return Err(alarm(
+                    "log-not-served",
+                    "no longer serves the key log (404), though this vault accepted a checkpoint of it before".into(),
+                ));
+            }
+            if vault.meta(NOT_SERVED_META).await?.is_some() {
+                return Ok(None);
+            }
+            vault.set_meta(NOT_SERVED_META, Some("1")).await?;
+            return Ok(Some(format!(
+                "the server at {server} does not serve the key log (/api/v1/keylog/…: 404), so this console cannot check the history of the keys it publishes for force {}. Ask the platform operator to upgrade the server (this warning is given once)",
+                ours.force
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let pinned = match vault.meta(LOG_KEY_META).await? {
+        Some(text) => LogKey::from_vkey(&text)
+            .map_err(|e| VaultError::Corrupt(format!("the pinned key log key: {e}")))?,
+        None => {
+            vault.set_meta(LOG_KEY_META, Some(&key.to_vkey())).await?;
+            key.clone()
+        }
+    };
+    if pinned != key {
+        return Err(alarm(
+            "log-key",
+            format!(
+                "serves the key log's verifier key {} (key id {:08x}), but this vault pinned {} (key id {:08x}) when it first saw the log",
+                clean_line(key.name(), 100),
+                key.key_id(),
+                clean_line(pinned.name(), 100),
+                pinned.key_id()
+            ),
+        ));
+    }
+    let note = client.keylog_checkpoint().await?;
+    let cp = pinned.open_checkpoint(&note).map_err(|e| {
+        alarm(
+            "log-signature",
+            format!(
+                "serves a key log checkpoint that does not verify with the log's pinned key ({})",
+                e.code()
+            ),
+        )
+    })?;
+    let last: Option<Checkpoint> = match &last_note {
+        Some(n) => Some(
+            pinned
+                .open_checkpoint(n)
+                .map_err(|e| VaultError::Corrupt(format!("the kept key log checkpoint: {e}")))?,
+        ),
+        None => None,
+    };
+    if let Some(last) = &last {
+        if cp.size < last.size {
+            return Err(alarm(
+                "log-shrunk",
+                format!(
+                    "serves a key log of {} entries, but this vault saw it at {} entries: the log lost entries",
+                    cp.size, last.size
+                ),
+            ));
+        }
+        let proof = client.keylog_consistency(last.size, cp.size).await?;
+        keylog::verify_consistency(last.size, cp.size, &proof, &last.root, &cp.root).map_err(
+            |e| {
+                alarm(
+                    "log-inconsistent",
+                    format!(
+                        "serves a key log checkpoint at {} entries that is not consistent with the one this vault saw at {} entries ({}): the log's history was rewritten",
+                        cp.size,
+                        last.size,
+                        e.code()
+                    ),
+                )
+            },
+        )?;
+    }
+    if cp.size > MAX_WATCHED_ENTRIES {
+        return Err(LogRefusal::Client(ClientError::BadResponse {
+            what: "the key log's checkpoint",
+            reason: format!(
+                "a log of {} entries, more than this console checks ({MAX_WATCHED_ENTRIES})",
+                cp.size
+            ),
+        }));
+    }
+    let entries = all_entries(client, cp.size).await?;
+    let root = keylog::tree_root(&entries).map_err(|e| {
+        alarm(
+            "log-root",
+            format!(
+                "serves key log entries that cannot form a tree ({})",
+                e.code()
+            ),
+        )
+    })?;
+    if root != cp.root {
+        return Err(alarm(
+            "log-root",
+            format!(
+                "serves {} key log entries that do not hash to its checkpoint's root",
+                cp.size
+            ),
+        ));
+    }
+    let mut logged_for_us = false;
+    for (i, entry) in entries.iter().enumerate() {
+        let Ok(st) = SignedStatement::parse(entry) else {
+            continue;
+        };
+        if st.statement().force_id != ours.force {
+            continue;
+        }
+        logged_for_us = true;
+        if let Some(signers) = ours.signers
+            && let Err(e) = st.verify(signers, ours.force)
+        {
+            let by: Vec<String> = st.signers().map(|id| id.to_hex()).collect();
+            return Err(alarm(
+                "log-foreign",
+                format!(
+                    "logs at index {i} a statement for key id {} (sequence {}) signed by {} that the force's signing keys did not sign ({})",
+                    st.statement().key_id(),
+                    st.statement().sequence,
+                    if by.is_empty() {
+                        "no one".to_owned()
+                    } else {
+                        by.join(", ")
+                    },
+                    e.code()
+                ),
+            ));
+        }
+    }
+    let logged = |bytes: &[u8], at: Option<u64>| match at {
+        Some(i) => usize::try_from(i)
+            .ok()
+            .and_then(|i| entries.get(i))
+            .is_some_and(|e| e.as_slice() == bytes),
+        None => entries.iter().any(|e| e.as_slice() == bytes),
+    };
+    if let Some(text) = &ours.served.statement {
+        let served = SignedStatement::from_base64url(text).map_err(|e| {
+            alarm(
+                "log-own-missing",
+                format!(
+                    "serves a directory statement that does not parse ({})",
+                    e.code()
+                ),
+            )
+        })?;
+        if !logged(served.as_bytes(), ours.served.log_index) {
+            return Err(alarm(
+                "log-own-missing",
+                format!(
+                    "serves the statement for key id {} in the directory but not in the key log{}",
+                    served.statement().key_id(),
+                    match ours.served.log_index {
+                        Some(i) => format!(" at the index it names ({i})"),
+                        None => String::new(),
+                    }
+                ),
+            ));
+        }
+    }
+    let own = ours
+        .statements
+        .iter()
+        .find(|s| &s.statement().public_key == ours.current);
+    let serves_current =
+        PublicKey::from_base64url(&ours.served.public_key).is_ok_and(|pk| &pk == ours.current);
+    if let Some(own) = own
+        && serves_current
+        && (logged_for_us || ours.served.statement.is_some())
+        && !logged(own.as_bytes(), None)
+    {
+        return Err(alarm(
+            "log-own-missing",
+            format!(
+                "serves the force's current key {} but its key log lacks the force's statement for it (sequence {})",
+                ours.current.key_id(),
+                own.statement().sequence
+            ),
+        ));
+    }
+    // Kept as the last accepted, unless another desk sharing the vault kept
+    // a larger one meanwhile (the kept checkpoint never goes back).
+    let newer_kept = match vault.meta(CHECKPOINT_META).await? {
+        Some(n) => pinned.open_checkpoint(&n).is_ok_and(|c| c.size > cp.size),
+        None => false,
+    };
+    if !newer_kept {
+        vault.set_meta(CHECKPOINT_META, Some(&note)).await?;
+    }
+    Ok(None)
+}
+
+/// The largest key log the watch fetches whole: a statement per key per
+/// force (a few dozen forces, a key a year) is far below; a log claiming
+/// more is refused rather than fetched without end.
+pub const MAX_WATCHED_ENTRIES: u64 = 1 << 20;
+
+/// Every entry of a log of `size`, paged as the server allows.
+async fn all_entries(client: &Client, size: u64) -> Result<Vec<Vec<u8>>, LogRefusal> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    while (out.len() as u64) < size {
+        let got = client.keylog_entries(out.len() as u64, size).await?;
+        out.extend(got);
+    }
+    Ok(out)
 }
 
 /// Today as a UTC day number (crypto/FORMAT.md#statement-encoding), for

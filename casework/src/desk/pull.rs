@@ -4,7 +4,9 @@
 //! supervisors (the last pull, the last error, unreadable envelopes).
 //!
 //! It owns when to pull and what is remembered about it, and checking the
-//! server's directory against the force's key before each pull. The pull
+//! server's directory and key log against the force's own keys and
+//! statements before each pull (issue 20's watch: [`crate::watch`]); the
+//! background loop is also the watch's timer. The pull
 //! itself is [`crate::pull::pull`]; the index picks up what it stored.
 
 use std::future::Future;
@@ -157,6 +159,15 @@ pub async fn check_directory_with(
     client: &Client,
     config: &mut Config,
 ) -> Result<Option<String>, DirectoryRefusal> {
+    Ok(check_directory_served(home, client, config).await?.0)
+}
+
+/// [`check_directory_with`], also returning what the directory served.
+async fn check_directory_served(
+    home: &Home,
+    client: &Client,
+    config: &mut Config,
+) -> Result<(Option<String>, Served), DirectoryRefusal> {
     let (force, current) = current_public(home, config)?;
     let previous = match &config.previous_key {
         Some(id) => list_keys(&home.keys_dir())?
@@ -183,7 +194,7 @@ pub async fn check_directory_with(
         directory::check_statement(client.base(), entry, &signers, watch::today_number())
             .map_err(|a| DirectoryRefusal::Alarm(a.into()))?;
     }
-    match served {
+    match &served {
         Served::Current(e) => {
             config.previous_key = None;
             config.force_name = Some(clean_line(&e.name, 100));
@@ -198,17 +209,62 @@ pub async fn check_directory_with(
             config.force_name = Some(clean_line(&e.name, 100));
         }
     }
-    Ok(warning)
+    Ok((warning, served))
+}
+
+/// The key-log half of the watch ([`watch::check_log`]) for the home's force,
+/// after the directory served `served`.
+async fn check_key_log(
+    home: &Home,
+    vault: &crate::vault::Vault,
+    client: &Client,
+    config: &Config,
+    served: &Served,
+) -> Result<Option<String>, DirectoryRefusal> {
+    let (force, current) = current_public(home, config)?;
+    let signers = watch::force_signers(home)?;
+    let statements = keyring::statements(&home.root().join("statements"))?;
+    let (Served::Current(entry) | Served::Previous(entry)) = served;
+    let ours = watch::Ours {
+        force: &force,
+        signers: signers.as_ref(),
+        current: &current,
+        statements: &statements,
+        served: entry,
+    };
+    match watch::check_log(vault, client, ours).await {
+        Ok(w) => Ok(w),
+        Err(watch::LogRefusal::Alarm(a)) => Err(DirectoryRefusal::Alarm(a)),
+        Err(watch::LogRefusal::Client(e)) => Err(e.into()),
+        Err(watch::LogRefusal::Vault(e)) => Err(e.into()),
+    }
 }
 
 impl Desk {
-    /// [`check_directory`], with the audit entry on a substitution.
+    /// [`check_directory`] and the key log's check ([`watch::check_log`]),
+    /// with the audit entry and the raised alarm on a substitution or a key
+    /// alarm.
     pub(crate) async fn check_directory(
         &self,
         who: &Handler,
         client: &Client,
     ) -> Result<Option<String>, DeskError> {
-        match check_directory(self.home(), client).await {
+        let checked = async {
+            let mut config = self.home().load_config()?;
+            let before = config.clone();
+            let (warning, served) =
+                check_directory_served(self.home(), client, &mut config).await?;
+            if config != before {
+                self.home().save_config(&config)?;
+            }
+            let log_warning =
+                check_key_log(self.home(), self.vault(), client, &config, &served).await?;
+            Ok(match (warning, log_warning) {
+                (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+                (a, b) => a.or(b),
+            })
+        };
+        match checked.await {
             Ok(w) => Ok(w),
             Err(DirectoryRefusal::Other(e)) => Err(e),
             Err(DirectoryRefusal::Substitution(s)) => {

@@ -16,7 +16,8 @@ use crate::Ctx;
 /// desk: on a key substitution or a key alarm (a statement the force did
 /// not sign), an audit entry, then the error (exit code 3). Prints the
 /// directory's warning, if any.
-pub async fn directory_first(ctx: &Ctx, client: &Client) -> Result<()> {
+/// Returns the warning it printed.
+pub async fn directory_first(ctx: &Ctx, client: &Client) -> Result<Option<String>> {
     let mut config = ctx.config()?;
     let before = config.clone();
     let checked = check_directory_with(&ctx.home, client, &mut config).await;
@@ -29,13 +30,13 @@ pub async fn directory_first(ctx: &Ctx, client: &Client) -> Result<()> {
 async fn directory_outcome(
     ctx: &Ctx,
     checked: Result<Option<String>, DirectoryRefusal>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     match checked {
         Ok(Some(warning)) => {
             eprintln!("warning: {warning}");
-            Ok(())
+            Ok(Some(warning))
         }
-        Ok(None) => Ok(()),
+        Ok(None) => Ok(None),
         Err(DirectoryRefusal::Other(e)) => Err(crate::desk_error(e)),
         // Both: the audit entry, and the alarm raised in the vault (the
         // desk's banner shows it until a supervisor acknowledges it).
