@@ -100,6 +100,22 @@ impl KeyAlarm {
     }
 }
 
+impl From<&crate::directory::KeySubstitution> for KeyAlarm {
+    fn from(s: &crate::directory::KeySubstitution) -> Self {
+        let seen = match &s.served {
+            Some((id, _)) => format!(
+                "serves key id {id} in the directory, not this console's current key {}",
+                s.expected_id
+            ),
+            None => format!(
+                "does not list the force in the directory (this console's current key is {})",
+                s.expected_id
+            ),
+        };
+        KeyAlarm::new(&s.server, &s.force, CHECK_DIRECTORY_KEY, seen)
+    }
+}
+
 impl From<Box<crate::directory::StatementAlarm>> for Box<KeyAlarm> {
     fn from(a: Box<crate::directory::StatementAlarm>) -> Self {
         Box::new(KeyAlarm::new(

@@ -268,12 +268,7 @@ impl Desk {
             Ok(w) => Ok(w),
             Err(DirectoryRefusal::Other(e)) => Err(e),
             Err(DirectoryRefusal::Substitution(s)) => {
-                let alarm = KeyAlarm::new(
-                    &s.server,
-                    &s.force,
-                    watch::CHECK_DIRECTORY_KEY,
-                    s.audit_detail(),
-                );
+                let alarm = KeyAlarm::from(&*s);
                 self.sound_key_alarm(who, "key-mismatch", &alarm).await?;
                 Err(DeskError::KeySubstitution(s))
             }

@@ -41,12 +41,7 @@ async fn directory_outcome(
         // Both: the audit entry, and the alarm raised in the vault (the
         // desk's banner shows it until a supervisor acknowledges it).
         Err(DirectoryRefusal::Substitution(s)) => {
-            let alarm = KeyAlarm::new(
-                &s.server,
-                &s.force,
-                watch::CHECK_DIRECTORY_KEY,
-                s.audit_detail(),
-            );
+            let alarm = KeyAlarm::from(&*s);
             sound(ctx, "key-mismatch", &alarm).await?;
             Err((*s).into())
         }
