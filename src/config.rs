@@ -20,6 +20,7 @@
 //! onion_address = "…56 base32 characters….onion"
 //! access_log = true
 //! exit_url = "https://www.bbc.co.uk/weather"
+//! keylog_origin = "report.example.police.uk/keylog"
 //! pow_difficulty = 21
 //! pow_max_difficulty = 29
 //! pow_expected_rate = 60
@@ -53,6 +54,11 @@ pub const DEFAULT_MAX_JSON_BODY: usize = 16 * 1024;
 /// Where "Exit this page" goes by default (`GET /exit` redirects there): a
 /// neutral site, as GOV.UK's services do, that says nothing about this one.
 pub const DEFAULT_EXIT_URL: &str = "https://www.bbc.co.uk/weather";
+/// The key log's origin (its checkpoints' first line and its key's name,
+/// crypto/FORMAT.md#checkpoints) when none is set: a placeholder under the
+/// reserved `.invalid` domain, so a log whose operator never named it says so.
+/// Set it once, before the first start, to the service's own host and a path.
+pub const DEFAULT_KEYLOG_ORIGIN: &str = "quietline.invalid/keylog";
 /// Default whole-request timeout, in seconds.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 /// Longest retention accepted (100 years): anything larger is a typo.
@@ -79,6 +85,9 @@ pub struct ServerSettings {
     pub access_log: bool,
     /// Where "Exit this page" sends the reporter (`GET /exit` redirects there).
     pub exit_url: String,
+    /// The key log's origin: the name its checkpoints and verifier key carry
+    /// (crypto/FORMAT.md#checkpoints).
+    pub keylog_origin: String,
     /// Retention for the background purge.
     pub retention_days: u32,
     /// Interval of the background purge; `None` runs none (tests, or an
@@ -145,6 +154,7 @@ impl Default for ServerSettings {
             onion_address: None,
             access_log: true,
             exit_url: DEFAULT_EXIT_URL.to_owned(),
+            keylog_origin: DEFAULT_KEYLOG_ORIGIN.to_owned(),
             retention_days: DEFAULT_RETENTION_DAYS,
             purge_interval: None,
             pow: PowSettings::default(),
@@ -208,6 +218,9 @@ pub struct ServeArgs {
     /// Where "Exit this page" sends the reporter: a neutral https:// site [default: https://www.bbc.co.uk/weather].
     #[arg(long, env = "QUIETLINE_EXIT_URL", value_name = "URL")]
     pub exit_url: Option<String>,
+    /// The key log's name in its signed checkpoints and verifier key: this service's host and a path, set once before the first start (changing it changes the log key's id, and every watcher raises an alarm) [default: quietline.invalid/keylog].
+    #[arg(long, env = "QUIETLINE_KEYLOG_ORIGIN", value_name = "ORIGIN")]
+    pub keylog_origin: Option<String>,
     /// Proof-of-work floor in leading zero bits (1–32); 0 turns proof of work off, for local development only [default: 21].
     #[arg(long, env = "QUIETLINE_POW_DIFFICULTY", value_name = "BITS")]
     pub pow_difficulty: Option<u8>,
@@ -249,6 +262,7 @@ struct FileConfig {
     onion_address: Option<String>,
     access_log: Option<bool>,
     exit_url: Option<String>,
+    keylog_origin: Option<String>,
     pow_difficulty: Option<u8>,
     pow_max_difficulty: Option<u8>,
     pow_expected_rate: Option<u32>,
@@ -513,6 +527,17 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         .or(file.exit_url.clone())
         .unwrap_or_else(|| DEFAULT_EXIT_URL.to_owned());
     check_exit_url(&exit_url)?;
+    let keylog_origin = serve
+        .keylog_origin
+        .clone()
+        .or(file.keylog_origin.clone())
+        .unwrap_or_else(|| DEFAULT_KEYLOG_ORIGIN.to_owned());
+    if !quietline_crypto::keylog::is_valid_origin(&keylog_origin) {
+        return Err(invalid(
+            "--keylog-origin",
+            "use this service's host and a path, without spaces or '+', e.g. report.example.police.uk/keylog",
+        ));
+    }
     let pow = resolve_pow(serve, &file)?;
     let attachments = resolve_attachments(serve, &file)?;
 
@@ -524,6 +549,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
             onion_address,
             access_log,
             exit_url,
+            keylog_origin,
             retention_days: settings.retention_days,
             purge_interval: Some(DEFAULT_PURGE_INTERVAL),
             pow,

@@ -40,6 +40,7 @@ pub mod day;
 pub mod demo;
 pub mod http;
 pub mod intake;
+pub mod keylog;
 pub mod pow;
 pub mod server;
 pub mod storage;

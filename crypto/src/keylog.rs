@@ -97,7 +97,7 @@ pub enum KeylogError {
     },
     /// A log name (origin) that cannot be a signed-note key name.
     #[error(
-        "a log origin is 1 to 255 printable characters without spaces or '+', such as example.org/keylog"
+        "a log origin is 1 to 255 printable ASCII characters without spaces or '+', such as example.org/keylog"
     )]
     BadOrigin,
 }
@@ -399,14 +399,12 @@ impl Checkpoint {
 // ---------------------------------------------------------------------------
 // Signed notes (C2SP signed-note), Ed25519 keys only
 
-/// Whether `name` can name a signed-note key (and so be a log origin):
-/// non-empty, printable, no whitespace, no `+`.
+/// Whether `name` can name a log key (and so be a log origin): 1 to 255
+/// printable ASCII characters other than space and `+` (C2SP signed-note
+/// allows any non-space Unicode; this format keeps to ASCII, so a key line
+/// is plain text in any charset).
 pub fn is_valid_origin(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name
-            .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && c != '+')
+    !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| b.is_ascii_graphic() && b != b'+')
 }
 
 fn key_id(name: &str, public: &[u8; 32]) -> u32 {

@@ -144,6 +144,10 @@ struct DirectoryEntry {
     /// (crypto/FORMAT.md#key-statements); absent for a force without signing keys.
     #[serde(skip_serializing_if = "Option::is_none")]
     statement: Option<String>,
+    /// The index of `statement` in the key log (crypto/FORMAT.md#key-log);
+    /// absent when there is no statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_index: Option<u64>,
 }
 
 /// `GET /api/v1/forces`: each force with a current key (a force without one
@@ -156,16 +160,28 @@ pub async fn forces(State(state): State<AppState>) -> Result<Response, ApiError>
         .await?
         .into_iter()
         .collect();
+    let mut positions: std::collections::HashMap<String, crate::storage::LogPosition> = state
+        .storage
+        .keylog_current_positions()
+        .await?
+        .into_iter()
+        .map(|p| (p.force_id.clone(), p))
+        .collect();
     let entries: Vec<DirectoryEntry> = forces
         .into_iter()
         .filter_map(|f| {
             let key = f.current_key?;
             let public_key = PublicKey::from_bytes(&key.public_key).ok()?;
             // Two reads: serve the statement only if it is about the key served.
-            let statement = statements
-                .remove(&f.id)
-                .filter(|s| s.key_id == key.key_id)
-                .map(|s| URL_SAFE_NO_PAD.encode(s.statement));
+            let served = statements.remove(&f.id).filter(|s| s.key_id == key.key_id);
+            // Its place in the key log, only if it is that same statement.
+            let log_index = served.as_ref().and_then(|s| {
+                positions
+                    .remove(&f.id)
+                    .filter(|p| p.sequence == s.sequence)
+                    .map(|p| p.index)
+            });
+            let statement = served.map(|s| URL_SAFE_NO_PAD.encode(s.statement));
             Some(DirectoryEntry {
                 id: f.id,
                 name: f.name,
@@ -173,6 +189,7 @@ pub async fn forces(State(state): State<AppState>) -> Result<Response, ApiError>
                 suite: public_key.suite().name(),
                 public_key: public_key.to_base64url(),
                 statement,
+                log_index,
             })
         })
         .collect();

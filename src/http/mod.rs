@@ -28,6 +28,7 @@
 //! | GET | `/api/v1/blobs/{id}` | anyone who holds the id (an upload's progress) |
 //! | PUT | `/api/v1/blobs/{id}/parts/{n}` | anyone who holds the id |
 //! | GET | `/api/v1/inbox/blobs/{id}` | handler (a sealed blob, streamed) |
+//! | GET | `/api/v1/keylog/checkpoint`, `/key`, `/entries?start=&end=`, `/proof/inclusion?index=&size=`, `/proof/consistency?from=&to=` | anyone (the key log, `keylog.rs`) |
 //! | GET | `/api/v1/assets` | anyone |
 //! | GET | `/`, `/app.css`, `/app.js`, `/pow-worker.js`, `/licences.txt`, `/favicon.ico` | anyone (the page, `page.rs`) |
 
@@ -37,6 +38,7 @@ mod blobs;
 mod body;
 pub mod error;
 pub mod headers;
+mod keylog;
 pub mod logging;
 pub mod page;
 mod state;
@@ -80,11 +82,13 @@ pub(crate) fn router_with(
         pow.clone(),
         settings.clock.clone(),
     ));
+    let keylog = Arc::new(crate::keylog::KeyLog::new(&settings.keylog_origin));
     let state = AppState {
         storage,
         settings: settings.clone(),
         pow,
         intake,
+        keylog,
     };
     // Hash the page's files now, not on the first request.
     crate::assets::all();
@@ -110,6 +114,8 @@ pub(crate) fn router_with(
         .route("/api/v1/inbox/{id}", get(api::inbox_report))
         // Attachments' blobs (issue 19): `blobs.rs` lists its routes.
         .merge(blobs::routes())
+        // The key log (issue 20): public, GET only.
+        .merge(keylog::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Innermost first: each `.layer` wraps everything above it, and

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::config::ServerSettings;
 use crate::intake::Intake;
+use crate::keylog::KeyLog;
 use crate::pow::PowGuard;
 use crate::storage::Storage;
 
@@ -22,4 +23,6 @@ pub struct AppState {
     pub pow: Arc<PowGuard>,
     /// The intake rules `POST /api/v1/reports` hands its body to.
     pub intake: Arc<Intake>,
+    /// The key log's read side (its key and the entries read so far).
+    pub keylog: Arc<KeyLog>,
 }

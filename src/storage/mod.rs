@@ -82,6 +82,18 @@ pub struct StoredStatement {
     pub statement: Vec<u8>,
 }
 
+/// Where a force's current key statement sits in the key log
+/// (crypto/FORMAT.md#key-log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPosition {
+    /// The force.
+    pub force_id: String,
+    /// The statement's sequence number in the force's chain.
+    pub sequence: u64,
+    /// Its leaf index in the log.
+    pub index: u64,
+}
+
 /// A report to store.
 #[derive(Debug, Clone)]
 pub struct NewReport {
@@ -409,8 +421,10 @@ pub trait Storage: Send + Sync + 'static {
     /// Add a key with its signed statement and make it current, in one
     /// transaction: `statement.sequence` must be the next of the force's
     /// chain (`Err(StatementOutOfOrder)`, so two operators racing cannot
-    /// both append), the key new (`Err(KeyExists)`). The caller has
-    /// verified the statement (src/admin.rs); storage checks only order.
+    /// both append), the key new (`Err(KeyExists)`). The same transaction
+    /// appends the statement to the key log as its next leaf
+    /// (crypto/FORMAT.md#key-log). The caller has verified the statement
+    /// (src/admin.rs); storage checks only order.
     async fn add_signed_force_key(
         &self,
         force_id: &str,
@@ -431,6 +445,36 @@ pub trait Storage: Send + Sync + 'static {
     /// The statement of each force's current key, by force id (for the
     /// directory); forces whose current key has none are left out.
     async fn current_statements(&self) -> Result<Vec<(String, StoredStatement)>> {
+        Ok(Vec::new())
+    }
+
+    // --- the key log (crypto/FORMAT.md#key-log) ---
+    // Append-only: entries are added only by `add_signed_force_key` (and the
+    // migration that backfilled older statements); nothing updates or
+    // deletes one, and the database refuses it (migrations/*/0008_keylog.sql).
+    // The defaults are an empty log, for wrapping test storages.
+    /// The log's signing-key seed: stores `fresh` if there is none yet and
+    /// returns the stored one either way (every instance sharing the
+    /// database signs with the first one's key, as for [`Storage::pow_key`]).
+    async fn keylog_seed(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        let _ = fresh;
+        Err(StorageError::Database(
+            "this storage does not keep a key log".into(),
+        ))
+    }
+    /// The number of entries in the log.
+    async fn keylog_size(&self) -> Result<u64> {
+        Ok(0)
+    }
+    /// The entries `start ≤ index < end`, in index order (fewer if the log
+    /// is shorter than `end`; none if `start ≥ end`).
+    async fn keylog_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let _ = (start, end);
+        Ok(Vec::new())
+    }
+    /// The log index of each force's current key statement, by force id;
+    /// forces whose current key has no statement are left out.
+    async fn keylog_current_positions(&self) -> Result<Vec<LogPosition>> {
         Ok(Vec::new())
     }
 

@@ -36,8 +36,8 @@ use super::common::{
 use super::group_commit::{BatchError, BatchWriter, GroupCommit, Limits, PendingReport};
 use super::{
     BlobId, BlobStatus, CopyLimits, CopyWrite, Day, ForceEntry, ForceKey, InboxEntry, KeyId,
-    KeyStatus, NewBlob, NewCopy, NewReport, PartWrite, PowTicket, Pressure, Purged, PurgedBlobs,
-    ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, StoredSigners,
+    KeyStatus, LogPosition, NewBlob, NewCopy, NewReport, PartWrite, PowTicket, Pressure, Purged,
+    PurgedBlobs, ReportId, Result, SlotAddress, SlotWrite, Storage, StorageError, StoredSigners,
     StoredStatement, TokenHash, TokenInfo,
 };
 
@@ -947,6 +947,18 @@ impl Storage for SqliteStorage {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        // The key log's next leaf, in the same transaction
+        // (crypto/FORMAT.md#key-log). The single writer orders appends.
+        sqlx::query(
+            "INSERT INTO keylog_entries (idx, force_id, sequence, entry) \
+             SELECT coalesce(max(idx) + 1, 0), ?1, ?2, ?3 FROM keylog_entries",
+        )
+        .bind(force_id)
+        .bind(sequence)
+        .bind(&statement.statement[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
     }
@@ -992,6 +1004,67 @@ impl Storage for SqliteStorage {
                 ))
             })
             .collect()
+    }
+
+    async fn keylog_seed(&self, fresh: [u8; 32]) -> Result<zeroize::Zeroizing<[u8; 32]>> {
+        let mut w = self.writer().await?;
+        sqlx::query("INSERT INTO keylog_key (id, seed) VALUES (1, ?1) ON CONFLICT (id) DO NOTHING")
+            .bind(&fresh[..])
+            .execute(&mut *w)
+            .await
+            .map_err(db_error)?;
+        let (seed,): (Vec<u8>,) = sqlx::query_as("SELECT seed FROM keylog_key WHERE id = 1")
+            .fetch_one(&mut *w)
+            .await
+            .map_err(db_error)?;
+        let seed = zeroize::Zeroizing::new(seed);
+        Ok(zeroize::Zeroizing::new(fixed(
+            seed.to_vec(),
+            "keylog_key.seed",
+        )?))
+    }
+
+    async fn keylog_size(&self) -> Result<u64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM keylog_entries")
+            .fetch_one(&self.readers)
+            .await
+            .map_err(db_error)?;
+        Ok(n as u64)
+    }
+
+    async fn keylog_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+            "SELECT entry FROM keylog_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+        )
+        .bind(i64::try_from(start).unwrap_or(i64::MAX))
+        .bind(i64::try_from(end).unwrap_or(i64::MAX))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        Ok(rows.into_iter().map(|(e,)| e).collect())
+    }
+
+    async fn keylog_current_positions(&self) -> Result<Vec<LogPosition>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT l.force_id, l.sequence, l.idx FROM keylog_entries l \
+             JOIN key_statements s ON s.force_id = l.force_id AND s.sequence = l.sequence \
+             JOIN force_keys k ON k.force_id = s.force_id AND k.key_id = s.key_id \
+             WHERE k.status = 'current' ORDER BY l.force_id",
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(force_id, sequence, index)| LogPosition {
+                force_id,
+                sequence: sequence as u64,
+                index: index as u64,
+            })
+            .collect())
     }
 
     async fn retire_force_key(&self, force_id: &str, key_id: KeyId) -> Result<()> {

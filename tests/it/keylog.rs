@@ -9,6 +9,7 @@
 //! `force key add --statement` run against both too, with a real server
 //! serving the directory.
 
+use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::support::pg::{fresh_database, sqlite_url};
@@ -486,4 +487,676 @@ async fn serve_demo_signs_its_key() {
             .trim(),
         served
     );
+}
+
+// ---------------------------------------------------------------------------
+// The key log (issue 20, part 2; crypto/FORMAT.md#key-log)
+
+use quietline_crypto::keylog::{self as kl, LogKey};
+use sqlx::Connection as _;
+
+/// A force with a 1-of-1 signer set, at storage level.
+async fn signed_force(s: &dyn Storage, id: &str) -> SigningSecret {
+    let a = SigningSecret::generate(&mut rng());
+    qa::add_force(s, id, id).await.unwrap();
+    s.set_force_signers(
+        id,
+        storage::StoredSigners {
+            keys: vec![a.public_key().to_bytes()],
+            threshold: 1,
+        },
+    )
+    .await
+    .unwrap();
+    a
+}
+
+/// Storage conformance: every statement stored is appended in the same
+/// transaction, in order; size, ranges and positions; a refused statement
+/// appends nothing; the seed is the first one stored; the database refuses
+/// to change or delete an entry; a reopened storage keeps it all.
+async fn log_storage(url: &str) {
+    let s = storage::open(url).await.unwrap();
+    assert_eq!(s.keylog_size().await.unwrap(), 0);
+    assert!(s.keylog_entries(0, 10).await.unwrap().is_empty());
+    assert!(s.keylog_current_positions().await.unwrap().is_empty());
+    let t = today();
+    let n = signed_force(s.as_ref(), "north").await;
+    let so = signed_force(s.as_ref(), "south").await;
+    let mut expected: Vec<Vec<u8>> = Vec::new();
+    let mut add = |force: &str, st: &KeyStatement, by: &SigningSecret| {
+        let text = sign(st, &[by]);
+        expected.push(
+            SignedStatement::from_base64url(&text)
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+        );
+        (force.to_owned(), text)
+    };
+    let n0 = first("north", new_key());
+    let n1 = n0.next(new_key(), t - 1, t + 30);
+    let s0 = first("south", new_key());
+    let n2 = n1.next(new_key(), t - 1, t + 30);
+    let order = [
+        add("north", &n0, &n),
+        add("south", &s0, &so),
+        add("north", &n1, &n),
+        add("north", &n2, &n),
+    ];
+    for (i, (force, text)) in order.iter().enumerate() {
+        qa::add_signed_force_key(s.as_ref(), force, text, t)
+            .await
+            .unwrap();
+        assert_eq!(s.keylog_size().await.unwrap(), i as u64 + 1);
+    }
+    // Replayed: refused, and nothing appended.
+    assert!(
+        qa::add_signed_force_key(s.as_ref(), "north", &order[0].1, t)
+            .await
+            .is_err()
+    );
+    // Out of order at storage level: refused, nothing appended.
+    let skip = n2.next(new_key(), t, t + 1);
+    let skipped = SignedStatement::sign(
+        KeyStatement {
+            sequence: 9,
+            ..skip.clone()
+        },
+        &[&n],
+    )
+    .unwrap();
+    assert!(matches!(
+        s.add_signed_force_key(
+            "north",
+            skip.public_key.to_bytes(),
+            storage::StoredStatement {
+                sequence: 9,
+                key_id: skip.key_id().0,
+                statement: skipped.as_bytes().to_vec(),
+            },
+        )
+        .await,
+        Err(StorageError::StatementOutOfOrder { .. })
+    ));
+    assert_eq!(s.keylog_size().await.unwrap(), 4);
+    assert_eq!(s.keylog_entries(0, 4).await.unwrap(), expected);
+    assert_eq!(s.keylog_entries(1, 3).await.unwrap(), expected[1..3]);
+    assert_eq!(s.keylog_entries(2, 100).await.unwrap(), expected[2..]);
+    assert!(s.keylog_entries(3, 3).await.unwrap().is_empty());
+    assert!(s.keylog_entries(4, 9).await.unwrap().is_empty());
+    // Leaf hashes: the stored entries make the tree of the statements as signed.
+    let stored = s.keylog_entries(0, 4).await.unwrap();
+    assert_eq!(
+        kl::tree_root(&stored).unwrap(),
+        kl::tree_root(&expected).unwrap()
+    );
+    assert_eq!(kl::leaf_hash(&stored[1]), kl::leaf_hash(&expected[1]));
+    let positions = s.keylog_current_positions().await.unwrap();
+    assert_eq!(
+        positions,
+        vec![
+            storage::LogPosition {
+                force_id: "north".into(),
+                sequence: 2,
+                index: 3
+            },
+            storage::LogPosition {
+                force_id: "south".into(),
+                sequence: 0,
+                index: 1
+            },
+        ]
+    );
+    // The seed: the first one offered is kept, by every caller.
+    let seed = *s.keylog_seed([1; 32]).await.unwrap();
+    assert_eq!(seed, [1; 32]);
+    assert_eq!(*s.keylog_seed([2; 32]).await.unwrap(), seed);
+    s.close().await;
+
+    // The database itself refuses to rewrite the log.
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        for sql in [
+            "UPDATE keylog_entries SET entry = x'00' WHERE idx = 0",
+            "DELETE FROM keylog_entries WHERE idx = 3",
+        ] {
+            let e = sqlx::query(sql).execute(&mut c).await.unwrap_err();
+            assert!(e.to_string().contains("only grows"), "{e}");
+        }
+        c.close().await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        for sql in [
+            "UPDATE keylog_entries SET entry = '\\x00' WHERE idx = 0",
+            "DELETE FROM keylog_entries WHERE idx = 3",
+            "TRUNCATE keylog_entries",
+        ] {
+            let e = sqlx::query(sql).execute(&mut c).await.unwrap_err();
+            assert!(e.to_string().contains("only grows"), "{e}");
+        }
+        c.close().await.unwrap();
+    }
+    // Reopened: all still there, and the same seed.
+    let s = storage::open(url).await.unwrap();
+    assert_eq!(s.keylog_entries(0, 4).await.unwrap(), expected);
+    assert_eq!(*s.keylog_seed([3; 32]).await.unwrap(), seed);
+    // The retention purge leaves the log alone.
+    s.purge(today() as i32 + 1000, 1).await.unwrap();
+    assert_eq!(s.keylog_size().await.unwrap(), 4);
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_storage_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    log_storage(&sqlite_url(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_storage_postgres() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    log_storage(db.url()).await;
+    db.cleanup().await;
+}
+
+/// Migration 0008 backfills the statements stored before it, in (force id,
+/// sequence) order with force ids compared as bytes ("a-z" before "ab",
+/// which a language collation would put the other way round).
+async fn backfill(url: &str) {
+    let t = today();
+    let keys: Vec<SigningSecret> = (0..2)
+        .map(|_| SigningSecret::generate(&mut rng()))
+        .collect();
+    let ab0 = first("ab", new_key());
+    let ab1 = ab0.next(new_key(), t - 1, t + 1);
+    let az0 = first("a-z", new_key());
+    // Inserted in another order than the log's.
+    let rows = [
+        ("ab", &ab1, &keys[0]),
+        ("a-z", &az0, &keys[1]),
+        ("ab", &ab0, &keys[0]),
+    ];
+    let signed: Vec<(String, KeyStatement, Vec<u8>)> = rows
+        .iter()
+        .map(|(f, st, k)| {
+            let b = SignedStatement::sign((*st).clone(), &[k]).unwrap();
+            (f.to_string(), (*st).clone(), b.as_bytes().to_vec())
+        })
+        .collect();
+    let insert = |f: &str, st: &KeyStatement, bytes: &[u8], pg: bool| {
+        let q = |s: &str| {
+            if pg {
+                s.to_owned()
+            } else {
+                s.replace('$', "?")
+            }
+        };
+        let key_id = st.key_id().0.to_vec();
+        (
+            vec![
+                (
+                    q("INSERT INTO forces (id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING"),
+                    vec![f.as_bytes().to_vec()],
+                ),
+                (
+                    q(
+                        "INSERT INTO force_keys (force_id, key_id, public_key, status) VALUES ($1, $2, $3, 'active')",
+                    ),
+                    vec![
+                        f.as_bytes().to_vec(),
+                        key_id.clone(),
+                        st.public_key.to_bytes(),
+                    ],
+                ),
+            ],
+            (
+                q(
+                    "INSERT INTO key_statements (force_id, sequence, key_id, statement) VALUES ($1, $2, $3, $4)",
+                ),
+                key_id,
+                bytes.to_vec(),
+            ),
+        )
+    };
+    if url.starts_with("sqlite:") {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .unwrap()
+            .create_if_missing(true);
+        let mut c = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run_to(7, &mut c)
+            .await
+            .unwrap();
+        for (f, st, bytes) in &signed {
+            let (pre, (sql, key_id, stmt)) = insert(f, st, bytes, false);
+            for (sql, binds) in pre {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, b) in binds.into_iter().enumerate() {
+                    q = if i == 0 {
+                        q.bind(String::from_utf8(b).unwrap())
+                    } else {
+                        q.bind(b)
+                    };
+                }
+                q.execute(&mut c).await.unwrap();
+            }
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(f.clone())
+                .bind(st.sequence as i64)
+                .bind(key_id)
+                .bind(stmt)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        c.close().await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::migrate!("./migrations/postgres")
+            .run_to(7, &mut c)
+            .await
+            .unwrap();
+        for (f, st, bytes) in &signed {
+            let (pre, (sql, key_id, stmt)) = insert(f, st, bytes, true);
+            for (sql, binds) in pre {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (i, b) in binds.into_iter().enumerate() {
+                    q = if i == 0 {
+                        q.bind(String::from_utf8(b).unwrap())
+                    } else {
+                        q.bind(b)
+                    };
+                }
+                q.execute(&mut c).await.unwrap();
+            }
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(f.clone())
+                .bind(st.sequence as i64)
+                .bind(key_id)
+                .bind(stmt)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        c.close().await.unwrap();
+    }
+    let s = storage::open(url).await.unwrap();
+    let want: Vec<Vec<u8>> = [1usize, 2, 0]
+        .iter()
+        .map(|&i| signed[i].2.clone())
+        .collect();
+    assert_eq!(s.keylog_entries(0, 10).await.unwrap(), want);
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    backfill(&sqlite_url(dir.path())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_postgres() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    backfill(db.url()).await;
+    db.cleanup().await;
+}
+
+async fn get(server: &Process, path: &str) -> (u16, String, String) {
+    let res = client().get(server.url(path)).send().await.unwrap();
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ct, res.text().await.unwrap())
+}
+
+async fn get_json(server: &Process, path: &str) -> serde_json::Value {
+    let (status, ct, body) = get(server, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(ct, "application/json", "{path}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn hashes(v: &serde_json::Value) -> Vec<kl::Hash> {
+    v["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| kl::hash_from_base64url(h.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
+
+/// The `quietline` binary end to end: statements added with `force key add
+/// --statement` appear in the log in order; the checkpoint verifies with the
+/// served key under the configured origin; each directory statement's
+/// inclusion verifies at its `log_index`; after another statement, the new
+/// checkpoint is consistent with the old; bad ranges are 400 `bad_range`;
+/// a restarted server signs with the same key.
+async fn log_over_http(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t = today();
+    let mut signers = Vec::new();
+    for f in ["north", "south"] {
+        admin_ok(d, database_url, &["force", "add", f, "--name", f]);
+        let a = SigningSecret::generate(&mut rng());
+        admin_ok(
+            d,
+            database_url,
+            &[
+                "force",
+                "signer",
+                "set",
+                f,
+                "--public-key",
+                &a.public_key().to_base64url(),
+            ],
+        );
+        signers.push(a);
+    }
+    let n0 = first("north", new_key());
+    let s0 = first("south", new_key());
+    let n1 = n0.next(new_key(), t - 1, t + 30);
+    let added: Vec<String> = [("north", &n0, 0), ("south", &s0, 1), ("north", &n1, 0)]
+        .iter()
+        .map(|(f, st, k)| {
+            let text = sign(st, &[&signers[*k]]);
+            admin_ok(
+                d,
+                database_url,
+                &["force", "key", "add", f, "--statement", &text],
+            );
+            text
+        })
+        .collect();
+
+    let mut extra = vec!["--keylog-origin", "report.example.test/keylog"];
+    if let Some(url) = database_url {
+        extra.extend(["--database-url", url]);
+    }
+    let server = Process::serve(d, &extra);
+    let (status, ct, vkey) = get(&server, "/api/v1/keylog/key").await;
+    assert_eq!((status, ct.as_str()), (200, "text/plain"));
+    assert!(
+        vkey.ends_with('\n') && vkey.lines().count() == 1,
+        "{vkey:?}"
+    );
+    let key = LogKey::from_vkey(&vkey).unwrap();
+    assert_eq!(key.name(), "report.example.test/keylog");
+    let (status, ct, note) = get(&server, "/api/v1/keylog/checkpoint").await;
+    assert_eq!((status, ct.as_str()), (200, "text/plain; charset=utf-8"));
+    let cp = key.open_checkpoint(&note).unwrap();
+    assert_eq!(cp.size, 3);
+    assert!(
+        note.starts_with("report.example.test/keylog\n3\n"),
+        "{note}"
+    );
+
+    // The entries are the statements as added, in order.
+    let got = get_json(&server, "/api/v1/keylog/entries?start=0&end=3").await;
+    let entries: Vec<Vec<u8>> = got["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| b64(e.as_str().unwrap()))
+        .collect();
+    let want: Vec<Vec<u8>> = added.iter().map(|a| b64(a)).collect();
+    assert_eq!(entries, want);
+    assert_eq!(kl::tree_root(&entries).unwrap(), cp.root);
+
+    // Each directory statement is in the log at its log_index.
+    let dirj = get_json(&server, "/api/v1/forces").await;
+    assert_eq!(dirj.as_array().unwrap().len(), 2);
+    let mut indices = Vec::new();
+    for f in dirj.as_array().unwrap() {
+        let statement = b64(f["statement"].as_str().unwrap());
+        let index = f["log_index"].as_u64().unwrap();
+        let proof = get_json(
+            &server,
+            &format!(
+                "/api/v1/keylog/proof/inclusion?index={index}&size={}",
+                cp.size
+            ),
+        )
+        .await;
+        assert_eq!(
+            (proof["index"].as_u64(), proof["size"].as_u64()),
+            (Some(index), Some(3))
+        );
+        kl::verify_inclusion(&statement, index, cp.size, &hashes(&proof), &cp.root).unwrap();
+        // Not at any other index.
+        let other = (index + 1) % cp.size;
+        let proof = get_json(
+            &server,
+            &format!(
+                "/api/v1/keylog/proof/inclusion?index={other}&size={}",
+                cp.size
+            ),
+        )
+        .await;
+        assert!(
+            kl::verify_inclusion(&statement, other, cp.size, &hashes(&proof), &cp.root).is_err()
+        );
+        indices.push((f["id"].as_str().unwrap().to_owned(), index));
+    }
+    assert_eq!(
+        indices,
+        vec![("north".to_owned(), 2), ("south".to_owned(), 1)]
+    );
+
+    // Another statement, added while the server runs.
+    let n2 = n1.next(new_key(), t - 1, t + 30);
+    admin_ok(
+        d,
+        database_url,
+        &[
+            "force",
+            "key",
+            "add",
+            "north",
+            "--statement",
+            &sign(&n2, &[&signers[0]]),
+        ],
+    );
+    let (_, _, note2) = get(&server, "/api/v1/keylog/checkpoint").await;
+    let cp2 = key.open_checkpoint(&note2).unwrap();
+    assert_eq!(cp2.size, 4);
+    let proof = get_json(&server, "/api/v1/keylog/proof/consistency?from=3&to=4").await;
+    assert_eq!(
+        (proof["from"].as_u64(), proof["to"].as_u64()),
+        (Some(3), Some(4))
+    );
+    kl::verify_consistency(3, 4, &hashes(&proof), &cp.root, &cp2.root).unwrap();
+    // A checkpoint that is not the old one does not pass.
+    assert_eq!(
+        kl::verify_consistency(3, 4, &hashes(&proof), &cp2.root, &cp2.root)
+            .unwrap_err()
+            .code(),
+        "inconsistent"
+    );
+    for (from, to) in [(0, 4), (4, 4), (0, 0)] {
+        let p = get_json(
+            &server,
+            &format!("/api/v1/keylog/proof/consistency?from={from}&to={to}"),
+        )
+        .await;
+        assert!(p["hashes"].as_array().unwrap().is_empty(), "{from}..{to}");
+    }
+    let dirj = get_json(&server, "/api/v1/forces").await;
+    assert_eq!(dirj[0]["log_index"], 3);
+    assert_eq!(dirj[0]["key_id"], n2.key_id().to_hex());
+
+    // Bad ranges: 400 bad_range with a message naming the log's size.
+    for path in [
+        "/api/v1/keylog/entries?start=2&end=2",
+        "/api/v1/keylog/entries?start=0&end=5",
+        "/api/v1/keylog/entries?start=3&end=1",
+        "/api/v1/keylog/proof/inclusion?index=4&size=4",
+        "/api/v1/keylog/proof/inclusion?index=0&size=5",
+        "/api/v1/keylog/proof/consistency?from=3&to=2",
+        "/api/v1/keylog/proof/consistency?from=0&to=5",
+    ] {
+        let (status, _, body) = get(&server, path).await;
+        assert_eq!(status, 400, "{path}");
+        let e: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(e["error"], "bad_range", "{path}");
+        assert!(
+            e["message"].as_str().unwrap().contains("≤ 4"),
+            "{path}: {body}"
+        );
+    }
+    for path in [
+        "/api/v1/keylog/entries",
+        "/api/v1/keylog/entries?start=a&end=2",
+        "/api/v1/keylog/entries?start=-1&end=2",
+        "/api/v1/keylog/proof/inclusion?index=1",
+        "/api/v1/keylog/proof/consistency?from=1&to=99999999999999999999999",
+    ] {
+        let (status, _, body) = get(&server, path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(body.contains("\"bad_range\""), "{path}: {body}");
+    }
+    // Read-only.
+    let res = client()
+        .post(server.url("/api/v1/keylog/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+    let out = server.stop();
+    assert!(out.success);
+
+    // A restart signs with the same key: the same note for the same size.
+    let server = Process::serve(d, &extra);
+    let (_, _, again) = get(&server, "/api/v1/keylog/key").await;
+    assert_eq!(again, vkey);
+    let (_, _, note3) = get(&server, "/api/v1/keylog/checkpoint").await;
+    assert_eq!(note3, note2);
+    assert!(server.stop().success);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_over_http_sqlite() {
+    log_over_http(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_over_http_postgres() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    log_over_http(Some(db.url())).await;
+    db.cleanup().await;
+}
+
+/// Entries come at most 256 a request, from `start`; the caller pages on.
+async fn entries_page(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url.map_or_else(|| sqlite_url(dir.path()), str::to_owned);
+    let s = storage::open(&url).await.unwrap();
+    s.add_force("many", "Many").await.unwrap();
+    s.set_force_signers(
+        "many",
+        storage::StoredSigners {
+            keys: vec![[9; 32]],
+            threshold: 1,
+        },
+    )
+    .await
+    .unwrap();
+    // Storage does not verify statements (the admin command does): any
+    // octets make a leaf here.
+    let mut want = Vec::new();
+    for i in 0..300u64 {
+        let entry = format!("entry {i}").into_bytes();
+        let mut key_id = [0u8; 8];
+        let mut public = [0u8; 32];
+        getrandom::fill(&mut key_id).unwrap();
+        getrandom::fill(&mut public).unwrap();
+        s.add_signed_force_key(
+            "many",
+            public.to_vec(),
+            storage::StoredStatement {
+                sequence: i,
+                key_id,
+                statement: entry.clone(),
+            },
+        )
+        .await
+        .unwrap();
+        want.push(entry);
+    }
+    s.close().await;
+    let mut extra = vec![];
+    if let Some(url) = database_url {
+        extra = vec!["--database-url", url];
+    }
+    let server = Process::serve(dir.path(), &extra);
+    let mut got = Vec::new();
+    while got.len() < 300 {
+        let page = get_json(
+            &server,
+            &format!("/api/v1/keylog/entries?start={}&end=300", got.len()),
+        )
+        .await;
+        let n = page["entries"].as_array().unwrap().len();
+        assert_eq!(n, (300 - got.len()).min(256));
+        got.extend(
+            page["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| b64(e.as_str().unwrap())),
+        );
+    }
+    assert_eq!(got, want);
+    let key = LogKey::from_vkey(&get(&server, "/api/v1/keylog/key").await.2).unwrap();
+    let cp = key
+        .open_checkpoint(&get(&server, "/api/v1/keylog/checkpoint").await.2)
+        .unwrap();
+    assert_eq!(key.name(), quietline::config::DEFAULT_KEYLOG_ORIGIN);
+    assert_eq!((cp.size, cp.root), (300, kl::tree_root(&want).unwrap()));
+    let p = get_json(&server, "/api/v1/keylog/proof/inclusion?index=150&size=300").await;
+    kl::verify_inclusion(&want[150], 150, 300, &hashes(&p), &cp.root).unwrap();
+    let p = get_json(&server, "/api/v1/keylog/proof/consistency?from=7&to=300").await;
+    kl::verify_consistency(
+        7,
+        300,
+        &hashes(&p),
+        &kl::tree_root(&want[..7]).unwrap(),
+        &cp.root,
+    )
+    .unwrap();
+    assert!(server.stop().success);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_page_sqlite() {
+    entries_page(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_page_postgres() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    entries_page(Some(db.url())).await;
+    db.cleanup().await;
 }

@@ -1794,6 +1794,8 @@ async fn sqlite_file_is_private_and_schema_orders_nothing() {
             "forces",
             "handler_tokens",
             "key_statements",
+            "keylog_entries",
+            "keylog_key",
             "pow_key",
             "pow_spent",
             "reply_slots",
