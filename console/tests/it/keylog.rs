@@ -205,3 +205,184 @@ fn a_key_swapped_in_the_servers_database_raises_the_key_alarm() {
         "{alarm:?}"
     );
 }
+
+/// Run several SQL statements on the server's (SQLite) database, as someone
+/// with the platform's database would (dropping the log's triggers first
+/// where they stand in the way).
+fn tamper_all(server: &crate::support::Server, sqls: &[&'static str], blob: Option<Vec<u8>>) {
+    use sqlx::Connection;
+    let url = server.db_url();
+    crate::support::runtime().block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for sql in sqls {
+            let q = sqlx::query(*sql);
+            let q = match (&blob, sql.contains("?1")) {
+                (Some(b), true) => q.bind(b.clone()),
+                _ => q,
+            };
+            q.execute(&mut conn).await.unwrap();
+        }
+    });
+}
+
+/// Point the console's config at another server (the same token works on
+/// an instance sharing the database).
+fn point_at(console: &Console, base: &str) {
+    let path = console.home.join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("server = "))
+        .unwrap()
+        .to_owned();
+    std::fs::write(&path, text.replace(&line, &format!("server = \"{base}\""))).unwrap();
+}
+
+/// The checkpoint the console's vault keeps, if any.
+fn kept_checkpoint(console: &Console) -> Option<String> {
+    let path = console.vault_path();
+    crate::support::runtime().block_on(async {
+        let vault = quietline_casework::vault::Vault::open(&path).await.unwrap();
+        vault
+            .meta(quietline_casework::watch::CHECKPOINT_META)
+            .await
+            .unwrap()
+    })
+}
+
+/// A signed console whose force rotated once, both statements registered
+/// and pulled: the vault has seen the log at 2 entries.
+fn rotated_and_seen(server: &crate::support::Server) -> Console {
+    let (console, _, _) = signed_console(server);
+    let out = console.ok(&["key", "rotate"]);
+    let s2 = line_after(&out, "quietline force key add north --statement ").to_owned();
+    server.add_statement("north", &s2).unwrap();
+    let o = console.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("warning"), "{o:?}");
+    let kept = kept_checkpoint(&console).expect("the pull kept the log's checkpoint");
+    assert!(kept.lines().nth(1) == Some("2"), "{kept}");
+    assert_eq!(raised_alarm(&console), None);
+    console
+}
+
+#[test]
+fn normal_pulls_keep_the_key_log_checkpoint_and_raise_nothing() {
+    let server = crate::support::start_server();
+    let console = rotated_and_seen(&server);
+    // Another force's statements grow the log: still consistent, still quiet.
+    server.add_force("south", "South Police");
+    let other = Console::new();
+    let out = other.ok(&["init", "--force", "south"]);
+    let signer = line_after(&out, "signing key: ").to_owned();
+    let st = line_after(&out, "quietline force key add south --statement ").to_owned();
+    server.set_signers("south", &[signer], 1);
+    server.add_statement("south", &st).unwrap();
+    let o = console.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("warning"), "{o:?}");
+    assert_eq!(kept_checkpoint(&console).unwrap().lines().nth(1), Some("3"));
+    assert_eq!(raised_alarm(&console), None);
+    assert!(!console.ok(&["audit"]).contains("key-alarm"));
+}
+
+#[test]
+fn a_key_log_rewritten_after_a_checkpoint_was_seen_raises_the_key_alarm() {
+    let server = crate::support::start_server();
+    let console = rotated_and_seen(&server);
+    // The first leaf changed in place: same size, another root.
+    tamper_all(
+        &server,
+        &[
+            "DROP TRIGGER keylog_entries_no_update",
+            "UPDATE keylog_entries SET entry = CAST(entry || x'00' AS BLOB) WHERE idx = 0",
+        ],
+        None,
+    );
+    // The running server caches the entries it read (the log only grows):
+    // the rewritten history is served once it restarts, or by another
+    // instance on the same database.
+    let server = server.another_instance(crate::support::server_settings());
+    point_at(&console, &server.base);
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(
+        o.stderr.contains("KEY ALARM (log-inconsistent)")
+            && o.stderr.contains("history was rewritten"),
+        "{o:?}"
+    );
+    assert_eq!(raised_alarm(&console).unwrap().check, "log-inconsistent");
+    assert!(console.ok(&["audit"]).contains("log-inconsistent"));
+    // The kept checkpoint stays the one seen before: every later pull
+    // raises the alarm again.
+    assert_eq!(kept_checkpoint(&console).unwrap().lines().nth(1), Some("2"));
+    assert_eq!(console.run(&["pull"]).code, Some(3));
+}
+
+#[test]
+fn a_key_log_that_lost_entries_raises_the_key_alarm() {
+    let server = crate::support::start_server();
+    let console = rotated_and_seen(&server);
+    tamper_all(
+        &server,
+        &[
+            "DROP TRIGGER keylog_entries_no_delete",
+            "DELETE FROM keylog_entries WHERE idx = 1",
+        ],
+        None,
+    );
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(o.stderr.contains("KEY ALARM (log-shrunk)"), "{o:?}");
+    assert_eq!(raised_alarm(&console).unwrap().check, "log-shrunk");
+}
+
+#[test]
+fn a_logged_statement_the_force_did_not_sign_raises_the_key_alarm() {
+    let server = crate::support::start_server();
+    let (console, _, s1) = signed_console(&server);
+    assert!(console.run(&["pull"]).ok);
+    // Appended to the log for the force, signed by someone else's key; the
+    // directory still serves the force's own key and statement.
+    let theirs = SigningSecret::generate(&mut crate::support::rng());
+    let (_, their_pk) = quietline_crypto::keys::generate_keypair(&mut crate::support::rng());
+    let st = s1.statement().next(
+        their_pk,
+        s1.statement().valid_from,
+        s1.statement().valid_until,
+    );
+    let forged = SignedStatement::sign(st, &[&theirs]).unwrap();
+    tamper_all(
+        &server,
+        &[
+            "PRAGMA foreign_keys = OFF",
+            "INSERT INTO keylog_entries (idx, force_id, sequence, entry) VALUES ((SELECT count(*) FROM keylog_entries), 'north', 1, ?1)",
+        ],
+        Some(forged.as_bytes().to_vec()),
+    );
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(
+        o.stderr.contains("KEY ALARM (log-foreign)")
+            && o.stderr.contains(&theirs.public_key().signer_id().to_hex()),
+        "{o:?}"
+    );
+    assert_eq!(raised_alarm(&console).unwrap().check, "log-foreign");
+}
+
+#[test]
+fn the_forces_statement_missing_from_the_key_log_raises_the_key_alarm() {
+    let server = crate::support::start_server();
+    let (console, _, _) = signed_console(&server);
+    // Before this vault ever saw the log, its only leaf is gone: the
+    // directory serves the force's statement, the log does not hold it.
+    tamper_all(
+        &server,
+        &[
+            "DROP TRIGGER keylog_entries_no_delete",
+            "DELETE FROM keylog_entries",
+        ],
+        None,
+    );
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(o.stderr.contains("KEY ALARM (log-own-missing)"), "{o:?}");
+}
