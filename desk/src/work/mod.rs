@@ -160,11 +160,20 @@ pub(crate) fn desk_error(app: &AppState, current: &CurrentHandler, e: DeskError)
         ),
         // The server's side: the sentences are the library's own words
         // (never a report's text), and say what to do.
-        DeskError::Client(_)
-        | DeskError::Pull(_)
-        | DeskError::Home(_)
-        | DeskError::KeySubstitution(_)
-        | DeskError::KeyAlarm(_) => pages::message(
+        // The watch stopped the pull (issue 20): the banner (the alarm is
+        // raised before the error returns, so the layout has it) says what
+        // to do; this page says why nothing was pulled.
+        DeskError::KeySubstitution(_) | DeskError::KeyAlarm(_) => pages::message(
+            StatusCode::BAD_GATEWAY,
+            layout(),
+            "The pull was stopped: key alarm",
+            &[
+                &capitalised(&e.to_string()),
+                "Nothing was pulled. The alarm is in the audit log.",
+            ],
+            Some(("/", "Go to the queue")),
+        ),
+        DeskError::Client(_) | DeskError::Pull(_) | DeskError::Home(_) => pages::message(
             StatusCode::BAD_GATEWAY,
             layout(),
             "The desk could not reach the intake server",

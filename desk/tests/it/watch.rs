@@ -27,7 +27,13 @@ async fn the_banner_stays_until_a_supervisor_acknowledges(td: TestDesk) {
     let csrf = ann.get("/").await.csrf();
     let r = ann.post("/pull", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, 502, "{}", r.body);
-    assert!(r.body.contains("KEY SUBSTITUTION"), "{}", r.body);
+    assert!(
+        r.body.contains("The pull was stopped: key alarm")
+            && r.body.contains("KEY SUBSTITUTION")
+            && r.body.contains("id=\"key-alarm\""),
+        "{}",
+        r.body
+    );
 
     // Every page a supervisor opens carries the banner, with what was seen.
     for path in ["/", "/search", "/audit", "/account", "/pull"] {
