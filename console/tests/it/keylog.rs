@@ -386,3 +386,67 @@ fn the_forces_statement_missing_from_the_key_log_raises_the_key_alarm() {
     assert_eq!(o.code, Some(3), "{o:?}");
     assert!(o.stderr.contains("KEY ALARM (log-own-missing)"), "{o:?}");
 }
+
+/// A server from before the key log: the directory and an empty inbox only
+/// (every `/api/v1/keylog/…` is a 404). Kept alive by the returned runtime.
+fn server_without_key_log(pk: &PublicKey) -> (tokio::runtime::Runtime, String) {
+    use axum::routing::get;
+    let rt = crate::support::runtime();
+    let directory = serde_json::json!([{
+        "id": "north",
+        "name": "North Constabulary",
+        "key_id": pk.key_id().to_hex(),
+        "public_key": pk.to_base64url(),
+    }]);
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/forces",
+            get(move || {
+                let d = directory.clone();
+                async move { axum::Json(d) }
+            }),
+        )
+        .route(
+            "/api/v1/inbox",
+            get(|| async { axum::Json(serde_json::json!({"reports": [], "next": null})) }),
+        );
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, app).await });
+    (rt, base)
+}
+
+#[test]
+fn a_server_without_the_key_log_warns_once_then_alarms_once_a_checkpoint_was_seen() {
+    let mut console = Console::new();
+    let pk = console.init("north");
+    let (_rt, base) = server_without_key_log(&pk);
+    console.login_offline(&base, "token");
+    let o = console.run(&["pull"]);
+    assert!(o.ok, "{o:?}");
+    assert!(
+        o.stderr.contains("warning:") && o.stderr.contains("does not serve the key log"),
+        "{o:?}"
+    );
+    // Once only.
+    let o = console.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("key log"), "{o:?}");
+    // A vault that kept a checkpoint of the log: the log gone is an alarm.
+    let path = console.vault_path();
+    crate::support::runtime().block_on(async {
+        let vault = quietline_casework::vault::Vault::open(&path).await.unwrap();
+        vault
+            .set_meta(
+                quietline_casework::watch::CHECKPOINT_META,
+                Some("example.org/keylog\n1\nAAAA\n"),
+            )
+            .await
+            .unwrap();
+    });
+    let o = console.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(o.stderr.contains("KEY ALARM (log-not-served)"), "{o:?}");
+    assert_eq!(raised_alarm(&console).unwrap().check, "log-not-served");
+}
