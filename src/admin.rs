@@ -123,6 +123,34 @@ pub enum PowCommand {
     },
 }
 
+/// `quietline keylog …`
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum KeylogCommand {
+    /// Print the key log's verifier key and its signed checkpoint at the
+    /// current size, from the database (what `GET /api/v1/keylog/key` and
+    /// `/checkpoint` serve).
+    Show {
+        /// The log's origin, as `serve` has it [default: the `keylog_origin` setting, else quietline.invalid/keylog].
+        #[arg(long, env = "QUIETLINE_KEYLOG_ORIGIN", value_name = "ORIGIN")]
+        keylog_origin: Option<String>,
+    },
+}
+
+/// `quietline keylog show`: the verifier key line, then the signed
+/// checkpoint (crypto/FORMAT.md#checkpoints). Makes the log key if the
+/// database has none yet, as the server's first request would.
+pub async fn run_keylog_show(
+    storage: &dyn Storage,
+    origin: &str,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let log = crate::keylog::KeyLog::new(origin);
+    let vkey = log.verifier_key(storage).await?;
+    let note = log.checkpoint(storage).await?;
+    write!(out, "{vkey}\n\n{note}")?;
+    Ok(())
+}
+
 /// What `pow status` printed: the difficulty, for tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PowStatus {

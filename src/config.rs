@@ -472,6 +472,30 @@ pub fn resolve_listen(common: &CommonArgs) -> Result<SocketAddr, ConfigError> {
         .map_err(|_| invalid("listen", "use ADDRESS:PORT, e.g. 127.0.0.1:8080"))
 }
 
+/// The key log's origin for `quietline keylog show`: the flag (or
+/// `QUIETLINE_KEYLOG_ORIGIN`), then the config file, then the default — as
+/// `serve` resolves it, so both name the log alike.
+pub fn resolve_keylog_origin(
+    common: &CommonArgs,
+    flag: Option<String>,
+) -> Result<String, ConfigError> {
+    let file = load_file(common.config.as_deref())?;
+    keylog_origin(flag, &file)
+}
+
+fn keylog_origin(flag: Option<String>, file: &FileConfig) -> Result<String, ConfigError> {
+    let origin = flag
+        .or(file.keylog_origin.clone())
+        .unwrap_or_else(|| DEFAULT_KEYLOG_ORIGIN.to_owned());
+    if !quietline_crypto::keylog::is_valid_origin(&origin) {
+        return Err(invalid(
+            "--keylog-origin",
+            "use this service's host and a path, without spaces or '+', e.g. report.example.police.uk/keylog",
+        ));
+    }
+    Ok(origin)
+}
+
 /// Resolve the settings for `serve`.
 pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConfig, ConfigError> {
     let file = load_file(common.config.as_deref())?;
@@ -527,17 +551,7 @@ pub fn resolve_serve(common: &CommonArgs, serve: &ServeArgs) -> Result<ServeConf
         .or(file.exit_url.clone())
         .unwrap_or_else(|| DEFAULT_EXIT_URL.to_owned());
     check_exit_url(&exit_url)?;
-    let keylog_origin = serve
-        .keylog_origin
-        .clone()
-        .or(file.keylog_origin.clone())
-        .unwrap_or_else(|| DEFAULT_KEYLOG_ORIGIN.to_owned());
-    if !quietline_crypto::keylog::is_valid_origin(&keylog_origin) {
-        return Err(invalid(
-            "--keylog-origin",
-            "use this service's host and a path, without spaces or '+', e.g. report.example.police.uk/keylog",
-        ));
-    }
+    let keylog_origin = keylog_origin(serve.keylog_origin.clone(), &file)?;
     let pow = resolve_pow(serve, &file)?;
     let attachments = resolve_attachments(serve, &file)?;
 
@@ -736,6 +750,34 @@ mod tests {
         assert!(c.server.access_log);
         assert!(c.server.onion_address.is_none());
         assert_eq!(c.server.exit_url, "https://www.bbc.co.uk/weather");
+    }
+
+    #[test]
+    fn keylog_origin() {
+        let with = |o: Option<&str>| {
+            serve(
+                CommonArgs::default(),
+                ServeArgs {
+                    keylog_origin: o.map(str::to_owned),
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(
+            with(None).unwrap().server.keylog_origin,
+            DEFAULT_KEYLOG_ORIGIN
+        );
+        assert_eq!(
+            with(Some("report.example.police.uk/keylog"))
+                .unwrap()
+                .server
+                .keylog_origin,
+            "report.example.police.uk/keylog"
+        );
+        for bad in ["", "a b", "a+b", "caf\u{e9}/log", "x\ny"] {
+            let e = with(Some(bad)).unwrap_err().to_string();
+            assert!(e.contains("--keylog-origin"), "{bad:?}: {e}");
+        }
     }
 
     #[test]

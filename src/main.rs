@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use quietline::admin::{self, ForceCommand, PowCommand, TokenCommand};
+use quietline::admin::{self, ForceCommand, KeylogCommand, PowCommand, TokenCommand};
 use quietline::config::{self, CommonArgs, ServeArgs, Settings};
 use quietline::http::logging;
 use quietline::storage::{self, Storage};
@@ -43,6 +43,9 @@ enum Command {
     /// Proof of work on submissions.
     #[command(subcommand)]
     Pow(PowCommand),
+    /// The append-only key log of force key statements.
+    #[command(subcommand)]
+    Keylog(KeylogCommand),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +94,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             admin::run_pow_status(&base, &mut std::io::stdout())
                 .await
                 .map(|_| ())
+        }
+        Command::Keylog(KeylogCommand::Show { keylog_origin }) => {
+            let origin = config::resolve_keylog_origin(&cli.common, keylog_origin)?;
+            let (storage, _) = open_admin(&cli.common).await?;
+            let r = admin::run_keylog_show(storage.as_ref(), &origin, &mut std::io::stdout()).await;
+            storage.close().await;
+            r
         }
         Command::Purge => {
             let (storage, settings) = open_admin(&cli.common).await?;

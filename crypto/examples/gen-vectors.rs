@@ -7,6 +7,8 @@
 mod copy_vectors;
 #[path = "../tests/common/fixed_rng.rs"]
 mod fixed_rng;
+#[path = "../tests/common/keylog_vectors.rs"]
+mod keylog_vectors;
 #[path = "../tests/common/statement_vectors.rs"]
 mod statement_vectors;
 #[path = "../tests/common/stream_vectors.rs"]
@@ -46,6 +48,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("statement-v1.json"),
         vectors::render(&statement_vectors::statement_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("keylog-v1.json"),
+        vectors::render(&keylog_vectors::keylog_vectors()),
     )?;
     std::fs::write(
         dir.join("stream-v1.json"),

@@ -4,7 +4,9 @@
 //! It owns what is stored and how it is made durable; it does not parse
 //! envelopes, authenticate anyone or know about HTTP. What is stored is exactly
 //! the data inventory in `threat-model/` and nothing more: no timestamps finer
-//! than the UTC day, no sequence or auto-increment that orders arrivals.
+//! than the UTC day, no sequence or auto-increment that orders arrivals. (The
+//! key log's index orders the key statements the platform accepted: public
+//! operator actions about keys, never reports; crypto/FORMAT.md#key-log.)
 
 use async_trait::async_trait;
 

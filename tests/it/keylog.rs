@@ -9,6 +9,7 @@
 //! `force key add --statement` run against both too, with a real server
 //! serving the directory.
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -445,6 +446,8 @@ async fn serve_demo_signs_its_key() {
 
     let forces: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let served = forces[0]["statement"].as_str().unwrap();
+    // The demo's statement is the key log's first entry.
+    assert_eq!(forces[0]["log_index"], 0);
     assert_eq!(
         served,
         std::fs::read_to_string(demo.join("statement"))
@@ -608,6 +611,37 @@ async fn log_storage(url: &str) {
             },
         ]
     );
+    // Statements of several forces at once: each appended once, the
+    // indices contiguous (appends take turns).
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let force = format!("f{i}");
+            let k = signed_force(s.as_ref(), &force).await;
+            let text = sign(&first(&force, new_key()), &[&k]);
+            qa::add_signed_force_key(s.as_ref(), &force, &text, t)
+                .await
+                .unwrap();
+            SignedStatement::from_base64url(&text)
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+        }));
+    }
+    let mut added = BTreeSet::new();
+    for task in tasks {
+        added.insert(task.await.unwrap());
+    }
+    assert_eq!(s.keylog_size().await.unwrap(), 10);
+    let tail: BTreeSet<Vec<u8>> = s.keylog_entries(4, 10).await.unwrap().into_iter().collect();
+    assert_eq!(tail, added);
+    let positions = s.keylog_current_positions().await.unwrap();
+    let mut indices: Vec<u64> = positions.iter().map(|p| p.index).collect();
+    indices.sort();
+    assert_eq!(indices, vec![1, 3, 4, 5, 6, 7, 8, 9]);
+    expected = s.keylog_entries(0, 10).await.unwrap();
+
     // The seed: the first one offered is kept, by every caller.
     let seed = *s.keylog_seed([1; 32]).await.unwrap();
     assert_eq!(seed, [1; 32]);
@@ -639,11 +673,11 @@ async fn log_storage(url: &str) {
     }
     // Reopened: all still there, and the same seed.
     let s = storage::open(url).await.unwrap();
-    assert_eq!(s.keylog_entries(0, 4).await.unwrap(), expected);
+    assert_eq!(s.keylog_entries(0, 10).await.unwrap(), expected);
     assert_eq!(*s.keylog_seed([3; 32]).await.unwrap(), seed);
     // The retention purge leaves the log alone.
     s.purge(today() as i32 + 1000, 1).await.unwrap();
-    assert_eq!(s.keylog_size().await.unwrap(), 4);
+    assert_eq!(s.keylog_size().await.unwrap(), 10);
     s.close().await;
 }
 
@@ -1050,6 +1084,33 @@ async fn log_over_http(database_url: Option<&str>) {
     let (_, _, note3) = get(&server, "/api/v1/keylog/checkpoint").await;
     assert_eq!(note3, note2);
     assert!(server.stop().success);
+
+    // `quietline keylog show` prints the same key and checkpoint from the
+    // database; without the origin it names another log (another key id).
+    let shown = admin_ok(
+        d,
+        database_url,
+        &[
+            "keylog",
+            "show",
+            "--keylog-origin",
+            "report.example.test/keylog",
+        ],
+    );
+    assert_eq!(shown, format!("{vkey}\n{note2}"));
+    let other = admin_ok(d, database_url, &["keylog", "show"]);
+    assert!(other.starts_with("quietline.invalid/keylog+"), "{other}");
+    assert!(LogKey::from_vkey(other.lines().next().unwrap()).unwrap() != key);
+    let bad = admin(
+        d,
+        database_url,
+        &["keylog", "show", "--keylog-origin", "a b"],
+    );
+    assert!(
+        !bad.ok && bad.stderr.contains("--keylog-origin"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1158,5 +1219,149 @@ async fn entries_page_postgres() {
         return;
     };
     entries_page(Some(db.url())).await;
+    db.cleanup().await;
+}
+
+/// Two instances on one database sign the same checkpoint with the same key;
+/// and a history rewritten behind a reader's checkpoint (an entry changed
+/// in the database after the triggers that refuse it are dropped) has no
+/// consistency proof from that checkpoint, whatever the server answers.
+async fn replicas_and_a_rewritten_history(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let t = today();
+    admin_ok(
+        d,
+        database_url,
+        &["force", "add", "north", "--name", "North"],
+    );
+    let a = SigningSecret::generate(&mut rng());
+    admin_ok(
+        d,
+        database_url,
+        &[
+            "force",
+            "signer",
+            "set",
+            "north",
+            "--public-key",
+            &a.public_key().to_base64url(),
+        ],
+    );
+    let n0 = first("north", new_key());
+    let n1 = n0.next(new_key(), t - 1, t + 30);
+    for st in [&n0, &n1] {
+        admin_ok(
+            d,
+            database_url,
+            &[
+                "force",
+                "key",
+                "add",
+                "north",
+                "--statement",
+                &sign(st, &[&a]),
+            ],
+        );
+    }
+    let mut extra = vec![];
+    if let Some(url) = database_url {
+        extra = vec!["--database-url", url];
+    }
+    let one = Process::serve(d, &extra);
+    let two = Process::serve(d, &extra);
+    let vkey = get(&one, "/api/v1/keylog/key").await.2;
+    assert_eq!(get(&two, "/api/v1/keylog/key").await.2, vkey);
+    let seen = get(&one, "/api/v1/keylog/checkpoint").await.2;
+    assert_eq!(get(&two, "/api/v1/keylog/checkpoint").await.2, seen);
+    assert!(one.stop().success && two.stop().success);
+    let key = LogKey::from_vkey(&vkey).unwrap();
+    let old = key.open_checkpoint(&seen).unwrap();
+
+    // Rewrite entry 0 behind the reader's back, and append one more.
+    let sqlite = sqlite_url(d);
+    let url = database_url.unwrap_or(&sqlite);
+    let forged = {
+        let mut e = b64(&sign(&n0, &[&a]));
+        let last = e.len() - 1;
+        e[last] ^= 1;
+        e
+    };
+    if database_url.is_none() {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query("DROP TRIGGER keylog_entries_no_update")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE keylog_entries SET entry = ?1 WHERE idx = 0")
+            .bind(&forged)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query("DROP TRIGGER keylog_entries_no_change ON keylog_entries")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE keylog_entries SET entry = $1 WHERE idx = 0")
+            .bind(&forged)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    let n2 = n1.next(new_key(), t - 1, t + 30);
+    admin_ok(
+        d,
+        database_url,
+        &[
+            "force",
+            "key",
+            "add",
+            "north",
+            "--statement",
+            &sign(&n2, &[&a]),
+        ],
+    );
+    let server = Process::serve(d, &extra);
+    let new = key
+        .open_checkpoint(&get(&server, "/api/v1/keylog/checkpoint").await.2)
+        .unwrap();
+    assert_eq!(new.size, 3);
+    let proof = get_json(&server, "/api/v1/keylog/proof/consistency?from=2&to=3").await;
+    assert_eq!(
+        kl::verify_consistency(2, 3, &hashes(&proof), &old.root, &new.root)
+            .unwrap_err()
+            .code(),
+        "inconsistent"
+    );
+    // The same size again with another root: a fork, signed by the log key.
+    let same = get_json(&server, "/api/v1/keylog/proof/consistency?from=2&to=2").await;
+    let now2 = kl::tree_root(
+        &get_json(&server, "/api/v1/keylog/entries?start=0&end=2").await["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| b64(e.as_str().unwrap()))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    assert!(kl::verify_consistency(2, 2, &hashes(&same), &old.root, &now2).is_err());
+    assert!(server.stop().success);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_and_a_rewritten_history_sqlite() {
+    replicas_and_a_rewritten_history(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_and_a_rewritten_history_postgres() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    replicas_and_a_rewritten_history(Some(db.url())).await;
     db.cleanup().await;
 }

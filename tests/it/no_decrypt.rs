@@ -97,6 +97,8 @@ fn no_command_has_a_private_key_option() {
         &["token", "list"],
         &["token", "revoke"],
         &["purge"],
+        &["keylog"],
+        &["keylog", "show"],
     ];
     let mut options = std::collections::BTreeSet::new();
     for c in commands {

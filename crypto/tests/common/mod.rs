@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 pub mod copy_vectors;
 pub mod fixed_rng;
+pub mod keylog_vectors;
 pub mod statement_vectors;
 pub mod stream_vectors;
 pub mod vectors;
