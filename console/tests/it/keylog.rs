@@ -450,3 +450,80 @@ fn a_server_without_the_key_log_warns_once_then_alarms_once_a_checkpoint_was_see
     assert!(o.stderr.contains("KEY ALARM (log-not-served)"), "{o:?}");
     assert_eq!(raised_alarm(&console).unwrap().check, "log-not-served");
 }
+
+#[test]
+fn desk_demo_imports_the_demo_signing_key_and_the_watch_runs_on_the_demo() {
+    use std::io::BufRead;
+    let server = crate::support::start_server();
+    let data = tempfile::tempdir().unwrap();
+    let demo = server
+        .block_on(quietline::demo::ensure_demo(
+            server.storage.as_ref(),
+            data.path(),
+        ))
+        .unwrap();
+    let console = Console::new();
+    let pass = demo.dir.join("passphrase");
+    let mut cmd = console.command_without_passphrase();
+    cmd.arg("--passphrase-file")
+        .arg(&pass)
+        .arg("desk")
+        .arg("--demo")
+        .arg(&demo.dir)
+        .args(["--server", &server.base, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut printed = Vec::new();
+    let started = loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Ok(line) if line.starts_with("Desk for") => break true,
+            Ok(line) => printed.push(line),
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(started, "the demo desk did not start: {printed:?}");
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.starts_with("Imported signing key") && l.contains("force demo")),
+        "{printed:?}"
+    );
+    // The demo's signing key and statement are the home's now.
+    let text = std::fs::read_to_string(demo.dir.join("signing.key")).unwrap();
+    let info = quietline_crypto::signing_keyfile::signing_key_file_info(&text).unwrap();
+    assert!(
+        console
+            .home
+            .join("signing")
+            .join(format!("{}.key", info.signer_id))
+            .is_file()
+    );
+    assert!(
+        console
+            .home
+            .join("statements")
+            .join(format!("{:020}.statement", 0))
+            .is_file()
+    );
+    // And the watch checks the demo force's statement and key log: quiet.
+    let mut cmd = console.command_without_passphrase();
+    cmd.arg("--passphrase-file").arg(&pass);
+    let o = console.run_with(cmd, &["pull"]);
+    assert!(o.ok && !o.stderr.contains("warning"), "{o:?}");
+    assert!(kept_checkpoint(&console).is_some());
+    assert_eq!(raised_alarm(&console), None);
+}
