@@ -8,14 +8,21 @@
 //! they run is [`super::pull`].
 
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::pull::BACKGROUND_ACCOUNT;
 use super::{Desk, DeskError, Handler};
 use crate::audit::Actor;
 use crate::watch::{self, ActiveAlarm, KeyAlarm};
 
-/// The alarm as last read from the vault.
-pub(crate) type AlarmCell = Mutex<Option<ActiveAlarm>>;
+/// The alarm as last read from the vault, and when it was read.
+pub(crate) type AlarmCell = Mutex<(Option<ActiveAlarm>, Option<Instant>)>;
+
+/// How old the desk's copy of the raised alarm may get before a signed-in
+/// page reads it again ([`Desk::refresh_key_alarm_if_older`]): an alarm a
+/// CLI or another desk raised, or a supervisor acknowledged elsewhere, shows
+/// on this desk's pages within this time.
+pub const ALARM_REFRESH: Duration = Duration::from_secs(5);
 
 impl Desk {
     /// The raised, unacknowledged key alarm, as this desk last read it from
@@ -23,7 +30,23 @@ impl Desk {
     /// Every role may know there is one (handlers are shown a plainer
     /// notice); only supervisors acknowledge it.
     pub fn key_alarm(&self) -> Option<ActiveAlarm> {
-        self.inner.key_alarm.lock().ok().and_then(|a| a.clone())
+        self.inner.key_alarm.lock().ok().and_then(|a| a.0.clone())
+    }
+
+    /// [`Desk::refresh_key_alarm`] if this desk's copy is older than `max_age`
+    /// (the web layer calls it before each signed-in page, with
+    /// [`ALARM_REFRESH`]): one small read of the vault every few seconds.
+    pub async fn refresh_key_alarm_if_older(&self, max_age: Duration) -> Result<(), DeskError> {
+        let stale = self
+            .inner
+            .key_alarm
+            .lock()
+            .map(|a| a.1.is_none_or(|t| t.elapsed() >= max_age))
+            .unwrap_or(true);
+        if stale {
+            self.refresh_key_alarm().await?;
+        }
+        Ok(())
     }
 
     /// Read the raised alarm from the vault again (another desk or a CLI
@@ -36,7 +59,7 @@ impl Desk {
 
     fn set_alarm_cell(&self, value: Option<ActiveAlarm>) {
         if let Ok(mut a) = self.inner.key_alarm.lock() {
-            *a = value;
+            *a = (value, Some(Instant::now()));
         }
     }
 

@@ -105,3 +105,35 @@ async fn postgres_a_swapped_key_puts_the_key_alarm_on_every_page_until_acknowled
     the_banner_stays_until_a_supervisor_acknowledges(td).await;
     pg.cleanup().await;
 }
+
+/// An alarm raised by a CLI (or another desk) sharing the vault reaches this
+/// desk's pages once its copy is older than the refresh interval.
+#[tokio::test]
+async fn an_alarm_raised_elsewhere_reaches_the_desk() {
+    use quietline_casework::watch::{self, ActiveAlarm};
+    use std::time::Duration;
+    let td = TestDesk::start().await;
+    assert!(td.desk.key_alarm().is_none());
+    let alarm = ActiveAlarm {
+        at: "2026-12-07T06:00:00Z".into(),
+        check: "log-shrunk".into(),
+        detail: "log-shrunk: force north-shire: lost entries".into(),
+    };
+    let cli = quietline_casework::audit::Actor::current(Some("cli".into()));
+    watch::sound(&td.vault, &cli, watch::AUDIT_ALARM, &alarm, false)
+        .await
+        .unwrap();
+    // A fresh copy is kept (no read per page) …
+    td.desk
+        .refresh_key_alarm_if_older(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert!(td.desk.key_alarm().is_none());
+    // … an old one is read again.
+    td.desk
+        .refresh_key_alarm_if_older(Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(td.desk.key_alarm(), Some(alarm));
+    td.stop().await;
+}
