@@ -122,7 +122,7 @@ impl KeyLog {
     }
 
     /// Entries `start ≤ i < end ≤ size`, at most [`MAX_ENTRIES_PER_REQUEST`]
-    /// of them from `start` (the caller pages on).
+    /// of them from `start` (the caller pages on); none when `start = end`.
     pub async fn entries(
         &self,
         storage: &dyn Storage,
@@ -130,9 +130,9 @@ impl KeyLog {
         end: u64,
     ) -> Result<Vec<Vec<u8>>, KeylogRefused> {
         let size = self.size(storage).await?;
-        if start >= end || end > size {
+        if start > end || end > size {
             return Err(KeylogRefused::BadRange(format!(
-                "entries are asked for as start ≤ i < end with start < end ≤ {size}, the log's size"
+                "entries are asked for as start ≤ i < end with start ≤ end ≤ {size}, the log's size"
             )));
         }
         let end = end.min(start.saturating_add(MAX_ENTRIES_PER_REQUEST));

@@ -89,7 +89,7 @@ async fn entries(
     q: Result<Query<EntriesQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|_| {
-        bad_query("entries are asked for as ?start=A&end=B, two whole numbers with A < B ≤ the log's size")
+        bad_query("entries are asked for as ?start=A&end=B, two whole numbers with A ≤ B ≤ the log's size")
     })?;
     let entries = state
         .keylog

@@ -371,6 +371,23 @@ impl Storage for Interposed {
     async fn current_statements(&self) -> Result<Vec<(String, StoredStatement)>, StorageError> {
         self.inner.current_statements().await
     }
+    async fn keylog_seed(
+        &self,
+        fresh: [u8; 32],
+    ) -> Result<zeroize::Zeroizing<[u8; 32]>, StorageError> {
+        self.inner.keylog_seed(fresh).await
+    }
+    async fn keylog_size(&self) -> Result<u64, StorageError> {
+        self.inner.keylog_size().await
+    }
+    async fn keylog_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.inner.keylog_entries(start, end).await
+    }
+    async fn keylog_current_positions(
+        &self,
+    ) -> Result<Vec<quietline::storage::LogPosition>, StorageError> {
+        self.inner.keylog_current_positions().await
+    }
     async fn add_token(&self, h: TokenHash, f: &str, l: &str) -> Result<(), StorageError> {
         self.inner.add_token(h, f, l).await
     }
