@@ -11,9 +11,10 @@
 //!
 //! With signed keys (crypto/FORMAT.md#key-statements), [`check_statement`]
 //! goes further: the served key must come with the force's own statement,
-//! signed by its signing keys, for exactly that key, valid today. (Calling
-//! it on every pull and on the desk's timer is issue 20's watch, still to
-//! be wired in.)
+//! signed by its signing keys, for exactly that key, valid today. The pull
+//! calls it (`desk::pull::check_directory_with`) whenever the home has
+//! signing keys and the directory serves a statement; the key log's half of
+//! the watch is [`crate::watch`].
 //!
 //! One exception, for key rotation: after `key rotate` the new key is current
 //! in the console before the platform operator has registered it, and until

@@ -43,3 +43,4 @@ pub mod session;
 pub mod text;
 pub mod thread;
 pub mod vault;
+pub mod watch;

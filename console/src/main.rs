@@ -24,6 +24,7 @@ use quietline_casework::keyring::{self, list_keys};
 use quietline_casework::records::Status;
 use quietline_casework::text;
 use quietline_casework::vault::Vault;
+use quietline_casework::watch::KeyAlarm;
 use quietline_crypto::keys::Suite;
 use zeroize::Zeroizing;
 
@@ -437,12 +438,15 @@ impl Ctx {
 pub(crate) fn desk_error(e: DeskError) -> anyhow::Error {
     match e {
         DeskError::KeySubstitution(s) => (*s).into(),
+        DeskError::KeyAlarm(a) => (*a).into(),
         e => e.into(),
     }
 }
 
 /// Exit code when the server's directory does not serve this console's current
-/// key for its force (key substitution); 1 is every other error, 2 a usage error.
+/// key for its force (key substitution), or the platform serves a statement
+/// or key log that is not the force's own (a key alarm, `watch`); 1 is every
+/// other error, 2 a usage error.
 const EXIT_KEY_SUBSTITUTION: u8 = 3;
 
 fn main() -> ExitCode {
@@ -463,7 +467,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(e) if e.downcast_ref::<KeySubstitution>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<KeySubstitution>().is_some()
+                || e.downcast_ref::<KeyAlarm>().is_some() =>
+        {
             eprintln!("error: {}", text::clean(&format!("{e:#}")));
             ExitCode::from(EXIT_KEY_SUBSTITUTION)
         }

@@ -1,6 +1,6 @@
 //! The base layout every page extends (`templates/base.html`: skip link,
-//! service navigation with the force's name, who is signed in, the error
-//! summary, footer), the inline-error pattern, and the pages that are not
+//! service navigation with the force's name, who is signed in, the key
+//! alarm's banner, the error summary, footer), the inline-error pattern, and the pages that are not
 //! anyone's route: not found, forbidden (CSRF), server error, desk locked,
 //! and a generic message page.
 //!
@@ -79,6 +79,23 @@ pub struct Layout {
     pub section: Section,
     /// The errors to show.
     pub errors: Vec<FieldError>,
+    /// The raised key alarm, for the banner on every signed-in page
+    /// (issue 20): supervisors see what was seen and acknowledge it,
+    /// handlers a plainer notice.
+    pub key_alarm: Option<KeyAlarmBanner>,
+}
+
+/// The key alarm's banner (`base.html`), in English and Welsh.
+#[derive(Debug, Clone)]
+pub struct KeyAlarmBanner {
+    /// When it was raised (RFC 3339).
+    pub at: String,
+    /// The check that failed (a stable code).
+    pub check: String,
+    /// What was seen (public ids only): shown to supervisors.
+    pub detail: String,
+    /// The reader supervises: the details and the acknowledge button.
+    pub supervisor: bool,
 }
 
 impl Layout {
@@ -99,6 +116,12 @@ impl Layout {
             csrf: current.csrf.clone(),
             section,
             errors: Vec::new(),
+            key_alarm: app.desk.key_alarm().map(|a| KeyAlarmBanner {
+                at: a.at,
+                check: a.check,
+                detail: a.detail,
+                supervisor: current.handler.role.supervises(),
+            }),
         }
     }
 
@@ -112,6 +135,7 @@ impl Layout {
             csrf: csrf.into(),
             section: Section::None,
             errors: Vec::new(),
+            key_alarm: None,
         }
     }
 

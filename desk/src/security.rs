@@ -237,6 +237,13 @@ pub async fn guard(
                 handler: s.handler,
                 csrf: s.csrf,
             });
+            // The key alarm's banner (issue 20) follows the vault shared
+            // with CLIs and other desks; a failed read keeps the last copy
+            // (the page still renders, and the next pull reads it again).
+            let _ = app
+                .desk
+                .refresh_key_alarm_if_older(quietline_casework::desk::watch::ALARM_REFRESH)
+                .await;
             next.run(req).await
         }
         Err(AccessError::NoSession) => {

@@ -210,6 +210,23 @@ impl Server {
         })
     }
 
+    /// A second server instance on this one's database (as in a scale-out,
+    /// or this server restarted after its database was changed): it reads
+    /// everything afresh, with no cache of its own yet.
+    pub fn another_instance(&self, settings: ServerSettings) -> Server {
+        let url = self.db_url();
+        let rt = runtime("server-2");
+        let storage =
+            off(|| rt.block_on(quietline::storage::open(&url))).expect("open server storage");
+        Server::on(rt, TestDb::at(url), storage, settings)
+    }
+
+    /// The server's database URL (for tests that change rows behind the
+    /// server's back, as an attacker with database access would).
+    pub fn db_url(&self) -> String {
+        self.inner().db.url.clone()
+    }
+
     fn inner(&self) -> &TestServer {
         self.inner.as_ref().expect("running")
     }

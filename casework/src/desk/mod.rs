@@ -16,7 +16,9 @@
 //! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
 //! the background loop, pull state), [`intel`] (grading, THRIVE triage and
 //! response targets: issue 17), [`retention`] (retention review and
-//! deletion) and [`disclose`] (disclosure to a partner outside the platform).
+//! deletion), [`disclose`] (disclosure to a partner outside the platform)
+//! and [`watch`] (the key alarm raised by the force's watch of its keys, and
+//! a supervisor's acknowledgement: issue 20).
 //!
 //! The return types are plain structs with public fields and no HTML: the
 //! desk's web layer renders them, the CLI prints them.
@@ -40,6 +42,7 @@ pub mod queue;
 pub mod retention;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod watch;
 
 pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
@@ -202,6 +205,11 @@ pub enum DeskError {
     /// [`crate::directory`]); an audit entry was written.
     #[error(transparent)]
     KeySubstitution(Box<crate::directory::KeySubstitution>),
+    /// The platform serves a statement or a key log that is not exactly the
+    /// force's own (see [`crate::watch`]); an audit entry was written and
+    /// the alarm raised.
+    #[error(transparent)]
+    KeyAlarm(Box<crate::watch::KeyAlarm>),
     /// The audit entry could not be written, so nothing was shown or done.
     #[error("cannot write the audit log ({0}); nothing was shown or changed")]
     Audit(VaultError),
@@ -237,6 +245,9 @@ struct Inner {
     /// not: a command-line `pull` needs none, and building one would open
     /// every envelope in the vault a second time and hold them all).
     indexed: bool,
+    /// The key alarm raised in the vault, as last read (`watch.rs`): the
+    /// banner on every page reads it without a database round trip.
+    key_alarm: watch::AlarmCell,
 }
 
 impl std::fmt::Debug for Desk {
@@ -260,6 +271,7 @@ impl Desk {
         clock: Clock,
     ) -> Result<Desk, DeskError> {
         let desk = Self::unlock(home, vault, passphrase, settings, clock, true)?;
+        desk.refresh_key_alarm().await?;
         desk.sync().await?;
         Ok(desk)
     }
@@ -274,7 +286,9 @@ impl Desk {
         settings: DeskSettings,
         clock: Clock,
     ) -> Result<Desk, DeskError> {
-        Self::unlock(home, vault, passphrase, settings, clock, false)
+        let desk = Self::unlock(home, vault, passphrase, settings, clock, false)?;
+        desk.refresh_key_alarm().await?;
+        Ok(desk)
     }
 
     fn unlock(
@@ -305,6 +319,7 @@ impl Desk {
                 pull: pull::PullCell::default(),
                 seen_loaded: std::sync::Mutex::new(None),
                 indexed,
+                key_alarm: watch::AlarmCell::default(),
             }),
         };
         Ok(desk)

@@ -4,7 +4,9 @@
 //! supervisors (the last pull, the last error, unreadable envelopes).
 //!
 //! It owns when to pull and what is remembered about it, and checking the
-//! server's directory against the force's key before each pull. The pull
+//! server's directory and key log against the force's own keys and
+//! statements before each pull (issue 20's watch: [`crate::watch`]); the
+//! background loop is also the watch's timer. The pull
 //! itself is [`crate::pull::pull`]; the index picks up what it stored.
 
 use std::future::Future;
@@ -21,6 +23,7 @@ use crate::keyring::{self, list_keys};
 use crate::pull::PullSummary;
 use crate::render::short;
 use crate::text::clean_line;
+use crate::watch::{self, KeyAlarm};
 
 /// The account named in the audit log for the background loop's pulls.
 pub const BACKGROUND_ACCOUNT: &str = "desk (background pull)";
@@ -95,6 +98,10 @@ pub(crate) type PullCell = Mutex<PullMemory>;
 pub enum DirectoryRefusal {
     /// The directory serves another key (write an audit entry, then stop).
     Substitution(Box<KeySubstitution>),
+    /// The directory's statement, or the key log, is not exactly the
+    /// force's own (write an audit entry, raise the alarm, then stop; see
+    /// [`crate::watch`]).
+    Alarm(Box<KeyAlarm>),
     /// Anything else (server down, no key ring, bad config).
     Other(DeskError),
 }
@@ -152,6 +159,15 @@ pub async fn check_directory_with(
     client: &Client,
     config: &mut Config,
 ) -> Result<Option<String>, DirectoryRefusal> {
+    Ok(check_directory_served(home, client, config).await?.0)
+}
+
+/// [`check_directory_with`], also returning what the directory served.
+async fn check_directory_served(
+    home: &Home,
+    client: &Client,
+    config: &mut Config,
+) -> Result<(Option<String>, Served), DirectoryRefusal> {
     let (force, current) = current_public(home, config)?;
     let previous = match &config.previous_key {
         Some(id) => list_keys(&home.keys_dir())?
@@ -162,12 +178,28 @@ pub async fn check_directory_with(
     };
     let entries = client.forces().await?;
     let mut warning = None;
-    match directory::check(client.base(), &entries, &force, &current, previous.as_ref()) {
-        Ok(Served::Current(e)) => {
+    let served = directory::check(client.base(), &entries, &force, &current, previous.as_ref())
+        .map_err(DirectoryRefusal::Substitution)?;
+    // The served key is this console's; with signing keys, its statement, if
+    // the directory serves one, must be the force's own for exactly that key
+    // (issue 20's watch). A key served bare is not an alarm here: the key is
+    // ours, and a force may not have registered its signing key yet (the
+    // key log check says more once the force's statements are logged).
+    let entry = match &served {
+        Served::Current(e) | Served::Previous(e) => e,
+    };
+    if entry.statement.is_some()
+        && let Some(signers) = watch::force_signers(home)?
+    {
+        directory::check_statement(client.base(), entry, &signers, watch::today_number())
+            .map_err(|a| DirectoryRefusal::Alarm(a.into()))?;
+    }
+    match &served {
+        Served::Current(e) => {
             config.previous_key = None;
             config.force_name = Some(clean_line(&e.name, 100));
         }
-        Ok(Served::Previous(e)) => {
+        Served::Previous(e) => {
             warning = Some(format!(
                 "the server still publishes key {} for force {force}, the key before this console's current key {}: reports are still sealed to the old key (this console can read them). Ask the platform operator to register the new key:\n  {}",
                 clean_line(&e.key_id, 16),
@@ -176,25 +208,73 @@ pub async fn check_directory_with(
             ));
             config.force_name = Some(clean_line(&e.name, 100));
         }
-        Err(substitution) => return Err(DirectoryRefusal::Substitution(substitution)),
     }
-    Ok(warning)
+    Ok((warning, served))
+}
+
+/// The key-log half of the watch ([`watch::check_log`]) for the home's force,
+/// after the directory served `served`.
+async fn check_key_log(
+    home: &Home,
+    vault: &crate::vault::Vault,
+    client: &Client,
+    config: &Config,
+    served: &Served,
+) -> Result<Option<String>, DirectoryRefusal> {
+    let (force, current) = current_public(home, config)?;
+    let signers = watch::force_signers(home)?;
+    let statements = keyring::statements(&home.root().join("statements"))?;
+    let (Served::Current(entry) | Served::Previous(entry)) = served;
+    let ours = watch::Ours {
+        force: &force,
+        signers: signers.as_ref(),
+        current: &current,
+        statements: &statements,
+        served: entry,
+    };
+    match watch::check_log(vault, client, ours).await {
+        Ok(w) => Ok(w),
+        Err(watch::LogRefusal::Alarm(a)) => Err(DirectoryRefusal::Alarm(a)),
+        Err(watch::LogRefusal::Client(e)) => Err(e.into()),
+        Err(watch::LogRefusal::Vault(e)) => Err(e.into()),
+    }
 }
 
 impl Desk {
-    /// [`check_directory`], with the audit entry on a substitution.
+    /// [`check_directory`] and the key log's check ([`watch::check_log`]),
+    /// with the audit entry and the raised alarm on a substitution or a key
+    /// alarm.
     pub(crate) async fn check_directory(
         &self,
         who: &Handler,
         client: &Client,
     ) -> Result<Option<String>, DeskError> {
-        match check_directory(self.home(), client).await {
+        let checked = async {
+            let mut config = self.home().load_config()?;
+            let before = config.clone();
+            let (warning, served) =
+                check_directory_served(self.home(), client, &mut config).await?;
+            if config != before {
+                self.home().save_config(&config)?;
+            }
+            let log_warning =
+                check_key_log(self.home(), self.vault(), client, &config, &served).await?;
+            Ok(match (warning, log_warning) {
+                (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+                (a, b) => a.or(b),
+            })
+        };
+        match checked.await {
             Ok(w) => Ok(w),
             Err(DirectoryRefusal::Other(e)) => Err(e),
             Err(DirectoryRefusal::Substitution(s)) => {
-                self.record_audit(who, "key-mismatch", None, Some(s.audit_detail()))
-                    .await?;
+                let alarm = KeyAlarm::from(&*s);
+                self.sound_key_alarm(who, "key-mismatch", &alarm).await?;
                 Err(DeskError::KeySubstitution(s))
+            }
+            Err(DirectoryRefusal::Alarm(a)) => {
+                self.sound_key_alarm(who, watch::AUDIT_ALARM, &a).await?;
+                Err(DeskError::KeyAlarm(a))
             }
         }
     }
@@ -242,6 +322,9 @@ impl Desk {
         progress: &ProgressBar,
     ) -> Result<PullRun, DeskError> {
         let ring = self.ring()?;
+        // Another desk or a CLI sharing the vault may have raised or lowered
+        // the key alarm since: the banner follows the vault.
+        self.refresh_key_alarm().await?;
         let warning = self.check_directory(who, client).await?;
         let s = crate::pull::pull(client, self.vault(), &ring, progress).await?;
         let detail = format!(

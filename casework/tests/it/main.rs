@@ -5,3 +5,4 @@
 mod client_keylog;
 mod support;
 mod vault;
+mod watch;

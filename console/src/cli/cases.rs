@@ -42,7 +42,7 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
     );
     // Before anything else (and before the passphrase): the directory must
     // serve this console's key.
-    crate::cli::login::directory_first(ctx, &client).await?;
+    let shown = crate::cli::login::directory_first(ctx, &client).await?;
     let desk = ctx.desk_for_pull().await?;
     if std::io::stderr().is_terminal() {
         progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
@@ -50,7 +50,20 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
     }
     let result = desk.pull_with(&ctx.handler, &client, &progress).await;
     progress.finish_and_clear();
-    let s = result.map_err(desk_error)?.summary;
+    let run = result.map_err(desk_error)?;
+    // The pull's own check repeats the directory's (printed above) and adds
+    // the key log's (issue 20's watch): print what is new.
+    if let Some(w) = &run.warning {
+        let rest = shown
+            .as_deref()
+            .and_then(|s| w.strip_prefix(s))
+            .unwrap_or(w)
+            .trim_start_matches('\n');
+        if !rest.is_empty() {
+            eprintln!("warning: {rest}");
+        }
+    }
+    let s = run.summary;
     let (total, _) = ctx.vault().await?.counts().await?;
     println!(
         "Pulled {} new envelope(s): {} opened, {} flagged; {} already in the vault; {} refused. The vault holds {total}.",

@@ -6,8 +6,8 @@
 //! background. Stopping it locks the desk: the keys leave memory.
 //!
 //! `--demo DIR` is for trying Quietline with `quietline serve --demo`: it
-//! sets this home up from the demo directory (imports the demo force's key,
-//! logs in with its token) and makes a demo supervisor account whose
+//! sets this home up from the demo directory (imports the demo force's key
+//! and its signing key with the statement beside it, logs in with its token) and makes a demo supervisor account whose
 //! password and authenticator secret it writes to `DIR/desk-supervisor.txt`
 //! (mode 0600). It never runs for a real force's home by accident: it
 //! refuses a home whose keys belong to another force.
@@ -151,6 +151,24 @@ async fn demo_setup(ctx: &Ctx, dir: &Path, server: Option<&str>) -> Result<()> {
             info.force_id
         ),
         Some(_) => {}
+    }
+    // The demo force's signing key (`serve --demo` writes it beside the key
+    // file), so the demo's desk can sign a rotation's statement, and its
+    // statement, so the watch checks the directory and the key log against
+    // the force's own signing key from the first pull (issue 20).
+    let signing = dir.join("signing.key");
+    if signing.is_file()
+        && quietline_casework::keyring::list_signing_keys(&ctx.home.root().join("signing"))?
+            .is_empty()
+    {
+        crate::cli::keys::key(
+            ctx,
+            KeyCommand::Import {
+                file: signing,
+                current: false,
+            },
+        )
+        .await?;
     }
     if ctx.config()?.server.is_none() {
         let Some(server) = server else {

@@ -4,18 +4,20 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use quietline_casework::audit;
 use quietline_casework::client::Client;
 use quietline_casework::desk::pull::{DirectoryRefusal, check_directory_with};
 use quietline_casework::keyring::list_keys;
+use quietline_casework::watch::{self, KeyAlarm};
 use zeroize::Zeroizing;
 
 use crate::Ctx;
 
 /// [`check_directory`] for the commands that run before (or without) a
-/// desk: on a key substitution, an audit entry, then the error (exit code
-/// 3). Prints the directory's warning, if any.
-pub async fn directory_first(ctx: &Ctx, client: &Client) -> Result<()> {
+/// desk: on a key substitution or a key alarm (a statement the force did
+/// not sign), an audit entry, then the error (exit code 3). Prints the
+/// directory's warning, if any.
+/// Returns the warning it printed.
+pub async fn directory_first(ctx: &Ctx, client: &Client) -> Result<Option<String>> {
     let mut config = ctx.config()?;
     let before = config.clone();
     let checked = check_directory_with(&ctx.home, client, &mut config).await;
@@ -28,28 +30,35 @@ pub async fn directory_first(ctx: &Ctx, client: &Client) -> Result<()> {
 async fn directory_outcome(
     ctx: &Ctx,
     checked: Result<Option<String>, DirectoryRefusal>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     match checked {
         Ok(Some(warning)) => {
             eprintln!("warning: {warning}");
-            Ok(())
+            Ok(Some(warning))
         }
-        Ok(None) => Ok(()),
+        Ok(None) => Ok(None),
         Err(DirectoryRefusal::Other(e)) => Err(crate::desk_error(e)),
+        // Both: the audit entry, and the alarm raised in the vault (the
+        // desk's banner shows it until a supervisor acknowledges it).
         Err(DirectoryRefusal::Substitution(s)) => {
-            let vault = ctx.vault().await?;
-            audit::record(
-                &vault,
-                &ctx.actor,
-                "key-mismatch",
-                None,
-                Some(s.audit_detail()),
-            )
-            .await
-            .context("cannot write the audit log")?;
+            let alarm = KeyAlarm::from(&*s);
+            sound(ctx, "key-mismatch", &alarm).await?;
             Err((*s).into())
         }
+        Err(DirectoryRefusal::Alarm(a)) => {
+            sound(ctx, watch::AUDIT_ALARM, &a).await?;
+            Err((*a).into())
+        }
     }
+}
+
+async fn sound(ctx: &Ctx, action: &str, alarm: &KeyAlarm) -> Result<()> {
+    let vault = ctx.vault().await?;
+    let active = alarm.active(quietline_casework::clock::Clock::system().now_rfc3339());
+    watch::sound(&vault, &ctx.actor, action, &active, false)
+        .await
+        .context("cannot write the audit log")?;
+    Ok(())
 }
 
 pub async fn login(

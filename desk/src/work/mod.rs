@@ -49,6 +49,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/pull", get(supervise::pull_state).post(queue::pull_now))
         .route("/audit", get(supervise::audit))
         .route("/audit/verify", post(supervise::verify))
+        .route(
+            "/key-alarm/acknowledge",
+            post(supervise::acknowledge_key_alarm),
+        )
         .route("/cases/{id}", get(case::show))
         .route("/cases/{id}/status", post(case::status))
         .route("/cases/{id}/take", post(case::take))
@@ -167,10 +171,20 @@ pub(crate) fn desk_error(app: &AppState, current: &CurrentHandler, e: DeskError)
         ),
         // The server's side: the sentences are the library's own words
         // (never a report's text), and say what to do.
-        DeskError::Client(_)
-        | DeskError::Pull(_)
-        | DeskError::Home(_)
-        | DeskError::KeySubstitution(_) => pages::message(
+        // The watch stopped the pull (issue 20): the banner (the alarm is
+        // raised before the error returns, so the layout has it) says what
+        // to do; this page says why nothing was pulled.
+        DeskError::KeySubstitution(_) | DeskError::KeyAlarm(_) => pages::message(
+            StatusCode::BAD_GATEWAY,
+            layout(),
+            "The pull was stopped: key alarm",
+            &[
+                &capitalised(&e.to_string()),
+                "Nothing was pulled. The alarm is in the audit log.",
+            ],
+            Some(("/", "Go to the queue")),
+        ),
+        DeskError::Client(_) | DeskError::Pull(_) | DeskError::Home(_) => pages::message(
             StatusCode::BAD_GATEWAY,
             layout(),
             "The desk could not reach the intake server",

@@ -1,7 +1,8 @@
 //! The supervisors' pages: the audit log (`/audit`, filtered by account or
 //! case, paged, with "Verify the chain" posting to `/audit/verify` and the
-//! result shown on the page) and the pull state (`/pull`: the last pull,
-//! its counts, the last error, unreadable envelopes).
+//! result shown on the page), the pull state (`/pull`: the last pull,
+//! its counts, the last error, unreadable envelopes) and acknowledging the
+//! key alarm (`/key-alarm/acknowledge`, issue 20).
 //!
 //! Who may see them is the library's rule (`Desk::audit_log`,
 //! `Desk::verify_audit`, `Desk::pull_state` refuse other roles with
@@ -165,6 +166,31 @@ pub(crate) async fn pull_state(State(app): State<AppState>, current: CurrentHand
                 },
             )
         }
+        Err(e) => desk_error(&app, &current, e),
+    }
+}
+
+/// `POST /key-alarm/acknowledge` (supervisors): lower the raised key alarm
+/// (audited by the library, issue 20); the page says what happened.
+pub(crate) async fn acknowledge_key_alarm(
+    State(app): State<AppState>,
+    current: CurrentHandler,
+) -> Response {
+    match app.desk.acknowledge_key_alarm(&current.handler).await {
+        Ok(lowered) => crate::pages::message(
+            StatusCode::OK,
+            Layout::signed_in(&app, &current, "", Section::Audit),
+            if lowered {
+                "Key alarm acknowledged"
+            } else {
+                "No key alarm is raised"
+            },
+            &[
+                "Your acknowledgement is in the audit log under your account.",
+                "The desk checks the platform's keys again on every pull: if the platform still serves what raised the alarm, the alarm is raised again.",
+            ],
+            Some(("/audit", "See the audit log")),
+        ),
         Err(e) => desk_error(&app, &current, e),
     }
 }

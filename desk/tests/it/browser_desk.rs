@@ -415,3 +415,50 @@ async fn browser_desk_intel_disclose_to_a_partner_is_axe_clean() {
     );
     w.stop().await;
 }
+
+/// The key alarm (issue 20, part 4) in Chromium: a key swapped in the intake
+/// server's database stops the pull and raises the alarm; the supervisor's
+/// banner on every page (axe-clean), the handler's plainer notice, the
+/// acknowledgement; screenshot `docs/screenshots/desk-key-alarm.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_key_alarm() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let (_, sam_pw, sam_secret) = signed_in(&w.td, "sam", Role::Supervisor).await;
+    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    let (_, theirs) =
+        quietline_crypto::keys::generate_keypair(&mut quietline_testkit::server::rng());
+    quietline::admin::add_force_key(w.server.storage.as_ref(), FORCE_ID, &theirs)
+        .await
+        .unwrap();
+    let sam = quietline_casework::desk::Handler {
+        account: "sam".into(),
+        role: Role::Supervisor,
+    };
+    assert!(w.td.desk.pull_now(&sam).await.is_err());
+    assert!(w.td.desk.key_alarm().is_some());
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let result = script(
+        "work_key_alarm.mjs",
+        &w.td.base,
+        &json!({
+            "sam": login(&w, "sam", &sam_pw, &sam_secret),
+            "ann": login(&w, "ann", &ann_pw, &ann_secret),
+            "screenshots": shots,
+        }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    assert!(w.td.desk.key_alarm().is_none(), "acknowledged");
+    assert!(
+        std::fs::metadata(shots.join("desk-key-alarm.png"))
+            .unwrap()
+            .len()
+            > 10_000
+    );
+    w.stop().await;
+}

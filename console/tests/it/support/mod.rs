@@ -39,12 +39,17 @@ pub use quietline_testkit::blocking::Server;
 /// A real intake server: SQLite in a temporary directory, proof of work on
 /// (as in production) but at 2^8 tries a report, the real clock.
 pub fn start_server() -> Server {
-    Server::sqlite(quietline::ServerSettings {
+    Server::sqlite(server_settings())
+}
+
+/// The settings of [`start_server`].
+pub fn server_settings() -> quietline::ServerSettings {
+    quietline::ServerSettings {
         access_log: false,
         purge_interval: None,
         pow: quietline::pow::PowSettings::fixed(POW_DIFFICULTY),
         ..Default::default()
-    })
+    }
 }
 
 /// Output of one console run.
