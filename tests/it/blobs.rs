@@ -17,6 +17,7 @@ on_both_backends!(
     blob_upload_resume_and_fetch,
     blob_refusals,
     blob_pow_scales_with_size,
+    blob_purge_by_the_admin_command,
 );
 
 async fn json_of(res: reqwest::Response) -> (u16, Value) {
@@ -348,6 +349,196 @@ async fn blob_pow_scales_with_size(b: Backend) {
         "{v}"
     );
     s.shutdown().await.cleanup().await;
+}
+
+// ------------------------------------------------------------------ purge
+
+/// One chunk sealed: the smallest blob, one part.
+const ONE_PART: u64 = 65_552;
+
+/// A part whose octets are `tag` over and over: found by a byte search of
+/// the files (SQLite) or of the rows as hex (PostgreSQL) while it is held.
+fn tagged_part(tag: &[u8; 16]) -> Vec<u8> {
+    tag.iter()
+        .copied()
+        .cycle()
+        .take(ONE_PART as usize)
+        .collect()
+}
+
+/// Everything the server wrote that could hold a part: every file in the
+/// data directory (SQLite's database, WAL and shared memory), and on
+/// PostgreSQL every row of every table as text (`bytea` in hex).
+async fn written(db: &crate::support::server::TestDb, b: Backend) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![db.dir.path().to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    if b == Backend::Postgres {
+        out.push((
+            "the PostgreSQL rows".into(),
+            crate::page_metadata::dump_postgres(&db.url).await,
+        ));
+    }
+    out
+}
+
+/// Where `tag` (raw, or in hex as PostgreSQL's text form has it) occurs.
+fn holders(sources: &[(String, Vec<u8>)], tag: &[u8; 16]) -> Vec<String> {
+    let hex_tag = hex::encode(tag).into_bytes();
+    sources
+        .iter()
+        .filter(|(_, bytes)| {
+            bytes.windows(16).any(|w| w == tag) || bytes.windows(32).any(|w| w == hex_tag)
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// A blob of the purge test: its parts' tag, the day it began, complete,
+/// fetched by its force, purged by the first purge, purged by the second
+/// (with a 3-day unreferenced period).
+type PurgeCase = (&'static [u8; 16], i32, bool, bool, bool, bool);
+
+/// `quietline purge` (the real binary) purges attachments as the server's
+/// loop does, with the settings `serve` reads: an upload never completed is
+/// gone after the day after it began, a complete blob no handler fetched
+/// after the unreferenced period (`--attachments-unreferenced-days`), a
+/// fetched one after retention; and none of their octets stay in the
+/// database file, its WAL or (PostgreSQL) any row. The days are set by
+/// storing the blobs with past days (the storage's day injection), so
+/// nothing waits.
+async fn blob_purge_by_the_admin_command(b: Backend) {
+    use quietline::storage::NewBlob;
+    let Some(db) = crate::support::server::TestDb::new(b).await else {
+        return;
+    };
+    let data = db.dir.path();
+    crate::support::server::register_force_via_admin(data, &db.url);
+    let today = quietline::day::today();
+    let blobs: [PurgeCase; 6] = [
+        (b"QL-PURGE-UPLD-01", today - 3, false, false, true, true),
+        (b"QL-KEEP--UPLD-02", today, false, false, false, false),
+        (b"QL-PURGE-UNREF03", today - 20, true, false, true, true),
+        (b"QL-KEEP--UNREF04", today - 5, true, false, false, true),
+        (b"QL-KEEP--FETCH05", today - 20, true, true, false, false),
+        (b"QL-PURGE-FETCH06", today - 200, true, true, true, true),
+    ];
+    let storage = quietline::storage::open(&db.url).await.unwrap();
+    let mut ids = Vec::new();
+    for (tag, day, complete, fetched, ..) in blobs {
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).unwrap();
+        // An incomplete upload (the 2 MiB bucket) holds one part of two.
+        let (sealed_len, part_len) = if complete {
+            (ONE_PART, ONE_PART)
+        } else {
+            (
+                stream::sealed_len(2 << 20),
+                quietline::storage::BLOB_PART_LEN,
+            )
+        };
+        storage
+            .create_blob(NewBlob {
+                id,
+                force_id: "north".into(),
+                sealed_len,
+                day,
+                pow: None,
+            })
+            .await
+            .unwrap();
+        let part: Vec<u8> = tag
+            .iter()
+            .copied()
+            .cycle()
+            .take(part_len as usize)
+            .collect();
+        storage.put_blob_part(id, 0, part).await.unwrap();
+        if fetched {
+            storage.reference_blob("north", id).await.unwrap();
+        }
+        ids.push(id);
+    }
+    storage.close().await;
+    let before = written(&db, b).await;
+    for (tag, ..) in blobs {
+        assert!(
+            !holders(&before, tag).is_empty(),
+            "the search finds a part while it is held: {}",
+            String::from_utf8_lossy(tag)
+        );
+    }
+
+    let url = Some(db.url.as_str());
+    let out = crate::support::server::admin_ok(data, url, &["purge"]);
+    assert!(
+        out.contains("purged 1 attachment uploads never completed")
+            && out.contains("1 attachments no handler fetched within 14 days")
+            && out.contains("1 fetched attachments older than 90 days"),
+        "{out}"
+    );
+    let after = written(&db, b).await;
+    for (tag, _, _, _, purged, _) in blobs {
+        let found = holders(&after, tag);
+        assert_eq!(
+            found.is_empty(),
+            purged,
+            "{}: held in {found:?}",
+            String::from_utf8_lossy(tag)
+        );
+    }
+
+    // The unreferenced period is the operator's (flag, environment or TOML).
+    let out = crate::support::server::admin_ok(
+        data,
+        url,
+        &["purge", "--attachments-unreferenced-days", "3"],
+    );
+    assert!(
+        out.contains("purged 0 attachment uploads never completed")
+            && out.contains("1 attachments no handler fetched within 3 days"),
+        "{out}"
+    );
+    let cfg = data.join("purge.toml");
+    std::fs::write(&cfg, "attachments_unreferenced_days = 400\n").unwrap();
+    let refused =
+        crate::support::server::admin(data, url, &["--config", cfg.to_str().unwrap(), "purge"]);
+    assert!(
+        !refused.ok && refused.stderr.contains("--attachments-unreferenced-days"),
+        "{}",
+        refused.stderr
+    );
+    let after = written(&db, b).await;
+    let storage = quietline::storage::open(&db.url).await.unwrap();
+    for ((tag, _, complete, _, _, purged), id) in blobs.iter().zip(&ids) {
+        let found = holders(&after, tag);
+        assert_eq!(
+            found.is_empty(),
+            *purged,
+            "{}: held in {found:?}",
+            String::from_utf8_lossy(*tag)
+        );
+        let status = storage.blob_status(*id).await.unwrap();
+        assert_eq!(status.is_none(), *purged);
+        if *complete && !*purged {
+            assert_eq!(
+                storage.blob_part("north", *id, 0).await.unwrap(),
+                Some(tagged_part(tag)),
+                "a kept blob is whole"
+            );
+        }
+    }
+    storage.close().await;
+    db.cleanup().await;
 }
 
 // ------------------------------------------------------------------ SIGKILL
