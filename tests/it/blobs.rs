@@ -545,25 +545,60 @@ async fn blob_purge_by_the_admin_command(b: Backend) {
 
 /// Kill cycles per backend for uploads (each moves tens of MiB).
 const KILL_CYCLES: usize = 5;
-/// Concurrent uploading clients.
+/// Concurrent uploading clients, each sending its blob's parts all at once.
 const UPLOADERS: usize = 3;
+/// Parts of each blob (the 4 MiB bucket).
+const PARTS: u32 = 4;
+/// Longest random wait between the cycle's first acknowledged part and SIGKILL.
+const MAX_KILL_DELAY_MS: u64 = 300;
 
-/// What one uploader had acknowledged: (blob id, part number) → the part's
-/// octets, and the blobs whose every part was acknowledged.
-type Acked = (Vec<((String, u32), Vec<u8>)>, Vec<String>);
+/// One upload a client began (the server answered `201`): every part's
+/// octets (fixed when it began: an attachment is sealed once), and the parts
+/// the server acknowledged with a `200` whose body arrived.
+struct Upload {
+    id: String,
+    parts: Vec<Vec<u8>>,
+    acked: Vec<u32>,
+}
 
-/// Upload 4-part blobs (random octets: the server checks lengths only) until
-/// the server is gone.
+impl Upload {
+    fn whole(&self) -> Vec<u8> {
+        self.parts.concat()
+    }
+}
+
+/// PUT one part; `Some(status)` once the whole answer arrived.
+async fn send_part(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    n: u32,
+    part: Vec<u8>,
+) -> Option<u16> {
+    let res = http
+        .put(format!("{base}/api/v1/blobs/{id}/parts/{n}"))
+        .header("content-type", "application/octet-stream")
+        .body(part)
+        .send()
+        .await
+        .ok()?;
+    let status = res.status().as_u16();
+    // A 200 whose body never arrived is not an acknowledgement.
+    res.bytes().await.ok()?;
+    Some(status)
+}
+
+/// Begin 4-part blobs (random octets: the server checks lengths only) and
+/// send each one's parts all at once, until the server is gone.
 async fn upload_loop(
     base: String,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     first_ack: std::sync::Arc<tokio::sync::Notify>,
-) -> Acked {
+) -> Vec<Upload> {
     use std::sync::atomic::Ordering;
     let http = crate::support::server::client();
     let size = stream::sealed_len(4 << 20);
-    let mut acked = Vec::new();
-    let mut complete = Vec::new();
+    let mut uploads = Vec::new();
     'blobs: while !stop.load(Ordering::SeqCst) {
         let body = serde_json::to_vec(&json!({"force": "north", "size": size})).unwrap();
         let Ok(res) = http
@@ -598,46 +633,73 @@ async fn upload_loop(
         }
         let Ok(bytes) = res.bytes().await else { break };
         let v: Value = serde_json::from_slice(&bytes).unwrap();
-        let id = v["id"].as_str().unwrap().to_owned();
-        for n in 0..4u32 {
-            let mut part = vec![0u8; 16 * 65552];
-            getrandom::fill(&mut part).unwrap();
-            let Ok(res) = http
-                .put(format!("{base}/api/v1/blobs/{id}/parts/{n}"))
-                .header("content-type", "application/octet-stream")
-                .body(part.clone())
-                .send()
-                .await
-            else {
-                break 'blobs;
-            };
-            let status = res.status().as_u16();
-            // A 200 whose body never arrived is not an acknowledgement.
-            let Ok(_) = res.bytes().await else {
-                break 'blobs;
-            };
-            if status != 200 {
-                assert_eq!(status, 503, "unexpected answer to a part");
-                break 'blobs;
+        let parts: Vec<Vec<u8>> = (0..PARTS)
+            .map(|_| {
+                let mut part = vec![0u8; 16 * 65552];
+                getrandom::fill(&mut part).unwrap();
+                part
+            })
+            .collect();
+        let mut upload = Upload {
+            id: v["id"].as_str().unwrap().to_owned(),
+            parts,
+            acked: Vec::new(),
+        };
+        // Every part at once, each on its own connection from the pool.
+        let sends: Vec<_> = (0..PARTS)
+            .map(|n| {
+                let (http, base, id) = (http.clone(), base.clone(), upload.id.clone());
+                let part = upload.parts[n as usize].clone();
+                let first_ack = first_ack.clone();
+                tokio::spawn(async move {
+                    let status = send_part(&http, &base, &id, n, part).await;
+                    if status == Some(200) {
+                        first_ack.notify_one();
+                    }
+                    (n, status)
+                })
+            })
+            .collect();
+        let mut lost = false;
+        for s in sends {
+            match s.await.unwrap() {
+                (n, Some(200)) => upload.acked.push(n),
+                (_, Some(status)) => {
+                    assert_eq!(status, 503, "unexpected answer to a part");
+                    lost = true;
+                }
+                (_, None) => lost = true,
             }
-            acked.push(((id.clone(), n), part));
-            first_ack.notify_one();
         }
-        complete.push(id);
+        uploads.push(upload);
+        if lost {
+            break 'blobs;
+        }
     }
-    (acked, complete)
+    uploads
 }
 
 async fn sigkill_during_uploads_loses_no_acknowledged_part(backend: Backend) {
+    use rand::{RngExt, SeedableRng};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let Some(setup) = crate::support::server::BinarySetup::new(backend).await else {
         return;
     };
-    let mut acked: Vec<((String, u32), Vec<u8>)> = Vec::new();
-    let mut complete: Vec<String> = Vec::new();
+    let seed: u64 = std::env::var("QUIETLINE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let mut b = [0u8; 8];
+            getrandom::fill(&mut b).unwrap();
+            u64::from_le_bytes(b)
+        });
+    println!("crash seed {seed} (replay with QUIETLINE_CRASH_SEED={seed})");
+    let mut delays = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut uploads: Vec<Upload> = Vec::new();
     let mut server = setup.serve();
-    for cycle in 0..KILL_CYCLES {
+    let http = crate::support::server::client();
+    for _ in 0..KILL_CYCLES {
         let stop = Arc::new(AtomicBool::new(false));
         let first_ack = Arc::new(tokio::sync::Notify::new());
         let clients: Vec<_> = (0..UPLOADERS)
@@ -652,65 +714,90 @@ async fn sigkill_during_uploads_loses_no_acknowledged_part(backend: Backend) {
         tokio::time::timeout(crate::support::server::TIMEOUT, first_ack.notified())
             .await
             .expect("the server acknowledges a part");
-        // Kill while parts are in flight, a little later each cycle.
-        tokio::time::sleep(std::time::Duration::from_millis(50 * cycle as u64)).await;
+        // SIGKILL at a random moment while parts are in flight.
+        let delay = delays.random_range(0..=MAX_KILL_DELAY_MS);
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         let captured = server.kill();
         stop.store(true, Ordering::SeqCst);
         for c in clients {
-            let (a, done) = tokio::time::timeout(crate::support::server::TIMEOUT, c)
-                .await
-                .expect("uploaders notice the dead server")
-                .unwrap();
-            acked.extend(a);
-            complete.extend(done);
+            uploads.extend(
+                tokio::time::timeout(crate::support::server::TIMEOUT, c)
+                    .await
+                    .expect("uploaders notice the dead server")
+                    .unwrap(),
+            );
         }
         assert!(!String::from_utf8_lossy(&captured.stderr).contains("panic"));
         server = setup.serve();
-        // Every acknowledged part is held after the restart...
-        let http = crate::support::server::client();
-        for ((id, n), _) in &acked {
+        // Every acknowledged part is held after the restart.
+        for u in &uploads {
             let res = http
-                .get(server.url(&format!("/api/v1/blobs/{id}")))
+                .get(server.url(&format!("/api/v1/blobs/{}", u.id)))
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(res.status(), 200, "upload {id} is gone after SIGKILL");
+            assert_eq!(res.status(), 200, "upload {} is gone after SIGKILL", u.id);
             let v: Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-            assert!(
-                v["received"].as_array().unwrap().iter().any(|r| r == n),
-                "part {n} of {id} was acknowledged and is lost: {v}"
-            );
+            for n in &u.acked {
+                assert!(
+                    v["received"].as_array().unwrap().iter().any(|r| r == n),
+                    "part {n} of {} was acknowledged and is lost: {v}",
+                    u.id
+                );
+            }
         }
     }
-    // ... and every complete blob is fetched back byte for byte.
-    let http = crate::support::server::client();
-    assert!(!acked.is_empty());
-    for id in &complete {
+    // Resume, as the page does: ask which parts are held, send the rest;
+    // then every blob is complete and fetched back byte for byte.
+    let mut resumed = 0;
+    for u in &uploads {
         let res = http
-            .get(server.url(&format!("/api/v1/inbox/blobs/{id}")))
+            .get(server.url(&format!("/api/v1/blobs/{}", u.id)))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        let held: Vec<u64> = v["received"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect();
+        if held.len() < PARTS as usize {
+            resumed += 1;
+        }
+        for n in 0..PARTS {
+            if !held.contains(&u64::from(n)) {
+                let status =
+                    send_part(&http, &server.base, &u.id, n, u.parts[n as usize].clone()).await;
+                assert_eq!(status, Some(200), "part {n} of {} after resuming", u.id);
+            }
+        }
+        let res = http
+            .get(server.url(&format!("/api/v1/inbox/blobs/{}", u.id)))
             .bearer_auth(&setup.token)
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.status(),
+            200,
+            "blob {} is complete after resuming",
+            u.id
+        );
         let got = res.bytes().await.unwrap();
-        let want: Vec<u8> = (0..4u32)
-            .flat_map(|n| {
-                acked
-                    .iter()
-                    .find(|((i, m), _)| i == id && *m == n)
-                    .unwrap()
-                    .1
-                    .clone()
-            })
-            .collect();
-        assert!(got[..] == want[..], "blob {id} changed across a crash");
+        assert!(
+            got[..] == u.whole()[..],
+            "blob {} changed across a crash",
+            u.id
+        );
     }
+    let acked: usize = uploads.iter().map(|u| u.acked.len()).sum();
     println!(
-        "{KILL_CYCLES} SIGKILL cycles: {} parts acknowledged, {} blobs complete",
-        acked.len(),
-        complete.len()
+        "{KILL_CYCLES} SIGKILL cycles: {} uploads begun, {acked} parts acknowledged, {resumed} uploads resumed after a kill",
+        uploads.len(),
     );
+    assert!(acked > 0);
     assert!(server.stop().success);
     setup.db.cleanup().await;
 }
