@@ -23,6 +23,9 @@
 //! pow_difficulty = 21
 //! pow_max_difficulty = 29
 //! pow_expected_rate = 60
+//! attachments_max_count = 10
+//! attachments_max_bytes = 250000000
+//! attachments_unreferenced_days = 14   # read by `purge` too
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting cannot silently fall back to

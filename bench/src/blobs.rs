@@ -181,6 +181,122 @@ fn disk_rate(dir: &Path, data: &[u8], sync_each_part: bool) -> Result<f64> {
     Ok(data.len() as f64 / 1e6 / secs)
 }
 
+/// The storage's own rate, without HTTP: the same parts through
+/// `Storage::put_blob_part` one after the other on a fresh database (what
+/// the route calls after reading the body), in MB/s.
+async fn storage_rate(backend: Backend, dir: &Path, sealed: &Bytes) -> Result<f64> {
+    use quietline::storage::{NewBlob, PartWrite};
+    let (url, pg) = fresh(backend, dir, "storage").await?;
+    let s = quietline::storage::open(&url).await?;
+    s.add_force("demo", "Demo").await?;
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| anyhow::anyhow!("rng: {e}"))?;
+    s.create_blob(NewBlob {
+        id,
+        force_id: "demo".into(),
+        sealed_len: sealed.len() as u64,
+        day: quietline::day::today(),
+        pow: None,
+    })
+    .await?;
+    let start = Instant::now();
+    for (n, part) in sealed.chunks(BLOB_PART_LEN as usize).enumerate() {
+        match s
+            .put_blob_part(id, u32::try_from(n)?, part.to_vec())
+            .await?
+        {
+            PartWrite::Stored { .. } => {}
+            other => bail!("part {n}: {other:?}"),
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    s.close().await;
+    if let Some(pg) = pg {
+        pg.cleanup().await;
+    }
+    Ok(sealed.len() as f64 / 1e6 / secs)
+}
+
+/// The other design, "beside the database", as a prototype without HTTP:
+/// each part written to its own file in the data directory (`fdatasync`,
+/// renamed into place, the directory `fsync`ed) and then a row recording it
+/// committed to the database (SQLite in WAL with `synchronous = FULL`, or
+/// PostgreSQL with `synchronous_commit = on`, as the server runs them): the
+/// least work that keeps the promise "durable before acknowledged" with the
+/// octets outside the database. In MB/s.
+async fn beside_rate(backend: Backend, dir: &Path, sealed: &Bytes) -> Result<f64> {
+    use sqlx::Connection;
+    let (url, pg) = fresh(backend, dir, "beside").await?;
+    let parts_dir = dir.join("parts");
+    std::fs::create_dir_all(&parts_dir)?;
+    enum Db {
+        Lite(sqlx::SqliteConnection),
+        Pg(sqlx::PgConnection),
+    }
+    let mut db = match backend {
+        Backend::Sqlite => {
+            use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+            use std::str::FromStr;
+            let opts = SqliteConnectOptions::from_str(&url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full);
+            let mut c = sqlx::SqliteConnection::connect_with(&opts).await?;
+            sqlx::query("CREATE TABLE part_files (blob_id BLOB NOT NULL, n INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (blob_id, n))").execute(&mut c).await?;
+            Db::Lite(c)
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&url).await?;
+            sqlx::query("CREATE TABLE part_files (blob_id BYTEA NOT NULL, n INTEGER NOT NULL, len BIGINT NOT NULL, PRIMARY KEY (blob_id, n))").execute(&mut c).await?;
+            sqlx::query("SET synchronous_commit = on")
+                .execute(&mut c)
+                .await?;
+            Db::Pg(c)
+        }
+    };
+    let id = [7u8; 16];
+    let start = Instant::now();
+    for (n, part) in sealed.chunks(BLOB_PART_LEN as usize).enumerate() {
+        let tmp = parts_dir.join(format!("{n}.tmp"));
+        {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(part)?;
+            f.sync_data()?;
+        }
+        std::fs::rename(&tmp, parts_dir.join(n.to_string()))?;
+        std::fs::File::open(&parts_dir)?.sync_all()?;
+        let (n, len) = (i64::try_from(n)?, i64::try_from(part.len())?);
+        match &mut db {
+            Db::Lite(c) => {
+                sqlx::query("INSERT INTO part_files (blob_id, n, len) VALUES (?1, ?2, ?3)")
+                    .bind(&id[..])
+                    .bind(n)
+                    .bind(len)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Db::Pg(c) => {
+                sqlx::query("INSERT INTO part_files (blob_id, n, len) VALUES ($1, $2, $3)")
+                    .bind(&id[..])
+                    .bind(n)
+                    .bind(len)
+                    .execute(&mut *c)
+                    .await?;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    match db {
+        Db::Lite(c) => c.close().await?,
+        Db::Pg(c) => c.close().await?,
+    }
+    if let Some(pg) = pg {
+        pg.cleanup().await;
+    }
+    std::fs::remove_dir_all(&parts_dir)?;
+    Ok(sealed.len() as f64 / 1e6 / secs)
+}
+
 pub(crate) async fn blobs(cli: &Cli) -> Result<()> {
     let padded = u64::from(cli.blob_mib) << 20;
     let size = stream::sealed_len(padded);
@@ -250,6 +366,37 @@ pub(crate) async fn blobs(cli: &Cli) -> Result<()> {
                 100.0 * best / per_part,
             );
         }
+    }
+
+    println!(
+        "\n### Parts in the database or beside it\n\n\
+         The same octets, one part at a time, without HTTP ({} rounds, best kept): through the storage \
+         interface as the server stores them (in the database), and as a prototype of the other design \
+         (each part a file in the data directory: write, fdatasync, rename, fsync of the directory, then a \
+         row recording it committed to the same database), with the disk's fsync-per-part rate measured \
+         just before.\n",
+        cli.blob_rounds
+    );
+    println!(
+        "| backend | in the database (storage API) MB/s | beside it (files + row) MB/s | disk fsync per part MB/s |"
+    );
+    println!("|---|---|---|---|");
+    for &backend in backends {
+        let (mut inside, mut beside, mut per_part) = (0.0f64, 0.0f64, 0.0f64);
+        for round in 0..cli.blob_rounds {
+            let data = dir
+                .path()
+                .join(format!("{}-design-{round}", backend.name()));
+            std::fs::create_dir_all(&data)?;
+            per_part = per_part.max(disk_rate(&data, &sealed, true)?);
+            inside = inside.max(storage_rate(backend, &data, &sealed).await?);
+            beside = beside.max(beside_rate(backend, &data, &sealed).await?);
+            std::fs::remove_dir_all(&data)?;
+        }
+        println!(
+            "| {} | {inside:.0} | {beside:.0} | {per_part:.0} |",
+            backend.name()
+        );
     }
     Ok(())
 }
