@@ -366,11 +366,65 @@ fn tagged_part(tag: &[u8; 16]) -> Vec<u8> {
         .collect()
 }
 
+/// PostgreSQL's files of the blob tables and their TOAST table (after a
+/// CHECKPOINT, so what was committed is in them), as in
+/// `storage::postgres_purge_erases_envelope_bytes_from_table_files`.
+async fn pg_blob_files(url: &str) -> Vec<std::path::PathBuf> {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query("CHECKPOINT").execute(&mut c).await.unwrap();
+    let (data,): (String,) = sqlx::query_as("SHOW data_directory")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let files: Vec<(String,)> = sqlx::query_as(
+        "SELECT pg_relation_filepath(oid) FROM pg_class WHERE oid IN \
+         ('blobs'::regclass, 'blob_parts'::regclass, \
+          (SELECT reltoastrelid FROM pg_class WHERE oid = 'blob_parts'::regclass))",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap();
+    let _ = c.close().await;
+    assert_eq!(files.len(), 3);
+    files
+        .into_iter()
+        .map(|(f,)| std::path::Path::new(&data).join(f))
+        .collect()
+}
+
+/// Every segment of a relation file (`FILE`, `FILE.1`, …), concatenated;
+/// empty once the file is gone.
+fn segments(path: &std::path::Path) -> Vec<u8> {
+    let mut out = std::fs::read(path).unwrap_or_default();
+    for n in 1.. {
+        let seg = std::path::PathBuf::from(format!("{}.{n}", path.display()));
+        let Ok(bytes) = std::fs::read(&seg) else {
+            break;
+        };
+        out.extend(bytes);
+    }
+    out
+}
+
 /// Everything the server wrote that could hold a part: every file in the
 /// data directory (SQLite's database, WAL and shared memory), and on
-/// PostgreSQL every row of every table as text (`bytea` in hex).
-async fn written(db: &crate::support::server::TestDb, b: Backend) -> Vec<(String, Vec<u8>)> {
+/// PostgreSQL every row of every table as text (`bytea` in hex) and the
+/// blob tables' files, now and (`pg_files`) as they were before.
+async fn written(
+    db: &crate::support::server::TestDb,
+    b: Backend,
+    pg_files: &mut Vec<std::path::PathBuf>,
+) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
+    if b == Backend::Postgres {
+        pg_files.extend(pg_blob_files(&db.url).await);
+        pg_files.sort();
+        pg_files.dedup();
+        for f in pg_files.iter() {
+            out.push((f.display().to_string(), segments(f)));
+        }
+    }
     let mut stack = vec![db.dir.path().to_owned()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -413,7 +467,8 @@ type PurgeCase = (&'static [u8; 16], i32, bool, bool, bool, bool);
 /// gone after the day after it began, a complete blob no handler fetched
 /// after the unreferenced period (`--attachments-unreferenced-days`), a
 /// fetched one after retention; and none of their octets stay in the
-/// database file, its WAL or (PostgreSQL) any row. The days are set by
+/// database file, its WAL or (PostgreSQL) any row or the tables' files,
+/// old or new. The days are set by
 /// storing the blobs with past days (the storage's day injection), so
 /// nothing waits.
 async fn blob_purge_by_the_admin_command(b: Backend) {
@@ -469,10 +524,15 @@ async fn blob_purge_by_the_admin_command(b: Backend) {
         ids.push(id);
     }
     storage.close().await;
-    let before = written(&db, b).await;
+    let mut pg_files = Vec::new();
+    let before = written(&db, b, &mut pg_files).await;
     for (tag, ..) in blobs {
+        // In a file (the database, its WAL, PostgreSQL's table files), not
+        // only in the rows: the search of the files works.
         assert!(
-            !holders(&before, tag).is_empty(),
+            holders(&before, tag)
+                .iter()
+                .any(|h| h != "the PostgreSQL rows"),
             "the search finds a part while it is held: {}",
             String::from_utf8_lossy(tag)
         );
@@ -486,7 +546,7 @@ async fn blob_purge_by_the_admin_command(b: Backend) {
             && out.contains("1 fetched attachments older than 90 days"),
         "{out}"
     );
-    let after = written(&db, b).await;
+    let after = written(&db, b, &mut pg_files).await;
     for (tag, _, _, _, purged, _) in blobs {
         let found = holders(&after, tag);
         assert_eq!(
@@ -517,7 +577,7 @@ async fn blob_purge_by_the_admin_command(b: Backend) {
         "{}",
         refused.stderr
     );
-    let after = written(&db, b).await;
+    let after = written(&db, b, &mut pg_files).await;
     let storage = quietline::storage::open(&db.url).await.unwrap();
     for ((tag, _, complete, _, _, purged), id) in blobs.iter().zip(&ids) {
         let found = holders(&after, tag);
