@@ -22,7 +22,9 @@ use quietline_crypto::keys::{KeyId, PublicKey};
 use quietline_crypto::statement::{SignedStatement, SignerKey, SignerSet, StatementError};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::storage::{KeyStatus, Purged, Storage, StorageError, StoredSigners, StoredStatement};
+use crate::storage::{
+    KeyStatus, Purged, PurgedBlobs, Storage, StorageError, StoredSigners, StoredStatement,
+};
 use crate::tokens::TOKEN_BYTES;
 // A token's shape and hash live in `crate::tokens` (the HTTP layer checks them
 // too); re-exported so `admin::token_hash` and the others keep working.
@@ -709,13 +711,25 @@ pub async fn run_token(
 }
 
 /// Run `purge`: delete reports and slots past retention (plus their fuzz),
-/// and settle the closed days (their reports rewritten in a random order).
+/// settle the closed days (their reports rewritten in a random order), and
+/// purge attachments' blobs as the server's own loop does
+/// (crypto/FORMAT.md#blobs-on-the-server): uploads never completed, complete
+/// blobs no handler fetched within `unreferenced_days`, fetched ones past
+/// retention.
 pub async fn run_purge(
     storage: &dyn Storage,
     retention_days: u32,
+    unreferenced_days: u32,
     out: &mut dyn Write,
-) -> Result<Purged, AdminError> {
-    run_purge_at(storage, &crate::day::Clock::system(), retention_days, out).await
+) -> Result<(Purged, PurgedBlobs), AdminError> {
+    run_purge_at(
+        storage,
+        &crate::day::Clock::system(),
+        retention_days,
+        unreferenced_days,
+        out,
+    )
+    .await
 }
 
 /// [`run_purge`] on a given clock: every day that ended more than
@@ -724,8 +738,9 @@ pub async fn run_purge_at(
     storage: &dyn Storage,
     clock: &crate::day::Clock,
     retention_days: u32,
+    unreferenced_days: u32,
     out: &mut dyn Write,
-) -> Result<Purged, AdminError> {
+) -> Result<(Purged, PurgedBlobs), AdminError> {
     let today = crate::storage::purge_day(clock.now_secs(), crate::storage::CLOSE_GRACE_SECS);
     let purged = storage.purge(today, retention_days).await?;
     writeln!(
@@ -733,7 +748,15 @@ pub async fn run_purge_at(
         "purged {} reports and {} reply slots, and {} reporters' own copies, older than {retention_days} days (each row also has a few days of random fuzz); settled {} closed days (their reports rewritten in a random order)",
         purged.reports, purged.slots, purged.copies, purged.days_settled
     )?;
-    Ok(purged)
+    let blobs = storage
+        .purge_blobs(today, retention_days, unreferenced_days)
+        .await?;
+    writeln!(
+        out,
+        "purged {} attachment uploads never completed (kept to the end of the day after they began), {} attachments no handler fetched within {unreferenced_days} days, and {} fetched attachments older than {retention_days} days (plus their fuzz)",
+        blobs.expired_uploads, blobs.unreferenced, blobs.past_retention
+    )?;
+    Ok((purged, blobs))
 }
 
 #[cfg(test)]

@@ -24,6 +24,9 @@
 //! pow_difficulty = 21
 //! pow_max_difficulty = 29
 //! pow_expected_rate = 60
+//! attachments_max_count = 10
+//! attachments_max_bytes = 250000000
+//! attachments_unreferenced_days = 14   # read by `purge` too
 //! ```
 //!
 //! Unknown keys are refused, so a misspelt setting cannot silently fall back to
@@ -602,20 +605,59 @@ fn resolve_attachments(
             format!("{max_total_bytes} is out of range; use 65536 to 1073741824 bytes"),
         ));
     }
-    let unreferenced_days = serve
-        .attachments_unreferenced_days
-        .or(file.attachments_unreferenced_days)
-        .unwrap_or(DEFAULT_ATTACHMENTS_UNREFERENCED_DAYS);
-    if !(1..=365).contains(&unreferenced_days) {
-        return Err(invalid(
-            "--attachments-unreferenced-days",
-            format!("{unreferenced_days} is out of range; use 1 to 365 days"),
-        ));
-    }
+    let unreferenced_days = resolve_unreferenced_days(serve.attachments_unreferenced_days, file)?;
     Ok(AttachmentSettings {
         max_count,
         max_total_bytes,
         unreferenced_days,
+    })
+}
+
+/// Days an unfetched attachment is kept: the flag (or its environment
+/// variable), then TOML, then the default; `serve` and `purge` read it alike,
+/// so a purge run by hand deletes what the server's own purge would.
+fn resolve_unreferenced_days(flag: Option<u32>, file: &FileConfig) -> Result<u32, ConfigError> {
+    let days = flag
+        .or(file.attachments_unreferenced_days)
+        .unwrap_or(DEFAULT_ATTACHMENTS_UNREFERENCED_DAYS);
+    if !(1..=365).contains(&days) {
+        return Err(invalid(
+            "--attachments-unreferenced-days",
+            format!("{days} is out of range; use 1 to 365 days"),
+        ));
+    }
+    Ok(days)
+}
+
+/// Settings only `purge` takes, besides the common ones.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PurgeArgs {
+    /// Days a complete attachment no handler has fetched is kept before it is deleted (1–365), as for `serve` [default: 14].
+    #[arg(
+        long,
+        env = "QUIETLINE_ATTACHMENTS_UNREFERENCED_DAYS",
+        value_name = "DAYS"
+    )]
+    pub attachments_unreferenced_days: Option<u32>,
+}
+
+/// Resolved settings for `purge`.
+#[derive(Debug, Clone)]
+pub struct PurgeConfig {
+    /// The common settings (retention among them).
+    pub common: Settings,
+    /// Days a complete attachment no handler fetched is kept
+    /// (crypto/FORMAT.md#blobs-on-the-server).
+    pub unreferenced_days: u32,
+}
+
+/// Resolve the settings for `purge`: the common ones, and the attachments'
+/// unreferenced period from the same places `serve` reads it.
+pub fn resolve_purge(common: &CommonArgs, args: &PurgeArgs) -> Result<PurgeConfig, ConfigError> {
+    let file = load_file(common.config.as_deref())?;
+    Ok(PurgeConfig {
+        common: resolve_common(common, &file)?,
+        unreferenced_days: resolve_unreferenced_days(args.attachments_unreferenced_days, &file)?,
     })
 }
 

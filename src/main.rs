@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use quietline::admin::{self, ForceCommand, KeylogCommand, PowCommand, TokenCommand};
-use quietline::config::{self, CommonArgs, ServeArgs, Settings};
+use quietline::config::{self, CommonArgs, PurgeArgs, ServeArgs, Settings};
 use quietline::http::logging;
 use quietline::storage::{self, Storage};
 use std::sync::Arc;
@@ -38,8 +38,9 @@ enum Command {
     /// Manage handler tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Delete reports and reply slots past retention, now.
-    Purge,
+    /// Delete reports, reply slots and attachments past retention (and
+    /// attachment uploads never completed or never fetched), now.
+    Purge(PurgeArgs),
     /// Proof of work on submissions.
     #[command(subcommand)]
     Pow(PowCommand),
@@ -160,11 +161,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             storage.close().await;
             r
         }
-        Command::Purge => {
-            let (storage, settings) = open_admin(&cli.common).await?;
+        Command::Purge(args) => {
+            let cfg = config::resolve_purge(&cli.common, &args)?;
+            let storage = open_storage(&cfg.common).await?;
             let r = admin::run_purge(
                 storage.as_ref(),
-                settings.retention_days,
+                cfg.common.retention_days,
+                cfg.unreferenced_days,
                 &mut std::io::stdout(),
             )
             .await;
@@ -236,6 +239,9 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
         database = %config::database_kind(&cfg.common.database_url).unwrap_or("unknown"),
         location = %config::redact_database_url(&cfg.common.database_url),
         retention_days = cfg.common.retention_days,
+        attachments_max_count = cfg.server.attachments.max_count,
+        attachments_max_bytes = cfg.server.attachments.max_total_bytes,
+        attachments_unreferenced_days = cfg.server.attachments.unreferenced_days,
         "quietline serving"
     );
     if cfg.server.pow.enabled() {

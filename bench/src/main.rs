@@ -24,6 +24,9 @@
 //!   server in a child process whose difficulty answers the intake rate
 //!   (issue 15), with the difficulty it asked for each second.
 //! - soak: a fixed rate for a fixed time, RSS sampled every 10 s.
+//! - blobs: attachments' part uploads in MB/s on SQLite and PostgreSQL,
+//!   against the disk's sequential write rate (write + fsync of the same
+//!   octets in the same data directory) measured in the same run.
 //! - generate-vault: not a benchmark: a console home with a vault of N
 //!   realistic reports for the desk benchmarks (the library function
 //!   `quietline_bench::generate::generate`).
@@ -39,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+mod blobs;
 mod client;
 mod console;
 mod envelopes;
@@ -53,6 +57,7 @@ mod soak;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::blobs::blobs;
 use crate::console::console_bench;
 use crate::intake::intake;
 use crate::pow::child::pow_server;
@@ -124,6 +129,12 @@ pub(crate) struct Cli {
     /// pow-rate: seconds of the flood (20 s before it, 40 s after it).
     #[arg(long, default_value_t = 60, global = true)]
     pub(crate) rate_secs: u64,
+    /// blobs: the padding bucket of the uploaded blob, in MiB (a power of two).
+    #[arg(long, default_value_t = 64, global = true)]
+    pub(crate) blob_mib: u32,
+    /// blobs: uploads per row (each on a fresh database); the best is kept.
+    #[arg(long, default_value_t = 3, global = true)]
+    pub(crate) blob_rounds: usize,
 }
 
 #[derive(Subcommand, Clone, PartialEq, Eq)]
@@ -143,6 +154,9 @@ pub(crate) enum What {
     PowRate,
     /// Fixed-rate soak with RSS samples.
     Soak,
+    /// Attachments: part uploads in MB/s on SQLite and PostgreSQL against the
+    /// disk's sequential write rate.
+    Blobs,
     /// Not a benchmark: write a console home with a vault of N realistic
     /// reports (follow-ups, statuses, notes, reply copies, audit entries)
     /// sealed to a new key, for the desk benchmarks. DIR must not exist.
@@ -257,6 +271,9 @@ pub(crate) fn main() -> Result<()> {
     }
     if all || cli.what == What::PowRate {
         client_rt.block_on(pow_rate_bench(&cli))?;
+    }
+    if all || cli.what == What::Blobs {
+        client_rt.block_on(blobs(&cli))?;
     }
     if all || cli.what == What::Soak {
         client_rt.block_on(soak(&cli))?;

@@ -290,7 +290,9 @@ async fn put_part(
         return Err(ApiError::not_octet_stream());
     }
     let bytes: Bytes = read_limited(&headers, body, BLOB_PART_LEN as usize).await?;
-    match state.storage.put_blob_part(id, n, bytes.to_vec()).await? {
+    // `Vec::from` takes the buffer `read_limited` filled without copying it
+    // (the `Bytes` is its only owner); `to_vec` copied every part once more.
+    match state.storage.put_blob_part(id, n, Vec::from(bytes)).await? {
         PartWrite::Stored { complete } => {
             Ok(Json(serde_json::json!({ "complete": complete })).into_response())
         }

@@ -427,3 +427,265 @@ fn the_scrubbed_migration_time_hides_no_other_time() {
         "00:00"
     ));
 }
+
+// ------------------------------------------------------- attachments, both backends
+
+/// Parts whose octets the server stores as sent (it cannot tell sealed
+/// octets from any others): found while held, gone from every file, the
+/// WAL and every row once the purge has removed their blobs.
+const SEALED_CANARY_UPLOAD: &[u8; 16] = b"QL-UPLOAD-CANARY";
+const SEALED_CANARY_UNFETCHED: &[u8; 16] = b"QL-UNREF-CANARY!";
+
+/// An attachment on SQLite and on PostgreSQL, through the real binary with
+/// its access log on: a photo whose octets carry a GPS position and a camera
+/// serial, sealed and uploaded in parts with a canary file name
+/// (`Content-Disposition`, and in a refused query), `User-Agent`,
+/// `X-Forwarded-For` (`X-Real-IP`, `Forwarded`), `Referer` and cookie, and
+/// fetched by the force; an upload never completed and a blob never fetched,
+/// both of canary octets. Every file in the data directory (database, WAL),
+/// the whole output and (PostgreSQL) every row: none of the canaries, no IP
+/// address but the server's own listen address and the database host in its
+/// start-up lines, no time of day. Then `quietline purge`'s code on a clock
+/// 20 days on: the two canary blobs leave nothing in the files, WAL or rows,
+/// and the fetched photo stays.
+async fn blob_upload_leaves_no_metadata(backend: crate::support::server::Backend) {
+    use quietline_crypto::stream;
+    let Some(setup) = crate::support::server::BinarySetup::new(backend).await else {
+        return;
+    };
+    let started = now_secs();
+    let mut local_times: Vec<String> = local_hh_mm().into_iter().collect();
+    let data = setup.data_dir().to_owned();
+    let url = setup.db.url.clone();
+    let is_pg = backend == crate::support::server::Backend::Postgres;
+    let server = setup.serve();
+    let http = client();
+    let canary_headers = |req: reqwest::RequestBuilder| {
+        req.header("x-forwarded-for", FORWARDED_IP)
+            .header("x-real-ip", FORWARDED_IP)
+            .header("forwarded", format!("for={FORWARDED_IP}"))
+            .header("user-agent", USER_AGENT)
+            .header("cookie", "session=canary-cookie-5150")
+            .header("referer", "https://example.org/canary-referer-8080")
+            .header(
+                "content-disposition",
+                format!("attachment; filename=\"{ATTACHMENT_NAME}\""),
+            )
+    };
+    // Begin an upload of `size` sealed octets with the canaries on every request.
+    let begin = async |size: u64| -> String {
+        let res =
+            canary_headers(http.get(server.url(&format!("/api/v1/blobs/challenge?size={size}"))))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(res.status(), 200);
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        let body = format!(r#"{{"force":"north","size":{size}}}"#).into_bytes();
+        let pow = solve(
+            URL_SAFE_NO_PAD
+                .decode(v["challenge"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap(),
+            v["difficulty"].as_u64().unwrap() as u8,
+            &body,
+        );
+        let res = canary_headers(
+            http.post(server.url("/api/v1/blobs"))
+                .header("content-type", "application/json")
+                .header("quietline-pow", pow)
+                .body(body),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 201);
+        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    };
+    let put = async |id: &str, n: usize, part: Vec<u8>| {
+        let res = canary_headers(
+            http.put(server.url(&format!("/api/v1/blobs/{id}/parts/{n}")))
+                .header("content-type", "application/octet-stream")
+                .body(part),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 200);
+    };
+
+    // The photo: sealed, sent in parts, fetched by the force (so kept).
+    let photo: Vec<u8> = [ATTACHMENT_GPS, ATTACHMENT_SERIAL].concat().repeat(20_000);
+    let key = stream::StreamKey::from_bytes([9; 32]);
+    let sealed = stream::seal(&key, &photo).unwrap();
+    let photo_id = begin(sealed.len() as u64).await;
+    for (n, part) in sealed.chunks(16 * 65552).enumerate() {
+        put(&photo_id, n, part.to_vec()).await;
+    }
+    let res = canary_headers(
+        http.get(server.url(&format!("/api/v1/inbox/blobs/{photo_id}")))
+            .bearer_auth(&setup.token),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap()[..] == sealed[..]);
+    // An upload never completed (one part of two) and a blob never fetched.
+    let tagged =
+        |tag: &[u8; 16], len: usize| -> Vec<u8> { tag.iter().copied().cycle().take(len).collect() };
+    let two_parts = stream::sealed_len(2 << 20);
+    let never_done = begin(two_parts).await;
+    put(&never_done, 0, tagged(SEALED_CANARY_UPLOAD, 16 * 65552)).await;
+    let never_fetched = begin(65552).await;
+    put(&never_fetched, 0, tagged(SEALED_CANARY_UNFETCHED, 65552)).await;
+    // A refused request carrying the file name in its query.
+    let res = canary_headers(http.get(server.url(&format!(
+        "/api/v1/blobs/challenge?size=65552&name={ATTACHMENT_NAME}"
+    ))))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 400);
+
+    let mut sources = files_of(&data);
+    let captured = server.stop();
+    assert!(captured.success);
+    sources.extend(files_of(&data));
+    if is_pg {
+        sources.push((
+            "the PostgreSQL rows".into(),
+            crate::page_metadata::dump_postgres(&url).await,
+        ));
+    }
+    let ended = now_secs();
+    local_times.extend(local_hh_mm());
+
+    // The sealed canaries are held now (the search sees stored octets).
+    for tag in [SEALED_CANARY_UPLOAD, SEALED_CANARY_UNFETCHED] {
+        let tag = std::str::from_utf8(tag).unwrap();
+        assert!(
+            !findings(&sources, &[tag.to_owned(), hex::encode(tag)]).is_empty(),
+            "{tag} is found while it is held"
+        );
+    }
+
+    // The listen address is printed on purpose at start-up, and the database
+    // host in the (credential-free) start-up line; nothing else may hold one.
+    let stdout = String::from_utf8_lossy(&captured.stdout).into_owned();
+    let listen = stdout
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("listening on http://"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let db_host = url
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .filter(|_| is_pg)
+        .map(|h| format!("@{h}/"));
+    let scrub = |bytes: &[u8]| -> Vec<u8> {
+        let mut text = String::from_utf8_lossy(bytes).replace(&listen, "<listen address>");
+        if let Some(h) = &db_host {
+            text = text.replace(h.as_str(), "@<database host>/");
+        }
+        text.into_bytes()
+    };
+    sources.push(("stdout".into(), scrub(&captured.stdout)));
+    sources.push(("stderr".into(), scrub(&captured.stderr)));
+
+    let mut needles: Vec<String> = CANARIES.iter().map(|s| s.to_string()).collect();
+    needles.extend(
+        [
+            ATTACHMENT_NAME,
+            "canary-file-2468",
+            "51.50071",
+            "SN-CANARY-4711",
+        ]
+        .map(String::from),
+    );
+    let hex_needles: Vec<String> = needles.iter().map(|n| hex::encode(n.as_bytes())).collect();
+    needles.extend(hex_needles);
+    needles.push(setup.token.clone());
+    for t in (started..=ended + 1).step_by(30).chain([ended]) {
+        needles.push(hh_mm(t));
+    }
+    needles.extend(local_times);
+    for t in started..=ended {
+        needles.push(t.to_string());
+    }
+    needles.sort();
+    needles.dedup();
+    let mut found = findings(&sources, &needles);
+    for (name, bytes) in &sources {
+        for ip in crate::page_metadata::ipv4_addresses(bytes) {
+            found.push(format!("IP address {ip} in {name}"));
+        }
+    }
+    assert!(found.is_empty(), "identifying data was kept: {found:#?}");
+    let stderr = String::from_utf8_lossy(&captured.stderr);
+    assert!(
+        stderr.contains("/api/v1/blobs/{id}/parts/{n}"),
+        "the access log was searched: {stderr}"
+    );
+
+    // The purge (`quietline purge`'s code) on a clock 20 days on: the upload
+    // never completed and the blob never fetched are gone, octets and all.
+    let storage = quietline::storage::open(&url).await.unwrap();
+    let clock = quietline::day::Clock::set_at(now_secs() + 20 * 86_400);
+    let mut out = Vec::new();
+    let (_, blobs) = quietline::admin::run_purge_at(storage.as_ref(), &clock, 90, 14, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            blobs.expired_uploads,
+            blobs.unreferenced,
+            blobs.past_retention
+        ),
+        (1, 1, 0),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    let mut photo_id_bytes = [0u8; 16];
+    hex::decode_to_slice(&photo_id, &mut photo_id_bytes).unwrap();
+    assert_eq!(
+        storage.blob_len("north", photo_id_bytes).await.unwrap(),
+        Some(sealed.len() as u64),
+        "the fetched photo is kept for the retention period"
+    );
+    storage.close().await;
+    let mut after = files_of(&data);
+    if is_pg {
+        after.push((
+            "the PostgreSQL rows".into(),
+            crate::page_metadata::dump_postgres(&url).await,
+        ));
+    }
+    let gone: Vec<String> = [SEALED_CANARY_UPLOAD, SEALED_CANARY_UNFETCHED]
+        .iter()
+        .flat_map(|t| {
+            let t = std::str::from_utf8(*t).unwrap();
+            [t.to_owned(), hex::encode(t)]
+        })
+        .collect();
+    let left = findings(&after, &gone);
+    assert!(
+        left.is_empty(),
+        "purged blobs left octets behind: {left:#?}"
+    );
+    setup.db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_upload_leaves_no_metadata_sqlite() {
+    blob_upload_leaves_no_metadata(crate::support::server::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blob_upload_leaves_no_metadata_postgres() {
+    blob_upload_leaves_no_metadata(crate::support::server::Backend::Postgres).await;
+}

@@ -70,7 +70,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Every dotted-quad IPv4 address in `bytes` (as text).
-fn ipv4_addresses(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn ipv4_addresses(bytes: &[u8]) -> Vec<String> {
     let text: String = bytes
         .iter()
         .map(|&b| {
@@ -95,7 +95,7 @@ fn ipv4_addresses(bytes: &[u8]) -> Vec<String> {
 
 /// Every row of every table of the PostgreSQL database, as text (each row
 /// cast to its text form; `bytea` appears as hex).
-async fn dump_postgres(url: &str) -> Vec<u8> {
+pub(crate) async fn dump_postgres(url: &str) -> Vec<u8> {
     let mut conn = sqlx::postgres::PgConnection::connect(url).await.unwrap();
     let tables: Vec<String> = sqlx::query(
         "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE' ORDER BY 1",
