@@ -224,6 +224,7 @@ async fn reply_into_slot_in(
             lang: lang.into(),
         },
         from: FORCE_NAME.into(),
+        force: None,
         message: message.into(),
     });
     let sealed = seal_reply(&mut rng(), slot, &reply_pk, &payload.to_json()).expect("seal reply");

@@ -15,7 +15,8 @@
 //! [`answer`] (replies, previews, templates), [`export`] (export with a
 //! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
 //! the background loop, pull state), [`intel`] (grading, THRIVE triage and
-//! response targets: issue 17).
+//! response targets: issue 17), [`transfer`] (passing a case to another
+//! force on the platform, and its later follow-ups: issue 17).
 //!
 //! The return types are plain structs with public fields and no HTML: the
 //! desk's web layer renders them, the CLI prints them.
@@ -37,6 +38,7 @@ pub mod pull;
 pub mod queue;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod transfer;
 
 pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
@@ -50,6 +52,7 @@ pub use queue::{
     AssigneeFilter, CaseFlag, Direction, Facets, QueueCounts, QueuePage, QueueQuery, QueueRow,
     SortKey, View,
 };
+pub use transfer::{CaseTransfer, ForwardRun, TransferOutcome, TransferredTo};
 
 pub use crate::records::{Priority, Status};
 
@@ -230,7 +233,7 @@ struct Inner {
     /// Whether this desk keeps a case index ([`Desk::open_for_pull`] does
     /// not: a command-line `pull` needs none, and building one would open
     /// every envelope in the vault a second time and hold them all).
-    indexed: bool,
+    indexed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Desk {
@@ -298,7 +301,7 @@ impl Desk {
                 sync_lock: tokio::sync::Mutex::new(()),
                 pull: pull::PullCell::default(),
                 seen_loaded: std::sync::Mutex::new(None),
-                indexed,
+                indexed: std::sync::atomic::AtomicBool::new(indexed),
             }),
         };
         Ok(desk)
@@ -319,13 +322,29 @@ impl Desk {
 
     /// [`DeskError::Invalid`] for a desk opened with [`Desk::open_for_pull`].
     pub(crate) fn require_index(&self) -> Result<(), DeskError> {
-        if self.inner.indexed {
+        if self.is_indexed() {
             Ok(())
         } else {
             Err(DeskError::Invalid(
                 "this desk was opened to pull only and keeps no case index".into(),
             ))
         }
+    }
+
+    /// Whether this desk keeps a case index.
+    pub(crate) fn is_indexed(&self) -> bool {
+        self.inner
+            .indexed
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Start keeping a case index on a desk opened with
+    /// [`Desk::open_for_pull`] (its next sync builds it): a pull that has
+    /// transferred cases to pass follow-ups on for needs one.
+    pub(crate) fn start_indexing(&self) {
+        self.inner
+            .indexed
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Whether [`Desk::lock`] was called.

@@ -243,6 +243,13 @@ fn event_view(item: &TimelineItem) -> EventView {
         TimelineEvent::IntelReport { reference, .. } => {
             format!("Sanitised intelligence report {reference} written")
         }
+        TimelineEvent::Transferred { to_name } => format!("Transferred to {to_name}"),
+        TimelineEvent::Forwarded { message, to } => {
+            format!(
+                "Message {} passed on to force {to}",
+                quietline_casework::render::short(message)
+            )
+        }
     };
     EventView {
         anchor: format!("event-{}", item.n),

@@ -309,6 +309,7 @@ impl Reporter {
             },
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 
@@ -325,6 +326,7 @@ impl Reporter {
             message: message.into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 
