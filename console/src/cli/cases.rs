@@ -50,7 +50,8 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
     }
     let result = desk.pull_with(&ctx.handler, &client, &progress).await;
     progress.finish_and_clear();
-    let s = result.map_err(desk_error)?.summary;
+    let run = result.map_err(desk_error)?;
+    let s = run.summary;
     let (total, _) = ctx.vault().await?.counts().await?;
     println!(
         "Pulled {} new envelope(s): {} opened, {} flagged; {} already in the vault; {} refused. The vault holds {total}.",
@@ -74,6 +75,19 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
         println!("Refused (not stored):");
         for (id, why) in &s.refused_examples {
             println!("  {id}  {why}");
+        }
+    }
+    if !s.transfers_in.is_empty() {
+        println!("Passed on by other forces (shown as transferred):");
+        for (id, from) in &s.transfers_in {
+            println!("  {}  from {from}", render::short(id));
+        }
+    }
+    // The directory's warning was printed before the pull; this is the
+    // transfer's (follow-ups of transferred cases not passed on yet).
+    for line in run.warning.iter().flat_map(|w| w.lines()) {
+        if line.starts_with("follow-ups of transferred cases") {
+            eprintln!("warning: {line}");
         }
     }
     Ok(())

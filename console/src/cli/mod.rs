@@ -1,7 +1,7 @@
 //! The commands, one file per area: `keys` (init and the key ring), `login`,
 //! `cases` (pull, list, show, reply, status, note, assign, label, export: through the
 //! library's `Desk`), `audit` (print and verify), `account` (the desk's
-//! accounts), `desk` (starts the force desk), `intel` (grading and triage, issue 17). Each parses nothing (that
+//! accounts), `desk` (starts the force desk), `intel` (grading and triage, issue 17), `transfer` (passing a case to another force, issue 17). Each parses nothing (that
 //! is `main.rs`), decides nothing the library decides, and prints.
 
 pub mod account;
@@ -11,3 +11,4 @@ pub mod desk;
 pub mod intel;
 pub mod keys;
 pub mod login;
+pub mod transfer;
