@@ -52,7 +52,7 @@ pub use queue::{
     AssigneeFilter, CaseFlag, Direction, Facets, QueueCounts, QueuePage, QueueQuery, QueueRow,
     SortKey, View,
 };
-pub use transfer::{CaseTransfer, ForwardRun, TransferOutcome, TransferredTo};
+pub use transfer::{CaseTransfer, Destination, ForwardRun, TransferOutcome, TransferredTo};
 
 pub use crate::records::{Priority, Status};
 

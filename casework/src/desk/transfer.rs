@@ -277,7 +277,44 @@ fn reseal(
     })
 }
 
+/// A force a case can be transferred to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// Its id.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+}
+
 impl Desk {
+    /// The forces on the platform a case can be transferred to (every force
+    /// in the directory but this one), by name (supervisors). The directory
+    /// is public: no audit entry.
+    pub async fn transfer_destinations(
+        &self,
+        who: &Handler,
+    ) -> Result<Vec<Destination>, DeskError> {
+        if !who.role.supervises() {
+            return Err(DeskError::Forbidden {
+                role: who.role,
+                what: "transfer a case to another force (ask a supervisor)",
+            });
+        }
+        let client = self.client()?;
+        let mut out: Vec<Destination> = client
+            .forces()
+            .await?
+            .into_iter()
+            .filter(|e| e.id != self.force_id())
+            .map(|e| Destination {
+                id: clean_line(&e.id, 64),
+                name: clean_line(&e.name, 100),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
     /// The directory entry of `to` and its checked key.
     async fn receiving_key(
         &self,

@@ -36,6 +36,7 @@ mod intel;
 mod queue;
 mod reply;
 mod supervise;
+mod transfer;
 mod view;
 
 /// The work routes, merged into the desk's router.
@@ -76,6 +77,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/cases/{id}/intel-report/export",
             post(intel::export_report),
+        )
+        .route(
+            "/cases/{id}/transfer",
+            get(transfer::form).post(transfer::step),
         )
 }
 

@@ -255,7 +255,16 @@ pub struct RowView {
     pub due: Option<String>,
     /// Past its response target.
     pub overdue: bool,
+    /// The force another force transferred it from (issue 17).
+    pub transferred_from: Option<String>,
 }
+
+/// The tag of a case this force transferred to another (issue 17): it
+/// replaces the status (closed) in the queue.
+pub const TRANSFERRED: Tag = Tag {
+    text: "Transferred",
+    class: "govuk-tag--purple",
+};
 
 impl RowView {
     /// The view of a library row.
@@ -283,7 +292,11 @@ impl RowView {
             },
             priority: priority_tag(r.priority),
             priority_rank: r.priority.rank(),
-            status: status_tag(r.status),
+            status: if r.transferred_to.is_some() {
+                TRANSFERRED
+            } else {
+                status_tag(r.status)
+            },
             status_rank: Status::ALL.iter().position(|s| *s == r.status).unwrap_or(0),
             assignee: r.assignee.clone().unwrap_or_else(|| "Nobody".to_owned()),
             follow_ups: r.follow_ups,
@@ -296,6 +309,7 @@ impl RowView {
             grading: r.intel.grading.clone(),
             due: r.intel.due.as_ref().map(|d| d.words()),
             overdue: r.intel.due.as_ref().is_some_and(|d| d.overdue),
+            transferred_from: r.transferred_from.clone(),
         }
     }
 }

@@ -10,7 +10,8 @@
 //! (the queue, case, reply, export, bulk and supervisors' pages against a
 //! real intake server in-process), `browser_desk` (`browser_desk_*`: the work
 //! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`), `intel` (grading,
-//! triage and response targets, issue 17).
+//! triage and response targets, issue 17), `transfer` (passing a case to
+//! another force, issue 17).
 
 mod support;
 
@@ -18,4 +19,5 @@ mod access;
 mod browser;
 mod browser_desk;
 mod intel;
+mod transfer;
 mod work;
