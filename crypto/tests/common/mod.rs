@@ -4,5 +4,6 @@ pub mod copy_vectors;
 pub mod fixed_rng;
 pub mod statement_vectors;
 pub mod stream_vectors;
+pub mod transfer_vectors;
 pub mod vectors;
 pub mod xwing_vectors;
