@@ -317,6 +317,7 @@ async fn browser_desk_transfer_form_check_and_case_are_axe_clean() {
     )
     .await;
     same_origin(&result, &w.td.base);
+    assert_eq!(result["pages"].as_array().unwrap().len(), 5, "{result}");
     let view =
         w.td.desk
             .case(
