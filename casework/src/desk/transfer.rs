@@ -922,6 +922,46 @@ mod tests {
         let _ = server.shutdown().await;
     }
 
+    /// Two desks of the sending force on one vault (its SQLite file twice,
+    /// or one PostgreSQL database): one transfers, the other, which pulls
+    /// the next follow-up, passes it on (the transfer is the vault's), once.
+    async fn a_second_desk_passes_on_the_follow_up(backend: Backend) {
+        let server = TestServer::start(Backend::Sqlite).await.unwrap();
+        let a = home_for(&server, "north", "North Constabulary").await;
+        let b = home_for(&server, "west", "Western Demo Police").await;
+        let Some((v1, v2, _db)) = shared_vaults(&a, backend).await else {
+            return;
+        };
+        let r = Reporter::new();
+        let seal = |p: &Payload| {
+            quietline_crypto::seal::seal_report(&mut rng(), "north", &a.pk, &p.to_json()).unwrap()
+        };
+        let id = server
+            .submit(seal(&r.report("dealing", "Dave", "AB12 CDE")))
+            .await;
+        let (d1, d2) = (a.desk_on(v1).await, a.desk_on(v2).await);
+        let sam = supervisor("sam");
+        d1.pull_now(&sam).await.unwrap();
+        d1.transfer(&sam, &id, "west", "Western area")
+            .await
+            .unwrap();
+        server.submit(seal(&r.follow_up("More"))).await;
+        let run = d2.pull_now(&sam).await.unwrap();
+        assert_eq!(run.summary.new, 1);
+        assert_eq!(d1.pull_now(&sam).await.unwrap().summary.new, 0);
+        let view = d1.case(&sam, &id).await.unwrap();
+        assert_eq!(
+            view.transfer.to.unwrap().forwarded.len(),
+            2,
+            "passed on once"
+        );
+        let db = b.desk().await;
+        assert_eq!(db.pull_now(&sam).await.unwrap().summary.new, 2);
+        let _ = server.shutdown().await;
+    }
+
+    quietline_testkit::on_both_backends!(a_second_desk_passes_on_the_follow_up);
+
     #[test]
     fn a_key_with_a_bad_or_foreign_statement_is_refused() {
         use quietline_crypto::statement::{KeyStatement, NO_PREVIOUS, SigningSecret};
