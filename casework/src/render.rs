@@ -154,7 +154,15 @@ pub fn queue_line(r: &crate::desk::QueueRow) -> String {
             "-".to_owned(),
         ),
         _ => {
-            let mut status = r.status.to_string();
+            // A case passed to another force (issue 17) is closed as transferred.
+            let mut status = if r.transferred_to.is_some() {
+                "transferred".to_owned()
+            } else {
+                r.status.to_string()
+            };
+            if let Some(from) = &r.transferred_from {
+                status.push_str(&format!(" · from {}", clean_line(from, 40)));
+            }
             if r.follow_ups > 0 {
                 status.push_str(&format!(
                     " · {} follow-up{}",

@@ -195,6 +195,10 @@ fn a_case_transferred_to_another_force_is_answered_on_the_same_code() {
             && shown.contains("The shop is in the western area"),
         "{shown}"
     );
+    assert!(
+        a.ok(&["list"]).contains("transferred"),
+        "the list says transferred"
+    );
     let err = a.fails(&["transfer", short(&id), "--to", "west", "--reason", "again"]);
     assert!(err.contains("already transferred"), "{err}");
 
