@@ -23,6 +23,17 @@
 //! against nothing; a real force's key is made inside the force and never
 //! derived like this. Never pin a force whose key came from here.
 //!
+//! A second demo force, `demo-west` ("Western Demo Police", files in
+//! `<data-dir>/demo-west/`), is made the same way, so that passing a case
+//! from one force to another (issue 17) can be tried on one machine: each
+//! demo directory also gets `pins.json`, both forces' signing public keys in
+//! the page's pin format, which `quietline-console desk --demo` copies into
+//! the console home so a transfer verifies the other force's key statement.
+//! The demo signing keys are derived, not random: seed =
+//! SHA-256("quietline/demo/signing-seed" ‖ force id) ([`demo_signing_secret`]),
+//! so their pins are the same on every machine. They sign demo statements
+//! only.
+//!
 //! This is the ONLY place the server touches a private key, and only because
 //! the demo force lives on the operator's own machine: each key is sealed into
 //! its passphrase-protected file and dropped (zeroized) at once; the server
@@ -56,6 +67,37 @@ use crate::tokens;
 pub const DEMO_FORCE_ID: &str = "demo";
 /// The demo force's display name.
 pub const DEMO_FORCE_NAME: &str = "Demo Constabulary";
+/// The second demo force's id (issue 17: transfers between forces).
+pub const DEMO_WEST_ID: &str = "demo-west";
+/// The second demo force's display name.
+pub const DEMO_WEST_NAME: &str = "Western Demo Police";
+/// Every demo force: (id, display name); the directory of each is
+/// `<data-dir>/<id>`.
+pub const DEMO_FORCES: [(&str, &str); 2] = [
+    (DEMO_FORCE_ID, DEMO_FORCE_NAME),
+    (DEMO_WEST_ID, DEMO_WEST_NAME),
+];
+/// The pins file written beside each demo force's files.
+pub const DEMO_PINS_FILE: &str = "pins.json";
+
+/// The pins of every demo force, in the page's format
+/// (`{"version":1,"forces":{"<id>":{"threshold":1,"signers":["<b64url>"]}}}`).
+pub fn demo_pins() -> String {
+    let forces: serde_json::Map<String, serde_json::Value> = DEMO_FORCES
+        .iter()
+        .map(|(id, _)| {
+            let key = demo_signing_secret(id)
+                .public_key()
+                .to_base64url();
+            (
+                (*id).to_owned(),
+                serde_json::json!({"threshold": 1, "signers": [key]}),
+            )
+        })
+        .collect();
+    serde_json::json!({"version": 1, "forces": forces}).to_string()
+}
+
 /// Labels of demo tokens start with this.
 const TOKEN_LABEL_PREFIX: &str = "demo-console";
 
@@ -115,7 +157,11 @@ const DEMO_VALIDITY_DAYS: u32 = 730;
 /// What [`ensure_demo`] set up.
 #[derive(Debug, Clone)]
 pub struct Demo {
-    /// `<data-dir>/demo`.
+    /// The force's id.
+    pub force_id: &'static str,
+    /// Its display name.
+    pub force_name: &'static str,
+    /// `<data-dir>/<force id>`.
     pub dir: PathBuf,
     /// The demo force's current key id (hex).
     pub key_id: String,
@@ -154,7 +200,27 @@ fn read_trimmed(path: &Path) -> Option<Zeroizing<String>> {
 
 /// Create (or, on a later start, reuse) the demo force, its key and a token.
 pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo, DemoError> {
-    let dir = data_dir.join("demo");
+    ensure_demo_force(storage, data_dir, DEMO_FORCE_ID, DEMO_FORCE_NAME).await
+}
+
+/// [`ensure_demo`] for every demo force ([`DEMO_FORCES`]), the first first.
+pub async fn ensure_demos(storage: &dyn Storage, data_dir: &Path) -> Result<Vec<Demo>, DemoError> {
+    let mut out = Vec::new();
+    for (id, name) in DEMO_FORCES {
+        out.push(ensure_demo_force(storage, data_dir, id, name).await?);
+    }
+    Ok(out)
+}
+
+/// Create (or reuse) one demo force `force_id` named `name`, in
+/// `<data-dir>/<force_id>`.
+async fn ensure_demo_force(
+    storage: &dyn Storage,
+    data_dir: &Path,
+    force_id: &'static str,
+    force_name: &'static str,
+) -> Result<Demo, DemoError> {
+    let dir = data_dir.join(force_id);
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -165,9 +231,9 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
         .forces()
         .await?
         .into_iter()
-        .find(|f| f.id == DEMO_FORCE_ID);
+        .find(|f| f.id == force_id);
     if force.is_none() {
-        match admin::add_force(storage, DEMO_FORCE_ID, DEMO_FORCE_NAME).await {
+        match admin::add_force(storage, force_id, force_name).await {
             // Another instance on the same database may have just created it.
             Ok(()) | Err(AdminError::Storage(StorageError::ForceExists(_))) => {}
             Err(e) => return Err(e.into()),
@@ -195,9 +261,9 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
     };
     // A demo force from before signing keys has none: it gets them now, and
     // a new key with its statement.
-    let signers = storage.force_signers(DEMO_FORCE_ID).await?;
+    let signers = storage.force_signers(force_id).await?;
     if let Some(stored) = &signers {
-        let pinned = demo_signing_secret(DEMO_FORCE_ID).public_key().to_bytes();
+        let pinned = demo_signing_secret(force_id).public_key().to_bytes();
         if stored.keys != [pinned] {
             return Err(DemoError::NotPinned);
         }
@@ -211,18 +277,13 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
         if signers.is_some() {
             return Err(DemoError::SigningKeyGone);
         }
-        let (pk, signer) = new_demo_key(&key_path, &pass_path, &pub_path, &dir)?;
-        admin::set_force_signers(
-            storage,
-            DEMO_FORCE_ID,
-            &[signer.public_key().to_base64url()],
-            1,
-        )
-        .await?;
+        let (pk, signer) = new_demo_key(force_id, &key_path, &pass_path, &pub_path, &dir)?;
+        admin::set_force_signers(storage, force_id, &[signer.public_key().to_base64url()], 1)
+            .await?;
         let from = u32::try_from(today()).unwrap_or(0);
         let statement = SignedStatement::sign(
             KeyStatement {
-                force_id: DEMO_FORCE_ID.into(),
+                force_id: force_id.into(),
                 public_key: pk,
                 valid_from: from,
                 valid_until: from + DEMO_VALIDITY_DAYS,
@@ -238,8 +299,7 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
             format!("{}\n", statement.to_base64url()).as_bytes(),
         )?;
         let key_id =
-            admin::add_signed_force_key(storage, DEMO_FORCE_ID, &statement.to_base64url(), from)
-                .await?;
+            admin::add_signed_force_key(storage, force_id, &statement.to_base64url(), from).await?;
         (key_id.to_hex(), false)
     };
 
@@ -250,26 +310,30 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
                 .token_force(tokens::token_hash(&t))
                 .await?
                 .as_deref()
-                == Some(DEMO_FORCE_ID)
+                == Some(force_id)
         }
         _ => false,
     };
     if !live {
         // The old demo token's file is gone or stale: revoke every demo token so
         // none stays live unseen, then issue a fresh one under a new label.
-        for t in storage.tokens(Some(DEMO_FORCE_ID)).await? {
+        for t in storage.tokens(Some(force_id)).await? {
             if !t.revoked && t.label.starts_with(TOKEN_LABEL_PREFIX) {
-                storage.revoke_token(DEMO_FORCE_ID, &t.label).await?;
+                storage.revoke_token(force_id, &t.label).await?;
             }
         }
         let mut suffix = [0u8; 4];
         getrandom::fill(&mut suffix).map_err(|_| AdminError::Random)?;
         let label = format!("{TOKEN_LABEL_PREFIX}-{}", hex::encode(suffix));
-        let token = admin::issue_token(storage, DEMO_FORCE_ID, &label).await?;
+        let token = admin::issue_token(storage, force_id, &label).await?;
         write_private(&token_path, format!("{}\n", token.as_str()).as_bytes())?;
     }
 
+    write_private(&dir.join(DEMO_PINS_FILE), demo_pins().as_bytes())?;
+
     Ok(Demo {
+        force_id,
+        force_name,
         dir,
         key_id,
         reused_key,
@@ -282,6 +346,7 @@ pub async fn ensure_demo(storage: &dyn Storage, data_dir: &Path) -> Result<Demo,
 /// and the signing key (for the caller to sign the key's statement with and
 /// drop). The private encryption key is dropped (and zeroized) here.
 fn new_demo_key(
+    force_id: &str,
     key_path: &Path,
     pass_path: &Path,
     pub_path: &Path,
@@ -295,7 +360,7 @@ fn new_demo_key(
     let key_file = seal_key_file(
         &mut rng,
         &private_key,
-        DEMO_FORCE_ID,
+        force_id,
         &format_day(today()),
         passphrase.as_bytes(),
         KdfParams::DEFAULT,
@@ -303,11 +368,11 @@ fn new_demo_key(
     .map_err(|e| DemoError::KeyFile(e.to_string()))?;
     drop(private_key);
     // Deterministic and public (demo only), so the page can pin it.
-    let signer = demo_signing_secret(DEMO_FORCE_ID);
+    let signer = demo_signing_secret(force_id);
     let signing_file = seal_signing_key_file(
         &mut rng,
         &signer,
-        DEMO_FORCE_ID,
+        force_id,
         &format_day(today()),
         passphrase.as_bytes(),
         KdfParams::DEFAULT,
@@ -367,7 +432,7 @@ pub fn instructions(demo: &Demo, listen: SocketAddr) -> String {
     };
     format!(
         "\
-Demo: {state} `{DEMO_FORCE_ID}` ({DEMO_FORCE_NAME}), key id {key_id}.
+Demo: {state} `{force_id}` ({force_name}), key id {key_id}.
 Files in {dir}:
   force.key    the demo force's private key, in the console's passphrase-protected key-file format
   signing.key  the demo force's signing key (signing-key file format, same passphrase)
@@ -396,6 +461,39 @@ Desk (the force team's web workspace; run it in another terminal):
   `cargo run -p quietline-console -- account code --file {dir}/desk-supervisor.txt`
   prints a sign-in code. More accounts: {console} account add NAME --role handler
 ",
+        key_id = demo.key_id,
+        dir = sh(&demo.dir),
+        force_id = demo.force_id,
+        force_name = demo.force_name,
+    )
+}
+
+/// The lines `serve --demo` prints for the second demo force (issue 17):
+/// its desk on another port, and passing a case from the first force to it.
+/// `first` is the first demo force's setup.
+pub fn second_instructions(first: &Demo, demo: &Demo, listen: SocketAddr) -> String {
+    let server = format!("http://{}", client_address(listen));
+    let run = "cargo run -p quietline-console --";
+    let home = sh(&demo.dir.join("console"));
+    let first_home = sh(&first.dir.join("console"));
+    let first_pass = sh(&first.dir.join("passphrase"));
+    let state = if demo.reused_key {
+        "reusing"
+    } else {
+        "created"
+    };
+    format!(
+        "\
+Second demo force: {state} `{id}` ({name}), key id {key_id}, files in {dir} (the same
+kinds of file). It is there to try passing a case from one force to another.
+Its desk (a third terminal; its own console home):
+  {run} --home {home} desk --demo {dir} --server {server} --listen 127.0.0.1:8091
+  then open http://127.0.0.1:8091/ and sign in as demo-supervisor ({dir}/desk-supervisor.txt).
+Transfer a case from the first demo desk (a case's \"Transfer to another force\"), or:
+  {run} --home {first_home} transfer <ID> --to {id} --reason \"…\" --passphrase-file {first_pass}
+",
+        id = demo.force_id,
+        name = demo.force_name,
         key_id = demo.key_id,
         dir = sh(&demo.dir),
     )

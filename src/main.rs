@@ -203,9 +203,9 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
 
     let demo = if cfg.demo {
         Some(
-            quietline::demo::ensure_demo(storage.as_ref(), &cfg.common.data_dir)
+            quietline::demo::ensure_demos(storage.as_ref(), &cfg.common.data_dir)
                 .await
-                .context("cannot set up the demo force")?,
+                .context("cannot set up the demo forces")?,
         )
     } else {
         None
@@ -229,8 +229,15 @@ async fn serve(common: &CommonArgs, args: &ServeArgs) -> anyhow::Result<()> {
         write!(out, "{}", quietline::assets::sha256sum_lines())?;
         writeln!(out)?;
         writeln!(out, "{}", pow_banner(&cfg.server.pow))?;
-        if let Some(demo) = &demo {
-            writeln!(out, "\n{}", quietline::demo::instructions(demo, addr))?;
+        if let Some(first) = demo.as_ref().and_then(|d| d.first()) {
+            writeln!(out, "\n{}", quietline::demo::instructions(first, addr))?;
+            for other in demo.iter().flatten().skip(1) {
+                writeln!(
+                    out,
+                    "{}",
+                    quietline::demo::second_instructions(first, other, addr)
+                )?;
+            }
         }
         out.flush()?;
     }

@@ -57,6 +57,7 @@ pub(crate) fn report_payload(details_len: usize) -> Payload {
         },
         attachments: vec![],
         reply: ReplyMaterial::from_secrets(&secrets),
+        transfer: None,
     })
 }
 

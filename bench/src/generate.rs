@@ -510,12 +510,14 @@ fn seal_batch(
                     message,
                     attachments: vec![],
                     reply,
+                    transfer: None,
                 }),
                 None => Payload::Report(Report {
                     common,
                     report: report_body(p.content_seed, p.welsh),
                     attachments: vec![],
                     reply,
+                    transfer: None,
                 }),
             };
             let json = Zeroizing::new(payload.to_json());

@@ -823,6 +823,83 @@ impl Client {
         }
     }
 
+    /// `GET /api/v1/challenge` (public): a fresh proof-of-work challenge,
+    /// base64url as the server gave it (crypto/FORMAT.md#challenge).
+    pub async fn challenge(&self) -> Result<String, ClientError> {
+        const WHAT: &str = "a proof-of-work challenge";
+        #[derive(Deserialize)]
+        struct C {
+            challenge: String,
+        }
+        let res = self.get("/api/v1/challenge", WHAT, false).await?;
+        if !res.status().is_success() {
+            return Err(self.status_error(res, WHAT).await);
+        }
+        let c: C = self.json(res, WHAT).await?;
+        Ok(c.challenge)
+    }
+
+    /// `POST /api/v1/reports` (public): submit a kind-1 envelope through the
+    /// platform's normal intake, as a reporter's page does, with its proof of
+    /// work (crypto/FORMAT.md#solution) solved here on a blocking thread. A
+    /// challenge the server no longer takes (`429 pow_expired`, `pow_spent`,
+    /// `pow_outdated`) is replaced by a fresh one, up to three times. Returns
+    /// the report id the server gave it. No token is sent: intake is public,
+    /// and the receiving force must not learn which force's token sent it.
+    pub async fn submit_report(&self, envelope: Vec<u8>) -> Result<String, ClientError> {
+        const WHAT: &str = "submitting a report";
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+        }
+        let envelope = std::sync::Arc::new(envelope);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let challenge = self.challenge().await?;
+            let env = envelope.clone();
+            let header = tokio::task::spawn_blocking(move || {
+                quietline_crypto::pow::solve_header(&challenge, &env)
+            })
+            .await
+            .map_err(|e| ClientError::BadResponse {
+                what: WHAT,
+                reason: format!("the proof-of-work search stopped ({e})"),
+            })?
+            .map_err(|e| ClientError::BadResponse {
+                what: WHAT,
+                reason: format!("the server's challenge cannot be solved ({e})"),
+            })?;
+            let res = self
+                .http
+                .post(format!("{}/api/v1/reports", self.base))
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .header(quietline_crypto::pow::HEADER, header)
+                .body(envelope.as_ref().clone())
+                .send()
+                .await
+                .map_err(|e| self.send_error(e, WHAT))?;
+            if res.status() == StatusCode::CREATED {
+                let c: Created = self.json(res, WHAT).await?;
+                if !is_hex(&c.id, 32) {
+                    return Err(ClientError::BadResponse {
+                        what: WHAT,
+                        reason: "the report id is not 32 hex digits".into(),
+                    });
+                }
+                return Ok(c.id);
+            }
+            let err = self.status_error(res, WHAT).await;
+            match &err {
+                ClientError::Status {
+                    status: 429, code, ..
+                } if tries < 4
+                    && matches!(code.as_str(), "pow_expired" | "pow_spent" | "pow_outdated") => {}
+                _ => return Err(err),
+            }
+        }
+    }
+
     /// `GET /api/v1/forces` (public directory).
     pub async fn forces(&self) -> Result<Vec<DirectoryEntry>, ClientError> {
         const WHAT: &str = "the force directory";

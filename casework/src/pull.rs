@@ -107,6 +107,10 @@ pub struct PullSummary {
     pub refused: u64,
     /// Examples of refused entries with the reason.
     pub refused_examples: Vec<(String, String)>,
+    /// New messages another force passed on to this one (issue 17): the id
+    /// and the sending force's id and name from the transfer note
+    /// (crypto/FORMAT.md#transfer-note), each audited `transfer-in`.
+    pub transfers_in: Vec<(String, String)>,
 }
 
 impl PullSummary {
@@ -132,15 +136,29 @@ impl PullSummary {
     }
 }
 
-/// Classify envelope bytes: the key id to store and the flag, if any.
-fn classify(ring: &KeyRing, bytes: &[u8], listed_key: &str) -> (String, Option<Flag>) {
+/// Classify envelope bytes: the key id to store, the flag, if any, and who
+/// passed it on, if another force did ("NAME (force id)").
+fn classify(
+    ring: &KeyRing,
+    bytes: &[u8],
+    listed_key: &str,
+) -> (String, Option<Flag>, Option<String>) {
     let key_id = envelope::parse(bytes)
         .map(|e| e.key_id().to_hex())
         .unwrap_or_else(|_| listed_key.to_owned());
     // Opening authenticates; the payload is dropped (zeroized) at once.
     match ring.open_message(bytes) {
-        Ok(_) => (key_id, None),
-        Err(flag) => (key_id, Some(flag)),
+        Ok(o) => {
+            let from = o.payload.transfer().map(|t| {
+                format!(
+                    "{} ({})",
+                    crate::text::clean_line(&t.from_name, 100),
+                    crate::text::clean_line(&t.from_force, 64)
+                )
+            });
+            (key_id, None, from)
+        }
+        Err(flag) => (key_id, Some(flag), None),
     }
 }
 
@@ -156,6 +174,8 @@ enum Item {
         /// The id of an envelope with the same bytes already in the vault
         /// before this page (looked up only for one that opened).
         stored_twin: Option<String>,
+        /// Passed on by another force (its name and id).
+        transfer_from: Option<String>,
     },
     /// Not stored: gone since it was listed, too large, not valid.
     Refused { entry: InboxEntry, why: String },
@@ -177,7 +197,7 @@ async fn open_batch(
                     } else {
                         String::new()
                     };
-                    let (key_id, flag) = classify(&ring, &bytes, &listed_key);
+                    let (key_id, flag, transfer_from) = classify(&ring, &bytes, &listed_key);
                     Item::Got {
                         entry,
                         bytes,
@@ -185,6 +205,7 @@ async fn open_batch(
                         flag,
                         sha256,
                         stored_twin: None,
+                        transfer_from,
                     }
                 }
                 Err(why) => Item::Refused { entry, why },
@@ -311,7 +332,7 @@ impl Walk<'_> {
     /// Take one item, in listing order: duplicate check, summary, pending.
     /// Synchronous but for the commit: the lookups were made in the batch.
     async fn take(&mut self, item: Item, pending: &mut Pending) -> Result<(), PullError> {
-        let (entry, bytes, key_id, mut flag, sha256, stored_twin) = match item {
+        let (entry, bytes, key_id, mut flag, sha256, stored_twin, transfer_from) = match item {
             Item::Refused { entry, why } => {
                 self.summary.refuse(&entry.id, why);
                 return Ok(());
@@ -323,7 +344,16 @@ impl Walk<'_> {
                 flag,
                 sha256,
                 stored_twin,
-            } => (entry, bytes, key_id, flag, sha256, stored_twin),
+                transfer_from,
+            } => (
+                entry,
+                bytes,
+                key_id,
+                flag,
+                sha256,
+                stored_twin,
+                transfer_from,
+            ),
         };
         let day = if is_day(&entry.day) {
             entry.day.clone()
@@ -345,7 +375,12 @@ impl Walk<'_> {
             .or_insert_with(|| entry.id.clone());
         match &flag {
             Some(f) => self.summary.flag(&entry.id, f),
-            None => self.summary.opened += 1,
+            None => {
+                self.summary.opened += 1;
+                if let Some(from) = transfer_from {
+                    self.summary.transfers_in.push((entry.id.clone(), from));
+                }
+            }
         }
         self.summary.new += 1;
         pending.bytes += bytes.len();

@@ -254,6 +254,21 @@ pub enum RecordBody {
         /// Its reference.
         reference: String,
     },
+    /// The case was transferred to another force on the platform (issue 17,
+    /// `casework/src/desk/transfer.rs`): the case is closed as transferred
+    /// and every message of it is passed on (each a [`RecordBody::Forward`]).
+    #[serde(rename = "quietline-console/transfer")]
+    Transfer(Box<TransferRecord>),
+    /// One message of a transferred case was passed on to the receiving force.
+    #[serde(rename = "quietline-console/forward")]
+    Forward {
+        /// The message passed on (the report or a follow-up).
+        message: String,
+        /// The receiving force's id.
+        to: String,
+        /// The id the platform gave the passed-on envelope.
+        receipt: String,
+    },
 }
 
 impl RecordBody {
@@ -272,8 +287,28 @@ impl RecordBody {
             RecordBody::IntelReport { .. } => "intel-report",
             RecordBody::RetentionReview { .. } => "retention-review",
             RecordBody::Disclosure { .. } => "disclosure",
+            RecordBody::Transfer(_) => "transfer",
+            RecordBody::Forward { .. } => "forward",
         }
     }
+}
+
+/// What a [`RecordBody::Transfer`] says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRecord {
+    /// The receiving force's id.
+    pub to: String,
+    /// Its display name in the directory at the time.
+    pub to_name: String,
+    /// The key id it was sealed to.
+    pub key_id: String,
+    /// Why, in the supervisor's words.
+    pub reason: String,
+    /// The grading at transfer (`2 B P`), if graded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grading: Option<String>,
+    /// How the receiving force's key was vouched for, in words.
+    pub key_check: String,
 }
 
 /// A whole record (the sealed plaintext).

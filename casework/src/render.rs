@@ -154,7 +154,15 @@ pub fn queue_line(r: &crate::desk::QueueRow) -> String {
             "-".to_owned(),
         ),
         _ => {
-            let mut status = r.status.to_string();
+            // A case passed to another force (issue 17) is closed as transferred.
+            let mut status = if r.transferred_to.is_some() {
+                "transferred".to_owned()
+            } else {
+                r.status.to_string()
+            };
+            if let Some(from) = &r.transferred_from {
+                status.push_str(&format!(" · from {}", clean_line(from, 40)));
+            }
             if r.follow_ups > 0 {
                 status.push_str(&format!(
                     " · {} follow-up{}",
@@ -423,8 +431,24 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
                     if *reassessment { "RE-THRIVE" } else { "THRIVE" }
                 );
             }
+            E::Transferred { to_name } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} {by} transferred the case to {} (below)",
+                    clean_line(to_name, 100)
+                );
+            }
+            E::Forwarded { message, to } => {
+                let _ = writeln!(
+                    out,
+                    "    · {at} message {} passed on to force {}",
+                    short(message),
+                    clean_line(to, 64)
+                );
+            }
         }
     }
+    write_transfer(&mut out, &v.transfer);
     write_intel(&mut out, &v.intel);
     if notes.is_empty() {
         let _ = writeln!(out, "Notes: none");
@@ -435,6 +459,52 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
         }
     }
     out
+}
+
+/// Where the case went or came from (issue 17), in words.
+fn write_transfer(out: &mut String, t: &crate::desk::CaseTransfer) {
+    if let Some(n) = &t.from {
+        let _ = writeln!(
+            out,
+            "Transferred from {} ({}) on {} by {}; their case {}{}",
+            clean_line(&n.from_name, 100),
+            clean_line(&n.from_force, 64),
+            clean_line(&n.day, 10),
+            clean_line(&n.by, 80),
+            short(&n.case),
+            n.grading
+                .as_deref()
+                .map(|g| format!("; graded {} there", clean_line(g, 10)))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(out, "  reason:\n{}", indent(&n.reason, 4));
+    }
+    if let Some(to) = &t.to {
+        let _ = writeln!(
+            out,
+            "TRANSFERRED to {} ({}) on {} by {}{}",
+            clean_line(&to.to_name, 100),
+            clean_line(&to.to, 64),
+            clean_line(&to.at, 40),
+            clean_line(&to.by, 80),
+            to.grading
+                .as_deref()
+                .map(|g| format!("; graded {} at transfer", clean_line(g, 10)))
+                .unwrap_or_default()
+        );
+        let _ = writeln!(out, "  reason:\n{}", indent(&to.reason, 4));
+        let _ = writeln!(out, "  key: {}", clean_line(&to.key_check, 300));
+        let _ = writeln!(
+            out,
+            "  messages passed on: {}{}",
+            to.forwarded.len(),
+            if to.pending > 0 {
+                format!(" ({} not yet: the next pull tries again)", to.pending)
+            } else {
+                String::new()
+            }
+        );
+    }
 }
 
 /// The case's grading and its latest THRIVE assessment (issue 17), in words.

@@ -63,6 +63,8 @@ pub enum ReplyError {
 pub struct Outgoing<'a> {
     /// `from` shown to the reporter: the force's display name, else its id.
     pub from: &'a str,
+    /// The force's id, written as the reply's `force` (FORMAT.md#reply-payload).
+    pub force: &'a str,
     /// The message.
     pub message: &'a str,
     /// BCP 47 language tag.
@@ -123,6 +125,7 @@ pub(crate) fn prepare(focus: &Message, out: &Outgoing<'_>) -> Result<Prepared, R
                 lang: out.lang.to_owned(),
             },
             from: out.from.to_owned(),
+            force: Some(out.force.to_owned()),
             message: out.message.to_owned(),
         })
         .to_json(),

@@ -242,6 +242,21 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: Option<AuditCommand>,
     },
+    /// Transfer a case to another force on the platform (supervisors): its
+    /// report and follow-ups are re-sealed with a transfer note to that
+    /// force's current key and submitted through the platform's intake; the
+    /// case is closed here as transferred, and later follow-ups are passed on
+    /// by each pull
+    Transfer {
+        /// Report id or prefix
+        id: String,
+        /// The receiving force's id, as the platform's directory lists it
+        #[arg(long, value_name = "FORCE")]
+        to: String,
+        /// Why (goes to the receiving force with the case; kept sealed here)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
     /// Intelligence handling: grade a case 3x5x2, triage it with THRIVE and a
     /// priority, write and export sanitised reports, retention reviews,
     /// deletion, disclosure to partners
@@ -576,6 +591,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
         }
         Command::Audit { command } => return cli::audit::audit(ctx, command).await,
         Command::Intel(command) => cli::intel::intel(ctx, command).await?,
+        Command::Transfer { id, to, reason } => {
+            cli::transfer::transfer(ctx, &id, &to, &reason).await?
+        }
         Command::Account(cli::account::AccountCommand::Code { file }) => cli::account::code(&file)?,
         Command::Account(command) => {
             cli::account::run(&ctx.vault().await?, &ctx.actor, command).await?

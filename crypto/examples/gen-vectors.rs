@@ -14,6 +14,8 @@ mod statement_vectors;
 #[path = "../tests/common/stream_vectors.rs"]
 #[allow(dead_code)] // the ops are the tests' own
 mod stream_vectors;
+#[path = "../tests/common/transfer_vectors.rs"]
+mod transfer_vectors;
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
 #[path = "../tests/common/xwing_vectors.rs"]
@@ -56,6 +58,10 @@ fn main() -> std::io::Result<()> {
     std::fs::write(
         dir.join("stream-v1.json"),
         vectors::render(&stream_vectors::stream_vectors()),
+    )?;
+    std::fs::write(
+        dir.join("transfer-v1.json"),
+        vectors::render(&transfer_vectors::transfer_vectors()),
     )?;
     println!("wrote {}", dir.display());
     Ok(())

@@ -190,6 +190,7 @@ mod tests {
             message: "They usually arrive between 10 and 11 at night.".into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&code.derive()),
+            transfer: None,
         })
     }
 

@@ -393,6 +393,10 @@ pub struct Report {
     pub attachments: Vec<AttachmentRef>,
     /// How to reply.
     pub reply: ReplyMaterial,
+    /// Set only when a force passed the report on to another force
+    /// (FORMAT.md#transfer-note); a reporter's page never writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferNote>,
 }
 
 /// A follow-up in an existing thread.
@@ -408,6 +412,10 @@ pub struct FollowUp {
     pub attachments: Vec<AttachmentRef>,
     /// The same reply material as the thread's report.
     pub reply: ReplyMaterial,
+    /// Set only when a force passed the follow-up on to the force it had
+    /// transferred the case to (FORMAT.md#transfer-note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferNote>,
 }
 
 /// A force's reply.
@@ -418,8 +426,51 @@ pub struct Reply {
     pub common: Common,
     /// Display name of the force that replies.
     pub from: String,
+    /// The replying force's id (FORMAT.md#reply-payload), so a page can tell
+    /// which force of a transferred case answered; absent in replies of
+    /// consoles before transfers (readers then go by `from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<String>,
     /// The message.
     pub message: String,
+}
+
+/// Current version of the transfer note (FORMAT.md#transfer-note).
+pub const TRANSFER_VERSION: u32 = 1;
+
+/// The note a force adds when it passes a report or a follow-up on to
+/// another force on the platform (FORMAT.md#transfer-note). It is the
+/// sending force's word, inside the envelope sealed to the receiving force:
+/// the server never sees it. The reply material beside it is the reporter's
+/// own, unchanged, so the receiving force answers on the same thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferNote {
+    /// The note's own version, [`TRANSFER_VERSION`]; a reader that does not
+    /// know it shows the message without the note.
+    pub v: u32,
+    /// The sending force's id.
+    pub from_force: String,
+    /// The sending force's display name.
+    pub from_name: String,
+    /// The sending force's case id (its first report's id on the server):
+    /// the reference both forces quote, and what links the follow-ups it
+    /// passes on later.
+    pub case: String,
+    /// The thread id of the case, lowercase hex (the reply material's).
+    pub thread_id: String,
+    /// The grading at transfer, e.g. `2 B P`, if the case was graded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grading: Option<String>,
+    /// Why the case was passed on, in the supervisor's words.
+    pub reason: String,
+    /// The UTC day of the transfer, `YYYY-MM-DD` (no finer time).
+    pub day: String,
+    /// The account of the supervisor who transferred it.
+    pub by: String,
+    /// How many reply slots the sending force used in the thread: the
+    /// receiving force starts its replies there (FORMAT.md#reply-code).
+    #[serde(default)]
+    pub next_slot: u32,
 }
 
 impl Payload {
@@ -439,6 +490,14 @@ impl Payload {
     pub fn to_json(&self) -> Vec<u8> {
         // Serializing these plain structs cannot fail.
         serde_json::to_vec(self).expect("payload serializes")
+    }
+    /// The transfer note of a passed-on report or follow-up, if any.
+    pub fn transfer(&self) -> Option<&TransferNote> {
+        match self {
+            Payload::Report(r) => r.transfer.as_ref(),
+            Payload::FollowUp(f) => f.transfer.as_ref(),
+            Payload::Reply(_) => None,
+        }
     }
     /// The common fields.
     pub fn common(&self) -> &Common {

@@ -45,6 +45,7 @@ proptest! {
                 message,
                 attachments: vec![],
                 reply: ReplyMaterial::from_secrets(&code.derive_for(suite)),
+                transfer: None,
             }),
         };
         let mut rng = ChaCha20Rng::from_seed([entropy[1]; 32]);

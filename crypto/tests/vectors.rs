@@ -93,6 +93,10 @@ fn committed_vectors_are_exactly_what_the_generator_makes() {
         ("pow-v1.json", vectors::pow_vectors()),
         ("copy-v1.json", common::copy_vectors::copy_vectors()),
         ("stream-v1.json", common::stream_vectors::stream_vectors()),
+        (
+            "transfer-v1.json",
+            common::transfer_vectors::transfer_vectors(),
+        ),
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/vectors")
@@ -425,6 +429,34 @@ fn stream_vectors_seal_open_and_fail_as_stated() {
                 "{}",
                 r["name"]
             );
+        }
+    }
+}
+
+#[test]
+fn transfer_vectors_open_to_payloads_that_carry_the_note() {
+    use quietline_crypto::payload::{Payload, TransferNote};
+    let v = load("transfer-v1.json");
+    let note: TransferNote = serde_json::from_value(v["note"].clone()).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 3);
+    for c in cases {
+        let sk = PrivateKey::from_bytes(&hx(&c["recipient_sk"])).unwrap();
+        let kind = if c["kind"] == 2 {
+            Kind::Reply
+        } else {
+            Kind::Report
+        };
+        let plain = open(&sk, kind, &hx(&c["envelope"])).unwrap();
+        assert_eq!(
+            plain.as_slice(),
+            hx(&c["payload"]).as_slice(),
+            "{}",
+            c["name"]
+        );
+        match Payload::from_json(&plain).unwrap() {
+            Payload::Reply(r) => assert_eq!(r.force.as_deref(), Some("west")),
+            p => assert_eq!(p.transfer(), Some(&note), "{}", c["name"]),
         }
     }
 }

@@ -498,6 +498,14 @@ async fn serve_demo_sets_up_a_working_force_once() {
         format!("--home {} list", home.display()),
         "quietline-console init".to_owned(),
         "created the demo force".to_owned(),
+        // Issue 17: a second demo force to transfer cases to.
+        "created `demo-west` (Western Demo Police)".to_owned(),
+        format!(
+            "--home {} desk --demo {} --server http://127.0.0.1:",
+            data.join("demo-west").join("console").display(),
+            data.join("demo-west").display()
+        ),
+        "transfer <ID> --to demo-west --reason".to_owned(),
     ] {
         assert!(
             printed.contains(&expected),
@@ -506,9 +514,31 @@ async fn serve_demo_sets_up_a_working_force_once() {
     }
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&demo), 0o700);
-    for f in ["force.key", "passphrase", "token", "public-key"] {
+    for f in [
+        "force.key",
+        "passphrase",
+        "token",
+        "public-key",
+        "pins.json",
+    ] {
         assert_eq!(mode(&demo.join(f)), 0o600, "{f}");
+        assert_eq!(mode(&data.join("demo-west").join(f)), 0o600, "{f}");
     }
+    // Both forces' signing keys, derived from their ids, pinned in the page's format.
+    let pins: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("pins.json")).unwrap()).unwrap();
+    for id in ["demo", "demo-west"] {
+        let key = quietline::demo::demo_signing_secret(id)
+            .public_key()
+            .to_base64url();
+        assert_eq!(pins["forces"][id]["signers"][0], key.as_str(), "{id}");
+    }
+    // The console's pins are the page's (web/pins.json, built into the page).
+    let page: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/web/pins.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pins["forces"], page["forces"]);
     let read = |f: &str| {
         std::fs::read_to_string(demo.join(f))
             .unwrap()
@@ -534,6 +564,8 @@ async fn serve_demo_sets_up_a_working_force_once() {
     assert_eq!(forces[0]["id"], "demo");
     assert_eq!(forces[0]["name"], "Demo Constabulary");
     assert_eq!(forces[0]["key_id"], public_key.key_id().to_hex());
+    assert_eq!(forces[1]["id"], "demo-west");
+    assert_eq!(forces[1]["name"], "Western Demo Police");
     let env = seal_report(&mut rng(), "demo", &public_key, b"demo report").unwrap();
     let pow = pow_header(&http, &server.base, &env).await;
     let (s, _) = status(

@@ -20,7 +20,9 @@
 //! - axe-core at WCAG 2.2 AA on every screen (the waiting screen too), and
 //!   reflow at 320 px;
 //! - a keyboard-only walk through the whole journey;
-//! - the no-JavaScript page; the error summary; "Exit this page".
+//! - the no-JavaScript page; the error summary; "Exit this page";
+//! - a case passed on to another force (issue 17): both forces' replies read
+//!   with the same 12 words, each under its force (`browser_transfer_reply`).
 //!
 //! Without Node.js or Chromium these print `SKIPPED` outside CI and fail with
 //! `CI=true`. Every test name starts with `browser_` (CI counts them).
@@ -224,6 +226,7 @@ async fn reply_into_slot_in(
             lang: lang.into(),
         },
         from: FORCE_NAME.into(),
+        force: None,
         message: message.into(),
     });
     let sealed = seal_reply(&mut rng(), slot, &reply_pk, &payload.to_json()).expect("seal reply");
@@ -893,5 +896,140 @@ async fn browser_word_list_offline_says_so_keeps_answers_and_sends_nothing() {
         panic!("a report payload");
     };
     check_common(&report.common);
+    s.stop().await;
+}
+
+/// Issue 17, through the page: a report sent to one force (North Shire) that
+/// the force passes on to another (West Dale) is answered by both on the
+/// same 12 words. The first force's desk is played here with the crypto
+/// crate (the server crate does not depend on the console library; the
+/// library's transfer itself is tested in casework and console): it opens
+/// the report, re-seals it with the transfer note
+/// (crypto/FORMAT.md#transfer-note) to the second force's key and submits
+/// it through the public intake with its proof of work. The second force's
+/// reply names its force; the returning reporter's page shows each reply
+/// under the force that sent it, and offers the follow-up to the force that
+/// answered last, where it arrives on the same thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_transfer_reply() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    const WEST_ID: &str = "west-dale";
+    const WEST_NAME: &str = "West Dale Constabulary";
+    let s = TestServer::start_with(Backend::Sqlite, test_settings())
+        .await
+        .expect("SQLite is never skipped");
+    let force = s.add_force(FORCE_ID, FORCE_NAME).await;
+    let west = s.add_force(WEST_ID, WEST_NAME).await;
+    let token = s.token(FORCE_ID, "browser test").await;
+    let west_token = s.token(WEST_ID, "browser test").await;
+    let a = answers(&canary("REPORT"));
+    let assets = get_json(&s, "/api/v1/assets", None).await["assets"].clone();
+    let sent = e2e_ok(
+        "journey.mjs",
+        Some("report"),
+        &s.base,
+        &json!({ "answers": a.json, "assets": assets }),
+        tmp.path(),
+    )
+    .await;
+    let words = words_of(&sent);
+    let ids = inbox_ids(&s.http, &s.base, &token).await;
+    let Payload::Report(mut report) = open_report(&force, &envelope(&s, &token, &ids[0]).await)
+    else {
+        panic!("a report payload");
+    };
+    // North Shire answers first, then passes the case on.
+    let north_text = "Thank you. We are passing this to the force for that area.";
+    reply_into_slot(&s, &token, &report.reply, 0, north_text).await;
+    let material = report.reply.clone();
+    report.transfer = Some(quietline_crypto::payload::TransferNote {
+        v: quietline_crypto::payload::TRANSFER_VERSION,
+        from_force: FORCE_ID.into(),
+        from_name: FORCE_NAME.into(),
+        case: ids[0].clone(),
+        thread_id: material.thread_id.clone(),
+        grading: None,
+        reason: "It happened in West Dale".into(),
+        day: "2026-12-07".into(),
+        by: "sam".into(),
+        next_slot: 1,
+    });
+    let passed_on = Payload::Report(report.clone()).to_json();
+    s.submit(
+        quietline_crypto::seal::seal_report(&mut rng(), WEST_ID, &west.public_key, &passed_on)
+            .unwrap(),
+    )
+    .await;
+    let west_ids = inbox_ids(&s.http, &s.base, &west_token).await;
+    assert_eq!(west_ids.len(), 1, "West Dale holds the passed-on report");
+    let Payload::Report(theirs) =
+        open_report(&west, &envelope(&s, &west_token, &west_ids[0]).await)
+    else {
+        panic!("a report payload");
+    };
+    assert_eq!(theirs.reply, material, "the reporter's own reply material");
+    assert_eq!(theirs.transfer.as_ref().unwrap().from_name, FORCE_NAME);
+
+    // West Dale answers on the same thread, in the next slot, naming itself.
+    let (reply_pk, _, slot_key) = material.decode().unwrap();
+    let west_text = "West Dale here: which nights are the busiest?";
+    let payload = Payload::Reply(Reply {
+        common: Common {
+            v: 1,
+            sent_at: "2026-12-07T09:30:00Z".into(),
+            lang: "en".into(),
+        },
+        from: WEST_NAME.into(),
+        force: Some(WEST_ID.into()),
+        message: west_text.into(),
+    });
+    let slot = slot_key.address(1);
+    let res = s
+        .http
+        .put(s.url(&format!("/api/v1/slots/{}", hex::encode(slot))))
+        .bearer_auth(&west_token)
+        .header("content-type", "application/octet-stream")
+        .body(seal_reply(&mut rng(), slot, &reply_pk, &payload.to_json()).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    // The reporter reads both with the same words, each under its force, and
+    // the follow-up goes to West Dale.
+    let follow_text = "Fridays, mostly after 11pm.";
+    e2e_ok(
+        "journey.mjs",
+        Some("replies"),
+        &s.base,
+        &json!({
+            "words": words,
+            "forceName": WEST_NAME,
+            "replies": [
+                { "from": FORCE_NAME, "text": north_text, "lang": "en" },
+                { "from": WEST_NAME, "text": west_text, "lang": "en" },
+            ],
+            "reportDetails": a.details,
+            "followUp": follow_text,
+        }),
+        tmp.path(),
+    )
+    .await;
+    let west_ids = inbox_ids(&s.http, &s.base, &west_token).await;
+    assert_eq!(west_ids.len(), 2, "the follow-up went to West Dale");
+    assert_eq!(inbox_ids(&s.http, &s.base, &token).await.len(), 1);
+    let mut found = false;
+    for id in &west_ids {
+        if let Payload::FollowUp(f) = open_report(&west, &envelope(&s, &west_token, id).await) {
+            assert_eq!(f.message, follow_text);
+            assert_eq!(f.reply, material, "on the same thread");
+            found = true;
+        }
+    }
+    assert!(found, "a follow-up in West Dale's inbox");
     s.stop().await;
 }

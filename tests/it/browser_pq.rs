@@ -153,6 +153,7 @@ async fn browser_pq_report_to_a_hybrid_key_force_is_opened_and_answered_on_the_h
             lang: "en".into(),
         },
         from: FORCE_NAME.into(),
+        force: None,
         message: reply_text.into(),
     });
     let sealed = seal_reply(&mut rng(), slot, &reply_pk, &payload.to_json()).unwrap();

@@ -33,6 +33,7 @@ fn copy_payload(code: &ReplyCode, seq: u32, message: &str) -> OwnCopy {
         message: message.into(),
         attachments: vec![],
         reply: ReplyMaterial::from_secrets(&code.derive()),
+        transfer: None,
     });
     OwnCopy {
         common: sent.common().clone(),

@@ -199,12 +199,15 @@ export function reportPayloadOf(r, sentAt, reply) {
 export const followUpPayloadOf = (f, sentAt, reply) => followUpPayload({ sentAt, lang: lang(), message: f.message.trim(), reply });
 
 /**
- * The force to offer first for a follow-up: the id of the one whose name (in
- * the directory `forces`) the last reply that opened was signed with, or
- * undefined.
+ * The force to offer first for a follow-up: the id of the one the last reply
+ * that opened came from — by the reply's `force` id when it carries one (a
+ * case another force took over is answered by that force), else by the name
+ * it was signed with — if the directory `forces` lists it; else undefined.
  */
 export function lastReplier(replies, forces) {
   const last = [...replies].reverse().find((m) => m.ok);
-  const match = last && forces.find((f) => f.name.toLowerCase() === String(last.from).trim().toLowerCase());
+  if (!last) return undefined;
+  const byId = typeof last.force === "string" && forces.find((f) => f.id === last.force);
+  const match = byId || forces.find((f) => f.name.toLowerCase() === String(last.from).trim().toLowerCase());
   return match && match.id;
 }

@@ -694,7 +694,9 @@ export function followUpPayload({ sentAt, lang = "en", message, reply }) {
 }
 
 /**
- * Parse a reply payload: {"type":"reply","v":1,"sent_at","lang","from","message"}.
+ * Parse a reply payload: {"type":"reply","v":1,"sent_at","lang","from","message"},
+ * and the optional "force" (the replying force's id, FORMAT.md#reply-payload:
+ * a transferred case is answered by another force on the same code).
  * Unknown fields are ignored; a newer "v" or another type is refused.
  */
 export function parseReplyPayload(bytes) {
@@ -710,5 +712,7 @@ export function parseReplyPayload(bytes) {
   for (const f of ["sent_at", "lang", "from", "message"]) {
     if (typeof p[f] !== "string") throw new EnvelopeError("bad_payload", `no ${f}`);
   }
-  return { type: "reply", v: p.v, sent_at: p.sent_at, lang: p.lang, from: p.from, message: p.message };
+  const out = { type: "reply", v: p.v, sent_at: p.sent_at, lang: p.lang, from: p.from, message: p.message };
+  if (typeof p.force === "string") out.force = p.force;
+  return out;
 }

@@ -152,4 +152,7 @@ test("the follow-up is offered to the force that last replied, by its name", () 
   assert.equal(lastReplier([{ ok: true, from: "Alpha Police" }, { ok: true, from: " beta constabulary " }, { ok: false }], forces), "b");
   assert.equal(lastReplier([{ ok: true, from: "Gamma" }], forces), undefined);
   assert.equal(lastReplier([], forces), undefined);
+  // A reply that names its force's id (a transferred case): the id decides.
+  assert.equal(lastReplier([{ ok: true, from: "Alpha Police", force: "b" }], forces), "b");
+  assert.equal(lastReplier([{ ok: true, from: "Alpha Police", force: "gone" }], forces), "a");
 });

@@ -187,3 +187,18 @@ test("the sample report payload is rebuilt byte for byte from its fields", async
   const sealed = await q.sealReport("demo", hx(c.recipient_pk), got, { ephIkm: hx(c.eph_ikm) });
   assert.equal(q.toHex(sealed), c.envelope);
 });
+
+test("a transferred case's reply (transfer-v1.json) opens with the same words and names its force", async () => {
+  const v = load("transfer-v1.json");
+  const c = v.cases.find((x) => x.kind === 2);
+  const rc = replyCodes.cases[0];
+  const s = await q.deriveReplySecrets(q.wordsToReplyCode(rc.mnemonic));
+  assert.equal(q.toHex(await q.slotAddress(s.slotKey, 1)), q.toHex(q.parseEnvelope(hx(c.envelope)).routing));
+  const reply = await q.openReply(s.replyPrivateKey, hx(c.envelope));
+  assert.equal(reply.from, "Western Demo Police");
+  assert.equal(reply.force, "west");
+  // The passed-on report is an ordinary report to any reader: the note is one more member.
+  const report = JSON.parse(new TextDecoder().decode(hx(v.cases[0].payload)));
+  assert.equal(report.type, "report");
+  assert.deepEqual(report.transfer, v.note);
+});

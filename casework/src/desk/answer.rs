@@ -272,7 +272,7 @@ fn check_lang(lang: &str) -> Result<(), DeskError> {
 
 impl Desk {
     /// The force's name as the reporter reads it.
-    fn reply_from(&self) -> String {
+    pub(crate) fn reply_from(&self) -> String {
         self.home()
             .load_config()
             .ok()
@@ -409,6 +409,7 @@ impl Desk {
         let from = self.reply_from();
         let out = Outgoing {
             from: &from,
+            force: self.force_id(),
             message: text,
             lang,
             sent_at: &at,

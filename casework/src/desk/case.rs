@@ -119,6 +119,19 @@ pub enum TimelineEvent {
         /// A RE-THRIVE (not the first).
         reassessment: bool,
     },
+    /// The case was transferred to another force (issue 17); the reason
+    /// and the rest are in [`CaseView::transfer`].
+    Transferred {
+        /// The receiving force's display name.
+        to_name: String,
+    },
+    /// A message of the case was passed on to the receiving force.
+    Forwarded {
+        /// The message passed on.
+        message: String,
+        /// The receiving force's id.
+        to: String,
+    },
     /// A sanitised intelligence report was written (issue 17).
     IntelReport {
         /// Its reference.
@@ -202,6 +215,8 @@ pub struct CaseView {
     pub reply_blocked: Option<String>,
     /// Grading and THRIVE history, the response target (issue 17).
     pub intel: super::intel::CaseIntel,
+    /// Transferred to another force, or from one (issue 17).
+    pub transfer: super::transfer::CaseTransfer,
 }
 
 pub(crate) fn fields_of(payload: &Payload) -> Vec<Field> {
@@ -311,6 +326,13 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
                         partner: partner.clone(),
                         reference: reference.clone(),
                     },
+                    RecordBody::Transfer(t) => TimelineEvent::Transferred {
+                        to_name: t.to_name.clone(),
+                    },
+                    RecordBody::Forward { message, to, .. } => TimelineEvent::Forwarded {
+                        message: message.clone(),
+                        to: to.clone(),
+                    },
                     RecordBody::Thrive { .. } => {
                         thrives += 1;
                         TimelineEvent::Thrive {
@@ -345,6 +367,7 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
         replies: data.entry.replies,
         reply_blocked,
         intel: super::intel::case_intel(data),
+        transfer: super::transfer::transfer_view(data),
     }
 }
 

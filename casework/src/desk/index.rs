@@ -87,6 +87,8 @@ pub(crate) struct CaseEntry {
     pub last_activity: i64,
     /// Grading and triage (issue 17: `super::intel`).
     pub intel: super::intel::IntelEntry,
+    /// Passed on to or received from another force (issue 17: `super::transfer`).
+    pub transfer: super::transfer::TransferEntry,
 }
 
 impl Drop for CaseEntry {
@@ -120,6 +122,7 @@ impl CaseEntry {
     fn apply_record(&mut self, n: i64, r: &Record) {
         self.records += 1;
         self.intel.apply(r);
+        self.transfer.apply(r);
         match &r.body {
             RecordBody::Status { status } => {
                 self.status = *status;
@@ -153,6 +156,8 @@ impl CaseEntry {
             | RecordBody::IntelReport { .. }
             | RecordBody::RetentionReview { .. }
             | RecordBody::Disclosure { .. } => {}
+            | RecordBody::Transfer(_)
+            | RecordBody::Forward { .. } => {}
         }
         self.last_activity = self.last_activity.max(n);
     }
@@ -432,6 +437,8 @@ impl Index {
                 .map(|(a, _)| a)
                 .collect(),
             intel: Default::default(),
+            transferred_to: c.transfer.to.as_ref().map(|(_, name)| name.clone()),
+            transferred_from: c.transfer.from.clone(),
         }
     }
 
@@ -472,6 +479,8 @@ impl Index {
                 }
                 self.by_thread.insert(t, e.id.clone());
                 if let Some(o) = opened {
+                    old.transfer.from = o.transferred_from.clone();
+                    old.next_slot = old.next_slot.max(o.transfer_next_slot);
                     old.category = o.category;
                     old.place = o.place;
                     old.summary = o.summary;
@@ -503,7 +512,11 @@ impl Index {
                 c.haystack.push('\n');
                 c.haystack.push_str(&o.haystack);
             }
-            if c.muted {
+            if c.transfer.to.is_some() {
+                // Passed on to the receiving force (on the next pull), not
+                // new work here: the case stays closed as transferred.
+                c.last_activity = c.last_activity.max(n);
+            } else if c.muted {
                 c.muted_follow_up = true;
             } else {
                 c.status = Status::New;
@@ -536,9 +549,12 @@ impl Index {
             started_by_follow_up: opened.as_ref().is_some_and(|o| o.follow_up),
             last_activity: n,
             intel: Default::default(),
+            transfer: Default::default(),
         };
         match opened {
             Some(o) => {
+                entry.transfer.from = o.transferred_from.clone();
+                entry.next_slot = o.transfer_next_slot;
                 entry.category = o.category;
                 entry.place = o.place;
                 entry.summary = o.summary;
@@ -621,6 +637,10 @@ pub(crate) struct Opened {
     pub summary: Zeroizing<String>,
     pub language: Zeroizing<String>,
     pub haystack: Zeroizing<String>,
+    /// The sending force's name, when another force passed it on.
+    pub transferred_from: Option<String>,
+    /// Reply slots the sending force used (its transfer note's `next_slot`).
+    pub transfer_next_slot: u32,
 }
 
 fn one_line(s: &str, max: usize) -> String {
@@ -750,6 +770,8 @@ fn summarise(mut m: Message) -> Opened {
         summary: Zeroizing::new(summary),
         language: Zeroizing::new(m.payload.common().lang.clone()),
         haystack: haystack_of(&m.payload),
+        transferred_from: m.payload.transfer().map(|t| t.from_name.clone()),
+        transfer_next_slot: m.payload.transfer().map_or(0, |t| t.next_slot),
     };
     scrub(&mut m.payload);
     out
@@ -899,6 +921,8 @@ pub(crate) fn scrub_record(body: &mut RecordBody) {
         }
         // Thrive zeroizes its fields when dropped.
         RecordBody::Thrive { .. } => {}
+        RecordBody::Transfer(t) => t.reason.zeroize(),
+        RecordBody::Forward { .. } => {}
         RecordBody::IntelReport { sanitised: report } => {
             report.title.zeroize();
             report.text.zeroize();
@@ -959,7 +983,7 @@ impl Desk {
     /// slices. Seen markers (which other desks write without a change) are
     /// reloaded at most every [`SEEN_REFRESH`].
     pub(crate) async fn sync(&self) -> Result<(), DeskError> {
-        if !self.inner.indexed {
+        if !self.is_indexed() {
             // A desk opened to pull only: nothing to bring up to date.
             return Ok(());
         }
@@ -1089,6 +1113,7 @@ impl Desk {
         let mut status = HashMap::new();
         let mut current = Status::New;
         let mut muted = false;
+        let mut transferred = false;
         for (n, _, item) in items {
             match item {
                 Item::Message(msg) => {
@@ -1097,7 +1122,7 @@ impl Desk {
                         report = Some(*msg);
                         continue;
                     }
-                    if !muted && current != Status::New {
+                    if !muted && !transferred && current != Status::New {
                         current = Status::New;
                         events.push(Event::Reopened { n });
                     }
@@ -1113,6 +1138,7 @@ impl Desk {
                             }
                         }
                         RecordBody::Mute { muted: m } => muted = *m,
+                        RecordBody::Transfer(_) => transferred = true,
                         RecordBody::Note { .. } => notes.push(record.clone()),
                         RecordBody::Reply { .. } => {
                             thread_items.push(thread::Item::Reply(record.clone()))

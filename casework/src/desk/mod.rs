@@ -16,9 +16,10 @@
 //! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
 //! the background loop, pull state), [`intel`] (grading, THRIVE triage and
 //! response targets: issue 17), [`retention`] (retention review and
-//! deletion), [`disclose`] (disclosure to a partner outside the platform)
-//! and [`watch`] (the key alarm raised by the force's watch of its keys, and
-//! a supervisor's acknowledgement: issue 20).
+//! deletion), [`disclose`] (disclosure to a partner outside the platform),
+//! [`transfer`] (passing a case to another force on the platform, and its
+//! later follow-ups: issue 17) and [`watch`] (the key alarm raised by the
+//! force's watch of its keys, and a supervisor's acknowledgement: issue 20).
 //!
 //! The return types are plain structs with public fields and no HTML: the
 //! desk's web layer renders them, the CLI prints them.
@@ -43,6 +44,7 @@ pub mod retention;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod watch;
+pub mod transfer;
 
 pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
@@ -58,6 +60,7 @@ pub use queue::{
     SortKey, View,
 };
 pub use retention::ReviewEntry;
+pub use transfer::{CaseTransfer, Destination, ForwardRun, TransferOutcome, TransferredTo};
 
 pub use crate::records::{Priority, Status};
 
@@ -244,7 +247,7 @@ struct Inner {
     /// Whether this desk keeps a case index ([`Desk::open_for_pull`] does
     /// not: a command-line `pull` needs none, and building one would open
     /// every envelope in the vault a second time and hold them all).
-    indexed: bool,
+    indexed: std::sync::atomic::AtomicBool,
     /// The key alarm raised in the vault, as last read (`watch.rs`): the
     /// banner on every page reads it without a database round trip.
     key_alarm: watch::AlarmCell,
@@ -318,7 +321,7 @@ impl Desk {
                 sync_lock: tokio::sync::Mutex::new(()),
                 pull: pull::PullCell::default(),
                 seen_loaded: std::sync::Mutex::new(None),
-                indexed,
+                indexed: std::sync::atomic::AtomicBool::new(indexed),
                 key_alarm: watch::AlarmCell::default(),
             }),
         };
@@ -340,13 +343,29 @@ impl Desk {
 
     /// [`DeskError::Invalid`] for a desk opened with [`Desk::open_for_pull`].
     pub(crate) fn require_index(&self) -> Result<(), DeskError> {
-        if self.inner.indexed {
+        if self.is_indexed() {
             Ok(())
         } else {
             Err(DeskError::Invalid(
                 "this desk was opened to pull only and keeps no case index".into(),
             ))
         }
+    }
+
+    /// Whether this desk keeps a case index.
+    pub(crate) fn is_indexed(&self) -> bool {
+        self.inner
+            .indexed
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Start keeping a case index on a desk opened with
+    /// [`Desk::open_for_pull`] (its next sync builds it): a pull that has
+    /// transferred cases to pass follow-ups on for needs one.
+    pub(crate) fn start_indexing(&self) {
+        self.inner
+            .indexed
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// Whether [`Desk::lock`] was called.

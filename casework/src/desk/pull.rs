@@ -339,6 +339,44 @@ impl Desk {
             self.record_audit(who, "pull", None, Some(detail)).await?;
         }
         self.sync().await?;
+        let mut warning = warning;
+        if !self.is_indexed() && self.has_transfers().await? {
+            // A pull-only desk (the CLI's `pull`) of a force that has
+            // transferred cases: follow-ups are found through the index.
+            self.start_indexing();
+            self.sync().await?;
+        }
+        // Issue 17: the messages other forces passed here are audited at
+        // this end too.
+        for (id, from) in &s.transfers_in {
+            let case = self.case_of_message(id).unwrap_or_else(|| id.clone());
+            self.record_audit(
+                who,
+                "transfer-in",
+                Some(&case),
+                Some(format!("message {} from {from}", short(id))),
+            )
+            .await?;
+        }
+        if self.is_indexed() {
+            // Pass on what reached this force for a case it transferred.
+            let run = self.forward_pending(who, client).await?;
+            if !run.failed.is_empty() {
+                let list: Vec<String> = run
+                    .failed
+                    .iter()
+                    .map(|(case, why)| format!("{case}: {why}"))
+                    .collect();
+                let line = format!(
+                    "follow-ups of transferred cases not passed on yet (the next pull tries again): {}",
+                    list.join("; ")
+                );
+                warning = Some(match warning {
+                    Some(w) => format!("{w}\n{line}"),
+                    None => line,
+                });
+            }
+        }
         Ok(PullRun {
             at: self.clock().now_rfc3339(),
             by: who.account.clone(),

@@ -229,6 +229,11 @@ pub struct QueueRow {
     pub seen_by: Vec<String>,
     /// Its grading and response target (issue 17).
     pub intel: super::intel::RowIntel,
+    /// The force it was transferred to (display name), if it was: the
+    /// queue shows "transferred" (issue 17).
+    pub transferred_to: Option<String>,
+    /// The force that transferred it here (display name), if one did.
+    pub transferred_from: Option<String>,
 }
 
 /// How many cases each view and each status holds.

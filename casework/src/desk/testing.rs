@@ -211,6 +211,7 @@ impl Reporter {
             },
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 
@@ -225,6 +226,7 @@ impl Reporter {
             message: message.into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 }

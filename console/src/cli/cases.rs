@@ -89,6 +89,19 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
             println!("  {id}  {why}");
         }
     }
+    if !s.transfers_in.is_empty() {
+        println!("Passed on by other forces (shown as transferred):");
+        for (id, from) in &s.transfers_in {
+            println!("  {}  from {from}", render::short(id));
+        }
+    }
+    // The directory's warning was printed before the pull; this is the
+    // transfer's (follow-ups of transferred cases not passed on yet).
+    for line in run.warning.iter().flat_map(|w| w.lines()) {
+        if line.starts_with("follow-ups of transferred cases") {
+            eprintln!("warning: {line}");
+        }
+    }
     Ok(())
 }
 

@@ -178,6 +178,17 @@ async fn demo_setup(ctx: &Ctx, dir: &Path, server: Option<&str>) -> Result<()> {
         };
         crate::cli::login::login(ctx, server, None, Some(dir.join("token")), false).await?;
     }
+    // The demo forces' signing keys, pinned so that a transfer between them
+    // verifies the other force's key statement (issue 17).
+    let pins = dir.join(quietline_casework::desk::transfer::PINS_FILE);
+    let home_pins = ctx
+        .home
+        .root()
+        .join(quietline_casework::desk::transfer::PINS_FILE);
+    if pins.is_file() && !home_pins.exists() {
+        std::fs::copy(&pins, &home_pins)
+            .with_context(|| format!("cannot copy {} into the home", pins.display()))?;
+    }
     Ok(())
 }
 

@@ -172,6 +172,7 @@ fn whole_loop_report_reply_follow_up() {
                 lang: "en".into(),
             },
             from: "someone else".into(),
+            force: None,
             message: "first".into(),
         })
         .to_json(),

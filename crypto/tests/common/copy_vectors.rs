@@ -62,6 +62,7 @@ fn copy_of(code: &ReplyCode, c: &Sealed) -> OwnCopy {
             message: "They usually arrive between 10 and 11 at night.".into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&secrets),
+            transfer: None,
         })
     } else {
         Payload::from_json(&sample_report_for(secrets)).unwrap()

@@ -5,5 +5,6 @@ pub mod fixed_rng;
 pub mod keylog_vectors;
 pub mod statement_vectors;
 pub mod stream_vectors;
+pub mod transfer_vectors;
 pub mod vectors;
 pub mod xwing_vectors;

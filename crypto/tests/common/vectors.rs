@@ -42,6 +42,7 @@ pub fn sample_report_for(secrets: quietline_crypto::reply_code::ReplySecrets) ->
         },
         attachments: vec![],
         reply: ReplyMaterial::from_secrets(&secrets),
+        transfer: None,
     })
     .to_json()
 }
@@ -54,6 +55,7 @@ fn sample_reply() -> Vec<u8> {
             lang: "en".into(),
         },
         from: "Demo Constabulary".into(),
+        force: None,
         message: "Thank you. Can you tell us roughly what time the cars arrive?".into(),
     })
     .to_json()

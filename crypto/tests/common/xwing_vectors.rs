@@ -43,6 +43,7 @@ fn reply_payload() -> Vec<u8> {
             lang: "en".into(),
         },
         from: "Demo Constabulary".into(),
+        force: None,
         message: "Thank you. This reply is sealed with X-Wing.".into(),
     })
     .to_json()

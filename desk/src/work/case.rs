@@ -95,6 +95,8 @@ pub(crate) struct CaseTemplate {
     pub reply: ReplyFormView,
     /// Grading, THRIVE and the response target (`work/intel/summary.html`).
     pub intel: super::intel::IntelSummary,
+    /// Transferred to or from another force (`work/transfer/summary.html`).
+    pub transfer: super::transfer::TransferSummary,
 }
 
 /// What a re-shown case page keeps of the form that was refused.
@@ -253,6 +255,13 @@ fn event_view(item: &TimelineItem) -> EventView {
         TimelineEvent::Disclosed { partner, reference } => {
             format!("{reference} disclosed to {partner}")
         }
+        TimelineEvent::Transferred { to_name } => format!("Transferred to {to_name}"),
+        TimelineEvent::Forwarded { message, to } => {
+            format!(
+                "Message {} passed on to force {to}",
+                quietline_casework::render::short(message)
+            )
+        }
     };
     EventView {
         anchor: format!("event-{}", item.n),
@@ -302,8 +311,10 @@ fn case_template(
     );
     let heading = case_heading(&c.category, &c.received);
     let intel = super::intel::summary(&c.intel);
+    let transfer = super::transfer::summary(&c.transfer);
     CaseTemplate {
         intel,
+        transfer,
         layout,
         heading,
         notice: kept.notice,
@@ -398,6 +409,9 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "unchanged" => "Nothing changed: the case was already so.",
         "graded" => "The grading is saved.",
         "triaged" => "The THRIVE assessment and priority are saved.",
+        "transferred" => {
+            "The case is transferred: the other force has it, and it is closed here as transferred."
+        }
         _ => return None,
     })
 }

@@ -38,6 +38,7 @@ mod queue;
 mod reply;
 mod retention;
 mod supervise;
+mod transfer;
 mod view;
 
 /// The work routes, merged into the desk's router.
@@ -91,6 +92,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/cases/{id}/disclose",
             get(retention::disclose_form).post(retention::disclose),
+        )
+        .route(
+            "/cases/{id}/transfer",
+            get(transfer::form).post(transfer::step),
         )
 }
 

@@ -266,7 +266,16 @@ pub struct RowView {
     pub overdue: bool,
     /// Due for its retention review since this day (issue 17).
     pub review_due: Option<String>,
+    /// The force another force transferred it from (issue 17).
+    pub transferred_from: Option<String>,
 }
+
+/// The tag of a case this force transferred to another (issue 17): it
+/// replaces the status (closed) in the queue.
+pub const TRANSFERRED: Tag = Tag {
+    text: "Transferred",
+    class: "govuk-tag--purple",
+};
 
 impl RowView {
     /// The view of a library row.
@@ -294,7 +303,11 @@ impl RowView {
             },
             priority: priority_tag(r.priority),
             priority_rank: r.priority.rank(),
-            status: status_tag(r.status),
+            status: if r.transferred_to.is_some() {
+                TRANSFERRED
+            } else {
+                status_tag(r.status)
+            },
             status_rank: Status::ALL.iter().position(|s| *s == r.status).unwrap_or(0),
             assignee: r.assignee.clone().unwrap_or_else(|| "Nobody".to_owned()),
             follow_ups: r.follow_ups,
@@ -313,6 +326,7 @@ impl RowView {
                 .as_ref()
                 .filter(|v| v.due)
                 .map(|v| v.review_on.clone()),
+            transferred_from: r.transferred_from.clone(),
         }
     }
 }

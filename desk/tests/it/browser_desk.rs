@@ -462,3 +462,50 @@ async fn browser_desk_key_alarm() {
     );
     w.stop().await;
 }
+
+/// Issue 17: a supervisor transfers a case to another force through the
+/// form, its check step and the transfer, in Chromium; every page of it
+/// (errors included) is axe-clean with headings in order, and the library
+/// then holds the case as transferred.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_transfer_form_check_and_case_are_axe_clean() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    w.server.add_force("west", "Western Police").await;
+    let id = w
+        .submit(&Reporter::new().report("en", "drugs", "Dealing from a car", "AB12 CDE"))
+        .await;
+    let (_, pw, secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    let result = script(
+        "work_transfer.mjs",
+        &w.td.base,
+        &json!({
+            "sue": login(&w, "sue", &pw, &secret),
+            "caseId": id,
+            "toName": "Western Police",
+            "reason": "It happened in the western area",
+        }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    assert_eq!(result["pages"].as_array().unwrap().len(), 5, "{result}");
+    let view =
+        w.td.desk
+            .case(
+                &quietline_casework::desk::Handler {
+                    account: "test".into(),
+                    role: Role::Supervisor,
+                },
+                &id,
+            )
+            .await
+            .unwrap();
+    let to = view.transfer.to.expect("transferred");
+    assert_eq!(
+        (to.to.as_str(), to.reason.as_str()),
+        ("west", "It happened in the western area")
+    );
+    w.stop().await;
+}

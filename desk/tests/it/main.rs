@@ -10,8 +10,9 @@
 //! (the queue, case, reply, export, bulk and supervisors' pages against a
 //! real intake server in-process), `browser_desk` (`browser_desk_*`: the work
 //! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`), `intel` (grading,
-//! triage and response targets, issue 17), `watch` (the key alarm's banner
-//! and its acknowledgement, issue 20).
+//! triage and response targets, issue 17), `transfer` (passing a case to
+//! another force, issue 17), `watch` (the key alarm's banner and its
+//! acknowledgement, issue 20).
 
 mod support;
 
@@ -20,4 +21,5 @@ mod browser;
 mod browser_desk;
 mod intel;
 mod watch;
+mod transfer;
 mod work;

@@ -160,6 +160,7 @@ impl Reporter {
             },
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 
@@ -174,6 +175,7 @@ impl Reporter {
             message: message.into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 }

@@ -314,6 +314,7 @@ impl Reporter {
             },
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 
@@ -330,6 +331,7 @@ impl Reporter {
             message: message.into(),
             attachments: vec![],
             reply: ReplyMaterial::from_secrets(&self.secrets),
+            transfer: None,
         })
     }
 
