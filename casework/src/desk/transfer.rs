@@ -990,6 +990,7 @@ mod tests {
             key_id: pk.key_id().to_hex(),
             public_key: pk.to_base64url(),
             statement: None,
+            log_index: None,
         };
         let set = SignerSet::single(ours.public_key());
         let today = "2026-12-07";
