@@ -86,9 +86,7 @@ pub fn demo_pins() -> String {
     let forces: serde_json::Map<String, serde_json::Value> = DEMO_FORCES
         .iter()
         .map(|(id, _)| {
-            let key = demo_signing_secret(id)
-                .public_key()
-                .to_base64url();
+            let key = demo_signing_secret(id).public_key().to_base64url();
             (
                 (*id).to_owned(),
                 serde_json::json!({"threshold": 1, "signers": [key]}),

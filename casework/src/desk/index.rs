@@ -156,8 +156,7 @@ impl CaseEntry {
             | RecordBody::IntelReport { .. }
             | RecordBody::RetentionReview { .. }
             | RecordBody::Disclosure { .. } => {}
-            | RecordBody::Transfer(_)
-            | RecordBody::Forward { .. } => {}
+            RecordBody::Transfer(_) | RecordBody::Forward { .. } => {}
         }
         self.last_activity = self.last_activity.max(n);
     }

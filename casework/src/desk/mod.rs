@@ -43,8 +43,8 @@ pub mod queue;
 pub mod retention;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod watch;
 pub mod transfer;
+pub mod watch;
 
 pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};

@@ -20,6 +20,6 @@ mod access;
 mod browser;
 mod browser_desk;
 mod intel;
-mod watch;
 mod transfer;
+mod watch;
 mod work;
