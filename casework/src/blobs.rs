@@ -208,6 +208,15 @@ async fn fetch_one(
         Err(e) if stops_the_pull(&e) => return Err(e.into()),
         Err(e) => return waiting(vault, report_id, index, &e).await,
     };
+    // Step 2 before step 3 (FORMAT.md#opening-an-attachment): a length the
+    // server announces that is not the blob's is the blob cut or padded out,
+    // whatever its chunks would say.
+    if let Some(n) = body.content_length()
+        && n != expected
+    {
+        let flag = AttachmentFlag::Incomplete(format!("{n} bytes, {expected} expected"));
+        return flagged(vault, report_id, index, flag, 0).await;
+    }
     let mut part = Vec::with_capacity(BLOB_PART_LEN);
     let mut parts = 0u32;
     let mut stored = 0u64;

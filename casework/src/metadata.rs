@@ -212,61 +212,11 @@ fn webp_kinds(file: &[u8], found: &mut BTreeSet<&'static str>) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
-    /// A JPEG (SOI, an APP1 Exif segment, a COM, SOS, EOI; no real pixels:
-    /// only the markers matter here) whose Exif holds a GPS position, a
-    /// camera model and a time.
-    pub(crate) fn jpeg_with_gps() -> Vec<u8> {
-        // Little-endian TIFF: IFD0 with Model, DateTime and a GPS IFD pointer;
-        // the GPS IFD with GPSLatitudeRef.
-        let mut tiff = Vec::new();
-        tiff.extend_from_slice(b"II*\0");
-        tiff.extend_from_slice(&8u32.to_le_bytes());
-        // IFD0: 3 entries.
-        let ifd0_entries = 3u16;
-        let ifd0_len = 2 + 12 * ifd0_entries as usize + 4;
-        let gps_at = 8 + ifd0_len;
-        let gps_len = 2 + 12 + 4;
-        let data_at = gps_at + gps_len;
-        let model = b"PhoneCam X\0";
-        let time = b"2026:11:20 22:15:00\0";
-        tiff.extend_from_slice(&ifd0_entries.to_le_bytes());
-        // Model (0x0110), ASCII.
-        tiff.extend_from_slice(&0x0110u16.to_le_bytes());
-        tiff.extend_from_slice(&2u16.to_le_bytes());
-        tiff.extend_from_slice(&(model.len() as u32).to_le_bytes());
-        tiff.extend_from_slice(&(data_at as u32).to_le_bytes());
-        // DateTime (0x0132), ASCII.
-        tiff.extend_from_slice(&0x0132u16.to_le_bytes());
-        tiff.extend_from_slice(&2u16.to_le_bytes());
-        tiff.extend_from_slice(&(time.len() as u32).to_le_bytes());
-        tiff.extend_from_slice(&((data_at + model.len()) as u32).to_le_bytes());
-        // GPS IFD pointer (0x8825), LONG.
-        tiff.extend_from_slice(&0x8825u16.to_le_bytes());
-        tiff.extend_from_slice(&4u16.to_le_bytes());
-        tiff.extend_from_slice(&1u32.to_le_bytes());
-        tiff.extend_from_slice(&(gps_at as u32).to_le_bytes());
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-        // GPS IFD: GPSLatitudeRef (1) = "N".
-        tiff.extend_from_slice(&1u16.to_le_bytes());
-        tiff.extend_from_slice(&1u16.to_le_bytes());
-        tiff.extend_from_slice(&2u16.to_le_bytes());
-        tiff.extend_from_slice(&2u32.to_le_bytes());
-        tiff.extend_from_slice(b"N\0\0\0");
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-        tiff.extend_from_slice(model);
-        tiff.extend_from_slice(time);
-        let mut app1 = b"Exif\0\0".to_vec();
-        app1.extend_from_slice(&tiff);
-        let mut f = vec![0xFF, 0xD8, 0xFF, 0xE1];
-        f.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-        f.extend_from_slice(&app1);
-        f.extend_from_slice(&[0xFF, 0xFE, 0, 7]);
-        f.extend_from_slice(b"hello");
-        f.extend_from_slice(&[0xFF, 0xDA, 0, 2, 0xFF, 0xD9]);
-        f
+    fn jpeg_with_gps() -> Vec<u8> {
+        quietline_testkit::blobs::jpeg_with_gps(0)
     }
 
     #[test]

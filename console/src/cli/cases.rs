@@ -70,6 +70,18 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
             println!("  {}  {}", render::short(id), why);
         }
     }
+    let a = &s.attachments;
+    if a.stored + a.flagged_total() + a.waiting > 0 {
+        println!(
+            "Attachments: {} stored, {} flagged, {} to fetch again by the next pull.",
+            a.stored,
+            a.flagged_total(),
+            a.waiting
+        );
+        for (id, n, why) in &a.examples {
+            println!("  {} attachment {n}  {why}", render::short(id));
+        }
+    }
     if s.refused > 0 {
         println!("Refused (not stored):");
         for (id, why) in &s.refused_examples {
