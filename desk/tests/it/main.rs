@@ -10,11 +10,14 @@
 //! (the queue, case, reply, export, bulk and supervisors' pages against a
 //! real intake server in-process), `browser_desk` (`browser_desk_*`: the work
 //! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`), `intel` (grading,
-//! triage and response targets, issue 17).
+//! triage and response targets, issue 17), `attachments` (a case's
+//! attachments: the page, the image route's session, headers and audit;
+//! issue 19).
 
 mod support;
 
 mod access;
+mod attachments;
 mod browser;
 mod browser_desk;
 mod intel;
