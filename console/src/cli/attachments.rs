@@ -101,13 +101,25 @@ pub async fn run(ctx: &Ctx, command: AttachmentCommand) -> Result<()> {
 async fn save(ctx: &Ctx, id: &str, number: u32, path: PathBuf) -> Result<()> {
     let desk = ctx.desk().await?;
     let case_id = desk.resolve(&ctx.handler, id).await.map_err(desk_error)?;
+    save_to(ctx, &desk, &case_id, number, &path).await
+}
+
+/// Write attachment `number` of `case_id` to a new file at `path` (also the
+/// export's files beside it).
+pub async fn save_to(
+    ctx: &Ctx,
+    desk: &quietline_casework::desk::Desk,
+    case_id: &str,
+    number: u32,
+    path: &std::path::Path,
+) -> Result<()> {
     // The file first: one that exists (never overwritten) or cannot be
     // created refuses before anything is decrypted or audited.
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .with_context(|| {
             format!(
                 "cannot create {} (an existing file is never overwritten); nothing was saved",
@@ -116,7 +128,7 @@ async fn save(ctx: &Ctx, id: &str, number: u32, path: PathBuf) -> Result<()> {
         })?;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
     let result = desk
-        .save_attachment(&ctx.handler, &case_id, number, &mut |bytes| {
+        .save_attachment(&ctx.handler, case_id, number, &mut |bytes| {
             writer.write_all(bytes)
         })
         .await;
@@ -133,7 +145,7 @@ async fn save(ctx: &Ctx, id: &str, number: u32, path: PathBuf) -> Result<()> {
         Ok(info) => {
             eprintln!(
                 "Saved attachment {number} of report {} ({}, {}) to {} (mode 0600).",
-                render::short(&case_id),
+                render::short(case_id),
                 info.media_type,
                 size(info.size),
                 path.display()
@@ -142,7 +154,7 @@ async fn save(ctx: &Ctx, id: &str, number: u32, path: PathBuf) -> Result<()> {
         }
         Err(e) => {
             // Part of a file is not the reporter's file: nothing is left.
-            let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(path);
             Err(e)
         }
     }

@@ -353,5 +353,25 @@ pub async fn export(
             .context("the export failed, and the audit log could not record that it failed")?;
         return Err(e);
     }
+    // The attachments beside the export, under the names its page links
+    // (issue 19): each written through the desk, which audits it first.
+    let stored: Vec<_> = export
+        .attachments
+        .iter()
+        .filter(|(_, a)| a.is_stored())
+        .collect();
+    match &output {
+        None if !stored.is_empty() => eprintln!(
+            "The case has {} stored attachment(s); export with --output FILE to write them beside it.",
+            stored.len()
+        ),
+        None => {}
+        Some(path) => {
+            for (name, a) in stored {
+                let beside = path.with_file_name(name);
+                crate::cli::attachments::save_to(ctx, &desk, &case_id, a.number, &beside).await?;
+            }
+        }
+    }
     Ok(())
 }

@@ -161,6 +161,50 @@ fn pulled_attachments_come_back_exact_and_bad_blobs_are_flagged() {
     ]);
     assert_eq!(std::fs::read(&png).unwrap(), vec![2u8; 1000]);
 
+    // The raw export: the HTML links each stored file by the name it is
+    // written under beside it; the JSON lists them and holds no key.
+    let dir = c.dir.path().join("export");
+    std::fs::create_dir(&dir).unwrap();
+    let page = dir.join("case.html");
+    c.ok(&[
+        "export",
+        short,
+        "--reason",
+        "CID request 7",
+        "--format",
+        "html",
+        "--output",
+        page.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let photo_name = format!("quietline-case-{}-attachment-1.jpg", &id[..12]);
+    assert!(
+        html.contains(&format!("<a href=\"{photo_name}\">")),
+        "{html}"
+    );
+    assert_eq!(std::fs::read(dir.join(&photo_name)).unwrap(), photo);
+    assert!(
+        dir.join(format!("quietline-case-{}-attachment-4.png", &id[..12]))
+            .exists()
+    );
+    assert!(
+        !dir.join(format!("quietline-case-{}-attachment-2.pdf", &id[..12]))
+            .exists(),
+        "flagged: not written"
+    );
+    let json = c.ok(&["export", short, "--reason", "CID request 7"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["attachments"][0]["file"], photo_name.as_str());
+    assert!(
+        !json.contains(
+            &good.entry(&good_id, &[], &[])["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        ),
+        "no key in an export"
+    );
+
     // Every look is in the audit log, before what it showed.
     let log = c.ok(&["audit"]);
     assert!(log.contains("attachments"), "{log}");

@@ -124,11 +124,8 @@ async fn answer(
     } else {
         "application/octet-stream".to_owned()
     };
-    let name = format!(
-        "case-{}-attachment-{number}{}",
-        &id[..id.len().min(8)],
-        extension(&file.info.media_type)
-    );
+    let name =
+        quietline_casework::desk::export::attachment_file_name(&id, number, &file.info.media_type);
     let mut res = (StatusCode::OK, file.bytes.to_vec()).into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&media_type) {
@@ -148,22 +145,6 @@ async fn answer(
         HeaderValue::from_static("nosniff"),
     );
     res
-}
-
-/// A file name's extension from the media type (a fixed list: nothing the
-/// reporter wrote reaches a header).
-fn extension(media_type: &str) -> &'static str {
-    match media_type {
-        "image/jpeg" => ".jpg",
-        "image/png" => ".png",
-        "image/webp" => ".webp",
-        "image/gif" => ".gif",
-        "video/mp4" => ".mp4",
-        "video/quicktime" => ".mov",
-        "video/webm" => ".webm",
-        "application/pdf" => ".pdf",
-        _ => ".bin",
-    }
 }
 
 /// `GET /cases/{id}/attachments/{n}`: an image inline, anything else as a

@@ -124,7 +124,7 @@ async fn the_image_route_needs_a_session_is_never_cached_and_is_audited() {
         h["content-disposition"]
             .to_str()
             .unwrap()
-            .starts_with("attachment; filename=\"case-")
+            .starts_with("attachment; filename=\"quietline-case-")
     );
     assert_eq!(h["cache-control"], "no-store");
     assert_eq!(attachment_reads(&w, &id).await, 2);
