@@ -349,7 +349,8 @@ pub enum ReadError {
     },
 }
 
-/// Read a stored blob part by part through the checks, handing each
+/// Read a stored blob part by part through the checks (all but the
+/// SHA-256, which the pull made: [`BlobOpener::for_stored`]), handing each
 /// chunk's file octets to `out`; `number` (from 1) names it in errors. The
 /// file is whole only when this returns `Ok`: a caller that writes it
 /// somewhere MUST drop what it wrote on an error.
@@ -362,16 +363,18 @@ pub async fn read_stored(
 ) -> Result<(), ReadError> {
     let number = index + 1;
     let damaged = |flag| ReadError::Damaged { number, flag };
-    let mut opener = BlobOpener::new(a).map_err(damaged)?;
+    // The SHA-256 was checked when the pull stored it (see BlobOpener::for_stored).
+    let mut opener = BlobOpener::for_stored(a).map_err(damaged)?;
     let mut part = 0u32;
     let mut failed = None;
     while opener.received() < opener.expected_len() {
         let Some(bytes) = vault.blob_part(report_id, index, part).await? else {
             break;
         };
-        let bytes = Zeroizing::new(bytes);
+        // Opened in place in the part as read (no copy), then erased.
+        let mut bytes = Zeroizing::new(bytes);
         opener
-            .update(&bytes, &mut |real| {
+            .update_in_place(&mut bytes, &mut |real| {
                 if failed.is_none()
                     && let Err(e) = out(real)
                 {
