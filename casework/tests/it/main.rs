@@ -2,5 +2,6 @@
 //! shared helpers are in `support/` and the workspace test kit (`testkit/`).
 //! Tests that touch PostgreSQL have `postgres` in their name (CI counts them).
 
+mod blobs;
 mod support;
 mod vault;
