@@ -390,6 +390,83 @@ pub async fn read_stored(
     opener.finish().map_err(damaged)
 }
 
+/// A stored blob being read part by part ([`StoredReader::next`]), for a
+/// front end that streams a large file (the desk's downloads): at most one
+/// part (about 1 MiB) of it is in memory at a time.
+pub struct StoredReader {
+    vault: Vault,
+    report_id: String,
+    index: u32,
+    opener: Option<BlobOpener>,
+    part: u32,
+}
+
+impl std::fmt::Debug for StoredReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredReader")
+            .field("report_id", &self.report_id)
+            .field("index", &self.index)
+            .field("part", &self.part)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredReader {
+    /// Start reading attachment `index` of `report_id` (checked as
+    /// [`read_stored`] does).
+    pub fn new(
+        vault: &Vault,
+        report_id: &str,
+        index: u32,
+        a: &Attachment,
+    ) -> Result<Self, ReadError> {
+        let opener = BlobOpener::for_stored(a).map_err(|flag| ReadError::Damaged {
+            number: index + 1,
+            flag,
+        })?;
+        Ok(Self {
+            vault: vault.clone(),
+            report_id: report_id.to_owned(),
+            index,
+            opener: Some(opener),
+            part: 0,
+        })
+    }
+
+    /// The file's octets of the next part, or `None` once the whole file
+    /// was given and passed its checks. After an error the octets given
+    /// before are not the reporter's file.
+    pub async fn next(&mut self) -> Result<Option<Zeroizing<Vec<u8>>>, ReadError> {
+        let number = self.index + 1;
+        let Some(opener) = &mut self.opener else {
+            return Ok(None);
+        };
+        if opener.received() >= opener.expected_len() {
+            let done = self.opener.take().expect("present");
+            done.finish()
+                .map_err(|flag| ReadError::Damaged { number, flag })?;
+            return Ok(None);
+        }
+        let Some(bytes) = self
+            .vault
+            .blob_part(&self.report_id, self.index, self.part)
+            .await?
+        else {
+            let done = self.opener.take().expect("present");
+            done.finish()
+                .map_err(|flag| ReadError::Damaged { number, flag })?;
+            return Ok(None);
+        };
+        self.part += 1;
+        let mut bytes = Zeroizing::new(bytes);
+        let mut file = Zeroizing::new(Vec::with_capacity(bytes.len()));
+        opener
+            .update_in_place(&mut bytes, &mut |real| file.extend_from_slice(real))
+            .map_err(|flag| ReadError::Damaged { number, flag })?;
+        Ok(Some(file))
+    }
+}
+
 /// Read a stored blob whole into memory (erased when dropped): for images
 /// shown in the desk, which are small; large files are streamed with
 /// [`read_stored`].

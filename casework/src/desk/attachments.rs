@@ -319,6 +319,31 @@ impl Desk {
         Ok(AttachmentFile { info, bytes })
     }
 
+    /// Attachment `number` of case `id` for `who`, to be read part by part
+    /// (a download of a large file: about 1 MiB in memory at a time).
+    /// Audited (`attachment`, `n=NUMBER download`) before anything is
+    /// decrypted. A front end that gets an error from
+    /// [`crate::blobs::StoredReader::next`] must break off the download.
+    pub async fn attachment_reader(
+        &self,
+        who: &Handler,
+        id: &str,
+        number: u32,
+    ) -> Result<(AttachmentInfo, blobs::StoredReader), DeskError> {
+        let case_id = self.resolve(who, id).await?;
+        self.record_audit(
+            who,
+            "attachment",
+            Some(&case_id),
+            Some(format!("n={number} download")),
+        )
+        .await?;
+        let (info, a) = self.stored_attachment(&case_id, number).await?;
+        let reader = blobs::StoredReader::new(self.vault(), &info.message_id, info.index, &a)
+            .map_err(read_error)?;
+        Ok((info, reader))
+    }
+
     /// Attachment `number` of case `id` for `who`, streamed to `out` chunk by
     /// chunk (about 64 KiB at a time). Audited (`attachment`,
     /// `n=NUMBER save`) before anything is decrypted. On an error, what

@@ -4,14 +4,17 @@
 //! work route): `GET /cases/{id}/attachments/{n}` answers an image (JPEG,
 //! PNG, WebP, GIF) inline for the page's `<img>`, anything else as a
 //! download; `GET /cases/{id}/attachments/{n}/download` is always a
-//! download. Each answer is decrypted in memory by `Desk::attachment`, which
-//! writes its audit entry first; `Cache-Control: no-store` and `nosniff`
+//! download. An image is decrypted in memory by `Desk::attachment`; a
+//! download is streamed part by part (`Desk::attachment_reader`, about
+//! 1 MiB in memory at a time, the response broken off if a part fails its
+//! checks); each writes its audit entry first; `Cache-Control: no-store` and `nosniff`
 //! keep it out of the browser's cache and from being read as anything but
 //! its type.
 //!
 //! It owns the headers and the words. It does not decide who may read an
 //! attachment or check it (the library does).
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -112,21 +115,46 @@ async fn answer(
             DeskError::Invalid("an attachment is named by its number, from 1".into()),
         );
     };
-    let file = match app.desk.attachment(&current.handler, &id, number).await {
-        Ok(f) => f,
-        Err(e) => return desk_error(&app, &current, e),
+    // Images (small, shown on the page) are read whole; any other file is
+    // streamed part by part, about 1 MiB in memory at a time.
+    let wants_image = !download;
+    let (info, body) = if wants_image {
+        match app.desk.attachment(&current.handler, &id, number).await {
+            Ok(f) => (f.info.clone(), Body::from(f.bytes.to_vec())),
+            Err(e) => return desk_error(&app, &current, e),
+        }
+    } else {
+        match app
+            .desk
+            .attachment_reader(&current.handler, &id, number)
+            .await
+        {
+            Ok((info, reader)) => {
+                let stream = futures_util::stream::unfold(Some(reader), |state| async move {
+                    let mut reader = state?;
+                    match reader.next().await {
+                        Ok(Some(part)) => Some((Ok(Bytes::from(part.to_vec())), Some(reader))),
+                        Ok(None) => None,
+                        // Break the download off: a cut file is not the reporter's.
+                        Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+                    }
+                });
+                (info, Body::from_stream(stream))
+            }
+            Err(e) => return desk_error(&app, &current, e),
+        }
     };
-    let inline = !download && file.info.kind == AttachmentKind::Image;
+    let inline = !download && info.kind == AttachmentKind::Image;
     // Only the four image types are ever answered as what they say they
     // are; everything else is opaque octets to save.
     let media_type = if inline {
-        file.info.media_type.clone()
+        info.media_type.clone()
     } else {
         "application/octet-stream".to_owned()
     };
     let name =
-        quietline_casework::desk::export::attachment_file_name(&id, number, &file.info.media_type);
-    let mut res = (StatusCode::OK, file.bytes.to_vec()).into_response();
+        quietline_casework::desk::export::attachment_file_name(&id, number, &info.media_type);
+    let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&media_type) {
         h.insert(header::CONTENT_TYPE, v);

@@ -128,6 +128,22 @@ async fn the_image_route_needs_a_session_is_never_cached_and_is_audited() {
     );
     assert_eq!(h["cache-control"], "no-store");
     assert_eq!(attachment_reads(&w, &id).await, 2);
+    // The download route streams it, a download even for the photo.
+    let (status, h, body) = ann
+        .get_bytes(&format!("/cases/{id}/attachments/1/download"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body, photo);
+    assert_eq!(h["content-type"], "application/octet-stream");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(attachment_reads(&w, &id).await, 3);
 
     // No such attachment: a page in words, nothing audited as shown.
     let (status, _, _) = ann.get_bytes(&format!("/cases/{id}/attachments/7")).await;
