@@ -90,6 +90,9 @@ fn pulled_attachments_come_back_exact_and_bad_blobs_are_flagged() {
         assert!(!listed.contains(secret.as_str()), "{listed}");
     }
 
+    let shown = c.ok(&["show", short]);
+    assert!(shown.contains("Attachments: 4 (1 stored;"), "{shown}");
+
     // The exact bytes back; an existing file is never overwritten.
     let out = c.dir.path().join("photo.jpg");
     c.ok(&[
