@@ -25,7 +25,7 @@ pub enum AttachmentCommand {
         /// The attachment's number, as `attachments` lists it (from 1)
         number: u32,
         /// The file to create (mode 0600)
-        #[arg(long, short)]
+        #[arg(long, short, value_name = "FILE")]
         out: PathBuf,
     },
 }
