@@ -42,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attachments;
 mod blobs;
 mod client;
 mod console;
@@ -145,6 +146,8 @@ pub(crate) enum What {
     Intake,
     /// Console open+parse vs raw HPKE open.
     Console,
+    /// The console's attachment decrypt vs raw ChaCha20-Poly1305 (issue 19).
+    Attachments,
     /// Pull N reports with the console binary.
     Pull,
     /// Proof of work: verification cost, and genuine senders under a flood.
@@ -262,6 +265,9 @@ pub(crate) fn main() -> Result<()> {
     }
     if all || cli.what == What::Console {
         console_bench(&cli)?;
+    }
+    if all || cli.what == What::Attachments {
+        attachments::attachments_bench(&client_rt)?;
     }
     if all || cli.what == What::Pull {
         client_rt.block_on(pull(&cli))?;

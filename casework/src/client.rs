@@ -235,6 +235,34 @@ pub enum Fetched {
     Unsupported,
 }
 
+/// The body of a blob being read ([`Client::blob_stream`]).
+pub struct BlobBody<'a> {
+    client: &'a Client,
+    res: reqwest::Response,
+}
+
+impl std::fmt::Debug for BlobBody<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobBody").finish_non_exhaustive()
+    }
+}
+
+impl BlobBody<'_> {
+    /// The length the server announced, if it did.
+    pub fn content_length(&self) -> Option<u64> {
+        self.res.content_length()
+    }
+
+    /// The next piece of the body (`None` at its end). A connection that
+    /// breaks here is an error: the caller fetches the blob again later.
+    pub async fn next(&mut self) -> Result<Option<impl AsRef<[u8]> + use<'_>>, ClientError> {
+        self.res
+            .chunk()
+            .await
+            .map_err(|e| self.client.body_error(e, "an attachment"))
+    }
+}
+
 /// Outcome of `PUT /api/v1/slots/{address}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotPut {
@@ -488,6 +516,31 @@ impl Client {
         req.send().await.map_err(|e| self.send_error(e, what))
     }
 
+    /// A failure while reading a body, in the client's terms.
+    fn body_error(&self, e: reqwest::Error, what: &'static str) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout(self.base.clone())
+        } else if self.waiter.is_some() && (dropped_connection(&e) || e.is_body() || e.is_request())
+        {
+            // The connection broke in the middle of the body: the request
+            // is a GET, asking again is safe.
+            ClientError::Unavailable {
+                server: self.base.clone(),
+                reason: format!(
+                    "the connection broke while reading {what}: {}",
+                    clean_line(&innermost(&e), 200)
+                ),
+                retry_after: None,
+            }
+        } else {
+            ClientError::Transport {
+                server: self.base.clone(),
+                what,
+                reason: e.to_string(),
+            }
+        }
+    }
+
     /// Read a body of at most `limit` bytes, refusing more as soon as it shows.
     async fn read_limited(
         &self,
@@ -499,30 +552,7 @@ impl Client {
             return Err(ClientError::TooLarge { what, limit });
         }
         let mut buf = Vec::with_capacity(res.content_length().map_or(0, |n| n as usize).min(limit));
-        while let Some(chunk) = res.chunk().await.map_err(|e| {
-            if e.is_timeout() {
-                ClientError::Timeout(self.base.clone())
-            } else if self.waiter.is_some()
-                && (dropped_connection(&e) || e.is_body() || e.is_request())
-            {
-                // The connection broke in the middle of the body: the request
-                // is a GET, asking again is safe.
-                ClientError::Unavailable {
-                    server: self.base.clone(),
-                    reason: format!(
-                        "the connection broke while reading {what}: {}",
-                        clean_line(&innermost(&e), 200)
-                    ),
-                    retry_after: None,
-                }
-            } else {
-                ClientError::Transport {
-                    server: self.base.clone(),
-                    what,
-                    reason: e.to_string(),
-                }
-            }
-        })? {
+        while let Some(chunk) = res.chunk().await.map_err(|e| self.body_error(e, what))? {
             if buf.len() + chunk.len() > limit {
                 return Err(ClientError::TooLarge { what, limit });
             }
@@ -666,6 +696,42 @@ impl Client {
             let res = self.get(&path, WHAT, true).await?;
             match res.status() {
                 s if s.is_success() => Ok(Some(self.read_limited(res, sealed_len, WHAT).await?)),
+                StatusCode::NOT_FOUND => Ok(None),
+                _ => Err(self.status_error(res, WHAT).await),
+            }
+        })
+        .await
+    }
+
+    /// `GET /api/v1/inbox/blobs/{id}` as a stream, for a blob too large to
+    /// hold in memory: the answer's head is awaited (and, with waiting, an
+    /// unavailable server waited for), then the caller reads the body piece
+    /// by piece with [`BlobBody::next`] and stops reading once it has
+    /// `sealed_len` bytes (a longer body is its to refuse). `None` when the
+    /// server does not hold the blob. The request may take
+    /// [`REQUEST_TIMEOUT`] plus a second per MiB of `sealed_len`.
+    pub async fn blob_stream(
+        &self,
+        id: &str,
+        sealed_len: u64,
+    ) -> Result<Option<BlobBody<'_>>, ClientError> {
+        const WHAT: &str = "an attachment";
+        if !is_hex(id, 32) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: "the attachment id is not 32 hex digits".into(),
+            });
+        }
+        let url = format!("{}/api/v1/inbox/blobs/{id}", self.base);
+        let timeout = REQUEST_TIMEOUT + Duration::from_secs(sealed_len >> 20);
+        self.retrying(|| async {
+            let mut req = self.http.get(&url).timeout(timeout);
+            if let Some(a) = &self.auth {
+                req = req.header(AUTHORIZATION, a.clone());
+            }
+            let res = req.send().await.map_err(|e| self.send_error(e, WHAT))?;
+            match res.status() {
+                s if s.is_success() => Ok(Some(BlobBody { client: self, res })),
                 StatusCode::NOT_FOUND => Ok(None),
                 _ => Err(self.status_error(res, WHAT).await),
             }

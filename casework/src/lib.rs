@@ -9,9 +9,9 @@
 //! key ring ([`keyring`]), the force's vault ([`vault`]: a SQLite file, or one
 //! PostgreSQL database shared by several desks and CLIs, behind one
 //! interface; everything a reporter or handler wrote stays sealed in it), talking to the server
-//! ([`client`]), checking its directory against our key ([`directory`]), pulling ([`pull`]), reading threads ([`thread`]), the
+//! ([`client`]), checking its directory against our key ([`directory`]), pulling ([`pull`]; attachments' blobs: [`blobs`]), reading threads ([`thread`]), the
 //! handler's sealed records ([`records`]), replies ([`reply`]), output
-//! ([`render`], [`export`], [`text`], the report's fixed values in words: [`labels`]), the audit chain ([`audit`]), the desk's
+//! ([`render`], [`export`], [`text`], the report's fixed values in words: [`labels`]; an attachment's hidden metadata: [`metadata`]), the audit chain ([`audit`]), the desk's
 //! accounts ([`accounts`]: Argon2id passwords, TOTP, throttling, the CLI's
 //! account commands) and sessions' validity ([`session`]); and the
 //! [`desk::Desk`], the one type front ends read and change cases through
@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+pub mod blobs;
 pub mod client;
 pub mod clock;
 pub mod desk;
@@ -34,6 +35,7 @@ pub mod intel;
 pub mod keyring;
 pub mod keystore;
 pub mod labels;
+pub mod metadata;
 pub mod pull;
 pub mod records;
 pub mod refusal;

@@ -111,6 +111,8 @@ pub struct PullSummary {
     /// and the sending force's id and name from the transfer note
     /// (crypto/FORMAT.md#transfer-note), each audited `transfer-in`.
     pub transfers_in: Vec<(String, String)>,
+    /// The attachment step: blobs stored, flagged, left for the next pull.
+    pub attachments: crate::blobs::AttachmentSummary,
 }
 
 impl PullSummary {
@@ -136,13 +138,14 @@ impl PullSummary {
     }
 }
 
-/// Classify envelope bytes: the key id to store, the flag, if any, and who
-/// passed it on, if another force did ("NAME (force id)").
+/// Classify envelope bytes: the key id to store, the flag, if any, who
+/// passed it on, if another force did ("NAME (force id)"), and how many
+/// attachments the payload lists.
 fn classify(
     ring: &KeyRing,
     bytes: &[u8],
     listed_key: &str,
-) -> (String, Option<Flag>, Option<String>) {
+) -> (String, Option<Flag>, Option<String>, u32) {
     let key_id = envelope::parse(bytes)
         .map(|e| e.key_id().to_hex())
         .unwrap_or_else(|_| listed_key.to_owned());
@@ -156,9 +159,10 @@ fn classify(
                     crate::text::clean_line(&t.from_force, 64)
                 )
             });
-            (key_id, None, from)
+            let n = crate::blobs::entries(&o.payload).len() as u32;
+            (key_id, None, from, n)
         }
-        Err(flag) => (key_id, Some(flag), None),
+        Err(flag) => (key_id, Some(flag), None, 0),
     }
 }
 
@@ -171,6 +175,8 @@ enum Item {
         key_id: String,
         flag: Option<Flag>,
         sha256: [u8; 32],
+        /// Attachments its payload lists.
+        attachments: u32,
         /// The id of an envelope with the same bytes already in the vault
         /// before this page (looked up only for one that opened).
         stored_twin: Option<String>,
@@ -197,13 +203,15 @@ async fn open_batch(
                     } else {
                         String::new()
                     };
-                    let (key_id, flag, transfer_from) = classify(&ring, &bytes, &listed_key);
+                    let (key_id, flag, transfer_from, attachments) =
+                        classify(&ring, &bytes, &listed_key);
                     Item::Got {
                         entry,
                         bytes,
                         key_id,
                         flag,
                         sha256,
+                        attachments,
                         stored_twin: None,
                         transfer_from,
                     }
@@ -302,6 +310,8 @@ struct Walk<'a> {
 struct Pending {
     batch: Vec<NewEnvelope>,
     bytes: usize,
+    /// (report id, attachments listed) of the batch's opened envelopes.
+    slots: Vec<(String, u32)>,
     /// SHA-256 → id of everything stored in this pull's current page, for
     /// duplicates the vault cannot see yet.
     in_page: HashMap<[u8; 32], String>,
@@ -322,6 +332,11 @@ impl Walk<'_> {
     /// Store what is pending in one transaction.
     async fn commit(&mut self, pending: &mut Pending) -> Result<(), PullError> {
         if !pending.batch.is_empty() {
+            // The attachments' rows first: a crash between the two leaves
+            // rows that wait for their envelope (the next pull stores it),
+            // never an envelope whose attachments are forgotten.
+            self.vault.add_attachment_slots(&pending.slots).await?;
+            pending.slots.clear();
             self.vault.insert_envelopes(&pending.batch).await?;
             pending.batch.clear();
             pending.bytes = 0;
@@ -332,29 +347,32 @@ impl Walk<'_> {
     /// Take one item, in listing order: duplicate check, summary, pending.
     /// Synchronous but for the commit: the lookups were made in the batch.
     async fn take(&mut self, item: Item, pending: &mut Pending) -> Result<(), PullError> {
-        let (entry, bytes, key_id, mut flag, sha256, stored_twin, transfer_from) = match item {
-            Item::Refused { entry, why } => {
-                self.summary.refuse(&entry.id, why);
-                return Ok(());
-            }
-            Item::Got {
-                entry,
-                bytes,
-                key_id,
-                flag,
-                sha256,
-                stored_twin,
-                transfer_from,
-            } => (
-                entry,
-                bytes,
-                key_id,
-                flag,
-                sha256,
-                stored_twin,
-                transfer_from,
-            ),
-        };
+        let (entry, bytes, key_id, mut flag, sha256, attachments, stored_twin, transfer_from) =
+            match item {
+                Item::Refused { entry, why } => {
+                    self.summary.refuse(&entry.id, why);
+                    return Ok(());
+                }
+                Item::Got {
+                    entry,
+                    bytes,
+                    key_id,
+                    flag,
+                    sha256,
+                    attachments,
+                    stored_twin,
+                    transfer_from,
+                } => (
+                    entry,
+                    bytes,
+                    key_id,
+                    flag,
+                    sha256,
+                    attachments,
+                    stored_twin,
+                    transfer_from,
+                ),
+            };
         let day = if is_day(&entry.day) {
             entry.day.clone()
         } else {
@@ -383,6 +401,9 @@ impl Walk<'_> {
             }
         }
         self.summary.new += 1;
+        if flag.is_none() && attachments > 0 {
+            pending.slots.push((entry.id.clone(), attachments));
+        }
         pending.bytes += bytes.len();
         pending.batch.push(NewEnvelope {
             id: entry.id,
@@ -588,5 +609,14 @@ pub async fn pull(
         walk.walk(None, Some(&start), false).await?;
     }
     vault.set_meta(RESUME, None).await?;
+    // Then the attachments of what was pulled (and any a pull before could
+    // not fetch), one blob at a time, streaming: crate::blobs.
+    walk.progress.set_message("fetching attachments");
+    walk.summary.attachments = crate::blobs::fetch_due(client, vault, ring)
+        .await
+        .map_err(|e| match e {
+            crate::blobs::BlobError::Client(c) => PullError::Client(c),
+            crate::blobs::BlobError::Vault(v) => PullError::Vault(v),
+        })?;
     Ok(walk.summary)
 }

@@ -278,11 +278,14 @@ pub fn show_case(v: &crate::desk::CaseView) -> String {
         clean_line(&v.language, 16)
     );
     write_fields(&mut out, &v.fields);
-    if v.attachments > 0 {
+    if !v.attachment_list.is_empty() {
+        let stored = v.attachment_list.iter().filter(|a| a.is_stored()).count();
         let _ = writeln!(
             out,
-            "    Attachments: {} (not supported in v1; ignored)",
-            v.attachments
+            "    Attachments: {} ({stored} stored; `attachments {}` lists them, `attachment save {} N --out FILE` writes one)",
+            v.attachment_list.len(),
+            v.short_id,
+            v.short_id
         );
     }
     out.push('\n');

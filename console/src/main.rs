@@ -163,6 +163,16 @@ pub(crate) enum Command {
         /// Report id, or an unambiguous prefix of it (at least 4 hex digits)
         id: String,
     },
+    /// List a case's attachments: number, media type, size, whether stored
+    /// (or why not), the metadata the reporter's page removed and what is
+    /// still in the file (recorded in the audit log)
+    Attachments {
+        /// Report id or prefix
+        id: String,
+    },
+    /// One attachment of a case: `attachment save CASE N --out FILE`
+    #[command(subcommand)]
+    Attachment(cli::attachments::AttachmentCommand),
     /// Reply to the reporter through the thread's next free one-time slot
     Reply {
         /// Report id or prefix
@@ -560,6 +570,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<ExitCode> {
             review_due,
         } => cli::cases::list(ctx, status, since, search, flagged, (overdue, review_due)).await?,
         Command::Show { id } => cli::cases::show(ctx, &id).await?,
+        Command::Attachments { id } => cli::attachments::list(ctx, &id).await?,
+        Command::Attachment(command) => cli::attachments::run(ctx, command).await?,
         Command::Reply { id, message, lang } => cli::cases::reply(ctx, &id, message, &lang).await?,
         Command::Status { id, status } => cli::cases::status(ctx, &id, status).await?,
         Command::Note { id, text } => cli::cases::note(ctx, &id, &text.join(" ")).await?,

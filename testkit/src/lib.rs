@@ -9,12 +9,14 @@
 //!   test settings (stopped clock, proof of work at 2^8), forces, keys and
 //!   tokens behind the API's back, [`server::inbox_ids`], and the
 //!   [`on_both_backends!`] macro.
+//! - [`blobs`]: seal an attachment and upload its blob as the page does.
 //! - [`blocking`]: the same server on its own runtime, for code without one.
 //! - [`pow`]: fetch a challenge and solve it over an envelope.
 //! - [`raw`]: one HTTP/1.1 exchange over a bare TCP stream.
 //! - [`process`]: server binaries and commands, output captured.
 #![forbid(unsafe_code)]
 
+pub mod blobs;
 pub mod blocking;
 pub mod pg;
 pub mod pow;

@@ -190,8 +190,11 @@ pub struct CaseView {
     pub category: String,
     /// The report's fields in a fixed order (people and vehicles one each).
     pub fields: Vec<Field>,
-    /// Attachments referenced by the report (not supported in v1: a count).
+    /// How many attachments the report lists.
     pub attachments: u32,
+    /// Every attachment of the case (the report's, then the follow-ups'),
+    /// numbered from 1, with its state and metadata (issue 19).
+    pub attachment_list: Vec<super::AttachmentInfo>,
     /// Status.
     pub status: Status,
     /// Priority.
@@ -356,6 +359,7 @@ pub(crate) fn view_of(data: &CaseData, force_id: &str, me: &str) -> CaseView {
         category,
         fields: fields_of(&report.payload),
         attachments,
+        attachment_list: Vec::new(),
         status: data.entry.status,
         priority: data.entry.priority,
         assignee: data.entry.assignee.clone(),
@@ -382,6 +386,7 @@ impl Desk {
         let mut view = view_of(&data, self.force_id(), &who.account);
         view.intel.due = self.due_of(&self.response_targets()?, &data.entry);
         view.intel.review = self.review_of(&self.retention_rules()?, &data.entry);
+        view.attachment_list = self.attachments_of(&data).await?;
         self.mark_seen(&case_id, &who.account, data.entry.last_activity)
             .await?;
         view.seen_by = self.seen_by(&case_id).await?;

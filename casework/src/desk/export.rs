@@ -15,6 +15,16 @@
 //! [`crate::export`]'s. Where the export goes (a download, a 0600 file) is
 //! the front end's.
 //!
+//! **Attachments** (issue 19): the raw export lists every attachment of
+//! the case ([`Export::attachments`]) and, in the HTML page, links each by
+//! the file name [`attachment_file_name`] gives it, so the files saved
+//! beside the export open from its links (the CLI writes them there with
+//! [`Desk::save_attachment`], each read audited; the desk's download route
+//! names each file the same way). The export never holds an attachment's
+//! key: the `key` of every attachment entry is removed from the payloads
+//! it copies. The sanitised intelligence report never includes attachments
+//! (`crate::intel::report` holds only the lines a handler chose).
+//!
 //! The reason is the one piece of handler-written text the audit log keeps
 //! in the clear, by design: it is why the export happened, for whoever
 //! reviews the log, not part of the case (one line, at most
@@ -55,6 +65,102 @@ pub struct Export {
     pub media_type: &'static str,
     /// The text (zeroized on drop).
     pub body: Zeroizing<String>,
+    /// The case's attachments (issue 19), each with the file name the
+    /// export links it by: (file name, what it is). A front end that writes
+    /// the export to a folder writes the stored ones beside it.
+    pub attachments: Vec<(String, super::AttachmentInfo)>,
+}
+
+/// The file name an export links attachment `number` of `case_id` by, and
+/// the desk's download gives it: `quietline-case-<short id>-attachment-<n><ext>`,
+/// the extension from a fixed list of media types (nothing the reporter
+/// wrote is in a file name).
+pub fn attachment_file_name(case_id: &str, number: u32, media_type: &str) -> String {
+    let ext = match media_type {
+        "image/jpeg" => ".jpg",
+        "image/png" => ".png",
+        "image/webp" => ".webp",
+        "image/gif" => ".gif",
+        "image/heic" => ".heic",
+        "video/mp4" => ".mp4",
+        "video/quicktime" => ".mov",
+        "video/webm" => ".webm",
+        "application/pdf" => ".pdf",
+        _ => ".bin",
+    };
+    format!(
+        "quietline-case-{}-attachment-{number}{ext}",
+        crate::render::short(case_id)
+    )
+}
+
+/// Remove the `key` of every attachment entry in an exported payload.
+fn drop_keys(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Array(list)) = map.get_mut("attachments") {
+                for e in list.iter_mut() {
+                    if let serde_json::Value::Object(entry) = e {
+                        entry.remove("key");
+                    }
+                }
+            }
+            for (_, child) in map.iter_mut() {
+                drop_keys(child);
+            }
+        }
+        serde_json::Value::Array(list) => list.iter_mut().for_each(drop_keys),
+        _ => {}
+    }
+}
+
+fn attachment_json(case_id: &str, list: &[super::AttachmentInfo]) -> serde_json::Value {
+    serde_json::Value::Array(
+        list.iter()
+            .map(|a| {
+                serde_json::json!({
+                    "number": a.number,
+                    "message": a.message_id,
+                    "file": attachment_file_name(case_id, a.number, &a.media_type),
+                    "media_type": a.media_type,
+                    "size": a.size,
+                    "state": a.state_words(),
+                    "metadata_found": a.metadata_found,
+                    "metadata_removed": a.metadata_removed,
+                    "metadata_remaining": a.metadata_remaining,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn attachment_html(case_id: &str, list: &[super::AttachmentInfo]) -> String {
+    use crate::export::escape;
+    let mut h = String::from("<section>\n<h2>Attachments</h2>\n<ul>\n");
+    for a in list {
+        let name = attachment_file_name(case_id, a.number, &a.media_type);
+        let link = if a.is_stored() {
+            format!("<a href=\"{0}\">{0}</a>", escape(&name))
+        } else {
+            escape(&a.state_words())
+        };
+        h.push_str(&format!(
+            "<li>{}. {} · {} bytes · {link} · metadata removed by the page: {}; still in the file: {}</li>\n",
+            a.number,
+            escape(&a.media_type),
+            a.size,
+            escape(&super::AttachmentInfo::words(
+                &a.metadata_removed,
+                crate::labels::Lang::En
+            )),
+            escape(&match &a.metadata_remaining {
+                Some(k) => super::AttachmentInfo::words(k, crate::labels::Lang::En),
+                None => "not read".into(),
+            }),
+        ));
+    }
+    h.push_str("</ul>\n<p class=\"meta\">The files are saved beside this page under these names.</p>\n</section>\n");
+    h
 }
 
 impl std::fmt::Debug for Export {
@@ -161,16 +267,31 @@ impl Desk {
         format: ExportFormat,
     ) -> Result<Export, DeskError> {
         let data = self.open_case(case_id).await?;
+        let list = self.attachments_of(&data).await?;
         let at = self.clock().now_rfc3339();
         let t = &data.thread;
         let body = Zeroizing::new(match format {
-            ExportFormat::Json => crate::export::json_text(&crate::export::to_json(
-                t,
-                self.force_id(),
-                &at,
-                &who.account,
-            )),
-            ExportFormat::Html => crate::export::to_html(t, self.force_id(), &at, &who.account),
+            ExportFormat::Json => {
+                let mut v = crate::export::to_json(t, self.force_id(), &at, &who.account);
+                drop_keys(&mut v);
+                if !list.is_empty()
+                    && let serde_json::Value::Object(map) = &mut v
+                {
+                    map.insert("attachments".into(), attachment_json(case_id, &list));
+                }
+                crate::export::json_text(&v)
+            }
+            ExportFormat::Html => {
+                let mut h = crate::export::to_html(t, self.force_id(), &at, &who.account);
+                if !list.is_empty() {
+                    let section = attachment_html(case_id, &list);
+                    match h.rfind("</body>") {
+                        Some(i) => h.insert_str(i, &section),
+                        None => h.push_str(&section),
+                    }
+                }
+                h
+            }
         });
         Ok(Export {
             file_name: format!(
@@ -183,6 +304,10 @@ impl Desk {
                 ExportFormat::Html => "text/html; charset=utf-8",
             },
             body,
+            attachments: list
+                .into_iter()
+                .map(|a| (attachment_file_name(case_id, a.number, &a.media_type), a))
+                .collect(),
         })
     }
 }

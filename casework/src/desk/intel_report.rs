@@ -431,6 +431,9 @@ impl Desk {
             file_name: format!("{}.{ext}", r.reference),
             media_type,
             body: Zeroizing::new(body),
+            // The sanitised report never carries the case's attachments
+            // (issue 19): only the lines a handler chose.
+            attachments: Vec::new(),
         })
     }
 

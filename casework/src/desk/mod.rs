@@ -12,7 +12,8 @@
 //! cases in their own files beside it: [`index`] (the in-memory case index,
 //! crate-private), [`queue`] (the queue and search), [`case`] (one case),
 //! [`actions`] (status, assignment, priority, labels, mute, notes, bulk),
-//! [`answer`] (replies, previews, templates), [`export`] (export with a
+//! [`answer`] (replies, previews, templates), [`attachments`] (a case's
+//! attachments: list, show, save; issue 19), [`export`] (export with a
 //! reason), [`audit`] (the audit log view and verify), [`pull`] (pull now,
 //! the background loop, pull state), [`intel`] (grading, THRIVE triage and
 //! response targets: issue 17), [`retention`] (retention review and
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 pub mod actions;
 pub mod answer;
+pub mod attachments;
 pub mod audit;
 pub mod case;
 pub mod disclose;
@@ -48,6 +50,7 @@ pub mod watch;
 
 pub use actions::{Action, Assignee, BulkOutcome, BulkTarget};
 pub use answer::{OtherReply, ReplyForm, ReplyPreview, ReplyRace, ReplySent, ReplyTemplate};
+pub use attachments::{AttachmentFile, AttachmentInfo, AttachmentKind, AttachmentState};
 pub use audit::{AuditCheck, AuditPage, AuditQuery};
 pub use case::{CaseView, Field, SeenBy, TimelineEvent, TimelineItem};
 pub use disclose::{DisclosureEntry, DisclosureForm};

@@ -327,15 +327,24 @@ impl Desk {
         self.refresh_key_alarm().await?;
         let warning = self.check_directory(who, client).await?;
         let s = crate::pull::pull(client, self.vault(), &ring, progress).await?;
-        let detail = format!(
+        let mut detail = format!(
             "listed={} new={} flagged={} refused={}",
             s.listed,
             s.new,
             s.flagged_total(),
             s.refused
         );
+        let a = &s.attachments;
+        let fetched = a.stored + a.flagged_total() + a.waiting;
+        if fetched > 0 {
+            detail.push_str(&format!(
+                " attachments={} attachments_flagged={}",
+                a.stored,
+                a.flagged_total()
+            ));
+        }
         // The background loop records only pulls that brought something.
-        if who.account != BACKGROUND_ACCOUNT || s.new > 0 || s.refused > 0 {
+        if who.account != BACKGROUND_ACCOUNT || s.new > 0 || s.refused > 0 || fetched > 0 {
             self.record_audit(who, "pull", None, Some(detail)).await?;
         }
         self.sync().await?;

@@ -62,9 +62,11 @@ pub mod sqlite;
 /// the parser and which could quote the decrypted payload; version 4 (the
 /// force desk) added the change counter `n`, open record kinds, accounts,
 /// sessions, seen markers and reply-slot claims; version 5 added pending
-/// sign-ins (so a sign-in's steps may reach any desk sharing the vault).
+/// sign-ins (so a sign-in's steps may reach any desk sharing the vault);
+/// version 6 added attachments (issue 19: a state per attachment, and each
+/// blob's sealed parts exactly as fetched, see [`AttachmentRow`]).
 /// Older vaults are upgraded in place.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Why the vault could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +179,32 @@ pub struct StoredEnvelope {
     /// Envelopes of a vault upgraded from version 3 were numbered after its
     /// records, in the order they were learned.
     pub n: i64,
+}
+
+/// An attachment's state before its first fetch, and again after a fetch
+/// the connection cut short (fetched again by the next pull).
+pub const ATTACHMENT_PENDING: &str = "pending";
+/// An attachment whose whole blob is stored and checked.
+pub const ATTACHMENT_STORED: &str = "stored";
+
+/// One attachment of a report as the vault keeps it (schema 6). The blob's
+/// sealed octets are kept beside it in parts ([`Vault::put_blob_part`]);
+/// its key, id, sizes and hashes are only in the sealed envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    /// The report (or follow-up) that lists it.
+    pub report_id: String,
+    /// Its place in that message's `attachments` list, from 0.
+    pub index: u32,
+    /// [`ATTACHMENT_PENDING`], [`ATTACHMENT_STORED`], or a flag code
+    /// (`crate::attachments::AttachmentFlag::code`).
+    pub state: String,
+    /// For a flag, what was wrong, in words (never the file's content).
+    pub detail: Option<String>,
+    /// Octets of the sealed blob stored.
+    pub stored_len: u64,
+    /// Fetches made so far.
+    pub tries: u32,
 }
 
 /// A sealed handler record (note, status, reply copy, assignment, …).
@@ -480,6 +508,41 @@ pub trait VaultBackend: Send + Sync + 'static {
     async fn release_slot(&self, thread_key: &str, slot: u32) -> Result<bool>;
     /// The claims on one thread: (slot, account), by slot.
     async fn claims_of(&self, thread_key: &str) -> Result<Vec<(u32, String)>>;
+
+    /// Add pending rows for `count` attachments of each report (rows that
+    /// exist are kept).
+    async fn add_attachment_slots(&self, slots: &[(String, u32)]) -> Result<()>;
+    /// The attachments of one report, in list order.
+    async fn attachments_of(&self, report_id: &str) -> Result<Vec<AttachmentRow>>;
+    /// Attachments in one of `states`, fetched fewer than `max_tries` times,
+    /// at most `limit`, in (report, index) order.
+    async fn attachments_in(
+        &self,
+        states: &[&str],
+        max_tries: u32,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRow>>;
+    /// Delete the stored parts of one attachment's blob.
+    async fn clear_blob(&self, report_id: &str, index: u32) -> Result<()>;
+    /// Store part `part` of one attachment's blob (committed on return).
+    async fn put_blob_part(
+        &self,
+        report_id: &str,
+        index: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<()>;
+    /// Part `part` of one attachment's blob.
+    async fn blob_part(&self, report_id: &str, index: u32, part: u32) -> Result<Option<Vec<u8>>>;
+    /// Set an attachment's state after a fetch (its `tries` goes up by one).
+    async fn set_attachment_state(
+        &self,
+        report_id: &str,
+        index: u32,
+        state: &str,
+        detail: Option<&str>,
+        stored_len: u64,
+    ) -> Result<()>;
 }
 
 /// What [`Vault::delete_reports`] removed.
@@ -989,7 +1052,94 @@ impl Vault {
         check_thread_key(thread_key)?;
         self.backend.claims_of(thread_key).await
     }
+
+    // ------------------------------------------------------------ attachments
+
+    /// Add pending rows for `count` attachments of each report listed (at
+    /// most [`MAX_ATTACHMENTS`] each; rows already there keep their state).
+    /// A row may be added before its envelope is stored (a pull adds them
+    /// first, so that a crash in between leaves a row, never an envelope
+    /// whose attachments are forgotten).
+    pub async fn add_attachment_slots(&self, slots: &[(String, u32)]) -> Result<(), VaultError> {
+        let slots: Vec<(String, u32)> = slots
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(id, n)| (id.clone(), (*n).min(MAX_ATTACHMENTS)))
+            .collect();
+        if slots.is_empty() {
+            return Ok(());
+        }
+        self.backend.add_attachment_slots(&slots).await
+    }
+
+    /// The attachments of one report, in list order.
+    pub async fn attachments_of(&self, report_id: &str) -> Result<Vec<AttachmentRow>, VaultError> {
+        self.backend.attachments_of(report_id).await
+    }
+
+    /// Attachments in one of `states` fetched fewer than `max_tries` times
+    /// (at most `limit`, in report and index order): what a pull fetches.
+    pub async fn attachments_in(
+        &self,
+        states: &[&str],
+        max_tries: u32,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRow>, VaultError> {
+        self.backend.attachments_in(states, max_tries, limit).await
+    }
+
+    /// Forget the stored parts of one attachment's blob (before a new fetch).
+    pub async fn clear_blob(&self, report_id: &str, index: u32) -> Result<(), VaultError> {
+        self.backend.clear_blob(report_id, index).await
+    }
+
+    /// Store part `part` (from 0) of an attachment's sealed blob; durable
+    /// when this returns. A part is at most [`BLOB_PART_LEN`] octets.
+    pub async fn put_blob_part(
+        &self,
+        report_id: &str,
+        index: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<(), VaultError> {
+        self.backend
+            .put_blob_part(report_id, index, part, bytes)
+            .await
+    }
+
+    /// Part `part` of an attachment's sealed blob, if stored.
+    pub async fn blob_part(
+        &self,
+        report_id: &str,
+        index: u32,
+        part: u32,
+    ) -> Result<Option<Vec<u8>>, VaultError> {
+        self.backend.blob_part(report_id, index, part).await
+    }
+
+    /// Record the outcome of a fetch: the state ([`ATTACHMENT_STORED`],
+    /// [`ATTACHMENT_PENDING`] or a flag code), what was wrong, and the sealed
+    /// octets stored. Counts the fetch.
+    pub async fn set_attachment_state(
+        &self,
+        report_id: &str,
+        index: u32,
+        state: &str,
+        detail: Option<&str>,
+        stored_len: u64,
+    ) -> Result<(), VaultError> {
+        self.backend
+            .set_attachment_state(report_id, index, state, detail, stored_len)
+            .await
+    }
 }
+
+/// Most attachments one message lists (crypto/FORMAT.md#attachment-entry).
+pub const MAX_ATTACHMENTS: u32 = 10;
+/// Sealed octets per stored part of a blob: 16 sealed chunks, the server's
+/// upload part (crypto/FORMAT.md#blobs-on-the-server), about 1 MiB, so a
+/// pull or a read holds at most one part of a blob at a time.
+pub const BLOB_PART_LEN: usize = 16 * quietline_crypto::stream::SEALED_CHUNK_LEN;
 
 /// Merge one page of envelopes and one of records (each in `n` order, each
 /// at most `limit` long, both read with `n <= bound`) into a [`Changes`] of at

@@ -51,9 +51,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Postgres, Row, Transaction};
 
 use super::{
-    AccountRow, AuditMaker, AuditRow, Changes, Deleted, NewEnvelope, PendingRow, Result,
-    SCHEMA_VERSION, SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
-    is_foreign_key_violation, merge_changes, redact_url,
+    ATTACHMENT_PENDING, AccountRow, AttachmentRow, AuditMaker, AuditRow, Changes, Deleted,
+    NewEnvelope, PendingRow, Result, SCHEMA_VERSION, SessionRow, StoredEnvelope, StoredRecord,
+    VaultBackend, VaultError, db_error, is_foreign_key_violation, merge_changes, redact_url,
 };
 
 /// Connections per vault handle (a desk streams while it writes).
@@ -157,6 +157,29 @@ CREATE INDEX pending_by_created ON pending_sign_ins (created);
 UPDATE schema_version SET version = 5;
 "#;
 
+/// Version 5 → 6: attachments (issue 19), as in the SQLite backend: a row
+/// per attachment a report lists and each blob's sealed parts as fetched.
+const UPGRADE_V5_TO_V6: &str = r#"
+CREATE TABLE attachments (
+    report_id TEXT COLLATE "C" NOT NULL,
+    idx BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT,
+    stored_len BIGINT NOT NULL DEFAULT 0,
+    tries BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (report_id, idx)
+);
+CREATE INDEX attachments_by_state ON attachments (state, report_id, idx);
+CREATE TABLE blob_parts (
+    report_id TEXT COLLATE "C" NOT NULL,
+    idx BIGINT NOT NULL,
+    part BIGINT NOT NULL,
+    bytes BYTEA NOT NULL,
+    PRIMARY KEY (report_id, idx, part)
+);
+UPDATE schema_version SET version = 6;
+"#;
+
 /// The PostgreSQL vault.
 pub struct PostgresVault {
     pool: PgPool,
@@ -184,6 +207,21 @@ fn envelope_row(row: PgRow) -> Result<StoredEnvelope, sqlx::Error> {
         flag: flag.map(|f| (f, detail.unwrap_or_default())),
         learned: row.try_get("learned")?,
         n: row.try_get("n")?,
+    })
+}
+
+fn attachment_row(row: PgRow) -> Result<AttachmentRow> {
+    let idx: i64 = row.try_get("idx").map_err(db_error)?;
+    let stored_len: i64 = row.try_get("stored_len").map_err(db_error)?;
+    let tries: i64 = row.try_get("tries").map_err(db_error)?;
+    Ok(AttachmentRow {
+        report_id: row.try_get("report_id").map_err(db_error)?,
+        index: u32::try_from(idx)
+            .map_err(|_| VaultError::Corrupt(format!("an attachment's index is {idx}")))?,
+        state: row.try_get("state").map_err(db_error)?,
+        detail: row.try_get("detail").map_err(db_error)?,
+        stored_len: u64::try_from(stored_len).unwrap_or(0),
+        tries: u32::try_from(tries).unwrap_or(u32::MAX),
     })
 }
 
@@ -323,6 +361,10 @@ impl PostgresVault {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+            sqlx::raw_sql(UPGRADE_V5_TO_V6)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
             tx.commit().await.map_err(db_error)?;
             return Ok(());
         }
@@ -336,8 +378,14 @@ impl PostgresVault {
                 found: v,
             }),
             Some(SCHEMA_VERSION) => Ok(()),
-            Some(4) => {
-                sqlx::raw_sql(UPGRADE_V4_TO_V5)
+            Some(v @ 4..=5) => {
+                if v == 4 {
+                    sqlx::raw_sql(UPGRADE_V4_TO_V5)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                }
+                sqlx::raw_sql(UPGRADE_V5_TO_V6)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
@@ -442,6 +490,18 @@ impl VaultBackend for PostgresVault {
             .await
             .map_err(db_error)?
             .rows_affected();
+        // The attachments' rows and every stored part of their blobs
+        // (issue 19) go with the report.
+        for sql in [
+            "DELETE FROM blob_parts WHERE report_id = ANY($1)",
+            "DELETE FROM attachments WHERE report_id = ANY($1)",
+        ] {
+            sqlx::query(sql)
+                .bind(ids)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
         sqlx::query("DELETE FROM seen WHERE case_id = ANY($1)")
             .bind(ids)
             .execute(&mut *tx)
@@ -1051,5 +1111,115 @@ impl VaultBackend for PostgresVault {
                     .map_err(|_| VaultError::Corrupt(format!("a claimed slot is {slot}")))
             })
             .collect()
+    }
+
+    async fn add_attachment_slots(&self, slots: &[(String, u32)]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for (report_id, count) in slots {
+            sqlx::query(
+                "INSERT INTO attachments (report_id, idx, state) SELECT $1, i, $3 FROM generate_series(0, $2 - 1) AS i ON CONFLICT (report_id, idx) DO NOTHING",
+            )
+            .bind(report_id)
+            .bind(i64::from(*count))
+            .bind(ATTACHMENT_PENDING)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn attachments_of(&self, report_id: &str) -> Result<Vec<AttachmentRow>> {
+        let rows = sqlx::query(
+            "SELECT report_id, idx, state, detail, stored_len, tries FROM attachments WHERE report_id = $1 ORDER BY idx",
+        )
+        .bind(report_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(attachment_row).collect()
+    }
+
+    async fn attachments_in(
+        &self,
+        states: &[&str],
+        max_tries: u32,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRow>> {
+        let states: Vec<String> = states.iter().map(|s| (*s).to_owned()).collect();
+        let rows = sqlx::query(
+            "SELECT report_id, idx, state, detail, stored_len, tries FROM attachments WHERE tries < $1 AND state = ANY($2) ORDER BY report_id, idx LIMIT $3",
+        )
+        .bind(i64::from(max_tries))
+        .bind(&states)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(attachment_row).collect()
+    }
+
+    async fn clear_blob(&self, report_id: &str, index: u32) -> Result<()> {
+        sqlx::query("DELETE FROM blob_parts WHERE report_id = $1 AND idx = $2")
+            .bind(report_id)
+            .bind(i64::from(index))
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn put_blob_part(
+        &self,
+        report_id: &str,
+        index: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blob_parts (report_id, idx, part, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (report_id, idx, part) DO UPDATE SET bytes = excluded.bytes",
+        )
+        .bind(report_id)
+        .bind(i64::from(index))
+        .bind(i64::from(part))
+        .bind(bytes)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn blob_part(&self, report_id: &str, index: u32, part: u32) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar(
+            "SELECT bytes FROM blob_parts WHERE report_id = $1 AND idx = $2 AND part = $3",
+        )
+        .bind(report_id)
+        .bind(i64::from(index))
+        .bind(i64::from(part))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn set_attachment_state(
+        &self,
+        report_id: &str,
+        index: u32,
+        state: &str,
+        detail: Option<&str>,
+        stored_len: u64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO attachments (report_id, idx, state, detail, stored_len, tries) VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (report_id, idx) DO UPDATE SET state = excluded.state, detail = excluded.detail, stored_len = excluded.stored_len, tries = attachments.tries + 1",
+        )
+        .bind(report_id)
+        .bind(i64::from(index))
+        .bind(state)
+        .bind(detail)
+        .bind(stored_len as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
     }
 }

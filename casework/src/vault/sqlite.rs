@@ -25,9 +25,9 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{
-    AccountRow, AuditMaker, AuditRow, Changes, Deleted, NewEnvelope, PendingRow, Result,
-    SCHEMA_VERSION, SessionRow, StoredEnvelope, StoredRecord, VaultBackend, VaultError, db_error,
-    is_foreign_key_violation, merge_changes,
+    ATTACHMENT_PENDING, AccountRow, AttachmentRow, AuditMaker, AuditRow, Changes, Deleted,
+    NewEnvelope, PendingRow, Result, SCHEMA_VERSION, SessionRow, StoredEnvelope, StoredRecord,
+    VaultBackend, VaultError, db_error, is_foreign_key_violation, merge_changes,
 };
 
 /// Values per `IN (…)` list of the batched lookups: well under SQLite's
@@ -196,6 +196,31 @@ CREATE INDEX pending_by_created ON pending_sign_ins (created);
 UPDATE schema_version SET version = 5;
 ";
 
+/// Version 5 → 6: attachments (issue 19). A row per attachment a report
+/// lists, and each blob's sealed parts as fetched (FORMAT.md#attachments).
+/// No foreign key to `envelopes`: a pull adds the rows just before the
+/// envelopes they belong to.
+const UPGRADE_V5_TO_V6: &str = "
+CREATE TABLE attachments (
+    report_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT,
+    stored_len INTEGER NOT NULL DEFAULT 0,
+    tries INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (report_id, idx)
+);
+CREATE INDEX attachments_by_state ON attachments (state, report_id, idx);
+CREATE TABLE blob_parts (
+    report_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    part INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (report_id, idx, part)
+);
+UPDATE schema_version SET version = 6;
+";
+
 /// The SQLite vault.
 #[derive(Debug)]
 pub struct SqliteVault {
@@ -214,6 +239,21 @@ fn envelope_row(row: SqliteRow) -> Result<StoredEnvelope, sqlx::Error> {
         flag: flag.map(|f| (f, detail.unwrap_or_default())),
         learned: row.try_get("learned")?,
         n: row.try_get("n")?,
+    })
+}
+
+fn attachment_row(row: SqliteRow) -> Result<AttachmentRow> {
+    let idx: i64 = row.try_get("idx").map_err(db_error)?;
+    let stored_len: i64 = row.try_get("stored_len").map_err(db_error)?;
+    let tries: i64 = row.try_get("tries").map_err(db_error)?;
+    Ok(AttachmentRow {
+        report_id: row.try_get("report_id").map_err(db_error)?,
+        index: u32::try_from(idx)
+            .map_err(|_| VaultError::Corrupt(format!("an attachment's index is {idx}")))?,
+        state: row.try_get("state").map_err(db_error)?,
+        detail: row.try_get("detail").map_err(db_error)?,
+        stored_len: u64::try_from(stored_len).unwrap_or(0),
+        tries: u32::try_from(tries).unwrap_or(u32::MAX),
     })
 }
 
@@ -356,6 +396,10 @@ impl SqliteVault {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
+            sqlx::raw_sql(UPGRADE_V5_TO_V6)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
             tx.commit().await.map_err(db_error)?;
             return Ok(());
         }
@@ -369,7 +413,7 @@ impl SqliteVault {
                 found: v,
             }),
             Some(SCHEMA_VERSION) => Ok(()),
-            Some(v @ 1..=4) => {
+            Some(v @ 1..=5) => {
                 if v <= 1 {
                     sqlx::raw_sql(UPGRADE_V1_TO_V2)
                         .execute(&mut *tx)
@@ -388,7 +432,13 @@ impl SqliteVault {
                         .await
                         .map_err(db_error)?;
                 }
-                sqlx::raw_sql(UPGRADE_V4_TO_V5)
+                if v <= 4 {
+                    sqlx::raw_sql(UPGRADE_V4_TO_V5)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                }
+                sqlx::raw_sql(UPGRADE_V5_TO_V6)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
@@ -514,6 +564,18 @@ impl VaultBackend for SqliteVault {
                 .await
                 .map_err(db_error)?
                 .rows_affected();
+            // The attachments' rows and every stored part of their blobs
+            // (issue 19) go with the report.
+            for sql in [
+                "DELETE FROM blob_parts WHERE report_id = ?",
+                "DELETE FROM attachments WHERE report_id = ?",
+            ] {
+                sqlx::query(sql)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
             sqlx::query("DELETE FROM seen WHERE case_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
@@ -1123,6 +1185,122 @@ impl VaultBackend for SqliteVault {
                     .map_err(|_| VaultError::Corrupt(format!("a claimed slot is {slot}")))
             })
             .collect()
+    }
+
+    async fn add_attachment_slots(&self, slots: &[(String, u32)]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for (report_id, count) in slots {
+            for idx in 0..*count {
+                sqlx::query(
+                    "INSERT INTO attachments (report_id, idx, state) VALUES (?, ?, ?) ON CONFLICT (report_id, idx) DO NOTHING",
+                )
+                .bind(report_id)
+                .bind(i64::from(idx))
+                .bind(ATTACHMENT_PENDING)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn attachments_of(&self, report_id: &str) -> Result<Vec<AttachmentRow>> {
+        let rows = sqlx::query(
+            "SELECT report_id, idx, state, detail, stored_len, tries FROM attachments WHERE report_id = ? ORDER BY idx",
+        )
+        .bind(report_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter().map(attachment_row).collect()
+    }
+
+    async fn attachments_in(
+        &self,
+        states: &[&str],
+        max_tries: u32,
+        limit: u32,
+    ) -> Result<Vec<AttachmentRow>> {
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT report_id, idx, state, detail, stored_len, tries FROM attachments WHERE tries < ",
+        );
+        q.push_bind(i64::from(max_tries)).push(" AND state IN (");
+        let mut list = q.separated(", ");
+        for s in states {
+            list.push_bind(*s);
+        }
+        q.push(") ORDER BY report_id, idx LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = q.build().fetch_all(&self.pool).await.map_err(db_error)?;
+        rows.into_iter().map(attachment_row).collect()
+    }
+
+    async fn clear_blob(&self, report_id: &str, index: u32) -> Result<()> {
+        sqlx::query("DELETE FROM blob_parts WHERE report_id = ? AND idx = ?")
+            .bind(report_id)
+            .bind(i64::from(index))
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn put_blob_part(
+        &self,
+        report_id: &str,
+        index: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blob_parts (report_id, idx, part, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (report_id, idx, part) DO UPDATE SET bytes = excluded.bytes",
+        )
+        .bind(report_id)
+        .bind(i64::from(index))
+        .bind(i64::from(part))
+        .bind(bytes)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn blob_part(&self, report_id: &str, index: u32, part: u32) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar(
+            "SELECT bytes FROM blob_parts WHERE report_id = ? AND idx = ? AND part = ?",
+        )
+        .bind(report_id)
+        .bind(i64::from(index))
+        .bind(i64::from(part))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn set_attachment_state(
+        &self,
+        report_id: &str,
+        index: u32,
+        state: &str,
+        detail: Option<&str>,
+        stored_len: u64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO attachments (report_id, idx, state, detail, stored_len, tries) VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (report_id, idx) DO UPDATE SET state = excluded.state, detail = excluded.detail, stored_len = excluded.stored_len, tries = attachments.tries + 1",
+        )
+        .bind(report_id)
+        .bind(i64::from(index))
+        .bind(state)
+        .bind(detail)
+        .bind(stored_len as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! shared helpers are in `support/` and the workspace test kit (`testkit/`).
 //! Tests that touch PostgreSQL have `postgres` in their name (CI counts them).
 
+mod blobs;
 mod client_keylog;
 mod support;
 mod vault;

@@ -28,6 +28,7 @@ on_both_backends!(
     audit_chain_stays_linear_with_two_writers,
     a_newer_schema_is_refused,
     a_version_4_vault_gains_pending_sign_ins,
+    attachments_keep_their_state_and_parts,
     a_dump_without_the_keys_holds_no_written_text,
     deleting_reports_removes_their_rows_and_leaves_tombstones,
 );
@@ -657,7 +658,10 @@ async fn a_version_4_vault_gains_pending_sign_ins(b: Backend) {
     let v = t.open().await;
     v.insert_envelopes(&[envelope(1)]).await.unwrap();
     v.insert_account(&account("ann")).await.unwrap();
+
     v.close().await;
+    t.raw_sql("DROP TABLE blob_parts").await;
+    t.raw_sql("DROP TABLE attachments").await;
     t.raw_sql("DROP TABLE pending_sign_ins").await;
     t.raw_sql("UPDATE schema_version SET version = 4").await;
     let v = t.open().await;
@@ -674,8 +678,11 @@ async fn a_version_4_vault_gains_pending_sign_ins(b: Backend) {
     .await
     .unwrap();
     assert!(v.pending(&[1; 32]).await.unwrap().is_some());
+    // Through version 5 to 6 (attachments): the new tables work.
+    v.add_attachment_slots(&[(rid(1), 1)]).await.unwrap();
+    assert_eq!(v.attachments_of(&rid(1)).await.unwrap().len(), 1);
     v.close().await;
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
     t.cleanup().await;
 }
 
@@ -885,6 +892,14 @@ async fn deleting_reports_removes_their_rows_and_leaves_tombstones(b: Backend) {
     v.add_record(&rid(3), "note", b"n3").await.unwrap();
     v.seen(&rid(1), "ann", 5).await.unwrap();
     v.seen(&rid(3), "ann", 5).await.unwrap();
+    // An attachment of a deleted report (issue 19) and one of a kept report.
+    v.add_attachment_slots(&[(rid(1), 1), (rid(3), 1)])
+        .await
+        .unwrap();
+    v.put_blob_part(&rid(1), 0, 0, b"deleted part")
+        .await
+        .unwrap();
+    v.put_blob_part(&rid(3), 0, 0, b"kept part").await.unwrap();
     let key = "ab".repeat(32);
     assert!(v.claim_slot(&key, 0, "ann").await.unwrap());
     let gone = [rid(1), rid(2)];
@@ -903,6 +918,10 @@ async fn deleting_reports_removes_their_rows_and_leaves_tombstones(b: Backend) {
     );
     assert!(v.claims_of(&key).await.unwrap().is_empty());
     assert_eq!(v.records_for(&rid(3)).await.unwrap().len(), 1);
+    assert!(v.attachments_of(&rid(1)).await.unwrap().is_empty());
+    assert!(v.blob_part(&rid(1), 0, 0).await.unwrap().is_none());
+    assert_eq!(v.attachments_of(&rid(3)).await.unwrap().len(), 1);
+    assert!(v.blob_part(&rid(3), 0, 0).await.unwrap().is_some());
     assert_eq!(v.counts().await.unwrap().0, 1);
     // Tombstones: held for a pull, not stored, and a record cannot be added.
     let asked = [rid(1), rid(2), rid(3), rid(4)];
@@ -930,4 +949,97 @@ async fn deleting_reports_removes_their_rows_and_leaves_tombstones(b: Backend) {
     // Deleting again deletes nothing and fails nothing.
     let again = v.delete_reports(&gone, None).await.unwrap();
     assert_eq!((again.envelopes, again.records), (0, 0));
+}
+
+/// Schema 6 (issue 19): pending rows for each attachment a pull saw (added
+/// before the envelope, kept when added again), the parts of a blob stored
+/// and read back, the state after each fetch with its count, and which
+/// attachments a pull fetches again.
+async fn attachments_keep_their_state_and_parts(b: Backend) {
+    use quietline_casework::vault::{ATTACHMENT_PENDING, ATTACHMENT_STORED, BLOB_PART_LEN};
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let v = t.open().await;
+    // Rows may come before their envelope; zero and too many are trimmed.
+    v.add_attachment_slots(&[(rid(1), 2), (rid(2), 0), (rid(3), 99)])
+        .await
+        .unwrap();
+    v.insert_envelopes(&[envelope(1)]).await.unwrap();
+    let rows = v.attachments_of(&rid(1)).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].index, 1);
+    assert_eq!(rows[0].state, ATTACHMENT_PENDING);
+    assert_eq!((rows[0].tries, rows[0].stored_len), (0, 0));
+    assert!(v.attachments_of(&rid(2)).await.unwrap().is_empty());
+    assert_eq!(v.attachments_of(&rid(3)).await.unwrap().len(), 10);
+
+    // Parts: stored, read back, replaced, cleared.
+    let big = vec![7u8; BLOB_PART_LEN];
+    v.put_blob_part(&rid(1), 0, 0, &big).await.unwrap();
+    v.put_blob_part(&rid(1), 0, 1, b"tail").await.unwrap();
+    assert_eq!(v.blob_part(&rid(1), 0, 0).await.unwrap().unwrap(), big);
+    assert_eq!(
+        v.blob_part(&rid(1), 0, 1).await.unwrap().unwrap(),
+        b"tail".to_vec()
+    );
+    assert!(v.blob_part(&rid(1), 0, 2).await.unwrap().is_none());
+    assert!(v.blob_part(&rid(1), 1, 0).await.unwrap().is_none());
+    v.put_blob_part(&rid(1), 0, 1, b"other").await.unwrap();
+    assert_eq!(
+        v.blob_part(&rid(1), 0, 1).await.unwrap().unwrap(),
+        b"other".to_vec()
+    );
+    v.set_attachment_state(&rid(1), 0, ATTACHMENT_STORED, None, 42)
+        .await
+        .unwrap();
+    v.set_attachment_state(
+        &rid(1),
+        1,
+        "attachment_missing",
+        Some("the server does not hold it"),
+        0,
+    )
+    .await
+    .unwrap();
+    let rows = v.attachments_of(&rid(1)).await.unwrap();
+    assert_eq!(rows[0].state, ATTACHMENT_STORED);
+    assert_eq!((rows[0].tries, rows[0].stored_len), (1, 42));
+    assert_eq!(
+        rows[1].detail.as_deref(),
+        Some("the server does not hold it")
+    );
+    // Adding the rows again keeps their state.
+    v.add_attachment_slots(&[(rid(1), 2)]).await.unwrap();
+    assert_eq!(v.attachments_of(&rid(1)).await.unwrap(), rows);
+
+    // What a pull fetches: pending and missing, under the try limit.
+    let due = v
+        .attachments_in(&[ATTACHMENT_PENDING, "attachment_missing"], 5, 100)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 11, "{due:?}");
+    assert_eq!(
+        (due[0].report_id.as_str(), due[0].index),
+        (rid(1).as_str(), 1)
+    );
+    assert_eq!(
+        v.attachments_in(&[ATTACHMENT_PENDING], 5, 3)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        v.attachments_in(&["attachment_missing"], 1, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "fetched once already"
+    );
+    assert!(v.attachments_in(&[], 5, 100).await.unwrap().is_empty());
+    v.clear_blob(&rid(1), 0).await.unwrap();
+    assert!(v.blob_part(&rid(1), 0, 0).await.unwrap().is_none());
+    v.close().await;
+    t.cleanup().await;
 }

@@ -83,6 +83,18 @@ pub async fn pull(ctx: &Ctx, max_wait: u64) -> Result<()> {
             println!("  {}  {}", render::short(id), why);
         }
     }
+    let a = &s.attachments;
+    if a.stored + a.flagged_total() + a.waiting > 0 {
+        println!(
+            "Attachments: {} stored, {} flagged, {} to fetch again by the next pull.",
+            a.stored,
+            a.flagged_total(),
+            a.waiting
+        );
+        for (id, n, why) in &a.examples {
+            println!("  {} attachment {n}  {why}", render::short(id));
+        }
+    }
     if s.refused > 0 {
         println!("Refused (not stored):");
         for (id, why) in &s.refused_examples {
@@ -369,6 +381,26 @@ pub async fn export(
             .map_err(desk_error)
             .context("the export failed, and the audit log could not record that it failed")?;
         return Err(e);
+    }
+    // The attachments beside the export, under the names its page links
+    // (issue 19): each written through the desk, which audits it first.
+    let stored: Vec<_> = export
+        .attachments
+        .iter()
+        .filter(|(_, a)| a.is_stored())
+        .collect();
+    match &output {
+        None if !stored.is_empty() => eprintln!(
+            "The case has {} stored attachment(s); export with --output FILE to write them beside it.",
+            stored.len()
+        ),
+        None => {}
+        Some(path) => {
+            for (name, a) in stored {
+                let beside = path.with_file_name(name);
+                crate::cli::attachments::save_to(ctx, &desk, &case_id, a.number, &beside).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -3,10 +3,12 @@
 //! library's `Desk`), `audit` (print and verify), `account` (the desk's
 //! accounts), `desk` (starts the force desk), `intel` (grading, triage, sanitised
 //! reports, retention review, deletion and disclosure: issue 17), `transfer`
-//! (passing a case to another force, issue 17). Each parses nothing (that
+//! (passing a case to another force, issue 17), `attachments` (list and save a
+//! case's attachments, issue 19). Each parses nothing (that
 //! is `main.rs`), decides nothing the library decides, and prints.
 
 pub mod account;
+pub mod attachments;
 pub mod audit;
 pub mod cases;
 pub mod desk;

@@ -16,6 +16,7 @@
 mod support;
 
 mod account;
+mod attachments;
 mod audit;
 mod cli;
 mod e2e;

@@ -74,7 +74,8 @@ pub(crate) struct CaseTemplate {
     pub heading: String,
     pub thread: String,
     pub fields: Vec<FieldView>,
-    pub attachments: u32,
+    /// The case's attachments (issue 19).
+    pub attachment_list: Vec<super::attachments::AttachmentView>,
     pub status: Tag,
     pub priority: Tag,
     pub assignee: Option<String>,
@@ -345,7 +346,11 @@ fn case_template(
                 lines: view::lines(&f.value),
             })
             .collect(),
-        attachments: c.attachments,
+        attachment_list: c
+            .attachment_list
+            .iter()
+            .map(super::attachments::view)
+            .collect(),
         assignee: c.assignee,
         labels: c.labels,
         muted: c.muted,

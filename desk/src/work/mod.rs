@@ -18,6 +18,7 @@
 //!
 //! Files: this module (routes, form fields, errors → pages), [`queue`]
 //! (queue, search, bulk, pull now), [`case`] (one case and its forms),
+//! [`attachments`] (a case's attachments: inline images and downloads),
 //! [`reply`] (reply form, preview, send, race), [`supervise`] (audit log,
 //! pull state), [`view`] (the view models the templates render).
 
@@ -32,6 +33,7 @@ use crate::AppState;
 use crate::pages::{self, Layout, Section};
 use crate::security::CurrentHandler;
 
+mod attachments;
 mod case;
 mod intel;
 mod queue;
@@ -55,6 +57,11 @@ pub(crate) fn routes() -> Router<AppState> {
             post(supervise::acknowledge_key_alarm),
         )
         .route("/cases/{id}", get(case::show))
+        .route("/cases/{id}/attachments/{n}", get(attachments::show))
+        .route(
+            "/cases/{id}/attachments/{n}/download",
+            get(attachments::download),
+        )
         .route("/cases/{id}/status", post(case::status))
         .route("/cases/{id}/take", post(case::take))
         .route("/cases/{id}/assign", post(case::assign))

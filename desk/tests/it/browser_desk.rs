@@ -509,3 +509,49 @@ async fn browser_desk_transfer_form_check_and_case_are_axe_clean() {
     );
     w.stop().await;
 }
+
+/// Issue 19 in the browser: a photo attached to a report is drawn inline on
+/// the case page under the desk's CSP, with the hidden details named;
+/// axe-clean; screenshot `docs/screenshots/desk-attachment.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_attachment_photo_is_shown_inline() {
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let photo = quietline_testkit::blobs::png_with_text(480, 320);
+    let sealed = quietline_testkit::blobs::seal(&photo, "image/png");
+    let doc = quietline_testkit::blobs::seal(b"%PDF-1.4 a statement", "application/pdf");
+    let photo_id =
+        quietline_testkit::blobs::upload(&w.server.http, &w.server.base, FORCE_ID, &sealed.blob)
+            .await;
+    let doc_id =
+        quietline_testkit::blobs::upload(&w.server.http, &w.server.base, FORCE_ID, &doc.blob).await;
+    let mut payload =
+        Reporter::new().report("en", "theft", "Bikes taken from the shed", "BK19 ABC");
+    if let quietline_crypto::payload::Payload::Report(r) = &mut payload {
+        r.attachments = vec![
+            serde_json::from_value(sealed.entry(
+                &photo_id,
+                &["location", "device", "time", "text"],
+                &["location", "device", "time"],
+            ))
+            .unwrap(),
+            serde_json::from_value(doc.entry(&doc_id, &[], &[])).unwrap(),
+        ];
+    }
+    w.submit(&payload).await;
+    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let result = script(
+        "work_attachment.mjs",
+        &w.td.base,
+        &json!({"ann": login(&w, "ann", &ann_pw, &ann_secret), "screenshots": shots}),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    assert_eq!(result["width"], 480);
+    w.stop().await;
+}

@@ -12,11 +12,13 @@
 //! pages in Debian Chromium, scripts in `desk/e2e/work*.mjs`), `intel` (grading,
 //! triage and response targets, issue 17), `transfer` (passing a case to
 //! another force, issue 17), `watch` (the key alarm's banner and its
-//! acknowledgement, issue 20).
+//! acknowledgement, issue 20), `attachments` (a case's attachments: the page,
+//! the image route's session, headers and audit; issue 19).
 
 mod support;
 
 mod access;
+mod attachments;
 mod browser;
 mod browser_desk;
 mod intel;

@@ -267,6 +267,19 @@ impl Browser {
         self.send(req).await
     }
 
+    /// GET `path` and keep the body as bytes (a file, not a page):
+    /// (status, headers, body). Sends the cookies; does not change them.
+    pub async fn get_bytes(&mut self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(c) = self.cookie_header() {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        (status, headers, res.bytes().await.unwrap().to_vec())
+    }
+
     /// POST a urlencoded form.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = serde_urlencoded::to_string(fields).unwrap();

@@ -1,0 +1,132 @@
+//! The attachment step of a pull on both vault backends (issue 19): a real
+//! intake server in-process, blobs sealed and uploaded through its blob API
+//! (`quietline_testkit::blobs`), a report listing them, `pull::pull`. A good
+//! blob of several parts is stored and reads back exact; an altered one and
+//! a missing one are kept flagged without stopping the pull; the missing
+//! one is fetched by the next pull once its upload completes; and a dump of
+//! the vault holds neither the file's text nor its key.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use indicatif::ProgressBar;
+use quietline_casework::client::Client;
+use quietline_casework::vault::ATTACHMENT_STORED;
+use quietline_casework::{attachments, blobs as stored, pull};
+use quietline_crypto::payload::AttachmentRef;
+use quietline_testkit::blobs;
+use quietline_testkit::on_both_backends;
+use quietline_testkit::server::TestServer;
+use zeroize::Zeroizing;
+
+use crate::support::{Backend, TestVault, contains_text, key_ring};
+
+on_both_backends!(a_pull_stores_good_blobs_and_flags_bad_ones,);
+
+const CANARY: &str = "CANARY-attachment-text-9c1d";
+
+fn entry(v: serde_json::Value) -> AttachmentRef {
+    serde_json::from_value(v).unwrap()
+}
+
+async fn a_pull_stores_good_blobs_and_flags_bad_ones(b: Backend) {
+    let Some(t) = TestVault::new(b).await else {
+        return;
+    };
+    let server = TestServer::start(quietline_testkit::server::Backend::Sqlite)
+        .await
+        .expect("SQLite is never skipped");
+    let ring = key_ring(t.dir(), "north");
+    let pk = ring.current_public_key();
+    quietline::admin::add_force(server.storage.as_ref(), "north", "North")
+        .await
+        .unwrap();
+    quietline::admin::add_force_key(server.storage.as_ref(), "north", &pk)
+        .await
+        .unwrap();
+    let token = Zeroizing::new(server.token("north", "h").await);
+    let client = Client::new(&server.base, Some(&token)).unwrap();
+    let vault = t.open().await;
+
+    // A file of three vault parts with a canary in every chunk.
+    let file: Vec<u8> = CANARY.bytes().cycle().take(2_500_000).collect();
+    let good = blobs::seal(&file, "video/mp4");
+    let altered = blobs::seal(b"a document", "application/pdf");
+    let mut altered_blob = altered.blob.clone();
+    altered_blob[3] ^= 0x40;
+    let late = blobs::seal(&[5u8; 70_000], "image/png");
+    let http = &server.http;
+    let good_id = blobs::upload(http, &server.base, "north", &good.blob).await;
+    let altered_id = blobs::upload(http, &server.base, "north", &altered_blob).await;
+    let (late_id, part_len) = blobs::begin(http, &server.base, "north", late.blob.len()).await;
+
+    let payload = serde_json::json!({
+        "type": "report", "v": 1, "sent_at": "2026-12-07T06:00:00Z", "lang": "en",
+        "report": {"category": "other", "details": "three attachments",
+                   "where": {"known": false}, "when": {"known": false}, "how_known": "saw"},
+        "attachments": [
+            good.entry(&good_id, &[], &[]),
+            altered.entry(&altered_id, &[], &[]),
+            late.entry(&late_id, &[], &[]),
+        ],
+        "reply": {"public_key": URL_SAFE_NO_PAD.encode([1u8; 32]),
+                  "thread_id": "00112233445566778899aabbccddeeff",
+                  "slot_key": URL_SAFE_NO_PAD.encode([2u8; 32])}
+    });
+    let env = quietline_crypto::seal::seal_report(
+        &mut quietline_testkit::server::rng(),
+        "north",
+        &pk,
+        payload.to_string().as_bytes(),
+    )
+    .unwrap();
+    let id = server.submit(env).await;
+
+    let s = pull::pull(&client, &vault, &ring, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    assert_eq!(s.opened, 1);
+    assert_eq!(s.attachments.stored, 1, "{s:?}");
+    assert_eq!(s.attachments.flagged.get("attachment_altered"), Some(&1));
+    assert_eq!(s.attachments.flagged.get("attachment_missing"), Some(&1));
+    let rows = vault.attachments_of(&id).await.unwrap();
+    assert_eq!(rows[0].state, ATTACHMENT_STORED);
+    assert_eq!(rows[0].stored_len, good.blob.len() as u64);
+    assert_eq!(rows[1].state, "attachment_altered");
+    assert_eq!(rows[2].state, "attachment_missing");
+
+    // It reads back exact, streamed part by part.
+    let a = attachments::decode(&entry(good.entry(&good_id, &[], &[]))).unwrap();
+    let back = stored::read_stored_whole(&vault, &id, 0, &a).await.unwrap();
+    assert!(*back == file);
+    // A part changed at rest fails the read.
+    let mut part = vault.blob_part(&id, 0, 1).await.unwrap().unwrap();
+    part[100] ^= 1;
+    vault.put_blob_part(&id, 0, 1, &part).await.unwrap();
+    assert!(stored::read_stored_whole(&vault, &id, 0, &a).await.is_err());
+    part[100] ^= 1;
+    vault.put_blob_part(&id, 0, 1, &part).await.unwrap();
+
+    // The late upload completes; the next pull fetches it and nothing else.
+    blobs::put_parts(http, &server.base, &late_id, part_len, &late.blob).await;
+    let s = pull::pull(&client, &vault, &ring, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    assert_eq!(s.attachments.stored, 1, "{s:?}");
+    assert_eq!(
+        s.attachments.flagged_total(),
+        0,
+        "the altered one is not fetched again"
+    );
+    assert_eq!(
+        vault.attachments_of(&id).await.unwrap()[2].state,
+        ATTACHMENT_STORED
+    );
+
+    // At rest: neither the file's text nor its key.
+    let dump = t.dump().await;
+    assert!(!contains_text(&dump, CANARY));
+    assert!(!contains_text(&dump, &URL_SAFE_NO_PAD.encode(good.key)));
+    vault.close().await;
+    server.stop().await;
+    t.cleanup().await;
+}
