@@ -209,11 +209,12 @@ mod tests {
                 "/pq.js",
                 "/words.js",
                 "/copy.js",
+                "/attach.js",
                 "/licences.txt"
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 15);
+        assert_eq!(lines.lines().count(), 16);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

@@ -335,6 +335,7 @@ mod tests {
             "/pq.js",
             "/words.js",
             "/copy.js",
+            "/attach.js",
             "/licences.txt",
             "/favicon.ico",
         ] {

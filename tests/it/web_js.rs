@@ -194,6 +194,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "/pq.js",
             "/words.js",
             "/copy.js",
+            "/attach.js",
             "/licences.txt"
         ]
     );
