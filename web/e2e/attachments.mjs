@@ -21,7 +21,7 @@ import { assert, axeScan, heading, main, newContext, step } from "./lib.mjs";
 import { catalogue, fillReport, readReplyCode, startUrl } from "./flows.mjs";
 
 const piexif = createRequire(import.meta.url)("piexifjs");
-const phase = process.argv[2] && !process.argv[2].startsWith("--") ? process.argv[2] : "send";
+const phase = process.argv[2] && !process.argv[2].startsWith("--") ? process.argv.splice(2, 1)[0] : "send";
 
 /** Latitude 51° 30′ 12″ N, longitude 0° 7′ 24.24″ W: "near 51.50, -0.12". */
 const GPS = {
@@ -128,6 +128,11 @@ await main(async ({ base, input, browser }) => {
   const T = catalogue("en");
   const ctx = await newContext(browser, base);
   const page = await ctx.context.newPage();
+  if (process.env.QUIETLINE_E2E_DEBUG) {
+    page.on("console", (m) => console.error("console:", m.text()));
+    page.on("pageerror", (e) => console.error("pageerror:", e.stack || e));
+    page.on("response", (r) => console.error("response:", r.status(), r.url()));
+  }
   await page.goto("/");
   const raw = await encoded(page);
   const jpeg = withExif(raw.jpeg);

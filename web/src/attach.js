@@ -217,7 +217,8 @@ async function upload(forceId, ctx) {
       p.name = item.name;
       showProgress(p, t);
       const io = {
-        fetch: ctx.fetch,
+        // Called as io.fetch(): the browser's fetch must not get `io` as its `this`.
+        fetch: (...args) => globalThis.fetch(...args),
         prove: prover(ctx),
         cancelled: () => p.cancel,
         wait: (attempt) => {
