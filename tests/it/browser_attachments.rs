@@ -92,7 +92,12 @@ async fn browser_attachments_jpeg_gps_and_png_text_are_removed_pixels_kept() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200, "the handler fetches blob {}", att.blob_id_hex);
+        assert_eq!(
+            res.status(),
+            200,
+            "the handler fetches blob {}",
+            att.blob_id_hex
+        );
         let sealed = res.bytes().await.unwrap();
         let file = stream::open(&att.key, att.size, att.padded_size, &sealed)
             .expect("the blob opens chunk by chunk");
@@ -119,7 +124,10 @@ async fn browser_attachments_jpeg_gps_and_png_text_are_removed_pixels_kept() {
             );
         }
         let removed = &entry.metadata_removed;
-        assert_eq!(removed, &entry.metadata_found, "everything found was removed");
+        assert_eq!(
+            removed, &entry.metadata_found,
+            "everything found was removed"
+        );
         match att.media_type.as_str() {
             "image/jpeg" => {
                 assert_eq!(Sha256::digest(&jpeg).as_slice(), att.sha256_original);
@@ -139,7 +147,9 @@ async fn browser_attachments_jpeg_gps_and_png_text_are_removed_pixels_kept() {
             }
             "image/png" => {
                 assert_eq!(Sha256::digest(&png).as_slice(), att.sha256_original);
-                assert!(png_chunks(&file, &[b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"]).is_empty());
+                assert!(
+                    png_chunks(&file, &[b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"]).is_empty()
+                );
                 assert_eq!(
                     png_chunks(&file, &[b"IHDR", b"IDAT", b"IEND"]),
                     png_chunks(&png, &[b"IHDR", b"IDAT", b"IEND"]),

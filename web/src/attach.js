@@ -60,7 +60,8 @@ async function prepare(file) {
   });
 }
 
-const mb = (n) => (n / MB).toFixed(n < 10 * MB ? 1 : 0);
+// Sizes to a tenth of a megabyte; a small file shows as 0.1 MB, never 0.0.
+const mb = (n) => (Math.max(n, MB / 10) / MB).toFixed(n < 10 * MB ? 1 : 0);
 
 /**
  * Add the files of a file input or a drop. `ctx`: { S (the page state;
@@ -138,12 +139,12 @@ function view(ctx) {
 function choice(item, i, ctx) {
   const { t } = ctx;
   const name = `file-${i + 1}-choice`;
-  const opt = (value, label) => h("div", { class: "radio" },
+  const opt = (value, label) => h("div", { class: "choice" },
     h("input", { type: "radio", id: `${name}-${value}`, name, value, checked: item.choice === value, on: { change: () => { item.choice = value; } } }),
     h("label", { for: `${name}-${value}` }, label));
-  return h("fieldset", { class: "fieldset", id: name },
+  return h("div", { class: "form-group" }, h("fieldset", { class: "fieldset", id: name },
     h("legend", { class: "legend-s" }, t("att.choose", { name: item.name })),
-    opt("send", t("att.choose.send")), opt("remove", t("att.choose.remove")));
+    h("div", { class: "choices" }, opt("send", t("att.choose.send")), opt("remove", t("att.choose.remove")))));
 }
 
 function progressView(p, t) {
