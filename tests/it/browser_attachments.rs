@@ -13,11 +13,14 @@
 //!   the reporter chose;
 //! - the step at a phone's width in English and Welsh passes axe-core, and
 //!   with QUIETLINE_SCREENSHOTS=DIR its screenshots are saved (as
-//!   docs/screenshots/ holds them).
+//!   docs/screenshots/ holds them);
+//! - an upload interrupted by the server's SIGKILL mid-way resumes once it
+//!   is started again on the same data and address: the page asks which
+//!   parts are held, sends only the rest, and the blob opens whole.
 
 use crate::browser::{answers, canary, envelope, open_report, server};
 use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
-use crate::support::server::inbox_ids;
+use crate::support::server::{Backend, BinarySetup, Process, inbox_ids};
 use base64::Engine;
 use quietline_crypto::payload::Payload;
 use quietline_crypto::stream;
@@ -182,4 +185,134 @@ async fn browser_attachments_step_on_a_phone_in_english_and_welsh_is_axe_clean()
         tmp.path(),
     )
     .await;
+}
+
+/// `quietline serve` on `setup`'s database, listening on `listen`.
+fn serve_on(setup: &BinarySetup, listen: &str) -> Process {
+    let mut cmd = crate::support::server::command();
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(listen)
+        .arg("--data-dir")
+        .arg(setup.data_dir())
+        .arg("--database-url")
+        .arg(&setup.db.url)
+        .arg("--pow-difficulty")
+        .arg(crate::support::server::TEST_POW_DIFFICULTY.to_string());
+    Process::spawn(cmd)
+}
+
+/// Wait for the e2e script's signal file (it polls for ours the same way).
+async fn until(path: &std::path::Path) {
+    tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while !path.exists() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {} from the script", path.display()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_attachments_upload_interrupted_by_a_server_restart_resumes() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let setup = BinarySetup::new(Backend::Sqlite)
+        .await
+        .expect("SQLite is never skipped");
+    let server = serve_on(&setup, "127.0.0.1:0");
+    let base = server.base.clone();
+    let listen = server.addr.to_string();
+    let mut a = answers(&canary("RESUME"));
+    a.json["forceName"] = json!("North");
+
+    let script = tokio::spawn({
+        let base = base.clone();
+        let dir = tmp.path().to_owned();
+        async move {
+            e2e_ok(
+                "attachments.mjs",
+                Some("resume"),
+                &base,
+                &json!({ "answers": a.json }),
+                &dir,
+            )
+            .await
+        }
+    });
+    // Part 2 is on its way: stop the server (SIGKILL: what it acknowledged is
+    // durable), let the request fail, then start it again on the same data
+    // and the same address.
+    until(&tmp.path().join("part-2")).await;
+    server.kill();
+    std::fs::write(tmp.path().join("stopped"), b"").unwrap();
+    until(&tmp.path().join("failed")).await;
+    let server = serve_on(&setup, &listen);
+    assert_eq!(
+        server.base, base,
+        "the restarted server listens where the page expects"
+    );
+    let sent = script.await.expect("the script ran");
+
+    let parts: Vec<u64> = serde_json::from_value(sent["parts"].clone()).unwrap();
+    assert_eq!(
+        parts.iter().filter(|&&p| p == 2).count(),
+        2,
+        "part 2 was sent again: {parts:?}"
+    );
+    for p in [0, 1] {
+        assert_eq!(
+            parts.iter().filter(|&&x| x == p).count(),
+            1,
+            "part {p}, held before the stop, was not sent again: {parts:?}"
+        );
+    }
+    let http = reqwest::Client::new();
+    let ids = crate::support::server::inbox_ids(&http, &base, &setup.token).await;
+    assert_eq!(ids.len(), 1, "the report arrived");
+    let res = http
+        .get(server.url(&format!("/api/v1/inbox/{}", ids[0])))
+        .bearer_auth(&setup.token)
+        .send()
+        .await
+        .unwrap();
+    let env = res.bytes().await.unwrap();
+    let bytes = quietline_crypto::open::open(
+        &setup.force.private_key,
+        quietline_crypto::envelope::Kind::Report,
+        &env,
+    )
+    .expect("the report opens");
+    let Payload::Report(report) = Payload::from_json(&bytes).unwrap() else {
+        panic!("a report")
+    };
+    assert_eq!(report.attachments.len(), 1);
+    let att = report.attachments[0].decode().unwrap();
+    assert_eq!(att.media_type, "video/mp4");
+    assert!(
+        report.attachments[0].metadata_removed.is_empty(),
+        "nothing removed from a video"
+    );
+    let sealed = http
+        .get(server.url(&format!("/api/v1/inbox/blobs/{}", att.blob_id_hex)))
+        .bearer_auth(&setup.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let file = stream::open(&att.key, att.size, att.padded_size, &sealed).expect("the blob opens");
+    assert_eq!(
+        hex::encode(Sha256::digest(&file)),
+        sent["sha256"].as_str().unwrap()
+    );
+    assert_eq!(
+        hex::encode(att.sha256_sent),
+        sent["sha256"].as_str().unwrap()
+    );
+    assert!(server.stop().success);
 }

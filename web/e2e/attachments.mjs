@@ -7,13 +7,23 @@
 // force's key, fetches each blob with a handler token, opens it and checks
 // that the metadata is gone and the image data is byte for byte the same.
 //
-//   node e2e/attachments.mjs [send|phone] --base URL --input '{"answers"}'
+//   node e2e/attachments.mjs [send|phone|resume] --base URL --input '{"answers"}'
+//
+// `resume`: a 5 MB video (random bytes, "send it as it is") is uploaded; when
+// part 2 is first sent the script writes $TMPDIR/part-2 and holds the request
+// until the test has stopped the server ($TMPDIR/stopped), then lets it go on
+// (it fails: nothing listens) and writes $TMPDIR/failed; the test restarts the
+// server on the same data and port; the page asks which parts are held and
+// sends the rest, and the report goes. Prints {"ok":true,"sha256","parts":[part
+// numbers PUT, in order]}.
 //
 // `send` prints {"ok":true,"jpeg":base64,"png":base64,"words":[…]}: the
 // files as chosen. `phone` (QUIETLINE_SCREENSHOTS=DIR) shows the step with
 // a photo chosen at a phone's width in English and Welsh, checks it with
 // axe-core, and saves the screenshots.
 
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
@@ -125,6 +135,8 @@ await main(async ({ base, input, browser }) => {
     return { shots };
   }
 
+  if (phase === "resume") return resume(base, input, browser);
+
   const T = catalogue("en");
   const ctx = await newContext(browser, base);
   const page = await ctx.context.newPage();
@@ -156,3 +168,48 @@ await main(async ({ base, input, browser }) => {
   ctx.assertClean();
   return { jpeg: jpeg.toString("base64"), png: png.toString("base64"), words };
 });
+
+/** Wait until `file` exists (the Rust test's signal), checking every 50 ms. */
+async function until(file) {
+  while (!existsSync(file)) await new Promise((ok) => setTimeout(ok, 50));
+}
+
+async function resume(base, input, browser) {
+  const T = catalogue("en");
+  const dir = process.env.TMPDIR;
+  const ctx = await newContext(browser, base);
+  const page = await ctx.context.newPage();
+  const video = randomBytes(5 * 1000 * 1000);
+  const puts = [];
+  let held = false;
+  await page.route(/\/api\/v1\/blobs\/[0-9a-f]{32}\/parts\/\d+$/, async (route) => {
+    const n = Number(route.request().url().split("/").pop());
+    puts.push(n);
+    if (n === 2 && !held) {
+      held = true;
+      step("part 2 held; the test stops the server");
+      writeFileSync(join(dir, "part-2"), "");
+      await until(join(dir, "stopped"));
+    }
+    await route.continue();
+  });
+  page.on("requestfailed", (r) => {
+    if (/\/parts\/2$/.test(r.url())) writeFileSync(join(dir, "failed"), "");
+  });
+  await fillReport(page, input.answers, async () => {}, async (p) => {
+    await choose(p, [{ name: "clip.mp4", mimeType: "video/mp4", buffer: video }]);
+    await p.getByText(T("att.cannot")).waitFor();
+    await p.getByLabel(T("att.choose.send"), { exact: true }).check();
+    await p.getByRole("button", { name: T("nav.continue") }).click();
+    step("the upload is interrupted: the page says it is trying again");
+    await p.getByText(T("att.resuming")).waitFor({ timeout: 60_000 });
+    await heading(p, T("check.title"), 120_000);
+    return true; // Continue was clicked here
+  });
+  await page.getByRole("button", { name: T("check.send") }).click();
+  await readReplyCode(page);
+  // The failed request is a fault made on purpose.
+  ctx.problems.splice(0, ctx.problems.length, ...ctx.problems.filter((x) => !/parts\/2|ERR_CONNECTION_REFUSED|Failed to load resource/.test(x)));
+  ctx.assertClean();
+  return { sha256: createHash("sha256").update(video).digest("hex"), parts: puts };
+}

@@ -92,9 +92,9 @@ export async function fillReport(page, answers, onScreen = noop, atFiles = null)
   step(atFiles ? "photos, videos and files" : "photos, videos and files (none)");
   await heading(page, T("files.title"));
   await onScreen("files");
-  // `atFiles(page)` chooses files here (attachments.mjs); Continue then seals and uploads them.
-  if (atFiles) await atFiles(page);
-  await page.getByRole("button", { name: T("nav.continue") }).click();
+  // `atFiles(page)` chooses files here (attachments.mjs); Continue then seals
+  // and uploads them (unless atFiles says it has already left the step).
+  if (!(atFiles && (await atFiles(page)))) await page.getByRole("button", { name: T("nav.continue") }).click();
 
   step("check your answers");
   await heading(page, T("check.title"), atFiles ? SEND_TIMEOUT_MS : undefined);
