@@ -150,12 +150,16 @@ await main(async ({ base, input, browser }) => {
   const jpeg = withExif(raw.jpeg);
   const png = withText(raw.png);
   await fillReport(page, input.answers, async () => {}, async (p) => {
-    step("choose a photo with GPS and a PNG with text chunks");
-    await choose(p, [
-      { name: "IMG_0001.jpg", mimeType: "image/jpeg", buffer: jpeg },
-      { name: "screenshot.png", mimeType: "image/png", buffer: png },
-    ]);
+    step("choose a photo with GPS; drop a PNG with text chunks on the step");
+    await choose(p, [{ name: "IMG_0001.jpg", mimeType: "image/jpeg", buffer: jpeg }]);
     await p.getByText(T("att.meta.place", { lat: "51.50", lon: "-0.12" })).first().waitFor();
+    const dropped = await p.evaluateHandle((b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "screenshot.png", { type: "image/png" }));
+      return dt;
+    }, png.toString("base64"));
+    await p.locator(".drop-zone").dispatchEvent("drop", { dataTransfer: dropped });
+    await p.getByRole("heading", { name: /screenshot\.png/ }).waitFor();
     const text = await p.locator(".attachments").innerText();
     assert.ok(text.includes(T("att.meta.device", { device: CAMERA })), `the camera is named:\n${text}`);
     assert.ok(text.includes(T("att.meta.time", { time: "2026-11-20 22:15" })), `the time is named:\n${text}`);

@@ -583,7 +583,7 @@ const attCtx = () => ({ ...SENDING, S, t, render, fail });
 /** The optional file step: the GOV.UK file upload; attach.js does the rest once a file is chosen. */
 function viewFiles() {
   const A = globalThis.QuietlineAttach;
-  const add = (e) => Q.loadAttach().then(async (a) => { await loadLater(); await a.add(e.target.files, attCtx()); }, () => fail([{ id: "files-input", text: t("send.err.load") }]));
+  const add = (files) => Q.loadAttach().then(async (a) => { await loadLater(); await a.add(files, attCtx()); }, () => fail([{ id: "files-input", text: t("send.err.load") }]));
   return {
     title: t("files.title"),
     body: [
@@ -591,11 +591,12 @@ function viewFiles() {
       form(() => {}, async () => {
         if (!A || await A.upload(S.r.forceId, attCtx())) answered("files");
       },
-      h("div", { class: "form-group" },
+      // The whole group takes dropped files (GOV.UK's drop zone), not only the input.
+      h("div", { class: "form-group drop-zone", on: { dragover: (e) => e.preventDefault(), drop: (e) => { e.preventDefault(); add(e.dataTransfer.files); } } },
         h("h1", {}, h("label", { for: "files-input" }, t("files.title"))),
         h("p", { class: "hint", id: "files-input-hint" }, t("files.hint")),
         errorMessage("files-input", errorFor("files-input")),
-        h("input", { type: "file", id: "files-input", class: "file-upload", multiple: true, "aria-describedby": describedBy("files-input", true, errorFor("files-input")), on: { change: add } })),
+        h("input", { type: "file", id: "files-input", class: "file-upload", multiple: true, "aria-describedby": describedBy("files-input", true, errorFor("files-input")), on: { change: (e) => add(e.target.files) } })),
       A && A.view(attCtx()),
       button(t("nav.continue"))),
     ],
