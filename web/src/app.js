@@ -72,6 +72,8 @@ function forgetSecrets() {
 
 function wipeState() {
   cancelWork(true);
+  // Files still uploading stop at their next part (attach.js).
+  if (S.att && S.att.progress) S.att.progress.cancel = true;
   copying.clear();
   if (S.pendingCode) S.pendingCode.fill(0);
   forgetSecrets();

@@ -200,6 +200,8 @@ function prover(ctx) {
 async function upload(forceId, ctx) {
   const { S, t } = ctx;
   const att = S.att;
+  // Continue pressed again while the files are on their way: nothing more to start.
+  if (att.progress) return false;
   const errors = att.items.map((item, i) => (!item.cleaned && !item.choice
     ? { id: `file-${i + 1}-choice-send`, text: t("att.err.choose", { name: item.name }) } : null)).filter(Boolean);
   if (errors.length) {
