@@ -17,7 +17,8 @@
 import { h, linkButton, hidden } from "./dom.js";
 import { clean, sniff, CleanError } from "./attachments/clean.js";
 import { readMeta, mergeKinds } from "./attachments/meta.js";
-import { getLimits, checkLimits, sealAndUpload, partsReader, blobReader, sha256Hex, UploadError } from "./attachments/upload.js";
+import { getLimits, checkLimits, sealAndUpload, partsReader, blobReader, sha256Hex, UploadError, localHasher, hex } from "./attachments/upload.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 /** Files up to this size are read whole to be cleaned (photos); larger ones are never held in memory. */
 const CLEAN_MAX = 64 * 1024 * 1024;
@@ -231,6 +232,7 @@ async function upload(forceId, ctx) {
           if (attempt > 25) return Promise.reject(new UploadError("network"));
           return new Promise((ok) => setTimeout(ok, Math.min(5000, 1000 * 2 ** attempt)));
         },
+        hasher: workerHasher,
         progress: (done) => {
           p.resuming = false;
           p.done = before + done;
@@ -258,6 +260,51 @@ async function upload(forceId, ctx) {
   }
 }
 
+/**
+ * SHA-256 of a file in a worker (this same bundle, /attach.js, run as a
+ * worker: the page's CSP allows same-origin workers), so hashing runs on
+ * another core beside the sealing; as localHasher if none can start.
+ */
+function workerHasher() {
+  let w;
+  try {
+    w = new Worker("/attach.js");
+  } catch {
+    return localHasher();
+  }
+  let next = 0;
+  const waiting = new Map();
+  w.onmessage = ({ data }) => {
+    const r = waiting.get(data.n);
+    waiting.delete(data.n);
+    if (r) r[0](data.hex);
+  };
+  w.onerror = () => {
+    for (const r of waiting.values()) r[1](new UploadError("hash"));
+    waiting.clear();
+  };
+  const call = (msg, transfer) => new Promise((ok, no) => {
+    const n = next++;
+    waiting.set(n, [ok, no]);
+    w.postMessage({ ...msg, n }, transfer);
+  });
+  return {
+    update: (bytes) => call({ bytes }, [bytes.buffer]),
+    digest: () => call({ digest: true }).finally(() => w.terminate()),
+  };
+}
+
+// Run as the hashing worker: one file's SHA-256, a part per message, in order.
+if (typeof document === "undefined" && typeof importScripts === "function") {
+  const h = sha256.create();
+  self.onmessage = ({ data }) => {
+    if (data.digest) return self.postMessage({ n: data.n, hex: hex(h.digest()) });
+    h.update(data.bytes);
+    data.bytes.fill(0);
+    self.postMessage({ n: data.n });
+  };
+}
+
 /** The payload's attachment entries for a report to `forceId`, or null when a file is not yet uploaded to it. */
 function entries(S, forceId) {
   const items = (S.att && S.att.items) || [];
@@ -268,4 +315,4 @@ function entries(S, forceId) {
 /** The files' names, for check answers. */
 const names = (S) => ((S.att && S.att.items) || []).map((i) => i.name);
 
-globalThis.QuietlineAttach = { add, view, upload, entries, names };
+globalThis.QuietlineAttach = { add, view, upload, entries, names, workerHasher };

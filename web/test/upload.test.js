@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 
-import { sealAndUpload, checkLimits, partsReader, blobReader, UploadError } from "../src/attachments/upload.js";
+import { sealAndUpload, checkLimits, partsReader, blobReader, UploadError, localHasher } from "../src/attachments/upload.js";
 import { open, sealedLen, bucketFor, SEALED_CHUNK_LEN } from "../src/attachments/stream.js";
 
 const PART_LEN = 16 * SEALED_CHUNK_LEN;
@@ -135,4 +135,30 @@ test("limits: count, each file's sealed size, the total", () => {
   assert.deepEqual(checkLimits([200_000_000, 60_000_000], limits), { code: "too_large_total", max: 250_000_000 });
   assert.deepEqual(checkLimits([1], { ...limits, max_count: 0 }), { code: "disabled" });
   assert.deepEqual(checkLimits([2 ** 31], { ...limits, max_blob_len: 2 ** 40 }), { code: "too_large", index: 0, max: 250_000_000 });
+});
+
+test("a hasher beside the sealing (as the page's worker): given each part once, in order, one part at a time", async () => {
+  const f = file(3_300_000);
+  const svc = fakeService({ drop: (n, attempt) => n === 2 && attempt === 1 });
+  const seen = [];
+  let busy = 0;
+  let most = 0;
+  const hasher = () => {
+    const inner = localHasher();
+    return {
+      update: async (bytes) => {
+        most = Math.max(most, ++busy);
+        seen.push(bytes.length);
+        await new Promise((ok) => setTimeout(ok, 5));
+        await inner.update(bytes);
+        busy--;
+      },
+      digest: inner.digest,
+    };
+  };
+  const e = await sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { hasher }));
+  assert.deepEqual(seen, [1048576, 1048576, 1048576, 3300000 - 3 * 1048576]);
+  assert.equal(most, 1, "one part with the hasher at a time");
+  assert.equal(e.sha256_sent, createHash("sha256").update(f).digest("hex"));
+  assert.deepEqual(await open(fromB64url(e.key), e.size, e.padded_size, svc.sealed()), f);
 });

@@ -140,7 +140,8 @@ async function put(id, n, bytes, io) {
  * padded_size, sha256_sent }). `io`: fetch, prove(challengeText,
  * requestHash) → the Quietline-Pow header, cancelled() → boolean,
  * wait(attempt) → a promise that settles when it is time to ask the server
- * again (rejecting gives up), progress(octetsDone).
+ * again (rejecting gives up), progress(octetsDone); optionally hasher() → a
+ * hasher like localHasher's (a worker's, so hashing runs beside sealing).
  */
 export async function sealAndUpload(read, size, forceId, io) {
   const key = crypto.getRandomValues(new Uint8Array(32));
@@ -152,7 +153,8 @@ export async function sealAndUpload(read, size, forceId, io) {
     if (!/^[0-9a-f]{32}$/.test(id) || !Number.isInteger(per) || per < 1 || parts !== Math.ceil(enc.chunks / per)) {
       throw new UploadError("bad_answer");
     }
-    const hash = sha256.create();
+    const hasher = io.hasher ? io.hasher() : localHasher();
+    let hashing = Promise.resolve(); // the part the hasher has (at most one ahead)
     let hashed = 0; // parts hashed so far (in order, once each)
     let have = new Set();
     let attempt = 0;
@@ -164,18 +166,26 @@ export async function sealAndUpload(read, size, forceId, io) {
       const to = Math.min(last * CHUNK_LEN, size);
       const needed = !have.has(p);
       const plain = to > from && (needed || p === hashed) ? await read(from, to - from) : new Uint8Array(0);
-      if (p === hashed) {
-        hash.update(plain);
-        hashed++;
-      }
+      let out = null;
       if (needed) {
-        const out = new Uint8Array((last - first) * SEALED_CHUNK_LEN);
+        out = new Uint8Array((last - first) * SEALED_CHUNK_LEN);
         for (let i = first; i < last; i++) {
           const a = Math.min(Math.max(i * CHUNK_LEN - from, 0), plain.length);
           const b = Math.min(Math.max((i + 1) * CHUNK_LEN - from, 0), plain.length);
           out.set(await enc.sealAt(i, plain.subarray(a, b)), (i - first) * SEALED_CHUNK_LEN);
         }
+      }
+      if (p === hashed) {
+        // The hasher takes the part (a worker: transferred, not copied) and
+        // hashes it while the next part is read and sealed; one part at a
+        // time, so memory stays bounded by the part.
+        await hashing;
+        hashing = hasher.update(plain);
+        hashed++;
+      } else {
         plain.fill(0);
+      }
+      if (needed) {
         if ((await put(id, p, out, io)) === "retry") {
           // The connection dropped or the server could not store: wait, ask
           // which parts it holds, and go on from the first one it lacks.
@@ -203,14 +213,30 @@ export async function sealAndUpload(read, size, forceId, io) {
       key: b64url(key),
       size,
       padded_size: enc.paddedLen,
-      sha256_sent: hex(hash.digest()),
+      sha256_sent: await hashing.then(() => hasher.digest()),
     };
   } finally {
     key.fill(0);
   }
 }
 
-const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+export const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/**
+ * SHA-256 of the file part by part (sha256_sent), in this thread: update(part)
+ * takes the part (and zeroes it), digest() resolves to the hex. attach.js
+ * passes a worker's instead (io.hasher), the same calls.
+ */
+export function localHasher() {
+  const h = sha256.create();
+  return {
+    update: async (bytes) => {
+      h.update(bytes);
+      bytes.fill(0);
+    },
+    digest: async () => hex(h.digest()),
+  };
+}
 const b64url = (b) => btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
 /** SHA-256 of bytes held in memory, hex (the file as the reporter chose it, before cleaning). */
