@@ -10,7 +10,8 @@
 //!   padding and, below, the SHA-256 of what was sent): no EXIF, GPS, text
 //!   chunk or value of them is left, and the image data (the JPEG's tables
 //!   and entropy-coded scans; the PNG's IHDR and IDAT) is byte for byte what
-//!   the reporter chose;
+//!   the reporter chose; and nothing the server wrote holds a file name, a
+//!   metadata value or a media type;
 //! - the step at a phone's width in English and Welsh passes axe-core, and
 //!   with QUIETLINE_SCREENSHOTS=DIR its screenshots are saved (as
 //!   docs/screenshots/ holds them);
@@ -163,6 +164,28 @@ async fn browser_attachments_jpeg_gps_and_png_text_are_removed_pixels_kept() {
                 }
             }
             other => panic!("unexpected media type {other}"),
+        }
+    }
+    // Nothing the server wrote (its database and WAL) holds a file name, a
+    // metadata value or a media type: only sealed octets reached it.
+    let mut files = Vec::new();
+    crate::page_metadata::files_of(s.db.dir.path(), &mut files);
+    assert!(!files.is_empty());
+    for (name, bytes) in &files {
+        for canary in [
+            &b"IMG_0001"[..],
+            b"screenshot.png",
+            b"Examplephone",
+            b"SN-998877",
+            b"Jo Bloggs",
+            b"image/jpeg",
+            b"image/png",
+        ] {
+            assert!(
+                find(bytes, canary).is_none(),
+                "{name} holds {:?}",
+                String::from_utf8_lossy(canary)
+            );
         }
     }
 }
