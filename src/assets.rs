@@ -223,11 +223,12 @@ mod tests {
                 "/copy.js",
                 "/keycheck.js",
                 "/pins.json",
+                "/attach.js",
                 "/licences.txt"
             ]
         );
         let lines = sha256sum_lines();
-        assert_eq!(lines.lines().count(), 17);
+        assert_eq!(lines.lines().count(), 18);
         assert!(lines.contains(&format!("{}  pow-worker.js\n", worker.sha256)));
         assert!(lines.ends_with("  licences.txt\n"));
     }

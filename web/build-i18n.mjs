@@ -114,7 +114,7 @@ export function shortKeys(bytes, ids) {
  * bundle, /lang-<code>-later.js, fetched with words.js, so the first load
  * carries only what the start page and the questions need.
  */
-export const LATER = /^(sent|sentcheck|done|replies|follow|followsent|wait)\.|^err\.(message|follow_force|code)\b|^send\.(?!err\.(load|kept)$)/;
+export const LATER = /^(sent|sentcheck|done|replies|follow|followsent|wait|att)\.|^err\.(message|follow_force|code)\b|^send\.(?!err\.(load|kept)$)/;
 
 /**
  * The catalogue bundles of language `code`: { first, later }, each

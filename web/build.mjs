@@ -3,7 +3,7 @@
 // page and its catalogue bundle (index.html, staying-safe.html,
 // lang-en.js for the default language; index.cy.html, staying-safe.cy.html,
 // lang-cy.js for Welsh, …); and app.css, app.js, pow-worker.js, pq.js,
-// words.js, copy.js, keycheck.js (fixed names, no hashes), pins.json and licences.txt. Also files.txt, the
+// words.js, copy.js, keycheck.js, attach.js (fixed names, no hashes), pins.json and licences.txt. Also files.txt, the
 // list the server embeds (build.rs): each file, its URL path and language. Deterministic:
 // the same lock file and sources give the same bytes (no timestamps, no
 // absolute paths, no source maps). Usage: `npm run build` (→ dist/), or
@@ -78,10 +78,16 @@ export const COPY_BUDGET_BYTES = 24 * 1024;
  * own budget, gzip -9.
  */
 export const KEYCHECK_BUDGET_BYTES = 12 * 1024;
+/**
+ * The attachments (src/attach.js: the metadata reader exifr, the cleaner,
+ * the STREAM sealing and the upload): fetched only when a reporter chooses
+ * a file, so not in the first load; its own budget, gzip -9.
+ */
+export const ATTACH_BUDGET_BYTES = 32 * 1024;
 /** Every file the build writes, in the order the server lists them (src/assets.rs). */
 export const OUTPUT_FILES = [
   ...LANGS.flatMap((c) => [langFile("index.html", c), langFile("staying-safe.html", c), `lang-${c}.js`, `lang-${c}-later.js`]),
-  "app.css", "app.js", "pow-worker.js", "pq.js", "words.js", "copy.js", "keycheck.js", "pins.json", "licences.txt",
+  "app.css", "app.js", "pow-worker.js", "pq.js", "words.js", "copy.js", "keycheck.js", "pins.json", "attach.js", "licences.txt",
 ];
 
 /** Each output file's URL path and language (files.txt, for build.rs): the pages share a path per language. */
@@ -135,6 +141,13 @@ export async function buildFiles() {
     format: "iife",
     metafile: true,
   });
+  // The attachments (the file step once a file is chosen): it registers globalThis.QuietlineAttach.
+  const attachJs = await esbuild.build({
+    ...jsOptions(root),
+    entryPoints: ["src/attach.js"],
+    format: "iife",
+    metafile: true,
+  });
   const css = await esbuild.build({
     absWorkingDir: root,
     entryPoints: ["src/app.css"],
@@ -169,7 +182,8 @@ export async function buildFiles() {
     // The pins as committed (web/pins.json), served for anyone to compare
     // (quietline verify-page); keycheck.js carries the same in its bundle.
     "pins.json": new Uint8Array(readFileSync(join(root, "pins.json"))),
-    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile, copyJs.metafile, keycheckJs.metafile])),
+    "attach.js": shortKeys(attachJs.outputFiles[0].contents, ids),
+    "licences.txt": new TextEncoder().encode(licences([js.metafile, worker.metafile, pqJs.metafile, wordsJs.metafile, copyJs.metafile, keycheckJs.metafile, attachJs.metafile])),
   });
   for (const [name, bytes] of Object.entries(files)) {
     if (Buffer.from(bytes).toString("utf8").includes(root)) {
@@ -181,7 +195,7 @@ export async function buildFiles() {
 
 /**
  * The licence of every third-party package that ends up in app.js,
- * pow-worker.js, pq.js, words.js, copy.js or keycheck.js, so the minified bundles carry their notices alongside them.
+ * pow-worker.js, pq.js, words.js, copy.js, keycheck.js or attach.js, so the minified bundles carry their notices alongside them.
  */
 function licences(metafiles) {
   const packages = new Set();
@@ -191,7 +205,7 @@ function licences(metafiles) {
       if (m) packages.add(m[1]);
     }
   }
-  let out = "Third-party software in app.js, pow-worker.js, pq.js, words.js, copy.js and keycheck.js, with the licence of each package.\n";
+  let out = "Third-party software in app.js, pow-worker.js, pq.js, words.js, copy.js, keycheck.js and attach.js, with the licence of each package.\n";
   for (const name of [...packages].sort()) {
     const dir = join(root, "node_modules", name);
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));

@@ -185,6 +185,19 @@ pub(crate) enum What {
         #[arg(long, default_value_t = 100_000)]
         reports: usize,
     },
+    /// The reporter page's attachments in headless Chromium
+    /// (web/bench/attach.mjs): sealing throughput against raw
+    /// ChaCha20-Poly1305 in the same page, and a file sealed and uploaded to
+    /// a loopback server (proof of work at 8 bits plus the size's) with the
+    /// page's peak JS heap against the chunk window.
+    AttachPage {
+        /// Size of the uploaded file, MB.
+        #[arg(long, default_value_t = 100)]
+        upload_mb: u64,
+        /// MiB sealed for the throughput figures.
+        #[arg(long, default_value_t = 64)]
+        seal_mib: u64,
+    },
     /// (internal) The flood benchmark's server: `quietline::run` on SQLite in
     /// DIR with the demo force and a fixed difficulty; prints its address on
     /// stdout and stops when stdin closes.
@@ -246,6 +259,14 @@ pub(crate) fn main() -> Result<()> {
     {
         return generate_vault(dir, *reports, *seed, *cheap_kdf);
     }
+    if let What::AttachPage {
+        upload_mb,
+        seal_mib,
+    } = &cli.what
+    {
+        println!("{}\n", machine());
+        return attach_page(*upload_mb, *seal_mib);
+    }
     if let What::Desk { reports } = &cli.what {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -289,6 +310,31 @@ pub(crate) fn main() -> Result<()> {
         bail!(
             "{failed} requests were not answered as expected (see the errors in the tables above): these figures are not valid"
         );
+    }
+    Ok(())
+}
+
+/// `attach-page`: the pow-server child (SQLite, the demo force) and
+/// `node bench/attach.mjs --base` against it, its output passed through.
+fn attach_page(upload_mb: u64, seal_mib: u64) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut server = crate::pow::child::ChildServer::start(dir.path(), 8)?;
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    let status = std::process::Command::new("node")
+        .current_dir(&web)
+        .arg("bench/attach.mjs")
+        .arg("--base")
+        .arg(format!("http://{}", server.addr))
+        .arg("--force")
+        .arg(quietline::demo::DEMO_FORCE_ID)
+        .arg("--upload-mb")
+        .arg(upload_mb.to_string())
+        .arg("--mb")
+        .arg(seal_mib.to_string())
+        .status()?;
+    server.stop();
+    if !status.success() {
+        bail!("node bench/attach.mjs failed ({status})");
     }
     Ok(())
 }

@@ -337,6 +337,7 @@ mod tests {
             "/copy.js",
             "/keycheck.js",
             "/pins.json",
+            "/attach.js",
             "/licences.txt",
             "/favicon.ico",
         ] {

@@ -45,25 +45,25 @@ const FORCE_ID: &str = "north-shire";
 const FORCE_NAME: &str = "North Shire Police";
 
 /// A random marker, so a leak of typed text is found wherever it lands.
-fn canary(label: &str) -> String {
+pub(crate) fn canary(label: &str) -> String {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).unwrap();
     format!("CANARY-{label}-{}", hex::encode(b))
 }
 
 /// What the scripts type, and what the decrypted report must then hold.
-struct Answers {
-    details: String,
-    json: Value,
+pub(crate) struct Answers {
+    pub(crate) details: String,
+    pub(crate) json: Value,
 }
 
-fn answers(details_canary: &str) -> Answers {
+pub(crate) fn answers(details_canary: &str) -> Answers {
     answers_in("en", details_canary)
 }
 
 /// [`answers`] as a reporter using the page in `lang` ("en" or "cy") sees
 /// the choices and check answers: the typed text is the same.
-fn answers_in(lang: &str, details_canary: &str) -> Answers {
+pub(crate) fn answers_in(lang: &str, details_canary: &str) -> Answers {
     let welsh = lang == "cy";
     let pick = |en: &'static str, cy: &'static str| if welsh { cy } else { en };
     // Several lines, non-ASCII, and spaces the page trims.
@@ -132,7 +132,7 @@ fn expected_report(a: &Answers) -> ReportBody {
 
 /// A server with the force (and another, so the choice is a real one) and a
 /// handler token; test settings (a low proof-of-work difficulty).
-async fn server() -> (TestServer, TestForce, String) {
+pub(crate) async fn server() -> (TestServer, TestForce, String) {
     server_with(test_settings()).await
 }
 
@@ -157,7 +157,7 @@ async fn get_json(s: &TestServer, path: &str, token: Option<&str>) -> Value {
     serde_json::from_slice(&res.bytes().await.unwrap()).expect("JSON")
 }
 
-async fn envelope(s: &TestServer, token: &str, id: &str) -> Vec<u8> {
+pub(crate) async fn envelope(s: &TestServer, token: &str, id: &str) -> Vec<u8> {
     let res = s
         .http
         .get(s.url(&format!("/api/v1/inbox/{id}")))
@@ -176,7 +176,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 /// Open a kind-1 envelope with the force's key and parse its payload.
-fn open_report(force: &TestForce, env: &[u8]) -> Payload {
+pub(crate) fn open_report(force: &TestForce, env: &[u8]) -> Payload {
     let bytes = open(&force.private_key, Kind::Report, env).expect("the envelope opens");
     Payload::from_json(&bytes).expect("a v1 payload")
 }

@@ -22,6 +22,7 @@ mod admin;
 mod api;
 mod blobs;
 mod browser;
+mod browser_attachments;
 mod browser_firefox;
 mod browser_keycheck;
 mod browser_pq;

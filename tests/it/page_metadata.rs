@@ -54,7 +54,8 @@ fn local_hh_mm() -> Option<String> {
     Some(String::from_utf8(out.stdout).ok()?.trim().to_owned())
 }
 
-fn files_of(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+/// Every file under `dir`, read whole (also `browser_attachments.rs`'s scan).
+pub(crate) fn files_of(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {

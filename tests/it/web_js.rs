@@ -196,6 +196,7 @@ async fn page_responses_carry_the_page_csp_and_the_published_hashes() {
             "/copy.js",
             "/keycheck.js",
             "/pins.json",
+            "/attach.js",
             "/licences.txt"
         ]
     );

@@ -67,7 +67,7 @@ export async function saferApplied(page) {
 /**
  * The reporter's journey in a puppeteer `page` already on the start page:
  * start → force → what → where and when (where known, when not) → no people
- * → how → check answers → Send report, then the reply code. Choices by their
+ * → how → files (none) → check answers → Send report, then the reply code. Choices by their
  * values and fields by their ids, so it does not depend on the page's
  * wording or language. `input`: { force, category, details, where, ongoing,
  * how }. Returns { words, sendMs }: the 12 words and the time from selecting
@@ -106,6 +106,9 @@ export async function sendReport(page, input, step = () => {}) {
   await next();
   step("how");
   await choose("how", input.how);
+  await next();
+  step("photos, videos and files (none)");
+  await page.waitForSelector("#files-input");
   await next();
   step("check answers, send");
   await page.waitForSelector("#send");

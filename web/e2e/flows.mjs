@@ -33,7 +33,7 @@ export function catalogue(lang = "en") {
 export const startUrl = (lang = "en") => (lang === "en" ? "/" : `/?lang=${lang}`);
 
 /** Start → the force → … → check your answers, with everything filled in. */
-export async function fillReport(page, answers, onScreen = noop) {
+export async function fillReport(page, answers, onScreen = noop, atFiles = null) {
   const a = answers;
   const T = catalogue(a.lang);
   step("start page");
@@ -89,8 +89,15 @@ export async function fillReport(page, answers, onScreen = noop) {
   await onScreen("how");
   await page.getByRole("button", { name: T("nav.continue") }).click();
 
+  step(atFiles ? "photos, videos and files" : "photos, videos and files (none)");
+  await heading(page, T("files.title"));
+  await onScreen("files");
+  // `atFiles(page)` chooses files here (attachments.mjs); Continue then seals
+  // and uploads them (unless atFiles says it has already left the step).
+  if (!(atFiles && (await atFiles(page)))) await page.getByRole("button", { name: T("nav.continue") }).click();
+
   step("check your answers");
-  await heading(page, T("check.title"));
+  await heading(page, T("check.title"), atFiles ? SEND_TIMEOUT_MS : undefined);
   const summary = await page.locator("dl.summary").innerText();
   for (const shown of [a.forceName, a.categoryLabel, a.details, a.where, a.whenShown, a.person.name, a.person.description,
     a.vehicle.registration, a.vehicle.make_model, a.vehicle.colour, a.vehicle.description, a.howLabel, a.howDetails]) {

@@ -118,6 +118,10 @@ await main(async ({ base, input, browser }) => {
   await type(id("how-details"), a.howDetails);
   await press("Enter", button("Continue"));
 
+  step("photos, videos and files (none)");
+  await heading(page, "Add photos, videos or files (optional)");
+  await press("Enter", button("Continue"));
+
   step("check and send");
   await heading(page, "Check your answers before sending your report");
   await press("Enter", button("Send report"));

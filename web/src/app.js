@@ -72,6 +72,8 @@ function forgetSecrets() {
 
 function wipeState() {
   cancelWork(true);
+  // Files still uploading stop at their next part (attach.js).
+  if (S.att && S.att.progress) S.att.progress.cancel = true;
   copying.clear();
   if (S.pendingCode) S.pendingCode.fill(0);
   forgetSecrets();
@@ -575,6 +577,34 @@ function viewHow() {
   };
 }
 
+// ---------------------------------------------------------------- photos, videos and files
+
+// What attach.js needs of the page (its own bundle, loaded once a file is chosen).
+const attCtx = () => ({ ...SENDING, S, t, render, fail });
+
+/** The optional file step: the GOV.UK file upload; attach.js does the rest once a file is chosen. */
+function viewFiles() {
+  const A = globalThis.QuietlineAttach;
+  const add = (files) => Q.loadAttach().then(async (a) => { await loadLater(); await a.add(files, attCtx()); }, () => fail([{ id: "files-input", text: t("send.err.load") }]));
+  return {
+    title: t("files.title"),
+    body: [
+      back(),
+      form(() => {}, async () => {
+        if (!A || await A.upload(S.r.forceId, attCtx())) answered("files");
+      },
+      // The whole group takes dropped files (GOV.UK's drop zone), not only the input.
+      h("div", { class: "form-group drop-zone", on: { dragover: (e) => e.preventDefault(), drop: (e) => { e.preventDefault(); add(e.dataTransfer.files); } } },
+        h("h1", {}, h("label", { for: "files-input" }, t("files.title"))),
+        h("p", { class: "hint", id: "files-input-hint" }, t("files.hint")),
+        errorMessage("files-input", errorFor("files-input")),
+        h("input", { type: "file", id: "files-input", class: "file-upload", multiple: true, "aria-describedby": describedBy("files-input", true, errorFor("files-input")), on: { change: (e) => add(e.target.files) } })),
+      A && A.view(attCtx()),
+      button(t("nav.continue"))),
+    ],
+  };
+}
+
 // ---------------------------------------------------------------- check answers
 
 /** People or vehicles on check answers (journey.js listSummary): "None given", or a list. */
@@ -597,7 +627,8 @@ function viewCheck() {
       back(),
       h("h1", {}, t("check.title")),
       h("dl", { class: "summary" },
-        checkRows(r, forceName(r.forceId)).map((a) => row(...a))),
+        checkRows(r, forceName(r.forceId)).map((a) => row(...a)),
+        S.att && S.att.items.length ? row(t("att.check"), globalThis.QuietlineAttach.names(S).join("\n"), "files", t("att.change")) : null),
       h("h2", {}, t("check.now")),
       h("p", {}, t("check.now.text", { force: forceName(r.forceId) })),
       sendButton,
@@ -850,6 +881,7 @@ async function send(forceId, make, done, what) {
     setBusy(false);
     text = e && e.code === "too_large" ? t("send.err.too_long")
       : e && e.code === "load" ? t("send.err.load")
+      : e && e.code === "files" ? t("att.err.again")
       : t("send.err.lock");
   }
   S.progress = "";
@@ -880,7 +912,10 @@ function sendReport() {
     if (!S.pendingCode) S.pendingCode = Q.generateReplyCode();
     const secrets = await Q.deriveReplySecrets(S.pendingCode, forceById(S.r.forceId)?.publicKey);
     secrets.replyPrivateKey.fill(0);
-    return reportPayloadOf(S.r, Q.sentAtNow(), Q.replyMaterial(secrets));
+    // The files were uploaded on their step, to the force chosen then.
+    const files = S.att ? globalThis.QuietlineAttach.entries(S, S.r.forceId) : [];
+    if (!files) throw { code: "files" };
+    return reportPayloadOf(S.r, Q.sentAtNow(), Q.replyMaterial(secrets), files);
   }, (res) => {
     // Two positions to type back, different each time.
     const pos = [...crypto.getRandomValues(new Uint8Array(12))].map((x, i) => [x, i]).sort((a, b) => a[0] - b[0]).slice(0, 2).map((p) => p[1]).sort((a, b) => a - b);
@@ -888,6 +923,7 @@ function sendReport() {
     S.pendingCode.fill(0);
     S.pendingCode = null;
     S.r = emptyReport();
+    S.att = null;
     S.changing = false;
     go("sent");
   }, "report");
@@ -1158,6 +1194,7 @@ const VIEWS = {
   "where-when": viewWhereWhen,
   people: viewPeople,
   how: viewHow,
+  files: viewFiles,
   check: viewCheck,
   sent: viewSent,
   "sent-check": viewSentCheck,

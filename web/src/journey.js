@@ -11,7 +11,7 @@ import { parseDate, parseTime, formatDate } from "./validate.js";
 import { t, lang } from "./i18n.js";
 
 /** The report's questions, in order; "check" (check answers) follows the last. */
-export const REPORT_STEPS = ["force", "what", "where-when", "people", "how"];
+export const REPORT_STEPS = ["force", "what", "where-when", "people", "how", "files"];
 
 /**
  * The answers as the forms hold them: text as typed, radios as their values
@@ -112,6 +112,8 @@ export const CHECKS = {
     return [];
   },
   how: (r) => (r.howKnown ? [] : [{ id: "how", text: t("err.how") }]),
+  // Optional; what the files need is checked by attach.js.
+  files: () => [],
 };
 
 /** What the follow-up form checks (`f`: { forceId, message }), as CHECKS. */
@@ -170,12 +172,12 @@ export function checkRows(r, forceName) {
  * time only when given, and nothing of "where" or "when" when the reporter
  * does not know.
  */
-export function reportPayloadOf(r, sentAt, reply) {
+export function reportPayloadOf(r, sentAt, reply, attachments = []) {
   const whenKnown = r.whenKnown === "yes";
   const date = whenKnown ? parseDate(r.day, r.month, r.year).value : null;
   const time = whenKnown ? parseTime(r.time).value : null;
   const trimAll = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).trim()]));
-  return reportPayload({ sentAt, lang: lang(), reply, report: {
+  return reportPayload({ sentAt, lang: lang(), reply, attachments, report: {
     category: r.category,
     details: r.details.trim(),
     where: { known: r.whereKnown === "yes", description: r.whereKnown === "yes" ? r.where.trim() : "" },

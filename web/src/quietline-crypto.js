@@ -294,6 +294,8 @@ export const loadWords = () => load("/words.js", "QuietlineWords");
 export const loadKeycheck = () => load("/keycheck.js", "QuietlineKeycheck");
 /** Fetch the own copies and the conversation (copy.js, FORMAT.md#own-copies). */
 export const loadCopy = () => load("/copy.js", "QuietlineCopy");
+/** Fetch the attachments code (attach.js), once a reporter chooses a file. */
+export const loadAttach = () => load("/attach.js", "QuietlineAttach");
 
 /** Decode a directory public key (base64url without padding) and check it. */
 export function publicKeyFromBase64url(text) {
@@ -647,7 +649,7 @@ function common(type, sentAt, lang) {
  * description}, people [{name, description}], vehicles [{registration,
  * make_model, colour, description}], how_known, how_known_details.
  */
-export function reportPayload({ sentAt, lang = "en", report, reply }) {
+export function reportPayload({ sentAt, lang = "en", report, reply, attachments = [] }) {
   const r = report || {};
   if (!CATEGORIES.includes(r.category)) throw new TypeError(`unknown category ${r.category}`);
   if (!HOW_KNOWN.includes(r.how_known)) throw new TypeError(`unknown how_known ${r.how_known}`);
@@ -676,7 +678,8 @@ export function reportPayload({ sentAt, lang = "en", report, reply }) {
       how_known: r.how_known,
       how_known_details: wellFormed(r.how_known_details),
     },
-    attachments: [],
+    // Entries made by attach.js (FORMAT.md#attachment-entry), in its member order.
+    attachments,
     reply: material(reply),
   };
   return enc(JSON.stringify(body));

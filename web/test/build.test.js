@@ -11,7 +11,7 @@ import { runInThisContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
-import { buildFiles, pageSizes, outDirFrom, firstLoadFiles, route, BUDGET_BYTES, COPY_BUDGET_BYTES, FIRST_LOAD_FILES, KEYCHECK_BUDGET_BYTES, LANGS, LATER_BUDGET_BYTES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
+import { buildFiles, pageSizes, outDirFrom, firstLoadFiles, route, ATTACH_BUDGET_BYTES, BUDGET_BYTES, COPY_BUDGET_BYTES, FIRST_LOAD_FILES, KEYCHECK_BUDGET_BYTES, LANGS, LATER_BUDGET_BYTES, OUTPUT_FILES, PAGE_FILES, WORDS_BUDGET_BYTES, WORKER_BUDGET_BYTES } from "../build.mjs";
 import { jsOptions, frontCode, frontDecode } from "../build-options.mjs";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 
@@ -26,7 +26,7 @@ test("the build is deterministic: same sources and lock file, same bytes", async
   const a = await built();
   const b = await buildFiles();
   assert.deepEqual(Object.keys(a).sort(), [
-    "app.css", "app.js", "copy.js", "index.cy.html", "index.html", "keycheck.js", "lang-cy-later.js", "lang-cy.js", "lang-en-later.js", "lang-en.js",
+    "app.css", "app.js", "attach.js", "copy.js", "index.cy.html", "index.html", "keycheck.js", "lang-cy-later.js", "lang-cy.js", "lang-en-later.js", "lang-en.js",
     "licences.txt", "pins.json", "pow-worker.js", "pq.js", "staying-safe.cy.html", "staying-safe.html", "words.js",
   ]);
   assert.deepEqual(Object.keys(a).sort(), [...OUTPUT_FILES].sort(), "OUTPUT_FILES lists every file");
@@ -78,6 +78,18 @@ test("keycheck.js (the check before sealing) is its own bundle, within its budge
   assert.deepEqual(JSON.parse(text(files["pins.json"])), pins);
   for (const f of Object.values(pins.forces)) for (const s of f.signers) assert.ok(keycheck.includes(s), `keycheck.js pins ${s}`);
   assert.ok(text(files["licences.txt"]).includes("@noble/ed25519 3.2.0 (MIT)"));
+});
+
+test("attach.js (attachments) is its own bundle, within its budget, outside the first load, and speaks the catalogue's short names", async () => {
+  const files = await built();
+  assert.ok(!FIRST_LOAD_FILES.includes("attach.js") && !PAGE_FILES.includes("attach.js"));
+  const gz = gzipSync(files["attach.js"], { level: 9 }).length;
+  assert.ok(gz <= ATTACH_BUDGET_BYTES, `attach.js is ${gz} B gzip, over its ${ATTACH_BUDGET_BYTES} B`);
+  const attach = text(files["attach.js"]);
+  assert.ok(text(files["app.js"]).includes('"/attach.js"') && attach.includes("QuietlineAttach"));
+  assert.ok(!attach.includes('"att.meta.place"'));
+  // exifr, the cleaner and the sealing are in attach.js only.
+  assert.ok(!text(files["app.js"]).includes("Exif"), "app.js carries no EXIF reader");
 });
 
 test("copy.js (own copies and the conversation) is its own bundle, within its budget, outside the first load, and speaks the catalogue's short names", async () => {

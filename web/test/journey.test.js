@@ -78,7 +78,7 @@ test("the steps follow in order to check answers; a Change goes back there once 
   const r = sampleAnswers();
   const walk = [];
   for (let s = "force"; s !== "check"; s = nextStep(s, r, false)) walk.push(s);
-  assert.deepEqual(walk, ["force", "what", "where-when", "people", "how"]);
+  assert.deepEqual(walk, ["force", "what", "where-when", "people", "how", "files"]);
   assert.equal(nextStep("what", r, true), "check");
   assert.equal(nextStep("what", { ...r, howKnown: "" }, true), "where-when", "not yet complete: on to the next");
 });

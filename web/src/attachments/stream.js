@@ -97,10 +97,22 @@ export class Encryptor {
     if (this.done) throw new StreamError("trailing_data", "every chunk is already sealed");
     const want = this.nextInputLen;
     if (data.length !== want) throw new StreamError("wrong_chunk_input", `chunk ${this.next} takes ${want} bytes of the file, not ${data.length}`);
-    const plain = new Uint8Array(CHUNK_LEN);
-    plain.set(data);
     const index = this.next;
     this.next += 1;
+    return this.sealAt(index, data);
+  }
+  /**
+   * Seal chunk `index` from its `realInChunk` octets of the file, in any
+   * order: a part the server did not keep is sealed again after a dropped
+   * connection, to the same bytes as the first time (the same key and nonce
+   * over the same plaintext; nothing else is ever sealed under this key).
+   */
+  async sealAt(index, data) {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.chunks) throw new StreamError("trailing_data", `there is no chunk ${index}`);
+    const want = realInChunk(this.realLen, index);
+    if (data.length !== want) throw new StreamError("wrong_chunk_input", `chunk ${index} takes ${want} bytes of the file, not ${data.length}`);
+    const plain = new Uint8Array(CHUNK_LEN);
+    plain.set(data);
     const sealed = new Uint8Array(await this.ctx.seal(nonce(index, index + 1 === this.chunks).buffer, plain.buffer, new ArrayBuffer(0)));
     plain.fill(0);
     return sealed;
