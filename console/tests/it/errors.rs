@@ -164,6 +164,7 @@ fn token_revoked_401_and_token_file_permissions() {
 
 #[test]
 fn vault_from_a_newer_version_is_refused() {
+    use quietline_casework::vault::SCHEMA_VERSION;
     let c = Console::new();
     c.init("north");
     let rt = crate::support::runtime();
@@ -171,7 +172,8 @@ fn vault_from_a_newer_version_is_refused() {
         use sqlx::Connection;
         let url = format!("sqlite://{}", c.vault_path().display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("UPDATE schema_version SET version = 6")
+        sqlx::query("UPDATE schema_version SET version = $1")
+            .bind(SCHEMA_VERSION + 1)
             .execute(&mut conn)
             .await
             .unwrap();
@@ -179,7 +181,10 @@ fn vault_from_a_newer_version_is_refused() {
     });
     let e = c.fails(&["audit"]);
     assert!(
-        e.contains("was written by a newer quietline-console (schema version 6; this one understands up to 5); upgrade quietline-console"),
+        e.contains(&format!(
+            "was written by a newer quietline-console (schema version {}; this one understands up to {SCHEMA_VERSION}); upgrade quietline-console",
+            SCHEMA_VERSION + 1
+        )),
         "{e}"
     );
     let e = c.fails(&["list"]);
