@@ -11,25 +11,14 @@
 // script's contexts bypass the CSP; the other scripts run under it.
 // Prints {"ok":true,"pages":[names],"requests":[…]}; any violation fails.
 
-import { assert, assertSameOrigin, axeScan, caseIds, heading, main, newContext, signIn, step } from "./work_lib.mjs";
+import { assert, assertSameOrigin, axeScan, caseIds, heading, main, newContext, signIn, step, scanPage } from "./work_lib.mjs";
 
 await main(async ({ base, input, browser }) => {
   const pages = [];
   const violations = [];
   const s = await newContext(browser, base, { bypassCSP: true });
   const page = await s.context.newPage();
-  async function check(name) {
-    step(`scan: ${name}`);
-    const r = await axeScan(page);
-    for (const v of r.violations) violations.push(`${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.join(", ")}`);
-    // Headings in order: one h1, no level skipped.
-    const levels = await page.evaluate(() => [...document.querySelectorAll("main h1, main h2, main h3, main h4")].map((h) => Number(h.tagName[1])));
-    if (levels.filter((l) => l === 1).length !== 1) violations.push(`${name}: ${levels.filter((l) => l === 1).length} h1 elements`);
-    for (let i = 1; i < levels.length; i++) {
-      if (levels[i] > levels[i - 1] + 1) violations.push(`${name}: heading h${levels[i]} follows h${levels[i - 1]}`);
-    }
-    pages.push(name);
-  }
+  const check = (name) => scanPage(page, name, { pages, violations });
 
   await page.goto("/login");
   await check("sign in");

@@ -11,7 +11,7 @@
 // playwright-core and axe-core come from web/'s lock file.
 
 export * from "../../web/e2e/lib.mjs";
-import { assert, heading } from "../../web/e2e/lib.mjs";
+import { assert, axeScan, heading, step } from "../../web/e2e/lib.mjs";
 
 /** Sign in with the account's password and a TOTP code (computed by the Rust test). */
 export async function signIn(page, { account, password, code }) {
@@ -46,4 +46,21 @@ export function assertSameOrigin(requests, base) {
   assert.ok(requests.length > 0, "requests were recorded");
   const elsewhere = requests.filter((r) => !r.split(" ")[1].startsWith(`${base}/`));
   assert.deepEqual(elsewhere, [], "no request leaves the desk's origin");
+}
+
+/**
+ * Scan a desk page as every desk browser test does: axe-core (WCAG 2.2 AA)
+ * and the heading order (one h1, no level skipped). Findings go into
+ * `violations`, the page's name into `pages`.
+ */
+export async function scanPage(page, name, { pages, violations }) {
+  step(`scan: ${name}`);
+  const r = await axeScan(page);
+  for (const v of r.violations) violations.push(`${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.join(", ")}`);
+  const levels = await page.evaluate(() => [...document.querySelectorAll("main h1, main h2, main h3, main h4")].map((h) => Number(h.tagName[1])));
+  if (levels.filter((l) => l === 1).length !== 1) violations.push(`${name}: ${levels.filter((l) => l === 1).length} h1 elements`);
+  for (let i = 1; i < levels.length; i++) {
+    if (levels[i] > levels[i - 1] + 1) violations.push(`${name}: heading h${levels[i]} follows h${levels[i - 1]}`);
+  }
+  pages.push(name);
 }
