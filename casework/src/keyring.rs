@@ -24,7 +24,7 @@ use quietline_crypto::signing_keyfile::{
     SigningKeyInfo, open_signing_key_file, seal_signing_key_file, signing_key_file_info,
 };
 use quietline_crypto::statement::{
-    KeyStatement, NO_PREVIOUS, SignedStatement, SignerKey, SigningSecret, StatementError,
+    KeyStatement, NO_PREVIOUS, SignedStatement, SignerKey, SignerSet, SigningSecret, StatementError,
 };
 
 use crate::keystore::{KeyStoreError, load_key_file, read_key_info, read_key_text, write_key_file};
@@ -605,21 +605,7 @@ pub fn sign_key_statement(
     }
     let mut signers = Vec::with_capacity(files.len());
     for (path, _) in &files {
-        let text = read_key_text(path)?;
-        let (info, sk) = open_signing_key_file(&text, passphrase).map_err(|error| {
-            KeyRingError::KeyFile(KeyStoreError::Format {
-                path: path.clone(),
-                error,
-            })
-        })?;
-        if info.force_id != force_id {
-            return Err(KeyRingError::OtherForce {
-                path: path.clone(),
-                found: info.force_id,
-                expected: force_id.to_owned(),
-            });
-        }
-        signers.push(sk);
+        signers.push(open_signing_key(path, passphrase, force_id)?);
     }
     let until = from_day.saturating_add(days);
     let statement = match statements(statements_dir)?.last() {
@@ -641,4 +627,187 @@ pub fn sign_key_statement(
     drop(signers);
     record_statement(statements_dir, &signed)?;
     Ok(Some(signed))
+}
+
+/// Open one signing-key file with `passphrase` and check it is `force_id`'s.
+pub fn open_signing_key(
+    path: &Path,
+    passphrase: &[u8],
+    force_id: &str,
+) -> Result<SigningSecret, KeyRingError> {
+    let text = read_key_text(path)?;
+    let (info, sk) = open_signing_key_file(&text, passphrase).map_err(|error| {
+        KeyRingError::KeyFile(KeyStoreError::Format {
+            path: path.to_owned(),
+            error,
+        })
+    })?;
+    if info.force_id != force_id {
+        return Err(KeyRingError::OtherForce {
+            path: path.to_owned(),
+            found: info.force_id,
+            expected: force_id.to_owned(),
+        });
+    }
+    Ok(sk)
+}
+
+// --- The force's signer set, k-of-n across custodians (FORMAT.md#signing-keys) ---
+//
+// When a force's signing keys are held by different people, each home holds
+// only its own key(s) in `signing/`, so "every key in signing/ signs" no
+// longer describes the force. `<home>/signers.json` records the set the
+// operator registered (`quietline force signer set`): the public keys and
+// the threshold. The watch checks served statements against it when present.
+
+/// The signer-set file in a home.
+pub const SIGNERS_FILE: &str = "signers.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignersFile {
+    threshold: usize,
+    signers: Vec<String>,
+}
+
+fn signers_error(path: &Path, error: StatementError) -> KeyRingError {
+    KeyRingError::Statement {
+        path: path.to_owned(),
+        error,
+    }
+}
+
+/// The force's signer set as recorded in `<home_root>/signers.json`;
+/// `None` when the file does not exist. A file that does not parse, or a
+/// set that breaks the rules (1 ≤ k ≤ n ≤ 16, no key twice), is an error.
+pub fn read_signer_set(home_root: &Path) -> Result<Option<SignerSet>, KeyRingError> {
+    let path = home_root.join(SIGNERS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(KeyRingError::ListDir { path, error }),
+    };
+    let file: SignersFile = serde_json::from_str(&text).map_err(|_| {
+        signers_error(
+            &path,
+            StatementError::BadSignerSet(
+                "signers.json is not {\"threshold\":K,\"signers\":[\"<base64url public key>\",...]}",
+            ),
+        )
+    })?;
+    let keys = file
+        .signers
+        .iter()
+        .map(|k| SignerKey::from_base64url(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| signers_error(&path, e))?;
+    SignerSet::new(keys, file.threshold)
+        .map(Some)
+        .map_err(|e| signers_error(&path, e))
+}
+
+/// Write (or replace) `<home_root>/signers.json`, mode 0600.
+pub fn write_signer_set(home_root: &Path, set: &SignerSet) -> Result<PathBuf, KeyRingError> {
+    let path = home_root.join(SIGNERS_FILE);
+    let file = SignersFile {
+        threshold: set.threshold(),
+        signers: set.keys().iter().map(SignerKey::to_base64url).collect(),
+    };
+    let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
+    replace_private_file(&path, &text)?;
+    Ok(path)
+}
+
+/// Write `text` to `path` through a 0600 temporary file renamed over it, so
+/// a reader sees the old file or the new one, never half.
+fn replace_private_file(path: &Path, text: &str) -> Result<(), KeyRingError> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    write_key_file(&tmp, text)?;
+    std::fs::rename(&tmp, path).map_err(|error| KeyRingError::ListDir {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+/// How many more signatures by distinct keys of `set` `s` needs to reach
+/// the threshold (signatures are not verified here: the reader does).
+pub fn signatures_needed(s: &SignedStatement, set: &SignerSet) -> usize {
+    let ids: Vec<_> = set.keys().iter().map(SignerKey::signer_id).collect();
+    let have = s.signers().filter(|id| ids.contains(id)).count();
+    set.threshold().saturating_sub(have)
+}
+
+/// Add the signatures of `signers` to `s` (co-signing,
+/// FORMAT.md#signing-keys). A signer that already signed is skipped; none
+/// left to add is an error (`signature_order`).
+pub fn cosign_statement(
+    s: &SignedStatement,
+    signers: &[SigningSecret],
+) -> Result<SignedStatement, StatementError> {
+    let present: Vec<_> = s.signers().collect();
+    let mut out = s.clone();
+    let mut added = 0;
+    for sk in signers {
+        if present.contains(&sk.public_key().signer_id()) {
+            continue;
+        }
+        out = out.cosign(sk)?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err(StatementError::SignatureOrder);
+    }
+    Ok(out)
+}
+
+/// Keep a statement this home co-signed in `dir`, so its chain continues:
+/// a new sequence must follow the last statement kept; the same sequence
+/// with the same content is replaced by the one with more signatures; the
+/// same sequence with other content is a fork and refused. Call before
+/// signing to refuse early ([`check_cosigned`]), and after to keep it.
+pub fn record_cosigned(dir: &Path, s: &SignedStatement) -> Result<PathBuf, KeyRingError> {
+    let same = check_cosigned(dir, s)?;
+    if same {
+        let path = dir.join(format!("{:020}.statement", s.statement().sequence));
+        replace_private_file(&path, &format!("{}\n", s.to_base64url()))?;
+        return Ok(path);
+    }
+    record_statement(dir, s)
+}
+
+/// Whether `s` may be kept in `dir` (see [`record_cosigned`]): `Ok(true)`
+/// when `dir` already holds the same statement (fewer signatures).
+pub fn check_cosigned(dir: &Path, s: &SignedStatement) -> Result<bool, KeyRingError> {
+    let kept = statements(dir)?;
+    let broken = |why| KeyRingError::Statement {
+        path: dir.to_owned(),
+        error: StatementError::BrokenChain(why),
+    };
+    if let Some(k) = kept
+        .iter()
+        .find(|k| k.statement().sequence == s.statement().sequence)
+    {
+        return if k.statement() == s.statement() {
+            Ok(true)
+        } else {
+            Err(broken(
+                "this home already holds another statement with that sequence number (a fork)",
+            ))
+        };
+    }
+    match kept.last() {
+        Some(last) if s.statement().sequence < last.statement().sequence => Err(broken(
+            "the statement is older than the last one this home holds",
+        )),
+        Some(last) => s
+            .statement()
+            .follows(Some(last.statement()))
+            .map(|()| false)
+            .map_err(|error| KeyRingError::Statement {
+                path: dir.to_owned(),
+                error,
+            }),
+        None => Ok(false),
+    }
 }

@@ -186,7 +186,14 @@ pub async fn clear(vault: &Vault) -> Result<(), VaultError> {
 /// (`keyring::sign_key_statement`). `None` for a home from before signing
 /// keys (its keys went to the platform bare: nothing to check statements
 /// against).
+///
+/// When the home records the force's signer set (`signers.json`, written by
+/// `key signers`: keys held by several custodians, k-of-n), that set and
+/// its threshold are used instead ([`crate::keyring::read_signer_set`]).
 pub fn force_signers(home: &Home) -> Result<Option<SignerSet>, KeyRingError> {
+    if let Some(set) = crate::keyring::read_signer_set(home.root())? {
+        return Ok(Some(set));
+    }
     signers_in(&home.root().join("signing"))
 }
 
