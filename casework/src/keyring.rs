@@ -811,3 +811,80 @@ pub fn check_cosigned(dir: &Path, s: &SignedStatement) -> Result<bool, KeyRingEr
         None => Ok(false),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn rng() -> impl rand_core::CryptoRng {
+        rand_core::UnwrapErr(getrandom::SysRng)
+    }
+
+    #[test]
+    fn signer_set_file_round_trips_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_signer_set(dir.path()).unwrap(), None);
+        let a = SigningSecret::generate(&mut rng()).public_key();
+        let b = SigningSecret::generate(&mut rng()).public_key();
+        let set = SignerSet::new(vec![a.clone(), b], 2).unwrap();
+        let path = write_signer_set(dir.path(), &set).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(read_signer_set(dir.path()).unwrap(), Some(set));
+        // Replaced, not refused, when written again.
+        write_signer_set(dir.path(), &SignerSet::single(a.clone())).unwrap();
+        assert_eq!(
+            read_signer_set(dir.path()).unwrap(),
+            Some(SignerSet::single(a.clone()))
+        );
+        std::fs::write(
+            &path,
+            format!(r#"{{"threshold":3,"signers":["{}"]}}"#, a.to_base64url()),
+        )
+        .unwrap();
+        assert!(read_signer_set(dir.path()).is_err());
+        std::fs::write(&path, "{}").unwrap();
+        assert!(read_signer_set(dir.path()).is_err());
+    }
+
+    #[test]
+    fn cosigned_statements_continue_the_chain_and_refuse_a_fork() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SigningSecret::generate(&mut rng());
+        let b = SigningSecret::generate(&mut rng());
+        let (_, pk) = quietline_crypto::keys::generate_keypair(&mut rng());
+        let st = KeyStatement {
+            force_id: "north".into(),
+            public_key: pk.clone(),
+            valid_from: 1,
+            valid_until: 2,
+            sequence: 0,
+            prev_hash: NO_PREVIOUS,
+        };
+        let by_a = SignedStatement::sign(st.clone(), &[&a]).unwrap();
+        record_statement(dir.path(), &by_a).unwrap();
+        let set = SignerSet::new(vec![a.public_key(), b.public_key()], 2).unwrap();
+        assert_eq!(signatures_needed(&by_a, &set), 1);
+        let ab = cosign_statement(&by_a, &[a.clone(), b.clone()]).unwrap();
+        assert_eq!(signatures_needed(&ab, &set), 0);
+        assert!(cosign_statement(&ab, &[a.clone()]).is_err());
+        // The same statement with more signatures replaces the kept copy.
+        record_cosigned(dir.path(), &ab).unwrap();
+        assert_eq!(statements(dir.path()).unwrap(), vec![ab.clone()]);
+        // Another statement with the same sequence is a fork.
+        let mut other = st.clone();
+        other.valid_until = 3;
+        let fork = SignedStatement::sign(other, &[&b]).unwrap();
+        assert!(check_cosigned(dir.path(), &fork).is_err());
+        // The next one follows; one that skips a number does not.
+        let next = SignedStatement::sign(st.next(pk.clone(), 1, 2), &[&b]).unwrap();
+        assert!(!check_cosigned(dir.path(), &next).unwrap());
+        let mut skip = st.next(pk, 1, 2);
+        skip.sequence = 5;
+        let skip = SignedStatement::sign(skip, &[&b]).unwrap();
+        assert!(check_cosigned(dir.path(), &skip).is_err());
+    }
+}
