@@ -870,7 +870,7 @@ mod tests {
         assert_eq!(signatures_needed(&by_a, &set), 1);
         let ab = cosign_statement(&by_a, &[a.clone(), b.clone()]).unwrap();
         assert_eq!(signatures_needed(&ab, &set), 0);
-        assert!(cosign_statement(&ab, &[a.clone()]).is_err());
+        assert!(cosign_statement(&ab, std::slice::from_ref(&a)).is_err());
         // The same statement with more signatures replaces the kept copy.
         record_cosigned(dir.path(), &ab).unwrap();
         assert_eq!(statements(dir.path()).unwrap(), vec![ab.clone()]);
