@@ -761,24 +761,26 @@ pub fn cosign_statement(
     Ok(out)
 }
 
-/// Keep a statement this home co-signed in `dir`, so its chain continues:
-/// a new sequence must follow the last statement kept; the same sequence
-/// with the same content is replaced by the one with more signatures; the
-/// same sequence with other content is a fork and refused. Call before
-/// signing to refuse early ([`check_cosigned`]), and after to keep it.
-pub fn record_cosigned(dir: &Path, s: &SignedStatement) -> Result<PathBuf, KeyRingError> {
-    let same = check_cosigned(dir, s)?;
-    if same {
-        let path = dir.join(format!("{:020}.statement", s.statement().sequence));
-        replace_private_file(&path, &format!("{}\n", s.to_base64url()))?;
-        return Ok(path);
-    }
-    record_statement(dir, s)
+/// How a co-signed statement relates to the statements a home keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeping {
+    /// The home holds none: it is kept as the first.
+    First,
+    /// The same statement (fewer signatures) is kept: replaced by this one.
+    Replace,
+    /// The next in the home's chain (sequence and previous hash checked).
+    Next,
+    /// Later than the last statement kept, with statements between that
+    /// this home never saw (k-of-n where it was not among the signers): the
+    /// chain between cannot be checked here. Holds the last kept sequence.
+    After(u64),
 }
 
-/// Whether `s` may be kept in `dir` (see [`record_cosigned`]): `Ok(true)`
-/// when `dir` already holds the same statement (fewer signatures).
-pub fn check_cosigned(dir: &Path, s: &SignedStatement) -> Result<bool, KeyRingError> {
+/// Whether `s` may be kept in `dir`, and how (see [`record_cosigned`]).
+/// Refuses another statement with a sequence this home already holds (a
+/// fork), one older than the last kept, and the next one that does not
+/// chain to the last kept.
+pub fn check_cosigned(dir: &Path, s: &SignedStatement) -> Result<Keeping, KeyRingError> {
     let kept = statements(dir)?;
     let broken = |why| KeyRingError::Statement {
         path: dir.to_owned(),
@@ -789,27 +791,45 @@ pub fn check_cosigned(dir: &Path, s: &SignedStatement) -> Result<bool, KeyRingEr
         .find(|k| k.statement().sequence == s.statement().sequence)
     {
         return if k.statement() == s.statement() {
-            Ok(true)
+            Ok(Keeping::Replace)
         } else {
             Err(broken(
                 "this home already holds another statement with that sequence number (a fork)",
             ))
         };
     }
-    match kept.last() {
-        Some(last) if s.statement().sequence < last.statement().sequence => Err(broken(
+    let Some(last) = kept.last() else {
+        return Ok(Keeping::First);
+    };
+    let last_seq = last.statement().sequence;
+    if s.statement().sequence < last_seq {
+        return Err(broken(
             "the statement is older than the last one this home holds",
-        )),
-        Some(last) => s
-            .statement()
-            .follows(Some(last.statement()))
-            .map(|()| false)
-            .map_err(|error| KeyRingError::Statement {
-                path: dir.to_owned(),
-                error,
-            }),
-        None => Ok(false),
+        ));
     }
+    if s.statement().sequence > last_seq.saturating_add(1) {
+        return Ok(Keeping::After(last_seq));
+    }
+    s.statement()
+        .follows(Some(last.statement()))
+        .map(|()| Keeping::Next)
+        .map_err(|error| KeyRingError::Statement {
+            path: dir.to_owned(),
+            error,
+        })
+}
+
+/// Keep a statement this home co-signed in `dir`, so its chain continues
+/// (checked again by [`check_cosigned`]; call that before signing to refuse
+/// early): the same statement is replaced by the one with more signatures,
+/// any other is written as `<sequence>.statement`.
+pub fn record_cosigned(dir: &Path, s: &SignedStatement) -> Result<PathBuf, KeyRingError> {
+    if check_cosigned(dir, s)? == Keeping::Replace {
+        let path = dir.join(format!("{:020}.statement", s.statement().sequence));
+        replace_private_file(&path, &format!("{}\n", s.to_base64url()))?;
+        return Ok(path);
+    }
+    record_statement(dir, s)
 }
 
 #[cfg(test)]
@@ -881,10 +901,22 @@ mod tests {
         assert!(check_cosigned(dir.path(), &fork).is_err());
         // The next one follows; one that skips a number does not.
         let next = SignedStatement::sign(st.next(pk.clone(), 1, 2), &[&b]).unwrap();
-        assert!(!check_cosigned(dir.path(), &next).unwrap());
-        let mut skip = st.next(pk, 1, 2);
-        skip.sequence = 5;
-        let skip = SignedStatement::sign(skip, &[&b]).unwrap();
-        assert!(check_cosigned(dir.path(), &skip).is_err());
+        assert_eq!(check_cosigned(dir.path(), &next).unwrap(), Keeping::Next);
+        let mut bad = st.next(pk.clone(), 1, 2);
+        bad.prev_hash[0] ^= 1;
+        let bad = SignedStatement::sign(bad, &[&b]).unwrap();
+        assert!(check_cosigned(dir.path(), &bad).is_err());
+        // A later one, with statements between this home never saw, is kept
+        // (in 2-of-3 a custodian need not sign every statement).
+        let mut later = st.next(pk, 1, 2);
+        later.sequence = 5;
+        let later = SignedStatement::sign(later, &[&b]).unwrap();
+        assert_eq!(
+            check_cosigned(dir.path(), &later).unwrap(),
+            Keeping::After(0)
+        );
+        record_cosigned(dir.path(), &later).unwrap();
+        assert_eq!(statements(dir.path()).unwrap().len(), 2);
+        assert!(check_cosigned(dir.path(), &next).is_err());
     }
 }

@@ -424,7 +424,7 @@ async fn cosign(
         );
     }
     // Refuse before signing a statement that would fork this home's chain.
-    keyring::check_cosigned(&statements_dir(ctx), &s)?;
+    let keeping = keyring::check_cosigned(&statements_dir(ctx), &s)?;
     let paths: Vec<std::path::PathBuf> = match signing_key {
         Some(p) => vec![p],
         None => keyring::list_signing_keys(&signing_dir(ctx))?
@@ -478,6 +478,12 @@ async fn cosign(
         signed.signers().count(),
         kept.display()
     );
+    if let keyring::Keeping::After(last) = keeping {
+        println!(
+            "Note: this home holds statements up to {last} only, so it could not check the chain from there to {}.",
+            signed.statement().sequence
+        );
+    }
     match keyring::read_signer_set(ctx.home.root())? {
         Some(set) if keyring::signatures_needed(&signed, &set) > 0 => {
             print_needs_cosigning(&signed, &set)

@@ -614,7 +614,10 @@ fn two_custodians_cosign_and_the_watch_checks_the_signer_set() {
     // goes to B, not to the operator.
     let out = a.ok(&["key", "rotate"]);
     assert!(out.contains("needs 1 more signature"), "{out}");
-    assert!(!out.contains("quietline force key add north --statement"), "{out}");
+    assert!(
+        !out.contains("quietline force key add north --statement"),
+        "{out}"
+    );
     let s1_alone = line_after(&out, "quietline-console key cosign --statement ").to_owned();
     let e = server.add_statement("north", &s1_alone).unwrap_err();
     assert!(e.contains("not_enough_signatures"), "{e}");
