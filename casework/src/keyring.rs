@@ -24,7 +24,7 @@ use quietline_crypto::signing_keyfile::{
     SigningKeyInfo, open_signing_key_file, seal_signing_key_file, signing_key_file_info,
 };
 use quietline_crypto::statement::{
-    KeyStatement, NO_PREVIOUS, SignedStatement, SignerKey, SigningSecret, StatementError,
+    KeyStatement, NO_PREVIOUS, SignedStatement, SignerKey, SignerSet, SigningSecret, StatementError,
 };
 
 use crate::keystore::{KeyStoreError, load_key_file, read_key_info, read_key_text, write_key_file};
@@ -605,21 +605,7 @@ pub fn sign_key_statement(
     }
     let mut signers = Vec::with_capacity(files.len());
     for (path, _) in &files {
-        let text = read_key_text(path)?;
-        let (info, sk) = open_signing_key_file(&text, passphrase).map_err(|error| {
-            KeyRingError::KeyFile(KeyStoreError::Format {
-                path: path.clone(),
-                error,
-            })
-        })?;
-        if info.force_id != force_id {
-            return Err(KeyRingError::OtherForce {
-                path: path.clone(),
-                found: info.force_id,
-                expected: force_id.to_owned(),
-            });
-        }
-        signers.push(sk);
+        signers.push(open_signing_key(path, passphrase, force_id)?);
     }
     let until = from_day.saturating_add(days);
     let statement = match statements(statements_dir)?.last() {
@@ -641,4 +627,296 @@ pub fn sign_key_statement(
     drop(signers);
     record_statement(statements_dir, &signed)?;
     Ok(Some(signed))
+}
+
+/// Open one signing-key file with `passphrase` and check it is `force_id`'s.
+pub fn open_signing_key(
+    path: &Path,
+    passphrase: &[u8],
+    force_id: &str,
+) -> Result<SigningSecret, KeyRingError> {
+    let text = read_key_text(path)?;
+    let (info, sk) = open_signing_key_file(&text, passphrase).map_err(|error| {
+        KeyRingError::KeyFile(KeyStoreError::Format {
+            path: path.to_owned(),
+            error,
+        })
+    })?;
+    if info.force_id != force_id {
+        return Err(KeyRingError::OtherForce {
+            path: path.to_owned(),
+            found: info.force_id,
+            expected: force_id.to_owned(),
+        });
+    }
+    Ok(sk)
+}
+
+// --- The force's signer set, k-of-n across custodians (FORMAT.md#signing-keys) ---
+//
+// When a force's signing keys are held by different people, each home holds
+// only its own key(s) in `signing/`, so "every key in signing/ signs" no
+// longer describes the force. `<home>/signers.json` records the set the
+// operator registered (`quietline force signer set`): the public keys and
+// the threshold. The watch checks served statements against it when present.
+
+/// The signer-set file in a home.
+pub const SIGNERS_FILE: &str = "signers.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignersFile {
+    threshold: usize,
+    signers: Vec<String>,
+}
+
+fn signers_error(path: &Path, error: StatementError) -> KeyRingError {
+    KeyRingError::Statement {
+        path: path.to_owned(),
+        error,
+    }
+}
+
+/// The force's signer set as recorded in `<home_root>/signers.json`;
+/// `None` when the file does not exist. A file that does not parse, or a
+/// set that breaks the rules (1 ≤ k ≤ n ≤ 16, no key twice), is an error.
+pub fn read_signer_set(home_root: &Path) -> Result<Option<SignerSet>, KeyRingError> {
+    let path = home_root.join(SIGNERS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(KeyRingError::ListDir { path, error }),
+    };
+    let file: SignersFile = serde_json::from_str(&text).map_err(|_| {
+        signers_error(
+            &path,
+            StatementError::BadSignerSet(
+                "signers.json is not {\"threshold\":K,\"signers\":[\"<base64url public key>\",...]}",
+            ),
+        )
+    })?;
+    let keys = file
+        .signers
+        .iter()
+        .map(|k| SignerKey::from_base64url(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| signers_error(&path, e))?;
+    SignerSet::new(keys, file.threshold)
+        .map(Some)
+        .map_err(|e| signers_error(&path, e))
+}
+
+/// Write (or replace) `<home_root>/signers.json`, mode 0600.
+pub fn write_signer_set(home_root: &Path, set: &SignerSet) -> Result<PathBuf, KeyRingError> {
+    let path = home_root.join(SIGNERS_FILE);
+    let file = SignersFile {
+        threshold: set.threshold(),
+        signers: set.keys().iter().map(SignerKey::to_base64url).collect(),
+    };
+    let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
+    replace_private_file(&path, &text)?;
+    Ok(path)
+}
+
+/// Write `text` to `path` through a 0600 temporary file renamed over it, so
+/// a reader sees the old file or the new one, never half.
+fn replace_private_file(path: &Path, text: &str) -> Result<(), KeyRingError> {
+    let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    write_key_file(&tmp, text)?;
+    std::fs::rename(&tmp, path).map_err(|error| KeyRingError::ListDir {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+/// How many more signatures by distinct keys of `set` `s` needs to reach
+/// the threshold (signatures are not verified here: the reader does).
+pub fn signatures_needed(s: &SignedStatement, set: &SignerSet) -> usize {
+    let ids: Vec<_> = set.keys().iter().map(SignerKey::signer_id).collect();
+    let have = s.signers().filter(|id| ids.contains(id)).count();
+    set.threshold().saturating_sub(have)
+}
+
+/// Add the signatures of `signers` to `s` (co-signing,
+/// FORMAT.md#signing-keys). A signer that already signed is skipped; none
+/// left to add is an error (`signature_order`).
+pub fn cosign_statement(
+    s: &SignedStatement,
+    signers: &[SigningSecret],
+) -> Result<SignedStatement, StatementError> {
+    let present: Vec<_> = s.signers().collect();
+    let mut out = s.clone();
+    let mut added = 0;
+    for sk in signers {
+        if present.contains(&sk.public_key().signer_id()) {
+            continue;
+        }
+        out = out.cosign(sk)?;
+        added += 1;
+    }
+    if added == 0 {
+        return Err(StatementError::SignatureOrder);
+    }
+    Ok(out)
+}
+
+/// How a co-signed statement relates to the statements a home keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeping {
+    /// The home holds none: it is kept as the first.
+    First,
+    /// The same statement (fewer signatures) is kept: replaced by this one.
+    Replace,
+    /// The next in the home's chain (sequence and previous hash checked).
+    Next,
+    /// Later than the last statement kept, with statements between that
+    /// this home never saw (k-of-n where it was not among the signers): the
+    /// chain between cannot be checked here. Holds the last kept sequence.
+    After(u64),
+}
+
+/// Whether `s` may be kept in `dir`, and how (see [`record_cosigned`]).
+/// Refuses another statement with a sequence this home already holds (a
+/// fork), one older than the last kept, and the next one that does not
+/// chain to the last kept.
+pub fn check_cosigned(dir: &Path, s: &SignedStatement) -> Result<Keeping, KeyRingError> {
+    let kept = statements(dir)?;
+    let broken = |why| KeyRingError::Statement {
+        path: dir.to_owned(),
+        error: StatementError::BrokenChain(why),
+    };
+    if let Some(k) = kept
+        .iter()
+        .find(|k| k.statement().sequence == s.statement().sequence)
+    {
+        return if k.statement() == s.statement() {
+            Ok(Keeping::Replace)
+        } else {
+            Err(broken(
+                "this home already holds another statement with that sequence number (a fork)",
+            ))
+        };
+    }
+    let Some(last) = kept.last() else {
+        return Ok(Keeping::First);
+    };
+    let last_seq = last.statement().sequence;
+    if s.statement().sequence < last_seq {
+        return Err(broken(
+            "the statement is older than the last one this home holds",
+        ));
+    }
+    if s.statement().sequence > last_seq.saturating_add(1) {
+        return Ok(Keeping::After(last_seq));
+    }
+    s.statement()
+        .follows(Some(last.statement()))
+        .map(|()| Keeping::Next)
+        .map_err(|error| KeyRingError::Statement {
+            path: dir.to_owned(),
+            error,
+        })
+}
+
+/// Keep a statement this home co-signed in `dir`, so its chain continues
+/// (checked again by [`check_cosigned`]; call that before signing to refuse
+/// early): the same statement is replaced by the one with more signatures,
+/// any other is written as `<sequence>.statement`.
+pub fn record_cosigned(dir: &Path, s: &SignedStatement) -> Result<PathBuf, KeyRingError> {
+    if check_cosigned(dir, s)? == Keeping::Replace {
+        let path = dir.join(format!("{:020}.statement", s.statement().sequence));
+        replace_private_file(&path, &format!("{}\n", s.to_base64url()))?;
+        return Ok(path);
+    }
+    record_statement(dir, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn rng() -> impl rand_core::CryptoRng {
+        rand_core::UnwrapErr(getrandom::SysRng)
+    }
+
+    #[test]
+    fn signer_set_file_round_trips_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_signer_set(dir.path()).unwrap(), None);
+        let a = SigningSecret::generate(&mut rng()).public_key();
+        let b = SigningSecret::generate(&mut rng()).public_key();
+        let set = SignerSet::new(vec![a.clone(), b], 2).unwrap();
+        let path = write_signer_set(dir.path(), &set).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(read_signer_set(dir.path()).unwrap(), Some(set));
+        // Replaced, not refused, when written again.
+        write_signer_set(dir.path(), &SignerSet::single(a.clone())).unwrap();
+        assert_eq!(
+            read_signer_set(dir.path()).unwrap(),
+            Some(SignerSet::single(a.clone()))
+        );
+        std::fs::write(
+            &path,
+            format!(r#"{{"threshold":3,"signers":["{}"]}}"#, a.to_base64url()),
+        )
+        .unwrap();
+        assert!(read_signer_set(dir.path()).is_err());
+        std::fs::write(&path, "{}").unwrap();
+        assert!(read_signer_set(dir.path()).is_err());
+    }
+
+    #[test]
+    fn cosigned_statements_continue_the_chain_and_refuse_a_fork() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SigningSecret::generate(&mut rng());
+        let b = SigningSecret::generate(&mut rng());
+        let (_, pk) = quietline_crypto::keys::generate_keypair(&mut rng());
+        let st = KeyStatement {
+            force_id: "north".into(),
+            public_key: pk.clone(),
+            valid_from: 1,
+            valid_until: 2,
+            sequence: 0,
+            prev_hash: NO_PREVIOUS,
+        };
+        let by_a = SignedStatement::sign(st.clone(), &[&a]).unwrap();
+        record_statement(dir.path(), &by_a).unwrap();
+        let set = SignerSet::new(vec![a.public_key(), b.public_key()], 2).unwrap();
+        assert_eq!(signatures_needed(&by_a, &set), 1);
+        let ab = cosign_statement(&by_a, &[a.clone(), b.clone()]).unwrap();
+        assert_eq!(signatures_needed(&ab, &set), 0);
+        assert!(cosign_statement(&ab, std::slice::from_ref(&a)).is_err());
+        // The same statement with more signatures replaces the kept copy.
+        record_cosigned(dir.path(), &ab).unwrap();
+        assert_eq!(statements(dir.path()).unwrap(), vec![ab.clone()]);
+        // Another statement with the same sequence is a fork.
+        let mut other = st.clone();
+        other.valid_until = 3;
+        let fork = SignedStatement::sign(other, &[&b]).unwrap();
+        assert!(check_cosigned(dir.path(), &fork).is_err());
+        // The next one follows; one that skips a number does not.
+        let next = SignedStatement::sign(st.next(pk.clone(), 1, 2), &[&b]).unwrap();
+        assert_eq!(check_cosigned(dir.path(), &next).unwrap(), Keeping::Next);
+        let mut bad = st.next(pk.clone(), 1, 2);
+        bad.prev_hash[0] ^= 1;
+        let bad = SignedStatement::sign(bad, &[&b]).unwrap();
+        assert!(check_cosigned(dir.path(), &bad).is_err());
+        // A later one, with statements between this home never saw, is kept
+        // (in 2-of-3 a custodian need not sign every statement).
+        let mut later = st.next(pk, 1, 2);
+        later.sequence = 5;
+        let later = SignedStatement::sign(later, &[&b]).unwrap();
+        assert_eq!(
+            check_cosigned(dir.path(), &later).unwrap(),
+            Keeping::After(0)
+        );
+        record_cosigned(dir.path(), &later).unwrap();
+        assert_eq!(statements(dir.path()).unwrap().len(), 2);
+        assert!(check_cosigned(dir.path(), &next).is_err());
+    }
 }

@@ -316,6 +316,41 @@ pub(crate) enum KeyCommand {
         /// The key file
         file: PathBuf,
     },
+    /// Record the force's signer set (k-of-n signing keys held by several
+    /// custodians) in this home: the watch checks statements against it
+    Signers {
+        /// A signing public key (43 base64url characters); repeat for each custodian's key
+        // A base64url key may start with '-'.
+        #[arg(
+            long = "public-key",
+            required = true,
+            allow_hyphen_values = true,
+            value_name = "B64"
+        )]
+        public_keys: Vec<String>,
+        /// How many of the keys must sign each statement
+        #[arg(long, value_name = "K")]
+        threshold: usize,
+    },
+    /// Add this custodian's signature to a key statement another custodian signed
+    Cosign {
+        /// The statement (base64url), as `key rotate` or another custodian printed it
+        #[arg(
+            long,
+            value_name = "B64",
+            allow_hyphen_values = true,
+            required_unless_present = "statement_file",
+            conflicts_with = "statement_file"
+        )]
+        statement: Option<String>,
+        /// A file holding the statement
+        #[arg(long, value_name = "FILE")]
+        statement_file: Option<PathBuf>,
+        /// The signing-key file to sign with (sealed under --passphrase-file's
+        /// passphrase) [default: every key in this home's signing/]
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

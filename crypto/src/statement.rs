@@ -463,6 +463,37 @@ impl SignedStatement {
         })
     }
 
+    /// Add `signer`'s signature over the same body (co-signing: custodians
+    /// who each hold one key of a k-of-n set sign in turn,
+    /// FORMAT.md#signing-keys). The signatures stay in ascending signer-id
+    /// order; refuses a signer already present (`signature_order`) and a
+    /// 17th signature (`signature_count`). Existing signatures are not
+    /// checked here: the reader verifies them all against its set.
+    pub fn cosign(&self, signer: &SigningSecret) -> Result<SignedStatement, StatementError> {
+        let id = signer.public_key().signer_id();
+        let at = match self.signatures.binary_search_by_key(&id, |s| s.0) {
+            Ok(_) => return Err(StatementError::SignatureOrder),
+            Err(at) => at,
+        };
+        if self.signatures.len() >= MAX_SIGNERS {
+            return Err(StatementError::SignatureCount(self.signatures.len() + 1));
+        }
+        let body = self.body().to_vec();
+        let mut signatures = self.signatures.clone();
+        signatures.insert(at, (id, signer.sign(&body)));
+        let mut bytes = body;
+        bytes.push(signatures.len() as u8);
+        for (id, sig) in &signatures {
+            bytes.extend_from_slice(&id.0);
+            bytes.extend_from_slice(sig);
+        }
+        Ok(SignedStatement {
+            statement: self.statement.clone(),
+            signatures,
+            bytes,
+        })
+    }
+
     /// Steps 1–6 of FORMAT.md#verifying-a-statement: the shape only, no
     /// signature checked. Never panics, whatever the input.
     pub fn parse(bytes: &[u8]) -> Result<SignedStatement, StatementError> {
@@ -737,6 +768,61 @@ mod tests {
             "unknown_signer"
         );
         assert!(SignedStatement::sign(two.statement().clone(), &[&a, &a]).is_err());
+    }
+
+    #[test]
+    fn cosign_two_of_two_and_two_of_three_in_any_order() {
+        let (a, b, c, st) = setup();
+        let two = SignerSet::new(vec![a.public_key(), b.public_key()], 2).unwrap();
+        let by_a = SignedStatement::sign(st.clone(), &[&a]).unwrap();
+        assert_eq!(
+            by_a.verify(&two, "north").unwrap_err().code(),
+            "not_enough_signatures"
+        );
+        let ab = by_a.cosign(&b).unwrap();
+        let ba = SignedStatement::sign(st.clone(), &[&b])
+            .unwrap()
+            .cosign(&a)
+            .unwrap();
+        // Order independent, and the same octets as signing together.
+        assert_eq!(ab, ba);
+        assert_eq!(ab, SignedStatement::sign(st.clone(), &[&a, &b]).unwrap());
+        let parsed = SignedStatement::from_base64url(&ab.to_base64url()).unwrap();
+        assert_eq!(parsed.verify(&two, "north").unwrap(), &st);
+        let three =
+            SignerSet::new(vec![a.public_key(), b.public_key(), c.public_key()], 2).unwrap();
+        let cb = SignedStatement::sign(st.clone(), &[&c])
+            .unwrap()
+            .cosign(&b)
+            .unwrap();
+        SignedStatement::parse(cb.as_bytes())
+            .unwrap()
+            .verify(&three, "north")
+            .unwrap();
+        let abc = cb.cosign(&a).unwrap();
+        assert_eq!(abc.signers().count(), 3);
+        abc.verify(&three, "north").unwrap();
+        let ids: Vec<_> = abc.signers().collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn cosign_refuses_a_repeated_signer_and_a_seventeenth() {
+        let (a, _, _, st) = setup();
+        let s = SignedStatement::sign(st.clone(), &[&a]).unwrap();
+        assert_eq!(s.cosign(&a).unwrap_err().code(), "signature_order");
+        let mut rng = ChaCha20Rng::from_seed([3; 32]);
+        let keys: Vec<SigningSecret> = (0..17).map(|_| SigningSecret::generate(&mut rng)).collect();
+        let mut s = SignedStatement::sign(st, &[&keys[0]]).unwrap();
+        for k in &keys[1..16] {
+            s = s.cosign(k).unwrap();
+        }
+        assert_eq!(s.signers().count(), 16);
+        SignedStatement::parse(s.as_bytes()).unwrap();
+        assert_eq!(
+            s.cosign(&keys[16]).unwrap_err(),
+            StatementError::SignatureCount(17)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use quietline_casework::desk::pull::operator_command;
 use quietline_casework::keyring::{self, KeyRing, key_path, list_keys};
 use quietline_casework::keystore::read_key_info;
 use quietline_crypto::keys::{PublicKey, Suite};
-use quietline_crypto::statement::{SignedStatement, SignerKey};
+use quietline_crypto::statement::{SignedStatement, SignerKey, SignerSet};
 
 use crate::{Ctx, KeyCommand};
 
@@ -296,6 +296,7 @@ pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
                 pass.as_bytes(),
             )?;
             drop(pass);
+            let set = keyring::read_signer_set(ctx.home.root())?;
             config.current_key = Some(pk.key_id().to_hex());
             // Until the operator registers the new key, the directory still
             // serves this one: not a substitution (see `directory`).
@@ -319,13 +320,183 @@ pub async fn key(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
                         pk.key_id(),
                         pk.suite()
                     );
-                    print_statement(&force, s);
+                    match &set {
+                        Some(set) if keyring::signatures_needed(s, set) > 0 => {
+                            print_needs_cosigning(s, set)
+                        }
+                        _ => print_statement(&force, s),
+                    }
                 }
                 None => print_new_key(&key_path(&dir, pk.key_id()), &force, &pk),
             }
             println!(
                 "\nKey {old} stays in the ring and still opens what was sealed to it. Once the new key is registered and\nevery reporter page has the new directory, the operator can retire the old one:\n  quietline force key retire {force} --key-id {old}"
             );
+        }
+        KeyCommand::Signers {
+            public_keys,
+            threshold,
+        } => {
+            let keys = public_keys
+                .iter()
+                .map(|k| SignerKey::from_base64url(k))
+                .collect::<Result<Vec<_>, _>>()
+                .context("--public-key")?;
+            let set = SignerSet::new(keys, threshold)?;
+            let config = ctx.config()?;
+            let force = config.force.clone().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "this home has no force yet: run `quietline-console init --force ID` or `key import` first"
+                )
+            })?;
+            let path = keyring::write_signer_set(ctx.home.root(), &set)?;
+            let ids: Vec<String> = set.keys().iter().map(|k| k.signer_id().to_hex()).collect();
+            record(
+                ctx,
+                "key-signers",
+                format!("{} of {}: {}", set.threshold(), ids.len(), ids.join(", ")),
+            )
+            .await?;
+            println!(
+                "Wrote {} (mode 0600): statements need {} of these {} signing keys; the watch checks against them.",
+                path.display(),
+                set.threshold(),
+                set.keys().len()
+            );
+            for k in set.keys() {
+                println!("  {}  fingerprint {}", k.signer_id(), k.fingerprint());
+            }
+            let args: Vec<String> = set
+                .keys()
+                .iter()
+                .map(|k| format!("--public-key {}", k.to_base64url()))
+                .collect();
+            println!(
+                "\nThe platform operator registers the set once with:\n  quietline force signer set {force} {} --threshold {}",
+                args.join(" "),
+                set.threshold()
+            );
+        }
+        KeyCommand::Cosign {
+            statement,
+            statement_file,
+            signing_key,
+        } => cosign(ctx, statement, statement_file, signing_key).await?,
+    }
+    Ok(())
+}
+
+fn print_needs_cosigning(s: &SignedStatement, set: &SignerSet) {
+    println!(
+        "\nKey statement {} (valid from day {} to day {}) is signed by this home's signing key(s), but the force\nrequires {} of {} signing keys: it needs {} more signature(s) before the platform takes it.\nEach other custodian adds theirs with:\n  quietline-console key cosign --statement {}\nand the last one prints the operator's `quietline force key add` command.",
+        s.statement().sequence,
+        s.statement().valid_from,
+        s.statement().valid_until,
+        set.threshold(),
+        set.keys().len(),
+        keyring::signatures_needed(s, set),
+        s.to_base64url()
+    );
+}
+
+/// `key cosign`: add this custodian's signature(s) to a statement, keep it
+/// in this home's statements (so its chain continues) and print it.
+async fn cosign(
+    ctx: &Ctx,
+    statement: Option<String>,
+    statement_file: Option<std::path::PathBuf>,
+    signing_key: Option<std::path::PathBuf>,
+) -> Result<()> {
+    let text = match (statement, statement_file) {
+        (Some(t), _) => t,
+        (None, Some(f)) => std::fs::read_to_string(&f)
+            .with_context(|| format!("cannot read statement file {}", f.display()))?,
+        (None, None) => bail!("give the statement with --statement B64 or --statement-file FILE"),
+    };
+    let s = SignedStatement::from_base64url(&text).context("the statement")?;
+    let force = s.statement().force_id.clone();
+    let config = ctx.config()?;
+    if let Some(ours) = &config.force
+        && *ours != force
+    {
+        bail!(
+            "the statement is for force {force:?}, but this home is force {ours:?}'s; nothing was signed"
+        );
+    }
+    // Refuse before signing a statement that would fork this home's chain.
+    let keeping = keyring::check_cosigned(&statements_dir(ctx), &s)?;
+    let paths: Vec<std::path::PathBuf> = match signing_key {
+        Some(p) => vec![p],
+        None => keyring::list_signing_keys(&signing_dir(ctx))?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect(),
+    };
+    if paths.is_empty() {
+        bail!(
+            "{} holds no signing key: give this custodian's signing-key file with --signing-key FILE",
+            signing_dir(ctx).display()
+        );
+    }
+    let pass = ctx.passphrase(false)?;
+    let mut signers = Vec::with_capacity(paths.len());
+    for p in &paths {
+        signers.push(keyring::open_signing_key(p, pass.as_bytes(), &force)?);
+    }
+    drop(pass);
+    let ids: Vec<String> = signers
+        .iter()
+        .map(|k| k.public_key().signer_id().to_hex())
+        .collect();
+    let signed = keyring::cosign_statement(&s, &signers).map_err(|e| match e.code() {
+        "signature_order" => anyhow::anyhow!(
+            "the statement already carries this custodian's signature ({}); nothing was added",
+            ids.join(", ")
+        ),
+        _ => anyhow::Error::from(e),
+    })?;
+    drop(signers);
+    let kept = keyring::record_cosigned(&statements_dir(ctx), &signed)?;
+    if ctx.home.exists() && config.force.is_some() {
+        record(
+            ctx,
+            "key-cosign",
+            format!(
+                "statement {} for key {} co-signed by {}",
+                signed.statement().sequence,
+                signed.statement().key_id(),
+                ids.join(", ")
+            ),
+        )
+        .await?;
+    }
+    println!(
+        "Co-signed key statement {} for key {} of force {force} with signing key(s) {}; it now carries {} signature(s). Kept in {}.",
+        signed.statement().sequence,
+        signed.statement().key_id(),
+        ids.join(", "),
+        signed.signers().count(),
+        kept.display()
+    );
+    if let keyring::Keeping::After(last) = keeping {
+        println!(
+            "Note: this home holds statements up to {last} only, so it could not check the chain from there to {}.",
+            signed.statement().sequence
+        );
+    }
+    match keyring::read_signer_set(ctx.home.root())? {
+        Some(set) if keyring::signatures_needed(&signed, &set) > 0 => {
+            print_needs_cosigning(&signed, &set)
+        }
+        Some(_) => {
+            println!("It has the signatures the force requires.");
+            print_statement(&force, &signed);
+        }
+        None => {
+            println!(
+                "(This home has no signers.json: whether more signatures are needed is not known here.)"
+            );
+            print_statement(&force, &signed);
         }
     }
     Ok(())

@@ -527,3 +527,145 @@ fn desk_demo_imports_the_demo_signing_key_and_the_watch_runs_on_the_demo() {
     assert!(kept_checkpoint(&console).is_some());
     assert_eq!(raised_alarm(&console), None);
 }
+
+/// k-of-n across custodians: custodian A's home (the force's ring and one
+/// signing key) and custodian B's home (only B's signing-key file, sealed
+/// under B's passphrase). The platform holds 2-of-2; a statement A signed
+/// alone is refused until B co-signs; A's watch, with `signers.json`,
+/// stays quiet; a statement signed by a key outside the set still alarms.
+#[test]
+fn two_custodians_cosign_and_the_watch_checks_the_signer_set() {
+    let server = crate::support::start_server();
+    server.add_force("north", "North Constabulary");
+    let mut a = Console::new();
+    let out = a.ok(&["init", "--force", "north"]);
+    let sa = SignerKey::from_base64url(line_after(&out, "signing key: ")).unwrap();
+    let s0_alone = line_after(&out, "quietline force key add north --statement ").to_owned();
+
+    // B's signing key, sealed into a file of B's own.
+    let b = Console::new();
+    let b_secret = SigningSecret::generate(&mut crate::support::rng());
+    let sb = b_secret.public_key();
+    let sealed = quietline_crypto::signing_keyfile::seal_signing_key_file(
+        &mut crate::support::rng(),
+        &b_secret,
+        "north",
+        "2026-12-07",
+        crate::support::PASSPHRASE.as_bytes(),
+        quietline_crypto::keyfile::KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    let b_file = b.home.with_extension("b-signing.key");
+    std::fs::write(&b_file, sealed).unwrap();
+    std::fs::set_permissions(&b_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A records the 2-of-2 set; the operator registers it.
+    let out = a.ok(&[
+        "key",
+        "signers",
+        "--public-key",
+        &sa.to_base64url(),
+        "--public-key",
+        &sb.to_base64url(),
+        "--threshold",
+        "2",
+    ]);
+    assert!(
+        out.contains(&format!(
+            "quietline force signer set north --public-key {} --public-key {} --threshold 2",
+            sa.to_base64url(),
+            sb.to_base64url()
+        )),
+        "{out}"
+    );
+    let meta = std::fs::metadata(a.home.join("signers.json")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    server.set_signers("north", &[sa.to_base64url(), sb.to_base64url()], 2);
+    let set = SignerSet::new(vec![sa.clone(), sb.clone()], 2).unwrap();
+
+    // A's first statement, signed by A alone, is refused; B co-signs it.
+    let e = server.add_statement("north", &s0_alone).unwrap_err();
+    assert!(e.contains("not_enough_signatures"), "{e}");
+    let b_path = b_file.to_str().unwrap();
+    let out = b.ok(&[
+        "key",
+        "cosign",
+        "--statement",
+        &s0_alone,
+        "--signing-key",
+        b_path,
+    ]);
+    let s0 = line_after(&out, "quietline force key add north --statement ").to_owned();
+    SignedStatement::from_base64url(&s0)
+        .unwrap()
+        .verify(&set, "north")
+        .unwrap();
+    // Co-signing twice adds nothing and says so.
+    let o = b.run(&["key", "cosign", "--statement", &s0, "--signing-key", b_path]);
+    assert!(!o.ok && o.stderr.contains("already carries"), "{o:?}");
+    server.add_statement("north", &s0).unwrap();
+    let token = server.token("north", "h");
+    a.login(&server.base, &token);
+    let o = a.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("ALARM"), "{o:?}");
+    assert_eq!(raised_alarm(&a), None);
+
+    // A rotates: A's one key is fewer than the threshold, so the statement
+    // goes to B, not to the operator.
+    let out = a.ok(&["key", "rotate"]);
+    assert!(out.contains("needs 1 more signature"), "{out}");
+    assert!(
+        !out.contains("quietline force key add north --statement"),
+        "{out}"
+    );
+    let s1_alone = line_after(&out, "quietline-console key cosign --statement ").to_owned();
+    let e = server.add_statement("north", &s1_alone).unwrap_err();
+    assert!(e.contains("not_enough_signatures"), "{e}");
+    let file = b.home.with_extension("s1.statement");
+    std::fs::write(&file, &s1_alone).unwrap();
+    let out = b.ok(&[
+        "key",
+        "cosign",
+        "--statement-file",
+        file.to_str().unwrap(),
+        "--signing-key",
+        b_path,
+    ]);
+    let s1 = line_after(&out, "quietline force key add north --statement ").to_owned();
+    server.add_statement("north", &s1).unwrap();
+    // B's home keeps both, so its chain continues.
+    for seq in 0..2 {
+        let kept = std::fs::read_to_string(
+            b.home
+                .join("statements")
+                .join(format!("{seq:020}.statement")),
+        )
+        .unwrap();
+        assert_eq!(kept.trim(), if seq == 0 { &s0 } else { &s1 });
+    }
+    let o = a.run(&["pull"]);
+    assert!(o.ok && !o.stderr.contains("ALARM"), "{o:?}");
+    assert_eq!(raised_alarm(&a), None);
+
+    // A statement signed only by a key outside the set still alarms.
+    let theirs = SigningSecret::generate(&mut crate::support::rng());
+    let forged = SignedStatement::sign(
+        SignedStatement::from_base64url(&s1)
+            .unwrap()
+            .statement()
+            .clone(),
+        &[&theirs],
+    )
+    .unwrap();
+    tamper(
+        &server,
+        "UPDATE key_statements SET statement = ?1 WHERE force_id = 'north' AND sequence = 1",
+        forged.as_bytes().to_vec(),
+    );
+    let o = a.run(&["pull"]);
+    assert_eq!(o.code, Some(3), "{o:?}");
+    assert!(
+        o.stderr.contains("KEY ALARM (directory-statement)") && o.stderr.contains("unknown_signer"),
+        "{o:?}"
+    );
+}
