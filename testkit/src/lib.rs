@@ -1,5 +1,6 @@
 //! Quietline's test kit: the helpers the server's integration tests
-//! (`tests/it/`), the console's (`console/tests/it/`) and the bench
+//! (`tests/it/`), the console's (`console/tests/it/`), the desk's
+//! (`desk/tests/it/`) and the bench
 //! (`bench/`) share, in one copy. Dev-only, never published, never a
 //! dependency of a shipped crate.
 //!
@@ -14,10 +15,13 @@
 //! - [`pow`]: fetch a challenge and solve it over an envelope.
 //! - [`raw`]: one HTTP/1.1 exchange over a bare TCP stream.
 //! - [`process`]: server binaries and commands, output captured.
+//! - [`node`]: Node.js and Chromium for the page's and the desk's browser
+//!   tests (skip outside CI, fail with `CI=true`; bounded process groups).
 #![forbid(unsafe_code)]
 
 pub mod blobs;
 pub mod blocking;
+pub mod node;
 pub mod pg;
 pub mod pow;
 pub mod process;

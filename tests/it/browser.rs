@@ -27,7 +27,6 @@
 //! Without Node.js or Chromium these print `SKIPPED` outside CI and fail with
 //! `CI=true`. Every test name starts with `browser_` (CI counts them).
 
-use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use crate::support::server::{Backend, TestForce, TestServer, inbox_ids, rng, test_settings};
 use quietline::ServerSettings;
 use quietline::pow::PowSettings;
@@ -38,6 +37,7 @@ use quietline_crypto::payload::{
 };
 use quietline_crypto::reply_code::ReplyCode;
 use quietline_crypto::seal::seal_reply;
+use quietline_testkit::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

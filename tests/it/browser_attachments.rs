@@ -20,11 +20,11 @@
 //!   parts are held, sends only the rest, and the blob opens whole.
 
 use crate::browser::{answers, canary, envelope, open_report, server};
-use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use crate::support::server::{Backend, BinarySetup, Process, inbox_ids};
 use base64::Engine;
 use quietline_crypto::payload::Payload;
 use quietline_crypto::stream;
+use quietline_testkit::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 

@@ -11,7 +11,6 @@
 //! Without Node.js or Firefox ESR this prints `SKIPPED` outside CI and fails
 //! with `CI=true`, like the Chromium tests.
 
-use crate::support::node::{e2e_ok, ensure_node_modules, require, require_node};
 use crate::support::server::{Backend, TestServer, inbox_ids, test_settings};
 use quietline::ServerSettings;
 use quietline::pow::PowSettings;
@@ -19,6 +18,7 @@ use quietline_crypto::envelope::Kind;
 use quietline_crypto::open::open;
 use quietline_crypto::payload::Payload;
 use quietline_crypto::pow;
+use quietline_testkit::node::{e2e_ok, ensure_node_modules, require, require_node};
 use serde_json::json;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -16,13 +16,13 @@
 //! print `SKIPPED` outside CI and fail with `CI=true`. Names start with
 //! `browser_` (CI counts them).
 
-use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use crate::support::server::{Backend, TestServer, inbox_ids, rng};
 use quietline::admin;
 use quietline::day::today;
 use quietline::demo::{DEMO_FORCE_ID, DEMO_FORCE_NAME, ensure_demo};
 use quietline_crypto::keys::generate_keypair;
 use quietline_crypto::statement::{KeyStatement, NO_PREVIOUS, SignedStatement, SigningSecret};
+use quietline_testkit::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use serde_json::{Value, json};
 
 /// What the journey types (web/e2e/flows.mjs fillReport), to `force_name`.
@@ -192,10 +192,10 @@ async fn browser_keycheck_normal_path_sends_to_the_pinned_demo_force() {
 /// signed-note, checked against each other.
 #[tokio::test]
 async fn keycheck_js_agrees_with_the_rust_key_log() {
-    use crate::support::node::{require_node, run_bounded, web_dir};
     use quietline_crypto::keylog::{
         LogSigner, consistency_proof, hash_to_base64url, inclusion_proof, tree_root,
     };
+    use quietline_testkit::node::{require_node, run_bounded, web_dir};
     if !require_node() {
         return;
     }

@@ -10,7 +10,6 @@
 //! Without Node.js or Chromium this prints `SKIPPED` outside CI and fails
 //! with `CI=true`, like `tests/browser.rs`.
 
-use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use crate::support::server::{Backend, TestServer, rng, test_settings};
 use quietline_crypto::envelope::{Kind, parse};
 use quietline_crypto::keys::{Suite, generate_keypair_for};
@@ -18,6 +17,7 @@ use quietline_crypto::open::open;
 use quietline_crypto::payload::{Common, Payload, Reply, ReplyMaterial};
 use quietline_crypto::reply_code::ReplyCode;
 use quietline_crypto::seal::seal_reply;
+use quietline_testkit::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

@@ -393,7 +393,7 @@ async fn postgres_restart_under_load_answers_503_then_intake_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_page_waits_out_503_and_stores_the_same_report_once() {
-    use crate::support::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
+    use quietline_testkit::node::{e2e_ok, ensure_node_modules, require_node_and_chromium};
     if !require_node_and_chromium() {
         return;
     }

@@ -22,9 +22,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::support::node::{ensure_node_modules, require_node_and_chromium, run_bounded, web_dir};
 use crate::support::server::Serve;
 use crate::support::server::{Backend, Process, TestDb, admin_ok, rng};
+use quietline_testkit::node::{
+    ensure_node_modules, require_node_and_chromium, run_bounded, web_dir,
+};
 use serde_json::json;
 use sqlx::{Connection, Row};
 

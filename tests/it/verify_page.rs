@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::support::node::require_node;
 use crate::support::server::{Backend, TestServer, command};
+use quietline_testkit::node::require_node;
 
 /// Run `quietline verify-page ARGS…` off the async runtime.
 async fn verify_page(args: &[&str]) -> (Option<i32>, String, String) {

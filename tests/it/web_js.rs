@@ -18,11 +18,11 @@ use std::io::Read;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::node::{ensure_node_modules, require_node, run_bounded, web_dir};
 use crate::support::server::Serve;
 use crate::support::server::{Backend, Process, TestServer};
 use quietline::assets;
 use quietline::http::headers::{API_CSP, PAGE_CSP, PERMISSIONS_POLICY};
+use quietline_testkit::node::{ensure_node_modules, require_node, run_bounded, web_dir};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -14,21 +14,21 @@
 use quietline_casework::desk::Role;
 use serde_json::json;
 
-use crate::support::node::{e2e_ok, ensure_web_node_modules, require_node_and_chromium};
 use crate::support::{T0, TestDesk};
+use quietline_testkit::node::{desk_e2e_ok, ensure_node_modules, require_node_and_chromium};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_sign_in() {
     if !require_node_and_chromium() {
         return;
     }
-    ensure_web_node_modules();
+    ensure_node_modules();
     let td = TestDesk::start().await;
     let one_time = td.add("ann", Role::Custodian).await;
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let result = e2e_ok(
+    let result = desk_e2e_ok(
         "sign_in.mjs",
         &td.base,
         &json!({

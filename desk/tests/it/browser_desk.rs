@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use quietline_casework::desk::Role;
 use serde_json::{Value, json};
 
-use crate::support::node::{e2e_ok, ensure_web_node_modules, require_node_and_chromium};
 use crate::support::*;
 use crate::work::{Reporter, Work};
+use quietline_testkit::node::{desk_e2e_ok, ensure_node_modules, require_node_and_chromium};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,14 +42,14 @@ fn can_run() -> bool {
     if !require_node_and_chromium() {
         return false;
     }
-    ensure_web_node_modules();
+    ensure_node_modules();
     true
 }
 
 /// Run `desk/e2e/<name>` against `base` (TMPDIR of its own); its result line.
 async fn script(name: &str, base: &str, input: &Value) -> Value {
     let tmp = tempfile::tempdir().unwrap();
-    e2e_ok(name, base, input, tmp.path()).await
+    desk_e2e_ok(name, base, input, tmp.path()).await
 }
 
 /// Every recorded request went to the desk's origin.

@@ -14,7 +14,7 @@
 //!
 //! Whatever cannot be set up here (no permission to mount, no PostgreSQL
 //! binaries) prints `SKIPPED: …` outside CI and fails with `CI=true`
-//! ([`super::node::require`]).
+//! ([`quietline_testkit::node::require`]).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ use quietline::storage::{
     TokenInfo,
 };
 
-use super::node::require;
+use quietline_testkit::node::require;
 
 /// Run `program args…`; its stdout, or `Err` with what it said.
 fn run(cmd: &mut Command) -> Result<String, String> {

@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod node;
-
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 

@@ -1,6 +1,8 @@
-//! Running the reporter page's JavaScript from the Rust tests: `npm test` in
-//! `web/` (tests/web_js.rs) and the end-to-end scripts in `web/e2e/` that drive
-//! Debian's Chromium (tests/browser.rs).
+//! Node.js and Debian's Chromium for the integration tests, in one copy: the
+//! server's (`npm test` in `web/`, the page's end-to-end scripts in
+//! `web/e2e/`) and the desk's (`desk/e2e/`, on the page's packages in
+//! `web/node_modules`: playwright-core, axe-core). It does not start
+//! servers or build the page (the server's build.rs builds it).
 //!
 //! A missing tool (Node.js, Chromium) makes a test print `SKIPPED: …` and pass
 //! outside CI; with `CI=true` it fails instead ([`require`]). Every child runs
@@ -17,9 +19,17 @@ use std::time::Duration;
 /// Debian's Chromium, the only browser the end-to-end tests use.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// The workspace's root (the test kit lives in `<workspace>/testkit`).
+pub fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit/ has a parent")
+        .to_path_buf()
+}
+
 /// The page's sources: `<workspace>/web`.
 pub fn web_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("web")
+    workspace_dir().join("web")
 }
 
 /// Whether this is a CI run (`CI=true`), where nothing may be skipped.
@@ -120,13 +130,14 @@ impl Output {
         )
     }
 
-    /// The last non-empty stdout line as JSON (the e2e scripts' result).
+    /// The last stdout line that starts with `{`, as JSON (the e2e
+    /// scripts' result; a stray line printed after it is not the result).
     pub fn result(&self) -> serde_json::Value {
         let line = self
             .stdout
             .lines()
             .rev()
-            .find(|l| !l.trim().is_empty())
+            .find(|l| l.trim_start().starts_with('{'))
             .unwrap_or_else(|| panic!("no result line:\n{}", self.all()));
         serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("the result line is not JSON ({e}):\n{}", self.all()))
@@ -203,28 +214,8 @@ pub async fn run_e2e(
     tmp: &Path,
     limit: Duration,
 ) -> Output {
-    let mut cmd = Command::new("node");
-    cmd.current_dir(web_dir())
-        .arg(Path::new("e2e").join(script))
-        .args(phase)
-        .arg("--base")
-        .arg(base)
-        .arg("--input")
-        .arg(input.to_string())
-        .env("TMPDIR", tmp)
-        // No proxy from the environment: everything stays on loopback.
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy");
-    let label = format!("{script} {}", phase.unwrap_or_default());
-    let out = tokio::task::spawn_blocking(move || run_bounded(cmd, limit))
-        .await
-        .expect("join the node runner");
-    println!("=== node e2e/{label}\n{}", out.all());
-    out
+    let script = Path::new("e2e").join(script);
+    run_script(web_dir(), &script, phase, base, input, tmp, limit).await
 }
 
 /// Like [`run_e2e`], but panics unless the script succeeded; returns its
@@ -236,11 +227,78 @@ pub async fn e2e_ok(
     input: &serde_json::Value,
     tmp: &Path,
 ) -> serde_json::Value {
-    let out = run_e2e(script, phase, base, input, tmp, E2E_LIMIT).await;
+    let script = Path::new("e2e").join(script);
+    script_ok(web_dir(), &script, phase, base, input, tmp).await
+}
+
+/// Run the desk's `node desk/e2e/<script> --base BASE --input JSON` from the
+/// workspace's root (TMPDIR = `tmp`) and require its result line
+/// `{"ok":true,…}`; returns it.
+pub async fn desk_e2e_ok(
+    script: &str,
+    base: &str,
+    input: &serde_json::Value,
+    tmp: &Path,
+) -> serde_json::Value {
+    let script = Path::new("desk").join("e2e").join(script);
+    script_ok(workspace_dir(), &script, None, base, input, tmp).await
+}
+
+/// Run `node SCRIPT [phase] --base BASE --input JSON` in `dir`, with TMPDIR
+/// set to `tmp` and no proxy from the environment (everything stays on
+/// loopback). Prints everything it printed; returns its output (not checked).
+pub async fn run_script(
+    dir: PathBuf,
+    script: &Path,
+    phase: Option<&str>,
+    base: &str,
+    input: &serde_json::Value,
+    tmp: &Path,
+    limit: Duration,
+) -> Output {
+    let mut cmd = Command::new("node");
+    cmd.current_dir(dir)
+        .arg(script)
+        .args(phase)
+        .arg("--base")
+        .arg(base)
+        .arg("--input")
+        .arg(input.to_string())
+        .env("TMPDIR", tmp);
+    for proxy in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env_remove(proxy);
+    }
+    let label = format!("{} {}", script.display(), phase.unwrap_or_default());
+    let out = tokio::task::spawn_blocking(move || run_bounded(cmd, limit))
+        .await
+        .expect("join the node runner");
+    println!("=== node {label}\n{}", out.all());
+    out
+}
+
+/// Like [`run_script`] with [`E2E_LIMIT`], but panics unless the script
+/// succeeded and its result line says `"ok": true`; returns that line.
+pub async fn script_ok(
+    dir: PathBuf,
+    script: &Path,
+    phase: Option<&str>,
+    base: &str,
+    input: &serde_json::Value,
+    tmp: &Path,
+) -> serde_json::Value {
+    let out = run_script(dir, script, phase, base, input, tmp, E2E_LIMIT).await;
     let result = out.result();
     assert!(
         out.success && result["ok"] == true,
-        "node e2e/{script} failed: {}\n{}",
+        "node {} failed: {}\n{}",
+        script.display(),
         result["error"],
         out.all()
     );
