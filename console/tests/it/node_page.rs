@@ -5,8 +5,9 @@
 //!
 //! Needs `node` and `web/node_modules`. Building the `quietline` dev-dependency
 //! already needs both (its build script runs `npm ci` and builds the page), so
-//! under `CI=true` their absence fails the test; elsewhere it says so on stderr
-//! and returns (the Rust-sealed loop in e2e.rs always runs).
+//! under `CI=true` their absence fails the test; elsewhere it prints
+//! `SKIPPED` and returns (the Rust-sealed loop in e2e.rs always runs). The
+//! rule and the install are the test kit's (`quietline_testkit::node`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,9 +15,10 @@ use std::process::Command;
 use crate::support::{Console, short};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use quietline_testkit::node::{ensure_node_modules, require, require_node};
 
 fn web() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web")
+    quietline_testkit::node::web_dir()
 }
 
 fn node(args: &[&str]) -> serde_json::Value {
@@ -36,33 +38,24 @@ fn node(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn node_ready() -> Result<(), String> {
-    let ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        return Err("`node` is not installed".into());
+/// Node.js, npm, the page's packages (installed if missing) and its crypto
+/// module; or `false` after `SKIPPED` outside CI (a panic with `CI=true`).
+#[track_caller]
+fn node_ready() -> bool {
+    if !require_node() {
+        return false;
     }
-    if !web().join("src/quietline-crypto.js").is_file() {
-        return Err("web/src/quietline-crypto.js does not exist".into());
-    }
-    if !web().join("node_modules/@hpke/core").is_dir() {
-        return Err("web/node_modules is missing (run `cd web && npm ci`)".into());
-    }
-    Ok(())
+    ensure_node_modules();
+    require(
+        web().join("src/quietline-crypto.js").is_file(),
+        "web/src/quietline-crypto.js",
+        "check out the whole workspace",
+    )
 }
 
 #[test]
 fn report_sealed_by_the_page_module_under_node() {
-    if let Err(why) = node_ready() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "the node-sealed report must run in CI: {why}"
-        );
-        eprintln!("note: the node-sealed report was not tried: {why}");
+    if !node_ready() {
         return;
     }
     let server = crate::support::start_server();
@@ -142,13 +135,7 @@ fn report_sealed_by_the_page_module_under_node() {
 /// logs record it.
 #[test]
 fn a_case_transferred_to_another_force_is_answered_on_the_same_code() {
-    if let Err(why) = node_ready() {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "the transfer under node must run in CI: {why}"
-        );
-        eprintln!("note: the transfer under node was not tried: {why}");
+    if !node_ready() {
         return;
     }
     let server = crate::support::start_server();
