@@ -21,12 +21,16 @@
 //! Two builds at once (say `cargo test` and an editor's `cargo check` on
 //! another target directory) take turns on a lock on `web/package-lock.json`,
 //! so one `npm ci` never deletes `node_modules` under the other's build.
+//! Steps 1 and 2 and the lock are `buildkit/npm.rs`, shared with
+//! `desk/build.rs`.
+
+#[path = "buildkit/npm.rs"]
+mod npm;
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::SystemTime;
+use std::process::Command;
 
 /// The list `web/build.mjs` writes beside the files: one line per file, its
 /// name, URL path and language ("" for a file of every language), tab
@@ -53,31 +57,29 @@ Install Node.js 20 or later with npm and make sure `node` and `npm` are on PATH:
 Debian 13 and Ubuntu 24.04 package it (`apt-get install -y nodejs npm`); for older
 releases use the packages from https://nodejs.org/. Then build again.";
 
-fn main() {
-    for input in INPUTS {
-        println!("cargo:rerun-if-changed={input}");
-    }
+/// The page's npm folder, `web/`.
+fn npm() -> npm::Npm {
     let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let web = root.join("web");
+    npm::Npm {
+        dir: root.join("web"),
+        what: "the reporter page (web/)",
+        folder: "web/",
+        help: INSTALL_HELP,
+    }
+}
+
+fn main() {
+    let npm = npm();
+    npm.rerun_if_changed(&INPUTS);
+    let web = npm.dir.clone();
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("web");
 
-    check_node();
-    let lock_file = web.join("package-lock.json");
-    let lock = File::open(&lock_file)
-        .unwrap_or_else(|e| fail(&format!("cannot open {}: {e}", lock_file.display())));
-    if let Err(e) = lock.lock() {
-        fail(&format!("cannot lock {}: {e}", lock_file.display()));
+    npm.check_node();
+    let lock = npm.lock();
+    if npm.needs_install() {
+        npm.ci("npm ci (installing the page's exact dependencies from web/package-lock.json)");
     }
-
-    if needs_install(&web) {
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&web),
-            "npm ci (installing the page's exact dependencies from web/package-lock.json)",
-        );
-    }
-    run(
+    npm.run(
         Command::new("node")
             .arg("build.mjs")
             .arg("--out-dir")
@@ -181,66 +183,5 @@ fn write(path: &Path, bytes: &[u8]) {
 
 /// Stop the build with a message Cargo shows in full.
 fn fail(message: &str) -> ! {
-    eprintln!("\nerror: building the reporter page (web/) failed: {message}\n");
-    std::process::exit(1);
-}
-
-/// `node --version` and `npm --version` answer, and node is 20 or later.
-fn check_node() {
-    let version = |tool: &str| -> Option<String> {
-        let out = Command::new(tool).arg("--version").output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    let Some(node) = version("node") else {
-        fail(&format!(
-            "`node` was not found or did not run.\n{INSTALL_HELP}"
-        ));
-    };
-    if version("npm").is_none() {
-        fail(&format!(
-            "`npm` was not found or did not run.\n{INSTALL_HELP}"
-        ));
-    }
-    let major = node
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok());
-    if major.is_none_or(|m| m < 20) {
-        fail(&format!(
-            "Node.js {node} is too old; the page needs 20 or later.\n{INSTALL_HELP}"
-        ));
-    }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// Whether `web/node_modules` is missing or older than the lock file.
-fn needs_install(web: &Path) -> bool {
-    let lock = modified(&web.join("package-lock.json"));
-    // npm rewrites its hidden lock file at the end of every install.
-    let installed = modified(&web.join("node_modules").join(".package-lock.json"));
-    match (installed, lock) {
-        (Some(installed), Some(lock)) => installed < lock,
-        _ => true,
-    }
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    // Cargo reads a build script's stdout for instructions: the tools' output
-    // goes to stderr, which Cargo shows when the build fails.
-    cmd.stdout(Stdio::from(std::io::stderr()));
-    let status: ExitStatus = match cmd.status() {
-        Ok(s) => s,
-        Err(e) => fail(&format!("{what}: could not start: {e}\n{INSTALL_HELP}")),
-    };
-    if !status.success() {
-        fail(&format!(
-            "{what} exited with {status}; its output is above. Run it by hand in web/ to see more."
-        ));
-    }
+    npm().fail(message)
 }

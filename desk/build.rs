@@ -15,14 +15,14 @@
 //!    and `$OUT_DIR/assets.rs` lists them with `include_bytes!`.
 //!
 //! Two builds at once take turns on a lock on `desk/package-lock.json`, so one
-//! `npm ci` never deletes `node_modules` under the other's build (the same
-//! pattern as the server's `build.rs` for `web/`).
+//! `npm ci` never deletes `node_modules` under the other's build. Steps 1 and
+//! 2 and the lock are `buildkit/npm.rs`, shared with the server's `build.rs`.
+
+#[path = "../buildkit/npm.rs"]
+mod npm;
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::SystemTime;
 
 /// What the build reads, besides `node_modules`.
 const INPUTS: [&str; 4] = ["package.json", "package-lock.json", ".npmrc", "assets"];
@@ -71,26 +71,28 @@ The desk's assets (desk/) are installed with npm, and the desk embeds them.
 Install Node.js 20 or later with npm and make sure `node` and `npm` are on PATH:
 Debian 13 and Ubuntu 24.04 package it (`apt-get install -y nodejs npm`). Then build again.";
 
-fn main() {
-    for input in INPUTS {
-        println!("cargo:rerun-if-changed={input}");
+/// The desk's npm folder, `desk/`.
+fn npm() -> npm::Npm {
+    npm::Npm {
+        dir: PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")),
+        what: "the desk's assets (desk/)",
+        folder: "desk/",
+        help: INSTALL_HELP,
     }
-    let desk = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+}
+
+fn main() {
+    let npm = npm();
+    npm.rerun_if_changed(&INPUTS);
+    let desk = npm.dir.clone();
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let out = out_dir.join("desk-assets");
 
-    let lock_file = desk.join("package-lock.json");
-    let lock = File::open(&lock_file)
-        .unwrap_or_else(|e| fail(&format!("cannot open {}: {e}", lock_file.display())));
-    if let Err(e) = lock.lock() {
-        fail(&format!("cannot lock {}: {e}", lock_file.display()));
-    }
-    if needs_install(&desk) {
-        check_npm();
-        run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&desk),
+    let lock = npm.lock();
+    if npm.needs_install() {
+        // Node.js is needed only to install: nothing else here runs it.
+        npm.check_node();
+        npm.ci(
             "npm ci (installing the desk's exact front-end packages from desk/package-lock.json)",
         );
     }
@@ -164,50 +166,5 @@ fn copy(from: &Path, to: &Path) {
 
 /// Stop the build with a message Cargo shows in full.
 fn fail(message: &str) -> ! {
-    eprintln!("\nerror: building the desk's assets (desk/) failed: {message}\n");
-    std::process::exit(1);
-}
-
-fn check_npm() {
-    let ok = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !ok("node") || !ok("npm") {
-        fail(&format!(
-            "`node` or `npm` was not found or did not run.\n{INSTALL_HELP}"
-        ));
-    }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// Whether `desk/node_modules` is missing or older than the lock file.
-fn needs_install(desk: &Path) -> bool {
-    let lock = modified(&desk.join("package-lock.json"));
-    // npm rewrites its hidden lock file at the end of every install.
-    let installed = modified(&desk.join("node_modules").join(".package-lock.json"));
-    match (installed, lock) {
-        (Some(installed), Some(lock)) => installed < lock,
-        _ => true,
-    }
-}
-
-fn run(cmd: &mut Command, what: &str) {
-    // Cargo reads a build script's stdout for instructions: the tool's output
-    // goes to stderr, which Cargo shows when the build fails.
-    cmd.stdout(Stdio::from(std::io::stderr()));
-    let status: ExitStatus = match cmd.status() {
-        Ok(s) => s,
-        Err(e) => fail(&format!("{what}: could not start: {e}\n{INSTALL_HELP}")),
-    };
-    if !status.success() {
-        fail(&format!(
-            "{what} exited with {status}; its output is above. Run it by hand in desk/ to see more."
-        ));
-    }
+    npm().fail(message)
 }
