@@ -15,6 +15,7 @@
 //! - [`pow`]: fetch a challenge and solve it over an envelope.
 //! - [`raw`]: one HTTP/1.1 exchange over a bare TCP stream.
 //! - [`process`]: server binaries and commands, output captured.
+//! - [`payloads`]: the reporter's report and follow-up payloads.
 //! - [`node`]: Node.js and Chromium for the page's and the desk's browser
 //!   tests (skip outside CI, fail with `CI=true`; bounded process groups).
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@
 pub mod blobs;
 pub mod blocking;
 pub mod node;
+pub mod payloads;
 pub mod pg;
 pub mod pow;
 pub mod process;

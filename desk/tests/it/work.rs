@@ -15,10 +15,9 @@ use quietline_casework::desk::Role;
 use quietline_casework::keyring;
 use quietline_crypto::envelope::Kind;
 use quietline_crypto::keys::PublicKey;
-use quietline_crypto::payload::{
-    Common, FollowUp, Known, Payload, Person, ReplyMaterial, Report, ReportBody, Vehicle, When,
-};
+use quietline_crypto::payload::Payload;
 use quietline_crypto::reply_code::{ReplyCode, ReplySecrets};
+use quietline_testkit::payloads::{self, ReportFields};
 use quietline_testkit::server::{Backend, TestServer, rng};
 
 use crate::support::*;
@@ -124,59 +123,24 @@ impl Reporter {
     }
 
     pub fn report(&self, lang: &str, category: &str, details: &str, registration: &str) -> Payload {
-        Payload::Report(Report {
-            common: Common {
-                v: 1,
+        payloads::report(
+            &self.secrets,
+            ReportFields {
                 sent_at: "2026-12-06T19:45:00Z".into(),
                 lang: lang.into(),
-            },
-            report: ReportBody {
                 category: category.into(),
                 details: details.into(),
-                location: Known {
-                    known: true,
-                    description: "Behind the Co-op on Mill Lane".into(),
-                },
-                when: When {
-                    known: true,
-                    date: Some("2026-12-05".into()),
-                    time: Some("22:30".into()),
-                    ongoing: true,
-                    ongoing_unknown: false,
-                    description: "most Friday nights".into(),
-                },
-                people: vec![Person {
-                    name: "Big Dave".into(),
-                    description: "about 30, red cap".into(),
-                }],
-                vehicles: vec![Vehicle {
-                    registration: registration.into(),
-                    make_model: "Ford Focus".into(),
-                    colour: "silver".into(),
-                    description: String::new(),
-                }],
-                how_known: "saw".into(),
-                how_known_details: "from my window".into(),
+                date: "2026-12-05".into(),
+                person: "Big Dave".into(),
+                registration: registration.into(),
+                vehicle_description: String::new(),
             },
-            attachments: vec![],
-            reply: ReplyMaterial::from_secrets(&self.secrets),
-            transfer: None,
-        })
+        )
     }
 
     /// A follow-up whose reporter's clock reads a week before the report.
     pub fn follow_up(&self, message: &str) -> Payload {
-        Payload::FollowUp(FollowUp {
-            common: Common {
-                v: 1,
-                sent_at: "2026-11-29T08:00:00Z".into(),
-                lang: "en".into(),
-            },
-            message: message.into(),
-            attachments: vec![],
-            reply: ReplyMaterial::from_secrets(&self.secrets),
-            transfer: None,
-        })
+        payloads::follow_up(&self.secrets, "2026-11-29T08:00:00Z", message)
     }
 }
 

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 
 use quietline_crypto::envelope::Kind;
 use quietline_crypto::keys::PublicKey;
-use quietline_crypto::payload::{
-    Common, FollowUp, Known, Payload, Person, ReplyMaterial, Report, ReportBody, Vehicle, When,
-};
+use quietline_crypto::payload::Payload;
 use quietline_crypto::reply_code::{ReplyCode, ReplySecrets};
+use quietline_testkit::payloads::{self, ReportFields};
 use tokio::runtime::Runtime;
 
 /// The passphrase every test console uses (long enough for `init`).
@@ -272,67 +271,22 @@ impl Reporter {
         Reporter { code, secrets }
     }
 
-    fn common(&self) -> Common {
-        Common {
-            v: 1,
-            sent_at: "2026-11-27T19:45:00Z".into(),
-            lang: "en".into(),
-        }
-    }
-
     /// A report with every field filled.
     pub fn report_payload(&self, details: &str) -> Payload {
-        Payload::Report(Report {
-            common: self.common(),
-            report: ReportBody {
-                category: "drugs".into(),
+        payloads::report(
+            &self.secrets,
+            ReportFields {
                 details: details.into(),
-                location: Known {
-                    known: true,
-                    description: "Behind the Co-op on Mill Lane".into(),
-                },
-                when: When {
-                    known: true,
-                    date: Some("2026-11-20".into()),
-                    time: Some("22:30".into()),
-                    ongoing: true,
-                    ongoing_unknown: false,
-                    description: "most Friday nights".into(),
-                },
-                people: vec![Person {
-                    name: "Tall Dave".into(),
-                    description: "about 30, red cap".into(),
-                }],
-                vehicles: vec![Vehicle {
-                    registration: "AB12 CDE".into(),
-                    make_model: "Ford Focus".into(),
-                    colour: "silver".into(),
-                    description: "dent in the rear door".into(),
-                }],
-                how_known: "saw".into(),
-                how_known_details: "from my window".into(),
+                ..ReportFields::default()
             },
-            attachments: vec![],
-            reply: ReplyMaterial::from_secrets(&self.secrets),
-            transfer: None,
-        })
+        )
     }
 
     /// A follow-up whose reporter's clock reads a week BEFORE the report
     /// itself (a phone with a wrong clock): the console must still place it
     /// where the force learned of it, never by this clock.
     pub fn follow_up_payload(&self, message: &str) -> Payload {
-        Payload::FollowUp(FollowUp {
-            common: Common {
-                v: 1,
-                sent_at: "2026-11-20T08:00:00Z".into(),
-                lang: "en".into(),
-            },
-            message: message.into(),
-            attachments: vec![],
-            reply: ReplyMaterial::from_secrets(&self.secrets),
-            transfer: None,
-        })
+        payloads::follow_up(&self.secrets, "2026-11-20T08:00:00Z", message)
     }
 
     pub fn seal(&self, force: &str, pk: &PublicKey, payload: &Payload) -> Vec<u8> {
