@@ -20,13 +20,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::support::server::Serve;
 use crate::support::server::{Backend, Process, TestDb, admin_ok, rng};
-use quietline_testkit::node::{
-    ensure_node_modules, require_node_and_chromium, run_bounded, web_dir,
-};
+use quietline_testkit::node::{ensure_node_modules, require_node_and_chromium, script_ok, web_dir};
 use serde_json::json;
 use sqlx::{Connection, Row};
 
@@ -202,30 +200,7 @@ async fn page_leaves_no_metadata(backend: Backend) {
     let input = json!({ "answers": answers, "userAgent": user_agent, "forwardedFor": forwarded });
     let tmp = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/page_metadata.mjs");
-    let mut cmd = Command::new("node");
-    cmd.current_dir(web_dir())
-        .arg(&script)
-        .arg("--base")
-        .arg(&server.base)
-        .arg("--input")
-        .arg(input.to_string())
-        .env("TMPDIR", tmp.path());
-    for v in [
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
-    let out = tokio::task::spawn_blocking(move || run_bounded(cmd, Duration::from_secs(240)))
-        .await
-        .unwrap();
-    println!("{}", out.all());
-    let result = out.result();
-    assert!(out.success && result["ok"] == true, "{}", out.all());
+    let result = script_ok(web_dir(), &script, None, &server.base, &input, tmp.path()).await;
     assert_eq!(result["status"], 201);
     assert_eq!(result["cookies"], 0, "no cookie");
     assert_eq!(
