@@ -204,22 +204,9 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
 }
 
 /// Run `node e2e/<script> [phase] --base BASE --input JSON` in `web/`, with
-/// TMPDIR (where Playwright makes the browser's fresh profile) set to `tmp`.
-/// Prints everything it printed; returns its output (not checked).
-pub async fn run_e2e(
-    script: &str,
-    phase: Option<&str>,
-    base: &str,
-    input: &serde_json::Value,
-    tmp: &Path,
-    limit: Duration,
-) -> Output {
-    let script = Path::new("e2e").join(script);
-    run_script(web_dir(), &script, phase, base, input, tmp, limit).await
-}
-
-/// Like [`run_e2e`], but panics unless the script succeeded; returns its
-/// result line.
+/// TMPDIR (where Playwright makes the browser's fresh profile) set to `tmp`;
+/// panics unless the script succeeded ([`script_ok`]); returns its result
+/// line.
 pub async fn e2e_ok(
     script: &str,
     phase: Option<&str>,
