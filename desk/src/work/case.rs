@@ -12,8 +12,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use quietline_casework::desk::{
     Action, CaseView, DeskError, ExportFormat, Priority, Status, TimelineEvent, TimelineItem,
 };
@@ -734,16 +734,7 @@ pub(crate) async fn export(
         .export(&current.handler, &id, format, &reason)
         .await
     {
-        Ok(e) => {
-            let disposition = format!("attachment; filename=\"{}\"", e.file_name);
-            let mut res = (StatusCode::OK, e.body.as_str().to_owned()).into_response();
-            let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(e.media_type));
-            if let Ok(v) = HeaderValue::from_str(&disposition) {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            res
-        }
+        Ok(e) => super::download(&e.body, e.media_type, &e.file_name),
         Err(DeskError::Invalid(m)) => export_page(
             &app,
             &current,

@@ -792,8 +792,6 @@ pub(crate) async fn export_report(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
     if !case_id_ok(&id) {
         return desk_error(&app, &current, DeskError::NoSuchCase(id));
     }
@@ -809,17 +807,7 @@ pub(crate) async fn export_report(
         .export_intel_report(&current.handler, &id, number, format)
         .await
     {
-        Ok(e) => {
-            let mut res = (StatusCode::OK, e.body.as_str().to_owned()).into_response();
-            let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(e.media_type));
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", e.file_name))
-            {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            res
-        }
+        Ok(e) => super::download(&e.body, e.media_type, &e.file_name),
         Err(e) => desk_error(&app, &current, e),
     }
 }

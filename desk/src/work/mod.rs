@@ -234,6 +234,21 @@ pub(crate) fn unknown_case(e: &DeskError) -> Option<String> {
     }
 }
 
+/// An exported file as a download: its media type and a
+/// `Content-Disposition: attachment` with its file name (the raw export, a
+/// sanitised report, a disclosure).
+pub(crate) fn download(body: &str, media_type: &'static str, file_name: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut res = (StatusCode::OK, body.to_owned()).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
 /// The library's sentence with a capital letter and a full stop, for a page.
 pub(crate) fn capitalised(s: &str) -> String {
     let mut c = s.chars();

@@ -345,8 +345,6 @@ pub(crate) async fn disclose(
     Path(id): Path<String>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
     if !case_id_ok(&id) {
         return desk_error(&app, &current, DeskError::NoSuchCase(id));
     }
@@ -388,17 +386,7 @@ pub(crate) async fn disclose(
         .disclose(&current.handler, &id, &form, format)
         .await
     {
-        Ok(e) => {
-            let mut res = (StatusCode::OK, e.body.as_str().to_owned()).into_response();
-            let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(e.media_type));
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", e.file_name))
-            {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            res
-        }
+        Ok(e) => super::download(&e.body, e.media_type, &e.file_name),
         Err(DeskError::Invalid(m)) => {
             disclose_page(
                 &app,
