@@ -41,7 +41,7 @@ pub enum Served {
 /// The directory does not serve this console's current key for its force.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "KEY SUBSTITUTION: the server at {server} {got}, but this console's current key for force {force} is key id {expected_id} (public key {expected_pk}). Reporters who use this server now seal their reports to a key this console does not hold: whoever holds it can read them. Stop and tell your security lead and the platform operator; ask the operator for `quietline force key list {force}`. If your force rotated its key on another console, import that key file with `quietline-console key import FILE --current`"
+    "KEY SUBSTITUTION: the server at {server} {got}, but this console's current key for force {force} is key id {expected_id}. Reporters who use this server now seal their reports to a key this console does not hold: whoever holds it can read them. Stop and tell your security lead and the platform operator; ask the operator for `quietline force key list {force}`. If your force rotated its key on another console, import that key file with `quietline-console key import FILE --current`"
 )]
 pub struct KeySubstitution {
     /// The server's base URL.
@@ -98,9 +98,13 @@ pub fn check(
     }
     let served = entry.map(|e| (clean_line(&e.key_id, 64), clean_line(&e.public_key, 64)));
     let got = match &served {
-        Some((id, pk)) => {
-            format!("publishes key id {id} (public key {pk}) for force {force}")
-        }
+        // Key ids only: an id names its public key (a hash of it), and a
+        // 1,216-byte X-Wing key in base64 buried the message; the audit
+        // entry keeps both keys.
+        Some((id, _)) if *id == current.key_id().to_hex() => format!(
+            "publishes, under key id {id} for force {force}, a public key that is not that key's"
+        ),
+        Some((id, _)) => format!("publishes key id {id} for force {force}"),
         None => format!("does not list force {force} in its directory at all"),
     };
     Err(Box::new(KeySubstitution {
@@ -271,6 +275,20 @@ mod tests {
         ));
         let e = check(s, &[entry("north", &old)], "north", &ours, None).unwrap_err();
         assert!(e.to_string().contains("KEY SUBSTITUTION"), "{e}");
+        // The message names keys by id, not by their 1,216-byte public keys.
+        assert!(e.to_string().contains(&old.key_id().to_hex()), "{e}");
+        assert!(e.to_string().contains(&ours.key_id().to_hex()), "{e}");
+        assert!(!e.to_string().contains(&ours.to_base64url()[..40]), "{e}");
+        assert!(e.to_string().len() < 800, "{}", e.to_string().len());
+        // Another public key under this console's own key id is named as such.
+        let mut forged = entry("north", &theirs);
+        forged.key_id = ours.key_id().to_hex();
+        let e = check(s, &[forged], "north", &ours, None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a public key that is not that key's"),
+            "{e}"
+        );
         let e = check(s, &[entry("north", &theirs)], "north", &ours, Some(&old)).unwrap_err();
         assert!(
             e.audit_detail().contains(&theirs.key_id().to_hex())

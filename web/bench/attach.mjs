@@ -9,6 +9,9 @@
 //    part at once, against the raw ChaCha20-Poly1305 rate of the same library
 //    (@hpke/chacha20poly1305, i.e. noble-ciphers) sealing 64 KiB buffers in the
 //    same page, in the same run. Also the STREAM sealing alone (no read, no hash).
+//    The ceiling, "raw", is the cipher stream.js calls (@noble/ciphers'
+//    chacha20poly1305) sealing 64 KiB in place into one buffer: no
+//    allocation, no copy, nothing but the AEAD.
 // 2. With --base: a file of --upload-mb MB (a Blob made in the page) sealed and
 //    uploaded to that server (its real routes, the proof of work solved in the
 //    page), sampling the page's JS heap (CDP Runtime.getHeapUsage: used plus
@@ -37,14 +40,19 @@ const MB_SEAL = Number(opt("mb", 64));
 const BASE = opt("base", "");
 const FORCE = opt("force", "demo");
 const UPLOAD_MB = Number(opt("upload-mb", 100));
+// --no-heap: upload without sampling the heap (the sampler's forced GCs
+// stop the page; the throughput is then the page's own).
+const HEAP = !args.includes("--no-heap");
+// --in-flight N: parts on their way at once (upload.js's IN_FLIGHT otherwise).
+const IN_FLIGHT_ARG = Number(opt("in-flight", 0));
 
 const bundle = await esbuild.build({
   ...jsOptions(root),
   stdin: {
     contents: `
-      export { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+      export { chacha20poly1305 } from "@noble/ciphers/chacha.js";
       export { Encryptor, nonce, CHUNK_LEN } from "./src/attachments/stream.js";
-      export { sealAndUpload, blobReader } from "./src/attachments/upload.js";
+      export { sealAndUpload, blobReader, IN_FLIGHT } from "./src/attachments/upload.js";
       export { sha256 } from "@noble/hashes/sha2.js";
       export { solve, powHeader } from "./src/pow.js";`,
     resolveDir: root,
@@ -84,16 +92,16 @@ try {
   if (BASE) await page.addScriptTag({ url: "/attach.js" });
 
   Object.assign(out, await page.evaluate(async (mb) => {
-    const { Chacha20Poly1305, Encryptor, nonce, CHUNK_LEN, sealAndUpload, blobReader, sha256 } = globalThis.B;
+    const { chacha20poly1305, Encryptor, nonce, CHUNK_LEN, sealAndUpload, blobReader, sha256 } = globalThis.B;
     const bytes = mb * 1024 * 1024;
     const key = crypto.getRandomValues(new Uint8Array(32));
     const piece = crypto.getRandomValues(new Uint8Array(CHUNK_LEN));
     const now = () => performance.now();
-    // Raw AEAD: 64 KiB at a time, as the stream seals.
+    // Raw AEAD: 64 KiB at a time in place in one buffer, as the stream seals.
+    const sealedPiece = new Uint8Array(CHUNK_LEN + 16);
     const raw = async () => {
-      const ctx = new Chacha20Poly1305().createEncryptionContext(key.slice().buffer);
       const t0 = now();
-      for (let i = 0; i < bytes / CHUNK_LEN; i++) await ctx.seal(nonce(i, false).buffer, piece.slice().buffer, new ArrayBuffer(0));
+      for (let i = 0; i < bytes / CHUNK_LEN; i++) chacha20poly1305(key, nonce(i, false)).encrypt(sealedPiece.subarray(0, CHUNK_LEN), sealedPiece);
       return bytes / 1e6 / ((now() - t0) / 1000);
     };
     const streamOnly = async () => {
@@ -122,12 +130,14 @@ try {
       }
       return new Response("{}", { status: 200 });
     };
-    // With the page's hashing worker when the server's /attach.js is there (--base).
-    const worker = globalThis.QuietlineAttach && globalThis.QuietlineAttach.workerHasher;
-    const pagePath = async (hasher) => {
+    // With the page's hashing worker (it reads the File itself) when the
+    // server's /attach.js is there (--base).
+    const worker = globalThis.QuietlineAttach && globalThis.QuietlineAttach.workerDigest;
+    const pagePath = async (digest) => {
       const t0 = now();
       await sealAndUpload(blobReader(blob), bytes, "f", {
-        fetch: fake, prove: async () => "x", cancelled: () => false, wait: async () => {}, progress: () => {}, hasher,
+        fetch: fake, prove: async () => "x", cancelled: () => false, wait: async () => {}, progress: () => {},
+        digest: digest && (() => digest(blob)),
       });
       return bytes / 1e6 / ((now() - t0) / 1000);
     };
@@ -154,36 +164,21 @@ try {
   if (out.page_worker_mbps) console.log(`  the same, hashing in the page's worker:   ${out.page_worker_mbps.toFixed(1)} MB/s (${((100 * out.page_worker_mbps) / out.raw_mbps).toFixed(0)}% of raw): what the page does`);
 
   if (BASE) {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("HeapProfiler.enable");
-    await cdp.send("HeapProfiler.collectGarbage");
-    const heap = async () => {
-      const u = await cdp.send("Runtime.getHeapUsage");
-      return u.usedSize + (u.backingStorageSize || 0) + (u.embedderHeapUsedSize || 0);
-    };
-    const baseline = await heap();
-    let peak = baseline;
-    // Every 25th sample after a forced GC: what the page keeps alive (the
-    // peak above also counts garbage V8 has not collected yet).
-    let live = baseline;
-    let sampling = true;
-    const sampler = (async () => {
-      for (let i = 1; sampling; i++) {
-        peak = Math.max(peak, await heap().catch(() => peak));
-        if (i % 25 === 0) {
-          await cdp.send("HeapProfiler.collectGarbage").catch(() => {});
-          live = Math.max(live, await heap().catch(() => live));
-        }
-        await new Promise((ok) => setTimeout(ok, 20));
-      }
-    })();
-    const up = await page.evaluate(async ({ mb, force }) => {
-     try {
-      const { sealAndUpload, blobReader, solve, powHeader, CHUNK_LEN } = globalThis.B;
+    // The file first (a Blob: the browser keeps its bytes outside the JS
+    // heap, as it does a chosen File), then the baseline.
+    await page.evaluate(async (mb) => {
       const bytes = mb * 1000 * 1000;
-      const piece = new Uint8Array(1024 * 1024);
+      let piece = new Uint8Array(1024 * 1024);
       for (let i = 0; i < piece.length; i += 65536) crypto.getRandomValues(piece.subarray(i, i + 65536));
-      const blob = new Blob(Array.from({ length: Math.ceil(bytes / piece.length) }, () => piece)).slice(0, bytes);
+      globalThis.__file = new Blob(Array.from({ length: Math.ceil(bytes / piece.length) }, () => piece)).slice(0, bytes);
+      piece = null;
+    }, UPLOAD_MB);
+    await page.evaluate((n) => { globalThis.__upload = async ({ mb, force, blob }) => {
+     try {
+      const { sealAndUpload, blobReader, solve, powHeader, CHUNK_LEN, IN_FLIGHT } = globalThis.B;
+      const bytes = mb * 1000 * 1000;
+      // As the page does: the hashing worker reads the File beside the sealing.
+      const worker = globalThis.QuietlineAttach && globalThis.QuietlineAttach.workerDigest;
       const t0 = performance.now();
       let proved = 0;
       const e = await sealAndUpload(blobReader(blob), bytes, force, {
@@ -198,13 +193,57 @@ try {
         cancelled: () => false,
         wait: (a) => new Promise((ok) => setTimeout(ok, 1000 * (a + 1))),
         progress: () => {},
+        digest: worker && (() => worker(blob)),
+        inFlight: n || IN_FLIGHT,
       });
       const secs = (performance.now() - t0) / 1000;
       return { upload_mb: mb, upload_secs: secs, pow_secs: proved / 1000, upload_mbps: mb / (secs - proved / 1000), padded: e.padded_size, chunk: CHUNK_LEN };
      } catch (e) {
       return { error: `${e && e.code} ${e && e.status} ${e}` };
      }
-    }, { mb: UPLOAD_MB, force: FORCE }).finally(() => { sampling = false; });
+    }; }, IN_FLIGHT_ARG);
+    // A warm-up upload of 3 MB first, so the baseline holds the code the
+    // upload runs (compiled, with its feedback) and what the modules set up
+    // once: what is measured is then what an upload holds, not the code.
+    const warm = await page.evaluate(async (force) => {
+      const blob = new Blob([crypto.getRandomValues(new Uint8Array(65536))]);
+      return globalThis.__upload({ mb: 0.065536, force, blob });
+    }, FORCE);
+    if (warm.error) throw new Error(`the warm-up upload failed: ${warm.error}`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("HeapProfiler.enable");
+    await cdp.send("HeapProfiler.collectGarbage");
+    // The parts of the last reading after a forced GC (JS objects, ArrayBuffer
+    // backing stores, Blink's own heap), for the figures' breakdown.
+    let parts = null;
+    const heap = async () => {
+      const u = await cdp.send("Runtime.getHeapUsage");
+      parts = { js: u.usedSize, buffers: u.backingStorageSize || 0, blink: u.embedderHeapUsedSize || 0 };
+      return u.usedSize + (u.backingStorageSize || 0) + (u.embedderHeapUsedSize || 0);
+    };
+    const baseline = await heap();
+    const baseParts = parts;
+    let liveParts = parts;
+    let peak = baseline;
+    // Every 25th sample after a forced GC: what the page keeps alive (the
+    // peak above also counts garbage V8 has not collected yet).
+    let live = baseline;
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 1; sampling && HEAP; i++) {
+        peak = Math.max(peak, await heap().catch(() => peak));
+        if (i % 25 === 0) {
+          await cdp.send("HeapProfiler.collectGarbage").catch(() => {});
+          const now = await heap().catch(() => live);
+          if (now > live) {
+            live = now;
+            liveParts = parts;
+          }
+        }
+        await new Promise((ok) => setTimeout(ok, 20));
+      }
+    })();
+    const up = await page.evaluate((args) => globalThis.__upload({ ...args, blob: globalThis.__file }), { mb: UPLOAD_MB, force: FORCE }).finally(() => { sampling = false; });
     if (up.error) throw new Error(`the upload failed: ${up.error}`);
     sampling = false;
     await sampler;
@@ -213,6 +252,9 @@ try {
     console.log(`Upload of ${UPLOAD_MB} MB to ${BASE} (bucket ${up.padded / 2 ** 20} MiB): ${up.upload_secs.toFixed(1)} s, of which proof of work ${up.pow_secs.toFixed(1)} s; ${up.upload_mbps.toFixed(1)} MB/s sealed and uploaded`);
     console.log(`  JS heap (used + array buffers): baseline ${(baseline / 2 ** 20).toFixed(1)} MiB, peak ${(peak / 2 ** 20).toFixed(1)} MiB: +${((peak - baseline) / 2 ** 20).toFixed(2)} MiB = ${((peak - baseline) / window).toFixed(2)} × the chunk window (1 MiB)`);
     console.log(`  after forced GCs (every 0.5 s): peak ${(live / 2 ** 20).toFixed(1)} MiB: +${((live - baseline) / 2 ** 20).toFixed(2)} MiB = ${((live - baseline) / window).toFixed(2)} × the chunk window`);
+    const d = (k) => `${k} ${((liveParts[k] - baseParts[k]) / 2 ** 20).toFixed(2)}`;
+    console.log(`    of which (MiB over the baseline): ${d("js")}, ${d("buffers")}, ${d("blink")}`);
+    Object.assign(out, { heap_live_parts: liveParts, heap_base_parts: baseParts });
   }
   console.log(JSON.stringify(out));
 } finally {

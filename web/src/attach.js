@@ -17,7 +17,7 @@
 import { h, linkButton, hidden } from "./dom.js";
 import { clean, sniff, CleanError } from "./attachments/clean.js";
 import { readMeta, mergeKinds } from "./attachments/meta.js";
-import { getLimits, checkLimits, sealAndUpload, partsReader, blobReader, sha256Hex, UploadError, localHasher, hex } from "./attachments/upload.js";
+import { getLimits, checkLimits, sealAndUpload, partsReader, blobReader, sha256Hex, UploadError, hex } from "./attachments/upload.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 /** Files up to this size are read whole to be cleaned (photos); larger ones are never held in memory. */
@@ -232,7 +232,9 @@ async function upload(forceId, ctx) {
           if (attempt > 25) return Promise.reject(new UploadError("network"));
           return new Promise((ok) => setTimeout(ok, Math.min(5000, 1000 * 2 ** attempt)));
         },
-        hasher: workerHasher,
+        // A file read from the device is hashed by a worker reading it too,
+        // beside the sealing; a cleaned photo (in memory) is hashed here.
+        digest: item.cleaned ? undefined : () => workerDigest(item.file),
         progress: (done) => {
           p.resuming = false;
           p.done = before + done;
@@ -261,48 +263,47 @@ async function upload(forceId, ctx) {
 }
 
 /**
- * SHA-256 of a file in a worker (this same bundle, /attach.js, run as a
- * worker: the page's CSP allows same-origin workers), so hashing runs on
- * another core beside the sealing; as localHasher if none can start.
+ * SHA-256 of a File in a worker (this same bundle, /attach.js, run as a
+ * worker: the page's CSP allows same-origin workers) that reads the file
+ * itself, a piece at a time into one buffer, so hashing runs on another core
+ * beside the sealing and nothing passes between the two; in this thread if
+ * no worker can start.
  */
-function workerHasher() {
+function workerDigest(file) {
   let w;
   try {
     w = new Worker("/attach.js");
   } catch {
-    return localHasher();
+    return digestOf(file);
   }
-  let next = 0;
-  const waiting = new Map();
-  w.onmessage = ({ data }) => {
-    const r = waiting.get(data.n);
-    waiting.delete(data.n);
-    if (r) r[0](data.hex);
-  };
-  w.onerror = () => {
-    for (const r of waiting.values()) r[1](new UploadError("hash"));
-    waiting.clear();
-  };
-  const call = (msg, transfer) => new Promise((ok, no) => {
-    const n = next++;
-    waiting.set(n, [ok, no]);
-    w.postMessage({ ...msg, n }, transfer);
-  });
-  return {
-    update: (bytes) => call({ bytes }, [bytes.buffer]),
-    digest: () => call({ digest: true }).finally(() => w.terminate()),
-  };
+  return new Promise((ok, no) => {
+    w.onmessage = ({ data }) => (data.hex ? ok(data.hex) : no(new UploadError("hash")));
+    w.onerror = () => no(new UploadError("hash"));
+    w.postMessage({ file });
+  }).finally(() => w.terminate());
 }
 
-// Run as the hashing worker: one file's SHA-256, a part per message, in order.
-if (typeof document === "undefined" && typeof importScripts === "function") {
+/** A File's SHA-256 in hex, read in 64 KiB pieces into one reused buffer. */
+async function digestOf(file) {
   const h = sha256.create();
-  self.onmessage = ({ data }) => {
-    if (data.digest) return self.postMessage({ n: data.n, hex: hex(h.digest()) });
-    h.update(data.bytes);
-    data.bytes.fill(0);
-    self.postMessage({ n: data.n });
-  };
+  const read = blobReader(file);
+  let buf = new Uint8Array(65536);
+  try {
+    for (let at = 0; at < file.size; at += buf.length) {
+      const n = Math.min(buf.length, file.size - at);
+      buf = new Uint8Array((await read(at, n, buf.subarray(0, n))).buffer);
+      h.update(buf.subarray(0, n));
+    }
+    return hex(h.digest());
+  } finally {
+    buf.fill(0);
+    read.close();
+  }
+}
+
+// Run as the hashing worker: one File's SHA-256.
+if (typeof document === "undefined" && typeof importScripts === "function") {
+  self.onmessage = ({ data }) => digestOf(data.file).then((h) => self.postMessage({ hex: h }), () => self.postMessage({ error: true }));
 }
 
 /** The payload's attachment entries for a report to `forceId`, or null when a file is not yet uploaded to it. */
@@ -315,4 +316,4 @@ function entries(S, forceId) {
 /** The files' names, for check answers. */
 const names = (S) => ((S.att && S.att.items) || []).map((i) => i.name);
 
-globalThis.QuietlineAttach = { add, view, upload, entries, names, workerHasher };
+globalThis.QuietlineAttach = { add, view, upload, entries, names, workerDigest };

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 
-import { sealAndUpload, checkLimits, partsReader, blobReader, UploadError, localHasher } from "../src/attachments/upload.js";
+import { sealAndUpload, checkLimits, partsReader, blobReader, UploadError } from "../src/attachments/upload.js";
 import { open, sealedLen, bucketFor, SEALED_CHUNK_LEN } from "../src/attachments/stream.js";
 
 const PART_LEN = 16 * SEALED_CHUNK_LEN;
@@ -41,8 +41,9 @@ function fakeService({ drop = () => false, down = 0 } = {}) {
         throw new TypeError("Failed to fetch");
       }
       const want = n === blob.parts - 1 ? blob.size - n * PART_LEN : PART_LEN;
-      if (opts.body.length !== want) return json(400, { error: "bad_part" });
-      blob.held.set(n, new Uint8Array(opts.body));
+      const body = new Uint8Array(await opts.body.arrayBuffer());
+      if (body.length !== want) return json(400, { error: "bad_part" });
+      blob.held.set(n, body);
       return json(200, { complete: blob.held.size === blob.parts });
     }
     if (m && opts.method === undefined) {
@@ -76,7 +77,7 @@ test("a 2.5 MB file: three parts, the blob opens to the file, the entry's sizes 
   const f = file(2_500_000);
   const svc = fakeService();
   const done = [];
-  const e = await sealAndUpload(partsReader([f.subarray(0, 1000), f.subarray(1000)]), f.length, "north-shire", io(svc, { progress: (n) => done.push(n) }));
+  const e = await sealAndUpload(partsReader([f.subarray(0, 1000), f.subarray(1000)]), f.length, "north-shire", io(svc, { progress: (n) => done.push(n), inFlight: 1 }));
   assert.equal(e.padded_size, bucketFor(f.length));
   assert.equal(e.size, f.length);
   assert.equal(e.sha256_sent, createHash("sha256").update(f).digest("hex"));
@@ -91,7 +92,7 @@ test("a dropped part: the page asks what is held (through an outage) and sends o
   const f = file(3_300_000);
   const svc = fakeService({ drop: (n, attempt) => n === 2 && attempt === 1, down: 2 });
   const waits = [];
-  const e = await sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { wait: async (a) => { waits.push(a); } }));
+  const e = await sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { wait: async (a) => { waits.push(a); }, inFlight: 1 }));
   assert.deepEqual(svc.log.puts, [0, 1, 2, 2, 3], "parts 0 and 1 are not sent again");
   assert.deepEqual(waits, [0, 1, 2], "waited while the service was down");
   assert.equal(svc.log.statusAsks, 3);
@@ -102,7 +103,7 @@ test("a dropped part: the page asks what is held (through an outage) and sends o
 test("the first part dropped, then the status says none is held: everything from part 0, hashed once", async () => {
   const f = file(1_200_000);
   const svc = fakeService({ drop: (n, attempt) => n === 0 && attempt === 1 });
-  const e = await sealAndUpload(blobReader(new Blob([f])), f.length, "north-shire", io(svc));
+  const e = await sealAndUpload(blobReader(new Blob([f])), f.length, "north-shire", io(svc, { inFlight: 1 }));
   assert.deepEqual(svc.log.puts, [0, 0, 1]);
   assert.equal(e.sha256_sent, createHash("sha256").update(f).digest("hex"));
 });
@@ -112,7 +113,7 @@ test("Cancel stops before the next part; giving up while the service is down fai
   let stop = false;
   const svc = fakeService();
   await assert.rejects(
-    sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { progress: () => { stop = true; }, cancelled: () => stop })),
+    sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { progress: () => { stop = true; }, cancelled: () => stop, inFlight: 1 })),
     (e) => e instanceof UploadError && e.code === "cancelled");
   assert.deepEqual(svc.log.puts, [0]);
   const gone = fakeService({ drop: (n) => n === 1, down: 1000 });
@@ -137,28 +138,38 @@ test("limits: count, each file's sealed size, the total", () => {
   assert.deepEqual(checkLimits([2 ** 31], { ...limits, max_blob_len: 2 ** 40 }), { code: "too_large", index: 0, max: 250_000_000 });
 });
 
-test("a hasher beside the sealing (as the page's worker): given each part once, in order, one part at a time", async () => {
-  const f = file(3_300_000);
-  const svc = fakeService({ drop: (n, attempt) => n === 2 && attempt === 1 });
-  const seen = [];
-  let busy = 0;
-  let most = 0;
-  const hasher = () => {
-    const inner = localHasher();
-    return {
-      update: async (bytes) => {
-        most = Math.max(most, ++busy);
-        seen.push(bytes.length);
-        await new Promise((ok) => setTimeout(ok, 5));
-        await inner.update(bytes);
-        busy--;
-      },
-      digest: inner.digest,
-    };
-  };
-  const e = await sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { hasher }));
-  assert.deepEqual(seen, [1048576, 1048576, 1048576, 3300000 - 3 * 1048576]);
-  assert.equal(most, 1, "one part with the hasher at a time");
-  assert.equal(e.sha256_sent, createHash("sha256").update(f).digest("hex"));
+test("a digest from elsewhere (the page's worker over the File): nothing hashed here, its answer is the entry's", async () => {
+  const f = file(1_500_000);
+  const svc = fakeService();
+  const e = await sealAndUpload(partsReader([f]), f.length, "north-shire", io(svc, { digest: async () => "d".repeat(64) }));
+  assert.equal(e.sha256_sent, "d".repeat(64));
   assert.deepEqual(await open(fromB64url(e.key), e.size, e.padded_size, svc.sealed()), f);
+});
+
+test("three parts on their way at once: a part dropped among them is the only one sent again", async () => {
+  const f = file(6_500_000);
+  const svc = fakeService({ drop: (n, attempt) => n === 3 && attempt === 1 });
+  const done = [];
+  const e = await sealAndUpload(blobReader(new Blob([f])), f.length, "north-shire", io(svc, { inFlight: 3, progress: (n) => done.push(n) }));
+  const counts = {};
+  for (const n of svc.log.puts) counts[n] = (counts[n] || 0) + 1;
+  assert.deepEqual(counts, { 0: 1, 1: 1, 2: 1, 3: 2, 4: 1, 5: 1, 6: 1, 7: 1 }, "8 parts (an 8 MiB bucket), part 3 twice");
+  assert.equal(done.at(-1), f.length, "progress ends at the file's size");
+  assert.ok(done.every((n, i) => i === 0 || n >= done[i - 1]), "progress never goes back");
+  assert.equal(e.sha256_sent, createHash("sha256").update(f).digest("hex"), "each octet hashed once, in order");
+  assert.deepEqual(await open(fromB64url(e.key), e.size, e.padded_size, svc.sealed()), f);
+});
+
+test("the Blob reader: pieces read in order from one stream, a read elsewhere opens another, the bytes are the file's", async () => {
+  const f = file(300_000);
+  const read = blobReader(new Blob([f]));
+  const buf = new Uint8Array(200_000);
+  let v = await read(0, 65536, buf.subarray(0, 65536));
+  assert.deepEqual(new Uint8Array(v.buffer, v.byteOffset, 65536), f.subarray(0, 65536));
+  v = await read(65536, 1000, new Uint8Array(v.buffer).subarray(70000, 71000));
+  assert.deepEqual(new Uint8Array(v.buffer, v.byteOffset, 1000), f.subarray(65536, 66536));
+  v = await read(250_000, 50_000, new Uint8Array(v.buffer).subarray(0, 50_000));
+  assert.deepEqual(new Uint8Array(v.buffer, v.byteOffset, 50_000), f.subarray(250_000));
+  await assert.rejects(read(299_000, 5000, new Uint8Array(5000)), (e) => e instanceof UploadError);
+  read.close();
 });

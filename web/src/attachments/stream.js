@@ -6,11 +6,14 @@
 //
 // It owns the buckets, the nonces and the chunk-by-chunk checks. It does not
 // read files, draw keys (the caller passes 32 random octets), hash, or upload.
-// ChaCha20-Poly1305 is @hpke/chacha20poly1305's (noble-ciphers), already in
-// the page's lock file; nothing here is a primitive. This module is loaded
-// only when a reporter adds a file.
+// ChaCha20-Poly1305 is noble-ciphers' (@noble/ciphers, the code the page's
+// @hpke/chacha20poly1305 wraps), called directly because only it seals into a
+// buffer the caller gives: a part is sealed chunk by chunk into one reused
+// buffer, with no allocation per chunk (BENCHMARKS.md#attachments-issue-19,
+// the page's memory). Nothing here is a primitive. This module is loaded only
+// when a reporter adds a file.
 
-import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 
 /** Plaintext octets per chunk. */
 export const CHUNK_LEN = 65536;
@@ -71,9 +74,10 @@ function chunkCount(realLen, paddedLen) {
 
 const realInChunk = (realLen, index) => Math.max(0, Math.min(CHUNK_LEN, realLen - index * CHUNK_LEN));
 
-function context(key) {
+/** A copy of the key, checked (the caller zeroes its own; `forget()` zeroes this one). */
+function keyCopy(key) {
   if (!(key instanceof Uint8Array) || key.length !== 32) throw new TypeError("an attachment key is 32 bytes");
-  return new Chacha20Poly1305().createEncryptionContext(key.slice().buffer);
+  return key.slice();
 }
 
 /** Seals a file chunk by chunk, so the page never holds more than one chunk of it sealed. */
@@ -83,7 +87,11 @@ export class Encryptor {
     this.realLen = realLen;
     this.paddedLen = paddedLen;
     this.next = 0;
-    this.ctx = context(key);
+    this.key = keyCopy(key);
+  }
+  /** Zero this encryptor's copy of the key (it seals nothing more). */
+  forget() {
+    this.key.fill(0);
   }
   /** Octets of the file the next chunk takes. */
   get nextInputLen() {
@@ -108,14 +116,25 @@ export class Encryptor {
    * over the same plaintext; nothing else is ever sealed under this key).
    */
   async sealAt(index, data) {
+    const out = new Uint8Array(SEALED_CHUNK_LEN);
+    this.sealInto(index, data, out);
+    return out;
+  }
+  /**
+   * As sealAt, into `out` (exactly SEALED_CHUNK_LEN octets, e.g. a view of a
+   * part's buffer): the chunk is zero-padded and sealed in place there, so
+   * sealing allocates nothing per chunk. `data` must not overlap `out`
+   * unless it starts where `out` starts.
+   */
+  sealInto(index, data, out) {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.chunks) throw new StreamError("trailing_data", `there is no chunk ${index}`);
     const want = realInChunk(this.realLen, index);
     if (data.length !== want) throw new StreamError("wrong_chunk_input", `chunk ${index} takes ${want} bytes of the file, not ${data.length}`);
-    const plain = new Uint8Array(CHUNK_LEN);
-    plain.set(data);
-    const sealed = new Uint8Array(await this.ctx.seal(nonce(index, index + 1 === this.chunks).buffer, plain.buffer, new ArrayBuffer(0)));
-    plain.fill(0);
-    return sealed;
+    if (!(out instanceof Uint8Array) || out.length !== SEALED_CHUNK_LEN) throw new TypeError(`a sealed chunk is ${SEALED_CHUNK_LEN} bytes`);
+    if (data.buffer !== out.buffer || data.byteOffset !== out.byteOffset) out.set(data);
+    out.fill(0, want, CHUNK_LEN);
+    const plain = out.subarray(0, CHUNK_LEN);
+    chacha20poly1305(this.key, nonce(index, index + 1 === this.chunks)).encrypt(plain, out);
   }
 }
 
@@ -138,7 +157,7 @@ export class Decryptor {
     this.chunks = chunkCount(realLen, paddedLen);
     this.realLen = realLen;
     this.next = 0;
-    this.ctx = context(key);
+    this.key = keyCopy(key);
   }
   /** The file's octets in the next chunk (empty for padding only). */
   async openNext(chunk) {
@@ -147,7 +166,7 @@ export class Decryptor {
     if (chunk.length !== SEALED_CHUNK_LEN) throw new StreamError("bad_length", `chunk ${index} is not ${SEALED_CHUNK_LEN} bytes`);
     let body;
     try {
-      body = new Uint8Array(await this.ctx.open(nonce(index, index + 1 === this.chunks).buffer, chunk.slice().buffer, new ArrayBuffer(0)));
+      body = chacha20poly1305(this.key, nonce(index, index + 1 === this.chunks)).decrypt(chunk);
     } catch {
       throw new StreamError("chunk_failed", `chunk ${index} does not authenticate at its place`, index);
     }
