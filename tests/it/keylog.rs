@@ -10,6 +10,7 @@
 //! serving the directory.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -53,6 +54,118 @@ fn code(r: Result<quietline_crypto::keys::KeyId, AdminError>) -> String {
         Err(e) => format!("other: {e}"),
         Ok(k) => format!("accepted {k}"),
     }
+}
+
+/// The octets of a signed statement given as base64url text.
+fn statement_bytes(text: &str) -> Vec<u8> {
+    SignedStatement::from_base64url(text)
+        .unwrap()
+        .as_bytes()
+        .to_vec()
+}
+
+/// The `quietline` binary's `--database-url URL`, or nothing for SQLite.
+fn database_args(database_url: Option<&str>) -> Vec<&str> {
+    database_url.map_or_else(Vec::new, |url| vec!["--database-url", url])
+}
+
+/// `quietline force add ID --name NAME`, then `force signer set ID` with a new
+/// 1-of-1 signing key: the key, and what `signer set` printed.
+fn admin_signed_force(
+    d: &Path,
+    database_url: Option<&str>,
+    id: &str,
+    name: &str,
+) -> (SigningSecret, String) {
+    admin_ok(d, database_url, &["force", "add", id, "--name", name]);
+    let a = SigningSecret::generate(&mut rng());
+    let out = admin_ok(
+        d,
+        database_url,
+        &[
+            "force",
+            "signer",
+            "set",
+            id,
+            "--public-key",
+            &a.public_key().to_base64url(),
+        ],
+    );
+    (a, out)
+}
+
+/// `quietline force key add FORCE --statement TEXT`, which must succeed.
+fn admin_statement(d: &Path, database_url: Option<&str>, force: &str, text: &str) -> String {
+    admin_ok(
+        d,
+        database_url,
+        &["force", "key", "add", force, "--statement", text],
+    )
+}
+
+/// Run `$body` with `$c` a raw connection to the database `$url` names and
+/// `$pg` whether it is PostgreSQL, then close it. A macro, not a function:
+/// the two connection types share no trait a test could take without sqlx's
+/// `any` driver, which the workspace does not build.
+macro_rules! with_connection {
+    ($url:expr, |$c:ident, $pg:ident| $body:block) => {{
+        let url: &str = $url;
+        if url.starts_with("sqlite:") {
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .unwrap()
+                .create_if_missing(true);
+            let mut $c = sqlx::SqliteConnection::connect_with(&options)
+                .await
+                .unwrap();
+            let $pg = false;
+            $body
+            $c.close().await.unwrap();
+        } else {
+            let mut $c = sqlx::PgConnection::connect(url).await.unwrap();
+            let $pg = true;
+            $body
+            $c.close().await.unwrap();
+        }
+    }};
+}
+
+/// Declare the tests `$sqlite` and `$postgres`: `$check` run against SQLite
+/// and against a fresh PostgreSQL database. A `url` check takes the
+/// database's URL (SQLite in a temporary directory); a `binary` check takes
+/// the `--database-url` the `quietline` binary is given (`None`: SQLite in its
+/// data directory).
+macro_rules! on_both_backends {
+    (url $check:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $check(&sqlite_url(dir.path())).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let Some(db) = fresh_database().await else {
+                return;
+            };
+            $check(db.url()).await;
+            db.cleanup().await;
+        }
+    };
+    (binary $check:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $check(None).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            let Some(db) = fresh_database().await else {
+                return;
+            };
+            $check(Some(db.url())).await;
+            db.cleanup().await;
+        }
+    };
 }
 
 async fn statements_and_signers(s: Arc<dyn Storage>) {
@@ -249,48 +362,25 @@ async fn statements_and_signers(s: Arc<dyn Storage>) {
     assert_eq!(s.current_statements().await.unwrap().len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn statements_and_signers_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = storage::open(&sqlite_url(dir.path())).await.unwrap();
+/// [`statements_and_signers`] on a storage opened at `url`.
+async fn statements_and_signers_at(url: &str) {
+    let s = storage::open(url).await.unwrap();
     statements_and_signers(s.clone()).await;
     s.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn statements_and_signers_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    let s = storage::open(db.url()).await.unwrap();
-    statements_and_signers(s.clone()).await;
-    s.close().await;
-    db.cleanup().await;
-}
+on_both_backends!(
+    url statements_and_signers_at:
+    statements_and_signers_sqlite,
+    statements_and_signers_postgres
+);
 
 /// The `quietline` binary: `force signer set`, `force key add --statement`,
 /// a bare key refused, and the directory serving a statement that verifies.
 async fn admin_commands_and_directory(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    admin_ok(
-        d,
-        database_url,
-        &["force", "add", "north", "--name", "North"],
-    );
-    let a = SigningSecret::generate(&mut rng());
-    let out = admin_ok(
-        d,
-        database_url,
-        &[
-            "force",
-            "signer",
-            "set",
-            "north",
-            "--public-key",
-            &a.public_key().to_base64url(),
-        ],
-    );
+    let (a, out) = admin_signed_force(d, database_url, "north", "North");
     assert_eq!(
         out,
         format!(
@@ -341,11 +431,7 @@ async fn admin_commands_and_directory(database_url: Option<&str>) {
 
     let k1 = new_key();
     let st = sign(&first("north", k1.clone()), &[&a]);
-    let out = admin_ok(
-        d,
-        database_url,
-        &["force", "key", "add", "north", "--statement", &st],
-    );
+    let out = admin_statement(d, database_url, "north", &st);
     assert_eq!(out, format!("{}\n", k1.key_id()));
     // Replayed: refused, with the statement's code.
     let again = admin(
@@ -359,20 +445,9 @@ async fn admin_commands_and_directory(database_url: Option<&str>) {
         again.stderr
     );
 
-    let mut extra = vec![];
-    if let Some(url) = database_url {
-        extra = vec!["--database-url", url];
-    }
-    let server = Process::serve(d, &extra);
-    let body = client()
-        .get(server.url("/api/v1/forces"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let dirj: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let server = Process::serve(d, &database_args(database_url));
+    let body = get(&server, "/api/v1/forces").await.2;
+    let dirj: serde_json::Value = serde_json::from_str(&body).unwrap();
     let north = &dirj[0];
     assert_eq!(north["key_id"], k1.key_id().to_hex());
     let served = SignedStatement::from_base64url(north["statement"].as_str().unwrap()).unwrap();
@@ -383,19 +458,11 @@ async fn admin_commands_and_directory(database_url: Option<&str>) {
     assert_eq!(verified.public_key.to_base64url(), north["public_key"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_commands_and_directory_sqlite() {
-    admin_commands_and_directory(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_commands_and_directory_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    admin_commands_and_directory(Some(db.url())).await;
-    db.cleanup().await;
-}
+on_both_backends!(
+    binary admin_commands_and_directory:
+    admin_commands_and_directory_sqlite,
+    admin_commands_and_directory_postgres
+);
 
 /// `serve --demo` gives the demo force a signing key and registers its key
 /// as a signed statement, so the demo runs the signed path from the first
@@ -408,14 +475,7 @@ async fn serve_demo_signs_its_key() {
     let demo = data.join("demo");
     let server = Process::serve(&data, &["--demo"]);
     let printed = server.stdout_so_far();
-    let body = client()
-        .get(server.url("/api/v1/forces"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = get(&server, "/api/v1/forces").await.2;
     let first = server.stop();
     assert!(first.success);
     let printed = printed + &String::from_utf8_lossy(&first.stdout);
@@ -444,7 +504,7 @@ async fn serve_demo_signs_its_key() {
             .unwrap();
     assert_eq!(sk.public_key(), info.public_key);
 
-    let forces: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let forces: serde_json::Value = serde_json::from_str(&body).unwrap();
     let served = forces[0]["statement"].as_str().unwrap();
     // The demo's statement is the key log's first entry.
     assert_eq!(forces[0]["log_index"], 0);
@@ -529,12 +589,7 @@ async fn log_storage(url: &str) {
     let mut expected: Vec<Vec<u8>> = Vec::new();
     let mut add = |force: &str, st: &KeyStatement, by: &SigningSecret| {
         let text = sign(st, &[by]);
-        expected.push(
-            SignedStatement::from_base64url(&text)
-                .unwrap()
-                .as_bytes()
-                .to_vec(),
-        );
+        expected.push(statement_bytes(&text));
         (force.to_owned(), text)
     };
     let n0 = first("north", new_key());
@@ -623,10 +678,7 @@ async fn log_storage(url: &str) {
             qa::add_signed_force_key(s.as_ref(), &force, &text, t)
                 .await
                 .unwrap();
-            SignedStatement::from_base64url(&text)
-                .unwrap()
-                .as_bytes()
-                .to_vec()
+            statement_bytes(&text)
         }));
     }
     let mut added = BTreeSet::new();
@@ -649,28 +701,24 @@ async fn log_storage(url: &str) {
     s.close().await;
 
     // The database itself refuses to rewrite the log.
-    if url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        for sql in [
-            "UPDATE keylog_entries SET entry = x'00' WHERE idx = 0",
-            "DELETE FROM keylog_entries WHERE idx = 3",
-        ] {
+    with_connection!(url, |c, pg| {
+        let refused: &[&'static str] = if pg {
+            &[
+                "UPDATE keylog_entries SET entry = '\\x00' WHERE idx = 0",
+                "DELETE FROM keylog_entries WHERE idx = 3",
+                "TRUNCATE keylog_entries",
+            ]
+        } else {
+            &[
+                "UPDATE keylog_entries SET entry = x'00' WHERE idx = 0",
+                "DELETE FROM keylog_entries WHERE idx = 3",
+            ]
+        };
+        for &sql in refused {
             let e = sqlx::query(sql).execute(&mut c).await.unwrap_err();
             assert!(e.to_string().contains("only grows"), "{e}");
         }
-        c.close().await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        for sql in [
-            "UPDATE keylog_entries SET entry = '\\x00' WHERE idx = 0",
-            "DELETE FROM keylog_entries WHERE idx = 3",
-            "TRUNCATE keylog_entries",
-        ] {
-            let e = sqlx::query(sql).execute(&mut c).await.unwrap_err();
-            assert!(e.to_string().contains("only grows"), "{e}");
-        }
-        c.close().await.unwrap();
-    }
+    });
     // Reopened: all still there, and the same seed.
     let s = storage::open(url).await.unwrap();
     assert_eq!(s.keylog_entries(0, 10).await.unwrap(), expected);
@@ -681,20 +729,7 @@ async fn log_storage(url: &str) {
     s.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn log_storage_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    log_storage(&sqlite_url(dir.path())).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn log_storage_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    log_storage(db.url()).await;
-    db.cleanup().await;
-}
+on_both_backends!(url log_storage: log_storage_sqlite, log_storage_postgres);
 
 /// Migration 0008 backfills the statements stored before it, in (force id,
 /// sequence) order with force ids compared as bytes ("a-z" before "ab",
@@ -755,19 +790,15 @@ async fn backfill(url: &str) {
             ),
         )
     };
-    if url.starts_with("sqlite:") {
-        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-            .unwrap()
-            .create_if_missing(true);
-        let mut c = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations/sqlite")
-            .run_to(7, &mut c)
-            .await
-            .unwrap();
+    with_connection!(url, |c, pg| {
+        let migrations = if pg {
+            sqlx::migrate!("./migrations/postgres")
+        } else {
+            sqlx::migrate!("./migrations/sqlite")
+        };
+        migrations.run_to(7, &mut c).await.unwrap();
         for (f, st, bytes) in &signed {
-            let (pre, (sql, key_id, stmt)) = insert(f, st, bytes, false);
+            let (pre, (sql, key_id, stmt)) = insert(f, st, bytes, pg);
             for (sql, binds) in pre {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (i, b) in binds.into_iter().enumerate() {
@@ -788,37 +819,7 @@ async fn backfill(url: &str) {
                 .await
                 .unwrap();
         }
-        c.close().await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::migrate!("./migrations/postgres")
-            .run_to(7, &mut c)
-            .await
-            .unwrap();
-        for (f, st, bytes) in &signed {
-            let (pre, (sql, key_id, stmt)) = insert(f, st, bytes, true);
-            for (sql, binds) in pre {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (i, b) in binds.into_iter().enumerate() {
-                    q = if i == 0 {
-                        q.bind(String::from_utf8(b).unwrap())
-                    } else {
-                        q.bind(b)
-                    };
-                }
-                q.execute(&mut c).await.unwrap();
-            }
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(f.clone())
-                .bind(st.sequence as i64)
-                .bind(key_id)
-                .bind(stmt)
-                .execute(&mut c)
-                .await
-                .unwrap();
-        }
-        c.close().await.unwrap();
-    }
+    });
     let s = storage::open(url).await.unwrap();
     let want: Vec<Vec<u8>> = [1usize, 2, 0]
         .iter()
@@ -828,20 +829,7 @@ async fn backfill(url: &str) {
     s.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backfill_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    backfill(&sqlite_url(dir.path())).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backfill_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    backfill(db.url()).await;
-    db.cleanup().await;
-}
+on_both_backends!(url backfill: backfill_sqlite, backfill_postgres);
 
 async fn get(server: &Process, path: &str) -> (u16, String, String) {
     let res = client().get(server.url(path)).send().await.unwrap();
@@ -870,6 +858,22 @@ fn hashes(v: &serde_json::Value) -> Vec<kl::Hash> {
         .collect()
 }
 
+/// The consistency `proof` (as served) from size `from` to `to` fails with
+/// `inconsistent` between the roots `old` and `new`.
+fn assert_inconsistent(
+    (from, to): (u64, u64),
+    proof: &serde_json::Value,
+    old: &kl::Hash,
+    new: &kl::Hash,
+) {
+    assert_eq!(
+        kl::verify_consistency(from, to, &hashes(proof), old, new)
+            .unwrap_err()
+            .code(),
+        "inconsistent"
+    );
+}
+
 fn b64(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -887,24 +891,10 @@ async fn log_over_http(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let t = today();
-    let mut signers = Vec::new();
-    for f in ["north", "south"] {
-        admin_ok(d, database_url, &["force", "add", f, "--name", f]);
-        let a = SigningSecret::generate(&mut rng());
-        admin_ok(
-            d,
-            database_url,
-            &[
-                "force",
-                "signer",
-                "set",
-                f,
-                "--public-key",
-                &a.public_key().to_base64url(),
-            ],
-        );
-        signers.push(a);
-    }
+    let signers: Vec<SigningSecret> = ["north", "south"]
+        .iter()
+        .map(|f| admin_signed_force(d, database_url, f, f).0)
+        .collect();
     let n0 = first("north", new_key());
     let s0 = first("south", new_key());
     let n1 = n0.next(new_key(), t - 1, t + 30);
@@ -912,19 +902,13 @@ async fn log_over_http(database_url: Option<&str>) {
         .iter()
         .map(|(f, st, k)| {
             let text = sign(st, &[&signers[*k]]);
-            admin_ok(
-                d,
-                database_url,
-                &["force", "key", "add", f, "--statement", &text],
-            );
+            admin_statement(d, database_url, f, &text);
             text
         })
         .collect();
 
     let mut extra = vec!["--keylog-origin", "report.example.test/keylog"];
-    if let Some(url) = database_url {
-        extra.extend(["--database-url", url]);
-    }
+    extra.extend(database_args(database_url));
     let server = Process::serve(d, &extra);
     let (status, ct, vkey) = get(&server, "/api/v1/keylog/key").await;
     assert_eq!((status, ct.as_str()), (200, "text/plain"));
@@ -997,18 +981,7 @@ async fn log_over_http(database_url: Option<&str>) {
 
     // Another statement, added while the server runs.
     let n2 = n1.next(new_key(), t - 1, t + 30);
-    admin_ok(
-        d,
-        database_url,
-        &[
-            "force",
-            "key",
-            "add",
-            "north",
-            "--statement",
-            &sign(&n2, &[&signers[0]]),
-        ],
-    );
+    admin_statement(d, database_url, "north", &sign(&n2, &[&signers[0]]));
     let (_, _, note2) = get(&server, "/api/v1/keylog/checkpoint").await;
     let cp2 = key.open_checkpoint(&note2).unwrap();
     assert_eq!(cp2.size, 4);
@@ -1019,12 +992,7 @@ async fn log_over_http(database_url: Option<&str>) {
     );
     kl::verify_consistency(3, 4, &hashes(&proof), &cp.root, &cp2.root).unwrap();
     // A checkpoint that is not the old one does not pass.
-    assert_eq!(
-        kl::verify_consistency(3, 4, &hashes(&proof), &cp2.root, &cp2.root)
-            .unwrap_err()
-            .code(),
-        "inconsistent"
-    );
+    assert_inconsistent((3, 4), &proof, &cp2.root, &cp2.root);
     let none = get_json(&server, "/api/v1/keylog/entries?start=4&end=4").await;
     assert!(none["entries"].as_array().unwrap().is_empty());
     for (from, to) in [(0, 4), (4, 4), (0, 0)] {
@@ -1114,19 +1082,7 @@ async fn log_over_http(database_url: Option<&str>) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn log_over_http_sqlite() {
-    log_over_http(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn log_over_http_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    log_over_http(Some(db.url())).await;
-    db.cleanup().await;
-}
+on_both_backends!(binary log_over_http: log_over_http_sqlite, log_over_http_postgres);
 
 /// Entries come at most 256 a request, from `start`; the caller pages on.
 async fn entries_page(database_url: Option<&str>) {
@@ -1166,11 +1122,7 @@ async fn entries_page(database_url: Option<&str>) {
         want.push(entry);
     }
     s.close().await;
-    let mut extra = vec![];
-    if let Some(url) = database_url {
-        extra = vec!["--database-url", url];
-    }
-    let server = Process::serve(dir.path(), &extra);
+    let server = Process::serve(dir.path(), &database_args(database_url));
     let mut got = Vec::new();
     while got.len() < 300 {
         let page = get_json(
@@ -1209,19 +1161,7 @@ async fn entries_page(database_url: Option<&str>) {
     assert!(server.stop().success);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn entries_page_sqlite() {
-    entries_page(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn entries_page_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    entries_page(Some(db.url())).await;
-    db.cleanup().await;
-}
+on_both_backends!(binary entries_page: entries_page_sqlite, entries_page_postgres);
 
 /// Two instances on one database sign the same checkpoint with the same key;
 /// and a history rewritten behind a reader's checkpoint (an entry changed
@@ -1231,44 +1171,13 @@ async fn replicas_and_a_rewritten_history(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let t = today();
-    admin_ok(
-        d,
-        database_url,
-        &["force", "add", "north", "--name", "North"],
-    );
-    let a = SigningSecret::generate(&mut rng());
-    admin_ok(
-        d,
-        database_url,
-        &[
-            "force",
-            "signer",
-            "set",
-            "north",
-            "--public-key",
-            &a.public_key().to_base64url(),
-        ],
-    );
+    let (a, _) = admin_signed_force(d, database_url, "north", "North");
     let n0 = first("north", new_key());
     let n1 = n0.next(new_key(), t - 1, t + 30);
     for st in [&n0, &n1] {
-        admin_ok(
-            d,
-            database_url,
-            &[
-                "force",
-                "key",
-                "add",
-                "north",
-                "--statement",
-                &sign(st, &[&a]),
-            ],
-        );
+        admin_statement(d, database_url, "north", &sign(st, &[&a]));
     }
-    let mut extra = vec![];
-    if let Some(url) = database_url {
-        extra = vec!["--database-url", url];
-    }
+    let extra = database_args(database_url);
     let one = Process::serve(d, &extra);
     let two = Process::serve(d, &extra);
     let vkey = get(&one, "/api/v1/keylog/key").await.2;
@@ -1288,56 +1197,34 @@ async fn replicas_and_a_rewritten_history(database_url: Option<&str>) {
         e[last] ^= 1;
         e
     };
-    if database_url.is_none() {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query("DROP TRIGGER keylog_entries_no_update")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE keylog_entries SET entry = ?1 WHERE idx = 0")
+    with_connection!(url, |c, pg| {
+        let (drop_trigger, update) = if pg {
+            (
+                "DROP TRIGGER keylog_entries_no_change ON keylog_entries",
+                "UPDATE keylog_entries SET entry = $1 WHERE idx = 0",
+            )
+        } else {
+            (
+                "DROP TRIGGER keylog_entries_no_update",
+                "UPDATE keylog_entries SET entry = ?1 WHERE idx = 0",
+            )
+        };
+        sqlx::query(drop_trigger).execute(&mut c).await.unwrap();
+        sqlx::query(update)
             .bind(&forged)
             .execute(&mut c)
             .await
             .unwrap();
-        c.close().await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query("DROP TRIGGER keylog_entries_no_change ON keylog_entries")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE keylog_entries SET entry = $1 WHERE idx = 0")
-            .bind(&forged)
-            .execute(&mut c)
-            .await
-            .unwrap();
-        c.close().await.unwrap();
-    }
+    });
     let n2 = n1.next(new_key(), t - 1, t + 30);
-    admin_ok(
-        d,
-        database_url,
-        &[
-            "force",
-            "key",
-            "add",
-            "north",
-            "--statement",
-            &sign(&n2, &[&a]),
-        ],
-    );
+    admin_statement(d, database_url, "north", &sign(&n2, &[&a]));
     let server = Process::serve(d, &extra);
     let new = key
         .open_checkpoint(&get(&server, "/api/v1/keylog/checkpoint").await.2)
         .unwrap();
     assert_eq!(new.size, 3);
     let proof = get_json(&server, "/api/v1/keylog/proof/consistency?from=2&to=3").await;
-    assert_eq!(
-        kl::verify_consistency(2, 3, &hashes(&proof), &old.root, &new.root)
-            .unwrap_err()
-            .code(),
-        "inconsistent"
-    );
+    assert_inconsistent((2, 3), &proof, &old.root, &new.root);
     // The same size again with another root: a fork, signed by the log key.
     let same = get_json(&server, "/api/v1/keylog/proof/consistency?from=2&to=2").await;
     let now2 = kl::tree_root(
@@ -1353,16 +1240,8 @@ async fn replicas_and_a_rewritten_history(database_url: Option<&str>) {
     assert!(server.stop().success);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_and_a_rewritten_history_sqlite() {
-    replicas_and_a_rewritten_history(None).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_and_a_rewritten_history_postgres() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
-    replicas_and_a_rewritten_history(Some(db.url())).await;
-    db.cleanup().await;
-}
+on_both_backends!(
+    binary replicas_and_a_rewritten_history:
+    replicas_and_a_rewritten_history_sqlite,
+    replicas_and_a_rewritten_history_postgres
+);

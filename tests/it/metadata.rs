@@ -119,6 +119,76 @@ fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// `req` with the canaries a client puts in its headers: forwarding
+/// headers, User-Agent, cookie and referer.
+fn with_canaries(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    req.header("x-forwarded-for", FORWARDED_IP)
+        .header("x-real-ip", FORWARDED_IP)
+        .header("forwarded", format!("for={FORWARDED_IP}"))
+        .header("user-agent", USER_AGENT)
+        .header("cookie", "session=canary-cookie-5150")
+        .header("referer", "https://example.org/canary-referer-8080")
+}
+
+/// Add the times of day of a run from `started` to `ended` (UTC every 30
+/// seconds, and the `local` ones seen) and its Unix seconds to `needles`,
+/// then sort them and drop repeats.
+fn add_times(needles: &mut Vec<String>, started: u64, ended: u64, local: Vec<String>) {
+    for t in (started..=ended + 1).step_by(30).chain([ended]) {
+        needles.push(hh_mm(t));
+    }
+    needles.extend(local);
+    for t in started..=ended {
+        needles.push(t.to_string());
+    }
+    needles.sort();
+    needles.dedup();
+}
+
+/// The proof of work solved from a challenge response's JSON over `body`.
+fn solve_challenge(v: &serde_json::Value, body: &[u8]) -> String {
+    let challenge = URL_SAFE_NO_PAD
+        .decode(v["challenge"].as_str().unwrap())
+        .unwrap();
+    solve(
+        challenge.try_into().unwrap(),
+        v["difficulty"].as_u64().unwrap() as u8,
+        body,
+    )
+}
+
+/// For a blob of `size` sealed octets to `north`: the body that begins its
+/// upload, and the proof of work over it solved from the blob challenge
+/// response `res`.
+async fn blob_body_and_pow(res: reqwest::Response, size: u64) -> (Vec<u8>, String) {
+    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+    let body = format!(r#"{{"force":"north","size":{size}}}"#).into_bytes();
+    let pow = solve_challenge(&v, &body);
+    (body, pow)
+}
+
+/// `req` sent with `body` of `content_type` and its proof of work.
+async fn send_with_pow(
+    req: reqwest::RequestBuilder,
+    content_type: &str,
+    pow: String,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    req.header("content-type", content_type)
+        .header("quietline-pow", pow)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The id in a `201` response's JSON.
+async fn created_id(res: reqwest::Response) -> String {
+    assert_eq!(res.status(), 201);
+    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn nothing_identifying_is_written_or_printed() {
     let started = now_secs();
@@ -156,15 +226,8 @@ async fn nothing_identifying_is_written_or_printed() {
     // Default settings: the access log is on, so what it writes is checked too.
     let server = Process::serve(data, &[]);
     let http = client();
-    let canary_headers = |req: reqwest::RequestBuilder| {
-        req.header("x-forwarded-for", FORWARDED_IP)
-            .header("x-real-ip", FORWARDED_IP)
-            .header("forwarded", format!("for={FORWARDED_IP}"))
-            .header("user-agent", USER_AGENT)
-            .header("cookie", "session=canary-cookie-5150")
-            .header("referer", "https://example.org/canary-referer-8080")
-            .header("x-canary", "canary-header-9999")
-    };
+    let canary_headers =
+        |req: reqwest::RequestBuilder| with_canaries(req).header("x-canary", "canary-header-9999");
 
     // The proof of work's challenge is fetched with the canaries too.
     let pow = async |envelope: &[u8]| {
@@ -174,29 +237,20 @@ async fn nothing_identifying_is_written_or_printed() {
             .unwrap();
         assert_eq!(res.status(), 200);
         let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-        let challenge = URL_SAFE_NO_PAD
-            .decode(v["challenge"].as_str().unwrap())
-            .unwrap();
-        solve(
-            challenge.try_into().unwrap(),
-            v["difficulty"].as_u64().unwrap() as u8,
-            envelope,
-        )
+        solve_challenge(&v, envelope)
     };
 
     let mut ids = Vec::new();
     for i in 0..3u8 {
         let envelope = force.report(&[i; 10]);
         let pow = pow(&envelope).await;
-        let res = canary_headers(
-            http.post(server.url("/api/v1/reports?canary-query-4242=1"))
-                .header("content-type", "application/octet-stream")
-                .header("quietline-pow", pow)
-                .body(envelope),
+        let res = send_with_pow(
+            canary_headers(http.post(server.url("/api/v1/reports?canary-query-4242=1"))),
+            "application/octet-stream",
+            pow,
+            envelope,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
         assert_eq!(res.status(), 201);
         assert!(res.headers().get("set-cookie").is_none());
         ids.push(res.text().await.unwrap());
@@ -283,17 +337,7 @@ async fn nothing_identifying_is_written_or_printed() {
         .send()
         .await
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-    let body = format!(r#"{{"force":"north","size":{size}}}"#).into_bytes();
-    let pow_header = solve(
-        URL_SAFE_NO_PAD
-            .decode(v["challenge"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap(),
-        v["difficulty"].as_u64().unwrap() as u8,
-        &body,
-    );
+    let (body, pow_header) = blob_body_and_pow(res, size as u64).await;
     let res = canary_headers(
         http.post(server.url("/api/v1/blobs"))
             .header("content-type", "application/json")
@@ -307,9 +351,7 @@ async fn nothing_identifying_is_written_or_printed() {
     .send()
     .await
     .unwrap();
-    assert_eq!(res.status(), 201);
-    let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-    let blob_id = v["id"].as_str().unwrap().to_owned();
+    let blob_id = created_id(res).await;
     for (n, part) in sealed.chunks(16 * 65552).enumerate() {
         let res = canary_headers(
             http.put(server.url(&format!("/api/v1/blobs/{blob_id}/parts/{n}")))
@@ -355,15 +397,7 @@ async fn nothing_identifying_is_written_or_printed() {
     local_times.extend(local_hh_mm());
 
     // Times of day from the whole run, UTC and local, and the Unix seconds.
-    for t in (started..=ended + 1).step_by(30).chain([ended]) {
-        needles.push(hh_mm(t));
-    }
-    needles.extend(local_times);
-    for t in started..=ended {
-        needles.push(t.to_string());
-    }
-    needles.sort();
-    needles.dedup();
+    add_times(&mut needles, started, ended, local_times);
 
     let mut sources = live;
     sources.extend(files_of(data));
@@ -461,16 +495,10 @@ async fn blob_upload_leaves_no_metadata(backend: crate::support::server::Backend
     let server = setup.serve();
     let http = client();
     let canary_headers = |req: reqwest::RequestBuilder| {
-        req.header("x-forwarded-for", FORWARDED_IP)
-            .header("x-real-ip", FORWARDED_IP)
-            .header("forwarded", format!("for={FORWARDED_IP}"))
-            .header("user-agent", USER_AGENT)
-            .header("cookie", "session=canary-cookie-5150")
-            .header("referer", "https://example.org/canary-referer-8080")
-            .header(
-                "content-disposition",
-                format!("attachment; filename=\"{ATTACHMENT_NAME}\""),
-            )
+        with_canaries(req).header(
+            "content-disposition",
+            format!("attachment; filename=\"{ATTACHMENT_NAME}\""),
+        )
     };
     // Begin an upload of `size` sealed octets with the canaries on every request.
     let begin = async |size: u64| -> String {
@@ -480,29 +508,15 @@ async fn blob_upload_leaves_no_metadata(backend: crate::support::server::Backend
                 .await
                 .unwrap();
         assert_eq!(res.status(), 200);
-        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-        let body = format!(r#"{{"force":"north","size":{size}}}"#).into_bytes();
-        let pow = solve(
-            URL_SAFE_NO_PAD
-                .decode(v["challenge"].as_str().unwrap())
-                .unwrap()
-                .try_into()
-                .unwrap(),
-            v["difficulty"].as_u64().unwrap() as u8,
-            &body,
-        );
-        let res = canary_headers(
-            http.post(server.url("/api/v1/blobs"))
-                .header("content-type", "application/json")
-                .header("quietline-pow", pow)
-                .body(body),
+        let (body, pow) = blob_body_and_pow(res, size).await;
+        let res = send_with_pow(
+            canary_headers(http.post(server.url("/api/v1/blobs"))),
+            "application/json",
+            pow,
+            body,
         )
-        .send()
-        .await
-        .unwrap();
-        assert_eq!(res.status(), 201);
-        let v: serde_json::Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
-        v["id"].as_str().unwrap().to_owned()
+        .await;
+        created_id(res).await
     };
     let put = async |id: &str, n: usize, part: Vec<u8>| {
         let res = canary_headers(
@@ -610,15 +624,7 @@ async fn blob_upload_leaves_no_metadata(backend: crate::support::server::Backend
     let hex_needles: Vec<String> = needles.iter().map(|n| hex::encode(n.as_bytes())).collect();
     needles.extend(hex_needles);
     needles.push(setup.token.clone());
-    for t in (started..=ended + 1).step_by(30).chain([ended]) {
-        needles.push(hh_mm(t));
-    }
-    needles.extend(local_times);
-    for t in started..=ended {
-        needles.push(t.to_string());
-    }
-    needles.sort();
-    needles.dedup();
+    add_times(&mut needles, started, ended, local_times);
     let mut found = findings(&sources, &needles);
     for (name, bytes) in &sources {
         for ip in crate::page_metadata::ipv4_addresses(bytes) {

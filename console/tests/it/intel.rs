@@ -24,34 +24,67 @@ fn console_with_a_case() -> (Console, String, crate::support::Server) {
     (console, id, server)
 }
 
+/// `intel grade ID --source … --assessment … --handling …` and then `more`.
+fn grade<'a>(id: &'a str, grading: [&'a str; 3], more: &[&'a str]) -> Vec<&'a str> {
+    let [source, assessment, handling] = grading;
+    let mut args = vec![
+        "intel",
+        "grade",
+        id,
+        "--source",
+        source,
+        "--assessment",
+        assessment,
+        "--handling",
+        handling,
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
+/// `intel report ID --title … --text …` and then `more`.
+fn report<'a>(id: &'a str, title: &'a str, text: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["intel", "report", id, "--title", title, "--text", text];
+    args.extend_from_slice(more);
+    args
+}
+
+/// `intel disclose ID 1` to the safeguarding team with `conditions`, then `more`.
+fn disclose<'a>(id: &'a str, conditions: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "intel",
+        "disclose",
+        id,
+        "1",
+        "--partner",
+        "Local authority safeguarding team",
+        "--reason",
+        "Safeguarding referral",
+        "--conditions",
+        conditions,
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
+/// `intel export ID 1 --output PATH`.
+fn export_to<'a>(id: &'a str, path: &'a str) -> [&'a str; 6] {
+    ["intel", "export", id, "1", "--output", path]
+}
+
+/// `intel retain ID --until … --reason …`.
+fn retain<'a>(id: &'a str, until: &'a str, reason: &'a str) -> [&'a str; 7] {
+    ["intel", "retain", id, "--until", until, "--reason", reason]
+}
+
 #[test]
 fn grade_and_triage_a_case_from_the_command_line() {
     let (c, id, _server) = console_with_a_case();
     let id = short(&id);
-    let out = c.ok(&[
-        "intel",
-        "grade",
-        id,
-        "--source",
-        "2",
-        "--assessment",
-        "b",
-        "--handling",
-        "P",
-    ]);
+    let out = c.ok(&grade(id, ["2", "b", "P"], &[]));
     assert!(out.contains("Graded 2 B P."), "{out}");
     // Moving the source evaluation needs a reason: refused, exit 1, nothing written.
-    let o = c.run(&[
-        "intel",
-        "grade",
-        id,
-        "--source",
-        "1",
-        "--assessment",
-        "B",
-        "--handling",
-        "P",
-    ]);
+    let o = c.run(&grade(id, ["1", "B", "P"], &[]));
     assert_eq!(o.code, Some(1), "{o:?}");
     assert!(
         o.stderr
@@ -59,45 +92,20 @@ fn grade_and_triage_a_case_from_the_command_line() {
         "{o:?}"
     );
     // C without conditions is refused before the passphrase is asked.
-    let e = c.fails(&[
-        "intel",
-        "grade",
-        id,
-        "--source",
-        "2",
-        "--assessment",
-        "B",
-        "--handling",
-        "C",
-    ]);
+    let e = c.fails(&grade(id, ["2", "B", "C"], &[]));
     assert!(e.contains("conditions"), "{e}");
-    let e = c.fails(&[
-        "intel",
-        "grade",
-        id,
-        "--source",
-        "7",
-        "--assessment",
-        "B",
-        "--handling",
-        "P",
-    ]);
+    let e = c.fails(&grade(id, ["7", "B", "P"], &[]));
     assert!(e.contains("Choose a source evaluation: 1, 2 or 3"), "{e}");
-    let out = c.ok(&[
-        "intel",
-        "grade",
+    let out = c.ok(&grade(
         id,
-        "--source",
-        "1",
-        "--assessment",
-        "B",
-        "--handling",
-        "C",
-        "--conditions",
-        "Not outside the force without the FIB's agreement",
-        "--reason",
-        "quietword-corroborated by a second source",
-    ]);
+        ["1", "B", "C"],
+        &[
+            "--conditions",
+            "Not outside the force without the FIB's agreement",
+            "--reason",
+            "quietword-corroborated by a second source",
+        ],
+    ));
     assert!(out.contains("Graded 1 B C."), "{out}");
 
     let triage = |threat: &str, priority: &str| {
@@ -187,27 +195,9 @@ fn a_sanitised_report_is_exported_signed_and_verified_by_a_records_team() {
     let (c, id, _server) = console_with_a_case();
     let id = short(&id);
     // Not graded yet: refused.
-    let e = c.fails(&[
-        "intel",
-        "report",
-        id,
-        "--title",
-        "Supply",
-        "--text",
-        "A male supplies drugs",
-    ]);
+    let e = c.fails(&report(id, "Supply", "A male supplies drugs", &[]));
     assert!(e.contains("grade the case"), "{e}");
-    c.ok(&[
-        "intel",
-        "grade",
-        id,
-        "--source",
-        "2",
-        "--assessment",
-        "C",
-        "--handling",
-        "P",
-    ]);
+    c.ok(&grade(id, ["2", "C", "P"], &[]));
     let lines = c.ok(&["intel", "lines", id]);
     let n = lines
         .lines()
@@ -216,27 +206,19 @@ fn a_sanitised_report_is_exported_signed_and_verified_by_a_records_team() {
         .unwrap_or_else(|| panic!("{lines}"))
         .to_owned();
     // The reporter's words copied into the handler's own text are refused.
-    let e = c.fails(&[
-        "intel",
-        "report",
+    let e = c.fails(&report(
         id,
-        "--title",
         "Supply",
-        "--text",
         "Someone is dealing behind the Co-op on Mill Lane most nights",
-    ]);
+        &[],
+    ));
     assert!(e.contains("copies a line the reporter wrote"), "{e}");
-    let out = c.ok(&[
-        "intel",
-        "report",
+    let out = c.ok(&report(
         id,
-        "--title",
         "Supply of drugs",
-        "--text",
         "A male is said to supply drugs in the area most nights.",
-        "--line",
-        &n,
-    ]);
+        &["--line", &n],
+    ));
     assert!(
         out.contains(&format!(
             "Sanitised intelligence report QL-north-{id}-1 written."
@@ -262,14 +244,7 @@ fn a_sanitised_report_is_exported_signed_and_verified_by_a_records_team() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let html = dir.path().join("report.html");
-    c.ok(&[
-        "intel",
-        "export",
-        id,
-        "1",
-        "--output",
-        json.to_str().unwrap(),
-    ]);
+    c.ok(&export_to(id, json.to_str().unwrap()));
     c.ok(&[
         "intel",
         "export",
@@ -321,14 +296,7 @@ fn a_sanitised_report_is_exported_signed_and_verified_by_a_records_team() {
     assert_eq!(o.code, Some(1), "{o:?}");
     assert!(o.stderr.contains("not by the pinned key"), "{o:?}");
     // Never overwritten.
-    let e = c.fails(&[
-        "intel",
-        "export",
-        id,
-        "1",
-        "--output",
-        json.to_str().unwrap(),
-    ]);
+    let e = c.fails(&export_to(id, json.to_str().unwrap()));
     assert!(e.contains("never overwritten"), "{e}");
 }
 
@@ -342,83 +310,31 @@ fn retention_disclosure_and_deletion_from_the_command_line() {
     let out = c.ok(&["list", "--review-due"]);
     assert!(out.contains("0 shown of 1"), "{out}");
     // An open case has no review date and is neither kept nor deleted.
-    let e = c.fails(&[
-        "intel",
-        "retain",
-        id,
-        "--until",
-        "2040-01-01",
-        "--reason",
-        "x",
-    ]);
+    let e = c.fails(&retain(id, "2040-01-01", "x"));
     assert!(e.contains("closed"), "{e}");
     let e = c.fails(&["intel", "delete", id, "--confirm", id]);
     assert!(e.contains("close it first"), "{e}");
 
     // Disclosure: only as a sanitised report, recorded and signed with the conditions.
-    c.ok(&[
-        "intel",
-        "grade",
-        id,
-        "--source",
-        "2",
-        "--assessment",
-        "C",
-        "--handling",
-        "P",
-    ]);
-    let e = c.fails(&[
-        "intel",
-        "disclose",
-        id,
-        "1",
-        "--partner",
-        "Local authority safeguarding team",
-        "--reason",
-        "Safeguarding referral",
-        "--conditions",
-        "Not to be shared further",
-    ]);
+    c.ok(&grade(id, ["2", "C", "P"], &[]));
+    let e = c.fails(&disclose(id, "Not to be shared further", &[]));
     assert!(e.contains("sanitised intelligence report"), "{e}");
-    c.ok(&[
-        "intel",
-        "report",
+    c.ok(&report(
         id,
-        "--title",
         "Supply of drugs",
-        "--text",
         "A male is said to supply drugs in the area most nights.",
-    ]);
+        &[],
+    ));
     c.ok(&["export", "key", "create"]);
-    let e = c.fails(&[
-        "intel",
-        "disclose",
-        id,
-        "1",
-        "--partner",
-        "Local authority safeguarding team",
-        "--reason",
-        "Safeguarding referral",
-        "--conditions",
-        " ",
-    ]);
+    let e = c.fails(&disclose(id, " ", &[]));
     assert!(e.contains("handling conditions"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("disclosed.json");
-    c.ok(&[
-        "intel",
-        "disclose",
+    c.ok(&disclose(
         id,
-        "1",
-        "--partner",
-        "Local authority safeguarding team",
-        "--reason",
-        "Safeguarding referral",
-        "--conditions",
         "Not to be shared further without the force's consent",
-        "-o",
-        file.to_str().unwrap(),
-    ]);
+        &["-o", file.to_str().unwrap()],
+    ));
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("\"partner\": \"Local authority safeguarding team\""));
     assert!(text.contains("Not to be shared further without the force's consent"));
@@ -445,25 +361,9 @@ fn retention_disclosure_and_deletion_from_the_command_line() {
         shown.contains("Retention review: ") && shown.contains("6 years after closure"),
         "{shown}"
     );
-    let e = c.fails(&[
-        "intel",
-        "retain",
-        id,
-        "--until",
-        "2001-01-01",
-        "--reason",
-        "x",
-    ]);
+    let e = c.fails(&retain(id, "2001-01-01", "x"));
     assert!(e.contains("after today"), "{e}");
-    let out = c.ok(&[
-        "intel",
-        "retain",
-        id,
-        "--until",
-        "2090-01-01",
-        "--reason",
-        "linked to a live operation",
-    ]);
+    let out = c.ok(&retain(id, "2090-01-01", "linked to a live operation"));
     assert!(out.contains("next retention review 2090-01-01"), "{out}");
 
     // Deleted: confirmed with the id, gone from the vault, not pulled again

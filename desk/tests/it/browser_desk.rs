@@ -24,6 +24,7 @@
 use std::path::{Path, PathBuf};
 
 use quietline_casework::desk::Role;
+use quietline_crypto::payload::Payload;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -37,19 +38,40 @@ fn workspace() -> PathBuf {
         .to_owned()
 }
 
-/// Whether the browser tests can run (else SKIPPED outside CI, a failure in CI).
-fn can_run() -> bool {
+/// A desk and an intake server for a browser test, or `None` when the browser
+/// tests cannot run (SKIPPED outside CI, a failure in CI).
+async fn start() -> Option<Work> {
     if !require_node_and_chromium() {
-        return false;
+        return None;
     }
     ensure_node_modules();
-    true
+    Some(Work::start().await)
 }
 
-/// Run `desk/e2e/<name>` against `base` (TMPDIR of its own); its result line.
-async fn script(name: &str, base: &str, input: &Value) -> Value {
+/// Run `desk/e2e/<name>` against the desk (TMPDIR of its own) and check that
+/// every request it made stayed on the desk's origin; its result line.
+async fn script(w: &Work, name: &str, input: &Value) -> Value {
     let tmp = tempfile::tempdir().unwrap();
-    desk_e2e_ok(name, base, input, tmp.path()).await
+    let result = desk_e2e_ok(name, &w.td.base, input, tmp.path()).await;
+    same_origin(&result, &w.td.base);
+    result
+}
+
+/// `docs/screenshots/`, made if missing, for a script to write into.
+fn screenshots() -> PathBuf {
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    shots.canonicalize().unwrap()
+}
+
+/// Each of `names` in `shots` is a real screenshot (more than 10 kB).
+fn assert_screenshots(shots: &Path, names: &[&str]) {
+    for shot in names {
+        assert!(
+            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
+            "{shot}"
+        );
+    }
 }
 
 /// Every recorded request went to the desk's origin.
@@ -68,26 +90,47 @@ fn same_origin(result: &Value, base: &str) {
     }
 }
 
-/// A signed-up account's sign-in for a script: password and the current code.
-fn login(w: &Work, account: &str, password: &str, secret: &[u8]) -> Value {
-    json!({"account": account, "password": password, "code": w.td.code(secret)})
+/// An account signed up (password changed, TOTP set up) for a script to sign in as.
+struct Account {
+    name: &'static str,
+    password: String,
+    secret: Vec<u8>,
+}
+
+impl Account {
+    async fn new(w: &Work, name: &'static str, role: Role) -> Account {
+        let (_, password, secret) = signed_in(&w.td, name, role).await;
+        Account {
+            name,
+            password,
+            secret,
+        }
+    }
+
+    /// Its sign-in for a script: password and the current code.
+    fn login(&self, w: &Work) -> Value {
+        json!({"account": self.name, "password": self.password, "code": w.td.code(&self.secret)})
+    }
+}
+
+/// The report most tests pull: dealing from a car, with its registration.
+fn silver_car(reporter: &Reporter) -> Payload {
+    reporter.report(
+        "en",
+        "drugs",
+        "Dealing from a silver Ford Focus behind the Co-op",
+        "AB12 CDE",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_up_reopens_the_case()
 {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
+    };
     let reporter = Reporter::new();
-    w.submit(&reporter.report(
-        "en",
-        "drugs",
-        "Dealing from a silver Ford Focus behind the Co-op",
-        "AB12 CDE",
-    ))
-    .await;
+    w.submit(&silver_car(&reporter)).await;
     w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn o'r sied", "CY70 ABC"))
         .await;
     w.submit(&Reporter::new().report(
@@ -97,28 +140,25 @@ async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_u
         "XY19 ZZZ",
     ))
     .await;
-    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
-    let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
-    let shots = workspace().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
+    let ann = Account::new(&w, "ann", Role::Handler).await;
+    let bob = Account::new(&w, "bob", Role::Handler).await;
+    let shots = screenshots();
     let replies = json!({
         "ann": "Thank you. Where exactly does the car park?",
         "bob": "Thank you. Which nights does this happen?",
     });
     let result = script(
+        &w,
         "work_two_handlers.mjs",
-        &w.td.base,
         &json!({
-            "ann": login(&w, "ann", &ann_pw, &ann_secret),
-            "bob": login(&w, "bob", &bob_pw, &bob_secret),
+            "ann": ann.login(&w),
+            "bob": bob.login(&w),
             "registration": "AB12 CDE",
             "replies": replies,
             "screenshots": shots,
         }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     let sent = result["sent"].as_str().unwrap();
     let case_id = result["caseId"].as_str().unwrap().to_owned();
     // Exactly one reply reached the reporter's slot: the one the page said was sent.
@@ -131,33 +171,26 @@ async fn browser_desk_two_handlers_one_reply_reaches_the_reporter_and_a_follow_u
         None,
         "the other reply was not sent"
     );
-    for shot in ["desk-queue.png", "desk-case.png"] {
-        assert!(
-            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
-            "{shot}"
-        );
-    }
+    assert_screenshots(&shots, &["desk-queue.png", "desk-case.png"]);
 
     // The reporter follows up: the closed case is new work again.
     let message = "He was back last night with a second car";
     w.submit(&reporter.follow_up(message)).await;
     w.td.clock.advance(30);
-    let result = script(
+    script(
+        &w,
         "work_follow_up.mjs",
-        &w.td.base,
-        &json!({"ann": login(&w, "ann", &ann_pw, &ann_secret), "caseId": case_id, "message": message}),
+        &json!({"ann": ann.login(&w), "caseId": case_id, "message": message}),
     )
     .await;
-    same_origin(&result, &w.td.base);
     w.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
+    };
     w.submit(&Reporter::new().report(
         "en",
         "drugs",
@@ -167,19 +200,18 @@ async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
     .await;
     w.submit(&Reporter::new().report("cy", "theft", "Beiciau wedi eu dwyn", "CY70 ABC"))
         .await;
-    let (_, sue_pw, sue_secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
-    let (_, bob_pw, bob_secret) = signed_in(&w.td, "bob", Role::Handler).await;
+    let sue = Account::new(&w, "sue", Role::Supervisor).await;
+    let bob = Account::new(&w, "bob", Role::Handler).await;
     let result = script(
+        &w,
         "work_a11y.mjs",
-        &w.td.base,
         &json!({
-            "sue": login(&w, "sue", &sue_pw, &sue_secret),
-            "bob": login(&w, "bob", &bob_pw, &bob_secret),
+            "sue": sue.login(&w),
+            "bob": bob.login(&w),
             "registration": "AB12 CDE",
         }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     let pages = result["pages"].as_array().unwrap();
     assert!(pages.len() >= 20, "{pages:?}");
     w.stop().await;
@@ -187,22 +219,20 @@ async fn browser_desk_every_page_passes_axe_with_headings_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_keyboard_only_queue_and_reply() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
+    };
     let reporter = Reporter::new();
     w.submit(&reporter.report("en", "drugs", "Dealing from a car", "AB12 CDE"))
         .await;
-    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    let ann = Account::new(&w, "ann", Role::Handler).await;
     let reply = "Thank you, typed without a mouse.";
-    let result = script(
+    script(
+        &w,
         "work_keyboard.mjs",
-        &w.td.base,
-        &json!({"ann": login(&w, "ann", &ann_pw, &ann_secret), "reply": reply}),
+        &json!({"ann": ann.login(&w), "reply": reply}),
     )
     .await;
-    same_origin(&result, &w.td.base);
     assert_eq!(w.slot(&reporter, 0).await.as_deref(), Some(reply));
     w.stop().await;
 }
@@ -212,51 +242,28 @@ async fn browser_desk_keyboard_only_queue_and_reply() {
 /// axe-clean; screenshots `docs/screenshots/desk-intel-*.png`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_intel_triage_grade_and_re_thrive_are_axe_clean() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
-    w.submit(&Reporter::new().report(
-        "en",
-        "drugs",
-        "Dealing from a silver Ford Focus behind the Co-op",
-        "AB12 CDE",
-    ))
-    .await;
-    let (_, pw, secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    };
+    w.submit(&silver_car(&Reporter::new())).await;
+    let ann = Account::new(&w, "ann", Role::Handler).await;
     // The custodian made the force's export key; the records team pinned it.
     let key =
         w.td.desk
-            .create_export_key(&quietline_casework::desk::Handler {
-                account: "cas".into(),
-                role: Role::Custodian,
-            })
+            .create_export_key(&handler("cas", Role::Custodian))
             .await
             .unwrap();
     let pinned = quietline_casework::intel::report::parse_public_key(&key.public_key).unwrap();
-    let shots = workspace().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
+    let shots = screenshots();
     let result = script(
+        &w,
         "work_intel.mjs",
-        &w.td.base,
-        &json!({ "ann": login(&w, "ann", &pw, &secret), "screenshots": shots }),
+        &json!({ "ann": ann.login(&w), "screenshots": shots }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     let id = result["caseId"].as_str().unwrap().to_owned();
     // What the browser did is what the library holds.
-    let view =
-        w.td.desk
-            .case(
-                &quietline_casework::desk::Handler {
-                    account: "test".into(),
-                    role: Role::Supervisor,
-                },
-                &id,
-            )
-            .await
-            .unwrap();
+    let view = case_view(&w.td.desk, &id).await;
     assert_eq!(view.intel.grading().unwrap().code(), "1 B C");
     assert_eq!(view.intel.thrives.len(), 2);
     assert!(view.intel.thrives[1].reassessment);
@@ -275,35 +282,32 @@ async fn browser_desk_intel_triage_grade_and_re_thrive_are_axe_clean() {
             "{key}: an unchosen line"
         );
     }
-    for shot in [
-        "desk-intel-triage.png",
-        "desk-intel-grade.png",
-        "desk-intel-case.png",
-        "desk-intel-queue.png",
-        "desk-intel-report.png",
-    ] {
-        assert!(
-            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
-            "{shot}"
-        );
-    }
+    assert_screenshots(
+        &shots,
+        &[
+            "desk-intel-triage.png",
+            "desk-intel-grade.png",
+            "desk-intel-case.png",
+            "desk-intel-queue.png",
+            "desk-intel-report.png",
+        ],
+    );
     w.stop().await;
 }
 
-/// A signed-in supervisor's browser (reqwest) and their sign-in for a
+/// A signed-in supervisor's browser (reqwest) and their account for a
 /// script, with the case pulled and its id.
-async fn supervisor_with_a_case(w: &Work) -> (Browser, String, Vec<u8>, String) {
-    w.submit(&Reporter::new().report(
-        "en",
-        "drugs",
-        "Dealing from a silver Ford Focus behind the Co-op",
-        "AB12 CDE",
-    ))
-    .await;
-    let (mut sue, pw, secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
+async fn supervisor_with_a_case(w: &Work) -> (Browser, Account, String) {
+    w.submit(&silver_car(&Reporter::new())).await;
+    let (mut sue, password, secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
     crate::work::pull(&mut sue, 1).await;
     let id = crate::work::case_links(&sue.get("/?view=all").await.body).remove(0);
-    (sue, pw, secret, id)
+    let account = Account {
+        name: "sue",
+        password,
+        secret,
+    };
+    (sue, account, id)
 }
 
 /// Issue 17 in the browser: a closed case due for its retention review,
@@ -311,36 +315,31 @@ async fn supervisor_with_a_case(w: &Work) -> (Browser, String, Vec<u8>, String) 
 /// `docs/screenshots/desk-intel-review-due.png`, `desk-intel-retention.png`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_intel_retention_review_keep_and_delete_are_axe_clean() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
-    let (mut sue, pw, secret, id) = supervisor_with_a_case(&w).await;
-    sue.submit(
-        &format!("/cases/{id}"),
-        &format!("/cases/{id}/status"),
-        &[("status", "closed")],
-    )
-    .await;
+    };
+    let (mut browser, sue, id) = supervisor_with_a_case(&w).await;
+    browser
+        .submit(
+            &format!("/cases/{id}"),
+            &format!("/cases/{id}/status"),
+            &[("status", "closed")],
+        )
+        .await;
     // Six years and a day after closure: the review is due.
     w.td.clock.advance((6 * 366 + 1) * 86_400);
-    let shots = workspace().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
-    let result = script(
+    let shots = screenshots();
+    script(
+        &w,
         "work_intel_retention.mjs",
-        &w.td.base,
-        &json!({ "sue": login(&w, "sue", &pw, &secret), "caseId": id, "screenshots": shots }),
+        &json!({ "sue": sue.login(&w), "caseId": id, "screenshots": shots }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     assert!(w.td.vault.envelope(&id).await.unwrap().is_none(), "deleted");
-    for shot in ["desk-intel-review-due.png", "desk-intel-retention.png"] {
-        assert!(
-            std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,
-            "{shot}"
-        );
-    }
+    assert_screenshots(
+        &shots,
+        &["desk-intel-review-due.png", "desk-intel-retention.png"],
+    );
     w.stop().await;
 }
 
@@ -349,51 +348,20 @@ async fn browser_desk_intel_retention_review_keep_and_delete_are_axe_clean() {
 /// axe-clean; screenshot `docs/screenshots/desk-intel-disclose.png`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_intel_disclose_to_a_partner_is_axe_clean() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
-    let (_sue, pw, secret, id) = supervisor_with_a_case(&w).await;
-    let cas = quietline_casework::desk::Handler {
-        account: "cas".into(),
-        role: Role::Custodian,
     };
+    let (_, sue, id) = supervisor_with_a_case(&w).await;
+    let cas = handler("cas", Role::Custodian);
     let key = w.td.desk.create_export_key(&cas).await.unwrap();
-    w.td.desk
-        .grade(
-            &cas,
-            &id,
-            &quietline_casework::intel::grading::GradingInput {
-                source: "2".into(),
-                assessment: "C".into(),
-                handling: "P".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    w.td.desk
-        .write_intel_report(
-            &cas,
-            &id,
-            &quietline_casework::intel::report::ReportDraft {
-                title: "Supply of drugs".into(),
-                text: "A male is said to supply drugs from a car.".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let shots = workspace().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
+    graded_with_a_report(&w.td.desk, &cas, &id).await;
+    let shots = screenshots();
     let result = script(
+        &w,
         "work_intel_disclose.mjs",
-        &w.td.base,
-        &json!({ "sue": login(&w, "sue", &pw, &secret), "caseId": id, "screenshots": shots }),
+        &json!({ "sue": sue.login(&w), "caseId": id, "screenshots": shots }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     let pinned = quietline_casework::intel::report::parse_public_key(&key.public_key).unwrap();
     let text = result["disclosed"].as_str().unwrap();
     let file = quietline_casework::intel::report::verify(text.as_bytes(), Some(&pinned)).unwrap();
@@ -407,12 +375,7 @@ async fn browser_desk_intel_disclose_to_a_partner_is_axe_clean() {
         "Not to be shared further without the force's consent"
     );
     assert!(!text.contains("silver Ford Focus"));
-    assert!(
-        std::fs::metadata(shots.join("desk-intel-disclose.png"))
-            .unwrap()
-            .len()
-            > 10_000
-    );
+    assert_screenshots(&shots, &["desk-intel-disclose.png"]);
     w.stop().await;
 }
 
@@ -422,44 +385,32 @@ async fn browser_desk_intel_disclose_to_a_partner_is_axe_clean() {
 /// acknowledgement; screenshot `docs/screenshots/desk-key-alarm.png`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_key_alarm() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
-    let (_, sam_pw, sam_secret) = signed_in(&w.td, "sam", Role::Supervisor).await;
-    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    };
+    let sam = Account::new(&w, "sam", Role::Supervisor).await;
+    let ann = Account::new(&w, "ann", Role::Handler).await;
     let (_, theirs) =
         quietline_crypto::keys::generate_keypair(&mut quietline_testkit::server::rng());
     quietline::admin::add_force_key(w.server.storage.as_ref(), FORCE_ID, &theirs)
         .await
         .unwrap();
-    let sam = quietline_casework::desk::Handler {
-        account: "sam".into(),
-        role: Role::Supervisor,
-    };
-    assert!(w.td.desk.pull_now(&sam).await.is_err());
+    let supervisor = handler("sam", Role::Supervisor);
+    assert!(w.td.desk.pull_now(&supervisor).await.is_err());
     assert!(w.td.desk.key_alarm().is_some());
-    let shots = workspace().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
-    let result = script(
+    let shots = screenshots();
+    script(
+        &w,
         "work_key_alarm.mjs",
-        &w.td.base,
         &json!({
-            "sam": login(&w, "sam", &sam_pw, &sam_secret),
-            "ann": login(&w, "ann", &ann_pw, &ann_secret),
+            "sam": sam.login(&w),
+            "ann": ann.login(&w),
             "screenshots": shots,
         }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     assert!(w.td.desk.key_alarm().is_none(), "acknowledged");
-    assert!(
-        std::fs::metadata(shots.join("desk-key-alarm.png"))
-            .unwrap()
-            .len()
-            > 10_000
-    );
+    assert_screenshots(&shots, &["desk-key-alarm.png"]);
     w.stop().await;
 }
 
@@ -469,39 +420,27 @@ async fn browser_desk_key_alarm() {
 /// then holds the case as transferred.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_transfer_form_check_and_case_are_axe_clean() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
+    };
     w.server.add_force("west", "Western Police").await;
     let id = w
         .submit(&Reporter::new().report("en", "drugs", "Dealing from a car", "AB12 CDE"))
         .await;
-    let (_, pw, secret) = signed_in(&w.td, "sue", Role::Supervisor).await;
+    let sue = Account::new(&w, "sue", Role::Supervisor).await;
     let result = script(
+        &w,
         "work_transfer.mjs",
-        &w.td.base,
         &json!({
-            "sue": login(&w, "sue", &pw, &secret),
+            "sue": sue.login(&w),
             "caseId": id,
             "toName": "Western Police",
             "reason": "It happened in the western area",
         }),
     )
     .await;
-    same_origin(&result, &w.td.base);
     assert_eq!(result["pages"].as_array().unwrap().len(), 5, "{result}");
-    let view =
-        w.td.desk
-            .case(
-                &quietline_casework::desk::Handler {
-                    account: "test".into(),
-                    role: Role::Supervisor,
-                },
-                &id,
-            )
-            .await
-            .unwrap();
+    let view = case_view(&w.td.desk, &id).await;
     let to = view.transfer.to.expect("transferred");
     assert_eq!(
         (to.to.as_str(), to.reason.as_str()),
@@ -515,10 +454,9 @@ async fn browser_desk_transfer_form_check_and_case_are_axe_clean() {
 /// axe-clean; screenshot `docs/screenshots/desk-attachment.png`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_desk_attachment_photo_is_shown_inline() {
-    if !can_run() {
+    let Some(w) = start().await else {
         return;
-    }
-    let w = Work::start().await;
+    };
     let photo = quietline_testkit::blobs::png_with_text(480, 320);
     let sealed = quietline_testkit::blobs::seal(&photo, "image/png");
     let doc = quietline_testkit::blobs::seal(b"%PDF-1.4 a statement", "application/pdf");
@@ -541,17 +479,14 @@ async fn browser_desk_attachment_photo_is_shown_inline() {
         ];
     }
     w.submit(&payload).await;
-    let (_, ann_pw, ann_secret) = signed_in(&w.td, "ann", Role::Handler).await;
-    let shots = workspace().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = shots.canonicalize().unwrap();
+    let ann = Account::new(&w, "ann", Role::Handler).await;
+    let shots = screenshots();
     let result = script(
+        &w,
         "work_attachment.mjs",
-        &w.td.base,
-        &json!({"ann": login(&w, "ann", &ann_pw, &ann_secret), "screenshots": shots}),
+        &json!({"ann": ann.login(&w), "screenshots": shots}),
     )
     .await;
-    same_origin(&result, &w.td.base);
     assert_eq!(result["width"], 480);
     w.stop().await;
 }

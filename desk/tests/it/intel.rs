@@ -19,6 +19,26 @@ const THRIVE: [(&str, &str); 6] = [
     ("engagement", "Neighbourhood team and school liaison"),
 ];
 
+/// A report about dealing from a car, submitted and pulled by `name`, newly
+/// signed in with `role`: their browser, the case's id and its page's path.
+async fn a_pulled_case(w: &Work, name: &str, role: Role) -> (Browser, String, String) {
+    let r = Reporter::new();
+    let id = w
+        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
+        .await;
+    let (mut b, _, _) = signed_in(&w.td, name, role).await;
+    pull(&mut b, 1).await;
+    let case = format!("/cases/{id}");
+    (b, id, case)
+}
+
+/// The vault's audit log, every entry.
+async fn audit_log(w: &Work) -> Vec<quietline_casework::vault::AuditRow> {
+    quietline_casework::vault::Vault::collect(w.td.vault.audit_entries())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn triage_grade_and_the_response_target_in_the_queue() {
     let w = Work::start().await;
@@ -28,13 +48,8 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
         "[response_targets]\nhigh = \"1m\"\n",
     )
     .unwrap();
-    let r = Reporter::new();
-    let id = w
-        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
-        .await;
-    let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
-    pull(&mut ann, 1).await;
-    let case = format!("/cases/{id}");
+    let (mut ann, id, case) = a_pulled_case(&w, "ann", Role::Handler).await;
+    let triage = format!("{case}/triage");
 
     let page = ann.get(&case).await;
     assert!(page.body.contains("Not graded"), "{}", page.body);
@@ -42,7 +57,7 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     assert!(page.body.contains("Starts at triage"));
 
     // Triage: every field is required; the error sits by its field.
-    let page = ann.get(&format!("{case}/triage")).await;
+    let page = ann.get(&triage).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Triage this case"));
     assert!(
@@ -56,25 +71,13 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     let mut fields: Vec<(&str, &str)> = THRIVE.to_vec();
     fields[1].1 = "  ";
     fields.push(("priority", "high"));
-    let res = ann
-        .submit(
-            &format!("{case}/triage"),
-            &format!("{case}/triage"),
-            &fields,
-        )
-        .await;
+    let res = ann.submit(&triage, &triage, &fields).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("href=\"#harm\""), "{}", res.body);
     assert!(res.body.contains("Enter the harm field"));
     assert!(res.body.contains("Dealer supplying on the estate"), "kept");
     fields[1].1 = "Supply to young people";
-    let res = ann
-        .submit(
-            &format!("{case}/triage"),
-            &format!("{case}/triage"),
-            &fields,
-        )
-        .await;
+    let res = ann.submit(&triage, &triage, &fields).await;
     res.assert_see_other(&format!("{case}?done=triaged"));
     let page = ann.get(&format!("{case}?done=triaged")).await;
     assert!(
@@ -150,7 +153,7 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     assert_eq!(crate::work::case_links(&page.body), vec![id.to_owned()]);
 
     // RE-THRIVE: the form starts from the latest, a new entry is written.
-    let page = ann.get(&format!("{case}/triage")).await;
+    let page = ann.get(&triage).await;
     assert!(page.body.contains("RE-THRIVE this case"));
     assert!(
         page.body
@@ -159,15 +162,9 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
     let mut fields: Vec<(&str, &str)> = THRIVE.to_vec();
     fields[0].1 = "Dealer has moved away";
     fields.push(("priority", "low"));
-    let res = ann
-        .submit(
-            &format!("{case}/triage"),
-            &format!("{case}/triage"),
-            &fields,
-        )
-        .await;
+    let res = ann.submit(&triage, &triage, &fields).await;
     res.assert_see_other(&format!("{case}?done=triaged"));
-    let page = ann.get(&format!("{case}/triage")).await;
+    let page = ann.get(&triage).await;
     assert_eq!(page.body.matches("THRIVE by ann").count(), 2, "both kept");
     assert!(page.body.contains("RE-THRIVE by ann"));
     assert!(page.body.contains(">Dealer has moved away</textarea>"));
@@ -182,9 +179,7 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
         "low, from the priority change"
     );
 
-    let log = quietline_casework::vault::Vault::collect(w.td.vault.audit_entries())
-        .await
-        .unwrap();
+    let log = audit_log(&w).await;
     let actions: Vec<(&str, Option<&str>)> = log
         .iter()
         .filter(|e| {
@@ -216,13 +211,7 @@ async fn triage_grade_and_the_response_target_in_the_queue() {
 #[tokio::test]
 async fn handlers_are_refused_raw_export_retention_and_disclosure() {
     let w = Work::start().await;
-    let r = Reporter::new();
-    let id = w
-        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
-        .await;
-    let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
-    pull(&mut ann, 1).await;
-    let case = format!("/cases/{id}");
+    let (mut ann, id, case) = a_pulled_case(&w, "ann", Role::Handler).await;
     let page = ann.get(&case).await;
     assert!(
         !page.body.contains(&format!("{case}/export\"")),
@@ -247,9 +236,7 @@ async fn handlers_are_refused_raw_export_retention_and_disclosure() {
         .submit(&case, &format!("{case}/delete"), &[("confirm", &id[..12])])
         .await;
     assert_eq!(res.status, 403);
-    let log = quietline_casework::vault::Vault::collect(w.td.vault.audit_entries())
-        .await
-        .unwrap();
+    let log = audit_log(&w).await;
     assert!(
         !log.iter()
             .any(|e| e.action == "export" || e.action == "delete"),
@@ -262,13 +249,7 @@ async fn handlers_are_refused_raw_export_retention_and_disclosure() {
 #[tokio::test]
 async fn a_supervisor_reviews_keeps_and_deletes_a_closed_case() {
     let w = Work::start().await;
-    let r = Reporter::new();
-    let id = w
-        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
-        .await;
-    let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
-    pull(&mut sue, 1).await;
-    let case = format!("/cases/{id}");
+    let (mut sue, id, case) = a_pulled_case(&w, "sue", Role::Supervisor).await;
     let page = sue.get(&case).await;
     assert!(!page.body.contains("retention-link"), "open: no review yet");
     let res = sue
@@ -300,26 +281,21 @@ async fn a_supervisor_reviews_keeps_and_deletes_a_closed_case() {
     let due = sam.get("/?view=all&review=due").await;
     assert_eq!(crate::work::case_links(&due.body), vec![id.clone()]);
     assert!(due.body.contains("desk-review-due"), "{}", due.body);
-    let form = sam.get(&format!("{case}/retention")).await;
+    let retention = format!("{case}/retention");
+    let form = sam.get(&retention).await;
     assert_eq!(form.status, 200);
     assert!(form.body.contains("Review due"));
+    let keep = |until, reason| [("next_review", until), ("reason", reason)];
     let res = sam
-        .submit(
-            &format!("{case}/retention"),
-            &format!("{case}/retention"),
-            &[("next_review", "2001-01-01"), ("reason", "still needed")],
-        )
+        .submit(&retention, &retention, &keep("2001-01-01", "still needed"))
         .await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("href=\"#next_review\""), "{}", res.body);
     let res = sam
         .submit(
-            &format!("{case}/retention"),
-            &format!("{case}/retention"),
-            &[
-                ("next_review", "2090-01-01"),
-                ("reason", "Linked to Op Quokka"),
-            ],
+            &retention,
+            &retention,
+            &keep("2090-01-01", "Linked to Op Quokka"),
         )
         .await;
     res.assert_see_other(&format!("{case}/retention?done=retained"));
@@ -330,29 +306,20 @@ async fn a_supervisor_reviews_keeps_and_deletes_a_closed_case() {
     assert!(crate::work::case_links(&due.body).is_empty());
 
     // Delete: the id typed to confirm.
+    let delete = format!("{case}/delete");
     let res = sam
-        .submit(
-            &format!("{case}/retention"),
-            &format!("{case}/delete"),
-            &[("confirm", "nope")],
-        )
+        .submit(&retention, &delete, &[("confirm", "nope")])
         .await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("href=\"#confirm\""), "{}", res.body);
     let res = sam
-        .submit(
-            &format!("{case}/retention"),
-            &format!("{case}/delete"),
-            &[("confirm", &id[..12])],
-        )
+        .submit(&retention, &delete, &[("confirm", &id[..12])])
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     assert!(res.body.contains("Case deleted"));
     assert_eq!(sam.get(&case).await.status, 404);
     assert!(w.td.vault.envelope(&id).await.unwrap().is_none());
-    let log = quietline_casework::vault::Vault::collect(w.td.vault.audit_entries())
-        .await
-        .unwrap();
+    let log = audit_log(&w).await;
     let del: Vec<_> = log.iter().filter(|e| e.action == "delete").collect();
     assert_eq!(del.len(), 1);
     assert_eq!(del[0].report_id.as_deref(), Some(id.as_str()));
@@ -364,79 +331,35 @@ async fn a_supervisor_reviews_keeps_and_deletes_a_closed_case() {
 /// carries the partner and conditions; the case lists the disclosure.
 #[tokio::test]
 async fn a_supervisor_discloses_a_sanitised_report_to_a_partner() {
-    use quietline_casework::desk::Handler;
     let w = Work::start().await;
-    let r = Reporter::new();
-    let id = w
-        .submit(&r.report("en", "drugs", "Dealing from the silver car", "AB12 CDE"))
-        .await;
-    let (mut sue, _, _) = signed_in(&w.td, "sue", Role::Supervisor).await;
-    pull(&mut sue, 1).await;
-    let case = format!("/cases/{id}");
-    let boss = Handler {
-        account: "cas".into(),
-        role: Role::Custodian,
-    };
+    let (mut sue, id, case) = a_pulled_case(&w, "sue", Role::Supervisor).await;
+    let boss = handler("cas", Role::Custodian);
     w.td.desk.create_export_key(&boss).await.unwrap();
     let page = sue.get(&format!("{case}/disclose")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("write one"), "no report yet");
-    w.td.desk
-        .grade(
-            &boss,
-            &id,
-            &quietline_casework::intel::grading::GradingInput {
-                source: "2".into(),
-                assessment: "C".into(),
-                handling: "P".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let reference =
-        w.td.desk
-            .write_intel_report(
-                &boss,
-                &id,
-                &quietline_casework::intel::report::ReportDraft {
-                    title: "Supply of drugs".into(),
-                    text: "A male is said to supply drugs from a car.".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+    let reference = graded_with_a_report(&w.td.desk, &boss, &id).await;
     let d = format!("{case}/disclose");
     let page = sue.get(&d).await;
     assert!(page.body.contains(&reference), "{}", page.body);
     assert!(page.body.contains("lang=\"cy\">(Amodau trin)"));
-    let res = sue
-        .submit(
-            &d,
-            &d,
-            &[
-                ("number", "1"),
-                ("partner", "Local authority safeguarding team"),
-                ("reason", "Safeguarding referral"),
-                ("conditions", " "),
-                ("format", "json"),
-            ],
-        )
-        .await;
+    let disclose = |conditions| {
+        [
+            ("number", "1"),
+            ("partner", "Local authority safeguarding team"),
+            ("reason", "Safeguarding referral"),
+            ("conditions", conditions),
+            ("format", "json"),
+        ]
+    };
+    let res = sue.submit(&d, &d, &disclose(" ")).await;
     assert_eq!(res.status, 400);
     assert!(res.body.contains("href=\"#conditions\""), "{}", res.body);
     let res = sue
         .submit(
             &d,
             &d,
-            &[
-                ("number", "1"),
-                ("partner", "Local authority safeguarding team"),
-                ("reason", "Safeguarding referral"),
-                ("conditions", "Not to be shared further without consent"),
-                ("format", "json"),
-            ],
+            &disclose("Not to be shared further without consent"),
         )
         .await;
     assert_eq!(res.status, 200);

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use quietline_casework::accounts;
 use quietline_casework::audit::Actor;
 use quietline_casework::clock::Clock;
-use quietline_casework::desk::{Desk, DeskSettings, Role};
+use quietline_casework::desk::{CaseView, Desk, DeskSettings, Handler, Role};
 use quietline_casework::home::{Config, Home};
 use quietline_casework::keyring;
 use quietline_casework::vault::Vault;
@@ -382,4 +382,47 @@ pub async fn signed_in(td: &TestDesk, name: &str, role: Role) -> (Browser, Strin
     let new = format!("{name} chose a long password");
     let secret = first_sign_in(td, &mut b, name, &pw, &new).await;
     (b, new, secret)
+}
+
+/// A caller of the library (not of the web layer) with `role`.
+pub fn handler(account: &str, role: Role) -> Handler {
+    Handler {
+        account: account.into(),
+        role,
+    }
+}
+
+/// The case `id` as the library holds it, read by a supervisor.
+pub async fn case_view(desk: &Desk, id: &str) -> CaseView {
+    desk.case(&handler("test", Role::Supervisor), id)
+        .await
+        .unwrap()
+}
+
+/// Case `id` graded 2 C P and given its first sanitised report by `by`,
+/// through the library: the report's reference.
+pub async fn graded_with_a_report(desk: &Desk, by: &Handler, id: &str) -> String {
+    desk.grade(
+        by,
+        id,
+        &quietline_casework::intel::grading::GradingInput {
+            source: "2".into(),
+            assessment: "C".into(),
+            handling: "P".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    desk.write_intel_report(
+        by,
+        id,
+        &quietline_casework::intel::report::ReportDraft {
+            title: "Supply of drugs".into(),
+            text: "A male is said to supply drugs from a car.".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
 }
