@@ -130,3 +130,63 @@ async fn a_pull_stores_good_blobs_and_flags_bad_ones(b: Backend) {
     server.stop().await;
     t.cleanup().await;
 }
+
+/// The client's upload (what a transfer uses to pass an attachment on to
+/// another force): a blob of several parts, sent as the page sends it
+/// (challenge scaled to the size, the proof of work over the exact body,
+/// every part), is complete on the server and comes back exact to the
+/// force it was uploaded to, and to no other; an upload of a length that is
+/// no sealed blob's is refused with the server's code.
+#[tokio::test]
+async fn the_client_uploads_a_blob_to_a_force_as_the_page_does() {
+    let server = TestServer::start(quietline_testkit::server::Backend::Sqlite)
+        .await
+        .expect("SQLite is never skipped");
+    server.add_force("north", "North").await;
+    server.add_force("west", "West").await;
+    let public = Client::new(&server.base, None).unwrap();
+    let file: Vec<u8> = (0..2_300_000u32).map(|i| (i % 251) as u8).collect();
+    let sealed = blobs::seal(&file, "video/mp4");
+    let id = public.upload_blob("west", &sealed.blob).await.unwrap();
+    assert!(quietline_casework::client::is_hex(&id, 32));
+
+    let west = Zeroizing::new(server.token("west", "w").await);
+    let west = Client::new(&server.base, Some(&west)).unwrap();
+    let back = west.blob(&id, sealed.blob.len()).await.unwrap().unwrap();
+    assert!(back == sealed.blob, "the same octets back");
+    let a = attachments::decode(&entry(sealed.entry(&id, &[], &[]))).unwrap();
+    assert!(*attachments::verify(&a, Some(&back)).unwrap() == file);
+    let north = Zeroizing::new(server.token("north", "n").await);
+    let north = Client::new(&server.base, Some(&north)).unwrap();
+    assert!(
+        north.blob(&id, sealed.blob.len()).await.unwrap().is_none(),
+        "bound to the force it was uploaded to"
+    );
+
+    // Begun but not every part sent: not complete, not fetchable.
+    let up = public
+        .begin_blob("west", sealed.blob.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(up.parts, sealed.blob.len().div_ceil(up.part_len) as u64);
+    assert!(
+        !public
+            .put_blob_part(&up.id, 0, &sealed.blob[..up.part_len])
+            .await
+            .unwrap()
+    );
+    assert!(
+        west.blob(&up.id, sealed.blob.len())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    match public.begin_blob("west", 1000).await {
+        Err(quietline_casework::client::ClientError::Status { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (400, "bad_blob_size"))
+        }
+        other => panic!("{other:?}"),
+    }
+    server.stop().await;
+}
