@@ -456,11 +456,14 @@ impl Desk {
     }
 
     /// Transfer the case `id` to the force `to` on the platform, for
-    /// `reason` (supervisors). Checks the receiving force's key, re-seals
-    /// the report (then each follow-up) with a transfer note and submits it
-    /// through the public intake with its proof of work; then closes the
-    /// case as transferred. Nothing is recorded unless the report was
-    /// accepted; a follow-up that fails is passed on by a later pull.
+    /// `reason` (supervisors). Checks the receiving force's key, uploads
+    /// the report's (then each follow-up's) attachments to that force
+    /// re-sealed under fresh keys, re-seals the message with a
+    /// transfer note and submits it through the public intake with its
+    /// proof of work; then closes the case as transferred. Nothing is
+    /// recorded unless the report was accepted (a failed upload stops the
+    /// transfer before the report is sent); a follow-up that fails is
+    /// passed on by a later pull.
     pub async fn transfer(
         &self,
         who: &Handler,
