@@ -1,7 +1,10 @@
 //! The HTTP client for the intake server's API v1 (issue 3): the inbox, the
 //! envelopes (one per request, or many with the batched fetch of issue 16),
 //! reply slots, the public directory and the public key log (issue 20:
-//! checkpoint, verifier key, entries and proofs, crypto/FORMAT.md#key-log).
+//! checkpoint, verifier key, entries and proofs, crypto/FORMAT.md#key-log),
+//! and the public intake a reporter's page uses: reports and attachment
+//! blobs (uploaded, as a transfer does: crypto/FORMAT.md#blobs-on-the-server),
+//! each with its proof of work.
 //!
 //! It owns talking to the server defensively: timeouts on connecting and on
 //! every request, no redirects, and bounded body reads — an envelope body over
@@ -261,6 +264,17 @@ impl BlobBody<'_> {
             .await
             .map_err(|e| self.client.body_error(e, "an attachment"))
     }
+}
+
+/// An upload of a sealed blob begun with [`Client::begin_blob`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobUpload {
+    /// The blob id the server minted (32 hex digits).
+    pub id: String,
+    /// How many parts the blob is sent in.
+    pub parts: u64,
+    /// The octets of each part (the last may be shorter): whole sealed chunks.
+    pub part_len: usize,
 }
 
 /// Outcome of `PUT /api/v1/slots/{address}`.
@@ -892,17 +906,44 @@ impl Client {
     /// `GET /api/v1/challenge` (public): a fresh proof-of-work challenge,
     /// base64url as the server gave it (crypto/FORMAT.md#challenge).
     pub async fn challenge(&self) -> Result<String, ClientError> {
-        const WHAT: &str = "a proof-of-work challenge";
+        self.challenge_at("/api/v1/challenge", "a proof-of-work challenge")
+            .await
+    }
+
+    /// A fresh challenge from the public route `path` (the reports' or the
+    /// blobs' challenge: they answer alike).
+    async fn challenge_at(&self, path: &str, what: &'static str) -> Result<String, ClientError> {
         #[derive(Deserialize)]
         struct C {
             challenge: String,
         }
-        let res = self.get("/api/v1/challenge", WHAT, false).await?;
+        let res = self.get(path, what, false).await?;
         if !res.status().is_success() {
-            return Err(self.status_error(res, WHAT).await);
+            return Err(self.status_error(res, what).await);
         }
-        let c: C = self.json(res, WHAT).await?;
+        let c: C = self.json(res, what).await?;
         Ok(c.challenge)
+    }
+
+    /// Solve `challenge` over the exact request body `body`
+    /// (crypto/FORMAT.md#solution) on a blocking thread: the value of the
+    /// `Quietline-Pow` header. The one solver of every request that needs a
+    /// proof of work (reports, blob uploads).
+    async fn solve(
+        challenge: String,
+        body: std::sync::Arc<Vec<u8>>,
+        what: &'static str,
+    ) -> Result<String, ClientError> {
+        tokio::task::spawn_blocking(move || quietline_crypto::pow::solve_header(&challenge, &body))
+            .await
+            .map_err(|e| ClientError::BadResponse {
+                what,
+                reason: format!("the proof-of-work search stopped ({e})"),
+            })?
+            .map_err(|e| ClientError::BadResponse {
+                what,
+                reason: format!("the server's challenge cannot be solved ({e})"),
+            })
     }
 
     /// `POST /api/v1/reports` (public): submit a kind-1 envelope through the
@@ -923,19 +964,7 @@ impl Client {
         loop {
             tries += 1;
             let challenge = self.challenge().await?;
-            let env = envelope.clone();
-            let header = tokio::task::spawn_blocking(move || {
-                quietline_crypto::pow::solve_header(&challenge, &env)
-            })
-            .await
-            .map_err(|e| ClientError::BadResponse {
-                what: WHAT,
-                reason: format!("the proof-of-work search stopped ({e})"),
-            })?
-            .map_err(|e| ClientError::BadResponse {
-                what: WHAT,
-                reason: format!("the server's challenge cannot be solved ({e})"),
-            })?;
+            let header = Self::solve(challenge, envelope.clone(), WHAT).await?;
             let res = self
                 .http
                 .post(format!("{}/api/v1/reports", self.base))
@@ -964,6 +993,132 @@ impl Client {
                 _ => return Err(err),
             }
         }
+    }
+
+    /// `GET /api/v1/blobs/challenge?size=N`, then `POST /api/v1/blobs`
+    /// `{"force","size"}` (public, no token: like a reporter's page) with
+    /// the proof of work solved over these exact body octets: begins the
+    /// upload of a sealed blob of `sealed_len` octets to `force`
+    /// (crypto/FORMAT.md#blobs-on-the-server). A `429 pow_*` answer is
+    /// retried once with a fresh challenge, as the page does. The answer is
+    /// checked for shape: an id of 32 hex digits, a part length of whole
+    /// sealed chunks, and the number of parts that length gives.
+    pub async fn begin_blob(
+        &self,
+        force: &str,
+        sealed_len: u64,
+    ) -> Result<BlobUpload, ClientError> {
+        const WHAT: &str = "beginning an attachment upload";
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+            parts: u64,
+            part_len: u64,
+        }
+        // The body as the page writes it (JSON.stringify of {force, size}).
+        let body = std::sync::Arc::new(
+            serde_json::to_vec(&serde_json::json!({ "force": force, "size": sealed_len }))
+                .expect("a JSON object serializes"),
+        );
+        let challenge_path = format!("/api/v1/blobs/challenge?size={sealed_len}");
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let challenge = self.challenge_at(&challenge_path, WHAT).await?;
+            let header = Self::solve(challenge, body.clone(), WHAT).await?;
+            let res = self
+                .http
+                .post(format!("{}/api/v1/blobs", self.base))
+                .header(CONTENT_TYPE, "application/json")
+                .header(quietline_crypto::pow::HEADER, header)
+                .body(body.as_ref().clone())
+                .send()
+                .await
+                .map_err(|e| self.send_error(e, WHAT))?;
+            if res.status() == StatusCode::CREATED {
+                let c: Created = self.json(res, WHAT).await?;
+                let chunk = quietline_crypto::stream::SEALED_CHUNK_LEN as u64;
+                if !is_hex(&c.id, 32)
+                    || c.part_len == 0
+                    || !c.part_len.is_multiple_of(chunk)
+                    || c.parts != sealed_len.div_ceil(c.part_len)
+                {
+                    return Err(ClientError::BadResponse {
+                        what: WHAT,
+                        reason: "its id, part length or number of parts is not one an upload of this size has".into(),
+                    });
+                }
+                return Ok(BlobUpload {
+                    id: c.id,
+                    parts: c.parts,
+                    part_len: c.part_len as usize,
+                });
+            }
+            let err = self.status_error(res, WHAT).await;
+            match &err {
+                ClientError::Status {
+                    status: 429, code, ..
+                } if tries < 2 && code.starts_with("pow_") => {}
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// `PUT /api/v1/blobs/{id}/parts/{n}` (public, no token): part `n` (from
+    /// 0) of an upload begun with [`Client::begin_blob`], `part_len` octets
+    /// (the last part may be shorter). Putting the same part again with the
+    /// same octets answers the same, so an unavailable server is waited out
+    /// like a GET when this client waits. Returns whether the server now
+    /// holds every part.
+    pub async fn put_blob_part(&self, id: &str, n: u64, part: &[u8]) -> Result<bool, ClientError> {
+        const WHAT: &str = "uploading part of an attachment";
+        #[derive(Deserialize)]
+        struct Put {
+            complete: bool,
+        }
+        if !is_hex(id, 32) {
+            return Err(ClientError::BadResponse {
+                what: WHAT,
+                reason: "the attachment id is not 32 hex digits".into(),
+            });
+        }
+        let url = format!("{}/api/v1/blobs/{id}/parts/{n}", self.base);
+        self.retrying(|| async {
+            let res = self
+                .http
+                .put(&url)
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(part.to_vec())
+                .send()
+                .await
+                .map_err(|e| self.send_error(e, WHAT))?;
+            if !res.status().is_success() {
+                return Err(self.status_error(res, WHAT).await);
+            }
+            let p: Put = self.json(res, WHAT).await?;
+            Ok(p.complete)
+        })
+        .await
+    }
+
+    /// Upload a whole sealed blob held in memory to `force`, as a reporter's
+    /// page does (web/src/attachments/upload.js): [`Client::begin_blob`],
+    /// then every part in order with [`Client::put_blob_part`]. Returns the
+    /// blob id the server gave it. A blob too large to hold in memory is
+    /// uploaded with those two calls, one part at a time.
+    pub async fn upload_blob(&self, force: &str, blob: &[u8]) -> Result<String, ClientError> {
+        let up = self.begin_blob(force, blob.len() as u64).await?;
+        let mut complete = false;
+        for (n, part) in blob.chunks(up.part_len).enumerate() {
+            complete = self.put_blob_part(&up.id, n as u64, part).await?;
+        }
+        if !complete {
+            return Err(ClientError::BadResponse {
+                what: "uploading an attachment",
+                reason: "the server does not hold every part after the last was sent".into(),
+            });
+        }
+        Ok(up.id)
     }
 
     /// `GET /api/v1/forces` (public directory).

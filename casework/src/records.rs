@@ -268,7 +268,18 @@ pub enum RecordBody {
         to: String,
         /// The id the platform gave the passed-on envelope.
         receipt: String,
+        /// Attachments of the message passed on with their entries as the
+        /// reporter sealed them, because this force never stored their
+        /// blobs whole (flagged here): the receiving force cannot fetch
+        /// them. Absent (0) when every attachment was re-sealed and
+        /// uploaded to it (crypto/FORMAT.md#transfer-note).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        attachments_not_passed: u32,
     },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl RecordBody {

@@ -507,6 +507,13 @@ fn write_transfer(out: &mut String, t: &crate::desk::CaseTransfer) {
                 String::new()
             }
         );
+        if to.attachments_not_passed > 0 {
+            let _ = writeln!(
+                out,
+                "  attachments not passed on: {} (never stored whole here; the receiving force cannot fetch them)",
+                to.attachments_not_passed
+            );
+        }
     }
 }
 

@@ -370,6 +370,16 @@ impl Desk {
         if self.is_indexed() {
             // Pass on what reached this force for a case it transferred.
             let run = self.forward_pending(who, client).await?;
+            if run.attachments_not_passed > 0 {
+                let line = format!(
+                    "{} attachment(s) of follow-ups passed on to another force could not go with them: never stored whole here",
+                    run.attachments_not_passed
+                );
+                warning = Some(match warning {
+                    Some(w) => format!("{w}\n{line}"),
+                    None => line,
+                });
+            }
             if !run.failed.is_empty() {
                 let list: Vec<String> = run
                     .failed

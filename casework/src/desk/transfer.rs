@@ -9,7 +9,13 @@
 //! (crypto/FORMAT.md#transfer-note) — to the receiving force's current key
 //! from the platform's directory, and submits it through the normal public
 //! intake with its proof of work, exactly as a reporter's page does: the
-//! server cannot tell a transferred report from any other. The key is
+//! server cannot tell a transferred report from any other. Attachments go
+//! with it: blobs on the server are bound to the force they were uploaded
+//! to, so each attachment this force stored whole is opened from the vault,
+//! re-sealed under a fresh key and uploaded to the receiving force first
+//! (its entry rewritten with the new id and key), one at a time; one this
+//! force never stored whole is passed on unchanged and counted, never
+//! dropped silently (crypto/FORMAT.md#transfer-note). The key is
 //! checked first: its key id must be its own, and a key statement is
 //! verified against the force's pinned signing keys when this force pins
 //! them (`pins.json` in the console home, the page's format), or at least
@@ -19,19 +25,27 @@
 //! The sending case is closed as transferred and kept: a sealed `transfer`
 //! record (destination, reason, grading, how the key was checked), one
 //! sealed `forward` record per message passed on (with the platform's id
-//! for it), a `closed` status, and audit entries `transfer` and `forward`
+//! for it and how many of its attachments could not be passed), a `closed`
+//! status, and audit entries `transfer` and `forward`
 //! naming the destination (the reason is case content: sealed, never in the
 //! log). The receiving desk audits `transfer-in` when it pulls a transferred
 //! case. It does not speak HTTP itself ([`crate::client`]) or render.
 
 use std::collections::BTreeSet;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use quietline_crypto::keys::PublicKey;
-use quietline_crypto::payload::{Payload, TRANSFER_VERSION, TransferNote};
+use quietline_crypto::payload::{
+    Attachment, AttachmentRef, Payload, TRANSFER_VERSION, TransferNote,
+};
 use quietline_crypto::statement::{SignedStatement, SignerKey, SignerSet, day_from_ymd};
+use quietline_crypto::stream::{self, Encryptor, StreamKey};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::index::CaseEntry;
 use super::{Desk, DeskError, Handler, Status};
+use crate::blobs::{ReadError, StoredReader};
 use crate::client::{Client, DirectoryEntry};
 use crate::records::{self, Record, RecordBody, TransferRecord};
 use crate::render::short;
@@ -90,6 +104,9 @@ pub struct TransferredTo {
     pub forwarded: Vec<(String, String)>,
     /// Messages of the case not passed on yet (the next pull tries again).
     pub pending: u32,
+    /// Attachments passed on with their entries unchanged because this
+    /// force never stored them whole: the receiving force cannot fetch them.
+    pub attachments_not_passed: u32,
 }
 
 /// A case's transfers, as [`super::CaseView::transfer`] carries them.
@@ -120,6 +137,45 @@ pub struct TransferOutcome {
     pub forwarded: u32,
     /// Messages that could not be passed on now (the next pull retries).
     pub pending: u32,
+    /// Attachments re-sealed and uploaded to the receiving force.
+    pub attachments_passed: u32,
+    /// Attachments this force never stored whole (flagged missing, altered,
+    /// …, or not fetched yet), passed on with their entries unchanged: the
+    /// receiving force cannot fetch them.
+    pub attachments_not_passed: u32,
+}
+
+/// What passing on one message's attachments did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Passed {
+    /// Re-sealed and uploaded to the receiving force.
+    passed: u32,
+    /// Passed on unchanged: never stored whole here.
+    not_passed: u32,
+}
+
+impl Passed {
+    /// What the audit entry adds (nothing when there were no attachments).
+    fn audit_words(&self) -> String {
+        match (self.passed, self.not_passed) {
+            (0, 0) => String::new(),
+            (p, 0) => format!("; attachments passed on {p}"),
+            (p, n) => {
+                format!("; attachments passed on {p}, not passed on {n} (not stored whole here)")
+            }
+        }
+    }
+}
+
+/// What [`Desk::forward_case`] did.
+#[derive(Debug, Clone, Copy, Default)]
+struct Forwarded {
+    /// Messages passed on.
+    done: u32,
+    /// Messages that failed (retried by the next pull).
+    failed: u32,
+    /// Their attachments.
+    attachments: Passed,
 }
 
 /// What [`Desk::forward_pending`] did.
@@ -127,6 +183,8 @@ pub struct TransferOutcome {
 pub struct ForwardRun {
     /// Messages passed on.
     pub forwarded: u32,
+    /// Attachments of those passed on unchanged (never stored whole here).
+    pub attachments_not_passed: u32,
     /// Failures (case short id and why, in words), to retry next time.
     pub failed: Vec<(String, String)>,
 }
@@ -250,25 +308,45 @@ pub fn check_receiving_key(
     ))
 }
 
-/// The message `payload` with the transfer note, re-sealed to `to` with `pk`.
+/// The attachment entries of a message, to rewrite.
+fn entries_mut(p: &mut Payload) -> &mut [AttachmentRef] {
+    match p {
+        Payload::Report(r) => &mut r.attachments,
+        Payload::FollowUp(f) => &mut f.attachments,
+        Payload::Reply(_) => &mut [],
+    }
+}
+
+/// Erase a message copy: its text ([`super::index::scrub`]) and its
+/// attachment keys.
+fn scrub_copy(p: &mut Payload) {
+    super::index::scrub(p);
+    for e in entries_mut(p) {
+        e.key.zeroize();
+    }
+}
+
+/// The message `p` (its attachment entries already rewritten by
+/// [`Desk::pass_attachments`]) with the transfer note, re-sealed to `to`
+/// with `pk`; `p` is erased.
 fn reseal(
-    payload: &Payload,
+    mut p: Payload,
     note: &TransferNote,
     to: &str,
     pk: &PublicKey,
 ) -> Result<Vec<u8>, DeskError> {
-    let mut p = payload.clone();
     match &mut p {
         Payload::Report(r) => r.transfer = Some(note.clone()),
         Payload::FollowUp(f) => f.transfer = Some(note.clone()),
         Payload::Reply(_) => {
+            scrub_copy(&mut p);
             return Err(DeskError::Invalid(
                 "a reply cannot be passed on to another force".into(),
             ));
         }
     }
     let json = zeroize::Zeroizing::new(p.to_json());
-    super::index::scrub(&mut p);
+    scrub_copy(&mut p);
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
     quietline_crypto::seal::seal_report(&mut rng, to, pk, &json).map_err(|e| {
         DeskError::Invalid(format!(
@@ -378,11 +456,14 @@ impl Desk {
     }
 
     /// Transfer the case `id` to the force `to` on the platform, for
-    /// `reason` (supervisors). Checks the receiving force's key, re-seals
-    /// the report (then each follow-up) with a transfer note and submits it
-    /// through the public intake with its proof of work; then closes the
-    /// case as transferred. Nothing is recorded unless the report was
-    /// accepted; a follow-up that fails is passed on by a later pull.
+    /// `reason` (supervisors). Checks the receiving force's key, uploads
+    /// the report's (then each follow-up's) attachments to that force
+    /// re-sealed under fresh keys, re-seals the message with a
+    /// transfer note and submits it through the public intake with its
+    /// proof of work; then closes the case as transferred. Nothing is
+    /// recorded unless the report was accepted (a failed upload stops the
+    /// transfer before the report is sent); a follow-up that fails is
+    /// passed on by a later pull.
     pub async fn transfer(
         &self,
         who: &Handler,
@@ -426,7 +507,20 @@ impl Desk {
             by: who.account.clone(),
             next_slot: data.entry.next_slot,
         };
-        let sealed = reseal(&data.report.payload, &note, to, &pk)?;
+        // Attachments first: the report must never reach the receiving
+        // force naming blobs it does not hold yet.
+        let mut payload = data.report.payload.clone();
+        let passed = match self
+            .pass_attachments(&client, &case_id, &mut payload, to)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                scrub_copy(&mut payload);
+                return Err(e);
+            }
+        };
+        let sealed = reseal(payload, &note, to, &pk)?;
         let receipt = client.submit_report(sealed).await?;
         self.add_record(
             who,
@@ -446,9 +540,10 @@ impl Desk {
             "transfer",
             Some(&case_id),
             Some(format!(
-                "to {to} ({to_name}) key {}; receipt {}",
+                "to {to} ({to_name}) key {}; receipt {}{}",
                 pk.key_id(),
-                short(&receipt)
+                short(&receipt),
+                passed.audit_words()
             )),
         )
         .await?;
@@ -459,6 +554,7 @@ impl Desk {
                 message: case_id.clone(),
                 to: to.to_owned(),
                 receipt: receipt.clone(),
+                attachments_not_passed: passed.not_passed,
             },
         )
         .await?;
@@ -475,7 +571,7 @@ impl Desk {
                 .await?;
         }
         self.sync().await?;
-        let (forwarded, pending) = self
+        let rest = self
             .forward_case(who, &client, &case_id, &note, to, &pk)
             .await;
         self.sync().await?;
@@ -486,8 +582,10 @@ impl Desk {
             key_id: pk.key_id().to_hex(),
             key_check,
             receipt,
-            forwarded: forwarded + 1,
-            pending,
+            forwarded: rest.done + 1,
+            pending: rest.failed,
+            attachments_passed: passed.passed + rest.attachments.passed,
+            attachments_not_passed: passed.not_passed + rest.attachments.not_passed,
         })
     }
 
@@ -507,7 +605,8 @@ impl Desk {
     }
 
     /// Pass on every message of the transferred case `case_id` not passed
-    /// on yet, each with `note`: (passed on, failed).
+    /// on yet, each with `note` and its attachments
+    /// ([`Desk::pass_attachments`]).
     async fn forward_case(
         &self,
         who: &Handler,
@@ -516,21 +615,23 @@ impl Desk {
         note: &TransferNote,
         to: &str,
         pk: &PublicKey,
-    ) -> (u32, u32) {
+    ) -> Forwarded {
+        let mut out = Forwarded::default();
         let Ok(entry) = self.transfer_entry(case_id) else {
-            return (0, 0);
+            return out;
         };
         let ring = match self.ring() {
             Ok(r) => r,
-            Err(_) => return (0, entry.messages.len() as u32),
+            Err(_) => {
+                out.failed = entry.messages.len() as u32;
+                return out;
+            }
         };
-        let mut done = 0;
-        let mut failed = 0;
         for m in &entry.messages {
             if entry.transfer.forwarded.contains(&m.id) {
                 continue;
             }
-            let result: Result<(), DeskError> = async {
+            let result: Result<Passed, DeskError> = async {
                 let stored = self
                     .vault()
                     .envelope(&m.id)
@@ -542,9 +643,16 @@ impl Desk {
                         reason: flag.to_string(),
                     }
                 })?;
-                let sealed = reseal(&msg.payload, note, to, pk);
-                super::index::scrub(&mut msg.payload);
-                let receipt = client.submit_report(sealed?).await?;
+                let mut copy = msg.payload.clone();
+                scrub_copy(&mut msg.payload);
+                let passed = match self.pass_attachments(client, &m.id, &mut copy, to).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        scrub_copy(&mut copy);
+                        return Err(e);
+                    }
+                };
+                let receipt = client.submit_report(reseal(copy, note, to, pk)?).await?;
                 self.add_record(
                     who,
                     case_id,
@@ -552,6 +660,7 @@ impl Desk {
                         message: m.id.clone(),
                         to: to.to_owned(),
                         receipt: receipt.clone(),
+                        attachments_not_passed: passed.not_passed,
                     },
                 )
                 .await?;
@@ -560,20 +669,153 @@ impl Desk {
                     "forward",
                     Some(case_id),
                     Some(format!(
-                        "message {} to {to}; receipt {}",
+                        "message {} to {to}; receipt {}{}",
                         short(&m.id),
-                        short(&receipt)
+                        short(&receipt),
+                        passed.audit_words()
                     )),
                 )
-                .await
+                .await?;
+                Ok(passed)
             }
             .await;
             match result {
-                Ok(()) => done += 1,
-                Err(_) => failed += 1,
+                Ok(p) => {
+                    out.done += 1;
+                    out.attachments.passed += p.passed;
+                    out.attachments.not_passed += p.not_passed;
+                }
+                Err(_) => out.failed += 1,
             }
         }
-        (done, failed)
+        out
+    }
+
+    /// Pass on the attachments of the message `message_id` (`p`, a copy of
+    /// its payload about to be re-sealed) to the force `to`. Blobs on the
+    /// server are bound to the force they were uploaded to, and the key
+    /// this force was given for each must not be reused at another force,
+    /// so each attachment this force stored whole is opened from the vault,
+    /// re-sealed under a fresh random key into the same bucket
+    /// (crypto/FORMAT.md#sealing-an-attachment) and uploaded to `to`
+    /// (crypto/FORMAT.md#blobs-on-the-server), and its entry in `p` gets
+    /// the new `id` and `key` (sizes, hashes, media type and metadata kinds
+    /// unchanged: the file is the same). One at a time, a vault part of it
+    /// in memory at a time. An attachment not stored whole here (flagged,
+    /// or not fetched yet), or whose stored blob no longer passes its
+    /// checks, keeps its entry and is counted. A failed upload is an error:
+    /// the message is not sent, and is tried again.
+    async fn pass_attachments(
+        &self,
+        client: &Client,
+        message_id: &str,
+        p: &mut Payload,
+        to: &str,
+    ) -> Result<Passed, DeskError> {
+        let mut out = Passed::default();
+        if entries_mut(p).is_empty() {
+            return Ok(out);
+        }
+        let rows = self.vault().attachments_of(message_id).await?;
+        for (index, entry) in entries_mut(p).iter_mut().enumerate() {
+            let index = index as u32;
+            let stored = rows
+                .iter()
+                .any(|r| r.index == index && r.state == crate::vault::ATTACHMENT_STORED);
+            let decoded = crate::attachments::decode(entry);
+            let (true, Ok(a)) = (stored, decoded) else {
+                out.not_passed += 1;
+                continue;
+            };
+            match self.reupload(client, message_id, index, &a, to).await? {
+                Some((id, key)) => {
+                    entry.id = id;
+                    entry.key.zeroize();
+                    entry.key = URL_SAFE_NO_PAD.encode(key.as_bytes());
+                    out.passed += 1;
+                }
+                None => out.not_passed += 1,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Attachment `index` of `message_id` (its entry `a`), read from the
+    /// vault part by part, re-sealed under a fresh key chunk by chunk and
+    /// uploaded to `to` part by part: the new blob id and key, or `None`
+    /// when the stored blob no longer passes its checks (an upload begun is
+    /// then never completed, and the server deletes it).
+    async fn reupload(
+        &self,
+        client: &Client,
+        message_id: &str,
+        index: u32,
+        a: &Attachment,
+        to: &str,
+    ) -> Result<Option<(String, StreamKey)>, DeskError> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        getrandom::fill(bytes.as_mut()).map_err(|e| {
+            DeskError::Invalid(format!(
+                "no random key for an attachment ({e}); nothing was sent"
+            ))
+        })?;
+        let key = StreamKey::from_bytes(*bytes);
+        let bad = |e: stream::StreamError| {
+            DeskError::Invalid(format!(
+                "an attachment cannot be re-sealed ({e}); nothing was sent"
+            ))
+        };
+        // The bucket the reporter's page chose: the padding hides the same.
+        let mut enc = Encryptor::with_bucket(&key, a.size, a.padded_size).map_err(bad)?;
+        let mut reader = match StoredReader::new(self.vault(), message_id, index, a) {
+            Ok(r) => r,
+            Err(ReadError::Vault(e)) => return Err(e.into()),
+            Err(_) => return Ok(None),
+        };
+        let up = client
+            .begin_blob(to, stream::sealed_len(a.padded_size))
+            .await?;
+        // The file's octets read and not sealed yet (at most a vault part
+        // and a chunk), erased when dropped.
+        let mut plain = Zeroizing::new(Vec::new());
+        let mut part = Vec::with_capacity(up.part_len);
+        let mut n = 0u64;
+        let mut complete = false;
+        while !enc.is_done() {
+            let need = enc.next_input_len();
+            while plain.len() < need {
+                match reader.next().await {
+                    Ok(Some(more)) if !more.is_empty() => plain.extend_from_slice(&more),
+                    Ok(_) => return Ok(None),
+                    Err(ReadError::Vault(e)) => return Err(e.into()),
+                    Err(_) => return Ok(None),
+                }
+            }
+            enc.seal_next_into(&plain[..need], &mut part).map_err(bad)?;
+            plain.drain(..need);
+            if part.len() >= up.part_len || enc.is_done() {
+                complete = client.put_blob_part(&up.id, n, &part).await?;
+                part.clear();
+                n += 1;
+            }
+        }
+        // The rest of the stored blob (padding only) must pass its checks
+        // too, to its last chunk.
+        loop {
+            match reader.next().await {
+                Ok(None) => break,
+                Ok(Some(more)) if more.is_empty() => {}
+                Ok(Some(_)) => return Ok(None),
+                Err(ReadError::Vault(e)) => return Err(e.into()),
+                Err(_) => return Ok(None),
+            }
+        }
+        if !complete || n != up.parts {
+            return Err(DeskError::Invalid(
+                "the receiving force does not hold the whole attachment after its last part; nothing was sent".into(),
+            ));
+        }
+        Ok(Some((up.id, key)))
     }
 
     /// Pass on every message of a transferred case that has not been passed
@@ -600,9 +842,11 @@ impl Desk {
             .collect();
         let mut run = ForwardRun::default();
         for case_id in pending {
-            let outcome: Result<(u32, u32), DeskError> = async {
+            let outcome: Result<Forwarded, DeskError> = async {
                 let view = self.transfer_of(&case_id).await?;
-                let Some(t) = view.to else { return Ok((0, 0)) };
+                let Some(t) = view.to else {
+                    return Ok(Forwarded::default());
+                };
                 let (_, pk, _) = self
                     .receiving_key(who, client, Some(&case_id), &t.to)
                     .await?;
@@ -613,13 +857,15 @@ impl Desk {
             }
             .await;
             match outcome {
-                Ok((done, 0)) => run.forwarded += done,
-                Ok((done, failed)) => {
-                    run.forwarded += done;
-                    run.failed.push((
-                        short(&case_id).to_owned(),
-                        format!("{failed} message(s) not passed on"),
-                    ));
+                Ok(f) => {
+                    run.forwarded += f.done;
+                    run.attachments_not_passed += f.attachments.not_passed;
+                    if f.failed > 0 {
+                        run.failed.push((
+                            short(&case_id).to_owned(),
+                            format!("{} message(s) not passed on", f.failed),
+                        ));
+                    }
                 }
                 Err(e) => run
                     .failed
@@ -673,6 +919,7 @@ pub(crate) fn transfer_view(data: &super::index::CaseData) -> CaseTransfer {
         from: data.report.payload.transfer().cloned(),
     };
     let mut forwarded = Vec::new();
+    let mut not_passed = 0;
     for e in &data.events {
         if let super::index::Event::Record { record, .. } = e {
             match &record.body {
@@ -687,11 +934,18 @@ pub(crate) fn transfer_view(data: &super::index::CaseData) -> CaseTransfer {
                         key_check: t.key_check.clone(),
                         forwarded: Vec::new(),
                         pending: 0,
+                        attachments_not_passed: 0,
                     });
                 }
                 RecordBody::Forward {
-                    message, receipt, ..
-                } => forwarded.push((message.clone(), receipt.clone())),
+                    message,
+                    receipt,
+                    attachments_not_passed,
+                    ..
+                } => {
+                    forwarded.push((message.clone(), receipt.clone()));
+                    not_passed += attachments_not_passed;
+                }
                 _ => {}
             }
         }
@@ -704,6 +958,7 @@ pub(crate) fn transfer_view(data: &super::index::CaseData) -> CaseTransfer {
             .filter(|m| !forwarded.iter().any(|(id, _)| *id == m.id))
             .count() as u32;
         t.forwarded = forwarded;
+        t.attachments_not_passed = not_passed;
     }
     out
 }
@@ -919,6 +1174,71 @@ mod tests {
             ("Western Demo Police", Some("west"))
         );
         assert_eq!(second.message, "We are looking into it.");
+        let _ = server.shutdown().await;
+    }
+
+    /// Issues 17 × 19 at the library's level: the passed-on report names a
+    /// NEW blob (uploaded to the receiving force) under a NEW key, with the
+    /// entry's sizes, hashes, media type and metadata kinds unchanged, and
+    /// the receiving desk stores and opens the same file.
+    #[tokio::test]
+    async fn an_attachment_is_resealed_under_a_fresh_key_for_the_receiving_force() {
+        use quietline_testkit::blobs;
+        let server = TestServer::start(Backend::Sqlite).await.unwrap();
+        let a = home_for(&server, "north", "North Constabulary").await;
+        let b = home_for(&server, "west", "Western Demo Police").await;
+        let file: Vec<u8> = (0..1_200_000u32).map(|i| (i % 239) as u8).collect();
+        let sealed = blobs::seal(&file, "video/mp4");
+        let blob_id = blobs::upload(&server.http, &server.base, "north", &sealed.blob).await;
+        let original: AttachmentRef =
+            serde_json::from_value(sealed.entry(&blob_id, &["location"], &["location"])).unwrap();
+        let r = Reporter::new();
+        let mut report = r.report("dealing", "Dave", "AB12 CDE");
+        if let Payload::Report(p) = &mut report {
+            p.attachments = vec![original.clone()];
+        }
+        let id = server
+            .submit(
+                quietline_crypto::seal::seal_report(&mut rng(), "north", &a.pk, &report.to_json())
+                    .unwrap(),
+            )
+            .await;
+        let sam = supervisor("sam");
+        let da = a.desk().await;
+        da.pull_now(&sam).await.unwrap();
+        let out = da
+            .transfer(&sam, &id, "west", "Western area")
+            .await
+            .unwrap();
+        assert_eq!((out.attachments_passed, out.attachments_not_passed), (1, 0));
+
+        let db = b.desk().await;
+        let run = db.pull_now(&sam).await.unwrap();
+        assert_eq!(run.summary.attachments.stored, 1, "{:?}", run.summary);
+        let case_b = db.queue(&sam, &all()).await.unwrap().rows[0]
+            .case_id
+            .clone();
+        let data = db.open_case(&case_b).await.unwrap();
+        let Payload::Report(passed) = &data.report.payload else {
+            panic!("a report")
+        };
+        let e = &passed.attachments[0];
+        assert_ne!(e.id, original.id, "a new blob, at the receiving force");
+        assert_ne!(e.key, original.key, "a fresh key");
+        let same = |x: &AttachmentRef| {
+            (
+                x.size,
+                x.padded_size,
+                x.media_type.clone(),
+                x.sha256_original.clone(),
+                x.sha256_sent.clone(),
+                x.metadata_found.clone(),
+                x.metadata_removed.clone(),
+            )
+        };
+        assert_eq!(same(e), same(&original));
+        let got = db.attachment(&sam, &case_b, 1).await.unwrap();
+        assert!(*got.bytes == file, "the same file at the receiving force");
         let _ = server.shutdown().await;
     }
 

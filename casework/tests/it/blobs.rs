@@ -130,3 +130,182 @@ async fn a_pull_stores_good_blobs_and_flags_bad_ones(b: Backend) {
     server.stop().await;
     t.cleanup().await;
 }
+
+/// The client's upload (what a transfer uses to pass an attachment on to
+/// another force): a blob of several parts, sent as the page sends it
+/// (challenge scaled to the size, the proof of work over the exact body,
+/// every part), is complete on the server and comes back exact to the
+/// force it was uploaded to, and to no other; an upload of a length that is
+/// no sealed blob's is refused with the server's code.
+#[tokio::test]
+async fn the_client_uploads_a_blob_to_a_force_as_the_page_does() {
+    let server = TestServer::start(quietline_testkit::server::Backend::Sqlite)
+        .await
+        .expect("SQLite is never skipped");
+    server.add_force("north", "North").await;
+    server.add_force("west", "West").await;
+    let public = Client::new(&server.base, None).unwrap();
+    let file: Vec<u8> = (0..2_300_000u32).map(|i| (i % 251) as u8).collect();
+    let sealed = blobs::seal(&file, "video/mp4");
+    let id = public.upload_blob("west", &sealed.blob).await.unwrap();
+    assert!(quietline_casework::client::is_hex(&id, 32));
+
+    let west = Zeroizing::new(server.token("west", "w").await);
+    let west = Client::new(&server.base, Some(&west)).unwrap();
+    let back = west.blob(&id, sealed.blob.len()).await.unwrap().unwrap();
+    assert!(back == sealed.blob, "the same octets back");
+    let a = attachments::decode(&entry(sealed.entry(&id, &[], &[]))).unwrap();
+    assert!(*attachments::verify(&a, Some(&back)).unwrap() == file);
+    let north = Zeroizing::new(server.token("north", "n").await);
+    let north = Client::new(&server.base, Some(&north)).unwrap();
+    assert!(
+        north.blob(&id, sealed.blob.len()).await.unwrap().is_none(),
+        "bound to the force it was uploaded to"
+    );
+
+    // Begun but not every part sent: not complete, not fetchable.
+    let up = public
+        .begin_blob("west", sealed.blob.len() as u64)
+        .await
+        .unwrap();
+    assert_eq!(up.parts, sealed.blob.len().div_ceil(up.part_len) as u64);
+    assert!(
+        !public
+            .put_blob_part(&up.id, 0, &sealed.blob[..up.part_len])
+            .await
+            .unwrap()
+    );
+    assert!(
+        west.blob(&up.id, sealed.blob.len())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    match public.begin_blob("west", 1000).await {
+        Err(quietline_casework::client::ClientError::Status { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (400, "bad_blob_size"))
+        }
+        other => panic!("{other:?}"),
+    }
+    server.stop().await;
+}
+
+/// A stand-in for the blob routes on 127.0.0.1:0 that refuses the first
+/// `refusals` uploads with `429 pow_spent` (what the real server answers to
+/// a challenge already used, which a test cannot provoke through it):
+/// `(base, challenges served, uploads begun)`.
+async fn refusing_server(
+    refusals: u32,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicU32>,
+    std::sync::Arc<std::sync::atomic::AtomicU32>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (challenges, posts) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let (c, p) = (challenges.clone(), posts.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut piece = [0u8; 4096];
+            // The head, then as much body as it announces.
+            let head_end = loop {
+                let n = sock.read(&mut piece).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&piece[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break Some(i + 4);
+                }
+            };
+            let Some(head_end) = head_end else { continue };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            while buf.len() < head_end + len {
+                let n = sock.read(&mut piece).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&piece[..n]);
+            }
+            let (status, body) = if head.starts_with("get /api/v1/blobs/challenge") {
+                c.fetch_add(1, Ordering::SeqCst);
+                // Difficulty 1: solved at once.
+                let mut ch = [0u8; quietline_crypto::pow::CHALLENGE_LEN];
+                ch[0] = 1;
+                ch[1] = 1;
+                (
+                    "200 OK",
+                    serde_json::json!({ "challenge": URL_SAFE_NO_PAD.encode(ch) }).to_string(),
+                )
+            } else if head.starts_with("post /api/v1/blobs ") {
+                assert!(head.contains("quietline-pow:"), "{head}");
+                if p.fetch_add(1, Ordering::SeqCst) < refusals {
+                    (
+                        "429 Too Many Requests",
+                        r#"{"error":"pow_spent","message":"used"}"#.to_owned(),
+                    )
+                } else {
+                    (
+                        "201 Created",
+                        r#"{"id":"00112233445566778899aabbccddeeff","parts":1,"part_len":1048832}"#
+                            .to_owned(),
+                    )
+                }
+            } else {
+                ("404 Not Found", r#"{"error":"not_found"}"#.to_owned())
+            };
+            let answer = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(answer.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    (base, challenges, posts)
+}
+
+/// Like the page: a `429 pow_*` to beginning an upload is retried once,
+/// with a fresh challenge; a second refusal is the caller's error.
+#[tokio::test]
+async fn beginning_an_upload_retries_once_on_a_spent_challenge() {
+    use std::sync::atomic::Ordering;
+    let (base, challenges, posts) = refusing_server(1).await;
+    let client = Client::new(&base, None).unwrap();
+    let up = client.begin_blob("north", 65552).await.unwrap();
+    assert_eq!((up.parts, up.part_len), (1, 1_048_832));
+    assert_eq!(
+        (
+            challenges.load(Ordering::SeqCst),
+            posts.load(Ordering::SeqCst)
+        ),
+        (2, 2)
+    );
+
+    let (base, challenges, posts) = refusing_server(2).await;
+    let client = Client::new(&base, None).unwrap();
+    match client.begin_blob("north", 65552).await {
+        Err(quietline_casework::client::ClientError::Status { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (429, "pow_spent"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        (
+            challenges.load(Ordering::SeqCst),
+            posts.load(Ordering::SeqCst)
+        ),
+        (2, 2),
+        "one retry, not more"
+    );
+}

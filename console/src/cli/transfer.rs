@@ -23,6 +23,21 @@ pub async fn transfer(ctx: &Ctx, id: &str, to: &str, reason: &str) -> Result<()>
         render::short(&out.receipt)
     );
     println!("Key check: {}.", out.key_check);
+    if out.attachments_passed + out.attachments_not_passed > 0 {
+        println!(
+            "Attachments passed on: {} (re-sealed under new keys and uploaded to {}){}.",
+            out.attachments_passed,
+            out.to_name,
+            if out.attachments_not_passed > 0 {
+                format!(
+                    "; {} could not be passed on: never stored whole here (flagged or not fetched), so {} cannot fetch them",
+                    out.attachments_not_passed, out.to_name
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     println!(
         "Messages passed on: {}{}. The case is closed as transferred here; follow-ups that still reach this force are passed on by each pull.",
         out.forwarded,

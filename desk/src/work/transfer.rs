@@ -41,6 +41,7 @@ pub(crate) struct ToView {
     pub reason: Vec<String>,
     pub sent: usize,
     pub pending: u32,
+    pub attachments_not_passed: u32,
 }
 
 /// A transfer in, as the case page shows it (the sending force's note).
@@ -62,6 +63,7 @@ pub(crate) fn summary(t: &CaseTransfer) -> TransferSummary {
             reason: view::lines(&to.reason),
             sent: to.forwarded.len(),
             pending: to.pending,
+            attachments_not_passed: to.attachments_not_passed,
         }),
         from: t.from.as_ref().map(|n| FromView {
             name: n.from_name.clone(),
