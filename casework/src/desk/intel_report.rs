@@ -9,8 +9,15 @@
 //! ring's current key, so it opens only in an unlocked desk; its public half
 //! is `export-key.pub`, for the records team to pin. Audited:
 //! `export-key-create` (detail: fingerprint), `show` "to write an
-//! intelligence report", `intel-report` and `intel-export` (detail: the
+//! intelligence report", `intel-report` (detail: the reference and how many
+//! attachments it includes, a count) and `intel-export` (detail: the
 //! reference and format — ids, not content).
+//!
+//! Attachments (issue 19): none unless the handler chooses them; the rules
+//! are [`report::check_attachments`]'s, fed by [`ReportForm::offers`]; a
+//! chosen one is read only through [`Desk::intel_attachment_reader`] or
+//! [`Desk::save_intel_attachment`], which refuse one the report did not
+//! choose and audit each read (`attachment`) first.
 //!
 //! The rules of the report itself are [`crate::intel::report`]'s.
 
@@ -19,11 +26,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use quietline_crypto::payload::Payload;
 use zeroize::Zeroizing;
 
+use super::AttachmentInfo;
 use super::export::{Export, ExportFormat};
 use super::index::Event;
 use super::{Desk, DeskError, Handler, Role};
 use crate::intel::Grading;
-use super::AttachmentInfo;
 use crate::intel::report::{
     self, AttachmentOffer, ForceJson, GradingJson, ReportDraft, ReportJson, SanitisedReport,
     SourceLine,
@@ -527,8 +534,9 @@ impl Desk {
         .await?;
         self.check_report_chose(&case_id, report, number).await?;
         let (info, a) = self.stored_attachment(&case_id, number).await?;
-        let reader = crate::blobs::StoredReader::new(self.vault(), &info.message_id, info.index, &a)
-            .map_err(super::attachments::read_error)?;
+        let reader =
+            crate::blobs::StoredReader::new(self.vault(), &info.message_id, info.index, &a)
+                .map_err(super::attachments::read_error)?;
         Ok((info, reader))
     }
 

@@ -6,6 +6,10 @@
 //! the reply material; the case's current 3x5x2 grading; a protective
 //! marking (default `OFFICIAL-SENSITIVE`); a unique reference that points
 //! back to the case inside the desk (`QL-<force>-<case short id>-<n>`).
+//! Attachments (issue 19) go in only when the handler chooses them
+//! ([`check_attachments`]): never a flagged one, and one that may still
+//! identify the source only with the handler's explicit confirmation; the
+//! report lists each by number, file name, media type, size and SHA-256.
 //!
 //! It leaves the desk as a versioned JSON file (schema
 //! `console/intel-report.schema.json`, described in `console/README.md`) or
@@ -979,8 +983,8 @@ mod tests {
     }
 
     fn offers() -> Vec<AttachmentOffer> {
-        let offer = |number: u32, media_type: &str, refused: Option<&str>, needs_check| {
-            AttachmentOffer {
+        let offer =
+            |number: u32, media_type: &str, refused: Option<&str>, needs_check| AttachmentOffer {
                 number,
                 file: format!("quietline-case-0226fa6ca338-attachment-{number}.bin"),
                 media_type: media_type.into(),
@@ -988,8 +992,7 @@ mod tests {
                 sha256: format!("{number:02x}").repeat(32),
                 refused: refused.map(str::to_owned),
                 needs_check,
-            }
-        };
+            };
         vec![
             offer(1, "image/jpeg", None, false),
             offer(2, "image/png", Some("flagged: the file was altered"), false),
@@ -1054,7 +1057,11 @@ mod tests {
             attachments: vec![9],
             ..ReportDraft::default()
         };
-        assert!(check_attachments(&gone, &offered).unwrap_err()[0].1.contains("Attachment 9"));
+        assert!(
+            check_attachments(&gone, &offered).unwrap_err()[0]
+                .1
+                .contains("Attachment 9")
+        );
     }
 
     #[test]
@@ -1100,7 +1107,10 @@ mod tests {
         // The page lists and links each by its file name, and verifies.
         let html = render_html(&file);
         let name = &offers()[0].file;
-        assert!(html.contains(&format!("<a href=\"{name}\">{name}</a>")), "{html}");
+        assert!(
+            html.contains(&format!("<a href=\"{name}\">{name}</a>")),
+            "{html}"
+        );
         assert_eq!(verify(html.as_bytes(), Some(&pk)).unwrap(), file);
         // Without attachments the member is absent and the page has no
         // section: files written before sign and render exactly as before.

@@ -330,31 +330,7 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
             if let Some(p) = &output {
                 eprintln!("Exported {} to {}.", e.file_name, p.display());
             }
-            // The attachments the report includes, beside it under the
-            // names it links (issue 19): each read through the desk, which
-            // checks the report chose it and audits it first.
-            let stored: Vec<_> = e.attachments.iter().filter(|(_, a)| a.is_stored()).collect();
-            match &output {
-                None if !stored.is_empty() => eprintln!(
-                    "The report includes {} attachment(s); export with --output FILE to write them beside it.",
-                    stored.len()
-                ),
-                None => {}
-                Some(path) => {
-                    let case_id = desk.resolve(&ctx.handler, &id).await.map_err(desk_error)?;
-                    for (name, a) in stored {
-                        crate::cli::attachments::save_included_to(
-                            ctx,
-                            &desk,
-                            &case_id,
-                            number,
-                            a.number,
-                            &path.with_file_name(name),
-                        )
-                        .await?;
-                    }
-                }
-            }
+            write_included(ctx, &desk, &id, number, &e, output.as_deref()).await?;
         }
         IntelCommand::Retain { id, until, reason } => {
             let desk = ctx.desk().await?;
@@ -428,6 +404,48 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
                     .map(|p| format!("; written to {}", p.display()))
                     .unwrap_or_default()
             );
+            write_included(ctx, &desk, &id, number, &e, output.as_deref()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The attachments sanitised report `number` includes (issue 19), written
+/// beside the exported file `output` under the names it links them by, as
+/// the raw export does: each read through the desk, which checks the
+/// report chose it and audits it first. Without `output`, a reminder.
+async fn write_included(
+    ctx: &Ctx,
+    desk: &quietline_casework::desk::Desk,
+    id: &str,
+    number: u32,
+    e: &quietline_casework::desk::Export,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let stored: Vec<_> = e
+        .attachments
+        .iter()
+        .filter(|(_, a)| a.is_stored())
+        .collect();
+    match output {
+        None if !stored.is_empty() => eprintln!(
+            "The report includes {} attachment(s); export with --output FILE to write them beside it.",
+            stored.len()
+        ),
+        None => {}
+        Some(path) => {
+            let case_id = desk.resolve(&ctx.handler, id).await.map_err(desk_error)?;
+            for (name, a) in stored {
+                crate::cli::attachments::save_included_to(
+                    ctx,
+                    desk,
+                    &case_id,
+                    number,
+                    a.number,
+                    &path.with_file_name(name),
+                )
+                .await?;
+            }
         }
     }
     Ok(())

@@ -837,7 +837,10 @@ pub(crate) async fn write_report(
 
 /// Every value of `name` that is a number.
 fn numbers(f: &Fields, name: &str) -> Vec<u32> {
-    f.all(name).into_iter().filter_map(|n| n.parse().ok()).collect()
+    f.all(name)
+        .into_iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
 }
 
 /// `POST /cases/{id}/intel-report/export` (`number`, `format`): the signed

@@ -62,7 +62,9 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
         assert!(page.body.contains(want), "missing {want:?}: {}", page.body);
     }
     assert!(
-        !page.body.contains("value=\"1\" aria-describedby=\"attachment-1-hint\" checked"),
+        !page
+            .body
+            .contains("value=\"1\" aria-describedby=\"attachment-1-hint\" checked"),
         "none ticked by default"
     );
     let words = [
@@ -76,7 +78,11 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
     fields.push(("attachment", "1"));
     let res = ann.submit(&form, &form, &fields).await;
     assert_eq!(res.status, 400, "{}", res.body);
-    assert!(res.body.contains("Attachment 1 may still carry details"), "{}", res.body);
+    assert!(
+        res.body.contains("Attachment 1 may still carry details"),
+        "{}",
+        res.body
+    );
     let mut draft = report::ReportDraft {
         title: "Supply of drugs".into(),
         text: "A male is said to supply drugs from a car.".into(),
@@ -84,12 +90,18 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
         ..Default::default()
     };
     assert!(
-        w.td.desk.write_intel_report(&custodian(), &id, &draft).await.is_err(),
+        w.td.desk
+            .write_intel_report(&custodian(), &id, &draft)
+            .await
+            .is_err(),
         "the library refuses it too, not only the form"
     );
     draft.checked = vec![2];
     assert!(
-        w.td.desk.write_intel_report(&custodian(), &id, &draft).await.is_err(),
+        w.td.desk
+            .write_intel_report(&custodian(), &id, &draft)
+            .await
+            .is_err(),
         "another file's confirmation does not count"
     );
 
@@ -97,13 +109,20 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
     fields.push(("checked", "1"));
     let res = ann.submit(&form, &form, &fields).await;
     res.assert_see_other(&format!("/cases/{id}/intel-report?done=written"));
-    let file_name =
-        quietline_casework::desk::export::attachment_file_name(&id, 1, "image/jpeg");
+    let file_name = quietline_casework::desk::export::attachment_file_name(&id, 1, "image/jpeg");
     let page = ann.get(&form).await;
     let link = format!("/cases/{id}/intel-report/1/attachments/1");
-    assert!(page.body.contains(&format!("href=\"{link}\"")), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("href=\"{link}\"")),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(&file_name));
-    assert!(!page.body.contains(&format!("/cases/{id}/intel-report/1/attachments/2")));
+    assert!(
+        !page
+            .body
+            .contains(&format!("/cases/{id}/intel-report/1/attachments/2"))
+    );
 
     // The writing entry counts the attachments, naming none.
     let sue = Handler {
@@ -128,7 +147,10 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
         .filter(|e| e.action == "intel-report")
         .map(|e| e.detail.clone().unwrap_or_default())
         .collect();
-    assert_eq!(written, [format!("QL-{FORCE_ID}-{}-1; attachments: 1", &id[..12])]);
+    assert_eq!(
+        written,
+        [format!("QL-{FORCE_ID}-{}-1; attachments: 1", &id[..12])]
+    );
 
     // The export lists it, signed, with the stored file's SHA-256.
     let export = ann
@@ -146,7 +168,10 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
     assert_eq!(a.media_type, "image/jpeg");
     assert_eq!(a.size, photo.len() as u64);
     assert_eq!(a.sha256, hex::encode(sha2::Sha256::digest(&photo)));
-    assert!(!export.body.contains("\"key\""), "never the attachment's key");
+    assert!(
+        !export.body.contains("\"key\""),
+        "never the attachment's key"
+    );
     let html = ann
         .submit(
             &form,
@@ -154,7 +179,10 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
             &[("number", "1"), ("format", "html")],
         )
         .await;
-    assert!(html.body.contains(&format!("<a href=\"{file_name}\">{file_name}</a>")));
+    assert!(
+        html.body
+            .contains(&format!("<a href=\"{file_name}\">{file_name}</a>"))
+    );
 
     // The download: the exact file, under the export's name, never cached,
     // audited once.
