@@ -30,7 +30,7 @@ use crate::support::*;
 use crate::work::{Reporter, Work};
 use quietline_testkit::node::{desk_e2e_ok, ensure_node_modules, require_node_and_chromium};
 
-fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the workspace")
@@ -38,7 +38,7 @@ fn workspace() -> PathBuf {
 }
 
 /// Whether the browser tests can run (else SKIPPED outside CI, a failure in CI).
-fn can_run() -> bool {
+pub(crate) fn can_run() -> bool {
     if !require_node_and_chromium() {
         return false;
     }
@@ -47,13 +47,13 @@ fn can_run() -> bool {
 }
 
 /// Run `desk/e2e/<name>` against `base` (TMPDIR of its own); its result line.
-async fn script(name: &str, base: &str, input: &Value) -> Value {
+pub(crate) async fn script(name: &str, base: &str, input: &Value) -> Value {
     let tmp = tempfile::tempdir().unwrap();
     desk_e2e_ok(name, base, input, tmp.path()).await
 }
 
 /// Every recorded request went to the desk's origin.
-fn same_origin(result: &Value, base: &str) {
+pub(crate) fn same_origin(result: &Value, base: &str) {
     let requests = result["requests"]
         .as_array()
         .expect("the requests were recorded");
@@ -69,7 +69,7 @@ fn same_origin(result: &Value, base: &str) {
 }
 
 /// A signed-up account's sign-in for a script: password and the current code.
-fn login(w: &Work, account: &str, password: &str, secret: &[u8]) -> Value {
+pub(crate) fn login(w: &Work, account: &str, password: &str, secret: &[u8]) -> Value {
     json!({"account": account, "password": password, "code": w.td.code(secret)})
 }
 

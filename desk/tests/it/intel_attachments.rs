@@ -214,3 +214,56 @@ async fn a_handler_includes_a_checked_attachment_and_only_it_can_be_downloaded_f
     assert_ne!(body, photo);
     w.stop().await;
 }
+
+/// Issue 19 in the browser: the report form's "Attachments to include",
+/// the refusal without the second confirmation beside the field, the report
+/// written with the photo and the photo downloaded from the report page;
+/// axe-clean; screenshot `docs/screenshots/desk-intel-attachments.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_desk_intel_report_with_attachment_is_axe_clean() {
+    use crate::browser_desk::{can_run, login, same_origin, script, workspace};
+    if !can_run() {
+        return;
+    }
+    let w = Work::start().await;
+    let (mut ann, pw, secret) = signed_in(&w.td, "ann", Role::Handler).await;
+    let (id, photo) = case_with_attachments(&mut ann, &w).await;
+    w.td.desk
+        .grade(
+            &custodian(),
+            &id,
+            &quietline_casework::intel::grading::GradingInput {
+                source: "2".into(),
+                assessment: "C".into(),
+                handling: "P".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let file = quietline_casework::desk::export::attachment_file_name(&id, 1, "image/jpeg");
+    let shots = workspace().join("docs/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = shots.canonicalize().unwrap();
+    let result = script(
+        "work_intel_attachments.mjs",
+        &w.td.base,
+        &serde_json::json!({
+            "ann": login(&w, "ann", &pw, &secret),
+            "caseId": id,
+            "file": file,
+            "screenshots": shots,
+        }),
+    )
+    .await;
+    same_origin(&result, &w.td.base);
+    assert_eq!(result["downloaded"]["name"], file.as_str());
+    assert_eq!(result["downloaded"]["size"], photo.len());
+    assert!(
+        std::fs::metadata(shots.join("desk-intel-attachments.png"))
+            .unwrap()
+            .len()
+            > 10_000
+    );
+    w.stop().await;
+}
