@@ -88,12 +88,22 @@ pub struct AttachmentInfo {
     /// image this console reads, not stored, or larger than
     /// [`METADATA_READ_LIMIT`]).
     pub metadata_remaining: Option<Vec<String>>,
+    /// SHA-256 of the file as sent and stored (its entry's `sha256_sent`),
+    /// lowercase hex; `None` when the entry is malformed (then flagged).
+    pub sha256: Option<String>,
 }
 
 impl AttachmentInfo {
     /// Whether the file can be shown or saved.
     pub fn is_stored(&self) -> bool {
         self.state == AttachmentState::Stored
+    }
+
+    /// Whether the file may still carry metadata that identifies the source:
+    /// true unless the desk read it and found none (a video, HEIC or PDF the
+    /// reporter's page could not clean is never read here, so it may).
+    pub fn may_identify(&self) -> bool {
+        !matches!(&self.metadata_remaining, Some(k) if k.is_empty())
     }
 
     /// The state in a few words.
@@ -187,6 +197,7 @@ fn listed(data: &CaseData) -> Vec<Listed> {
                         .map(|k| crate::text::clean_line(k, 40))
                         .collect(),
                     metadata_remaining: None,
+                    sha256: decoded.as_ref().ok().map(|a| hex::encode(a.sha256_sent)),
                 },
                 decoded,
             });
@@ -265,7 +276,7 @@ impl Desk {
 
     /// The attachment numbered `number` of case `id`, checked and stored
     /// whole, with its entry's key. Not audited: the callers are.
-    async fn stored_attachment(
+    pub(super) async fn stored_attachment(
         &self,
         case_id: &str,
         number: u32,
@@ -371,7 +382,7 @@ impl Desk {
     }
 }
 
-fn read_error(e: ReadError) -> DeskError {
+pub(super) fn read_error(e: ReadError) -> DeskError {
     match e {
         ReadError::Vault(v) => DeskError::Vault(v),
         other => DeskError::Invalid(other.to_string()),

@@ -22,8 +22,9 @@
 //! [`Desk::save_attachment`], each read audited; the desk's download route
 //! names each file the same way). The export never holds an attachment's
 //! key: the `key` of every attachment entry is removed from the payloads
-//! it copies. The sanitised intelligence report never includes attachments
-//! (`crate::intel::report` holds only the lines a handler chose).
+//! it copies. The sanitised intelligence report includes only the
+//! attachments a handler chose (`crate::intel::report::check_attachments`),
+//! under the same file names.
 //!
 //! The reason is the one piece of handler-written text the audit log keeps
 //! in the clear, by design: it is why the export happened, for whoever

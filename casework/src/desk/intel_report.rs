@@ -9,8 +9,15 @@
 //! ring's current key, so it opens only in an unlocked desk; its public half
 //! is `export-key.pub`, for the records team to pin. Audited:
 //! `export-key-create` (detail: fingerprint), `show` "to write an
-//! intelligence report", `intel-report` and `intel-export` (detail: the
+//! intelligence report", `intel-report` (detail: the reference and how many
+//! attachments it includes, a count) and `intel-export` (detail: the
 //! reference and format — ids, not content).
+//!
+//! Attachments (issue 19): none unless the handler chooses them; the rules
+//! are [`report::check_attachments`]'s, fed by [`ReportForm::offers`]; a
+//! chosen one is read only through [`Desk::intel_attachment_reader`] or
+//! [`Desk::save_intel_attachment`], which refuse one the report did not
+//! choose and audit each read (`attachment`) first.
 //!
 //! The rules of the report itself are [`crate::intel::report`]'s.
 
@@ -19,12 +26,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use quietline_crypto::payload::Payload;
 use zeroize::Zeroizing;
 
+use super::AttachmentInfo;
 use super::export::{Export, ExportFormat};
 use super::index::Event;
 use super::{Desk, DeskError, Handler, Role};
 use crate::intel::Grading;
 use crate::intel::report::{
-    self, ForceJson, GradingJson, ReportDraft, ReportJson, SanitisedReport, SourceLine,
+    self, AttachmentOffer, ForceJson, GradingJson, ReportDraft, ReportJson, SanitisedReport,
+    SourceLine,
 };
 use crate::records::RecordBody;
 
@@ -59,6 +68,29 @@ pub struct ReportForm {
     pub reports: Vec<IntelReportEntry>,
     /// Whether the force has an export key yet.
     pub export_key: Option<String>,
+    /// The case's attachments (issue 19), to choose from by number: what
+    /// each is and which metadata the desk still finds in it.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+impl ReportForm {
+    /// The attachments as [`report::check_attachments`] weighs them: a
+    /// flagged or not-yet-fetched one cannot be chosen; one that
+    /// [`AttachmentInfo::may_identify`] needs the handler's confirmation.
+    pub fn offers(&self) -> Vec<AttachmentOffer> {
+        self.attachments
+            .iter()
+            .map(|a| AttachmentOffer {
+                number: a.number,
+                file: super::export::attachment_file_name(&self.case_id, a.number, &a.media_type),
+                media_type: a.media_type.clone(),
+                size: a.size,
+                sha256: a.sha256.clone().unwrap_or_default(),
+                refused: (!a.is_stored() || a.sha256.is_none()).then(|| a.state_words()),
+                needs_check: a.may_identify(),
+            })
+            .collect()
+    }
 }
 
 /// The export key's public half.
@@ -277,6 +309,7 @@ impl Desk {
             }
         }
         let intel = super::intel::case_intel(&data);
+        let attachments = self.attachments_of(&data).await?;
         Ok(ReportForm {
             case_id: case_id.to_owned(),
             short_id: crate::render::short(case_id).to_owned(),
@@ -284,6 +317,7 @@ impl Desk {
             candidates,
             reports,
             export_key: self.export_public_key()?.map(|k| k.fingerprint),
+            attachments,
         })
     }
 
@@ -297,7 +331,7 @@ impl Desk {
     ) -> Result<String, DeskError> {
         let case_id = self.resolve(who, id).await?;
         let form = self.report_form_of(&case_id).await?;
-        let Some(grading) = form.grading else {
+        let Some(grading) = form.grading.clone() else {
             return Err(DeskError::Invalid(
                 "grade the case (3x5x2) before writing its intelligence report".into(),
             ));
@@ -306,6 +340,12 @@ impl Desk {
             .map_err(|e| {
                 DeskError::Invalid(e.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; "))
             })?;
+        // The library decides, not only the form: a flagged file is never
+        // included, one that may identify the source only when confirmed.
+        let attachments = report::check_attachments(draft, &form.offers()).map_err(|e| {
+            DeskError::Invalid(e.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; "))
+        })?;
+        let included = attachments.len();
         let number = form.reports.len() as u32 + 1;
         let reference = report::reference(self.force_id(), &form.short_id, number);
         let entry = self.index_read()?.get(&case_id).cloned();
@@ -325,11 +365,13 @@ impl Desk {
                     title,
                     text,
                     source_lines,
+                    attachments,
                     category,
                     received_day,
                 }),
             },
-            Some(reference.clone()),
+            // How many attachments went in: a count, never their names.
+            Some(format!("{reference}; attachments: {included}")),
         )
         .await?;
         self.sync().await?;
@@ -410,6 +452,7 @@ impl Desk {
             grading: GradingJson::of(&r.grading),
             intelligence: r.text.clone(),
             source_lines: r.source_lines.clone(),
+            attachments: r.attachments.clone(),
             received_day: r.received_day.clone(),
             written_by: crate::desk::index::account_of(&entry.by),
             written_at: entry.at.clone(),
@@ -431,10 +474,99 @@ impl Desk {
             file_name: format!("{}.{ext}", r.reference),
             media_type,
             body: Zeroizing::new(body),
-            // The sanitised report never carries the case's attachments
-            // (issue 19): only the lines a handler chose.
-            attachments: Vec::new(),
+            // Only the attachments the handler chose (issue 19), under the
+            // names the report links them by.
+            attachments: r
+                .attachments
+                .iter()
+                .filter_map(|c| {
+                    form.attachments
+                        .iter()
+                        .find(|a| a.number == c.number)
+                        .map(|a| (c.file.clone(), a.clone()))
+                })
+                .collect(),
         })
+    }
+
+    /// Check that report `report` of the case chose attachment `number`
+    /// (issue 19): the report's page and the CLI hand out only those.
+    async fn check_report_chose(
+        &self,
+        case_id: &str,
+        report: u32,
+        number: u32,
+    ) -> Result<(), DeskError> {
+        let data = self.open_case(case_id).await?;
+        let chose = data.events.iter().any(|e| {
+            matches!(e, Event::Record { record, .. }
+                if matches!(&record.body, RecordBody::IntelReport { sanitised: r }
+                    if r.number == report && r.attachments.iter().any(|a| a.number == number)))
+        });
+        if chose {
+            Ok(())
+        } else {
+            Err(DeskError::Invalid(format!(
+                "intelligence report {report} of this case does not include attachment {number}"
+            )))
+        }
+    }
+
+    /// Attachment `number` of case `id` as included in its intelligence
+    /// report `report`, to be read part by part (the report page's
+    /// download). Audited (`attachment`, `n=NUMBER download, report
+    /// REPORT`) before anything is decrypted; refused unless the report
+    /// chose it.
+    pub async fn intel_attachment_reader(
+        &self,
+        who: &Handler,
+        id: &str,
+        report: u32,
+        number: u32,
+    ) -> Result<(AttachmentInfo, crate::blobs::StoredReader), DeskError> {
+        let case_id = self.resolve(who, id).await?;
+        self.record_audit(
+            who,
+            "attachment",
+            Some(&case_id),
+            Some(format!("n={number} download, report {report}")),
+        )
+        .await?;
+        self.check_report_chose(&case_id, report, number).await?;
+        let (info, a) = self.stored_attachment(&case_id, number).await?;
+        let reader =
+            crate::blobs::StoredReader::new(self.vault(), &info.message_id, info.index, &a)
+                .map_err(super::attachments::read_error)?;
+        Ok((info, reader))
+    }
+
+    /// Attachment `number` of case `id` as included in its intelligence
+    /// report `report`, streamed to `out` (the CLI writes it beside the
+    /// exported report). Audited (`attachment`, `n=NUMBER save, report
+    /// REPORT`) before anything is decrypted; refused unless the report
+    /// chose it. On an error the caller discards what `out` got.
+    pub async fn save_intel_attachment(
+        &self,
+        who: &Handler,
+        id: &str,
+        report: u32,
+        number: u32,
+        out: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+    ) -> Result<AttachmentInfo, DeskError> {
+        let case_id = self.resolve(who, id).await?;
+        self.record_audit(
+            who,
+            "attachment",
+            Some(&case_id),
+            Some(format!("n={number} save, report {report}")),
+        )
+        .await?;
+        self.check_report_chose(&case_id, report, number).await?;
+        let (info, a) = self.stored_attachment(&case_id, number).await?;
+        crate::blobs::read_stored(self.vault(), &info.message_id, info.index, &a, out)
+            .await
+            .map_err(super::attachments::read_error)?;
+        Ok(info)
     }
 
     /// Seal an intelligence record on the case and audit it.
@@ -503,6 +635,7 @@ mod tests {
             text: "A male is said to supply drugs in the area most nights.".into(),
             chosen: vec![],
             marking: String::new(),
+            ..ReportDraft::default()
         };
         assert!(matches!(
             desk.write_intel_report(&ann, &id, &draft).await,
@@ -608,7 +741,13 @@ mod tests {
             .filter(|e| e.action.starts_with("intel") || e.action.starts_with("export"))
             .map(|e| (e.action.as_str(), e.detail.as_deref()))
             .collect();
-        assert_eq!(actions[0], ("intel-report", Some(reference.as_str())));
+        assert_eq!(
+            actions[0],
+            (
+                "intel-report",
+                Some(format!("{reference}; attachments: 0").as_str())
+            )
+        );
         assert!(actions.contains(&("export-key-create", Some(pk.fingerprint.as_str()))));
         assert!(actions.contains(&("intel-export", Some("html report 1"))));
         assert!(!format!("{log:?}").contains("Supply of drugs"));

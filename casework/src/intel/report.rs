@@ -6,6 +6,10 @@
 //! the reply material; the case's current 3x5x2 grading; a protective
 //! marking (default `OFFICIAL-SENSITIVE`); a unique reference that points
 //! back to the case inside the desk (`QL-<force>-<case short id>-<n>`).
+//! Attachments (issue 19) go in only when the handler chooses them
+//! ([`check_attachments`]): never a flagged one, and one that may still
+//! identify the source only with the handler's explicit confirmation; the
+//! report lists each by number, file name, media type, size and SHA-256.
 //!
 //! It leaves the desk as a versioned JSON file (schema
 //! `console/intel-report.schema.json`, described in `console/README.md`) or
@@ -107,6 +111,10 @@ pub struct SanitisedReport {
     /// Reporter-written lines the handler chose, in the case's order.
     #[serde(default)]
     pub source_lines: Vec<SourceLine>,
+    /// The case's attachments the handler chose to include (issue 19), by
+    /// number; none unless chosen. Records sealed before this member have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentJson>,
     /// The report's category, in words.
     pub category: String,
     /// The server's UTC day the report was received.
@@ -154,6 +162,91 @@ pub struct ReportDraft {
     pub chosen: Vec<usize>,
     /// `OFFICIAL`, `OFFICIAL-SENSITIVE` (empty: the default) or `SECRET`.
     pub marking: String,
+    /// Numbers of the case's attachments to include (issue 19; none by default).
+    pub attachments: Vec<u32>,
+    /// Numbers of the chosen attachments the handler confirmed do not
+    /// identify the source ("I have checked this file…"): required for each
+    /// one that may still carry identifying metadata.
+    pub checked: Vec<u32>,
+}
+
+/// One of the case's attachments as the report form offers it (the desk
+/// fills it in from its attachment list; no file content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentOffer {
+    /// Its number in the case, from 1.
+    pub number: u32,
+    /// The file name the export links it by
+    /// (`crate::desk::export::attachment_file_name`).
+    pub file: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Its size in octets.
+    pub size: u64,
+    /// SHA-256 of the file as stored (its entry's `sha256_sent`), hex.
+    pub sha256: String,
+    /// Why it cannot be chosen at all (flagged: missing or altered; not
+    /// fetched yet), in the desk's words; `None`: it can be.
+    pub refused: Option<String>,
+    /// It may still carry metadata that identifies the source (the
+    /// reporter's page could not clean it — video, HEIC, PDF… — or the desk
+    /// still finds some, or could not read it): choosing it needs the
+    /// handler's explicit confirmation.
+    pub needs_check: bool,
+}
+
+/// Check the attachments a draft chooses against those the case offers.
+/// Returns them as the report records them (in number order), or the
+/// errors (field `attachments`), naming attachments by number only.
+pub fn check_attachments(
+    draft: &ReportDraft,
+    offered: &[AttachmentOffer],
+) -> Result<Vec<AttachmentJson>, Vec<(&'static str, String)>> {
+    let mut chosen = draft.attachments.clone();
+    chosen.sort_unstable();
+    chosen.dedup();
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    for n in chosen {
+        let Some(a) = offered.iter().find(|a| a.number == n) else {
+            errors.push((
+                "attachments",
+                format!("Attachment {n} is not one of this case's: choose again"),
+            ));
+            continue;
+        };
+        if let Some(why) = &a.refused {
+            errors.push((
+                "attachments",
+                format!(
+                    "Attachment {n} cannot be included: it is {}",
+                    crate::text::clean_line(why, 200)
+                ),
+            ));
+            continue;
+        }
+        if a.needs_check && !draft.checked.contains(&n) {
+            errors.push((
+                "attachments",
+                format!(
+                    "Attachment {n} may still carry details that identify the source: check the file, then tick \"I have checked this file does not identify the source\" to include it"
+                ),
+            ));
+            continue;
+        }
+        out.push(AttachmentJson {
+            number: a.number,
+            file: a.file.clone(),
+            media_type: a.media_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Check a draft against the case's candidate lines (every line a reporter
@@ -288,6 +381,11 @@ pub struct ReportJson {
     pub intelligence: String,
     /// Reporter-written lines the handler chose, marked as such.
     pub source_lines: Vec<SourceLine>,
+    /// The case's attachments the handler chose to include (issue 19),
+    /// saved beside the file under `file`. Absent (not serialised at all)
+    /// when none was chosen, so such files sign exactly as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentJson>,
     /// The server's UTC day the report was received (`YYYY-MM-DD`).
     pub received_day: String,
     /// Who wrote this report (account).
@@ -304,6 +402,24 @@ pub struct ReportJson {
     /// platform: to whom, why and the handling conditions they must keep to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure: Option<DisclosureJson>,
+}
+
+/// An attachment included in the report (issue 19): what it is and the
+/// hash of its octets, signed with the rest, so a swapped file is caught by
+/// comparing its SHA-256. Never its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentJson {
+    /// Its number in the case, from 1.
+    pub number: u32,
+    /// The file name it is saved (and linked) under.
+    pub file: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Its size in octets.
+    pub size: u64,
+    /// SHA-256 of the file as stored (lowercase hex).
+    pub sha256: String,
 }
 
 /// A disclosure to a partner outside the platform (issue 17).
@@ -537,6 +653,24 @@ pub fn render_html(file: &ExportFile) -> String {
             esc(&l.text)
         ));
     }
+    let mut files = String::new();
+    for a in &r.attachments {
+        files.push_str(&format!(
+            "<li>{}. <a href=\"{file}\">{file}</a> · {} · {} bytes · SHA-256 <code>{}</code></li>\n",
+            a.number,
+            esc(&a.media_type),
+            a.size,
+            esc(&a.sha256),
+            file = esc(&a.file),
+        ));
+    }
+    let files_block = if files.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>Attachments</h2>\n<p>Chosen by the handler; the files are saved beside this page under these names.</p>\n<ul>\n{files}</ul>\n"
+        )
+    };
     let conditions = r
         .grading
         .handling_conditions
@@ -588,7 +722,7 @@ pub fn render_html(file: &ExportFile) -> String {
 <p>{text}</p>
 <h2>The source's own words</h2>
 {lines_block}
-<h2>Signature</h2>
+{files_block}<h2>Signature</h2>
 <p>Signed by the force's export key {fp} (Ed25519). Check it with <code>quietline-console export verify FILE --public-key KEY</code>.</p>
 {banner}
 {json_open}{json}</script>
@@ -651,6 +785,7 @@ mod tests {
                 from: "Details".into(),
                 text: "behind the Co-op".into(),
             }],
+            attachments: Vec::new(),
             received_day: "2026-12-07".into(),
             written_by: "ann".into(),
             written_at: "2026-12-07T10:00:00Z".into(),
@@ -745,6 +880,7 @@ mod tests {
             text: "A male is DEALING FROM A SILVER FORD FOCUS BEHIND THE CO-OP nightly".into(),
             chosen: vec![],
             marking: String::new(),
+            ..ReportDraft::default()
         };
         let e = check_draft(&draft, &candidates).unwrap_err();
         assert_eq!(e[0].0, "text");
@@ -768,6 +904,7 @@ mod tests {
             text: "x".into(),
             chosen: vec![5],
             marking: "TOP".into(),
+            ..ReportDraft::default()
         };
         let fields: Vec<&str> = check_draft(&bad, &candidates)
             .unwrap_err()
@@ -843,6 +980,143 @@ mod tests {
         verify(html.as_bytes(), None).unwrap();
         // Without a disclosure the member is absent, as before.
         assert!(!to_json(&sign(&key(), report())).contains("disclosure"));
+    }
+
+    fn offers() -> Vec<AttachmentOffer> {
+        let offer =
+            |number: u32, media_type: &str, refused: Option<&str>, needs_check| AttachmentOffer {
+                number,
+                file: format!("quietline-case-0226fa6ca338-attachment-{number}.bin"),
+                media_type: media_type.into(),
+                size: 1000 + u64::from(number),
+                sha256: format!("{number:02x}").repeat(32),
+                refused: refused.map(str::to_owned),
+                needs_check,
+            };
+        vec![
+            offer(1, "image/jpeg", None, false),
+            offer(2, "image/png", Some("flagged: the file was altered"), false),
+            offer(3, "video/mp4", None, true),
+        ]
+    }
+
+    #[test]
+    fn attachments_are_included_only_when_chosen_never_a_flagged_one_and_an_uncleaned_one_only_when_checked()
+     {
+        let offered = offers();
+        let none = ReportDraft::default();
+        assert_eq!(check_attachments(&none, &offered).unwrap(), vec![]);
+        // Chosen twice, listed once.
+        let one = ReportDraft {
+            attachments: vec![1, 1],
+            ..ReportDraft::default()
+        };
+        let got = check_attachments(&one, &offered).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].number, 1);
+        assert_eq!(got[0].sha256, "01".repeat(32));
+        assert_eq!(got[0].file, offered[0].file);
+        // A flagged one: refused, even if "checked".
+        let flagged = ReportDraft {
+            attachments: vec![2],
+            checked: vec![2],
+            ..ReportDraft::default()
+        };
+        let e = check_attachments(&flagged, &offered).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].0, "attachments");
+        assert!(e[0].1.contains("Attachment 2 cannot be included"), "{e:?}");
+        // One that may still identify the source: refused without the
+        // confirmation, included with it.
+        let video = ReportDraft {
+            attachments: vec![3],
+            ..ReportDraft::default()
+        };
+        let e = check_attachments(&video, &offered).unwrap_err();
+        assert!(e[0].1.contains("I have checked this file"), "{e:?}");
+        // A confirmation for another file does not count.
+        let wrong = ReportDraft {
+            attachments: vec![3],
+            checked: vec![1],
+            ..ReportDraft::default()
+        };
+        assert!(check_attachments(&wrong, &offered).is_err());
+        let checked = ReportDraft {
+            attachments: vec![3, 1],
+            checked: vec![3],
+            ..ReportDraft::default()
+        };
+        let got = check_attachments(&checked, &offered).unwrap();
+        assert_eq!(
+            got.iter().map(|a| a.number).collect::<Vec<_>>(),
+            [1, 3],
+            "in number order"
+        );
+        // Not one of the case's.
+        let gone = ReportDraft {
+            attachments: vec![9],
+            ..ReportDraft::default()
+        };
+        assert!(
+            check_attachments(&gone, &offered).unwrap_err()[0]
+                .1
+                .contains("Attachment 9")
+        );
+    }
+
+    #[test]
+    fn the_signature_covers_the_attachments_and_the_page_links_them() {
+        let mut r = report();
+        let chosen = ReportDraft {
+            attachments: vec![1],
+            ..ReportDraft::default()
+        };
+        r.attachments = check_attachments(&chosen, &offers()).unwrap();
+        let file = sign(&key(), r);
+        let json = to_json(&file);
+        assert!(json.contains("\"attachments\": ["), "{json}");
+        assert!(!json.contains("\"key\""), "never an attachment's key");
+        let pk = key().verifying_key().to_bytes();
+        assert_eq!(verify(json.as_bytes(), Some(&pk)).unwrap(), file);
+        // Tampering with a listed hash, size, name or number fails.
+        for (from, to) in [
+            ("01".repeat(32), format!("02{}", "01".repeat(31))),
+            ("1001".into(), "1002".into()),
+            ("attachment-1.bin".into(), "attachment-2.bin".into()),
+            ("\"number\": 1".into(), "\"number\": 2".into()),
+        ] {
+            let edited = json.replacen(&from, &to, 1);
+            assert_ne!(edited, json, "{from}");
+            assert_eq!(
+                verify(edited.as_bytes(), None).unwrap_err(),
+                VerifyError::BadSignature,
+                "{from} -> {to}"
+            );
+        }
+        // Dropping the list fails too.
+        let mut dropped: serde_json::Value = serde_json::from_str(&json).unwrap();
+        dropped["report"]
+            .as_object_mut()
+            .unwrap()
+            .remove("attachments");
+        let dropped = serde_json::to_string_pretty(&dropped).unwrap();
+        assert_eq!(
+            verify(dropped.as_bytes(), None).unwrap_err(),
+            VerifyError::BadSignature
+        );
+        // The page lists and links each by its file name, and verifies.
+        let html = render_html(&file);
+        let name = &offers()[0].file;
+        assert!(
+            html.contains(&format!("<a href=\"{name}\">{name}</a>")),
+            "{html}"
+        );
+        assert_eq!(verify(html.as_bytes(), Some(&pk)).unwrap(), file);
+        // Without attachments the member is absent and the page has no
+        // section: files written before sign and render exactly as before.
+        let plain = sign(&key(), report());
+        assert!(!to_json(&plain).contains("attachments"));
+        assert!(!render_html(&plain).contains("<h2>Attachments</h2>"));
     }
 
     #[test]

@@ -113,6 +113,31 @@ pub async fn save_to(
     number: u32,
     path: &std::path::Path,
 ) -> Result<()> {
+    save_file(ctx, desk, case_id, None, number, path).await
+}
+
+/// Write attachment `number` of `case_id`, as included in its sanitised
+/// intelligence report `report`, to a new file at `path` (beside the
+/// exported report). The desk refuses one the report did not choose.
+pub async fn save_included_to(
+    ctx: &Ctx,
+    desk: &quietline_casework::desk::Desk,
+    case_id: &str,
+    report: u32,
+    number: u32,
+    path: &std::path::Path,
+) -> Result<()> {
+    save_file(ctx, desk, case_id, Some(report), number, path).await
+}
+
+async fn save_file(
+    ctx: &Ctx,
+    desk: &quietline_casework::desk::Desk,
+    case_id: &str,
+    report: Option<u32>,
+    number: u32,
+    path: &std::path::Path,
+) -> Result<()> {
     // The file first: one that exists (never overwritten) or cannot be
     // created refuses before anything is decrypted or audited.
     let file = std::fs::OpenOptions::new()
@@ -127,11 +152,17 @@ pub async fn save_to(
             )
         })?;
     let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
-    let result = desk
-        .save_attachment(&ctx.handler, case_id, number, &mut |bytes| {
-            writer.write_all(bytes)
-        })
-        .await;
+    let mut out = |bytes: &[u8]| writer.write_all(bytes);
+    let result = match report {
+        None => {
+            desk.save_attachment(&ctx.handler, case_id, number, &mut out)
+                .await
+        }
+        Some(r) => {
+            desk.save_intel_attachment(&ctx.handler, case_id, r, number, &mut out)
+                .await
+        }
+    };
     let finished = result.map_err(desk_error).and_then(|info| {
         let file = writer
             .into_inner()

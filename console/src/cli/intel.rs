@@ -76,6 +76,13 @@ pub enum IntelCommand {
         /// Copy in line N of `intel lines` as the reporter's own words (repeat for more)
         #[arg(long = "line", value_name = "N")]
         lines: Vec<usize>,
+        /// Include attachment N of `attachments CASE` (repeat for more; none by default)
+        #[arg(long = "attachment", value_name = "N")]
+        attachments: Vec<u32>,
+        /// Confirm you checked attachment N does not identify the source
+        /// (needed for each included file that may still carry hidden details)
+        #[arg(long = "checked", value_name = "N")]
+        checked: Vec<u32>,
         /// OFFICIAL, OFFICIAL-SENSITIVE (the default) or SECRET
         #[arg(long, value_name = "MARKING", default_value = "OFFICIAL-SENSITIVE")]
         marking: String,
@@ -274,6 +281,8 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
             title,
             text: words,
             lines,
+            attachments,
+            checked,
             marking,
         } => {
             let desk = ctx.desk().await?;
@@ -286,6 +295,8 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
                         text: words,
                         chosen: lines,
                         marking,
+                        attachments,
+                        checked,
                     },
                 )
                 .await
@@ -319,6 +330,7 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
             if let Some(p) = &output {
                 eprintln!("Exported {} to {}.", e.file_name, p.display());
             }
+            write_included(ctx, &desk, &id, number, &e, output.as_deref()).await?;
         }
         IntelCommand::Retain { id, until, reason } => {
             let desk = ctx.desk().await?;
@@ -392,6 +404,48 @@ pub async fn intel(ctx: &Ctx, command: IntelCommand) -> Result<()> {
                     .map(|p| format!("; written to {}", p.display()))
                     .unwrap_or_default()
             );
+            write_included(ctx, &desk, &id, number, &e, output.as_deref()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The attachments sanitised report `number` includes (issue 19), written
+/// beside the exported file `output` under the names it links them by, as
+/// the raw export does: each read through the desk, which checks the
+/// report chose it and audits it first. Without `output`, a reminder.
+async fn write_included(
+    ctx: &Ctx,
+    desk: &quietline_casework::desk::Desk,
+    id: &str,
+    number: u32,
+    e: &quietline_casework::desk::Export,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let stored: Vec<_> = e
+        .attachments
+        .iter()
+        .filter(|(_, a)| a.is_stored())
+        .collect();
+    match output {
+        None if !stored.is_empty() => eprintln!(
+            "The report includes {} attachment(s); export with --output FILE to write them beside it.",
+            stored.len()
+        ),
+        None => {}
+        Some(path) => {
+            let case_id = desk.resolve(&ctx.handler, id).await.map_err(desk_error)?;
+            for (name, a) in stored {
+                crate::cli::attachments::save_included_to(
+                    ctx,
+                    desk,
+                    &case_id,
+                    number,
+                    a.number,
+                    &path.with_file_name(name),
+                )
+                .await?;
+            }
         }
     }
     Ok(())

@@ -23,6 +23,7 @@ mod e2e;
 mod errors;
 mod hostile;
 mod intel;
+mod intel_attachments;
 mod keylog;
 mod node_page;
 mod pq;

@@ -600,9 +600,28 @@ pub(crate) struct LineView {
     pub on: bool,
 }
 
+/// One of the case's attachments to choose for the report (issue 19).
+pub(crate) struct AttachmentChoiceView {
+    /// What the case page shows of it (title, metadata removed, left and
+    /// still in the file).
+    pub a: super::attachments::AttachmentView,
+    /// The file name the report links it by.
+    pub file: String,
+    /// Why it cannot be chosen (flagged, not fetched), if so.
+    pub refused: Option<String>,
+    /// It may still identify the source: a second confirmation is needed.
+    pub needs_check: bool,
+    /// Ticked.
+    pub on: bool,
+    /// Its confirmation ticked.
+    pub checked: bool,
+}
+
 /// A written report.
 pub(crate) struct WrittenView {
     pub number: u32,
+    /// Its attachments: (number, file name).
+    pub files: Vec<(u32, String)>,
     pub reference: String,
     pub title: String,
     pub marking: &'static str,
@@ -621,6 +640,7 @@ struct ReportTemplate {
     short_id: String,
     grading: Option<String>,
     lines: Vec<LineView>,
+    attachments: Vec<AttachmentChoiceView>,
     markings: Vec<Opt>,
     title: String,
     text: String,
@@ -651,6 +671,19 @@ fn report_page(
         layout = layout.error(f, m);
     }
     let marking = Marking::from_name(&draft.marking).unwrap_or_default();
+    let attachments = form
+        .attachments
+        .iter()
+        .zip(form.offers())
+        .map(|(a, o)| AttachmentChoiceView {
+            a: super::attachments::view(a),
+            file: o.file,
+            refused: o.refused,
+            needs_check: o.needs_check,
+            on: draft.attachments.contains(&a.number),
+            checked: draft.checked.contains(&a.number),
+        })
+        .collect();
     let page = ReportTemplate {
         layout,
         notice,
@@ -668,6 +701,7 @@ fn report_page(
                 on: draft.chosen.contains(&index),
             })
             .collect(),
+        attachments,
         markings: Marking::ALL
             .iter()
             .map(|m| Opt::new(m.as_str(), m.as_str(), *m == marking))
@@ -680,6 +714,12 @@ fn report_page(
             .rev()
             .map(|r| WrittenView {
                 number: r.report.number,
+                files: r
+                    .report
+                    .attachments
+                    .iter()
+                    .map(|a| (a.number, a.file.clone()))
+                    .collect(),
                 reference: r.report.reference.clone(),
                 title: r.report.title.clone(),
                 marking: r.report.marking.as_str(),
@@ -721,7 +761,8 @@ pub(crate) async fn report_form(
     }
 }
 
-/// `POST /cases/{id}/intel-report` (`title`, `text`, `line` repeated, `marking`).
+/// `POST /cases/{id}/intel-report` (`title`, `text`, `line` repeated,
+/// `attachment` and `checked` repeated (attachment numbers), `marking`).
 pub(crate) async fn write_report(
     State(app): State<AppState>,
     current: CurrentHandler,
@@ -741,6 +782,8 @@ pub(crate) async fn write_report(
             .filter_map(|n| n.parse().ok())
             .collect(),
         marking: f.raw("marking").to_owned(),
+        attachments: numbers(&f, "attachment"),
+        checked: numbers(&f, "checked"),
     };
     let form = match app.desk.intel_report_form(&current.handler, &id).await {
         Ok(form) => form,
@@ -760,7 +803,15 @@ pub(crate) async fn write_report(
             None,
         );
     }
-    if let Err(errors) = report::check_draft(&draft, &form.candidates) {
+    let mut errors = report::check_draft(&draft, &form.candidates)
+        .err()
+        .unwrap_or_default();
+    errors.extend(
+        report::check_attachments(&draft, &form.offers())
+            .err()
+            .unwrap_or_default(),
+    );
+    if !errors.is_empty() {
         return report_page(&app, &current, form, &draft, errors, None);
     }
     match app
@@ -782,6 +833,14 @@ pub(crate) async fn write_report(
         ),
         Err(e) => desk_error(&app, &current, e),
     }
+}
+
+/// Every value of `name` that is a number.
+fn numbers(f: &Fields, name: &str) -> Vec<u32> {
+    f.all(name)
+        .into_iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
 }
 
 /// `POST /cases/{id}/intel-report/export` (`number`, `format`): the signed

@@ -92,6 +92,10 @@ pub(crate) fn routes() -> Router<AppState> {
             post(intel::export_report),
         )
         .route(
+            "/cases/{id}/intel-report/{r}/attachments/{n}",
+            get(attachments::report_download),
+        )
+        .route(
             "/cases/{id}/retention",
             get(retention::retention_form).post(retention::retain),
         )

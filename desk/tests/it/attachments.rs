@@ -40,7 +40,7 @@ pub async fn case_with_attachments(b: &mut Browser, w: &Work) -> (String, Vec<u8
     (id, photo)
 }
 
-async fn attachment_reads(w: &Work, id: &str) -> usize {
+pub(crate) async fn attachment_reads(w: &Work, id: &str) -> usize {
     let sue = Handler {
         account: "audit-reader".into(),
         role: Role::Supervisor,

@@ -40,7 +40,7 @@ fn workspace() -> PathBuf {
 
 /// A desk and an intake server for a browser test, or `None` when the browser
 /// tests cannot run (SKIPPED outside CI, a failure in CI).
-async fn start() -> Option<Work> {
+pub(crate) async fn start() -> Option<Work> {
     if !require_node_and_chromium() {
         return None;
     }
@@ -50,7 +50,7 @@ async fn start() -> Option<Work> {
 
 /// Run `desk/e2e/<name>` against the desk (TMPDIR of its own) and check that
 /// every request it made stayed on the desk's origin; its result line.
-async fn script(w: &Work, name: &str, input: &Value) -> Value {
+pub(crate) async fn script(w: &Work, name: &str, input: &Value) -> Value {
     let tmp = tempfile::tempdir().unwrap();
     let result = desk_e2e_ok(name, &w.td.base, input, tmp.path()).await;
     same_origin(&result, &w.td.base);
@@ -58,14 +58,14 @@ async fn script(w: &Work, name: &str, input: &Value) -> Value {
 }
 
 /// `docs/screenshots/`, made if missing, for a script to write into.
-fn screenshots() -> PathBuf {
+pub(crate) fn screenshots() -> PathBuf {
     let shots = workspace().join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     shots.canonicalize().unwrap()
 }
 
 /// Each of `names` in `shots` is a real screenshot (more than 10 kB).
-fn assert_screenshots(shots: &Path, names: &[&str]) {
+pub(crate) fn assert_screenshots(shots: &Path, names: &[&str]) {
     for shot in names {
         assert!(
             std::fs::metadata(shots.join(shot)).unwrap().len() > 10_000,

@@ -13,7 +13,8 @@
 //! triage and response targets, issue 17), `transfer` (passing a case to
 //! another force, issue 17), `watch` (the key alarm's banner and its
 //! acknowledgement, issue 20), `attachments` (a case's attachments: the page,
-//! the image route's session, headers and audit; issue 19).
+//! the image route's session, headers and audit; issue 19), `intel_attachments`
+//! (attachments a handler chooses for the sanitised report, issue 19).
 
 mod support;
 
@@ -22,6 +23,7 @@ mod attachments;
 mod browser;
 mod browser_desk;
 mod intel;
+mod intel_attachments;
 mod transfer;
 mod watch;
 mod work;
