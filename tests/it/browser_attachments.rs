@@ -15,6 +15,9 @@
 //! - the step at a phone's width in English and Welsh passes axe-core, and
 //!   with QUIETLINE_SCREENSHOTS=DIR its screenshots are saved (as
 //!   docs/screenshots/ holds them);
+//! - the step's file button in Welsh and English: the page's words, one
+//!   control properly named and described, drag announcements, the count of
+//!   files chosen, axe-core clean;
 //! - an upload interrupted by the server's SIGKILL mid-way resumes once it
 //!   is started again on the same data and address: the page asks which
 //!   parts are held, sends only the rest, and the blob opens whole.
@@ -203,6 +206,33 @@ async fn browser_attachments_step_on_a_phone_in_english_and_welsh_is_axe_clean()
     e2e_ok(
         "attachments.mjs",
         Some("phone"),
+        &s.base,
+        &json!({ "answers": a.json, "answersByLang": { "cy": cy.json } }),
+        tmp.path(),
+    )
+    .await;
+}
+
+/// The step's file control speaks the page's language (GOV.UK's enhanced
+/// file upload): in Welsh, then English, one button in the page's words
+/// ("Dewis ffeiliau", "Dim ffeil wedi’i dewis") over the hidden native input,
+/// named by the step's label and described by its hint and error (the error
+/// summary's link focuses it), the drop zone's entered/left announcements,
+/// files chosen through it (the browser's file chooser) counted, and axe-core
+/// clean before and after; screenshots with QUIETLINE_SCREENSHOTS=DIR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_attachments_welsh_file_button() {
+    if !require_node_and_chromium() {
+        return;
+    }
+    ensure_node_modules();
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, _force, _token) = server().await;
+    let a = answers(&canary("BUTTON"));
+    let cy = crate::browser::answers_in("cy", &canary("BUTTON"));
+    e2e_ok(
+        "attachments.mjs",
+        Some("button"),
         &s.base,
         &json!({ "answers": a.json, "answersByLang": { "cy": cy.json } }),
         tmp.path(),

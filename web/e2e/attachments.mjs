@@ -18,7 +18,12 @@
 // numbers PUT, in order]}.
 //
 // `send` prints {"ok":true,"jpeg":base64,"png":base64,"words":[…]}: the
-// files as chosen. `phone` (QUIETLINE_SCREENSHOTS=DIR) shows the step with
+// files as chosen. `button` checks the step's file button in Welsh and then
+// English: one control in the page's words (GOV.UK's enhanced file upload),
+// named by the step's heading and described by its hint and error, the
+// browser's own input hidden; the error summary's link reaching it; the drop
+// zone's entered/left announcements; files chosen through it counted; axe
+// before and after (screenshots with QUIETLINE_SCREENSHOTS=DIR). `phone` (QUIETLINE_SCREENSHOTS=DIR) shows the step with
 // a photo chosen at a phone's width in English and Welsh, checks it with
 // axe-core, and saves the screenshots.
 
@@ -103,8 +108,13 @@ function withText(png) {
   ]);
 }
 
+/** Choose files as a reporter does: the step's button opens the browser's file picker. */
 async function choose(page, files) {
-  await page.locator("#files-input").setInputFiles(files);
+  const picker = page.waitForEvent("filechooser");
+  await page.locator("#files-input").click();
+  const chooser = await picker;
+  assert.ok(chooser.isMultiple(), "several files can be chosen at once");
+  await chooser.setFiles(files);
 }
 
 await main(async ({ base, input, browser }) => {
@@ -136,6 +146,7 @@ await main(async ({ base, input, browser }) => {
   }
 
   if (phase === "resume") return resume(base, input, browser);
+  if (phase === "button") return fileButton(base, input, browser);
 
   const T = catalogue("en");
   const ctx = await newContext(browser, base);
@@ -216,4 +227,102 @@ async function resume(base, input, browser) {
   ctx.problems.splice(0, ctx.problems.length, ...ctx.problems.filter((x) => !/parts\/2|ERR_CONNECTION_REFUSED|Failed to load resource/.test(x)));
   ctx.assertClean();
   return { sha256: createHash("sha256").update(video).digest("hex"), parts: puts };
+}
+
+// Function declarations: main() above runs before any later const is set.
+function escaped(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The status line of the step's button. */
+async function status(page) {
+  return (await page.locator("#files-input .file-status").innerText()).trim();
+}
+
+async function fileButton(base, input, browser) {
+  const dir = process.env.QUIETLINE_SCREENSHOTS;
+  const shots = [];
+  for (const lang of ["cy", "en"]) {
+    const T = catalogue(lang);
+    const a = { ...input.answers, ...(input.answersByLang || {})[lang], lang };
+    const ctx = await newContext(browser, base, { bypassCSP: true });
+    const page = await ctx.context.newPage();
+    await page.goto(startUrl(lang));
+    const { png } = await encoded(page);
+    const scan = async (what) => {
+      const { violations } = await axeScan(page);
+      assert.deepEqual(violations, [], `${lang}: axe on the file step ${what}: ${JSON.stringify(violations, null, 1)}`);
+    };
+    await fillReport(page, a, async () => {}, async (p) => {
+      step(`${lang}: one button in the page's words; the browser's input hidden`);
+      const button = p.locator("#files-input");
+      assert.equal(await button.evaluate((b) => b.tagName), "BUTTON");
+      assert.equal(await status(p), T("files.none"));
+      assert.equal((await button.locator(".button").innerText()).trim(), T("files.choose"));
+      assert.ok((await button.innerText()).includes(T("files.drop")), "the drop instruction is on the button");
+      // Its name: the heading's label, then what it holds.
+      const name = new RegExp(`^${escaped(T("files.title"))}.*${escaped(T("files.none"))}.*${escaped(T("files.choose"))}.*${escaped(T("files.drop"))}$`);
+      assert.equal(await p.getByRole("button", { name }).count(), 1, "the button is named by the label and its words");
+      assert.equal(await p.getByLabel(T("files.title")).getAttribute("id"), "files-input", "the label labels the button");
+      assert.equal(await button.getAttribute("aria-describedby"), "files-input-hint");
+      const native = p.locator("#files-picker");
+      assert.equal(await native.getAttribute("type"), "file");
+      assert.ok(await native.isHidden(), "the browser's own input is not shown");
+      const focusable = await p.locator(".drop-zone").evaluate((z) => [...z.querySelectorAll("a, button, input, select, textarea, [tabindex]")]
+        .filter((el) => el.tabIndex >= 0 && el.getClientRects().length).map((el) => el.id));
+      assert.deepEqual(focusable, ["files-input"], "one control to tab to");
+      await scan("before a file is chosen");
+      if (dir) {
+        const file = join(dir, `${lang}-file-button.png`);
+        await p.screenshot({ path: file, fullPage: true });
+        shots.push(file);
+      }
+
+      step(`${lang}: an error links to the button (attach.js cannot be loaded)`);
+      await p.route("**/attach.js", (r) => r.abort());
+      await choose(p, [{ name: "one.png", mimeType: "image/png", buffer: png }]);
+      const link = p.locator(".error-summary a");
+      await link.filter({ hasText: T("send.err.load") }).waitFor();
+      assert.equal(await link.getAttribute("href"), "#files-input");
+      await link.click();
+      assert.equal(await p.evaluate(() => document.activeElement.id), "files-input", "the summary's link focuses the button");
+      assert.equal(await button.getAttribute("aria-describedby"), "files-input-hint files-input-error");
+      await scan("with an error");
+      await p.unroute("**/attach.js");
+      ctx.problems.splice(0, ctx.problems.length, ...ctx.problems.filter((x) => !/attach\.js|ERR_FAILED|Failed to load resource/.test(x)));
+
+      step(`${lang}: files dragged over the zone and away are announced`);
+      const dragged = await p.evaluateHandle((b64) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "dragged.png", { type: "image/png" }));
+        return dt;
+      }, png.toString("base64"));
+      await button.dispatchEvent("dragenter", { dataTransfer: dragged });
+      await p.locator("#files-drag").filter({ hasText: T("att.drag.in") }).waitFor();
+      assert.ok(await p.locator(".drop-zone.dragging").count(), "the zone is outlined");
+      await p.locator("header").dispatchEvent("dragenter", { dataTransfer: dragged });
+      await p.locator("#files-drag").filter({ hasText: T("att.drag.out") }).waitFor();
+      assert.equal(await p.locator(".drop-zone.dragging").count(), 0);
+
+      step(`${lang}: files chosen through the button are counted`);
+      await choose(p, [{ name: "one.png", mimeType: "image/png", buffer: png }]);
+      await p.getByRole("heading", { name: /one\.png/ }).waitFor();
+      assert.equal(await status(p), T("att.chosen", { n: 1 }));
+      assert.equal(await p.locator(".error-summary").count(), 0, "the old error has gone");
+      await choose(p, [{ name: "two.png", mimeType: "image/png", buffer: png }, { name: "three.png", mimeType: "image/png", buffer: png }]);
+      await p.getByRole("heading", { name: /three\.png/ }).waitFor();
+      assert.equal(await status(p), T("att.chosen", { n: 3 }));
+      assert.equal(await p.evaluate(() => document.activeElement.id), "files-input", "focus is back on the button");
+      assert.equal(await p.getByRole("button", { name: new RegExp(escaped(T("att.chosen", { n: 3 }))) }).count(), 1, "its name says how many");
+      await scan("with files chosen");
+
+      step(`${lang}: removed again, none chosen`);
+      for (const f of ["one.png", "two.png", "three.png"]) await p.getByRole("button", { name: T("att.remove.name", { name: f }) }).click();
+      assert.equal(await status(p), T("files.none"));
+      return false; // fillReport selects Continue: nothing to upload
+    });
+    ctx.assertClean();
+    await ctx.context.close();
+  }
+  return { shots };
 }

@@ -22,7 +22,8 @@ export function catalogue(lang = "en") {
   const T = (key, vars = {}) => {
     let m = raw[key];
     if (m == null) throw new Error(`no ${key} in ${lang}.json`);
-    if (typeof m === "object") m = m.other;
+    // Plural forms as the page chooses them (i18n.js t).
+    if (typeof m === "object") m = m[new Intl.PluralRules(lang).select(vars.n)] ?? m.other;
     return m.replace(/\{(\w+)\}/g, (all, k) => (k in vars ? vars[k] : all));
   };
   T.lang = lang;

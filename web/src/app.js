@@ -48,6 +48,8 @@ import { h, append, clear, linkButton, hidden } from "./dom.js";
 //   pendingCode     reply code of the report being sent, until 201
 //   busy            a send is under way
 //   progress        what the send is doing, under its button
+//   refused         the key check refused a force's key or the key log
+//                   ("Do not try again"): no Send button until the page is left
 //   waiting         the waiting screen while sending: { what, expected, tries, status, started, posting }
 //   sent            { words, forceName, ask: [two positions], confirmed } from the
 //                   confirmation until Finish
@@ -579,13 +581,27 @@ function viewHow() {
 
 // ---------------------------------------------------------------- photos, videos and files
 
+/** attach.js and the later words (its messages are among them), then `fn(attach)`; `failed()` if either cannot load. */
+const withAttach = (fn, failed) => Q.loadAttach().then(async (a) => (await loadLater(), a)).then(fn, failed);
+
 // What attach.js needs of the page (its own bundle, loaded once a file is chosen).
 const attCtx = () => ({ ...SENDING, S, t, render, fail });
 
-/** The optional file step: the GOV.UK file upload; attach.js does the rest once a file is chosen. */
+/**
+ * The optional file step: GOV.UK's enhanced file upload. The browser's own
+ * file input says "Choose Files" in the browser's language, so it stays in
+ * the DOM (hidden: its picker, a phone's photo library too) and a button in
+ * the page's words opens it. The button takes the id `files-input`: the label,
+ * the error summary's link and attach.js's focus all reach it. attach.js does
+ * the rest once a file is chosen.
+ */
 function viewFiles() {
   const A = globalThis.QuietlineAttach;
-  const add = (files) => Q.loadAttach().then(async (a) => { await loadLater(); await a.add(files, attCtx()); }, () => fail([{ id: "files-input", text: t("send.err.load") }]));
+  const add = (files) => withAttach((a) => a.add(files, attCtx()), () => fail([{ id: "files-input", text: t("send.err.load") }]));
+  const err = errorFor("files-input");
+  // Files are listed only once attach.js and the later words have loaded: "{n} files chosen" is among those.
+  const n = S.att ? S.att.items.length : 0;
+  const picker = h("input", { type: "file", id: "files-picker", multiple: true, hidden: true, on: { change: (e) => add(e.target.files) } });
   return {
     title: t("files.title"),
     body: [
@@ -593,12 +609,23 @@ function viewFiles() {
       form(() => {}, async () => {
         if (!A || await A.upload(S.r.forceId, attCtx())) answered("files");
       },
-      // The whole group takes dropped files (GOV.UK's drop zone), not only the input.
-      h("div", { class: "form-group drop-zone", on: { dragover: (e) => e.preventDefault(), drop: (e) => { e.preventDefault(); add(e.dataTransfer.files); } } },
-        h("h1", {}, h("label", { for: "files-input" }, t("files.title"))),
+      // The whole group takes dropped files (GOV.UK's drop zone), not only the button.
+      h("div", { class: `form-group drop-zone${err ? " has-error" : ""}`, on: {
+        // Files dragged in are on their way: attach.js outlines the zone and says so (attach.js dragged).
+        dragenter: (e) => e.dataTransfer.types.includes("Files") && withAttach((a) => a.dragged(e.target, t), () => {}),
+        dragover: (e) => e.preventDefault(),
+        drop: (e) => { e.preventDefault(); add(e.dataTransfer.files); },
+      } },
+        h("h1", {}, h("label", { for: "files-input", id: "files-label" }, t("files.title"))),
         h("p", { class: "hint", id: "files-input-hint" }, t("files.hint")),
-        errorMessage("files-input", errorFor("files-input")),
-        h("input", { type: "file", id: "files-input", class: "file-upload", multiple: true, "aria-describedby": describedBy("files-input", true, errorFor("files-input")), on: { change: (e) => add(e.target.files) } })),
+        errorMessage("files-input", err),
+        picker,
+        // Named by the label, then what it holds: "… No file chosen, Choose files or drop files here"
+        // (the spaces are text: axe's label-in-name check reads the words as shown).
+        h("button", { type: "button", id: "files-input", class: "file-button", "aria-labelledby": "files-label files-input", "aria-describedby": describedBy("files-input", true, err), on: { click: () => picker.click() } },
+          h("span", { class: "file-status" }, n ? t("att.chosen", { n }) : t("files.none")), hidden(","), " ",
+          h("span", { class: "button secondary" }, t("files.choose")), " ", t("files.drop")),
+        h("span", { class: "visually-hidden", id: "files-drag", "aria-live": "assertive" })),
       A && A.view(attCtx()),
       button(t("nav.continue"))),
     ],
@@ -629,12 +656,26 @@ function viewCheck() {
       h("dl", { class: "summary" },
         checkRows(r, forceName(r.forceId)).map((a) => row(...a)),
         S.att && S.att.items.length ? row(t("att.check"), globalThis.QuietlineAttach.names(S).join("\n"), "files", t("att.change")) : null),
-      h("h2", {}, t("check.now")),
-      h("p", {}, t("check.now.text", { force: forceName(r.forceId) })),
-      sendButton,
-      progress,
+      S.refused ? refusedWayOn(forceName(r.forceId)) : [
+        h("h2", {}, t("check.now")),
+        h("p", {}, t("check.now.text", { force: forceName(r.forceId) })),
+        sendButton,
+        progress,
+      ],
     ],
   };
+}
+
+/**
+ * After a key refusal ("Do not try again"): in place of Send, the way on the
+ * message gives, and "Exit this page" (exit.js handles any [data-exit]).
+ * The answers stay in this page's memory only, as always: nothing is stored.
+ */
+function refusedWayOn(force) {
+  return [
+    h("p", {}, t("send.refused", { force })),
+    h("a", { href: "/exit", class: "button secondary", "data-exit": true }, t("shell.exit")),
+  ];
 }
 
 /** What sending is doing, under its button: a catalogue key (send.js) or "". */
@@ -827,12 +868,13 @@ const SENDING = {
 let seen;
 // keycheck.js's codes → which message (a statement error or a swapped key is "key").
 const LOG = "send.err.keycheck.log";
+const KEY = "send.err.keycheck.key";
 const UNCHECKED = "send.err.keycheck.unchecked";
 const KEYCHECK = { not_current: "send.err.keycheck.old", unreachable: UNCHECKED, load: UNCHECKED, not_in_log: LOG, log_inconsistent: LOG, bad_checkpoint: LOG, bad_log_key: LOG };
 
 /** Plain words for a failed send (FORMAT.md#errors for the 400 codes): each a whole message in the catalogue. */
 function sendError(res, name) {
-  if (res.keycheck) return t(KEYCHECK[res.keycheck] || "send.err.keycheck.key", { force: name });
+  if (res.keycheck) return t(KEYCHECK[res.keycheck] || KEY, { force: name });
   if (res.challenge && !res.status) return t("send.err.unreachable");
   switch (res.status) {
     case -1: return t("send.err.prepare");
@@ -875,6 +917,10 @@ async function send(forceId, make, done, what) {
       return render(true);
     }
     text = sendError(res, forceName(forceId));
+    // The key or the key log did not check out: someone may have interfered,
+    // and the message says not to try again, so check answers shows no Send
+    // button for as long as the page is open (viewCheck).
+    if (res.keycheck && [LOG, KEY].includes(KEYCHECK[res.keycheck] || KEY)) S.refused = true;
   } catch (e) {
     cancelWork();
     S.waiting = null;

@@ -95,7 +95,46 @@ async function add(files, ctx) {
     return ctx.fail([{ id: "files-input", text }]);
   }
   att.items = all;
+  // An earlier error about the files (one that could not be read or loaded) is now out of date.
+  S.errors = null;
   ctx.render(false);
+  // Drawn again: back on the step's button, whose name now says how many are chosen.
+  document.getElementById("files-input")?.focus();
+}
+
+/**
+ * Files dragged over the step (GOV.UK's drop zone): the zone is outlined
+ * while they are over it, and a screen reader hears when they enter and
+ * leave it. app.js calls this on the first dragenter carrying files over the
+ * zone (fetching this bundle then); from then on the document is watched:
+ * dragenter bubbles, so each one says whether the files are over the zone;
+ * a dragleave with no dragenter just before it means they left the page
+ * (Safari gives dragleave no relatedTarget to tell).
+ */
+let watching = false;
+let entered = false;
+function dragged(target, t) {
+  const over = (inside) => {
+    const zone = document.querySelector(".drop-zone");
+    if (!zone || zone.classList.contains("dragging") === inside) return;
+    zone.classList.toggle("dragging", inside);
+    document.getElementById("files-drag").textContent = t(inside ? "att.drag.in" : "att.drag.out");
+  };
+  const at = (el) => over(!!document.querySelector(".drop-zone")?.contains(el));
+  if (!watching) {
+    watching = true;
+    document.addEventListener("dragenter", (e) => {
+      entered = true;
+      if (e.dataTransfer.types.includes("Files")) at(e.target);
+    });
+    document.addEventListener("dragleave", () => {
+      if (!entered) over(false);
+      entered = false;
+    });
+    // Dropped: the files are being read; the zone is drawn again once they are.
+    document.addEventListener("drop", () => document.querySelector(".drop-zone")?.classList.remove("dragging"));
+  }
+  at(target);
 }
 
 /** What the page found in a file, in plain words. */
@@ -316,4 +355,4 @@ function entries(S, forceId) {
 /** The files' names, for check answers. */
 const names = (S) => ((S.att && S.att.items) || []).map((i) => i.name);
 
-globalThis.QuietlineAttach = { add, view, upload, entries, names, workerDigest };
+globalThis.QuietlineAttach = { add, dragged, view, upload, entries, names, workerDigest };
