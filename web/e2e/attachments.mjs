@@ -197,11 +197,24 @@ async function resume(base, input, browser) {
   const video = randomBytes(5 * 1000 * 1000);
   const puts = [];
   let held = false;
+  // Parts the server acknowledged (several are on their way at once).
+  const acked = new Set();
+  let ackedNow = () => {};
+  page.on("response", (r) => {
+    const m = /\/parts\/(\d+)$/.exec(r.url());
+    if (m && r.status() === 200) {
+      acked.add(Number(m[1]));
+      ackedNow();
+    }
+  });
   await page.route(/\/api\/v1\/blobs\/[0-9a-f]{32}\/parts\/\d+$/, async (route) => {
     const n = Number(route.request().url().split("/").pop());
     puts.push(n);
     if (n === 2 && !held) {
       held = true;
+      // Parts 0 and 1 travel beside part 2: the stop comes once the server
+      // has acknowledged both (so they are durable and must not be sent again).
+      while (!acked.has(0) || !acked.has(1)) await new Promise((ok) => { ackedNow = ok; });
       step("part 2 held; the test stops the server");
       writeFileSync(join(dir, "part-2"), "");
       await until(join(dir, "stopped"));
