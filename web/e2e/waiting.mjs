@@ -160,11 +160,11 @@ await main(async ({ base, input, browser }) => {
   const estimate = page.locator("#pow-estimate");
   await estimate.filter({ hasText: /\S/ }).waitFor();
   assert.match((await estimate.textContent()).trim(),
-    /^This should take about \d+ (minutes|hours) more \(nine times in ten, less than \d+ (minutes|hours)\)\. It is a matter of chance/,
+    /^This should take about \d+ (minutes?|hours?) more \(nine times in ten, less than \d+ (minutes?|hours?)\)\. It is a matter of chance/,
     "an estimate of the time left for 2^32 tries, with its spread");
   await page.locator("#pause").waitFor();
   const busyText = (await status.textContent()).trim();
-  assert.match(busyText, /^The service is very busy at the moment, so this will take longer than usual: about \d+ (minutes|hours)\./, busyText);
+  assert.match(busyText, /^The service is very busy at the moment, so this will take longer than usual: about \d+ (minutes?|hours?)\./, busyText);
   assert.match(busyText, /keep this page open/, busyText);
   assert.match(busyText, /nothing is saved on this device/, busyText);
   await page.locator("#pause").click();

@@ -366,14 +366,30 @@ impl Desk {
         number: u32,
         out: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
     ) -> Result<AttachmentInfo, DeskError> {
+        self.save_attachment_for(who, id, number, None, out).await
+    }
+
+    /// [`Desk::save_attachment`], or for sanitised report `report` when
+    /// given (audited as `n=NUMBER save, report REPORT`, then refused
+    /// unless that report chose the attachment: `Desk::save_intel_attachment`).
+    pub(super) async fn save_attachment_for(
+        &self,
+        who: &Handler,
+        id: &str,
+        number: u32,
+        report: Option<u32>,
+        out: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+    ) -> Result<AttachmentInfo, DeskError> {
         let case_id = self.resolve(who, id).await?;
-        self.record_audit(
-            who,
-            "attachment",
-            Some(&case_id),
-            Some(format!("n={number} save")),
-        )
-        .await?;
+        let detail = match report {
+            Some(r) => format!("n={number} save, report {r}"),
+            None => format!("n={number} save"),
+        };
+        self.record_audit(who, "attachment", Some(&case_id), Some(detail))
+            .await?;
+        if let Some(r) = report {
+            self.check_report_chose(&case_id, r, number).await?;
+        }
         let (info, a) = self.stored_attachment(&case_id, number).await?;
         blobs::read_stored(self.vault(), &info.message_id, info.index, &a, out)
             .await

@@ -491,7 +491,7 @@ impl Desk {
 
     /// Check that report `report` of the case chose attachment `number`
     /// (issue 19): the report's page and the CLI hand out only those.
-    async fn check_report_chose(
+    pub(super) async fn check_report_chose(
         &self,
         case_id: &str,
         report: u32,
@@ -553,20 +553,8 @@ impl Desk {
         number: u32,
         out: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
     ) -> Result<AttachmentInfo, DeskError> {
-        let case_id = self.resolve(who, id).await?;
-        self.record_audit(
-            who,
-            "attachment",
-            Some(&case_id),
-            Some(format!("n={number} save, report {report}")),
-        )
-        .await?;
-        self.check_report_chose(&case_id, report, number).await?;
-        let (info, a) = self.stored_attachment(&case_id, number).await?;
-        crate::blobs::read_stored(self.vault(), &info.message_id, info.index, &a, out)
+        self.save_attachment_for(who, id, number, Some(report), out)
             .await
-            .map_err(super::attachments::read_error)?;
-        Ok(info)
     }
 
     /// Seal an intelligence record on the case and audit it.
