@@ -29,19 +29,7 @@ async fn graded_case_with_attachments() -> (Work, Browser, String, Vec<u8>) {
     let (mut ann, _, _) = signed_in(&w.td, "ann", Role::Handler).await;
     let (id, photo) = case_with_attachments(&mut ann, &w).await;
     w.td.desk.create_export_key(&custodian()).await.unwrap();
-    w.td.desk
-        .grade(
-            &custodian(),
-            &id,
-            &quietline_casework::intel::grading::GradingInput {
-                source: "2".into(),
-                assessment: "C".into(),
-                handling: "P".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    crate::support::graded(&w.td.desk, &custodian(), &id).await;
     (w, ann, id, photo)
 }
 
@@ -227,19 +215,7 @@ async fn browser_desk_intel_report_with_attachment_is_axe_clean() {
     };
     let (mut ann, pw, secret) = signed_in(&w.td, "ann", Role::Handler).await;
     let (id, photo) = case_with_attachments(&mut ann, &w).await;
-    w.td.desk
-        .grade(
-            &custodian(),
-            &id,
-            &quietline_casework::intel::grading::GradingInput {
-                source: "2".into(),
-                assessment: "C".into(),
-                handling: "P".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    crate::support::graded(&w.td.desk, &custodian(), &id).await;
     let file = quietline_casework::desk::export::attachment_file_name(&id, 1, "image/jpeg");
     let shots = screenshots();
     let result = script(

@@ -399,9 +399,8 @@ pub async fn case_view(desk: &Desk, id: &str) -> CaseView {
         .unwrap()
 }
 
-/// Case `id` graded 2 C P and given its first sanitised report by `by`,
-/// through the library: the report's reference.
-pub async fn graded_with_a_report(desk: &Desk, by: &Handler, id: &str) -> String {
+/// Case `id` graded 2 C P by `by`, through the library.
+pub async fn graded(desk: &Desk, by: &Handler, id: &str) {
     desk.grade(
         by,
         id,
@@ -414,6 +413,12 @@ pub async fn graded_with_a_report(desk: &Desk, by: &Handler, id: &str) -> String
     )
     .await
     .unwrap();
+}
+
+/// Case `id` graded 2 C P and given its first sanitised report by `by`,
+/// through the library: the report's reference.
+pub async fn graded_with_a_report(desk: &Desk, by: &Handler, id: &str) -> String {
+    graded(desk, by, id).await;
     desk.write_intel_report(
         by,
         id,
